@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import { DEFAULTS, resolveRunOptions, type RunFlags } from './config.js';
+import { runDemo } from './demo.js';
+import { RunControl } from './engine/run-control.js';
+import { CleanupError, ExitCode } from './errors.js';
+import { parseFaultSpec } from './fake-exsited/faults.js';
+import { loadOrders } from './fake-exsited/order-store.js';
+import { DEMO_CLIENT, startFakeExsited } from './fake-exsited/server.js';
+import { say } from './report/terminal.js';
+import { runCleanup } from './run.js';
+import { VERSION } from './version.js';
+
+/** Flags → options, the run, and the exit code; nothing else lives here. */
+const program = new Command()
+  .name('exsited-order-cleanup')
+  .description('Delete test orders from an Exsited environment, with retries, an audit log and resume.')
+  .version(VERSION)
+  .showHelpAfterError();
+
+program
+  .command('run')
+  .description('delete the orders listed in --ids (or continue a run with --resume)')
+  .option('--ids <path>', 'order IDs: a .csv file with a header row, a text file with one ID per line, or - for stdin')
+  .addOption(new Option('--format <format>', 'how to read --ids (default: csv for *.csv, else text)').choices(['csv', 'text']))
+  .option('--column <name>', 'CSV column holding the IDs (default: the first header named order_id, orderId, order id or id)')
+  .option('--id-pattern <regex>', 'accept order IDs matching this regex instead of [A-Za-z0-9][A-Za-z0-9_-]{0,99} (/ ? # % \\ whitespace . .. are always refused)')
+  .option('--audit-log <path>', 'the audit log (NDJSON) to write, or with --resume to continue (default: runs/<UTC time>-<runId>.ndjson)')
+  .option('--resume', 'continue the run recorded in --audit-log: skip orders already deleted or absent, retry the rest')
+  .option('--force', 'with --resume: accept an input or base URL that differs from the recorded one')
+  .option('--concurrency <n>', 'DELETE requests in flight at most', DEFAULTS.concurrency)
+  .option('--retries <n>', 'retries per order after the first attempt (transport errors, 408, 429, 5xx)', DEFAULTS.retries)
+  .option('--timeout-ms <ms>', 'timeout of each HTTP request', DEFAULTS.timeoutMs)
+  .option('--backoff-base-ms <ms>', 'first retry waits up to this (full jitter, doubling per retry)', DEFAULTS.backoffBaseMs)
+  .option('--backoff-cap-ms <ms>', 'longest wait between retries, unless Retry-After asks for more', DEFAULTS.backoffCapMs)
+  .option('--grace-ms <ms>', 'on SIGINT/SIGTERM, how long in-flight requests may finish', DEFAULTS.graceMs)
+  .option('--dry-run', 'validate and authenticate, log every order as would_delete, send no DELETE')
+  .option('--yes', 'do not ask for confirmation (no prompt is shown off a TTY in any case)')
+  .option('--base-url <url>', 'Exsited API base URL (default: $EXSITED_BASE_URL, else https://dev-api.exsited.com; a resume uses the recorded one)')
+  .option('--allow-host <host>', 'also allow this host (repeatable; EXSITED_ALLOWED_HOSTS adds a comma-separated list)', (host: string, hosts: string[]) => [...hosts, host], [] as string[])
+  .addHelpText('after', `
+Credentials come from the environment only: EXSITED_CLIENT_ID, EXSITED_CLIENT_SECRET and EXSITED_REDIRECT_URI
+(OAuth2 client credentials), or EXSITED_ACCESS_TOKEN (a pre-issued token, which cannot be renewed).
+
+Exit codes: 0 all deleted or already absent (or dry run done); 1 some orders failed; 2 usage, input or
+config error, nothing sent; 3 refused before any delete (host not allowed, credentials rejected);
+4 halted mid-run, resumable; 130/143 interrupted by SIGINT/SIGTERM, resumable.`)
+  .action(async (flags: RunFlags) => {
+    const options = resolveRunOptions(flags, process.env);
+    const control = new RunControl(options.graceMs);
+    let signals = 0;
+    const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
+      if (++signals > 1) {
+        say(`${signal} again: exiting at once; the audit log holds every order finished so far.`);
+        process.exit(signal === 'SIGINT' ? ExitCode.sigint : ExitCode.sigterm);
+      }
+      say(`${signal}: no new orders will be started; requests in flight have ${options.graceMs} ms to finish (send it again to exit at once).`);
+      control.stop({ kind: 'signal', signal });
+    };
+    process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+    process.exit(await runCleanup(options, control));
+  });
+
+program
+  .command('fake-api')
+  .description('serve a fake Exsited API on loopback, for trying the tool and for tests')
+  .option('--port <port>', 'port to listen on (0: any free port)', '8787')
+  .option('--host <host>', 'address to listen on', '127.0.0.1')
+  .option('--orders <n|file>', 'generate this many orders, or load them from a JSON file', '500')
+  .option('--seed <n>', 'seed for generated orders and faults', '1')
+  .option('--faults <spec>', 'injected faults, e.g. 503:0.05,500:0.02,429:0.02,reset:0.01,hang:0.01,delete-then-503:0.02,401:0.01', '')
+  .option('--retry-after <s>', 'Retry-After seconds sent with injected 429s', '1')
+  .option('--latency-ms <ms>', 'delay before every answer', '0')
+  .option('--token-ttl <s>', 'access token lifetime in seconds', '3600')
+  .action(async (flags: Record<string, string>) => {
+    const seed = Number(flags.seed);
+    const faults = parseFaultSpec(flags.faults ?? '', { seed, latencyMs: Number(flags.latencyMs), retryAfterS: Number(flags.retryAfter) });
+    const fake = await startFakeExsited({
+      orders: loadOrders(flags.orders ?? '500', seed), port: Number(flags.port), host: flags.host, tokenTtlS: Number(flags.tokenTtl), faults,
+    });
+    say(`Fake Exsited API on ${fake.url} with ${fake.orders.size} orders. Use it with:
+  export EXSITED_BASE_URL=${fake.url} EXSITED_CLIENT_ID=${DEMO_CLIENT.clientId} EXSITED_CLIENT_SECRET=${DEMO_CLIENT.clientSecret} EXSITED_REDIRECT_URI=${DEMO_CLIENT.redirectUri}
+State: GET ${fake.url}/__fake/state. Stop with Ctrl-C.`, process.stdout);
+    const stop = () => void fake.close().then(() => process.exit(0));
+    process.on('SIGINT', stop).on('SIGTERM', stop);
+  });
+
+program
+  .command('demo')
+  .description('run the job against a fake Exsited API with injected faults; needs no credentials or network')
+  .action(async () => {
+    process.exit(await runDemo());
+  });
+
+program.parseAsync().catch((error: unknown) => {
+  if (error instanceof CleanupError) {
+    say(`exsited-order-cleanup: ${error.message}`);
+    process.exit(error.exitCode);
+  }
+  say(`exsited-order-cleanup: internal error: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+  process.exit(ExitCode.halted);
+});

@@ -1,0 +1,109 @@
+import { usageError } from './errors.js';
+import type { Credentials } from './exsited/auth.js';
+import { DEFAULT_ALLOWED_HOSTS } from './exsited/host-allowlist.js';
+
+/** The options of one `run`, resolved once (defaults ← environment ← flags) and validated. */
+export interface RunOptions {
+  ids?: string;
+  format?: string;
+  column?: string;
+  idPattern?: string;
+  auditLog?: string;
+  resume: boolean;
+  force: boolean;
+  dryRun: boolean;
+  yes: boolean;
+  concurrency: number;
+  retries: number;
+  timeoutMs: number;
+  backoffBaseMs: number;
+  backoffCapMs: number;
+  graceMs: number;
+  /** From --base-url or EXSITED_BASE_URL; a resume falls back to the recorded one, else the default. */
+  baseUrl?: string;
+  /** --allow-host values as given (they go into the printed resume command). */
+  allowHostFlags: string[];
+  allowedHosts: string[];
+  credentials: Credentials;
+}
+
+/** The flags as commander hands them over: strings, booleans and the repeatable --allow-host. */
+export interface RunFlags {
+  ids?: string;
+  format?: string;
+  column?: string;
+  idPattern?: string;
+  auditLog?: string;
+  resume?: boolean;
+  force?: boolean;
+  dryRun?: boolean;
+  yes?: boolean;
+  concurrency: string;
+  retries: string;
+  timeoutMs: string;
+  backoffBaseMs: string;
+  backoffCapMs: string;
+  graceMs: string;
+  baseUrl?: string;
+  allowHost: string[];
+}
+
+export const DEFAULTS = {
+  concurrency: '8',
+  retries: '5',
+  timeoutMs: '30000',
+  backoffBaseMs: '500',
+  backoffCapMs: '30000',
+  graceMs: '10000',
+} as const;
+
+export function resolveRunOptions(flags: RunFlags, env: NodeJS.ProcessEnv): RunOptions {
+  if (flags.resume && !flags.auditLog) throw usageError('--resume needs --audit-log PATH: the log of the run to continue');
+  if (!flags.resume && !flags.ids) throw usageError('--ids PATH is required (a .csv file, a text file with one ID per line, or - for stdin)');
+  const envHosts = (env.EXSITED_ALLOWED_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean);
+  return {
+    ids: flags.ids,
+    format: flags.format,
+    column: flags.column,
+    idPattern: flags.idPattern,
+    auditLog: flags.auditLog,
+    resume: !!flags.resume,
+    force: !!flags.force,
+    dryRun: !!flags.dryRun,
+    yes: !!flags.yes,
+    concurrency: integer('--concurrency', flags.concurrency, 1, 1024),
+    retries: integer('--retries', flags.retries, 0, 100),
+    timeoutMs: integer('--timeout-ms', flags.timeoutMs, 1, 3_600_000),
+    backoffBaseMs: integer('--backoff-base-ms', flags.backoffBaseMs, 0, 3_600_000),
+    backoffCapMs: integer('--backoff-cap-ms', flags.backoffCapMs, 0, 3_600_000),
+    graceMs: integer('--grace-ms', flags.graceMs, 0, 3_600_000),
+    baseUrl: flags.baseUrl ?? (env.EXSITED_BASE_URL || undefined),
+    allowHostFlags: flags.allowHost,
+    allowedHosts: [...DEFAULT_ALLOWED_HOSTS, ...envHosts, ...flags.allowHost],
+    credentials: credentialsFrom(env),
+  };
+}
+
+function integer(flag: string, raw: string, min: number, max: number): number {
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || value < min || value > max) {
+    throw usageError(`${flag} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+/** A pre-issued EXSITED_ACCESS_TOKEN wins; otherwise all three client-credential variables are needed. */
+function credentialsFrom(env: NodeJS.ProcessEnv): Credentials {
+  if (env.EXSITED_ACCESS_TOKEN) return { kind: 'access_token', accessToken: env.EXSITED_ACCESS_TOKEN };
+  const names = ['EXSITED_CLIENT_ID', 'EXSITED_CLIENT_SECRET', 'EXSITED_REDIRECT_URI'] as const;
+  const missing = names.filter((name) => !env[name]);
+  if (missing.length > 0) {
+    throw usageError(`credentials missing: set ${missing.join(', ')} (OAuth2 client credentials), or EXSITED_ACCESS_TOKEN`);
+  }
+  return {
+    kind: 'client_credentials',
+    clientId: env.EXSITED_CLIENT_ID as string,
+    clientSecret: env.EXSITED_CLIENT_SECRET as string,
+    redirectUri: env.EXSITED_REDIRECT_URI as string,
+  };
+}

@@ -1,0 +1,32 @@
+import { setTimeout as delay } from 'node:timers/promises';
+
+export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
+
+export interface BackoffOptions {
+  /** Retries after the first attempt (so at most retries + 1 attempts). */
+  retries: number;
+  baseMs: number;
+  capMs: number;
+  /** Injected in tests; Math.random otherwise. */
+  random?: () => number;
+  sleep?: Sleep;
+}
+
+/** Full-jitter exponential backoff (AWS Architecture Blog, "Exponential Backoff And Jitter"). */
+export class Backoff {
+  readonly retries: number;
+  readonly sleep: Sleep;
+  private readonly random: () => number;
+
+  constructor(private readonly options: BackoffOptions) {
+    this.retries = options.retries;
+    this.random = options.random ?? Math.random;
+    this.sleep = options.sleep ?? ((ms, signal) => delay(ms, undefined, { signal }));
+  }
+
+  /** The wait before retry number `retry` (1-based): uniform in [0, min(cap, base·2^(retry-1))]. */
+  delayMs(retry: number, minimumMs = 0): number {
+    const ceiling = Math.min(this.options.capMs, this.options.baseMs * 2 ** (retry - 1));
+    return Math.max(minimumMs, Math.round(this.random() * ceiling));
+  }
+}

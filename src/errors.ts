@@ -1,0 +1,25 @@
+/** Exit codes are part of the CLI's contract (README, "Exit codes"). */
+export const ExitCode = {
+  ok: 0,
+  someFailed: 1,
+  usage: 2,
+  refused: 3,
+  halted: 4,
+  sigint: 130,
+  sigterm: 143,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** An error the user can act on: its message is printed as is, and the process exits with `exitCode`. */
+export class CleanupError extends Error {
+  constructor(
+    readonly exitCode: ExitCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CleanupError';
+  }
+}
+
+export const usageError = (message: string) => new CleanupError(ExitCode.usage, message);
+export const refusal = (message: string) => new CleanupError(ExitCode.refused, message);

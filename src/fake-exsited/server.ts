@@ -1,0 +1,221 @@
+import { randomBytes } from 'node:crypto';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { FaultInjector, type FaultPlan } from './faults.js';
+import type { FakeOrder } from './order-store.js';
+
+export interface FakeClient {
+  clientId: string;
+  clientSecret: string;
+  redirectUri: string;
+}
+
+/** The credentials the demo and the tests use against the fake API. */
+export const DEMO_CLIENT: FakeClient = {
+  clientId: 'demo-client',
+  clientSecret: 'demo-secret-7f3a9c1e5b',
+  redirectUri: 'http://localhost/callback',
+};
+
+export interface FakeExsitedOptions {
+  orders: FakeOrder[];
+  port?: number;
+  host?: string;
+  client?: FakeClient;
+  /** Access-token lifetime in seconds (expires_in); tests use a few seconds to force renewals. */
+  tokenTtlS?: number;
+  faults?: FaultPlan;
+}
+
+/** What the server received and did, for tests and benchmarks to check against. */
+export interface FakeDeleteEvent {
+  orderId: string;
+  /** The status sent, or what happened instead. */
+  result: number | 'reset' | 'hang';
+  /** The order existed when the request arrived. */
+  existed: boolean;
+  at: number;
+}
+
+export interface FakeExsited {
+  url: string;
+  port: number;
+  orders: Map<string, FakeOrder>;
+  deletes: FakeDeleteEvent[];
+  /** Orders removed, in the order they were removed. */
+  deleted: string[];
+  tokenRequests: Array<{ grant: string; status: number }>;
+  stats: { inFlight: number; maxInFlight: number; requests: number; unauthorized: number };
+  faults: FaultInjector;
+  close(): Promise<void>;
+}
+
+const sendJson = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+};
+const sendError = (res: ServerResponse, status: number, code: string, message: string, headers?: Record<string, string>) =>
+  sendJson(res, status, { errors: [{ code, message }] }, headers);
+
+/**
+ * A real HTTP server standing in for Exsited: the OAuth2 token endpoint (client credentials and refresh,
+ * expiring tokens), order listing with limit/offset (all orders or one account's), and DELETE, over an
+ * in-memory store, with seeded fault injection. `GET /__fake/state` reports what it received.
+ */
+export async function startFakeExsited(options: FakeExsitedOptions): Promise<FakeExsited> {
+  const client = options.client ?? DEMO_CLIENT;
+  const ttlS = options.tokenTtlS ?? 3600;
+  const orders = new Map(options.orders.map((order) => [order.id, order]));
+  const accessTokens = new Map<string, number>();
+  const refreshTokens = new Set<string>();
+  const hanging = new Set<ServerResponse>();
+  const state: Omit<FakeExsited, 'url' | 'port' | 'close'> = {
+    orders, deletes: [], deleted: [], tokenRequests: [],
+    stats: { inFlight: 0, maxInFlight: 0, requests: 0, unauthorized: 0 },
+    faults: new FaultInjector(options.faults),
+  };
+  const latencyMs = options.faults?.latencyMs ?? 0;
+
+  const issueToken = (res: ServerResponse) => {
+    const accessToken = `at-${randomBytes(16).toString('hex')}`;
+    const refreshToken = `rt-${randomBytes(16).toString('hex')}`;
+    accessTokens.set(accessToken, Date.now() + ttlS * 1000);
+    refreshTokens.add(refreshToken);
+    sendJson(res, 200, { access_token: accessToken, refresh_token: refreshToken, expires_in: ttlS, token_type: 'Bearer' });
+    return 200;
+  };
+
+  const token = async (req: IncomingMessage, res: ServerResponse) => {
+    let body: Record<string, unknown> = {};
+    try {
+      body = JSON.parse(await readBody(req)) as Record<string, unknown>;
+    } catch {
+      sendError(res, 400, 'INVALID_REQUEST', 'body is not JSON');
+      return state.tokenRequests.push({ grant: '?', status: 400 });
+    }
+    const grant = String(body.grant_type);
+    const clientOk = body.client_id === client.clientId && body.client_secret === client.clientSecret && body.redirect_uri === client.redirectUri;
+    let status: number;
+    if (!clientOk) {
+      sendError(res, 401, 'INVALID_CLIENT', 'client authentication failed');
+      status = 401;
+    } else if (grant === 'client_credentials') {
+      status = issueToken(res);
+    } else if (grant === 'refresh_token' && refreshTokens.delete(String(body.refresh_token))) {
+      status = issueToken(res);
+    } else {
+      sendError(res, 400, 'INVALID_GRANT', 'unknown grant or refresh token');
+      status = 400;
+    }
+    state.tokenRequests.push({ grant, status });
+  };
+
+  const authorized = (req: IncomingMessage): boolean => {
+    const match = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
+    const expiry = match ? accessTokens.get(match[1] as string) : undefined;
+    return expiry !== undefined && expiry > Date.now();
+  };
+
+  const deleteOrder = (orderId: string, req: IncomingMessage, res: ServerResponse) => {
+    const fault = state.faults.next();
+    const existed = orders.has(orderId);
+    const note = (result: FakeDeleteEvent['result']) => state.deletes.push({ orderId, result, existed, at: Date.now() });
+    const remove = () => {
+      if (orders.delete(orderId)) state.deleted.push(orderId);
+    };
+    if (!authorized(req) || fault.kind === 'unauthorized') {
+      state.stats.unauthorized++;
+      sendError(res, 401, 'UNAUTHORIZED', 'invalid or expired access token');
+      return note(401);
+    }
+    switch (fault.kind) {
+      case 'reset':
+        req.socket.destroy();
+        return note('reset');
+      case 'hang':
+        hanging.add(res);
+        res.on('close', () => hanging.delete(res));
+        return note('hang');
+      case 'throttle':
+        sendError(res, 429, 'TOO_MANY_REQUESTS', 'rate limit exceeded', { 'Retry-After': String(fault.retryAfterS) });
+        return note(429);
+      case 'status':
+        sendError(res, fault.status, `HTTP_${fault.status}`, 'injected fault');
+        return note(fault.status);
+      case 'deleteThen503':
+        remove();
+        sendError(res, 503, 'SERVICE_UNAVAILABLE', 'injected fault after delete');
+        return note(503);
+      case 'none':
+        if (!existed) {
+          sendError(res, 404, 'NOT_FOUND', `order ${orderId} not found`);
+          return note(404);
+        }
+        remove();
+        res.writeHead(204).end();
+        return note(204);
+    }
+  };
+
+  const list = (url: URL, accountId: string | undefined, req: IncomingMessage, res: ServerResponse) => {
+    if (!authorized(req)) return sendError(res, 401, 'UNAUTHORIZED', 'invalid or expired access token');
+    const limit = Math.min(Math.max(Number(url.searchParams.get('limit') ?? 20) || 20, 1), 1000);
+    const offset = Math.max(Number(url.searchParams.get('offset') ?? 0) || 0, 0);
+    let all = [...orders.values()];
+    if (accountId !== undefined) all = all.filter((order) => order.account_id === accountId);
+    if (url.searchParams.get('direction') === 'desc') all.reverse();
+    const page = all.slice(offset, offset + limit);
+    const pagination = {
+      records: all.length, limit, offset,
+      previous_page: offset > 0 ? `limit=${limit}&offset=${Math.max(0, offset - limit)}` : '',
+      next_page: offset + limit < all.length ? `limit=${limit}&offset=${offset + limit}` : '',
+    };
+    return sendJson(res, 200, accountId === undefined ? { orders: page, pagination } : { account: { orders: page, pagination } });
+  };
+
+  const server = http.createServer((req, res) => {
+    state.stats.requests++;
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const route = async () => {
+      if (req.method === 'GET' && url.pathname === '/__fake/state') {
+        return sendJson(res, 200, { remaining: orders.size, deleted: state.deleted, stats: state.stats, tokenRequests: state.tokenRequests.length });
+      }
+      if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
+      if (req.method === 'POST' && url.pathname === '/api/v1/oauth2/token') return token(req, res);
+      const orderMatch = /^\/api\/v3\/orders\/([^/]+)$/.exec(url.pathname);
+      if (req.method === 'DELETE' && orderMatch) return deleteOrder(decodeURIComponent(orderMatch[1] as string), req, res);
+      if (req.method === 'GET' && url.pathname === '/api/v3/orders') return list(url, undefined, req, res);
+      const accountMatch = /^\/api\/v3\/accounts\/([^/]+)\/orders$/.exec(url.pathname);
+      if (req.method === 'GET' && accountMatch) return list(url, decodeURIComponent(accountMatch[1] as string), req, res);
+      return sendError(res, 404, 'NOT_FOUND', `no route for ${req.method} ${url.pathname}`);
+    };
+    if (req.method === 'DELETE') {
+      state.stats.inFlight++;
+      state.stats.maxInFlight = Math.max(state.stats.maxInFlight, state.stats.inFlight);
+      res.on('close', () => state.stats.inFlight--);
+    }
+    route().catch((error: unknown) => sendError(res, 500, 'INTERNAL', String(error)));
+  });
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    ...state,
+    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    port,
+    close: async () => {
+      for (const res of hanging) res.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}

@@ -1,0 +1,49 @@
+import { usageError } from '../errors.js';
+
+/** The default shape of an order ID: one path segment of letters, digits, `-` and `_`, at most 100 chars. */
+export const DEFAULT_ID_PATTERN = '[A-Za-z0-9][A-Za-z0-9_-]{0,99}';
+
+/** A custom --id-pattern may be wider, never longer than this. */
+const HARD_MAX_LENGTH = 1024;
+
+/**
+ * Refused whatever --id-pattern says: anything that could change the request path once the server decodes
+ * it (`/`, `\`, `?`, `#`, `%`, `.` and `..`), whitespace and control characters.
+ */
+const ALWAYS_REFUSED: Array<[RegExp, string]> = [
+  [/[/\\]/, 'contains a path separator (/ or \\)'],
+  [/[?#]/, 'contains ? or #'],
+  [/%/, 'contains % (IDs are percent-encoded by the tool; give them decoded)'],
+  [/\s/u, 'contains whitespace'],
+  [/[\u0000-\u001f\u007f-\u009f]/, 'contains a control character'],
+];
+
+export type OrderIdValidator = (id: string) => string | undefined;
+
+/** Returns a validator: `undefined` for a valid ID, else the reason it is refused. */
+export function orderIdValidator(customPattern?: string): OrderIdValidator {
+  let pattern: RegExp;
+  try {
+    pattern = new RegExp(`^(?:${customPattern ?? DEFAULT_ID_PATTERN})$`, 'u');
+  } catch (error) {
+    throw usageError(`--id-pattern is not a valid regular expression: ${(error as Error).message}`);
+  }
+  const patternText = customPattern ?? DEFAULT_ID_PATTERN;
+  return (id) => {
+    if (id === '') return 'empty order ID';
+    if (id === '.' || id === '..') return `"${id}" is a relative path segment`;
+    for (const [refused, reason] of ALWAYS_REFUSED) if (refused.test(id)) return reason;
+    if (id.length > HARD_MAX_LENGTH) return `longer than ${HARD_MAX_LENGTH} characters`;
+    if (!pattern.test(id)) {
+      return customPattern || id.length <= 100
+        ? `does not match the order ID pattern ${patternText}`
+        : 'longer than 100 characters';
+    }
+    return undefined;
+  };
+}
+
+/** The ID as one percent-encoded path segment. */
+export function orderPath(id: string): string {
+  return `/api/v3/orders/${encodeURIComponent(id)}`;
+}

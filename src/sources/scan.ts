@@ -1,0 +1,55 @@
+import { createHash } from 'node:crypto';
+import { usageError } from '../errors.js';
+import { readIdRows, type IdFileSpec } from './id-file.js';
+import type { OrderIdValidator } from './order-id.js';
+
+export interface ScannedSource {
+  /** The IDs still to process, deduplicated, in file order. Shrinks as the engine takes them. */
+  pending: Set<string>;
+  /** ID rows in the file, duplicates included. */
+  rows: number;
+  /** Distinct IDs in the file. */
+  unique: number;
+  duplicates: number;
+  /** Distinct IDs skipped because an earlier run of the same log already finished them. */
+  skipped: number;
+  sha256: string;
+}
+
+const SHOWN_ERRORS = 20;
+
+/**
+ * Pass one over the whole input, before any request: validates every row, counts and deduplicates the
+ * IDs and hashes the bytes. Any invalid row fails the whole input (exit 2) with the first 20 reasons.
+ */
+export async function scanSource(spec: IdFileSpec, isInvalid: OrderIdValidator, finished: ReadonlySet<string>): Promise<ScannedSource> {
+  const hash = createHash('sha256');
+  const pending = new Set<string>();
+  const skipped = new Set<string>();
+  const problems: string[] = [];
+  let invalid = 0;
+  let rows = 0;
+  for await (const { line, id } of readIdRows(spec, hash)) {
+    rows++;
+    const reason = isInvalid(id);
+    if (reason) {
+      if (++invalid <= SHOWN_ERRORS) problems.push(`  line ${line}: ${reason}: ${quoteForTerminal(id)}`);
+      continue;
+    }
+    if (pending.has(id) || skipped.has(id)) continue;
+    if (finished.has(id)) skipped.add(id);
+    else pending.add(id);
+  }
+  if (invalid > 0) {
+    const more = invalid > SHOWN_ERRORS ? `\n  … and ${invalid - SHOWN_ERRORS} more invalid rows` : '';
+    throw usageError(`${spec.path}: ${invalid} invalid order ID row${invalid === 1 ? '' : 's'}; nothing was sent:\n${problems.join('\n')}${more}`);
+  }
+  const unique = pending.size + skipped.size;
+  return { pending, rows, unique, duplicates: rows - unique, skipped: skipped.size, sha256: hash.digest('hex') };
+}
+
+/** Hostile IDs are shown escaped and shortened, so they cannot garble the terminal. */
+function quoteForTerminal(id: string): string {
+  const shown = id.length > 60 ? `${id.slice(0, 60)}…` : id;
+  return JSON.stringify(shown).replace(/[\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
