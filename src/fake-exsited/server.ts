@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FaultInjector, type FaultPlan } from './faults.js';
@@ -25,6 +26,8 @@ export interface FakeExsitedOptions {
   /** Access-token lifetime in seconds (expires_in); tests use a few seconds to force renewals. */
   tokenTtlS?: number;
   faults?: FaultPlan;
+  /** Orders that can never be deleted, with the status and message to answer (e.g. 409, "has invoices"). */
+  refusals?: Record<string, { status: number; message: string }>;
 }
 
 /** What the server received and did, for tests and benchmarks to check against. */
@@ -46,7 +49,11 @@ export interface FakeExsited {
   deleted: string[];
   tokenRequests: Array<{ grant: string; status: number }>;
   stats: { inFlight: number; maxInFlight: number; requests: number; unauthorized: number };
+  /** Every access and refresh token issued, so that tests can look for them where they must not be. */
+  issuedTokens: string[];
   faults: FaultInjector;
+  /** Emits 'delete' with each FakeDeleteEvent as it happens. */
+  events: EventEmitter;
   close(): Promise<void>;
 }
 
@@ -71,7 +78,7 @@ export async function startFakeExsited(options: FakeExsitedOptions): Promise<Fak
   const refreshTokens = new Set<string>();
   const hanging = new Set<ServerResponse>();
   const state: Omit<FakeExsited, 'url' | 'port' | 'close'> = {
-    orders, deletes: [], deleted: [], tokenRequests: [],
+    orders, deletes: [], deleted: [], tokenRequests: [], issuedTokens: [], events: new EventEmitter(),
     stats: { inFlight: 0, maxInFlight: 0, requests: 0, unauthorized: 0 },
     faults: new FaultInjector(options.faults),
   };
@@ -82,6 +89,7 @@ export async function startFakeExsited(options: FakeExsitedOptions): Promise<Fak
     const refreshToken = `rt-${randomBytes(16).toString('hex')}`;
     accessTokens.set(accessToken, Date.now() + ttlS * 1000);
     refreshTokens.add(refreshToken);
+    state.issuedTokens.push(accessToken, refreshToken);
     sendJson(res, 200, { access_token: accessToken, refresh_token: refreshToken, expires_in: ttlS, token_type: 'Bearer' });
     return 200;
   };
@@ -120,7 +128,11 @@ export async function startFakeExsited(options: FakeExsitedOptions): Promise<Fak
   const deleteOrder = (orderId: string, req: IncomingMessage, res: ServerResponse) => {
     const fault = state.faults.next();
     const existed = orders.has(orderId);
-    const note = (result: FakeDeleteEvent['result']) => state.deletes.push({ orderId, result, existed, at: Date.now() });
+    const note = (result: FakeDeleteEvent['result']) => {
+      const event: FakeDeleteEvent = { orderId, result, existed, at: Date.now() };
+      state.deletes.push(event);
+      state.events.emit('delete', event);
+    };
     const remove = () => {
       if (orders.delete(orderId)) state.deleted.push(orderId);
     };
@@ -147,7 +159,12 @@ export async function startFakeExsited(options: FakeExsitedOptions): Promise<Fak
         remove();
         sendError(res, 503, 'SERVICE_UNAVAILABLE', 'injected fault after delete');
         return note(503);
-      case 'none':
+      case 'none': {
+        const refusal = options.refusals?.[orderId];
+        if (refusal && existed) {
+          sendError(res, refusal.status, `HTTP_${refusal.status}`, refusal.message);
+          return note(refusal.status);
+        }
         if (!existed) {
           sendError(res, 404, 'NOT_FOUND', `order ${orderId} not found`);
           return note(404);
@@ -155,6 +172,7 @@ export async function startFakeExsited(options: FakeExsitedOptions): Promise<Fak
         remove();
         res.writeHead(204).end();
         return note(204);
+      }
     }
   };
 

@@ -1,0 +1,287 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, test } from '@jest/globals';
+import { DEMO_CLIENT, type FakeExsited } from '../../src/fake-exsited/server.js';
+import { type AuditLine, credentialsEnv, FAST, fakeApi, readAudit, runCli, workDir, writeFile } from '../helpers/cli.js';
+
+let fake: FakeExsited | undefined;
+afterEach(async () => {
+  await fake?.close();
+  fake = undefined;
+});
+
+describe('run: the main path over loopback HTTP', () => {
+  test('deletes every order of a quirky CSV once, writes one order line each, exits 0', async () => {
+    const api = await fakeApi(30);
+    fake = api.fake;
+    const dir = workDir();
+    const ids = api.orders.slice(0, 20).map((o) => o.id);
+    const rows = ids.map((id, i) => (i % 4 === 0 ? `acct,"  ${id} ",x` : i % 4 === 1 ? `acct,${id},"a, b"` : `acct,${id},`));
+    const csv = `\uFEFFaccount,Order ID,comment\r\n${rows.join('\r\n')}\r\n\r\nacct,${ids[0]},dup\r\n,,\r\n`;
+    const input = writeFile(dir, 'orders.csv', csv);
+    const log = join(dir, 'audit.ndjson');
+
+    const result = await runCli(['run', '--ids', input, '--audit-log', log, '--concurrency', '4', ...FAST], { env: credentialsEnv(fake) });
+
+    expect(result.code).toBe(0);
+    expect(fake.deleted.sort()).toEqual([...ids].sort());
+    expect(fake.orders.size).toBe(10);
+    const lines = readAudit(log);
+    const orders = lines.filter((l) => l.event === 'order');
+    expect(orders.map((l) => l.orderId).sort()).toEqual([...ids].sort());
+    expect(orders.every((l) => l.outcome === 'deleted' && l.httpStatus === 204 && l.attempts === 1)).toBe(true);
+    const start = lines[0] as AuditLine;
+    expect(start.event).toBe('run.start');
+    expect(start.source).toMatchObject({ kind: 'csv', count: 20, rows: 21, duplicates: 1 });
+    expect(start.source.sha256).toMatch(/^[0-9a-f]{64}$/);
+    const end = lines.at(-1) as AuditLine;
+    expect(end).toMatchObject({ event: 'run.end', status: 'completed', exitCode: 0 });
+    expect(end.summary).toMatchObject({ selected: 20, deleted: 20, alreadyAbsent: 0, failed: 0, skipped: 0, wouldDelete: 0 });
+    expect(new Set(lines.map((l) => l.runId)).size).toBe(1);
+    expect(result.stderr).toContain('deleted        20');
+  });
+
+  test('reads one ID per line from stdin, skipping comments and blank lines; absent orders are already_absent', async () => {
+    const api = await fakeApi(10);
+    fake = api.fake;
+    const dir = workDir();
+    const log = join(dir, 'audit.ndjson');
+    const stdin = `# QA batch\n${api.orders[0]?.id}\n\n  ${api.orders[1]?.id}  \r\nORD-NOPE-0001\n`;
+
+    const result = await runCli(['run', '--ids', '-', '--audit-log', log, ...FAST], { env: credentialsEnv(fake), stdin });
+
+    expect(result.code).toBe(0);
+    const orders = readAudit(log).filter((l) => l.event === 'order');
+    expect(orders.map((l) => [l.orderId, l.outcome])).toEqual(expect.arrayContaining([
+      [api.orders[0]?.id, 'deleted'], [api.orders[1]?.id, 'deleted'], ['ORD-NOPE-0001', 'already_absent'],
+    ]));
+    expect(orders).toHaveLength(3);
+    const start = readAudit(log)[0] as AuditLine;
+    expect(start.source.stdin).toBe(true);
+    expect(readFileSync(start.source.path, 'utf8')).toBe(stdin);
+  });
+
+  test('the CSV column can be named with --column; a CSV without an ID column is exit 2', async () => {
+    const api = await fakeApi(5);
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'x.csv', `ref,Bestellung\n1,${api.orders[0]?.id}\n`);
+
+    const missing = await runCli(['run', '--ids', input, '--audit-log', join(dir, 'a.ndjson')], { env: credentialsEnv(fake) });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(input);
+    expect(missing.stderr).toMatch(/no ID column/);
+    expect(fake.stats.requests).toBe(0);
+
+    const named = await runCli(['run', '--ids', input, '--column', 'bestellung', '--audit-log', join(dir, 'b.ndjson')], { env: credentialsEnv(fake) });
+    expect(named.code).toBe(0);
+    expect(fake.deleted).toEqual([api.orders[0]?.id]);
+  });
+
+  test('invalid and hostile IDs: exit 2 naming the file, each line and the reason, and no request at all', async () => {
+    const api = await fakeApi(5);
+    fake = api.fake;
+    const dir = workDir();
+    const hostile = ['ORD-1/../../accounts', '..', 'ORD-1?force=true', 'ORD-1#x', 'ORD-%2F', 'ORD 1', 'ORD-\u0007', '-ORD', 'a'.repeat(101)];
+    const input = writeFile(dir, 'ids.txt', [api.orders[0]?.id, ...hostile, ...Array.from({ length: 25 }, (_, i) => `bad!${i}`)].join('\n'));
+
+    const result = await runCli(['run', '--ids', input, '--audit-log', join(dir, 'a.ndjson')], { env: credentialsEnv(fake) });
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(input);
+    expect(result.stderr).toContain('34 invalid order ID rows');
+    expect(result.stderr).toMatch(/line 2: contains a path separator/);
+    expect(result.stderr).toMatch(/line 3: "\.\." is a relative path segment/);
+    expect(result.stderr).toMatch(/line 4: contains \? or #/);
+    expect(result.stderr).toMatch(/line 6: contains %/);
+    expect(result.stderr).toMatch(/line 7: contains whitespace/);
+    expect(result.stderr).toMatch(/line 8: contains a control character: "ORD-\\u0007"/);
+    expect(result.stderr).toMatch(/line 10: longer than 100 characters/);
+    expect(result.stderr).toContain('… and 14 more invalid rows');
+    expect(fake.stats.requests).toBe(0);
+    expect(existsSync(join(dir, 'a.ndjson'))).toBe(false);
+  });
+
+  test('--id-pattern widens the accepted IDs, never to path-changing ones; IDs are percent-encoded', async () => {
+    const api = await fakeApi(3);
+    fake = api.fake;
+    const dir = workDir();
+    const ok = writeFile(dir, 'ok.txt', 'ORD:ÄÖ-1\nORD+2\n');
+    const result = await runCli(['run', '--ids', ok, '--id-pattern', '[^\\s]+', '--audit-log', join(dir, 'a.ndjson')], { env: credentialsEnv(fake) });
+    expect(result.code).toBe(0);
+    expect(fake.deletes.map((d) => d.orderId).sort()).toEqual(['ORD+2', 'ORD:ÄÖ-1']);
+
+    const bad = writeFile(dir, 'bad.txt', 'ORD/1\n');
+    const refused = await runCli(['run', '--ids', bad, '--id-pattern', '.+', '--audit-log', join(dir, 'b.ndjson')], { env: credentialsEnv(fake) });
+    expect(refused.code).toBe(2);
+    expect(fake.deletes).toHaveLength(2);
+  });
+
+  test('an unreadable --ids file is exit 2 naming it', async () => {
+    const dir = workDir();
+    const result = await runCli(['run', '--ids', join(dir, 'missing.csv'), '--audit-log', join(dir, 'a.ndjson')], {
+      env: { EXSITED_ACCESS_TOKEN: 'tok-123456789', EXSITED_BASE_URL: 'http://127.0.0.1:9' },
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`${join(dir, 'missing.csv')}: no such file`);
+  });
+
+  test('a host outside the allowlist is refused with exit 3 before any request, the token request included', async () => {
+    const api = await fakeApi(3, { host: '127.0.0.2' });
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', `${api.orders[0]?.id}\n`);
+    const env = credentialsEnv(fake);
+
+    const refused = await runCli(['run', '--ids', input, '--audit-log', join(dir, 'a.ndjson')], { env });
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toMatch(/Refusing to touch 127\.0\.0\.2/);
+    const production = await runCli(['run', '--ids', input, '--base-url', 'https://api.exsited.com', '--audit-log', join(dir, 'b.ndjson')], { env });
+    expect(production.code).toBe(3);
+    const plainHttp = await runCli(['run', '--ids', input, '--allow-host', '127.0.0.2', '--audit-log', join(dir, 'c.ndjson')], { env });
+    expect(plainHttp.code).toBe(3);
+    expect(plainHttp.stderr).toMatch(/plain http/);
+    expect(fake.stats.requests).toBe(0);
+
+    const allowed = await runCli(['run', '--ids', input, '--retries', '0', '--audit-log', join(dir, 'd.ndjson')], {
+      env: { ...env, EXSITED_BASE_URL: `http://localhost:${fake.port}`, EXSITED_ALLOWED_HOSTS: 'other.example' },
+    });
+    // localhost is allowed, but the fake listens on 127.0.0.2 only: the token endpoint cannot be reached.
+    expect(allowed.code).toBe(4);
+    expect(allowed.stderr).toMatch(/token endpoint unreachable: ECONNREFUSED/);
+  });
+
+  test('wrong client credentials: exit 3, and the secret appears nowhere', async () => {
+    const api = await fakeApi(3);
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', `${api.orders[0]?.id}\n`);
+    const log = join(dir, 'a.ndjson');
+    const secret = 'wrong-secret-0123456789';
+    const env = { ...credentialsEnv(fake), EXSITED_CLIENT_SECRET: secret };
+
+    const result = await runCli(['run', '--ids', input, '--audit-log', log], { env });
+
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/token endpoint answered 401/);
+    expect(fake.deletes).toHaveLength(0);
+    const everything = result.stdout + result.stderr + readFileSync(log, 'utf8');
+    expect(everything).not.toContain(secret);
+    expect(readAudit(log).at(-1)).toMatchObject({ event: 'run.end', exitCode: 3 });
+  });
+
+  test('missing credentials or bad numbers are usage errors (exit 2)', async () => {
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', 'ORD-1\n');
+    const noCreds = await runCli(['run', '--ids', input], { env: { EXSITED_CLIENT_ID: 'x' } });
+    expect(noCreds.code).toBe(2);
+    expect(noCreds.stderr).toContain('EXSITED_CLIENT_SECRET, EXSITED_REDIRECT_URI');
+    const badNumber = await runCli(['run', '--ids', input, '--concurrency', '0'], { env: { EXSITED_ACCESS_TOKEN: 'tok-1234567' } });
+    expect(badNumber.code).toBe(2);
+    expect(badNumber.stderr).toContain('--concurrency must be a whole number from 1');
+    const noIds = await runCli(['run'], { env: { EXSITED_ACCESS_TOKEN: 'tok-1234567' } });
+    expect(noIds.code).toBe(2);
+  });
+
+  test('--dry-run authenticates and logs would_delete for every order, sending no DELETE', async () => {
+    const api = await fakeApi(10);
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const log = join(dir, 'a.ndjson');
+
+    const result = await runCli(['run', '--ids', input, '--dry-run', '--audit-log', log], { env: credentialsEnv(fake) });
+
+    expect(result.code).toBe(0);
+    expect(fake.deletes).toHaveLength(0);
+    expect(fake.tokenRequests).toHaveLength(1);
+    const orders = readAudit(log).filter((l) => l.event === 'order');
+    expect(orders).toHaveLength(10);
+    expect(orders.every((l) => l.outcome === 'would_delete' && l.httpStatus === null)).toBe(true);
+    expect(readAudit(log).at(-1)).toMatchObject({ summary: { wouldDelete: 10, deleted: 0 } });
+  });
+
+  test('a refused order fails at once with Exsited\'s message; exit 1 and the resume command', async () => {
+    const api = await fakeApi(6);
+    const locked = api.orders[2]?.id as string;
+    await api.fake.close();
+    const second = await fakeApi(6, { refusals: { [locked]: { status: 409, message: 'Order has invoices and cannot be deleted' } } });
+    fake = second.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', second.orders.map((o) => o.id).join('\n'));
+    const log = join(dir, 'a.ndjson');
+
+    const result = await runCli(['run', '--ids', input, '--audit-log', log, ...FAST], { env: credentialsEnv(fake) });
+
+    expect(result.code).toBe(1);
+    const failed = readAudit(log).filter((l) => l.outcome === 'failed');
+    expect(failed).toEqual([expect.objectContaining({
+      orderId: locked, httpStatus: 409, attempts: 1, error: { code: 'HTTP_409', message: 'Order has invoices and cannot be deleted' },
+    })]);
+    expect(fake.deletes.filter((d) => d.orderId === locked)).toHaveLength(1);
+    expect(result.stderr).toContain(`${locked}: HTTP 409 HTTP_409: Order has invoices and cannot be deleted`);
+    expect(result.stderr).toContain(`To resume: exsited-order-cleanup run --resume --audit-log ${log}`);
+    expect(fake.orders.size).toBe(1);
+  });
+
+  test('retries are exhausted into failed with the last status; order.retry lines record each wait', async () => {
+    const api = await fakeApi(3, { faults: { statuses: { 503: 1 } } });
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', `${api.orders[0]?.id}\n`);
+    const log = join(dir, 'a.ndjson');
+
+    const result = await runCli(['run', '--ids', input, '--audit-log', log, '--retries', '3', ...FAST], { env: credentialsEnv(fake) });
+
+    expect(result.code).toBe(1);
+    const lines = readAudit(log);
+    expect(lines.filter((l) => l.event === 'order.retry').map((l) => l.attempt)).toEqual([1, 2, 3]);
+    expect(lines.find((l) => l.event === 'order')).toMatchObject({ outcome: 'failed', httpStatus: 503, attempts: 4, error: { code: 'HTTP_503' } });
+    expect(fake.deletes).toHaveLength(4);
+  });
+
+  test('a pre-issued EXSITED_ACCESS_TOKEN is used as is; a refused one is exit 3 and never printed', async () => {
+    const api = await fakeApi(4);
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const grant = await fetch(`${fake.url}/api/v1/oauth2/token`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ grant_type: 'client_credentials', client_id: DEMO_CLIENT.clientId, client_secret: DEMO_CLIENT.clientSecret, redirect_uri: DEMO_CLIENT.redirectUri }),
+    });
+    const issued = ((await grant.json()) as { access_token: string }).access_token;
+
+    const good = await runCli(['run', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--base-url', fake.url], { env: { EXSITED_ACCESS_TOKEN: issued } });
+    expect(good.code).toBe(0);
+    expect(fake.tokenRequests).toHaveLength(1);
+    expect(fake.orders.size).toBe(0);
+
+    const token = 'pre-issued-token-abcdef123456';
+    const log = join(dir, 'b.ndjson');
+    const refused = await runCli(['run', '--ids', input, '--audit-log', log, '--base-url', fake.url], { env: { EXSITED_ACCESS_TOKEN: token } });
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toMatch(/cannot be renewed/);
+    expect(refused.stderr + readFileSync(log, 'utf8') + good.stderr).not.toContain(token);
+    expect(good.stderr + readFileSync(join(dir, 'a.ndjson'), 'utf8')).not.toContain(issued);
+  });
+});
+
+describe('the CLI surface', () => {
+  test('--help documents every run option; --version prints the version', async () => {
+    const help = await runCli(['run', '--help']);
+    for (const flag of ['--ids', '--format', '--column', '--id-pattern', '--audit-log', '--resume', '--force', '--concurrency', '--retries',
+      '--timeout-ms', '--backoff-base-ms', '--backoff-cap-ms', '--grace-ms', '--dry-run', '--yes', '--base-url', '--allow-host']) {
+      expect(help.stdout).toContain(flag);
+    }
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect((await runCli(['--version'])).stdout.trim()).toBe(pkg.version);
+  });
+
+  test('the demo exits 0 with no credentials and no network', async () => {
+    const dir = workDir();
+    const result = await runCli(['demo'], { cwd: dir });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/Run \w+ completed\./);
+    expect(result.stderr).toMatch(/retries\s+[1-9]/);
+  });
+});

@@ -1,0 +1,94 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateOrders, type FakeOrder } from '../../src/fake-exsited/order-store.js';
+import { DEMO_CLIENT, startFakeExsited, type FakeClient, type FakeExsited, type FakeExsitedOptions } from '../../src/fake-exsited/server.js';
+
+/** The built CLI: e2e tests run what users run (`npm test` builds first). */
+export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunningCli {
+  child: ChildProcess;
+  done: Promise<CliResult>;
+  /** Resolves when stderr has printed text matching `pattern`. */
+  printed(pattern: RegExp): Promise<void>;
+}
+
+export function startCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; stdin?: string } = {}): RunningCli {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd: options.cwd,
+    env: { PATH: process.env.PATH, ...options.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  const watchers: Array<{ pattern: RegExp; resolve: () => void }> = [];
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+    for (const watcher of watchers.filter((w) => w.pattern.test(stderr))) {
+      watchers.splice(watchers.indexOf(watcher), 1);
+      watcher.resolve();
+    }
+  });
+  child.stdin?.end(options.stdin ?? '');
+  const done = new Promise<CliResult>((resolve) => {
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  return {
+    child,
+    done,
+    printed: (pattern) => new Promise((resolve) => (pattern.test(stderr) ? resolve() : watchers.push({ pattern, resolve }))),
+  };
+}
+
+export const runCli = (args: string[], options: Parameters<typeof startCli>[1] = {}) => startCli(args, options).done;
+
+/** A fresh working directory for one test. */
+export const workDir = () => mkdtempSync(join(tmpdir(), 'eoc-test-'));
+
+export function writeFile(dir: string, name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+export function credentialsEnv(fake: FakeExsited, client: FakeClient = DEMO_CLIENT): NodeJS.ProcessEnv {
+  return {
+    EXSITED_BASE_URL: fake.url,
+    EXSITED_CLIENT_ID: client.clientId,
+    EXSITED_CLIENT_SECRET: client.clientSecret,
+    EXSITED_REDIRECT_URI: client.redirectUri,
+  };
+}
+
+/** A fake API with `count` seeded orders; `options` overrides the rest. */
+export async function fakeApi(count: number, options: Partial<FakeExsitedOptions> = {}): Promise<{ fake: FakeExsited; orders: FakeOrder[] }> {
+  const orders = generateOrders(count, 11);
+  const fake = await startFakeExsited({ orders: orders.map((o) => ({ ...o })), ...options });
+  return { fake, orders };
+}
+
+export interface AuditLine {
+  event: string;
+  runId: string;
+  orderId?: string;
+  outcome?: string;
+  [key: string]: any;
+}
+
+export function readAudit(path: string): AuditLine[] {
+  return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as AuditLine);
+}
+
+/** Fast retries for tests: the backoff is real, only tiny. */
+export const FAST = ['--backoff-base-ms', '5', '--backoff-cap-ms', '50'];
