@@ -37,6 +37,7 @@ export interface FakeDeleteEvent {
   result: number | 'reset' | 'hang';
   /** The order existed when the request arrived. */
   existed: boolean;
+  /** Epoch ms when the server handled the request, before it answered. */
   at: number;
 }
 
@@ -126,10 +127,11 @@ export async function startFakeExsited(options: FakeExsitedOptions): Promise<Fak
   };
 
   const deleteOrder = (orderId: string, req: IncomingMessage, res: ServerResponse) => {
+    const at = Date.now(); // taken before answering, so it never trails the client's record of the answer
     const fault = state.faults.next();
     const existed = orders.has(orderId);
     const note = (result: FakeDeleteEvent['result']) => {
-      const event: FakeDeleteEvent = { orderId, result, existed, at: Date.now() };
+      const event: FakeDeleteEvent = { orderId, result, existed, at };
       state.deletes.push(event);
       state.events.emit('delete', event);
     };

@@ -86,8 +86,19 @@ export interface AuditLine {
   [key: string]: any;
 }
 
-export function readAudit(path: string): AuditLine[] {
-  return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as AuditLine);
+/** The audit log's lines; `torn` receives the lines that are not JSON (left by a kill mid-write). */
+export function readAudit(path: string, torn: string[] = []): AuditLine[] {
+  const lines: AuditLine[] = [];
+  for (const text of readFileSync(path, 'utf8').split('\n').filter(Boolean)) {
+    try {
+      lines.push(JSON.parse(text) as AuditLine);
+    } catch {
+      torn.push(text);
+    }
+  }
+  if (torn.length === 0) return lines;
+  if (arguments.length < 2) throw new Error(`${path} has unreadable lines: ${torn.join(' | ')}`);
+  return lines;
 }
 
 /** Fast retries for tests: the backoff is real, only tiny. */
