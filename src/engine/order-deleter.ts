@@ -28,38 +28,50 @@ export interface OrderDeleterDeps {
 
 /**
  * Deletes one order with retries: transport errors, 408, 429 and 5xx are retried with full-jitter
- * backoff (never sooner than Retry-After); a 401 renews the token (the first one per order without using
- * up a retry); other 4xx fail at once. Returns the order's audit record, or undefined when the run
- * stopped before the order finished. Throws TokenError when authentication is lost for good.
+ * backoff (never sooner than Retry-After); a 401 renews the token and resends at once (the first time
+ * per order without using up a retry); other 4xx fail at once. `attempts` counts the requests sent.
+ * Returns the order's audit record, or undefined when the run stopped before the order finished.
+ * Throws TokenError when authentication is lost for good.
  */
 export async function deleteWithRetry(orderId: string, deps: OrderDeleterDeps): Promise<OrderRecord | undefined> {
   const { http, tokens, backoff, control } = deps;
   const startedAt = performance.now();
   let attempts = 0;
-  let renewedFree = false;
+  let renewed = false;
   const record = (fields: Omit<OrderRecord, 'orderId' | 'attempts' | 'durationMs'>): OrderRecord => ({
     orderId, ...fields, attempts, durationMs: Math.round(performance.now() - startedAt),
   });
 
+  /** One DELETE with a token fit to use; its 401 makes the token source renew. */
+  const send = async () => {
+    attempts++;
+    let token: string;
+    try {
+      token = await tokens.get(control.aborting);
+    } catch (error) {
+      throw new AbortError(control.stopping.aborted ? new Stopped() : (error as Error));
+    }
+    const result = await deleteOrder(http, orderId, token, control.aborting);
+    if (result.kind === 'unauthorized') tokens.refused(token);
+    return result;
+  };
+
   try {
     const done = await pRetry(async () => {
       if (control.stopping.aborted) throw new AbortError(new Stopped());
-      attempts++;
-      let token: string;
-      try {
-        token = await tokens.get(control.aborting);
-      } catch (error) {
-        throw new AbortError(control.stopping.aborted ? new Stopped() : (error as Error));
+      let result = await send();
+      if (result.kind === 'unauthorized' && !renewed && !control.stopping.aborted) {
+        // As Exsited's SDKs do: renew and resend at once, the first time, without using up a retry.
+        renewed = true;
+        deps.onRetry({ orderId, attempt: attempts, httpStatus: 401, delayMs: 0 });
+        result = await send();
       }
-      const result = await deleteOrder(http, orderId, token, control.aborting);
       switch (result.kind) {
         case 'done':
           return result;
         case 'canceled':
           throw new AbortError(new Stopped());
         case 'unauthorized':
-          tokens.refused(token);
-          throw new AttemptFailed(result);
         case 'retry':
           throw new AttemptFailed(result);
         case 'failed':
@@ -68,18 +80,11 @@ export async function deleteWithRetry(orderId: string, deps: OrderDeleterDeps): 
     }, {
       retries: backoff.retries,
       minTimeout: 0,
-      shouldConsumeRetry: ({ error }) => {
-        if ((error as AttemptFailed).result?.kind !== 'unauthorized' || renewedFree) return true;
-        renewedFree = true;
-        return false;
-      },
       shouldRetry: async ({ error, retriesConsumed }) => {
         if (!(error instanceof AttemptFailed)) return false;
         if (control.stopping.aborted) throw new Stopped();
         const { result } = error;
-        const delayMs = result.kind === 'unauthorized'
-          ? 0
-          : backoff.delayMs(retriesConsumed + 1, result.kind === 'retry' ? result.retryAfterMs : 0);
+        const delayMs = backoff.delayMs(retriesConsumed + 1, result.kind === 'retry' ? result.retryAfterMs : 0);
         deps.onRetry({
           orderId,
           attempt: attempts,

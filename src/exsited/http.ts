@@ -77,6 +77,6 @@ export function retryAfterMs(header: unknown, now = Date.now()): number | undefi
   if (typeof header !== 'string' || header.trim() === '') return undefined;
   const value = header.trim();
   if (/^\d+$/.test(value)) return Number(value) * 1000;
-  const date = Date.parse(value);
+  const date = /^[A-Za-z]{3}/.test(value) ? Date.parse(value) : Number.NaN; // HTTP dates start with the weekday
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }

@@ -128,8 +128,9 @@ export async function startFakeExsited(options: FakeExsitedOptions): Promise<Fak
 
   const deleteOrder = (orderId: string, req: IncomingMessage, res: ServerResponse) => {
     const at = Date.now(); // taken before answering, so it never trails the client's record of the answer
-    const fault = state.faults.next();
     const existed = orders.has(orderId);
+    let fault = state.faults.next();
+    if (fault.kind === 'deleteThen503' && !existed) fault = { kind: 'none' }; // nothing left to delete
     const note = (result: FakeDeleteEvent['result']) => {
       const event: FakeDeleteEvent = { orderId, result, existed, at };
       state.deletes.push(event);

@@ -1,0 +1,82 @@
+import { afterEach, describe, expect, test } from '@jest/globals';
+import { Backoff } from '../src/engine/backoff.js';
+import { TokenError, TokenSource } from '../src/exsited/auth.js';
+import { createHttpClient, destroyAgents } from '../src/exsited/http.js';
+import { DEMO_CLIENT, type FakeExsited } from '../src/fake-exsited/server.js';
+import { fakeApi } from './helpers/cli.js';
+
+let fake: FakeExsited | undefined;
+const clients: Array<ReturnType<typeof createHttpClient>> = [];
+afterEach(async () => {
+  clients.splice(0).forEach(destroyAgents);
+  await fake?.close();
+});
+
+const noWait = new Backoff({ retries: 2, baseMs: 1, capMs: 1, sleep: async () => undefined });
+const creds = (clientSecret = DEMO_CLIENT.clientSecret) => ({ kind: 'client_credentials' as const, ...DEMO_CLIENT, clientSecret });
+function tokenSource(api: FakeExsited, credentials = creds(), now = Date.now) {
+  const http = createHttpClient({ baseUrl: new URL(api.url), concurrency: 4, timeoutMs: 2000 });
+  clients.push(http);
+  return new TokenSource(http, credentials, noWait, now);
+}
+
+describe('TokenSource against the fake token endpoint', () => {
+  test('one grant serves every caller; a 401 from many workers triggers one renewal, by refresh token', async () => {
+    fake = (await fakeApi(1)).fake;
+    const tokens = tokenSource(fake);
+    const first = await Promise.all(Array.from({ length: 10 }, () => tokens.get()));
+    expect(new Set(first).size).toBe(1);
+    for (let i = 0; i < 10; i++) tokens.refused(first[0] as string);
+    const second = await Promise.all(Array.from({ length: 10 }, () => tokens.get()));
+    expect(new Set(second).size).toBe(1);
+    expect(second[0]).not.toBe(first[0]);
+    expect(fake.tokenRequests.map((t) => t.grant)).toEqual(['client_credentials', 'refresh_token']);
+    tokens.refused(first[0] as string); // a late 401 for the old token changes nothing
+    expect(await tokens.get()).toBe(second[0]);
+  });
+
+  test('renews ahead of expiry (at 80% of expires_in)', async () => {
+    fake = (await fakeApi(1, { tokenTtlS: 100 })).fake;
+    let now = 1_000_000;
+    const tokens = tokenSource(fake, creds(), () => now);
+    const first = await tokens.get();
+    now += 79_000;
+    expect(await tokens.get()).toBe(first);
+    now += 2_000;
+    expect(await tokens.get()).not.toBe(first);
+  });
+
+  test('a refused refresh falls back to a new client-credentials grant', async () => {
+    fake = (await fakeApi(1)).fake;
+    const tokens = tokenSource(fake);
+    const first = await tokens.get();
+    tokens.refused(first);
+    const api = fake;
+    const refresh = api.tokenRequests.length;
+    // spend the refresh token behind the source's back, so that its refresh is refused
+    const used = api.issuedTokens[1] as string;
+    await fetch(`${api.url}/api/v1/oauth2/token`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ grant_type: 'refresh_token', refresh_token: used, client_id: DEMO_CLIENT.clientId, client_secret: DEMO_CLIENT.clientSecret, redirect_uri: DEMO_CLIENT.redirectUri }),
+    });
+    expect(await tokens.get()).not.toBe(first);
+    expect(api.tokenRequests.slice(refresh).map((t) => [t.grant, t.status])).toEqual([
+      ['refresh_token', 200], ['refresh_token', 400], ['client_credentials', 200],
+    ]);
+  });
+
+  test('wrong credentials are a rejection, an unreachable endpoint is not', async () => {
+    fake = (await fakeApi(1)).fake;
+    const rejected = await tokenSource(fake, creds('nope-nope-nope')).get().catch((e: unknown) => e as TokenError);
+    expect(rejected).toBeInstanceOf(TokenError);
+    expect((rejected as TokenError).rejected).toBe(true);
+    expect((rejected as TokenError).message).not.toContain('nope-nope-nope');
+    const port = fake.port;
+    await fake.close();
+    fake = undefined;
+    const unreachable = await tokenSource({ url: `http://127.0.0.1:${port}` } as FakeExsited).get().catch((e: unknown) => e as TokenError);
+    expect(unreachable).toBeInstanceOf(TokenError);
+    expect((unreachable as TokenError).rejected).toBe(false);
+    expect((unreachable as TokenError).message).toMatch(/ECONNREFUSED/);
+  });
+});

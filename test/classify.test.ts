@@ -1,0 +1,63 @@
+import { describe, expect, test } from '@jest/globals';
+import { Backoff } from '../src/engine/backoff.js';
+import { retryAfterMs } from '../src/exsited/http.js';
+import { classifyResponse } from '../src/exsited/orders.js';
+
+const response = (status: number, data: unknown = '', headers: Record<string, string> = {}) => ({ status, statusText: '', headers, data });
+
+describe('classifyResponse', () => {
+  test('2xx is deleted, 404 already absent', () => {
+    expect(classifyResponse(response(204))).toEqual({ kind: 'done', outcome: 'deleted', httpStatus: 204 });
+    expect(classifyResponse(response(404))).toEqual({ kind: 'done', outcome: 'already_absent', httpStatus: 404 });
+  });
+
+  test.each([408, 429, 500, 502, 503, 504])('%i is retried', (status) => {
+    expect(classifyResponse(response(status)).kind).toBe('retry');
+  });
+
+  test.each([400, 403, 405, 409, 422, 301, 302])('%i fails at once', (status) => {
+    expect(classifyResponse(response(status)).kind).toBe('failed');
+  });
+
+  test('401 asks for a renewed token', () => {
+    expect(classifyResponse(response(401)).kind).toBe('unauthorized');
+  });
+
+  test("records Exsited's errors[] code and messages", () => {
+    const result = classifyResponse(response(409, { errors: [{ code: 'ORDER_LOCKED', message: 'has invoices' }, { message: 'and payments' }] }));
+    expect(result).toEqual({ kind: 'failed', httpStatus: 409, code: 'ORDER_LOCKED', message: 'has invoices; and payments' });
+    expect(classifyResponse(response(400, '<html>bad gateway</html>'))).toMatchObject({ code: 'HTTP_400', message: '<html>bad gateway</html>' });
+    expect(classifyResponse(response(403, {}))).toMatchObject({ code: 'HTTP_403', message: 'HTTP 403' });
+  });
+
+  test('a 429 carries its Retry-After', () => {
+    expect(classifyResponse(response(429, '', { 'retry-after': '7' }))).toMatchObject({ kind: 'retry', retryAfterMs: 7000 });
+  });
+});
+
+describe('Retry-After', () => {
+  const now = Date.parse('2026-11-27T10:00:00Z');
+  test('seconds or an HTTP date, in milliseconds', () => {
+    expect(retryAfterMs('0', now)).toBe(0);
+    expect(retryAfterMs(' 120 ', now)).toBe(120_000);
+    expect(retryAfterMs('Fri, 27 Nov 2026 10:00:30 GMT', now)).toBe(30_000);
+    expect(retryAfterMs('Fri, 27 Nov 2026 09:00:00 GMT', now)).toBe(0);
+  });
+  test('absent or unreadable is undefined', () => {
+    for (const value of [undefined, '', 'soon', '-5', '1.5']) expect(retryAfterMs(value, now)).toBeUndefined();
+  });
+});
+
+describe('full-jitter backoff', () => {
+  test('uniform up to min(cap, base·2^(n-1))', () => {
+    const top = new Backoff({ retries: 5, baseMs: 100, capMs: 1000, random: () => 0.999999 });
+    expect([1, 2, 3, 4, 5].map((n) => top.delayMs(n))).toEqual([100, 200, 400, 800, 1000]);
+    const bottom = new Backoff({ retries: 5, baseMs: 100, capMs: 1000, random: () => 0 });
+    expect(bottom.delayMs(4)).toBe(0);
+  });
+  test('never sooner than the minimum a server asked for', () => {
+    const backoff = new Backoff({ retries: 5, baseMs: 100, capMs: 1000, random: () => 0.5 });
+    expect(backoff.delayMs(1, 5000)).toBe(5000);
+    expect(backoff.delayMs(3, 10)).toBe(200);
+  });
+});
