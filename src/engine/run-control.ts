@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events';
+
 export type StopReason =
   | { kind: 'signal'; signal: 'SIGINT' | 'SIGTERM' }
   | { kind: 'halt'; message: string; exitCode: 3 | 4 };
@@ -16,7 +18,10 @@ export class RunControl {
   readonly stopping = this.stopController.signal;
   readonly aborting = this.abortController.signal;
 
-  constructor(private readonly graceMs: number) {}
+  constructor(private readonly graceMs: number) {
+    // Every request in flight and every backoff wait listens on these: one listener per worker is expected.
+    setMaxListeners(0, this.stopping, this.aborting);
+  }
 
   stop(reason: StopReason): void {
     if (this.reason) return;
