@@ -19,6 +19,12 @@ export interface RunOptions {
   backoffBaseMs: number;
   backoffCapMs: number;
   graceMs: number;
+  /** --rps: a rate cap shared by all workers; undefined: none until the server throttles. */
+  rps?: number;
+  /** --halt-after: consecutive orders failed with one cause before the run halts; 0: never. */
+  haltAfter: number;
+  /** --max-duration in ms: the run stops dispatching at this deadline; undefined: none. */
+  maxDurationMs?: number;
   /** From --base-url or EXSITED_BASE_URL; a resume falls back to the recorded one, else the default. */
   baseUrl?: string;
   /** --allow-host values as given (they go into the printed resume command). */
@@ -44,6 +50,9 @@ export interface RunFlags {
   backoffBaseMs: string;
   backoffCapMs: string;
   graceMs: string;
+  rps?: string;
+  haltAfter: string;
+  maxDuration?: string;
   baseUrl?: string;
   allowHost: string[];
 }
@@ -55,6 +64,7 @@ export const DEFAULTS = {
   backoffBaseMs: '500',
   backoffCapMs: '30000',
   graceMs: '10000',
+  haltAfter: '25',
 } as const;
 
 export function resolveRunOptions(flags: RunFlags, env: NodeJS.ProcessEnv): RunOptions {
@@ -77,6 +87,9 @@ export function resolveRunOptions(flags: RunFlags, env: NodeJS.ProcessEnv): RunO
     backoffBaseMs: integer('--backoff-base-ms', flags.backoffBaseMs, 0, 3_600_000),
     backoffCapMs: integer('--backoff-cap-ms', flags.backoffCapMs, 0, 3_600_000),
     graceMs: integer('--grace-ms', flags.graceMs, 0, 3_600_000),
+    rps: flags.rps === undefined ? undefined : positiveNumber('--rps', flags.rps),
+    haltAfter: integer('--halt-after', flags.haltAfter, 0, 1_000_000),
+    maxDurationMs: flags.maxDuration === undefined ? undefined : durationMs('--max-duration', flags.maxDuration),
     baseUrl: flags.baseUrl ?? (env.EXSITED_BASE_URL || undefined),
     allowHostFlags: flags.allowHost,
     allowedHosts: [...DEFAULT_ALLOWED_HOSTS, ...envHosts, ...flags.allowHost],
@@ -90,6 +103,25 @@ function integer(flag: string, raw: string, min: number, max: number): number {
     throw usageError(`${flag} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
   }
   return value;
+}
+
+function positiveNumber(flag: string, raw: string): number {
+  const value = Number(raw);
+  if (!/^\d+(\.\d+)?$/.test(raw.trim()) || !(value > 0)) throw usageError(`${flag} must be a number above 0, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** `45m`, `1h30m`, `90s`, `2h`, `500ms`; a bare number is seconds. */
+export function durationMs(flag: string, raw: string): number {
+  const text = raw.trim();
+  const parts = /^\d+(\.\d+)?$/.test(text) ? [[text, text, 's']] : [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
+  const total = parts.reduce((sum, [, n, unit]) => sum + Number(n) * (UNIT_MS[unit as string] as number), 0);
+  if (parts.map((p) => p[0]).join('') !== text || !(total > 0)) {
+    throw usageError(`${flag} must be a duration such as 45m, 1h30m or 90s, got ${JSON.stringify(raw)}`);
+  }
+  return Math.round(total);
 }
 
 /** A pre-issued EXSITED_ACCESS_TOKEN wins; otherwise all three client-credential variables are needed. */

@@ -19,7 +19,7 @@ export async function runDemo(): Promise<ExitCode> {
     orders: loadOrders(fixture('orders.json')),
     tokenTtlS: 2,
     faults: {
-      seed: 7, latencyMs: 15, statuses: { 500: 0.04, 502: 0.02, 503: 0.05 }, throttle: 0.03, retryAfterS: 1,
+      seed: 7, latencyMs: 15, statuses: { 500: 0.04, 502: 0.02, 503: 0.05 }, throttle: 0.01, retryAfterS: 1,
       reset: 0.02, deleteThen503: 0.03, unauthorized: 0.02,
     },
   });

@@ -3,16 +3,19 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AuditJournal, type OrderRecord } from './audit/journal.js';
 import { readResumeState, type ResumeState, type SourceRecord } from './audit/resume-state.js';
+import { RunLock } from './audit/run-lock.js';
 import type { RunOptions } from './config.js';
 import { dispatch } from './engine/dispatch.js';
 import { Backoff, type Sleep } from './engine/backoff.js';
+import { HaltPolicy } from './engine/halt-policy.js';
 import { deleteWithRetry } from './engine/order-deleter.js';
+import { RateLimiter } from './engine/rate-limiter.js';
 import type { RunControl } from './engine/run-control.js';
 import { ExitCode, usageError } from './errors.js';
 import { TokenError, TokenSource } from './exsited/auth.js';
 import { checkBaseUrl, DEFAULT_BASE_URL, displayBaseUrl } from './exsited/host-allowlist.js';
 import { createHttpClient, destroyAgents } from './exsited/http.js';
-import { countOutcome, emptySummary, formatSummary, type RunSummary } from './report/summary.js';
+import { countOutcome, emptySummary, formatSummary, ratePerSecond, type RunSummary } from './report/summary.js';
 import { say, shellQuote } from './report/terminal.js';
 import { idFileFormat, type IdFileSpec } from './sources/id-file.js';
 import { orderIdValidator } from './sources/order-id.js';
@@ -36,8 +39,19 @@ const FAILURES_SHOWN = 10;
 export async function runCleanup(options: RunOptions, control: RunControl, deps: RunDeps = {}): Promise<ExitCode> {
   const startedAt = Date.now();
   const runId = randomBytes(6).toString('hex');
-  const resume = options.resume ? await readResumeState(options.auditLog as string) : undefined;
   const auditLog = options.auditLog ?? defaultAuditLogPath(new Date(startedAt), runId);
+  const lock = new RunLock(auditLog, runId);
+  lock.acquire();
+  try {
+    return await runLocked(options, control, deps, { startedAt, runId, auditLog });
+  } finally {
+    lock.release();
+  }
+}
+
+async function runLocked(options: RunOptions, control: RunControl, deps: RunDeps, run: { startedAt: number; runId: string; auditLog: string }): Promise<ExitCode> {
+  const { startedAt, runId, auditLog } = run;
+  const resume = options.resume ? await readResumeState(auditLog) : undefined;
   if (resume?.unreadableLines.length) {
     say(`warning: ${auditLog}: ignored ${resume.unreadableLines.length} unreadable line(s) (line ${resume.unreadableLines.slice(0, 5).join(', ')}): ` +
       'a write torn by a killed run; the orders on them are treated as not finished');
@@ -77,6 +91,7 @@ export async function runCleanup(options: RunOptions, control: RunControl, deps:
     options: {
       dryRun: options.dryRun, concurrency: options.concurrency, retries: options.retries, timeoutMs: options.timeoutMs,
       backoffBaseMs: options.backoffBaseMs, backoffCapMs: options.backoffCapMs, graceMs: options.graceMs,
+      rps: options.rps ?? null, haltAfter: options.haltAfter, maxDurationMs: options.maxDurationMs ?? null,
       force: options.force, allowHosts: options.allowHostFlags, auth: options.credentials.kind,
     },
     ...(resume ? { resumeOf: resume.resumeOf, skipped: scanned.skipped } : {}),
@@ -84,16 +99,24 @@ export async function runCleanup(options: RunOptions, control: RunControl, deps:
 
   const summary = emptySummary(scanned.unique, scanned.skipped);
   const failures: OrderRecord[] = [];
+  const haltPolicy = new HaltPolicy(options.haltAfter);
   const record = (entry: OrderRecord) => {
     journal.order(entry);
     countOutcome(summary, entry);
     if (entry.outcome === 'failed' && failures.length < FAILURES_SHOWN) failures.push(entry);
+    const haltReason = haltPolicy.observe(entry);
+    if (haltReason) control.stop({ kind: 'halt', message: haltReason, exitCode: ExitCode.halted });
   };
+  const deadline = options.maxDurationMs === undefined ? undefined : setTimeout(() => control.stop({
+    kind: 'halt', exitCode: ExitCode.halted,
+    message: `the --max-duration deadline (${options.maxDurationMs} ms) was reached; resume to continue`,
+  }), Math.max(0, startedAt + options.maxDurationMs - Date.now())).unref();
   const http = createHttpClient({ baseUrl, concurrency: options.concurrency, timeoutMs: options.timeoutMs });
   const backoff = new Backoff({
     retries: options.retries, baseMs: options.backoffBaseMs, capMs: options.backoffCapMs, random: deps.random, sleep: deps.sleep,
   });
   const tokens = new TokenSource(http, options.credentials, backoff);
+  const limiter = new RateLimiter({ rps: options.rps, burst: options.concurrency });
   const halt = (error: TokenError) => {
     const nothingDone = summary.deleted + summary.alreadyAbsent + summary.failed === 0;
     control.stop({ kind: 'halt', message: `authentication failed: ${error.message}`, exitCode: error.rejected && nothingDone ? 3 : 4 });
@@ -110,7 +133,7 @@ export async function runCleanup(options: RunOptions, control: RunControl, deps:
       await dispatch(scanned.pending, options.concurrency, async (orderId) => {
         try {
           const entry = await deleteWithRetry(orderId, {
-            http, tokens, backoff, control, onRetry: (retry) => { summary.retries++; journal.retry(retry); },
+            http, tokens, backoff, limiter, control, onRetry: (retry) => { summary.retries++; journal.retry(retry); },
           });
           if (entry) record(entry);
         } catch (error) {
@@ -123,12 +146,15 @@ export async function runCleanup(options: RunOptions, control: RunControl, deps:
     if (!(error instanceof TokenError)) throw error;
     if (!control.stopping.aborted) halt(error);
   } finally {
+    clearTimeout(deadline);
     destroyAgents(http);
     control.dispose();
   }
 
   const { status, exitCode, reason } = conclude(summary, control);
   const durationMs = Date.now() - startedAt;
+  summary.throttledMs = limiter.throttledMs;
+  summary.ratePerSecond = ratePerSecond(summary, durationMs);
   journal.end({ status, exitCode, durationMs, summary, ...(reason ? { reason } : {}) });
   say(formatSummary(summary, {
     runId, status, durationMs, auditLog, duplicates: scanned.duplicates, firstFailures: failures,

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test } from '@jest/globals';
 import type { RetryRecord } from '../src/audit/journal.js';
 import { Backoff } from '../src/engine/backoff.js';
 import { deleteWithRetry } from '../src/engine/order-deleter.js';
+import { RateLimiter } from '../src/engine/rate-limiter.js';
 import { RunControl } from '../src/engine/run-control.js';
 import { TokenSource } from '../src/exsited/auth.js';
 import { createHttpClient, destroyAgents } from '../src/exsited/http.js';
@@ -27,8 +28,10 @@ async function setUp(options: Partial<FakeExsitedOptions>, retries = 3) {
   cleanup.push(() => destroyAgents(http), () => control.dispose());
   const retriesLogged: RetryRecord[] = [];
   const tokens = new TokenSource(http, { kind: 'client_credentials', ...DEMO_CLIENT }, backoff);
-  const remove = (orderId: string) => deleteWithRetry(orderId, { http, tokens, backoff, control, onRetry: (r) => retriesLogged.push(r) });
-  return { orders: api.orders, remove, slept, retriesLogged, control, tokens };
+  let clock = 0; // the limiter's pauses pass on a fake clock
+  const limiter = new RateLimiter({ burst: 2, now: () => clock, sleep: async (ms) => void (clock += ms) });
+  const remove = (orderId: string) => deleteWithRetry(orderId, { http, tokens, backoff, limiter, control, onRetry: (r) => retriesLogged.push(r) });
+  return { orders: api.orders, remove, slept, retriesLogged, control, tokens, limiter };
 }
 
 describe('deleteWithRetry', () => {

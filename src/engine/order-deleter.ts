@@ -4,6 +4,7 @@ import type { OrderRecord, RetryRecord } from '../audit/journal.js';
 import type { TokenSource } from '../exsited/auth.js';
 import { deleteOrder, type AttemptResult } from '../exsited/orders.js';
 import type { Backoff } from './backoff.js';
+import type { RateLimiter } from './rate-limiter.js';
 import type { RunControl } from './run-control.js';
 
 type Unfinished = Exclude<AttemptResult, { kind: 'done' } | { kind: 'canceled' }>;
@@ -22,6 +23,7 @@ export interface OrderDeleterDeps {
   http: AxiosInstance;
   tokens: TokenSource;
   backoff: Backoff;
+  limiter: RateLimiter;
   control: RunControl;
   onRetry: (record: RetryRecord) => void;
 }
@@ -34,7 +36,7 @@ export interface OrderDeleterDeps {
  * Throws TokenError when authentication is lost for good.
  */
 export async function deleteWithRetry(orderId: string, deps: OrderDeleterDeps): Promise<OrderRecord | undefined> {
-  const { http, tokens, backoff, control } = deps;
+  const { http, tokens, backoff, limiter, control } = deps;
   const startedAt = performance.now();
   let attempts = 0;
   let renewed = false;
@@ -42,17 +44,23 @@ export async function deleteWithRetry(orderId: string, deps: OrderDeleterDeps): 
     orderId, ...fields, attempts, durationMs: Math.round(performance.now() - startedAt),
   });
 
-  /** One DELETE with a token fit to use; its 401 makes the token source renew. */
+  /**
+   * One DELETE, when the shared rate allows, with a token fit to use. Its answer feeds back: a 401 makes
+   * the token source renew, a 429 throttles every worker, a success lets the rate climb.
+   */
   const send = async () => {
-    attempts++;
     let token: string;
     try {
+      await limiter.acquire(control.stopping);
       token = await tokens.get(control.aborting);
     } catch (error) {
       throw new AbortError(control.stopping.aborted ? new Stopped() : (error as Error));
     }
+    attempts++;
     const result = await deleteOrder(http, orderId, token, control.aborting);
     if (result.kind === 'unauthorized') tokens.refused(token);
+    else if (result.kind === 'retry' && result.httpStatus === 429) limiter.throttled(result.retryAfterMs);
+    else if (result.kind === 'done') limiter.succeeded();
     return result;
   };
 

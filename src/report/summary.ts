@@ -12,11 +12,21 @@ export interface RunSummary {
   /** Not finished because the run stopped early; a resume picks them up. */
   pending: number;
   retries: number;
+  /** Time every worker was paused by the server's 429s. */
+  throttledMs: number;
+  /** Orders finished per second of the run. */
+  ratePerSecond: number;
 }
 
 export const emptySummary = (selected: number, skipped: number): RunSummary => ({
   selected, deleted: 0, alreadyAbsent: 0, failed: 0, skipped, wouldDelete: 0, pending: selected - skipped, retries: 0,
+  throttledMs: 0, ratePerSecond: 0,
 });
+
+export function ratePerSecond(s: RunSummary, durationMs: number): number {
+  const finished = s.deleted + s.alreadyAbsent + s.failed + s.wouldDelete;
+  return durationMs > 0 ? Math.round((finished * 10_000) / durationMs) / 10 : 0;
+}
 
 export function countOutcome(summary: RunSummary, record: OrderRecord): void {
   summary.pending--;
@@ -39,8 +49,6 @@ export interface SummaryContext {
 /** The human summary printed on stderr at the end of a run. */
 export function formatSummary(s: RunSummary, c: SummaryContext): string {
   const seconds = c.durationMs / 1000;
-  const finished = s.deleted + s.alreadyAbsent + s.failed + s.wouldDelete;
-  const rate = seconds > 0 ? (finished / seconds).toFixed(1) : '-';
   const rows: Array<[string, string]> = [
     ['selected', `${s.selected}${c.duplicates ? ` (${c.duplicates} duplicate rows sent once)` : ''}`],
     ...(s.wouldDelete ? [['would delete', String(s.wouldDelete)] as [string, string]] : []),
@@ -50,8 +58,9 @@ export function formatSummary(s: RunSummary, c: SummaryContext): string {
     ['skipped', `${s.skipped}${s.skipped ? ' (finished by an earlier run)' : ''}`],
     ['pending', `${s.pending}${s.pending ? ' (not finished; resume to continue)' : ''}`],
     ['retries', String(s.retries)],
+    ['throttled', `${(s.throttledMs / 1000).toFixed(1)} s`],
     ['duration', `${seconds.toFixed(1)} s`],
-    ['rate', `${rate} orders/s`],
+    ['rate', `${s.ratePerSecond.toFixed(1)} orders/s`],
     ['audit log', c.auditLog],
   ];
   const lines = [`Run ${c.runId} ${c.status}.`, ...rows.map(([k, v]) => `  ${k.padEnd(15)}${v}`)];

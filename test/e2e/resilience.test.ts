@@ -55,7 +55,7 @@ describe('faults, tokens, kills and resumes', () => {
     const api = await fakeApi(240, {
       tokenTtlS: 1,
       faults: {
-        seed: 3, latencyMs: 3, statuses: { 500: 0.04, 502: 0.03, 503: 0.04, 504: 0.03, 408: 0.02 }, throttle: 0.03, retryAfterS: 1,
+        seed: 3, latencyMs: 3, statuses: { 500: 0.04, 502: 0.03, 503: 0.04, 504: 0.03, 408: 0.02 }, throttle: 0.01, retryAfterS: 1,
         reset: 0.03, hang: 0.01, deleteThen503: 0.04, unauthorized: 0.03,
       },
     });

@@ -1,0 +1,28 @@
+import type { OrderRecord } from '../audit/journal.js';
+
+/**
+ * --halt-after: when that many orders in a row fail with the same cause (403 on every order, 5xx after
+ * all retries, a refused connection), the cause is not the orders; going on would only log it ten
+ * thousand times. Any other outcome, or another cause, breaks the streak. 0 disables the policy.
+ */
+export class HaltPolicy {
+  private cause: string | undefined;
+  private streak = 0;
+
+  constructor(private readonly haltAfter: number) {}
+
+  /** Returns why the run must halt, once the streak reaches --halt-after. */
+  observe(record: OrderRecord): string | undefined {
+    if (record.outcome !== 'failed') {
+      this.streak = 0;
+      this.cause = undefined;
+      return undefined;
+    }
+    const cause = record.httpStatus === null ? (record.error?.code ?? 'error') : `HTTP ${record.httpStatus} ${record.error?.code ?? ''}`.trim();
+    this.streak = cause === this.cause ? this.streak + 1 : 1;
+    this.cause = cause;
+    if (this.haltAfter === 0 || this.streak < this.haltAfter) return undefined;
+    return `${this.streak} orders in a row failed with ${cause} (last: ${record.orderId}: ${record.error?.message ?? ''}); ` +
+      'fix the cause and resume (--halt-after sets the limit)';
+  }
+}
