@@ -1,0 +1,122 @@
+import { writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, test } from '@jest/globals';
+import type { FakeExsited } from '../../src/fake-exsited/server.js';
+import { credentialsEnv, FAST, fakeApi, readAudit, runCli, startCli, workDir, writeFile } from '../helpers/cli.js';
+
+let fake: FakeExsited | undefined;
+afterEach(async () => {
+  await fake?.close();
+  fake = undefined;
+});
+
+describe('rate, halts, deadlines and the run lock', () => {
+  test('--rps caps the request rate of all workers together', async () => {
+    const api = await fakeApi(120);
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const log = join(dir, 'a.ndjson');
+
+    const result = await runCli(['run', '--ids', input, '--audit-log', log, '--concurrency', '8', '--rps', '100'], { env: credentialsEnv(fake) });
+
+    expect(result.code).toBe(0);
+    const times = fake.deletes.map((d) => d.at);
+    expect(times.at(-1)! - times[0]!).toBeGreaterThanOrEqual(((120 - 8) / 100) * 1000 - 20); // a burst of 8, then 100/s
+    for (const t of times) expect(times.filter((u) => u >= t && u < t + 500).length).toBeLessThanOrEqual(50 + 8);
+    expect(readAudit(log).at(-1)?.summary).toMatchObject({ deleted: 120, throttledMs: 0 });
+  });
+
+  test('a 429 pauses the whole client for its Retry-After; the time is reported', async () => {
+    const api = await fakeApi(60, { faults: { seed: 2, throttle: 0.05, retryAfterS: 1, latencyMs: 2 } });
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const log = join(dir, 'a.ndjson');
+
+    const result = await runCli(['run', '--ids', input, '--audit-log', log, '--concurrency', '4', ...FAST], { env: credentialsEnv(fake) });
+
+    expect(result.code).toBe(0);
+    const throttles = fake.deletes.filter((d) => d.result === 429);
+    expect(throttles.length).toBeGreaterThan(0);
+    for (const t of throttles) {
+      // Requests already on their way may still arrive just after the 429; none is sent during the pause.
+      const during = fake.deletes.filter((d) => d.at > t.at + 100 && d.at < t.at + 990);
+      expect(during).toEqual([]);
+    }
+    const end = readAudit(log).at(-1);
+    expect(end?.summary.throttledMs).toBeGreaterThanOrEqual(1000);
+    expect(end?.summary.ratePerSecond).toBeGreaterThan(0);
+    expect(result.stderr).toMatch(/throttled\s+[1-9]/);
+  });
+
+  test('--halt-after: the same failure on order after order halts the run with exit 4 and the cause', async () => {
+    const api = await fakeApi(40);
+    const refusals = Object.fromEntries(api.orders.map((o) => [o.id, { status: 403, message: 'Forbidden: missing order delete permission' }]));
+    await api.fake.close();
+    fake = (await fakeApi(40, { refusals })).fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const log = join(dir, 'a.ndjson');
+
+    const result = await runCli(['run', '--ids', input, '--audit-log', log, '--concurrency', '1', '--halt-after', '5'], { env: credentialsEnv(fake) });
+
+    expect(result.code).toBe(4);
+    expect(result.stderr).toMatch(/5 orders in a row failed with HTTP 403 HTTP_403/);
+    expect(result.stderr).toContain('To resume:');
+    const lines = readAudit(log);
+    expect(lines.filter((l) => l.event === 'order')).toHaveLength(5);
+    expect(lines.at(-1)).toMatchObject({ status: 'halted', exitCode: 4, summary: { failed: 5, pending: 35 } });
+  });
+
+  test('--max-duration stops dispatching at the deadline (exit 4, halted); the resume finishes the work', async () => {
+    const api = await fakeApi(100, { faults: { latencyMs: 40 } });
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const log = join(dir, 'a.ndjson');
+    const env = credentialsEnv(fake);
+
+    const stopped = await runCli(['run', '--ids', input, '--audit-log', log, '--concurrency', '2', '--max-duration', '700ms'], { env });
+
+    expect(stopped.code).toBe(4);
+    const end = readAudit(log).at(-1);
+    expect(end).toMatchObject({ event: 'run.end', status: 'halted', exitCode: 4 });
+    expect(end?.reason).toMatch(/--max-duration deadline/);
+    expect(end?.durationMs).toBeLessThan(2000);
+    expect(fake.orders.size).toBeGreaterThan(0);
+    const resumed = await runCli(['run', '--resume', '--audit-log', log, '--concurrency', '8'], { env });
+    expect(resumed.code).toBe(0);
+    expect(fake.orders.size).toBe(0);
+    expect(fake.deletes).toHaveLength(100);
+  });
+
+  test('one run per audit log: a second process is refused with exit 3 naming the holder; a dead holder\'s lock is taken over', async () => {
+    const api = await fakeApi(60, { faults: { latencyMs: 30 } });
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const log = join(dir, 'a.ndjson');
+    const env = credentialsEnv(fake);
+
+    const first = startCli(['run', '--ids', input, '--audit-log', log, '--concurrency', '1'], { env });
+    await first.printed(/Audit log:/);
+    const second = await runCli(['run', '--resume', '--audit-log', log], { env });
+    expect(second.code).toBe(3);
+    expect(second.stderr).toContain(`another run is using this audit log: pid ${first.child.pid} on ${hostname()}`);
+    first.child.kill('SIGKILL');
+    await first.done;
+
+    const resumed = await runCli(['run', '--resume', '--audit-log', log, ...FAST], { env });
+    expect(resumed.code).toBe(0);
+    expect(fake.orders.size).toBe(0);
+
+    writeFileSync(`${log}.lock`, JSON.stringify({ pid: 4_194_999, host: hostname(), startedAt: '2026-01-01T00:00:00Z', runId: 'gone' }));
+    expect((await runCli(['run', '--resume', '--audit-log', log], { env })).code).toBe(0);
+    writeFileSync(`${log}.lock`, JSON.stringify({ pid: 1, host: 'other-host', startedAt: '2026-01-01T00:00:00Z', runId: 'far' }));
+    const remote = await runCli(['run', '--resume', '--audit-log', log], { env });
+    expect(remote.code).toBe(3);
+    expect(remote.stderr).toContain('pid 1 on other-host');
+  });
+});
