@@ -1,37 +1,43 @@
 import { describe, expect, test } from '@jest/globals';
 import { Backoff } from '../src/engine/backoff.js';
 import { retryAfterMs } from '../src/exsited/http.js';
-import { classifyResponse } from '../src/exsited/orders.js';
+import { classifyDelete, classifyFailure } from '../src/exsited/orders.js';
 
 const response = (status: number, data: unknown = '', headers: Record<string, string> = {}) => ({ status, statusText: '', headers, data });
 
-describe('classifyResponse', () => {
-  test('2xx is deleted, 404 already absent', () => {
-    expect(classifyResponse(response(204))).toEqual({ kind: 'done', outcome: 'deleted', httpStatus: 204 });
-    expect(classifyResponse(response(404))).toEqual({ kind: 'done', outcome: 'already_absent', httpStatus: 404 });
+describe('classifying answers', () => {
+  test('a DELETE: 2xx is deleted, 404 already absent, anything else unfinished', () => {
+    expect(classifyDelete(response(204))).toBe('deleted');
+    expect(classifyDelete(response(200))).toBe('deleted');
+    expect(classifyDelete(response(404))).toBe('already_absent');
+    expect(classifyDelete(response(500))).toBeUndefined();
   });
 
   test.each([408, 429, 500, 502, 503, 504])('%i is retried', (status) => {
-    expect(classifyResponse(response(status)).kind).toBe('retry');
+    expect(classifyFailure(response(status)).kind).toBe('retry');
   });
 
   test.each([400, 403, 405, 409, 422, 301, 302])('%i fails at once', (status) => {
-    expect(classifyResponse(response(status)).kind).toBe('failed');
+    expect(classifyFailure(response(status)).kind).toBe('failed');
   });
 
   test('401 asks for a renewed token', () => {
-    expect(classifyResponse(response(401)).kind).toBe('unauthorized');
+    expect(classifyFailure(response(401)).kind).toBe('unauthorized');
+  });
+
+  test('a 2xx that could not be read is a failure, not a success', () => {
+    expect(classifyFailure(response(200, 'not json'))).toMatchObject({ kind: 'failed', code: 'UNEXPECTED_RESPONSE' });
   });
 
   test("records Exsited's errors[] code and messages", () => {
-    const result = classifyResponse(response(409, { errors: [{ code: 'ORDER_LOCKED', message: 'has invoices' }, { message: 'and payments' }] }));
+    const result = classifyFailure(response(409, { errors: [{ code: 'ORDER_LOCKED', message: 'has invoices' }, { message: 'and payments' }] }));
     expect(result).toEqual({ kind: 'failed', httpStatus: 409, code: 'ORDER_LOCKED', message: 'has invoices; and payments' });
-    expect(classifyResponse(response(400, '<html>bad gateway</html>'))).toMatchObject({ code: 'HTTP_400', message: '<html>bad gateway</html>' });
-    expect(classifyResponse(response(403, {}))).toMatchObject({ code: 'HTTP_403', message: 'HTTP 403' });
+    expect(classifyFailure(response(400, '<html>bad gateway</html>'))).toMatchObject({ code: 'HTTP_400', message: '<html>bad gateway</html>' });
+    expect(classifyFailure(response(403, {}))).toMatchObject({ code: 'HTTP_403', message: 'HTTP 403' });
   });
 
   test('a 429 carries its Retry-After', () => {
-    expect(classifyResponse(response(429, '', { 'retry-after': '7' }))).toMatchObject({ kind: 'retry', retryAfterMs: 7000 });
+    expect(classifyFailure(response(429, '', { 'retry-after': '7' }))).toMatchObject({ kind: 'retry', retryAfterMs: 7000 });
   });
 });
 

@@ -2,37 +2,94 @@ import type { AxiosInstance, AxiosResponse } from 'axios';
 import { orderPath } from '../sources/order-id.js';
 import { describeTransportError, exsitedError, isCancel, isRetryableStatus, retryAfterMs } from './http.js';
 
-export type AttemptResult =
-  | { kind: 'done'; outcome: 'deleted' | 'already_absent'; httpStatus: number }
+/** An attempt that did not succeed. */
+export type Unfinished =
   /** Worth another try: a transport error, 408, 429 or 5xx. */
   | { kind: 'retry'; httpStatus: number | null; code: string; message: string; retryAfterMs?: number }
   /** The token was refused: renew it, then try again. */
   | { kind: 'unauthorized'; httpStatus: 401; code: string; message: string }
-  /** Final: any other 4xx (or 3xx, which is never followed). */
-  | { kind: 'failed'; httpStatus: number; code: string; message: string }
-  /** The run aborted the request (grace period over); the order stays pending. */
+  /** Final: any other 4xx (or 3xx, which is never followed, or an answer not understood). */
+  | { kind: 'failed'; httpStatus: number; code: string; message: string };
+
+export type AttemptResult<T> =
+  | { kind: 'done'; value: T; httpStatus: number }
+  | Unfinished
+  /** The run aborted the request (grace period over). */
   | { kind: 'canceled' };
 
-/** One DELETE attempt. Never throws: every result, transport failures included, is classified. */
-export async function deleteOrder(http: AxiosInstance, orderId: string, accessToken: string, signal?: AbortSignal): Promise<AttemptResult> {
+export type DeleteOutcome = 'deleted' | 'already_absent';
+
+/** An order as the list endpoint returns it (snake_case on the wire): the fields this tool reads. */
+export interface ListedOrder {
+  id: string;
+  status?: string;
+  account_id?: string;
+  name?: string;
+  origin?: string;
+  created_by?: string;
+  created_on?: string;
+  last_updated_by?: string;
+  last_updated_on?: string;
+  currency?: { name?: string };
+  custom_attributes?: Array<{ name: string; value: string }>;
+}
+
+export interface OrdersPage {
+  orders: ListedOrder[];
+  /** `pagination.records`: the total the server reports, when it does. */
+  total?: number;
+}
+
+/** One DELETE attempt: 2xx is deleted, 404 already absent (the goal state holds). Never throws. */
+export function deleteOrder(http: AxiosInstance, orderId: string, accessToken: string, signal?: AbortSignal): Promise<AttemptResult<DeleteOutcome>> {
+  return attempt(() => http.delete(orderPath(orderId), { headers: bearer(accessToken), signal }), classifyDelete);
+}
+
+/** One page of `GET /api/v3/orders`, or of one account's orders. Never throws. */
+export function listOrdersPage(
+  http: AxiosInstance, page: { accountId?: string; limit: number; offset: number }, accessToken: string, signal?: AbortSignal,
+): Promise<AttemptResult<OrdersPage>> {
+  const path = page.accountId === undefined ? '/api/v3/orders' : `/api/v3/accounts/${encodeURIComponent(page.accountId)}/orders`;
+  const params = { limit: page.limit, offset: page.offset, order_by: 'created_on', direction: 'asc' };
+  return attempt(() => http.get(path, { params, headers: bearer(accessToken), signal }), parsePage);
+}
+
+export function classifyDelete(response: Pick<AxiosResponse, 'status'>): DeleteOutcome | undefined {
+  if (response.status >= 200 && response.status < 300) return 'deleted';
+  return response.status === 404 ? 'already_absent' : undefined;
+}
+
+/** `{orders, pagination}`, or `{account: {orders, pagination}}` for one account's orders. */
+function parsePage(response: Pick<AxiosResponse, 'status' | 'data'>): OrdersPage | undefined {
+  if (response.status !== 200 || !response.data || typeof response.data !== 'object') return undefined;
+  const data = response.data as { orders?: unknown; pagination?: { records?: unknown }; account?: { orders?: unknown; pagination?: { records?: unknown } } };
+  const body = Array.isArray(data.orders) ? data : data.account;
+  if (!body || !Array.isArray(body.orders)) return undefined;
+  const orders = body.orders.filter((order): order is ListedOrder => !!order && typeof (order as ListedOrder).id === 'string');
+  const total = Number(body.pagination?.records);
+  return { orders, total: Number.isFinite(total) ? total : undefined };
+}
+
+const bearer = (accessToken: string) => ({ Authorization: `Bearer ${accessToken}` });
+
+/** Sends one request and classifies what came back; `success` reads a successful answer. */
+async function attempt<T>(request: () => Promise<AxiosResponse>, success: (response: AxiosResponse) => T | undefined): Promise<AttemptResult<T>> {
   try {
-    const response = await http.delete(orderPath(orderId), { headers: { Authorization: `Bearer ${accessToken}` }, signal });
-    return classifyResponse(response);
+    const response = await request();
+    const value = success(response);
+    return value === undefined ? classifyFailure(response) : { kind: 'done', value, httpStatus: response.status };
   } catch (error) {
     if (isCancel(error)) return { kind: 'canceled' };
     return { kind: 'retry', httpStatus: null, ...describeTransportError(error) };
   }
 }
 
-/** 2xx: deleted; 404: already absent (the goal state holds); 401: renew; 408/429/5xx: retry; else failed. */
-export function classifyResponse(response: Pick<AxiosResponse, 'status' | 'statusText' | 'headers' | 'data'>): AttemptResult {
+/** 401: renew; 408/429/5xx: retry; anything else: failed, with Exsited's error. */
+export function classifyFailure(response: Pick<AxiosResponse, 'status' | 'statusText' | 'headers' | 'data'>): Unfinished {
   const { status } = response;
-  if (status >= 200 && status < 300) return { kind: 'done', outcome: 'deleted', httpStatus: status };
-  if (status === 404) return { kind: 'done', outcome: 'already_absent', httpStatus: status };
   const error = exsitedError(response as AxiosResponse);
   if (status === 401) return { kind: 'unauthorized', httpStatus: 401, ...error };
-  if (isRetryableStatus(status)) {
-    return { kind: 'retry', httpStatus: status, ...error, retryAfterMs: retryAfterMs(response.headers?.['retry-after']) };
-  }
+  if (isRetryableStatus(status)) return { kind: 'retry', httpStatus: status, ...error, retryAfterMs: retryAfterMs(response.headers?.['retry-after']) };
+  if (status >= 200 && status < 300) return { kind: 'failed', httpStatus: status, code: 'UNEXPECTED_RESPONSE', message: 'the answer was not understood' };
   return { kind: 'failed', httpStatus: status, ...error };
 }

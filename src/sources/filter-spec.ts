@@ -1,0 +1,163 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { usageError } from '../errors.js';
+import type { FakeOrder } from '../fake-exsited/order-store.js';
+
+/** An order as the list endpoint returns it: the fields the criteria read (snake_case on the wire). */
+export type ListedOrder = Partial<Pick<FakeOrder, 'id' | 'status' | 'account_id' | 'name' | 'origin' | 'created_by' | 'created_on' |
+  'last_updated_by' | 'last_updated_on' | 'custom_attributes'>> & { id: string; currency?: { name?: string } };
+
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2}))?$/;
+const instant = z.string().refine((text) => ISO_INSTANT.test(text) && !Number.isNaN(Date.parse(text)), {
+  message: 'expected an ISO 8601 date or instant with a time zone, such as 2026-07-01 or 2026-07-01T00:00:00Z',
+}).transform((text) => Date.parse(text));
+const regex = z.string().min(1).transform((text, ctx) => {
+  try {
+    return new RegExp(text, 'u');
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${(error as Error).message}` });
+    return z.NEVER;
+  }
+});
+const anyOf = z.array(z.string().min(1)).min(1, 'expected at least one value');
+const prefix = z.string().min(1, 'expected a non-empty prefix');
+
+const criteriaSchema = z.strictObject({
+  status: anyOf.optional(),
+  accountId: anyOf.optional(),
+  createdBy: anyOf.optional(),
+  lastUpdatedBy: anyOf.optional(),
+  currency: anyOf.optional(),
+  createdBefore: instant.optional(),
+  createdAfter: instant.optional(),
+  lastUpdatedBefore: instant.optional(),
+  lastUpdatedAfter: instant.optional(),
+  nameStartsWith: prefix.optional(),
+  originStartsWith: prefix.optional(),
+  idPattern: regex.optional(),
+  customAttributes: z.record(z.string().min(1), z.string()).optional(),
+});
+
+const filterSchema = z.strictObject({
+  match: criteriaSchema,
+  matchAll: z.literal(true).optional(),
+  pageSize: z.number().int().min(1).max(1000).default(100),
+});
+
+export type Criteria = z.infer<typeof criteriaSchema>;
+export interface OrderFilter {
+  criteria: Criteria;
+  pageSize: number;
+  /** The criteria as written, for the audit log. */
+  text: string;
+}
+
+/**
+ * Reads and validates a filter file. Unknown keys (a typo such as `stauts` must never widen a
+ * selection), wrong types, bad regular expressions and dates are usage errors naming the key path; a
+ * filter without criteria is refused unless it says `"matchAll": true`.
+ */
+export function readFilter(path: string): OrderFilter {
+  let text: string;
+  let data: unknown;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw usageError(`--filter ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+  }
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw usageError(`--filter ${path}: not valid JSON: ${(error as Error).message}`);
+  }
+  const parsed = filterSchema.safeParse(data);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.flatMap((issue) => describeIssue(issue));
+    throw usageError(`--filter ${path}: ${problems.length} problem${problems.length === 1 ? '' : 's'}; nothing was selected:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  }
+  const { match, matchAll, pageSize } = parsed.data;
+  const given = Object.values(match).filter((value) => value !== undefined).length;
+  if (given === 0 && !matchAll) {
+    throw usageError(`--filter ${path}: "match" has no criteria, which would select every order; ` +
+      'add criteria, or say "matchAll": true if that is really meant');
+  }
+  return { criteria: match, pageSize, text: JSON.stringify((data as { match: unknown }).match) };
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string[] {
+  const at = (keys: PropertyKey[]) => keys.map(String).join('.') || '(top level)';
+  if (issue.code === 'unrecognized_keys') {
+    const known = issue.path.length === 0 ? Object.keys(filterSchema.shape) : Object.keys(criteriaSchema.shape);
+    return issue.keys.map((key) => {
+      const guess = known.find((name) => editDistance(name.toLowerCase(), key.toLowerCase()) <= 2);
+      return `${at([...issue.path, key])}: unknown key${guess ? ` (did you mean "${guess}"?)` : `; known keys: ${known.join(', ')}`}`;
+    });
+  }
+  return [`${at(issue.path)}: ${issue.message}`];
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0] as number;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j] as number;
+      row[j] = Math.min(above + 1, (row[j - 1] as number) + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length] as number;
+}
+
+const upper = (values: string[] | undefined) => values && new Set(values.map((v) => v.toUpperCase()));
+
+/**
+ * A predicate for listed orders: every criterion given must hold; a list means any of its values;
+ * dates compare as instants (`…Before` strictly earlier, `…After` strictly later); statuses ignore case.
+ * An order missing a field that a criterion reads does not match.
+ */
+export function orderMatcher({ criteria: c }: OrderFilter): (order: ListedOrder) => boolean {
+  const statuses = upper(c.status);
+  const inList = (values: string[] | undefined, value: string | undefined) => !values || (value !== undefined && values.includes(value));
+  const time = (text: string | undefined) => (text === undefined ? Number.NaN : Date.parse(text));
+  const before = (limit: number | undefined, text: string | undefined) => limit === undefined || time(text) < limit;
+  const after = (limit: number | undefined, text: string | undefined) => limit === undefined || time(text) > limit;
+  const starts = (prefixText: string | undefined, value: string | undefined) => prefixText === undefined || (value ?? '').startsWith(prefixText);
+  return (order) =>
+    (!statuses || statuses.has((order.status ?? '').toUpperCase())) &&
+    inList(c.accountId, order.account_id) &&
+    inList(c.createdBy, order.created_by) &&
+    inList(c.lastUpdatedBy, order.last_updated_by) &&
+    inList(c.currency, order.currency?.name) &&
+    before(c.createdBefore, order.created_on) &&
+    after(c.createdAfter, order.created_on) &&
+    before(c.lastUpdatedBefore, order.last_updated_on) &&
+    after(c.lastUpdatedAfter, order.last_updated_on) &&
+    starts(c.nameStartsWith, order.name) &&
+    starts(c.originStartsWith, order.origin) &&
+    (!c.idPattern || c.idPattern.test(order.id)) &&
+    Object.entries(c.customAttributes ?? {}).every(([name, value]) =>
+      (order.custom_attributes ?? []).some((attribute) => attribute.name === name && attribute.value === value));
+}
+
+/** The manifest's columns: order_id, then the fields the criteria read. */
+export function manifestColumns({ criteria: c }: OrderFilter): Array<[string, (order: ListedOrder) => string]> {
+  const columns: Array<[string, (order: ListedOrder) => string]> = [['order_id', (o) => o.id]];
+  const add = (given: unknown, name: string, read: (order: ListedOrder) => string | undefined) => {
+    if (given !== undefined && !columns.some(([n]) => n === name)) columns.push([name, (o) => read(o) ?? '']);
+  };
+  add(c.status, 'status', (o) => o.status);
+  add(c.accountId, 'account_id', (o) => o.account_id);
+  add(c.createdBy, 'created_by', (o) => o.created_by);
+  add(c.lastUpdatedBy, 'last_updated_by', (o) => o.last_updated_by);
+  add(c.currency, 'currency', (o) => o.currency?.name);
+  add(c.createdBefore ?? c.createdAfter, 'created_on', (o) => o.created_on);
+  add(c.lastUpdatedBefore ?? c.lastUpdatedAfter, 'last_updated_on', (o) => o.last_updated_on);
+  add(c.nameStartsWith, 'name', (o) => o.name);
+  add(c.originStartsWith, 'origin', (o) => o.origin);
+  for (const name of Object.keys(c.customAttributes ?? {})) {
+    add(name, `custom:${name}`, (o) => o.custom_attributes?.find((attribute) => attribute.name === name)?.value);
+  }
+  return columns;
+}
