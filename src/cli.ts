@@ -20,8 +20,9 @@ const program = new Command()
 
 program
   .command('run')
-  .description('delete the orders listed in --ids (or continue a run with --resume)')
+  .description('delete the orders listed in --ids or selected by --filter (or continue a run with --resume)')
   .option('--ids <path>', 'order IDs: a .csv file with a header row, a text file with one ID per line, or - for stdin')
+  .option('--filter <path>', 'select the orders with a filter file (JSON; see README, "Filter files") instead of --ids')
   .addOption(new Option('--format <format>', 'how to read --ids (default: csv for *.csv, else text)').choices(['csv', 'text']))
   .option('--column <name>', 'CSV column holding the IDs (default: the first header named order_id, orderId, order id or id)')
   .option('--id-pattern <regex>', 'accept order IDs matching this regex instead of [A-Za-z0-9][A-Za-z0-9_-]{0,99} (/ ? # % \\ whitespace . .. are always refused)')
@@ -34,6 +35,7 @@ program
   .option('--backoff-base-ms <ms>', 'first retry waits up to this (full jitter, doubling per retry)', DEFAULTS.backoffBaseMs)
   .option('--backoff-cap-ms <ms>', 'longest wait between retries, unless Retry-After asks for more', DEFAULTS.backoffCapMs)
   .option('--grace-ms <ms>', 'on SIGINT/SIGTERM, how long in-flight requests may finish', DEFAULTS.graceMs)
+  .option('--max-deletes <n>', 'refuse (exit 3, before any DELETE) when more orders than this are selected', DEFAULTS.maxDeletes)
   .option('--rps <n>', 'cap on DELETE requests per second, shared by all workers (default: none until the server answers 429)')
   .option('--halt-after <n>', 'halt (exit 4) after this many orders in a row failed with the same cause; 0: never', DEFAULTS.haltAfter)
   .option('--max-duration <time>', 'stop dispatching at this deadline (e.g. 45m, 1h30m), then drain and exit 4; resume later')

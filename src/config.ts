@@ -5,6 +5,8 @@ import { DEFAULT_ALLOWED_HOSTS } from './exsited/host-allowlist.js';
 /** The options of one `run`, resolved once (defaults ← environment ← flags) and validated. */
 export interface RunOptions {
   ids?: string;
+  /** A filter file: the orders are selected by listing them (see sources/filter-spec). */
+  filter?: string;
   format?: string;
   column?: string;
   idPattern?: string;
@@ -25,6 +27,8 @@ export interface RunOptions {
   haltAfter: number;
   /** --max-duration in ms: the run stops dispatching at this deadline; undefined: none. */
   maxDurationMs?: number;
+  /** --max-deletes: a selection larger than this is refused before any DELETE. */
+  maxDeletes: number;
   /** From --base-url or EXSITED_BASE_URL; a resume falls back to the recorded one, else the default. */
   baseUrl?: string;
   /** --allow-host values as given (they go into the printed resume command). */
@@ -36,6 +40,7 @@ export interface RunOptions {
 /** The flags as commander hands them over: strings, booleans and the repeatable --allow-host. */
 export interface RunFlags {
   ids?: string;
+  filter?: string;
   format?: string;
   column?: string;
   idPattern?: string;
@@ -53,6 +58,7 @@ export interface RunFlags {
   rps?: string;
   haltAfter: string;
   maxDuration?: string;
+  maxDeletes: string;
   baseUrl?: string;
   allowHost: string[];
 }
@@ -65,14 +71,19 @@ export const DEFAULTS = {
   backoffCapMs: '30000',
   graceMs: '10000',
   haltAfter: '25',
+  maxDeletes: '10000',
 } as const;
 
 export function resolveRunOptions(flags: RunFlags, env: NodeJS.ProcessEnv): RunOptions {
   if (flags.resume && !flags.auditLog) throw usageError('--resume needs --audit-log PATH: the log of the run to continue');
-  if (!flags.resume && !flags.ids) throw usageError('--ids PATH is required (a .csv file, a text file with one ID per line, or - for stdin)');
+  if (flags.ids && flags.filter) throw usageError('--ids and --filter select orders in two different ways; give one of them');
+  if (!flags.resume && !flags.ids && !flags.filter) {
+    throw usageError('--ids PATH (a .csv file, a text file with one ID per line, or - for stdin) or --filter PATH (a filter file) is required');
+  }
   const envHosts = (env.EXSITED_ALLOWED_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean);
   return {
     ids: flags.ids,
+    filter: flags.filter,
     format: flags.format,
     column: flags.column,
     idPattern: flags.idPattern,
@@ -90,6 +101,7 @@ export function resolveRunOptions(flags: RunFlags, env: NodeJS.ProcessEnv): RunO
     rps: flags.rps === undefined ? undefined : positiveNumber('--rps', flags.rps),
     haltAfter: integer('--halt-after', flags.haltAfter, 0, 1_000_000),
     maxDurationMs: flags.maxDuration === undefined ? undefined : durationMs('--max-duration', flags.maxDuration),
+    maxDeletes: integer('--max-deletes', flags.maxDeletes, 0, 100_000_000),
     baseUrl: flags.baseUrl ?? (env.EXSITED_BASE_URL || undefined),
     allowHostFlags: flags.allowHost,
     allowedHosts: [...DEFAULT_ALLOWED_HOSTS, ...envHosts, ...flags.allowHost],

@@ -1,40 +1,64 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AuditJournal, type OrderRecord } from './audit/journal.js';
 import { readResumeState, type ResumeState, type SourceRecord } from './audit/resume-state.js';
 import { RunLock } from './audit/run-lock.js';
 import type { RunOptions } from './config.js';
-import { dispatch } from './engine/dispatch.js';
 import { Backoff, type Sleep } from './engine/backoff.js';
+import { dispatch } from './engine/dispatch.js';
 import { HaltPolicy } from './engine/halt-policy.js';
 import { deleteWithRetry } from './engine/order-deleter.js';
 import { RateLimiter } from './engine/rate-limiter.js';
+import type { RequestDeps } from './engine/retrying-request.js';
 import type { RunControl } from './engine/run-control.js';
-import { ExitCode, usageError } from './errors.js';
+import { CleanupError, ExitCode, usageError } from './errors.js';
 import { TokenError, TokenSource } from './exsited/auth.js';
 import { checkBaseUrl, DEFAULT_BASE_URL, displayBaseUrl } from './exsited/host-allowlist.js';
 import { createHttpClient, destroyAgents } from './exsited/http.js';
+import { canPrompt, confirmDeletion, exceedsMaxDeletes } from './guards.js';
 import { countOutcome, emptySummary, formatSummary, ratePerSecond, type RunSummary } from './report/summary.js';
 import { say, shellQuote } from './report/terminal.js';
+import { selectOrders } from './sources/filter-selection.js';
+import { readFilter } from './sources/filter-spec.js';
 import { idFileFormat, type IdFileSpec } from './sources/id-file.js';
 import { orderIdValidator } from './sources/order-id.js';
-import { scanSource } from './sources/scan.js';
+import { scanSource, type ScannedSource } from './sources/scan.js';
 import { spoolStdin } from './sources/stdin-spool.js';
 import { VERSION } from './version.js';
 
 export interface RunDeps {
   stdin?: NodeJS.ReadableStream;
+  /** Where the confirmation prompt reads and writes (process.stdin and process.stderr). */
+  prompt?: { input: NodeJS.ReadableStream; output: NodeJS.WritableStream };
   /** Backoff randomness and sleeping, injectable for tests. */
   random?: () => number;
   sleep?: Sleep;
 }
 
+interface RunIdentity {
+  startedAt: number;
+  runId: string;
+  auditLog: string;
+}
+
+type Api = RequestDeps & { http: ReturnType<typeof createHttpClient> };
+
+/** The orders of this run, validated, with what run.start records about where they came from. */
+interface PreparedInput {
+  spec: IdFileSpec;
+  scanned: ScannedSource;
+  source: SourceRecord & Record<string, unknown>;
+}
+
 const FAILURES_SHOWN = 10;
+const FILTER_COLUMN = 'order_id';
 
 /**
- * One run: resolve the input and the host, validate the whole input, then authenticate and delete,
- * journaling every outcome. Everything that can be refused is refused before the first request.
+ * One run: resolve the host and the input (a file, stdin, or a filter's selection written to a
+ * manifest), validate the whole input, apply the guards, then delete, journaling every outcome.
+ * Everything that can be refused is refused before the first DELETE.
  */
 export async function runCleanup(options: RunOptions, control: RunControl, deps: RunDeps = {}): Promise<ExitCode> {
   const startedAt = Date.now();
@@ -42,30 +66,84 @@ export async function runCleanup(options: RunOptions, control: RunControl, deps:
   const auditLog = options.auditLog ?? defaultAuditLogPath(new Date(startedAt), runId);
   const lock = new RunLock(auditLog, runId);
   lock.acquire();
+  const deadline = options.maxDurationMs === undefined ? undefined : setTimeout(() => control.stop({
+    kind: 'halt', exitCode: ExitCode.halted, message: `the --max-duration deadline (${options.maxDurationMs} ms) was reached; resume to continue`,
+  }), options.maxDurationMs).unref();
   try {
     return await runLocked(options, control, deps, { startedAt, runId, auditLog });
   } finally {
+    clearTimeout(deadline);
+    control.dispose();
     lock.release();
   }
 }
 
-async function runLocked(options: RunOptions, control: RunControl, deps: RunDeps, run: { startedAt: number; runId: string; auditLog: string }): Promise<ExitCode> {
-  const { startedAt, runId, auditLog } = run;
-  const resume = options.resume ? await readResumeState(auditLog) : undefined;
+async function runLocked(options: RunOptions, control: RunControl, deps: RunDeps, run: RunIdentity): Promise<ExitCode> {
+  const resume = options.resume ? await readResumeState(run.auditLog) : undefined;
   if (resume?.unreadableLines.length) {
-    say(`warning: ${auditLog}: ignored ${resume.unreadableLines.length} unreadable line(s) (line ${resume.unreadableLines.slice(0, 5).join(', ')}): ` +
+    say(`warning: ${run.auditLog}: ignored ${resume.unreadableLines.length} unreadable line(s) (line ${resume.unreadableLines.slice(0, 5).join(', ')}): ` +
       'a write torn by a killed run; the orders on them are treated as not finished');
   }
-
   const baseUrl = checkBaseUrl(options.baseUrl ?? resume?.baseUrl ?? DEFAULT_BASE_URL, options.allowedHosts);
   if (resume && displayBaseUrl(baseUrl) !== resume.baseUrl && !options.force) {
-    throw usageError(`--resume: the run in ${auditLog} was against ${resume.baseUrl}, not ${displayBaseUrl(baseUrl)}; ` +
+    throw usageError(`--resume: the run in ${run.auditLog} was against ${resume.baseUrl}, not ${displayBaseUrl(baseUrl)}; ` +
       'omit --base-url (and EXSITED_BASE_URL) to use the recorded one, or pass --force');
   }
+  const http = createHttpClient({ baseUrl, concurrency: options.concurrency, timeoutMs: options.timeoutMs });
+  const backoff = new Backoff({
+    retries: options.retries, baseMs: options.backoffBaseMs, capMs: options.backoffCapMs, random: deps.random, sleep: deps.sleep,
+  });
+  const api: Api = {
+    http, backoff, control,
+    tokens: new TokenSource(http, options.credentials, backoff),
+    limiter: new RateLimiter({ rps: options.rps, burst: options.concurrency }),
+  };
+  try {
+    const input = await prepareInput(options, resume, api, run, deps.stdin);
+    if (!input) {
+      say(`Stopped while selecting orders (${control.reason?.kind === 'signal' ? control.reason.signal : 'halted'}); nothing was deleted.`);
+      return control.reason?.kind === 'signal' ? signalExit(control.reason.signal) : ExitCode.halted;
+    }
+    return await execute(options, api, run, input, displayBaseUrl(baseUrl), resume, deps);
+  } finally {
+    destroyAgents(http);
+  }
+}
 
-  const { spec, stdin, spooled } = await resolveSource(options, resume, auditLog, runId, deps.stdin);
+/** The orders to process, validated (pass one): from --ids, from a filter's selection, or as recorded. */
+async function prepareInput(
+  options: RunOptions, resume: ResumeState | undefined, api: Api, run: RunIdentity, stdin?: NodeJS.ReadableStream,
+): Promise<PreparedInput | undefined> {
+  let spec: IdFileSpec;
+  let extra: Record<string, unknown> = {};
+  let spooled = false;
+  if (options.filter) {
+    if (resume) throw usageError('--filter cannot be combined with --resume: a resumed filter run deletes from its manifest and never lists again');
+    const filter = readFilter(options.filter);
+    await authenticate(api.tokens, api.control);
+    say(`Selecting orders with ${options.filter} …`);
+    const selection = await selectOrders(filter, `${run.auditLog.replace(/\.ndjson$/, '')}.manifest.csv`, api);
+    if (!selection) return undefined;
+    say(`Selected ${selection.selected} of ${selection.listed} orders listed (${selection.pages} pages); manifest: ${selection.manifestPath}`);
+    spec = { path: selection.manifestPath, format: 'csv', column: FILTER_COLUMN };
+    extra = { filter: { path: options.filter, sha256: sha256File(options.filter), match: JSON.parse(filter.text) }, listed: selection.listed, pages: selection.pages };
+  } else if (options.ids === '-') {
+    const path = await spoolStdin(`${run.auditLog}.${run.runId}.stdin`, stdin);
+    spec = { path, format: idFileFormat(path, options.format ?? 'text'), column: options.column };
+    spooled = true;
+    extra = { stdin: true };
+  } else if (options.ids) {
+    spec = { path: options.ids, format: idFileFormat(options.ids, options.format), column: options.column ?? resume?.source.column };
+  } else if (resume) {
+    const { path, kind, column } = resume.source;
+    spec = { path, format: kind === 'filter' ? 'csv' : idFileFormat(path, options.format ?? kind), column: options.column ?? column };
+    extra = resume.source.stdin ? { stdin: true } : {};
+  } else {
+    throw usageError('--ids or --filter is required');
+  }
+
   const idPattern = options.idPattern ?? resume?.source.idPattern;
-  let scanned;
+  let scanned: ScannedSource;
   try {
     scanned = await scanSource(spec, orderIdValidator(idPattern), resume?.finished ?? new Set());
   } catch (error) {
@@ -77,21 +155,30 @@ async function runLocked(options: RunOptions, control: RunControl, deps: RunDeps
       `differs from the recorded ${resume.source.sha256.slice(0, 12)}…); pass --force to resume with it anyway`);
   }
   resume?.finished.clear();
-
-  const journal = new AuditJournal(auditLog, runId);
-  say(`Audit log: ${auditLog}`);
-  const source: SourceRecord = {
-    kind: spec.format, path: spec.path, sha256: scanned.sha256, count: scanned.unique,
-    ...(stdin ? { stdin: true } : {}), ...(spec.column ? { column: spec.column } : {}), ...(idPattern ? { idPattern } : {}),
+  const kind: SourceRecord['kind'] = options.filter || (!options.ids && resume?.source.kind === 'filter') ? 'filter' : spec.format;
+  const source = {
+    kind, path: spec.path, sha256: scanned.sha256, count: scanned.unique, rows: scanned.rows, duplicates: scanned.duplicates,
+    ...(spec.column ? { column: spec.column } : {}), ...(idPattern ? { idPattern } : {}), ...extra,
   };
+  return { spec, scanned, source };
+}
+
+/** Journal, guards, authentication, the deletions, and the end of the run. */
+async function execute(
+  options: RunOptions, api: Api, run: RunIdentity, input: PreparedInput, baseUrl: string, resume: ResumeState | undefined, deps: RunDeps,
+): Promise<ExitCode> {
+  const { control } = api;
+  const { scanned } = input;
+  const journal = new AuditJournal(run.auditLog, run.runId);
+  say(`Audit log: ${run.auditLog}`);
   journal.start({
     version: VERSION,
-    source: { ...source, rows: scanned.rows, duplicates: scanned.duplicates },
-    baseUrl: displayBaseUrl(baseUrl),
+    source: input.source,
+    baseUrl,
     options: {
       dryRun: options.dryRun, concurrency: options.concurrency, retries: options.retries, timeoutMs: options.timeoutMs,
       backoffBaseMs: options.backoffBaseMs, backoffCapMs: options.backoffCapMs, graceMs: options.graceMs,
-      rps: options.rps ?? null, haltAfter: options.haltAfter, maxDurationMs: options.maxDurationMs ?? null,
+      rps: options.rps ?? null, haltAfter: options.haltAfter, maxDurationMs: options.maxDurationMs ?? null, maxDeletes: options.maxDeletes,
       force: options.force, allowHosts: options.allowHostFlags, auth: options.credentials.kind,
     },
     ...(resume ? { resumeOf: resume.resumeOf, skipped: scanned.skipped } : {}),
@@ -99,6 +186,32 @@ async function runLocked(options: RunOptions, control: RunControl, deps: RunDeps
 
   const summary = emptySummary(scanned.unique, scanned.skipped);
   const failures: OrderRecord[] = [];
+  const finish = (status: string, exitCode: ExitCode, reason?: string): ExitCode => {
+    const durationMs = Date.now() - run.startedAt;
+    summary.throttledMs = api.limiter.throttledMs;
+    summary.ratePerSecond = ratePerSecond(summary, durationMs);
+    journal.end({ status, exitCode, durationMs, summary, ...(reason ? { reason } : {}) });
+    say(formatSummary(summary, {
+      runId: run.runId, status, durationMs, auditLog: run.auditLog, duplicates: scanned.duplicates, firstFailures: failures,
+      failuresNotShown: summary.failed - failures.length,
+    }));
+    if (reason) say(`Stopped: ${reason}`);
+    if (exitCode !== ExitCode.ok) {
+      const allowHosts = options.allowHostFlags.flatMap((host) => ['--allow-host', shellQuote(host)]);
+      say(`To resume: exsited-order-cleanup run --resume --audit-log ${[shellQuote(run.auditLog), ...allowHosts].join(' ')}`);
+    }
+    return exitCode;
+  };
+
+  const count = scanned.pending.size;
+  const tooMany = exceedsMaxDeletes(count, options.maxDeletes);
+  if (tooMany && !options.dryRun) return finish('failed', ExitCode.refused, tooMany);
+  const prompt = deps.prompt ?? { input: process.stdin, output: process.stderr };
+  if (!options.yes && !options.dryRun && count > 0 && canPrompt(prompt.input, prompt.output)) {
+    const plan = { host: new URL(baseUrl).host, count, sample: [...take(scanned.pending, 5)], manifest: input.source.kind === 'filter' ? input.spec.path : undefined };
+    if (!(await confirmDeletion(plan, prompt.input, prompt.output))) return finish('failed', ExitCode.refused, 'not confirmed: nothing was deleted');
+  }
+
   const haltPolicy = new HaltPolicy(options.haltAfter);
   const record = (entry: OrderRecord) => {
     journal.order(entry);
@@ -107,34 +220,24 @@ async function runLocked(options: RunOptions, control: RunControl, deps: RunDeps
     const haltReason = haltPolicy.observe(entry);
     if (haltReason) control.stop({ kind: 'halt', message: haltReason, exitCode: ExitCode.halted });
   };
-  const deadline = options.maxDurationMs === undefined ? undefined : setTimeout(() => control.stop({
-    kind: 'halt', exitCode: ExitCode.halted,
-    message: `the --max-duration deadline (${options.maxDurationMs} ms) was reached; resume to continue`,
-  }), Math.max(0, startedAt + options.maxDurationMs - Date.now())).unref();
-  const http = createHttpClient({ baseUrl, concurrency: options.concurrency, timeoutMs: options.timeoutMs });
-  const backoff = new Backoff({
-    retries: options.retries, baseMs: options.backoffBaseMs, capMs: options.backoffCapMs, random: deps.random, sleep: deps.sleep,
-  });
-  const tokens = new TokenSource(http, options.credentials, backoff);
-  const limiter = new RateLimiter({ rps: options.rps, burst: options.concurrency });
   const halt = (error: TokenError) => {
     const nothingDone = summary.deleted + summary.alreadyAbsent + summary.failed === 0;
     control.stop({ kind: 'halt', message: `authentication failed: ${error.message}`, exitCode: error.rejected && nothingDone ? 3 : 4 });
   };
-
   try {
-    await tokens.get(control.aborting);
+    await api.tokens.get(control.aborting);
     if (options.dryRun) {
       for (const orderId of scanned.pending) {
         if (control.stopping.aborted) break;
         record({ orderId, outcome: 'would_delete', httpStatus: null, attempts: 0, durationMs: 0 });
       }
+      say(`Dry run: ${count} orders would be deleted, e.g. ${[...take(scanned.pending, 5)].join(', ') || '(none)'}.` +
+        (tooMany ? ` A real run would be refused: ${tooMany}` : '') +
+        ` To delete exactly these: exsited-order-cleanup run --resume --audit-log ${shellQuote(run.auditLog)}`);
     } else {
       await dispatch(scanned.pending, options.concurrency, async (orderId) => {
         try {
-          const entry = await deleteWithRetry(orderId, {
-            http, tokens, backoff, limiter, control, onRetry: (retry) => { summary.retries++; journal.retry(retry); },
-          });
+          const entry = await deleteWithRetry(orderId, { ...api, onRetry: (retry) => { summary.retries++; journal.retry(retry); } });
           if (entry) record(entry);
         } catch (error) {
           if (error instanceof TokenError) halt(error);
@@ -145,50 +248,42 @@ async function runLocked(options: RunOptions, control: RunControl, deps: RunDeps
   } catch (error) {
     if (!(error instanceof TokenError)) throw error;
     if (!control.stopping.aborted) halt(error);
-  } finally {
-    clearTimeout(deadline);
-    destroyAgents(http);
-    control.dispose();
   }
-
   const { status, exitCode, reason } = conclude(summary, control);
-  const durationMs = Date.now() - startedAt;
-  summary.throttledMs = limiter.throttledMs;
-  summary.ratePerSecond = ratePerSecond(summary, durationMs);
-  journal.end({ status, exitCode, durationMs, summary, ...(reason ? { reason } : {}) });
-  say(formatSummary(summary, {
-    runId, status, durationMs, auditLog, duplicates: scanned.duplicates, firstFailures: failures,
-    failuresNotShown: summary.failed - failures.length,
-  }));
-  if (reason) say(`Stopped: ${reason}`);
-  if (exitCode !== ExitCode.ok) {
-    const allowHosts = options.allowHostFlags.flatMap((host) => ['--allow-host', shellQuote(host)]);
-    say(`To resume: exsited-order-cleanup run --resume --audit-log ${[shellQuote(auditLog), ...allowHosts].join(' ')}`);
-  }
-  return exitCode;
+  return finish(status, exitCode, reason);
 }
 
 function conclude(summary: RunSummary, control: RunControl): { status: string; exitCode: ExitCode; reason?: string } {
   const stop = control.reason;
-  if (stop?.kind === 'signal') {
-    return { status: 'interrupted', exitCode: stop.signal === 'SIGINT' ? ExitCode.sigint : ExitCode.sigterm, reason: `received ${stop.signal}` };
-  }
+  if (stop?.kind === 'signal') return { status: 'interrupted', exitCode: signalExit(stop.signal), reason: `received ${stop.signal}` };
   if (stop?.kind === 'halt') return { status: stop.exitCode === 3 ? 'failed' : 'halted', exitCode: stop.exitCode, reason: stop.message };
   if (summary.failed > 0) return { status: 'failed', exitCode: ExitCode.someFailed };
   return { status: 'completed', exitCode: ExitCode.ok };
 }
 
-/** The input of this run: --ids (stdin spooled beside the audit log), or the one the resumed run recorded. */
-async function resolveSource(options: RunOptions, resume: ResumeState | undefined, auditLog: string, runId: string, stdin?: NodeJS.ReadableStream): Promise<{ spec: IdFileSpec; stdin: boolean; spooled: boolean }> {
-  const column = options.column ?? resume?.source.column;
-  if (options.ids === '-') {
-    const path = await spoolStdin(`${auditLog}.${runId}.stdin`, stdin);
-    return { spec: { path, format: idFileFormat(path, options.format ?? 'text'), column }, stdin: true, spooled: true };
+const signalExit = (signal: 'SIGINT' | 'SIGTERM') => (signal === 'SIGINT' ? ExitCode.sigint : ExitCode.sigterm);
+
+/** Authentication before any listing: a refusal is exit 3, an unreachable endpoint exit 4. */
+async function authenticate(tokens: TokenSource, control: RunControl): Promise<void> {
+  try {
+    await tokens.get(control.aborting);
+  } catch (error) {
+    if (!(error instanceof TokenError)) throw error;
+    throw new CleanupError(error.rejected ? ExitCode.refused : ExitCode.halted, `authentication failed: ${error.message}; nothing was selected or deleted`);
   }
-  if (options.ids) return { spec: { path: options.ids, format: idFileFormat(options.ids, options.format), column }, stdin: false, spooled: false };
-  if (!resume) throw usageError('--ids is required');
-  const { path, kind } = resume.source;
-  return { spec: { path, format: idFileFormat(path, options.format ?? kind), column }, stdin: !!resume.source.stdin, spooled: false };
+}
+
+function* take<T>(items: Iterable<T>, n: number): Generator<T> {
+  if (n <= 0) return;
+  let taken = 0;
+  for (const item of items) {
+    yield item;
+    if (++taken >= n) return;
+  }
+}
+
+function sha256File(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
 /** runs/20261127T101500Z-<runId>.ndjson, relative to the working directory. */

@@ -5,7 +5,8 @@ import { usageError } from '../errors.js';
 
 /** What `run.start` records about the input; a resume reads the same input the same way. */
 export interface SourceRecord {
-  kind: 'csv' | 'text';
+  /** `filter`: the IDs a filter selected, in the manifest CSV at `path`. */
+  kind: 'csv' | 'text' | 'filter';
   path: string;
   sha256: string;
   count: number;

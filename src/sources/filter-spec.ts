@@ -1,11 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { usageError } from '../errors.js';
-import type { FakeOrder } from '../fake-exsited/order-store.js';
-
-/** An order as the list endpoint returns it: the fields the criteria read (snake_case on the wire). */
-export type ListedOrder = Partial<Pick<FakeOrder, 'id' | 'status' | 'account_id' | 'name' | 'origin' | 'created_by' | 'created_on' |
-  'last_updated_by' | 'last_updated_on' | 'custom_attributes'>> & { id: string; currency?: { name?: string } };
+import type { ListedOrder } from '../exsited/orders.js';
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2}))?$/;
 const instant = z.string().refine((text) => ISO_INSTANT.test(text) && !Number.isNaN(Date.parse(text)), {

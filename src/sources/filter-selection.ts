@@ -1,0 +1,99 @@
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { AxiosInstance } from 'axios';
+import { stringify } from 'csv-stringify/sync';
+import { CleanupError, ExitCode } from '../errors.js';
+import { listOrdersPage } from '../exsited/orders.js';
+import { sendWithRetry, type RequestDeps } from '../engine/retrying-request.js';
+import { manifestColumns, orderMatcher, type OrderFilter } from './filter-spec.js';
+
+export interface SelectionDeps extends RequestDeps {
+  http: AxiosInstance;
+  /** Told about every page, for progress. */
+  onPage?: (progress: { pages: number; listed: number; selected: number }) => void;
+}
+
+export interface Selection {
+  manifestPath: string;
+  selected: number;
+  listed: number;
+  pages: number;
+  sample: string[];
+}
+
+/** Pages that add nothing new, in a row, before the server is taken to ignore `offset`. */
+const STALLED_PAGES = 3;
+
+/**
+ * Pages through the orders (all of them, or those of each `accountId`), evaluates the filter on each,
+ * and writes the selected ones to a manifest CSV (order_id plus the fields the criteria read), fsync'ed
+ * and renamed into place, before anything is deleted. When the total shrinks between pages (orders
+ * deleted by someone else shift later pages down), the next offset steps back by as much, so no
+ * remaining order is skipped; IDs already seen are ignored. A server that keeps repeating pages, or
+ * pages past twice the total it announced, is refused rather than followed forever.
+ * Returns undefined when the run is stopped while listing.
+ */
+export async function selectOrders(filter: OrderFilter, manifestPath: string, deps: SelectionDeps): Promise<Selection | undefined> {
+  const matches = orderMatcher(filter);
+  const columns = manifestColumns(filter);
+  const seen = new Set<string>();
+  const sample: string[] = [];
+  let listed = 0;
+  let selected = 0;
+  let pages = 0;
+  mkdirSync(dirname(manifestPath), { recursive: true });
+  const temp = `${manifestPath}.partial`;
+  const fd = openSync(temp, 'w', 0o644);
+  let written = false;
+  try {
+    writeSync(fd, stringify([columns.map(([name]) => name)]));
+    for (const accountId of filter.criteria.accountId ?? [undefined]) {
+      let offset = 0;
+      let lastTotal: number | undefined;
+      let maxPages = Number.POSITIVE_INFINITY;
+      let stalled = 0;
+      for (;;) {
+        const answer = await sendWithRetry(
+          (token, signal) => listOrdersPage(deps.http, { accountId, limit: filter.pageSize, offset }, token, signal), deps, () => undefined);
+        if (!answer) return undefined;
+        if (!answer.ok) {
+          const { httpStatus, code, message } = answer.failure;
+          throw new CleanupError(ExitCode.halted, `listing orders failed at offset ${offset}${accountId ? ` of account ${accountId}` : ''}: ` +
+            `${httpStatus ? `HTTP ${httpStatus} ` : ''}${code}: ${message}; nothing was deleted`);
+        }
+        const { orders, total } = answer.value;
+        pages++;
+        if (lastTotal === undefined && total !== undefined) maxPages = 2 * Math.ceil(total / filter.pageSize) + 10;
+        let fresh = 0;
+        for (const order of orders) {
+          if (seen.has(order.id)) continue;
+          seen.add(order.id);
+          fresh++;
+          listed++;
+          if (!matches(order)) continue;
+          selected++;
+          if (sample.length < 5) sample.push(order.id);
+          writeSync(fd, stringify([columns.map(([, read]) => read(order))]));
+        }
+        deps.onPage?.({ pages, listed, selected });
+        if (orders.length === 0) break;
+        stalled = fresh === 0 ? stalled + 1 : 0;
+        if (stalled >= STALLED_PAGES || pages > maxPages) {
+          throw new CleanupError(ExitCode.halted, `listing orders: the server keeps answering pages with nothing new (offset ${offset}, ` +
+            `${pages} pages); it may be ignoring offset. Stopped rather than page forever; nothing was deleted`);
+        }
+        const shrunk = lastTotal !== undefined && total !== undefined ? Math.max(0, lastTotal - total) : 0;
+        offset = Math.max(0, offset + orders.length - shrunk);
+        lastTotal = total ?? lastTotal;
+        if (total !== undefined ? offset >= total : orders.length < filter.pageSize) break;
+      }
+    }
+    fsyncSync(fd);
+    written = true;
+  } finally {
+    closeSync(fd);
+    if (!written) rmSync(temp, { force: true });
+  }
+  renameSync(temp, manifestPath);
+  return { manifestPath, selected, listed, pages, sample };
+}
