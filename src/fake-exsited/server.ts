@@ -28,6 +28,8 @@ export interface FakeExsitedOptions {
   faults?: FaultPlan;
   /** Orders that can never be deleted, with the status and message to answer (e.g. 409, "has invoices"). */
   refusals?: Record<string, { status: number; message: string }>;
+  /** Misbehave: answer every list request with the first page, whatever its offset. */
+  listIgnoresOffset?: boolean;
 }
 
 /** What the server received and did, for tests and benchmarks to check against. */
@@ -49,11 +51,11 @@ export interface FakeExsited {
   /** Orders removed, in the order they were removed. */
   deleted: string[];
   tokenRequests: Array<{ grant: string; status: number }>;
-  stats: { inFlight: number; maxInFlight: number; requests: number; unauthorized: number };
+  stats: { inFlight: number; maxInFlight: number; requests: number; unauthorized: number; lists: number };
   /** Every access and refresh token issued, so that tests can look for them where they must not be. */
   issuedTokens: string[];
   faults: FaultInjector;
-  /** Emits 'delete' with each FakeDeleteEvent as it happens. */
+  /** Emits 'delete' with each FakeDeleteEvent as it happens, and 'list' with {offset, accountId} before each page. */
   events: EventEmitter;
   close(): Promise<void>;
 }
@@ -80,7 +82,7 @@ export async function startFakeExsited(options: FakeExsitedOptions): Promise<Fak
   const hanging = new Set<ServerResponse>();
   const state: Omit<FakeExsited, 'url' | 'port' | 'close'> = {
     orders, deletes: [], deleted: [], tokenRequests: [], issuedTokens: [], events: new EventEmitter(),
-    stats: { inFlight: 0, maxInFlight: 0, requests: 0, unauthorized: 0 },
+    stats: { inFlight: 0, maxInFlight: 0, requests: 0, unauthorized: 0, lists: 0 },
     faults: new FaultInjector(options.faults),
   };
   const latencyMs = options.faults?.latencyMs ?? 0;
@@ -182,7 +184,9 @@ export async function startFakeExsited(options: FakeExsitedOptions): Promise<Fak
   const list = (url: URL, accountId: string | undefined, req: IncomingMessage, res: ServerResponse) => {
     if (!authorized(req)) return sendError(res, 401, 'UNAUTHORIZED', 'invalid or expired access token');
     const limit = Math.min(Math.max(Number(url.searchParams.get('limit') ?? 20) || 20, 1), 1000);
-    const offset = Math.max(Number(url.searchParams.get('offset') ?? 0) || 0, 0);
+    const offset = options.listIgnoresOffset ? 0 : Math.max(Number(url.searchParams.get('offset') ?? 0) || 0, 0);
+    state.stats.lists++;
+    state.events.emit('list', { offset, accountId });
     let all = [...orders.values()];
     if (accountId !== undefined) all = all.filter((order) => order.account_id === accountId);
     if (url.searchParams.get('direction') === 'desc') all.reverse();

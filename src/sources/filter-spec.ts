@@ -4,7 +4,13 @@ import { usageError } from '../errors.js';
 import type { ListedOrder } from '../exsited/orders.js';
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2}))?$/;
-const instant = z.string().refine((text) => ISO_INSTANT.test(text) && !Number.isNaN(Date.parse(text)), {
+/** A real calendar date and time of day (Date.parse would take 2026-02-30 for March 2). */
+const isInstant = (text: string) => {
+  if (!ISO_INSTANT.test(text) || Number.isNaN(Date.parse(text))) return false;
+  const [y, m, d, hh = 0, mm = 0, ss = 0] = (text.match(/\d+/g) ?? []).map(Number) as number[];
+  return new Date(Date.UTC(y as number, (m as number) - 1, d)).getUTCDate() === d && hh < 24 && mm < 60 && ss < 60;
+};
+const instant = z.string().refine(isInstant, {
   message: 'expected an ISO 8601 date or instant with a time zone, such as 2026-07-01 or 2026-07-01T00:00:00Z',
 }).transform((text) => Date.parse(text));
 const regex = z.string().min(1).transform((text, ctx) => {

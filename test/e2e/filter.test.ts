@@ -1,0 +1,188 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, test } from '@jest/globals';
+import type { FakeOrder } from '../../src/fake-exsited/order-store.js';
+import type { FakeExsited } from '../../src/fake-exsited/server.js';
+import { CLI, credentialsEnv, fakeApi, readAudit, runCli, workDir, writeFile } from '../helpers/cli.js';
+
+let fake: FakeExsited | undefined;
+afterEach(async () => {
+  await fake?.close();
+  fake = undefined;
+});
+
+const attribute = (o: FakeOrder, name: string) => o.custom_attributes.find((a) => a.name === name)?.value;
+
+/** Each filter with the orders it must select, written independently of the tool's matcher. */
+const FILTERS: Array<[string, object, (o: FakeOrder) => boolean]> = [
+  ['QA bot orders, active or draft, before July', {
+    match: { status: ['ACTIVE', 'DRAFT'], createdBy: ['qa-bot'], createdBefore: '2026-07-01T00:00:00Z' }, pageSize: 37,
+  }, (o) => ['ACTIVE', 'DRAFT'].includes(o.status) && o.created_by === 'qa-bot' && o.created_on < '2026-07-01T00:00:00Z'],
+  ['one account (hyphenated ID), CSV imports', {
+    match: { accountId: ['Y1B8-000'], originStartsWith: 'CSV IMPORT' },
+  }, (o) => o.account_id === 'Y1B8-000' && o.origin.startsWith('CSV IMPORT')],
+  ['test data by attribute, name and ID pattern, updated after March', {
+    match: { customAttributes: { test_data: 'yes' }, nameStartsWith: 'QA ', idPattern: '^ORD-', lastUpdatedAfter: '2026-03-01' },
+  }, (o) => attribute(o, 'test_data') === 'yes' && o.name.startsWith('QA ') && o.id.startsWith('ORD-') && o.last_updated_on > '2026-03-01T00:00:00.000Z'],
+  ['two accounts, cancelled, created in a window', {
+    match: { accountId: ['KZ558V', 'QA-ACME-01'], status: ['cancelled'], createdAfter: '2026-02-01T00:00:00+10:00', createdBefore: '2026-10-01' },
+  }, (o) => ['KZ558V', 'QA-ACME-01'].includes(o.account_id) && o.status === 'CANCELLED' && o.created_on > '2026-01-31T14:00:00.000Z' && o.created_on < '2026-10-01T00:00:00.000Z'],
+];
+
+describe('run --filter', () => {
+  test.each(FILTERS)('%s: deletes exactly the matching orders', async (_name, filter, expected) => {
+    const api = await fakeApi(300);
+    fake = api.fake;
+    const dir = workDir();
+    const filterPath = writeFile(dir, 'filter.json', JSON.stringify(filter));
+    const log = join(dir, 'a.ndjson');
+    const targets = api.orders.filter(expected).map((o) => o.id);
+    expect(targets.length).toBeGreaterThan(2);
+
+    const result = await runCli(['run', '--filter', filterPath, '--audit-log', log], { env: credentialsEnv(fake) });
+
+    expect(result.code).toBe(0);
+    expect(new Set(fake.deleted)).toEqual(new Set(targets));
+    expect(fake.deletes).toHaveLength(targets.length);
+    const start = readAudit(log)[0];
+    expect(start?.source).toMatchObject({ kind: 'filter', path: join(dir, 'a.manifest.csv'), count: targets.length });
+    expect(start?.source.filter.sha256).toMatch(/^[0-9a-f]{64}$/);
+    const manifest = readFileSync(join(dir, 'a.manifest.csv'), 'utf8').trim().split('\n');
+    expect(manifest[0]).toMatch(/^order_id,/);
+    expect(manifest).toHaveLength(targets.length + 1);
+  });
+
+  test('--max-deletes below the selection: exit 3 before any DELETE, saying how many and how to raise it', async () => {
+    const api = await fakeApi(200);
+    fake = api.fake;
+    const dir = workDir();
+    const filterPath = writeFile(dir, 'filter.json', JSON.stringify({ match: { createdBy: ['qa-bot'] } }));
+    const log = join(dir, 'a.ndjson');
+
+    const result = await runCli(['run', '--filter', filterPath, '--audit-log', log, '--max-deletes', '5'], { env: credentialsEnv(fake) });
+
+    expect(result.code).toBe(3);
+    const selected = api.orders.filter((o) => o.created_by === 'qa-bot').length;
+    expect(result.stderr).toContain(`${selected} orders are selected, more than --max-deletes 5`);
+    expect(result.stderr).toContain(`--max-deletes ${selected}`);
+    expect(fake.deletes).toHaveLength(0);
+    expect(readAudit(log).at(-1)).toMatchObject({ event: 'run.end', status: 'failed', exitCode: 3 });
+
+    const lists = fake.stats.lists;
+    const raised = await runCli(['run', '--resume', '--audit-log', log, '--max-deletes', String(selected)], { env: credentialsEnv(fake) });
+    expect(raised.code).toBe(0);
+    expect(fake.deleted).toHaveLength(selected);
+    expect(fake.stats.lists).toBe(lists); // the resume deletes from the manifest, never lists again
+  });
+
+  test('an empty filter (exit 2) and a typo (exit 2, with the key path) send no request at all', async () => {
+    const api = await fakeApi(20);
+    fake = api.fake;
+    const dir = workDir();
+    const empty = await runCli(['run', '--filter', writeFile(dir, 'e.json', '{"match": {}}'), '--audit-log', join(dir, 'a.ndjson')], { env: credentialsEnv(fake) });
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toMatch(/no criteria.*"matchAll": true/);
+    const typo = await runCli(['run', '--filter', writeFile(dir, 't.json', '{"match": {"stauts": ["ACTIVE"], "createdBefore": "yesterday"}}'),
+      '--audit-log', join(dir, 'b.ndjson')], { env: credentialsEnv(fake) });
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('match.stauts: unknown key (did you mean "status"?)');
+    expect(typo.stderr).toContain('match.createdBefore: expected an ISO 8601 date');
+    const both = await runCli(['run', '--filter', join(dir, 't.json'), '--ids', join(dir, 't.json')], { env: credentialsEnv(fake) });
+    expect(both.code).toBe(2);
+    expect(fake.stats.requests).toBe(0);
+    expect(existsSync(join(dir, 'a.ndjson'))).toBe(false);
+  });
+
+  test('a dry run lists and writes the manifest, sends no DELETE; its resume deletes exactly the manifest without listing', async () => {
+    const api = await fakeApi(150);
+    fake = api.fake;
+    const dir = workDir();
+    const filterPath = writeFile(dir, 'filter.json', JSON.stringify({ match: { customAttributes: { test_data: 'yes' } }, pageSize: 20 }));
+    const log = join(dir, 'a.ndjson');
+    const targets = api.orders.filter((o) => attribute(o, 'test_data') === 'yes').map((o) => o.id);
+
+    const dry = await runCli(['run', '--filter', filterPath, '--audit-log', log, '--dry-run'], { env: credentialsEnv(fake) });
+    expect(dry.code).toBe(0);
+    expect(fake.deletes).toHaveLength(0);
+    expect(dry.stderr).toContain(`Dry run: ${targets.length} orders would be deleted, e.g. ${targets.slice(0, 5).join(', ')}`);
+    expect(readAudit(log).filter((l) => l.outcome === 'would_delete')).toHaveLength(targets.length);
+
+    fake.orders.set('ORD-NEW-0001', { ...api.orders[0]!, id: 'ORD-NEW-0001' }); // created after the review: not in the manifest
+    const lists = fake.stats.lists;
+    const resumed = await runCli(['run', '--resume', '--audit-log', log], { env: credentialsEnv(fake) });
+    expect(resumed.code).toBe(0);
+    expect(fake.stats.lists).toBe(lists);
+    expect(new Set(fake.deleted)).toEqual(new Set(targets));
+    expect(fake.orders.has('ORD-NEW-0001')).toBe(true);
+  });
+
+  test('a selection over many pages while other orders disappear misses no remaining match', async () => {
+    const api = await fakeApi(400);
+    fake = api.fake;
+    const dir = workDir();
+    const filterPath = writeFile(dir, 'filter.json', JSON.stringify({ match: { idPattern: '^(ORD|CSV)-' }, pageSize: 10 }));
+    const log = join(dir, 'a.ndjson');
+    const gone: string[] = [];
+    fake.events.on('list', ({ offset }: { offset: number }) => {
+      // Someone else deletes three orders from the part already listed: later pages shift down.
+      const listed = [...fake!.orders.keys()].slice(0, Math.max(0, offset - 1));
+      for (const id of listed.filter((_, i) => i % 7 === 3).slice(0, 3)) {
+        fake!.orders.delete(id);
+        gone.push(id);
+      }
+    });
+
+    const result = await runCli(['run', '--filter', filterPath, '--audit-log', log, '--concurrency', '8'], { env: credentialsEnv(fake) });
+
+    expect(result.code).toBe(0);
+    expect(gone.length).toBeGreaterThan(30);
+    expect(fake.orders.size).toBe(0); // every order matched; none was skipped by the shifting pages
+    expect(fake.deleted.length + gone.length).toBe(400);
+    const outcomes = new Set(readAudit(log).filter((l) => l.event === 'order').map((l) => l.outcome));
+    expect([...outcomes].every((o) => o === 'deleted' || o === 'already_absent')).toBe(true);
+  });
+
+  test('a server that ignores offset is not followed forever: exit 4, nothing deleted', async () => {
+    const api = await fakeApi(100, { listIgnoresOffset: true });
+    fake = api.fake;
+    const dir = workDir();
+    const filterPath = writeFile(dir, 'filter.json', JSON.stringify({ matchAll: true, match: {}, pageSize: 10 }));
+
+    const result = await runCli(['run', '--filter', filterPath, '--audit-log', join(dir, 'a.ndjson')], { env: credentialsEnv(fake) });
+
+    expect(result.code).toBe(4);
+    expect(result.stderr).toMatch(/it may be ignoring offset/);
+    expect(fake.stats.lists).toBeLessThan(10);
+    expect(fake.deletes).toHaveLength(0);
+    expect(existsSync(join(dir, 'a.manifest.csv'))).toBe(false);
+  });
+
+  test('on a terminal, the run asks for the count to be typed back: a wrong answer deletes nothing', async () => {
+    const api = await fakeApi(100);
+    fake = api.fake;
+    const dir = workDir();
+    const filterPath = writeFile(dir, 'filter.json', JSON.stringify({ match: { createdBy: ['qa-bot'] } }));
+    const count = api.orders.filter((o) => o.created_by === 'qa-bot').length;
+    const env = { ...process.env, ...credentialsEnv(fake) };
+    // script(1) gives the CLI a pseudo-terminal; the answer is typed once the prompt is on screen.
+    const typed = (answer: string, log: string) => new Promise<string>((resolve) => {
+      const child = spawn('script', ['-qec', `${process.execPath} ${CLI} run --filter ${filterPath} --audit-log ${log}`, '/dev/null'], { env });
+      let screen = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        screen += chunk.toString();
+        if (/Type the number of orders/.test(screen) && !child.stdin.writableEnded) child.stdin.end(`${answer}\n`);
+      });
+      child.on('close', () => resolve(screen));
+    });
+
+    const refused = await typed(String(count + 1), join(dir, 'a.ndjson'));
+    expect(refused).toContain(`About to DELETE ${count} orders on 127.0.0.1:${fake.port}, permanently.`);
+    expect(refused).toContain(join(dir, 'a.manifest.csv'));
+    expect(fake.deletes).toHaveLength(0);
+    expect(readAudit(join(dir, 'a.ndjson')).at(-1)).toMatchObject({ exitCode: 3, reason: 'not confirmed: nothing was deleted' });
+
+    await typed(String(count), join(dir, 'b.ndjson'));
+    expect(fake.deleted).toHaveLength(count);
+  });
+});
