@@ -145,7 +145,7 @@ async function prepareInput(
   const idPattern = options.idPattern ?? resume?.source.idPattern;
   let scanned: ScannedSource;
   try {
-    scanned = await scanSource(spec, orderIdValidator(idPattern), resume?.finished ?? new Set());
+    scanned = await scanSource(spec, orderIdValidator(idPattern), resume?.finished ?? new Map());
   } catch (error) {
     if (spooled) await rm(spec.path, { force: true });
     throw error;
@@ -190,7 +190,9 @@ async function execute(
     const durationMs = Date.now() - run.startedAt;
     summary.throttledMs = api.limiter.throttledMs;
     summary.ratePerSecond = ratePerSecond(summary, durationMs);
-    journal.end({ status, exitCode, durationMs, summary, ...(reason ? { reason } : {}) });
+    const usage = process.resourceUsage();
+    const resources = { maxRssMb: Math.round(usage.maxRSS / 1024), cpuMs: Math.round((usage.userCPUTime + usage.systemCPUTime) / 1000) };
+    journal.end({ status, exitCode, durationMs, summary, resources, ...(reason ? { reason } : {}) });
     say(formatSummary(summary, {
       runId: run.runId, status, durationMs, auditLog: run.auditLog, duplicates: scanned.duplicates, firstFailures: failures,
       failuresNotShown: summary.failed - failures.length,

@@ -14,7 +14,7 @@ describe('readResumeState', () => {
       start('r2'), order('r2', 'B', 'deleted'), order('r2', 'D', 'would_delete'), JSON.stringify({ event: 'order.retry', orderId: 'E' }), '{"torn',
     ].join('\n'));
     const state = await readResumeState(path);
-    expect([...state.finished].sort()).toEqual(['A', 'B', 'C']);
+    expect([...state.finished.keys()].sort()).toEqual(['A', 'B', 'C']);
     expect(state.resumeOf).toBe('r2');
     expect(state.unreadableLines).toEqual([5, 10]);
     expect(state.source.sha256).toBe('abc');

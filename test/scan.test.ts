@@ -8,7 +8,7 @@ import { workDir, writeFile } from './helpers/cli.js';
 
 const rowsOf = async (spec: IdFileSpec) => {
   const rows = [];
-  for await (const row of readIdRows(spec)) rows.push(row);
+  for await (const batch of readIdRows(spec)) rows.push(...batch);
   return rows;
 };
 const csv = (text: string, column?: string): IdFileSpec => ({ path: writeFile(workDir(), 'ids.csv', text), format: 'csv', column });
@@ -64,7 +64,7 @@ describe('pass one: scanSource', () => {
 
   test('deduplicates in file order, counts rows, hashes the bytes, skips finished IDs', async () => {
     const body = 'ORD-1\nORD-2\nORD-1\nORD-3\nORD-2\n';
-    const scanned = await scanSource(text(body), validate, new Set(['ORD-2']));
+    const scanned = await scanSource(text(body), validate, new Map([['ORD-2', false]]));
     expect([...scanned.pending]).toEqual(['ORD-1', 'ORD-3']);
     expect(scanned).toMatchObject({ rows: 5, unique: 3, duplicates: 2, skipped: 1 });
     expect(scanned.sha256).toBe(createHash('sha256').update(body).digest('hex'));
@@ -73,7 +73,7 @@ describe('pass one: scanSource', () => {
   test('reports the first 20 invalid rows with line and reason, then a count', async () => {
     const lines = ['ORD-OK', ...Array.from({ length: 23 }, (_, i) => `bad id ${i}`)];
     const spec = text(lines.join('\n'));
-    const error = await scanSource(spec, validate, new Set()).catch((e: unknown) => e as CleanupError);
+    const error = await scanSource(spec, validate, new Map()).catch((e: unknown) => e as CleanupError);
     expect(error).toBeInstanceOf(CleanupError);
     expect((error as CleanupError).exitCode).toBe(2);
     const message = (error as CleanupError).message;
@@ -85,6 +85,6 @@ describe('pass one: scanSource', () => {
   });
 
   test('an input with no IDs is not an error: there is nothing to do', async () => {
-    expect((await scanSource(text('# nothing\n'), validate, new Set())).unique).toBe(0);
+    expect((await scanSource(text('# nothing\n'), validate, new Map())).unique).toBe(0);
   });
 });

@@ -17,7 +17,7 @@ export class SecretScrubber {
     for (const secret of this.secrets) {
       if (out.includes(secret)) out = out.split(secret).join('[REDACTED]');
     }
-    return out.replace(/(bearer\s+)[A-Za-z0-9._~+/=-]{6,}/gi, '$1[REDACTED]');
+    return /bearer/i.test(out) ? out.replace(/(bearer\s+)[A-Za-z0-9._~+/=-]{6,}/gi, '$1[REDACTED]') : out;
   }
 }
 

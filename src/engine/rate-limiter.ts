@@ -52,7 +52,7 @@ export class RateLimiter {
     this.sleep = options.sleep ?? ((ms, signal) => delay(ms, undefined, { signal }));
     this.cap = options.rps ?? Number.POSITIVE_INFINITY;
     this.rate = this.cap;
-    this.tokens = options.burst;
+    this.tokens = 1; // a full bucket at the start would let the first second run above the cap
     this.refilledAt = this.now();
     this.sampleStart = this.refilledAt;
   }

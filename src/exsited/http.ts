@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
+import { getProxyForUrl } from 'proxy-from-env';
 import { secrets } from '../audit/secrets.js';
 import { VERSION } from '../version.js';
 
@@ -22,6 +23,9 @@ export function createHttpClient({ baseUrl, concurrency, timeoutMs }: HttpOption
     baseURL: baseUrl.href.replace(/\/+$/, ''),
     timeout: timeoutMs,
     maxRedirects: 0,
+    // Every request goes to the one base URL: when no proxy variable applies to it, say so once,
+    // rather than have axios read the proxy environment again for each request.
+    ...(getProxyForUrl(baseUrl.href) ? {} : { proxy: false as const }),
     validateStatus: () => true,
     transitional: { clarifyTimeoutError: true, silentJSONParsing: true, forcedJSONParsing: true },
     httpAgent: new http.Agent(agentOptions),

@@ -30,6 +30,8 @@ export interface FakeExsitedOptions {
   refusals?: Record<string, { status: number; message: string }>;
   /** Misbehave: answer every list request with the first page, whatever its offset. */
   listIgnoresOffset?: boolean;
+  /** Keep every DELETE in `deletes` (default); benchmarks of a million orders turn it off. */
+  recordDeletes?: boolean;
 }
 
 /** What the server received and did, for tests and benchmarks to check against. */
@@ -43,6 +45,19 @@ export interface FakeDeleteEvent {
   at: number;
 }
 
+export interface FakeStats {
+  inFlight: number;
+  maxInFlight: number;
+  requests: number;
+  unauthorized: number;
+  lists: number;
+  /** DELETEs answered (any status), the first and last of them (epoch ms), and the latency delivered. */
+  deletesAnswered: number;
+  firstDeleteAt: number | null;
+  lastDeleteAt: number | null;
+  deliveredLatencyMsTotal: number;
+}
+
 export interface FakeExsited {
   url: string;
   port: number;
@@ -51,7 +66,7 @@ export interface FakeExsited {
   /** Orders removed, in the order they were removed. */
   deleted: string[];
   tokenRequests: Array<{ grant: string; status: number }>;
-  stats: { inFlight: number; maxInFlight: number; requests: number; unauthorized: number; lists: number };
+  stats: FakeStats;
   /** Every access and refresh token issued, so that tests can look for them where they must not be. */
   issuedTokens: string[];
   faults: FaultInjector;
@@ -82,7 +97,10 @@ export async function startFakeExsited(options: FakeExsitedOptions): Promise<Fak
   const hanging = new Set<ServerResponse>();
   const state: Omit<FakeExsited, 'url' | 'port' | 'close'> = {
     orders, deletes: [], deleted: [], tokenRequests: [], issuedTokens: [], events: new EventEmitter(),
-    stats: { inFlight: 0, maxInFlight: 0, requests: 0, unauthorized: 0, lists: 0 },
+    stats: {
+      inFlight: 0, maxInFlight: 0, requests: 0, unauthorized: 0, lists: 0,
+      deletesAnswered: 0, firstDeleteAt: null, lastDeleteAt: null, deliveredLatencyMsTotal: 0,
+    },
     faults: new FaultInjector(options.faults),
   };
   const latencyMs = options.faults?.latencyMs ?? 0;
@@ -128,18 +146,25 @@ export async function startFakeExsited(options: FakeExsitedOptions): Promise<Fak
     return expiry !== undefined && expiry > Date.now();
   };
 
-  const deleteOrder = (orderId: string, req: IncomingMessage, res: ServerResponse) => {
+  const recordDeletes = options.recordDeletes ?? true;
+  const deleteOrder = (orderId: string, req: IncomingMessage, res: ServerResponse, arrived: number) => {
     const at = Date.now(); // taken before answering, so it never trails the client's record of the answer
+    const { stats } = state;
+    stats.deletesAnswered++;
+    stats.firstDeleteAt ??= at;
+    stats.lastDeleteAt = at;
+    stats.deliveredLatencyMsTotal += performance.now() - arrived;
     const existed = orders.has(orderId);
     let fault = state.faults.next();
     if (fault.kind === 'deleteThen503' && !existed) fault = { kind: 'none' }; // nothing left to delete
     const note = (result: FakeDeleteEvent['result']) => {
+      if (!recordDeletes) return;
       const event: FakeDeleteEvent = { orderId, result, existed, at };
       state.deletes.push(event);
       state.events.emit('delete', event);
     };
     const remove = () => {
-      if (orders.delete(orderId)) state.deleted.push(orderId);
+      if (orders.delete(orderId) && recordDeletes) state.deleted.push(orderId);
     };
     if (!authorized(req) || fault.kind === 'unauthorized') {
       state.stats.unauthorized++;
@@ -202,14 +227,16 @@ export async function startFakeExsited(options: FakeExsitedOptions): Promise<Fak
   const server = http.createServer((req, res) => {
     state.stats.requests++;
     const url = new URL(req.url ?? '/', 'http://fake');
+    const arrived = performance.now();
     const route = async () => {
       if (req.method === 'GET' && url.pathname === '/__fake/state') {
-        return sendJson(res, 200, { remaining: orders.size, deleted: state.deleted, stats: state.stats, tokenRequests: state.tokenRequests.length });
+        const deleted = url.searchParams.get('deleted') === 'false' ? undefined : state.deleted;
+        return sendJson(res, 200, { remaining: orders.size, deleted, stats: state.stats, tokenRequests: state.tokenRequests.length });
       }
       if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
       if (req.method === 'POST' && url.pathname === '/api/v1/oauth2/token') return token(req, res);
       const orderMatch = /^\/api\/v3\/orders\/([^/]+)$/.exec(url.pathname);
-      if (req.method === 'DELETE' && orderMatch) return deleteOrder(decodeURIComponent(orderMatch[1] as string), req, res);
+      if (req.method === 'DELETE' && orderMatch) return deleteOrder(decodeURIComponent(orderMatch[1] as string), req, res, arrived);
       if (req.method === 'GET' && url.pathname === '/api/v3/orders') return list(url, undefined, req, res);
       const accountMatch = /^\/api\/v3\/accounts\/([^/]+)\/orders$/.exec(url.pathname);
       if (req.method === 'GET' && accountMatch) return list(url, decodeURIComponent(accountMatch[1] as string), req, res);

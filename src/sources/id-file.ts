@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { Transform, type Readable } from 'node:stream';
 import { parse as parseCsv } from 'csv-parse';
 import { usageError } from '../errors.js';
+import { lineBatches } from './lines.js';
 
 export type IdFileFormat = 'csv' | 'text';
 
@@ -31,10 +31,10 @@ export function idFileFormat(path: string, format?: string): IdFileFormat {
 }
 
 /**
- * Streams the rows of an ID file, feeding every byte read to `hash` on the way. File errors and CSV
- * syntax errors become usage errors naming the file (and the line, where the parser knows it).
+ * Streams the rows of an ID file in batches, feeding every byte read to `hash` on the way. File errors
+ * and CSV syntax errors become usage errors naming the file (and the line, where the parser knows it).
  */
-export async function* readIdRows(spec: IdFileSpec, hash?: ReturnType<typeof createHash>): AsyncGenerator<IdRow> {
+export async function* readIdRows(spec: IdFileSpec, hash?: ReturnType<typeof createHash>): AsyncGenerator<IdRow[]> {
   const input = createReadStream(spec.path);
   const bytes = hash ? input.pipe(hashTap(hash)) : input;
   input.on('error', (error) => bytes.destroy(error));
@@ -47,30 +47,41 @@ export async function* readIdRows(spec: IdFileSpec, hash?: ReturnType<typeof cre
   }
 }
 
-async function* textRows(bytes: Readable): AsyncGenerator<IdRow> {
+async function* textRows(bytes: Readable): AsyncGenerator<IdRow[]> {
   let line = 0;
-  for await (const raw of createInterface({ input: bytes, crlfDelay: Infinity })) {
-    line++;
-    const id = (line === 1 ? raw.replace(/^\uFEFF/, '') : raw).trim();
-    if (id === '' || id.startsWith('#')) continue;
-    yield { line, id };
+  for await (const batch of lineBatches(bytes)) {
+    const rows: IdRow[] = [];
+    for (const raw of batch) {
+      line++;
+      const id = (line === 1 ? raw.replace(/^\uFEFF/, '') : raw).trim();
+      if (id !== '' && !id.startsWith('#')) rows.push({ line, id });
+    }
+    yield rows;
   }
 }
 
-async function* csvRows(bytes: Readable, spec: IdFileSpec): AsyncGenerator<IdRow> {
+const CSV_BATCH = 1000;
+
+async function* csvRows(bytes: Readable, spec: IdFileSpec): AsyncGenerator<IdRow[]> {
   const parser = bytes.pipe(
     parseCsv({ bom: true, info: true, relax_column_count: true, skip_empty_lines: true }),
   );
   bytes.on('error', (error) => parser.destroy(error));
   let column = -1;
+  let rows: IdRow[] = [];
   for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
     if (record.every((field) => field.trim() === '')) continue;
     if (column < 0) {
       column = idColumn(record, spec);
       continue;
     }
-    yield { line: info.lines, id: (record[column] ?? '').trim() };
+    rows.push({ line: info.lines, id: (record[column] ?? '').trim() });
+    if (rows.length >= CSV_BATCH) {
+      yield rows;
+      rows = [];
+    }
   }
+  if (rows.length > 0) yield rows;
   if (column < 0) throw new Error('the file is empty: a CSV needs a header row naming the order ID column');
 }
 

@@ -21,31 +21,38 @@ const SHOWN_ERRORS = 20;
 /**
  * Pass one over the whole input, before any request: validates every row, counts and deduplicates the
  * IDs and hashes the bytes. Any invalid row fails the whole input (exit 2) with the first 20 reasons.
+ * `finished` (from the resumed log) is marked as its IDs are met, so that each skip counts once.
  */
-export async function scanSource(spec: IdFileSpec, isInvalid: OrderIdValidator, finished: ReadonlySet<string>): Promise<ScannedSource> {
+export async function scanSource(spec: IdFileSpec, isInvalid: OrderIdValidator, finished: Map<string, boolean>): Promise<ScannedSource> {
   const hash = createHash('sha256');
   const pending = new Set<string>();
-  const skipped = new Set<string>();
+  let skipped = 0;
   const problems: string[] = [];
   let invalid = 0;
   let rows = 0;
-  for await (const { line, id } of readIdRows(spec, hash)) {
-    rows++;
-    const reason = isInvalid(id);
-    if (reason) {
-      if (++invalid <= SHOWN_ERRORS) problems.push(`  line ${line}: ${reason}: ${quoteForTerminal(id)}`);
-      continue;
+  for await (const batch of readIdRows(spec, hash)) {
+    for (const { line, id } of batch) {
+      rows++;
+      const reason = isInvalid(id);
+      if (reason) {
+        if (++invalid <= SHOWN_ERRORS) problems.push(`  line ${line}: ${reason}: ${quoteForTerminal(id)}`);
+        continue;
+      }
+      const seenFinished = finished.get(id);
+      if (seenFinished === false) {
+        finished.set(id, true);
+        skipped++;
+      } else if (seenFinished === undefined) {
+        pending.add(id);
+      }
     }
-    if (pending.has(id) || skipped.has(id)) continue;
-    if (finished.has(id)) skipped.add(id);
-    else pending.add(id);
   }
   if (invalid > 0) {
     const more = invalid > SHOWN_ERRORS ? `\n  … and ${invalid - SHOWN_ERRORS} more invalid rows` : '';
     throw usageError(`${spec.path}: ${invalid} invalid order ID row${invalid === 1 ? '' : 's'}; nothing was sent:\n${problems.join('\n')}${more}`);
   }
-  const unique = pending.size + skipped.size;
-  return { pending, rows, unique, duplicates: rows - unique, skipped: skipped.size, sha256: hash.digest('hex') };
+  const unique = pending.size + skipped;
+  return { pending, rows, unique, duplicates: rows - unique, skipped, sha256: hash.digest('hex') };
 }
 
 /** Hostile IDs are shown escaped and shortened, so they cannot garble the terminal. */

@@ -1,0 +1,229 @@
+// npm run bench: the scenarios of the benchmark, each against the fake Exsited API in its own process,
+// the tool run as users run it (the built CLI as a child process). Writes bench/results.json.
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, createWriteStream } from 'node:fs';
+import { tmpdir, cpus } from 'node:os';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { DEMO_CLIENT } from '../dist/fake-exsited/server.js';
+import { benchIds } from './ids.mjs';
+
+const here = (path) => fileURLToPath(new URL(path, import.meta.url));
+const CLI = here('../dist/cli.js');
+const work = mkdtempSync(join(tmpdir(), 'eoc-bench-'));
+const only = process.argv[2]; // e.g. `npm run bench -- memory`
+const results = { machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version }, date: new Date().toISOString(), scenarios: {} };
+
+async function startFake(orders, latencyMs, from = 1) {
+  const child = spawn(process.execPath, [here('./fake-process.mjs'), String(orders), String(latencyMs), String(from)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [line] = await once(child.stdout, 'data');
+  const { url } = JSON.parse(line.toString());
+  return {
+    url,
+    state: async () => (await fetch(`${url}/__fake/state?deleted=false`)).json(),
+    token: async () => {
+      const response = await fetch(`${url}/api/v1/oauth2/token`, {
+        method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ grant_type: 'client_credentials', client_id: DEMO_CLIENT.clientId, client_secret: DEMO_CLIENT.clientSecret, redirect_uri: DEMO_CLIENT.redirectUri }),
+      });
+      return (await response.json()).access_token;
+    },
+    stop: async () => {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+  };
+}
+
+async function writeIds(name, count, from = 1) {
+  const path = join(work, name);
+  const out = createWriteStream(path);
+  for (let start = 0; start < count; start += 100_000) {
+    out.write(`${benchIds(Math.min(100_000, count - start), from + start).join('\n')}\n`);
+  }
+  out.end();
+  await once(out, 'finish');
+  return path;
+}
+
+/** Runs the CLI; returns wall time, the fake's view and run.end from the audit log. */
+async function runTool(fake, idsPath, args, log = join(work, `audit-${Date.now()}.ndjson`)) {
+  const env = {
+    PATH: process.env.PATH, EXSITED_BASE_URL: fake.url, EXSITED_CLIENT_ID: DEMO_CLIENT.clientId,
+    EXSITED_CLIENT_SECRET: DEMO_CLIENT.clientSecret, EXSITED_REDIRECT_URI: DEMO_CLIENT.redirectUri,
+  };
+  const spawnedAt = Date.now();
+  const started = performance.now();
+  const child = spawn(process.execPath, [CLI, 'run', '--ids', idsPath, '--audit-log', log, '--yes', '--max-deletes', '100000000', ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const [code] = await once(child, 'exit');
+  const wallMs = performance.now() - started;
+  if (code !== 0) throw new Error(`the tool exited ${code}:\n${stderr}`);
+  const state = await fake.state();
+  const lines = readFileSync(log, 'utf8').trimEnd().split('\n');
+  const end = JSON.parse(lines.at(-1));
+  return { wallMs, state, end, spawnedAt, log };
+}
+
+const deleteWindowRate = (state) => ((state.stats.deletesAnswered - 1) * 1000) / (state.stats.lastDeleteAt - state.stats.firstDeleteAt);
+const deliveredLatency = (state) => state.stats.deliveredLatencyMsTotal / state.stats.deletesAnswered;
+const round = (n, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+async function axiosLoop(fake, idsPath, concurrency) {
+  const token = await fake.token();
+  const { stdout } = await promisify(execFile)(process.execPath, [here('./baselines/axios-loop.mjs'), fake.url, token, idsPath, String(concurrency)]);
+  const out = JSON.parse(stdout);
+  const state = await fake.state();
+  return { rate: (out.ok * 1000) / out.ms, windowRate: deleteWindowRate(state), ok: out.ok };
+}
+
+async function xargsCurl(fake, idsPath, concurrency) {
+  const token = await fake.token();
+  const started = performance.now();
+  await promisify(execFile)('/bin/sh', ['-c',
+    `xargs -P ${concurrency} -I{} curl -s -o /dev/null -X DELETE -H "Authorization: Bearer ${token}" ${fake.url}/api/v3/orders/{} < ${idsPath}`],
+  { maxBuffer: 1 << 20 });
+  const ms = performance.now() - started;
+  const state = await fake.state();
+  return { rate: (state.stats.deletesAnswered * 1000) / ms };
+}
+
+function report(name, rows) {
+  results.scenarios[name] = Object.fromEntries(rows.map(([key, value]) => [key, value]));
+  console.log(`\n${name}`);
+  for (const [key, value, goal] of rows) console.log(`  ${key.padEnd(34)} ${String(value).padEnd(14)} ${goal ? `goal: ${goal}` : ''}`);
+}
+
+const scenarios = {
+  async throughput() {
+    const n = 12_000;
+    const ids = await writeIds('s1.txt', n);
+    let fake = await startFake(n, 20);
+    const tool = await runTool(fake, ids, ['--concurrency', '32']);
+    await fake.stop();
+    const latency = deliveredLatency(tool.state);
+    const ideal = (32 * 1000) / latency;
+    const rate = deleteWindowRate(tool.state);
+    fake = await startFake(n, 20);
+    const bare = await axiosLoop(fake, ids, 32);
+    await fake.stop();
+    report('1. latency 20 ms, concurrency 32, 12,000 orders', [
+      ['delivered latency L (ms)', round(latency, 2)],
+      ['ideal C/L (orders/s)', round(ideal)],
+      ['tool, first to last DELETE (orders/s)', round(rate)],
+      ['share of ideal', round(rate / ideal, 3), '>= 0.95'],
+      ['tool, whole process (orders/s)', round((n * 1000) / tool.wallMs)],
+      ['bare axios loop (orders/s)', round(bare.windowRate)],
+      ['tool CPU (ms)', tool.end.resources.cpuMs],
+    ]);
+  },
+
+  async overhead() {
+    const n = 30_000;
+    const ids = await writeIds('s2.txt', n);
+    let fake = await startFake(n, 0);
+    const tool = await runTool(fake, ids, ['--concurrency', '64']);
+    await fake.stop();
+    fake = await startFake(n, 0);
+    const bare = await axiosLoop(fake, ids, 64);
+    await fake.stop();
+    const curlN = 3000;
+    const curlIds = await writeIds('s2-curl.txt', curlN);
+    fake = await startFake(curlN, 0);
+    const curl = await xargsCurl(fake, curlIds, 64);
+    await fake.stop();
+    const rate = deleteWindowRate(tool.state);
+    report('2. latency 0, concurrency 64, 30,000 orders', [
+      ['tool, first to last DELETE (orders/s)', round(rate)],
+      ['tool, whole process (orders/s)', round((n * 1000) / tool.wallMs)],
+      ['bare axios loop (orders/s)', round(bare.windowRate)],
+      ['tool / bare axios', round(rate / bare.windowRate, 3), '>= 0.8'],
+      [`xargs -P 64 curl, ${curlN} orders (orders/s)`, round(curl.rate)],
+      ['tool / xargs + curl', round(rate / curl.rate, 1), '>= 10'],
+      ['tool CPU (ms)', tool.end.resources.cpuMs],
+    ]);
+  },
+
+  async ratecap() {
+    const n = 5000;
+    const ids = await writeIds('s3.txt', n);
+    const fake = await startFake(n, 5);
+    const tool = await runTool(fake, ids, ['--concurrency', '16', '--rps', '500']);
+    await fake.stop();
+    const rate = deleteWindowRate(tool.state);
+    report('3. rate cap 500/s, latency 5 ms, 5,000 orders', [
+      ['achieved (orders/s)', round(rate)],
+      ['achieved / cap', round(rate / 500, 3), '0.97 to 1.00'],
+    ]);
+  },
+
+  async memory() {
+    const rows = [];
+    const rss = {};
+    for (const n of [10_000, 1_000_000]) {
+      const ids = await writeIds(`s4-${n}.txt`, n);
+      const fake = await startFake(n, 0);
+      const tool = await runTool(fake, ids, ['--concurrency', '64']);
+      await fake.stop();
+      rss[n] = tool.end.resources.maxRssMb;
+      rows.push([`peak RSS, ${n.toLocaleString('en')} orders (MB)`, rss[n], n === 1_000_000 ? '<= 250' : undefined]);
+      rows.push([`  rate (orders/s)`, round((n * 1000) / tool.wallMs)]);
+    }
+    rows.push(['growth per order (bytes)', Math.round(((rss[1_000_000] - rss[10_000]) * 1024 * 1024) / 990_000), '<= 150']);
+    report('4. memory: real deletions at latency 0', rows);
+  },
+
+  async resume() {
+    const done = 1_000_000;
+    const rest = 5_000;
+    const ids = await writeIds('s5.txt', done + rest);
+    const log = join(work, 's5.ndjson');
+    const out = createWriteStream(log);
+    const runId = 'benchresume1';
+    out.write(`${JSON.stringify({ level: 'info', time: new Date().toISOString(), runId, event: 'run.start', source: { kind: 'text', path: ids, sha256: '', count: done + rest }, baseUrl: 'x', msg: 'run started' })}\n`);
+    for (let start = 1; start <= done; start += 10_000) {
+      const chunk = benchIds(Math.min(10_000, done - start + 1), start).map((orderId) => JSON.stringify({
+        level: 'info', time: '2026-11-27T10:00:00.000Z', runId, event: 'order', orderId, outcome: 'deleted', httpStatus: 204, attempts: 1, durationMs: 3, msg: 'order deleted',
+      }));
+      out.write(`${chunk.join('\n')}\n`);
+    }
+    out.end();
+    await once(out, 'finish');
+    const fake = await startFake(rest, 0, done + 1);
+    const tool = await runTool(fake, ids, ['--resume', '--force', '--concurrency', '32'], log);
+    await fake.stop();
+    report('5. resume from a 1,000,000-line audit log', [
+      ['process start to first DELETE (ms)', tool.state.stats.firstDeleteAt - tool.spawnedAt, '<= 3000'],
+      ['orders deleted by the resume', tool.end.summary.deleted],
+      ['orders skipped', tool.end.summary.skipped],
+    ]);
+  },
+
+  async startup() {
+    const n = 200;
+    const ids = await writeIds('s6.txt', n);
+    const samples = [];
+    for (let i = 0; i < 5; i++) {
+      const fake = await startFake(n, 0);
+      const tool = await runTool(fake, ids, []);
+      await fake.stop();
+      samples.push(tool.state.stats.firstDeleteAt - tool.spawnedAt);
+    }
+    samples.sort((a, b) => a - b);
+    report('6. start-up (5 runs)', [
+      ['process start to first DELETE, median (ms)', samples[2], '<= 300'],
+      ['  min / max (ms)', `${samples[0]} / ${samples[4]}`],
+    ]);
+  },
+};
+
+const started = performance.now();
+for (const [name, scenario] of Object.entries(scenarios)) {
+  if (!only || only === name) await scenario();
+}
+results.totalSeconds = round((performance.now() - started) / 1000);
+console.log(`\nbench done in ${results.totalSeconds} s${only ? "" : "; results in bench/results.json"}`);
+if (!only) writeFileSync(here('./results.json'), `${JSON.stringify(results, null, 2)}\n`);
