@@ -1,5 +1,7 @@
 #!/usr/bin/env node
+import { writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
+import { stringify } from 'csv-stringify/sync';
 import { DEFAULTS, resolveRunOptions, type RunFlags } from './config.js';
 import { runDemo } from './demo.js';
 import { RunControl } from './engine/run-control.js';
@@ -7,6 +9,7 @@ import { CleanupError, ExitCode } from './errors.js';
 import { parseFaultSpec } from './fake-exsited/faults.js';
 import { loadOrders } from './fake-exsited/order-store.js';
 import { DEMO_CLIENT, startFakeExsited } from './fake-exsited/server.js';
+import { buildRunReport, formatRunReport } from './report/run-report.js';
 import { say } from './report/terminal.js';
 import { runCleanup } from './run.js';
 import { VERSION } from './version.js';
@@ -39,6 +42,8 @@ program
   .option('--rps <n>', 'cap on DELETE requests per second, shared by all workers (default: none until the server answers 429)')
   .option('--halt-after <n>', 'halt (exit 4) after this many orders in a row failed with the same cause; 0: never', DEFAULTS.haltAfter)
   .option('--max-duration <time>', 'stop dispatching at this deadline (e.g. 45m, 1h30m), then drain and exit 4; resume later')
+  .option('--progress-interval <time>', 'off a terminal, print a progress line this often (on a terminal: one live line)', DEFAULTS.progressInterval)
+  .option('--summary-json <path>', 'write the outcome (status, exit code, counts) as JSON here at the end; $GITHUB_STEP_SUMMARY also gets a markdown table')
   .option('--dry-run', 'validate and authenticate, log every order as would_delete, send no DELETE')
   .option('--yes', 'do not ask for confirmation (no prompt is shown off a TTY in any case)')
   .option('--base-url <url>', 'Exsited API base URL (default: $EXSITED_BASE_URL, else https://dev-api.exsited.com; a resume uses the recorded one)')
@@ -64,6 +69,23 @@ config error, nothing sent; 3 refused before any delete (host not allowed, crede
     };
     process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
     process.exit(await runCleanup(options, control));
+  });
+
+program
+  .command('report')
+  .description('summarise a run and all its resumes from its audit log')
+  .argument('<audit-log>', 'the audit log (NDJSON) of the run')
+  .option('--json', 'print the report as JSON on stdout')
+  .option('--failed-csv <path>', 'write the orders whose latest outcome is failed: order_id,httpStatus,error_code,message (usable as --ids)')
+  .action(async (auditLog: string, flags: { json?: boolean; failedCsv?: string }) => {
+    const report = await buildRunReport(auditLog);
+    if (flags.failedCsv) {
+      const rows = report.failedOrders.map((f) => [f.orderId, f.httpStatus ?? '', f.code, f.message]);
+      writeFileSync(flags.failedCsv, stringify([['order_id', 'httpStatus', 'error_code', 'message'], ...rows]));
+    }
+    if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    else process.stdout.write(`${formatRunReport(report)}\n`);
+    if (flags.failedCsv) say(`${report.failedOrders.length} failed order(s) written to ${flags.failedCsv}`);
   });
 
 program

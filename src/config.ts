@@ -29,6 +29,12 @@ export interface RunOptions {
   maxDurationMs?: number;
   /** --max-deletes: a selection larger than this is refused before any DELETE. */
   maxDeletes: number;
+  /** --progress-interval: how often a progress line is printed off a terminal. */
+  progressIntervalMs: number;
+  /** --summary-json: where to write the run's outcome as JSON. */
+  summaryJson?: string;
+  /** $GITHUB_STEP_SUMMARY: a markdown summary is appended there. */
+  stepSummary?: string;
   /** From --base-url or EXSITED_BASE_URL; a resume falls back to the recorded one, else the default. */
   baseUrl?: string;
   /** --allow-host values as given (they go into the printed resume command). */
@@ -59,6 +65,8 @@ export interface RunFlags {
   haltAfter: string;
   maxDuration?: string;
   maxDeletes: string;
+  summaryJson?: string;
+  progressInterval: string;
   baseUrl?: string;
   allowHost: string[];
 }
@@ -72,6 +80,7 @@ export const DEFAULTS = {
   graceMs: '10000',
   haltAfter: '25',
   maxDeletes: '10000',
+  progressInterval: '10s',
 } as const;
 
 export function resolveRunOptions(flags: RunFlags, env: NodeJS.ProcessEnv): RunOptions {
@@ -102,6 +111,9 @@ export function resolveRunOptions(flags: RunFlags, env: NodeJS.ProcessEnv): RunO
     haltAfter: integer('--halt-after', flags.haltAfter, 0, 1_000_000),
     maxDurationMs: flags.maxDuration === undefined ? undefined : durationMs('--max-duration', flags.maxDuration),
     maxDeletes: integer('--max-deletes', flags.maxDeletes, 0, 100_000_000),
+    summaryJson: flags.summaryJson,
+    progressIntervalMs: durationMs('--progress-interval', flags.progressInterval),
+    stepSummary: env.GITHUB_STEP_SUMMARY || undefined,
     baseUrl: flags.baseUrl ?? (env.EXSITED_BASE_URL || undefined),
     allowHostFlags: flags.allowHost,
     allowedHosts: [...DEFAULT_ALLOWED_HOSTS, ...envHosts, ...flags.allowHost],

@@ -9,6 +9,7 @@ import type { RunOptions } from './config.js';
 import { Backoff, type Sleep } from './engine/backoff.js';
 import { dispatch } from './engine/dispatch.js';
 import { HaltPolicy } from './engine/halt-policy.js';
+import { MemoryGovernor } from './engine/memory-governor.js';
 import { deleteWithRetry } from './engine/order-deleter.js';
 import { RateLimiter } from './engine/rate-limiter.js';
 import type { RequestDeps } from './engine/retrying-request.js';
@@ -19,6 +20,8 @@ import { checkBaseUrl, DEFAULT_BASE_URL, displayBaseUrl } from './exsited/host-a
 import { createHttpClient, destroyAgents } from './exsited/http.js';
 import { canPrompt, confirmDeletion, exceedsMaxDeletes } from './guards.js';
 import { countOutcome, emptySummary, formatSummary, ratePerSecond, type RunSummary } from './report/summary.js';
+import { appendStepSummary, writeSummaryJson } from './report/summary-files.js';
+import { Progress } from './report/progress.js';
 import { say, shellQuote } from './report/terminal.js';
 import { selectOrders } from './sources/filter-selection.js';
 import { readFilter } from './sources/filter-spec.js';
@@ -135,9 +138,9 @@ async function prepareInput(
   } else if (options.ids) {
     spec = { path: options.ids, format: idFileFormat(options.ids, options.format), column: options.column ?? resume?.source.column };
   } else if (resume) {
-    const { path, kind, column } = resume.source;
+    const { path, kind, column, sha256: _sha256, count: _count, ...recorded } = resume.source as SourceRecord & Record<string, unknown>;
     spec = { path, format: kind === 'filter' ? 'csv' : idFileFormat(path, options.format ?? kind), column: options.column ?? column };
-    extra = resume.source.stdin ? { stdin: true } : {};
+    extra = recorded; // where the input came from (stdin, a filter's selection) stays on record
   } else {
     throw usageError('--ids or --filter is required');
   }
@@ -157,8 +160,8 @@ async function prepareInput(
   resume?.finished.clear();
   const kind: SourceRecord['kind'] = options.filter || (!options.ids && resume?.source.kind === 'filter') ? 'filter' : spec.format;
   const source = {
-    kind, path: spec.path, sha256: scanned.sha256, count: scanned.unique, rows: scanned.rows, duplicates: scanned.duplicates,
-    ...(spec.column ? { column: spec.column } : {}), ...(idPattern ? { idPattern } : {}), ...extra,
+    ...extra, kind, path: spec.path, sha256: scanned.sha256, count: scanned.unique, rows: scanned.rows, duplicates: scanned.duplicates,
+    ...(spec.column ? { column: spec.column } : {}), ...(idPattern ? { idPattern } : {}),
   };
   return { spec, scanned, source };
 }
@@ -193,6 +196,9 @@ async function execute(
     const usage = process.resourceUsage();
     const resources = { maxRssMb: Math.round(usage.maxRSS / 1024), cpuMs: Math.round((usage.userCPUTime + usage.systemCPUTime) / 1000) };
     journal.end({ status, exitCode, durationMs, summary, resources, ...(reason ? { reason } : {}) });
+    const outcome = { runId: run.runId, status, exitCode, durationMs, auditLog: run.auditLog, summary, ...(reason ? { reason } : {}) };
+    if (options.summaryJson) writeSummaryJson(options.summaryJson, outcome);
+    if (options.stepSummary) appendStepSummary(options.stepSummary, outcome);
     say(formatSummary(summary, {
       runId: run.runId, status, durationMs, auditLog: run.auditLog, duplicates: scanned.duplicates, firstFailures: failures,
       failuresNotShown: summary.failed - failures.length,
@@ -215,8 +221,11 @@ async function execute(
   }
 
   const haltPolicy = new HaltPolicy(options.haltAfter);
+  const memory = new MemoryGovernor();
+  const progress = new Progress({ total: count, summary, throttledMs: () => api.limiter.throttledMs, intervalMs: options.progressIntervalMs });
   const record = (entry: OrderRecord) => {
     journal.order(entry);
+    memory.tick();
     countOutcome(summary, entry);
     if (entry.outcome === 'failed' && failures.length < FAILURES_SHOWN) failures.push(entry);
     const haltReason = haltPolicy.observe(entry);
@@ -237,7 +246,8 @@ async function execute(
         (tooMany ? ` A real run would be refused: ${tooMany}` : '') +
         ` To delete exactly these: exsited-order-cleanup run --resume --audit-log ${shellQuote(run.auditLog)}`);
     } else {
-      await dispatch(scanned.pending, options.concurrency, async (orderId) => {
+      progress.start();
+      await dispatch(draining(scanned.pending), options.concurrency, async (orderId) => {
         try {
           const entry = await deleteWithRetry(orderId, { ...api, onRetry: (retry) => { summary.retries++; journal.retry(retry); } });
           if (entry) record(entry);
@@ -250,6 +260,8 @@ async function execute(
   } catch (error) {
     if (!(error instanceof TokenError)) throw error;
     if (!control.stopping.aborted) halt(error);
+  } finally {
+    progress.stop();
   }
   const { status, exitCode, reason } = conclude(summary, control);
   return finish(status, exitCode, reason);
@@ -272,6 +284,14 @@ async function authenticate(tokens: TokenSource, control: RunControl): Promise<v
   } catch (error) {
     if (!(error instanceof TokenError)) throw error;
     throw new CleanupError(error.rejected ? ExitCode.refused : ExitCode.halted, `authentication failed: ${error.message}; nothing was selected or deleted`);
+  }
+}
+
+/** The set's items, each removed as it is taken: memory shrinks as the run goes on. */
+function* draining<T>(set: Set<T>): Generator<T> {
+  for (const item of set) {
+    set.delete(item);
+    yield item;
   }
 }
 

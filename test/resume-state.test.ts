@@ -20,6 +20,17 @@ describe('readResumeState', () => {
     expect(state.source.sha256).toBe('abc');
   });
 
+  test('order lines are read exactly, escaped IDs included; a torn order line does not count', async () => {
+    const line = (orderId: string, outcome: string) => JSON.stringify({ level: 'info', time: 't', runId: 'r1', event: 'order', orderId, outcome, httpStatus: 204 });
+    const path = writeFile(workDir(), 'a.ndjson', [
+      start('r1'), line('A"B', 'deleted'), line('C\\D', 'already_absent'), line('E', 'deleted').slice(0, -12), line('F', 'deleted'),
+      '{"event":"order","orderId":"G","outcome":"deleted"}',
+    ].join('\n'));
+    const state = await readResumeState(path);
+    expect([...state.finished.keys()].sort()).toEqual(['A"B', 'C\\D', 'F', 'G']);
+    expect(state.unreadableLines).toEqual([4]);
+  });
+
   test('a missing file or one without run.start is a usage error', async () => {
     await expect(readResumeState('/nonexistent.ndjson')).rejects.toThrow(CleanupError);
     await expect(readResumeState(writeFile(workDir(), 'b.ndjson', `${order('r', 'A', 'deleted')}\n`))).rejects.toThrow(/no run.start/);

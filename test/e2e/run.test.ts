@@ -270,7 +270,7 @@ describe('the CLI surface', () => {
   test('--help documents every run option; --version prints the version', async () => {
     const help = await runCli(['run', '--help']);
     for (const flag of ['--ids', '--filter', '--max-deletes', '--format', '--column', '--id-pattern', '--audit-log', '--resume', '--force', '--concurrency', '--retries',
-      '--timeout-ms', '--backoff-base-ms', '--backoff-cap-ms', '--grace-ms', '--rps', '--halt-after', '--max-duration', '--dry-run', '--yes', '--base-url', '--allow-host']) {
+      '--timeout-ms', '--backoff-base-ms', '--backoff-cap-ms', '--grace-ms', '--rps', '--halt-after', '--max-duration', '--progress-interval', '--summary-json', '--dry-run', '--yes', '--base-url', '--allow-host']) {
       expect(help.stdout).toContain(flag);
     }
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -1,0 +1,94 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, test } from '@jest/globals';
+import type { FakeExsited } from '../../src/fake-exsited/server.js';
+import { credentialsEnv, FAST, fakeApi, runCli, startCli, workDir, writeFile } from '../helpers/cli.js';
+
+let fake: FakeExsited | undefined;
+afterEach(async () => {
+  await fake?.close();
+  fake = undefined;
+});
+
+describe('report', () => {
+  test('sums up an interrupted and resumed run; --failed-csv can be fed back as --ids; --json for scripts', async () => {
+    const api = await fakeApi(80);
+    const refused = api.orders.slice(0, 3).map((o) => o.id);
+    await api.fake.close();
+    fake = (await fakeApi(80, {
+      faults: { latencyMs: 15 }, refusals: Object.fromEntries(refused.map((id) => [id, { status: 409, message: 'Order has invoices' }])),
+    })).fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const log = join(dir, 'a.ndjson');
+    const env = credentialsEnv(fake);
+
+    const first = startCli(['run', '--ids', input, '--audit-log', log, '--concurrency', '2', ...FAST], { env });
+    await new Promise<void>((resolve) => fake!.events.on('delete', () => fake!.deleted.length >= 20 && resolve()));
+    first.child.kill('SIGTERM');
+    expect((await first.done).code).toBe(143);
+    expect((await runCli(['run', '--resume', '--audit-log', log, ...FAST], { env })).code).toBe(1);
+
+    const text = await runCli(['report', log, '--failed-csv', join(dir, 'failed.csv')]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('2 runs');
+    expect(text.stdout).toMatch(/interrupted, exit 143/);
+    expect(text.stdout).toMatch(/failed, exit 1/);
+    expect(text.stdout).toMatch(/deleted\s+77/);
+    expect(text.stdout).toMatch(/failed\s+3/);
+    expect(text.stdout).toMatch(/3\s+HTTP 409 HTTP_409/);
+    const csv = readFileSync(join(dir, 'failed.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).toBe('order_id,httpStatus,error_code,message');
+    expect(csv.slice(1).map((row) => row.split(',')[0]).sort()).toEqual([...refused].sort());
+
+    const json = JSON.parse((await runCli(['report', log, '--json'])).stdout);
+    expect(json).toMatchObject({ selected: 80, deleted: 77, failed: 3, pending: 0, unfinished: false });
+    expect(json.runs.map((r: { status: string }) => r.status)).toEqual(['interrupted', 'failed']);
+
+    const again = await runCli(['run', '--ids', join(dir, 'failed.csv'), '--audit-log', join(dir, 'b.ndjson'), '--retries', '0'], { env });
+    expect(again.code).toBe(1); // the same three, still refused: the CSV is a valid --ids input
+    expect(fake.deletes.filter((d) => d.result === 409)).toHaveLength(9); // first run, its resume (failed orders are retried), and this one
+  });
+
+  test('run --summary-json writes the outcome; $GITHUB_STEP_SUMMARY gets a markdown table', async () => {
+    const api = await fakeApi(10);
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.slice(0, 4).map((o) => o.id).join('\n'));
+    const stepSummary = writeFile(dir, 'step.md', '# earlier step\n');
+
+    const result = await runCli(['run', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--summary-json', join(dir, 's.json')], {
+      env: { ...credentialsEnv(fake), GITHUB_STEP_SUMMARY: stepSummary },
+    });
+
+    expect(result.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 's.json'), 'utf8'))).toMatchObject({
+      status: 'completed', exitCode: 0, auditLog: join(dir, 'a.ndjson'), summary: { selected: 4, deleted: 4, failed: 0 },
+    });
+    const markdown = readFileSync(stepSummary, 'utf8');
+    expect(markdown).toMatch(/^# earlier step\n/);
+    expect(markdown).toContain('| deleted | 4 |');
+  });
+
+  test('off a terminal, a progress line every --progress-interval', async () => {
+    const api = await fakeApi(60, { faults: { latencyMs: 25 } });
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+
+    const result = await runCli(['run', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--concurrency', '2', '--progress-interval', '150ms'], {
+      env: credentialsEnv(fake),
+    });
+
+    expect(result.code).toBe(0);
+    const lines = result.stderr.split('\n').filter((l) => l.startsWith('progress: '));
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    expect(lines[0]).toMatch(/^progress: \d+\/60 \(\d+%\), [\d.]+ orders\/s, ETA (\d+ s|-), 0 failed, 0 retries, throttled 0\.0 s$/);
+  });
+
+  test('a log that does not exist, or is not an audit log, is exit 2', async () => {
+    const dir = workDir();
+    expect((await runCli(['report', join(dir, 'nope.ndjson')])).code).toBe(2);
+    expect((await runCli(['report', writeFile(dir, 'x.ndjson', '{"a":1}\n')])).code).toBe(2);
+  });
+});
