@@ -11,6 +11,8 @@ import { loadOrders } from './fake-exsited/order-store.js';
 import { DEMO_CLIENT, startFakeExsited } from './fake-exsited/server.js';
 import { buildRunReport, formatRunReport } from './report/run-report.js';
 import { say } from './report/terminal.js';
+import { latestUnfinishedLog } from './audit/latest-log.js';
+import { readJobSpec } from './job-spec.js';
 import { runCleanup } from './run.js';
 import { VERSION } from './version.js';
 
@@ -24,12 +26,16 @@ const program = new Command()
 program
   .command('run')
   .description('delete the orders listed in --ids or selected by --filter (or continue a run with --resume)')
+  .option('--job <path>', 'read options from a job spec (JSON, option names as the flags, camelCase); flags given here win')
   .option('--ids <path>', 'order IDs: a .csv file with a header row, a text file with one ID per line, or - for stdin')
   .option('--filter <path>', 'select the orders with a filter file (JSON; see README, "Filter files") instead of --ids')
   .addOption(new Option('--format <format>', 'how to read --ids (default: csv for *.csv, else text)').choices(['csv', 'text']))
   .option('--column <name>', 'CSV column holding the IDs (default: the first header named order_id, orderId, order id or id)')
   .option('--id-pattern <regex>', 'accept order IDs matching this regex instead of [A-Za-z0-9][A-Za-z0-9_-]{0,99} (/ ? # % \\ whitespace . .. are always refused)')
   .option('--audit-log <path>', 'the audit log (NDJSON) to write, or with --resume to continue (default: runs/<UTC time>-<runId>.ndjson)')
+  .option('--audit-dir <dir>', 'give each run its own log in this folder: <dir>/<UTC time>-<runId>.ndjson')
+  .option('--auto-resume', 'with --audit-dir: if the latest log there did not finish (no run.end, interrupted or halted), resume it first')
+  .option('--shard <i/n>', 'take only the orders whose ID hashes to shard i of n (FNV-1a 32-bit mod n); give each shard its own log')
   .option('--resume', 'continue the run recorded in --audit-log: skip orders already deleted or absent, retry the rest')
   .option('--force', 'with --resume: accept an input or base URL that differs from the recorded one')
   .option('--concurrency <n>', 'DELETE requests in flight at most', DEFAULTS.concurrency)
@@ -55,9 +61,10 @@ Credentials come from the environment only: EXSITED_CLIENT_ID, EXSITED_CLIENT_SE
 Exit codes: 0 all deleted or already absent (or dry run done); 1 some orders failed; 2 usage, input or
 config error, nothing sent; 3 refused before any delete (host not allowed, credentials rejected);
 4 halted mid-run, resumable; 130/143 interrupted by SIGINT/SIGTERM, resumable.`)
-  .action(async (flags: RunFlags) => {
-    const options = resolveRunOptions(flags, process.env);
+  .action(async (flags: RunFlags, command: Command) => {
+    const options = resolveRunOptions(withJob(flags, command), process.env);
     const control = new RunControl(options.graceMs);
+    if (options.maxDurationMs !== undefined) control.setDeadline(options.maxDurationMs);
     let signals = 0;
     const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
       if (++signals > 1) {
@@ -68,8 +75,26 @@ config error, nothing sent; 3 refused before any delete (host not allowed, crede
       control.stop({ kind: 'signal', signal });
     };
     process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+    const unfinished = options.autoResume ? await latestUnfinishedLog(options.auditDir as string) : undefined;
+    if (unfinished) {
+      say(`Resuming the unfinished run in ${unfinished} first.`);
+      const code = await runCleanup({ ...options, resume: true, auditLog: unfinished, auditDir: undefined, ids: undefined, filter: undefined }, control);
+      if (code !== ExitCode.ok && code !== ExitCode.someFailed) process.exit(code);
+    }
     process.exit(await runCleanup(options, control));
   });
+
+/** --job FILE: its options, under the flags given on the command line (flags win). */
+function withJob(flags: RunFlags, command: Command): RunFlags {
+  if (!flags.job) return flags;
+  const job = readJobSpec(flags.job) as Record<string, unknown>;
+  delete job.description;
+  const merged: Record<string, unknown> = { ...flags };
+  for (const [key, value] of Object.entries(job)) {
+    if (command.getOptionValueSource(key) !== 'cli') merged[key] = value;
+  }
+  return merged as unknown as RunFlags;
+}
 
 program
   .command('report')

@@ -11,6 +11,12 @@ export interface RunOptions {
   column?: string;
   idPattern?: string;
   auditLog?: string;
+  /** --audit-dir: each run gets <dir>/<UTC time>-<runId>.ndjson. */
+  auditDir?: string;
+  /** --auto-resume: first resume the latest log in --audit-dir if it did not finish. */
+  autoResume: boolean;
+  /** --shard i/n: only the orders whose ID hashes to shard i of n. */
+  shard?: { index: number; count: number };
   resume: boolean;
   force: boolean;
   dryRun: boolean;
@@ -51,6 +57,10 @@ export interface RunFlags {
   column?: string;
   idPattern?: string;
   auditLog?: string;
+  auditDir?: string;
+  autoResume?: boolean;
+  shard?: string;
+  job?: string;
   resume?: boolean;
   force?: boolean;
   dryRun?: boolean;
@@ -85,6 +95,8 @@ export const DEFAULTS = {
 
 export function resolveRunOptions(flags: RunFlags, env: NodeJS.ProcessEnv): RunOptions {
   if (flags.resume && !flags.auditLog) throw usageError('--resume needs --audit-log PATH: the log of the run to continue');
+  if (flags.auditLog && flags.auditDir) throw usageError('--audit-log and --audit-dir both name where the log goes; give one of them');
+  if (flags.autoResume && !flags.auditDir) throw usageError('--auto-resume needs --audit-dir: the folder whose latest log it continues');
   if (flags.ids && flags.filter) throw usageError('--ids and --filter select orders in two different ways; give one of them');
   if (!flags.resume && !flags.ids && !flags.filter) {
     throw usageError('--ids PATH (a .csv file, a text file with one ID per line, or - for stdin) or --filter PATH (a filter file) is required');
@@ -97,6 +109,9 @@ export function resolveRunOptions(flags: RunFlags, env: NodeJS.ProcessEnv): RunO
     column: flags.column,
     idPattern: flags.idPattern,
     auditLog: flags.auditLog,
+    auditDir: flags.auditDir,
+    autoResume: !!flags.autoResume,
+    shard: flags.shard === undefined ? undefined : shardOf(flags.shard),
     resume: !!flags.resume,
     force: !!flags.force,
     dryRun: !!flags.dryRun,
@@ -127,6 +142,14 @@ function integer(flag: string, raw: string, min: number, max: number): number {
     throw usageError(`${flag} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
   }
   return value;
+}
+
+function shardOf(raw: string): { index: number; count: number } {
+  const match = /^(\d+)\/(\d+)$/.exec(raw.trim());
+  const index = Number(match?.[1]);
+  const count = Number(match?.[2]);
+  if (!match || count < 1 || index >= count) throw usageError(`--shard must be INDEX/COUNT with 0 <= INDEX < COUNT, such as 0/4, got ${JSON.stringify(raw)}`);
+  return { index, count };
 }
 
 function positiveNumber(flag: string, raw: string): number {

@@ -28,6 +28,7 @@ import { readFilter } from './sources/filter-spec.js';
 import { idFileFormat, type IdFileSpec } from './sources/id-file.js';
 import { orderIdValidator } from './sources/order-id.js';
 import { scanSource, type ScannedSource } from './sources/scan.js';
+import { shardFilter, shardText } from './sources/shard.js';
 import { spoolStdin } from './sources/stdin-spool.js';
 import { VERSION } from './version.js';
 
@@ -66,17 +67,12 @@ const FILTER_COLUMN = 'order_id';
 export async function runCleanup(options: RunOptions, control: RunControl, deps: RunDeps = {}): Promise<ExitCode> {
   const startedAt = Date.now();
   const runId = randomBytes(6).toString('hex');
-  const auditLog = options.auditLog ?? defaultAuditLogPath(new Date(startedAt), runId);
+  const auditLog = options.auditLog ?? newAuditLogPath(options.auditDir ?? 'runs', new Date(startedAt), runId);
   const lock = new RunLock(auditLog, runId);
   lock.acquire();
-  const deadline = options.maxDurationMs === undefined ? undefined : setTimeout(() => control.stop({
-    kind: 'halt', exitCode: ExitCode.halted, message: `the --max-duration deadline (${options.maxDurationMs} ms) was reached; resume to continue`,
-  }), options.maxDurationMs).unref();
   try {
     return await runLocked(options, control, deps, { startedAt, runId, auditLog });
   } finally {
-    clearTimeout(deadline);
-    control.dispose();
     lock.release();
   }
 }
@@ -146,9 +142,14 @@ async function prepareInput(
   }
 
   const idPattern = options.idPattern ?? resume?.source.idPattern;
+  const shard = options.shard ? shardText(options.shard) : resume?.source.shard;
+  if (resume?.source.shard && shard !== resume.source.shard && !options.force) {
+    throw usageError(`--resume: the run in ${run.auditLog} was shard ${resume.source.shard}, not ${shard}; pass --force to change it`);
+  }
   let scanned: ScannedSource;
   try {
-    scanned = await scanSource(spec, orderIdValidator(idPattern), resume?.finished ?? new Map());
+    const [index, count] = (shard ?? '0/1').split('/').map(Number) as [number, number];
+    scanned = await scanSource(spec, orderIdValidator(idPattern), resume?.finished ?? new Map(), shard ? shardFilter({ index, count }) : undefined);
   } catch (error) {
     if (spooled) await rm(spec.path, { force: true });
     throw error;
@@ -162,6 +163,7 @@ async function prepareInput(
   const source = {
     ...extra, kind, path: spec.path, sha256: scanned.sha256, count: scanned.unique, rows: scanned.rows, duplicates: scanned.duplicates,
     ...(spec.column ? { column: spec.column } : {}), ...(idPattern ? { idPattern } : {}),
+    ...(shard ? { shard, otherShards: scanned.otherShards } : {}),
   };
   return { spec, scanned, source };
 }
@@ -308,8 +310,8 @@ function sha256File(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
-/** runs/20261127T101500Z-<runId>.ndjson, relative to the working directory. */
-function defaultAuditLogPath(at: Date, runId: string): string {
+/** <dir>/20261127T101500Z-<runId>.ndjson: names that sort by start time. */
+function newAuditLogPath(dir: string, at: Date, runId: string): string {
   const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  return join('runs', `${stamp}-${runId}.ndjson`);
+  return join(dir, `${stamp}-${runId}.ndjson`);
 }

@@ -25,7 +25,7 @@ async function setUp(options: Partial<FakeExsitedOptions>, retries = 3) {
   const slept: number[] = [];
   const backoff = new Backoff({ retries, baseMs: 100, capMs: 1000, random: () => 0.5, sleep: async (ms) => void slept.push(ms) });
   const control = new RunControl(0);
-  cleanup.push(() => destroyAgents(http), () => control.dispose());
+  cleanup.push(() => destroyAgents(http));
   const retriesLogged: RetryRecord[] = [];
   const tokens = new TokenSource(http, { kind: 'client_credentials', ...DEMO_CLIENT }, backoff);
   let clock = 0; // the limiter's pauses pass on a fake clock

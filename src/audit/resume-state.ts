@@ -13,6 +13,8 @@ export interface SourceRecord {
   stdin?: boolean;
   column?: string;
   idPattern?: string;
+  /** --shard, as `index/count`. */
+  shard?: string;
 }
 
 export interface ResumeState {

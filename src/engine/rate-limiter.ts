@@ -52,9 +52,11 @@ export class RateLimiter {
     this.sleep = options.sleep ?? ((ms, signal) => delay(ms, undefined, { signal }));
     this.cap = options.rps ?? Number.POSITIVE_INFINITY;
     this.rate = this.cap;
-    this.tokens = 1; // a full bucket at the start would let the first second run above the cap
-    this.refilledAt = this.now();
-    this.sampleStart = this.refilledAt;
+    // One token, refilled from the first request on: a bucket that filled up while the input was read
+    // would let the first burst run above the cap.
+    this.tokens = 1;
+    this.refilledAt = Number.NaN;
+    this.sampleStart = this.now();
   }
 
   /** The rate now allowed, in requests per second (Infinity: no limit). */
@@ -107,6 +109,7 @@ export class RateLimiter {
         continue;
       }
       if (!Number.isFinite(this.rate)) return;
+      if (Number.isNaN(this.refilledAt)) this.refilledAt = now;
       this.tokens = Math.min(this.options.burst, this.tokens + ((now - this.refilledAt) / 1000) * this.rate);
       this.refilledAt = now;
       if (this.tokens >= 1) {

@@ -12,7 +12,6 @@ export type StopReason =
 export class RunControl {
   private readonly stopController = new AbortController();
   private readonly abortController = new AbortController();
-  private graceTimer: NodeJS.Timeout | undefined;
   reason: StopReason | undefined;
 
   readonly stopping = this.stopController.signal;
@@ -28,13 +27,19 @@ export class RunControl {
     this.reason = reason;
     this.stopController.abort(new Error('run stopping'));
     if (this.graceMs <= 0) this.abortInFlight();
-    else this.graceTimer = setTimeout(() => this.abortInFlight(), this.graceMs).unref();
+    else setTimeout(() => this.abortInFlight(), this.graceMs).unref(); // unref'd: never keeps the process alive
   }
 
-  /** Called when the run is over, so that no timer keeps the process alive. */
-  dispose(): void {
-    clearTimeout(this.graceTimer);
+  /**
+   * --max-duration: halt (exit 4, resumable) once `ms` have passed. Set once per process, so that a
+   * run that first resumes an unfinished one (--auto-resume) keeps to one deadline for both.
+   */
+  setDeadline(ms: number): void {
+    setTimeout(() => this.stop({
+      kind: 'halt', exitCode: 4, message: `the --max-duration deadline (${ms} ms) was reached; resume to continue`,
+    }), ms).unref();
   }
+
 
   private abortInFlight(): void {
     this.abortController.abort(new Error('run aborted'));

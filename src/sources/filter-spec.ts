@@ -10,9 +10,16 @@ const isInstant = (text: string) => {
   const [y, m, d, hh = 0, mm = 0, ss = 0] = (text.match(/\d+/g) ?? []).map(Number) as number[];
   return new Date(Date.UTC(y as number, (m as number) - 1, d)).getUTCDate() === d && hh < 24 && mm < 60 && ss < 60;
 };
-const instant = z.string().refine(isInstant, {
-  message: 'expected an ISO 8601 date or instant with a time zone, such as 2026-07-01 or 2026-07-01T00:00:00Z',
-}).transform((text) => Date.parse(text));
+const RELATIVE = /^now(?:-(\d+)(m|h|d))?$/;
+const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** `now`, `now-30m`, `now-12h`, `now-1d`: relative to when the filter is read (for scheduled jobs). */
+const relativeInstant = (text: string, now: number) => {
+  const [, amount, unit] = RELATIVE.exec(text) as RegExpExecArray;
+  return amount ? now - Number(amount) * (UNIT_MS[unit as string] as number) : now;
+};
+const instant = z.string().refine((text) => RELATIVE.test(text) || isInstant(text), {
+  message: 'expected an ISO 8601 date or instant with a time zone (2026-07-01, 2026-07-01T00:00:00Z) or now-<n>m|h|d',
+}).transform((text) => (RELATIVE.test(text) ? relativeInstant(text, Date.now()) : Date.parse(text)));
 const regex = z.string().min(1).transform((text, ctx) => {
   try {
     return new RegExp(text, 'u');

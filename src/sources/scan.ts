@@ -13,6 +13,8 @@ export interface ScannedSource {
   duplicates: number;
   /** Distinct IDs skipped because an earlier run of the same log already finished them. */
   skipped: number;
+  /** ID rows left to other shards (--shard). */
+  otherShards: number;
   sha256: string;
 }
 
@@ -23,10 +25,13 @@ const SHOWN_ERRORS = 20;
  * IDs and hashes the bytes. Any invalid row fails the whole input (exit 2) with the first 20 reasons.
  * `finished` (from the resumed log) is marked as its IDs are met, so that each skip counts once.
  */
-export async function scanSource(spec: IdFileSpec, isInvalid: OrderIdValidator, finished: Map<string, boolean>): Promise<ScannedSource> {
+export async function scanSource(
+  spec: IdFileSpec, isInvalid: OrderIdValidator, finished: Map<string, boolean>, inShard?: (id: string) => boolean,
+): Promise<ScannedSource> {
   const hash = createHash('sha256');
   const pending = new Set<string>();
   let skipped = 0;
+  let otherShards = 0;
   const problems: string[] = [];
   let invalid = 0;
   let rows = 0;
@@ -36,6 +41,10 @@ export async function scanSource(spec: IdFileSpec, isInvalid: OrderIdValidator, 
       const reason = isInvalid(id);
       if (reason) {
         if (++invalid <= SHOWN_ERRORS) problems.push(`  line ${line}: ${reason}: ${quoteForTerminal(id)}`);
+        continue;
+      }
+      if (inShard && !inShard(id)) {
+        otherShards++;
         continue;
       }
       const seenFinished = finished.get(id);
@@ -52,7 +61,7 @@ export async function scanSource(spec: IdFileSpec, isInvalid: OrderIdValidator, 
     throw usageError(`${spec.path}: ${invalid} invalid order ID row${invalid === 1 ? '' : 's'}; nothing was sent:\n${problems.join('\n')}${more}`);
   }
   const unique = pending.size + skipped;
-  return { pending, rows, unique, duplicates: rows - unique, skipped, sha256: hash.digest('hex') };
+  return { pending, rows, unique, duplicates: rows - otherShards - unique, skipped, otherShards, sha256: hash.digest('hex') };
 }
 
 /** Hostile IDs are shown escaped and shortened, so they cannot garble the terminal. */

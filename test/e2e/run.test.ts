@@ -269,7 +269,7 @@ describe('run: the main path over loopback HTTP', () => {
 describe('the CLI surface', () => {
   test('--help documents every run option; --version prints the version', async () => {
     const help = await runCli(['run', '--help']);
-    for (const flag of ['--ids', '--filter', '--max-deletes', '--format', '--column', '--id-pattern', '--audit-log', '--resume', '--force', '--concurrency', '--retries',
+    for (const flag of ['--ids', '--filter', '--max-deletes', '--format', '--column', '--id-pattern', '--audit-log', '--audit-dir', '--auto-resume', '--shard', '--job', '--resume', '--force', '--concurrency', '--retries',
       '--timeout-ms', '--backoff-base-ms', '--backoff-cap-ms', '--grace-ms', '--rps', '--halt-after', '--max-duration', '--progress-interval', '--summary-json', '--dry-run', '--yes', '--base-url', '--allow-host']) {
       expect(help.stdout).toContain(flag);
     }

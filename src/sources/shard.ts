@@ -1,0 +1,19 @@
+/**
+ * --shard i/n: a stable split of one input across n workers. An order belongs to shard
+ * `fnv1a32(id) mod n`, FNV-1a (32-bit) over the ID's UTF-16 code units (its bytes, for ASCII IDs): the
+ * same on every machine and every run, so each pod of an Indexed Job deletes its own part.
+ */
+export function shardFilter(shard: { index: number; count: number }): (id: string) => boolean {
+  return (id) => fnv1a32(id) % shard.count === shard.index;
+}
+
+export function fnv1a32(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash;
+}
+
+export const shardText = (shard: { index: number; count: number }) => `${shard.index}/${shard.count}`;

@@ -1,0 +1,118 @@
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, test } from '@jest/globals';
+import type { FakeExsited } from '../../src/fake-exsited/server.js';
+import { credentialsEnv, FAST, fakeApi, readAudit, runCli, startCli, workDir, writeFile } from '../helpers/cli.js';
+
+let fake: FakeExsited | undefined;
+afterEach(async () => {
+  await fake?.close();
+  fake = undefined;
+});
+
+const job = (name: string) => fileURLToPath(new URL(`../../jobs/${name}`, import.meta.url));
+const testData = (o: { custom_attributes: Array<{ name: string; value: string }> }) =>
+  o.custom_attributes.some((a) => a.name === 'test_data' && a.value === 'yes');
+
+describe('job specs', () => {
+  test('nightly-cleanup: test-marked orders older than a day, nothing else', async () => {
+    const api = await fakeApi(200);
+    fake = api.fake;
+    const dir = workDir();
+    const result = await runCli(['run', '--job', job('nightly-cleanup.json'), '--audit-dir', join(dir, 'runs'), '--rps', '1000'], { env: credentialsEnv(fake), cwd: dir });
+    expect(result.code).toBe(0);
+    const targets = api.orders.filter(testData).map((o) => o.id); // the seed orders are all older than a day
+    expect(new Set(fake.deleted)).toEqual(new Set(targets));
+    const [log] = readdirSync(join(dir, 'runs')).filter((n) => n.endsWith('.ndjson'));
+    expect(readAudit(join(dir, 'runs', log as string))[0]?.options).toMatchObject({ rps: 1000, maxDeletes: 20000, maxDurationMs: 2_700_000, concurrency: 8 });
+  });
+
+  test('qa-reset: the QA account\'s test orders (off a terminal, no prompt)', async () => {
+    const api = await fakeApi(200);
+    fake = api.fake;
+    const dir = workDir();
+    const result = await runCli(['run', '--job', job('qa-reset.json')], { env: credentialsEnv(fake), cwd: dir });
+    expect(result.code).toBe(0);
+    expect(new Set(fake.deleted)).toEqual(new Set(api.orders.filter((o) => o.account_id === 'QA-ACME-01' && testData(o)).map((o) => o.id)));
+    expect(readdirSync(join(dir, 'runs')).some((n) => n.endsWith('.manifest.csv'))).toBe(true);
+  });
+
+  test('pre-release: the CSV artifact, a JSON summary, strict exit codes', async () => {
+    const api = await fakeApi(30);
+    fake = api.fake;
+    const dir = workDir();
+    mkdirSync(join(dir, 'artifacts'));
+    writeFile(dir, 'artifacts/test-orders.csv', `order_id\n${api.orders.slice(0, 12).map((o) => o.id).join('\n')}\n`);
+    const result = await runCli(['run', '--job', job('pre-release.json')], { env: credentialsEnv(fake), cwd: dir });
+    expect(result.code).toBe(0);
+    expect(fake.deleted).toHaveLength(12);
+    expect(existsSync(join(dir, 'artifacts/order-cleanup-summary.json'))).toBe(true);
+    expect(readAudit(join(dir, 'artifacts/order-cleanup.ndjson')).at(-1)).toMatchObject({ status: 'completed' });
+  });
+
+  test('flags override the job; unknown keys and credentials in a job are exit 2', async () => {
+    const api = await fakeApi(10);
+    fake = api.fake;
+    const dir = workDir();
+    const ids = writeFile(dir, 'ids.txt', api.orders.slice(0, 3).map((o) => o.id).join('\n'));
+    const spec = writeFile(dir, 'job.json', JSON.stringify({ ids, concurrency: 4, auditLog: join(dir, 'a.ndjson'), dryRun: true }));
+    const overridden = await runCli(['run', '--job', spec, '--concurrency', '2'], { env: credentialsEnv(fake) });
+    expect(overridden.code).toBe(0);
+    expect(readAudit(join(dir, 'a.ndjson'))[0]?.options).toMatchObject({ concurrency: 2, dryRun: true });
+
+    const typo = await runCli(['run', '--job', writeFile(dir, 't.json', '{"concurency": 4, "ids": "x"}')], { env: credentialsEnv(fake) });
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('concurency: unknown option');
+    const secret = await runCli(['run', '--job', writeFile(dir, 's.json', '{"ids": "x", "clientSecret": "abc123456789"}')], { env: credentialsEnv(fake) });
+    expect(secret.code).toBe(2);
+    expect(secret.stderr).toContain('credentials never go in a job file');
+    expect(secret.stderr).not.toContain('abc123456789');
+    expect(fake.deletes).toHaveLength(0);
+  });
+});
+
+describe('runs that find their own history, and shards', () => {
+  test('--audit-dir --auto-resume finishes an unfinished run before starting the new one', async () => {
+    const api = await fakeApi(120, { faults: { latencyMs: 15 } });
+    fake = api.fake;
+    const dir = workDir();
+    const runs = join(dir, 'runs');
+    const first = writeFile(dir, 'first.txt', api.orders.slice(0, 80).map((o) => o.id).join('\n'));
+    const second = writeFile(dir, 'second.txt', api.orders.slice(80).map((o) => o.id).join('\n'));
+    const env = credentialsEnv(fake);
+
+    const killed = startCli(['run', '--ids', first, '--audit-dir', runs, '--concurrency', '2', ...FAST], { env });
+    await new Promise<void>((resolve) => fake!.events.on('delete', () => fake!.deleted.length >= 15 && resolve()));
+    killed.child.kill('SIGKILL');
+    await killed.done;
+
+    const next = await runCli(['run', '--ids', second, '--audit-dir', runs, '--auto-resume', ...FAST], { env });
+    expect(next.code).toBe(0);
+    expect(next.stderr).toMatch(/Resuming the unfinished run in .*\.ndjson first/);
+    expect(fake.orders.size).toBe(0);
+    const logs = readdirSync(runs).filter((n) => n.endsWith('.ndjson')).sort();
+    expect(logs).toHaveLength(2);
+    for (const log of logs) expect(readAudit(join(runs, log)).at(-1)).toMatchObject({ event: 'run.end', status: 'completed' });
+
+    const nothing = await runCli(['run', '--ids', second, '--audit-dir', runs, '--auto-resume'], { env });
+    expect(nothing.stderr).not.toMatch(/Resuming/);
+  });
+
+  test('--shard i/n splits one input into disjoint parts that cover it', async () => {
+    const api = await fakeApi(90);
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const parts: string[][] = [];
+    for (const shard of ['0/3', '1/3', '2/3']) {
+      const log = join(dir, `shard-${shard[0]}.ndjson`);
+      expect((await runCli(['run', '--ids', input, '--shard', shard, '--audit-log', log], { env: credentialsEnv(fake) })).code).toBe(0);
+      parts.push(readAudit(log).filter((l) => l.event === 'order').map((l) => l.orderId as string));
+      expect(readAudit(log)[0]?.source.shard).toBe(shard);
+    }
+    expect(parts.every((p) => p.length > 10)).toBe(true);
+    expect(parts.flat().sort()).toEqual(api.orders.map((o) => o.id).sort());
+    expect(fake.orders.size).toBe(0);
+  });
+});
