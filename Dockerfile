@@ -1,5 +1,5 @@
-# A first working image: build with dev dependencies, run with production ones only.
-# The container work proper (job specs, /data layout, signal tests in CI) comes later.
+# The cleanup job's image: built with dev dependencies, run with production ones only.
+# NODE_IMAGE is any Node.js 22 image (Debian-based: it needs sh, mkdir and chown for the steps below).
 ARG NODE_IMAGE=node:22-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
@@ -16,9 +16,12 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY fixtures ./fixtures
-RUN mkdir -p /data && chown node:node /data
-USER node
+COPY jobs ./jobs
+# Audit logs and manifests live on the /data volume, written by an unprivileged user.
+RUN mkdir -p /data/runs && chown -R 1000:1000 /data
+USER 1000:1000
 WORKDIR /data
 VOLUME /data
+# The CLI is PID 1 and handles SIGTERM itself: it stops dispatching, drains and exits 143.
 ENTRYPOINT ["node", "/app/dist/cli.js"]
-CMD ["demo"]
+CMD ["run", "--job", "/app/jobs/nightly-cleanup.json"]
