@@ -10,10 +10,11 @@ import { parseFaultSpec } from './fake-exsited/faults.js';
 import { loadOrders } from './fake-exsited/order-store.js';
 import { DEMO_CLIENT, startFakeExsited } from './fake-exsited/server.js';
 import { buildRunReport, formatRunReport } from './report/run-report.js';
-import { say } from './report/terminal.js';
+import { print, say } from './report/terminal.js';
 import { latestUnfinishedLog } from './audit/latest-log.js';
 import { readJobSpec } from './job-spec.js';
 import { runCleanup } from './run.js';
+import { runSchedule } from './schedule.js';
 import { VERSION } from './version.js';
 
 /** Flags → options, the run, and the exit code; nothing else lives here. */
@@ -97,6 +98,17 @@ function withJob(flags: RunFlags, command: Command): RunFlags {
 }
 
 program
+  .command('schedule')
+  .description('run a job on a cron schedule, never two at once (for a plain Docker host; Kubernetes and cron start `run` themselves)')
+  .argument('<cron>', 'when to run, as a cron expression (5 fields, or 6 with seconds first), e.g. "30 2 * * *"')
+  .requiredOption('--job <path>', 'the job spec each run uses')
+  .option('--timezone <zone>', 'read the expression in this IANA time zone (default: the machine\'s)')
+  .action(async (cron: string, flags: { job: string; timezone?: string }) => {
+    readJobSpec(flags.job); // refuse a broken job now, not at the first turn
+    process.exit(await runSchedule({ cron, runArgs: ['--job', flags.job], timezone: flags.timezone }));
+  });
+
+program
   .command('report')
   .description('summarise a run and all its resumes from its audit log')
   .argument('<audit-log>', 'the audit log (NDJSON) of the run')
@@ -108,8 +120,7 @@ program
       const rows = report.failedOrders.map((f) => [f.orderId, f.httpStatus ?? '', f.code, f.message]);
       writeFileSync(flags.failedCsv, stringify([['order_id', 'httpStatus', 'error_code', 'message'], ...rows]));
     }
-    if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    else process.stdout.write(`${formatRunReport(report)}\n`);
+    print(flags.json ? JSON.stringify(report, null, 2) : formatRunReport(report));
     if (flags.failedCsv) say(`${report.failedOrders.length} failed order(s) written to ${flags.failedCsv}`);
   });
 
@@ -130,9 +141,9 @@ program
     const fake = await startFakeExsited({
       orders: loadOrders(flags.orders ?? '500', seed), port: Number(flags.port), host: flags.host, tokenTtlS: Number(flags.tokenTtl), faults,
     });
-    say(`Fake Exsited API on ${fake.url} with ${fake.orders.size} orders. Use it with:
+    print(`Fake Exsited API on ${fake.url} with ${fake.orders.size} orders. Use it with:
   export EXSITED_BASE_URL=${fake.url} EXSITED_CLIENT_ID=${DEMO_CLIENT.clientId} EXSITED_CLIENT_SECRET=${DEMO_CLIENT.clientSecret} EXSITED_REDIRECT_URI=${DEMO_CLIENT.redirectUri}
-State: GET ${fake.url}/__fake/state. Stop with Ctrl-C.`, process.stdout);
+State: GET ${fake.url}/__fake/state. Stop with Ctrl-C.`);
     const stop = () => void fake.close().then(() => process.exit(0));
     process.on('SIGINT', stop).on('SIGTERM', stop);
   });
@@ -146,9 +157,9 @@ program
 
 program.parseAsync().catch((error: unknown) => {
   if (error instanceof CleanupError) {
-    say(`exsited-order-cleanup: ${error.message}`);
+    say(`exsited-order-cleanup: ${error.message}`, 'error', { exitCode: error.exitCode });
     process.exit(error.exitCode);
   }
-  say(`exsited-order-cleanup: internal error: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+  say(`exsited-order-cleanup: internal error: ${error instanceof Error ? error.stack ?? error.message : String(error)}`, 'error');
   process.exit(ExitCode.halted);
 });

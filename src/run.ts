@@ -80,8 +80,8 @@ export async function runCleanup(options: RunOptions, control: RunControl, deps:
 async function runLocked(options: RunOptions, control: RunControl, deps: RunDeps, run: RunIdentity): Promise<ExitCode> {
   const resume = options.resume ? await readResumeState(run.auditLog) : undefined;
   if (resume?.unreadableLines.length) {
-    say(`warning: ${run.auditLog}: ignored ${resume.unreadableLines.length} unreadable line(s) (line ${resume.unreadableLines.slice(0, 5).join(', ')}): ` +
-      'a write torn by a killed run; the orders on them are treated as not finished');
+    say(`${run.auditLog}: ignored ${resume.unreadableLines.length} unreadable line(s) (line ${resume.unreadableLines.slice(0, 5).join(', ')}): ` +
+      'a write torn by a killed run; the orders on them are treated as not finished', 'warn');
   }
   const baseUrl = checkBaseUrl(options.baseUrl ?? resume?.baseUrl ?? DEFAULT_BASE_URL, options.allowedHosts);
   if (resume && displayBaseUrl(baseUrl) !== resume.baseUrl && !options.force) {
@@ -204,8 +204,8 @@ async function execute(
     say(formatSummary(summary, {
       runId: run.runId, status, durationMs, auditLog: run.auditLog, duplicates: scanned.duplicates, firstFailures: failures,
       failuresNotShown: summary.failed - failures.length,
-    }));
-    if (reason) say(`Stopped: ${reason}`);
+    }), 'info', { event: 'run.summary', runId: run.runId, status, exitCode, summary });
+    if (reason) say(`Stopped: ${reason}`, 'warn');
     if (exitCode !== ExitCode.ok) {
       const allowHosts = options.allowHostFlags.flatMap((host) => ['--allow-host', shellQuote(host)]);
       say(`To resume: exsited-order-cleanup run --resume --audit-log ${[shellQuote(run.auditLog), ...allowHosts].join(' ')}`);

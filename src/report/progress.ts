@@ -1,5 +1,6 @@
 import { secrets } from '../audit/secrets.js';
 import type { RunSummary } from './summary.js';
+import { say } from './terminal.js';
 
 export interface ProgressOptions {
   /** Orders this run has to finish (selected less those skipped). */
@@ -49,6 +50,7 @@ export class Progress {
     const percent = total > 0 ? Math.floor((done * 100) / total) : 100;
     const line = `progress: ${done}/${total} (${percent}%), ${rate.toFixed(1)} orders/s, ETA ${eta}, ` +
       `${s.failed} failed, ${s.retries} retries, throttled ${(this.options.throttledMs() / 1000).toFixed(1)} s`;
-    this.stream.write(this.tty ? `\r\u001b[K${secrets.scrub(line)}` : `${secrets.scrub(line)}\n`);
+    if (this.tty) this.stream.write(`\r\u001b[K${secrets.scrub(line)}`);
+    else say(line, 'info', { event: 'progress', done, total, ratePerSecond: Math.round(rate * 10) / 10, failed: s.failed, retries: s.retries });
   }
 }

@@ -1,8 +1,39 @@
+import pino, { type Logger } from 'pino';
+import pretty from 'pino-pretty';
 import { secrets } from '../audit/secrets.js';
 
-/** Everything the tool prints for people goes to stderr, through the secret scrubber. */
-export function say(text: string, stream: NodeJS.WritableStream = process.stderr): void {
-  stream.write(`${secrets.scrub(text)}\n`);
+type Level = 'info' | 'warn' | 'error';
+let logger: Logger | undefined;
+
+/**
+ * The console: what the tool tells people, on stderr, through the secret scrubber. On a terminal it is
+ * human-readable (pino-pretty); elsewhere — cron, containers, pipelines — one JSON object per line for
+ * log collectors. EXSITED_LOG_FORMAT=pretty|json|text chooses (text: bare lines). The audit log is
+ * always JSON, and a file of its own.
+ */
+export function say(text: string, level: Level = 'info', fields: Record<string, unknown> = {}): void {
+  const format = process.env.EXSITED_LOG_FORMAT ?? (process.stderr.isTTY ? 'pretty' : 'json');
+  if (format === 'text') {
+    process.stderr.write(`${secrets.scrub(text)}\n`);
+    return;
+  }
+  logger ??= pino(
+    {
+      base: undefined,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      hooks: { streamWrite: (line) => secrets.scrub(line) },
+    },
+    format === 'pretty'
+      ? pretty({ destination: 2, sync: true, colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' })
+      : pino.destination({ fd: 2, sync: true }),
+  );
+  logger[level](fields, text);
+}
+
+/** Output that is the command's result (reports, the fake API's address), plain on stdout. */
+export function print(text: string): void {
+  process.stdout.write(`${secrets.scrub(text)}\n`);
 }
 
 /** Quotes a value for a POSIX shell, so that a printed command can be pasted as is. */

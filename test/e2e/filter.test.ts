@@ -64,8 +64,8 @@ describe('run --filter', () => {
 
     expect(result.code).toBe(3);
     const selected = api.orders.filter((o) => o.created_by === 'qa-bot').length;
-    expect(result.stderr).toContain(`${selected} orders are selected, more than --max-deletes 5`);
-    expect(result.stderr).toContain(`--max-deletes ${selected}`);
+    expect(result.log).toContain(`${selected} orders are selected, more than --max-deletes 5`);
+    expect(result.log).toContain(`--max-deletes ${selected}`);
     expect(fake.deletes).toHaveLength(0);
     expect(readAudit(log).at(-1)).toMatchObject({ event: 'run.end', status: 'failed', exitCode: 3 });
 
@@ -82,12 +82,12 @@ describe('run --filter', () => {
     const dir = workDir();
     const empty = await runCli(['run', '--filter', writeFile(dir, 'e.json', '{"match": {}}'), '--audit-log', join(dir, 'a.ndjson')], { env: credentialsEnv(fake) });
     expect(empty.code).toBe(2);
-    expect(empty.stderr).toMatch(/no criteria.*"matchAll": true/);
+    expect(empty.log).toMatch(/no criteria.*"matchAll": true/);
     const typo = await runCli(['run', '--filter', writeFile(dir, 't.json', '{"match": {"stauts": ["ACTIVE"], "createdBefore": "yesterday"}}'),
       '--audit-log', join(dir, 'b.ndjson')], { env: credentialsEnv(fake) });
     expect(typo.code).toBe(2);
-    expect(typo.stderr).toContain('match.stauts: unknown key (did you mean "status"?)');
-    expect(typo.stderr).toContain('match.createdBefore: expected an ISO 8601 date');
+    expect(typo.log).toContain('match.stauts: unknown key (did you mean "status"?)');
+    expect(typo.log).toContain('match.createdBefore: expected an ISO 8601 date');
     const both = await runCli(['run', '--filter', join(dir, 't.json'), '--ids', join(dir, 't.json')], { env: credentialsEnv(fake) });
     expect(both.code).toBe(2);
     expect(fake.stats.requests).toBe(0);
@@ -105,7 +105,7 @@ describe('run --filter', () => {
     const dry = await runCli(['run', '--filter', filterPath, '--audit-log', log, '--dry-run'], { env: credentialsEnv(fake) });
     expect(dry.code).toBe(0);
     expect(fake.deletes).toHaveLength(0);
-    expect(dry.stderr).toContain(`Dry run: ${targets.length} orders would be deleted, e.g. ${targets.slice(0, 5).join(', ')}`);
+    expect(dry.log).toContain(`Dry run: ${targets.length} orders would be deleted, e.g. ${targets.slice(0, 5).join(', ')}`);
     expect(readAudit(log).filter((l) => l.outcome === 'would_delete')).toHaveLength(targets.length);
 
     fake.orders.set('ORD-NEW-0001', { ...api.orders[0]!, id: 'ORD-NEW-0001' }); // created after the review: not in the manifest
@@ -152,7 +152,7 @@ describe('run --filter', () => {
     const result = await runCli(['run', '--filter', filterPath, '--audit-log', join(dir, 'a.ndjson')], { env: credentialsEnv(fake) });
 
     expect(result.code).toBe(4);
-    expect(result.stderr).toMatch(/it may be ignoring offset/);
+    expect(result.log).toMatch(/it may be ignoring offset/);
     expect(fake.stats.lists).toBeLessThan(10);
     expect(fake.deletes).toHaveLength(0);
     expect(existsSync(join(dir, 'a.manifest.csv'))).toBe(false);

@@ -48,7 +48,7 @@ describe('rate, halts, deadlines and the run lock', () => {
     const end = readAudit(log).at(-1);
     expect(end?.summary.throttledMs).toBeGreaterThanOrEqual(1000);
     expect(end?.summary.ratePerSecond).toBeGreaterThan(0);
-    expect(result.stderr).toMatch(/throttled\s+[1-9]/);
+    expect(result.log).toMatch(/throttled\s+[1-9]/);
   });
 
   test('--halt-after: the same failure on order after order halts the run with exit 4 and the cause', async () => {
@@ -63,8 +63,8 @@ describe('rate, halts, deadlines and the run lock', () => {
     const result = await runCli(['run', '--ids', input, '--audit-log', log, '--concurrency', '1', '--halt-after', '5'], { env: credentialsEnv(fake) });
 
     expect(result.code).toBe(4);
-    expect(result.stderr).toMatch(/5 orders in a row failed with HTTP 403 HTTP_403/);
-    expect(result.stderr).toContain('To resume:');
+    expect(result.log).toMatch(/5 orders in a row failed with HTTP 403 HTTP_403/);
+    expect(result.log).toContain('To resume:');
     const lines = readAudit(log);
     expect(lines.filter((l) => l.event === 'order')).toHaveLength(5);
     expect(lines.at(-1)).toMatchObject({ status: 'halted', exitCode: 4, summary: { failed: 5, pending: 35 } });
@@ -104,7 +104,7 @@ describe('rate, halts, deadlines and the run lock', () => {
     await first.printed(/Audit log:/);
     const second = await runCli(['run', '--resume', '--audit-log', log], { env });
     expect(second.code).toBe(3);
-    expect(second.stderr).toContain(`another run is using this audit log: pid ${first.child.pid} on ${hostname()}`);
+    expect(second.log).toContain(`another run is using this audit log: pid ${first.child.pid} on ${hostname()}`);
     first.child.kill('SIGKILL');
     await first.done;
 
@@ -117,6 +117,6 @@ describe('rate, halts, deadlines and the run lock', () => {
     writeFileSync(`${log}.lock`, JSON.stringify({ pid: 1, host: 'other-host', startedAt: '2026-01-01T00:00:00Z', runId: 'far' }));
     const remote = await runCli(['run', '--resume', '--audit-log', log], { env });
     expect(remote.code).toBe(3);
-    expect(remote.stderr).toContain('pid 1 on other-host');
+    expect(remote.log).toContain('pid 1 on other-host');
   });
 });

@@ -63,11 +63,11 @@ describe('job specs', () => {
 
     const typo = await runCli(['run', '--job', writeFile(dir, 't.json', '{"concurency": 4, "ids": "x"}')], { env: credentialsEnv(fake) });
     expect(typo.code).toBe(2);
-    expect(typo.stderr).toContain('concurency: unknown option');
+    expect(typo.log).toContain('concurency: unknown option');
     const secret = await runCli(['run', '--job', writeFile(dir, 's.json', '{"ids": "x", "clientSecret": "abc123456789"}')], { env: credentialsEnv(fake) });
     expect(secret.code).toBe(2);
-    expect(secret.stderr).toContain('credentials never go in a job file');
-    expect(secret.stderr).not.toContain('abc123456789');
+    expect(secret.log).toContain('credentials never go in a job file');
+    expect(secret.log).not.toContain('abc123456789');
     expect(fake.deletes).toHaveLength(0);
   });
 });
@@ -89,14 +89,14 @@ describe('runs that find their own history, and shards', () => {
 
     const next = await runCli(['run', '--ids', second, '--audit-dir', runs, '--auto-resume', ...FAST], { env });
     expect(next.code).toBe(0);
-    expect(next.stderr).toMatch(/Resuming the unfinished run in .*\.ndjson first/);
+    expect(next.log).toMatch(/Resuming the unfinished run in .*\.ndjson first/);
     expect(fake.orders.size).toBe(0);
     const logs = readdirSync(runs).filter((n) => n.endsWith('.ndjson')).sort();
     expect(logs).toHaveLength(2);
     for (const log of logs) expect(readAudit(join(runs, log)).at(-1)).toMatchObject({ event: 'run.end', status: 'completed' });
 
     const nothing = await runCli(['run', '--ids', second, '--audit-dir', runs, '--auto-resume'], { env });
-    expect(nothing.stderr).not.toMatch(/Resuming/);
+    expect(nothing.log).not.toMatch(/Resuming/);
   });
 
   test('--shard i/n splits one input into disjoint parts that cover it', async () => {
@@ -114,5 +114,34 @@ describe('runs that find their own history, and shards', () => {
     expect(parts.every((p) => p.length > 10)).toBe(true);
     expect(parts.flat().sort()).toEqual(api.orders.map((o) => o.id).sort());
     expect(fake.orders.size).toBe(0);
+  });
+});
+
+describe('schedule', () => {
+  test('runs the job on schedule, never two at once, and stops cleanly on SIGTERM', async () => {
+    const api = await fakeApi(40, { faults: { latencyMs: 40 } });
+    fake = api.fake;
+    const dir = workDir();
+    const ids = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const spec = writeFile(dir, 'job.json', JSON.stringify({ ids, auditDir: join(dir, 'runs'), autoResume: true, concurrency: 1 }));
+
+    const scheduler = startCli(['schedule', '* * * * * *', '--job', spec], { env: credentialsEnv(fake) });
+    await scheduler.printed(/skipped this turn/); // each run takes ~2 s; turns come every second
+    await scheduler.printed(/the run exited 0/);
+    await scheduler.printed(/schedule: starting/);
+    scheduler.child.kill('SIGTERM');
+    const result = await scheduler.done;
+
+    expect(result.log).toMatch(/next run: \d{4}-\d\d-\d\dT/);
+    expect([0, 143]).toContain(result.code);
+    expect(fake.orders.size).toBe(0);
+    expect(fake.stats.maxInFlight).toBe(1); // one run at a time, each with concurrency 1
+  });
+
+  test('a bad cron expression or job is exit 2', async () => {
+    const dir = workDir();
+    const spec = writeFile(dir, 'job.json', JSON.stringify({ ids: 'x.txt' }));
+    expect((await runCli(['schedule', 'every day', '--job', spec])).code).toBe(2);
+    expect((await runCli(['schedule', '* * * * *', '--job', join(dir, 'missing.json')])).code).toBe(2);
   });
 });

@@ -118,7 +118,7 @@ describe('faults, tokens, kills and resumes', () => {
 
     const third = await runCli(['run', '--resume', ...args], { env });
     expect(third.code).toBe(0);
-    expect(third.stderr).toMatch(/ignored 1 unreadable line/);
+    expect(third.log).toMatch(/ignored 1 unreadable line/);
     expectExactlyDeleted(fake, targets, api.orders.slice(180).map((o) => o.id));
     const torn: string[] = [];
     const lines = readAudit(log, torn);
@@ -151,7 +151,7 @@ describe('faults, tokens, kills and resumes', () => {
 
     expect(stopped.code).toBe(143);
     expect(Date.now() - signalledAt).toBeLessThan(5000);
-    expect(stopped.stderr).toContain(`To resume: exsited-order-cleanup run --resume --audit-log ${log}`);
+    expect(stopped.log).toContain(`To resume: exsited-order-cleanup run --resume --audit-log ${log}`);
     const firstLines = readAudit(log);
     expect(firstLines.at(-1)).toMatchObject({ event: 'run.end', status: 'interrupted', exitCode: 143 });
     const recorded = firstLines.filter((l) => l.event === 'order').length;
@@ -177,7 +177,7 @@ describe('faults, tokens, kills and resumes', () => {
     const other = writeFile(dir, 'other.txt', api.orders.slice(5).map((o) => o.id).join('\n'));
     const refused = await runCli(['run', '--resume', '--ids', other, '--audit-log', log], { env });
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toMatch(/is not the input the run started with/);
+    expect(refused.log).toMatch(/is not the input the run started with/);
     expect(fake.orders.size).toBe(5);
     writeFileSync(input, `${readFileSync(input, 'utf8')}\n# edited\n`);
     expect((await runCli(['run', '--resume', '--audit-log', log], { env })).code).toBe(2);
@@ -203,7 +203,7 @@ describe('faults, tokens, kills and resumes', () => {
     const halted = await run.done;
 
     expect(halted.code).toBe(4);
-    expect(halted.stderr).toMatch(/authentication failed: token endpoint answered 401/);
+    expect(halted.log).toMatch(/authentication failed: token endpoint answered 401/);
     expect(readAudit(log).at(-1)).toMatchObject({ event: 'run.end', status: 'halted', exitCode: 4 });
     expect(fake.orders.size).toBeGreaterThan(0);
 

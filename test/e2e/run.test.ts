@@ -38,7 +38,7 @@ describe('run: the main path over loopback HTTP', () => {
     expect(end).toMatchObject({ event: 'run.end', status: 'completed', exitCode: 0 });
     expect(end.summary).toMatchObject({ selected: 20, deleted: 20, alreadyAbsent: 0, failed: 0, skipped: 0, wouldDelete: 0 });
     expect(new Set(lines.map((l) => l.runId)).size).toBe(1);
-    expect(result.stderr).toContain('deleted        20');
+    expect(result.log).toContain('deleted        20');
   });
 
   test('reads one ID per line from stdin, skipping comments and blank lines; absent orders are already_absent', async () => {
@@ -69,8 +69,8 @@ describe('run: the main path over loopback HTTP', () => {
 
     const missing = await runCli(['run', '--ids', input, '--audit-log', join(dir, 'a.ndjson')], { env: credentialsEnv(fake) });
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toContain(input);
-    expect(missing.stderr).toMatch(/no ID column/);
+    expect(missing.log).toContain(input);
+    expect(missing.log).toMatch(/no ID column/);
     expect(fake.stats.requests).toBe(0);
 
     const named = await runCli(['run', '--ids', input, '--column', 'bestellung', '--audit-log', join(dir, 'b.ndjson')], { env: credentialsEnv(fake) });
@@ -88,16 +88,16 @@ describe('run: the main path over loopback HTTP', () => {
     const result = await runCli(['run', '--ids', input, '--audit-log', join(dir, 'a.ndjson')], { env: credentialsEnv(fake) });
 
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain(input);
-    expect(result.stderr).toContain('34 invalid order ID rows');
-    expect(result.stderr).toMatch(/line 2: contains a path separator/);
-    expect(result.stderr).toMatch(/line 3: "\.\." is a relative path segment/);
-    expect(result.stderr).toMatch(/line 4: contains \? or #/);
-    expect(result.stderr).toMatch(/line 6: contains %/);
-    expect(result.stderr).toMatch(/line 7: contains whitespace/);
-    expect(result.stderr).toMatch(/line 8: contains a control character: "ORD-\\u0007"/);
-    expect(result.stderr).toMatch(/line 10: longer than 100 characters/);
-    expect(result.stderr).toContain('… and 14 more invalid rows');
+    expect(result.log).toContain(input);
+    expect(result.log).toContain('34 invalid order ID rows');
+    expect(result.log).toMatch(/line 2: contains a path separator/);
+    expect(result.log).toMatch(/line 3: "\.\." is a relative path segment/);
+    expect(result.log).toMatch(/line 4: contains \? or #/);
+    expect(result.log).toMatch(/line 6: contains %/);
+    expect(result.log).toMatch(/line 7: contains whitespace/);
+    expect(result.log).toMatch(/line 8: contains a control character: "ORD-\\u0007"/);
+    expect(result.log).toMatch(/line 10: longer than 100 characters/);
+    expect(result.log).toContain('… and 14 more invalid rows');
     expect(fake.stats.requests).toBe(0);
     expect(existsSync(join(dir, 'a.ndjson'))).toBe(false);
   });
@@ -123,7 +123,7 @@ describe('run: the main path over loopback HTTP', () => {
       env: { EXSITED_ACCESS_TOKEN: 'tok-123456789', EXSITED_BASE_URL: 'http://127.0.0.1:9' },
     });
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain(`${join(dir, 'missing.csv')}: no such file`);
+    expect(result.log).toContain(`${join(dir, 'missing.csv')}: no such file`);
   });
 
   test('a host outside the allowlist is refused with exit 3 before any request, the token request included', async () => {
@@ -135,12 +135,12 @@ describe('run: the main path over loopback HTTP', () => {
 
     const refused = await runCli(['run', '--ids', input, '--audit-log', join(dir, 'a.ndjson')], { env });
     expect(refused.code).toBe(3);
-    expect(refused.stderr).toMatch(/Refusing to touch 127\.0\.0\.2/);
+    expect(refused.log).toMatch(/Refusing to touch 127\.0\.0\.2/);
     const production = await runCli(['run', '--ids', input, '--base-url', 'https://api.exsited.com', '--audit-log', join(dir, 'b.ndjson')], { env });
     expect(production.code).toBe(3);
     const plainHttp = await runCli(['run', '--ids', input, '--allow-host', '127.0.0.2', '--audit-log', join(dir, 'c.ndjson')], { env });
     expect(plainHttp.code).toBe(3);
-    expect(plainHttp.stderr).toMatch(/plain http/);
+    expect(plainHttp.log).toMatch(/plain http/);
     expect(fake.stats.requests).toBe(0);
 
     const allowed = await runCli(['run', '--ids', input, '--retries', '0', '--audit-log', join(dir, 'd.ndjson')], {
@@ -148,7 +148,7 @@ describe('run: the main path over loopback HTTP', () => {
     });
     // localhost is allowed, but the fake listens on 127.0.0.2 only: the token endpoint cannot be reached.
     expect(allowed.code).toBe(4);
-    expect(allowed.stderr).toMatch(/token endpoint unreachable: ECONNREFUSED/);
+    expect(allowed.log).toMatch(/token endpoint unreachable: ECONNREFUSED/);
   });
 
   test('wrong client credentials: exit 3, and the secret appears nowhere', async () => {
@@ -163,7 +163,7 @@ describe('run: the main path over loopback HTTP', () => {
     const result = await runCli(['run', '--ids', input, '--audit-log', log], { env });
 
     expect(result.code).toBe(3);
-    expect(result.stderr).toMatch(/token endpoint answered 401/);
+    expect(result.log).toMatch(/token endpoint answered 401/);
     expect(fake.deletes).toHaveLength(0);
     const everything = result.stdout + result.stderr + readFileSync(log, 'utf8');
     expect(everything).not.toContain(secret);
@@ -175,10 +175,10 @@ describe('run: the main path over loopback HTTP', () => {
     const input = writeFile(dir, 'ids.txt', 'ORD-1\n');
     const noCreds = await runCli(['run', '--ids', input], { env: { EXSITED_CLIENT_ID: 'x' } });
     expect(noCreds.code).toBe(2);
-    expect(noCreds.stderr).toContain('EXSITED_CLIENT_SECRET, EXSITED_REDIRECT_URI');
+    expect(noCreds.log).toContain('EXSITED_CLIENT_SECRET, EXSITED_REDIRECT_URI');
     const badNumber = await runCli(['run', '--ids', input, '--concurrency', '0'], { env: { EXSITED_ACCESS_TOKEN: 'tok-1234567' } });
     expect(badNumber.code).toBe(2);
-    expect(badNumber.stderr).toContain('--concurrency must be a whole number from 1');
+    expect(badNumber.log).toContain('--concurrency must be a whole number from 1');
     const noIds = await runCli(['run'], { env: { EXSITED_ACCESS_TOKEN: 'tok-1234567' } });
     expect(noIds.code).toBe(2);
   });
@@ -219,8 +219,8 @@ describe('run: the main path over loopback HTTP', () => {
       orderId: locked, httpStatus: 409, attempts: 1, error: { code: 'HTTP_409', message: 'Order has invoices and cannot be deleted' },
     })]);
     expect(fake.deletes.filter((d) => d.orderId === locked)).toHaveLength(1);
-    expect(result.stderr).toContain(`${locked}: HTTP 409 HTTP_409: Order has invoices and cannot be deleted`);
-    expect(result.stderr).toContain(`To resume: exsited-order-cleanup run --resume --audit-log ${log}`);
+    expect(result.log).toContain(`${locked}: HTTP 409 HTTP_409: Order has invoices and cannot be deleted`);
+    expect(result.log).toContain(`To resume: exsited-order-cleanup run --resume --audit-log ${log}`);
     expect(fake.orders.size).toBe(1);
   });
 
@@ -260,9 +260,26 @@ describe('run: the main path over loopback HTTP', () => {
     const log = join(dir, 'b.ndjson');
     const refused = await runCli(['run', '--ids', input, '--audit-log', log, '--base-url', fake.url], { env: { EXSITED_ACCESS_TOKEN: token } });
     expect(refused.code).toBe(3);
-    expect(refused.stderr).toMatch(/cannot be renewed/);
-    expect(refused.stderr + readFileSync(log, 'utf8') + good.stderr).not.toContain(token);
+    expect(refused.log).toMatch(/cannot be renewed/);
+    expect(refused.stderr + readFileSync(log, 'utf8') + good.log).not.toContain(token);
     expect(good.stderr + readFileSync(join(dir, 'a.ndjson'), 'utf8')).not.toContain(issued);
+  });
+});
+
+describe('the console', () => {
+  test('off a terminal, one JSON object per line (with the summary as fields); EXSITED_LOG_FORMAT=text gives bare lines', async () => {
+    const api = await fakeApi(5);
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const json = await runCli(['run', '--ids', input, '--audit-log', join(dir, 'a.ndjson')], { env: credentialsEnv(fake) });
+    const lines = json.stderr.trim().split('\n').map((line) => JSON.parse(line) as { level: string; msg: string; summary?: object });
+    expect(lines.every((l) => typeof l.level === 'string' && typeof l.msg === 'string')).toBe(true);
+    expect(lines.find((l) => l.summary)?.summary).toMatchObject({ selected: 5, deleted: 5 });
+
+    const text = await runCli(['run', '--ids', input, '--audit-log', join(dir, 'b.ndjson')], { env: { ...credentialsEnv(fake), EXSITED_LOG_FORMAT: 'text' } });
+    expect(text.stderr).toMatch(/^Audit log: /m);
+    expect(text.stderr).toMatch(/^ {2}already absent 5$/m);
   });
 });
 
@@ -281,7 +298,7 @@ describe('the CLI surface', () => {
     const dir = workDir();
     const result = await runCli(['demo'], { cwd: dir });
     expect(result.code).toBe(0);
-    expect(result.stderr).toMatch(/Run \w+ completed\./);
-    expect(result.stderr).toMatch(/retries\s+[1-9]/);
+    expect(result.log).toMatch(/Run \w+ completed\./);
+    expect(result.log).toMatch(/retries\s+[1-9]/);
   });
 });

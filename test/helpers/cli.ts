@@ -14,7 +14,17 @@ export interface CliResult {
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
+  /** What stderr told people: the `msg` of each JSON console line (the console is JSON off a terminal). */
+  log: string;
 }
+
+const messages = (stderr: string) => stderr.split('\n').filter(Boolean).map((line) => {
+  try {
+    return (JSON.parse(line) as { msg?: string }).msg ?? line;
+  } catch {
+    return line;
+  }
+}).join('\n');
 
 export interface RunningCli {
   child: ChildProcess;
@@ -42,7 +52,7 @@ export function startCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd
   });
   child.stdin?.end(options.stdin ?? '');
   const done = new Promise<CliResult>((resolve) => {
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr, log: messages(stderr) }));
   });
   return {
     child,

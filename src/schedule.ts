@@ -1,0 +1,64 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Cron } from 'croner';
+import { ExitCode, usageError } from './errors.js';
+import { say } from './report/terminal.js';
+
+const CLI = fileURLToPath(new URL('./cli.js', import.meta.url));
+
+export interface ScheduleOptions {
+  cron: string;
+  /** The arguments of each `run`, e.g. ['--job', 'jobs/nightly-cleanup.json']. */
+  runArgs: string[];
+  timezone?: string;
+}
+
+/**
+ * `schedule`: the job on a cron schedule, for a plain Docker host (Kubernetes and host cron start the
+ * one-shot `run` themselves). Each run is a child process of its own — its own memory, lock, log and
+ * exit code — and never two at once: a run still going when the next is due makes the scheduler skip
+ * that turn (and say so). SIGTERM or SIGINT stops the schedule, passes the signal to a run in progress
+ * (which drains and records `interrupted`, for the next turn to resume with --auto-resume), waits for
+ * it, and exits: 143/130 when a run was interrupted, 0 when none was going.
+ */
+export function runSchedule(options: ScheduleOptions): Promise<ExitCode> {
+  let current: ChildProcess | undefined;
+  let stopping: 'SIGINT' | 'SIGTERM' | undefined;
+  return new Promise((resolve) => {
+    const turn = async () => {
+      if (stopping) return;
+      say(`schedule: starting exsited-order-cleanup run ${options.runArgs.join(' ')}`);
+      const exit = await new Promise<number | null>((done) => {
+        current = spawn(process.execPath, [CLI, 'run', ...options.runArgs], { stdio: ['ignore', 'inherit', 'inherit'] });
+        current.on('exit', (code) => done(code));
+      });
+      current = undefined;
+      if (stopping) resolve(stopping === 'SIGINT' ? ExitCode.sigint : ExitCode.sigterm);
+      else say(`schedule: the run exited ${exit}. Next run: ${next()}`);
+    };
+    let cron: Cron;
+    try {
+      cron = new Cron(options.cron, {
+        timezone: options.timezone,
+        protect: () => say(`schedule: a run is due but the last one is still going; skipped this turn. Next: ${next()}`),
+      }, turn);
+    } catch (error) {
+      throw usageError(`schedule: ${JSON.stringify(options.cron)} is not a cron expression: ${(error as Error).message}`);
+    }
+    const next = () => cron.nextRun()?.toISOString() ?? 'never';
+    say(`schedule: ${JSON.stringify(options.cron)}${options.timezone ? ` (${options.timezone})` : ''}; next run: ${next()}. Stop with SIGTERM.`);
+    const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
+      if (stopping) return;
+      stopping = signal;
+      cron.stop();
+      if (!current) {
+        say(`schedule: ${signal}: no run in progress; stopped.`);
+        resolve(ExitCode.ok);
+        return;
+      }
+      say(`schedule: ${signal}: passing it to the run in progress and waiting for it to drain.`);
+      current.kill(signal);
+    };
+    process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+  });
+}
