@@ -29,7 +29,7 @@ export async function runDemo(): Promise<ExitCode> {
       EXSITED_CLIENT_ID: DEMO_CLIENT.clientId, EXSITED_CLIENT_SECRET: DEMO_CLIENT.clientSecret, EXSITED_REDIRECT_URI: DEMO_CLIENT.redirectUri,
     };
     const options = resolveRunOptions({
-      ...DEFAULTS, ids: fixture('demo-orders.csv'), baseUrl: fake.url, allowHost: [], backoffBaseMs: '50', backoffCapMs: '1000',
+      ...DEFAULTS, ids: fixture('demo-orders.csv'), baseUrl: fake.url, allowHost: [], backoffBaseMs: '50', backoffCapMs: '1000', yes: true,
     }, env);
     const exitCode = await runCleanup(options, new RunControl(options.graceMs));
     say(`The fake API received ${fake.deletes.length} DELETE requests and ${fake.tokenRequests.length} token requests; ` +

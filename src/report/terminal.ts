@@ -28,7 +28,9 @@ export function say(text: string, level: Level = 'info', fields: Record<string, 
       ? pretty({ destination: 2, sync: true, colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' })
       : pino.destination({ fd: 2, sync: true }),
   );
-  logger[level](fields, text);
+  // People read the message; the fields are for log collectors.
+  if (format === 'pretty') logger[level](text);
+  else logger[level](fields, text);
 }
 
 /** Output that is the command's result (reports, the fake API's address), plain on stdout. */
