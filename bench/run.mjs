@@ -1,7 +1,7 @@
 // npm run bench: the scenarios of the benchmark, each against the fake Exsited API in its own process,
 // the tool run as users run it (the built CLI as a child process). Writes bench/results.json.
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -170,7 +170,7 @@ const scenarios = {
       await fake.stop();
       rss[n] = tool.end.resources.maxRssMb;
       rows.push([`peak RSS, ${n.toLocaleString('en')} orders (MB)`, rss[n], n === 1_000_000 ? '<= 250' : undefined]);
-      rows.push([`  rate (orders/s)`, round((n * 1000) / tool.wallMs)]);
+      rows.push([`  rate, ${n.toLocaleString("en")} orders (orders/s)`, round((n * 1000) / tool.wallMs)]);
     }
     rows.push(['growth per order (bytes)', Math.round(((rss[1_000_000] - rss[10_000]) * 1024 * 1024) / 990_000), '<= 150']);
     report('4. memory: real deletions at latency 0', rows);
@@ -225,5 +225,14 @@ for (const [name, scenario] of Object.entries(scenarios)) {
   if (!only || only === name) await scenario();
 }
 results.totalSeconds = round((performance.now() - started) / 1000);
-console.log(`\nbench done in ${results.totalSeconds} s${only ? "" : "; results in bench/results.json"}`);
-if (!only) writeFileSync(here('./results.json'), `${JSON.stringify(results, null, 2)}\n`);
+// One scenario (`npm run bench -- startup`) updates its entry in bench/results.json; all of them replace it.
+const file = here('./results.json');
+if (only && existsSync(file)) {
+  const previous = JSON.parse(readFileSync(file, 'utf8'));
+  Object.assign(previous.scenarios, results.scenarios);
+  previous.updated = { [only]: results.date };
+  writeFileSync(file, `${JSON.stringify(previous, null, 2)}\n`);
+} else {
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+}
+console.log(`\nbench done in ${results.totalSeconds} s; results in bench/results.json`);

@@ -3,18 +3,12 @@ import { writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { stringify } from 'csv-stringify/sync';
 import { DEFAULTS, resolveRunOptions, type RunFlags } from './config.js';
-import { runDemo } from './demo.js';
 import { RunControl } from './engine/run-control.js';
 import { CleanupError, ExitCode } from './errors.js';
-import { parseFaultSpec } from './fake-exsited/faults.js';
-import { loadOrders } from './fake-exsited/order-store.js';
-import { DEMO_CLIENT, startFakeExsited } from './fake-exsited/server.js';
 import { buildRunReport, formatRunReport } from './report/run-report.js';
 import { print, say } from './report/terminal.js';
 import { latestUnfinishedLog } from './audit/latest-log.js';
-import { readJobSpec } from './job-spec.js';
 import { runCleanup } from './run.js';
-import { runSchedule } from './schedule.js';
 import { VERSION } from './version.js';
 
 /** Flags → options, the run, and the exit code; nothing else lives here. */
@@ -63,7 +57,7 @@ Exit codes: 0 all deleted or already absent (or dry run done); 1 some orders fai
 config error, nothing sent; 3 refused before any delete (host not allowed, credentials rejected);
 4 halted mid-run, resumable; 130/143 interrupted by SIGINT/SIGTERM, resumable.`)
   .action(async (flags: RunFlags, command: Command) => {
-    const options = resolveRunOptions(withJob(flags, command), process.env);
+    const options = resolveRunOptions(await withJob(flags, command), process.env);
     const control = new RunControl(options.graceMs);
     if (options.maxDurationMs !== undefined) control.setDeadline(options.maxDurationMs);
     let signals = 0;
@@ -86,8 +80,9 @@ config error, nothing sent; 3 refused before any delete (host not allowed, crede
   });
 
 /** --job FILE: its options, under the flags given on the command line (flags win). */
-function withJob(flags: RunFlags, command: Command): RunFlags {
+async function withJob(flags: RunFlags, command: Command): Promise<RunFlags> {
   if (!flags.job) return flags;
+  const { readJobSpec } = await import('./job-spec.js'); // with its schema library, only when a job is used
   const job = readJobSpec(flags.job) as Record<string, unknown>;
   delete job.description;
   const merged: Record<string, unknown> = { ...flags };
@@ -104,6 +99,7 @@ program
   .requiredOption('--job <path>', 'the job spec each run uses')
   .option('--timezone <zone>', 'read the expression in this IANA time zone (default: the machine\'s)')
   .action(async (cron: string, flags: { job: string; timezone?: string }) => {
+    const [{ readJobSpec }, { runSchedule }] = await Promise.all([import('./job-spec.js'), import('./schedule.js')]);
     readJobSpec(flags.job); // refuse a broken job now, not at the first turn
     process.exit(await runSchedule({ cron, runArgs: ['--job', flags.job], timezone: flags.timezone }));
   });
@@ -136,6 +132,9 @@ program
   .option('--latency-ms <ms>', 'delay before every answer', '0')
   .option('--token-ttl <s>', 'access token lifetime in seconds', '3600')
   .action(async (flags: Record<string, string>) => {
+    const [{ parseFaultSpec }, { loadOrders }, { DEMO_CLIENT, startFakeExsited }] = await Promise.all([
+      import('./fake-exsited/faults.js'), import('./fake-exsited/order-store.js'), import('./fake-exsited/server.js'),
+    ]);
     const seed = Number(flags.seed);
     const faults = parseFaultSpec(flags.faults ?? '', { seed, latencyMs: Number(flags.latencyMs), retryAfterS: Number(flags.retryAfter) });
     const fake = await startFakeExsited({
@@ -152,6 +151,7 @@ program
   .command('demo')
   .description('run the job against a fake Exsited API with injected faults; needs no credentials or network')
   .action(async () => {
+    const { runDemo } = await import('./demo.js');
     process.exit(await runDemo());
   });
 

@@ -1,6 +1,10 @@
+import { createRequire } from 'node:module';
 import pino, { type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import type PinoPretty from 'pino-pretty';
 import { secrets } from '../audit/secrets.js';
+
+/** pino-pretty is loaded only on a terminal. */
+const loadPretty = () => createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
 
 type Level = 'info' | 'warn' | 'error';
 let logger: Logger | undefined;
@@ -25,7 +29,7 @@ export function say(text: string, level: Level = 'info', fields: Record<string, 
       hooks: { streamWrite: (line) => secrets.scrub(line) },
     },
     format === 'pretty'
-      ? pretty({ destination: 2, sync: true, colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' })
+      ? loadPretty()({ destination: 2, sync: true, colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' })
       : pino.destination({ fd: 2, sync: true }),
   );
   // People read the message; the fields are for log collectors.

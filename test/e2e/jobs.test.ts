@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import type { FakeExsited } from '../../src/fake-exsited/server.js';
-import { credentialsEnv, FAST, fakeApi, readAudit, runCli, startCli, workDir, writeFile } from '../helpers/cli.js';
+import { credentialsEnv, FAST, fakeApi, readAudit, runCli, startCli, untilDeletes, workDir, writeFile } from '../helpers/cli.js';
 
 let fake: FakeExsited | undefined;
 afterEach(async () => {
@@ -83,7 +83,7 @@ describe('runs that find their own history, and shards', () => {
     const env = credentialsEnv(fake);
 
     const killed = startCli(['run', '--ids', first, '--audit-dir', runs, '--concurrency', '2', ...FAST], { env });
-    await new Promise<void>((resolve) => fake!.events.on('delete', () => fake!.deleted.length >= 15 && resolve()));
+    await untilDeletes(fake, 15);
     killed.child.kill('SIGKILL');
     await killed.done;
 

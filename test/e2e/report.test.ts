@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import type { FakeExsited } from '../../src/fake-exsited/server.js';
-import { credentialsEnv, FAST, fakeApi, runCli, startCli, workDir, writeFile } from '../helpers/cli.js';
+import { credentialsEnv, FAST, fakeApi, runCli, startCli, untilDeletes, workDir, writeFile } from '../helpers/cli.js';
 
 let fake: FakeExsited | undefined;
 afterEach(async () => {
@@ -24,7 +24,7 @@ describe('report', () => {
     const env = credentialsEnv(fake);
 
     const first = startCli(['run', '--ids', input, '--audit-log', log, '--concurrency', '2', ...FAST], { env });
-    await new Promise<void>((resolve) => fake!.events.on('delete', () => fake!.deleted.length >= 20 && resolve()));
+    await untilDeletes(fake, 20);
     first.child.kill('SIGTERM');
     expect((await first.done).code).toBe(143);
     expect((await runCli(['run', '--resume', '--audit-log', log, ...FAST], { env })).code).toBe(1);

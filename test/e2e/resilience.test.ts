@@ -3,23 +3,12 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { seededRandom } from '../../src/fake-exsited/seeded-random.js';
 import { DEMO_CLIENT, type FakeExsited } from '../../src/fake-exsited/server.js';
-import { type AuditLine, credentialsEnv, FAST, fakeApi, readAudit, runCli, startCli, workDir, writeFile } from '../helpers/cli.js';
+import { type AuditLine, credentialsEnv, FAST, fakeApi, readAudit, runCli, startCli, untilDeletes, workDir, writeFile } from '../helpers/cli.js';
 
 let fake: FakeExsited | undefined;
 afterEach(async () => {
   await fake?.close();
   fake = undefined;
-});
-
-const untilDeletes = (api: FakeExsited, count: number) => new Promise<void>((resolve) => {
-  const check = () => {
-    if (api.deleted.length >= count) {
-      api.events.off('delete', check);
-      resolve();
-    }
-  };
-  api.events.on('delete', check);
-  check();
 });
 
 /** Properties every run must keep, checked on the fake's final state and the audit log. */

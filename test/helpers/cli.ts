@@ -88,6 +88,18 @@ export async function fakeApi(count: number, options: Partial<FakeExsitedOptions
   return { fake, orders };
 }
 
+/** Resolves once the fake API has deleted `count` orders: tests wait for events, never sleep. */
+export const untilDeletes = (api: FakeExsited, count: number) => new Promise<void>((resolve) => {
+  const check = () => {
+    if (api.deleted.length >= count) {
+      api.events.off('delete', check);
+      resolve();
+    }
+  };
+  api.events.on('delete', check);
+  check();
+});
+
 export interface AuditLine {
   event: string;
   runId: string;
