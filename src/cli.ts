@@ -54,8 +54,9 @@ Credentials come from the environment only: EXSITED_CLIENT_ID, EXSITED_CLIENT_SE
 (OAuth2 client credentials), or EXSITED_ACCESS_TOKEN (a pre-issued token, which cannot be renewed).
 
 Exit codes: 0 all deleted or already absent (or dry run done); 1 some orders failed; 2 usage, input or
-config error, nothing sent; 3 refused before any delete (host not allowed, credentials rejected);
-4 halted mid-run, resumable; 130/143 interrupted by SIGINT/SIGTERM, resumable.`)
+config error, nothing sent; 3 refused before any delete (host not allowed, credentials rejected,
+--max-deletes exceeded, not confirmed, the audit log in use); 4 halted, resumable (--halt-after,
+--max-duration, the token lost); 130/143 interrupted by SIGINT/SIGTERM, resumable.`)
   .action(async (flags: RunFlags, command: Command) => {
     const options = resolveRunOptions(await withJob(flags, command), process.env);
     const control = new RunControl(options.graceMs);

@@ -23,7 +23,9 @@ export const canPrompt = (input: NodeJS.ReadableStream, output: NodeJS.WritableS
  * Shows the host, the count, a sample and the manifest, and proceeds only when the user types the
  * count back (as a wrong mass delete is a typed "y" away in most tools).
  */
-export async function confirmDeletion(plan: DeletionPlan, input: NodeJS.ReadableStream, output: NodeJS.WritableStream): Promise<boolean> {
+export async function confirmDeletion(
+  plan: DeletionPlan, input: NodeJS.ReadableStream, output: NodeJS.WritableStream, signal?: AbortSignal,
+): Promise<boolean> {
   output.write([
     `About to DELETE ${plan.count} orders on ${plan.host}, permanently.`,
     `  for example: ${plan.sample.join(', ')}${plan.count > plan.sample.length ? ', …' : ''}`,
@@ -33,7 +35,8 @@ export async function confirmDeletion(plan: DeletionPlan, input: NodeJS.Readable
   const rl = createInterface({ input, output, terminal: false });
   const closed = new Promise<string>((resolve) => rl.once('close', () => resolve('')));
   try {
-    const answer = await Promise.race([rl.question(`Type the number of orders (${plan.count}) to go ahead, anything else to stop: `), closed]);
+    const question = rl.question(`Type the number of orders (${plan.count}) to go ahead, anything else to stop: `, { signal: signal ?? new AbortController().signal });
+    const answer = await Promise.race([question.catch(() => ''), closed]); // Ctrl-C (the run stopping) is a no
     return answer.trim() === String(plan.count);
   } finally {
     rl.close();

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AuditJournal, type OrderRecord } from './audit/journal.js';
+import { AuditJournal, type OrderRecord, type RetryRecord } from './audit/journal.js';
 import { readResumeState, type ResumeState, type SourceRecord } from './audit/resume-state.js';
 import { RunLock } from './audit/run-lock.js';
 import type { RunOptions } from './config.js';
@@ -219,7 +219,9 @@ async function execute(
   const prompt = deps.prompt ?? { input: process.stdin, output: process.stderr };
   if (!options.yes && !options.dryRun && count > 0 && canPrompt(prompt.input, prompt.output)) {
     const plan = { host: new URL(baseUrl).host, count, sample: [...take(scanned.pending, 5)], manifest: input.source.kind === 'filter' ? input.spec.path : undefined };
-    if (!(await confirmDeletion(plan, prompt.input, prompt.output))) return finish('failed', ExitCode.refused, 'not confirmed: nothing was deleted');
+    if (!(await confirmDeletion(plan, prompt.input, prompt.output, control.stopping))) {
+      return finish('failed', ExitCode.refused, 'not confirmed: nothing was deleted');
+    }
   }
 
   const haltPolicy = new HaltPolicy(options.haltAfter);
@@ -249,9 +251,10 @@ async function execute(
         ` To delete exactly these: exsited-order-cleanup run --resume --audit-log ${shellQuote(run.auditLog)}`);
     } else {
       progress.start();
+      const deleterDeps = { ...api, onRetry: (retry: RetryRecord) => { summary.retries++; journal.retry(retry); } };
       await dispatch(draining(scanned.pending), options.concurrency, async (orderId) => {
         try {
-          const entry = await deleteWithRetry(orderId, { ...api, onRetry: (retry) => { summary.retries++; journal.retry(retry); } });
+          const entry = await deleteWithRetry(orderId, deleterDeps);
           if (entry) record(entry);
         } catch (error) {
           if (error instanceof TokenError) halt(error);
