@@ -152,6 +152,8 @@ program
   .command('demo')
   .description('run the job against a fake Exsited API with injected faults; needs no credentials or network')
   .action(async () => {
+    // The demo is read by a person even when its output is piped: bare lines there, not JSON.
+    process.env.EXSITED_LOG_FORMAT ??= process.stderr.isTTY ? 'pretty' : 'text';
     const { runDemo } = await import('./demo.js');
     process.exit(await runDemo());
   });
