@@ -230,7 +230,7 @@ const file = here('./results.json');
 if (only && existsSync(file)) {
   const previous = JSON.parse(readFileSync(file, 'utf8'));
   Object.assign(previous.scenarios, results.scenarios);
-  previous.updated = { [only]: results.date };
+  previous.updated = { ...previous.updated, [only]: results.date };
   writeFileSync(file, `${JSON.stringify(previous, null, 2)}\n`);
 } else {
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
