@@ -10,6 +10,7 @@ describe('classifying answers', () => {
     expect(classifyDelete(response(204))).toBe('deleted');
     expect(classifyDelete(response(200))).toBe('deleted');
     expect(classifyDelete(response(404))).toBe('already_absent');
+    expect(classifyDelete(response(410))).toBe('already_absent');
     expect(classifyDelete(response(500))).toBeUndefined();
   });
 

@@ -121,7 +121,8 @@ export class TokenSource {
     secrets.register(body.access_token);
     const refreshToken = typeof body.refresh_token === 'string' && body.refresh_token !== '' ? body.refresh_token : undefined;
     secrets.register(refreshToken);
-    const expiresIn = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : DEFAULT_EXPIRES_IN_S;
+    const seconds = Number(body.expires_in); // a number, or a number in a string
+    const expiresIn = body.expires_in !== null && body.expires_in !== '' && seconds > 0 ? seconds : DEFAULT_EXPIRES_IN_S;
     return { accessToken: body.access_token, refreshToken, renewAt: this.now() + expiresIn * 800 };
   }
 }

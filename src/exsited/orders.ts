@@ -40,7 +40,7 @@ export interface OrdersPage {
   total?: number;
 }
 
-/** One DELETE attempt: 2xx is deleted, 404 already absent (the goal state holds). Never throws. */
+/** One DELETE attempt: 2xx is deleted, 404 (or 410 Gone) already absent: the goal state holds. Never throws. */
 export function deleteOrder(http: AxiosInstance, orderId: string, accessToken: string, signal?: AbortSignal): Promise<AttemptResult<DeleteOutcome>> {
   return attempt(() => http.delete(orderPath(orderId), { headers: bearer(accessToken), signal }), classifyDelete);
 }
@@ -56,7 +56,7 @@ export function listOrdersPage(
 
 export function classifyDelete(response: Pick<AxiosResponse, 'status'>): DeleteOutcome | undefined {
   if (response.status >= 200 && response.status < 300) return 'deleted';
-  return response.status === 404 ? 'already_absent' : undefined;
+  return response.status === 404 || response.status === 410 ? 'already_absent' : undefined;
 }
 
 /** `{orders, pagination}`, or `{account: {orders, pagination}}` for one account's orders. */

@@ -85,7 +85,8 @@ export async function selectOrders(filter: OrderFilter, manifestPath: string, de
         const shrunk = lastTotal !== undefined && total !== undefined ? Math.max(0, lastTotal - total) : 0;
         offset = Math.max(0, offset + orders.length - shrunk);
         lastTotal = total ?? lastTotal;
-        if (total !== undefined ? offset >= total : orders.length < filter.pageSize) break;
+        // Without a total, only an empty page ends the listing: a server may cap `limit` below pageSize.
+        if (total !== undefined && offset >= total) break;
       }
     }
     fsyncSync(fd);
