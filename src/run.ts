@@ -77,6 +77,13 @@ export async function runCleanup(options: RunOptions, control: RunControl, deps:
 
 async function runLocked(options: RunOptions, control: RunControl, deps: RunDeps, run: RunIdentity): Promise<ExitCode> {
   const resume = options.resume ? await readResumeState(run.auditLog) : undefined;
+  if (options.resume && !resume) {
+    // Killed before its run.start, a run sent nothing: with its input given again, it simply starts.
+    if (!options.ids && !options.filter) {
+      throw usageError(`--resume: ${run.auditLog} records no run yet; give --ids or --filter to start it`);
+    }
+    say(`${run.auditLog} records no run yet (a run killed before it started leaves it so): starting afresh.`, 'warn');
+  }
   if (resume?.unreadableLines.length) {
     say(`${run.auditLog}: ignored ${resume.unreadableLines.length} unreadable line(s) (line ${resume.unreadableLines.slice(0, 5).join(', ')}): ` +
       'a write torn by a killed run; the orders on them are treated as not finished', 'warn');
@@ -115,7 +122,7 @@ async function prepareInput(
   let extra: Record<string, unknown> = {};
   let spooled = false;
   if (options.filter) {
-    if (resume) throw usageError('--filter cannot be combined with --resume: a resumed filter run deletes from its manifest and never lists again');
+    if (resume) throw usageError('--filter cannot be combined with --resume of a started run: it deletes from its manifest and never lists again');
     // Loaded only for filter runs: the schema library costs ~90 ms of start-up that ID-file runs need not pay.
     const [{ readFilter }, { selectOrders }] = await Promise.all([import('./sources/filter-spec.js'), import('./sources/filter-selection.js')]);
     const filter = readFilter(options.filter);

@@ -13,7 +13,7 @@ describe('readResumeState', () => {
       start('r1'), order('r1', 'A', 'deleted'), order('r1', 'B', 'failed'), order('r1', 'C', 'already_absent'), '{"event":"order","orde',
       start('r2'), order('r2', 'B', 'deleted'), order('r2', 'D', 'would_delete'), JSON.stringify({ event: 'order.retry', orderId: 'E' }), '{"torn',
     ].join('\n'));
-    const state = await readResumeState(path);
+    const state = (await readResumeState(path))!;
     expect([...state.finished.keys()].sort()).toEqual(['A', 'B', 'C']);
     expect(state.resumeOf).toBe('r2');
     expect(state.unreadableLines).toEqual([5, 10]);
@@ -26,14 +26,17 @@ describe('readResumeState', () => {
       start('r1'), line('A"B', 'deleted'), line('C\\D', 'already_absent'), line('E', 'deleted').slice(0, -12), line('F', 'deleted'),
       '{"event":"order","orderId":"G","outcome":"deleted"}',
     ].join('\n'));
-    const state = await readResumeState(path);
+    const state = (await readResumeState(path))!;
     expect([...state.finished.keys()].sort()).toEqual(['A"B', 'C\\D', 'F', 'G']);
     expect(state.unreadableLines).toEqual([4]);
   });
 
-  test('a missing file or one without run.start is a usage error', async () => {
-    await expect(readResumeState('/nonexistent.ndjson')).rejects.toThrow(CleanupError);
-    await expect(readResumeState(writeFile(workDir(), 'b.ndjson', `${order('r', 'A', 'deleted')}\n`))).rejects.toThrow(/no run.start/);
+  test('a missing, empty or torn-only file records no run yet; other lines without run.start are a usage error', async () => {
+    expect(await readResumeState('/nonexistent.ndjson')).toBeUndefined();
+    expect(await readResumeState(writeFile(workDir(), 'e.ndjson', ''))).toBeUndefined();
+    expect(await readResumeState(writeFile(workDir(), 't.ndjson', '{"level":"info","time":"2026'))).toBeUndefined();
+    await expect(readResumeState(writeFile(workDir(), 'b.ndjson', `${order('r', 'A', 'deleted')}\n`))).rejects.toThrow(CleanupError);
+    await expect(readResumeState(writeFile(workDir(), 'c.ndjson', `${order('r', 'A', 'deleted')}\n`))).rejects.toThrow(/no run.start/);
   });
 });
 

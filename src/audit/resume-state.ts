@@ -62,13 +62,18 @@ function detach(id: string): string {
   return ` ${id}`.slice(1);
 }
 
-/** Reads an audit log for `run --resume`: the latest `run.start`, and every order's latest outcome. */
-export async function readResumeState(path: string): Promise<ResumeState> {
+/**
+ * Reads an audit log for `run --resume`: the latest `run.start`, and every order's latest outcome.
+ * Undefined when no run was recorded yet — the file is missing, or holds nothing but a torn line —
+ * which is where a run killed before its `run.start` leaves it: no DELETE is sent before that line.
+ */
+export async function readResumeState(path: string): Promise<ResumeState | undefined> {
   try {
     await access(path);
   } catch {
-    throw usageError(`--resume: audit log ${path} does not exist`);
+    return undefined;
   }
+  let readable = 0;
   const finished = new Map<string, boolean>();
   const unreadableLines: number[] = [];
   let start: { runId?: unknown; source?: SourceRecord; baseUrl?: unknown } | undefined;
@@ -79,6 +84,7 @@ export async function readResumeState(path: string): Promise<ResumeState> {
       if (line === '') continue;
       const order = orderLine(line);
       if (order) {
+        readable++;
         if (FINISHED.has(order.outcome)) finished.set(detach(order.orderId), false);
         else finished.delete(order.orderId);
         continue;
@@ -90,6 +96,7 @@ export async function readResumeState(path: string): Promise<ResumeState> {
         unreadableLines.push(lineNumber);
         continue;
       }
+      readable++;
       if (entry.event === 'order' && typeof entry.orderId === 'string') {
         if (FINISHED.has(entry.outcome as string)) finished.set(entry.orderId, false);
         else finished.delete(entry.orderId);
@@ -98,6 +105,7 @@ export async function readResumeState(path: string): Promise<ResumeState> {
       }
     }
   }
+  if (readable === 0) return undefined;
   if (!start || typeof start.runId !== 'string' || !start.source || typeof start.baseUrl !== 'string') {
     throw usageError(`--resume: ${path} holds no run.start line of this tool; it is not a run's audit log`);
   }

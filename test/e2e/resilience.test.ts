@@ -154,6 +154,24 @@ describe('faults, tokens, kills and resumes', () => {
     expectNothingResentAfterRecorded(fake, readAudit(log));
   });
 
+  test('a run killed before it recorded anything is started afresh by its resume', async () => {
+    const api = await fakeApi(10);
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const log = join(dir, 'audit.ndjson');
+    writeFile(dir, 'audit.ndjson', '{"level":"info","time":"2026-11-2'); // torn in the middle of its run.start
+
+    const noInput = await runCli(['run', '--resume', '--audit-log', log], { env: credentialsEnv(fake) });
+    expect(noInput.code).toBe(2);
+    expect(noInput.log).toContain('records no run yet; give --ids or --filter');
+    const resumed = await runCli(['run', '--resume', '--audit-log', log, '--ids', input], { env: credentialsEnv(fake) });
+    expect(resumed.code).toBe(0);
+    expect(resumed.log).toContain('starting afresh');
+    expect(fake.orders.size).toBe(0);
+    expect(readAudit(log, []).filter((l) => l.event === 'run.start')).toHaveLength(1);
+  });
+
   test('a resume refuses a different input (exit 2) unless --force', async () => {
     const api = await fakeApi(10);
     fake = api.fake;
