@@ -6,7 +6,7 @@ import { AuditJournal, type OrderRecord, type RetryRecord } from './audit/journa
 import { readResumeState, type ResumeState, type SourceRecord } from './audit/resume-state.js';
 import { RunLock } from './audit/run-lock.js';
 import type { RunOptions } from './config.js';
-import { Backoff, type Sleep } from './engine/backoff.js';
+import { Backoff } from './engine/backoff.js';
 import { dispatch } from './engine/dispatch.js';
 import { HaltPolicy } from './engine/halt-policy.js';
 import { MemoryGovernor } from './engine/memory-governor.js';
@@ -29,15 +29,6 @@ import { scanSource, type ScannedSource } from './sources/scan.js';
 import { shardFilter, shardText } from './sources/shard.js';
 import { spoolStdin } from './sources/stdin-spool.js';
 import { VERSION } from './version.js';
-
-export interface RunDeps {
-  stdin?: NodeJS.ReadableStream;
-  /** Where the confirmation prompt reads and writes (process.stdin and process.stderr). */
-  prompt?: { input: NodeJS.ReadableStream; output: NodeJS.WritableStream };
-  /** Backoff randomness and sleeping, injectable for tests. */
-  random?: () => number;
-  sleep?: Sleep;
-}
 
 interface RunIdentity {
   startedAt: number;
@@ -62,20 +53,20 @@ const FILTER_COLUMN = 'order_id';
  * manifest), validate the whole input, apply the guards, then delete, journaling every outcome.
  * Everything that can be refused is refused before the first DELETE.
  */
-export async function runCleanup(options: RunOptions, control: RunControl, deps: RunDeps = {}): Promise<ExitCode> {
+export async function runCleanup(options: RunOptions, control: RunControl): Promise<ExitCode> {
   const startedAt = Date.now();
   const runId = randomBytes(6).toString('hex');
   const auditLog = options.auditLog ?? newAuditLogPath(options.auditDir ?? 'runs', new Date(startedAt), runId);
   const lock = new RunLock(auditLog, runId);
   lock.acquire();
   try {
-    return await runLocked(options, control, deps, { startedAt, runId, auditLog });
+    return await runLocked(options, control, { startedAt, runId, auditLog });
   } finally {
     lock.release();
   }
 }
 
-async function runLocked(options: RunOptions, control: RunControl, deps: RunDeps, run: RunIdentity): Promise<ExitCode> {
+async function runLocked(options: RunOptions, control: RunControl, run: RunIdentity): Promise<ExitCode> {
   const resume = options.resume ? await readResumeState(run.auditLog) : undefined;
   if (options.resume && !resume) {
     // Killed before its run.start, a run sent nothing: with its input given again, it simply starts.
@@ -95,7 +86,7 @@ async function runLocked(options: RunOptions, control: RunControl, deps: RunDeps
   }
   const http = createHttpClient({ baseUrl, concurrency: options.concurrency, timeoutMs: options.timeoutMs });
   const backoff = new Backoff({
-    retries: options.retries, baseMs: options.backoffBaseMs, capMs: options.backoffCapMs, random: deps.random, sleep: deps.sleep,
+    retries: options.retries, baseMs: options.backoffBaseMs, capMs: options.backoffCapMs,
   });
   const api: Api = {
     http, backoff, control,
@@ -103,21 +94,19 @@ async function runLocked(options: RunOptions, control: RunControl, deps: RunDeps
     limiter: new RateLimiter({ rps: options.rps, burst: options.concurrency }),
   };
   try {
-    const input = await prepareInput(options, resume, api, run, deps.stdin);
+    const input = await prepareInput(options, resume, api, run);
     if (!input) {
       say(`Stopped while selecting orders (${control.reason?.kind === 'signal' ? control.reason.signal : 'halted'}); nothing was deleted.`);
       return control.reason?.kind === 'signal' ? signalExit(control.reason.signal) : ExitCode.halted;
     }
-    return await execute(options, api, run, input, displayBaseUrl(baseUrl), resume, deps);
+    return await execute(options, api, run, input, displayBaseUrl(baseUrl), resume);
   } finally {
     destroyAgents(http);
   }
 }
 
 /** The orders to process, validated (pass one): from --ids, from a filter's selection, or as recorded. */
-async function prepareInput(
-  options: RunOptions, resume: ResumeState | undefined, api: Api, run: RunIdentity, stdin?: NodeJS.ReadableStream,
-): Promise<PreparedInput | undefined> {
+async function prepareInput(options: RunOptions, resume: ResumeState | undefined, api: Api, run: RunIdentity): Promise<PreparedInput | undefined> {
   let spec: IdFileSpec;
   let extra: Record<string, unknown> = {};
   let spooled = false;
@@ -134,7 +123,7 @@ async function prepareInput(
     spec = { path: selection.manifestPath, format: 'csv', column: FILTER_COLUMN };
     extra = { filter: { path: options.filter, sha256: sha256File(options.filter), match: JSON.parse(filter.text) }, listed: selection.listed, pages: selection.pages };
   } else if (options.ids === '-') {
-    const path = await spoolStdin(`${run.auditLog}.${run.runId}.stdin`, stdin);
+    const path = await spoolStdin(`${run.auditLog}.${run.runId}.stdin`);
     spec = { path, format: idFileFormat(path, options.format ?? 'text'), column: options.column };
     spooled = true;
     extra = { stdin: true };
@@ -177,7 +166,7 @@ async function prepareInput(
 
 /** Journal, guards, authentication, the deletions, and the end of the run. */
 async function execute(
-  options: RunOptions, api: Api, run: RunIdentity, input: PreparedInput, baseUrl: string, resume: ResumeState | undefined, deps: RunDeps,
+  options: RunOptions, api: Api, run: RunIdentity, input: PreparedInput, baseUrl: string, resume: ResumeState | undefined,
 ): Promise<ExitCode> {
   const { control } = api;
   const { scanned } = input;
@@ -223,7 +212,7 @@ async function execute(
   const count = scanned.pending.size;
   const tooMany = exceedsMaxDeletes(count, options.maxDeletes);
   if (tooMany && !options.dryRun) return finish('failed', ExitCode.refused, tooMany);
-  const prompt = deps.prompt ?? { input: process.stdin, output: process.stderr };
+  const prompt = { input: process.stdin, output: process.stderr };
   if (!options.yes && !options.dryRun && count > 0 && canPrompt(prompt.input, prompt.output)) {
     const plan = { host: new URL(baseUrl).host, count, sample: [...take(scanned.pending, 5)], manifest: input.source.kind === 'filter' ? input.spec.path : undefined };
     if (!(await confirmDeletion(plan, prompt.input, prompt.output, control.stopping))) {
