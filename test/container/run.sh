@@ -4,9 +4,9 @@
 # give exit 143 and an audit log that a resume in the same image finishes.
 #
 # No image registry is reachable here, so the base image is a stand-in made from this machine's own
-# Node.js and npm: the node binary with its shared libraries, npm, /bin/sh and the few core utilities
-# the Dockerfile uses, and the CA bundle (NODE_EXTRA_CA_CERTS) so that `npm ci` in the build reaches
-# the npm registry as the host does. It is tagged and passed as NODE_IMAGE with --pull=never.
+# Node.js and npm: the node binary with its shared libraries, npm, /bin/sh and the CA bundle
+# (NODE_EXTRA_CA_CERTS) so that `npm ci` in the build reaches the npm registry as the host does — and
+# nothing else, so the Dockerfile cannot come to rely on tools a minimal Node image lacks. It is tagged and passed as NODE_IMAGE with --pull=never.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 started=$SECONDS
@@ -36,13 +36,15 @@ with_libs() {
     ldd "$file" 2>/dev/null | grep -o '/[^ ]*' | while read -r lib; do cp -L --parents "$lib" "$root"; done
   done
 }
-with_libs "$(readlink -f "$(command -v node)")" /bin/sh /usr/bin/env /bin/mkdir /bin/chown /bin/rm /bin/ls /bin/cat
+with_libs "$(readlink -f "$(command -v node)")" /bin/sh
 [ -e "$root/usr/bin/node" ] || ln -s "$(readlink -f "$(command -v node)")" "$root/usr/bin/node"
 npm_root=$(npm root -g)/npm
 mkdir -p "$root$(dirname "$npm_root")"
 cp -a "$npm_root" "$root$(dirname "$npm_root")/"
-ln -sf "$npm_root/bin/npm-cli.js" "$root/usr/bin/npm"
-ln -sf "$npm_root/bin/npx-cli.js" "$root/usr/bin/npx"
+for tool in npm npx; do # wrappers rather than the usual symlinks, whose `#!/usr/bin/env node` would need env
+  printf '#!/bin/sh\nexec node %s "$@"\n' "$npm_root/bin/$tool-cli.js" > "$root/usr/bin/$tool"
+  chmod 755 "$root/usr/bin/$tool"
+done
 cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/"
 printf 'root:x:0:0:root:/root:/bin/sh\nnode:x:1000:1000::/home/node:/bin/sh\n' > "$root/etc/passwd"
 printf 'root:x:0:\nnode:x:1000:\n' > "$root/etc/group"
