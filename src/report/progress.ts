@@ -1,5 +1,5 @@
 import { secrets } from '../audit/secrets.js';
-import type { RunSummary } from './summary.js';
+import { finishedOrders, type RunSummary } from './summary.js';
 import { say } from './terminal.js';
 
 export interface ProgressOptions {
@@ -39,7 +39,7 @@ export class Progress {
 
   private print(): void {
     const s = this.options.summary;
-    const done = s.deleted + s.alreadyAbsent + s.failed + s.wouldDelete;
+    const done = finishedOrders(s);
     const now = Date.now();
     const rate = ((done - this.lastDone) * 1000) / Math.max(1, now - this.lastAt);
     this.lastDone = done;

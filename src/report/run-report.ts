@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { usageError } from '../errors.js';
 import { lineBatches } from '../sources/lines.js';
+import { finishedOrders, ratePerSecond } from './summary.js';
 
 export interface FailedOrder {
   orderId: string;
@@ -107,22 +108,21 @@ export async function buildRunReport(auditLog: string): Promise<RunReport> {
     entry.orders++;
     causes.set(cause, entry);
   }
-  const finished = (counts.deleted ?? 0) + (counts.already_absent ?? 0) + (counts.failed ?? 0) + (counts.would_delete ?? 0);
+  const outcomes = {
+    deleted: counts.deleted ?? 0, alreadyAbsent: counts.already_absent ?? 0, failed: counts.failed ?? 0, wouldDelete: counts.would_delete ?? 0,
+  };
   const last = runs.at(-1);
   return {
     auditLog,
     runs,
     selected: selected ?? latest.size,
-    deleted: counts.deleted ?? 0,
-    alreadyAbsent: counts.already_absent ?? 0,
-    failed: counts.failed ?? 0,
-    wouldDelete: counts.would_delete ?? 0,
-    pending: Math.max(0, (selected ?? latest.size) - finished),
+    ...outcomes,
+    pending: Math.max(0, (selected ?? latest.size) - finishedOrders(outcomes)),
     retries,
     throttledMs,
     activeMs,
     spanMs: firstStart !== undefined && lastTime !== undefined ? lastTime - firstStart : 0,
-    ratePerSecond: activeMs > 0 ? Math.round((finished * 10_000) / activeMs) / 10 : 0,
+    ratePerSecond: ratePerSecond(outcomes, activeMs),
     unfinished: !last || last.status === null || last.status === 'interrupted' || last.status === 'halted',
     topFailureCauses: [...causes].sort((a, b) => b[1].orders - a[1].orders).slice(0, 5).map(([cause, c]) => ({ cause, ...c })),
     failedOrders,

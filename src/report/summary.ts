@@ -23,10 +23,13 @@ export const emptySummary = (selected: number, skipped: number): RunSummary => (
   throttledMs: 0, ratePerSecond: 0,
 });
 
-export function ratePerSecond(s: RunSummary, durationMs: number): number {
-  const finished = s.deleted + s.alreadyAbsent + s.failed + s.wouldDelete;
-  return durationMs > 0 ? Math.round((finished * 10_000) / durationMs) / 10 : 0;
-}
+type Outcomes = Pick<RunSummary, 'deleted' | 'alreadyAbsent' | 'failed' | 'wouldDelete'>;
+
+/** Orders that reached an outcome. */
+export const finishedOrders = (s: Outcomes): number => s.deleted + s.alreadyAbsent + s.failed + s.wouldDelete;
+
+/** Finished orders per second over `ms`, to one decimal. */
+export const ratePerSecond = (s: Outcomes, ms: number): number => (ms > 0 ? Math.round((finishedOrders(s) * 10_000) / ms) / 10 : 0);
 
 export function countOutcome(summary: RunSummary, record: OrderRecord): void {
   summary.pending--;
