@@ -1,5 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AuditJournal, type OrderRecord, type RetryRecord } from './audit/journal.js';
@@ -121,7 +120,7 @@ async function prepareInput(options: RunOptions, resume: ResumeState | undefined
     if (!selection) return undefined;
     say(`Selected ${selection.selected} of ${selection.listed} orders listed (${selection.pages} pages); manifest: ${selection.manifestPath}`);
     spec = { path: selection.manifestPath, format: 'csv', column: FILTER_COLUMN };
-    extra = { filter: { path: options.filter, sha256: sha256File(options.filter), match: JSON.parse(filter.text) }, listed: selection.listed, pages: selection.pages };
+    extra = { filter: { path: options.filter, sha256: filter.sha256, match: filter.match }, listed: selection.listed, pages: selection.pages };
   } else if (options.ids === '-') {
     const path = await spoolStdin(`${run.auditLog}.${run.runId}.stdin`);
     spec = { path, format: idFileFormat(path, options.format ?? 'text'), column: options.column };
@@ -303,10 +302,6 @@ function* take<T>(items: Iterable<T>, n: number): Generator<T> {
     yield item;
     if (++taken >= n) return;
   }
-}
-
-function sha256File(path: string): string {
-  return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
 /** <dir>/20261127T101500Z-<runId>.ndjson: names that sort by start time. */

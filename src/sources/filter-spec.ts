@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { usageError } from '../errors.js';
@@ -57,8 +58,9 @@ export type Criteria = z.infer<typeof criteriaSchema>;
 export interface OrderFilter {
   criteria: Criteria;
   pageSize: number;
-  /** The criteria as written, for the audit log. */
-  text: string;
+  /** For the audit log: the criteria as written, and the sha256 of the file. */
+  match: unknown;
+  sha256: string;
 }
 
 /**
@@ -90,7 +92,7 @@ export function readFilter(path: string): OrderFilter {
     throw usageError(`--filter ${path}: "match" has no criteria, which would select every order; ` +
       'add criteria, or say "matchAll": true if that is really meant');
   }
-  return { criteria: match, pageSize, text: JSON.stringify((data as { match: unknown }).match) };
+  return { criteria: match, pageSize, match: (data as { match: unknown }).match, sha256: createHash('sha256').update(text).digest('hex') };
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string[] {
