@@ -1,6 +1,7 @@
 import { usageError } from './errors.js';
 import type { Credentials } from './exsited/auth.js';
 import { DEFAULT_ALLOWED_HOSTS } from './exsited/host-allowlist.js';
+import { parseShard, type Shard } from './sources/shard.js';
 
 /** The options of one `run`, resolved once (defaults ← environment ← flags) and validated. */
 export interface RunOptions {
@@ -16,7 +17,7 @@ export interface RunOptions {
   /** --auto-resume: first resume the latest log in --audit-dir if it did not finish. */
   autoResume: boolean;
   /** --shard i/n: only the orders whose ID hashes to shard i of n. */
-  shard?: { index: number; count: number };
+  shard?: Shard;
   resume: boolean;
   force: boolean;
   dryRun: boolean;
@@ -111,7 +112,7 @@ export function resolveRunOptions(flags: RunFlags, env: NodeJS.ProcessEnv): RunO
     auditLog: flags.auditLog,
     auditDir: flags.auditDir,
     autoResume: !!flags.autoResume,
-    shard: flags.shard === undefined ? undefined : shardOf(flags.shard),
+    shard: flags.shard === undefined ? undefined : parseShard(flags.shard),
     resume: !!flags.resume,
     force: !!flags.force,
     dryRun: !!flags.dryRun,
@@ -142,14 +143,6 @@ function integer(flag: string, raw: string, min: number, max: number): number {
     throw usageError(`${flag} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
   }
   return value;
-}
-
-function shardOf(raw: string): { index: number; count: number } {
-  const match = /^(\d+)\/(\d+)$/.exec(raw.trim());
-  const index = Number(match?.[1]);
-  const count = Number(match?.[2]);
-  if (!match || count < 1 || index >= count) throw usageError(`--shard must be INDEX/COUNT with 0 <= INDEX < COUNT, such as 0/4, got ${JSON.stringify(raw)}`);
-  return { index, count };
 }
 
 function positiveNumber(flag: string, raw: string): number {

@@ -25,7 +25,7 @@ import { say, shellQuote } from './report/terminal.js';
 import { idFileFormat, type IdFileSpec } from './sources/id-file.js';
 import { orderIdValidator } from './sources/order-id.js';
 import { scanSource, type ScannedSource } from './sources/scan.js';
-import { shardFilter, shardText } from './sources/shard.js';
+import { parseShard, shardFilter, shardText } from './sources/shard.js';
 import { spoolStdin } from './sources/stdin-spool.js';
 import { VERSION } from './version.js';
 
@@ -137,14 +137,14 @@ async function prepareInput(options: RunOptions, resume: ResumeState | undefined
   }
 
   const idPattern = options.idPattern ?? resume?.source.idPattern;
-  const shard = options.shard ? shardText(options.shard) : resume?.source.shard;
-  if (resume?.source.shard && shard !== resume.source.shard && !options.force) {
-    throw usageError(`--resume: the run in ${run.auditLog} was shard ${resume.source.shard}, not ${shard}; pass --force to change it`);
+  const recordedShard = resume?.source.shard;
+  const shard = options.shard ?? (recordedShard ? parseShard(recordedShard) : undefined);
+  if (recordedShard && shard && shardText(shard) !== recordedShard && !options.force) {
+    throw usageError(`--resume: the run in ${run.auditLog} was shard ${recordedShard}, not ${shardText(shard)}; pass --force to change it`);
   }
   let scanned: ScannedSource;
   try {
-    const [index, count] = (shard ?? '0/1').split('/').map(Number) as [number, number];
-    scanned = await scanSource(spec, orderIdValidator(idPattern), resume?.finished ?? new Map(), shard ? shardFilter({ index, count }) : undefined);
+    scanned = await scanSource(spec, orderIdValidator(idPattern), resume?.finished ?? new Map(), shard ? shardFilter(shard) : undefined);
   } catch (error) {
     if (spooled) await rm(spec.path, { force: true });
     throw error;
@@ -158,7 +158,7 @@ async function prepareInput(options: RunOptions, resume: ResumeState | undefined
   const source = {
     ...extra, kind, path: spec.path, sha256: scanned.sha256, count: scanned.unique, rows: scanned.rows, duplicates: scanned.duplicates,
     ...(spec.column ? { column: spec.column } : {}), ...(idPattern ? { idPattern } : {}),
-    ...(shard ? { shard, otherShards: scanned.otherShards } : {}),
+    ...(shard ? { shard: shardText(shard), otherShards: scanned.otherShards } : {}),
   };
   return { spec, scanned, source };
 }
