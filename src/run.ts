@@ -232,7 +232,7 @@ async function execute(
   };
   const halt = (error: TokenError) => {
     const nothingDone = summary.deleted + summary.alreadyAbsent + summary.failed === 0;
-    control.stop({ kind: 'halt', message: `authentication failed: ${error.message}`, exitCode: error.rejected && nothingDone ? 3 : 4 });
+    control.stop({ kind: 'halt', message: `authentication failed: ${error.message}`, exitCode: error.rejected && nothingDone ? ExitCode.refused : ExitCode.halted });
   };
   try {
     await api.tokens.get(control.aborting);
