@@ -4,7 +4,7 @@ import { Command, Option } from 'commander';
 import { stringify } from 'csv-stringify/sync';
 import { DEFAULTS, resolveRunOptions, type RunFlags } from './config.js';
 import { RunControl } from './engine/run-control.js';
-import { CleanupError, ExitCode } from './errors.js';
+import { CleanupError, ExitCode } from './common/errors.js';
 import { buildRunReport, formatRunReport } from './report/run-report.js';
 import { print, say } from './report/terminal.js';
 import { latestUnfinishedLog } from './audit/latest-log.js';

@@ -1,4 +1,4 @@
-import { usageError } from './errors.js';
+import { usageError } from './common/errors.js';
 import type { Credentials } from './exsited/auth.js';
 import { DEFAULT_ALLOWED_HOSTS } from './exsited/host-allowlist.js';
 import { parseShard, type Shard } from './sources/shard.js';

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { DEFAULTS, resolveRunOptions } from './config.js';
 import { RunControl } from './engine/run-control.js';
-import type { ExitCode } from './errors.js';
+import type { ExitCode } from './common/errors.js';
 import { loadOrders } from './fake-exsited/order-store.js';
 import { DEMO_CLIENT, startFakeExsited } from './fake-exsited/server.js';
 import { say } from './report/terminal.js';

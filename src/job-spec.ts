@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import type { RunFlags } from './config.js';
-import { usageError } from './errors.js';
+import { usageError } from './common/errors.js';
 
 const count = z.union([z.number().int().nonnegative(), z.string()]).transform(String);
 const time = z.union([z.number().nonnegative(), z.string()]).transform((v) => (typeof v === 'number' ? `${v}s` : v));

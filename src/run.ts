@@ -13,7 +13,7 @@ import { deleteWithRetry } from './engine/order-deleter.js';
 import { RateLimiter } from './engine/rate-limiter.js';
 import type { RequestDeps } from './engine/retrying-request.js';
 import type { RunControl } from './engine/run-control.js';
-import { CleanupError, ExitCode, usageError } from './errors.js';
+import { CleanupError, ExitCode, usageError } from './common/errors.js';
 import { TokenError, TokenSource } from './exsited/auth.js';
 import { checkBaseUrl, DEFAULT_BASE_URL, displayBaseUrl } from './exsited/host-allowlist.js';
 import { createHttpClient, destroyAgents } from './exsited/http.js';

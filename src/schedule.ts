@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Cron } from 'croner';
-import { ExitCode, usageError } from './errors.js';
+import { ExitCode, usageError } from './common/errors.js';
 import { say } from './report/terminal.js';
 
 const CLI = fileURLToPath(new URL('./cli.js', import.meta.url));

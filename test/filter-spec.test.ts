@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { CleanupError } from '../src/errors.js';
+import { CleanupError } from '../src/common/errors.js';
 import { manifestColumns, orderMatcher, readFilter } from '../src/sources/filter-spec.js';
 import { workDir, writeFile } from './helpers/cli.js';
 

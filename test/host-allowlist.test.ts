@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { CleanupError } from '../src/errors.js';
+import { CleanupError } from '../src/common/errors.js';
 import { checkBaseUrl, DEFAULT_ALLOWED_HOSTS, displayBaseUrl } from '../src/exsited/host-allowlist.js';
 
 const exitCodeOf = (url: string, hosts = DEFAULT_ALLOWED_HOSTS) => {

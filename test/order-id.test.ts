@@ -1,5 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
-import { orderIdValidator, orderPath } from '../src/sources/order-id.js';
+import { orderPath } from '../src/exsited/orders.js';
+import { orderIdValidator } from '../src/sources/order-id.js';
 
 describe('order ID validation', () => {
   const isInvalid = orderIdValidator();

@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { AuditJournal } from '../src/audit/journal.js';
 import { readResumeState } from '../src/audit/resume-state.js';
-import { CleanupError } from '../src/errors.js';
+import { CleanupError } from '../src/common/errors.js';
 import { readAudit, workDir, writeFile } from './helpers/cli.js';
 
 const start = (runId: string) => JSON.stringify({ event: 'run.start', runId, baseUrl: 'http://localhost:1', source: { kind: 'text', path: 'x', sha256: 'abc', count: 3 } });

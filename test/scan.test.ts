@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, test } from '@jest/globals';
-import { CleanupError } from '../src/errors.js';
+import { CleanupError } from '../src/common/errors.js';
 import { idFileFormat, readIdRows, type IdFileSpec } from '../src/sources/id-file.js';
 import { orderIdValidator } from '../src/sources/order-id.js';
 import { scanSource } from '../src/sources/scan.js';

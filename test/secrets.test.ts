@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { AuditJournal } from '../src/audit/journal.js';
-import { SecretScrubber, secrets } from '../src/audit/secrets.js';
+import { SecretScrubber, secrets } from '../src/common/secrets.js';
 import { readAudit, workDir } from './helpers/cli.js';
 
 describe('secret scrubbing', () => {

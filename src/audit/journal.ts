@@ -1,6 +1,6 @@
 import { closeSync, fsyncSync, openSync, readSync, statSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
-import { secrets } from './secrets.js';
+import { secrets } from '../common/secrets.js';
 
 export type Outcome = 'deleted' | 'already_absent' | 'failed' | 'would_delete';
 

@@ -1,7 +1,7 @@
 import { closeSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
-import { refusal } from '../errors.js';
+import { refusal } from '../common/errors.js';
 
 interface LockHolder {
   pid: number;

@@ -1,6 +1,6 @@
 import type { AxiosInstance } from 'axios';
 import pRetry, { AbortError } from 'p-retry';
-import { secrets } from '../audit/secrets.js';
+import { secrets } from '../common/secrets.js';
 import type { Backoff } from '../engine/backoff.js';
 import { describeTransportError, exsitedError, isCancel, isRetryableStatus } from './http.js';
 

@@ -1,4 +1,4 @@
-import { refusal, usageError } from '../errors.js';
+import { refusal, usageError } from '../common/errors.js';
 
 /** Hosts this tool may talk to without being told more: Exsited's published non-production hosts and loopback. */
 export const DEFAULT_ALLOWED_HOSTS = ['dev-api.exsited.com', 'api-stage.exsited.com', 'localhost', '127.0.0.1', '::1'];

@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import { getProxyForUrl } from 'proxy-from-env';
-import { secrets } from '../audit/secrets.js';
+import { secrets } from '../common/secrets.js';
 import { VERSION } from '../version.js';
 
 export interface HttpOptions {

@@ -1,5 +1,4 @@
 import type { AxiosInstance, AxiosResponse } from 'axios';
-import { orderPath } from '../sources/order-id.js';
 import { describeTransportError, exsitedError, isCancel, isRetryableStatus, retryAfterMs } from './http.js';
 
 /** An attempt that did not succeed. */
@@ -40,6 +39,19 @@ export interface OrdersPage {
   total?: number;
 }
 
+/**
+ * A value as one path segment: percent-encoded, and never empty, `.` or `..` — which URL resolution
+ * would turn into a different path (`/accounts/../orders` is `/orders`). Inputs are validated long
+ * before this; this is the last line, so a path can only ever name what it was given.
+ */
+export function pathSegment(value: string): string {
+  if (value === '' || value === '.' || value === '..') throw new Error(`refusing ${JSON.stringify(value)} as a URL path segment`);
+  return encodeURIComponent(value);
+}
+
+export const orderPath = (orderId: string) => `/api/v3/orders/${pathSegment(orderId)}`;
+export const accountOrdersPath = (accountId: string) => `/api/v3/accounts/${pathSegment(accountId)}/orders`;
+
 /** One DELETE attempt: 2xx is deleted, 404 (or 410 Gone) already absent: the goal state holds. Never throws. */
 export function deleteOrder(http: AxiosInstance, orderId: string, accessToken: string, signal?: AbortSignal): Promise<AttemptResult<DeleteOutcome>> {
   return attempt(() => http.delete(orderPath(orderId), { headers: bearer(accessToken), signal }), classifyDelete);
@@ -49,7 +61,7 @@ export function deleteOrder(http: AxiosInstance, orderId: string, accessToken: s
 export function listOrdersPage(
   http: AxiosInstance, page: { accountId?: string; limit: number; offset: number }, accessToken: string, signal?: AbortSignal,
 ): Promise<AttemptResult<OrdersPage>> {
-  const path = page.accountId === undefined ? '/api/v3/orders' : `/api/v3/accounts/${encodeURIComponent(page.accountId)}/orders`;
+  const path = page.accountId === undefined ? '/api/v3/orders' : accountOrdersPath(page.accountId);
   const params = { limit: page.limit, offset: page.offset, order_by: 'created_on', direction: 'asc' };
   return attempt(() => http.get(path, { params, headers: bearer(accessToken), signal }), parsePage);
 }

@@ -1,4 +1,4 @@
-import { secrets } from '../audit/secrets.js';
+import { secrets } from '../common/secrets.js';
 import { finishedOrders, type RunSummary } from './summary.js';
 import { say } from './terminal.js';
 

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
-import { usageError } from '../errors.js';
-import { lineBatches } from '../sources/lines.js';
+import { usageError } from '../common/errors.js';
+import { lineBatches } from '../common/lines.js';
 import { finishedOrders, ratePerSecond } from './summary.js';
 
 export interface FailedOrder {

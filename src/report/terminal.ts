@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import pino, { type Logger } from 'pino';
 import type PinoPretty from 'pino-pretty';
-import { secrets } from '../audit/secrets.js';
+import { secrets } from '../common/secrets.js';
 
 /** pino-pretty is loaded only on a terminal. */
 const loadPretty = () => createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;

@@ -2,7 +2,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSyn
 import { dirname } from 'node:path';
 import type { AxiosInstance } from 'axios';
 import { stringify } from 'csv-stringify/sync';
-import { CleanupError, ExitCode } from '../errors.js';
+import { CleanupError, ExitCode } from '../common/errors.js';
 import { listOrdersPage } from '../exsited/orders.js';
 import { sendWithRetry, type RequestDeps } from '../engine/retrying-request.js';
 import { manifestColumns, orderMatcher, type OrderFilter } from './filter-spec.js';

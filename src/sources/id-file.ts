@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Transform, type Readable } from 'node:stream';
 import { parse as parseCsv } from 'csv-parse';
-import { usageError } from '../errors.js';
-import { lineBatches } from './lines.js';
+import { usageError } from '../common/errors.js';
+import { lineBatches } from '../common/lines.js';
 
 export type IdFileFormat = 'csv' | 'text';
 

@@ -1,4 +1,4 @@
-import { usageError } from '../errors.js';
+import { usageError } from '../common/errors.js';
 
 /** The default shape of an order ID: one path segment of letters, digits, `-` and `_`, at most 100 chars. */
 export const DEFAULT_ID_PATTERN = '[A-Za-z0-9][A-Za-z0-9_-]{0,99}';
@@ -43,9 +43,4 @@ export function orderIdValidator(customPattern?: string): OrderIdValidator {
     }
     return undefined;
   };
-}
-
-/** The ID as one percent-encoded path segment. */
-export function orderPath(id: string): string {
-  return `/api/v3/orders/${encodeURIComponent(id)}`;
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { usageError } from '../errors.js';
+import { usageError } from '../common/errors.js';
 import { readIdRows, type IdFileSpec } from './id-file.js';
 import type { OrderIdValidator } from './order-id.js';
 

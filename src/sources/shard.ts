@@ -1,4 +1,4 @@
-import { usageError } from '../errors.js';
+import { usageError } from '../common/errors.js';
 
 /**
  * --shard i/n: a stable split of one input across n workers. An order belongs to shard
