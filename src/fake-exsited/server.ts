@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { FaultInjector, type FaultPlan } from './faults.js';
 import type { FakeOrder } from './order-store.js';
@@ -32,6 +33,19 @@ export interface FakeExsitedOptions {
   listIgnoresOffset?: boolean;
   /** Keep every DELETE in `deletes` (default); benchmarks of a million orders turn it off. */
   recordDeletes?: boolean;
+  /** Serve HTTPS with this key and certificate (PEM) instead of plain HTTP. */
+  tls?: { key: string; cert: string };
+  /** A hostile server, for the adversarial tests. */
+  hostile?: HostileBehaviour;
+}
+
+export interface HostileBehaviour {
+  /** Error answers echo the credentials the request carried: the bearer token, the client secret. */
+  echoCredentials?: boolean;
+  /** The Retry-After header of injected 429s, sent as is (e.g. `999999999`, or an HTTP date). */
+  retryAfterHeader?: string;
+  /** The token endpoint answers this status instead (a 307 to elsewhere, a proxy's 403), with `body` as its text. */
+  tokenAnswer?: { status: number; body: string; headers?: Record<string, string> };
 }
 
 /** What the server received and did, for tests and benchmarks to check against. */
@@ -125,9 +139,13 @@ export async function startFakeExsited(options: FakeExsitedOptions): Promise<Fak
     }
     const grant = String(body.grant_type);
     const clientOk = body.client_id === client.clientId && body.client_secret === client.clientSecret && body.redirect_uri === client.redirectUri;
+    const hostileAnswer = options.hostile?.tokenAnswer;
     let status: number;
-    if (!clientOk) {
-      sendError(res, 401, 'INVALID_CLIENT', 'client authentication failed');
+    if (hostileAnswer) {
+      res.writeHead(hostileAnswer.status, { 'Content-Type': 'text/plain', ...hostileAnswer.headers }).end(hostileAnswer.body);
+      status = hostileAnswer.status;
+    } else if (!clientOk) {
+      sendError(res, 401, 'INVALID_CLIENT', `client authentication failed${echo(`for client_secret ${String(body.client_secret)}`)}`);
       status = 401;
     } else if (grant === 'client_credentials') {
       status = issueToken(res);
@@ -145,6 +163,10 @@ export async function startFakeExsited(options: FakeExsitedOptions): Promise<Fak
     const expiry = match ? accessTokens.get(match[1] as string) : undefined;
     return expiry !== undefined && expiry > Date.now();
   };
+
+  /** With hostile.echoCredentials, what an error message adds: the credentials it was sent. */
+  const echo = (carried: string) => (options.hostile?.echoCredentials ? ` (${carried})` : '');
+  const sentToken = (req: IncomingMessage) => `request carried ${req.headers.authorization ?? 'no Authorization'}`;
 
   const recordDeletes = options.recordDeletes ?? true;
   const deleteOrder = (orderId: string, req: IncomingMessage, res: ServerResponse, arrived: number) => {
@@ -168,7 +190,7 @@ export async function startFakeExsited(options: FakeExsitedOptions): Promise<Fak
     };
     if (!authorized(req) || fault.kind === 'unauthorized') {
       state.stats.unauthorized++;
-      sendError(res, 401, 'UNAUTHORIZED', 'invalid or expired access token');
+      sendError(res, 401, 'UNAUTHORIZED', `invalid or expired access token${echo(sentToken(req))}`);
       return note(401);
     }
     switch (fault.kind) {
@@ -180,10 +202,10 @@ export async function startFakeExsited(options: FakeExsitedOptions): Promise<Fak
         res.on('close', () => hanging.delete(res));
         return note('hang');
       case 'throttle':
-        sendError(res, 429, 'TOO_MANY_REQUESTS', 'rate limit exceeded', { 'Retry-After': String(fault.retryAfterS) });
+        sendError(res, 429, 'TOO_MANY_REQUESTS', 'rate limit exceeded', { 'Retry-After': options.hostile?.retryAfterHeader ?? String(fault.retryAfterS) });
         return note(429);
       case 'status':
-        sendError(res, fault.status, `HTTP_${fault.status}`, 'injected fault');
+        sendError(res, fault.status, `HTTP_${fault.status}`, `injected fault${echo(sentToken(req))}`);
         return note(fault.status);
       case 'deleteThen503':
         remove();
@@ -192,11 +214,11 @@ export async function startFakeExsited(options: FakeExsitedOptions): Promise<Fak
       case 'none': {
         const refusal = options.refusals?.[orderId];
         if (refusal && existed) {
-          sendError(res, refusal.status, `HTTP_${refusal.status}`, refusal.message);
+          sendError(res, refusal.status, `HTTP_${refusal.status}`, `${refusal.message}${echo(sentToken(req))}`);
           return note(refusal.status);
         }
         if (!existed) {
-          sendError(res, 404, 'NOT_FOUND', `order ${orderId} not found`);
+          sendError(res, 404, 'NOT_FOUND', `order ${orderId} not found${echo(sentToken(req))}`);
           return note(404);
         }
         remove();
@@ -224,7 +246,7 @@ export async function startFakeExsited(options: FakeExsitedOptions): Promise<Fak
     return sendJson(res, 200, accountId === undefined ? { orders: page, pagination } : { account: { orders: page, pagination } });
   };
 
-  const server = http.createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     state.stats.requests++;
     const url = new URL(req.url ?? '/', 'http://fake');
     const arrived = performance.now();
@@ -248,12 +270,13 @@ export async function startFakeExsited(options: FakeExsitedOptions): Promise<Fak
       res.on('close', () => state.stats.inFlight--);
     }
     route().catch((error: unknown) => sendError(res, 500, 'INTERNAL', String(error)));
-  });
+  };
+  const server = options.tls ? https.createServer(options.tls, handler) : http.createServer(handler);
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     ...state,
-    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://${options.host ?? '127.0.0.1'}:${port}`,
     port,
     close: async () => {
       for (const res of hanging) res.destroy();

@@ -1,5 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcessWithoutNullStreams, type SpawnOptionsWithoutStdio } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,18 +27,41 @@ const messages = (stderr: string) => stderr.split('\n').filter(Boolean).map((lin
 }).join('\n');
 
 export interface RunningCli {
-  child: ChildProcess;
+  child: ChildProcessWithoutNullStreams;
   done: Promise<CliResult>;
   /** Resolves when stderr has printed text matching `pattern`. */
   printed(pattern: RegExp): Promise<void>;
 }
 
-export function startCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; stdin?: string } = {}): RunningCli {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    cwd: options.cwd,
-    env: { PATH: process.env.PATH, ...options.env },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+export interface CliOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Written to stdin, which is then closed; `open` leaves stdin open (a pipe nobody writes to yet). */
+  stdin?: string | 'open';
+  /** Run as this user (tests run as root in CI: an unprivileged user meets permission errors). */
+  user?: { uid: number; gid: number };
+  /** A shell line run before the CLI in the same process, e.g. `ulimit -f 64` (a file size limit). */
+  shellPrefix?: string;
+}
+
+/** The uid and gid of `nobody`: what a test runs as to meet permission errors (root meets none). */
+export const NOBODY = { uid: 65534, gid: 65534 };
+
+/** Children still running: killed after each test (test/setup.ts), so that a hung CLI never outlives its test. */
+const live = new Set<ChildProcessWithoutNullStreams>();
+export function killStrayChildren(): void {
+  for (const child of live) child.kill('SIGKILL');
+  live.clear();
+}
+
+export function startCli(args: string[], options: CliOptions = {}): RunningCli {
+  const env = { PATH: process.env.PATH, ...options.env };
+  const spawnOptions: SpawnOptionsWithoutStdio = { cwd: options.cwd, env, stdio: 'pipe', ...(options.user ?? {}) };
+  const child: ChildProcessWithoutNullStreams = options.shellPrefix === undefined
+    ? spawn(process.execPath, [CLI, ...args], spawnOptions)
+    : spawn('sh', ['-c', `${options.shellPrefix}; exec "$0" "$@"`, process.execPath, CLI, ...args], spawnOptions);
+  live.add(child);
+  child.on('exit', () => live.delete(child));
   let stdout = '';
   let stderr = '';
   const watchers: Array<{ pattern: RegExp; resolve: () => void }> = [];
@@ -50,7 +73,7 @@ export function startCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd
       watcher.resolve();
     }
   });
-  child.stdin?.end(options.stdin ?? '');
+  if (options.stdin !== 'open') child.stdin?.end(options.stdin ?? '');
   const done = new Promise<CliResult>((resolve) => {
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr, log: messages(stderr) }));
   });
@@ -61,10 +84,14 @@ export function startCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd
   };
 }
 
-export const runCli = (args: string[], options: Parameters<typeof startCli>[1] = {}) => startCli(args, options).done;
+export const runCli = (args: string[], options: CliOptions = {}) => startCli(args, options).done;
 
-/** A fresh working directory for one test. */
-export const workDir = () => mkdtempSync(join(tmpdir(), 'eoc-test-'));
+/** A fresh working directory for one test (readable by every user: some tests run the CLI as nobody). */
+export const workDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'eoc-test-'));
+  chmodSync(dir, 0o755);
+  return dir;
+};
 
 export function writeFile(dir: string, name: string, text: string): string {
   const path = join(dir, name);

@@ -1,0 +1,69 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface SeenByProxy {
+  method: string;
+  /** The request target: `host:port` for CONNECT, a full URL for a plain proxied request. */
+  target: string;
+  authorization?: string;
+}
+
+export interface RecordingProxy {
+  url: string;
+  seen: SeenByProxy[];
+  close(): Promise<void>;
+}
+
+/**
+ * An HTTP proxy that records what reaches it. CONNECT tunnels go to `tunnels[host]` (a loopback port), so
+ * that an allowed name such as api.test can reach a fake on this machine; a plain request is answered 204
+ * by the proxy itself — what a hostile proxy does with a DELETE it was handed in clear text.
+ */
+export async function startRecordingProxy(tunnels: Record<string, number> = {}): Promise<RecordingProxy> {
+  const seen: SeenByProxy[] = [];
+  const server = http.createServer((req, res) => {
+    seen.push({ method: req.method ?? '', target: req.url ?? '', authorization: req.headers.authorization });
+    res.writeHead(req.method === 'POST' ? 200 : 204, { 'Content-Type': 'application/json' });
+    res.end(req.method === 'POST' ? JSON.stringify({ access_token: 'proxy-forged-token-0000', expires_in: 3600 }) : undefined);
+  });
+  server.on('connect', (req, client: net.Socket, head: Buffer) => {
+    seen.push({ method: 'CONNECT', target: req.url ?? '' });
+    const [host] = (req.url ?? '').split(':');
+    const port = tunnels[host ?? ''];
+    if (port === undefined) {
+      client.end('HTTP/1.1 502 Bad Gateway\r\n\r\n');
+      return;
+    }
+    const upstream = net.connect(port, '127.0.0.1', () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      upstream.write(head);
+      upstream.pipe(client).pipe(upstream);
+    });
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    seen,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** A self-signed certificate for `host` (openssl), with the path of its PEM for NODE_EXTRA_CA_CERTS. */
+export function selfSignedCertificate(host: string): { key: string; cert: string; certPath: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'eoc-tls-'));
+  const keyPath = join(dir, 'key.pem');
+  const certPath = join(dir, 'cert.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', `/CN=${host}`,
+    '-addext', `subjectAltName=DNS:${host}`, '-keyout', keyPath, '-out', certPath], { stdio: 'ignore' });
+  return { key: readFileSync(keyPath, 'utf8'), cert: readFileSync(certPath, 'utf8'), certPath };
+}
