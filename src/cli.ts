@@ -4,11 +4,10 @@ import { Command, Option } from 'commander';
 import { stringify } from 'csv-stringify/sync';
 import { DEFAULTS, resolveRunOptions, type RunFlags } from './config.js';
 import { RunControl } from './engine/run-control.js';
-import { CleanupError, ExitCode } from './common/errors.js';
-import { buildRunReport, formatRunReport } from './report/run-report.js';
+import { CleanupError, ExitCode, usageError } from './common/errors.js';
+import { describeFileError, prepareOutputFile } from './common/files.js';
+import { spreadsheetSafe } from './common/text.js';
 import { print, say } from './report/terminal.js';
-import { latestUnfinishedLog } from './audit/latest-log.js';
-import { runCleanup } from './run.js';
 import { VERSION } from './version.js';
 
 /** Flags → options, the run, and the exit code; nothing else lives here. */
@@ -71,7 +70,9 @@ config error, nothing sent; 3 refused before any delete (host not allowed, crede
       control.stop({ kind: 'signal', signal });
     };
     process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
-    const unfinished = options.autoResume ? await latestUnfinishedLog(options.auditDir as string) : undefined;
+    // Each command loads what it uses: axios alone costs ~150 ms of start-up, the log schemas ~90 ms.
+    const { runCleanup } = await import('./run.js');
+    const unfinished = options.autoResume ? await (await import('./audit/latest-log.js')).latestUnfinishedLog(options.auditDir as string) : undefined;
     if (unfinished) {
       say(`Resuming the unfinished run in ${unfinished} first.`);
       const code = await runCleanup({ ...options, resume: true, auditLog: unfinished, auditDir: undefined, ids: undefined, filter: undefined }, control);
@@ -112,10 +113,17 @@ program
   .option('--json', 'print the report as JSON on stdout')
   .option('--failed-csv <path>', 'write the orders whose latest outcome is failed: order_id,httpStatus,error_code,message (usable as --ids)')
   .action(async (auditLog: string, flags: { json?: boolean; failedCsv?: string }) => {
+    if (flags.failedCsv) prepareOutputFile(flags.failedCsv, 'report: --failed-csv');
+    const { buildRunReport, formatRunReport } = await import('./report/run-report.js');
     const report = await buildRunReport(auditLog);
     if (flags.failedCsv) {
-      const rows = report.failedOrders.map((f) => [f.orderId, f.httpStatus ?? '', f.code, f.message]);
-      writeFileSync(flags.failedCsv, stringify([['order_id', 'httpStatus', 'error_code', 'message'], ...rows]));
+      // The IDs stay exact (the file is fed back to --ids); the server's text cannot become a formula.
+      const rows = report.failedOrders.map((f) => [f.orderId, f.httpStatus ?? '', spreadsheetSafe(f.code), spreadsheetSafe(f.message)]);
+      try {
+        writeFileSync(flags.failedCsv, stringify([['order_id', 'httpStatus', 'error_code', 'message'], ...rows]));
+      } catch (error) {
+        throw usageError(`report: --failed-csv ${flags.failedCsv} could not be written: ${describeFileError(error)}`);
+      }
     }
     print(flags.json ? JSON.stringify(report, null, 2) : formatRunReport(report));
     if (flags.failedCsv) say(`${report.failedOrders.length} failed order(s) written to ${flags.failedCsv}`);
@@ -137,10 +145,16 @@ program
       import('./fake-exsited/faults.js'), import('./fake-exsited/order-store.js'), import('./fake-exsited/server.js'),
     ]);
     const seed = Number(flags.seed);
-    const faults = parseFaultSpec(flags.faults ?? '', { seed, latencyMs: Number(flags.latencyMs), retryAfterS: Number(flags.retryAfter) });
-    const fake = await startFakeExsited({
-      orders: loadOrders(flags.orders ?? '500', seed), port: Number(flags.port), host: flags.host, tokenTtlS: Number(flags.tokenTtl), faults,
-    });
+    let faults;
+    let orders;
+    try {
+      faults = parseFaultSpec(flags.faults ?? '', { seed, latencyMs: Number(flags.latencyMs), retryAfterS: Number(flags.retryAfter) });
+      orders = loadOrders(flags.orders ?? '500', seed);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw usageError(`fake-api: ${code ? `--orders ${flags.orders}: ${describeFileError(error)}` : (error as Error).message}`);
+    }
+    const fake = await startFakeExsited({ orders, port: Number(flags.port), host: flags.host, tokenTtlS: Number(flags.tokenTtl), faults });
     print(`Fake Exsited API on ${fake.url} with ${fake.orders.size} orders. Use it with:
   export EXSITED_BASE_URL=${fake.url} EXSITED_CLIENT_ID=${DEMO_CLIENT.clientId} EXSITED_CLIENT_SECRET=${DEMO_CLIENT.clientSecret} EXSITED_REDIRECT_URI=${DEMO_CLIENT.redirectUri}
 State: GET ${fake.url}/__fake/state. Stop with Ctrl-C.`);
@@ -163,6 +177,8 @@ program.parseAsync().catch((error: unknown) => {
     say(`exsited-order-cleanup: ${error.message}`, 'error', { exitCode: error.exitCode });
     process.exit(error.exitCode);
   }
-  say(`exsited-order-cleanup: internal error: ${error instanceof Error ? error.stack ?? error.message : String(error)}`, 'error');
+  // A bug, not the user's input: one sentence for a person; the stack only when asked for.
+  const detail = process.env.EXSITED_DEBUG ? `\n${error instanceof Error ? error.stack : String(error)}` : ' (set EXSITED_DEBUG=1 to see where)';
+  say(`exsited-order-cleanup: internal error, a bug in this tool: ${error instanceof Error ? error.message : String(error)}${detail}`, 'error');
   process.exit(ExitCode.halted);
 });

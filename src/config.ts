@@ -1,4 +1,7 @@
 import { usageError } from './common/errors.js';
+import { MIN_SECRET_LENGTH, secrets } from './common/secrets.js';
+import { quoted } from './common/text.js';
+import { MAX_TIMER_MS } from './engine/backoff.js';
 import type { Credentials } from './exsited/auth.js';
 import { DEFAULT_ALLOWED_HOSTS } from './exsited/host-allowlist.js';
 import { parseShard, type Shard } from './sources/shard.js';
@@ -140,14 +143,14 @@ export function resolveRunOptions(flags: RunFlags, env: NodeJS.ProcessEnv): RunO
 function integer(flag: string, raw: string, min: number, max: number): number {
   const value = Number(raw);
   if (!/^\d+$/.test(raw.trim()) || value < min || value > max) {
-    throw usageError(`${flag} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+    throw usageError(`${flag} must be a whole number from ${min} to ${max}, got ${quoted(raw)}`);
   }
   return value;
 }
 
 function positiveNumber(flag: string, raw: string): number {
   const value = Number(raw);
-  if (!/^\d+(\.\d+)?$/.test(raw.trim()) || !(value > 0)) throw usageError(`${flag} must be a number above 0, got ${JSON.stringify(raw)}`);
+  if (!/^\d+(\.\d+)?$/.test(raw.trim()) || !(value > 0)) throw usageError(`${flag} must be a number above 0, got ${quoted(raw)}`);
   return value;
 }
 
@@ -159,13 +162,30 @@ export function durationMs(flag: string, raw: string): number {
   const parts = /^\d+(\.\d+)?$/.test(text) ? [[text, text, 's']] : [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
   const total = parts.reduce((sum, [, n, unit]) => sum + Number(n) * (UNIT_MS[unit as string] as number), 0);
   if (parts.map((p) => p[0]).join('') !== text || !(total > 0)) {
-    throw usageError(`${flag} must be a duration such as 45m, 1h30m or 90s, got ${JSON.stringify(raw)}`);
+    throw usageError(`${flag} must be a duration such as 45m, 1h30m or 90s, got ${quoted(raw)}`);
   }
+  if (total > MAX_TIMER_MS) throw usageError(`${flag} must be at most 24 days (596h), got ${quoted(raw)}`);
   return Math.round(total);
 }
 
-/** A pre-issued EXSITED_ACCESS_TOKEN wins; otherwise all three client-credential variables are needed. */
+/** Variables that hold a secret: each is scrubbed from every output whether or not this run uses it. */
+const SECRET_VARIABLES = ['EXSITED_CLIENT_SECRET', 'EXSITED_ACCESS_TOKEN'] as const;
+
+/**
+ * A pre-issued EXSITED_ACCESS_TOKEN wins; otherwise all three client-credential variables are needed.
+ * Every secret the environment holds is registered with the scrubber before anything is printed; one
+ * too short to be told from ordinary text could not be kept out of logs, and is refused.
+ */
 function credentialsFrom(env: NodeJS.ProcessEnv): Credentials {
+  for (const name of SECRET_VARIABLES) {
+    const value = env[name];
+    if (value && value.length < MIN_SECRET_LENGTH) {
+      throw usageError(`${name} is too short to be a real secret (fewer than ${MIN_SECRET_LENGTH} characters): it could not be told ` +
+        'from ordinary text, so it could not be kept out of logs; nothing was sent');
+    }
+    secrets.register(value);
+  }
+  secrets.register(env.EXSITED_CLIENT_ID);
   if (env.EXSITED_ACCESS_TOKEN) return { kind: 'access_token', accessToken: env.EXSITED_ACCESS_TOKEN };
   const names = ['EXSITED_CLIENT_ID', 'EXSITED_CLIENT_SECRET', 'EXSITED_REDIRECT_URI'] as const;
   const missing = names.filter((name) => !env[name]);

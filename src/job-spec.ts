@@ -3,6 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import type { RunFlags } from './config.js';
 import { usageError } from './common/errors.js';
+import { describeFileError } from './common/files.js';
 
 const count = z.union([z.number().int().nonnegative(), z.string()]).transform(String);
 const time = z.union([z.number().nonnegative(), z.string()]).transform((v) => (typeof v === 'number' ? `${v}s` : v));
@@ -50,10 +51,10 @@ const SECRET_LIKE = /secret|token|password|credential|client_?id/i;
 export function readJobSpec(path: string): Partial<RunFlags> & { description?: string } {
   let data: unknown;
   try {
-    data = JSON.parse(readFileSync(path, 'utf8'));
+    data = JSON.parse(readFileSync(path, 'utf8').replace(/^\uFEFF/, '')); // editors on Windows save JSON with a BOM
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw usageError(`--job ${path}: ${code === 'ENOENT' ? 'no such file' : `not valid JSON: ${(error as Error).message}`}`);
+    throw usageError(`--job ${path}: ${code ? describeFileError(error) : `not valid JSON: ${(error as Error).message}`}`);
   }
   const secretKeys = data && typeof data === 'object' ? Object.keys(data).filter((key) => SECRET_LIKE.test(key)) : [];
   if (secretKeys.length > 0) {

@@ -14,8 +14,9 @@ describe('resolveRunOptions', () => {
   });
 
   test('a pre-issued token wins over client credentials', () => {
-    expect(resolveRunOptions(flags(), { ...env, EXSITED_CLIENT_ID: 'a', EXSITED_CLIENT_SECRET: 'b', EXSITED_REDIRECT_URI: 'c' }).credentials.kind).toBe('access_token');
-    expect(resolveRunOptions(flags(), { EXSITED_CLIENT_ID: 'a', EXSITED_CLIENT_SECRET: 'b', EXSITED_REDIRECT_URI: 'c' }).credentials.kind).toBe('client_credentials');
+    const client = { EXSITED_CLIENT_ID: 'a', EXSITED_CLIENT_SECRET: 'secret-0123456789', EXSITED_REDIRECT_URI: 'c' };
+    expect(resolveRunOptions(flags(), { ...env, ...client }).credentials.kind).toBe('access_token');
+    expect(resolveRunOptions(flags(), client).credentials.kind).toBe('client_credentials');
   });
 
   test.each([

@@ -31,8 +31,8 @@ describe('reading ID files', () => {
     expect(await rowsOf(csv(`other,${header}\nx,ORD-9\n`))).toEqual([{ line: 2, id: 'ORD-9' }]);
   });
 
-  test('CSV: the first matching header wins; --column names another', async () => {
-    expect((await rowsOf(csv('id,order_id\n1,ORD-1\n')))[0]?.id).toBe('1');
+  test('CSV: the order ID column wins over a bare id column; --column names another', async () => {
+    expect((await rowsOf(csv('id,order_id\n1,ORD-1\n')))[0]?.id).toBe('ORD-1');
     expect((await rowsOf(csv('id,Ref\n1,ORD-1\n', 'ref')))[0]?.id).toBe('ORD-1');
   });
 
@@ -64,7 +64,7 @@ describe('pass one: scanSource', () => {
 
   test('deduplicates in file order, counts rows, hashes the bytes, skips finished IDs', async () => {
     const body = 'ORD-1\nORD-2\nORD-1\nORD-3\nORD-2\n';
-    const scanned = await scanSource(text(body), validate, new Map([['ORD-2', false]]));
+    const scanned = await scanSource(text(body), validate, { finished: new Map([['ORD-2', false]]) });
     expect([...scanned.pending]).toEqual(['ORD-1', 'ORD-3']);
     expect(scanned).toMatchObject({ rows: 5, unique: 3, duplicates: 2, skipped: 1 });
     expect(scanned.sha256).toBe(createHash('sha256').update(body).digest('hex'));
@@ -73,7 +73,7 @@ describe('pass one: scanSource', () => {
   test('reports the first 20 invalid rows with line and reason, then a count', async () => {
     const lines = ['ORD-OK', ...Array.from({ length: 23 }, (_, i) => `bad id ${i}`)];
     const spec = text(lines.join('\n'));
-    const error = await scanSource(spec, validate, new Map()).catch((e: unknown) => e as CleanupError);
+    const error = await scanSource(spec, validate).catch((e: unknown) => e as CleanupError);
     expect(error).toBeInstanceOf(CleanupError);
     expect((error as CleanupError).exitCode).toBe(2);
     const message = (error as CleanupError).message;
@@ -85,6 +85,6 @@ describe('pass one: scanSource', () => {
   });
 
   test('an input with no IDs is not an error: there is nothing to do', async () => {
-    expect((await scanSource(text('# nothing\n'), validate, new Map())).unique).toBe(0);
+    expect((await scanSource(text('# nothing\n'), validate)).unique).toBe(0);
   });
 });

@@ -7,7 +7,7 @@ describe('secret scrubbing', () => {
   test('registered values and bearer tokens are replaced wherever they appear', () => {
     const scrubber = new SecretScrubber();
     scrubber.register('s3cr3t-value');
-    scrubber.register('abc'); // too short to be a secret; would redact ordinary words
+    scrubber.register('abc'); // too short to be a secret (config refuses such credentials); would redact ordinary words
     expect(scrubber.scrub('x s3cr3t-value y s3cr3t-value abc')).toBe('x [REDACTED] y [REDACTED] abc');
     expect(scrubber.scrub('Authorization: Bearer eyJhbGciOi.J9x-y')).toBe('Authorization: Bearer [REDACTED]');
   });
@@ -15,7 +15,7 @@ describe('secret scrubbing', () => {
   test('every audit line passes through the process scrubber, whatever wrote it', () => {
     secrets.register('client-secret-for-journal-test');
     const path = `${workDir()}/a.ndjson`;
-    const journal = new AuditJournal(path, 'r1');
+    const journal = new AuditJournal(path, 'r1', () => undefined);
     journal.warn('test', 'leaked client-secret-for-journal-test here', { header: 'Bearer abcdef123456' });
     journal.end({ status: 'completed' });
     const text = JSON.stringify(readAudit(path));

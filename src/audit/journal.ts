@@ -1,6 +1,7 @@
-import { closeSync, fsyncSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
 import { secrets } from '../common/secrets.js';
+import { terminalSafe } from '../common/text.js';
 
 export type Outcome = 'deleted' | 'already_absent' | 'failed' | 'would_delete';
 
@@ -24,29 +25,39 @@ export interface RetryRecord {
 /**
  * The audit log: pino NDJSON appended with a synchronous write(2) per line, so a line is in the file
  * (the kernel's page cache) before the order counts as done, and a SIGKILL can tear at most the line
- * being written. The file is fsync'ed when the run ends. Every line passes through the secret scrubber.
+ * being written. The file is fsync'ed when the run ends. Every line passes through the secret scrubber,
+ * and characters that could rewrite a terminal are kept as JSON `\uXXXX` escapes (same values, valid
+ * JSON), so that `cat` and `jq -r` of a log are safe. A write that fails (disk full, file size limit) is
+ * reported once to `onWriteFailure` and nothing more is written: the run must stop, and the orders whose
+ * lines are missing are sent again by the resume (and found already absent).
  */
 export class AuditJournal {
-  private readonly destination: pino.DestinationStream & { flushSync(): void; fd: number; end(): void };
+  private readonly fd: number;
   private readonly log: Logger;
+  private failure: unknown;
 
   constructor(
     readonly path: string,
     readonly runId: string,
+    private readonly onWriteFailure: (error: unknown) => void,
   ) {
-    const tornTail = endsWithoutNewline(path);
-    this.destination = pino.destination({ dest: path, sync: true, append: true, mkdir: true }) as never;
+    this.fd = openSync(path, 'a+', 0o644); // appends; readable for the torn-tail check
     this.log = pino(
       {
         base: { runId },
         timestamp: pino.stdTimeFunctions.isoTime,
         formatters: { level: (label) => ({ level: label }) },
-        hooks: { streamWrite: (line) => secrets.scrub(line) },
+        hooks: { streamWrite: (line) => terminalSafe(secrets.scrub(line)) },
       },
-      this.destination,
+      { write: (line: string) => this.write(line) },
     );
     // A run killed mid-write left a torn last line: end it, so that our first line stays whole.
-    if (tornTail) this.destination.write('\n');
+    if (endsWithoutNewline(this.fd)) this.write('\n');
+  }
+
+  /** Whether every line so far reached the file. */
+  get healthy(): boolean {
+    return this.failure === undefined;
   }
 
   start(fields: Record<string, unknown>): void {
@@ -66,32 +77,39 @@ export class AuditJournal {
     this.log.warn({ event, ...fields }, message);
   }
 
-  end(fields: Record<string, unknown>): void {
+  /** Writes run.end and closes the file; false when the log could not take it. */
+  end(fields: Record<string, unknown>): boolean {
     this.log.info({ event: 'run.end', ...fields }, `run ${String(fields.status)}`);
-    this.close();
+    try {
+      if (this.healthy) fsyncSync(this.fd);
+    } catch (error) {
+      this.fail(error);
+    }
+    closeSync(this.fd);
+    return this.healthy;
   }
 
-  private close(): void {
-    this.destination.flushSync();
-    fsyncSync(this.destination.fd);
-    this.destination.end();
+  private write(line: string): void {
+    if (!this.healthy) return;
+    const bytes = Buffer.from(line);
+    try {
+      for (let written = 0; written < bytes.length;) written += writeSync(this.fd, bytes, written);
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  private fail(error: unknown): void {
+    if (!this.healthy) return;
+    this.failure = error;
+    this.onWriteFailure(error);
   }
 }
 
-function endsWithoutNewline(path: string): boolean {
-  let size: number;
-  try {
-    size = statSync(path).size;
-  } catch {
-    return false;
-  }
+function endsWithoutNewline(fd: number): boolean {
+  const { size } = fstatSync(fd);
   if (size === 0) return false;
-  const fd = openSync(path, 'r');
-  try {
-    const last = Buffer.alloc(1);
-    readSync(fd, last, 0, 1, size - 1);
-    return last[0] !== 0x0a;
-  } finally {
-    closeSync(fd);
-  }
+  const last = Buffer.alloc(1);
+  readSync(fd, last, 0, 1, size - 1);
+  return last[0] !== 0x0a;
 }

@@ -1,14 +1,15 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parseLine } from './records.js';
 
 const TAIL_BYTES = 64 * 1024;
 const FINISHED = new Set(['completed', 'failed']);
 
 /**
  * --auto-resume: the newest log in `dir` (names start with the UTC start time, so they sort by age),
- * when it did not finish: its last line is not a `run.end`, or that `run.end` says interrupted or
- * halted. A `failed` run ended on its own (failed orders, a refused guard) and waits for a person.
+ * when it did not finish: its last line is not a `run.end`, or that `run.end` says interrupted, halted
+ * or crashed. A `failed` run ended on its own (failed orders, a refused guard) and waits for a person.
  */
 export async function latestUnfinishedLog(dir: string): Promise<string | undefined> {
   let names: string[];
@@ -20,14 +21,15 @@ export async function latestUnfinishedLog(dir: string): Promise<string | undefin
   const latest = names.at(-1);
   if (!latest) return undefined;
   const path = join(dir, latest);
-  const last = lastLine(path);
-  let entry: { event?: string; status?: string } = {};
+  let text: string;
   try {
-    entry = JSON.parse(last) as typeof entry;
+    text = lastLine(path);
   } catch {
-    return path; // torn by a kill
+    return path; // not readable as a log (a folder named *.ndjson?): the resume says what it is
   }
-  return entry.event === 'run.end' && FINISHED.has(entry.status ?? '') ? undefined : path;
+  const last = parseLine(text);
+  const finished = last.kind === 'record' && last.record.event === 'run.end' && FINISHED.has(last.record.status);
+  return finished ? undefined : path;
 }
 
 function lastLine(path: string): string {

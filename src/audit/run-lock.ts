@@ -1,7 +1,10 @@
-import { closeSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, existsSync, linkSync, lstatSync, openSync, readFileSync, realpathSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { hostname } from 'node:os';
-import { dirname } from 'node:path';
-import { refusal } from '../common/errors.js';
+import { basename, dirname, join } from 'node:path';
+import { refusal, usageError } from '../common/errors.js';
+import { describeFileError } from '../common/files.js';
 
 interface LockHolder {
   pid: number;
@@ -11,57 +14,97 @@ interface LockHolder {
 }
 
 /**
- * One process per audit log: `<log>.lock` holds the holder's pid, host, start time and runId. It is
- * created whole (written to a temporary file, then hard-linked into place, which fails if it exists), so
- * a reader never sees a half-written lock. A lock whose process is gone (same host, pid not running) is
- * taken over; a live holder, or one on another host, is refused with exit 3.
+ * One process per audit log. Two parts:
+ *
+ * - On Linux, an abstract Unix socket named after the log's real path: binding it is atomic, and the
+ *   kernel releases it when its process dies, however it dies. Among the processes of this host it
+ *   decides alone who holds the log, so a stale lock left by a killed run is taken over by exactly one
+ *   of the runs that find it (taking over by "check, delete, create" lets two of them in).
+ * - `<real path of the log>.lock`, holding the holder's pid, host, start time and runId: what a refusal
+ *   names, and the lock between hosts sharing a volume. It is created whole (written to a new temporary
+ *   file opened with O_EXCL, which never follows a planted symlink, then hard-linked into place).
+ *
+ * A log reached through a symlink is the same log. A lock held from another host cannot be checked and
+ * is refused. Elsewhere than Linux the file alone guards, and a simultaneous takeover of a stale lock by
+ * two runs of the same host is possible (README, "One run per audit log").
  */
 export class RunLock {
-  private held = false;
   readonly path: string;
+  private readonly realLog: string;
+  private held = false;
+  private guard: Server | undefined;
 
   constructor(auditLog: string, private readonly runId: string) {
-    this.path = `${auditLog}.lock`;
+    this.realLog = realPathOf(auditLog);
+    this.path = `${this.realLog}.lock`;
   }
 
-  acquire(): void {
-    const me: LockHolder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), runId: this.runId };
-    const temp = `${this.path}.${process.pid}.tmp`;
-    mkdirSync(dirname(this.path), { recursive: true });
-    const fd = openSync(temp, 'w', 0o644);
+  async acquire(): Promise<void> {
+    const guard = await bindGuard(this.realLog);
+    if (guard === null) throw this.refuse();
+    this.guard = guard;
     try {
-      writeSync(fd, `${JSON.stringify(me)}\n`);
-    } finally {
-      closeSync(fd);
+      this.createLockFile();
+    } catch (error) {
+      this.closeGuard();
+      throw error;
     }
+    this.held = true;
+    process.once('exit', () => this.releaseFile());
+  }
+
+  async release(): Promise<void> {
+    this.releaseFile();
+    this.closeGuard();
+  }
+
+  private createLockFile(): void {
+    const me: LockHolder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), runId: this.runId };
+    const temp = join(dirname(this.path), `.${basename(this.path)}.${randomBytes(6).toString('hex')}.tmp`);
     try {
+      const fd = openSync(temp, 'wx', 0o644);
+      try {
+        writeSync(fd, `${JSON.stringify(me)}\n`);
+      } finally {
+        closeSync(fd);
+      }
       for (let attempt = 0; ; attempt++) {
         try {
           linkSync(temp, this.path);
-          this.held = true;
-          process.once('exit', () => this.release());
           return;
         } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw this.refuse();
+          if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw error;
           const holder = this.holder();
-          if (holder && (holder.host !== me.host || isRunning(holder.pid))) throw this.refuse(holder);
-          rmSync(this.path, { force: true }); // its process is gone: take the lock over
+          // A holder on another host cannot be checked; on this one, holding the guard socket proves the
+          // holder is gone (its socket died with it), so the file is taken over without a race.
+          const provenGone = this.guard ? holder?.host === me.host || holder === undefined : holder?.host === me.host && !isRunning(holder.pid);
+          if (!provenGone) throw this.refuse(holder);
+          unlinkSync(this.path);
         }
       }
+    } catch (error) {
+      if ((error as { exitCode?: unknown }).exitCode !== undefined) throw error;
+      throw usageError(`the lock file ${this.path} cannot be created: ${describeFileError(error)}; nothing was sent`);
     } finally {
       rmSync(temp, { force: true });
     }
   }
 
-  release(): void {
+  private releaseFile(): void {
     if (!this.held) return;
     this.held = false;
-    rmSync(this.path, { force: true });
+    if (this.holder()?.runId === this.runId) rmSync(this.path, { force: true });
+  }
+
+  private closeGuard(): void {
+    this.guard?.close();
+    this.guard = undefined;
   }
 
   private holder(): LockHolder | undefined {
     try {
-      return JSON.parse(readFileSync(this.path, 'utf8')) as LockHolder;
+      const holder = JSON.parse(readFileSync(this.path, 'utf8')) as LockHolder;
+      return typeof holder?.pid === 'number' && typeof holder.host === 'string' ? holder : undefined;
     } catch {
       return undefined;
     }
@@ -72,6 +115,36 @@ export class RunLock {
     return refusal(`another run is using this audit log: ${who}. Wait for it to finish; if it is certainly gone ` +
       `(another host cannot be checked from here), delete ${this.path}`);
   }
+}
+
+/**
+ * The guard socket for a log: bound, or null when another process of this host holds it. Undefined where
+ * abstract sockets do not exist (not Linux). Unref'd: it never keeps the process alive.
+ */
+async function bindGuard(realLog: string): Promise<Server | null | undefined> {
+  if (process.platform !== 'linux') return undefined;
+  const name = `\0exsited-order-cleanup/${createHash('sha256').update(realLog).digest('hex').slice(0, 40)}`;
+  const server = createServer();
+  return new Promise((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => (error.code === 'EADDRINUSE' ? resolve(null) : reject(error)));
+    server.listen({ path: name, exclusive: true }, () => {
+      server.unref();
+      resolve(server);
+    });
+  });
+}
+
+/** The log's real path: through symlinks, also for a log not created yet (its folder's real path). */
+function realPathOf(path: string): string {
+  if (existsSync(path)) return realpathSync(path);
+  let isLink = false;
+  try {
+    isLink = lstatSync(path).isSymbolicLink();
+  } catch {
+    // nothing there yet
+  }
+  if (isLink) throw usageError(`the audit log ${path} is a symbolic link to a file that does not exist; nothing was sent`);
+  return join(realpathSync(dirname(path)), basename(path));
 }
 
 function isRunning(pid: number): boolean {

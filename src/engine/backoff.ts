@@ -12,6 +12,12 @@ export interface BackoffOptions {
   sleep?: Sleep;
 }
 
+/** Node's timers hold at most 2^31-1 ms; a longer delay fires at once, every time. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A sleep that never overflows Node's timers (the caller caps waits well below this; this is the floor under it). */
+export const safeSleep: Sleep = (ms, signal) => delay(Math.min(Math.max(0, ms), MAX_TIMER_MS), undefined, { signal });
+
 /** Full-jitter exponential backoff (AWS Architecture Blog, "Exponential Backoff And Jitter"). */
 export class Backoff {
   readonly retries: number;
@@ -21,7 +27,7 @@ export class Backoff {
   constructor(private readonly options: BackoffOptions) {
     this.retries = options.retries;
     this.random = options.random ?? Math.random;
-    this.sleep = options.sleep ?? ((ms, signal) => delay(ms, undefined, { signal }));
+    this.sleep = options.sleep ?? safeSleep;
   }
 
   /** The wait before retry number `retry` (1-based): uniform in [0, min(cap, base·2^(retry-1))]. */

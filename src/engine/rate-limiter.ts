@@ -1,5 +1,4 @@
-import type { Sleep } from './backoff.js';
-import { setTimeout as delay } from 'node:timers/promises';
+import { safeSleep, type Sleep } from './backoff.js';
 
 export interface RateLimiterOptions {
   /** The cap in requests per second (--rps); undefined: no cap until the server throttles. */
@@ -49,7 +48,7 @@ export class RateLimiter {
 
   constructor(private readonly options: RateLimiterOptions) {
     this.now = options.now ?? Date.now;
-    this.sleep = options.sleep ?? ((ms, signal) => delay(ms, undefined, { signal }));
+    this.sleep = options.sleep ?? safeSleep;
     this.cap = options.rps ?? Number.POSITIVE_INFINITY;
     this.rate = this.cap;
     // One token, refilled from the first request on: a bucket that filled up while the input was read

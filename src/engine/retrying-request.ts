@@ -30,6 +30,23 @@ class AttemptFailed extends Error {
 class Stopped extends Error {}
 
 /**
+ * The longest Retry-After honoured. A server asking for more is not asking for a retry (maintenance,
+ * or a broken header such as 999999999 s): that order fails at once, saying so, and --halt-after stops
+ * a run where every order meets it. Without this, a wait past Node's timer limit fires every millisecond.
+ */
+export const MAX_RETRY_AFTER_MS = 5 * 60_000;
+
+/** A retryable answer whose Retry-After asks for longer than this tool waits: a final failure instead. */
+function tooLongToWait(result: Unfinished): Unfinished | undefined {
+  if (result.kind !== 'retry' || result.retryAfterMs === undefined || result.retryAfterMs <= MAX_RETRY_AFTER_MS) return undefined;
+  return {
+    kind: 'failed', httpStatus: result.httpStatus ?? 0, code: result.code,
+    message: `${result.message}; the server asked to wait ${Math.round(result.retryAfterMs / 1000)} s before retrying (Retry-After), ` +
+      `longer than the ${MAX_RETRY_AFTER_MS / 60_000} minutes this tool waits`,
+  };
+}
+
+/**
  * Sends one API request until it succeeds, fails for good or runs out of retries: transport errors,
  * 408, 429 and 5xx are retried with full-jitter backoff (never sooner than Retry-After); a 401 renews
  * the token and resends at once (the first time without using up a retry); other 4xx fail at once.
@@ -56,7 +73,7 @@ export async function sendWithRetry<T>(
     attempts++;
     const result = await send(token, control.aborting);
     if (result.kind === 'unauthorized') tokens.refused(token);
-    else if (result.kind === 'retry' && result.httpStatus === 429) limiter.throttled(result.retryAfterMs);
+    else if (result.kind === 'retry' && result.httpStatus === 429 && !tooLongToWait(result)) limiter.throttled(result.retryAfterMs);
     else if (result.kind === 'done') limiter.succeeded();
     return result;
   };
@@ -71,6 +88,8 @@ export async function sendWithRetry<T>(
         onRetry({ attempt: attempts, httpStatus: 401, delayMs: 0 });
         result = await once();
       }
+      const absurd = result.kind === 'retry' ? tooLongToWait(result) : undefined;
+      if (absurd) throw new AbortError(new AttemptFailed(absurd));
       switch (result.kind) {
         case 'done':
           return result;

@@ -1,7 +1,9 @@
 import type { AxiosInstance } from 'axios';
 import pRetry, { AbortError } from 'p-retry';
-import { secrets } from '../common/secrets.js';
+import { MIN_SECRET_LENGTH, secrets } from '../common/secrets.js';
+import { quoted } from '../common/text.js';
 import type { Backoff } from '../engine/backoff.js';
+import type { AxiosResponse } from 'axios';
 import { describeTransportError, exsitedError, isCancel, isRetryableStatus } from './http.js';
 
 export type Credentials =
@@ -41,6 +43,8 @@ export class TokenSource {
   private token: Token | undefined;
   private renewal: Promise<Token> | undefined;
   renewals = 0;
+  /** Whether a token request was ever sent: until then, a stopped run has sent nothing at all. */
+  requested = false;
 
   constructor(
     private readonly http: AxiosInstance,
@@ -88,6 +92,7 @@ export class TokenSource {
   /** One grant, retried on transport errors, 408, 429 and 5xx. A refused refresh returns undefined. */
   private async request(body: Record<string, string>, signal: AbortSignal | undefined, isRefresh: boolean): Promise<Token | undefined> {
     return pRetry(async () => {
+      this.requested = true;
       let response;
       try {
         response = await this.http.post(TOKEN_PATH, body, { signal, headers: { 'Content-Type': 'application/json' } });
@@ -99,9 +104,8 @@ export class TokenSource {
       const { status } = response;
       if (status === 200 || status === 201) return this.parse(response.data);
       if (isRefresh && status >= 400 && status < 500 && status !== 408 && status !== 429) return undefined;
-      const reason = `token endpoint answered ${status}: ${exsitedError(response).message}`;
-      if (isRetryableStatus(status)) throw new TokenError(reason, false);
-      throw new AbortError(new TokenError(`${reason} (check EXSITED_CLIENT_ID, EXSITED_CLIENT_SECRET and EXSITED_REDIRECT_URI)`, true));
+      if (isRetryableStatus(status)) throw new TokenError(`token endpoint answered ${status}: ${exsitedError(response).message}`, false);
+      throw new AbortError(new TokenError(refusedGrant(response), true));
     }, {
       retries: this.backoff.retries,
       minTimeout: 0,
@@ -118,6 +122,10 @@ export class TokenSource {
     if (typeof body.access_token !== 'string' || body.access_token === '') {
       throw new AbortError(new TokenError('token endpoint answered without an access_token', true));
     }
+    if (body.access_token.length < MIN_SECRET_LENGTH) {
+      throw new AbortError(new TokenError(`token endpoint issued an access token of ${body.access_token.length} characters: too short to be ` +
+        'told from ordinary text, so it could not be kept out of logs; refusing to use it', true));
+    }
     secrets.register(body.access_token);
     const refreshToken = typeof body.refresh_token === 'string' && body.refresh_token !== '' ? body.refresh_token : undefined;
     secrets.register(refreshToken);
@@ -125,4 +133,31 @@ export class TokenSource {
     const expiresIn = body.expires_in !== null && body.expires_in !== '' && seconds > 0 ? seconds : DEFAULT_EXPIRES_IN_S;
     return { accessToken: body.access_token, refreshToken, renewAt: this.now() + expiresIn * 800 };
   }
+}
+
+/**
+ * Why the token endpoint said no, and what to check. Only 400 and 401 speak of the credentials: a redirect
+ * (never followed: it could carry the client secret elsewhere), a 404 or a 403 from a proxy or gateway
+ * point elsewhere, and saying "check the credentials" would send a person the wrong way.
+ */
+function refusedGrant(response: AxiosResponse): string {
+  const { status } = response;
+  const { message } = exsitedError(response);
+  if (status >= 300 && status < 400) {
+    const location = typeof response.headers?.location === 'string' ? response.headers.location : '';
+    let where = '';
+    try {
+      where = location ? ` to ${quoted(new URL(location, 'http://x').origin, 120)}` : '';
+    } catch {
+      where = '';
+    }
+    return `token endpoint answered ${status}, a redirect${where}: redirects are never followed (they could carry the client ` +
+      'secret to another host); check --base-url (or EXSITED_BASE_URL): it must name the API itself';
+  }
+  if (status === 404) return `token endpoint answered 404 (${message}): there is no token endpoint at this base URL; check --base-url (or EXSITED_BASE_URL)`;
+  if (status === 400 || status === 401) {
+    return `token endpoint answered ${status}: ${message} (check EXSITED_CLIENT_ID, EXSITED_CLIENT_SECRET and EXSITED_REDIRECT_URI)`;
+  }
+  return `token endpoint answered ${status}: ${message}; the credentials were not checked — a proxy, firewall or gateway may be ` +
+    'refusing the request (HTTPS_PROXY, NO_PROXY), or the API client lacks a permission';
 }

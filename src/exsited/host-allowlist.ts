@@ -6,6 +6,9 @@ export const DEFAULT_BASE_URL = 'https://dev-api.exsited.com';
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1']);
 
+/** localhost, 127.0.0.1 or ::1 (in any spelling `normalizeHost` accepts). */
+export const isLoopbackHost = (host: string) => LOOPBACK.has(normalizeHost(host));
+
 /** `[::1]` → `::1`, `Dev-API.exsited.com.` → `dev-api.exsited.com` */
 export function normalizeHost(host: string): string {
   return host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');

@@ -1,9 +1,13 @@
 import http from 'node:http';
 import https from 'node:https';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
+import { HttpsProxyAgent } from 'https-proxy-agent';
 import { getProxyForUrl } from 'proxy-from-env';
+import { usageError } from '../common/errors.js';
 import { secrets } from '../common/secrets.js';
+import { cut } from '../common/text.js';
 import { VERSION } from '../version.js';
+import { isLoopbackHost } from './host-allowlist.js';
 
 export interface HttpOptions {
   baseUrl: URL;
@@ -15,23 +19,48 @@ export interface HttpOptions {
 /**
  * The one axios instance of a run. Redirects are never followed (a 3xx could carry the bearer token to a
  * host outside the allowlist); every status is returned, not thrown, so that classification happens in
- * one place; only transport failures throw.
+ * one place; only transport failures throw. axios's own proxy support is never used: it hands an https
+ * request to an http proxy in clear text, token and all. A proxy (HTTPS_PROXY, ALL_PROXY, NO_PROXY) is
+ * used through a CONNECT tunnel, so it carries TLS it cannot read or answer itself; loopback is never
+ * proxied (plain http to loopback would cross the proxy in clear).
  */
 export function createHttpClient({ baseUrl, concurrency, timeoutMs }: HttpOptions): AxiosInstance {
   const agentOptions = { keepAlive: true, maxSockets: concurrency + 1, maxFreeSockets: concurrency + 1 };
+  const proxy = proxyFor(baseUrl);
   return axios.create({
     baseURL: baseUrl.href.replace(/\/+$/, ''),
     timeout: timeoutMs,
     maxRedirects: 0,
-    // Every request goes to the one base URL: when no proxy variable applies to it, say so once,
-    // rather than have axios read the proxy environment again for each request.
-    ...(getProxyForUrl(baseUrl.href) ? {} : { proxy: false as const }),
+    proxy: false,
     validateStatus: () => true,
     transitional: { clarifyTimeoutError: true, silentJSONParsing: true, forcedJSONParsing: true },
     httpAgent: new http.Agent(agentOptions),
-    httpsAgent: new https.Agent(agentOptions),
+    httpsAgent: proxy ? new HttpsProxyAgent(proxy, agentOptions) : new https.Agent(agentOptions),
     headers: { Accept: 'application/json', 'User-Agent': `exsited-order-cleanup/${VERSION}` },
   });
+}
+
+/** The proxy the environment sets for `baseUrl`, checked; undefined for loopback and for hosts in NO_PROXY. */
+function proxyFor(baseUrl: URL): URL | undefined {
+  if (isLoopbackHost(baseUrl.hostname)) return undefined;
+  const raw = getProxyForUrl(baseUrl.href);
+  if (!raw) return undefined;
+  let proxy: URL;
+  try {
+    proxy = new URL(raw);
+  } catch {
+    throw usageError('the proxy set in the environment (HTTPS_PROXY or ALL_PROXY) is not a valid URL; nothing was sent');
+  }
+  secrets.register(decodeURIComponent(proxy.password));
+  const shown = `${proxy.protocol}//${proxy.host}`; // never its user or password
+  if (proxy.protocol !== 'http:' && proxy.protocol !== 'https:') {
+    throw usageError(`the proxy set in the environment (HTTPS_PROXY or ALL_PROXY), ${shown}, is not an http:// or https:// proxy; ` +
+      'only those are supported (set NO_PROXY to bypass it); nothing was sent');
+  }
+  if (proxy.search || proxy.hash || proxy.pathname.replace(/\/+$/, '') !== '') {
+    throw usageError(`the proxy set in the environment (HTTPS_PROXY or ALL_PROXY), ${shown}, has a path, query or fragment; nothing was sent`);
+  }
+  return proxy;
 }
 
 export function destroyAgents(client: AxiosInstance): void {
@@ -51,7 +80,7 @@ export function describeTransportError(error: unknown): { code: string; message:
   const e = error as { code?: unknown; message?: unknown };
   const code = typeof e.code === 'string' && e.code ? e.code : 'ENETWORK';
   const message = typeof e.message === 'string' && e.message ? e.message : code;
-  return { code, message: secrets.scrub(message) };
+  return { code: cut(code, 100), message: cut(message, 500) };
 }
 
 export function isCancel(error: unknown): boolean {
@@ -73,7 +102,7 @@ export function exsitedError(response: AxiosResponse): { code: string; message: 
     message = body.trim();
   }
   if (message === '') message = `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
-  return { code: secrets.scrub(code), message: secrets.scrub(message.length > 500 ? `${message.slice(0, 500)}…` : message) };
+  return { code: cut(code, 100), message: cut(message, 500) };
 }
 
 /** `Retry-After` in milliseconds: delta-seconds or an HTTP date; undefined when absent or unreadable. */

@@ -1,7 +1,6 @@
-import { createReadStream } from 'node:fs';
-import { access } from 'node:fs/promises';
+import { readAuditLog } from '../audit/log-reader.js';
+import type { OrderLine } from '../audit/records.js';
 import { usageError } from '../common/errors.js';
-import { lineBatches } from '../common/lines.js';
 import { finishedOrders, ratePerSecond } from './summary.js';
 
 export interface FailedOrder {
@@ -35,82 +34,62 @@ export interface RunReport {
   topFailureCauses: Array<{ cause: string; orders: number; example: string }>;
   failedOrders: FailedOrder[];
   unreadableLines: number;
+  /** Unrelated runs earlier in the same log, not part of this report. */
+  earlierRuns: number;
 }
 
-interface Line {
-  event?: string;
-  runId?: string;
-  time?: string;
-  orderId?: string;
-  outcome?: string;
-  httpStatus?: number | null;
-  error?: { code?: string; message?: string };
-  source?: { count?: number };
-  status?: string;
-  exitCode?: number;
-  durationMs?: number;
-  summary?: { throttledMs?: number };
-}
-
-/** Reads an audit log whole: the report behind `exsited-order-cleanup report`. */
+/** Reads an audit log whole: the report behind `exsited-order-cleanup report`, over the log's last run chain. */
 export async function buildRunReport(auditLog: string): Promise<RunReport> {
-  try {
-    await access(auditLog);
-  } catch {
-    throw usageError(`report: ${auditLog} does not exist`);
-  }
-  const latest = new Map<string, Line>();
-  const runs: RunReport['runs'] = [];
+  let latest = new Map<string, OrderLine>();
+  let runs: RunReport['runs'] = [];
   let selected: number | undefined;
   let retries = 0;
   let throttledMs = 0;
   let activeMs = 0;
-  let unreadableLines = 0;
   let firstStart: number | undefined;
   let lastTime: number | undefined;
-  for await (const batch of lineBatches(createReadStream(auditLog))) {
-    for (const text of batch) {
-      if (text === '') continue;
-      let line: Line;
-      try {
-        line = JSON.parse(text) as Line;
-      } catch {
-        unreadableLines++;
-        continue;
-      }
-      if (line.time) lastTime = Date.parse(line.time);
-      if (line.event === 'order' && line.orderId) latest.set(line.orderId, line);
+  let earlierRuns = 0;
+  const read = await readAuditLog(auditLog, {
+    chain: () => {
+      earlierRuns += runs.length;
+      latest = new Map();
+      runs = [];
+      selected = undefined;
+      retries = throttledMs = activeMs = 0;
+      firstStart = undefined;
+    },
+    record: (line) => {
+      lastTime = Date.parse(line.time);
+      if (line.event === 'order') latest.set(line.orderId, line);
       else if (line.event === 'order.retry') retries++;
       else if (line.event === 'run.start') {
-        selected ??= line.source?.count;
+        selected ??= line.source.count;
         firstStart ??= lastTime;
-        runs.push({ runId: line.runId ?? '?', startedAt: line.time ?? '', status: null, exitCode: null, durationMs: null });
+        runs.push({ runId: line.runId, startedAt: line.time, status: null, exitCode: null, durationMs: null });
       } else if (line.event === 'run.end') {
         const run = runs.at(-1);
-        if (run) Object.assign(run, { status: line.status ?? null, exitCode: line.exitCode ?? null, durationMs: line.durationMs ?? null });
+        if (run) Object.assign(run, { status: line.status, exitCode: line.exitCode, durationMs: line.durationMs });
         throttledMs += line.summary?.throttledMs ?? 0;
-        activeMs += line.durationMs ?? 0;
+        activeMs += line.durationMs;
       }
-    }
-  }
+    },
+  });
   if (runs.length === 0) throw usageError(`report: ${auditLog} holds no run.start line; it is not an audit log of this tool`);
 
-  const counts = { deleted: 0, already_absent: 0, failed: 0, would_delete: 0 } as Record<string, number>;
+  const counts = { deleted: 0, already_absent: 0, failed: 0, would_delete: 0 };
   const failedOrders: FailedOrder[] = [];
   const causes = new Map<string, { orders: number; example: string }>();
   for (const line of latest.values()) {
-    counts[line.outcome as string] = (counts[line.outcome as string] ?? 0) + 1;
+    counts[line.outcome]++;
     if (line.outcome !== 'failed') continue;
-    const failure = { orderId: line.orderId as string, httpStatus: line.httpStatus ?? null, code: line.error?.code ?? '', message: line.error?.message ?? '' };
+    const failure = { orderId: line.orderId, httpStatus: line.httpStatus, code: line.error?.code ?? '', message: line.error?.message ?? '' };
     failedOrders.push(failure);
     const cause = `${failure.httpStatus === null ? 'no response' : `HTTP ${failure.httpStatus}`} ${failure.code}`.trim();
     const entry = causes.get(cause) ?? { orders: 0, example: `${failure.orderId}: ${failure.message}` };
     entry.orders++;
     causes.set(cause, entry);
   }
-  const outcomes = {
-    deleted: counts.deleted ?? 0, alreadyAbsent: counts.already_absent ?? 0, failed: counts.failed ?? 0, wouldDelete: counts.would_delete ?? 0,
-  };
+  const outcomes = { deleted: counts.deleted, alreadyAbsent: counts.already_absent, failed: counts.failed, wouldDelete: counts.would_delete };
   const last = runs.at(-1);
   return {
     auditLog,
@@ -123,10 +102,11 @@ export async function buildRunReport(auditLog: string): Promise<RunReport> {
     activeMs,
     spanMs: firstStart !== undefined && lastTime !== undefined ? lastTime - firstStart : 0,
     ratePerSecond: ratePerSecond(outcomes, activeMs),
-    unfinished: !last || last.status === null || last.status === 'interrupted' || last.status === 'halted',
+    unfinished: !last || last.status === null || last.status === 'interrupted' || last.status === 'halted' || last.status === 'crashed',
     topFailureCauses: [...causes].sort((a, b) => b[1].orders - a[1].orders).slice(0, 5).map(([cause, c]) => ({ cause, ...c })),
     failedOrders,
-    unreadableLines,
+    unreadableLines: read.unreadableLines.length,
+    earlierRuns,
   };
 }
 
@@ -152,6 +132,7 @@ export function formatRunReport(r: RunReport): string {
     lines.push('Top failure causes:');
     for (const c of r.topFailureCauses) lines.push(`  ${String(c.orders).padStart(6)}  ${c.cause}  (e.g. ${c.example})`);
   }
-  if (r.unreadableLines > 0) lines.push(`${r.unreadableLines} unreadable line(s) skipped (writes torn by a kill)`);
+  if (r.unreadableLines > 0) lines.push(`${r.unreadableLines} unreadable line(s) skipped (writes torn by a kill, or edits)`);
+  if (r.earlierRuns > 0) lines.push(`${r.earlierRuns} earlier, unrelated run(s) in this log are not part of this report`);
   return lines.join('\n');
 }

@@ -1,11 +1,15 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import type { AxiosInstance } from 'axios';
 import { stringify } from 'csv-stringify/sync';
-import { CleanupError, ExitCode } from '../common/errors.js';
+import { CleanupError, ExitCode, refusal } from '../common/errors.js';
+import { describeFileError } from '../common/files.js';
+import { quoted, spreadsheetSafe } from '../common/text.js';
 import { listOrdersPage } from '../exsited/orders.js';
 import { sendWithRetry, type RequestDeps } from '../engine/retrying-request.js';
 import { manifestColumns, orderMatcher, type OrderFilter } from './filter-spec.js';
+import type { OrderIdValidator } from './order-id.js';
 
 export interface SelectionDeps extends RequestDeps {
   http: AxiosInstance;
@@ -19,7 +23,11 @@ export interface Selection {
   listed: number;
   pages: number;
   sample: string[];
+  /** `all`: the whole order listing was read; `accounts`: only the orders of the accounts named. */
+  scope: 'all' | 'accounts';
 }
+
+const SHOWN_ODD_IDS = 20;
 
 /** Pages that add nothing new, in a row, before the server is taken to ignore `offset`. */
 const STALLED_PAGES = 3;
@@ -33,19 +41,34 @@ const STALLED_PAGES = 3;
  * pages past twice the total it announced, is refused rather than followed forever.
  * Returns undefined when the run is stopped while listing.
  */
-export async function selectOrders(filter: OrderFilter, manifestPath: string, deps: SelectionDeps): Promise<Selection | undefined> {
+export async function selectOrders(filter: OrderFilter, manifestPath: string, deps: SelectionDeps, isInvalid: OrderIdValidator): Promise<Selection | undefined> {
   const matches = orderMatcher(filter);
   const columns = manifestColumns(filter);
   const seen = new Set<string>();
   const sample: string[] = [];
+  const oddIds: string[] = [];
+  let odd = 0;
   let listed = 0;
   let selected = 0;
   let pages = 0;
   mkdirSync(dirname(manifestPath), { recursive: true });
-  const temp = `${manifestPath}.partial`;
-  const fd = openSync(temp, 'w', 0o644);
+  // A new name, created exclusively: a file or symlink planted at a predictable name is never written through.
+  const temp = `${manifestPath}.${randomBytes(6).toString('hex')}.partial`;
+  const fd = openSync(temp, 'wx', 0o644);
   let written = false;
   try {
+    return await listInto(fd);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (typeof code !== 'string' || !/^E[A-Z]+$/.test(code)) throw error;
+    throw new CleanupError(ExitCode.halted, `the manifest ${manifestPath} could not be written (${describeFileError(error)}); nothing was deleted: ` +
+      'free the space, then run it again');
+  } finally {
+    closeSync(fd);
+    if (!written) rmSync(temp, { force: true });
+  }
+
+  async function listInto(fd: number): Promise<Selection | undefined> {
     writeSync(fd, stringify([columns.map(([name]) => name)]));
     for (const accountId of filter.criteria.accountId ?? [undefined]) {
       let offset = 0;
@@ -72,8 +95,14 @@ export async function selectOrders(filter: OrderFilter, manifestPath: string, de
           listed++;
           if (!matches(order)) continue;
           selected++;
+          // The ID exactly as listed, validated as any input is: "PROD-2 " is refused, never trimmed into "PROD-2".
+          const reason = isInvalid(order.id);
+          if (reason) {
+            if (++odd <= SHOWN_ODD_IDS) oddIds.push(`  ${quoted(order.id)}: ${reason}`);
+            continue;
+          }
           if (sample.length < 5) sample.push(order.id);
-          writeSync(fd, stringify([columns.map(([, read]) => read(order))]));
+          writeSync(fd, stringify([columns.map(([, read], i) => (i === 0 ? read(order) : spreadsheetSafe(read(order))))]));
         }
         deps.onPage?.({ pages, listed, selected });
         if (orders.length === 0) break;
@@ -89,12 +118,15 @@ export async function selectOrders(filter: OrderFilter, manifestPath: string, de
         if (total !== undefined && offset >= total) break;
       }
     }
+    if (odd > 0) {
+      throw refusal(`the listing holds ${odd} order${odd === 1 ? '' : 's'} that the filter selects whose ID cannot be sent safely ` +
+        `(it would name another order, or change the request path); nothing was deleted:\n${oddIds.join('\n')}` +
+        `${odd > SHOWN_ODD_IDS ? `\n  … and ${odd - SHOWN_ODD_IDS} more` : ''}\n` +
+        'Exclude them in the filter (e.g. "idPattern"), or widen the accepted IDs with --id-pattern if they are right');
+    }
     fsyncSync(fd);
+    renameSync(temp, manifestPath);
     written = true;
-  } finally {
-    closeSync(fd);
-    if (!written) rmSync(temp, { force: true });
+    return { manifestPath, selected, listed, pages, sample, scope: filter.criteria.accountId ? 'accounts' : 'all' };
   }
-  renameSync(temp, manifestPath);
-  return { manifestPath, selected, listed, pages, sample };
 }

@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { usageError } from '../common/errors.js';
+import { describeFileError } from '../common/files.js';
 import type { ListedOrder } from '../exsited/orders.js';
+import { orderIdValidator } from './order-id.js';
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2}))?$/;
 /** A real calendar date and time of day (Date.parse would take 2026-02-30 for March 2). */
@@ -30,11 +32,17 @@ const regex = z.string().min(1).transform((text, ctx) => {
   }
 });
 const anyOf = z.array(z.string().min(1)).min(1, 'expected at least one value');
+/** Account IDs go into a URL path (/accounts/{id}/orders): the shape of an order ID, never `..` or `/`. */
+const isSegment = orderIdValidator();
+const accountIds = z.array(z.string().superRefine((value, ctx) => {
+  const reason = isSegment(value);
+  if (reason) ctx.addIssue({ code: 'custom', message: `not an account ID (${reason}): ${JSON.stringify(value)}` });
+})).min(1, 'expected at least one value');
 const prefix = z.string().min(1, 'expected a non-empty prefix');
 
 const criteriaSchema = z.strictObject({
   status: anyOf.optional(),
-  accountId: anyOf.optional(),
+  accountId: accountIds.optional(),
   createdBy: anyOf.optional(),
   lastUpdatedBy: anyOf.optional(),
   currency: anyOf.optional(),
@@ -45,7 +53,9 @@ const criteriaSchema = z.strictObject({
   nameStartsWith: prefix.optional(),
   originStartsWith: prefix.optional(),
   idPattern: regex.optional(),
-  customAttributes: z.record(z.string().min(1), z.string()).optional(),
+  customAttributes: z.record(z.string().min(1), z.string())
+    .refine((attributes) => Object.keys(attributes).length > 0, 'expected at least one attribute: an empty object is no criterion')
+    .optional(),
 });
 
 const filterSchema = z.strictObject({
@@ -57,6 +67,8 @@ const filterSchema = z.strictObject({
 export type Criteria = z.infer<typeof criteriaSchema>;
 export interface OrderFilter {
   criteria: Criteria;
+  /** "matchAll": true — the filter says it means every order it lists. */
+  matchAll: boolean;
   pageSize: number;
   /** For the audit log: the criteria as written, and the sha256 of the file. */
   match: unknown;
@@ -72,9 +84,9 @@ export function readFilter(path: string): OrderFilter {
   let text: string;
   let data: unknown;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readFileSync(path, 'utf8').replace(/^\uFEFF/, ''); // editors on Windows save JSON with a BOM
   } catch (error) {
-    throw usageError(`--filter ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    throw usageError(`--filter ${path}: ${describeFileError(error)}`);
   }
   try {
     data = JSON.parse(text);
@@ -92,7 +104,7 @@ export function readFilter(path: string): OrderFilter {
     throw usageError(`--filter ${path}: "match" has no criteria, which would select every order; ` +
       'add criteria, or say "matchAll": true if that is really meant');
   }
-  return { criteria: match, pageSize, match: (data as { match: unknown }).match, sha256: createHash('sha256').update(text).digest('hex') };
+  return { criteria: match, matchAll: !!matchAll, pageSize, match: (data as { match: unknown }).match, sha256: createHash('sha256').update(text).digest('hex') };
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string[] {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { usageError } from '../common/errors.js';
-import { readIdRows, type IdFileSpec } from './id-file.js';
+import { quoted } from '../common/text.js';
+import { readIdRows, type IdFileLayout, type IdFileSpec } from './id-file.js';
 import type { OrderIdValidator } from './order-id.js';
 
 export interface ScannedSource {
@@ -16,31 +17,39 @@ export interface ScannedSource {
   /** ID rows left to other shards (--shard). */
   otherShards: number;
   sha256: string;
+  layout: IdFileLayout;
+}
+
+export interface ScanOptions {
+  /** Orders finished by the run being resumed: marked as their IDs are met, so that each skip counts once. */
+  finished?: Map<string, boolean>;
+  inShard?: (id: string) => boolean;
+  /** What a refusal says was spared: "nothing was sent", or "nothing was deleted" once requests went out. */
+  spared?: string;
 }
 
 const SHOWN_ERRORS = 20;
 
 /**
- * Pass one over the whole input, before any request: validates every row, counts and deduplicates the
+ * Pass one over the whole input, before any DELETE: validates every row, counts and deduplicates the
  * IDs and hashes the bytes. Any invalid row fails the whole input (exit 2) with the first 20 reasons.
- * `finished` (from the resumed log) is marked as its IDs are met, so that each skip counts once.
  */
-export async function scanSource(
-  spec: IdFileSpec, isInvalid: OrderIdValidator, finished: Map<string, boolean>, inShard?: (id: string) => boolean,
-): Promise<ScannedSource> {
+export async function scanSource(spec: IdFileSpec, isInvalid: OrderIdValidator, options: ScanOptions = {}): Promise<ScannedSource> {
+  const { finished = new Map<string, boolean>(), inShard, spared = 'nothing was sent' } = options;
   const hash = createHash('sha256');
+  const layout: IdFileLayout = {};
   const pending = new Set<string>();
   let skipped = 0;
   let otherShards = 0;
   const problems: string[] = [];
   let invalid = 0;
   let rows = 0;
-  for await (const batch of readIdRows(spec, hash)) {
+  for await (const batch of readIdRows(spec, hash, layout)) {
     for (const { line, id } of batch) {
       rows++;
       const reason = isInvalid(id);
       if (reason) {
-        if (++invalid <= SHOWN_ERRORS) problems.push(`  line ${line}: ${reason}: ${quoteForTerminal(id)}`);
+        if (++invalid <= SHOWN_ERRORS) problems.push(`  line ${line}: ${reason}: ${quoted(id)}`);
         continue;
       }
       if (inShard && !inShard(id)) {
@@ -58,14 +67,8 @@ export async function scanSource(
   }
   if (invalid > 0) {
     const more = invalid > SHOWN_ERRORS ? `\n  … and ${invalid - SHOWN_ERRORS} more invalid rows` : '';
-    throw usageError(`${spec.path}: ${invalid} invalid order ID row${invalid === 1 ? '' : 's'}; nothing was sent:\n${problems.join('\n')}${more}`);
+    throw usageError(`${spec.path}: ${invalid} invalid order ID row${invalid === 1 ? '' : 's'}; ${spared}:\n${problems.join('\n')}${more}`);
   }
   const unique = pending.size + skipped;
-  return { pending, rows, unique, duplicates: rows - otherShards - unique, skipped, otherShards, sha256: hash.digest('hex') };
-}
-
-/** Hostile IDs are shown escaped and shortened, so they cannot garble the terminal. */
-function quoteForTerminal(id: string): string {
-  const shown = id.length > 60 ? `${id.slice(0, 60)}…` : id;
-  return JSON.stringify(shown).replace(/[\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return { pending, rows, unique, duplicates: rows - otherShards - unique, skipped, otherShards, sha256: hash.digest('hex'), layout };
 }

@@ -121,7 +121,8 @@ describe('run --filter', () => {
     const api = await fakeApi(400);
     fake = api.fake;
     const dir = workDir();
-    const filterPath = writeFile(dir, 'filter.json', JSON.stringify({ match: { idPattern: '^(ORD|CSV)-' }, pageSize: 10 }));
+    // Every order matches: the filter must say so, or selecting all it listed would be refused.
+    const filterPath = writeFile(dir, 'filter.json', JSON.stringify({ match: { idPattern: '^(ORD|CSV)-' }, matchAll: true, pageSize: 10 }));
     const log = join(dir, 'a.ndjson');
     const gone: string[] = [];
     fake.events.on('list', ({ offset }: { offset: number }) => {

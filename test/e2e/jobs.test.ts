@@ -48,7 +48,8 @@ describe('job specs', () => {
     expect(result.code).toBe(0);
     expect(fake.deleted).toHaveLength(12);
     expect(existsSync(join(dir, 'artifacts/order-cleanup-summary.json'))).toBe(true);
-    expect(readAudit(join(dir, 'artifacts/order-cleanup.ndjson')).at(-1)).toMatchObject({ status: 'completed' });
+    const [log] = readdirSync(join(dir, 'artifacts/order-cleanup')).filter((n) => n.endsWith('.ndjson'));
+    expect(readAudit(join(dir, 'artifacts/order-cleanup', log as string)).at(-1)).toMatchObject({ status: 'completed' });
   });
 
   test('flags override the job; unknown keys and credentials in a job are exit 2', async () => {

@@ -1,0 +1,54 @@
+import { accessSync, closeSync, constants, mkdirSync, openSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { usageError } from './errors.js';
+
+const REASONS: Record<string, string> = {
+  ENOENT: 'no such file or folder',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EISDIR: 'it is a folder, not a file',
+  ENOTDIR: 'a part of the path is not a folder',
+  EROFS: 'the file system is read-only',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'the disk quota is used up',
+  EFBIG: 'file too large (the file size limit was reached)',
+  EMFILE: 'too many open files',
+  ENAMETOOLONG: 'the name is too long',
+  ELOOP: 'too many symbolic links',
+  ENXIO: 'it is a pipe or device nobody reads',
+  EEXIST: 'it already exists',
+  EBUSY: 'it is busy',
+  EIO: 'an input/output error',
+};
+
+/** What a file system error means, in words: never the raw Node error (`EACCES: permission denied, open …`). */
+export function describeFileError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return (code && REASONS[code]) ?? (code ? `error ${code}` : String((error as Error)?.message ?? error));
+}
+
+/**
+ * Checks before the first request that an output file can be written, creating its folder if needed:
+ * an existing file must be writable and not a folder; a new one needs a writable folder. Refused with
+ * exit 2 and a sentence naming `what` and the path. Nothing is written to the file itself.
+ */
+export function prepareOutputFile(path: string, what: string): void {
+  const refuse = (reason: string) => usageError(`${what} ${path}: ${reason}; nothing was sent`);
+  let stats;
+  try {
+    stats = statSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw refuse(describeFileError(error));
+  }
+  if (stats?.isDirectory()) throw refuse('it is a folder, not a file');
+  try {
+    if (stats) closeSync(openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_NONBLOCK));
+    else {
+      mkdirSync(dirname(path), { recursive: true });
+      accessSync(dirname(path), constants.W_OK);
+    }
+  } catch (error) {
+    const folder = !stats && (error as NodeJS.ErrnoException).path !== path ? ` (the folder ${(error as NodeJS.ErrnoException).path ?? dirname(path)})` : '';
+    throw refuse(`${describeFileError(error)}${folder}`);
+  }
+}

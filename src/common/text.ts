@@ -1,0 +1,45 @@
+import { secrets } from './secrets.js';
+
+/**
+ * Characters that can move a terminal's cursor, rewrite its state (ANSI CSI and OSC sequences, OSC 52
+ * writes the clipboard), reorder or hide text: C0 controls but tab and newline, DEL, C1 controls, bidi
+ * marks, embeddings, overrides and isolates, zero-width characters, line and paragraph separators, BOM.
+ */
+const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+
+const escape = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
+/**
+ * Text fit for a terminal: every unsafe character shown as its `\uXXXX` escape. Applied to JSON text it
+ * keeps the JSON valid and its values exact (those characters only occur inside strings, where `\uXXXX`
+ * means the same character; JSON.stringify has escaped the C0 ones already).
+ */
+export function terminalSafe(text: string): string {
+  return text.replace(UNSAFE, escape);
+}
+
+/**
+ * A value from outside (an input line, a server's text) quoted for a message: secrets scrubbed first,
+ * then cut to `max` characters, then quoted and escaped — so that neither a cut secret nor an escape
+ * sequence can survive.
+ */
+export function quoted(value: string, max = 60): string {
+  const clean = secrets.scrub(value);
+  return terminalSafe(JSON.stringify(clean.length > max ? `${clean.slice(0, max)}…` : clean));
+}
+
+/** Scrubbed, then cut: a server's message as it is kept and shown. */
+export function cut(text: string, max: number): string {
+  const clean = secrets.scrub(text);
+  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
+}
+
+/**
+ * A free-text cell for a CSV a person may open in a spreadsheet: a leading `=`, `+`, `-`, `@`, tab or
+ * carriage return would make it a formula (OWASP, "CSV injection"), so such a cell gets a leading `'`.
+ * Order IDs are never passed through this: they must stay exact to be read back.
+ */
+export function spreadsheetSafe(cell: string): string {
+  const safe = terminalSafe(cell);
+  return /^[=+\-@\t\r]/.test(safe) ? `'${safe}` : safe;
+}

@@ -1,0 +1,90 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, test } from '@jest/globals';
+import type { FakeExsited } from '../../src/fake-exsited/server.js';
+import { credentialsEnv, fakeApi, readAudit, runCli, workDir, writeFile } from '../helpers/cli.js';
+
+/** Issue 9: what a hostile or broken server answered, and how it reached people. */
+let fake: FakeExsited | undefined;
+afterEach(async () => {
+  await fake?.close();
+  fake = undefined;
+});
+
+describe('absurd waits', () => {
+  test.each([
+    ['999999999 seconds', '999999999'],
+    ['an HTTP date in 2099', 'Thu, 01 Jan 2099 00:00:00 GMT'],
+  ])('Retry-After of %s: the order fails saying so, no timer overflow, the run ends', async (_name, header) => {
+    const api = await fakeApi(20, { faults: { seed: 9, throttle: 0.3 }, hostile: { retryAfterHeader: header } });
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const log = join(dir, 'a.ndjson');
+
+    const result = await runCli(['run', '--ids', input, '--audit-log', log, '--yes', '--backoff-base-ms', '5'], { env: credentialsEnv(fake) });
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).not.toContain('TimeoutOverflowWarning');
+    const failed = readAudit(log).filter((l) => l.outcome === 'failed');
+    expect(failed.length).toBeGreaterThan(0);
+    for (const line of failed) expect(line.error.message).toMatch(/asked to wait .* before retrying/);
+    expect(readAudit(log).filter((l) => l.event === 'order')).toHaveLength(20);
+  });
+});
+
+describe('server text on terminals and in spreadsheets', () => {
+  const hostileMessage = '=HYPERLINK("http://evil.example/x","click") \u001b[31mred\u001b[0m \u001b]52;c;ZWNobyBvd25lZA==\u0007 \u009b2J \u202edone';
+
+  test.each(['text', 'json', 'pretty'])('%s console, report and failed-orders CSV: escapes neutralised, formulas defused', async (format) => {
+    const api = await fakeApi(6);
+    const refused = api.orders.slice(0, 2).map((o) => o.id);
+    await api.fake.close();
+    fake = (await fakeApi(6, { refusals: Object.fromEntries(refused.map((id) => [id, { status: 409, message: hostileMessage }])) })).fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const log = join(dir, 'a.ndjson');
+    const env = { ...credentialsEnv(fake), EXSITED_LOG_FORMAT: format };
+
+    const run = await runCli(['run', '--ids', input, '--audit-log', log, '--yes'], { env });
+    const report = await runCli(['report', log, '--failed-csv', join(dir, 'failed.csv')], { env });
+    const json = await runCli(['report', log, '--json'], { env });
+
+    expect(run.code).toBe(1);
+    expect(run.log).toContain('HYPERLINK'); // the message is shown, made harmless
+    // pretty: the console's own colours (SGR) are the only escapes allowed; the server's are shown as text.
+    const ownColours = (text: string) => (format === 'pretty' ? text.replace(/\u001b\[\d+m/g, '') : text);
+    for (const output of [run.stderr, report.stdout, report.stderr, json.stdout, readFileSync(log, 'utf8')]) {
+      expect(ownColours(output)).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+    }
+    expect(JSON.parse(json.stdout).failedOrders[0].message).toBe(hostileMessage); // JSON escapes keep the value exact
+    const rows = readFileSync(join(dir, 'failed.csv'), 'utf8').trim().split('\n').slice(1);
+    expect(rows).toHaveLength(2);
+    for (const row of rows) {
+      const cells = row.split(',');
+      expect(cells.slice(1).every((cell) => !/^"?[=+\-@\t\r]/.test(cell))).toBe(true);
+    }
+    expect(rows.map((row) => row.split(',')[0]).sort()).toEqual([...refused].sort()); // IDs stay exact, usable as --ids
+  });
+});
+
+describe('a token endpoint that does not answer as a token endpoint', () => {
+  test.each([
+    ['a redirect (307)', { status: 307, body: '', headers: { Location: 'https://login.elsewhere.example/token' } }, /redirect/, /--base-url/],
+    ['a proxy\'s 403', { status: 403, body: 'Forbidden by proxy policy' }, /403/, /proxy|firewall/],
+    ['no such endpoint (404)', { status: 404, body: 'Not Found' }, /404/, /--base-url/],
+  ])('%s is not reported as bad credentials', async (_name, tokenAnswer, says, advice) => {
+    const api = await fakeApi(3, { hostile: { tokenAnswer } });
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+
+    const result = await runCli(['run', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--yes'], { env: credentialsEnv(fake) });
+
+    expect(result.code).toBe(3);
+    expect(result.log).toMatch(says);
+    expect(result.log).toMatch(advice);
+    expect(result.log).not.toContain('check EXSITED_CLIENT_ID');
+    expect(fake.deletes).toHaveLength(0);
+  });
+});

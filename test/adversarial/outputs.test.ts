@@ -1,0 +1,195 @@
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, test } from '@jest/globals';
+import type { FakeExsited } from '../../src/fake-exsited/server.js';
+import { credentialsEnv, fakeApi, NOBODY, readAudit, runCli, startCli, workDir, writeFile, type CliResult } from '../helpers/cli.js';
+
+/** Issue 9: outputs that could not be written crashed (a stack trace, exit 4) — some after requests were sent. */
+let fake: FakeExsited | undefined;
+afterEach(async () => {
+  await fake?.close();
+  fake = undefined;
+});
+
+/** A person reads a sentence: never a stack trace, a raw Node error or "internal error". */
+function expectPlainRefusal(result: CliResult, code: number, ...mentions: string[]) {
+  expect(result.stderr).not.toMatch(/\n\s+at |internal error|TypeError|Error: E[A-Z]+:/);
+  expect(result.code).toBe(code);
+  for (const text of mentions) expect(result.log).toContain(text);
+}
+
+describe('output paths are checked before the first request', () => {
+  test('an audit folder that cannot be created: exit 2 naming it, before the token request and the listing', async () => {
+    const api = await fakeApi(20);
+    fake = api.fake;
+    const dir = workDir();
+    const filter = writeFile(dir, 'f.json', JSON.stringify({ match: { createdBy: ['qa-bot'] } }));
+
+    const result = await runCli(['run', '--filter', filter, '--audit-dir', join(dir, 'runs'), '--yes'], { env: credentialsEnv(fake), user: NOBODY });
+
+    expectPlainRefusal(result, 2, join(dir, 'runs'), 'permission denied');
+    expect(fake.stats.requests).toBe(0);
+  });
+
+  test('an existing log owned by another user: exit 2, nothing sent', async () => {
+    const api = await fakeApi(5);
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const log = join(dir, 'a.ndjson');
+    expect((await runCli(['run', '--ids', input, '--audit-log', log, '--max-deletes', '0'], { env: credentialsEnv(fake) })).code).toBe(3);
+    const requests = fake.stats.requests;
+
+    const result = await runCli(['run', '--resume', '--audit-log', log, '--yes'], { env: credentialsEnv(fake), user: NOBODY });
+
+    expectPlainRefusal(result, 2, log, 'permission denied');
+    expect(fake.stats.requests).toBe(requests);
+  });
+
+  test('--summary-json in a folder that does not exist yet is written there (it crashed with exit 4 after the run)', async () => {
+    const api = await fakeApi(4);
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const summary = join(dir, 'out', 'deeper', 's.json');
+
+    const result = await runCli(['run', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--summary-json', summary, '--yes'], { env: credentialsEnv(fake) });
+
+    expectPlainRefusal(result, 0);
+    expect(JSON.parse(readFileSync(summary, 'utf8'))).toMatchObject({ exitCode: 0, status: 'completed' });
+  });
+
+  test.each([
+    ['--summary-json', (dir: string) => ['--summary-json', join(dir, 'locked', 's.json')], {}],
+    ['$GITHUB_STEP_SUMMARY', () => [], { GITHUB_STEP_SUMMARY: '/dev/null/summary.md' }],
+  ])('%s that cannot be written: exit 2 naming it, before any request', async (what, args, extraEnv) => {
+    const api = await fakeApi(4);
+    fake = api.fake;
+    const dir = workDir();
+    mkdirSync(join(dir, 'locked'));
+    chmodSync(join(dir, 'locked'), 0o555);
+    const runs = join(dir, 'runs');
+    mkdirSync(runs);
+    chmodSync(runs, 0o777);
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+
+    const result = await runCli(['run', '--ids', input, '--audit-dir', runs, '--yes', ...args(dir)], { env: { ...credentialsEnv(fake), ...extraEnv }, user: NOBODY });
+
+    expectPlainRefusal(result, 2, what);
+    expect(fake.stats.requests).toBe(0);
+  });
+
+  test('report --failed-csv that cannot be written: exit 2 with a sentence', async () => {
+    const api = await fakeApi(3);
+    fake = api.fake;
+    const dir = workDir();
+    const log = join(dir, 'a.ndjson');
+    await runCli(['run', '--ids', writeFile(dir, 'ids.txt', 'ORD-NOPE-1\n'), '--audit-log', log], { env: credentialsEnv(fake) });
+
+    for (const target of ['/dev/null/failed.csv', dir]) {
+      expectPlainRefusal(await runCli(['report', log, '--failed-csv', target]), 2, target);
+    }
+  });
+});
+
+describe('writes that fail in the middle of a run', () => {
+  test('the audit log hits the file size limit (EFBIG): a clean halt, exit 4, the resume command; the resume finishes', async () => {
+    const api = await fakeApi(200, { faults: { latencyMs: 2 } });
+    fake = api.fake;
+    const dir = workDir();
+    const targets = api.orders.map((o) => o.id);
+    const input = writeFile(dir, 'ids.txt', targets.join('\n'));
+    const log = join(dir, 'a.ndjson');
+
+    const full = await runCli(['run', '--ids', input, '--audit-log', log, '--concurrency', '2', '--yes'], { env: credentialsEnv(fake), shellPrefix: 'ulimit -f 40' });
+
+    expectPlainRefusal(full, 4, log, 'To resume:');
+    expect(full.log).toMatch(/audit log .*could not be written.*file too large/);
+    const recorded = readAudit(log, []).filter((l) => l.event === 'order').length;
+    expect(recorded).toBeGreaterThan(10);
+    expect(recorded).toBeLessThan(200);
+
+    const resumed = await runCli(['run', '--resume', '--audit-log', log, '--yes'], { env: credentialsEnv(fake) });
+    expect(resumed.code).toBe(0);
+    expect(fake.orders.size).toBe(0);
+    expect(new Set(fake.deleted)).toEqual(new Set(targets));
+  });
+
+  test('a summary that cannot be written at the end (no space) is a warning; the exit code stays the run\'s', async () => {
+    const api = await fakeApi(3);
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const log = join(dir, 'a.ndjson');
+
+    const result = await runCli(['run', '--ids', input, '--audit-log', log, '--summary-json', '/dev/full', '--yes'], { env: credentialsEnv(fake) });
+
+    expectPlainRefusal(result, 0, '/dev/full', 'no space left');
+    expect(readAudit(log).at(-1)).toMatchObject({ event: 'run.end', exitCode: 0 });
+  });
+});
+
+describe('one run per audit log, whatever its path', () => {
+  test('a symlink to a log in use is the same log: the second run is refused (58 orders were deleted twice)', async () => {
+    const api = await fakeApi(40, { faults: { latencyMs: 30 } });
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const log = join(dir, 'a.ndjson');
+    const link = join(dir, 'link.ndjson');
+
+    const first = startCli(['run', '--ids', input, '--audit-log', log, '--concurrency', '1', '--yes'], { env: credentialsEnv(fake) });
+    await first.printed(/Audit log:/);
+    symlinkSync(log, link);
+    const second = await runCli(['run', '--resume', '--audit-log', link, '--yes'], { env: credentialsEnv(fake) });
+    first.child.kill('SIGTERM');
+    await first.done;
+
+    expectPlainRefusal(second, 3, 'another run is using this audit log');
+    const sent = fake.deletes.map((d) => d.orderId);
+    expect(new Set(sent).size).toBe(sent.length);
+  });
+
+  test('a stale lock taken over by eight processes at once has exactly one new holder', async () => {
+    const dir = workDir();
+    const log = join(dir, 'a.ndjson');
+    const go = join(dir, 'go');
+    const lockModule = fileURLToPath(new URL('../../dist/audit/run-lock.js', import.meta.url));
+    const script = `
+      import { existsSync, appendFileSync } from 'node:fs';
+      const { RunLock } = await import(${JSON.stringify(lockModule)});
+      process.stdout.write('ready\\n');
+      while (!existsSync(${JSON.stringify(go)})) await new Promise((r) => setTimeout(r, 1));
+      const lock = new RunLock(${JSON.stringify(log)}, 'r' + process.pid);
+      try { await lock.acquire(); } catch { process.exit(0); }
+      appendFileSync(${JSON.stringify(join(dir, 'holders'))}, process.pid + '\\n');
+      await new Promise((r) => setTimeout(r, 500));
+      await lock.release();`;
+    for (let round = 0; round < 3; round++) {
+      writeFileSync(`${log}.lock`, JSON.stringify({ pid: 4_194_000 + round, host: (await import('node:os')).hostname(), startedAt: '2026-01-01T00:00:00Z', runId: 'dead' }));
+      writeFileSync(join(dir, 'holders'), '');
+      const children = Array.from({ length: 8 }, () => spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] }));
+      const exited = children.map((child) => new Promise((resolve) => child.on('exit', resolve)));
+      await Promise.all(children.map((child) => new Promise((resolve) => child.stdout.once('data', resolve)))); // all eight wait for the signal
+      writeFileSync(go, '');
+      await Promise.all(exited);
+      expect(readFileSync(join(dir, 'holders'), 'utf8').trim().split('\n')).toHaveLength(1);
+      (await import('node:fs')).rmSync(go);
+    }
+  });
+
+  test('a symlink planted where the lock writes its temporary file is never followed', async () => {
+    const dir = workDir();
+    const log = join(dir, 'a.ndjson');
+    const victim = writeFile(dir, 'victim.txt', 'precious');
+    symlinkSync(victim, `${log}.lock.${process.pid}.tmp`);
+    const { RunLock } = await import('../../src/audit/run-lock.js');
+    const lock = new RunLock(log, 'abc');
+    await lock.acquire();
+    await lock.release();
+    expect(readFileSync(victim, 'utf8')).toBe('precious');
+    expect(existsSync(`${log}.lock`)).toBe(false);
+  });
+});

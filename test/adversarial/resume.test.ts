@@ -1,0 +1,229 @@
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, test } from '@jest/globals';
+import type { FakeExsited } from '../../src/fake-exsited/server.js';
+import { credentialsEnv, fakeApi, readAudit, runCli, startCli, untilDeletes, workDir, writeFile } from '../helpers/cli.js';
+
+/** Issue 9: resumes that deleted a different set, counted someone else's work, or crashed on a log. */
+let fake: FakeExsited | undefined;
+afterEach(async () => {
+  await fake?.close();
+  fake = undefined;
+});
+
+/** A run refused by --max-deletes 0: recorded, nothing deleted, resumable. */
+async function refusedRun(args: string[], log: string) {
+  const result = await runCli(['run', ...args, '--audit-log', log, '--max-deletes', '0', '--yes'], { env: credentialsEnv(fake!) });
+  expect(result.code).toBe(3);
+}
+
+describe('a resume keeps the set the run started with', () => {
+  test('a different --column on the same file is refused (it deleted the parent orders)', async () => {
+    const api = await fakeApi(10);
+    fake = api.fake;
+    const dir = workDir();
+    const rows = api.orders.slice(0, 4).map((o, i) => `${o.id},${api.orders[i + 5]?.id}`);
+    const input = writeFile(dir, 'x.csv', `order_id,parent_order_id\n${rows.join('\n')}\n`);
+    const log = join(dir, 'a.ndjson');
+    await refusedRun(['--ids', input], log);
+
+    const changed = await runCli(['run', '--resume', '--audit-log', log, '--column', 'parent_order_id', '--max-deletes', '100', '--yes'], { env: credentialsEnv(fake) });
+
+    expect(changed.code).toBe(2);
+    expect(changed.log).toContain('--column parent_order_id');
+    expect(changed.log).toContain('order_id');
+    expect(fake.deletes).toHaveLength(0);
+    const same = await runCli(['run', '--resume', '--audit-log', log, '--max-deletes', '100', '--yes'], { env: credentialsEnv(fake) });
+    expect(same.code).toBe(0);
+    expect(fake.deleted.sort()).toEqual(api.orders.slice(0, 4).map((o) => o.id).sort());
+  });
+
+  test('a different --format is refused (it sent DELETE /orders/order_id)', async () => {
+    const api = await fakeApi(10);
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'x.csv', `order_id\n${api.orders.slice(0, 3).map((o) => o.id).join('\n')}\n`);
+    const log = join(dir, 'a.ndjson');
+    await refusedRun(['--ids', input], log);
+
+    const changed = await runCli(['run', '--resume', '--audit-log', log, '--format', 'text', '--max-deletes', '100', '--yes'], { env: credentialsEnv(fake) });
+
+    expect(changed.code).toBe(2);
+    expect(changed.log).toContain('--format text');
+    expect(fake.stats.requests).toBe(0);
+  });
+
+  test('a filter run resumed with --column is refused (it sent DELETE /orders/KZ558V)', async () => {
+    const api = await fakeApi(40);
+    fake = api.fake;
+    const dir = workDir();
+    const filter = writeFile(dir, 'f.json', JSON.stringify({ match: { accountId: ['KZ558V'], createdBy: ['qa-bot', 'csv-loader'] } }));
+    const log = join(dir, 'a.ndjson');
+    await refusedRun(['--filter', filter], log);
+
+    const changed = await runCli(['run', '--resume', '--audit-log', log, '--column', 'account_id', '--max-deletes', '100', '--yes'], { env: credentialsEnv(fake) });
+
+    expect(changed.code).toBe(2);
+    expect(fake.deletes).toHaveLength(0);
+  });
+
+  test('a different --id-pattern is refused; --force accepts a changed definition', async () => {
+    const api = await fakeApi(10);
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.slice(0, 3).map((o) => o.id).join('\n'));
+    const log = join(dir, 'a.ndjson');
+    await refusedRun(['--ids', input], log);
+
+    const changed = await runCli(['run', '--resume', '--audit-log', log, '--id-pattern', '.+', '--max-deletes', '100', '--yes'], { env: credentialsEnv(fake) });
+    expect(changed.code).toBe(2);
+    expect(changed.log).toContain('--id-pattern');
+    const forced = await runCli(['run', '--resume', '--audit-log', log, '--id-pattern', '.+', '--force', '--max-deletes', '100', '--yes'], { env: credentialsEnv(fake) });
+    expect(forced.code).toBe(0);
+    expect(readAudit(log).at(-2)?.event).toBe('order');
+  });
+});
+
+describe('one log, one run', () => {
+  test('a fresh run on a log that already holds a run is refused, naming the run and what to do', async () => {
+    const api = await fakeApi(10);
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.slice(0, 3).map((o) => o.id).join('\n'));
+    const log = join(dir, 'a.ndjson');
+    expect((await runCli(['run', '--ids', input, '--audit-log', log, '--yes'], { env: credentialsEnv(fake) })).code).toBe(0);
+    const runId = readAudit(log)[0]?.runId as string;
+
+    const again = await runCli(['run', '--ids', input, '--audit-log', log, '--yes'], { env: credentialsEnv(fake) });
+
+    expect(again.code).toBe(2);
+    expect(again.log).toContain(`already holds run ${runId}`);
+    expect(again.log).toContain('--resume');
+    expect(readAudit(log).filter((l) => l.event === 'run.start')).toHaveLength(1);
+  });
+
+  test('a resume continues the last run chain only: orders finished by an earlier, unrelated run are not skipped', async () => {
+    const api = await fakeApi(150, { faults: { latencyMs: 10 } });
+    fake = api.fake;
+    const dir = workDir();
+    const env = credentialsEnv(fake);
+    const ids = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const earlier = join(dir, 'earlier.ndjson');
+    expect((await runCli(['run', '--ids', ids, '--audit-log', earlier, '--yes'], { env })).code).toBe(0);
+    // The QA environment is seeded again: the same order IDs exist anew. A fresh run on the same list is
+    // killed early; an older version let it append to the first run's log.
+    for (const order of api.orders) fake.orders.set(order.id, { ...order });
+    const later = join(dir, 'later.ndjson');
+    const killed = startCli(['run', '--ids', ids, '--audit-log', later, '--concurrency', '1', '--yes'], { env });
+    await untilDeletes(fake, 150 + 10);
+    killed.child.kill('SIGKILL');
+    await killed.done;
+    const log = join(dir, 'both.ndjson');
+    writeFileSync(log, readFileSync(earlier, 'utf8') + readFileSync(later, 'utf8'));
+
+    const resumed = await runCli(['run', '--resume', '--audit-log', log, '--yes'], { env });
+
+    expect(fake.orders.size).toBe(0); // it said "skipped 150" and exited 0 while they remained
+    expect(resumed.code).toBe(0);
+    expect(resumed.log).toContain('also holds 1 earlier, unrelated run(s)');
+    expect(resumed.log).not.toMatch(/skipped\s+150/);
+  });
+
+  test('the pre-release job can run twice in one workspace', async () => {
+    const api = await fakeApi(20);
+    fake = api.fake;
+    const dir = workDir();
+    mkdirSync(join(dir, 'artifacts'));
+    writeFile(dir, 'artifacts/test-orders.csv', `order_id\n${api.orders.slice(0, 5).map((o) => o.id).join('\n')}\n`);
+    const job = fileURLToPath(new URL('../../jobs/pre-release.json', import.meta.url));
+    expect((await runCli(['run', '--job', job], { env: credentialsEnv(fake), cwd: dir })).code).toBe(0);
+    const second = await runCli(['run', '--job', job], { env: credentialsEnv(fake), cwd: dir });
+    expect(second.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'artifacts/order-cleanup-summary.json'), 'utf8')).summary).toMatchObject({ alreadyAbsent: 5 });
+  });
+});
+
+describe('an edited or corrupt audit log', () => {
+  /** A log whose run was refused by --max-deletes 0, with its run.start line rewritten by `edit`. */
+  async function editedLog(edit: (start: Record<string, any>) => string) {
+    const api = await fakeApi(5);
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.slice(0, 2).map((o) => o.id).join('\n'));
+    const log = join(dir, 'a.ndjson');
+    await refusedRun(['--ids', input], log);
+    writeFileSync(log, edit(readAudit(log)[0] as Record<string, any>));
+    return log;
+  }
+  const noCrash = (result: { stderr: string }) => expect(result.stderr).not.toMatch(/TypeError|internal error|\n\s+at /);
+
+  const broken: Array<[string, (start: Record<string, any>) => string, string]> = [
+    ['run.start with a string source', (start) => `${JSON.stringify({ ...start, source: 'ids.txt' })}\n`, 'source'],
+    ['a numeric source.path', (start) => `${JSON.stringify({ ...start, source: { ...start.source, path: 42 } })}\n`, 'source.path'],
+    ['no sha256', (start) => `${JSON.stringify({ ...start, source: { ...start.source, sha256: undefined } })}\n`, 'source.sha256'],
+    ['a numeric baseUrl after an array line', (start) => `[1,2]\n${JSON.stringify({ ...start, baseUrl: 7 })}\n`, 'baseUrl'],
+  ];
+  test.each(broken)('%s: resume and report refuse it (exit 2) naming the log, the line and the field; never a TypeError', async (_name, edit, field) => {
+    const log = await editedLog(edit);
+    const resumed = await runCli(['run', '--resume', '--audit-log', log, '--yes'], { env: credentialsEnv(fake!) });
+    const report = await runCli(['report', log]);
+    for (const result of [resumed, report]) {
+      noCrash(result);
+      expect(result.code).toBe(2);
+      expect(result.log).toContain(log);
+      expect(result.log).toContain(field);
+    }
+    expect(fake!.stats.requests).toBe(0);
+  });
+
+  test('a line that is not a record (null) is skipped with a warning naming it, like a torn one', async () => {
+    const log = await editedLog((start) => `null\n${JSON.stringify(start)}\n`);
+    const resumed = await runCli(['run', '--resume', '--audit-log', log, '--yes'], { env: credentialsEnv(fake!) });
+    noCrash(resumed);
+    expect(resumed.code).toBe(0);
+    expect(resumed.log).toMatch(/ignored 1 unreadable line\(s\) \(line 1\)/);
+    const report = await runCli(['report', log]);
+    noCrash(report);
+    expect(report.code).toBe(0);
+    expect(report.stdout).toMatch(/1 unreadable line/);
+  });
+
+  test('a run.start whose filter looks like an order line is never read as one', async () => {
+    const api = await fakeApi(30);
+    fake = api.fake;
+    const dir = workDir();
+    const victim = api.orders[0]!;
+    const lookalike = { event: 'order', orderId: victim.id, outcome: 'deleted' };
+    const filter = writeFile(dir, 'f.json', JSON.stringify({ match: { accountId: [victim.account_id], customAttributes: lookalike } }));
+    const log = join(dir, 'a.ndjson');
+    expect((await runCli(['run', '--filter', filter, '--audit-log', log, '--yes'], { env: credentialsEnv(fake) })).code).toBe(0);
+    // The listing selected nothing (no order has those attributes); the manifest is edited to hold the victim.
+    const manifest = readAudit(log)[0]?.source.path as string;
+    writeFileSync(manifest, `order_id\n${victim.id}\n`);
+
+    const resumed = await runCli(['run', '--resume', '--audit-log', log, '--force', '--max-deletes', '10', '--yes'], { env: credentialsEnv(fake) });
+
+    expect(resumed.code).toBe(0);
+    expect(fake.deleted).toEqual([victim.id]); // not skipped as "finished by an earlier run"
+  });
+});
+
+describe('signals before anything is sent', () => {
+  test('SIGTERM while the input is still being read: exit 143 and no request at all, the token request included', async () => {
+    const api = await fakeApi(5);
+    fake = api.fake;
+    const dir = workDir();
+    const run = startCli(['run', '--ids', '-', '--audit-dir', join(dir, 'runs'), '--yes'], { env: credentialsEnv(fake), stdin: 'open' });
+    run.child.stdin.write(`${api.orders[0]?.id}\n`);
+    await run.printed(/Reading order IDs from stdin/);
+    run.child.kill('SIGTERM');
+    run.child.stdin.end(`${api.orders[1]?.id}\n`);
+    const result = await run.done;
+
+    expect(result.code).toBe(143);
+    expect(fake.stats.requests).toBe(0);
+    expect(result.log).toContain('nothing was sent');
+    expect(readdirSync(join(dir, 'runs'))).toEqual([]); // no log, no spooled stdin left behind
+  });
+});

@@ -1,0 +1,128 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, test } from '@jest/globals';
+import { DEMO_CLIENT, type FakeClient, type FakeExsited } from '../../src/fake-exsited/server.js';
+import { credentialsEnv, fakeApi, runCli, workDir, writeFile } from '../helpers/cli.js';
+import { type RecordingProxy, selfSignedCertificate, startRecordingProxy } from '../helpers/proxy.js';
+
+/** Issue 9: secrets that reached a proxy in clear text or a person's screen. */
+let fake: FakeExsited | undefined;
+let proxy: RecordingProxy | undefined;
+afterEach(async () => {
+  await fake?.close();
+  await proxy?.close();
+  fake = undefined;
+  proxy = undefined;
+});
+
+/** Every variable a proxy can come from, pointing at `url`. */
+const proxyEnv = (url: string) => ({ HTTP_PROXY: url, HTTPS_PROXY: url, http_proxy: url, https_proxy: url, ALL_PROXY: url });
+
+describe('proxies', () => {
+  test('loopback traffic never goes through a proxy (the proxy saw the client secret and answered the DELETEs itself)', async () => {
+    const api = await fakeApi(6);
+    fake = api.fake;
+    proxy = await startRecordingProxy();
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+
+    const result = await runCli(['run', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--yes'], { env: { ...credentialsEnv(fake), ...proxyEnv(proxy.url) } });
+
+    expect(result.code).toBe(0);
+    expect(proxy.seen).toEqual([]);
+    expect(fake.deleted).toHaveLength(6); // deleted by the API, not "deleted" by a proxy
+  });
+
+  test('through a proxy, https is tunnelled (CONNECT): the proxy never sees a request, a token or a secret', async () => {
+    const tls = selfSignedCertificate('api.test');
+    const api = await fakeApi(5, { tls });
+    fake = api.fake;
+    proxy = await startRecordingProxy({ 'api.test': fake.port });
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const env = { ...credentialsEnv(fake), ...proxyEnv(proxy.url), EXSITED_BASE_URL: `https://api.test:${fake.port}`, NODE_EXTRA_CA_CERTS: tls.certPath };
+
+    const result = await runCli(['run', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--allow-host', 'api.test', '--yes'], { env });
+
+    expect(result.code).toBe(0);
+    expect(fake.deleted).toHaveLength(5);
+    expect(proxy.seen.length).toBeGreaterThan(0);
+    expect(proxy.seen.every((s) => s.method === 'CONNECT' && s.target === `api.test:${fake!.port}`)).toBe(true);
+  });
+
+  test('a proxy that is not http(s) is refused before any request (exit 2), naming the variable', async () => {
+    const api = await fakeApi(3);
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const env = { ...credentialsEnv(fake), EXSITED_BASE_URL: 'https://api.test', HTTPS_PROXY: 'socks5://user:hunter2-proxy-password@127.0.0.1:1080' };
+
+    const result = await runCli(['run', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--allow-host', 'api.test', '--yes'], { env });
+
+    expect(result.code).toBe(2);
+    expect(result.log).toMatch(/proxy/i);
+    expect(result.stderr).not.toContain('hunter2-proxy-password');
+  });
+});
+
+describe('secrets echoed back', () => {
+  const client: FakeClient = { ...DEMO_CLIENT, clientSecret: 'S3cr3t-0123456789abcdefghij0123456789ABCD' };
+
+  test('a secret in an input line is scrubbed before the line is cut (39 of 42 characters were shown)', async () => {
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', `ORD-0001 ${'y'.repeat(12)}${client.clientSecret}\n`);
+    const env = { EXSITED_CLIENT_ID: client.clientId, EXSITED_CLIENT_SECRET: client.clientSecret, EXSITED_REDIRECT_URI: client.redirectUri, EXSITED_BASE_URL: 'http://127.0.0.1:9' };
+
+    const result = await runCli(['run', '--ids', input, '--audit-log', join(dir, 'a.ndjson')], { env });
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('[REDACTED]');
+    expect(result.stderr).not.toContain(client.clientSecret.slice(0, 10));
+  });
+
+  test('a secret with a backslash is scrubbed in its escaped form too; so is a credential not in use', async () => {
+    const dir = workDir();
+    const secret = 'back\\slash-secret-0123456789';
+    const token = 'pre-issued-token-0123456789';
+    const input = writeFile(dir, 'ids.txt', `ORD-1 ${secret}\nORD-2 ${token}\n`);
+    for (const format of ['json', 'text']) {
+      const env = {
+        EXSITED_ACCESS_TOKEN: token, EXSITED_CLIENT_ID: 'client', EXSITED_CLIENT_SECRET: secret, EXSITED_REDIRECT_URI: 'http://localhost/cb',
+        EXSITED_BASE_URL: 'http://127.0.0.1:9', EXSITED_LOG_FORMAT: format,
+      };
+      const result = await runCli(['run', '--ids', input, '--audit-log', join(dir, 'a.ndjson')], { env });
+      expect(result.code).toBe(2);
+      for (const form of [secret, JSON.stringify(secret).slice(1, -1), 'slash-secret-0123', token]) expect(result.stderr).not.toContain(form);
+    }
+  });
+
+  test('a secret too short to keep out of logs is refused (exit 2), never echoed', async () => {
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', 'ORD-1\n');
+    for (const env of [
+      { EXSITED_CLIENT_ID: 'client', EXSITED_CLIENT_SECRET: 'abc12', EXSITED_REDIRECT_URI: 'http://localhost/cb' },
+      { EXSITED_ACCESS_TOKEN: 'tk-1' },
+    ]) {
+      const result = await runCli(['run', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--base-url', 'http://127.0.0.1:9'], { env });
+      expect(result.code).toBe(2);
+      expect(result.log).toMatch(/too short/);
+      expect(result.stderr).not.toMatch(/abc12|tk-1/);
+    }
+  });
+
+  test('a server that echoes the bearer token and the client secret in its errors: neither reaches the log or the screen', async () => {
+    const api = await fakeApi(20, { client, tokenTtlS: 1, faults: { seed: 4, latencyMs: 30, unauthorized: 0.2, statuses: { 503: 0.2 } }, hostile: { echoCredentials: true } });
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', [...api.orders.map((o) => o.id), 'ORD-GONE-0001'].join('\n'));
+    const log = join(dir, 'a.ndjson');
+    const env = credentialsEnv(fake, client);
+
+    const result = await runCli(['run', '--ids', input, '--audit-log', log, '--yes', '--retries', '0', '--backoff-base-ms', '5'], { env });
+    const wrong = await runCli(['run', '--ids', input, '--audit-log', join(dir, 'b.ndjson'), '--yes'], { env: { ...env, EXSITED_CLIENT_SECRET: 'Wrong-Secret-0123456789-abcdef' } });
+
+    const everything = result.stdout + result.stderr + readFileSync(log, 'utf8') + wrong.stderr;
+    expect(everything).toMatch(/request carried/); // the server did echo what it was sent
+    for (const secret of [client.clientSecret, 'Wrong-Secret-0123456789-abcdef', ...fake.issuedTokens]) expect(everything).not.toContain(secret);
+  });
+});
