@@ -1,72 +1,62 @@
 #!/usr/bin/env node
 import { writeFileSync } from 'node:fs';
-import { Command, Option } from 'commander';
-import { stringify } from 'csv-stringify/sync';
-import { DEFAULTS, resolveRunOptions, type RunFlags } from './config.js';
-import { RunControl } from './engine/run-control.js';
+import { Command, CommanderError, Option } from 'commander';
 import { CleanupError, ExitCode, usageError } from './common/errors.js';
 import { describeFileError, prepareOutputFile } from './common/files.js';
 import { spreadsheetSafe } from './common/text.js';
-import { print, say } from './report/terminal.js';
-import { VERSION } from './version.js';
+import { readJobSpec } from './config/job-spec.js';
+import { GROUPS, runOptionKeys, specOf, type OptionSpec, type RunOptionKey } from './config/options.js';
+import { resolveRunOptions } from './config/resolve.js';
+import { RunControl } from './engine/run-control.js';
+import { Console, type LogFormat } from './report/console.js';
+import { VERSION } from './common/version.js';
 
-/** Flags → options, the run, and the exit code; nothing else lives here. */
+/** Flags → options, the command, and the exit code; nothing else lives here. */
+
+/** The console until `run` has resolved its options: EXSITED_LOG_FORMAT if it is valid (the resolver reports it otherwise). */
+const earlyFormat = (): LogFormat | undefined => {
+  const parsed = specOf('logFormat').value.parse(process.env.EXSITED_LOG_FORMAT);
+  return 'value' in parsed ? (parsed.value as LogFormat) : undefined;
+};
+let console = new Console(earlyFormat());
+
 const program = new Command()
   .name('exsited-order-cleanup')
   .description('Delete test orders from an Exsited environment, with retries, an audit log and resume.')
   .version(VERSION)
-  .showHelpAfterError();
+  .exitOverride()
+  .showHelpAfterError('(add --help for the options)');
 
-program
+const run = program
   .command('run')
-  .description('delete the orders listed in --ids or selected by --filter (or continue a run with --resume)')
-  .option('--job <path>', 'read options from a job spec (JSON, option names as the flags, camelCase); flags given here win')
-  .option('--ids <path>', 'order IDs: a .csv file with a header row, a text file with one ID per line, or - for stdin')
-  .option('--filter <path>', 'select the orders with a filter file (JSON; see README, "Filter files") instead of --ids')
-  .addOption(new Option('--format <format>', 'how to read --ids (default: csv for *.csv, else text)').choices(['csv', 'text']))
-  .option('--column <name>', 'CSV column holding the IDs (default: the first header named order_id, orderId, order id or id)')
-  .option('--id-pattern <regex>', 'accept order IDs matching this regex instead of [A-Za-z0-9][A-Za-z0-9_-]{0,99} (/ ? # % \\ whitespace . .. are always refused)')
-  .option('--audit-log <path>', 'the audit log (NDJSON) to write, or with --resume to continue (default: runs/<UTC time>-<runId>.ndjson)')
-  .option('--audit-dir <dir>', 'give each run its own log in this folder: <dir>/<UTC time>-<runId>.ndjson')
-  .option('--auto-resume', 'with --audit-dir: if the latest log there did not finish (no run.end, interrupted or halted), resume it first')
-  .option('--shard <i/n>', 'take only the orders whose ID hashes to shard i of n (FNV-1a 32-bit mod n); give each shard its own log')
-  .option('--resume', 'continue the run recorded in --audit-log: skip orders already deleted or absent, retry the rest')
-  .option('--force', 'with --resume: accept an input or base URL that differs from the recorded one')
-  .option('--concurrency <n>', 'DELETE requests in flight at most', DEFAULTS.concurrency)
-  .option('--retries <n>', 'retries per order after the first attempt (transport errors, 408, 429, 5xx)', DEFAULTS.retries)
-  .option('--timeout-ms <ms>', 'timeout of each HTTP request', DEFAULTS.timeoutMs)
-  .option('--backoff-base-ms <ms>', 'first retry waits up to this (full jitter, doubling per retry)', DEFAULTS.backoffBaseMs)
-  .option('--backoff-cap-ms <ms>', 'longest wait between retries, unless Retry-After asks for more', DEFAULTS.backoffCapMs)
-  .option('--grace-ms <ms>', 'on SIGINT/SIGTERM, how long in-flight requests may finish', DEFAULTS.graceMs)
-  .option('--max-deletes <n>', 'refuse (exit 3, before any DELETE) when more orders than this are selected', DEFAULTS.maxDeletes)
-  .option('--rps <n>', 'cap on DELETE requests per second, shared by all workers (default: none until the server answers 429)')
-  .option('--halt-after <n>', 'halt (exit 4) after this many orders in a row failed with the same cause; 0: never', DEFAULTS.haltAfter)
-  .option('--max-duration <time>', 'stop dispatching at this deadline (e.g. 45m, 1h30m), then drain and exit 4; resume later')
-  .option('--progress-interval <time>', 'off a terminal, print a progress line this often (on a terminal: one live line)', DEFAULTS.progressInterval)
-  .option('--summary-json <path>', 'write the outcome (status, exit code, counts) as JSON here at the end; $GITHUB_STEP_SUMMARY also gets a markdown table')
-  .option('--dry-run', 'validate and authenticate, log every order as would_delete, send no DELETE')
-  .option('--yes', 'do not ask for confirmation (no prompt is shown off a TTY in any case)')
-  .option('--base-url <url>', 'Exsited API base URL (default: $EXSITED_BASE_URL, else https://dev-api.exsited.com; a resume uses the recorded one)')
-  .option('--allow-host <host>', 'also allow this host (repeatable; EXSITED_ALLOWED_HOSTS adds a comma-separated list)', (host: string, hosts: string[]) => [...hosts, host], [] as string[])
+  .description('delete the orders listed in --ids or selected by --filter (or continue a run with --resume)');
+for (const key of runOptionKeys) {
+  const option = commanderOption(specOf(key));
+  if (option) run.addOption(option);
+}
+run
   .addHelpText('after', `
 Credentials come from the environment only: EXSITED_CLIENT_ID, EXSITED_CLIENT_SECRET and EXSITED_REDIRECT_URI
 (OAuth2 client credentials), or EXSITED_ACCESS_TOKEN (a pre-issued token, which cannot be renewed).
 
 Exit codes: 0 all deleted or already absent (or dry run done); 1 some orders failed; 2 usage, input or
-config error, nothing sent; 3 refused before any delete (host not allowed, credentials rejected,
---max-deletes exceeded, not confirmed, the audit log in use); 4 halted, resumable (--halt-after,
---max-duration, the token lost); 130/143 interrupted by SIGINT/SIGTERM, resumable.`)
-  .action(async (flags: RunFlags, command: Command) => {
-    const options = resolveRunOptions(await withJob(flags, command), process.env);
+configuration error, nothing sent; 3 refused before any delete (host not allowed, credentials rejected,
+--max-deletes exceeded, not confirmed, the audit log in use); 4 stopped, resumable (--halt-after,
+--max-duration, the token lost, the audit log could not be written); 70 a bug in this tool;
+130/143 interrupted by Ctrl-C/SIGTERM, resumable.`)
+  .action(async (flags: Partial<Record<RunOptionKey, unknown>>) => {
+    const job = typeof flags.job === 'string' ? readJobSpec(flags.job) : undefined;
+    const options = resolveRunOptions({ flags, job: job && { path: job.path, options: job.options }, env: process.env });
+    console = new Console(options.logFormat);
     const control = new RunControl(options.graceMs);
-    if (options.maxDurationMs !== undefined) control.setDeadline(options.maxDurationMs);
+    if (options.maxDuration !== undefined) control.setDeadline(options.maxDuration);
     let signals = 0;
     const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
       if (++signals > 1) {
-        say(`${signal} again: exiting at once; the audit log holds every order finished so far.`);
+        console.say(`${signal} again: exiting at once; the audit log holds every order finished so far.`);
         process.exit(signal === 'SIGINT' ? ExitCode.sigint : ExitCode.sigterm);
       }
-      say(`${signal}: no new orders will be started; requests in flight have ${options.graceMs} ms to finish (send it again to exit at once).`);
+      console.say(`${signal}: no new orders will be started; requests in flight have ${options.graceMs} ms to finish (send it again to exit at once).`);
       control.stop({ kind: 'signal', signal });
     };
     process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
@@ -74,24 +64,24 @@ config error, nothing sent; 3 refused before any delete (host not allowed, crede
     const { runCleanup } = await import('./run.js');
     const unfinished = options.autoResume ? await (await import('./audit/latest-log.js')).latestUnfinishedLog(options.auditDir as string) : undefined;
     if (unfinished) {
-      say(`Resuming the unfinished run in ${unfinished} first.`);
-      const code = await runCleanup({ ...options, resume: true, auditLog: unfinished, auditDir: undefined, ids: undefined, filter: undefined }, control);
+      console.say(`Resuming the unfinished run in ${unfinished} first.`);
+      const code = await runCleanup({ ...options, resume: true, auditLog: unfinished, auditDir: undefined, ids: undefined, filter: undefined }, control, console);
       if (code !== ExitCode.ok && code !== ExitCode.someFailed) process.exit(code);
     }
-    process.exit(await runCleanup(options, control));
+    process.exit(await runCleanup(options, control, console));
   });
 
-/** --job FILE: its options, under the flags given on the command line (flags win). */
-async function withJob(flags: RunFlags, command: Command): Promise<RunFlags> {
-  if (!flags.job) return flags;
-  const { readJobSpec } = await import('./job-spec.js'); // with its schema library, only when a job is used
-  const job = readJobSpec(flags.job) as Record<string, unknown>;
-  delete job.description;
-  const merged: Record<string, unknown> = { ...flags };
-  for (const [key, value] of Object.entries(job)) {
-    if (command.getOptionValueSource(key) !== 'cli') merged[key] = value;
-  }
-  return merged as unknown as RunFlags;
+/** A run option as commander's: no default held (the resolver knows which flags were given), help grouped. */
+function commanderOption(spec: OptionSpec<unknown>): Option | undefined {
+  if (!spec.flag) return undefined;
+  const { value } = spec;
+  const shownDefault = spec.default === undefined || spec.default === false || (Array.isArray(spec.default) && spec.default.length === 0)
+    ? '' : ` (default: ${value.show(spec.default)})`;
+  const option = new Option(value.placeholder ? `${spec.flag} ${value.placeholder}` : spec.flag, `${spec.help}${shownDefault}${spec.env ? ` [${spec.env}]` : ''}`)
+    .helpGroup(`${GROUPS[spec.group]}:`);
+  if (value.choices) option.choices(value.choices);
+  if (value.merges) option.argParser((item: string, previous: string[] = []) => [...previous, item]);
+  return option;
 }
 
 program
@@ -101,9 +91,9 @@ program
   .requiredOption('--job <path>', 'the job spec each run uses')
   .option('--timezone <zone>', 'read the expression in this IANA time zone (default: the machine\'s)')
   .action(async (cron: string, flags: { job: string; timezone?: string }) => {
-    const [{ readJobSpec }, { runSchedule }] = await Promise.all([import('./job-spec.js'), import('./schedule.js')]);
     readJobSpec(flags.job); // refuse a broken job now, not at the first turn
-    process.exit(await runSchedule({ cron, runArgs: ['--job', flags.job], timezone: flags.timezone }));
+    const { runSchedule } = await import('./schedule.js');
+    process.exit(await runSchedule({ cron, runArgs: ['--job', flags.job], timezone: flags.timezone }, console));
   });
 
 program
@@ -114,7 +104,7 @@ program
   .option('--failed-csv <path>', 'write the orders whose latest outcome is failed: order_id,httpStatus,error_code,message (usable as --ids)')
   .action(async (auditLog: string, flags: { json?: boolean; failedCsv?: string }) => {
     if (flags.failedCsv) prepareOutputFile(flags.failedCsv, 'report: --failed-csv');
-    const { buildRunReport, formatRunReport } = await import('./report/run-report.js');
+    const [{ buildRunReport, formatRunReport }, { stringify }] = await Promise.all([import('./report/run-report.js'), import('csv-stringify/sync')]);
     const report = await buildRunReport(auditLog);
     if (flags.failedCsv) {
       // The IDs stay exact (the file is fed back to --ids); the server's text cannot become a formula.
@@ -125,8 +115,8 @@ program
         throw usageError(`report: --failed-csv ${flags.failedCsv} could not be written: ${describeFileError(error)}`);
       }
     }
-    print(flags.json ? JSON.stringify(report, null, 2) : formatRunReport(report));
-    if (flags.failedCsv) say(`${report.failedOrders.length} failed order(s) written to ${flags.failedCsv}`);
+    console.print(flags.json ? JSON.stringify(report, null, 2) : formatRunReport(report));
+    if (flags.failedCsv) console.say(`${report.failedOrders.length} failed order(s) written to ${flags.failedCsv}`);
   });
 
 program
@@ -155,7 +145,7 @@ program
       throw usageError(`fake-api: ${code ? `--orders ${flags.orders}: ${describeFileError(error)}` : (error as Error).message}`);
     }
     const fake = await startFakeExsited({ orders, port: Number(flags.port), host: flags.host, tokenTtlS: Number(flags.tokenTtl), faults });
-    print(`Fake Exsited API on ${fake.url} with ${fake.orders.size} orders. Use it with:
+    console.print(`Fake Exsited API on ${fake.url} with ${fake.orders.size} orders. Use it with:
   export EXSITED_BASE_URL=${fake.url} EXSITED_CLIENT_ID=${DEMO_CLIENT.clientId} EXSITED_CLIENT_SECRET=${DEMO_CLIENT.clientSecret} EXSITED_REDIRECT_URI=${DEMO_CLIENT.redirectUri}
 State: GET ${fake.url}/__fake/state. Stop with Ctrl-C.`);
     const stop = () => void fake.close().then(() => process.exit(0));
@@ -167,18 +157,22 @@ program
   .description('run the job against a fake Exsited API with injected faults; needs no credentials or network')
   .action(async () => {
     // The demo is read by a person even when its output is piped: bare lines there, not JSON.
-    process.env.EXSITED_LOG_FORMAT ??= process.stderr.isTTY ? 'pretty' : 'text';
+    console = new Console(earlyFormat() ?? (process.stderr.isTTY ? 'pretty' : 'text'));
     const { runDemo } = await import('./demo.js');
-    process.exit(await runDemo());
+    process.exit(await runDemo(console));
   });
 
 program.parseAsync().catch((error: unknown) => {
+  if (error instanceof CommanderError) {
+    // --help and --version end here too; any other commander error is a usage error (exit 2), told by commander.
+    process.exit(['commander.helpDisplayed', 'commander.help', 'commander.version'].includes(error.code) ? ExitCode.ok : ExitCode.usage);
+  }
   if (error instanceof CleanupError) {
-    say(`exsited-order-cleanup: ${error.message}`, 'error', { exitCode: error.exitCode });
+    console.say(`exsited-order-cleanup: ${error.message}`, 'error', { exitCode: error.exitCode });
     process.exit(error.exitCode);
   }
   // A bug, not the user's input: one sentence for a person; the stack only when asked for.
   const detail = process.env.EXSITED_DEBUG ? `\n${error instanceof Error ? error.stack : String(error)}` : ' (set EXSITED_DEBUG=1 to see where)';
-  say(`exsited-order-cleanup: internal error, a bug in this tool: ${error instanceof Error ? error.message : String(error)}${detail}`, 'error');
-  process.exit(ExitCode.halted);
+  console.say(`exsited-order-cleanup: internal error, a bug in this tool: ${error instanceof Error ? error.message : String(error)}${detail}`, 'error');
+  process.exit(ExitCode.internal);
 });

@@ -1,10 +1,10 @@
 import { fileURLToPath } from 'node:url';
-import { DEFAULTS, resolveRunOptions } from './config.js';
-import { RunControl } from './engine/run-control.js';
 import type { ExitCode } from './common/errors.js';
+import { resolveRunOptions } from './config/resolve.js';
+import { RunControl } from './engine/run-control.js';
 import { loadOrders } from './fake-exsited/order-store.js';
 import { DEMO_CLIENT, startFakeExsited } from './fake-exsited/server.js';
-import { say } from './report/terminal.js';
+import type { Console } from './report/console.js';
 import { runCleanup } from './run.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
@@ -14,25 +14,25 @@ const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, i
  * Retry-After, resets, "deleted then 503", spurious 401s, 2-second tokens), and a real run on a CSV with
  * every quirk the reader handles. Needs no credentials and no network.
  */
-export async function runDemo(): Promise<ExitCode> {
+export async function runDemo(console: Console): Promise<ExitCode> {
   const fake = await startFakeExsited({
     orders: loadOrders(fixture('orders.json')),
     tokenTtlS: 2,
     faults: {
-      seed: 7, latencyMs: 15, statuses: { 500: 0.04, 502: 0.02, 503: 0.05 }, throttle: 0.01, retryAfterS: 1,
+      seed: 7, latencyMs: 15, statuses: { 500: 0.04, 502: 0.03, 503: 0.05 }, throttle: 0.01, retryAfterS: 1,
       reset: 0.02, deleteThen503: 0.03, unauthorized: 0.02,
     },
   });
-  say(`Demo: a fake Exsited API on ${fake.url} holds ${fake.orders.size} orders; deleting those listed in fixtures/demo-orders.csv.`);
+  console.say(`Demo: a fake Exsited API on ${fake.url} holds ${fake.orders.size} orders; deleting those listed in fixtures/demo-orders.csv.`);
   try {
     const env = {
       EXSITED_CLIENT_ID: DEMO_CLIENT.clientId, EXSITED_CLIENT_SECRET: DEMO_CLIENT.clientSecret, EXSITED_REDIRECT_URI: DEMO_CLIENT.redirectUri,
     };
     const options = resolveRunOptions({
-      ...DEFAULTS, ids: fixture('demo-orders.csv'), baseUrl: fake.url, allowHost: [], backoffBaseMs: '50', backoffCapMs: '1000', yes: true,
-    }, env);
-    const exitCode = await runCleanup(options, new RunControl(options.graceMs));
-    say(`The fake API received ${fake.deletes.length} DELETE requests and ${fake.tokenRequests.length} token requests; ` +
+      flags: { ids: fixture('demo-orders.csv'), baseUrl: fake.url, backoffBaseMs: 50, backoffCapMs: 1000, yes: true }, env,
+    });
+    const exitCode = await runCleanup(options, new RunControl(options.graceMs), console);
+    console.say(`The fake API received ${fake.deletes.length} DELETE requests and ${fake.tokenRequests.length} token requests; ` +
       `${fake.orders.size} of its orders remain. Each line of the audit log is one JSON event (see README, "Audit log").`);
     return exitCode;
   } finally {

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Cron } from 'croner';
 import { ExitCode, usageError } from './common/errors.js';
-import { say } from './report/terminal.js';
+import type { Console } from './report/console.js';
 
 const CLI = fileURLToPath(new URL('./cli.js', import.meta.url));
 
@@ -21,7 +21,8 @@ export interface ScheduleOptions {
  * (which drains and records `interrupted`, for the next turn to resume with --auto-resume), waits for
  * it, and exits: 143/130 when a run was interrupted, 0 when none was going.
  */
-export function runSchedule(options: ScheduleOptions): Promise<ExitCode> {
+export function runSchedule(options: ScheduleOptions, console: Console): Promise<ExitCode> {
+  const say = (text: string) => console.say(text);
   let current: ChildProcess | undefined;
   let stopping: 'SIGINT' | 'SIGTERM' | undefined;
   return new Promise((resolve) => {

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { Backoff } from '../src/engine/backoff.js';
+import { RetryPolicy } from '../src/engine/retry-policy.js';
 import { TokenError, TokenSource } from '../src/exsited/auth.js';
 import { createHttpClient, destroyAgents } from '../src/exsited/http.js';
 import { DEMO_CLIENT, type FakeExsited } from '../src/fake-exsited/server.js';
@@ -12,12 +13,12 @@ afterEach(async () => {
   await fake?.close();
 });
 
-const noWait = new Backoff({ retries: 2, baseMs: 1, capMs: 1, sleep: async () => undefined });
+const noWait = new RetryPolicy(new Backoff({ retries: 2, baseMs: 1, capMs: 1, sleep: async () => undefined }), new AbortController().signal);
 const creds = (clientSecret = DEMO_CLIENT.clientSecret) => ({ kind: 'client_credentials' as const, ...DEMO_CLIENT, clientSecret });
 function tokenSource(api: FakeExsited, credentials = creds(), now = Date.now) {
   const http = createHttpClient({ baseUrl: new URL(api.url), concurrency: 4, timeoutMs: 2000 });
   clients.push(http);
-  return new TokenSource(http, credentials, noWait, now);
+  return new TokenSource(http, credentials, (attempt) => noWait.run(attempt), now);
 }
 
 describe('TokenSource against the fake token endpoint', () => {

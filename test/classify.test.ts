@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { Backoff } from '../src/engine/backoff.js';
-import { retryAfterMs } from '../src/exsited/http.js';
+import { retryAfterMs } from '../src/exsited/responses.js';
 import { classifyDelete, classifyFailure } from '../src/exsited/orders.js';
 
 const response = (status: number, data: unknown = '', headers: Record<string, string> = {}) => ({ status, statusText: '', headers, data });

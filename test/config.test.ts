@@ -1,37 +1,156 @@
 import { describe, expect, test } from '@jest/globals';
-import { DEFAULTS, durationMs, resolveRunOptions, type RunFlags } from '../src/config.js';
+import { CleanupError } from '../src/common/errors.js';
+import { readJobSpec } from '../src/config/job-spec.js';
+import { RUN_OPTIONS, runOptionKeys, specOf } from '../src/config/options.js';
+import { recordedOptions, resolveRunOptions, type Layers } from '../src/config/resolve.js';
+import { duration, showDuration } from '../src/config/values.js';
+import { workDir, writeFile } from './helpers/cli.js';
 
-const flags = (extra: Partial<RunFlags> = {}): RunFlags => ({ ...DEFAULTS, ids: 'x.txt', allowHost: [], ...extra });
 const env = { EXSITED_ACCESS_TOKEN: 'token-123456789' };
+const resolve = (layers: Partial<Layers> = {}) => resolveRunOptions({ flags: { ids: 'x.txt' }, env, ...layers });
+const job = (options: Record<string, unknown>) => ({ path: 'job.json', options });
 
-describe('resolveRunOptions', () => {
-  test('defaults, then the environment, then flags', () => {
-    const options = resolveRunOptions(flags({ allowHost: ['a.example'] }), { ...env, EXSITED_BASE_URL: 'https://api-stage.exsited.com', EXSITED_ALLOWED_HOSTS: ' b.example , ,c.example' });
-    expect(options).toMatchObject({ concurrency: 8, retries: 5, timeoutMs: 30000, graceMs: 10000, haltAfter: 25, baseUrl: 'https://api-stage.exsited.com' });
-    expect(options.rps).toBeUndefined();
-    expect(options.allowedHosts).toEqual(expect.arrayContaining(['dev-api.exsited.com', 'b.example', 'c.example', 'a.example']));
-    expect(resolveRunOptions(flags({ baseUrl: 'http://localhost:1' }), { ...env, EXSITED_BASE_URL: 'https://x' }).baseUrl).toBe('http://localhost:1');
+describe('resolveRunOptions: defaults ← job spec ← recorded run ← environment ← flags', () => {
+  test('defaults, when nothing else gives a value', () => {
+    const o = resolve();
+    expect(o).toMatchObject({ concurrency: 8, retries: 5, timeoutMs: 30_000, graceMs: 10_000, haltAfter: 25, maxDeletes: 10_000, progressInterval: 10_000, dryRun: false });
+    expect(o.rps).toBeUndefined();
+    expect(o.from.concurrency).toBe('default');
   });
 
-  test('a pre-issued token wins over client credentials', () => {
-    const client = { EXSITED_CLIENT_ID: 'a', EXSITED_CLIENT_SECRET: 'secret-0123456789', EXSITED_REDIRECT_URI: 'c' };
-    expect(resolveRunOptions(flags(), { ...env, ...client }).credentials.kind).toBe('access_token');
-    expect(resolveRunOptions(flags(), client).credentials.kind).toBe('client_credentials');
+  test('a job spec beats the defaults', () => {
+    const o = resolve({ job: job({ concurrency: 4, maxDuration: '45m', rps: 20 }) });
+    expect(o).toMatchObject({ concurrency: 4, maxDuration: 2_700_000, rps: 20 });
+    expect(o.from.concurrency).toBe('job');
+  });
+
+  test('the recorded run beats the job spec (a resume continues the run as it was)', () => {
+    const o = resolve({ job: job({ concurrency: 4, maxDeletes: 500 }), recorded: { concurrency: 2, maxDuration: '1h30m' } });
+    expect(o).toMatchObject({ concurrency: 2, maxDeletes: 500, maxDuration: 5_400_000 });
+    expect(o.from.concurrency).toBe('recorded');
+  });
+
+  test('the environment beats a job spec baked into an image: EXSITED_BASE_URL over the job\'s baseUrl', () => {
+    const o = resolve({ job: job({ baseUrl: 'https://dev-api.exsited.com' }), env: { ...env, EXSITED_BASE_URL: 'https://api-stage.exsited.com' } });
+    expect(o.baseUrl).toBe('https://api-stage.exsited.com');
+    expect(o.from.baseUrl).toBe('env');
+  });
+
+  test('flags beat everything', () => {
+    const o = resolve({
+      flags: { ids: 'x.txt', concurrency: '3', baseUrl: 'http://localhost:1' }, job: job({ concurrency: 4 }), recorded: { concurrency: 2 },
+      env: { ...env, EXSITED_BASE_URL: 'https://api-stage.exsited.com' },
+    });
+    expect(o).toMatchObject({ concurrency: 3, baseUrl: 'http://localhost:1' });
+    expect(o.from).toMatchObject({ concurrency: 'flag', baseUrl: 'flag' });
+  });
+
+  test('allowed hosts add up across layers, after the built-in ones', () => {
+    const o = resolve({ flags: { ids: 'x', allowHost: ['a.example'] }, job: job({ allowHost: ['j.example'] }), env: { ...env, EXSITED_ALLOWED_HOSTS: ' b.example , ,c.example' } });
+    expect(o.allowHost).toEqual(['j.example', 'b.example', 'c.example', 'a.example']);
+    expect(o.allowedHosts).toEqual(expect.arrayContaining(['dev-api.exsited.com', 'localhost', 'j.example', 'b.example', 'c.example', 'a.example']));
+  });
+
+  test('EXSITED_LOG_FORMAT and GITHUB_STEP_SUMMARY are options too, set by the environment', () => {
+    const o = resolve({ env: { ...env, EXSITED_LOG_FORMAT: 'text', GITHUB_STEP_SUMMARY: '/tmp/step.md' } });
+    expect(o).toMatchObject({ logFormat: 'text', stepSummary: '/tmp/step.md' });
+  });
+
+  test('every problem of every layer is told at once, naming where each value came from', () => {
+    const error = (() => {
+      try {
+        resolve({ flags: { ids: 'x', concurrency: '0' }, job: job({ retries: -1 }), env: { ...env, EXSITED_LOG_FORMAT: 'xml' } });
+      } catch (e) {
+        return e as CleanupError;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(CleanupError);
+    expect(error?.exitCode).toBe(2);
+    expect(error?.message).toContain('3 problems');
+    expect(error?.message).toContain('--concurrency must be a whole number from 1 to 1024, got "0"');
+    expect(error?.message).toContain('--job job.json: retries must be a whole number from 0 to 100, got -1');
+    expect(error?.message).toContain('EXSITED_LOG_FORMAT must be pretty or json or text, got "xml"');
   });
 
   test.each([
     [{ concurrency: '1.5' }, '--concurrency'], [{ retries: '-1' }, '--retries'], [{ rps: '0' }, '--rps'], [{ rps: 'fast' }, '--rps'],
-    [{ maxDuration: '45 minutes' }, '--max-duration'], [{ resume: true, ids: undefined }, '--resume needs --audit-log'], [{ ids: undefined }, '--ids'],
-  ])('%j is a usage error', (extra, message) => {
-    expect(() => resolveRunOptions(flags(extra as Partial<RunFlags>), env)).toThrow(message);
+    [{ maxDuration: '45 minutes' }, '--max-duration'], [{ maxDuration: '1000h' }, 'at most 24 days'], [{ shard: '4/4' }, '--shard'],
+    [{ resume: true, ids: undefined }, '--resume needs --audit-log'], [{ ids: undefined }, '--ids'],
+    [{ filter: 'f.json' }, '--ids and --filter'], [{ auditLog: 'a', auditDir: 'd' }, '--audit-log and --audit-dir'],
+  ])('%j is a usage error', (flags, message) => {
+    expect(() => resolve({ flags: { ids: 'x.txt', ...flags } })).toThrow(message);
+  });
+
+  test('a pre-issued token wins over client credentials; a secret too short is refused', () => {
+    const client = { EXSITED_CLIENT_ID: 'a', EXSITED_CLIENT_SECRET: 'secret-0123456789', EXSITED_REDIRECT_URI: 'c' };
+    expect(resolve({ env: { ...env, ...client } }).credentials.kind).toBe('access_token');
+    expect(resolve({ env: client }).credentials.kind).toBe('client_credentials');
+    expect(() => resolve({ env: { ...client, EXSITED_CLIENT_SECRET: 'short' } })).toThrow(/EXSITED_CLIENT_SECRET is too short/);
+  });
+
+  test('what a run records reads back as the same options', () => {
+    const o = resolve({ flags: { ids: 'x', concurrency: '3', maxDuration: '1h30m', rps: '0.5', shard: '1/4', idPattern: '[A-Z-]+' } });
+    const recorded = recordedOptions(o);
+    expect(recorded).toMatchObject({ concurrency: 3, maxDuration: '1h30m', rps: 0.5, shard: '1/4', idPattern: '[A-Z-]+', maxDeletes: 10_000 });
+    expect(recorded).not.toHaveProperty('ids');
+    const again = resolve({ recorded });
+    for (const key of Object.keys(recorded)) expect(again[key as keyof typeof again]).toEqual(o[key as keyof typeof o]);
   });
 });
 
-describe('durationMs', () => {
-  test.each([['45m', 2_700_000], ['1h30m', 5_400_000], ['90s', 90_000], ['500ms', 500], ['2', 2000], ['1.5h', 5_400_000]])('%s', (text, ms) => {
-    expect(durationMs('--max-duration', text)).toBe(ms);
+describe('the option table', () => {
+  test('each flag is its key in kebab case (commander derives the key from the flag)', () => {
+    for (const key of runOptionKeys) {
+      const { flag } = specOf(key);
+      if (flag) expect(flag).toBe(`--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+    }
   });
-  test.each(['', '0s', 'm', '45x', '1h 30m', '-5m'])('refuses %j', (text) => {
-    expect(() => durationMs('--max-duration', text)).toThrow('--max-duration must be a duration');
+
+  test('every default passes its own check', () => {
+    for (const key of runOptionKeys) {
+      const spec = specOf(key);
+      if (spec.default !== undefined && typeof spec.default !== 'boolean') {
+        expect(spec.value.parse(spec.value.record ? spec.value.record(spec.default) : spec.default)).toEqual({ value: spec.default });
+      }
+    }
+  });
+
+  test('help never uses the jargon people do not know', () => {
+    const help = Object.values(RUN_OPTIONS).map((spec) => spec.help).join(' ');
+    for (const word of ['FNV', 'jitter', 'NDJSON', 'drain', 'TTY']) expect(help).not.toContain(word);
+  });
+});
+
+describe('durations', () => {
+  test.each([['45m', 2_700_000], ['1h30m', 5_400_000], ['90s', 90_000], ['500ms', 500], ['2', 2000], ['1.5h', 5_400_000], [90, 90_000]])('%j', (raw, ms) => {
+    expect(duration().parse(raw)).toEqual({ value: ms });
+  });
+  test.each(['', '0s', 'm', '45x', '1h 30m', '-5m', '1000h'])('refuses %j', (raw) => {
+    expect(duration().parse(raw)).toHaveProperty('problem');
+  });
+  test.each([[2_700_000, '45m'], [5_400_000, '1h30m'], [90_000, '1m30s'], [1500, '1500ms'], [86_400_000, '1d']])('%d ms is shown as %s', (ms, shown) => {
+    expect(showDuration(ms)).toBe(shown);
+  });
+});
+
+describe('job specs', () => {
+  test('keys and values are checked as the flags are; every problem at once, with the nearest key', () => {
+    const dir = workDir();
+    const path = writeFile(dir, 'job.json', JSON.stringify({ concurency: 4, retries: 'many', maxDeletes: 10, 'max-deletes': 5, description: 'x' }));
+    expect(() => readJobSpec(path)).toThrow(/3 problem\(s\):\n {2}concurency: unknown option \(did you mean "concurrency"\?\)\n {2}retries: must be a whole number/);
+    expect(() => readJobSpec(path)).toThrow(/max-deletes: unknown option \(did you mean "maxDeletes"\?\)/);
+  });
+
+  test('credentials are refused without being echoed; --job itself and --resume are not job options', () => {
+    const dir = workDir();
+    expect(() => readJobSpec(writeFile(dir, 's.json', '{"clientSecret": "abc123456789"}'))).toThrow(/credentials never go in a job file/);
+    expect(() => readJobSpec(writeFile(dir, 'r.json', '{"resume": true, "job": "x"}'))).toThrow(/resume: unknown option[\s\S]*job: unknown option/);
+  });
+
+  test('a relative filter is the job\'s own; a BOM is fine', () => {
+    const dir = workDir();
+    const spec = readJobSpec(writeFile(dir, 'job.json', '\uFEFF{"filter": "f.json", "ids": "rel.txt"}'));
+    expect(spec.options).toEqual({ filter: `${dir}/f.json`, ids: 'rel.txt' });
   });
 });

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
-import type { RetryRecord } from '../src/audit/journal.js';
+import type { RetryRecord } from '../src/common/domain.js';
 import { Backoff } from '../src/engine/backoff.js';
+import { RetryPolicy } from '../src/engine/retry-policy.js';
 import { deleteWithRetry } from '../src/engine/order-deleter.js';
 import { RateLimiter } from '../src/engine/rate-limiter.js';
 import { RunControl } from '../src/engine/run-control.js';
@@ -27,10 +28,11 @@ async function setUp(options: Partial<FakeExsitedOptions>, retries = 3) {
   const control = new RunControl(0);
   cleanup.push(() => destroyAgents(http));
   const retriesLogged: RetryRecord[] = [];
-  const tokens = new TokenSource(http, { kind: 'client_credentials', ...DEMO_CLIENT }, backoff);
+  const retry = new RetryPolicy(backoff, control.stopping);
+  const tokens = new TokenSource(http, { kind: 'client_credentials', ...DEMO_CLIENT }, (attempt) => new RetryPolicy(backoff, control.aborting).run(attempt));
   let clock = 0; // the limiter's pauses pass on a fake clock
   const limiter = new RateLimiter({ burst: 2, now: () => clock, sleep: async (ms) => void (clock += ms) });
-  const remove = (orderId: string) => deleteWithRetry(orderId, { http, tokens, backoff, limiter, control, onRetry: (r) => retriesLogged.push(r) });
+  const remove = (orderId: string) => deleteWithRetry(orderId, { http, tokens, retry, limiter, control, onRetry: (r) => retriesLogged.push(r) });
   return { orders: api.orders, remove, slept, retriesLogged, control, tokens, limiter };
 }
 

@@ -16,7 +16,7 @@ describe('secret scrubbing', () => {
     secrets.register('client-secret-for-journal-test');
     const path = `${workDir()}/a.ndjson`;
     const journal = new AuditJournal(path, 'r1', () => undefined);
-    journal.warn('test', 'leaked client-secret-for-journal-test here', { header: 'Bearer abcdef123456' });
+    journal.order({ orderId: 'ORD-1', outcome: 'failed', httpStatus: 400, attempts: 1, durationMs: 1, error: { code: 'Bearer abcdef123456', message: 'leaked client-secret-for-journal-test here' } });
     journal.end({ status: 'completed' });
     const text = JSON.stringify(readAudit(path));
     expect(text).not.toContain('client-secret-for-journal-test');

@@ -2,25 +2,8 @@ import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from '
 import pino, { type Logger } from 'pino';
 import { secrets } from '../common/secrets.js';
 import { terminalSafe } from '../common/text.js';
-
-export type Outcome = 'deleted' | 'already_absent' | 'failed' | 'would_delete';
-
-export interface OrderRecord {
-  orderId: string;
-  outcome: Outcome;
-  httpStatus: number | null;
-  attempts: number;
-  durationMs: number;
-  error?: { code: string; message: string };
-}
-
-export interface RetryRecord {
-  orderId: string;
-  attempt: number;
-  httpStatus?: number;
-  errorCode?: string;
-  delayMs: number;
-}
+import type { OrderRecord, RetryRecord } from '../common/domain.js';
+import type { RunEvents, RunOutcome, RunStartFields } from '../engine/events.js';
 
 /**
  * The audit log: pino NDJSON appended with a synchronous write(2) per line, so a line is in the file
@@ -60,7 +43,21 @@ export class AuditJournal {
     return this.failure === undefined;
   }
 
-  start(fields: Record<string, unknown>): void {
+  /**
+   * Subscribes to a run's events: the journal is the first subscriber, so an order's line is in the file
+   * before anything else hears of the order. Returns whether run.end reached the file, once the run ends.
+   */
+  attach(events: RunEvents): { ended: () => boolean } {
+    let ended = false;
+    events
+      .on('run.started', ({ fields }) => this.start(fields))
+      .on('order.finished', ({ record }) => this.order(record))
+      .on('retry.scheduled', ({ record }) => this.retry(record))
+      .on('run.ended', ({ outcome }) => void (ended = this.end(outcome)));
+    return { ended: () => ended };
+  }
+
+  start(fields: RunStartFields | Record<string, unknown>): void {
     this.log.info({ event: 'run.start', ...fields }, fields.resumeOf ? `run resumed (resuming ${String(fields.resumeOf)})` : 'run started');
   }
 
@@ -73,12 +70,9 @@ export class AuditJournal {
     this.log.info({ event: 'order.retry', ...record }, 'order retry scheduled');
   }
 
-  warn(event: string, message: string, fields: Record<string, unknown> = {}): void {
-    this.log.warn({ event, ...fields }, message);
-  }
-
   /** Writes run.end and closes the file; false when the log could not take it. */
-  end(fields: Record<string, unknown>): boolean {
+  end(outcome: Omit<RunOutcome, 'runId' | 'auditLog'> | Record<string, unknown>): boolean {
+    const { runId: _runId, auditLog: _auditLog, ...fields } = outcome as Record<string, unknown>;
     this.log.info({ event: 'run.end', ...fields }, `run ${String(fields.status)}`);
     try {
       if (this.healthy) fsyncSync(this.fd);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { OUTCOMES, RUN_STATUSES } from '../common/domain.js';
 
 /**
  * The audit log's records as its readers accept them: what the journal writes, validated line by line,
@@ -6,7 +7,7 @@ import { z } from 'zod';
  * record whose shape is wrong is never trusted. Unknown keys are kept (a newer writer may add fields);
  * unknown events are skipped.
  */
-const outcome = z.enum(['deleted', 'already_absent', 'failed', 'would_delete']);
+const outcome = z.enum(OUTCOMES);
 const count = z.number().int().nonnegative();
 const base = { runId: z.string().min(1), time: z.string(), msg: z.string().optional(), level: z.string().optional() };
 
@@ -76,7 +77,7 @@ const retry = z.looseObject({
 });
 export type RetryLine = z.infer<typeof retry>;
 
-export const runStatus = z.enum(['completed', 'failed', 'interrupted', 'halted', 'crashed']);
+export const runStatus = z.enum(RUN_STATUSES);
 const runEnd = z.looseObject({
   ...base,
   event: z.literal('run.end'),

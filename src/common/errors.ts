@@ -5,6 +5,8 @@ export const ExitCode = {
   usage: 2,
   refused: 3,
   halted: 4,
+  /** A bug in this tool (sysexits' EX_SOFTWARE): never mistaken for a resumable halt. */
+  internal: 70,
   sigint: 130,
   sigterm: 143,
 } as const;

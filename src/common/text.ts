@@ -43,3 +43,8 @@ export function spreadsheetSafe(cell: string): string {
   const safe = terminalSafe(cell);
   return /^[=+\-@\t\r]/.test(safe) ? `'${safe}` : safe;
 }
+
+/** Quotes a value for a POSIX shell, so that a printed command can be pasted as is. */
+export function shellQuote(value: string): string {
+  return /^[A-Za-z0-9_./:=@%+-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}

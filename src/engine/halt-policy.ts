@@ -1,4 +1,4 @@
-import type { OrderRecord } from '../audit/journal.js';
+import type { OrderRecord } from '../common/domain.js';
 
 /**
  * --halt-after: when that many orders in a row fail with the same cause (403 on every order, 5xx after

@@ -1,8 +1,10 @@
 import { setMaxListeners } from 'node:events';
+import { ExitCode } from '../common/errors.js';
 
 export type StopReason =
   | { kind: 'signal'; signal: 'SIGINT' | 'SIGTERM' }
-  | { kind: 'halt'; message: string; exitCode: 3 | 4 };
+  /** A refusal found mid-way (3), or a halt that a resume can continue (4). */
+  | { kind: 'halt'; message: string; exitCode: typeof ExitCode.refused | typeof ExitCode.halted };
 
 /**
  * How a run stops early. `stopping` fires first: no new order is dispatched, no new attempt starts and
@@ -36,10 +38,9 @@ export class RunControl {
    */
   setDeadline(ms: number): void {
     setTimeout(() => this.stop({
-      kind: 'halt', exitCode: 4, message: `the --max-duration deadline (${ms} ms) was reached; resume to continue`,
+      kind: 'halt', exitCode: ExitCode.halted, message: `the --max-duration deadline (${ms} ms) was reached; resume to continue`,
     }), ms).unref();
   }
-
 
   private abortInFlight(): void {
     this.abortController.abort(new Error('run aborted'));

@@ -1,10 +1,8 @@
-import type { AxiosInstance } from 'axios';
-import pRetry, { AbortError } from 'p-retry';
+import type { AxiosInstance, AxiosResponse } from 'axios';
 import { MIN_SECRET_LENGTH, secrets } from '../common/secrets.js';
 import { quoted } from '../common/text.js';
-import type { Backoff } from '../engine/backoff.js';
-import type { AxiosResponse } from 'axios';
-import { describeTransportError, exsitedError, isCancel, isRetryableStatus } from './http.js';
+import { describeTransportError, exsitedError, isCancel, isRetryableStatus, retryAfterMs } from './responses.js';
+import type { AttemptResult, Unfinished } from './orders.js';
 
 export type Credentials =
   | { kind: 'client_credentials'; clientId: string; clientSecret: string; redirectUri: string }
@@ -24,6 +22,12 @@ export class TokenError extends Error {
   }
 }
 
+/**
+ * The retry policy the token source's calls run under (the engine's, injected by the run: the client does
+ * not import the engine). Undefined when the run stopped first.
+ */
+export type Retrier = <T>(attempt: () => Promise<AttemptResult<T>>) => Promise<{ ok: true; value: T } | { ok: false; failure: Unfinished } | undefined>;
+
 interface Token {
   accessToken: string;
   refreshToken?: string;
@@ -33,6 +37,8 @@ interface Token {
 
 const TOKEN_PATH = '/api/v1/oauth2/token';
 const DEFAULT_EXPIRES_IN_S = 3600;
+/** A refresh the endpoint refused: fall back to a client-credentials grant. */
+const REFRESH_REFUSED = 'REFRESH_REFUSED';
 
 /**
  * The bearer token shared by all workers. Renewal is single-flight: however many requests see a 401 or an
@@ -49,14 +55,11 @@ export class TokenSource {
   constructor(
     private readonly http: AxiosInstance,
     private readonly credentials: Credentials,
-    private readonly backoff: Backoff,
+    private readonly retry: Retrier,
     private readonly now: () => number = Date.now,
   ) {
     if (credentials.kind === 'access_token') {
-      secrets.register(credentials.accessToken);
       this.token = { accessToken: credentials.accessToken, renewAt: Number.POSITIVE_INFINITY };
-    } else {
-      secrets.register(credentials.clientSecret);
     }
   }
 
@@ -82,56 +85,60 @@ export class TokenSource {
     const base = { client_id: clientId, client_secret: clientSecret, redirect_uri: redirectUri };
     const refreshToken = this.token?.refreshToken;
     let token: Token | undefined;
-    if (refreshToken) token = await this.request({ ...base, grant_type: 'refresh_token', refresh_token: refreshToken }, signal, true);
-    token ??= await this.request({ ...base, grant_type: 'client_credentials' }, signal, false);
+    if (refreshToken) token = await this.grant({ ...base, grant_type: 'refresh_token', refresh_token: refreshToken }, signal);
+    token ??= await this.grant({ ...base, grant_type: 'client_credentials' }, signal) as Token;
     this.token = token;
     this.renewals++;
-    return token as Token;
+    return token;
   }
 
-  /** One grant, retried on transport errors, 408, 429 and 5xx. A refused refresh returns undefined. */
-  private async request(body: Record<string, string>, signal: AbortSignal | undefined, isRefresh: boolean): Promise<Token | undefined> {
-    return pRetry(async () => {
-      this.requested = true;
-      let response;
-      try {
-        response = await this.http.post(TOKEN_PATH, body, { signal, headers: { 'Content-Type': 'application/json' } });
-      } catch (error) {
-        if (isCancel(error)) throw new AbortError(error as Error);
-        const { code, message } = describeTransportError(error);
-        throw new TokenError(`token endpoint unreachable: ${code}: ${message}`, false);
-      }
-      const { status } = response;
-      if (status === 200 || status === 201) return this.parse(response.data);
-      if (isRefresh && status >= 400 && status < 500 && status !== 408 && status !== 429) return undefined;
-      if (isRetryableStatus(status)) throw new TokenError(`token endpoint answered ${status}: ${exsitedError(response).message}`, false);
-      throw new AbortError(new TokenError(refusedGrant(response), true));
-    }, {
-      retries: this.backoff.retries,
-      minTimeout: 0,
-      signal,
-      shouldRetry: async ({ retriesConsumed }) => {
-        await this.backoff.sleep(this.backoff.delayMs(retriesConsumed + 1), signal);
-        return true;
-      },
-    });
+  /** One grant under the retry policy; a refused refresh returns undefined (the caller falls back). */
+  private async grant(body: Record<string, string>, signal: AbortSignal | undefined): Promise<Token | undefined> {
+    const isRefresh = body.grant_type === 'refresh_token';
+    const result = await this.retry(() => this.attempt(body, isRefresh, signal));
+    if (!result) throw new TokenError('the run stopped while the token was being renewed', false);
+    if (result.ok) return result.value;
+    const { failure } = result;
+    if (failure.code === REFRESH_REFUSED) return undefined;
+    if (failure.kind === 'failed') throw new TokenError(failure.message, true);
+    throw new TokenError(failure.httpStatus === null
+      ? `token endpoint unreachable: ${failure.code}: ${failure.message}`
+      : `token endpoint answered ${failure.httpStatus}: ${failure.message}`, false);
   }
 
-  private parse(data: unknown): Token {
-    const body = (data ?? {}) as { access_token?: unknown; refresh_token?: unknown; expires_in?: unknown };
-    if (typeof body.access_token !== 'string' || body.access_token === '') {
-      throw new AbortError(new TokenError('token endpoint answered without an access_token', true));
+  /** One token request, classified: a token, worth another try, or a final no (with what to check). */
+  private async attempt(body: Record<string, string>, isRefresh: boolean, signal: AbortSignal | undefined): Promise<AttemptResult<Token>> {
+    this.requested = true;
+    let response: AxiosResponse;
+    try {
+      response = await this.http.post(TOKEN_PATH, body, { signal, headers: { 'Content-Type': 'application/json' } });
+    } catch (error) {
+      if (isCancel(error)) return { kind: 'canceled' };
+      return { kind: 'retry', httpStatus: null, ...describeTransportError(error) };
     }
+    const { status } = response;
+    if (status === 200 || status === 201) return this.parse(response.data, status);
+    if (isRetryableStatus(status)) {
+      return { kind: 'retry', httpStatus: status, ...exsitedError(response), retryAfterMs: retryAfterMs(response.headers?.['retry-after']) };
+    }
+    if (isRefresh && status >= 400 && status < 500) return { kind: 'failed', httpStatus: status, code: REFRESH_REFUSED, message: 'refresh refused' };
+    return { kind: 'failed', httpStatus: status, code: exsitedError(response).code, message: refusedGrant(response) };
+  }
+
+  private parse(data: unknown, status: number): AttemptResult<Token> {
+    const body = (data ?? {}) as { access_token?: unknown; refresh_token?: unknown; expires_in?: unknown };
+    const refuse = (message: string): AttemptResult<Token> => ({ kind: 'failed', httpStatus: status, code: 'BAD_TOKEN', message });
+    if (typeof body.access_token !== 'string' || body.access_token === '') return refuse('token endpoint answered without an access_token');
     if (body.access_token.length < MIN_SECRET_LENGTH) {
-      throw new AbortError(new TokenError(`token endpoint issued an access token of ${body.access_token.length} characters: too short to be ` +
-        'told from ordinary text, so it could not be kept out of logs; refusing to use it', true));
+      return refuse(`token endpoint issued an access token of ${body.access_token.length} characters: too short to be ` +
+        'told from ordinary text, so it could not be kept out of logs; refusing to use it');
     }
     secrets.register(body.access_token);
     const refreshToken = typeof body.refresh_token === 'string' && body.refresh_token !== '' ? body.refresh_token : undefined;
     secrets.register(refreshToken);
     const seconds = Number(body.expires_in); // a number, or a number in a string
     const expiresIn = body.expires_in !== null && body.expires_in !== '' && seconds > 0 ? seconds : DEFAULT_EXPIRES_IN_S;
-    return { accessToken: body.access_token, refreshToken, renewAt: this.now() + expiresIn * 800 };
+    return { kind: 'done', httpStatus: status, value: { accessToken: body.access_token, refreshToken, renewAt: this.now() + expiresIn * 800 } };
   }
 }
 

@@ -1,12 +1,11 @@
 import http from 'node:http';
 import https from 'node:https';
-import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
+import axios, { type AxiosInstance } from 'axios';
 import { HttpsProxyAgent } from 'https-proxy-agent';
 import { getProxyForUrl } from 'proxy-from-env';
 import { usageError } from '../common/errors.js';
 import { secrets } from '../common/secrets.js';
-import { cut } from '../common/text.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../common/version.js';
 import { isLoopbackHost } from './host-allowlist.js';
 
 export interface HttpOptions {
@@ -68,48 +67,3 @@ export function destroyAgents(client: AxiosInstance): void {
   (client.defaults.httpsAgent as https.Agent | undefined)?.destroy();
 }
 
-const RETRYABLE_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
-
-/** Statuses worth another try: timeouts, throttling and server errors. */
-export function isRetryableStatus(status: number): boolean {
-  return RETRYABLE_STATUSES.has(status);
-}
-
-/** A transport failure as `{code, message}`: never the request config, headers or body of an axios error. */
-export function describeTransportError(error: unknown): { code: string; message: string } {
-  const e = error as { code?: unknown; message?: unknown };
-  const code = typeof e.code === 'string' && e.code ? e.code : 'ENETWORK';
-  const message = typeof e.message === 'string' && e.message ? e.message : code;
-  return { code: cut(code, 100), message: cut(message, 500) };
-}
-
-export function isCancel(error: unknown): boolean {
-  return axios.isCancel(error) || (error as { code?: unknown }).code === 'ERR_CANCELED';
-}
-
-/** A failed response as `{code, message}`: Exsited's `errors[]` (or the raw body, shortened). */
-export function exsitedError(response: AxiosResponse): { code: string; message: string } {
-  const body: unknown = response.data;
-  let code = `HTTP_${response.status}`;
-  let message = '';
-  const errors = body && typeof body === 'object' ? (body as { errors?: unknown }).errors : undefined;
-  if (Array.isArray(errors)) {
-    const entries = errors.filter((entry): entry is { code?: unknown; message?: unknown } => !!entry && typeof entry === 'object');
-    const first = entries[0]?.code;
-    if ((typeof first === 'string' && first !== '') || typeof first === 'number') code = String(first);
-    message = entries.map((entry) => entry.message).filter((text) => typeof text === 'string' && text !== '').join('; ');
-  } else if (typeof body === 'string') {
-    message = body.trim();
-  }
-  if (message === '') message = `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
-  return { code: cut(code, 100), message: cut(message, 500) };
-}
-
-/** `Retry-After` in milliseconds: delta-seconds or an HTTP date; undefined when absent or unreadable. */
-export function retryAfterMs(header: unknown, now = Date.now()): number | undefined {
-  if (typeof header !== 'string' || header.trim() === '') return undefined;
-  const value = header.trim();
-  if (/^\d+$/.test(value)) return Number(value) * 1000;
-  const date = /^[A-Za-z]{3}/.test(value) ? Date.parse(value) : Number.NaN; // HTTP dates start with the weekday
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}

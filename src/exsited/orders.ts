@@ -1,5 +1,5 @@
 import type { AxiosInstance, AxiosResponse } from 'axios';
-import { describeTransportError, exsitedError, isCancel, isRetryableStatus, retryAfterMs } from './http.js';
+import { describeTransportError, exsitedError, isCancel, isRetryableStatus, retryAfterMs } from './responses.js';
 
 /** An attempt that did not succeed. */
 export type Unfinished =

@@ -1,7 +1,7 @@
 import { readAuditLog } from '../audit/log-reader.js';
 import type { OrderLine } from '../audit/records.js';
 import { usageError } from '../common/errors.js';
-import { finishedOrders, ratePerSecond } from './summary.js';
+import { finishedOrders, ratePerSecond } from '../engine/tally.js';
 
 export interface FailedOrder {
   orderId: string;

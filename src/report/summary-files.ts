@@ -1,23 +1,40 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
-import type { RunSummary } from './summary.js';
+import { describeFileError } from '../common/files.js';
+import type { RunEvents, RunOutcome } from '../engine/events.js';
+import type { Console } from './console.js';
 
-export interface RunOutcome {
-  runId: string;
-  status: string;
-  exitCode: number;
-  durationMs: number;
-  auditLog: string;
-  summary: RunSummary;
-  reason?: string;
+export interface SummaryFiles {
+  /** --summary-json */
+  json?: string;
+  /** $GITHUB_STEP_SUMMARY */
+  stepSummary?: string;
 }
 
-/** --summary-json: the run's outcome for scripts, written whole at the end. */
-export function writeSummaryJson(path: string, outcome: RunOutcome): void {
-  writeFileSync(path, `${JSON.stringify(outcome, null, 2)}\n`);
+/**
+ * The run's outcome as files for scripts and pipelines, written when it ends: --summary-json, and a
+ * markdown table appended to GitHub Actions' step summary. A file that cannot be written is said
+ * plainly and never changes the run's exit code (its run.end is already in the audit log).
+ */
+export function writeSummaryFiles(events: RunEvents, console: Console, files: SummaryFiles): void {
+  const write = (what: string, path: string | undefined, writeFile: (path: string) => void) => {
+    if (!path) return;
+    try {
+      writeFile(path);
+    } catch (error) {
+      console.say(`${what} ${path} could not be written: ${describeFileError(error)}. The run's outcome is in its audit log.`, 'warn');
+    }
+  };
+  events.on('run.ended', ({ outcome }) => {
+    write('--summary-json', files.json, (path) => writeFileSync(path, `${JSON.stringify(summaryJson(outcome), null, 2)}\n`));
+    write('$GITHUB_STEP_SUMMARY', files.stepSummary, (path) => appendFileSync(path, stepSummary(outcome)));
+  });
 }
 
-/** $GITHUB_STEP_SUMMARY: a markdown table appended to the job's summary page. */
-export function appendStepSummary(path: string, o: RunOutcome): void {
+const summaryJson = ({ runId, status, exitCode, durationMs, auditLog, summary, reason }: RunOutcome) =>
+  ({ runId, status, exitCode, durationMs, auditLog, summary, ...(reason ? { reason } : {}) });
+
+/** A markdown table for the job's summary page. */
+function stepSummary(o: RunOutcome): string {
   const s = o.summary;
   const rows: Array<[string, string | number]> = [
     ['status', `${o.status} (exit ${o.exitCode})`], ['selected', s.selected], ['deleted', s.deleted], ['already absent', s.alreadyAbsent],
@@ -25,5 +42,5 @@ export function appendStepSummary(path: string, o: RunOutcome): void {
     ['throttled', `${(s.throttledMs / 1000).toFixed(1)} s`], ['duration', `${(o.durationMs / 1000).toFixed(1)} s`], ['audit log', `\`${o.auditLog}\``],
   ];
   const table = rows.map(([k, v]) => `| ${k} | ${v} |`).join('\n');
-  appendFileSync(path, `### Exsited order cleanup, run ${o.runId}\n\n| | |\n|---|---|\n${table}\n${o.reason ? `\n${o.reason}\n` : ''}\n`);
+  return `### Exsited order cleanup, run ${o.runId}\n\n| | |\n|---|---|\n${table}\n${o.reason ? `\n${o.reason}\n` : ''}\n`;
 }

@@ -1,47 +1,8 @@
-import type { OrderRecord } from '../audit/journal.js';
-
-export interface RunSummary {
-  /** Distinct valid IDs in the input. */
-  selected: number;
-  deleted: number;
-  alreadyAbsent: number;
-  failed: number;
-  /** Finished by an earlier run of the same log, so not sent again. */
-  skipped: number;
-  wouldDelete: number;
-  /** Not finished because the run stopped early; a resume picks them up. */
-  pending: number;
-  retries: number;
-  /** Time every worker was paused by the server's 429s. */
-  throttledMs: number;
-  /** Orders finished per second of the run. */
-  ratePerSecond: number;
-}
-
-export const emptySummary = (selected: number, skipped: number): RunSummary => ({
-  selected, deleted: 0, alreadyAbsent: 0, failed: 0, skipped, wouldDelete: 0, pending: selected - skipped, retries: 0,
-  throttledMs: 0, ratePerSecond: 0,
-});
-
-type Outcomes = Pick<RunSummary, 'deleted' | 'alreadyAbsent' | 'failed' | 'wouldDelete'>;
-
-/** Orders that reached an outcome. */
-export const finishedOrders = (s: Outcomes): number => s.deleted + s.alreadyAbsent + s.failed + s.wouldDelete;
-
-/** Finished orders per second over `ms`, to one decimal. */
-export const ratePerSecond = (s: Outcomes, ms: number): number => (ms > 0 ? Math.round((finishedOrders(s) * 10_000) / ms) / 10 : 0);
-
-export function countOutcome(summary: RunSummary, record: OrderRecord): void {
-  summary.pending--;
-  if (record.outcome === 'deleted') summary.deleted++;
-  else if (record.outcome === 'already_absent') summary.alreadyAbsent++;
-  else if (record.outcome === 'failed') summary.failed++;
-  else summary.wouldDelete++;
-}
+import type { OrderRecord, RunStatus, RunSummary } from '../common/domain.js';
 
 export interface SummaryContext {
   runId: string;
-  status: string;
+  status: RunStatus;
   durationMs: number;
   auditLog: string;
   duplicates: number;

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { closest, distance } from 'fastest-levenshtein';
 import { z } from 'zod';
 import { usageError } from '../common/errors.js';
+import { parseDuration } from '../common/durations.js';
 import { describeFileError } from '../common/files.js';
 import type { ListedOrder } from '../exsited/orders.js';
 import { orderIdValidator } from './order-id.js';
@@ -13,12 +15,11 @@ const isInstant = (text: string) => {
   const [y, m, d, hh = 0, mm = 0, ss = 0] = (text.match(/\d+/g) ?? []).map(Number) as number[];
   return new Date(Date.UTC(y as number, (m as number) - 1, d)).getUTCDate() === d && hh < 24 && mm < 60 && ss < 60;
 };
-const RELATIVE = /^now(?:-(\d+)(m|h|d))?$/;
-const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
+const RELATIVE = /^now(?:-(\d+(?:m|h|d)))?$/;
 /** `now`, `now-30m`, `now-12h`, `now-1d`: relative to when the filter is read (for scheduled jobs). */
 const relativeInstant = (text: string, now: number) => {
-  const [, amount, unit] = RELATIVE.exec(text) as RegExpExecArray;
-  return amount ? now - Number(amount) * (UNIT_MS[unit as string] as number) : now;
+  const [, ago] = RELATIVE.exec(text) as RegExpExecArray;
+  return ago ? now - (parseDuration(ago) as number) : now;
 };
 const instant = z.string().refine((text) => RELATIVE.test(text) || isInstant(text), {
   message: 'expected an ISO 8601 date or instant with a time zone (2026-07-01, 2026-07-01T00:00:00Z) or now-<n>m|h|d',
@@ -112,25 +113,12 @@ function describeIssue(issue: z.core.$ZodIssue): string[] {
   if (issue.code === 'unrecognized_keys') {
     const known = issue.path.length === 0 ? Object.keys(filterSchema.shape) : Object.keys(criteriaSchema.shape);
     return issue.keys.map((key) => {
-      const guess = known.find((name) => editDistance(name.toLowerCase(), key.toLowerCase()) <= 2);
+      const near = closest(key, known);
+      const guess = distance(near.toLowerCase(), key.toLowerCase()) <= 2 ? near : undefined;
       return `${at([...issue.path, key])}: unknown key${guess ? ` (did you mean "${guess}"?)` : `; known keys: ${known.join(', ')}`}`;
     });
   }
   return [`${at(issue.path)}: ${issue.message}`];
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0] as number;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const above = row[j] as number;
-      row[j] = Math.min(above + 1, (row[j - 1] as number) + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
-    }
-  }
-  return row[b.length] as number;
 }
 
 const upper = (values: string[] | undefined) => values && new Set(values.map((v) => v.toUpperCase()));

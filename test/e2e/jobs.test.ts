@@ -25,7 +25,7 @@ describe('job specs', () => {
     const targets = api.orders.filter(testData).map((o) => o.id); // the seed orders are all older than a day
     expect(new Set(fake.deleted)).toEqual(new Set(targets));
     const [log] = readdirSync(join(dir, 'runs')).filter((n) => n.endsWith('.ndjson'));
-    expect(readAudit(join(dir, 'runs', log as string))[0]?.options).toMatchObject({ rps: 1000, maxDeletes: 20000, maxDurationMs: 2_700_000, concurrency: 8 });
+    expect(readAudit(join(dir, 'runs', log as string))[0]?.options).toMatchObject({ rps: 1000, maxDeletes: 20000, maxDuration: '45m', concurrency: 8 });
   });
 
   test('qa-reset: the QA account\'s test orders (off a terminal, no prompt)', async () => {

@@ -6,15 +6,17 @@ import { stringify } from 'csv-stringify/sync';
 import { CleanupError, ExitCode, refusal } from '../common/errors.js';
 import { describeFileError } from '../common/files.js';
 import { quoted, spreadsheetSafe } from '../common/text.js';
-import { listOrdersPage } from '../exsited/orders.js';
+import type { RunEvents } from '../engine/events.js';
 import { sendWithRetry, type RequestDeps } from '../engine/retrying-request.js';
-import { manifestColumns, orderMatcher, type OrderFilter } from './filter-spec.js';
-import type { OrderIdValidator } from './order-id.js';
+import { TokenError } from '../exsited/auth.js';
+import { listOrdersPage } from '../exsited/orders.js';
+import { manifestColumns, orderMatcher, type OrderFilter } from '../sources/filter-spec.js';
+import type { OrderIdValidator } from '../sources/order-id.js';
 
 export interface SelectionDeps extends RequestDeps {
   http: AxiosInstance;
-  /** Told about every page, for progress. */
-  onPage?: (progress: { pages: number; listed: number; selected: number }) => void;
+  /** Told about every page (selection.page), for progress. */
+  events: RunEvents;
 }
 
 export interface Selection {
@@ -39,9 +41,16 @@ const STALLED_PAGES = 3;
  * deleted by someone else shift later pages down), the next offset steps back by as much, so no
  * remaining order is skipped; IDs already seen are ignored. A server that keeps repeating pages, or
  * pages past twice the total it announced, is refused rather than followed forever.
+ * Authenticates first: a refusal is exit 3, an unreachable endpoint exit 4, with nothing listed.
  * Returns undefined when the run is stopped while listing.
  */
 export async function selectOrders(filter: OrderFilter, manifestPath: string, deps: SelectionDeps, isInvalid: OrderIdValidator): Promise<Selection | undefined> {
+  try {
+    await deps.tokens.get(deps.control.aborting);
+  } catch (error) {
+    if (!(error instanceof TokenError)) throw error;
+    throw new CleanupError(error.rejected ? ExitCode.refused : ExitCode.halted, `authentication failed: ${error.message}; nothing was selected or deleted`);
+  }
   const matches = orderMatcher(filter);
   const columns = manifestColumns(filter);
   const seen = new Set<string>();
@@ -104,7 +113,7 @@ export async function selectOrders(filter: OrderFilter, manifestPath: string, de
           if (sample.length < 5) sample.push(order.id);
           writeSync(fd, stringify([columns.map(([, read], i) => (i === 0 ? read(order) : spreadsheetSafe(read(order))))]));
         }
-        deps.onPage?.({ pages, listed, selected });
+        deps.events.emit({ type: 'selection.page', pages, listed, selected });
         if (orders.length === 0) break;
         stalled = fresh === 0 ? stalled + 1 : 0;
         if (stalled >= STALLED_PAGES || pages > maxPages) {

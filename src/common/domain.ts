@@ -1,0 +1,61 @@
+/**
+ * The run's domain: what happens to an order, what a run records of it, and how a run ends. Shared by
+ * the engine that produces these, the audit journal that keeps them, and the reports that read them.
+ */
+
+/** An order's outcome: what its one `order` line per run records. */
+export type Outcome = 'deleted' | 'already_absent' | 'failed' | 'would_delete';
+export const OUTCOMES: readonly Outcome[] = ['deleted', 'already_absent', 'failed', 'would_delete'];
+
+/** Outcomes in which the goal holds (the order is gone): a resume never sends such an order again. */
+export const GOAL_REACHED: ReadonlySet<Outcome> = new Set<Outcome>(['deleted', 'already_absent']);
+
+export interface OrderRecord {
+  orderId: string;
+  outcome: Outcome;
+  httpStatus: number | null;
+  /** Requests sent for this order in this run. */
+  attempts: number;
+  durationMs: number;
+  error?: { code: string; message: string };
+}
+
+export interface RetryRecord {
+  orderId: string;
+  /** The attempt that failed. */
+  attempt: number;
+  httpStatus?: number;
+  errorCode?: string;
+  /** The wait before the next attempt. */
+  delayMs: number;
+}
+
+/** How a run ended: its `run.end` status. */
+export type RunStatus = 'completed' | 'failed' | 'interrupted' | 'halted' | 'crashed';
+export const RUN_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'interrupted', 'halted', 'crashed'];
+
+/**
+ * Statuses after which a run waits for a person, rather than for an automatic resume (--auto-resume):
+ * it finished on its own (`completed`, `failed`: failed orders or a refused guard), or a bug stopped it
+ * (`crashed`: resuming would meet the bug again).
+ */
+export const WAITS_FOR_A_PERSON: ReadonlySet<RunStatus> = new Set<RunStatus>(['completed', 'failed', 'crashed']);
+
+/** The counts of one run, as its summary, run.end and the summary files give them. */
+export interface RunSummary {
+  /** Distinct valid IDs in the input. */
+  selected: number;
+  deleted: number;
+  alreadyAbsent: number;
+  failed: number;
+  /** Finished by an earlier run of the same log, so not sent again. */
+  skipped: number;
+  wouldDelete: number;
+  /** Not finished because the run stopped early; a resume picks them up. */
+  pending: number;
+  retries: number;
+  /** Time every worker was paused by the server's 429s. */
+  throttledMs: number;
+  /** Orders finished per second of the run. */
+  ratePerSecond: number;
+}

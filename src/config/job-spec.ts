@@ -1,0 +1,72 @@
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { closest, distance } from 'fastest-levenshtein';
+import { usageError } from '../common/errors.js';
+import { describeFileError } from '../common/files.js';
+import { RUN_OPTIONS, runOptionKeys, specOf, type RunOptionKey } from './options.js';
+
+export interface JobSpec {
+  path: string;
+  description?: string;
+  options: Partial<Record<RunOptionKey, unknown>>;
+}
+
+/** Inputs that ship with a job; every other path is the run's, relative to its working directory. */
+const SHIPPED_WITH_THE_JOB: RunOptionKey[] = ['filter'];
+const SECRET_LIKE = /secret|token|password|credential|client_?id/i;
+const JOB_KEYS = runOptionKeys.filter((key) => specOf(key).job);
+
+/**
+ * Reads `run --job FILE`: a JSON object of `run`'s options, named as in RUN_OPTIONS (camelCase), plus a
+ * free-text `description`. Every key and value is checked as the flag's would be, and every problem told
+ * at once (exit 2): an unknown key (with the nearest known one), a value of the wrong kind. Credentials are
+ * refused outright: they belong in the environment, never in a file. A relative `filter` path is taken
+ * from the job file's folder (the filter ships with the job); other paths, like the flags', from the
+ * working directory.
+ */
+export function readJobSpec(path: string): JobSpec {
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(path, 'utf8').replace(/^\uFEFF/, '')); // editors on Windows save JSON with a BOM
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw usageError(`--job ${path}: ${code ? describeFileError(error) : `not valid JSON: ${(error as Error).message}`}`);
+  }
+  if (!data || typeof data !== 'object' || Array.isArray(data)) throw usageError(`--job ${path}: expected a JSON object of options`);
+  const entries = Object.entries(data as Record<string, unknown>);
+  const secretKeys = entries.map(([key]) => key).filter((key) => SECRET_LIKE.test(key));
+  if (secretKeys.length > 0) {
+    throw usageError(`--job ${path}: ${secretKeys.join(', ')}: credentials never go in a job file; set EXSITED_CLIENT_ID, ` +
+      'EXSITED_CLIENT_SECRET and EXSITED_REDIRECT_URI (or EXSITED_ACCESS_TOKEN) in the environment');
+  }
+  const problems: string[] = [];
+  const options: JobSpec['options'] = {};
+  let description: string | undefined;
+  for (const [key, raw] of entries) {
+    if (key === 'description') {
+      if (typeof raw === 'string') description = raw;
+      else problems.push('description: must be a text');
+      continue;
+    }
+    if (!(JOB_KEYS as string[]).includes(key)) {
+      problems.push(`${key}: unknown option${suggestion(key)}`);
+      continue;
+    }
+    const result = RUN_OPTIONS[key as RunOptionKey].value.parse(raw as never);
+    if ('problem' in result) problems.push(`${key}: ${result.problem}`);
+    else options[key as RunOptionKey] = raw;
+  }
+  if (problems.length > 0) throw usageError(`--job ${path}: ${problems.length} problem(s):\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  for (const key of SHIPPED_WITH_THE_JOB) {
+    const value = options[key];
+    if (typeof value === 'string' && value !== '-' && !isAbsolute(value)) options[key] = resolve(dirname(path), value);
+  }
+  return { path, description, options };
+}
+
+function suggestion(key: string): string {
+  const near = closest(key, JOB_KEYS);
+  if (distance(key.toLowerCase(), near.toLowerCase()) <= 2) return ` (did you mean "${near}"?)`;
+  const flagLike = JOB_KEYS.find((name) => specOf(name).flag === `--${key}`);
+  return flagLike ? ` (in a job spec it is "${flagLike}")` : `; the options are ${JOB_KEYS.join(', ')}`;
+}

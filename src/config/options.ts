@@ -1,0 +1,170 @@
+import { choice, count, duration, flag, list, positive, shard, text, type Value } from './values.js';
+
+/** The headings of `run --help`, in order. */
+export const GROUPS = {
+  input: 'Which orders',
+  resume: 'Continuing a run',
+  safety: 'Safety',
+  speed: 'Speed and retries',
+  output: 'Audit log and output',
+  connection: 'Connection',
+} as const;
+
+export interface OptionSpec<T> {
+  /** The command-line flag, e.g. `--max-deletes`; none for an option set only by the environment. */
+  flag?: string;
+  help: string;
+  group: keyof typeof GROUPS;
+  value: Value<T>;
+  default?: T;
+  /** The environment variable that sets it, between a job spec (or a recorded run) and the flags. */
+  env?: string;
+  /** Whether a job spec may set it. */
+  job: boolean;
+  /**
+   * Whether it shapes the run, so that a resume continues with the recorded value unless it is given
+   * again: the guards, the pace, the retry and halt policy, the deadline, the accepted IDs and the shard.
+   */
+  recorded: boolean;
+}
+
+const option = <T, S extends OptionSpec<T>>(spec: S & OptionSpec<T>): S => spec;
+
+/**
+ * The options of `run`: the one list. Commander's options, the job spec's keys and their checks, the
+ * options run.start records and the resolution of every layer are derived from it (config/resolve).
+ */
+export const RUN_OPTIONS = {
+  ids: option({
+    flag: '--ids', group: 'input', value: text('<path>'), job: true, recorded: false,
+    help: 'the order IDs: a .csv file with a header row, a text file with one ID per line, or - to read them from stdin',
+  }),
+  filter: option({
+    flag: '--filter', group: 'input', value: text('<path>'), job: true, recorded: false,
+    help: 'select the orders with a filter file instead (see README, "Filter files"); they are listed and written to a manifest first',
+  }),
+  format: option({
+    flag: '--format', group: 'input', value: choice(['csv', 'text'] as const, '<format>'), job: true, recorded: false,
+    help: 'how to read --ids: csv, or text (one ID per line); by default, csv for a .csv file, else text',
+  }),
+  column: option({
+    flag: '--column', group: 'input', value: text('<name>'), job: true, recorded: false,
+    help: 'the CSV column holding the IDs; by default the column named order_id (or orderId, "Order ID"), else id',
+  }),
+  idPattern: option({
+    flag: '--id-pattern', group: 'input', value: text('<regex>'), job: true, recorded: true,
+    help: 'accept order IDs matching this regular expression, instead of letters, digits, - and _ (at most 100); ' +
+      '/ \\ ? # % spaces and . .. are refused whatever it says',
+  }),
+  shard: option({
+    flag: '--shard', group: 'input', value: shard(), job: true, recorded: true,
+    help: 'take only part i of n of the orders (each order is always in the same part; for several workers on one input)',
+  }),
+  job: option({
+    flag: '--job', group: 'input', value: text('<path>'), job: false, recorded: false,
+    help: 'read options from a job spec (JSON, option names in camelCase); options given here and in the environment win',
+  }),
+  resume: option({
+    flag: '--resume', group: 'resume', value: flag(), default: false, job: false, recorded: false,
+    help: 'continue the run recorded in --audit-log (or the newest unfinished one in --audit-dir): orders already deleted ' +
+      'or absent are skipped, the rest sent again, with the run\'s own options unless given again',
+  }),
+  force: option({
+    flag: '--force', group: 'resume', value: flag(), default: false, job: false, recorded: false,
+    help: 'with --resume: accept an input, a way of reading it, or an API host that differs from the recorded one',
+  }),
+  autoResume: option({
+    flag: '--auto-resume', group: 'resume', value: flag(), default: false, job: true, recorded: false,
+    help: 'with --audit-dir: if the newest run there did not finish (stopped or killed), continue it first, then start this one',
+  }),
+  dryRun: option({
+    flag: '--dry-run', group: 'safety', value: flag(), default: false, job: true, recorded: false,
+    help: 'check everything and record each order as would_delete, but delete nothing; resuming the dry run deletes exactly those',
+  }),
+  yes: option({
+    flag: '--yes', group: 'safety', value: flag(), default: false, job: true, recorded: false,
+    help: 'go ahead without asking; without it, a person at a terminal types the count to confirm, and nobody there means refused',
+  }),
+  maxDeletes: option({
+    flag: '--max-deletes', group: 'safety', value: count(0, 100_000_000), default: 10_000, job: true, recorded: true,
+    help: 'refuse, before deleting anything, when more orders than this are selected',
+  }),
+  haltAfter: option({
+    flag: '--halt-after', group: 'safety', value: count(0, 1_000_000), default: 25, job: true, recorded: true,
+    help: 'stop when this many orders in a row fail for the same reason (0: never)',
+  }),
+  maxDuration: option({
+    flag: '--max-duration', group: 'safety', value: duration(), job: true, recorded: true,
+    help: 'stop starting new orders after this long (e.g. 45m, 1h30m), finish those under way, and exit 4; resume later',
+  }),
+  concurrency: option({
+    flag: '--concurrency', group: 'speed', value: count(1, 1024), default: 8, job: true, recorded: true,
+    help: 'DELETE requests under way at once, at most',
+  }),
+  rps: option({
+    flag: '--rps', group: 'speed', value: positive(), job: true, recorded: true,
+    help: 'at most this many DELETE requests a second, all workers together (e.g. 20, or 0.5); by default no cap until the server slows the run down',
+  }),
+  retries: option({
+    flag: '--retries', group: 'speed', value: count(0, 100), default: 5, job: true, recorded: true,
+    help: 'times an order is tried again after a network error, a timeout, 429 or 5xx',
+  }),
+  timeoutMs: option({
+    flag: '--timeout-ms', group: 'speed', value: count(1, 3_600_000), default: 30_000, job: true, recorded: true,
+    help: 'how long one HTTP request may take, in milliseconds',
+  }),
+  backoffBaseMs: option({
+    flag: '--backoff-base-ms', group: 'speed', value: count(0, 3_600_000), default: 500, job: true, recorded: true,
+    help: 'the first retry waits a random time up to this many milliseconds; each further retry up to twice as long',
+  }),
+  backoffCapMs: option({
+    flag: '--backoff-cap-ms', group: 'speed', value: count(0, 3_600_000), default: 30_000, job: true, recorded: true,
+    help: 'the longest wait between retries, unless the server asks for more (Retry-After, at most 5 minutes)',
+  }),
+  graceMs: option({
+    flag: '--grace-ms', group: 'speed', value: count(0, 3_600_000), default: 10_000, job: true, recorded: true,
+    help: 'when stopped (Ctrl-C, a signal, a halt), how long requests under way may still finish',
+  }),
+  auditLog: option({
+    flag: '--audit-log', group: 'output', value: text('<path>'), job: true, recorded: false,
+    help: 'the audit log to write (JSON lines), or to continue with --resume; by default a new runs/<time>-<id>.ndjson',
+  }),
+  auditDir: option({
+    flag: '--audit-dir', group: 'output', value: text('<dir>'), job: true, recorded: false,
+    help: 'give each run a new log in this folder (<dir>/<time>-<id>.ndjson)',
+  }),
+  summaryJson: option({
+    flag: '--summary-json', group: 'output', value: text('<path>'), job: true, recorded: false,
+    help: 'at the end, write the outcome (status, exit code, counts, host, times) to this JSON file',
+  }),
+  progressInterval: option({
+    flag: '--progress-interval', group: 'output', value: duration(), default: 10_000, job: true, recorded: false,
+    help: 'when not on a terminal, print a progress line this often (on a terminal the progress line updates itself)',
+  }),
+  logFormat: option({
+    flag: '--log-format', group: 'output', value: choice(['pretty', 'json', 'text'] as const, '<format>'), env: 'EXSITED_LOG_FORMAT', job: true, recorded: false,
+    help: 'how the console speaks: pretty (the default on a terminal), json (one object per line, the default elsewhere) or text',
+  }),
+  stepSummary: option({
+    group: 'output', value: text('<path>'), env: 'GITHUB_STEP_SUMMARY', job: false, recorded: false,
+    help: 'GitHub Actions\' step summary file: a markdown table of the outcome is appended to it',
+  }),
+  baseUrl: option({
+    flag: '--base-url', group: 'connection', value: text('<url>'), env: 'EXSITED_BASE_URL', job: true, recorded: false,
+    help: 'the Exsited API; by default https://dev-api.exsited.com (a resume uses the recorded one)',
+  }),
+  allowHost: option({
+    flag: '--allow-host', group: 'connection', value: list('<host>'), default: [] as string[], env: 'EXSITED_ALLOWED_HOSTS', job: true, recorded: false,
+    help: 'also allow this API host (repeatable); only Exsited\'s dev and staging hosts and this machine are allowed otherwise',
+  }),
+};
+
+export type RunOptionKey = keyof typeof RUN_OPTIONS;
+
+type ValueOf<S> = S extends OptionSpec<infer T> ? (S extends { default: unknown } ? T : T | undefined) : never;
+
+/** The options of one run, typed: what the resolver produces from every layer. */
+export type RunSettings = { -readonly [K in RunOptionKey]: ValueOf<(typeof RUN_OPTIONS)[K]> };
+
+export const runOptionKeys = Object.keys(RUN_OPTIONS) as RunOptionKey[];
+export const specOf = (key: RunOptionKey): OptionSpec<unknown> => RUN_OPTIONS[key] as OptionSpec<unknown>;

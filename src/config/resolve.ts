@@ -1,0 +1,125 @@
+import { usageError } from '../common/errors.js';
+import { MIN_SECRET_LENGTH, secrets } from '../common/secrets.js';
+import type { Credentials } from '../exsited/auth.js';
+import { DEFAULT_ALLOWED_HOSTS } from '../exsited/host-allowlist.js';
+import { runOptionKeys, specOf, type RunOptionKey, type RunSettings } from './options.js';
+
+export type Layer = 'default' | 'job' | 'recorded' | 'env' | 'flag';
+
+export interface Layers {
+  /** The flags given on the command line, and only those (commander holds no defaults). */
+  flags: Partial<Record<RunOptionKey, unknown>>;
+  /** A job spec's options (config/job-spec), and its file. */
+  job?: { path: string; options: Partial<Record<RunOptionKey, unknown>> };
+  /** For a resume: the options its run recorded (run.start), as `show` wrote them. */
+  recorded?: Partial<Record<RunOptionKey, unknown>>;
+  env: NodeJS.ProcessEnv;
+}
+
+/** The options of one run: each option from its layer, checked, plus what derives from them. */
+export interface RunOptions extends RunSettings {
+  /** Where each option's value came from: a message or a printed command can tell a person's choice from a default. */
+  from: Record<RunOptionKey, Layer>;
+  credentials: Credentials;
+  /** The built-in hosts and every --allow-host. */
+  allowedHosts: string[];
+}
+
+/**
+ * Resolves `run`'s options once, from one table (config/options): defaults ← job spec ← the recorded run
+ * (a resume) ← environment ← flags, the later winning — so a deployer's EXSITED_BASE_URL beats a job
+ * baked into an image, and a flag beats both. Lists (allowed hosts) add up across layers. Every value is
+ * checked where it is taken from, and every problem of every layer is told at once (exit 2).
+ */
+export function resolveRunOptions(layers: Layers): RunOptions {
+  const problems: string[] = [];
+  const settings: Record<string, unknown> = {};
+  const from = {} as Record<RunOptionKey, Layer>;
+  for (const key of runOptionKeys) {
+    const spec = specOf(key);
+    const given: Array<[Layer, unknown, string]> = [];
+    if (spec.default !== undefined) given.push(['default', spec.default, '']);
+    if (layers.job?.options[key] !== undefined) given.push(['job', layers.job.options[key], `--job ${layers.job.path}: ${key}`]);
+    if (layers.recorded?.[key] !== undefined) given.push(['recorded', layers.recorded[key], `the recorded run's ${key}`]);
+    const envValue = spec.env ? layers.env[spec.env] : undefined;
+    if (envValue !== undefined && envValue !== '') given.push(['env', envValue, spec.env as string]);
+    if (layers.flags[key] !== undefined) given.push(['flag', layers.flags[key], spec.flag as string]);
+
+    const parsed = given.map(([layer, raw, where]) => {
+      if (layer === 'default') return { layer, value: raw };
+      const result = spec.value.parse(raw);
+      if ('problem' in result) {
+        problems.push(`${where} ${result.problem}`);
+        return undefined;
+      }
+      return { layer, value: result.value };
+    }).filter((entry) => entry !== undefined);
+    const chosen = parsed.at(-1);
+    from[key] = chosen?.layer ?? 'default';
+    settings[key] = spec.value.merges ? [...new Set(parsed.flatMap((entry) => entry.value as unknown[]))] : chosen?.value;
+  }
+  if (problems.length === 1) throw usageError(problems[0] as string);
+  if (problems.length > 1) throw usageError(`${problems.length} problems with the options:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+
+  const options = settings as RunSettings;
+  checkCombinations(options);
+  return {
+    ...options,
+    from,
+    credentials: credentialsFrom(layers.env),
+    allowedHosts: [...DEFAULT_ALLOWED_HOSTS, ...options.allowHost],
+  };
+}
+
+function checkCombinations(o: RunSettings): void {
+  if (o.auditLog && o.auditDir) throw usageError('--audit-log and --audit-dir both name where the log goes; give one of them');
+  if (o.resume && !o.auditLog) throw usageError('--resume needs --audit-log PATH: the log of the run to continue');
+  if (o.autoResume && !o.auditDir) throw usageError('--auto-resume needs --audit-dir: the folder whose latest log it continues');
+  if (o.ids && o.filter) throw usageError('--ids and --filter select orders in two different ways; give one of them');
+  if (!o.resume && !o.ids && !o.filter) {
+    throw usageError('--ids PATH (a .csv file, a text file with one ID per line, or - for stdin) or --filter PATH (a filter file) is required');
+  }
+}
+
+/** Variables that hold a secret: each is scrubbed from every output whether or not this run uses it. */
+const SECRET_VARIABLES = ['EXSITED_CLIENT_SECRET', 'EXSITED_ACCESS_TOKEN'] as const;
+
+/**
+ * A pre-issued EXSITED_ACCESS_TOKEN wins; otherwise all three client-credential variables are needed.
+ * Every secret the environment holds is registered with the scrubber before anything is printed; one
+ * too short to be told from ordinary text could not be kept out of logs, and is refused.
+ */
+function credentialsFrom(env: NodeJS.ProcessEnv): Credentials {
+  for (const name of SECRET_VARIABLES) {
+    const value = env[name];
+    if (value && value.length < MIN_SECRET_LENGTH) {
+      throw usageError(`${name} is too short to be a real secret (fewer than ${MIN_SECRET_LENGTH} characters): it could not be told ` +
+        'from ordinary text, so it could not be kept out of logs; nothing was sent');
+    }
+    secrets.register(value);
+  }
+  secrets.register(env.EXSITED_CLIENT_ID);
+  if (env.EXSITED_ACCESS_TOKEN) return { kind: 'access_token', accessToken: env.EXSITED_ACCESS_TOKEN };
+  const names = ['EXSITED_CLIENT_ID', 'EXSITED_CLIENT_SECRET', 'EXSITED_REDIRECT_URI'] as const;
+  const missing = names.filter((name) => !env[name]);
+  if (missing.length > 0) {
+    throw usageError(`credentials missing: set ${missing.join(', ')} (OAuth2 client credentials), or EXSITED_ACCESS_TOKEN`);
+  }
+  return {
+    kind: 'client_credentials',
+    clientId: env.EXSITED_CLIENT_ID as string,
+    clientSecret: env.EXSITED_CLIENT_SECRET as string,
+    redirectUri: env.EXSITED_REDIRECT_URI as string,
+  };
+}
+
+/** The options a run records in run.start: those that shape it, as JSON their parsers read back. */
+export function recordedOptions(options: RunOptions): Partial<Record<RunOptionKey, unknown>> {
+  const recorded: Partial<Record<RunOptionKey, unknown>> = {};
+  for (const key of runOptionKeys) {
+    const spec = specOf(key);
+    const value = options[key];
+    if (spec.recorded && value !== undefined) recorded[key] = spec.value.record ? spec.value.record(value) : value;
+  }
+  return recorded;
+}

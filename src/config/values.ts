@@ -1,0 +1,132 @@
+import { MAX_TIMER_MS, parseDuration, UNIT_MS } from '../common/durations.js';
+import { quoted } from '../common/text.js';
+import { parseShard, shardText, type Shard } from '../sources/shard.js';
+
+/**
+ * How one option's value is read and checked, whichever layer gives it: a flag or an environment
+ * variable (a string), a job spec (JSON: a number may stand for a count or for seconds), or a recorded
+ * run (as `show` wrote it). `parse` returns the problem in words rather than throwing, so that every
+ * problem of a layer can be told at once.
+ */
+export interface Value<T> {
+  /** The placeholder in help: `<n>`, `<time>`, …; none for a flag that takes no value. */
+  placeholder?: string;
+  parse(raw: unknown): { value: T } | { problem: string };
+  /** The value as a flag would give it: defaults in help, printed commands. */
+  show(value: T): string;
+  /** The value as run.start records it (JSON that `parse` reads back); the value itself unless said. */
+  record?(value: T): unknown;
+  /** Merged across layers rather than overridden (allowed hosts). */
+  merges?: boolean;
+  choices?: readonly string[];
+}
+
+const ok = <T>(value: T) => ({ value });
+const problem = (text: string) => ({ problem: text });
+const got = (raw: unknown) => (typeof raw === 'string' ? quoted(raw) : JSON.stringify(raw) ?? String(raw));
+
+export function count(min: number, max: number): Value<number> {
+  return {
+    placeholder: '<n>',
+    parse: (raw) => {
+      const value = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : Number.NaN;
+      return Number.isInteger(value) && value >= min && value <= max ? ok(value) : problem(`must be a whole number from ${min} to ${max}, got ${got(raw)}`);
+    },
+    show: String,
+  };
+}
+
+export function positive(): Value<number> {
+  return {
+    placeholder: '<n>',
+    parse: (raw) => {
+      const value = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : Number.NaN;
+      return value > 0 && Number.isFinite(value) ? ok(value) : problem(`must be a number above 0, got ${got(raw)}`);
+    },
+    show: String,
+  };
+}
+
+/** A duration in ms: `45m`, `1h30m`, `90s`, `500ms`; a bare number (a string, or a job's number) is seconds. */
+export function duration(): Value<number> {
+  return {
+    placeholder: '<time>',
+    parse: (raw) => {
+      const ms = typeof raw === 'number' ? raw * 1000 : typeof raw === 'string' ? parseDuration(raw, 's') : undefined;
+      if (ms === undefined || !(ms > 0)) return problem(`must be a duration such as 45m, 1h30m or 90s, got ${got(raw)}`);
+      if (ms > MAX_TIMER_MS) return problem(`must be at most 24 days (596h), got ${got(raw)}`);
+      return ok(Math.round(ms));
+    },
+    show: showDuration,
+    record: showDuration,
+  };
+}
+
+/** 2700000 → `45m`, 5400000 → `1h30m`, 90000 → `1m30s`, 1500 → `1500ms`. */
+export function showDuration(ms: number): string {
+  if (ms % 1000 !== 0) return `${ms}ms`;
+  let rest = ms;
+  let shown = '';
+  for (const unit of ['d', 'h', 'm', 's'] as const) {
+    const n = Math.floor(rest / UNIT_MS[unit]);
+    if (n > 0) {
+      shown += `${n}${unit}`;
+      rest -= n * UNIT_MS[unit];
+    }
+  }
+  return shown || '0s';
+}
+
+export function text(placeholder: string): Value<string> {
+  return {
+    placeholder,
+    parse: (raw) => (typeof raw === 'string' && raw.trim() !== '' ? ok(raw) : problem(`must be a non-empty text, got ${got(raw)}`)),
+    show: (value) => value,
+  };
+}
+
+export function choice<T extends string>(choices: readonly T[], placeholder: string): Value<T> {
+  return {
+    placeholder,
+    choices,
+    parse: (raw) => (choices.includes(raw as T) ? ok(raw as T) : problem(`must be ${choices.join(' or ')}, got ${got(raw)}`)),
+    show: (value) => value,
+  };
+}
+
+/** A switch: present or absent on the command line, true or false in a job spec. */
+export function flag(): Value<boolean> {
+  return {
+    parse: (raw) => (typeof raw === 'boolean' ? ok(raw) : problem(`must be true or false, got ${got(raw)}`)),
+    show: String,
+  };
+}
+
+/** Several values: a repeated flag, a JSON list, or a comma-separated environment variable. Merged across layers. */
+export function list(placeholder: string): Value<string[]> {
+  return {
+    placeholder,
+    merges: true,
+    parse: (raw) => {
+      const items = typeof raw === 'string' ? raw.split(',') : raw;
+      if (!Array.isArray(items) || !items.every((item) => typeof item === 'string')) return problem(`must be a list of texts, got ${got(raw)}`);
+      return ok(items.map((item) => item.trim()).filter(Boolean));
+    },
+    show: (values) => values.join(','),
+  };
+}
+
+export function shard(): Value<Shard> {
+  return {
+    placeholder: '<i/n>',
+    parse: (raw) => {
+      try {
+        return ok(parseShard(String(raw)));
+      } catch {
+        return problem(`must be INDEX/COUNT with 0 <= INDEX < COUNT, such as 0/4, got ${got(raw)}`);
+      }
+    },
+    show: shardText,
+    record: shardText,
+  };
+}

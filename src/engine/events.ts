@@ -1,0 +1,60 @@
+import type { OrderRecord, RetryRecord, RunStatus, RunSummary } from '../common/domain.js';
+import type { ExitCode } from '../common/errors.js';
+
+/** What run.start records: the run's identity, its input, its host and the options that shape it. */
+export interface RunStartFields {
+  version: string;
+  source: Record<string, unknown>;
+  baseUrl: string;
+  options: Record<string, unknown>;
+  resumeOf?: string;
+  skipped?: number;
+}
+
+/** How a run ended: what run.end, the summary, the summary files and the exit code say. */
+export interface RunOutcome {
+  runId: string;
+  status: RunStatus;
+  exitCode: ExitCode;
+  durationMs: number;
+  auditLog: string;
+  summary: RunSummary;
+  /** Why it stopped early (a guard, a halt, a signal, a bug). */
+  reason?: string;
+  /** The process's peak memory and CPU time. */
+  resources: { maxRssMb: number; cpuMs: number };
+}
+
+/**
+ * What happens in a run, as it happens. The engine and the run's composition emit these; the audit
+ * journal, the console, the progress line and the summary files subscribe (and, later, the report's data
+ * and the metrics). Delivery is synchronous and in subscription order, so an order's audit line is
+ * written before its worker takes the next order.
+ */
+export type RunEvent =
+  /** Something a person should hear that is not a record: a warning, a step. */
+  | { type: 'notice'; level: 'info' | 'warn'; text: string }
+  /** A page of a filter's listing was read. */
+  | { type: 'selection.page'; pages: number; listed: number; selected: number }
+  | { type: 'run.started'; runId: string; auditLog: string; startedAt: number; fields: RunStartFields }
+  /** Deletion begins (after the guards): `total` orders to finish. */
+  | { type: 'deletion.started'; total: number; dryRun: boolean }
+  | { type: 'order.finished'; record: OrderRecord }
+  | { type: 'retry.scheduled'; record: RetryRecord }
+  | { type: 'run.ended'; outcome: RunOutcome };
+
+export type RunEventType = RunEvent['type'];
+export type EventOf<K extends RunEventType> = Extract<RunEvent, { type: K }>;
+
+export class RunEvents {
+  private readonly handlers = new Map<RunEventType, Array<(event: never) => void>>();
+
+  on<K extends RunEventType>(type: K, handler: (event: EventOf<K>) => void): this {
+    this.handlers.set(type, [...(this.handlers.get(type) ?? []), handler as (event: never) => void]);
+    return this;
+  }
+
+  emit(event: RunEvent): void {
+    for (const handler of this.handlers.get(event.type) ?? []) handler(event as never);
+  }
+}

@@ -1,0 +1,81 @@
+import type { AxiosInstance } from 'axios';
+import type { OrderRecord, RetryRecord } from '../common/domain.js';
+import { ExitCode } from '../common/errors.js';
+import { TokenError } from '../exsited/auth.js';
+import { dispatch } from './dispatch.js';
+import type { RunEvents } from './events.js';
+import { HaltPolicy } from './halt-policy.js';
+import { MemoryGovernor } from './memory-governor.js';
+import { deleteWithRetry } from './order-deleter.js';
+import type { RequestDeps } from './retrying-request.js';
+import type { RunTally } from './tally.js';
+
+export interface DeletionDeps extends RequestDeps {
+  http: AxiosInstance;
+  events: RunEvents;
+  tally: RunTally;
+}
+
+export interface DeletionPlan {
+  /** The orders to finish; drained as they are dispatched, so memory shrinks as the run goes on. */
+  pending: Set<string>;
+  dryRun: boolean;
+  concurrency: number;
+  haltAfter: number;
+}
+
+/**
+ * The deletion phase: authenticates, then takes each pending order through the retry policy with at
+ * most `concurrency` in flight (a dry run records each as would_delete instead), emitting every outcome
+ * and retry as it happens. It stops the run (through RunControl) when the halt policy says so, or when
+ * authentication is lost for good: exit 3 if nothing was done yet (the credentials were refused), else 4.
+ * Returns when every dispatched order has settled.
+ */
+export async function executeDeletions(plan: DeletionPlan, deps: DeletionDeps): Promise<void> {
+  const { control, events, tally } = deps;
+  const haltPolicy = new HaltPolicy(plan.haltAfter);
+  const memory = new MemoryGovernor();
+  const finish = (record: OrderRecord) => {
+    events.emit({ type: 'order.finished', record });
+    memory.tick();
+    const reason = haltPolicy.observe(record);
+    if (reason) control.stop({ kind: 'halt', message: reason, exitCode: ExitCode.halted });
+  };
+  const authenticationLost = (error: TokenError) => {
+    if (control.stopping.aborted) return;
+    const refused = error.rejected && tally.finished === 0;
+    control.stop({ kind: 'halt', message: `authentication failed: ${error.message}`, exitCode: refused ? ExitCode.refused : ExitCode.halted });
+  };
+  events.emit({ type: 'deletion.started', total: plan.pending.size, dryRun: plan.dryRun });
+  try {
+    await deps.tokens.get(control.aborting);
+    if (plan.dryRun) {
+      for (const orderId of draining(plan.pending)) {
+        if (control.stopping.aborted) break;
+        finish({ orderId, outcome: 'would_delete', httpStatus: null, attempts: 0, durationMs: 0 });
+      }
+      return;
+    }
+    const deleterDeps = { ...deps, onRetry: (record: RetryRecord) => events.emit({ type: 'retry.scheduled', record }) };
+    await dispatch(draining(plan.pending), plan.concurrency, async (orderId) => {
+      try {
+        const record = await deleteWithRetry(orderId, deleterDeps);
+        if (record) finish(record);
+      } catch (error) {
+        if (error instanceof TokenError) authenticationLost(error);
+        else throw error;
+      }
+    }, control.stopping);
+  } catch (error) {
+    if (!(error instanceof TokenError)) throw error;
+    authenticationLost(error);
+  }
+}
+
+/** The set's items, each removed as it is taken: memory shrinks as the run goes on. */
+function* draining<T>(set: Set<T>): Generator<T> {
+  for (const item of set) {
+    set.delete(item);
+    yield item;
+  }
+}
