@@ -8,4 +8,6 @@ export default {
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   testTimeout: 30000,
   setupFilesAfterEnv: ['<rootDir>/test/setup.ts'],
+  // Two workers on this 2-core machine: the e2e tests mostly wait on child processes and on the fake's latency.
+  maxWorkers: 2,
 };

@@ -27,6 +27,12 @@ import { reportProgress } from './report/progress.js';
 import { writeSummaryFiles } from './report/summary-files.js';
 import { VERSION } from './common/version.js';
 
+/** Where a person may be: stdin to read IDs or an answer from, stderr to ask on. */
+export interface Terminal {
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
 interface RunIdentity {
   startedAt: number;
   runId: string;
@@ -40,7 +46,7 @@ interface RunIdentity {
  * the progress line and the summary files. Everything that can be refused is refused before the first
  * DELETE; every output path is checked before the first request.
  */
-export async function runCleanup(options: RunOptions, control: RunControl, console: Console): Promise<ExitCode> {
+export async function runCleanup(options: RunOptions, control: RunControl, console: Console, terminal: Terminal): Promise<ExitCode> {
   const startedAt = Date.now();
   const runId = randomBytes(6).toString('hex');
   const run = { startedAt, runId, auditLog: options.auditLog ?? newAuditLogPath(options.auditDir ?? 'runs', new Date(startedAt), runId) };
@@ -50,13 +56,13 @@ export async function runCleanup(options: RunOptions, control: RunControl, conso
   const lock = new RunLock(run.auditLog, runId);
   await lock.acquire();
   try {
-    return await runLocked(options, control, console, run);
+    return await runLocked(options, control, console, terminal, run);
   } finally {
     await lock.release();
   }
 }
 
-async function runLocked(options: RunOptions, control: RunControl, console: Console, run: RunIdentity): Promise<ExitCode> {
+async function runLocked(options: RunOptions, control: RunControl, console: Console, terminal: Terminal, run: RunIdentity): Promise<ExitCode> {
   const events = new RunEvents();
   reportNotices(events, console);
   const resume = await readRecordedRun(options, run.auditLog, events);
@@ -78,14 +84,14 @@ async function runLocked(options: RunOptions, control: RunControl, console: Cons
   });
   try {
     const input = await prepareInput(options, resume, {
-      runId: run.runId, auditLog: run.auditLog, control, events, api: api.get, stdinIsTerminal: !!process.stdin.isTTY,
+      runId: run.runId, auditLog: run.auditLog, control, events, api: api.get, stdin: terminal.stdin,
     });
     if (!input || control.stopping.aborted) {
       const signal = control.reason?.kind === 'signal' ? control.reason.signal : undefined;
       console.say(`Stopped${signal ? ` by ${signal}` : ''} before any order was deleted; ${api.made()?.tokens.requested ? 'nothing was deleted' : 'nothing was sent'}.`);
       return signal ? signalExit(signal) : ExitCode.halted;
     }
-    return await execute(options, control, console, run, { input, resume, events, limiter, deps: await api.get(), host: displayBaseUrl(baseUrl) });
+    return await execute(options, control, console, run, { input, resume, events, limiter, terminal, deps: await api.get(), host: displayBaseUrl(baseUrl) });
   } finally {
     await api.destroy();
   }
@@ -123,6 +129,7 @@ interface Prepared {
   limiter: RateLimiter;
   deps: SelectionDeps;
   host: string;
+  terminal: Terminal;
 }
 
 /** The run proper: its subscribers, run.start, the guards, the deletions, run.end. */
@@ -170,7 +177,7 @@ async function execute(options: RunOptions, control: RunControl, console: Consol
     const refused = selectsEverything(input.source, new URL(p.host).host) ?? exceedsMaxDeletes(count, options.maxDeletes);
     if (refused && !options.dryRun) return end('failed', ExitCode.refused, refused);
     report.wouldBeRefused = refused;
-    const prompt = { input: process.stdin, output: process.stderr };
+    const prompt = { input: p.terminal.stdin, output: p.terminal.stderr };
     if (!options.yes && !options.dryRun && count > 0 && canPrompt(prompt.input, prompt.output)) {
       const request = { host: new URL(p.host).host, count, sample: [...take(scanned.pending, 5)], manifest: input.source.kind === 'filter' ? input.spec.path : undefined };
       if (!(await confirmDeletion(request, prompt.input, prompt.output, control.stopping))) return end('failed', ExitCode.refused, 'not confirmed: nothing was deleted');

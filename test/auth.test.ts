@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { Backoff } from '../src/engine/backoff.js';
 import { RetryPolicy } from '../src/engine/retry-policy.js';
+import { secrets } from '../src/common/secrets.js';
 import { TokenError, TokenSource } from '../src/exsited/auth.js';
 import { createHttpClient, destroyAgents } from '../src/exsited/http.js';
 import { DEMO_CLIENT, type FakeExsited } from '../src/fake-exsited/server.js';
@@ -34,6 +35,14 @@ describe('TokenSource against the fake token endpoint', () => {
     expect(fake.tokenRequests.map((t) => t.grant)).toEqual(['client_credentials', 'refresh_token']);
     tokens.refused(first[0] as string); // a late 401 for the old token changes nothing
     expect(await tokens.get()).toBe(second[0]);
+  });
+
+  test('every token issued is known to the scrubber at once, access and refresh alike', async () => {
+    fake = (await fakeApi(1)).fake;
+    const token = await tokenSource(fake).get();
+    const [access, refresh] = fake.issuedTokens;
+    expect(access).toBe(token);
+    expect(secrets.scrub(`a ${access as string} b ${refresh as string} c`)).toBe('a [REDACTED] b [REDACTED] c');
   });
 
   test('renews ahead of expiry (at 80% of expires_in)', async () => {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, test } from '@jest/globals';
 import { CleanupError } from '../src/common/errors.js';
 import { readJobSpec } from '../src/config/job-spec.js';
@@ -113,6 +114,14 @@ describe('the option table', () => {
       if (spec.default !== undefined && typeof spec.default !== 'boolean') {
         expect(spec.value.parse(spec.value.record ? spec.value.record(spec.default) : spec.default)).toEqual({ value: spec.default });
       }
+    }
+  });
+
+  test('every flag has its row in the README\'s options table', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    for (const key of runOptionKeys) {
+      const { flag } = specOf(key);
+      if (flag) expect(readme).toMatch(new RegExp(`^\\| \`${flag}[ \`]`, 'm'));
     }
   });
 

@@ -38,10 +38,12 @@ async function setUp(options: Partial<FakeExsitedOptions>, retries = 3) {
 
 describe('deleteWithRetry', () => {
   test('waits at least Retry-After after a 429, and backs off with jitter otherwise', async () => {
-    const { orders, remove, slept, retriesLogged } = await setUp({ faults: { throttle: 1, retryAfterS: 30 } }, 2);
+    const { orders, remove, slept, retriesLogged, limiter } = await setUp({ faults: { throttle: 1, retryAfterS: 30 } }, 2);
     const record = await remove(orders[0]?.id as string);
     expect(record).toMatchObject({ outcome: 'failed', httpStatus: 429, attempts: 3 });
     expect(slept).toEqual([30_000, 30_000]);
+    // The server's Retry-After reaches the shared limiter too (not its 1 s default): every worker waits it out.
+    expect(limiter.throttledMs).toBeGreaterThanOrEqual(60_000);
     expect(retriesLogged.map((r) => [r.attempt, r.httpStatus, r.delayMs])).toEqual([[1, 429, 30_000], [2, 429, 30_000]]);
   });
 

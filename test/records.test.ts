@@ -70,6 +70,13 @@ describe('parseLine', () => {
     expect(parseLine(text)).toEqual(expected);
   });
 
+  test('a run.start from a newer record format is refused, saying so', () => {
+    const start = { event: 'run.start', runId: 'r', time: 't', version: '9.0.0', baseUrl: 'x', options: {}, source: { kind: 'text', path: 'p', sha256: 'a'.repeat(64), count: 1 } };
+    expect(parseLine(JSON.stringify({ ...start, recordVersion: 2 }))).toMatchObject({ kind: 'record' });
+    expect(parseLine(JSON.stringify(start))).toMatchObject({ kind: 'record' }); // written before the version was recorded
+    expect(parseLine(JSON.stringify({ ...start, recordVersion: 3 }))).toMatchObject({ kind: 'invalid', problem: expect.stringMatching(/^recordVersion: written by a newer version/) });
+  });
+
   test('a known event with a wrong field names the field', () => {
     expect(parseLine(JSON.stringify({ event: 'run.start', runId: 'r', time: 't', version: '1', baseUrl: 'x', options: {}, source: 'ids.txt' })))
       .toMatchObject({ kind: 'invalid', event: 'run.start', problem: expect.stringMatching(/^source: /) });

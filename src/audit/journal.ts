@@ -2,7 +2,7 @@ import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from '
 import pino, { type Logger } from 'pino';
 import { secrets } from '../common/secrets.js';
 import { terminalSafe } from '../common/text.js';
-import type { OrderRecord, RetryRecord } from '../common/domain.js';
+import { AUDIT_RECORD_VERSION, type OrderRecord, type RetryRecord } from '../common/domain.js';
 import type { RunEvents, RunOutcome, RunStartFields } from '../engine/events.js';
 
 /**
@@ -58,7 +58,7 @@ export class AuditJournal {
   }
 
   start(fields: RunStartFields | Record<string, unknown>): void {
-    this.log.info({ event: 'run.start', ...fields }, fields.resumeOf ? `run resumed (resuming ${String(fields.resumeOf)})` : 'run started');
+    this.log.info({ event: 'run.start', recordVersion: AUDIT_RECORD_VERSION, ...fields }, fields.resumeOf ? `run resumed (resuming ${String(fields.resumeOf)})` : 'run started');
   }
 
   order(record: OrderRecord): void {

@@ -1,15 +1,16 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { WAITS_FOR_A_PERSON } from '../common/domain.js';
 import { parseLine } from './records.js';
 
 const TAIL_BYTES = 64 * 1024;
-const FINISHED = new Set(['completed', 'failed']);
 
 /**
  * --auto-resume: the newest log in `dir` (names start with the UTC start time, so they sort by age),
- * when it did not finish: its last line is not a `run.end`, or that `run.end` says interrupted, halted
- * or crashed. A `failed` run ended on its own (failed orders, a refused guard) and waits for a person.
+ * when it did not finish: its last line is not a `run.end`, or that `run.end` says interrupted or
+ * halted. A run that ended on its own (completed, or failed: failed orders, a refused guard) or that a
+ * bug stopped (crashed) waits for a person.
  */
 export async function latestUnfinishedLog(dir: string): Promise<string | undefined> {
   let names: string[];
@@ -28,7 +29,7 @@ export async function latestUnfinishedLog(dir: string): Promise<string | undefin
     return path; // not readable as a log (a folder named *.ndjson?): the resume says what it is
   }
   const last = parseLine(text);
-  const finished = last.kind === 'record' && last.record.event === 'run.end' && FINISHED.has(last.record.status);
+  const finished = last.kind === 'record' && last.record.event === 'run.end' && WAITS_FOR_A_PERSON.has(last.record.status);
   return finished ? undefined : path;
 }
 

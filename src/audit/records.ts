@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { OUTCOMES, RUN_STATUSES } from '../common/domain.js';
+import { AUDIT_RECORD_VERSION, OUTCOMES, RUN_STATUSES } from '../common/domain.js';
 
 /**
  * The audit log's records as its readers accept them: what the journal writes, validated line by line,
@@ -45,6 +45,8 @@ export type SourceRecord = z.infer<typeof sourceSchema>;
 const runStart = z.looseObject({
   ...base,
   event: z.literal('run.start'),
+  /** The record format of this run's lines; absent in logs written before it was recorded (1). */
+  recordVersion: z.number().int().positive().max(AUDIT_RECORD_VERSION, `written by a newer version of this tool; this one reads record versions up to ${AUDIT_RECORD_VERSION}: upgrade to read it`).optional(),
   version: z.string(),
   baseUrl: z.string().min(1),
   source: sourceSchema,

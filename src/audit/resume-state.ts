@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { GOAL_REACHED } from '../common/domain.js';
 import { usageError } from '../common/errors.js';
 import { readAuditLog } from './log-reader.js';
 import type { RunEndLine, RunStartRecord, SourceRecord } from './records.js';
@@ -25,7 +26,6 @@ export interface ResumeState {
   earlierChains: number;
 }
 
-const FINISHED = new Set(['deleted', 'already_absent']);
 
 /**
  * Reads an audit log for `run --resume`: the last run chain (from its last fresh run.start), its latest
@@ -48,7 +48,7 @@ export async function readResumeState(path: string): Promise<ResumeState | undef
     record: (record) => {
       records++;
       if (record.event === 'order') {
-        if (FINISHED.has(record.outcome)) finished.set(record.orderId, false);
+        if (GOAL_REACHED.has(record.outcome)) finished.set(record.orderId, false);
         else finished.delete(record.orderId);
       } else if (record.event === 'run.start') {
         start = record;

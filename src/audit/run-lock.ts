@@ -50,7 +50,11 @@ export class RunLock {
       throw error;
     }
     this.held = true;
-    process.once('exit', () => this.releaseFile());
+    heldLocks.add(this);
+    if (heldLocks.size === 1 && !exitHooked) {
+      exitHooked = true;
+      process.once('exit', () => heldLocks.forEach((lock) => lock.releaseFile()));
+    }
   }
 
   async release(): Promise<void> {
@@ -93,6 +97,7 @@ export class RunLock {
   private releaseFile(): void {
     if (!this.held) return;
     this.held = false;
+    heldLocks.delete(this);
     if (this.holder()?.runId === this.runId) rmSync(this.path, { force: true });
   }
 
@@ -116,6 +121,10 @@ export class RunLock {
       `(another host cannot be checked from here), delete ${this.path}`);
   }
 }
+
+/** Locks held by this process, released if it exits without releasing them (one exit hook for all). */
+const heldLocks = new Set<RunLock>();
+let exitHooked = false;
 
 /**
  * The guard socket for a log: bound, or null when another process of this host holds it. Undefined where

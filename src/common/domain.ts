@@ -3,6 +3,12 @@
  * the engine that produces these, the audit journal that keeps them, and the reports that read them.
  */
 
+/**
+ * The version of the audit log's record format, carried by run.start for every line of its run
+ * (audit/records). 1: logs written before it was recorded; 2: this format.
+ */
+export const AUDIT_RECORD_VERSION = 2;
+
 /** An order's outcome: what its one `order` line per run records. */
 export type Outcome = 'deleted' | 'already_absent' | 'failed' | 'would_delete';
 export const OUTCOMES: readonly Outcome[] = ['deleted', 'already_absent', 'failed', 'would_delete'];

@@ -14,9 +14,13 @@ export function exceedsMaxDeletes(count: number, maxDeletes: number): string | u
  * listing. Decided from the recorded selection, so a resume of such a run is refused too.
  */
 export function selectsEverything(source: SourceRecord, host: string): string | undefined {
-  const { filter, listed, selected } = source;
-  if (source.kind !== 'filter' || !filter || filter.matchAll || filter.scope !== 'all') return undefined;
-  if (listed === undefined || listed === 0 || selected !== listed) return undefined;
+  const { filter, listed } = source;
+  if (source.kind !== 'filter' || !filter || filter.matchAll) return undefined;
+  // Logs written before scope and selected were recorded: the criteria and the count tell the same.
+  const byAccount = (filter.match as { accountId?: unknown } | null)?.accountId !== undefined;
+  const scope = filter.scope ?? (byAccount ? 'accounts' : 'all');
+  const selected = source.selected ?? source.count;
+  if (scope !== 'all' || listed === undefined || listed === 0 || selected !== listed) return undefined;
   return `the filter ${filter.path} selected every one of the ${listed} orders listed on ${host}: it would empty the environment. ` +
     'If that is really meant, add "matchAll": true to the filter and run it again; nothing was deleted';
 }

@@ -30,8 +30,8 @@ export interface PlanContext {
   events: RunEvents;
   /** The API client, created on first use: a run refused for its input never loads the HTTP machinery. */
   api(): Promise<SelectionDeps>;
-  /** Whether stdin is a terminal (a person typing IDs) rather than a pipe. */
-  stdinIsTerminal: boolean;
+  /** Where `--ids -` reads from: a terminal (a person typing IDs) or a pipe. */
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
 }
 
 /** The orders of this run, validated, with what run.start records about where they came from. */
@@ -76,8 +76,8 @@ export async function prepareInput(options: InputOptions, resume: ResumeState | 
   } else if (options.filter) {
     throw usageError('--filter cannot be combined with --resume of a started run: it deletes from its manifest and never lists again');
   } else if (options.ids === '-') {
-    say(ctx.stdinIsTerminal ? 'Reading order IDs from stdin: type or paste them, one per line, then Ctrl-D.' : 'Reading order IDs from stdin …');
-    const path = await spoolStdin(`${ctx.auditLog}.${ctx.runId}.stdin`, ctx.control.stopping);
+    say(ctx.stdin.isTTY ? 'Reading order IDs from stdin: type or paste them, one per line, then Ctrl-D.' : 'Reading order IDs from stdin …');
+    const path = await spoolStdin(`${ctx.auditLog}.${ctx.runId}.stdin`, ctx.control.stopping, ctx.stdin);
     if (!path) return undefined;
     spec = { path, format: idFileFormat(path, options.format ?? 'text'), column: options.column };
     extra = { stdin: true };
@@ -85,7 +85,9 @@ export async function prepareInput(options: InputOptions, resume: ResumeState | 
     spec = { path: options.ids, format: idFileFormat(options.ids, options.format ?? recorded?.format), column: options.column ?? recorded?.column };
   } else if (recorded) {
     const { kind, path, column, sha256: _sha256, count: _count, rows: _rows, duplicates: _duplicates, otherShards: _other, ...kept } = recorded;
-    spec = { path, format: kind === 'filter' ? 'csv' : (recorded.format ?? kind), column: kind === 'filter' ? FILTER_COLUMN : column, exact: kind === 'filter' };
+    // As recorded, unless --force let a changed definition through (checkSameSet).
+    const format = options.format ?? (kind === 'filter' ? 'csv' : (recorded.format ?? kind));
+    spec = { path, format, column: options.column ?? (kind === 'filter' ? FILTER_COLUMN : column), exact: kind === 'filter' };
     extra = kept; // where the input came from (stdin, a filter's selection) stays on record
   } else {
     throw usageError('--ids or --filter is required');

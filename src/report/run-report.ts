@@ -1,5 +1,6 @@
 import { readAuditLog } from '../audit/log-reader.js';
 import type { OrderLine } from '../audit/records.js';
+import type { RunStatus } from '../common/domain.js';
 import { usageError } from '../common/errors.js';
 import { finishedOrders, ratePerSecond } from '../engine/tally.js';
 
@@ -13,7 +14,7 @@ export interface FailedOrder {
 /** A run and all its resumes, as one audit log tells it. */
 export interface RunReport {
   auditLog: string;
-  runs: Array<{ runId: string; startedAt: string; status: string | null; exitCode: number | null; durationMs: number | null }>;
+  runs: Array<{ runId: string; startedAt: string; status: RunStatus | null; exitCode: number | null; durationMs: number | null }>;
   /** Distinct orders of the input, as the first run.start recorded them. */
   selected: number;
   /** Each order counted once, by its latest outcome. */

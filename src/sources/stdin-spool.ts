@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream/promises';
  * `signal` fires first (a SIGTERM while a person is still typing, or the pipe is still open), the copy
  * is removed and undefined returned: nothing has been sent.
  */
-export async function spoolStdin(dest: string, signal: AbortSignal, input: NodeJS.ReadableStream = process.stdin): Promise<string | undefined> {
+export async function spoolStdin(dest: string, signal: AbortSignal, input: NodeJS.ReadableStream): Promise<string | undefined> {
   await mkdir(dirname(dest), { recursive: true });
   try {
     await pipeline(input, createWriteStream(dest, { flags: 'wx', mode: 0o600 }), { signal });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import type { FakeExsited } from '../../src/fake-exsited/server.js';
-import { credentialsEnv, fakeApi, readAudit, runCli, workDir, writeFile } from '../helpers/cli.js';
+import { credentialsEnv, fakeApi, readAudit, runInProcess, workDir, writeFile } from '../helpers/cli.js';
 
 /** Issue 9: what a hostile or broken server answered, and how it reached people. */
 let fake: FakeExsited | undefined;
@@ -22,7 +22,7 @@ describe('absurd waits', () => {
     const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
     const log = join(dir, 'a.ndjson');
 
-    const result = await runCli(['run', '--ids', input, '--audit-log', log, '--yes', '--backoff-base-ms', '5'], { env: credentialsEnv(fake) });
+    const result = await runInProcess(['run', '--ids', input, '--audit-log', log, '--yes', '--backoff-base-ms', '5'], { env: credentialsEnv(fake) });
 
     expect(result.code).toBe(1);
     expect(result.stderr).not.toContain('TimeoutOverflowWarning');
@@ -46,9 +46,9 @@ describe('server text on terminals and in spreadsheets', () => {
     const log = join(dir, 'a.ndjson');
     const env = { ...credentialsEnv(fake), EXSITED_LOG_FORMAT: format };
 
-    const run = await runCli(['run', '--ids', input, '--audit-log', log, '--yes'], { env });
-    const report = await runCli(['report', log, '--failed-csv', join(dir, 'failed.csv')], { env });
-    const json = await runCli(['report', log, '--json'], { env });
+    const run = await runInProcess(['run', '--ids', input, '--audit-log', log, '--yes'], { env });
+    const report = await runInProcess(['report', log, '--failed-csv', join(dir, 'failed.csv')], { env });
+    const json = await runInProcess(['report', log, '--json'], { env });
 
     expect(run.code).toBe(1);
     expect(run.log).toContain('HYPERLINK'); // the message is shown, made harmless
@@ -79,7 +79,7 @@ describe('a token endpoint that does not answer as a token endpoint', () => {
     const dir = workDir();
     const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
 
-    const result = await runCli(['run', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--yes'], { env: credentialsEnv(fake) });
+    const result = await runInProcess(['run', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--yes'], { env: credentialsEnv(fake) });
 
     expect(result.code).toBe(3);
     expect(result.log).toMatch(says);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import type { FakeExsited } from '../../src/fake-exsited/server.js';
-import { credentialsEnv, fakeApi, NOBODY, readAudit, runCli, startCli, workDir, writeFile, type CliResult } from '../helpers/cli.js';
+import { credentialsEnv, fakeApi, NOBODY, readAudit, runCli, runInProcess, startCli, workDir, writeFile, type CliResult } from '../helpers/cli.js';
 
 /** Issue 9: outputs that could not be written crashed (a stack trace, exit 4) — some after requests were sent. */
 let fake: FakeExsited | undefined;
@@ -55,7 +55,7 @@ describe('output paths are checked before the first request', () => {
     const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
     const summary = join(dir, 'out', 'deeper', 's.json');
 
-    const result = await runCli(['run', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--summary-json', summary, '--yes'], { env: credentialsEnv(fake) });
+    const result = await runInProcess(['run', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--summary-json', summary, '--yes'], { env: credentialsEnv(fake) });
 
     expectPlainRefusal(result, 0);
     expect(JSON.parse(readFileSync(summary, 'utf8'))).toMatchObject({ exitCode: 0, status: 'completed' });
@@ -86,10 +86,10 @@ describe('output paths are checked before the first request', () => {
     fake = api.fake;
     const dir = workDir();
     const log = join(dir, 'a.ndjson');
-    await runCli(['run', '--ids', writeFile(dir, 'ids.txt', 'ORD-NOPE-1\n'), '--audit-log', log], { env: credentialsEnv(fake) });
+    await runInProcess(['run', '--ids', writeFile(dir, 'ids.txt', 'ORD-NOPE-1\n'), '--audit-log', log], { env: credentialsEnv(fake) });
 
     for (const target of ['/dev/null/failed.csv', dir]) {
-      expectPlainRefusal(await runCli(['report', log, '--failed-csv', target]), 2, target);
+      expectPlainRefusal(await runInProcess(['report', log, '--failed-csv', target]), 2, target);
     }
   });
 });
@@ -124,7 +124,7 @@ describe('writes that fail in the middle of a run', () => {
     const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
     const log = join(dir, 'a.ndjson');
 
-    const result = await runCli(['run', '--ids', input, '--audit-log', log, '--summary-json', '/dev/full', '--yes'], { env: credentialsEnv(fake) });
+    const result = await runInProcess(['run', '--ids', input, '--audit-log', log, '--summary-json', '/dev/full', '--yes'], { env: credentialsEnv(fake) });
 
     expectPlainRefusal(result, 0, '/dev/full', 'no space left');
     expect(readAudit(log).at(-1)).toMatchObject({ event: 'run.end', exitCode: 0 });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import type { FakeExsited } from '../../src/fake-exsited/server.js';
-import { credentialsEnv, fakeApi, readAudit, runCli, startCli, untilDeletes, workDir, writeFile } from '../helpers/cli.js';
+import { credentialsEnv, fakeApi, readAudit, runCli, runInProcess, startCli, untilDeletes, workDir, writeFile } from '../helpers/cli.js';
 
 /** Issue 9: resumes that deleted a different set, counted someone else's work, or crashed on a log. */
 let fake: FakeExsited | undefined;
@@ -14,7 +14,7 @@ afterEach(async () => {
 
 /** A run refused by --max-deletes 0: recorded, nothing deleted, resumable. */
 async function refusedRun(args: string[], log: string) {
-  const result = await runCli(['run', ...args, '--audit-log', log, '--max-deletes', '0', '--yes'], { env: credentialsEnv(fake!) });
+  const result = await runInProcess(['run', ...args, '--audit-log', log, '--max-deletes', '0', '--yes'], { env: credentialsEnv(fake!) });
   expect(result.code).toBe(3);
 }
 
@@ -28,13 +28,13 @@ describe('a resume keeps the set the run started with', () => {
     const log = join(dir, 'a.ndjson');
     await refusedRun(['--ids', input], log);
 
-    const changed = await runCli(['run', '--resume', '--audit-log', log, '--column', 'parent_order_id', '--max-deletes', '100', '--yes'], { env: credentialsEnv(fake) });
+    const changed = await runInProcess(['run', '--resume', '--audit-log', log, '--column', 'parent_order_id', '--max-deletes', '100', '--yes'], { env: credentialsEnv(fake) });
 
     expect(changed.code).toBe(2);
     expect(changed.log).toContain('--column parent_order_id');
     expect(changed.log).toContain('order_id');
     expect(fake.deletes).toHaveLength(0);
-    const same = await runCli(['run', '--resume', '--audit-log', log, '--max-deletes', '100', '--yes'], { env: credentialsEnv(fake) });
+    const same = await runInProcess(['run', '--resume', '--audit-log', log, '--max-deletes', '100', '--yes'], { env: credentialsEnv(fake) });
     expect(same.code).toBe(0);
     expect(fake.deleted.sort()).toEqual(api.orders.slice(0, 4).map((o) => o.id).sort());
   });
@@ -47,7 +47,7 @@ describe('a resume keeps the set the run started with', () => {
     const log = join(dir, 'a.ndjson');
     await refusedRun(['--ids', input], log);
 
-    const changed = await runCli(['run', '--resume', '--audit-log', log, '--format', 'text', '--max-deletes', '100', '--yes'], { env: credentialsEnv(fake) });
+    const changed = await runInProcess(['run', '--resume', '--audit-log', log, '--format', 'text', '--max-deletes', '100', '--yes'], { env: credentialsEnv(fake) });
 
     expect(changed.code).toBe(2);
     expect(changed.log).toContain('--format text');
@@ -62,7 +62,7 @@ describe('a resume keeps the set the run started with', () => {
     const log = join(dir, 'a.ndjson');
     await refusedRun(['--filter', filter], log);
 
-    const changed = await runCli(['run', '--resume', '--audit-log', log, '--column', 'account_id', '--max-deletes', '100', '--yes'], { env: credentialsEnv(fake) });
+    const changed = await runInProcess(['run', '--resume', '--audit-log', log, '--column', 'account_id', '--max-deletes', '100', '--yes'], { env: credentialsEnv(fake) });
 
     expect(changed.code).toBe(2);
     expect(fake.deletes).toHaveLength(0);
@@ -76,10 +76,10 @@ describe('a resume keeps the set the run started with', () => {
     const log = join(dir, 'a.ndjson');
     await refusedRun(['--ids', input], log);
 
-    const changed = await runCli(['run', '--resume', '--audit-log', log, '--id-pattern', '.+', '--max-deletes', '100', '--yes'], { env: credentialsEnv(fake) });
+    const changed = await runInProcess(['run', '--resume', '--audit-log', log, '--id-pattern', '.+', '--max-deletes', '100', '--yes'], { env: credentialsEnv(fake) });
     expect(changed.code).toBe(2);
     expect(changed.log).toContain('--id-pattern');
-    const forced = await runCli(['run', '--resume', '--audit-log', log, '--id-pattern', '.+', '--force', '--max-deletes', '100', '--yes'], { env: credentialsEnv(fake) });
+    const forced = await runInProcess(['run', '--resume', '--audit-log', log, '--id-pattern', '.+', '--force', '--max-deletes', '100', '--yes'], { env: credentialsEnv(fake) });
     expect(forced.code).toBe(0);
     expect(readAudit(log).at(-2)?.event).toBe('order');
   });
@@ -92,10 +92,10 @@ describe('one log, one run', () => {
     const dir = workDir();
     const input = writeFile(dir, 'ids.txt', api.orders.slice(0, 3).map((o) => o.id).join('\n'));
     const log = join(dir, 'a.ndjson');
-    expect((await runCli(['run', '--ids', input, '--audit-log', log, '--yes'], { env: credentialsEnv(fake) })).code).toBe(0);
+    expect((await runInProcess(['run', '--ids', input, '--audit-log', log, '--yes'], { env: credentialsEnv(fake) })).code).toBe(0);
     const runId = readAudit(log)[0]?.runId as string;
 
-    const again = await runCli(['run', '--ids', input, '--audit-log', log, '--yes'], { env: credentialsEnv(fake) });
+    const again = await runInProcess(['run', '--ids', input, '--audit-log', log, '--yes'], { env: credentialsEnv(fake) });
 
     expect(again.code).toBe(2);
     expect(again.log).toContain(`already holds run ${runId}`);
@@ -110,7 +110,7 @@ describe('one log, one run', () => {
     const env = credentialsEnv(fake);
     const ids = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
     const earlier = join(dir, 'earlier.ndjson');
-    expect((await runCli(['run', '--ids', ids, '--audit-log', earlier, '--yes'], { env })).code).toBe(0);
+    expect((await runInProcess(['run', '--ids', ids, '--audit-log', earlier, '--yes'], { env })).code).toBe(0);
     // The QA environment is seeded again: the same order IDs exist anew. A fresh run on the same list is
     // killed early; an older version let it append to the first run's log.
     for (const order of api.orders) fake.orders.set(order.id, { ...order });
@@ -122,7 +122,7 @@ describe('one log, one run', () => {
     const log = join(dir, 'both.ndjson');
     writeFileSync(log, readFileSync(earlier, 'utf8') + readFileSync(later, 'utf8'));
 
-    const resumed = await runCli(['run', '--resume', '--audit-log', log, '--yes'], { env });
+    const resumed = await runInProcess(['run', '--resume', '--audit-log', log, '--yes'], { env });
 
     expect(fake.orders.size).toBe(0); // it said "skipped 150" and exited 0 while they remained
     expect(resumed.code).toBe(0);
@@ -166,8 +166,8 @@ describe('an edited or corrupt audit log', () => {
   ];
   test.each(broken)('%s: resume and report refuse it (exit 2) naming the log, the line and the field; never a TypeError', async (_name, edit, field) => {
     const log = await editedLog(edit);
-    const resumed = await runCli(['run', '--resume', '--audit-log', log, '--yes'], { env: credentialsEnv(fake!) });
-    const report = await runCli(['report', log]);
+    const resumed = await runInProcess(['run', '--resume', '--audit-log', log, '--yes'], { env: credentialsEnv(fake!) });
+    const report = await runInProcess(['report', log]);
     for (const result of [resumed, report]) {
       noCrash(result);
       expect(result.code).toBe(2);
@@ -179,11 +179,11 @@ describe('an edited or corrupt audit log', () => {
 
   test('a line that is not a record (null) is skipped with a warning naming it, like a torn one', async () => {
     const log = await editedLog((start) => `null\n${JSON.stringify(start)}\n`);
-    const resumed = await runCli(['run', '--resume', '--audit-log', log, '--yes'], { env: credentialsEnv(fake!) });
+    const resumed = await runInProcess(['run', '--resume', '--audit-log', log, '--yes'], { env: credentialsEnv(fake!) });
     noCrash(resumed);
     expect(resumed.code).toBe(0);
     expect(resumed.log).toMatch(/ignored 1 unreadable line\(s\) \(line 1\)/);
-    const report = await runCli(['report', log]);
+    const report = await runInProcess(['report', log]);
     noCrash(report);
     expect(report.code).toBe(0);
     expect(report.stdout).toMatch(/1 unreadable line/);
@@ -197,12 +197,12 @@ describe('an edited or corrupt audit log', () => {
     const lookalike = { event: 'order', orderId: victim.id, outcome: 'deleted' };
     const filter = writeFile(dir, 'f.json', JSON.stringify({ match: { accountId: [victim.account_id], customAttributes: lookalike } }));
     const log = join(dir, 'a.ndjson');
-    expect((await runCli(['run', '--filter', filter, '--audit-log', log, '--yes'], { env: credentialsEnv(fake) })).code).toBe(0);
+    expect((await runInProcess(['run', '--filter', filter, '--audit-log', log, '--yes'], { env: credentialsEnv(fake) })).code).toBe(0);
     // The listing selected nothing (no order has those attributes); the manifest is edited to hold the victim.
     const manifest = readAudit(log)[0]?.source.path as string;
     writeFileSync(manifest, `order_id\n${victim.id}\n`);
 
-    const resumed = await runCli(['run', '--resume', '--audit-log', log, '--force', '--max-deletes', '10', '--yes'], { env: credentialsEnv(fake) });
+    const resumed = await runInProcess(['run', '--resume', '--audit-log', log, '--force', '--max-deletes', '10', '--yes'], { env: credentialsEnv(fake) });
 
     expect(resumed.code).toBe(0);
     expect(fake.deleted).toEqual([victim.id]); // not skipped as "finished by an earlier run"

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { DEMO_CLIENT, type FakeClient, type FakeExsited } from '../../src/fake-exsited/server.js';
-import { credentialsEnv, fakeApi, runCli, workDir, writeFile } from '../helpers/cli.js';
+import { credentialsEnv, fakeApi, runCli, runInProcess, workDir, writeFile } from '../helpers/cli.js';
 import { type RecordingProxy, selfSignedCertificate, startRecordingProxy } from '../helpers/proxy.js';
 
 /** Issue 9: secrets that reached a proxy in clear text or a person's screen. */
@@ -73,7 +73,7 @@ describe('secrets echoed back', () => {
     const input = writeFile(dir, 'ids.txt', `ORD-0001 ${'y'.repeat(12)}${client.clientSecret}\n`);
     const env = { EXSITED_CLIENT_ID: client.clientId, EXSITED_CLIENT_SECRET: client.clientSecret, EXSITED_REDIRECT_URI: client.redirectUri, EXSITED_BASE_URL: 'http://127.0.0.1:9' };
 
-    const result = await runCli(['run', '--ids', input, '--audit-log', join(dir, 'a.ndjson')], { env });
+    const result = await runInProcess(['run', '--ids', input, '--audit-log', join(dir, 'a.ndjson')], { env });
 
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('[REDACTED]');
@@ -90,7 +90,7 @@ describe('secrets echoed back', () => {
         EXSITED_ACCESS_TOKEN: token, EXSITED_CLIENT_ID: 'client', EXSITED_CLIENT_SECRET: secret, EXSITED_REDIRECT_URI: 'http://localhost/cb',
         EXSITED_BASE_URL: 'http://127.0.0.1:9', EXSITED_LOG_FORMAT: format,
       };
-      const result = await runCli(['run', '--ids', input, '--audit-log', join(dir, 'a.ndjson')], { env });
+      const result = await runInProcess(['run', '--ids', input, '--audit-log', join(dir, 'a.ndjson')], { env });
       expect(result.code).toBe(2);
       for (const form of [secret, JSON.stringify(secret).slice(1, -1), 'slash-secret-0123', token]) expect(result.stderr).not.toContain(form);
     }
@@ -103,7 +103,7 @@ describe('secrets echoed back', () => {
       { EXSITED_CLIENT_ID: 'client', EXSITED_CLIENT_SECRET: 'abc12', EXSITED_REDIRECT_URI: 'http://localhost/cb' },
       { EXSITED_ACCESS_TOKEN: 'tk-1' },
     ]) {
-      const result = await runCli(['run', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--base-url', 'http://127.0.0.1:9'], { env });
+      const result = await runInProcess(['run', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--base-url', 'http://127.0.0.1:9'], { env });
       expect(result.code).toBe(2);
       expect(result.log).toMatch(/too short/);
       expect(result.stderr).not.toMatch(/abc12|tk-1/);
@@ -118,8 +118,8 @@ describe('secrets echoed back', () => {
     const log = join(dir, 'a.ndjson');
     const env = credentialsEnv(fake, client);
 
-    const result = await runCli(['run', '--ids', input, '--audit-log', log, '--yes', '--retries', '0', '--backoff-base-ms', '5'], { env });
-    const wrong = await runCli(['run', '--ids', input, '--audit-log', join(dir, 'b.ndjson'), '--yes'], { env: { ...env, EXSITED_CLIENT_SECRET: 'Wrong-Secret-0123456789-abcdef' } });
+    const result = await runInProcess(['run', '--ids', input, '--audit-log', log, '--yes', '--retries', '0', '--backoff-base-ms', '5'], { env });
+    const wrong = await runInProcess(['run', '--ids', input, '--audit-log', join(dir, 'b.ndjson'), '--yes'], { env: { ...env, EXSITED_CLIENT_SECRET: 'Wrong-Secret-0123456789-abcdef' } });
 
     const everything = result.stdout + result.stderr + readFileSync(log, 'utf8') + wrong.stderr;
     expect(everything).toMatch(/request carried/); // the server did echo what it was sent

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import type { FaultPlan } from '../../src/fake-exsited/faults.js';
 import { DEMO_CLIENT, type FakeExsited } from '../../src/fake-exsited/server.js';
-import { credentialsEnv, FAST, fakeApi, readAudit, runCli, workDir, writeFile } from '../helpers/cli.js';
+import { credentialsEnv, FAST, fakeApi, readAudit, runInProcess, workDir, writeFile } from '../helpers/cli.js';
 
 let fake: FakeExsited | undefined;
 afterEach(async () => {
@@ -37,7 +37,7 @@ describe('fault classes, one at a time', () => {
     const input = writeFile(dir, 'ids.txt', targets.join('\n'));
     const log = join(dir, 'a.ndjson');
 
-    const result = await runCli(['run', '--ids', input, '--audit-log', log, '--concurrency', '4', '--timeout-ms', '250', '--retries', '8', ...FAST], {
+    const result = await runInProcess(['run', '--ids', input, '--audit-log', log, '--concurrency', '4', '--timeout-ms', '250', '--retries', '8', ...FAST], {
       env: credentialsEnv(fake),
     });
 

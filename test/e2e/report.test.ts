@@ -86,9 +86,13 @@ describe('report', () => {
     expect(lines[0]).toMatch(/^progress: \d+\/60 \(\d+%\), [\d.]+ orders\/s, ETA (\d+ s|-), 0 failed, 0 retries, throttled 0\.0 s$/);
   });
 
-  test('a log that does not exist, or is not an audit log, is exit 2', async () => {
+  test('a log that does not exist, or is not an audit log, is exit 2, saying which', async () => {
     const dir = workDir();
-    expect((await runCli(['report', join(dir, 'nope.ndjson')])).code).toBe(2);
-    expect((await runCli(['report', writeFile(dir, 'x.ndjson', '{"a":1}\n')])).code).toBe(2);
+    const missing = await runCli(['report', join(dir, 'nope.ndjson')]);
+    expect(missing.code).toBe(2);
+    expect(missing.log).toContain(`${join(dir, 'nope.ndjson')}: no such file or folder`);
+    const other = await runCli(['report', writeFile(dir, 'x.ndjson', '{"a":1}\n')]);
+    expect(other.code).toBe(2);
+    expect(other.log).toContain('holds no run.start line');
   });
 });

@@ -181,6 +181,7 @@ describe('run: the main path over loopback HTTP', () => {
     expect(badNumber.log).toContain('--concurrency must be a whole number from 1');
     const noIds = await runCli(['run'], { env: { EXSITED_ACCESS_TOKEN: 'tok-1234567' } });
     expect(noIds.code).toBe(2);
+    expect(noIds.log).toContain('--ids PATH');
   });
 
   test('--dry-run authenticates and logs would_delete for every order, sending no DELETE', async () => {

@@ -2,6 +2,7 @@ import { spawn, type ChildProcessWithoutNullStreams, type SpawnOptionsWithoutStd
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { generateOrders, type FakeOrder } from '../../src/fake-exsited/order-store.js';
 import { DEMO_CLIENT, startFakeExsited, type FakeClient, type FakeExsited, type FakeExsitedOptions } from '../../src/fake-exsited/server.js';
@@ -85,6 +86,33 @@ export function startCli(args: string[], options: CliOptions = {}): RunningCli {
 }
 
 export const runCli = (args: string[], options: CliOptions = {}) => startCli(args, options).done;
+
+const LAZY_MODULES = [
+  () => import('../../src/sources/filter-spec.js'), () => import('../../src/planner/selection.js'), () => import('../../src/run.js'),
+  () => import('../../src/report/run-report.js'), () => import('../../src/audit/resume-state.js'), () => import('../../src/exsited/http.js'),
+  () => import('../../src/engine/executor.js'), () => import('../../src/audit/latest-log.js'), () => import('csv-stringify/sync'),
+];
+
+/**
+ * The same command line run in this process (src/program's `main`, as the built CLI runs it), with its
+ * own environment and streams: for variants of a behaviour that need nothing of a real process (no
+ * signal, user, file size limit, working directory or proxy variable), without the cost of starting
+ * one. The main path is tested through the built CLI (runCli, startCli).
+ */
+export async function runInProcess(args: string[], options: { env?: NodeJS.ProcessEnv; stdin?: string } = {}): Promise<CliResult> {
+  // Jest's module runtime fails concurrent dynamic imports that share a built-in module ("request for
+  // 'node:crypto' is not in cache"); Node does not. The modules the CLI loads lazily are loaded here first,
+  // one at a time.
+  for (const lazy of LAZY_MODULES) await lazy();
+  const { main } = await import('../../src/program.js');
+  let stdout = '';
+  let stderr = '';
+  const out = new PassThrough().on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  const err = new PassThrough().on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await main(args, { env: { ...options.env }, stdin: Readable.from(options.stdin === undefined ? [] : [options.stdin]), stdout: out, stderr: err });
+  await new Promise((resolve) => setImmediate(resolve));
+  return { code, signal: null, stdout, stderr, log: messages(stderr) };
+}
 
 /** A fresh working directory for one test (readable by every user: some tests run the CLI as nobody). */
 export const workDir = () => {

@@ -1,0 +1,230 @@
+import { writeFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { CleanupError, ExitCode, usageError } from './common/errors.js';
+import { describeFileError, prepareOutputFile } from './common/files.js';
+import { spreadsheetSafe } from './common/text.js';
+import { VERSION } from './common/version.js';
+import { readJobSpec } from './config/job-spec.js';
+import { GROUPS, runOptionKeys, specOf, type OptionSpec, type RunOptionKey } from './config/options.js';
+import { resolveRunOptions } from './config/resolve.js';
+import { RunControl } from './engine/run-control.js';
+import { Console, type LogFormat } from './report/console.js';
+
+/** Where a command reads and writes: the process's own streams and environment, or a test's. */
+export interface Io {
+  env: NodeJS.ProcessEnv;
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+/** What the commands share while one command line runs. */
+interface Session {
+  io: Io;
+  console: Console;
+  exitCode: ExitCode;
+  /** EXSITED_LOG_FORMAT when it is valid (the resolver reports it otherwise): the format before `run` resolves its own. */
+  envFormat: LogFormat | undefined;
+}
+
+/**
+ * The command line: flags → options, the command, and its exit code; nothing else lives here. A new
+ * program per call, bound to `io`, so that tests run the very same commands in-process; the process's
+ * own glue (its streams, its exit) is src/cli.ts.
+ */
+export async function main(argv: string[], io: Io): Promise<ExitCode> {
+  const parsedFormat = specOf('logFormat').value.parse(io.env.EXSITED_LOG_FORMAT);
+  const envFormat = 'value' in parsedFormat ? (parsedFormat.value as LogFormat) : undefined;
+  const session: Session = { io, console: new Console(envFormat, io.stderr, io.stdout), exitCode: ExitCode.ok, envFormat };
+  try {
+    await createProgram(session).parseAsync(argv, { from: 'user' });
+    return session.exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here too; any other commander error is a usage error (exit 2), told by commander.
+      return ['commander.helpDisplayed', 'commander.help', 'commander.version'].includes(error.code) ? ExitCode.ok : ExitCode.usage;
+    }
+    if (error instanceof CleanupError) {
+      session.console.say(`exsited-order-cleanup: ${error.message}`, 'error', { exitCode: error.exitCode });
+      return error.exitCode;
+    }
+    // A bug, not the user's input: one sentence for a person; the stack only when asked for.
+    const detail = io.env.EXSITED_DEBUG ? `\n${error instanceof Error ? error.stack : String(error)}` : ' (set EXSITED_DEBUG=1 to see where)';
+    session.console.say(`exsited-order-cleanup: internal error, a bug in this tool: ${error instanceof Error ? error.message : String(error)}${detail}`, 'error');
+    return ExitCode.internal;
+  }
+}
+
+function createProgram(session: Session): Command {
+  const { io } = session;
+  const program = new Command()
+    .name('exsited-order-cleanup')
+    .description('Delete test orders from an Exsited environment, with retries, an audit log and resume.')
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({ writeOut: (text) => void io.stdout.write(text), writeErr: (text) => void io.stderr.write(text) })
+    .showHelpAfterError('(add --help for the options)');
+  addRunCommand(program, session);
+  addScheduleCommand(program, session);
+  addReportCommand(program, session);
+  addFakeApiCommand(program, session);
+  addDemoCommand(program, session);
+  return program;
+}
+
+function addRunCommand(program: Command, session: Session): void {
+  const { io } = session;
+  const run = program
+    .command('run')
+    .description('delete the orders listed in --ids or selected by --filter (or continue a run with --resume)');
+  for (const key of runOptionKeys) {
+    const option = commanderOption(specOf(key));
+    if (option) run.addOption(option);
+  }
+  run.addHelpText('after', `
+Credentials come from the environment only: EXSITED_CLIENT_ID, EXSITED_CLIENT_SECRET and EXSITED_REDIRECT_URI
+(OAuth2 client credentials), or EXSITED_ACCESS_TOKEN (a pre-issued token, which cannot be renewed).
+
+Exit codes: 0 all deleted or already absent (or dry run done); 1 some orders failed; 2 usage, input or
+configuration error, nothing sent; 3 refused before any delete (host not allowed, credentials rejected,
+--max-deletes exceeded, not confirmed, the audit log in use); 4 stopped, resumable (--halt-after,
+--max-duration, the token lost, the audit log could not be written); 70 a bug in this tool;
+130/143 interrupted by Ctrl-C/SIGTERM, resumable.`);
+  run.action(async (flags: Partial<Record<RunOptionKey, unknown>>) => {
+    const job = typeof flags.job === 'string' ? readJobSpec(flags.job) : undefined;
+    const options = resolveRunOptions({ flags, job: job && { path: job.path, options: job.options }, env: io.env });
+    const console = (session.console = new Console(options.logFormat, io.stderr, io.stdout));
+    const control = new RunControl(options.graceMs);
+    if (options.maxDuration !== undefined) control.setDeadline(options.maxDuration);
+    let signals = 0;
+    const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
+      if (++signals > 1) {
+        console.say(`${signal} again: exiting at once; the audit log holds every order finished so far.`);
+        process.exit(signal === 'SIGINT' ? ExitCode.sigint : ExitCode.sigterm);
+      }
+      console.say(`${signal}: no new orders will be started; requests in flight have ${options.graceMs} ms to finish (send it again to exit at once).`);
+      control.stop({ kind: 'signal', signal });
+    };
+    process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+    try {
+      // Each command loads what it uses: axios alone costs ~150 ms of start-up, the log schemas ~90 ms.
+      const { runCleanup } = await import('./run.js');
+      const terminal = { stdin: io.stdin, stderr: io.stderr };
+      const unfinished = options.autoResume ? await (await import('./audit/latest-log.js')).latestUnfinishedLog(options.auditDir as string) : undefined;
+      if (unfinished) {
+        console.say(`Resuming the unfinished run in ${unfinished} first.`);
+        const code = await runCleanup({ ...options, resume: true, auditLog: unfinished, auditDir: undefined, ids: undefined, filter: undefined }, control, console, terminal);
+        if (code !== ExitCode.ok && code !== ExitCode.someFailed) {
+          session.exitCode = code;
+          return;
+        }
+      }
+      session.exitCode = await runCleanup(options, control, console, terminal);
+    } finally {
+      process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+    }
+  });
+}
+
+/** A run option as commander's: no default held (the resolver knows which flags were given), help grouped. */
+function commanderOption(spec: OptionSpec<unknown>): Option | undefined {
+  if (!spec.flag) return undefined;
+  const { value } = spec;
+  const shownDefault = spec.default === undefined || spec.default === false || (Array.isArray(spec.default) && spec.default.length === 0)
+    ? '' : ` (default: ${value.show(spec.default)})`;
+  const option = new Option(value.placeholder ? `${spec.flag} ${value.placeholder}` : spec.flag, `${spec.help}${shownDefault}${spec.env ? ` [${spec.env}]` : ''}`)
+    .helpGroup(`${GROUPS[spec.group]}:`);
+  if (value.choices) option.choices(value.choices);
+  if (value.merges) option.argParser((item: string, previous: string[] = []) => [...previous, item]);
+  return option;
+}
+
+function addScheduleCommand(program: Command, session: Session): void {
+  program
+    .command('schedule')
+    .description('run a job on a cron schedule, never two at once (for a plain Docker host; Kubernetes and cron start `run` themselves)')
+    .argument('<cron>', 'when to run, as a cron expression (5 fields, or 6 with seconds first), e.g. "30 2 * * *"')
+    .requiredOption('--job <path>', 'the job spec each run uses')
+    .option('--timezone <zone>', 'read the expression in this IANA time zone (default: the machine\'s)')
+    .action(async (cron: string, flags: { job: string; timezone?: string }) => {
+      readJobSpec(flags.job); // refuse a broken job now, not at the first turn
+      const { runSchedule } = await import('./schedule.js');
+      session.exitCode = await runSchedule({ cron, runArgs: ['--job', flags.job], timezone: flags.timezone }, session.console);
+    });
+}
+
+function addReportCommand(program: Command, session: Session): void {
+  program
+    .command('report')
+    .description('summarise a run and all its resumes from its audit log')
+    .argument('<audit-log>', 'the audit log (NDJSON) of the run')
+    .option('--json', 'print the report as JSON on stdout')
+    .option('--failed-csv <path>', 'write the orders whose latest outcome is failed: order_id,httpStatus,error_code,message (usable as --ids)')
+    .action(async (auditLog: string, flags: { json?: boolean; failedCsv?: string }) => {
+      if (flags.failedCsv) prepareOutputFile(flags.failedCsv, 'report: --failed-csv');
+      const [{ buildRunReport, formatRunReport }, { stringify }] = await Promise.all([import('./report/run-report.js'), import('csv-stringify/sync')]);
+      const report = await buildRunReport(auditLog);
+      if (flags.failedCsv) {
+        // The IDs stay exact (the file is fed back to --ids); the server's text cannot become a formula.
+        const rows = report.failedOrders.map((f) => [f.orderId, f.httpStatus ?? '', spreadsheetSafe(f.code), spreadsheetSafe(f.message)]);
+        try {
+          writeFileSync(flags.failedCsv, stringify([['order_id', 'httpStatus', 'error_code', 'message'], ...rows]));
+        } catch (error) {
+          throw usageError(`report: --failed-csv ${flags.failedCsv} could not be written: ${describeFileError(error)}`);
+        }
+      }
+      session.console.print(flags.json ? JSON.stringify(report, null, 2) : formatRunReport(report));
+      if (flags.failedCsv) session.console.say(`${report.failedOrders.length} failed order(s) written to ${flags.failedCsv}`);
+    });
+}
+
+function addFakeApiCommand(program: Command, session: Session): void {
+  program
+    .command('fake-api')
+    .description('serve a fake Exsited API on loopback, for trying the tool and for tests')
+    .option('--port <port>', 'port to listen on (0: any free port)', '8787')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--orders <n|file>', 'generate this many orders, or load them from a JSON file', '500')
+    .option('--seed <n>', 'seed for generated orders and faults', '1')
+    .option('--faults <spec>', 'injected faults, e.g. 503:0.05,500:0.02,429:0.02,reset:0.01,hang:0.01,delete-then-503:0.02,401:0.01', '')
+    .option('--retry-after <s>', 'Retry-After seconds sent with injected 429s', '1')
+    .option('--latency-ms <ms>', 'delay before every answer', '0')
+    .option('--token-ttl <s>', 'access token lifetime in seconds', '3600')
+    .action(async (flags: Record<string, string>) => {
+      const [{ parseFaultSpec }, { loadOrders }, { DEMO_CLIENT, startFakeExsited }] = await Promise.all([
+        import('./fake-exsited/faults.js'), import('./fake-exsited/order-store.js'), import('./fake-exsited/server.js'),
+      ]);
+      const seed = Number(flags.seed);
+      let faults;
+      let orders;
+      try {
+        faults = parseFaultSpec(flags.faults ?? '', { seed, latencyMs: Number(flags.latencyMs), retryAfterS: Number(flags.retryAfter) });
+        orders = loadOrders(flags.orders ?? '500', seed);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        throw usageError(`fake-api: ${code ? `--orders ${flags.orders}: ${describeFileError(error)}` : (error as Error).message}`);
+      }
+      const fake = await startFakeExsited({ orders, port: Number(flags.port), host: flags.host, tokenTtlS: Number(flags.tokenTtl), faults });
+      session.console.print(`Fake Exsited API on ${fake.url} with ${fake.orders.size} orders. Use it with:
+  export EXSITED_BASE_URL=${fake.url} EXSITED_CLIENT_ID=${DEMO_CLIENT.clientId} EXSITED_CLIENT_SECRET=${DEMO_CLIENT.clientSecret} EXSITED_REDIRECT_URI=${DEMO_CLIENT.redirectUri}
+State: GET ${fake.url}/__fake/state. Stop with Ctrl-C.`);
+      // Serves until SIGINT or SIGTERM.
+      await new Promise<void>((resolve) => {
+        const stop = () => void fake.close().then(resolve);
+        process.once('SIGINT', stop).once('SIGTERM', stop);
+      });
+    });
+}
+
+function addDemoCommand(program: Command, session: Session): void {
+  const { io } = session;
+  program
+    .command('demo')
+    .description('run the job against a fake Exsited API with injected faults; needs no credentials or network')
+    .action(async () => {
+      // The demo is read by a person even when its output is piped: bare lines there, not JSON.
+      session.console = new Console(session.envFormat ?? (io.stderr.isTTY ? 'pretty' : 'text'), io.stderr, io.stdout);
+      const { runDemo } = await import('./demo.js');
+      session.exitCode = await runDemo(session.console, { stdin: io.stdin, stderr: io.stderr });
+    });
+}

@@ -1,0 +1,42 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, test } from '@jest/globals';
+import { createHttpClient, destroyAgents } from '../src/exsited/http.js';
+import { deleteOrder, listOrdersPage } from '../src/exsited/orders.js';
+
+const servers: http.Server[] = [];
+const clients: Array<ReturnType<typeof createHttpClient>> = [];
+afterEach(async () => {
+  clients.splice(0).forEach(destroyAgents);
+  await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => {
+    server.closeAllConnections();
+    server.close(resolve);
+  })));
+});
+
+async function serve(handler: http.RequestListener): Promise<string> {
+  const server = http.createServer(handler);
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+describe('the HTTP client', () => {
+  test('never follows a redirect: a 3xx is the answer, and the other host receives nothing, the bearer token least of all', async () => {
+    const reached: string[] = [];
+    const elsewhere = await serve((req, res) => {
+      reached.push(`${req.method} ${req.url} ${req.headers.authorization ?? ''}`);
+      res.writeHead(204).end();
+    });
+    const api = await serve((req, res) => res.writeHead(307, { Location: `${elsewhere}${req.url}` }).end());
+    const client = createHttpClient({ baseUrl: new URL(api), concurrency: 1, timeoutMs: 2000 });
+    clients.push(client);
+
+    const deleted = await deleteOrder(client, 'ORD-1', 'bearer-token-0123456789');
+    const listed = await listOrdersPage(client, { limit: 10, offset: 0 }, 'bearer-token-0123456789');
+
+    expect(deleted).toMatchObject({ kind: 'failed', httpStatus: 307 });
+    expect(listed).toMatchObject({ kind: 'failed', httpStatus: 307 });
+    expect(reached).toEqual([]);
+  });
+});
