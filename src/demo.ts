@@ -4,8 +4,7 @@ import { resolveRunOptions } from './config/resolve.js';
 import { RunControl } from './engine/run-control.js';
 import { loadOrders } from './fake-exsited/order-store.js';
 import { DEMO_CLIENT, startFakeExsited } from './fake-exsited/server.js';
-import type { Console } from './report/console.js';
-import { runCleanup, type Terminal } from './run.js';
+import { runCleanup, type RunContext } from './run.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 
@@ -14,7 +13,7 @@ const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, i
  * Retry-After, resets, "deleted then 503", spurious 401s, 2-second tokens), and a real run on a CSV with
  * every quirk the reader handles. Needs no credentials and no network.
  */
-export async function runDemo(console: Console, terminal: Terminal): Promise<ExitCode> {
+export async function runDemo({ console, terminal, command }: Omit<RunContext, 'control'>): Promise<ExitCode> {
   const fake = await startFakeExsited({
     orders: loadOrders(fixture('orders.json')),
     tokenTtlS: 2,
@@ -31,7 +30,7 @@ export async function runDemo(console: Console, terminal: Terminal): Promise<Exi
     const options = resolveRunOptions({
       flags: { ids: fixture('demo-orders.csv'), baseUrl: fake.url, backoffBaseMs: 50, backoffCapMs: 1000, yes: true }, env,
     });
-    const exitCode = await runCleanup(options, new RunControl(options.graceMs), console, terminal);
+    const exitCode = await runCleanup(options, { control: new RunControl(options.graceMs), console, terminal, command });
     console.say(`The fake API received ${fake.deletes.length} DELETE requests and ${fake.tokenRequests.length} token requests; ` +
       `${fake.orders.size} of its orders remain. Each line of the audit log is one JSON event (see README, "Audit log").`);
     return exitCode;

@@ -12,6 +12,8 @@ import { Console, type LogFormat } from './report/console.js';
 
 /** Where a command reads and writes: the process's own streams and environment, or a test's. */
 export interface Io {
+  /** How the person started this tool (e.g. `npx exsited-order-cleanup`): the commands it prints start the same way. */
+  command: string;
   env: NodeJS.ProcessEnv;
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -102,24 +104,27 @@ configuration error, nothing sent; 3 refused before any delete (host not allowed
         console.say(`${signal} again: exiting at once; the audit log holds every order finished so far.`);
         process.exit(signal === 'SIGINT' ? ExitCode.sigint : ExitCode.sigterm);
       }
-      console.say(`${signal}: no new orders will be started; requests in flight have ${options.graceMs} ms to finish (send it again to exit at once).`);
+      // Before deletion began (reading input, listing, at the question) there is nothing in flight to speak of.
+      if (control.deleting) {
+        console.say(`${signal}: no new orders will be started; requests in flight have ${control.graceMs} ms to finish (send it again to exit at once).`);
+      }
       control.stop({ kind: 'signal', signal });
     };
     process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
     try {
       // Each command loads what it uses: axios alone costs ~150 ms of start-up, the log schemas ~90 ms.
       const { runCleanup } = await import('./run.js');
-      const terminal = { stdin: io.stdin, stderr: io.stderr };
+      const context = { control, console, terminal: { stdin: io.stdin, stderr: io.stderr }, command: io.command };
       const unfinished = options.autoResume ? await (await import('./audit/latest-log.js')).latestUnfinishedLog(options.auditDir as string) : undefined;
       if (unfinished) {
         console.say(`Resuming the unfinished run in ${unfinished} first.`);
-        const code = await runCleanup({ ...options, resume: true, auditLog: unfinished, auditDir: undefined, ids: undefined, filter: undefined }, control, console, terminal);
+        const code = await runCleanup({ ...options, resume: true, auditLog: unfinished, auditDir: undefined, ids: undefined, filter: undefined }, context);
         if (code !== ExitCode.ok && code !== ExitCode.someFailed) {
           session.exitCode = code;
           return;
         }
       }
-      session.exitCode = await runCleanup(options, control, console, terminal);
+      session.exitCode = await runCleanup(options, context);
     } finally {
       process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
     }
@@ -225,6 +230,6 @@ function addDemoCommand(program: Command, session: Session): void {
       // The demo is read by a person even when its output is piped: bare lines there, not JSON.
       session.console = new Console(session.envFormat ?? (io.stderr.isTTY ? 'pretty' : 'text'), io.stderr, io.stdout);
       const { runDemo } = await import('./demo.js');
-      session.exitCode = await runDemo(session.console, { stdin: io.stdin, stderr: io.stderr });
+      session.exitCode = await runDemo({ console: session.console, terminal: { stdin: io.stdin, stderr: io.stderr }, command: io.command });
     });
 }

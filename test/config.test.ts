@@ -77,7 +77,7 @@ describe('resolveRunOptions: defaults ← job spec ← recorded run ← environm
   test.each([
     [{ concurrency: '1.5' }, '--concurrency'], [{ retries: '-1' }, '--retries'], [{ rps: '0' }, '--rps'], [{ rps: 'fast' }, '--rps'],
     [{ maxDuration: '45 minutes' }, '--max-duration'], [{ maxDuration: '1000h' }, 'at most 24 days'], [{ shard: '4/4' }, '--shard'],
-    [{ resume: true, ids: undefined }, '--resume needs --audit-log'], [{ ids: undefined }, '--ids'],
+    [{ autoResume: true }, '--auto-resume needs --audit-dir'], [{ ids: undefined }, '--ids'],
     [{ filter: 'f.json' }, '--ids and --filter'], [{ auditLog: 'a', auditDir: 'd' }, '--audit-log and --audit-dir'],
   ])('%j is a usage error', (flags, message) => {
     expect(() => resolve({ flags: { ids: 'x.txt', ...flags } })).toThrow(message);

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, test } from '@jest/globals';
 import type { OrderRecord } from '../src/common/domain.js';
-import { RunEvents } from '../src/engine/events.js';
+import { RunEvents, type RunOutcome } from '../src/engine/events.js';
 import { RunTally } from '../src/engine/tally.js';
 import { Console } from '../src/report/console.js';
 import { reportToConsole } from '../src/report/console-reporter.js';
@@ -43,7 +43,7 @@ describe('RunTally', () => {
 });
 
 describe('the console reporter', () => {
-  const outcome = (exitCode: 0 | 1 | 3, status: 'completed' | 'failed', reason?: string) => ({
+  const outcome = (exitCode: 0 | 1 | 3, status: 'completed' | 'failed', reason?: string): RunOutcome => ({
     runId: 'r1', status, exitCode, durationMs: 1500, auditLog: 'runs/a.ndjson', resources: { maxRssMb: 1, cpuMs: 1 },
     summary: { selected: 3, deleted: 2, alreadyAbsent: 0, failed: 1, skipped: 0, wouldDelete: 0, pending: 0, retries: 0, throttledMs: 0, ratePerSecond: 2 },
     ...(reason ? { reason } : {}),
@@ -53,25 +53,36 @@ describe('the console reporter', () => {
     const events = new RunEvents();
     const tally = new RunTally(3, 0, events);
     const { console, text } = capture();
-    reportToConsole(events, console, tally, { dryRun: false, duplicates: () => 1, resumeCommand: 'exsited-order-cleanup run --resume --audit-log runs/a.ndjson' });
+    reportToConsole(events, console, tally, { dryRun: false, duplicates: () => 1, next: { command: 'npx exsited-order-cleanup', auditLog: 'runs/a.ndjson', options: { allowHost: ['h.example'], yes: true, maxDeletes: 10 } } });
     events.emit({ type: 'run.started', runId: 'r1', auditLog: 'runs/a.ndjson', startedAt: 0, fields: { version: '1', source: {}, baseUrl: 'x', options: {} } });
     events.emit({ type: 'order.finished', record: order('ORD-9', 'failed', { error: { code: 'HTTP_409', message: 'has invoices' } }) });
     events.emit({ type: 'run.ended', outcome: outcome(1, 'failed') });
     expect(text()).toContain('Audit log: runs/a.ndjson');
     expect(text()).toMatch(/selected +3 \(1 duplicate rows sent once\)/);
-    expect(text()).toContain('ORD-9: HTTP 409 HTTP_409: has invoices');
-    expect(text()).toContain('To resume: exsited-order-cleanup run --resume --audit-log runs/a.ndjson');
+    expect(text()).toMatch(/Failures by cause:\n +1 {2}HTTP 409 {2}\(e\.g\. ORD-9: has invoices\)/);
+    expect(text()).toContain('To try the failed orders again:\n  npx exsited-order-cleanup run --resume --audit-log runs/a.ndjson --allow-host h.example --yes\n');
+    expect(text()).toContain('To list them (as a CSV that --ids takes):\n  npx exsited-order-cleanup report runs/a.ndjson --failed-csv failed.csv');
+  });
+
+  test('a run refused before it deleted anything is one line, and a way on only where there is one', () => {
+    const events = new RunEvents();
+    const tally = new RunTally(50, 0, events);
+    const { console, text } = capture();
+    const refusal = { reason: '50 orders are selected, more than --max-deletes 10: nothing was deleted', raiseMaxDeletesTo: 50 };
+    reportToConsole(events, console, tally, { dryRun: false, duplicates: () => 0, next: { command: 'x', auditLog: 'a.ndjson', options: { allowHost: [], yes: false, maxDeletes: 10 }, refusal } });
+    events.emit({ type: 'run.ended', outcome: outcome(3, 'failed', refusal.reason) });
+    expect(text()).toBe(`Refused: ${refusal.reason}\nIf the selection is right, raise the limit and go ahead:\n  x run --resume --audit-log a.ndjson --max-deletes 50\n`);
   });
 
   test('a dry run names a sample, says whether a real run would be refused, and how to delete exactly these', () => {
     const events = new RunEvents();
     const tally = new RunTally(2, 0, events);
     const { console, text } = capture();
-    reportToConsole(events, console, tally, { dryRun: true, wouldBeRefused: 'too many', duplicates: () => 0, resumeCommand: 'RESUME' });
+    reportToConsole(events, console, tally, { dryRun: true, duplicates: () => 0, next: { command: 'x', auditLog: 'a.ndjson', options: { allowHost: [], yes: false, maxDeletes: 1 }, refusal: { reason: 'too many', raiseMaxDeletesTo: 2 } } });
     events.emit({ type: 'order.finished', record: order('A', 'would_delete') });
     events.emit({ type: 'order.finished', record: order('B', 'would_delete') });
     events.emit({ type: 'run.ended', outcome: { ...outcome(0, 'completed'), summary: { ...outcome(0, 'completed').summary, wouldDelete: 2 } } });
-    expect(text()).toContain('Dry run: 2 orders would be deleted, e.g. A, B. A real run would be refused: too many To delete exactly these: RESUME');
-    expect(text()).not.toContain('To resume:');
+    expect(text()).toContain('Dry run: 2 orders would be deleted, e.g. A, B. A real run would be refused: too many\nTo delete exactly these:\n  x run --resume --audit-log a.ndjson --max-deletes 2\n');
+    expect(text()).not.toMatch(/rate|To resume/);
   });
 });

@@ -1,47 +1,70 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { WAITS_FOR_A_PERSON } from '../common/domain.js';
-import { parseLine } from './records.js';
+import { WAITS_FOR_A_PERSON, type RunStatus } from '../common/domain.js';
+import { parseLine, type RunEndLine, type RunStartRecord } from './records.js';
 
 const TAIL_BYTES = 64 * 1024;
 
-/**
- * --auto-resume: the newest log in `dir` (names start with the UTC start time, so they sort by age),
- * when it did not finish: its last line is not a `run.end`, or that `run.end` says interrupted or
- * halted. A run that ended on its own (completed, or failed: failed orders, a refused guard) or that a
- * bug stopped (crashed) waits for a person.
- */
-export async function latestUnfinishedLog(dir: string): Promise<string | undefined> {
-  let names: string[];
-  try {
-    names = (await readdir(dir)).filter((name) => name.endsWith('.ndjson')).sort();
-  } catch {
-    return undefined; // no folder yet: nothing to resume
-  }
-  const latest = names.at(-1);
-  if (!latest) return undefined;
-  const path = join(dir, latest);
-  let text: string;
-  try {
-    text = lastLine(path);
-  } catch {
-    return path; // not readable as a log (a folder named *.ndjson?): the resume says what it is
-  }
-  const last = parseLine(text);
-  const finished = last.kind === 'record' && last.record.event === 'run.end' && WAITS_FOR_A_PERSON.has(last.record.status);
-  return finished ? undefined : path;
+/** A log in an audit folder, as its first and last lines tell it. */
+export interface LogEntry {
+  path: string;
+  start?: RunStartRecord;
+  /** The last line's run.end, if the last line is one. */
+  end?: RunEndLine;
+  /** No run.end last (killed), or it says interrupted or halted: a resume would continue it. */
+  unfinished: boolean;
 }
 
-function lastLine(path: string): string {
+/** The logs in `dir`, newest first (names start with the UTC start time). None when the folder does not exist. */
+export async function logsIn(dir: string): Promise<LogEntry[]> {
+  let names: string[];
+  try {
+    names = (await readdir(dir)).filter((name) => name.endsWith('.ndjson')).sort().reverse();
+  } catch {
+    return [];
+  }
+  return names.map((name) => describeLog(join(dir, name)));
+}
+
+/**
+ * --auto-resume and --resume without --audit-log: the newest log in `dir`, when it did not finish. A run
+ * that ended on its own (completed, or failed: failed orders, a refused guard) or that a bug stopped
+ * (crashed) waits for a person.
+ */
+export async function latestUnfinishedLog(dir: string): Promise<string | undefined> {
+  const [newest] = await logsIn(dir);
+  return newest?.unfinished ? newest.path : undefined;
+}
+
+function describeLog(path: string): LogEntry {
+  let head = '';
+  let tail = '';
+  try {
+    [head, tail] = edges(path);
+  } catch {
+    return { path, unfinished: true }; // not readable as a log (a folder named *.ndjson?): the resume says what it is
+  }
+  const first = parseLine(head);
+  const last = parseLine(tail);
+  const start = first.kind === 'record' && first.record.event === 'run.start' ? first.record : undefined;
+  const end = last.kind === 'record' && last.record.event === 'run.end' ? last.record : undefined;
+  return { path, start, end, unfinished: !end || !WAITS_FOR_A_PERSON.has(end.status as RunStatus) };
+}
+
+/** The first and the last line of a file, reading at most 64 KiB at each end. */
+function edges(path: string): [string, string] {
   const size = statSync(path).size;
-  const length = Math.min(size, TAIL_BYTES);
-  const buffer = Buffer.alloc(length);
   const fd = openSync(path, 'r');
   try {
-    readSync(fd, buffer, 0, length, size - length);
+    const read = (position: number, length: number) => {
+      const buffer = Buffer.alloc(length);
+      readSync(fd, buffer, 0, length, position);
+      return buffer.toString('utf8');
+    };
+    const length = Math.min(size, TAIL_BYTES);
+    return [read(0, length).split('\n')[0] ?? '', read(size - length, length).trimEnd().split('\n').at(-1) ?? ''];
   } finally {
     closeSync(fd);
   }
-  return buffer.toString('utf8').trimEnd().split('\n').at(-1) ?? '';
 }

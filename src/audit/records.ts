@@ -38,6 +38,8 @@ export const sourceSchema = z.looseObject({
   listed: count.optional(),
   /** Orders the filter matched, before --shard took its part. */
   selected: count.optional(),
+  /** The selection by status, account and age, as shown before confirming. */
+  breakdown: z.record(z.string(), z.record(z.string(), count)).optional(),
   pages: count.optional(),
 });
 export type SourceRecord = z.infer<typeof sourceSchema>;

@@ -65,3 +65,14 @@ export interface RunSummary {
   /** Orders finished per second of the run. */
   ratePerSecond: number;
 }
+
+/**
+ * What made an order fail, in a few words: `HTTP 409 ORDER_LOCKED`, `HTTP 503` (the code left out when
+ * it only repeats the status), `no response (ECONNRESET)`. The halt policy, the summary and the reports
+ * group failures by it.
+ */
+export function failureCause(record: Pick<OrderRecord, 'httpStatus' | 'error'>): string {
+  const code = record.error?.code ?? '';
+  if (record.httpStatus === null) return `no response${code ? ` (${code})` : ''}`;
+  return code && code !== `HTTP_${record.httpStatus}` ? `HTTP ${record.httpStatus} ${code}` : `HTTP ${record.httpStatus}`;
+}

@@ -73,7 +73,6 @@ export function resolveRunOptions(layers: Layers): RunOptions {
 
 function checkCombinations(o: RunSettings): void {
   if (o.auditLog && o.auditDir) throw usageError('--audit-log and --audit-dir both name where the log goes; give one of them');
-  if (o.resume && !o.auditLog) throw usageError('--resume needs --audit-log PATH: the log of the run to continue');
   if (o.autoResume && !o.auditDir) throw usageError('--auto-resume needs --audit-dir: the folder whose latest log it continues');
   if (o.ids && o.filter) throw usageError('--ids and --filter select orders in two different ways; give one of them');
   if (!o.resume && !o.ids && !o.filter) {
@@ -111,6 +110,32 @@ function credentialsFrom(env: NodeJS.ProcessEnv): Credentials {
     clientSecret: env.EXSITED_CLIENT_SECRET as string,
     redirectUri: env.EXSITED_REDIRECT_URI as string,
   };
+}
+
+/**
+ * The options of a resume: the recorded run's own (run.start's `options`) for every option that shapes
+ * it, unless the environment or a flag gives it again — the recorded run sits between the job spec and
+ * the environment. A run refused by --max-deletes 10 stays refused on resume until a flag raises it.
+ * Logs of earlier versions recorded a few options under other names; they are read too.
+ */
+export function withRecorded(options: RunOptions, recorded: Record<string, unknown>): RunOptions {
+  const raw: Record<string, unknown> = { ...recorded };
+  if (typeof raw.maxDurationMs === 'number' && raw.maxDuration === undefined) raw.maxDuration = `${raw.maxDurationMs}ms`;
+  const resolved = { ...options, from: { ...options.from } } as RunOptions & Record<string, unknown>;
+  const problems: string[] = [];
+  for (const key of runOptionKeys) {
+    const spec = specOf(key);
+    const value = raw[key];
+    if (!spec.recorded || value === undefined || value === null || options.from[key] === 'env' || options.from[key] === 'flag') continue;
+    const parsed = spec.value.parse(value);
+    if ('problem' in parsed) problems.push(`the recorded run's ${key} ${parsed.problem}`);
+    else {
+      (resolved as Record<string, unknown>)[key] = parsed.value;
+      resolved.from[key] = 'recorded';
+    }
+  }
+  if (problems.length > 0) throw usageError(`the recorded run's options cannot be read back (the log was edited?):\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  return resolved;
 }
 
 /** The options a run records in run.start: those that shape it, as JSON their parsers read back. */

@@ -46,6 +46,7 @@ export async function executeDeletions(plan: DeletionPlan, deps: DeletionDeps): 
     const refused = error.rejected && tally.finished === 0;
     control.stop({ kind: 'halt', message: `authentication failed: ${error.message}`, exitCode: refused ? ExitCode.refused : ExitCode.halted });
   };
+  control.deleting = true;
   events.emit({ type: 'deletion.started', total: plan.pending.size, dryRun: plan.dryRun });
   try {
     await deps.tokens.get(control.aborting);

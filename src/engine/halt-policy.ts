@@ -1,4 +1,4 @@
-import type { OrderRecord } from '../common/domain.js';
+import { failureCause, type OrderRecord } from '../common/domain.js';
 
 /**
  * --halt-after: when that many orders in a row fail with the same cause (403 on every order, 5xx after
@@ -18,7 +18,7 @@ export class HaltPolicy {
       this.cause = undefined;
       return undefined;
     }
-    const cause = record.httpStatus === null ? (record.error?.code ?? 'error') : `HTTP ${record.httpStatus} ${record.error?.code ?? ''}`.trim();
+    const cause = failureCause(record);
     this.streak = cause === this.cause ? this.streak + 1 : 1;
     this.cause = cause;
     if (this.haltAfter === 0 || this.streak < this.haltAfter) return undefined;

@@ -14,14 +14,27 @@ export type StopReason =
 export class RunControl {
   private readonly stopController = new AbortController();
   private readonly abortController = new AbortController();
+  private deadlineSet = false;
   reason: StopReason | undefined;
+  /** Whether orders are being deleted (rather than the run still being prepared): what a signal interrupts. */
+  deleting = false;
 
   readonly stopping = this.stopController.signal;
   readonly aborting = this.abortController.signal;
 
-  constructor(private readonly graceMs: number) {
+  constructor(public graceMs: number) {
     // Every request in flight and every backoff wait listens on these: one listener per worker is expected.
     setMaxListeners(0, this.stopping, this.aborting);
+  }
+
+  /**
+   * The run's own grace period and deadline, once they are known (a resume takes the recorded ones). The
+   * deadline is set once per process, so that a run that first resumes an unfinished one (--auto-resume)
+   * keeps to one deadline for both.
+   */
+  configure({ graceMs, deadlineMs }: { graceMs: number; deadlineMs?: number }): void {
+    this.graceMs = graceMs;
+    if (deadlineMs !== undefined) this.setDeadline(deadlineMs);
   }
 
   stop(reason: StopReason): void {
@@ -32,11 +45,10 @@ export class RunControl {
     else setTimeout(() => this.abortInFlight(), this.graceMs).unref(); // unref'd: never keeps the process alive
   }
 
-  /**
-   * --max-duration: halt (exit 4, resumable) once `ms` have passed. Set once per process, so that a
-   * run that first resumes an unfinished one (--auto-resume) keeps to one deadline for both.
-   */
+  /** --max-duration: halt (exit 4, resumable) once `ms` have passed; a second deadline is ignored. */
   setDeadline(ms: number): void {
+    if (this.deadlineSet) return;
+    this.deadlineSet = true;
     setTimeout(() => this.stop({
       kind: 'halt', exitCode: ExitCode.halted, message: `the --max-duration deadline (${ms} ms) was reached; resume to continue`,
     }), ms).unref();

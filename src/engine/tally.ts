@@ -1,4 +1,4 @@
-import type { OrderRecord, RunSummary } from '../common/domain.js';
+import { failureCause, type OrderRecord, type RunSummary } from '../common/domain.js';
 import type { RunEvents } from './events.js';
 
 /** Orders that reached an outcome. */
@@ -19,6 +19,8 @@ export class RunTally {
   readonly summary: RunSummary;
   /** The first failures, for the summary. */
   readonly firstFailures: OrderRecord[] = [];
+  /** Failures by cause (failureCause), each with its count and first example, in the order first met. */
+  readonly causes = new Map<string, { count: number; example: OrderRecord }>();
 
   constructor(selected: number, skipped: number, events: RunEvents) {
     this.summary = {
@@ -38,6 +40,11 @@ export class RunTally {
     else if (record.outcome === 'already_absent') s.alreadyAbsent++;
     else if (record.outcome === 'failed') s.failed++;
     else s.wouldDelete++;
-    if (record.outcome === 'failed' && this.firstFailures.length < FAILURES_KEPT) this.firstFailures.push(record);
+    if (record.outcome !== 'failed') return;
+    if (this.firstFailures.length < FAILURES_KEPT) this.firstFailures.push(record);
+    const cause = failureCause(record);
+    const seen = this.causes.get(cause);
+    if (seen) seen.count++;
+    else this.causes.set(cause, { count: 1, example: record });
   }
 }

@@ -11,6 +11,7 @@ import { scanSource, type ScannedSource } from '../sources/scan.js';
 import { parseShard, shardFilter, shardText, type Shard } from '../sources/shard.js';
 import { spoolStdin } from '../sources/stdin-spool.js';
 import type { SelectionDeps } from './selection.js';
+import { describeBreakdown, type Breakdown } from './selection-stats.js';
 
 /** The options that say which orders a run takes (a subset of the run's options). */
 export interface InputOptions {
@@ -39,6 +40,8 @@ export interface PreparedInput {
   spec: IdFileSpec;
   scanned: ScannedSource;
   source: SourceRecord;
+  /** What a person reads before confirming: a filter selection's breakdown. */
+  details: string[];
 }
 
 const FILTER_COLUMN = 'order_id';
@@ -67,10 +70,11 @@ export async function prepareInput(options: InputOptions, resume: ResumeState | 
     const selection = await selectOrders(filter, `${ctx.auditLog.replace(/\.ndjson$/, '')}.manifest.csv`, await ctx.api(), isInvalid);
     if (!selection) return undefined;
     say(`Selected ${selection.selected} of ${selection.listed} orders listed (${selection.pages} pages); manifest: ${selection.manifestPath}`);
+    for (const hint of selection.hints) ctx.events.emit({ type: 'notice', level: 'warn', text: `Hint: ${hint}` });
     spec = { path: selection.manifestPath, format: 'csv', column: FILTER_COLUMN, exact: true };
     extra = {
       filter: { path: options.filter, sha256: filter.sha256, match: filter.match, matchAll: filter.matchAll, scope: selection.scope },
-      listed: selection.listed, selected: selection.selected, pages: selection.pages,
+      listed: selection.listed, selected: selection.selected, pages: selection.pages, breakdown: selection.breakdown,
     };
     spared = 'nothing was deleted';
   } else if (options.filter) {
@@ -119,7 +123,8 @@ export async function prepareInput(options: InputOptions, resume: ResumeState | 
     ...(column ? { column } : {}), ...(idPattern ? { idPattern } : {}),
     ...(shard ? { shard: shardText(shard), otherShards: scanned.otherShards } : {}),
   };
-  return { spec, scanned, source };
+  const breakdown = source.breakdown as Breakdown | undefined;
+  return { spec, scanned, source, details: breakdown ? describeBreakdown(breakdown) : [] };
 }
 
 /**

@@ -12,6 +12,7 @@ import { TokenError } from '../exsited/auth.js';
 import { listOrdersPage } from '../exsited/orders.js';
 import { manifestColumns, orderMatcher, type OrderFilter } from '../sources/filter-spec.js';
 import type { OrderIdValidator } from '../sources/order-id.js';
+import { SelectionStats, type Breakdown } from './selection-stats.js';
 
 export interface SelectionDeps extends RequestDeps {
   http: AxiosInstance;
@@ -27,6 +28,9 @@ export interface Selection {
   sample: string[];
   /** `all`: the whole order listing was read; `accounts`: only the orders of the accounts named. */
   scope: 'all' | 'accounts';
+  breakdown: Breakdown;
+  /** Criterion values no listed order has (a typo?). */
+  hints: string[];
 }
 
 const SHOWN_ODD_IDS = 20;
@@ -53,6 +57,7 @@ export async function selectOrders(filter: OrderFilter, manifestPath: string, de
   }
   const matches = orderMatcher(filter);
   const columns = manifestColumns(filter);
+  const stats = new SelectionStats(filter.criteria);
   const seen = new Set<string>();
   const sample: string[] = [];
   const oddIds: string[] = [];
@@ -102,8 +107,10 @@ export async function selectOrders(filter: OrderFilter, manifestPath: string, de
           seen.add(order.id);
           fresh++;
           listed++;
+          stats.listed(order);
           if (!matches(order)) continue;
           selected++;
+          stats.selected(order);
           // The ID exactly as listed, validated as any input is: "PROD-2 " is refused, never trimmed into "PROD-2".
           const reason = isInvalid(order.id);
           if (reason) {
@@ -136,6 +143,8 @@ export async function selectOrders(filter: OrderFilter, manifestPath: string, de
     fsyncSync(fd);
     renameSync(temp, manifestPath);
     written = true;
-    return { manifestPath, selected, listed, pages, sample, scope: filter.criteria.accountId ? 'accounts' : 'all' };
+    return {
+      manifestPath, selected, listed, pages, sample, scope: filter.criteria.accountId ? 'accounts' : 'all', breakdown: stats.breakdown, hints: stats.hints(),
+    };
   }
 }

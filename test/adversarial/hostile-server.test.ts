@@ -22,7 +22,7 @@ describe('absurd waits', () => {
     const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
     const log = join(dir, 'a.ndjson');
 
-    const result = await runInProcess(['run', '--ids', input, '--audit-log', log, '--yes', '--backoff-base-ms', '5'], { env: credentialsEnv(fake) });
+    const result = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', log, '--backoff-base-ms', '5'], { env: credentialsEnv(fake) });
 
     expect(result.code).toBe(1);
     expect(result.stderr).not.toContain('TimeoutOverflowWarning');
@@ -46,7 +46,7 @@ describe('server text on terminals and in spreadsheets', () => {
     const log = join(dir, 'a.ndjson');
     const env = { ...credentialsEnv(fake), EXSITED_LOG_FORMAT: format };
 
-    const run = await runInProcess(['run', '--ids', input, '--audit-log', log, '--yes'], { env });
+    const run = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', log], { env });
     const report = await runInProcess(['report', log, '--failed-csv', join(dir, 'failed.csv')], { env });
     const json = await runInProcess(['report', log, '--json'], { env });
 
@@ -79,7 +79,7 @@ describe('a token endpoint that does not answer as a token endpoint', () => {
     const dir = workDir();
     const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
 
-    const result = await runInProcess(['run', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--yes'], { env: credentialsEnv(fake) });
+    const result = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson')], { env: credentialsEnv(fake) });
 
     expect(result.code).toBe(3);
     expect(result.log).toMatch(says);

@@ -19,7 +19,7 @@ describe('which CSV column holds the order IDs', () => {
     const ids = api.orders.slice(0, 3).map((o) => o.id);
     const input = writeFile(dir, 'x.csv', `id,order_id\n${ids.map((id, i) => `${i + 1},${id}`).join('\n')}\n`);
 
-    const result = await runInProcess(['run', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--yes'], { env: credentialsEnv(fake) });
+    const result = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson')], { env: credentialsEnv(fake) });
 
     expect(result.code).toBe(0);
     expect(fake.deletes.map((d) => d.orderId).sort()).toEqual([...ids].sort());
@@ -37,7 +37,7 @@ describe('which CSV column holds the order IDs', () => {
     const width = header.split(',').length;
     const input = writeFile(dir, 'x.csv', `${header}\n${api.orders.slice(0, 2).map((o) => Array(width).fill(o.id).join(',')).join('\n')}\n`);
 
-    const result = await runInProcess(['run', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--yes'], { env: credentialsEnv(fake) });
+    const result = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson')], { env: credentialsEnv(fake) });
 
     expect(result.code).toBe(2);
     expect(result.log).toMatch(/ambiguous/);
@@ -48,7 +48,7 @@ describe('which CSV column holds the order IDs', () => {
   test('--column naming a header that appears twice is ambiguous too', async () => {
     const dir = workDir();
     const input = writeFile(dir, 'x.csv', 'ref,Ref\nORD-1,ORD-2\n');
-    const result = await runInProcess(['run', '--ids', input, '--column', 'ref', '--audit-log', join(dir, 'a.ndjson')], { env: { EXSITED_ACCESS_TOKEN: 'tok-123456789', EXSITED_BASE_URL: 'http://127.0.0.1:9' } });
+    const result = await runInProcess(['run', '--yes', '--ids', input, '--column', 'ref', '--audit-log', join(dir, 'a.ndjson')], { env: { EXSITED_ACCESS_TOKEN: 'tok-123456789', EXSITED_BASE_URL: 'http://127.0.0.1:9' } });
     expect(result.code).toBe(2);
     expect(result.log).toMatch(/ambiguous/);
   });
@@ -60,9 +60,9 @@ describe('which CSV column holds the order IDs', () => {
     const ids = api.orders.slice(0, 2).map((o) => o.id);
     const text = writeFile(dir, 'ids.txt', `order_id\n${ids.join('\n')}\n`);
 
-    const fromFile = await runInProcess(['run', '--ids', text, '--audit-log', join(dir, 'a.ndjson'), '--yes'], { env: credentialsEnv(fake) });
-    const fromStdin = await runInProcess(['run', '--ids', '-', '--audit-log', join(dir, 'b.ndjson'), '--yes'], { env: credentialsEnv(fake), stdin: `Order ID\n${api.orders[2]?.id}\n` });
-    const oneColumnCsvAsText = await runInProcess(['run', '--ids', writeFile(dir, 'one.csv', `order_id\n${api.orders[3]?.id}\n`), '--format', 'text',
+    const fromFile = await runInProcess(['run', '--yes', '--ids', text, '--audit-log', join(dir, 'a.ndjson')], { env: credentialsEnv(fake) });
+    const fromStdin = await runInProcess(['run', '--yes', '--ids', '-', '--audit-log', join(dir, 'b.ndjson')], { env: credentialsEnv(fake), stdin: `Order ID\n${api.orders[2]?.id}\n` });
+    const oneColumnCsvAsText = await runInProcess(['run', '--yes', '--ids', writeFile(dir, 'one.csv', `order_id\n${api.orders[3]?.id}\n`), '--format', 'text',
       '--audit-log', join(dir, 'c.ndjson'), '--yes'], { env: credentialsEnv(fake) });
 
     expect([fromFile.code, fromStdin.code, oneColumnCsvAsText.code]).toEqual([0, 0, 0]);
@@ -76,7 +76,7 @@ describe('inputs that are not what they seem', () => {
     const dir = workDir();
     const path = join(dir, 'ids.txt');
     writeFileSync(path, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('ORD-1\nORD-2\n', 'utf16le')]));
-    const result = await runInProcess(['run', '--ids', path, '--audit-log', join(dir, 'a.ndjson')], { env: { EXSITED_ACCESS_TOKEN: 'tok-123456789', EXSITED_BASE_URL: 'http://127.0.0.1:9' } });
+    const result = await runInProcess(['run', '--yes', '--ids', path, '--audit-log', join(dir, 'a.ndjson')], { env: { EXSITED_ACCESS_TOKEN: 'tok-123456789', EXSITED_BASE_URL: 'http://127.0.0.1:9' } });
     expect(result.code).toBe(2);
     expect(result.log).toContain('UTF-16');
     expect(result.log).toContain('UTF-8');
@@ -85,7 +85,7 @@ describe('inputs that are not what they seem', () => {
   test('zero-width characters and line separators in a bad ID are shown escaped', async () => {
     const dir = workDir();
     const input = writeFile(dir, 'ids.txt', 'ORD-\u200b1\nORD-\u20282\nORD-\u202e3\n');
-    const result = await runInProcess(['run', '--ids', input, '--audit-log', join(dir, 'a.ndjson')], { env: { EXSITED_ACCESS_TOKEN: 'tok-123456789', EXSITED_BASE_URL: 'http://127.0.0.1:9' } });
+    const result = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson')], { env: { EXSITED_ACCESS_TOKEN: 'tok-123456789', EXSITED_BASE_URL: 'http://127.0.0.1:9' } });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('\\u200b');
     expect(result.stderr).toContain('\\u2028');
@@ -97,12 +97,12 @@ describe('inputs that are not what they seem', () => {
     const dir = workDir();
     const env = { EXSITED_ACCESS_TOKEN: 'tok-123456789', EXSITED_BASE_URL: 'http://127.0.0.1:9', EXSITED_LOG_FORMAT: 'text' };
     const header = writeFile(dir, 'h.csv', `${'x'.repeat(50 * 1024 * 1024)}\nORD-1\n`);
-    const wide = await runInProcess(['run', '--ids', header, '--audit-log', join(dir, 'a.ndjson')], { env });
+    const wide = await runInProcess(['run', '--yes', '--ids', header, '--audit-log', join(dir, 'a.ndjson')], { env });
     expect(wide.code).toBe(2);
     expect(wide.stderr.length).toBeLessThan(4000);
 
     const line = writeFile(dir, 'l.txt', `ORD-${'1'.repeat(4 * 1024 * 1024)}\n`);
-    const long = await runInProcess(['run', '--ids', line, '--audit-log', join(dir, 'b.ndjson')], { env });
+    const long = await runInProcess(['run', '--yes', '--ids', line, '--audit-log', join(dir, 'b.ndjson')], { env });
     expect(long.code).toBe(2);
     expect(long.log).toContain('line 1: longer than');
     expect(long.stderr.length).toBeLessThan(4000);
@@ -114,7 +114,7 @@ describe('inputs that are not what they seem', () => {
     const dir = workDir();
     const filter = writeFile(dir, 'f.json', `\uFEFF${JSON.stringify({ match: { createdBy: ['qa-bot'] } })}`);
     const job = writeFile(dir, 'job.json', `\uFEFF${JSON.stringify({ filter, auditLog: join(dir, 'a.ndjson'), dryRun: true })}`);
-    const result = await runInProcess(['run', '--job', job], { env: credentialsEnv(fake) });
+    const result = await runInProcess(['run', '--yes', '--job', job], { env: credentialsEnv(fake) });
     expect(result.code).toBe(0);
     expect(readAudit(join(dir, 'a.ndjson')).filter((l) => l.outcome === 'would_delete').length).toBeGreaterThan(0);
   });

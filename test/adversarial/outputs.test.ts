@@ -27,7 +27,7 @@ describe('output paths are checked before the first request', () => {
     const dir = workDir();
     const filter = writeFile(dir, 'f.json', JSON.stringify({ match: { createdBy: ['qa-bot'] } }));
 
-    const result = await runCli(['run', '--filter', filter, '--audit-dir', join(dir, 'runs'), '--yes'], { env: credentialsEnv(fake), user: NOBODY });
+    const result = await runCli(['run', '--yes', '--filter', filter, '--audit-dir', join(dir, 'runs')], { env: credentialsEnv(fake), user: NOBODY });
 
     expectPlainRefusal(result, 2, join(dir, 'runs'), 'permission denied');
     expect(fake.stats.requests).toBe(0);
@@ -39,10 +39,10 @@ describe('output paths are checked before the first request', () => {
     const dir = workDir();
     const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
     const log = join(dir, 'a.ndjson');
-    expect((await runCli(['run', '--ids', input, '--audit-log', log, '--max-deletes', '0'], { env: credentialsEnv(fake) })).code).toBe(3);
+    expect((await runCli(['run', '--yes', '--ids', input, '--audit-log', log, '--max-deletes', '0'], { env: credentialsEnv(fake) })).code).toBe(3);
     const requests = fake.stats.requests;
 
-    const result = await runCli(['run', '--resume', '--audit-log', log, '--yes'], { env: credentialsEnv(fake), user: NOBODY });
+    const result = await runCli(['run', '--yes', '--resume', '--audit-log', log], { env: credentialsEnv(fake), user: NOBODY });
 
     expectPlainRefusal(result, 2, log, 'permission denied');
     expect(fake.stats.requests).toBe(requests);
@@ -55,7 +55,7 @@ describe('output paths are checked before the first request', () => {
     const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
     const summary = join(dir, 'out', 'deeper', 's.json');
 
-    const result = await runInProcess(['run', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--summary-json', summary, '--yes'], { env: credentialsEnv(fake) });
+    const result = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--summary-json', summary], { env: credentialsEnv(fake) });
 
     expectPlainRefusal(result, 0);
     expect(JSON.parse(readFileSync(summary, 'utf8'))).toMatchObject({ exitCode: 0, status: 'completed' });
@@ -75,7 +75,7 @@ describe('output paths are checked before the first request', () => {
     chmodSync(runs, 0o777);
     const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
 
-    const result = await runCli(['run', '--ids', input, '--audit-dir', runs, '--yes', ...args(dir)], { env: { ...credentialsEnv(fake), ...extraEnv }, user: NOBODY });
+    const result = await runCli(['run', '--yes', '--ids', input, '--audit-dir', runs, ...args(dir)], { env: { ...credentialsEnv(fake), ...extraEnv }, user: NOBODY });
 
     expectPlainRefusal(result, 2, what);
     expect(fake.stats.requests).toBe(0);
@@ -86,7 +86,7 @@ describe('output paths are checked before the first request', () => {
     fake = api.fake;
     const dir = workDir();
     const log = join(dir, 'a.ndjson');
-    await runInProcess(['run', '--ids', writeFile(dir, 'ids.txt', 'ORD-NOPE-1\n'), '--audit-log', log], { env: credentialsEnv(fake) });
+    await runInProcess(['run', '--yes', '--ids', writeFile(dir, 'ids.txt', 'ORD-NOPE-1\n'), '--audit-log', log], { env: credentialsEnv(fake) });
 
     for (const target of ['/dev/null/failed.csv', dir]) {
       expectPlainRefusal(await runInProcess(['report', log, '--failed-csv', target]), 2, target);
@@ -103,7 +103,7 @@ describe('writes that fail in the middle of a run', () => {
     const input = writeFile(dir, 'ids.txt', targets.join('\n'));
     const log = join(dir, 'a.ndjson');
 
-    const full = await runCli(['run', '--ids', input, '--audit-log', log, '--concurrency', '2', '--yes'], { env: credentialsEnv(fake), shellPrefix: 'ulimit -f 40' });
+    const full = await runCli(['run', '--yes', '--ids', input, '--audit-log', log, '--concurrency', '2'], { env: credentialsEnv(fake), shellPrefix: 'ulimit -f 40' });
 
     expectPlainRefusal(full, 4, log, 'To resume:');
     expect(full.log).toMatch(/audit log .*could not be written.*file too large/);
@@ -111,7 +111,7 @@ describe('writes that fail in the middle of a run', () => {
     expect(recorded).toBeGreaterThan(10);
     expect(recorded).toBeLessThan(200);
 
-    const resumed = await runCli(['run', '--resume', '--audit-log', log, '--yes'], { env: credentialsEnv(fake) });
+    const resumed = await runCli(['run', '--yes', '--resume', '--audit-log', log], { env: credentialsEnv(fake) });
     expect(resumed.code).toBe(0);
     expect(fake.orders.size).toBe(0);
     expect(new Set(fake.deleted)).toEqual(new Set(targets));
@@ -124,7 +124,7 @@ describe('writes that fail in the middle of a run', () => {
     const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
     const log = join(dir, 'a.ndjson');
 
-    const result = await runInProcess(['run', '--ids', input, '--audit-log', log, '--summary-json', '/dev/full', '--yes'], { env: credentialsEnv(fake) });
+    const result = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', log, '--summary-json', '/dev/full'], { env: credentialsEnv(fake) });
 
     expectPlainRefusal(result, 0, '/dev/full', 'no space left');
     expect(readAudit(log).at(-1)).toMatchObject({ event: 'run.end', exitCode: 0 });
@@ -140,10 +140,10 @@ describe('one run per audit log, whatever its path', () => {
     const log = join(dir, 'a.ndjson');
     const link = join(dir, 'link.ndjson');
 
-    const first = startCli(['run', '--ids', input, '--audit-log', log, '--concurrency', '1', '--yes'], { env: credentialsEnv(fake) });
+    const first = startCli(['run', '--yes', '--ids', input, '--audit-log', log, '--concurrency', '1'], { env: credentialsEnv(fake) });
     await first.printed(/Audit log:/);
     symlinkSync(log, link);
-    const second = await runCli(['run', '--resume', '--audit-log', link, '--yes'], { env: credentialsEnv(fake) });
+    const second = await runCli(['run', '--yes', '--resume', '--audit-log', link], { env: credentialsEnv(fake) });
     first.child.kill('SIGTERM');
     await first.done;
 

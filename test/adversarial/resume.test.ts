@@ -14,7 +14,7 @@ afterEach(async () => {
 
 /** A run refused by --max-deletes 0: recorded, nothing deleted, resumable. */
 async function refusedRun(args: string[], log: string) {
-  const result = await runInProcess(['run', ...args, '--audit-log', log, '--max-deletes', '0', '--yes'], { env: credentialsEnv(fake!) });
+  const result = await runInProcess(['run', '--yes', ...args, '--audit-log', log, '--max-deletes', '0'], { env: credentialsEnv(fake!) });
   expect(result.code).toBe(3);
 }
 
@@ -28,13 +28,13 @@ describe('a resume keeps the set the run started with', () => {
     const log = join(dir, 'a.ndjson');
     await refusedRun(['--ids', input], log);
 
-    const changed = await runInProcess(['run', '--resume', '--audit-log', log, '--column', 'parent_order_id', '--max-deletes', '100', '--yes'], { env: credentialsEnv(fake) });
+    const changed = await runInProcess(['run', '--yes', '--resume', '--audit-log', log, '--column', 'parent_order_id', '--max-deletes', '100'], { env: credentialsEnv(fake) });
 
     expect(changed.code).toBe(2);
     expect(changed.log).toContain('--column parent_order_id');
     expect(changed.log).toContain('order_id');
     expect(fake.deletes).toHaveLength(0);
-    const same = await runInProcess(['run', '--resume', '--audit-log', log, '--max-deletes', '100', '--yes'], { env: credentialsEnv(fake) });
+    const same = await runInProcess(['run', '--yes', '--resume', '--audit-log', log, '--max-deletes', '100'], { env: credentialsEnv(fake) });
     expect(same.code).toBe(0);
     expect(fake.deleted.sort()).toEqual(api.orders.slice(0, 4).map((o) => o.id).sort());
   });
@@ -47,7 +47,7 @@ describe('a resume keeps the set the run started with', () => {
     const log = join(dir, 'a.ndjson');
     await refusedRun(['--ids', input], log);
 
-    const changed = await runInProcess(['run', '--resume', '--audit-log', log, '--format', 'text', '--max-deletes', '100', '--yes'], { env: credentialsEnv(fake) });
+    const changed = await runInProcess(['run', '--yes', '--resume', '--audit-log', log, '--format', 'text', '--max-deletes', '100'], { env: credentialsEnv(fake) });
 
     expect(changed.code).toBe(2);
     expect(changed.log).toContain('--format text');
@@ -62,7 +62,7 @@ describe('a resume keeps the set the run started with', () => {
     const log = join(dir, 'a.ndjson');
     await refusedRun(['--filter', filter], log);
 
-    const changed = await runInProcess(['run', '--resume', '--audit-log', log, '--column', 'account_id', '--max-deletes', '100', '--yes'], { env: credentialsEnv(fake) });
+    const changed = await runInProcess(['run', '--yes', '--resume', '--audit-log', log, '--column', 'account_id', '--max-deletes', '100'], { env: credentialsEnv(fake) });
 
     expect(changed.code).toBe(2);
     expect(fake.deletes).toHaveLength(0);
@@ -76,10 +76,10 @@ describe('a resume keeps the set the run started with', () => {
     const log = join(dir, 'a.ndjson');
     await refusedRun(['--ids', input], log);
 
-    const changed = await runInProcess(['run', '--resume', '--audit-log', log, '--id-pattern', '.+', '--max-deletes', '100', '--yes'], { env: credentialsEnv(fake) });
+    const changed = await runInProcess(['run', '--yes', '--resume', '--audit-log', log, '--id-pattern', '.+', '--max-deletes', '100'], { env: credentialsEnv(fake) });
     expect(changed.code).toBe(2);
     expect(changed.log).toContain('--id-pattern');
-    const forced = await runInProcess(['run', '--resume', '--audit-log', log, '--id-pattern', '.+', '--force', '--max-deletes', '100', '--yes'], { env: credentialsEnv(fake) });
+    const forced = await runInProcess(['run', '--yes', '--resume', '--audit-log', log, '--id-pattern', '.+', '--force', '--max-deletes', '100'], { env: credentialsEnv(fake) });
     expect(forced.code).toBe(0);
     expect(readAudit(log).at(-2)?.event).toBe('order');
   });
@@ -92,10 +92,10 @@ describe('one log, one run', () => {
     const dir = workDir();
     const input = writeFile(dir, 'ids.txt', api.orders.slice(0, 3).map((o) => o.id).join('\n'));
     const log = join(dir, 'a.ndjson');
-    expect((await runInProcess(['run', '--ids', input, '--audit-log', log, '--yes'], { env: credentialsEnv(fake) })).code).toBe(0);
+    expect((await runInProcess(['run', '--yes', '--ids', input, '--audit-log', log], { env: credentialsEnv(fake) })).code).toBe(0);
     const runId = readAudit(log)[0]?.runId as string;
 
-    const again = await runInProcess(['run', '--ids', input, '--audit-log', log, '--yes'], { env: credentialsEnv(fake) });
+    const again = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', log], { env: credentialsEnv(fake) });
 
     expect(again.code).toBe(2);
     expect(again.log).toContain(`already holds run ${runId}`);
@@ -110,19 +110,19 @@ describe('one log, one run', () => {
     const env = credentialsEnv(fake);
     const ids = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
     const earlier = join(dir, 'earlier.ndjson');
-    expect((await runInProcess(['run', '--ids', ids, '--audit-log', earlier, '--yes'], { env })).code).toBe(0);
+    expect((await runInProcess(['run', '--yes', '--ids', ids, '--audit-log', earlier], { env })).code).toBe(0);
     // The QA environment is seeded again: the same order IDs exist anew. A fresh run on the same list is
     // killed early; an older version let it append to the first run's log.
     for (const order of api.orders) fake.orders.set(order.id, { ...order });
     const later = join(dir, 'later.ndjson');
-    const killed = startCli(['run', '--ids', ids, '--audit-log', later, '--concurrency', '1', '--yes'], { env });
+    const killed = startCli(['run', '--yes', '--ids', ids, '--audit-log', later, '--concurrency', '1'], { env });
     await untilDeletes(fake, 150 + 10);
     killed.child.kill('SIGKILL');
     await killed.done;
     const log = join(dir, 'both.ndjson');
     writeFileSync(log, readFileSync(earlier, 'utf8') + readFileSync(later, 'utf8'));
 
-    const resumed = await runInProcess(['run', '--resume', '--audit-log', log, '--yes'], { env });
+    const resumed = await runInProcess(['run', '--yes', '--resume', '--audit-log', log], { env });
 
     expect(fake.orders.size).toBe(0); // it said "skipped 150" and exited 0 while they remained
     expect(resumed.code).toBe(0);
@@ -137,8 +137,8 @@ describe('one log, one run', () => {
     mkdirSync(join(dir, 'artifacts'));
     writeFile(dir, 'artifacts/test-orders.csv', `order_id\n${api.orders.slice(0, 5).map((o) => o.id).join('\n')}\n`);
     const job = fileURLToPath(new URL('../../jobs/pre-release.json', import.meta.url));
-    expect((await runCli(['run', '--job', job], { env: credentialsEnv(fake), cwd: dir })).code).toBe(0);
-    const second = await runCli(['run', '--job', job], { env: credentialsEnv(fake), cwd: dir });
+    expect((await runCli(['run', '--yes', '--job', job], { env: credentialsEnv(fake), cwd: dir })).code).toBe(0);
+    const second = await runCli(['run', '--yes', '--job', job], { env: credentialsEnv(fake), cwd: dir });
     expect(second.code).toBe(0);
     expect(JSON.parse(readFileSync(join(dir, 'artifacts/order-cleanup-summary.json'), 'utf8')).summary).toMatchObject({ alreadyAbsent: 5 });
   });
@@ -166,7 +166,7 @@ describe('an edited or corrupt audit log', () => {
   ];
   test.each(broken)('%s: resume and report refuse it (exit 2) naming the log, the line and the field; never a TypeError', async (_name, edit, field) => {
     const log = await editedLog(edit);
-    const resumed = await runInProcess(['run', '--resume', '--audit-log', log, '--yes'], { env: credentialsEnv(fake!) });
+    const resumed = await runInProcess(['run', '--yes', '--resume', '--audit-log', log, '--max-deletes', '10'], { env: credentialsEnv(fake!) });
     const report = await runInProcess(['report', log]);
     for (const result of [resumed, report]) {
       noCrash(result);
@@ -179,7 +179,7 @@ describe('an edited or corrupt audit log', () => {
 
   test('a line that is not a record (null) is skipped with a warning naming it, like a torn one', async () => {
     const log = await editedLog((start) => `null\n${JSON.stringify(start)}\n`);
-    const resumed = await runInProcess(['run', '--resume', '--audit-log', log, '--yes'], { env: credentialsEnv(fake!) });
+    const resumed = await runInProcess(['run', '--yes', '--resume', '--audit-log', log, '--max-deletes', '10'], { env: credentialsEnv(fake!) });
     noCrash(resumed);
     expect(resumed.code).toBe(0);
     expect(resumed.log).toMatch(/ignored 1 unreadable line\(s\) \(line 1\)/);
@@ -197,12 +197,12 @@ describe('an edited or corrupt audit log', () => {
     const lookalike = { event: 'order', orderId: victim.id, outcome: 'deleted' };
     const filter = writeFile(dir, 'f.json', JSON.stringify({ match: { accountId: [victim.account_id], customAttributes: lookalike } }));
     const log = join(dir, 'a.ndjson');
-    expect((await runInProcess(['run', '--filter', filter, '--audit-log', log, '--yes'], { env: credentialsEnv(fake) })).code).toBe(0);
+    expect((await runInProcess(['run', '--yes', '--filter', filter, '--audit-log', log], { env: credentialsEnv(fake) })).code).toBe(0);
     // The listing selected nothing (no order has those attributes); the manifest is edited to hold the victim.
     const manifest = readAudit(log)[0]?.source.path as string;
     writeFileSync(manifest, `order_id\n${victim.id}\n`);
 
-    const resumed = await runInProcess(['run', '--resume', '--audit-log', log, '--force', '--max-deletes', '10', '--yes'], { env: credentialsEnv(fake) });
+    const resumed = await runInProcess(['run', '--yes', '--resume', '--audit-log', log, '--force', '--max-deletes', '10'], { env: credentialsEnv(fake) });
 
     expect(resumed.code).toBe(0);
     expect(fake.deleted).toEqual([victim.id]); // not skipped as "finished by an earlier run"
@@ -214,7 +214,7 @@ describe('signals before anything is sent', () => {
     const api = await fakeApi(5);
     fake = api.fake;
     const dir = workDir();
-    const run = startCli(['run', '--ids', '-', '--audit-dir', join(dir, 'runs'), '--yes'], { env: credentialsEnv(fake), stdin: 'open' });
+    const run = startCli(['run', '--yes', '--ids', '-', '--audit-dir', join(dir, 'runs')], { env: credentialsEnv(fake), stdin: 'open' });
     run.child.stdin.write(`${api.orders[0]?.id}\n`);
     await run.printed(/Reading order IDs from stdin/);
     run.child.kill('SIGTERM');

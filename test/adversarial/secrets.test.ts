@@ -26,7 +26,7 @@ describe('proxies', () => {
     const dir = workDir();
     const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
 
-    const result = await runCli(['run', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--yes'], { env: { ...credentialsEnv(fake), ...proxyEnv(proxy.url) } });
+    const result = await runCli(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson')], { env: { ...credentialsEnv(fake), ...proxyEnv(proxy.url) } });
 
     expect(result.code).toBe(0);
     expect(proxy.seen).toEqual([]);
@@ -42,7 +42,7 @@ describe('proxies', () => {
     const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
     const env = { ...credentialsEnv(fake), ...proxyEnv(proxy.url), EXSITED_BASE_URL: `https://api.test:${fake.port}`, NODE_EXTRA_CA_CERTS: tls.certPath };
 
-    const result = await runCli(['run', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--allow-host', 'api.test', '--yes'], { env });
+    const result = await runCli(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--allow-host', 'api.test'], { env });
 
     expect(result.code).toBe(0);
     expect(fake.deleted).toHaveLength(5);
@@ -57,7 +57,7 @@ describe('proxies', () => {
     const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
     const env = { ...credentialsEnv(fake), EXSITED_BASE_URL: 'https://api.test', HTTPS_PROXY: 'socks5://user:hunter2-proxy-password@127.0.0.1:1080' };
 
-    const result = await runCli(['run', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--allow-host', 'api.test', '--yes'], { env });
+    const result = await runCli(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--allow-host', 'api.test'], { env });
 
     expect(result.code).toBe(2);
     expect(result.log).toMatch(/proxy/i);
@@ -73,7 +73,7 @@ describe('secrets echoed back', () => {
     const input = writeFile(dir, 'ids.txt', `ORD-0001 ${'y'.repeat(12)}${client.clientSecret}\n`);
     const env = { EXSITED_CLIENT_ID: client.clientId, EXSITED_CLIENT_SECRET: client.clientSecret, EXSITED_REDIRECT_URI: client.redirectUri, EXSITED_BASE_URL: 'http://127.0.0.1:9' };
 
-    const result = await runInProcess(['run', '--ids', input, '--audit-log', join(dir, 'a.ndjson')], { env });
+    const result = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson')], { env });
 
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('[REDACTED]');
@@ -90,7 +90,7 @@ describe('secrets echoed back', () => {
         EXSITED_ACCESS_TOKEN: token, EXSITED_CLIENT_ID: 'client', EXSITED_CLIENT_SECRET: secret, EXSITED_REDIRECT_URI: 'http://localhost/cb',
         EXSITED_BASE_URL: 'http://127.0.0.1:9', EXSITED_LOG_FORMAT: format,
       };
-      const result = await runInProcess(['run', '--ids', input, '--audit-log', join(dir, 'a.ndjson')], { env });
+      const result = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson')], { env });
       expect(result.code).toBe(2);
       for (const form of [secret, JSON.stringify(secret).slice(1, -1), 'slash-secret-0123', token]) expect(result.stderr).not.toContain(form);
     }
@@ -103,7 +103,7 @@ describe('secrets echoed back', () => {
       { EXSITED_CLIENT_ID: 'client', EXSITED_CLIENT_SECRET: 'abc12', EXSITED_REDIRECT_URI: 'http://localhost/cb' },
       { EXSITED_ACCESS_TOKEN: 'tk-1' },
     ]) {
-      const result = await runInProcess(['run', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--base-url', 'http://127.0.0.1:9'], { env });
+      const result = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--base-url', 'http://127.0.0.1:9'], { env });
       expect(result.code).toBe(2);
       expect(result.log).toMatch(/too short/);
       expect(result.stderr).not.toMatch(/abc12|tk-1/);
@@ -118,8 +118,8 @@ describe('secrets echoed back', () => {
     const log = join(dir, 'a.ndjson');
     const env = credentialsEnv(fake, client);
 
-    const result = await runInProcess(['run', '--ids', input, '--audit-log', log, '--yes', '--retries', '0', '--backoff-base-ms', '5'], { env });
-    const wrong = await runInProcess(['run', '--ids', input, '--audit-log', join(dir, 'b.ndjson'), '--yes'], { env: { ...env, EXSITED_CLIENT_SECRET: 'Wrong-Secret-0123456789-abcdef' } });
+    const result = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', log, '--retries', '0', '--backoff-base-ms', '5'], { env });
+    const wrong = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'b.ndjson')], { env: { ...env, EXSITED_CLIENT_SECRET: 'Wrong-Secret-0123456789-abcdef' } });
 
     const everything = result.stdout + result.stderr + readFileSync(log, 'utf8') + wrong.stderr;
     expect(everything).toMatch(/request carried/); // the server did echo what it was sent

@@ -20,7 +20,7 @@ describe('a filter that selects every order listed', () => {
     const dir = workDir();
     const filter = writeFile(dir, 'f.json', '{"match": {"customAttributes": {}}}');
 
-    const result = await runInProcess(['run', '--filter', filter, '--audit-log', join(dir, 'a.ndjson'), '--yes'], { env: credentialsEnv(fake) });
+    const result = await runInProcess(['run', '--yes', '--filter', filter, '--audit-log', join(dir, 'a.ndjson')], { env: credentialsEnv(fake) });
 
     expect(result.code).toBe(2);
     expect(result.log).toContain('match.customAttributes: expected at least one attribute');
@@ -34,7 +34,7 @@ describe('a filter that selects every order listed', () => {
     const statuses = [...new Set(api.orders.map((o) => o.status))];
     const filter = writeFile(dir, 'f.json', JSON.stringify({ match: { status: statuses } }));
 
-    const result = await runInProcess(['run', '--filter', filter, '--audit-log', join(dir, 'a.ndjson'), '--yes'], { env: credentialsEnv(fake) });
+    const result = await runInProcess(['run', '--yes', '--filter', filter, '--audit-log', join(dir, 'a.ndjson')], { env: credentialsEnv(fake) });
 
     expect(result.code).toBe(3);
     expect(result.log).toContain('selected every one of the 40 orders listed');
@@ -43,7 +43,7 @@ describe('a filter that selects every order listed', () => {
     expect(fake.deletes).toHaveLength(0);
 
     const meant = writeFile(dir, 'all.json', JSON.stringify({ match: { status: statuses }, matchAll: true }));
-    const allowed = await runInProcess(['run', '--filter', meant, '--audit-log', join(dir, 'b.ndjson'), '--yes'], { env: credentialsEnv(fake) });
+    const allowed = await runInProcess(['run', '--yes', '--filter', meant, '--audit-log', join(dir, 'b.ndjson')], { env: credentialsEnv(fake) });
     expect(allowed.code).toBe(0);
     expect(fake.orders.size).toBe(0);
   });
@@ -55,10 +55,10 @@ describe('a filter that selects every order listed', () => {
     const filter = writeFile(dir, 'f.json', JSON.stringify({ match: { createdBefore: 'now' } }));
     const log = join(dir, 'a.ndjson');
 
-    const dry = await runInProcess(['run', '--filter', filter, '--audit-log', log, '--dry-run'], { env: credentialsEnv(fake) });
+    const dry = await runInProcess(['run', '--yes', '--filter', filter, '--audit-log', log, '--dry-run'], { env: credentialsEnv(fake) });
     expect(dry.code).toBe(0);
     expect(dry.log).toContain('A real run would be refused');
-    const resumed = await runInProcess(['run', '--resume', '--audit-log', log, '--yes'], { env: credentialsEnv(fake) });
+    const resumed = await runInProcess(['run', '--yes', '--resume', '--audit-log', log], { env: credentialsEnv(fake) });
     expect(resumed.code).toBe(3);
     expect(resumed.log).toContain('selected every one of the 30 orders listed');
     expect(fake.deletes).toHaveLength(0);
@@ -70,7 +70,7 @@ describe('a filter that selects every order listed', () => {
     const dir = workDir();
     const filter = writeFile(dir, 'f.json', JSON.stringify({ match: { accountId: ['QA-ACME-01'] } }));
 
-    const result = await runInProcess(['run', '--filter', filter, '--audit-log', join(dir, 'a.ndjson'), '--yes'], { env: credentialsEnv(fake) });
+    const result = await runInProcess(['run', '--yes', '--filter', filter, '--audit-log', join(dir, 'a.ndjson')], { env: credentialsEnv(fake) });
 
     expect(result.code).toBe(0);
     expect(new Set(fake.deleted)).toEqual(new Set(api.orders.filter((o) => o.account_id === 'QA-ACME-01').map((o) => o.id)));
@@ -86,7 +86,7 @@ describe('IDs from a listing are taken exactly as returned', () => {
     const dir = workDir();
     const filter = writeFile(dir, 'f.json', JSON.stringify({ match: { customAttributes: { test_data: 'yes' } } }));
 
-    const result = await runInProcess(['run', '--filter', filter, '--audit-log', join(dir, 'a.ndjson'), '--yes'], { env: credentialsEnv(fake) });
+    const result = await runInProcess(['run', '--yes', '--filter', filter, '--audit-log', join(dir, 'a.ndjson')], { env: credentialsEnv(fake) });
 
     expect(result.code).toBe(3);
     expect(result.log).toContain('"PROD-2 "');
@@ -103,13 +103,13 @@ describe('IDs from a listing are taken exactly as returned', () => {
     const dir = workDir();
     const filter = writeFile(dir, 'f.json', JSON.stringify({ match: { customAttributes: { test_data: 'yes' } } }));
     const log = join(dir, 'a.ndjson');
-    expect((await runInProcess(['run', '--filter', filter, '--audit-log', log, '--dry-run'], { env: credentialsEnv(fake) })).code).toBe(0);
+    expect((await runInProcess(['run', '--yes', '--filter', filter, '--audit-log', log, '--dry-run'], { env: credentialsEnv(fake) })).code).toBe(0);
     const manifest = readAudit(log)[0]?.source.path as string;
     const first = api.orders.find(testData) as FakeOrder;
     const { readFileSync, writeFileSync } = await import('node:fs');
     writeFileSync(manifest, readFileSync(manifest, 'utf8').replace(`${first.id},`, `${first.id} ,`));
 
-    const resumed = await runInProcess(['run', '--resume', '--audit-log', log, '--yes', '--force'], { env: credentialsEnv(fake) });
+    const resumed = await runInProcess(['run', '--yes', '--resume', '--audit-log', log, '--force'], { env: credentialsEnv(fake) });
 
     expect(resumed.code).toBe(2);
     expect(resumed.log).toContain(`"${first.id} "`);
@@ -124,7 +124,7 @@ describe('filter values that would change a request path', () => {
     const dir = workDir();
     for (const value of ['..', '.', 'QA/../..', 'a?b', 'a b']) {
       const filter = writeFile(dir, 'f.json', JSON.stringify({ match: { accountId: [value], createdBy: ['qa-bot'] } }));
-      const result = await runInProcess(['run', '--filter', filter, '--audit-log', join(dir, 'a.ndjson')], { env: credentialsEnv(fake) });
+      const result = await runInProcess(['run', '--yes', '--filter', filter, '--audit-log', join(dir, 'a.ndjson')], { env: credentialsEnv(fake) });
       expect(result.code).toBe(2);
       expect(result.log).toContain('match.accountId.0');
     }

@@ -37,7 +37,7 @@ describe('fault classes, one at a time', () => {
     const input = writeFile(dir, 'ids.txt', targets.join('\n'));
     const log = join(dir, 'a.ndjson');
 
-    const result = await runInProcess(['run', '--ids', input, '--audit-log', log, '--concurrency', '4', '--timeout-ms', '250', '--retries', '8', ...FAST], {
+    const result = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', log, '--concurrency', '4', '--timeout-ms', '250', '--retries', '8', ...FAST], {
       env: credentialsEnv(fake),
     });
 

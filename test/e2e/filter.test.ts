@@ -40,7 +40,7 @@ describe('run --filter', () => {
     const targets = api.orders.filter(expected).map((o) => o.id);
     expect(targets.length).toBeGreaterThan(2);
 
-    const result = await runCli(['run', '--filter', filterPath, '--audit-log', log], { env: credentialsEnv(fake) });
+    const result = await runCli(['run', '--yes', '--filter', filterPath, '--audit-log', log], { env: credentialsEnv(fake) });
 
     expect(result.code).toBe(0);
     expect(new Set(fake.deleted)).toEqual(new Set(targets));
@@ -60,7 +60,7 @@ describe('run --filter', () => {
     const filterPath = writeFile(dir, 'filter.json', JSON.stringify({ match: { createdBy: ['qa-bot'] } }));
     const log = join(dir, 'a.ndjson');
 
-    const result = await runCli(['run', '--filter', filterPath, '--audit-log', log, '--max-deletes', '5'], { env: credentialsEnv(fake) });
+    const result = await runCli(['run', '--yes', '--filter', filterPath, '--audit-log', log, '--max-deletes', '5'], { env: credentialsEnv(fake) });
 
     expect(result.code).toBe(3);
     const selected = api.orders.filter((o) => o.created_by === 'qa-bot').length;
@@ -70,7 +70,7 @@ describe('run --filter', () => {
     expect(readAudit(log).at(-1)).toMatchObject({ event: 'run.end', status: 'failed', exitCode: 3 });
 
     const lists = fake.stats.lists;
-    const raised = await runCli(['run', '--resume', '--audit-log', log, '--max-deletes', String(selected)], { env: credentialsEnv(fake) });
+    const raised = await runCli(['run', '--yes', '--resume', '--audit-log', log, '--max-deletes', String(selected)], { env: credentialsEnv(fake) });
     expect(raised.code).toBe(0);
     expect(fake.deleted).toHaveLength(selected);
     expect(fake.stats.lists).toBe(lists); // the resume deletes from the manifest, never lists again
@@ -80,15 +80,15 @@ describe('run --filter', () => {
     const api = await fakeApi(20);
     fake = api.fake;
     const dir = workDir();
-    const empty = await runCli(['run', '--filter', writeFile(dir, 'e.json', '{"match": {}}'), '--audit-log', join(dir, 'a.ndjson')], { env: credentialsEnv(fake) });
+    const empty = await runCli(['run', '--yes', '--filter', writeFile(dir, 'e.json', '{"match": {}}'), '--audit-log', join(dir, 'a.ndjson')], { env: credentialsEnv(fake) });
     expect(empty.code).toBe(2);
     expect(empty.log).toMatch(/no criteria.*"matchAll": true/);
-    const typo = await runCli(['run', '--filter', writeFile(dir, 't.json', '{"match": {"stauts": ["ACTIVE"], "createdBefore": "yesterday"}}'),
+    const typo = await runCli(['run', '--yes', '--filter', writeFile(dir, 't.json', '{"match": {"stauts": ["ACTIVE"], "createdBefore": "yesterday"}}'),
       '--audit-log', join(dir, 'b.ndjson')], { env: credentialsEnv(fake) });
     expect(typo.code).toBe(2);
     expect(typo.log).toContain('match.stauts: unknown key (did you mean "status"?)');
     expect(typo.log).toContain('match.createdBefore: expected an ISO 8601 date');
-    const both = await runCli(['run', '--filter', join(dir, 't.json'), '--ids', join(dir, 't.json')], { env: credentialsEnv(fake) });
+    const both = await runCli(['run', '--yes', '--filter', join(dir, 't.json'), '--ids', join(dir, 't.json')], { env: credentialsEnv(fake) });
     expect(both.code).toBe(2);
     expect(fake.stats.requests).toBe(0);
     expect(existsSync(join(dir, 'a.ndjson'))).toBe(false);
@@ -102,7 +102,7 @@ describe('run --filter', () => {
     const log = join(dir, 'a.ndjson');
     const targets = api.orders.filter((o) => attribute(o, 'test_data') === 'yes').map((o) => o.id);
 
-    const dry = await runCli(['run', '--filter', filterPath, '--audit-log', log, '--dry-run'], { env: credentialsEnv(fake) });
+    const dry = await runCli(['run', '--yes', '--filter', filterPath, '--audit-log', log, '--dry-run'], { env: credentialsEnv(fake) });
     expect(dry.code).toBe(0);
     expect(fake.deletes).toHaveLength(0);
     expect(dry.log).toContain(`Dry run: ${targets.length} orders would be deleted, e.g. ${targets.slice(0, 5).join(', ')}`);
@@ -110,7 +110,7 @@ describe('run --filter', () => {
 
     fake.orders.set('ORD-NEW-0001', { ...api.orders[0]!, id: 'ORD-NEW-0001' }); // created after the review: not in the manifest
     const lists = fake.stats.lists;
-    const resumed = await runCli(['run', '--resume', '--audit-log', log], { env: credentialsEnv(fake) });
+    const resumed = await runCli(['run', '--yes', '--resume', '--audit-log', log], { env: credentialsEnv(fake) });
     expect(resumed.code).toBe(0);
     expect(fake.stats.lists).toBe(lists);
     expect(new Set(fake.deleted)).toEqual(new Set(targets));
@@ -134,7 +134,7 @@ describe('run --filter', () => {
       }
     });
 
-    const result = await runCli(['run', '--filter', filterPath, '--audit-log', log, '--concurrency', '8'], { env: credentialsEnv(fake) });
+    const result = await runCli(['run', '--yes', '--filter', filterPath, '--audit-log', log, '--concurrency', '8'], { env: credentialsEnv(fake) });
 
     expect(result.code).toBe(0);
     expect(gone.length).toBeGreaterThan(30);
@@ -150,7 +150,7 @@ describe('run --filter', () => {
     const dir = workDir();
     const filterPath = writeFile(dir, 'filter.json', JSON.stringify({ matchAll: true, match: {}, pageSize: 10 }));
 
-    const result = await runCli(['run', '--filter', filterPath, '--audit-log', join(dir, 'a.ndjson')], { env: credentialsEnv(fake) });
+    const result = await runCli(['run', '--yes', '--filter', filterPath, '--audit-log', join(dir, 'a.ndjson')], { env: credentialsEnv(fake) });
 
     expect(result.code).toBe(4);
     expect(result.log).toMatch(/it may be ignoring offset/);
@@ -181,7 +181,8 @@ describe('run --filter', () => {
     expect(refused).toContain(`About to DELETE ${count} orders on 127.0.0.1:${fake.port}, permanently.`);
     expect(refused).toContain(join(dir, 'a.manifest.csv'));
     expect(fake.deletes).toHaveLength(0);
-    expect(readAudit(join(dir, 'a.ndjson')).at(-1)).toMatchObject({ exitCode: 3, reason: 'not confirmed: nothing was deleted' });
+    expect(refused).toContain(`not confirmed: you typed "${count + 1}", the count is ${count}. Nothing was deleted.`);
+    expect(existsSync(join(dir, 'a.ndjson'))).toBe(false); // declined before the run started: nothing to resume
 
     await typed(String(count), join(dir, 'b.ndjson'));
     expect(fake.deleted).toHaveLength(count);

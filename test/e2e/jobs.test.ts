@@ -20,7 +20,7 @@ describe('job specs', () => {
     const api = await fakeApi(200);
     fake = api.fake;
     const dir = workDir();
-    const result = await runCli(['run', '--job', job('nightly-cleanup.json'), '--audit-dir', join(dir, 'runs'), '--rps', '1000'], { env: credentialsEnv(fake), cwd: dir });
+    const result = await runCli(['run', '--yes', '--job', job('nightly-cleanup.json'), '--audit-dir', join(dir, 'runs'), '--rps', '1000'], { env: credentialsEnv(fake), cwd: dir });
     expect(result.code).toBe(0);
     const targets = api.orders.filter(testData).map((o) => o.id); // the seed orders are all older than a day
     expect(new Set(fake.deleted)).toEqual(new Set(targets));
@@ -32,7 +32,7 @@ describe('job specs', () => {
     const api = await fakeApi(200);
     fake = api.fake;
     const dir = workDir();
-    const result = await runCli(['run', '--job', job('qa-reset.json')], { env: credentialsEnv(fake), cwd: dir });
+    const result = await runCli(['run', '--yes', '--job', job('qa-reset.json')], { env: credentialsEnv(fake), cwd: dir });
     expect(result.code).toBe(0);
     expect(new Set(fake.deleted)).toEqual(new Set(api.orders.filter((o) => o.account_id === 'QA-ACME-01' && testData(o)).map((o) => o.id)));
     expect(readdirSync(join(dir, 'runs')).some((n) => n.endsWith('.manifest.csv'))).toBe(true);
@@ -44,7 +44,7 @@ describe('job specs', () => {
     const dir = workDir();
     mkdirSync(join(dir, 'artifacts'));
     writeFile(dir, 'artifacts/test-orders.csv', `order_id\n${api.orders.slice(0, 12).map((o) => o.id).join('\n')}\n`);
-    const result = await runCli(['run', '--job', job('pre-release.json')], { env: credentialsEnv(fake), cwd: dir });
+    const result = await runCli(['run', '--yes', '--job', job('pre-release.json')], { env: credentialsEnv(fake), cwd: dir });
     expect(result.code).toBe(0);
     expect(fake.deleted).toHaveLength(12);
     expect(existsSync(join(dir, 'artifacts/order-cleanup-summary.json'))).toBe(true);
@@ -58,14 +58,14 @@ describe('job specs', () => {
     const dir = workDir();
     const ids = writeFile(dir, 'ids.txt', api.orders.slice(0, 3).map((o) => o.id).join('\n'));
     const spec = writeFile(dir, 'job.json', JSON.stringify({ ids, concurrency: 4, auditLog: join(dir, 'a.ndjson'), dryRun: true }));
-    const overridden = await runCli(['run', '--job', spec, '--concurrency', '2'], { env: credentialsEnv(fake) });
+    const overridden = await runCli(['run', '--yes', '--job', spec, '--concurrency', '2'], { env: credentialsEnv(fake) });
     expect(overridden.code).toBe(0);
     expect(readAudit(join(dir, 'a.ndjson'))[0]?.options).toMatchObject({ concurrency: 2, dryRun: true });
 
-    const typo = await runCli(['run', '--job', writeFile(dir, 't.json', '{"concurency": 4, "ids": "x"}')], { env: credentialsEnv(fake) });
+    const typo = await runCli(['run', '--yes', '--job', writeFile(dir, 't.json', '{"concurency": 4, "ids": "x"}')], { env: credentialsEnv(fake) });
     expect(typo.code).toBe(2);
     expect(typo.log).toContain('concurency: unknown option');
-    const secret = await runCli(['run', '--job', writeFile(dir, 's.json', '{"ids": "x", "clientSecret": "abc123456789"}')], { env: credentialsEnv(fake) });
+    const secret = await runCli(['run', '--yes', '--job', writeFile(dir, 's.json', '{"ids": "x", "clientSecret": "abc123456789"}')], { env: credentialsEnv(fake) });
     expect(secret.code).toBe(2);
     expect(secret.log).toContain('credentials never go in a job file');
     expect(secret.log).not.toContain('abc123456789');
@@ -83,12 +83,12 @@ describe('runs that find their own history, and shards', () => {
     const second = writeFile(dir, 'second.txt', api.orders.slice(80).map((o) => o.id).join('\n'));
     const env = credentialsEnv(fake);
 
-    const killed = startCli(['run', '--ids', first, '--audit-dir', runs, '--concurrency', '2', ...FAST], { env });
+    const killed = startCli(['run', '--yes', '--ids', first, '--audit-dir', runs, '--concurrency', '2', ...FAST], { env });
     await untilDeletes(fake, 15);
     killed.child.kill('SIGKILL');
     await killed.done;
 
-    const next = await runCli(['run', '--ids', second, '--audit-dir', runs, '--auto-resume', ...FAST], { env });
+    const next = await runCli(['run', '--yes', '--ids', second, '--audit-dir', runs, '--auto-resume', ...FAST], { env });
     expect(next.code).toBe(0);
     expect(next.log).toMatch(/Resuming the unfinished run in .*\.ndjson first/);
     expect(fake.orders.size).toBe(0);
@@ -96,7 +96,7 @@ describe('runs that find their own history, and shards', () => {
     expect(logs).toHaveLength(2);
     for (const log of logs) expect(readAudit(join(runs, log)).at(-1)).toMatchObject({ event: 'run.end', status: 'completed' });
 
-    const nothing = await runCli(['run', '--ids', second, '--audit-dir', runs, '--auto-resume'], { env });
+    const nothing = await runCli(['run', '--yes', '--ids', second, '--audit-dir', runs, '--auto-resume'], { env });
     expect(nothing.log).not.toMatch(/Resuming/);
   });
 
@@ -108,7 +108,7 @@ describe('runs that find their own history, and shards', () => {
     const parts: string[][] = [];
     for (const shard of ['0/3', '1/3', '2/3']) {
       const log = join(dir, `shard-${shard[0]}.ndjson`);
-      expect((await runCli(['run', '--ids', input, '--shard', shard, '--audit-log', log], { env: credentialsEnv(fake) })).code).toBe(0);
+      expect((await runCli(['run', '--yes', '--ids', input, '--shard', shard, '--audit-log', log], { env: credentialsEnv(fake) })).code).toBe(0);
       parts.push(readAudit(log).filter((l) => l.event === 'order').map((l) => l.orderId as string));
       expect(readAudit(log)[0]?.source.shard).toBe(shard);
     }
@@ -124,7 +124,7 @@ describe('schedule', () => {
     fake = api.fake;
     const dir = workDir();
     const ids = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
-    const spec = writeFile(dir, 'job.json', JSON.stringify({ ids, auditDir: join(dir, 'runs'), autoResume: true, concurrency: 1 }));
+    const spec = writeFile(dir, 'job.json', JSON.stringify({ ids, auditDir: join(dir, 'runs'), autoResume: true, concurrency: 1, yes: true }));
 
     const scheduler = startCli(['schedule', '* * * * * *', '--job', spec], { env: credentialsEnv(fake) });
     await scheduler.printed(/skipped this turn/); // each run takes ~2 s; turns come every second

@@ -23,11 +23,11 @@ describe('report', () => {
     const log = join(dir, 'a.ndjson');
     const env = credentialsEnv(fake);
 
-    const first = startCli(['run', '--ids', input, '--audit-log', log, '--concurrency', '2', ...FAST], { env });
+    const first = startCli(['run', '--yes', '--ids', input, '--audit-log', log, '--concurrency', '2', ...FAST], { env });
     await untilDeletes(fake, 20);
     first.child.kill('SIGTERM');
     expect((await first.done).code).toBe(143);
-    expect((await runCli(['run', '--resume', '--audit-log', log, ...FAST], { env })).code).toBe(1);
+    expect((await runCli(['run', '--yes', '--resume', '--audit-log', log, ...FAST], { env })).code).toBe(1);
 
     const text = await runCli(['report', log, '--failed-csv', join(dir, 'failed.csv')]);
     expect(text.code).toBe(0);
@@ -45,7 +45,7 @@ describe('report', () => {
     expect(json).toMatchObject({ selected: 80, deleted: 77, failed: 3, pending: 0, unfinished: false });
     expect(json.runs.map((r: { status: string }) => r.status)).toEqual(['interrupted', 'failed']);
 
-    const again = await runCli(['run', '--ids', join(dir, 'failed.csv'), '--audit-log', join(dir, 'b.ndjson'), '--retries', '0'], { env });
+    const again = await runCli(['run', '--yes', '--ids', join(dir, 'failed.csv'), '--audit-log', join(dir, 'b.ndjson'), '--retries', '0'], { env });
     expect(again.code).toBe(1); // the same three, still refused: the CSV is a valid --ids input
     expect(fake.deletes.filter((d) => d.result === 409)).toHaveLength(9); // first run, its resume (failed orders are retried), and this one
   });
@@ -57,7 +57,7 @@ describe('report', () => {
     const input = writeFile(dir, 'ids.txt', api.orders.slice(0, 4).map((o) => o.id).join('\n'));
     const stepSummary = writeFile(dir, 'step.md', '# earlier step\n');
 
-    const result = await runCli(['run', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--summary-json', join(dir, 's.json')], {
+    const result = await runCli(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--summary-json', join(dir, 's.json')], {
       env: { ...credentialsEnv(fake), GITHUB_STEP_SUMMARY: stepSummary },
     });
 
@@ -76,7 +76,7 @@ describe('report', () => {
     const dir = workDir();
     const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
 
-    const result = await runCli(['run', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--concurrency', '2', '--progress-interval', '150ms'], {
+    const result = await runCli(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--concurrency', '2', '--progress-interval', '150ms'], {
       env: credentialsEnv(fake),
     });
 

@@ -55,7 +55,7 @@ describe('faults, tokens, kills and resumes', () => {
     const input = writeFile(dir, 'ids.txt', targets.join('\n'));
     const log = join(dir, 'audit.ndjson');
 
-    const result = await runCli(['run', '--ids', input, '--audit-log', log, '--concurrency', '6', '--timeout-ms', '400', '--retries', '8', ...FAST], {
+    const result = await runCli(['run', '--yes', '--ids', input, '--audit-log', log, '--concurrency', '6', '--timeout-ms', '400', '--retries', '8', ...FAST], {
       env: credentialsEnv(fake),
     });
 
@@ -94,18 +94,18 @@ describe('faults, tokens, kills and resumes', () => {
     const firstKill = 10 + Math.floor(random() * 60);
     const secondKill = firstKill + 10 + Math.floor(random() * 80);
 
-    const first = startCli(['run', '--ids', input, ...args], { env });
+    const first = startCli(['run', '--yes', '--ids', input, ...args], { env });
     await untilDeletes(fake, firstKill);
     first.child.kill('SIGKILL');
     expect((await first.done).signal).toBe('SIGKILL');
     appendFileSync(log, '{"level":"info","event":"order","orderId":"'); // what a kill in mid-write leaves
 
-    const second = startCli(['run', '--resume', ...args], { env });
+    const second = startCli(['run', '--yes', '--resume', ...args], { env });
     await untilDeletes(fake, secondKill);
     second.child.kill('SIGKILL');
     await second.done;
 
-    const third = await runCli(['run', '--resume', ...args], { env });
+    const third = await runCli(['run', '--yes', '--resume', ...args], { env });
     expect(third.code).toBe(0);
     expect(third.log).toMatch(/ignored 1 unreadable line/);
     expectExactlyDeleted(fake, targets, api.orders.slice(180).map((o) => o.id));
@@ -132,7 +132,7 @@ describe('faults, tokens, kills and resumes', () => {
     const log = join(dir, 'audit.ndjson');
     const env = credentialsEnv(fake);
 
-    const run = startCli(['run', '--ids', input, '--audit-log', log, '--concurrency', '4', ...FAST], { env });
+    const run = startCli(['run', '--yes', '--ids', input, '--audit-log', log, '--concurrency', '4', ...FAST], { env });
     await untilDeletes(fake, 20);
     const signalledAt = Date.now();
     run.child.kill('SIGTERM');
@@ -140,14 +140,14 @@ describe('faults, tokens, kills and resumes', () => {
 
     expect(stopped.code).toBe(143);
     expect(Date.now() - signalledAt).toBeLessThan(5000);
-    expect(stopped.log).toContain(`To resume: exsited-order-cleanup run --resume --audit-log ${log}`);
+    expect(stopped.log).toMatch(new RegExp(`To resume:\\n {2}node \\S*dist/cli\\.js run --resume --audit-log ${log} --yes`));
     const firstLines = readAudit(log);
     expect(firstLines.at(-1)).toMatchObject({ event: 'run.end', status: 'interrupted', exitCode: 143 });
     const recorded = firstLines.filter((l) => l.event === 'order').length;
     expect(recorded).toBe(fake.deleted.length); // in-flight requests finished and were recorded
     expect(firstLines.at(-1)?.summary.pending).toBe(150 - recorded);
 
-    const resumed = await runCli(['run', '--resume', '--audit-log', log, ...FAST], { env });
+    const resumed = await runCli(['run', '--yes', '--resume', '--audit-log', log, ...FAST], { env });
     expect(resumed.code).toBe(0);
     expectExactlyDeleted(fake, targets, []);
     expect(fake.deletes).toHaveLength(150);
@@ -162,10 +162,10 @@ describe('faults, tokens, kills and resumes', () => {
     const log = join(dir, 'audit.ndjson');
     writeFile(dir, 'audit.ndjson', '{"level":"info","time":"2026-11-2'); // torn in the middle of its run.start
 
-    const noInput = await runCli(['run', '--resume', '--audit-log', log], { env: credentialsEnv(fake) });
+    const noInput = await runCli(['run', '--yes', '--resume', '--audit-log', log], { env: credentialsEnv(fake) });
     expect(noInput.code).toBe(2);
     expect(noInput.log).toContain('records no run yet; give --ids or --filter');
-    const resumed = await runCli(['run', '--resume', '--audit-log', log, '--ids', input], { env: credentialsEnv(fake) });
+    const resumed = await runCli(['run', '--yes', '--resume', '--audit-log', log, '--ids', input], { env: credentialsEnv(fake) });
     expect(resumed.code).toBe(0);
     expect(resumed.log).toContain('starting afresh');
     expect(fake.orders.size).toBe(0);
@@ -180,16 +180,16 @@ describe('faults, tokens, kills and resumes', () => {
     const log = join(dir, 'audit.ndjson');
     const env = credentialsEnv(fake);
 
-    expect((await runCli(['run', '--ids', input, '--audit-log', log, '--retries', '0'], { env })).code).toBe(0);
+    expect((await runCli(['run', '--yes', '--ids', input, '--audit-log', log, '--retries', '0'], { env })).code).toBe(0);
     const other = writeFile(dir, 'other.txt', api.orders.slice(5).map((o) => o.id).join('\n'));
-    const refused = await runCli(['run', '--resume', '--ids', other, '--audit-log', log], { env });
+    const refused = await runCli(['run', '--yes', '--resume', '--ids', other, '--audit-log', log], { env });
     expect(refused.code).toBe(2);
     expect(refused.log).toMatch(/is not the input the run started with/);
     expect(fake.orders.size).toBe(5);
     writeFileSync(input, `${readFileSync(input, 'utf8')}\n# edited\n`);
-    expect((await runCli(['run', '--resume', '--audit-log', log], { env })).code).toBe(2);
+    expect((await runCli(['run', '--yes', '--resume', '--audit-log', log], { env })).code).toBe(2);
 
-    const forced = await runCli(['run', '--resume', '--ids', other, '--force', '--audit-log', log], { env });
+    const forced = await runCli(['run', '--yes', '--resume', '--ids', other, '--force', '--audit-log', log], { env });
     expect(forced.code).toBe(0);
     expect(fake.orders.size).toBe(0);
   });
@@ -204,7 +204,7 @@ describe('faults, tokens, kills and resumes', () => {
     const log = join(dir, 'audit.ndjson');
     const env = credentialsEnv(fake);
 
-    const run = startCli(['run', '--ids', input, '--audit-log', log, '--concurrency', '2', ...FAST], { env });
+    const run = startCli(['run', '--yes', '--ids', input, '--audit-log', log, '--concurrency', '2', ...FAST], { env });
     await untilDeletes(fake, 10);
     client.clientSecret = 'rotated-secret-0000';
     const halted = await run.done;
@@ -215,7 +215,7 @@ describe('faults, tokens, kills and resumes', () => {
     expect(fake.orders.size).toBeGreaterThan(0);
 
     client.clientSecret = DEMO_CLIENT.clientSecret;
-    const resumed = await runCli(['run', '--resume', '--audit-log', log, ...FAST], { env });
+    const resumed = await runCli(['run', '--yes', '--resume', '--audit-log', log, ...FAST], { env });
     expect(resumed.code).toBe(0);
     expectExactlyDeleted(fake, targets, []);
     expectNothingResentAfterRecorded(fake, readAudit(log));

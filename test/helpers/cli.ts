@@ -109,7 +109,7 @@ export async function runInProcess(args: string[], options: { env?: NodeJS.Proce
   let stderr = '';
   const out = new PassThrough().on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   const err = new PassThrough().on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const code = await main(args, { env: { ...options.env }, stdin: Readable.from(options.stdin === undefined ? [] : [options.stdin]), stdout: out, stderr: err });
+  const code = await main(args, { command: 'exsited-order-cleanup', env: { ...options.env }, stdin: Readable.from(options.stdin === undefined ? [] : [options.stdin]), stdout: out, stderr: err });
   await new Promise((resolve) => setImmediate(resolve));
   return { code, signal: null, stdout, stderr, log: messages(stderr) };
 }

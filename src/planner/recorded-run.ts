@@ -1,0 +1,77 @@
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ResumeState } from '../audit/resume-state.js';
+import { usageError } from '../common/errors.js';
+import { shellQuote } from '../common/text.js';
+import type { RunEvents } from '../engine/events.js';
+
+/** The options that say which log a run writes or continues. */
+export interface LogOptions {
+  auditLog?: string;
+  auditDir?: string;
+  resume: boolean;
+  ids?: string;
+  filter?: string;
+}
+
+const DEFAULT_AUDIT_DIR = 'runs';
+
+/**
+ * The log this run writes or continues: --audit-log as given; for a new run a new file in --audit-dir
+ * (runs/ by default), named so that logs sort by start time; for `--resume` without --audit-log, the
+ * newest unfinished run in that folder. A folder given as --audit-log, and a log to resume that does
+ * not exist, are said plainly (exit 2).
+ */
+export async function chooseAuditLog(options: LogOptions, runId: string, startedAt: Date, command: string): Promise<string> {
+  const dir = options.auditDir ?? DEFAULT_AUDIT_DIR;
+  if (options.auditLog) {
+    const path = options.auditLog;
+    if (existsSync(path) && statSync(path).isDirectory()) {
+      throw usageError(`${path} is a folder, not an audit log: did you mean ${options.resume ? '--resume ' : ''}--audit-dir ${shellQuote(path)}` +
+        `${options.resume ? ' (the newest unfinished run there)' : ' (a new log per run)'}? To see its logs: ${command} report ${shellQuote(path)}`);
+    }
+    if (options.resume && !existsSync(path) && !options.ids && !options.filter) {
+      throw usageError(`--resume: ${path}: no such file. To continue the newest unfinished run in a folder: ${command} run --resume --audit-dir DIR; ` +
+        `to see the logs there: ${command} report DIR`);
+    }
+    return path;
+  }
+  if (options.resume) {
+    const { logsIn } = await import('../audit/latest-log.js');
+    const logs = await logsIn(dir);
+    const newest = logs[0];
+    if (newest?.unfinished) return newest.path;
+    throw usageError(newest
+      ? `--resume: nothing to resume in ${dir}/: its newest run (${newest.path}) ended ${newest.end ? `${newest.end.status}, exit ${newest.end.exitCode}` : ''}. ` +
+        `To continue a particular run: ${command} run --resume --audit-log PATH; to see them all: ${command} report ${shellQuote(dir)}`
+      : `--resume: no audit logs in ${dir}/: nothing to resume (give --audit-log PATH, or --audit-dir DIR where the logs are)`);
+  }
+  const stamp = startedAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return join(dir, `${stamp}-${runId}.ndjson`);
+}
+
+/** The recorded run a resume continues; a fresh run on a log that holds one is refused. */
+export async function openRecordedRun(options: LogOptions, auditLog: string, events: RunEvents, command: string): Promise<ResumeState | undefined> {
+  // The log reader (and its schema library) is loaded only when there is a log to read.
+  const resume = existsSync(auditLog) ? await (await import('../audit/resume-state.js')).readResumeState(auditLog) : undefined;
+  const warn = (text: string) => events.emit({ type: 'notice', level: 'warn', text });
+  if (resume && !options.resume) {
+    throw usageError(`${auditLog} already holds run ${resume.resumeOf} (${resume.lastEnd ? resume.lastEnd.status : 'not finished'}): ` +
+      'one log records one run and its resumes; nothing was sent. To continue that run:\n' +
+      `  ${command} run --resume --audit-log ${shellQuote(auditLog)}\n` +
+      'For a new run, give a new --audit-log, or --audit-dir DIR (a new log per run).');
+  }
+  if (options.resume && !resume) {
+    // Killed before its run.start, a run sent nothing: with its input given again, it simply starts.
+    if (!options.ids && !options.filter) throw usageError(`--resume: ${auditLog} records no run yet; give --ids or --filter to start it`);
+    warn(`${auditLog} records no run yet (a run killed before it started leaves it so): starting afresh.`);
+  }
+  if (resume?.unreadableLines.length) {
+    warn(`${auditLog}: ignored ${resume.unreadableLines.length} unreadable line(s) (line ${resume.unreadableLines.slice(0, 5).join(', ')}): ` +
+      'a write torn by a killed run, or an edit; the orders on them are treated as not finished');
+  }
+  if (resume?.earlierChains) {
+    warn(`${auditLog} also holds ${resume.earlierChains} earlier, unrelated run(s): only the last run and its resumes are continued.`);
+  }
+  return resume;
+}
