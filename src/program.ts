@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { CleanupError, ExitCode, usageError } from './common/errors.js';
 import { describeFileError, prepareOutputFile } from './common/files.js';
@@ -37,7 +37,7 @@ interface Session {
 export async function main(argv: string[], io: Io): Promise<ExitCode> {
   const parsedFormat = specOf('logFormat').value.parse(io.env.EXSITED_LOG_FORMAT);
   const envFormat = 'value' in parsedFormat ? (parsedFormat.value as LogFormat) : undefined;
-  const session: Session = { io, console: new Console(envFormat, io.stderr, io.stdout), exitCode: ExitCode.ok, envFormat };
+  const session: Session = { io, console: new Console(envFormat, io.stderr, io.stdout, !!io.stdin.isTTY), exitCode: ExitCode.ok, envFormat };
   try {
     await createProgram(session).parseAsync(argv, { from: 'user' });
     return session.exitCode;
@@ -64,8 +64,19 @@ function createProgram(session: Session): Command {
     .description('Delete test orders from an Exsited environment, with retries, an audit log and resume.')
     .version(VERSION)
     .exitOverride()
-    .configureOutput({ writeOut: (text) => void io.stdout.write(text), writeErr: (text) => void io.stderr.write(text) })
-    .showHelpAfterError('(add --help for the options)');
+    .configureOutput({
+      writeOut: (text) => void io.stdout.write(text),
+      writeErr: (text) => void io.stderr.write(text),
+      // One line for the problem, one for the way out: "Did you mean --dry-run? See 'exsited-order-cleanup run --help'."
+      outputError: (text, write) => write(text
+        .replace(/^error: /, 'exsited-order-cleanup: ')
+        .replace(/\n\(Did you mean (.*)\?\)\n$/, '\nDid you mean $1? ')),
+    })
+    .showHelpAfterError("See 'exsited-order-cleanup --help'.")
+    .addHelpText('after', `
+Start here: 'exsited-order-cleanup demo' deletes orders from a built-in fake Exsited API with injected faults;
+'exsited-order-cleanup fake-api --write-ids fake-orders.csv' serves one to try a real run against by hand.
+Then 'exsited-order-cleanup run --help'.`);
   addRunCommand(program, session);
   addScheduleCommand(program, session);
   addReportCommand(program, session);
@@ -78,12 +89,20 @@ function addRunCommand(program: Command, session: Session): void {
   const { io } = session;
   const run = program
     .command('run')
-    .description('delete the orders listed in --ids or selected by --filter (or continue a run with --resume)');
+    .description('delete the orders listed in --ids or selected by --filter (or continue a run with --resume)')
+    .showHelpAfterError("See 'exsited-order-cleanup run --help'.");
   for (const key of runOptionKeys) {
     const option = commanderOption(specOf(key));
     if (option) run.addOption(option);
   }
   run.addHelpText('after', `
+Examples:
+  exsited-order-cleanup run --ids test-orders.csv --dry-run   check the IDs and the credentials; delete nothing
+  exsited-order-cleanup run --ids test-orders.csv             delete them (you type the count to confirm)
+  exsited-order-cleanup run --filter qa.json --dry-run        select by a filter file, review its manifest
+  exsited-order-cleanup run --resume                          continue the newest unfinished run in runs/
+  exsited-order-cleanup run --job jobs/nightly-cleanup.json   a ready-made job (cron, containers, pipelines)
+
 Credentials come from the environment only: EXSITED_CLIENT_ID, EXSITED_CLIENT_SECRET and EXSITED_REDIRECT_URI
 (OAuth2 client credentials), or EXSITED_ACCESS_TOKEN (a pre-issued token, which cannot be renewed).
 
@@ -93,9 +112,9 @@ configuration error, nothing sent; 3 refused before any delete (host not allowed
 --max-duration, the token lost, the audit log could not be written); 70 a bug in this tool;
 130/143 interrupted by Ctrl-C/SIGTERM, resumable.`);
   run.action(async (flags: Partial<Record<RunOptionKey, unknown>>) => {
-    const job = typeof flags.job === 'string' ? readJobSpec(flags.job) : undefined;
+    const job = typeof flags.job === 'string' ? await readJobSpec(flags.job) : undefined;
     const options = resolveRunOptions({ flags, job: job && { path: job.path, options: job.options }, env: io.env });
-    const console = (session.console = new Console(options.logFormat, io.stderr, io.stdout));
+    const console = (session.console = new Console(options.logFormat, io.stderr, io.stdout, !!io.stdin.isTTY));
     const control = new RunControl(options.graceMs);
     if (options.maxDuration !== undefined) control.setDeadline(options.maxDuration);
     let signals = 0;
@@ -149,10 +168,11 @@ function addScheduleCommand(program: Command, session: Session): void {
     .command('schedule')
     .description('run a job on a cron schedule, never two at once (for a plain Docker host; Kubernetes and cron start `run` themselves)')
     .argument('<cron>', 'when to run, as a cron expression (5 fields, or 6 with seconds first), e.g. "30 2 * * *"')
+    .showHelpAfterError("See 'exsited-order-cleanup schedule --help'.")
     .requiredOption('--job <path>', 'the job spec each run uses')
     .option('--timezone <zone>', 'read the expression in this IANA time zone (default: the machine\'s)')
     .action(async (cron: string, flags: { job: string; timezone?: string }) => {
-      readJobSpec(flags.job); // refuse a broken job now, not at the first turn
+      await readJobSpec(flags.job); // refuse a broken job now, not at the first turn
       const { runSchedule } = await import('./schedule.js');
       session.exitCode = await runSchedule({ cron, runArgs: ['--job', flags.job], timezone: flags.timezone }, session.console);
     });
@@ -161,27 +181,38 @@ function addScheduleCommand(program: Command, session: Session): void {
 function addReportCommand(program: Command, session: Session): void {
   program
     .command('report')
-    .description('summarise a run and all its resumes from its audit log')
-    .argument('<audit-log>', 'the audit log (NDJSON) of the run')
+    .description('summarise a run and all its resumes from its audit log (several logs: a rerun together with the run it came from); ' +
+      'a folder: list its logs')
+    .argument('<audit-log...>', 'the audit log(s) of the run, oldest first; or a folder of logs (runs/)')
     .option('--json', 'print the report as JSON on stdout')
-    .option('--failed-csv <path>', 'write the orders whose latest outcome is failed: order_id,httpStatus,error_code,message (usable as --ids)')
-    .action(async (auditLog: string, flags: { json?: boolean; failedCsv?: string }) => {
+    .option('--failed-csv <path>', 'write the orders whose latest outcome is failed: order_id,http_status,error_code,message (usable as --ids)')
+    .showHelpAfterError("See 'exsited-order-cleanup report --help'.")
+    .action(async (paths: string[], flags: { json?: boolean; failedCsv?: string }) => {
+      const { console } = session;
+      if (paths.length === 1 && isFolder(paths[0] as string)) {
+        const [{ logsIn }, { formatLogList }] = await Promise.all([import('./audit/latest-log.js'), import('./report/run-report.js')]);
+        const logs = await logsIn(paths[0] as string);
+        console.print(flags.json ? JSON.stringify(logs.map(({ path, start, end, unfinished }) => ({ path, start, end, unfinished })), null, 2) : formatLogList(paths[0] as string, logs));
+        return;
+      }
       if (flags.failedCsv) prepareOutputFile(flags.failedCsv, 'report: --failed-csv');
       const [{ buildRunReport, formatRunReport }, { stringify }] = await Promise.all([import('./report/run-report.js'), import('csv-stringify/sync')]);
-      const report = await buildRunReport(auditLog);
+      const report = await buildRunReport(paths);
       if (flags.failedCsv) {
         // The IDs stay exact (the file is fed back to --ids); the server's text cannot become a formula.
         const rows = report.failedOrders.map((f) => [f.orderId, f.httpStatus ?? '', spreadsheetSafe(f.code), spreadsheetSafe(f.message)]);
         try {
-          writeFileSync(flags.failedCsv, stringify([['order_id', 'httpStatus', 'error_code', 'message'], ...rows]));
+          writeFileSync(flags.failedCsv, stringify([['order_id', 'http_status', 'error_code', 'message'], ...rows]));
         } catch (error) {
           throw usageError(`report: --failed-csv ${flags.failedCsv} could not be written: ${describeFileError(error)}`);
         }
       }
-      session.console.print(flags.json ? JSON.stringify(report, null, 2) : formatRunReport(report));
-      if (flags.failedCsv) session.console.say(`${report.failedOrders.length} failed order(s) written to ${flags.failedCsv}`);
+      console.print(flags.json ? JSON.stringify(report, null, 2) : formatRunReport(report, session.io.command));
+      if (flags.failedCsv) console.say(`${report.failedOrders.length} failed order(s) written to ${flags.failedCsv}`);
     });
 }
+
+const isFolder = (path: string) => existsSync(path) && statSync(path).isDirectory();
 
 function addFakeApiCommand(program: Command, session: Session): void {
   program
@@ -195,6 +226,7 @@ function addFakeApiCommand(program: Command, session: Session): void {
     .option('--retry-after <s>', 'Retry-After seconds sent with injected 429s', '1')
     .option('--latency-ms <ms>', 'delay before every answer', '0')
     .option('--token-ttl <s>', 'access token lifetime in seconds', '3600')
+    .option('--write-ids <path>', 'also write the IDs of its orders to this CSV, to try a real run with --ids')
     .action(async (flags: Record<string, string>) => {
       const [{ parseFaultSpec }, { loadOrders }, { DEMO_CLIENT, startFakeExsited }] = await Promise.all([
         import('./fake-exsited/faults.js'), import('./fake-exsited/order-store.js'), import('./fake-exsited/server.js'),
@@ -209,10 +241,12 @@ function addFakeApiCommand(program: Command, session: Session): void {
         const code = (error as NodeJS.ErrnoException).code;
         throw usageError(`fake-api: ${code ? `--orders ${flags.orders}: ${describeFileError(error)}` : (error as Error).message}`);
       }
+      if (flags.writeIds) prepareOutputFile(flags.writeIds, 'fake-api: --write-ids');
       const fake = await startFakeExsited({ orders, port: Number(flags.port), host: flags.host, tokenTtlS: Number(flags.tokenTtl), faults });
+      if (flags.writeIds) writeFileSync(flags.writeIds, `order_id\n${orders.map((order) => order.id).join('\n')}\n`);
       session.console.print(`Fake Exsited API on ${fake.url} with ${fake.orders.size} orders. Use it with:
   export EXSITED_BASE_URL=${fake.url} EXSITED_CLIENT_ID=${DEMO_CLIENT.clientId} EXSITED_CLIENT_SECRET=${DEMO_CLIENT.clientSecret} EXSITED_REDIRECT_URI=${DEMO_CLIENT.redirectUri}
-State: GET ${fake.url}/__fake/state. Stop with Ctrl-C.`);
+${flags.writeIds ? `Its order IDs are in ${flags.writeIds}; with that export, try:\n  ${session.io.command} run --ids ${flags.writeIds} --dry-run\n` : ''}State: GET ${fake.url}/__fake/state. Stop with Ctrl-C.`);
       // Serves until SIGINT or SIGTERM.
       await new Promise<void>((resolve) => {
         const stop = () => void fake.close().then(resolve);

@@ -117,7 +117,10 @@ export async function runCleanup(requested: RunOptions, context: RunContext): Pr
       const { ended } = journal.attach(events);
       const next: NextSteps = { command, auditLog, options, refusal };
       reportToConsole(events, console, tally, { dryRun: options.dryRun, duplicates: () => scanned.duplicates, next });
-      reportProgress(events, console, tally, { intervalMs: options.progressInterval, throttledMs: () => limiter.throttledMs });
+      reportProgress(events, console, tally, {
+        intervalMs: options.progressInterval, throttledMs: () => limiter.throttledMs,
+        state: () => [limiter.paused ? 'throttled by the server' : '', (api.made()?.retry.waiting ?? 0) > 0 ? `${api.made()?.retry.waiting} waiting to retry` : ''].filter(Boolean).join(', '),
+      });
       writeSummaryFiles(events, console, { json: options.summaryJson, stepSummary: options.stepSummary });
       events.emit({
         type: 'run.started', runId, auditLog, startedAt,

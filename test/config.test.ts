@@ -144,22 +144,22 @@ describe('durations', () => {
 });
 
 describe('job specs', () => {
-  test('keys and values are checked as the flags are; every problem at once, with the nearest key', () => {
+  test('keys and values are checked as the flags are; every problem at once, with the nearest key', async () => {
     const dir = workDir();
     const path = writeFile(dir, 'job.json', JSON.stringify({ concurency: 4, retries: 'many', maxDeletes: 10, 'max-deletes': 5, description: 'x' }));
-    expect(() => readJobSpec(path)).toThrow(/3 problem\(s\):\n {2}concurency: unknown option \(did you mean "concurrency"\?\)\n {2}retries: must be a whole number/);
-    expect(() => readJobSpec(path)).toThrow(/max-deletes: unknown option \(did you mean "maxDeletes"\?\)/);
+    await expect(readJobSpec(path)).rejects.toThrow(/3 problem\(s\):\n {2}concurency: unknown option \(did you mean "concurrency"\?\)\n {2}retries: must be a whole number/);
+    await expect(readJobSpec(path)).rejects.toThrow(/max-deletes: unknown option \(did you mean "maxDeletes"\?\)/);
   });
 
-  test('credentials are refused without being echoed; --job itself and --resume are not job options', () => {
+  test('credentials are refused without being echoed; --job itself and --resume are not job options', async () => {
     const dir = workDir();
-    expect(() => readJobSpec(writeFile(dir, 's.json', '{"clientSecret": "abc123456789"}'))).toThrow(/credentials never go in a job file/);
-    expect(() => readJobSpec(writeFile(dir, 'r.json', '{"resume": true, "job": "x"}'))).toThrow(/resume: unknown option[\s\S]*job: unknown option/);
+    await expect(readJobSpec(writeFile(dir, 's.json', '{"clientSecret": "abc123456789"}'))).rejects.toThrow(/credentials never go in a job file/);
+    await expect(readJobSpec(writeFile(dir, 'r.json', '{"resume": true, "job": "x"}'))).rejects.toThrow(/resume: unknown option[\s\S]*job: unknown option/);
   });
 
-  test('a relative filter is the job\'s own; a BOM is fine', () => {
+  test('a relative filter is the job\'s own; a BOM is fine', async () => {
     const dir = workDir();
-    const spec = readJobSpec(writeFile(dir, 'job.json', '\uFEFF{"filter": "f.json", "ids": "rel.txt"}'));
+    const spec = await readJobSpec(writeFile(dir, 'job.json', '\uFEFF{"filter": "f.json", "ids": "rel.txt"}'));
     expect(spec.options).toEqual({ filter: `${dir}/f.json`, ids: 'rel.txt' });
   });
 });

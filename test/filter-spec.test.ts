@@ -4,9 +4,9 @@ import { manifestColumns, orderMatcher, readFilter } from '../src/sources/filter
 import { workDir, writeFile } from './helpers/cli.js';
 
 const filterOf = (data: unknown) => readFilter(writeFile(workDir(), 'f.json', JSON.stringify(data)));
-const problemsOf = (data: unknown) => {
+const problemsOf = async (data: unknown) => {
   try {
-    filterOf(data);
+    await filterOf(data);
     return '';
   } catch (error) {
     expect((error as CleanupError).exitCode).toBe(2);
@@ -15,8 +15,8 @@ const problemsOf = (data: unknown) => {
 };
 
 describe('filter files', () => {
-  test('every criterion must hold; a list means any of its values; statuses ignore case', () => {
-    const matches = orderMatcher(filterOf({ match: { status: ['active'], accountId: ['A-1', 'B-2'], customAttributes: { test_data: 'yes' } } }));
+  test('every criterion must hold; a list means any of its values; statuses ignore case', async () => {
+    const matches = orderMatcher(await filterOf({ match: { status: ['active'], accountId: ['A-1', 'B-2'], customAttributes: { test_data: 'yes' } } }));
     const order = { id: 'ORD-1', status: 'ACTIVE', account_id: 'B-2', custom_attributes: [{ name: 'test_data', value: 'yes' }] };
     expect(matches(order)).toBe(true);
     expect(matches({ ...order, account_id: 'C-3' })).toBe(false);
@@ -24,23 +24,25 @@ describe('filter files', () => {
     expect(matches({ ...order, custom_attributes: undefined })).toBe(false);
   });
 
-  test('dates compare as instants; an order without the date does not match', () => {
-    const matches = orderMatcher(filterOf({ match: { createdAfter: '2026-01-01T10:00:00+10:00', createdBefore: '2026-02-01' } }));
+  test('dates compare as instants; an order without the date does not match', async () => {
+    const matches = orderMatcher(await filterOf({ match: { createdAfter: '2026-01-01T10:00:00+10:00', createdBefore: '2026-02-01' } }));
     expect(matches({ id: 'a', created_on: '2026-01-01T00:00:01Z' })).toBe(true);
     expect(matches({ id: 'a', created_on: '2026-01-01T00:00:00Z' })).toBe(false);
     expect(matches({ id: 'a', created_on: '2026-02-01T00:00:00Z' })).toBe(false);
     expect(matches({ id: 'a' })).toBe(false);
   });
 
-  test('matchAll selects everything, and only when said', () => {
-    expect(orderMatcher(filterOf({ matchAll: true, match: {} }))({ id: 'x' })).toBe(true);
-    expect(problemsOf({ match: {} })).toContain('"matchAll": true');
-    expect(problemsOf({ matchAll: false, match: {} })).toContain('matchAll');
+  test('matchAll selects everything, and only when said', async () => {
+    expect(orderMatcher(await filterOf({ matchAll: true, match: {} }))({ id: 'x' })).toBe(true);
+    expect(await problemsOf({ match: {} })).toContain('"matchAll": true');
+    expect(await problemsOf({ matchAll: false, match: {} })).toContain('matchAll');
   });
 
   test.each([
     [{ match: { stauts: ['A'] } }, 'match.stauts: unknown key (did you mean "status"?)'],
-    [{ match: { status: 'ACTIVE' } }, 'match.status: Invalid input: expected array'],
+    [{ match: { status: 'ACTIVE' } }, 'match.status takes a list: write ["ACTIVE"]'],
+    [{ mtach: { status: ['A'] } }, 'match is missing — did you write "mtach"?'],
+    [{ pageSize: 10 }, 'match is missing: the criteria go in "match"'],
     [{ match: { status: [] } }, 'match.status: expected at least one value'],
     [{ match: { createdBefore: '2026-07-01T00:00:00' } }, 'match.createdBefore: expected an ISO 8601'],
     [{ match: { createdBefore: '2026-02-30' } }, 'match.createdBefore'],
@@ -49,18 +51,21 @@ describe('filter files', () => {
     [{ match: { status: ['A'] }, pageSize: 0 }, 'pageSize'],
     [{ match: { status: ['A'] }, filter: 'x' }, 'filter: unknown key'],
     [[], '(top level)'],
-  ])('%j is refused: %s', (data, message) => {
-    expect(problemsOf(data)).toContain(message);
+  ])('%j is refused: %s', async (data, message) => {
+    expect(await problemsOf(data)).toContain(message);
   });
 
-  test('an unreadable or non-JSON file is exit 2 naming it', () => {
-    expect(() => readFilter('/nonexistent.json')).toThrow('--filter /nonexistent.json: no such file');
-    const path = writeFile(workDir(), 'bad.json', '{ match: }');
-    expect(() => readFilter(path)).toThrow(`--filter ${path}: not valid JSON`);
+  test('an unreadable file is exit 2 naming it; a JSON syntax error names the line and column, and what is wrong', async () => {
+    await expect(readFilter('/nonexistent.json')).rejects.toThrow('--filter /nonexistent.json: no such file');
+    const dir = workDir();
+    const trailing = writeFile(dir, 'bad.json', '{\n  "match": {\n    "status": ["ACTIVE",]\n  }\n}\n');
+    await expect(readFilter(trailing)).rejects.toThrow(`--filter ${trailing}: not valid JSON at line 3, column 25: a value was expected (a comma after the last item?)`);
+    const quotes = writeFile(dir, 'q.json', "{ 'match': {} }");
+    await expect(readFilter(quotes)).rejects.toThrow(/line 1, column 3: names and texts take "double quotes", not single ones/);
   });
 
-  test('the manifest has order_id, then the fields the criteria read', () => {
-    const columns = manifestColumns(filterOf({ match: { status: ['A'], createdBefore: '2026-01-01', createdAfter: '2025-01-01', customAttributes: { t: 'y' } } }));
+  test('the manifest has order_id, then the fields the criteria read', async () => {
+    const columns = manifestColumns(await filterOf({ match: { status: ['A'], createdBefore: '2026-01-01', createdAfter: '2025-01-01', customAttributes: { t: 'y' } } }));
     expect(columns.map(([name]) => name)).toEqual(['order_id', 'status', 'created_on', 'custom:t']);
   });
 });

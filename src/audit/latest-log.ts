@@ -16,15 +16,20 @@ export interface LogEntry {
   unfinished: boolean;
 }
 
-/** The logs in `dir`, newest first (names start with the UTC start time). None when the folder does not exist. */
+/**
+ * The logs in `dir`, newest first: by the start time their run.start records (names start with it too,
+ * but older names only to the second), then by name. None when the folder does not exist.
+ */
 export async function logsIn(dir: string): Promise<LogEntry[]> {
   let names: string[];
   try {
-    names = (await readdir(dir)).filter((name) => name.endsWith('.ndjson')).sort().reverse();
+    names = (await readdir(dir)).filter((name) => name.endsWith('.ndjson'));
   } catch {
     return [];
   }
-  return names.map((name) => describeLog(join(dir, name)));
+  const started = (entry: LogEntry) => Date.parse(entry.start?.time ?? '') || 0;
+  return names.map((name) => describeLog(join(dir, name)))
+    .sort((a, b) => started(b) - started(a) || (a.path < b.path ? 1 : -1));
 }
 
 /**

@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { closest, distance } from 'fastest-levenshtein';
 import { usageError } from '../common/errors.js';
-import { describeFileError } from '../common/files.js';
+import { readJsonFile } from '../common/json-file.js';
 import { RUN_OPTIONS, runOptionKeys, specOf, type RunOptionKey } from './options.js';
 
 export interface JobSpec {
@@ -24,14 +23,8 @@ const JOB_KEYS = runOptionKeys.filter((key) => specOf(key).job);
  * from the job file's folder (the filter ships with the job); other paths, like the flags', from the
  * working directory.
  */
-export function readJobSpec(path: string): JobSpec {
-  let data: unknown;
-  try {
-    data = JSON.parse(readFileSync(path, 'utf8').replace(/^\uFEFF/, '')); // editors on Windows save JSON with a BOM
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw usageError(`--job ${path}: ${code ? describeFileError(error) : `not valid JSON: ${(error as Error).message}`}`);
-  }
+export async function readJobSpec(path: string): Promise<JobSpec> {
+  const { data } = await readJsonFile(path, '--job');
   if (!data || typeof data !== 'object' || Array.isArray(data)) throw usageError(`--job ${path}: expected a JSON object of options`);
   const entries = Object.entries(data as Record<string, unknown>);
   const secretKeys = entries.map(([key]) => key).filter((key) => SECRET_LIKE.test(key));

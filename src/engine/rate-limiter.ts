@@ -58,6 +58,11 @@ export class RateLimiter {
     this.sampleStart = this.now();
   }
 
+  /** Whether every worker is paused by the server's throttling right now. */
+  get paused(): boolean {
+    return this.now() < this.pausedUntil;
+  }
+
   /** The rate now allowed, in requests per second (Infinity: no limit). */
   get currentRate(): number {
     return this.rate;

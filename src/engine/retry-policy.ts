@@ -39,6 +39,9 @@ class Stopped extends Error {}
  * `stop` ends the retrying (and a wait in progress); the result is then undefined.
  */
 export class RetryPolicy {
+  /** Calls waiting out a backoff or a Retry-After right now. */
+  waiting = 0;
+
   constructor(
     private readonly backoff: Backoff,
     private readonly stop: AbortSignal,
@@ -72,10 +75,13 @@ export class RetryPolicy {
           const { result } = error;
           const delayMs = backoff.delayMs(retriesConsumed + 1, result.kind === 'retry' ? result.retryAfterMs : 0);
           onRetry({ ...(result.httpStatus === null ? { errorCode: result.code } : { httpStatus: result.httpStatus }), delayMs });
+          this.waiting++;
           try {
             if (delayMs > 0) await backoff.sleep(delayMs, stop);
           } catch {
             throw new Stopped();
+          } finally {
+            this.waiting--;
           }
           return true;
         },

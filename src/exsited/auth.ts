@@ -63,6 +63,11 @@ export class TokenSource {
     }
   }
 
+  /** A pre-issued token (EXSITED_ACCESS_TOKEN): only using it tells whether the server takes it. */
+  get preIssued(): boolean {
+    return this.credentials.kind === 'access_token';
+  }
+
   /** A token fit to use now, renewing it first if it is missing, refused or close to expiry. */
   async get(signal?: AbortSignal): Promise<string> {
     const token = this.token;

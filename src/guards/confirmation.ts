@@ -62,7 +62,10 @@ export async function confirmDeletion(request: ConfirmationRequest, terminal: Te
     const question = rl.question(`Type the number of orders (${request.count}) to go ahead, anything else to stop: `, { signal: signal ?? new AbortController().signal });
     const answer = await Promise.race([question.catch(() => undefined), closed]); // Ctrl-C (the run stopping) is a no
     if (answer === undefined) output.write('\n');
-    return answer !== undefined && answer.trim() === String(request.count) ? { confirmed: true } : { confirmed: false, typed: answer?.trim() };
+    const confirmed = answer !== undefined && answer.trim() === String(request.count);
+    // Asked on the terminal itself because stderr is a pipe (which Ctrl-C may have closed with its reader): answered there too.
+    if (!confirmed && output !== terminal.stderr) output.write('Not confirmed: nothing was deleted.\n');
+    return confirmed ? { confirmed: true } : { confirmed: false, typed: answer?.trim() };
   } finally {
     rl.close();
     for (const stream of opened) stream.destroy();

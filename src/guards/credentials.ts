@@ -5,8 +5,8 @@ import { TokenError } from '../exsited/auth.js';
 import { listOrdersPage } from '../exsited/orders.js';
 
 /**
- * Before a run starts: a token, and for a dry run one authenticated read (a page of one order), so that a
- * dry run that passes means the credentials work — a pre-issued token is only tried by using it. Refused
+ * Before a run starts: a token, and for a dry run (or a pre-issued token, which only using it can test)
+ * one authenticated read — a page of one order — so that a check that passes means the credentials work. Refused
  * credentials are a refusal (exit 3); an API that cannot be reached is named a connection problem (exit
  * 4: run it again later). Either way nothing was deleted, and no run was started that a resume would need.
  * Returns what was checked, for a person to read.
@@ -15,7 +15,7 @@ export async function checkCredentials(deps: RequestDeps & { http: AxiosInstance
   const { control } = deps;
   try {
     await deps.tokens.get(control.aborting);
-    if (!read) return `Authenticated on ${host}.`;
+    if (!read && !deps.tokens.preIssued) return `Authenticated on ${host}.`;
     const answer = await sendWithRetry((token, signal) => listOrdersPage(deps.http, { limit: 1, offset: 0 }, token, signal), deps, () => undefined);
     if (!answer) return 'Stopped before the credentials were checked.';
     if (answer.ok) return `Credentials checked on ${host}: an authenticated read of the orders succeeded.`;
@@ -24,12 +24,15 @@ export async function checkCredentials(deps: RequestDeps & { http: AxiosInstance
       throw refusal(`the credentials were refused on ${host} (HTTP ${httpStatus}: ${message}): they cannot read orders, so they could not ` +
         'delete them either; nothing was deleted');
     }
-    throw new CleanupError(ExitCode.halted, `checking the credentials on ${host} failed: ${httpStatus === null ? `${code}: ` : `HTTP ${httpStatus}: `}${message}; ` +
-      'nothing was deleted. Run it again once the API answers');
+    if (httpStatus === null) throw unreachable(host, `${code}: ${message}`);
+    throw new CleanupError(ExitCode.halted, `checking the credentials on ${host} failed: HTTP ${httpStatus}: ${message}; nothing was deleted. ` +
+      'Run it again once the API answers');
   } catch (error) {
     if (!(error instanceof TokenError)) throw error;
     if (error.rejected) throw refusal(`authentication failed on ${host}: ${error.message}; nothing was deleted`);
-    throw new CleanupError(ExitCode.halted, `cannot reach ${host}: ${error.message} — a connection problem, not the credentials; nothing was ` +
-      'deleted. Check --base-url and the network (a proxy: HTTPS_PROXY, NO_PROXY), then run it again');
+    throw unreachable(host, error.message);
   }
 }
+
+const unreachable = (host: string, what: string) => new CleanupError(ExitCode.halted, `cannot reach ${host}: ${what} — a connection problem, ` +
+  'not the credentials; nothing was deleted. Check --base-url and the network (a proxy: HTTPS_PROXY, NO_PROXY), then run it again');

@@ -3,8 +3,7 @@ import type { SourceRecord } from '../audit/records.js';
 /** --max-deletes: the reason to refuse, when the selection is larger than the limit. */
 export function exceedsMaxDeletes(count: number, maxDeletes: number): string | undefined {
   if (count <= maxDeletes) return undefined;
-  return `${count} orders are selected, more than --max-deletes ${maxDeletes}: nothing was deleted. ` +
-    `Check the selection; if it is right, run again with --max-deletes ${count} (or more)`;
+  return `${count} orders are selected, more than --max-deletes ${maxDeletes}: nothing was deleted`;
 }
 
 /**

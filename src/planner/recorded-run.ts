@@ -18,7 +18,7 @@ const DEFAULT_AUDIT_DIR = 'runs';
 
 /**
  * The log this run writes or continues: --audit-log as given; for a new run a new file in --audit-dir
- * (runs/ by default), named so that logs sort by start time; for `--resume` without --audit-log, the
+ * (runs/ by default), named so that logs sort by start time (to the millisecond); for `--resume` without --audit-log, the
  * newest unfinished run in that folder. A folder given as --audit-log, and a log to resume that does
  * not exist, are said plainly (exit 2).
  */
@@ -46,7 +46,8 @@ export async function chooseAuditLog(options: LogOptions, runId: string, started
         `To continue a particular run: ${command} run --resume --audit-log PATH; to see them all: ${command} report ${shellQuote(dir)}`
       : `--resume: no audit logs in ${dir}/: nothing to resume (give --audit-log PATH, or --audit-dir DIR where the logs are)`);
   }
-  const stamp = startedAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  // 20261127T101500123Z: to the millisecond, so that names sort by start time even within one second.
+  const stamp = startedAt.toISOString().replace(/[-:.]/g, '');
   return join(dir, `${stamp}-${runId}.ndjson`);
 }
 

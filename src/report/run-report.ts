@@ -1,7 +1,9 @@
 import { readAuditLog } from '../audit/log-reader.js';
+import type { LogEntry } from '../audit/latest-log.js';
 import type { OrderLine } from '../audit/records.js';
-import type { RunStatus } from '../common/domain.js';
+import { failureCause, type RunStatus } from '../common/domain.js';
 import { usageError } from '../common/errors.js';
+import { shellQuote } from '../common/text.js';
 import { finishedOrders, ratePerSecond } from '../engine/tally.js';
 
 export interface FailedOrder {
@@ -11,13 +13,31 @@ export interface FailedOrder {
   message: string;
 }
 
-/** A run and all its resumes, as one audit log tells it. */
-export interface RunReport {
+export interface ReportedRun {
   auditLog: string;
-  runs: Array<{ runId: string; startedAt: string; status: RunStatus | null; exitCode: number | null; durationMs: number | null }>;
-  /** Distinct orders of the input, as the first run.start recorded them. */
+  runId: string;
+  startedAt: string;
+  status: RunStatus | null;
+  exitCode: number | null;
+  /** From its run.start to its run.end (or its last line, if it was killed), by the log's own clock. */
+  durationMs: number;
+  dryRun: boolean;
+  /** Why it stopped early, if it did. */
+  reason?: string;
+}
+
+/** A run and all its resumes — or several logs, a rerun with the run it came from — as their logs tell it. */
+export interface RunReport {
+  auditLogs: string[];
+  /** The API host of the first run. */
+  host: string;
+  /** Where the orders came from: the input file (and its sha256), or the filter and its manifest. */
+  input: { kind: string; path: string; sha256: string; filter?: string };
+  dryRun: boolean;
+  runs: ReportedRun[];
+  /** Distinct orders: the first log's selection, and any order a later log added. */
   selected: number;
-  /** Each order counted once, by its latest outcome. */
+  /** Each order counted once, by its latest outcome across the logs. */
   deleted: number;
   alreadyAbsent: number;
   failed: number;
@@ -26,7 +46,7 @@ export interface RunReport {
   pending: number;
   retries: number;
   throttledMs: number;
-  /** Time the runs were working, added up; and from the first start to the last end. */
+  /** Time the runs were working, added up; and from the first start to the last line. */
   activeMs: number;
   spanMs: number;
   ratePerSecond: number;
@@ -35,47 +55,43 @@ export interface RunReport {
   topFailureCauses: Array<{ cause: string; orders: number; example: string }>;
   failedOrders: FailedOrder[];
   unreadableLines: number;
-  /** Unrelated runs earlier in the same log, not part of this report. */
+  /** Unrelated runs earlier in the same logs, not part of this report. */
   earlierRuns: number;
 }
 
-/** Reads an audit log whole: the report behind `exsited-order-cleanup report`, over the log's last run chain. */
-export async function buildRunReport(auditLog: string): Promise<RunReport> {
-  let latest = new Map<string, OrderLine>();
-  let runs: RunReport['runs'] = [];
-  let selected: number | undefined;
+/**
+ * Reads audit logs whole, each over its last run chain, in the order given (a rerun after the run it
+ * came from): the report behind `exsited-order-cleanup report`. An order's latest outcome in a later log
+ * replaces the earlier one, so a failure that a rerun deleted no longer counts as failed.
+ */
+export async function buildRunReport(auditLogs: string[]): Promise<RunReport> {
+  const latest = new Map<string, OrderLine>();
+  const runs: ReportedRun[] = [];
+  let selected = 0;
   let retries = 0;
   let throttledMs = 0;
   let activeMs = 0;
+  let unreadableLines = 0;
+  let earlierRuns = 0;
   let firstStart: number | undefined;
   let lastTime: number | undefined;
-  let earlierRuns = 0;
-  const read = await readAuditLog(auditLog, {
-    chain: () => {
-      earlierRuns += runs.length;
-      latest = new Map();
-      runs = [];
-      selected = undefined;
-      retries = throttledMs = activeMs = 0;
-      firstStart = undefined;
-    },
-    record: (line) => {
-      lastTime = Date.parse(line.time);
-      if (line.event === 'order') latest.set(line.orderId, line);
-      else if (line.event === 'order.retry') retries++;
-      else if (line.event === 'run.start') {
-        selected ??= line.source.count;
-        firstStart ??= lastTime;
-        runs.push({ runId: line.runId, startedAt: line.time, status: null, exitCode: null, durationMs: null });
-      } else if (line.event === 'run.end') {
-        const run = runs.at(-1);
-        if (run) Object.assign(run, { status: line.status, exitCode: line.exitCode, durationMs: line.durationMs });
-        throttledMs += line.summary?.throttledMs ?? 0;
-        activeMs += line.durationMs;
-      }
-    },
-  });
-  if (runs.length === 0) throw usageError(`report: ${auditLog} holds no run.start line; it is not an audit log of this tool`);
+  let head: { host: string; input: RunReport['input']; dryRun: boolean } | undefined;
+  for (const [index, auditLog] of auditLogs.entries()) {
+    const log = await readOneLog(auditLog);
+    earlierRuns += log.earlierRuns;
+    unreadableLines += log.unreadableLines;
+    if (log.runs.length === 0) throw usageError(`report: ${auditLog} holds no run.start line; it is not an audit log of this tool`);
+    head ??= log.head;
+    const known = latest.size;
+    for (const [orderId, line] of log.latest) latest.set(orderId, line);
+    selected = index === 0 ? log.selected : selected + (latest.size - known);
+    runs.push(...log.runs);
+    retries += log.retries;
+    throttledMs += log.throttledMs;
+    activeMs += log.runs.reduce((sum, run) => sum + run.durationMs, 0);
+    firstStart ??= log.firstStart;
+    lastTime = Math.max(lastTime ?? 0, log.lastTime ?? 0);
+  }
 
   const counts = { deleted: 0, already_absent: 0, failed: 0, would_delete: 0 };
   const failedOrders: FailedOrder[] = [];
@@ -83,57 +99,125 @@ export async function buildRunReport(auditLog: string): Promise<RunReport> {
   for (const line of latest.values()) {
     counts[line.outcome]++;
     if (line.outcome !== 'failed') continue;
-    const failure = { orderId: line.orderId, httpStatus: line.httpStatus, code: line.error?.code ?? '', message: line.error?.message ?? '' };
-    failedOrders.push(failure);
-    const cause = `${failure.httpStatus === null ? 'no response' : `HTTP ${failure.httpStatus}`} ${failure.code}`.trim();
-    const entry = causes.get(cause) ?? { orders: 0, example: `${failure.orderId}: ${failure.message}` };
+    failedOrders.push({ orderId: line.orderId, httpStatus: line.httpStatus, code: line.error?.code ?? '', message: line.error?.message ?? '' });
+    const cause = failureCause(line);
+    const entry = causes.get(cause) ?? { orders: 0, example: `${line.orderId}: ${line.error?.message ?? ''}` };
     entry.orders++;
     causes.set(cause, entry);
   }
   const outcomes = { deleted: counts.deleted, alreadyAbsent: counts.already_absent, failed: counts.failed, wouldDelete: counts.would_delete };
   const last = runs.at(-1);
+  const { host, input, dryRun } = head as NonNullable<typeof head>;
   return {
-    auditLog,
-    runs,
-    selected: selected ?? latest.size,
-    ...outcomes,
-    pending: Math.max(0, (selected ?? latest.size) - finishedOrders(outcomes)),
-    retries,
-    throttledMs,
-    activeMs,
+    auditLogs, host, input, dryRun, runs, selected: Math.max(selected, latest.size), ...outcomes,
+    pending: Math.max(0, Math.max(selected, latest.size) - finishedOrders(outcomes)),
+    retries, throttledMs, activeMs,
     spanMs: firstStart !== undefined && lastTime !== undefined ? lastTime - firstStart : 0,
     ratePerSecond: ratePerSecond(outcomes, activeMs),
     unfinished: !last || last.status === null || last.status === 'interrupted' || last.status === 'halted' || last.status === 'crashed',
     topFailureCauses: [...causes].sort((a, b) => b[1].orders - a[1].orders).slice(0, 5).map(([cause, c]) => ({ cause, ...c })),
-    failedOrders,
-    unreadableLines: read.unreadableLines.length,
-    earlierRuns,
+    failedOrders, unreadableLines, earlierRuns,
   };
 }
 
-/** The report for people. */
-export function formatRunReport(r: RunReport): string {
+/** One log's last run chain. */
+async function readOneLog(auditLog: string) {
+  let latest = new Map<string, OrderLine>();
+  let runs: ReportedRun[] = [];
+  let selected = 0;
+  let retries = 0;
+  let throttledMs = 0;
+  let earlierRuns = 0;
+  let firstStart: number | undefined;
+  let lastTime: number | undefined;
+  let runStart = 0;
+  let head: { host: string; input: RunReport['input']; dryRun: boolean } | undefined;
+  const read = await readAuditLog(auditLog, {
+    chain: () => {
+      earlierRuns += runs.length;
+      latest = new Map();
+      runs = [];
+      retries = throttledMs = 0;
+      firstStart = undefined;
+      head = undefined;
+    },
+    record: (line) => {
+      lastTime = Date.parse(line.time);
+      const run = runs.at(-1);
+      if (run && run.status === null) run.durationMs = lastTime - runStart; // a killed run lasted until its last line
+      if (line.event === 'order') latest.set(line.orderId, line);
+      else if (line.event === 'order.retry') retries++;
+      else if (line.event === 'run.start') {
+        firstStart ??= lastTime;
+        runStart = lastTime;
+        const dryRun = line.options.dryRun === true;
+        if (!head) {
+          const { source } = line;
+          selected = source.count;
+          const filterPath = (source.filter as { path?: unknown } | undefined)?.path;
+          head = { host: line.baseUrl, dryRun, input: { kind: source.kind, path: source.path, sha256: source.sha256, ...(typeof filterPath === 'string' ? { filter: filterPath } : {}) } };
+        }
+        runs.push({ auditLog, runId: line.runId, startedAt: line.time, status: null, exitCode: null, durationMs: 0, dryRun });
+      } else if (line.event === 'run.end' && run) {
+        Object.assign(run, { status: line.status, exitCode: line.exitCode, durationMs: lastTime - runStart, ...(line.reason ? { reason: line.reason } : {}) });
+        throttledMs += line.summary?.throttledMs ?? 0;
+      }
+    },
+  });
+  return { latest, runs, selected, retries, throttledMs, earlierRuns, firstStart, lastTime, head, unreadableLines: read.unreadableLines.length };
+}
+
+/** The report for people. `command`: how the tool was started, for the next step. */
+export function formatRunReport(r: RunReport, command: string): string {
+  const logs = r.auditLogs.map(shellQuote).join(' ');
   const lines = [
-    `Audit log ${r.auditLog}: ${r.runs.length} run${r.runs.length === 1 ? '' : 's'}${r.unfinished ? ' — unfinished: resume it to continue' : ''}`,
+    `${r.auditLogs.length === 1 ? `Audit log ${r.auditLogs[0]}` : `Audit logs ${r.auditLogs.join(', ')}`}: ${r.runs.length} run${r.runs.length === 1 ? '' : 's'}` +
+      `${r.dryRun ? ', a dry run' : ''}${r.unfinished ? ' — unfinished: resume it to continue' : ''}`,
+    `  host   ${r.host}`,
+    `  input  ${r.input.filter ? `filter ${r.input.filter}, its selection in ${r.input.path}` : `${r.input.kind} ${r.input.path}`} (sha256 ${r.input.sha256.slice(0, 12)}…)`,
     ...r.runs.map((run) => `  ${run.startedAt}  ${run.runId}  ${run.status ?? 'no run.end (killed)'}${run.exitCode === null ? '' : `, exit ${run.exitCode}`}` +
-      `${run.durationMs === null ? '' : `, ${(run.durationMs / 1000).toFixed(1)} s`}`),
+      `, ${(run.durationMs / 1000).toFixed(1)} s${run.dryRun ? ', dry run' : ''}${run.reason ? `\n      stopped: ${run.reason}` : ''}`),
     'Orders, each by its latest outcome:',
     `  selected       ${r.selected}`,
+    ...(r.dryRun ? [`  would delete   ${r.wouldDelete}`] : []),
     `  deleted        ${r.deleted}`,
     `  already absent ${r.alreadyAbsent}`,
     `  failed         ${r.failed}`,
-    ...(r.wouldDelete ? [`  would delete   ${r.wouldDelete}`] : []),
     `  pending        ${r.pending}`,
     `  retries        ${r.retries}`,
     `  throttled      ${(r.throttledMs / 1000).toFixed(1)} s`,
     `  duration       ${(r.activeMs / 1000).toFixed(1)} s working, ${(r.spanMs / 1000).toFixed(1)} s from first start to last line`,
-    `  rate           ${r.ratePerSecond.toFixed(1)} orders/s while working`,
+    ...(r.dryRun ? [] : [`  rate           ${r.ratePerSecond.toFixed(1)} orders/s while working`]),
   ];
   if (r.topFailureCauses.length > 0) {
-    lines.push('Top failure causes:');
+    lines.push('Failures by cause:');
     for (const c of r.topFailureCauses) lines.push(`  ${String(c.orders).padStart(6)}  ${c.cause}  (e.g. ${c.example})`);
   }
   if (r.unreadableLines > 0) lines.push(`${r.unreadableLines} unreadable line(s) skipped (writes torn by a kill, or edits)`);
   if (r.earlierRuns > 0) lines.push(`${r.earlierRuns} earlier, unrelated run(s) in this log are not part of this report`);
+  const log = shellQuote(r.auditLogs.at(-1) as string);
+  if (r.unfinished) lines.push(`Next: resume it:\n  ${command} run --resume --audit-log ${log}`);
+  else if (r.failed > 0) {
+    lines.push(`Next: list the failed orders, fix their cause, then delete them again (report this log with the new one to see both together):\n` +
+      `  ${command} report ${logs} --failed-csv failed.csv\n  ${command} run --ids failed.csv`);
+  } else if (r.dryRun && r.wouldDelete > 0) lines.push(`Next: delete exactly these:\n  ${command} run --resume --audit-log ${log}`);
+  return lines.join('\n');
+}
+
+/** `report <folder>`: its logs, newest first, so that a person can tell them apart. */
+export function formatLogList(dir: string, logs: LogEntry[]): string {
+  if (logs.length === 0) return `${dir}: no audit logs (*.ndjson) here`;
+  const lines = [`${logs.length} audit log${logs.length === 1 ? '' : 's'} in ${dir}, newest first:`];
+  for (const log of logs) {
+    const source = log.start?.source;
+    const what = source ? (source.kind === 'filter' ? `filter ${String((source.filter as { path?: unknown } | undefined)?.path ?? '')}` : source.path) : '?';
+    const dry = log.start?.options.dryRun === true ? ', dry run' : '';
+    const s = log.end?.summary as { selected?: number; deleted?: number; failed?: number; wouldDelete?: number } | undefined;
+    const counts = s ? `, ${s.selected ?? 0} selected, ${dry ? `${s.wouldDelete ?? 0} would delete` : `${s.deleted ?? 0} deleted, ${s.failed ?? 0} failed`}` : '';
+    const firstSentence = (text: string) => text.split(/\. /)[0];
+    const state = !log.end ? 'not finished (killed?)' : log.end.exitCode === 3 && (s?.deleted ?? 0) === 0
+      ? `refused: ${firstSentence(log.end.reason ?? '')}` : `${log.end.status}, exit ${log.end.exitCode}`;
+    lines.push(`  ${log.path}\n    ${log.start?.time ?? '?'}  ${state}${dry}${counts}; ${what}${log.unfinished ? '  (resumable)' : ''}`);
+  }
   return lines.join('\n');
 }

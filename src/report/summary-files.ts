@@ -1,6 +1,6 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { describeFileError } from '../common/files.js';
-import type { RunEvents, RunOutcome } from '../engine/events.js';
+import type { RunEvents, RunOutcome, RunStartFields } from '../engine/events.js';
 import type { Console } from './console.js';
 
 export interface SummaryFiles {
@@ -24,20 +24,31 @@ export function writeSummaryFiles(events: RunEvents, console: Console, files: Su
       console.say(`${what} ${path} could not be written: ${describeFileError(error)}. The run's outcome is in its audit log.`, 'warn');
     }
   };
-  events.on('run.ended', ({ outcome }) => {
-    write('--summary-json', files.json, (path) => writeFileSync(path, `${JSON.stringify(summaryJson(outcome), null, 2)}\n`));
-    write('$GITHUB_STEP_SUMMARY', files.stepSummary, (path) => appendFileSync(path, stepSummary(outcome)));
-  });
+  let started: { at: number; fields: RunStartFields } | undefined;
+  events
+    .on('run.started', ({ startedAt, fields }) => void (started = { at: startedAt, fields }))
+    .on('run.ended', ({ outcome }) => {
+      write('--summary-json', files.json, (path) => writeFileSync(path, `${JSON.stringify(summaryJson(outcome, started), null, 2)}\n`));
+      write('$GITHUB_STEP_SUMMARY', files.stepSummary, (path) => appendFileSync(path, stepSummary(outcome, started?.fields)));
+    });
 }
 
-const summaryJson = ({ runId, status, exitCode, durationMs, auditLog, summary, reason }: RunOutcome) =>
-  ({ runId, status, exitCode, durationMs, auditLog, summary, ...(reason ? { reason } : {}) });
+/** For scripts: the outcome, with the host, the input, whether it was a dry run, and when it ran. */
+function summaryJson({ runId, status, exitCode, durationMs, auditLog, summary, reason }: RunOutcome, started: { at: number; fields: RunStartFields } | undefined) {
+  const source = started?.fields.source as { kind?: string; path?: string; sha256?: string; count?: number; filter?: { path?: string } } | undefined;
+  return {
+    runId, status, exitCode, host: started?.fields.baseUrl, dryRun: started?.fields.options.dryRun === true,
+    startedAt: started && new Date(started.at).toISOString(), endedAt: new Date().toISOString(), durationMs, auditLog,
+    input: source && { kind: source.kind, path: source.path, sha256: source.sha256, count: source.count, ...(source.filter?.path ? { filter: source.filter.path } : {}) },
+    summary, ...(reason ? { reason } : {}),
+  };
+}
 
 /** A markdown table for the job's summary page. */
-function stepSummary(o: RunOutcome): string {
+function stepSummary(o: RunOutcome, fields: RunStartFields | undefined): string {
   const s = o.summary;
   const rows: Array<[string, string | number]> = [
-    ['status', `${o.status} (exit ${o.exitCode})`], ['selected', s.selected], ['deleted', s.deleted], ['already absent', s.alreadyAbsent],
+    ['status', `${o.status} (exit ${o.exitCode})${fields?.options.dryRun === true ? ', dry run' : ''}`], ['host', fields?.baseUrl ?? '?'], ['selected', s.selected], ['deleted', s.deleted], ['already absent', s.alreadyAbsent],
     ['failed', s.failed], ['skipped (earlier runs)', s.skipped], ['pending', s.pending], ['retries', s.retries],
     ['throttled', `${(s.throttledMs / 1000).toFixed(1)} s`], ['duration', `${(o.durationMs / 1000).toFixed(1)} s`], ['audit log', `\`${o.auditLog}\``],
   ];

@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { closest, distance } from 'fastest-levenshtein';
 import { z } from 'zod';
 import { usageError } from '../common/errors.js';
 import { parseDuration } from '../common/durations.js';
-import { describeFileError } from '../common/files.js';
+import { readJsonFile } from '../common/json-file.js';
 import type { ListedOrder } from '../exsited/orders.js';
 import { orderIdValidator } from './order-id.js';
 
@@ -81,22 +80,11 @@ export interface OrderFilter {
  * selection), wrong types, bad regular expressions and dates are usage errors naming the key path; a
  * filter without criteria is refused unless it says `"matchAll": true`.
  */
-export function readFilter(path: string): OrderFilter {
-  let text: string;
-  let data: unknown;
-  try {
-    text = readFileSync(path, 'utf8').replace(/^\uFEFF/, ''); // editors on Windows save JSON with a BOM
-  } catch (error) {
-    throw usageError(`--filter ${path}: ${describeFileError(error)}`);
-  }
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    throw usageError(`--filter ${path}: not valid JSON: ${(error as Error).message}`);
-  }
+export async function readFilter(path: string): Promise<OrderFilter> {
+  const { data, text } = await readJsonFile(path, '--filter');
   const parsed = filterSchema.safeParse(data);
   if (!parsed.success) {
-    const problems = parsed.error.issues.flatMap((issue) => describeIssue(issue));
+    const problems = describeIssues(parsed.error.issues, data);
     throw usageError(`--filter ${path}: ${problems.length} problem${problems.length === 1 ? '' : 's'}; nothing was selected:\n${problems.map((p) => `  ${p}`).join('\n')}`);
   }
   const { match, matchAll, pageSize } = parsed.data;
@@ -108,17 +96,40 @@ export function readFilter(path: string): OrderFilter {
   return { criteria: match, matchAll: !!matchAll, pageSize, match: (data as { match: unknown }).match, sha256: createHash('sha256').update(text).digest('hex') };
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string[] {
+/**
+ * The schema's findings in plain words: an unknown key with the nearest known one ("stauts": did you
+ * mean "status"?), a missing "match" with the unknown key that was probably meant, a text where a list
+ * is needed with the list to write.
+ */
+function describeIssues(issues: z.core.$ZodIssue[], data: unknown): string[] {
   const at = (keys: PropertyKey[]) => keys.map(String).join('.') || '(top level)';
-  if (issue.code === 'unrecognized_keys') {
-    const known = issue.path.length === 0 ? Object.keys(filterSchema.shape) : Object.keys(criteriaSchema.shape);
-    return issue.keys.map((key) => {
-      const near = closest(key, known);
-      const guess = distance(near.toLowerCase(), key.toLowerCase()) <= 2 ? near : undefined;
-      return `${at([...issue.path, key])}: unknown key${guess ? ` (did you mean "${guess}"?)` : `; known keys: ${known.join(', ')}`}`;
-    });
-  }
-  return [`${at(issue.path)}: ${issue.message}`];
+  const valueAt = (keys: PropertyKey[]) => keys.reduce<unknown>((value, key) => (value && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[key] : undefined), data);
+  const nearest = (key: string, known: string[]) => {
+    const near = closest(key, known);
+    return distance(near.toLowerCase(), key.toLowerCase()) <= 2 ? near : undefined;
+  };
+  const topLevelUnknown = issues.flatMap((issue) => (issue.code === 'unrecognized_keys' && issue.path.length === 0 ? issue.keys : []));
+  return issues.flatMap((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      const known = issue.path.length === 0 ? Object.keys(filterSchema.shape) : Object.keys(criteriaSchema.shape);
+      return issue.keys
+        .filter((key) => !(issue.path.length === 0 && nearest(key, ['match']) === 'match' && valueAt(['match']) === undefined))
+        .map((key) => {
+          const guess = nearest(key, known);
+          return `${at([...issue.path, key])}: unknown key${guess ? ` (did you mean "${guess}"?)` : `; known keys: ${known.join(', ')}`}`;
+        });
+    }
+    const given = valueAt(issue.path);
+    if (issue.code === 'invalid_type' && issue.path.length === 1 && issue.path[0] === 'match' && given === undefined) {
+      const meant = topLevelUnknown.find((key) => nearest(key, ['match']) === 'match');
+      return [`match is missing${meant ? ` — did you write "${meant}"?` : ': the criteria go in "match": { … }'}`];
+    }
+    if (issue.code === 'invalid_type' && issue.expected === 'array' && typeof given === 'string') {
+      return [`${at(issue.path)} takes a list: write ${JSON.stringify([given])}`];
+    }
+    if (issue.code === 'invalid_type' && given === undefined) return [`${at(issue.path)} is missing`];
+    return [`${at(issue.path)}: ${issue.message}`];
+  });
 }
 
 const upper = (values: string[] | undefined) => values && new Set(values.map((v) => v.toUpperCase()));

@@ -15,9 +15,8 @@ describe('report', () => {
     const api = await fakeApi(80);
     const refused = api.orders.slice(0, 3).map((o) => o.id);
     await api.fake.close();
-    fake = (await fakeApi(80, {
-      faults: { latencyMs: 15 }, refusals: Object.fromEntries(refused.map((id) => [id, { status: 409, message: 'Order has invoices' }])),
-    })).fake;
+    const refusals: Record<string, { status: number; message: string }> = Object.fromEntries(refused.map((id) => [id, { status: 409, message: 'Order has invoices' }]));
+    fake = (await fakeApi(80, { faults: { latencyMs: 15 }, refusals })).fake;
     const dir = workDir();
     const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
     const log = join(dir, 'a.ndjson');
@@ -36,9 +35,12 @@ describe('report', () => {
     expect(text.stdout).toMatch(/failed, exit 1/);
     expect(text.stdout).toMatch(/deleted\s+77/);
     expect(text.stdout).toMatch(/failed\s+3/);
-    expect(text.stdout).toMatch(/3\s+HTTP 409 HTTP_409/);
+    expect(text.stdout).toMatch(/3 {2}HTTP 409 {2}\(e\.g\. /);
+    expect(text.stdout).toContain(`host   ${fake.url}`);
+    expect(text.stdout).toContain('stopped: received SIGTERM');
+    expect(text.stdout).toMatch(/Next: list the failed orders[^\n]*\n {2}node \S+ report \S+ --failed-csv failed.csv\n {2}node \S+ run --ids failed.csv/);
     const csv = readFileSync(join(dir, 'failed.csv'), 'utf8').trim().split('\n');
-    expect(csv[0]).toBe('order_id,httpStatus,error_code,message');
+    expect(csv[0]).toBe('order_id,http_status,error_code,message');
     expect(csv.slice(1).map((row) => row.split(',')[0]).sort()).toEqual([...refused].sort());
 
     const json = JSON.parse((await runCli(['report', log, '--json'])).stdout);
@@ -48,6 +50,13 @@ describe('report', () => {
     const again = await runCli(['run', '--yes', '--ids', join(dir, 'failed.csv'), '--audit-log', join(dir, 'b.ndjson'), '--retries', '0'], { env });
     expect(again.code).toBe(1); // the same three, still refused: the CSV is a valid --ids input
     expect(fake.deletes.filter((d) => d.result === 409)).toHaveLength(9); // first run, its resume (failed orders are retried), and this one
+
+    // The invoices are dealt with; a rerun from the CSV deletes the three, and reported with the run it came from, nothing stays failed.
+    for (const id of refused) delete refusals[id];
+    expect((await runCli(['run', '--yes', '--ids', join(dir, 'failed.csv'), '--audit-log', join(dir, 'c.ndjson')], { env })).code).toBe(0);
+    const together = JSON.parse((await runCli(['report', log, join(dir, 'c.ndjson'), '--json'])).stdout);
+    expect(together).toMatchObject({ selected: 80, deleted: 80, failed: 0, pending: 0, auditLogs: [log, join(dir, 'c.ndjson')] });
+    expect(together.runs).toHaveLength(3);
   });
 
   test('run --summary-json writes the outcome; $GITHUB_STEP_SUMMARY gets a markdown table', async () => {
@@ -64,6 +73,8 @@ describe('report', () => {
     expect(result.code).toBe(0);
     expect(JSON.parse(readFileSync(join(dir, 's.json'), 'utf8'))).toMatchObject({
       status: 'completed', exitCode: 0, auditLog: join(dir, 'a.ndjson'), summary: { selected: 4, deleted: 4, failed: 0 },
+      host: fake.url, dryRun: false, startedAt: expect.stringMatching(/^\d{4}-/), endedAt: expect.stringMatching(/^\d{4}-/),
+      input: { kind: 'text', path: input, count: 4, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) },
     });
     const markdown = readFileSync(stepSummary, 'utf8');
     expect(markdown).toMatch(/^# earlier step\n/);

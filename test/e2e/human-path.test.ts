@@ -1,0 +1,219 @@
+import { mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, test } from '@jest/globals';
+import type { FakeExsited } from '../../src/fake-exsited/server.js';
+import { credentialsEnv, FAST, fakeApi, readAudit, runCli, runInProcess, startCli, untilDeletes, workDir, writeFile } from '../helpers/cli.js';
+import { atTerminal, visibleRows } from '../helpers/terminal.js';
+
+/** Issue 11: what a person sees and does around a run, at a real (pseudo-)terminal where a person would be. */
+let fake: FakeExsited | undefined;
+afterEach(async () => {
+  await fake?.close();
+  fake = undefined;
+});
+
+describe('consent', () => {
+  test('with its output piped (2>&1 | tee), a run at a terminal still asks; a wrong count deletes nothing, the right one goes ahead', async () => {
+    const api = await fakeApi(30);
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'twenty.csv', `order_id\n${api.orders.slice(0, 20).map((o) => o.id).join('\n')}\n`);
+    const env = credentialsEnv(fake);
+
+    const wrong = atTerminal(`cli run --ids ${input} --audit-log ${join(dir, 'a.ndjson')} 2>&1 | tee ${join(dir, 'out.txt')}`, { env });
+    await wrong.shows(/Type the number of orders \(20\)/);
+    wrong.type('17\n');
+    const { screen } = await wrong.done;
+    expect(screen).toContain('About to DELETE 20 orders on 127.0.0.1');
+    expect(screen).toContain('not confirmed: you typed "17", the count is 20. Nothing was deleted.');
+    expect(screen).not.toMatch(/To resume|pending|selected {7}/); // a refusal reads as one, not as a failed run
+    expect(fake.deletes).toHaveLength(0);
+
+    const right = atTerminal(`cli run --ids ${input} --audit-log ${join(dir, 'b.ndjson')} 2>&1 | tee ${join(dir, 'out.txt')}`, { env });
+    await right.shows(/Type the number of orders/);
+    right.type('20\n');
+    await right.done;
+    expect(fake.deleted).toHaveLength(20);
+  });
+
+  test('Ctrl-C at the question is a no, said plainly, without talk of requests in flight', async () => {
+    const api = await fakeApi(5);
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const session = atTerminal(`exec cli run --ids ${input} --audit-log ${join(dir, 'a.ndjson')}`, { env: credentialsEnv(fake) });
+    await session.shows(/Type the number of orders/);
+    session.type('\u0003');
+    const { screen, code } = await session.done;
+    expect(screen).toContain('not confirmed (Ctrl-C). Nothing was deleted.');
+    expect(screen).not.toContain('in flight');
+    expect(code).toBe(3);
+    expect(fake.deletes).toHaveLength(0);
+  });
+
+  test('with nobody at a terminal and no --yes, a run is refused before any request, saying how to go ahead', async () => {
+    const api = await fakeApi(5);
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const result = await runCli(['run', '--ids', input, '--audit-log', join(dir, 'a.ndjson')], { env: credentialsEnv(fake) });
+    expect(result.code).toBe(3);
+    expect(result.log).toContain('nobody is at a terminal to confirm the deletion: pass --yes');
+    expect(fake.stats.requests).toBe(0);
+    const dry = await runCli(['run', '--ids', input, '--audit-log', join(dir, 'b.ndjson'), '--dry-run'], { env: credentialsEnv(fake) });
+    expect(dry.code).toBe(0); // a dry run needs no consent
+  });
+});
+
+describe('a resume continues the recorded run, with its own limits', () => {
+  test('refused by --max-deletes 10, the printed resume stays refused; raising the limit goes ahead', async () => {
+    const api = await fakeApi(50);
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'fifty.csv', `order_id\n${api.orders.map((o) => o.id).join('\n')}\n`);
+    const log = join(dir, 'md.ndjson');
+    const env = credentialsEnv(fake);
+
+    const refused = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', log, '--max-deletes', '10'], { env });
+    expect(refused.code).toBe(3);
+    expect(refused.log).toBe(`Audit log: ${log}
+Refused: 50 orders are selected, more than --max-deletes 10: nothing was deleted
+If the selection is right, raise the limit and go ahead:
+  exsited-order-cleanup run --resume --audit-log ${log} --yes --max-deletes 50`);
+    const again = await runInProcess(['run', '--resume', '--audit-log', log, '--yes'], { env }); // the resume it used to print
+    expect(again.code).toBe(3);
+    expect(readAudit(log).filter((l) => l.event === 'run.start').at(-1)?.options).toMatchObject({ maxDeletes: 10 });
+    expect(fake.deletes).toHaveLength(0);
+    const raised = await runInProcess(['run', '--resume', '--audit-log', log, '--yes', '--max-deletes', '50'], { env });
+    expect(raised.code).toBe(0);
+    expect(fake.deleted).toHaveLength(50);
+    expect(readAudit(log).filter((l) => l.event === 'run.start').at(-1)?.options).toMatchObject({ maxDeletes: 50 });
+  });
+
+  test('--rps 5 --concurrency 2: the resume keeps them (it ran at 86/s)', async () => {
+    const api = await fakeApi(40, { faults: { latencyMs: 10 } });
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const log = join(dir, 'a.ndjson');
+    const env = credentialsEnv(fake);
+
+    const first = startCli(['run', '--yes', '--ids', input, '--audit-log', log, '--rps', '5', '--concurrency', '2'], { env });
+    await untilDeletes(fake, 3);
+    first.child.kill('SIGTERM');
+    expect((await first.done).code).toBe(143);
+    const before = fake.deletes.length;
+    const resumed = await runCli(['run', '--yes', '--resume', '--audit-log', log, '--max-deletes', '1000'], { env });
+
+    expect(resumed.code).toBe(0);
+    expect(readAudit(log).filter((l) => l.event === 'run.start').at(-1)?.options).toMatchObject({ rps: 5, concurrency: 2, maxDeletes: 1000 });
+    const times = fake.deletes.slice(before).map((d) => d.at);
+    const perSecond = ((times.length - 2) * 1000) / ((times.at(-1) as number) - (times[0] as number)); // a burst of 2, then the cap
+    expect(perSecond).toBeLessThanOrEqual(5.5);
+    expect(fake.stats.maxInFlight).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('a dry run checks the credentials', () => {
+  test('a refused pre-issued token fails the dry run (exit 3), naming the host; a good one passes, saying what was checked', async () => {
+    const api = await fakeApi(5);
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const bad = await runCli(['run', '--ids', input, '--dry-run', '--audit-log', join(dir, 'a.ndjson'), '--base-url', fake.url], { env: { EXSITED_ACCESS_TOKEN: 'pre-issued-but-revoked-0001' } });
+    expect(bad.code).toBe(3);
+    expect(bad.log).toContain(`authentication failed on ${fake.url}`);
+    expect(bad.log).not.toContain('pre-issued-but-revoked-0001');
+    expect(readdirSync(dir).filter((name) => name.endsWith('.ndjson'))).toEqual([]); // refused before the run started
+
+    const good = await runCli(['run', '--ids', input, '--dry-run', '--audit-log', join(dir, 'b.ndjson')], { env: credentialsEnv(fake) });
+    expect(good.code).toBe(0);
+    expect(good.log).toContain(`Credentials checked on ${fake.url}: an authenticated read of the orders succeeded.`);
+    expect(good.log).not.toMatch(/rate +[\d.]+ orders\/s/);
+    expect(fake.stats.lists).toBe(1);
+    expect(fake.deletes).toHaveLength(0);
+  });
+
+  test('an API that cannot be reached is a connection problem, said while retrying, with no resume advice', async () => {
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', 'ORD-1\n');
+    const preIssued = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--base-url', 'http://127.0.0.1:9', '--retries', '2', ...FAST],
+      { env: { EXSITED_ACCESS_TOKEN: 'token-0123456789' } });
+    expect(preIssued.code).toBe(4); // a pre-issued token is tried by an authenticated read: it meets the refusal to connect
+    expect(preIssued.log).toMatch(/cannot reach http:\/\/127\.0\.0\.1:9: ECONNREFUSED: .* a connection problem, not the credentials/);
+    const clientCredentials = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'b.ndjson'), '--base-url', 'http://127.0.0.1:9', '--retries', '2', ...FAST],
+      { env: { EXSITED_CLIENT_ID: 'c', EXSITED_CLIENT_SECRET: 'secret-0123456789', EXSITED_REDIRECT_URI: 'r' } });
+    expect(clientCredentials.code).toBe(4);
+    expect(clientCredentials.log).toMatch(/cannot connect to 127\.0\.0\.1:9 \(ECONNREFUSED\); retrying 1\/2/);
+    expect(clientCredentials.log).toMatch(/cannot reach http:\/\/127\.0\.0\.1:9: .* a connection problem, not the credentials; nothing was deleted/);
+    expect(clientCredentials.log).not.toMatch(/resume/i);
+  });
+});
+
+describe('signals a script can trust: usage errors', () => {
+  test.each([
+    [['run', '--dryrun'], "unknown option '--dryrun'\nDid you mean --dry-run? See 'exsited-order-cleanup run --help'."],
+    [['run', '--format', 'xml', '--ids', 'x'], "argument 'xml' is invalid. Allowed choices are csv, text.\nSee 'exsited-order-cleanup run --help'."],
+    [['report'], "missing required argument 'audit-log'\nSee 'exsited-order-cleanup report --help'."],
+    [['schedule', '* * * * *'], "required option '--job <path>' not specified\nSee 'exsited-order-cleanup schedule --help'."],
+  ])('%j: exit 2, one line and a hint, not the whole help', async (args, said) => {
+    const result = await runCli(args);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(said);
+    expect(result.stderr.trim().split('\n')).toHaveLength(2);
+    expect(result.stderr).not.toContain('Options:');
+  });
+});
+
+describe('folders and missing files', () => {
+  test('a folder as --audit-log, a typo, --resume alone, and report on a folder', async () => {
+    const api = await fakeApi(20, { faults: { latencyMs: 20 } });
+    fake = api.fake;
+    const dir = workDir();
+    const runs = join(dir, 'runs');
+    mkdirSync(runs);
+    const env = credentialsEnv(fake);
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+
+    const folder = await runCli(['run', '--yes', '--resume', '--audit-log', runs], { env });
+    expect(folder.code).toBe(2);
+    expect(folder.log).toContain(`${runs} is a folder, not an audit log: did you mean --resume --audit-dir ${runs}`);
+    const typo = await runCli(['run', '--yes', '--resume', '--audit-log', join(runs, 'nope.ndjson')], { env });
+    expect(typo.code).toBe(2);
+    expect(typo.log).toContain(`${join(runs, 'nope.ndjson')}: no such file`);
+    const none = await runCli(['run', '--yes', '--resume'], { env, cwd: dir });
+    expect(none.code).toBe(2);
+    expect(none.log).toContain('no audit logs in runs/: nothing to resume');
+
+    await runCli(['run', '--yes', '--ids', input, '--audit-dir', runs, '--max-deletes', '3'], { env }); // refused, recorded
+    const stopped = startCli(['run', '--yes', '--ids', input, '--audit-dir', runs, '--concurrency', '1'], { env });
+    await untilDeletes(fake, 5);
+    stopped.child.kill('SIGTERM');
+    await stopped.done;
+    const listing = await runCli(['report', runs]);
+    expect(listing.code).toBe(0);
+    expect(listing.stdout).toMatch(/2 audit logs in .*runs, newest first:\n {2}.*\.ndjson\n {4}\S+ {2}interrupted, exit 143, 20 selected, \d+ deleted, 0 failed; .*ids\.txt {2}\(resumable\)\n {2}.*\.ndjson\n {4}\S+ {2}refused: 20 orders are selected, more than --max-deletes 3/);
+
+    const resumed = await runCli(['run', '--yes', '--resume'], { env, cwd: dir });
+    expect(resumed.code).toBe(0);
+    expect(fake.orders.size).toBe(0);
+  });
+});
+
+describe('what the screen shows', () => {
+  test('at 80 columns the progress line fits, is redrawn in place, and is gone when the summary comes', async () => {
+    const api = await fakeApi(150, { faults: { latencyMs: 25 } });
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const session = atTerminal(`cli run --yes --ids ${input} --audit-log ${join(dir, 'a.ndjson')} --concurrency 2`, { env: credentialsEnv(fake), columns: 80 });
+    const { screen } = await session.done;
+
+    expect(screen).toMatch(/\[#*\.*\] \d+\/150 \(\d+%\), [\d.]+ orders\/s, ETA/); // a bar, drawn at least once
+    const rows = visibleRows(screen);
+    for (const row of rows) expect(row.length).toBeLessThan(80);
+    const summary = rows.findIndex((row) => /Run \w+ completed/.test(row));
+    expect(summary).toBeGreaterThan(0);
+    expect(rows.slice(0, summary).some((row) => /^\[[#.]/.test(row))).toBe(false); // no bar left above the summary
+  });
+});
