@@ -243,7 +243,12 @@ function addFakeApiCommand(program: Command, session: Session): void {
       }
       if (flags.writeIds) prepareOutputFile(flags.writeIds, 'fake-api: --write-ids');
       const fake = await startFakeExsited({ orders, port: Number(flags.port), host: flags.host, tokenTtlS: Number(flags.tokenTtl), faults });
-      if (flags.writeIds) writeFileSync(flags.writeIds, `order_id\n${orders.map((order) => order.id).join('\n')}\n`);
+      try {
+        if (flags.writeIds) writeFileSync(flags.writeIds, `order_id\n${orders.map((order) => order.id).join('\n')}\n`);
+      } catch (error) {
+        await fake.close();
+        throw usageError(`fake-api: --write-ids ${flags.writeIds} could not be written: ${describeFileError(error)}`);
+      }
       session.console.print(`Fake Exsited API on ${fake.url} with ${fake.orders.size} orders. Use it with:
   export EXSITED_BASE_URL=${fake.url} EXSITED_CLIENT_ID=${DEMO_CLIENT.clientId} EXSITED_CLIENT_SECRET=${DEMO_CLIENT.clientSecret} EXSITED_REDIRECT_URI=${DEMO_CLIENT.redirectUri}
 ${flags.writeIds ? `Its order IDs are in ${flags.writeIds}; with that export, try:\n  ${session.io.command} run --ids ${flags.writeIds} --dry-run\n` : ''}State: GET ${fake.url}/__fake/state. Stop with Ctrl-C.`);

@@ -1,6 +1,8 @@
 import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
 import { secrets } from '../common/secrets.js';
+import { usageError } from '../common/errors.js';
+import { describeFileError } from '../common/files.js';
 import { terminalSafe } from '../common/text.js';
 import { AUDIT_RECORD_VERSION, type OrderRecord, type RetryRecord } from '../common/domain.js';
 import type { RunEvents, RunOutcome, RunStartFields } from '../engine/events.js';
@@ -24,7 +26,11 @@ export class AuditJournal {
     readonly runId: string,
     private readonly onWriteFailure: (error: unknown) => void,
   ) {
-    this.fd = openSync(path, 'a+', 0o644); // appends; readable for the torn-tail check
+    try {
+      this.fd = openSync(path, 'a+', 0o644); // appends; readable for the torn-tail check
+    } catch (error) {
+      throw usageError(`the audit log ${path} cannot be opened: ${describeFileError(error)}; nothing was deleted`);
+    }
     this.log = pino(
       {
         base: { runId },

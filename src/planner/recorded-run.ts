@@ -19,7 +19,7 @@ const DEFAULT_AUDIT_DIR = 'runs';
 /**
  * The log this run writes or continues: --audit-log as given; for a new run a new file in --audit-dir
  * (runs/ by default), named so that logs sort by start time (to the millisecond); for `--resume` without --audit-log, the
- * newest unfinished run in that folder. A folder given as --audit-log, and a log to resume that does
+ * newest run in that folder when it did not finish, or when it is a dry run (whose resume deletes exactly what it listed). A folder given as --audit-log, and a log to resume that does
  * not exist, are said plainly (exit 2).
  */
 export async function chooseAuditLog(options: LogOptions, runId: string, startedAt: Date, command: string): Promise<string> {
@@ -40,7 +40,9 @@ export async function chooseAuditLog(options: LogOptions, runId: string, started
     const { logsIn } = await import('../audit/latest-log.js');
     const logs = await logsIn(dir);
     const newest = logs[0];
-    if (newest?.unfinished) return newest.path;
+    // A person's --resume also continues a dry run (its resume is the real run); --auto-resume never does.
+    const reviewed = newest?.start?.options.dryRun === true && newest.end?.status === 'completed';
+    if (newest?.unfinished || reviewed) return newest.path;
     throw usageError(newest
       ? `--resume: nothing to resume in ${dir}/: its newest run (${newest.path}) ended ${newest.end ? `${newest.end.status}, exit ${newest.end.exitCode}` : ''}. ` +
         `To continue a particular run: ${command} run --resume --audit-log PATH; to see them all: ${command} report ${shellQuote(dir)}`

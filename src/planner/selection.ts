@@ -65,12 +65,13 @@ export async function selectOrders(filter: OrderFilter, manifestPath: string, de
   let listed = 0;
   let selected = 0;
   let pages = 0;
-  mkdirSync(dirname(manifestPath), { recursive: true });
   // A new name, created exclusively: a file or symlink planted at a predictable name is never written through.
   const temp = `${manifestPath}.${randomBytes(6).toString('hex')}.partial`;
-  const fd = openSync(temp, 'wx', 0o644);
+  let fd: number | undefined;
   let written = false;
   try {
+    mkdirSync(dirname(manifestPath), { recursive: true });
+    fd = openSync(temp, 'wx', 0o644);
     return await listInto(fd);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -78,7 +79,7 @@ export async function selectOrders(filter: OrderFilter, manifestPath: string, de
     throw new CleanupError(ExitCode.halted, `the manifest ${manifestPath} could not be written (${describeFileError(error)}); nothing was deleted: ` +
       'free the space, then run it again');
   } finally {
-    closeSync(fd);
+    if (fd !== undefined) closeSync(fd);
     if (!written) rmSync(temp, { force: true });
   }
 

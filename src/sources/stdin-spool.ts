@@ -2,6 +2,8 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { usageError } from '../common/errors.js';
+import { describeFileError } from '../common/files.js';
 
 /**
  * IDs piped on stdin are copied to a file beside the audit log before anything else happens: pass one
@@ -16,7 +18,7 @@ export async function spoolStdin(dest: string, signal: AbortSignal, input: NodeJ
   } catch (error) {
     await rm(dest, { force: true });
     if (signal.aborted) return undefined;
-    throw error;
+    throw usageError(`the copy of stdin ${dest} could not be written: ${describeFileError(error)}; nothing was sent`);
   }
   return dest;
 }

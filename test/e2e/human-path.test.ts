@@ -165,6 +165,29 @@ describe('signals a script can trust: usage errors', () => {
   });
 });
 
+describe('a dry run, then the real thing', () => {
+  test('run --resume alone deletes exactly what the newest dry run listed; --auto-resume never turns a dry run into deletions', async () => {
+    const api = await fakeApi(30);
+    fake = api.fake;
+    const dir = workDir();
+    const filter = writeFile(dir, 'f.json', JSON.stringify({ match: { createdBy: ['qa-bot', 'csv-loader'] } }));
+    const env = credentialsEnv(fake);
+    const targets = api.orders.filter((o) => ['qa-bot', 'csv-loader'].includes(o.created_by)).map((o) => o.id);
+
+    expect((await runCli(['run', '--filter', filter, '--dry-run'], { env, cwd: dir })).code).toBe(0);
+    const auto = await runCli(['run', '--yes', '--ids', writeFile(dir, 'none.txt', ''), '--audit-dir', 'runs', '--auto-resume'], { env, cwd: dir });
+    expect(auto.code).toBe(0);
+    expect(auto.log).not.toContain('Resuming');
+    expect(fake.deletes).toHaveLength(0);
+
+    // The dry run is no longer the newest log: a person names it, or resumes right after the dry run.
+    expect((await runCli(['run', '--filter', filter, '--dry-run'], { env, cwd: dir })).code).toBe(0);
+    const real = await runCli(['run', '--yes', '--resume'], { env, cwd: dir });
+    expect(real.code).toBe(0);
+    expect(new Set(fake.deleted)).toEqual(new Set(targets));
+  });
+});
+
 describe('folders and missing files', () => {
   test('a folder as --audit-log, a typo, --resume alone, and report on a folder', async () => {
     const api = await fakeApi(20, { faults: { latencyMs: 20 } });
