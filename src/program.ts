@@ -47,7 +47,9 @@ export async function main(argv: string[], io: Io): Promise<ExitCode> {
       return ['commander.helpDisplayed', 'commander.help', 'commander.version'].includes(error.code) ? ExitCode.ok : ExitCode.usage;
     }
     if (error instanceof CleanupError) {
-      session.console.say(`exsited-order-cleanup: ${error.message}`, 'error', { exitCode: error.exitCode });
+      // A refusal is the tool doing its job (or the person saying no), not an error.
+      const refusal = error.exitCode === ExitCode.refused;
+      session.console.say(refusal ? `Refused: ${error.message}` : `exsited-order-cleanup: ${error.message}`, refusal ? 'warn' : 'error', { exitCode: error.exitCode });
       return error.exitCode;
     }
     // A bug, not the user's input: one sentence for a person; the stack only when asked for.
