@@ -91,7 +91,7 @@ If the selection is right, raise the limit and go ahead:
   });
 
   test('--rps 5 --concurrency 2: the resume keeps them (it ran at 86/s)', async () => {
-    const api = await fakeApi(40, { faults: { latencyMs: 10 } });
+    const api = await fakeApi(15, { faults: { latencyMs: 10 } });
     fake = api.fake;
     const dir = workDir();
     const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
