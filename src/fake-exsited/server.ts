@@ -4,6 +4,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { FaultInjector, type FaultPlan } from './faults.js';
+import { RequestLimit, type LimitPlan, type OutagePlan } from './limits.js';
 import type { FakeOrder } from './order-store.js';
 
 export interface FakeClient {
@@ -37,6 +38,10 @@ export interface FakeExsitedOptions {
   tls?: { key: string; cert: string };
   /** A hostile server, for the adversarial tests. */
   hostile?: HostileBehaviour;
+  /** A rate limit on DELETE, shared by every client (429 with Retry-After beyond it). */
+  limit?: LimitPlan;
+  /** Every DELETE answered 503 for a while (a degraded service), then healthy again. */
+  outage?: OutagePlan;
 }
 
 export interface HostileBehaviour {
@@ -67,6 +72,8 @@ export interface FakeStats {
   lists: number;
   /** DELETEs answered (any status), the first and last of them (epoch ms), and the latency delivered. */
   deletesAnswered: number;
+  /** DELETEs answered 429 by the rate limit (not by injected faults). */
+  limited: number;
   firstDeleteAt: number | null;
   lastDeleteAt: number | null;
   deliveredLatencyMsTotal: number;
@@ -113,11 +120,17 @@ export async function startFakeExsited(options: FakeExsitedOptions): Promise<Fak
     orders, deletes: [], deleted: [], tokenRequests: [], issuedTokens: [], events: new EventEmitter(),
     stats: {
       inFlight: 0, maxInFlight: 0, requests: 0, unauthorized: 0, lists: 0,
-      deletesAnswered: 0, firstDeleteAt: null, lastDeleteAt: null, deliveredLatencyMsTotal: 0,
+      deletesAnswered: 0, limited: 0, firstDeleteAt: null, lastDeleteAt: null, deliveredLatencyMsTotal: 0,
     },
     faults: new FaultInjector(options.faults),
   };
   const latencyMs = options.faults?.latencyMs ?? 0;
+  const limit = options.limit ? new RequestLimit(options.limit) : undefined;
+  const inOutage = (at: number) => {
+    const first = state.stats.firstDeleteAt;
+    const outage = options.outage;
+    return !!outage && first !== null && at >= first + outage.afterMs && at < first + outage.afterMs + outage.durationMs;
+  };
 
   const issueToken = (res: ServerResponse) => {
     const accessToken = `at-${randomBytes(16).toString('hex')}`;
@@ -192,6 +205,16 @@ export async function startFakeExsited(options: FakeExsitedOptions): Promise<Fak
       state.stats.unauthorized++;
       sendError(res, 401, 'UNAUTHORIZED', `invalid or expired access token${echo(sentToken(req))}`);
       return note(401);
+    }
+    if (inOutage(at)) {
+      sendError(res, 503, 'SERVICE_UNAVAILABLE', 'the service is degraded');
+      return note(503);
+    }
+    const limited = limit?.take();
+    if (limited && !limited.allowed) {
+      stats.limited++;
+      sendError(res, 429, 'TOO_MANY_REQUESTS', 'rate limit exceeded', { 'Retry-After': String(limited.retryAfterS) });
+      return note(429);
     }
     switch (fault.kind) {
       case 'reset':

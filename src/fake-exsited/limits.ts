@@ -1,0 +1,73 @@
+/**
+ * The limits a real API puts on DELETE, for the fake: a token bucket (rate R, burst B), a fixed window (N
+ * per calendar second), and an outage (every DELETE answered 503 for a while). Server-wide, so several
+ * clients (shards, processes) share them as they would share a real one. Time is injected.
+ */
+export interface LimitPlan {
+  /** `bucket`: R tokens a second, at most `burst` (R by default) saved up; `window`: N per calendar second. */
+  kind: 'bucket' | 'window';
+  rate: number;
+  burst?: number;
+  /** The Retry-After sent with a 429, in seconds (as the server computes it: until a token or the next window). */
+  retryAfterS?: number;
+}
+
+export interface OutagePlan {
+  /** When the outage starts, in ms after the first DELETE, and how long it lasts. */
+  afterMs: number;
+  durationMs: number;
+}
+
+export type LimitAnswer = { allowed: true } | { allowed: false; retryAfterS: number };
+
+export class RequestLimit {
+  private tokens: number;
+  private refilledAt: number | undefined;
+  private windowStart = -1;
+  private windowCount = 0;
+
+  constructor(private readonly plan: LimitPlan, private readonly now: () => number = Date.now) {
+    this.tokens = plan.burst ?? plan.rate;
+  }
+
+  take(): LimitAnswer {
+    const now = this.now();
+    if (this.plan.kind === 'window') {
+      const window = Math.floor(now / 1000);
+      if (window !== this.windowStart) {
+        this.windowStart = window;
+        this.windowCount = 0;
+      }
+      if (this.windowCount < this.plan.rate) {
+        this.windowCount++;
+        return { allowed: true };
+      }
+      return { allowed: false, retryAfterS: this.plan.retryAfterS ?? 1 };
+    }
+    const burst = this.plan.burst ?? this.plan.rate;
+    this.tokens = Math.min(burst, this.tokens + (((now - (this.refilledAt ?? now)) / 1000) * this.plan.rate));
+    this.refilledAt = now;
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      return { allowed: true };
+    }
+    return { allowed: false, retryAfterS: this.plan.retryAfterS ?? Math.max(1, Math.ceil((1 - this.tokens) / this.plan.rate)) };
+  }
+}
+
+/** `bucket:100`, `bucket:100:200` (rate, burst), `window:100`. */
+export function parseLimit(text: string): LimitPlan {
+  const [kind, rate, burst] = text.split(':');
+  const plan = { kind: kind as LimitPlan['kind'], rate: Number(rate), ...(burst ? { burst: Number(burst) } : {}) };
+  if ((plan.kind !== 'bucket' && plan.kind !== 'window') || !(plan.rate > 0) || (burst !== undefined && !(Number(burst) >= 1))) {
+    throw new Error(`--limit: ${JSON.stringify(text)} is not bucket:RATE[:BURST] or window:N`);
+  }
+  return plan;
+}
+
+/** `10s@2s`: an outage of 10 s, starting 2 s after the first DELETE. */
+export function parseOutage(text: string): OutagePlan {
+  const match = /^(\d+(?:\.\d+)?)s@(\d+(?:\.\d+)?)s$/.exec(text);
+  if (!match) throw new Error(`--outage: ${JSON.stringify(text)} is not DURATIONs@STARTs, such as 10s@2s`);
+  return { durationMs: Number(match[1]) * 1000, afterMs: Number(match[2]) * 1000 };
+}

@@ -1,0 +1,140 @@
+import { RateController, type ThrottleDecision } from '../../src/engine/rate-controller.js';
+import { RequestLimit, type LimitPlan } from '../../src/fake-exsited/limits.js';
+import { seededRandom } from '../../src/fake-exsited/seeded-random.js';
+
+/**
+ * A discrete-event simulation of clients deleting orders through a rate-limited server, on simulated time:
+ * each client has its concurrency, latency and RateController (the real one, with the simulation's clock);
+ * an order that is throttled waits out its own Retry-After without holding a slot, as the engine does.
+ * Deterministic for a seed.
+ */
+export interface SimServer {
+  limit?: LimitPlan;
+  /** Random 429s, at this chance, with this Retry-After (s). */
+  noise?: { chance: number; retryAfterS: number };
+  seed?: number;
+}
+
+export interface SimClient {
+  orders: number;
+  concurrency?: number;
+  latencyMs?: number;
+  /** When the client starts, ms. */
+  startMs?: number;
+  cap?: number;
+}
+
+export interface ClientResult {
+  sent: number;
+  throttled: number;
+  done: number;
+  startedAt: number;
+  finishedAt: number;
+  /** When each order was deleted. */
+  doneAt: number[];
+  decisions: ThrottleDecision[];
+  /** Any order sent again sooner than the Retry-After it was given. */
+  earlyRetries: number;
+}
+
+export function simulate(server: SimServer, clients: SimClient[], untilMs = 600_000): ClientResult[] {
+  let now = 0;
+  const limit = server.limit ? new RequestLimit(server.limit, () => now) : undefined;
+  const random = seededRandom(server.seed ?? 1);
+  const jitter = seededRandom((server.seed ?? 1) + 1000);
+  const events: Array<{ at: number; seq: number; run: () => void }> = [];
+  let seq = 0;
+  const schedule = (at: number, run: () => void) => {
+    // Kept in order by binary insertion: time, then the order scheduled.
+    const event = { at, seq: seq++, run };
+    let low = 0;
+    let high = events.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if ((events[mid] as typeof event).at <= at) low = mid + 1;
+      else high = mid;
+    }
+    events.splice(low, 0, event);
+  };
+
+  const results = clients.map((client, id) => {
+    const result: ClientResult = { sent: 0, throttled: 0, done: 0, startedAt: client.startMs ?? 0, finishedAt: Number.NaN, doneAt: [], decisions: [], earlyRetries: 0 };
+    const controller = new RateController({ cap: client.cap, now: () => now, onDecision: (d) => result.decisions.push(d) });
+    const concurrency = client.concurrency ?? 16;
+    const latency = client.latencyMs ?? 20;
+    let next = 0;
+    let inFlight = 0;
+    const waiting: Array<{ order: number; readyAt: number }> = [];
+    let wake: number | undefined;
+    /** One pending wake-up at a time: the earliest; a superseded one does nothing when it comes. */
+    const wakeAt = (at: number) => {
+      if (wake !== undefined && wake <= at) return;
+      wake = at;
+      schedule(at, () => {
+        if (wake !== at) return;
+        wake = undefined;
+        pump();
+      });
+    };
+    const pump = () => {
+      while (inFlight < concurrency) {
+        const ready = waiting.findIndex((w) => w.readyAt <= now);
+        const order = ready >= 0 ? waiting.splice(ready, 1)[0]?.order : next < client.orders ? next++ : undefined;
+        if (order === undefined) break;
+        const reservation = controller.reserve(now);
+        if (!('ticket' in reservation)) {
+          const wait = reservation.waitMs;
+          waiting.unshift({ order, readyAt: now });
+          wakeAt(now + wait);
+          return;
+        }
+        send(order, now, reservation.ticket);
+      }
+      const soonest = waiting.reduce((min, w) => Math.min(min, w.readyAt), Number.POSITIVE_INFINITY);
+      if (Number.isFinite(soonest) && soonest > now) wakeAt(soonest);
+    };
+    const retryAfterOf = new Map<number, number>();
+    const send = (order: number, sentAt: number, ticket: number) => {
+      const notBefore = retryAfterOf.get(order);
+      if (notBefore !== undefined && sentAt < notBefore) result.earlyRetries++;
+      inFlight++;
+      result.sent++;
+      // Each half of the round trip varies by ±25%, as a network does (and as lock-step clients would not).
+      const half = () => (latency / 2) * (0.75 + 0.5 * jitter());
+      schedule(sentAt + half(), () => {
+        const noisy = server.noise && random() < server.noise.chance;
+        const limited = limit?.take();
+        const throttled = noisy || (limited !== undefined && !limited.allowed);
+        const retryAfterS = noisy ? server.noise!.retryAfterS : limited && !limited.allowed ? limited.retryAfterS : 0;
+        schedule(now + half(), () => {
+          inFlight--;
+          controller.answered(ticket, throttled, throttled ? retryAfterS * 1000 : undefined);
+          if (throttled) {
+            result.throttled++;
+            retryAfterOf.set(order, now + retryAfterS * 1000);
+            waiting.push({ order, readyAt: now + retryAfterS * 1000 });
+          } else {
+            result.done++;
+            result.doneAt.push(now);
+            if (result.done === client.orders) result.finishedAt = now;
+          }
+          pump();
+        });
+      });
+    };
+    schedule(result.startedAt, pump);
+    return result;
+  });
+
+  while (events.length > 0) {
+    const event = events.shift()!;
+    if (event.at > untilMs) break;
+    now = event.at;
+    event.run();
+  }
+  return results;
+}
+
+/** Orders deleted per second between two moments. */
+export const rateBetween = (result: ClientResult, fromMs: number, toMs: number) =>
+  (result.doneAt.filter((at) => at >= fromMs && at < toMs).length * 1000) / (toMs - fromMs);
