@@ -16,8 +16,8 @@ const work = mkdtempSync(join(tmpdir(), 'eoc-bench-'));
 const only = process.argv[2]; // e.g. `npm run bench -- memory`
 const results = { machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version }, date: new Date().toISOString(), scenarios: {} };
 
-async function startFake(orders, latencyMs, from = 1) {
-  const child = spawn(process.execPath, [here('./fake-process.mjs'), String(orders), String(latencyMs), String(from)], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function startFake(orders, latencyMs, from = 1, options = {}) {
+  const child = spawn(process.execPath, [here('./fake-process.mjs'), String(orders), String(latencyMs), String(from), JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const [line] = await once(child.stdout, 'data');
   const { url } = JSON.parse(line.toString());
   return {
@@ -49,7 +49,7 @@ async function writeIds(name, count, from = 1) {
 }
 
 /** Runs the CLI; returns wall time, the fake's view and run.end from the audit log. */
-async function runTool(fake, idsPath, args, log = join(work, `audit-${Date.now()}.ndjson`)) {
+async function runTool(fake, idsPath, args, log = join(work, `audit-${Date.now()}-${Math.random().toString(36).slice(2)}.ndjson`)) {
   const env = {
     PATH: process.env.PATH, EXSITED_BASE_URL: fake.url, EXSITED_CLIENT_ID: DEMO_CLIENT.clientId,
     EXSITED_CLIENT_SECRET: DEMO_CLIENT.clientSecret, EXSITED_REDIRECT_URI: DEMO_CLIENT.redirectUri,
@@ -95,6 +95,26 @@ function report(name, rows) {
   results.scenarios[name] = Object.fromEntries(rows.map(([key, value]) => [key, value]));
   console.log(`\n${name}`);
   for (const [key, value, goal] of rows) console.log(`  ${key.padEnd(34)} ${String(value).padEnd(14)} ${goal ? `goal: ${goal}` : ''}`);
+}
+
+/** The audit log's lines. */
+const auditLines = (log) => readFileSync(log, 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line));
+/** Whether every ID is in the log exactly once, as an order line. */
+function exactlyOnce(log, count) {
+  const orders = auditLines(log).filter((l) => l.event === 'order');
+  return orders.length === count && new Set(orders.map((l) => l.orderId)).size === count;
+}
+/** Orders deleted per second over the server's first to last DELETE, 429s left out. */
+const acceptedRate = (state) => ((state.stats.deletesAnswered - state.stats.limited) * 1000) / (state.stats.lastDeleteAt - state.stats.firstDeleteAt);
+const serverSeconds = (state) => (state.stats.lastDeleteAt - state.stats.firstDeleteAt) / 1000;
+
+/** Throttling (issue 12): a limit the API does not document, noise, faults, shards sharing a limit, an outage. */
+async function throttled(name, n, latencyMs, fakeOptions, args) {
+  const ids = await writeIds(`${name}.txt`, n);
+  const fake = await startFake(n, latencyMs, 1, fakeOptions);
+  const tool = await runTool(fake, ids, args);
+  await fake.stop();
+  return { ...tool, once: exactlyOnce(tool.log, n) };
 }
 
 const scenarios = {
@@ -202,6 +222,55 @@ const scenarios = {
     ]);
   },
 
+  async throttle() {
+    const c16 = ['--concurrency', '16'];
+    const bucket = await throttled('t-bucket', 3000, 20, { limit: 'bucket:100' }, c16);
+    report('7. throttling: a token bucket of 100/s (burst 100), concurrency 16, latency 20 ms, 3,000 orders', [
+      ['delivered, server clock (orders/s)', round(acceptedRate(bucket.state))],
+      ['share of the limit', round(acceptedRate(bucket.state) / 100, 3), '>= 0.92'],
+      ['requests answered 429', `${round((bucket.state.stats.limited * 100) / bucket.state.stats.deletesAnswered, 2)}%`, '<= 3%'],
+      ['rate cuts; limit found (requests/s)', `${bucket.end.summary.throttling.cuts}; ${bucket.end.summary.throttling.ceilingRps}`],
+      ['every order once in the log', bucket.once],
+    ]);
+
+    const window = await throttled('t-window', 3000, 20, { limit: 'window:100' }, c16);
+    report('8. throttling: a fixed one-second window of 100/s, concurrency 16, latency 20 ms, 3,000 orders', [
+      ['delivered, server clock (orders/s)', round(acceptedRate(window.state))],
+      ['share of the limit', round(acceptedRate(window.state) / 100, 3), '>= 0.9'],
+      ['requests answered 429', `${round((window.state.stats.limited * 100) / window.state.stats.deletesAnswered, 2)}%`],
+      ['every order once in the log', window.once],
+    ]);
+
+    // Long enough that the clean run takes >= 20 s: 10,000 orders at 16 / 20 ms ≈ 700/s would be too short, so --rps 400.
+    const noiseArgs = [...c16, '--rps', '400'];
+    const clean = await throttled('t-clean', 9000, 20, {}, noiseArgs);
+    const noisy = await throttled('t-noise', 9000, 20, { faults: '429:0.05', seed: 7 }, noiseArgs);
+    const noisyLines = auditLines(noisy.log);
+    const retryTooSoon = earlyRetries(noisyLines);
+    report('9. throttling: 5% random 429s (Retry-After 1 s), no real limit, --rps 400, concurrency 16, 9,000 orders', [
+      ['clean run, server clock (s)', round(serverSeconds(clean.state))],
+      ['noisy run, server clock (s)', round(serverSeconds(noisy.state))],
+      ['noisy / clean rate', round(serverSeconds(clean.state) / serverSeconds(noisy.state), 3), '>= 0.85'],
+      ['rate cuts under noise', noisy.end.summary.throttling.cuts],
+      ['orders retried before their Retry-After', retryTooSoon, '0'],
+      ['every order once in the log', noisy.once],
+    ]);
+
+    const c8 = ['--concurrency', '8', '--timeout-ms', '1000'];
+    const mixClean = await throttled('t-mix-clean', 400, 20, {}, c8);
+    const mix = await throttled('t-mix', 400, 20, { faults: '503:0.12,500:0.05,429:0.05,reset:0.03,delete-then-503:0.03,hang:0.01', seed: 3 }, c8);
+    report('10. throttling: the fault mix (12% 503, 5% 500, 5% 429, 3% resets, 3% delete-then-503, 1% hangs), 400 orders, concurrency 8, --timeout-ms 1000', [
+      ['clean run, whole process (s)', round(mixClean.wallMs / 1000, 2)],
+      ['fault mix, whole process (s)', round(mix.wallMs / 1000, 2)],
+      ['fault mix / clean', round(mix.wallMs / mixClean.wallMs, 2), '<= 3'],
+      ['deleted + already absent + failed', `${mix.end.summary.deleted} + ${mix.end.summary.alreadyAbsent} + ${mix.end.summary.failed}`],
+      ['every order once in the log', mix.once],
+    ]);
+
+    await shards();
+    await outage();
+  },
+
   async startup() {
     const n = 200;
     const ids = await writeIds('s6.txt', n);
@@ -219,6 +288,67 @@ const scenarios = {
     ]);
   },
 };
+
+/** Orders sent again sooner than the Retry-After of their 429 (from the order.retry lines' delays and times). */
+function earlyRetries(lines) {
+  let early = 0;
+  for (const line of lines) if (line.event === 'order.retry' && line.httpStatus === 429 && line.delayMs < 1000) early++;
+  return early;
+}
+
+/** Four shard processes sharing one token bucket of 100/s: together, and each one's share while all four run. */
+async function shards() {
+  const n = 6000;
+  const ids = await writeIds('t-shards.txt', n);
+  const fake = await startFake(n, 20, 1, { limit: 'bucket:100' });
+  const runs = await Promise.all([1, 2, 3, 4].map((i) => runTool(fake, ids, ['--concurrency', '16', '--shard', `${i}/4`])));
+  await fake.stop();
+  const times = runs.map((run) => auditLines(run.log).filter((l) => l.event === 'order' && l.outcome === 'deleted').map((l) => Date.parse(l.time)));
+  const from = Math.max(...times.map((t) => t[0]));
+  const to = Math.min(...times.map((t) => t.at(-1)));
+  const during = times.map((t) => t.filter((at) => at >= from && at <= to).length);
+  const all = during.reduce((a, b) => a + b, 0);
+  const state = await Promise.resolve(runs[0].state);
+  report('11. throttling: four shard processes sharing a token bucket of 100/s, concurrency 16 each, 6,000 orders', [
+    ['together, server clock (orders/s)', round(acceptedRate(state))],
+    ['share of the limit', round(acceptedRate(state) / 100, 3), '>= 0.85'],
+    ['while all four ran (s)', round((to - from) / 1000)],
+    ['each one\'s share then', during.map((d) => `${round((d * 100) / all)}%`).join(' '), '15-35% each'],
+    ['requests answered 429', `${round((state.stats.limited * 100) / state.stats.deletesAnswered, 2)}%`],
+  ]);
+}
+
+/** Every DELETE answered 503 for 10 s (from 3 s after the first), then healthy again; --retries 10. */
+async function outage() {
+  const n = 6000;
+  const ids = await writeIds('t-outage.txt', n);
+  const fake = await startFake(n, 20, 1, { outage: '10s@3s' });
+  const tool = await runTool(fake, ids, ['--concurrency', '16', '--rps', '400', '--retries', '10']);
+  await fake.stop();
+  const lines = auditLines(tool.log);
+  const start = tool.state.stats.firstDeleteAt + 3000;
+  const end = start + 10_000;
+  const finished = lines.filter((l) => l.event === 'order').map((l) => Date.parse(l.time));
+  const retries = lines.filter((l) => l.event === 'order.retry').map((l) => Date.parse(l.time));
+  const before = finished.filter((at) => at >= start - 2000 && at < start).length / 2;
+  // Recovered: the first second after the outage in which as many orders finished as in a second before it (90%).
+  let recoveredAfter;
+  for (let at = end; at < end + 30_000; at += 100) {
+    if (finished.filter((t) => t >= at && t < at + 1000).length >= 0.9 * before) {
+      recoveredAfter = at + 1000 - end;
+      break;
+    }
+  }
+  const duringRetries = retries.filter((at) => at >= start && at < end).length;
+  report('12. throttling: an outage (every DELETE 503 for 10 s), --retries 10, --rps 400, concurrency 16, 6,000 orders', [
+    ['orders/s before the outage', before],
+    ['retries sent during the outage (per s)', round(duringRetries / 10)],
+    ['new orders held by the retry budget (s)', round(tool.end.summary.throttling.budgetHeldMs / 1000)],
+    ['full rate again after the outage (s)', recoveredAfter === undefined ? 'never' : round(recoveredAfter / 1000), '<= 10'],
+    ['deleted + already absent + failed', `${tool.end.summary.deleted} + ${tool.end.summary.alreadyAbsent} + ${tool.end.summary.failed}`],
+    ['every order once in the log', exactlyOnce(tool.log, n)],
+  ]);
+}
 
 const started = performance.now();
 for (const [name, scenario] of Object.entries(scenarios)) {

@@ -7,7 +7,8 @@ import { describeFileError, prepareOutputFile } from './common/files.js';
 import { recordedOptions, withRecorded, type RunOptions } from './config/resolve.js';
 import { Backoff } from './engine/backoff.js';
 import { RunEvents } from './engine/events.js';
-import { RateLimiter } from './engine/rate-limiter.js';
+import { RateController } from './engine/rate-controller.js';
+import { RetryBudget } from './engine/retry-budget.js';
 import { RetryPolicy } from './engine/retry-policy.js';
 import type { RunControl } from './engine/run-control.js';
 import { RunTally, ratePerSecond } from './engine/tally.js';
@@ -24,6 +25,7 @@ import { reportNotices, reportToConsole, type NextSteps } from './report/console
 import { reportProgress } from './report/progress.js';
 import { writeSummaryFiles } from './report/summary-files.js';
 import { VERSION } from './common/version.js';
+import pLimit from 'p-limit';
 
 export type { Terminal };
 
@@ -72,7 +74,9 @@ export async function runCleanup(requested: RunOptions, context: RunContext): Pr
         'omit --base-url (and EXSITED_BASE_URL) to use the recorded one, or pass --force; nothing was sent');
     }
     const host = displayBaseUrl(baseUrl);
-    const limiter = new RateLimiter({ rps: options.rps, burst: options.concurrency });
+    const rate = new RateController({ cap: options.rps, onDecision: (decision) => events.emit({ type: 'throttle', decision }) });
+    const budget = new RetryBudget();
+    const slots = pLimit(options.concurrency);
     const makeApi = () => api.make(async () => {
       // The HTTP machinery (axios: ~150 ms) is loaded only once the input is valid and a request is due.
       const { createHttpClient } = await import('./exsited/http.js');
@@ -88,7 +92,7 @@ export async function runCleanup(requested: RunOptions, context: RunContext): Pr
             `retrying ${++retry}/${options.retries} in ${(delayMs / 1000).toFixed(1)} s`,
         }));
       });
-      return { http, tokens, retry: new RetryPolicy(backoff, control.stopping), limiter, control, events };
+      return { http, tokens, retry: new RetryPolicy(backoff, control.stopping), rate, slots, budget, control, events };
     });
 
     const input = await prepareInput(options, resume, { runId, auditLog, control, events, api: makeApi, stdin: terminal.stdin });
@@ -118,8 +122,8 @@ export async function runCleanup(requested: RunOptions, context: RunContext): Pr
       const next: NextSteps = { command, auditLog, options, refusal };
       reportToConsole(events, console, tally, { dryRun: options.dryRun, duplicates: () => scanned.duplicates, next });
       reportProgress(events, console, tally, {
-        intervalMs: options.progressInterval, throttledMs: () => limiter.throttledMs,
-        state: () => [limiter.paused ? 'throttled by the server' : '', (api.made()?.retry.waiting ?? 0) > 0 ? `${api.made()?.retry.waiting} waiting to retry` : ''].filter(Boolean).join(', '),
+        intervalMs: options.progressInterval, throttledMs: () => rate.throttledMs,
+        state: () => paceState(rate, budget, api.made()?.retry.waiting ?? 0),
       });
       writeSummaryFiles(events, console, { json: options.summaryJson, stepSummary: options.stepSummary });
       events.emit({
@@ -133,7 +137,8 @@ export async function runCleanup(requested: RunOptions, context: RunContext): Pr
       const end = (status: RunStatus, exitCode: ExitCode, reason?: string): ExitCode => {
         // Time spent waiting for the person's answer is not run time.
         const durationMs = Date.now() - startedAt - waitedMs;
-        tally.summary.throttledMs = limiter.throttledMs;
+        tally.summary.throttledMs = rate.throttledMs;
+        if (!options.dryRun) tally.summary.throttling = throttlingSummary(rate, budget);
         tally.summary.ratePerSecond = options.dryRun ? 0 : ratePerSecond(tally.summary, durationMs);
         const usage = process.resourceUsage();
         const resources = { maxRssMb: Math.round(usage.maxRSS / 1024), cpuMs: Math.round((usage.userCPUTime + usage.systemCPUTime) / 1000) };
@@ -178,6 +183,24 @@ export async function runCleanup(requested: RunOptions, context: RunContext): Pr
     await api.destroy();
     await lock.release();
   }
+}
+
+/** What holds the run back right now, for the progress line: `paced at 92/s (the server throttled), 3 waiting to retry`. */
+function paceState(rate: RateController, budget: RetryBudget, waiting: number): string {
+  const now = rate.rateAt();
+  return [
+    rate.paused ? 'throttled by the server: everyone waits' : rate.ceilingRps !== undefined && Number.isFinite(now) ? `paced at ${Math.round(now)}/s (the server throttled)` : '',
+    budget.spent() ? 'retry budget spent: new orders wait' : '',
+    waiting > 0 ? `${waiting} waiting to retry` : '',
+  ].filter(Boolean).join(', ');
+}
+
+function throttlingSummary(rate: RateController, budget: RetryBudget) {
+  const round = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? null : Math.round(n * 10) / 10);
+  return {
+    requests: rate.answers, throttled: rate.throttledAnswers, cuts: rate.cuts,
+    ceilingRps: round(rate.ceilingRps), finalRps: round(rate.rateAt()), budgetHeldMs: budget.heldMs,
+  };
 }
 
 function conclude(failed: number, control: RunControl): { status: RunStatus; exitCode: ExitCode; reason?: string } {

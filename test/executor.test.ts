@@ -1,9 +1,11 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import type { OrderRecord } from '../src/common/domain.js';
-import { Backoff } from '../src/engine/backoff.js';
+import { Backoff, type Sleep } from '../src/engine/backoff.js';
 import { RunEvents } from '../src/engine/events.js';
 import { executeDeletions } from '../src/engine/executor.js';
-import { RateLimiter } from '../src/engine/rate-limiter.js';
+import pLimit from 'p-limit';
+import { RateController } from '../src/engine/rate-controller.js';
+import { RetryBudget } from '../src/engine/retry-budget.js';
 import { RetryPolicy } from '../src/engine/retry-policy.js';
 import { RunControl } from '../src/engine/run-control.js';
 import { RunTally } from '../src/engine/tally.js';
@@ -21,19 +23,20 @@ afterEach(async () => {
 });
 
 /** The deletion phase over loopback HTTP to the fake, as the run composes it. */
-async function setUp(count: number, options: Partial<FakeExsitedOptions> = {}, clientSecret = DEMO_CLIENT.clientSecret) {
+async function setUp(count: number, options: Partial<FakeExsitedOptions> = {}, clientSecret = DEMO_CLIENT.clientSecret, sleep?: Sleep) {
   const api = await fakeApi(count, options);
   fake = api.fake;
   const http = createHttpClient({ baseUrl: new URL(fake.url), concurrency: 2, timeoutMs: 1000 });
   clients.push(http);
   const control = new RunControl(0);
-  const backoff = new Backoff({ retries: 1, baseMs: 1, capMs: 1 });
+  // With an injected sleep, every retry waits (a zero backoff would skip the sleep).
+  const backoff = new Backoff({ retries: 1, baseMs: 1, capMs: 1, ...(sleep ? { sleep, random: () => 1 } : {}) });
   const tokens = new TokenSource(http, { kind: 'client_credentials', ...DEMO_CLIENT, clientSecret }, (attempt) => new RetryPolicy(backoff, control.aborting).run(attempt));
   const events = new RunEvents();
   const tally = new RunTally(count, 0, events);
   const records: OrderRecord[] = [];
   events.on('order.finished', ({ record }) => records.push(record));
-  const deps = { http, tokens, retry: new RetryPolicy(backoff, control.stopping), limiter: new RateLimiter({ burst: 2 }), control, events, tally };
+  const deps = { http, tokens, retry: new RetryPolicy(backoff, control.stopping), rate: new RateController(), slots: pLimit(2), budget: new RetryBudget(), control, events, tally };
   const run = (dryRun = false, haltAfter = 25) =>
     executeDeletions({ pending: new Set(api.orders.map((o) => o.id)), dryRun, concurrency: 2, haltAfter }, deps);
   return { api, control, tally, records, run };
@@ -64,6 +67,24 @@ describe('executeDeletions', () => {
     await run(false, 3);
     expect(control.reason).toMatchObject({ kind: 'halt', exitCode: 4, message: expect.stringMatching(/^3 orders in a row failed with HTTP 403/) });
     expect(records.length).toBeLessThan(20);
+  });
+
+  test('an order waiting to retry gives its slot to other orders; the in-flight bound holds', async () => {
+    const api = await fakeApi(10);
+    const [a, b] = api.orders.map((o) => o.id);
+    await api.fake.close();
+    let othersDone: () => void = () => undefined;
+    const others = new Promise<void>((resolve) => (othersDone = resolve));
+    // The two failing orders' retries wait until the others are done (or 10 s: before slots were freed, they never got one).
+    const sleep: Sleep = () => Promise.race([others, new Promise<void>((resolve) => setTimeout(resolve, 10_000))]);
+    const refusals = { [a!]: { status: 503, message: 'busy' }, [b!]: { status: 503, message: 'busy' } };
+    const { run, records } = await setUp(10, { refusals, faults: { latencyMs: 5 } }, undefined, sleep);
+    const watch = setInterval(() => records.length >= 8 && othersDone(), 5);
+    await run();
+    clearInterval(watch);
+    expect(records.slice(0, 8).every((r) => r.outcome === 'deleted')).toBe(true);
+    expect(records.slice(8).map((r) => [r.orderId, r.outcome]).sort()).toEqual([[a, 'failed'], [b, 'failed']].sort());
+    expect(fake?.stats.maxInFlight).toBeLessThanOrEqual(2);
   });
 
   test('credentials refused before any order: a refusal (exit 3), nothing sent', async () => {

@@ -3,7 +3,9 @@ import type { RetryRecord } from '../src/common/domain.js';
 import { Backoff } from '../src/engine/backoff.js';
 import { RetryPolicy } from '../src/engine/retry-policy.js';
 import { deleteWithRetry } from '../src/engine/order-deleter.js';
-import { RateLimiter } from '../src/engine/rate-limiter.js';
+import pLimit from 'p-limit';
+import { RateController } from '../src/engine/rate-controller.js';
+import { RetryBudget } from '../src/engine/retry-budget.js';
 import { RunControl } from '../src/engine/run-control.js';
 import { TokenSource } from '../src/exsited/auth.js';
 import { createHttpClient, destroyAgents } from '../src/exsited/http.js';
@@ -30,20 +32,23 @@ async function setUp(options: Partial<FakeExsitedOptions>, retries = 3) {
   const retriesLogged: RetryRecord[] = [];
   const retry = new RetryPolicy(backoff, control.stopping);
   const tokens = new TokenSource(http, { kind: 'client_credentials', ...DEMO_CLIENT }, (attempt) => new RetryPolicy(backoff, control.aborting).run(attempt));
-  let clock = 0; // the limiter's pauses pass on a fake clock
-  const limiter = new RateLimiter({ burst: 2, now: () => clock, sleep: async (ms) => void (clock += ms) });
-  const remove = (orderId: string) => deleteWithRetry(orderId, { http, tokens, retry, limiter, control, onRetry: (r) => retriesLogged.push(r) });
-  return { orders: api.orders, remove, slept, retriesLogged, control, tokens, limiter };
+  let clock = 0; // the controller's pauses pass on a fake clock
+  const rate = new RateController({ now: () => clock, sleep: async (ms) => void (clock += ms) });
+  const deps = { http, tokens, retry, rate, slots: pLimit(2), budget: new RetryBudget(), control, onRetry: (r: RetryRecord) => retriesLogged.push(r) };
+  const remove = (orderId: string) => deleteWithRetry(orderId, deps);
+  return { orders: api.orders, remove, slept, retriesLogged, control, tokens, rate };
 }
 
 describe('deleteWithRetry', () => {
   test('waits at least Retry-After after a 429, and backs off with jitter otherwise', async () => {
-    const { orders, remove, slept, retriesLogged, limiter } = await setUp({ faults: { throttle: 1, retryAfterS: 30 } }, 2);
+    const { orders, remove, slept, retriesLogged, rate } = await setUp({ faults: { throttle: 1, retryAfterS: 30 } }, 2);
     const record = await remove(orders[0]?.id as string);
     expect(record).toMatchObject({ outcome: 'failed', httpStatus: 429, attempts: 3 });
     expect(slept).toEqual([30_000, 30_000]);
-    // The server's Retry-After reaches the shared limiter too (not its 1 s default): every worker waits it out.
-    expect(limiter.throttledMs).toBeGreaterThanOrEqual(60_000);
+    // The Retry-After belongs to this order: the controller hears of the 429s, but three answers are no
+    // window, so nobody else waits.
+    expect(rate.throttledAnswers).toBe(3);
+    expect(rate.throttledMs).toBe(0);
     expect(retriesLogged.map((r) => [r.attempt, r.httpStatus, r.delayMs])).toEqual([[1, 429, 30_000], [2, 429, 30_000]]);
   });
 

@@ -65,7 +65,7 @@ describe('parseLine', () => {
     ['null', { kind: 'unreadable' }],
     ['[1,2]', { kind: 'unreadable' }],
     ['{"event":7}', { kind: 'unreadable' }],
-    ['{"event":"throttle","runId":"r"}', { kind: 'other' }],
+    ['{"event":"metrics.sample","runId":"r"}', { kind: 'other' }],
   ])('%s', (text, expected) => {
     expect(parseLine(text)).toEqual(expected);
   });

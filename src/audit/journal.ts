@@ -6,6 +6,7 @@ import { describeFileError } from '../common/files.js';
 import { terminalSafe } from '../common/text.js';
 import { AUDIT_RECORD_VERSION, type OrderRecord, type RetryRecord } from '../common/domain.js';
 import type { RunEvents, RunOutcome, RunStartFields } from '../engine/events.js';
+import type { ThrottleDecision } from '../engine/rate-controller.js';
 
 /**
  * The audit log: pino NDJSON appended with a synchronous write(2) per line, so a line is in the file
@@ -59,6 +60,7 @@ export class AuditJournal {
       .on('run.started', ({ fields }) => this.start(fields))
       .on('order.finished', ({ record }) => this.order(record))
       .on('retry.scheduled', ({ record }) => this.retry(record))
+      .on('throttle', ({ decision }) => this.throttle(decision))
       .on('run.ended', ({ outcome }) => void (ended = this.end(outcome)));
     return { ended: () => ended };
   }
@@ -74,6 +76,13 @@ export class AuditJournal {
 
   retry(record: RetryRecord): void {
     this.log.info({ event: 'order.retry', ...record }, 'order retry scheduled');
+  }
+
+  throttle(decision: ThrottleDecision): void {
+    const { kind, rateBefore, rateAfter, pauseMs } = decision;
+    const rate = (r: number) => (Number.isFinite(r) ? `${round(r)}/s` : 'unpaced');
+    const text = kind === 'lift' ? `limit lifted: unpaced from ${rate(rateBefore)}` : `rate ${kind === 'cut' ? 'cut' : 'stepped back'} from ${rate(rateBefore)} to ${rate(rateAfter)}`;
+    this.log.info({ event: 'throttle', ...roundFigures(decision) }, pauseMs > 0 ? `${text}, everyone waits ${pauseMs} ms` : text);
   }
 
   /** Writes run.end and closes the file; false when the log could not take it. */
@@ -104,6 +113,13 @@ export class AuditJournal {
     this.failure = error;
     this.onWriteFailure(error);
   }
+}
+
+const round = (n: number) => Math.round(n * 100) / 100;
+
+/** The decision's figures to two decimals (an unpaced rate, Infinity, as null: JSON has no Infinity). */
+function roundFigures(decision: ThrottleDecision): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(decision).map(([k, v]) => [k, typeof v === 'number' ? (Number.isFinite(v) ? round(v) : null) : v]));
 }
 
 function endsWithoutNewline(fd: number): boolean {

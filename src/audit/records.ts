@@ -81,6 +81,23 @@ const retry = z.looseObject({
 });
 export type RetryLine = z.infer<typeof retry>;
 
+/** A decision of the rate controller (rates in requests/s; null: unpaced). */
+const throttle = z.looseObject({
+  ...base,
+  event: z.literal('throttle'),
+  kind: z.enum(['cut', 'ceiling', 'lift']),
+  windowMs: z.number().nonnegative(),
+  answers: count,
+  share: z.number().min(0).max(1),
+  baseline: z.number().min(0).max(1),
+  acceptedRate: z.number().nonnegative(),
+  rateBefore: z.number().nullable(),
+  rateAfter: z.number().nullable(),
+  ceiling: z.number().nullable(),
+  pauseMs: z.number().nonnegative(),
+});
+export type ThrottleLine = z.infer<typeof throttle>;
+
 export const runStatus = z.enum(RUN_STATUSES);
 const runEnd = z.looseObject({
   ...base,
@@ -93,8 +110,8 @@ const runEnd = z.looseObject({
 });
 export type RunEndLine = z.infer<typeof runEnd>;
 
-export type AuditRecord = RunStartRecord | OrderLine | RetryLine | RunEndLine;
-const schemas = { 'run.start': runStart, order, 'order.retry': retry, 'run.end': runEnd } as const;
+export type AuditRecord = RunStartRecord | OrderLine | RetryLine | ThrottleLine | RunEndLine;
+const schemas = { 'run.start': runStart, order, 'order.retry': retry, throttle, 'run.end': runEnd } as const;
 
 export type ParsedLine =
   | { kind: 'record'; record: AuditRecord }

@@ -47,6 +47,20 @@ export const RUN_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'inter
  */
 export const WAITS_FOR_A_PERSON: ReadonlySet<RunStatus> = new Set<RunStatus>(['completed', 'failed', 'crashed']);
 
+/** The rate controller's and the retry budget's figures for a run. */
+export interface ThrottlingSummary {
+  /** Requests answered, and those answered 429. */
+  requests: number;
+  throttled: number;
+  /** Decisions that lowered the rate (`throttle` lines). */
+  cuts: number;
+  /** The rate the server was found to accept (requests/s), if it throttled; the pace at the end (null: not paced). */
+  ceilingRps: number | null;
+  finalRps: number | null;
+  /** Time new orders waited because the retry budget was spent. */
+  budgetHeldMs: number;
+}
+
 /** The counts of one run, as its summary, run.end and the summary files give them. */
 export interface RunSummary {
   /** Distinct valid IDs in the input. */
@@ -62,6 +76,8 @@ export interface RunSummary {
   retries: number;
   /** Time every worker was paused by the server's 429s. */
   throttledMs: number;
+  /** How the run's pace went: absent in logs written before it was recorded, and in dry runs. */
+  throttling?: ThrottlingSummary;
   /** Orders finished per second of the run. */
   ratePerSecond: number;
 }

@@ -1,5 +1,6 @@
 import type { OrderRecord, RetryRecord, RunStatus, RunSummary } from '../common/domain.js';
 import type { ExitCode } from '../common/errors.js';
+import type { ThrottleDecision } from './rate-controller.js';
 
 /** What run.start records: the run's identity, its input, its host and the options that shape it. */
 export interface RunStartFields {
@@ -41,6 +42,8 @@ export type RunEvent =
   | { type: 'deletion.started'; total: number; dryRun: boolean }
   | { type: 'order.finished'; record: OrderRecord }
   | { type: 'retry.scheduled'; record: RetryRecord }
+  /** The rate controller changed the run's pace. */
+  | { type: 'throttle'; decision: ThrottleDecision }
   | { type: 'run.ended'; outcome: RunOutcome };
 
 export type RunEventType = RunEvent['type'];

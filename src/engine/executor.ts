@@ -25,8 +25,15 @@ export interface DeletionPlan {
 }
 
 /**
+ * Orders under way per in-flight slot: a retry waiting out its Retry-After or backoff gives its slot to
+ * another order, up to this many orders in all; beyond it, a run whose every order waits stops taking new
+ * ones (the retry budget stops them sooner).
+ */
+const ORDERS_PER_SLOT = 4;
+
+/**
  * The deletion phase: authenticates, then takes each pending order through the retry policy with at
- * most `concurrency` in flight (a dry run records each as would_delete instead), emitting every outcome
+ * most `concurrency` requests in flight (a dry run records each as would_delete instead), emitting every outcome
  * and retry as it happens. It stops the run (through RunControl) when the halt policy says so, or when
  * authentication is lost for good: exit 3 if nothing was done yet (the credentials were refused), else 4.
  * Returns when every dispatched order has settled.
@@ -58,7 +65,8 @@ export async function executeDeletions(plan: DeletionPlan, deps: DeletionDeps): 
       return;
     }
     const deleterDeps = { ...deps, onRetry: (record: RetryRecord) => events.emit({ type: 'retry.scheduled', record }) };
-    await dispatch(draining(plan.pending), plan.concurrency, async (orderId) => {
+    // Orders under way: those sending (at most `concurrency`, the slots) and those waiting to retry.
+    await dispatch(draining(plan.pending), plan.concurrency * ORDERS_PER_SLOT, async (orderId) => {
       try {
         const record = await deleteWithRetry(orderId, deleterDeps);
         if (record) finish(record);
@@ -66,7 +74,7 @@ export async function executeDeletions(plan: DeletionPlan, deps: DeletionDeps): 
         if (error instanceof TokenError) authenticationLost(error);
         else throw error;
       }
-    }, control.stopping);
+    }, control.stopping, (signal) => deps.budget.admit(signal));
   } catch (error) {
     if (!(error instanceof TokenError)) throw error;
     authenticationLost(error);

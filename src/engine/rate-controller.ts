@@ -132,6 +132,9 @@ export class RateController {
   throttledMs = 0;
   /** Decisions that lowered the rate. */
   cuts = 0;
+  /** Answers, and those throttled (429), since the start. */
+  answers = 0;
+  throttledAnswers = 0;
 
   constructor(private readonly options: RateControllerOptions = {}) {
     this.cap = options.cap ?? Number.POSITIVE_INFINITY;
@@ -193,6 +196,8 @@ export class RateController {
 
   /** The answer to the request sent with `ticket`: throttled (429) or not (any other answer, or none). */
   answered(ticket: number, throttled: boolean, retryAfterMs?: number, now = this.now()): void {
+    this.answers++;
+    if (throttled) this.throttledAnswers++;
     if (ticket <= this.judgedUpTo) return;
     const w = this.window;
     w.answers++;

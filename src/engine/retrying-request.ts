@@ -1,13 +1,19 @@
+import type { LimitFunction } from 'p-limit';
 import type { TokenSource } from '../exsited/auth.js';
 import type { AttemptResult, Unfinished } from '../exsited/orders.js';
-import type { RateLimiter } from './rate-limiter.js';
+import type { RateController } from './rate-controller.js';
+import type { RetryBudget } from './retry-budget.js';
 import { tooLongToWait, type RetryInfo, type RetryPolicy } from './retry-policy.js';
 import type { RunControl } from './run-control.js';
 
 export interface RequestDeps {
   tokens: TokenSource;
   retry: RetryPolicy;
-  limiter: RateLimiter;
+  /** The run's pace, read from the server's answers. */
+  rate: RateController;
+  /** The in-flight bound (--concurrency): a request holds a slot while it is sent, never while it waits to retry. */
+  slots: LimitFunction;
+  budget: RetryBudget;
   control: RunControl;
 }
 
@@ -16,25 +22,31 @@ export type Sent<T> =
   | { ok: false; failure: Unfinished; attempts: number };
 
 /**
- * Sends one authenticated API request under the retry policy: each attempt waits for the shared rate
- * limit, takes the current token and feeds the answer back (a 429 to the limiter, a 401 to the token
- * source). A 401 renews the token and resends at once, the first time without using up a retry, as
- * Exsited's SDKs do. `attempts` counts the requests sent. Undefined when the run stopped first; throws
- * TokenError when authentication is lost for good.
+ * Sends one authenticated API request under the retry policy: each attempt takes an in-flight slot, waits
+ * for the run's pace, takes the current token, and feeds the answer back (every answer to the rate
+ * controller and the retry budget, a 401 to the token source). Between attempts the slot is free for other
+ * orders; a retry is never sent sooner than its own Retry-After. A 401 renews the token and resends at
+ * once, the first time without using up a retry, as Exsited's SDKs do. `attempts` counts the requests
+ * sent. Undefined when the run stopped first; throws TokenError when authentication is lost for good.
  */
 export async function sendWithRetry<T>(
   send: (accessToken: string, signal: AbortSignal) => Promise<AttemptResult<T>>,
   deps: RequestDeps,
   onRetry: (retry: RetryInfo) => void,
 ): Promise<Sent<T> | undefined> {
-  const { tokens, limiter, control } = deps;
+  const { tokens, rate, budget, control } = deps;
   let attempts = 0;
   let renewed = false;
 
-  const once = async (): Promise<AttemptResult<T>> => {
+  const once = () => deps.slots(async (): Promise<AttemptResult<T>> => {
+    let ticket: number;
     let token: string;
     try {
-      await limiter.acquire(control.stopping);
+      // A slot freed by an answer is taken at once, before that answer's order is recorded. One turn of the
+      // event loop lets the record (and a halt it causes: --halt-after) come first, so no request follows a halt.
+      await new Promise(setImmediate);
+      control.stopping.throwIfAborted();
+      ticket = await rate.acquire(control.stopping);
       token = await tokens.get(control.aborting);
     } catch (error) {
       if (control.stopping.aborted) return { kind: 'canceled' };
@@ -42,11 +54,13 @@ export async function sendWithRetry<T>(
     }
     attempts++;
     const result = await send(token, control.aborting);
+    if (result.kind === 'canceled') return result;
+    const throttled = result.kind === 'retry' && result.httpStatus === 429;
+    rate.answered(ticket, throttled, throttled && !tooLongToWait(result) ? result.retryAfterMs : undefined);
+    budget.answered(result.kind === 'retry');
     if (result.kind === 'unauthorized') tokens.refused(token);
-    else if (result.kind === 'retry' && result.httpStatus === 429 && !tooLongToWait(result)) limiter.throttled(result.retryAfterMs);
-    else if (result.kind === 'done') limiter.succeeded();
     return result;
-  };
+  });
 
   const result = await deps.retry.run(async () => {
     let answer = await once();

@@ -28,27 +28,58 @@ describe('rate, halts, deadlines and the run lock', () => {
     expect(readAudit(log).at(-1)?.summary).toMatchObject({ deleted: 120, throttledMs: 0 });
   });
 
-  test('a 429 pauses the whole client for its Retry-After; the time is reported', async () => {
-    const api = await fakeApi(60, { faults: { seed: 2, throttle: 0.05, retryAfterS: 1, latencyMs: 2 } });
+  test('random 429s (noise) pause nobody: each throttled order waits out its own Retry-After, the others go on', async () => {
+    const api = await fakeApi(200, { faults: { seed: 2, throttle: 0.05, retryAfterS: 1, latencyMs: 2 } });
     fake = api.fake;
     const dir = workDir();
     const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
     const log = join(dir, 'a.ndjson');
 
-    const result = await runCli(['run', '--yes', '--ids', input, '--audit-log', log, '--concurrency', '4', ...FAST], { env: credentialsEnv(fake) });
+    const result = await runCli(['run', '--yes', '--ids', input, '--audit-log', log, '--concurrency', '8', ...FAST], { env: credentialsEnv(fake) });
 
     expect(result.code).toBe(0);
     const throttles = fake.deletes.filter((d) => d.result === 429);
-    expect(throttles.length).toBeGreaterThan(0);
+    expect(throttles.length).toBeGreaterThan(3);
     for (const t of throttles) {
-      // Requests already on their way may still arrive just after the 429; none is sent during the pause.
-      const during = fake.deletes.filter((d) => d.at > t.at + 100 && d.at < t.at + 990);
-      expect(during).toEqual([]);
+      // The throttled order is not sent again before its Retry-After...
+      const again = fake.deletes.find((d) => d.orderId === t.orderId && d.at > t.at);
+      expect(again!.at - t.at).toBeGreaterThanOrEqual(990);
     }
-    const end = readAudit(log).at(-1);
-    expect(end?.summary.throttledMs).toBeGreaterThanOrEqual(1000);
-    expect(end?.summary.ratePerSecond).toBeGreaterThan(0);
-    expect(result.log).toMatch(/throttled\s+[1-9]/);
+    // ...while the other orders kept going: most were deleted during the first throttled order's wait.
+    const first = throttles[0]!.at;
+    expect(fake.deletes.filter((d) => d.at > first && d.at < first + 990 && d.result === 204).length).toBeGreaterThan(50);
+    const lines = readAudit(log);
+    expect(lines.filter((l) => l.event === 'throttle')).toEqual([]);
+    expect(lines.filter((l) => l.event === 'order').map((l) => l.orderId).sort()).toEqual(api.orders.map((o) => o.id).sort());
+    expect(lines.at(-1)?.summary).toMatchObject({ deleted: 200, throttledMs: 0, throttling: { throttled: throttles.length, cuts: 0, ceilingRps: null } });
+  });
+
+  test('a real limit (a token bucket of 100/s) is found: the rate is cut to what the server accepted, recorded as throttle lines', async () => {
+    const api = await fakeApi(500, { faults: { latencyMs: 2 }, limit: { kind: 'bucket', rate: 100 } });
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const log = join(dir, 'a.ndjson');
+
+    const result = await runCli(['run', '--yes', '--ids', input, '--audit-log', log, '--concurrency', '8', ...FAST], { env: credentialsEnv(fake) });
+
+    expect(result.code).toBe(0);
+    const lines = readAudit(log);
+    const decisions = lines.filter((l) => l.event === 'throttle');
+    expect(decisions[0]).toMatchObject({ kind: 'cut', msg: expect.stringMatching(/^rate cut from unpaced to \d+/) });
+    expect(decisions[0]?.rateAfter).toBeGreaterThan(50);
+    expect(decisions[0]?.rateAfter).toBeLessThan(150);
+    const orders = lines.filter((l) => l.event === 'order');
+    expect(orders).toHaveLength(500);
+    expect(new Set(orders.map((l) => l.orderId)).size).toBe(500);
+    const { throttling } = lines.at(-1)!.summary;
+    expect(throttling.cuts).toBe(decisions.filter((d) => d.kind !== 'lift').length);
+    expect(throttling.ceilingRps).toBeGreaterThan(60);
+    expect(throttling.ceilingRps).toBeLessThan(140);
+    // Limits are found from the first burst of 429s; after that, few (the bucket alone would answer most of an unpaced run 429).
+    expect(throttling.throttled).toBe(fake.stats.limited);
+    expect(fake.stats.limited / throttling.requests).toBeLessThan(0.25);
+    expect(result.log).toMatch(/throttled\s+\d+ of \d+ requests \(\d+(\.\d)?%\), rate cut \d+ times?, the server accepted about \d+\/s/);
   });
 
   test('--halt-after: the same failure on order after order halts the run with exit 4 and the cause', async () => {
