@@ -109,6 +109,7 @@ const acceptedRate = (state) => ((state.stats.deletesAnswered - state.stats.limi
 const serverSeconds = (state) => (state.stats.lastDeleteAt - state.stats.firstDeleteAt) / 1000;
 
 /** Throttling (issue 12): a limit the API does not document, noise, faults, shards sharing a limit, an outage. */
+const c16 = ['--concurrency', '16'];
 async function throttled(name, n, latencyMs, fakeOptions, args) {
   const ids = await writeIds(`${name}.txt`, n);
   const fake = await startFake(n, latencyMs, 1, fakeOptions);
@@ -222,8 +223,7 @@ const scenarios = {
     ]);
   },
 
-  async throttle() {
-    const c16 = ['--concurrency', '16'];
+  async bucket() {
     const bucket = await throttled('t-bucket', 3000, 20, { limit: 'bucket:100' }, c16);
     report('7. throttling: a token bucket of 100/s (burst 100), concurrency 16, latency 20 ms, 3,000 orders', [
       ['delivered, server clock (orders/s)', round(acceptedRate(bucket.state))],
@@ -232,7 +232,9 @@ const scenarios = {
       ['rate cuts; limit found (requests/s)', `${bucket.end.summary.throttling.cuts}; ${bucket.end.summary.throttling.ceilingRps}`],
       ['every order once in the log', bucket.once],
     ]);
+  },
 
+  async window() {
     const window = await throttled('t-window', 3000, 20, { limit: 'window:100' }, c16);
     report('8. throttling: a fixed one-second window of 100/s, concurrency 16, latency 20 ms, 3,000 orders', [
       ['delivered, server clock (orders/s)', round(acceptedRate(window.state))],
@@ -240,7 +242,9 @@ const scenarios = {
       ['requests answered 429', `${round((window.state.stats.limited * 100) / window.state.stats.deletesAnswered, 2)}%`],
       ['every order once in the log', window.once],
     ]);
+  },
 
+  async noise() {
     // Long enough that the clean run takes >= 20 s: 10,000 orders at 16 / 20 ms ≈ 700/s would be too short, so --rps 400.
     const noiseArgs = [...c16, '--rps', '400'];
     const clean = await throttled('t-clean', 9000, 20, {}, noiseArgs);
@@ -255,7 +259,9 @@ const scenarios = {
       ['orders retried before their Retry-After', retryTooSoon, '0'],
       ['every order once in the log', noisy.once],
     ]);
+  },
 
+  async faults() {
     const c8 = ['--concurrency', '8', '--timeout-ms', '1000'];
     const mixClean = await throttled('t-mix-clean', 400, 20, {}, c8);
     const mix = await throttled('t-mix', 400, 20, { faults: '503:0.12,500:0.05,429:0.05,reset:0.03,delete-then-503:0.03,hang:0.01', seed: 3 }, c8);
@@ -266,10 +272,10 @@ const scenarios = {
       ['deleted + already absent + failed', `${mix.end.summary.deleted} + ${mix.end.summary.alreadyAbsent} + ${mix.end.summary.failed}`],
       ['every order once in the log', mix.once],
     ]);
-
-    await shards();
-    await outage();
   },
+
+  shards,
+  outage,
 
   async startup() {
     const n = 200;

@@ -203,6 +203,16 @@ describe('RateController', () => {
     expect(decisions.at(-1)).toMatchObject({ kind: 'ceiling', pauseMs: 0 });
   });
 
+  test('a first ceiling is provisional (a saved-up burst passes for rate): a small excess just after it steps back, and is not learnt as noise', () => {
+    const { c, clock, decisions } = controller();
+    window(c, clock, 100, 0);
+    window(c, clock, 20, 10, { spacingMs: 5, retryAfterMs: 1000 });
+    expect(decisions).toHaveLength(1);
+    window(c, clock, 200, 14); // 7% throttled, below the rate cut from: short of "over"
+    expect(decisions[1]).toMatchObject({ kind: 'ceiling', baseline: 0 });
+    expect(decisions[1]!.rateBefore).toBeLessThan(decisions[0]!.ceiling!);
+  });
+
   test('a first cut from a handful of accepted answers (a newcomer to a limit others use up) searches upward fast', () => {
     const { c, clock, decisions } = controller();
     window(c, clock, 20, 18, { spacingMs: 2, retryAfterMs: 1000 });

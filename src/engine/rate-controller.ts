@@ -113,6 +113,12 @@ export class RateController {
   private epochStart = 0;
   private probeSlope = PROBE_RPS_PER_S;
   private searching = false;
+  /**
+   * A ceiling from the first contact with the limit is provisional: it was measured over a second or less,
+   * where a bucket's saved-up burst passes for rate. Until the next decision, any excess over the baseline
+   * steps back, and nothing is learnt as noise.
+   */
+  private provisional = false;
   /** Tickets handed out, one per request sent; answers to tickets up to `judgedUpTo` were taken into account by a decision. */
   private issued = 0;
   private judgedUpTo = 0;
@@ -234,11 +240,12 @@ export class RateController {
     const enough = throttled >= MIN_THROTTLED;
     const over = share >= Math.max(HIGH_SHARE, this.baseline + HIGH_MARGIN);
     // Probing beyond the ceiling: there, a small excess over the baseline is this client's doing.
-    const beyond = this.ceiling !== undefined && !this.searching && rateBefore > this.ceiling;
+    const beyond = this.ceiling !== undefined && !this.searching && (this.provisional || rateBefore > this.ceiling);
     if (enough && over) {
       const firstContact = this.ceiling === undefined;
       this.startEpoch(now, capacity);
       this.searching = firstContact && accepted.count < RELIABLE_ACCEPTED;
+      this.provisional = firstContact && !this.searching;
       decide('cut', share >= CLEARLY_OVER ? this.pause(now, median(w.retryAfters) ?? DEFAULT_PAUSE_MS) : 0);
     } else if (enough && beyond && share >= this.baseline + LOW_MARGIN) {
       this.startEpoch(now, capacity);
@@ -274,6 +281,7 @@ export class RateController {
     const confirmed = this.ceiling !== undefined && ceiling <= this.ceiling * (1 + CONFIRMED);
     this.probeSlope = PROBE_RPS_PER_S * Math.min(1, ceiling / PROBE_FULL_RPS) * (confirmed ? Math.min(1, ceiling / CAUTIOUS_BELOW_RPS) ** 2 : 1);
     this.searching = false;
+    this.provisional = false;
     this.ceiling = ceiling;
     this.epochStart = now;
     this.tokens = Math.min(this.tokens, 1);
