@@ -137,9 +137,17 @@ describe('RateController', () => {
   test('over but not clearly (10–50% throttled, spread out): one cut, without a pause', () => {
     const { c, clock, decisions } = controller();
     window(c, clock, 200, 0);
-    window(c, clock, 200, 40);
+    window(c, clock, 300, 60, { spacingMs: 4 });
     expect(decisions).toEqual([expect.objectContaining({ kind: 'cut', share: 0.2, pauseMs: 0 })]);
     expect(c.paused).toBe(false);
+  });
+
+  test('"over" must be unlikely as noise: 17 throttled of 153 (11%) happens under 5% noise and cuts nothing; 20% of 250 cuts', () => {
+    const { c, clock, decisions } = controller();
+    window(c, clock, 153, 17);
+    expect(decisions).toEqual([]);
+    window(c, clock, 300, 60, { spacingMs: 4 });
+    expect(decisions).toEqual([expect.objectContaining({ kind: 'cut', share: expect.closeTo(0.2, 1) })]);
   });
 
   test('answers to requests sent before a decision are not judged again', () => {

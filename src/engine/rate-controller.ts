@@ -47,6 +47,13 @@ const RECENT_ANSWERS = 20;
 /** Over the limit: this share throttled, and this much above the baseline. */
 const HIGH_SHARE = 0.1;
 const HIGH_MARGIN = 0.08;
+/**
+ * "Over" must also be unlikely as noise: at most e^-SIGNIFICANT (0.1%) likely if each answer were throttled
+ * at the baseline, or at NOISE_TOLERATED while the baseline is still being learnt. A window of 150 answers
+ * with 17 throttled (11%) happens under 5% noise; 25 (17%) does not.
+ */
+const SIGNIFICANT = 6.9;
+const NOISE_TOLERATED = 0.05;
 /** Beyond the known ceiling, this much above the baseline is enough to step back. */
 const LOW_MARGIN = 0.02;
 /** A decision goes down to this share of what the server accepted. */
@@ -238,7 +245,7 @@ export class RateController {
       });
     };
     const enough = throttled >= MIN_THROTTLED;
-    const over = share >= Math.max(HIGH_SHARE, this.baseline + HIGH_MARGIN);
+    const over = share >= Math.max(HIGH_SHARE, this.baseline + HIGH_MARGIN) && surprise(answers, throttled, Math.max(this.baseline, NOISE_TOLERATED)) >= SIGNIFICANT;
     // Probing beyond the ceiling: there, a small excess over the baseline is this client's doing.
     const beyond = this.ceiling !== undefined && !this.searching && (this.provisional || rateBefore > this.ceiling);
     if (enough && over) {
@@ -314,6 +321,17 @@ export class RateController {
 
 function newWindow(start: number): Window {
   return { start, answers: 0, throttled: 0, retryAfters: [], recent: [] };
+}
+
+/**
+ * How surprising `k` throttled answers of `n` are if each is throttled with chance `p`: the Chernoff bound's
+ * exponent, n·KL(k/n ‖ p); seeing this many or more has a chance of at most e^-surprise.
+ */
+function surprise(n: number, k: number, p: number): number {
+  const q = k / n;
+  if (q <= p) return 0;
+  const kl = q * Math.log(q / p) + (q < 1 ? (1 - q) * Math.log((1 - q) / (1 - p)) : 0);
+  return n * kl;
 }
 
 function median(values: number[]): number | undefined {
