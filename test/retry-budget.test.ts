@@ -16,7 +16,7 @@ describe('RetryBudget', () => {
     expect(clock.now).toBe(0);
   });
 
-  test('past half of the answers over 5 s (at least 10), new orders wait, one a second going ahead as a probe', async () => {
+  test('past half of the answers over 5 s (at least 10) failing, requests wait, one a second going ahead as a probe', async () => {
     const { b, clock } = budget();
     for (let i = 0; i < 9; i++) b.answered(true);
     expect(b.spent()).toBe(false); // nine are too few to judge
@@ -31,21 +31,33 @@ describe('RetryBudget', () => {
     expect(b.heldMs).toBe(3000);
   });
 
-  test('once the failures stop, the window empties and dispatch opens within 5 s', async () => {
+  test('spent, it stays spent while only failures come back, however long; the first good answer opens the way', () => {
     const { b, clock } = budget();
     for (let i = 0; i < 30; i++) b.answered(true);
-    clock.now = 4999;
+    clock.now = 60_000; // the window emptied, but nothing came back good: still down
     expect(b.spent()).toBe(true);
-    clock.now = 5000;
+    b.answered(true); // a probe fails
+    expect(b.spent()).toBe(true);
+    b.answered(false); // a probe succeeds
     expect(b.spent()).toBe(false);
   });
 
-  test('good answers keep the share under half', () => {
-    const { b, clock } = budget();
-    for (let i = 0; i < 20; i++) b.answered(true);
+  test('15 failures among the latest 20 spend it at once, however many good answers came before', () => {
+    const { b } = budget();
+    for (let i = 0; i < 2000; i++) b.answered(false);
+    for (let i = 0; i < 14; i++) b.answered(true);
+    expect(b.spent()).toBe(false);
+    b.answered(true);
     expect(b.spent()).toBe(true);
-    clock.now = 100;
-    for (let i = 0; i < 21; i++) b.answered(false);
+  });
+
+  test('failures among good answers (under half of them) are within the budget', () => {
+    const { b } = budget();
+    for (let i = 0; i < 20; i++) {
+      b.answered(false);
+      b.answered(i % 2 === 0);
+      b.answered(i % 2 === 1);
+    }
     expect(b.spent()).toBe(false);
   });
 

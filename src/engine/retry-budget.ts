@@ -12,14 +12,18 @@ const MIN_RETRYABLE = 10;
 const MAX_SHARE = 0.5;
 /** While over budget, one new order a second still goes ahead: it is how the end of an outage is seen. */
 const PROBE_EVERY_MS = 1000;
+/** Or at once: 15 of the latest 20 answers failures (a fast client fills 5 s with good answers before an outage). */
+const RECENT = 20;
+const RECENT_FAILING = 15;
 const POLL_MS = 100;
 
 /**
- * The retry budget (Google SRE's, per client): when more than half of the answers over the last 5 s asked
- * for a retry (429, 5xx, a timeout, a reset — at least 10 of them), new orders wait instead of joining a
- * retry storm; orders already under way go on retrying on their own schedule, so nothing is lost or
- * skipped. One new order a second goes ahead as a probe, and once the failures stop the window empties
- * and dispatch opens again within 5 s. Time is injected.
+ * The retry budget (after Google SRE's and gRPC's retry throttling, per client): when more than half of the
+ * answers over the last 5 s, or 15 of the latest 20, were failures that ask for a retry (5xx, a timeout, a
+ * reset — at least 10 of them; 429s are the rate controller's), the service is down rather than busy: new orders and retries
+ * alike wait, and one request a second goes ahead as a probe. Nothing is lost or skipped — a waiting retry
+ * does not use up an attempt — and the first answer that is not a failure opens the way again. Time is
+ * injected.
  */
 export class RetryBudget {
   private readonly now: () => number;
@@ -29,8 +33,11 @@ export class RetryBudget {
   private head = 0;
   private retryable = 0;
   private lastProbe = Number.NEGATIVE_INFINITY;
+  /** Spent, and no answer but failures since: the service is down until a probe comes back good. */
+  private down = false;
+  private recent: boolean[] = [];
   private heldSince: number | undefined;
-  /** Time new orders were held back, ms. */
+  /** Time requests were held back, ms (overlapping waits counted once). */
   heldMs = 0;
 
   constructor(options: RetryBudgetOptions = {}) {
@@ -38,10 +45,22 @@ export class RetryBudget {
     this.sleep = options.sleep ?? safeSleep;
   }
 
-  /** An answer: `retryable` when it asked for a retry (whether or not one follows). */
+  /** An answer: `retryable` when it was a failure that asks for a retry (whether or not one follows). */
   answered(retryable: boolean, now = this.now()): void {
+    if (!retryable && this.down) {
+      // The service answers again: judge it afresh from here.
+      this.down = false;
+      this.answers = [];
+      this.head = 0;
+      this.retryable = 0;
+      this.recent.length = 0;
+    }
     this.answers.push({ at: now, retryable });
     if (retryable) this.retryable++;
+    this.recent.push(retryable);
+    if (this.recent.length > RECENT) this.recent.shift();
+    if (this.recent.filter(Boolean).length >= RECENT_FAILING) this.down = true;
+    this.spent(now);
   }
 
   /** Whether the budget is spent right now: new orders wait. */
@@ -53,10 +72,11 @@ export class RetryBudget {
       this.answers = this.answers.slice(this.head);
       this.head = 0;
     }
-    return this.retryable >= MIN_RETRYABLE && this.retryable >= MAX_SHARE * (this.answers.length - this.head);
+    if (this.retryable >= MIN_RETRYABLE && this.retryable >= MAX_SHARE * (this.answers.length - this.head)) this.down = true;
+    return this.down;
   }
 
-  /** Waits until a new order may start; rejects when `signal` aborts. */
+  /** Waits until a request (a new order's, or a retry) may go; rejects when `signal` aborts. */
   async admit(signal?: AbortSignal): Promise<void> {
     for (;;) {
       signal?.throwIfAborted();

@@ -22,7 +22,8 @@ export type Sent<T> =
   | { ok: false; failure: Unfinished; attempts: number };
 
 /**
- * Sends one authenticated API request under the retry policy: each attempt takes an in-flight slot, waits
+ * Sends one authenticated API request under the retry policy: each retry waits for the retry budget, each
+ * attempt takes an in-flight slot, waits
  * for the run's pace, takes the current token, and feeds the answer back (every answer to the rate
  * controller and the retry budget, a 401 to the token source). Between attempts the slot is free for other
  * orders; a retry is never sent sooner than its own Retry-After. A 401 renews the token and resends at
@@ -38,7 +39,20 @@ export async function sendWithRetry<T>(
   let attempts = 0;
   let renewed = false;
 
-  const once = () => deps.slots(async (): Promise<AttemptResult<T>> => {
+  const once = async (): Promise<AttemptResult<T>> => {
+    // A retry waits for the budget as a new order does: during an outage, a trickle of probes, not a storm.
+    if (attempts > 0) {
+      try {
+        await budget.admit(control.stopping);
+      } catch (error) {
+        if (control.stopping.aborted) return { kind: 'canceled' };
+        throw error;
+      }
+    }
+    return deps.slots(() => attempt());
+  };
+
+  const attempt = async (): Promise<AttemptResult<T>> => {
     let ticket: number;
     let token: string;
     try {
@@ -57,10 +71,11 @@ export async function sendWithRetry<T>(
     if (result.kind === 'canceled') return result;
     const throttled = result.kind === 'retry' && result.httpStatus === 429;
     rate.answered(ticket, throttled, throttled && !tooLongToWait(result) ? result.retryAfterMs : undefined);
-    budget.answered(result.kind === 'retry');
+    // 429s are the rate controller's to answer; the budget counts failures (5xx, resets, timeouts).
+    budget.answered(result.kind === 'retry' && !throttled);
     if (result.kind === 'unauthorized') tokens.refused(token);
     return result;
-  });
+  };
 
   const result = await deps.retry.run(async () => {
     let answer = await once();
