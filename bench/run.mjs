@@ -360,7 +360,7 @@ async function outage() {
   report('12. throttling: an outage (every DELETE 503 for 10 s), --retries 10, --rps 400, concurrency 16, 6,000 orders', [
     ['orders/s before the outage', before],
     ['failed requests during the outage', `${duringRetries} (${steadyRetries} after its first second: ${round(steadyRetries / 9)}/s)`],
-    ['new orders held by the retry budget (s)', round(tool.end.summary.throttling.budgetHeldMs / 1000)],
+    ['requests held by the retry budget (s)', round(tool.end.summary.throttling.budgetHeldMs / 1000)],
     ['full rate again after the outage (s)', recoveredAfter === undefined ? 'never' : round(recoveredAfter / 1000), '<= 10'],
     ['deleted + already absent + failed', `${tool.end.summary.deleted} + ${tool.end.summary.alreadyAbsent} + ${tool.end.summary.failed}`],
     ['every order once in the log', exactlyOnce(tool.log, n)],

@@ -190,7 +190,7 @@ function paceState(rate: RateController, budget: RetryBudget, waiting: number): 
   const now = rate.rateAt();
   return [
     rate.paused ? 'throttled by the server: everyone waits' : rate.ceilingRps !== undefined && Number.isFinite(now) ? `paced at ${Math.round(now)}/s (the server throttled)` : '',
-    budget.spent() ? 'retry budget spent: new orders wait' : '',
+    budget.spent() ? 'the service is failing: a probe a second' : '',
     waiting > 0 ? `${waiting} waiting to retry` : '',
   ].filter(Boolean).join(', ');
 }

@@ -3,14 +3,10 @@ import pLimit from 'p-limit';
 /**
  * Runs `worker` over `items` with at most `concurrency` at once (p-limit), pulling the next item only
  * when the queue in front of the workers is short: memory holds about 2 × concurrency tasks, never one per
- * pending item. Each item is pulled once `admit` allows it (the retry budget). Stops pulling once
- * `stopping` fires; the tasks already started finish. A worker that throws stops the dispatch, and its
- * error is rethrown once every started task has settled.
+ * pending item. Stops pulling once `stopping` fires; the tasks already started finish. A worker that
+ * throws stops the dispatch, and its error is rethrown once every started task has settled.
  */
-export async function dispatch<T>(
-  items: Iterable<T>, concurrency: number, worker: (item: T) => Promise<void>, stopping: AbortSignal,
-  admit: (signal: AbortSignal) => Promise<void> = async () => undefined,
-): Promise<void> {
+export async function dispatch<T>(items: Iterable<T>, concurrency: number, worker: (item: T) => Promise<void>, stopping: AbortSignal): Promise<void> {
   const limit = pLimit(concurrency);
   const running = new Set<Promise<void>>();
   let failure: { error: unknown } | undefined;
@@ -26,12 +22,6 @@ export async function dispatch<T>(
   for (const item of items) {
     while (limit.pendingCount >= concurrency && !stopping.aborted && !failure) {
       await new Promise<void>((resolve) => (wake = resolve));
-    }
-    if (stopping.aborted || failure) break;
-    try {
-      await admit(stopping);
-    } catch {
-      break; // stopping
     }
     if (stopping.aborted || failure) break;
     const task: Promise<void> = limit(() => (stopping.aborted || failure ? undefined : worker(item)))

@@ -74,7 +74,7 @@ export async function executeDeletions(plan: DeletionPlan, deps: DeletionDeps): 
         if (error instanceof TokenError) authenticationLost(error);
         else throw error;
       }
-    }, control.stopping, (signal) => deps.budget.admit(signal));
+    }, control.stopping);
   } catch (error) {
     if (!(error instanceof TokenError)) throw error;
     authenticationLost(error);

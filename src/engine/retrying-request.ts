@@ -39,20 +39,7 @@ export async function sendWithRetry<T>(
   let attempts = 0;
   let renewed = false;
 
-  const once = async (): Promise<AttemptResult<T>> => {
-    // A retry waits for the budget as a new order does: during an outage, a trickle of probes, not a storm.
-    if (attempts > 0) {
-      try {
-        await budget.admit(control.stopping);
-      } catch (error) {
-        if (control.stopping.aborted) return { kind: 'canceled' };
-        throw error;
-      }
-    }
-    return deps.slots(() => attempt());
-  };
-
-  const attempt = async (): Promise<AttemptResult<T>> => {
+  const once = () => deps.slots(async (): Promise<AttemptResult<T>> => {
     let ticket: number;
     let token: string;
     try {
@@ -60,6 +47,8 @@ export async function sendWithRetry<T>(
       // event loop lets the record (and a halt it causes: --halt-after) come first, so no request follows a halt.
       await new Promise(setImmediate);
       control.stopping.throwIfAborted();
+      // The budget is asked last thing before sending: while the service is down, a probe a second, not a storm.
+      await budget.admit(control.stopping);
       ticket = await rate.acquire(control.stopping);
       token = await tokens.get(control.aborting);
     } catch (error) {
@@ -75,7 +64,7 @@ export async function sendWithRetry<T>(
     budget.answered(result.kind === 'retry' && !throttled);
     if (result.kind === 'unauthorized') tokens.refused(token);
     return result;
-  };
+  });
 
   const result = await deps.retry.run(async () => {
     let answer = await once();

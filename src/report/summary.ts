@@ -15,7 +15,7 @@ const CAUSES_SHOWN = 5;
 
 /**
  * `0 requests`, or `14 of 3012 requests (0.5%), rate cut 2 times, the server accepted about 98/s; everyone
- * waited 1.0 s; new orders held 3.0 s (retry budget)`.
+ * waited 1.0 s; requests held 3.0 s (retry budget)`.
  */
 function throttledText(s: RunSummary): string {
   const t = s.throttling;
@@ -24,7 +24,7 @@ function throttledText(s: RunSummary): string {
   const parts = [`${t.throttled} of ${t.requests} requests (${((t.throttled * 100) / Math.max(1, t.requests)).toFixed(1)}%)`];
   if (t.cuts > 0) parts.push(`rate cut ${t.cuts} ${t.cuts === 1 ? 'time' : 'times'}${t.ceilingRps !== null ? `, the server accepted about ${Math.round(t.ceilingRps)}/s` : ''}`);
   else if (t.throttled > 0) parts.push('noise: the rate was not cut');
-  const waits = [s.throttledMs > 0 ? `everyone waited ${(s.throttledMs / 1000).toFixed(1)} s` : '', t.budgetHeldMs > 0 ? `new orders held ${(t.budgetHeldMs / 1000).toFixed(1)} s (retry budget)` : ''].filter(Boolean);
+  const waits = [s.throttledMs > 0 ? `everyone waited ${(s.throttledMs / 1000).toFixed(1)} s` : '', t.budgetHeldMs > 0 ? `requests held ${(t.budgetHeldMs / 1000).toFixed(1)} s (retry budget)` : ''].filter(Boolean);
   return `${parts.join(', ')}${waits.length ? `; ${waits.join('; ')}` : ''}`;
 }
 

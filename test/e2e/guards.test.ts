@@ -82,6 +82,26 @@ describe('rate, halts, deadlines and the run lock', () => {
     expect(result.log).toMatch(/throttled\s+\d+ of \d+ requests \(\d+(\.\d)?%\), rate cut \d+ times?, the server accepted about \d+\/s/);
   });
 
+  test('an outage (every DELETE 503 for 2 s): the retry budget sends a probe a second instead of a storm, and the run recovers, losing nothing', async () => {
+    const api = await fakeApi(300, { faults: { latencyMs: 2 }, outage: { afterMs: 300, durationMs: 2000 } });
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const log = join(dir, 'a.ndjson');
+
+    const result = await runCli(['run', '--yes', '--ids', input, '--audit-log', log, '--concurrency', '8', '--retries', '10', ...FAST], { env: credentialsEnv(fake) });
+
+    expect(result.code).toBe(0);
+    // Retries 5-50 ms apart would send hundreds in 2 s; the budget lets the requests in flight fail, then one a second.
+    const failed = fake.deletes.filter((d) => d.result === 503);
+    expect(failed.length).toBeGreaterThan(8);
+    expect(failed.length).toBeLessThan(60);
+    const lines = readAudit(log);
+    expect(lines.filter((l) => l.event === 'order').map((l) => l.orderId).sort()).toEqual(api.orders.map((o) => o.id).sort());
+    expect(lines.at(-1)?.summary).toMatchObject({ deleted: 300, failed: 0, throttling: { budgetHeldMs: expect.any(Number) } });
+    expect(lines.at(-1)?.summary.throttling.budgetHeldMs).toBeGreaterThan(1000);
+  });
+
   test('--halt-after: the same failure on order after order halts the run with exit 4 and the cause', async () => {
     const api = await fakeApi(40);
     const refusals = Object.fromEntries(api.orders.map((o) => [o.id, { status: 403, message: 'Forbidden: missing order delete permission' }]));
