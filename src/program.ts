@@ -227,6 +227,7 @@ function addFakeApiCommand(program: Command, session: Session): void {
     .option('--faults <spec>', 'injected faults, e.g. 503:0.05,500:0.02,429:0.02,reset:0.01,hang:0.01,delete-then-503:0.02,401:0.01', '')
     .option('--retry-after <s>', 'Retry-After seconds sent with injected 429s', '1')
     .option('--latency-ms <ms>', 'delay before every answer', '0')
+    .option('--one-live-token', 'a new access token ends the earlier ones, as Exsited reportedly does: runs sharing credentials sign each other out')
     .option('--limit <spec>', 'a rate limit on DELETE shared by every client: bucket:RATE[:BURST] (a token bucket) or window:N (N per calendar second)')
     .option('--outage <spec>', 'every DELETE answered 503 for a while, e.g. 10s@2s: for 10 s, from 2 s after the first DELETE')
     .option('--token-ttl <s>', 'access token lifetime in seconds', '3600')
@@ -248,7 +249,7 @@ function addFakeApiCommand(program: Command, session: Session): void {
         throw usageError(`fake-api: ${code ? `--orders ${flags.orders}: ${describeFileError(error)}` : (error as Error).message}`);
       }
       if (flags.writeIds) prepareOutputFile(flags.writeIds, 'fake-api: --write-ids');
-      const fake = await startFakeExsited({ orders, port: Number(flags.port), host: flags.host, tokenTtlS: Number(flags.tokenTtl), faults, ...limits });
+      const fake = await startFakeExsited({ orders, port: Number(flags.port), host: flags.host, tokenTtlS: Number(flags.tokenTtl), faults, oneLiveToken: !!flags.oneLiveToken, ...limits });
       try {
         if (flags.writeIds) writeFileSync(flags.writeIds, `order_id\n${orders.map((order) => order.id).join('\n')}\n`);
       } catch (error) {

@@ -74,6 +74,10 @@ export async function runCleanup(requested: RunOptions, context: RunContext): Pr
         'omit --base-url (and EXSITED_BASE_URL) to use the recorded one, or pass --force; nothing was sent');
     }
     const host = displayBaseUrl(baseUrl);
+    // Checked before anything is sent: a cache others can read, or a folder that does not exist, is refused now.
+    const tokenCache = options.tokenCache && options.credentials.kind === 'client_credentials'
+      ? (await import('./exsited/token-cache.js')).TokenCache.open(options.tokenCache, baseUrl.origin, options.credentials.clientId)
+      : undefined;
     const rate = new RateController({ cap: options.rps, onDecision: (decision) => events.emit({ type: 'throttle', decision }) });
     const budget = new RetryBudget();
     const slots = pLimit(options.concurrency);
@@ -91,7 +95,7 @@ export async function runCleanup(requested: RunOptions, context: RunContext): Pr
           text: `${httpStatus ? `the token endpoint on ${host} answered ${httpStatus}` : `cannot connect to ${baseUrl.host} (${errorCode})`}; ` +
             `retrying ${++retry}/${options.retries} in ${(delayMs / 1000).toFixed(1)} s`,
         }));
-      });
+      }, { cache: tokenCache, onNotice: (text) => events.emit({ type: 'notice', level: 'warn', text }) });
       return { http, tokens, retry: new RetryPolicy(backoff, control.stopping), rate, slots, budget, control, events };
     });
 
@@ -139,6 +143,8 @@ export async function runCleanup(requested: RunOptions, context: RunContext): Pr
         const durationMs = Date.now() - startedAt - waitedMs;
         tally.summary.throttledMs = rate.throttledMs;
         if (!options.dryRun) tally.summary.throttling = throttlingSummary(rate, budget);
+        const tokens = api.made()?.tokens;
+        if (tokens && !tokens.preIssued) tally.summary.tokens = { obtained: tokens.renewals, shared: tokens.shared };
         tally.summary.ratePerSecond = options.dryRun ? 0 : ratePerSecond(tally.summary, durationMs);
         const usage = process.resourceUsage();
         const resources = { maxRssMb: Math.round(usage.maxRSS / 1024), cpuMs: Math.round((usage.userCPUTime + usage.systemCPUTime) / 1000) };

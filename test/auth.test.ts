@@ -16,18 +16,27 @@ afterEach(async () => {
 
 const noWait = new RetryPolicy(new Backoff({ retries: 2, baseMs: 1, capMs: 1, sleep: async () => undefined }), new AbortController().signal);
 const creds = (clientSecret = DEMO_CLIENT.clientSecret) => ({ kind: 'client_credentials' as const, ...DEMO_CLIENT, clientSecret });
+const waits: number[] = [];
 function tokenSource(api: FakeExsited, credentials = creds(), now = Date.now) {
   const http = createHttpClient({ baseUrl: new URL(api.url), concurrency: 4, timeoutMs: 2000 });
   clients.push(http);
-  return new TokenSource(http, credentials, (attempt) => noWait.run(attempt), now);
+  waits.length = 0;
+  return new TokenSource(http, credentials, (attempt) => noWait.run(attempt), { now, sleep: async (ms) => void waits.push(ms) });
 }
+/** A clock that starts now and moves only when told. */
+const clock = () => {
+  const c = { now: Date.now(), read: () => c.now };
+  return c;
+};
 
 describe('TokenSource against the fake token endpoint', () => {
   test('one grant serves every caller; a 401 from many workers triggers one renewal, by refresh token', async () => {
     fake = (await fakeApi(1)).fake;
-    const tokens = tokenSource(fake);
+    const time = clock();
+    const tokens = tokenSource(fake, creds(), time.read);
     const first = await Promise.all(Array.from({ length: 10 }, () => tokens.get()));
     expect(new Set(first).size).toBe(1);
+    time.now += 20 * 60_000; // late enough in its hour that a 401 is not another client's doing
     for (let i = 0; i < 10; i++) tokens.refused(first[0] as string);
     const second = await Promise.all(Array.from({ length: 10 }, () => tokens.get()));
     expect(new Set(second).size).toBe(1);
@@ -35,6 +44,29 @@ describe('TokenSource against the fake token endpoint', () => {
     expect(fake.tokenRequests.map((t) => t.grant)).toEqual(['client_credentials', 'refresh_token']);
     tokens.refused(first[0] as string); // a late 401 for the old token changes nothing
     expect(await tokens.get()).toBe(second[0]);
+    expect(waits).toEqual([]);
+  });
+
+  test('a token refused three times in a row moments after it was issued: renewed after a wait, by a new grant (the refresh token died with it)', async () => {
+    fake = (await fakeApi(1)).fake;
+    const notices: string[] = [];
+    const http = createHttpClient({ baseUrl: new URL(fake.url), concurrency: 4, timeoutMs: 2000 });
+    clients.push(http);
+    const slept: number[] = [];
+    const tokens = new TokenSource(http, creds(), (attempt) => noWait.run(attempt), { sleep: async (ms) => void slept.push(ms), onNotice: (text) => notices.push(text) });
+    const first = await tokens.get();
+    tokens.refused(first);
+    tokens.refused(first);
+    expect(await tokens.get()).toBe(first); // two 401s in a row may be a glitch: the request is resent with it
+    tokens.accepted(first);
+    tokens.refused(first);
+    tokens.refused(first);
+    expect(await tokens.get()).toBe(first); // a good answer in between began the count again
+    tokens.refused(first);
+    expect(await tokens.get()).not.toBe(first);
+    expect(slept).toEqual([1000]);
+    expect(fake.tokenRequests.map((t) => t.grant)).toEqual(['client_credentials', 'client_credentials']);
+    expect(notices).toEqual([expect.stringMatching(/obtained 0\.\d s ago \(401\): another client may be using these credentials; renewing in 1 s/)]);
   });
 
   test('every token issued is known to the scrubber at once, access and refresh alike', async () => {
@@ -58,8 +90,10 @@ describe('TokenSource against the fake token endpoint', () => {
 
   test('a refused refresh falls back to a new client-credentials grant', async () => {
     fake = (await fakeApi(1)).fake;
-    const tokens = tokenSource(fake);
+    const time = clock();
+    const tokens = tokenSource(fake, creds(), time.read);
     const first = await tokens.get();
+    time.now += 20 * 60_000;
     tokens.refused(first);
     const api = fake;
     const refresh = api.tokenRequests.length;

@@ -62,9 +62,13 @@ describe('full-jitter backoff', () => {
     const bottom = new Backoff({ retries: 5, baseMs: 100, capMs: 1000, random: () => 0 });
     expect(bottom.delayMs(4)).toBe(0);
   });
-  test('never sooner than the minimum a server asked for', () => {
-    const backoff = new Backoff({ retries: 5, baseMs: 100, capMs: 1000, random: () => 0.5 });
-    expect(backoff.delayMs(1, 5000)).toBe(5000);
-    expect(backoff.delayMs(3, 10)).toBe(200);
+  test('a Retry-After is the wait, never less, and at most a tenth more (spread); the backoff does not pile on top of it', () => {
+    const backoff = new Backoff({ retries: 5, baseMs: 1000, capMs: 30_000, random: () => 0.5 });
+    expect(backoff.delayMs(1, 5000)).toBe(5250);
+    expect(backoff.delayMs(4, 1000)).toBe(1050); // the backoff alone would be 4 s
+    const top = new Backoff({ retries: 5, baseMs: 1000, capMs: 30_000, random: () => 0.999999 });
+    expect(top.delayMs(1, 1000)).toBe(1100);
+    const bottom = new Backoff({ retries: 5, baseMs: 1000, capMs: 30_000, random: () => 0 });
+    expect(bottom.delayMs(1, 1000)).toBe(1000);
   });
 });

@@ -154,6 +154,9 @@ describe('job specs', () => {
   test('credentials are refused without being echoed; --job itself and --resume are not job options', async () => {
     const dir = workDir();
     await expect(readJobSpec(writeFile(dir, 's.json', '{"clientSecret": "abc123456789"}'))).rejects.toThrow(/credentials never go in a job file/);
+    await expect(readJobSpec(writeFile(dir, 't.json', '{"accessToken": "abc123456789"}'))).rejects.toThrow(/credentials never go in a job file/);
+    // The token cache is a path, not a credential: a job may name it.
+    expect((await readJobSpec(writeFile(dir, 'c.json', '{"tokenCache": "/data/token-cache.json"}'))).options).toMatchObject({ tokenCache: '/data/token-cache.json' });
     await expect(readJobSpec(writeFile(dir, 'r.json', '{"resume": true, "job": "x"}'))).rejects.toThrow(/resume: unknown option[\s\S]*job: unknown option/);
   });
 

@@ -31,12 +31,15 @@ async function setUp(options: Partial<FakeExsitedOptions>, retries = 3) {
   cleanup.push(() => destroyAgents(http));
   const retriesLogged: RetryRecord[] = [];
   const retry = new RetryPolicy(backoff, control.stopping);
-  const tokens = new TokenSource(http, { kind: 'client_credentials', ...DEMO_CLIENT }, (attempt) => new RetryPolicy(backoff, control.aborting).run(attempt));
+  const tokenWaits: number[] = [];
+  const tokens = new TokenSource(http, { kind: 'client_credentials', ...DEMO_CLIENT }, (attempt) => new RetryPolicy(backoff, control.aborting).run(attempt), {
+    sleep: async (ms) => void tokenWaits.push(ms),
+  });
   let clock = 0; // the controller's pauses pass on a fake clock
   const rate = new RateController({ now: () => clock, sleep: async (ms) => void (clock += ms) });
   const deps = { http, tokens, retry, rate, slots: pLimit(2), budget: new RetryBudget(), control, onRetry: (r: RetryRecord) => retriesLogged.push(r) };
   const remove = (orderId: string) => deleteWithRetry(orderId, deps);
-  return { orders: api.orders, remove, slept, retriesLogged, control, tokens, rate };
+  return { orders: api.orders, remove, slept, retriesLogged, control, tokens, rate, tokenWaits };
 }
 
 describe('deleteWithRetry', () => {
@@ -44,12 +47,12 @@ describe('deleteWithRetry', () => {
     const { orders, remove, slept, retriesLogged, rate } = await setUp({ faults: { throttle: 1, retryAfterS: 30 } }, 2);
     const record = await remove(orders[0]?.id as string);
     expect(record).toMatchObject({ outcome: 'failed', httpStatus: 429, attempts: 3 });
-    expect(slept).toEqual([30_000, 30_000]);
+    expect(slept).toEqual([31_500, 31_500]); // Retry-After, and a twentieth more at random() = 0.5
     // The Retry-After belongs to this order: the controller hears of the 429s, but three answers are no
     // window, so nobody else waits.
     expect(rate.throttledAnswers).toBe(3);
     expect(rate.throttledMs).toBe(0);
-    expect(retriesLogged.map((r) => [r.attempt, r.httpStatus, r.delayMs])).toEqual([[1, 429, 30_000], [2, 429, 30_000]]);
+    expect(retriesLogged.map((r) => [r.attempt, r.httpStatus, r.delayMs])).toEqual([[1, 429, 31_500], [2, 429, 31_500]]);
   });
 
   test('transport errors are retried with their code; a hang times out', async () => {
@@ -61,12 +64,11 @@ describe('deleteWithRetry', () => {
     expect(slept).toEqual([50, 100, 200]); // full jitter at random() = 0.5: half of base·2^(n-1)
   });
 
-  test('a 401 renews the token and resends at once; only the first is free', async () => {
-    const { orders, remove, slept, tokens } = await setUp({ faults: { unauthorized: 1 } }, 2);
-    const record = await remove(orders[0]?.id as string);
-    expect(record).toMatchObject({ outcome: 'failed', httpStatus: 401, attempts: 4 });
-    expect(slept).toEqual([50, 100]);
-    expect(tokens.renewals).toBe(4); // the first grant, then one renewal per 401 but the last
+  test('a token issued moments ago is renewed after three 401s in a row, only after 1 s, then 2 s; the third such token halts (another client holds the credentials)', async () => {
+    const { orders, remove, tokenWaits, tokens } = await setUp({ faults: { unauthorized: 1 } }, 10);
+    await expect(remove(orders[0]?.id as string)).rejects.toThrow(/refused this run's new access token 3 times in a row.*another client is using these credentials/);
+    expect(tokenWaits).toEqual([1000, 2000]);
+    expect(tokens.renewals).toBe(3); // the first grant and two renewals: never a token war
   });
 
   test('delete-then-503: the retry finds the order gone, which is already_absent', async () => {

@@ -78,6 +78,8 @@ export interface RunSummary {
   throttledMs: number;
   /** How the run's pace went: absent in logs written before it was recorded, and in dry runs. */
   throttling?: ThrottlingSummary;
+  /** Access tokens this run obtained from the token endpoint, and those it took from the token cache. */
+  tokens?: { obtained: number; shared: number };
   /** Orders finished per second of the run. */
   ratePerSecond: number;
 }

@@ -27,7 +27,8 @@ export async function readJobSpec(path: string): Promise<JobSpec> {
   const { data } = await readJsonFile(path, '--job');
   if (!data || typeof data !== 'object' || Array.isArray(data)) throw usageError(`--job ${path}: expected a JSON object of options`);
   const entries = Object.entries(data as Record<string, unknown>);
-  const secretKeys = entries.map(([key]) => key).filter((key) => SECRET_LIKE.test(key));
+  // Keys that look like credentials, bar the options' own (tokenCache is a path, not a token).
+  const secretKeys = entries.map(([key]) => key).filter((key) => SECRET_LIKE.test(key) && !(JOB_KEYS as string[]).includes(key));
   if (secretKeys.length > 0) {
     throw usageError(`--job ${path}: ${secretKeys.join(', ')}: credentials never go in a job file; set EXSITED_CLIENT_ID, ` +
       'EXSITED_CLIENT_SECRET and EXSITED_REDIRECT_URI (or EXSITED_ACCESS_TOKEN) in the environment');

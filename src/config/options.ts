@@ -114,7 +114,7 @@ export const RUN_OPTIONS = {
     help: 'how long one HTTP request may take, in milliseconds',
   }),
   backoffBaseMs: option({
-    flag: '--backoff-base-ms', group: 'speed', value: count(0, 3_600_000), default: 500, job: true, recorded: true,
+    flag: '--backoff-base-ms', group: 'speed', value: count(0, 3_600_000), default: 100, job: true, recorded: true,
     help: 'the first retry waits a random time up to this many milliseconds; each further retry up to twice as long',
   }),
   backoffCapMs: option({
@@ -152,6 +152,11 @@ export const RUN_OPTIONS = {
   baseUrl: option({
     flag: '--base-url', group: 'connection', value: text('<url>'), env: 'EXSITED_BASE_URL', job: true, recorded: false,
     help: 'the Exsited API; by default https://dev-api.exsited.com (a resume uses the recorded one)',
+  }),
+  tokenCache: option({
+    flag: '--token-cache', group: 'connection', value: text('<path>'), env: 'EXSITED_TOKEN_CACHE', job: true, recorded: false,
+    help: 'share one access token with the other runs on this machine (or shared volume) through this file, owner-only, ' +
+      'instead of each obtaining its own and signing the others out (see README, "Credentials")',
   }),
   allowHost: option({
     flag: '--allow-host', group: 'connection', value: list('<host>'), default: [] as string[], env: 'EXSITED_ALLOWED_HOSTS', job: true, recorded: false,

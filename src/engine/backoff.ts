@@ -30,9 +30,15 @@ export class Backoff {
     this.sleep = options.sleep ?? safeSleep;
   }
 
-  /** The wait before retry number `retry` (1-based): uniform in [0, min(cap, base·2^(retry-1))]. */
-  delayMs(retry: number, minimumMs = 0): number {
+  /**
+   * The wait before retry number `retry` (1-based): uniform in [0, min(cap, base·2^(retry-1))]; or, when
+   * the server said when to come back (`retryAfterMs`: Retry-After), that, and up to a tenth more so that
+   * the orders it throttled together do not all come back in the same millisecond. Its own time is what
+   * the server asked for: piling the backoff on top only lengthens the run's tail.
+   */
+  delayMs(retry: number, retryAfterMs = 0): number {
+    if (retryAfterMs > 0) return retryAfterMs + Math.round(this.random() * 0.1 * retryAfterMs);
     const ceiling = Math.min(this.options.capMs, this.options.baseMs * 2 ** (retry - 1));
-    return Math.max(minimumMs, Math.round(this.random() * ceiling));
+    return Math.round(this.random() * ceiling);
   }
 }

@@ -34,8 +34,8 @@ class Stopped extends Error {}
 
 /**
  * The retry policy of every API call — DELETE, listing, and the token endpoint alike: transport errors,
- * 408, 429 and 5xx (and a 401 the caller could not cure) are tried again after a full-jitter backoff,
- * never sooner than Retry-After; a Retry-After over MAX_RETRY_AFTER_MS, and any other answer, is final.
+ * 408, 429 and 5xx (and a 401 the caller could not cure) are tried again after the server's Retry-After
+ * (and up to a tenth more), or without one after a full-jitter backoff; a Retry-After over MAX_RETRY_AFTER_MS, and any other answer, is final.
  * `stop` ends the retrying (and a wait in progress); the result is then undefined.
  */
 export class RetryPolicy {

@@ -63,6 +63,7 @@ export async function sendWithRetry<T>(
     // 429s are the rate controller's to answer; the budget counts failures (5xx, resets, timeouts).
     budget.answered(result.kind === 'retry' && !throttled);
     if (result.kind === 'unauthorized') tokens.refused(token);
+    else tokens.accepted(token);
     return result;
   });
 

@@ -1,8 +1,11 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { AxiosInstance, AxiosResponse } from 'axios';
 import { MIN_SECRET_LENGTH, secrets } from '../common/secrets.js';
 import { quoted } from '../common/text.js';
 import { describeTransportError, exsitedError, isCancel, isRetryableStatus, retryAfterMs } from './responses.js';
 import type { AttemptResult, Unfinished } from './orders.js';
+import { RenewalPolicy } from './renewal-policy.js';
+import type { CachedToken, TokenCache } from './token-cache.js';
 
 export type Credentials =
   | { kind: 'client_credentials'; clientId: string; clientSecret: string; redirectUri: string }
@@ -28,11 +31,26 @@ export class TokenError extends Error {
  */
 export type Retrier = <T>(attempt: () => Promise<AttemptResult<T>>) => Promise<{ ok: true; value: T } | { ok: false; failure: Unfinished } | undefined>;
 
-interface Token {
-  accessToken: string;
-  refreshToken?: string;
-  /** Epoch ms after which the token is renewed before use (80% of its lifetime). */
-  renewAt: number;
+interface Token extends CachedToken {
+  /** The server refused it (401): the next `get` renews it. */
+  refused?: boolean;
+  /** 401s in a row for it, while young. */
+  unauthorizedInRow?: number;
+}
+
+/**
+ * A young token is renewed only after this many 401s in a row for it: a token another client's new one
+ * ended is refused every time, while a stray 401 (a glitch, a proxy) is followed by good answers.
+ */
+const YOUNG_REFUSALS = 3;
+
+export interface TokenSourceOptions {
+  now?: () => number;
+  /** Runs on this machine sharing one token (--token-cache). */
+  cache?: TokenCache;
+  /** Something a person should hear: a renewal held back because another client may hold the credentials. */
+  onNotice?: (text: string) => void;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 const TOKEN_PATH = '/api/v1/oauth2/token';
@@ -43,12 +61,21 @@ const REFRESH_REFUSED = 'REFRESH_REFUSED';
 /**
  * The bearer token shared by all workers. Renewal is single-flight: however many requests see a 401 or an
  * ageing token at once, one renewal runs and they all wait for it. Renewal tries the refresh token first
- * and falls back to a new client-credentials grant, as Exsited's SDKs do.
+ * and falls back to a new client-credentials grant, as Exsited's SDKs do. A 401 is answered as the
+ * renewal policy says: at once for a token late in its life, slowly — and at last not at all — for one
+ * refused moments after it was issued, which means another client holds the credentials. With a token
+ * cache, a renewal first looks for a token another run on this machine obtained.
  */
 export class TokenSource {
   private token: Token | undefined;
   private renewal: Promise<Token> | undefined;
+  private readonly now: () => number;
+  private readonly policy: RenewalPolicy;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Tokens this run obtained from the token endpoint. */
   renewals = 0;
+  /** Tokens taken from the cache, obtained by another run. */
+  shared = 0;
   /** Whether a token request was ever sent: until then, a stopped run has sent nothing at all. */
   requested = false;
 
@@ -56,10 +83,13 @@ export class TokenSource {
     private readonly http: AxiosInstance,
     private readonly credentials: Credentials,
     private readonly retry: Retrier,
-    private readonly now: () => number = Date.now,
+    private readonly options: TokenSourceOptions = {},
   ) {
+    this.now = options.now ?? Date.now;
+    this.policy = new RenewalPolicy(this.now);
+    this.sleep = options.sleep ?? ((ms, signal) => delay(ms, undefined, { signal }));
     if (credentials.kind === 'access_token') {
-      this.token = { accessToken: credentials.accessToken, renewAt: Number.POSITIVE_INFINITY };
+      this.token = { accessToken: credentials.accessToken, renewAt: Number.POSITIVE_INFINITY, issuedAt: this.now(), lifetimeMs: Number.POSITIVE_INFINITY };
     }
   }
 
@@ -76,9 +106,22 @@ export class TokenSource {
     return (await this.renewal).accessToken;
   }
 
-  /** The server answered 401 to `accessToken`: the next `get` renews, unless another worker already has. */
+  /**
+   * The server answered 401 to `accessToken`: the next `get` renews, unless another worker already has. A
+   * young token is kept (and the request resent with it) until it has been refused YOUNG_REFUSALS times in
+   * a row.
+   */
   refused(accessToken: string): void {
-    if (this.token?.accessToken === accessToken) this.token = { ...this.token, renewAt: 0 };
+    const token = this.token;
+    if (token?.accessToken !== accessToken || token.refused) return;
+    const inRow = (token.unauthorizedInRow ?? 0) + 1;
+    const young = this.credentials.kind === 'client_credentials' && this.policy.young(token.issuedAt, token.lifetimeMs);
+    this.token = young && inRow < YOUNG_REFUSALS ? { ...token, unauthorizedInRow: inRow } : { ...token, renewAt: 0, refused: true };
+  }
+
+  /** The server answered `accessToken` with anything but 401: it is alive. */
+  accepted(accessToken: string): void {
+    if (this.token?.accessToken === accessToken && this.token.unauthorizedInRow) this.token = { ...this.token, unauthorizedInRow: 0 };
   }
 
   private async renew(signal?: AbortSignal): Promise<Token> {
@@ -86,13 +129,60 @@ export class TokenSource {
       throw new TokenError('the server refused EXSITED_ACCESS_TOKEN (401) and a pre-issued token cannot be renewed; ' +
         'issue a new one, or set EXSITED_CLIENT_ID, EXSITED_CLIENT_SECRET and EXSITED_REDIRECT_URI instead', true);
     }
-    const { clientId, clientSecret, redirectUri } = this.credentials;
+    const previous = this.token;
+    let contested = false;
+    if (previous?.refused) {
+      const verdict = this.policy.refused(previous.issuedAt, previous.lifetimeMs);
+      if (verdict.kind === 'halt') throw new TokenError(verdict.message, false);
+      contested = verdict.contested;
+      if (verdict.contested) {
+        this.options.onNotice?.(`the server refused the access token this run obtained ${((this.now() - previous.issuedAt) / 1000).toFixed(1)} s ` +
+          `ago (401): another client may be using these credentials; renewing in ${verdict.waitMs / 1000} s rather than at once, ` +
+          'so as not to sign it out in turn');
+        try {
+          await this.sleep(verdict.waitMs, signal);
+        } catch {
+          throw new TokenError('the run stopped while the token was being renewed', false);
+        }
+      }
+    } else if (previous) {
+      this.policy.aged();
+    }
+    const { cache } = this.options;
+    // A token ended by another client's new one took its refresh token with it: no use trying that.
+    const from = contested ? undefined : previous;
+    const token = cache ? await this.renewShared(cache, previous, from, signal) : await this.obtain(from, signal);
+    this.token = token;
+    return token;
+  }
+
+  /** Under the cache's lock: a token another run obtained since `previous`, or a new one, written for the others. */
+  private async renewShared(cache: TokenCache, previous: Token | undefined, from: Token | undefined, signal?: AbortSignal): Promise<Token> {
+    try {
+      return await cache.locked(async () => {
+        const cached = cache.read();
+        if (cached && cached.accessToken !== previous?.accessToken && this.now() < cached.renewAt) {
+          this.shared++;
+          return cached;
+        }
+        const token = await this.obtain(from && cached ? cached : from, signal);
+        cache.write(token);
+        return token;
+      });
+    } catch (error) {
+      if (error instanceof TokenError) throw error;
+      throw new TokenError(`the token cache ${cache.path} failed: ${secrets.scrub((error as Error).message)}`, false);
+    }
+  }
+
+  /** A token from the endpoint: by `previous`'s refresh token if it has one, else a client-credentials grant. */
+  private async obtain(previous: Token | undefined, signal?: AbortSignal): Promise<Token> {
+    const { clientId, clientSecret, redirectUri } = this.credentials as Extract<Credentials, { kind: 'client_credentials' }>;
     const base = { client_id: clientId, client_secret: clientSecret, redirect_uri: redirectUri };
-    const refreshToken = this.token?.refreshToken;
+    const refreshToken = previous?.refreshToken;
     let token: Token | undefined;
     if (refreshToken) token = await this.grant({ ...base, grant_type: 'refresh_token', refresh_token: refreshToken }, signal);
     token ??= await this.grant({ ...base, grant_type: 'client_credentials' }, signal) as Token;
-    this.token = token;
     this.renewals++;
     return token;
   }
@@ -143,7 +233,10 @@ export class TokenSource {
     secrets.register(refreshToken);
     const seconds = Number(body.expires_in); // a number, or a number in a string
     const expiresIn = body.expires_in !== null && body.expires_in !== '' && seconds > 0 ? seconds : DEFAULT_EXPIRES_IN_S;
-    return { kind: 'done', httpStatus: status, value: { accessToken: body.access_token, refreshToken, renewAt: this.now() + expiresIn * 800 } };
+    const now = this.now();
+    const token: Token = { accessToken: body.access_token, issuedAt: now, lifetimeMs: expiresIn * 1000, renewAt: now + expiresIn * 800 };
+    if (refreshToken) token.refreshToken = refreshToken;
+    return { kind: 'done', httpStatus: status, value: token };
   }
 }
 

@@ -38,6 +38,11 @@ export interface FakeExsitedOptions {
   tls?: { key: string; cert: string };
   /** A hostile server, for the adversarial tests. */
   hostile?: HostileBehaviour;
+  /**
+   * One live token per client, as Exsited's knowledge base reports: a new access token ends every earlier
+   * one (and its refresh token), so two runs on one set of credentials sign each other out.
+   */
+  oneLiveToken?: boolean;
   /** A rate limit on DELETE, shared by every client (429 with Retry-After beyond it). */
   limit?: LimitPlan;
   /** Every DELETE answered 503 for a while (a degraded service), then healthy again. */
@@ -135,6 +140,10 @@ export async function startFakeExsited(options: FakeExsitedOptions): Promise<Fak
   const issueToken = (res: ServerResponse) => {
     const accessToken = `at-${randomBytes(16).toString('hex')}`;
     const refreshToken = `rt-${randomBytes(16).toString('hex')}`;
+    if (options.oneLiveToken) {
+      accessTokens.clear();
+      refreshTokens.clear();
+    }
     accessTokens.set(accessToken, Date.now() + ttlS * 1000);
     refreshTokens.add(refreshToken);
     state.issuedTokens.push(accessToken, refreshToken);

@@ -24,7 +24,7 @@ const CLASSES: Array<[string, FaultPlan & { tokenTtlS?: number }, Seen]> = [
   ['connection reset', { reset: 0.2 }, answered('reset')],
   ['hang past the timeout', { hang: 0.1 }, answered('hang')],
   ['delete then 503', { deleteThen503: 0.3 }, (api) => api.deletes.some((d, i) => d.result === 503 && api.deletes.slice(i + 1).some((e) => e.orderId === d.orderId && e.result === 404))],
-  ['spurious 401', { unauthorized: 0.2 }, answered(401)],
+  ['spurious 401', { unauthorized: 0.1 }, answered(401)],
   ['token expiry every second', { latencyMs: 80, tokenTtlS: 1 }, (api) => api.tokenRequests.filter((t) => t.status === 200).length >= 2],
 ];
 
