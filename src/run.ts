@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import pLimit from 'p-limit';
 import { AuditJournal } from './audit/journal.js';
 import { RunLock } from './audit/run-lock.js';
 import type { RunStatus } from './common/domain.js';
@@ -25,7 +26,6 @@ import { reportNotices, reportToConsole, type NextSteps } from './report/console
 import { reportProgress } from './report/progress.js';
 import { writeSummaryFiles } from './report/summary-files.js';
 import { VERSION } from './common/version.js';
-import pLimit from 'p-limit';
 
 export type { Terminal };
 

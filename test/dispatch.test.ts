@@ -15,7 +15,7 @@ function gate() {
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('dispatch', () => {
-  test('never runs more than `concurrency` workers, and pulls items only as slots free up', async () => {
+  test('never runs more than `max` workers, and pulls items only as room frees up', async () => {
     const g = gate();
     let pulled = 0;
     function* items() {
@@ -26,14 +26,14 @@ describe('dispatch', () => {
     }
     let running = 0;
     let maxRunning = 0;
-    const done = dispatch(items(), 3, async () => {
+    const done = dispatch(items(), { max: 3 }, async () => {
       maxRunning = Math.max(maxRunning, ++running);
       await g.task();
       running--;
     }, new AbortController().signal);
     await tick();
     expect(g.waiting).toBe(3);
-    expect(pulled).toBeLessThanOrEqual(7); // 3 running + 3 queued + the one waiting for room
+    expect(pulled).toBeLessThanOrEqual(4); // 3 running + the one waiting for room
     for (let i = 0; i < 100; i++) {
       g.releaseOne();
       await tick();
@@ -47,7 +47,7 @@ describe('dispatch', () => {
     const g = gate();
     const stop = new AbortController();
     const started: number[] = [];
-    const done = dispatch(Array.from({ length: 50 }, (_, i) => i), 2, async (i) => {
+    const done = dispatch(Array.from({ length: 50 }, (_, i) => i), { max: 2 }, async (i) => {
       started.push(i);
       await g.task();
     }, stop.signal);
@@ -61,7 +61,7 @@ describe('dispatch', () => {
 
   test('a worker that throws stops the dispatch; the error surfaces after the others settle', async () => {
     const settled: number[] = [];
-    const result = dispatch([1, 2, 3, 4, 5, 6], 2, async (i) => {
+    const result = dispatch([1, 2, 3, 4, 5, 6], { max: 2 }, async (i) => {
       if (i === 2) throw new Error('boom');
       await tick();
       settled.push(i);
@@ -71,7 +71,29 @@ describe('dispatch', () => {
     expect(settled.length).toBeLessThan(5);
   });
 
+  test('`ready` holds new items back while it says no, and is asked again as time passes (an item waiting to retry settles nothing)', async () => {
+    const g = gate();
+    let busy = 2;
+    const started: number[] = [];
+    const done = dispatch(Array.from({ length: 6 }, (_, i) => i), { max: 10, ready: (running) => running - (2 - busy) < 2 }, async (i) => {
+      started.push(i);
+      await g.task();
+    }, new AbortController().signal);
+    await tick();
+    expect(started).toEqual([0, 1]);
+    busy = 0; // both now wait to retry: room for two more, without anything settling
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(started).toEqual([0, 1, 2, 3]);
+    for (let i = 0; i < 6; i++) {
+      g.releaseOne();
+      await tick();
+      await new Promise((resolve) => setTimeout(resolve, 30));
+    }
+    await done;
+    expect(started).toHaveLength(6);
+  });
+
   test('zero items is fine', async () => {
-    await expect(dispatch([], 4, async () => undefined, new AbortController().signal)).resolves.toBeUndefined();
+    await expect(dispatch([], { max: 4 }, async () => undefined, new AbortController().signal)).resolves.toBeUndefined();
   });
 });

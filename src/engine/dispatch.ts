@@ -1,16 +1,29 @@
-import pLimit from 'p-limit';
+import { setTimeout as delay } from 'node:timers/promises';
+
+export interface DispatchLimits {
+  /** Items under way at most. */
+  max: number;
+  /**
+   * Whether another item may start now, given how many are under way: e.g. while fewer than twice the
+   * in-flight bound are sending or queued to send (items waiting to retry do not count).
+   */
+  ready?: (running: number) => boolean;
+}
+
+/** While `ready` says no, it is asked again this often (and whenever an item settles). */
+const RECHECK_MS = 20;
 
 /**
- * Runs `worker` over `items` with at most `concurrency` at once (p-limit), pulling the next item only
- * when the queue in front of the workers is short: memory holds about 2 × concurrency tasks, never one per
- * pending item. Stops pulling once `stopping` fires; the tasks already started finish. A worker that
- * throws stops the dispatch, and its error is rethrown once every started task has settled.
+ * Runs `worker` over `items`, starting the next item only when fewer than `max` are under way and `ready`
+ * agrees: memory holds the items under way, never one per pending item. Stops pulling once `stopping`
+ * fires; the items already started finish. A worker that throws stops the dispatch, and its error is
+ * rethrown once every started item has settled.
  */
-export async function dispatch<T>(items: Iterable<T>, concurrency: number, worker: (item: T) => Promise<void>, stopping: AbortSignal): Promise<void> {
-  const limit = pLimit(concurrency);
+export async function dispatch<T>(items: Iterable<T>, limits: DispatchLimits, worker: (item: T) => Promise<void>, stopping: AbortSignal): Promise<void> {
   const running = new Set<Promise<void>>();
   let failure: { error: unknown } | undefined;
   let wake: (() => void) | undefined;
+  const ready = limits.ready ?? (() => true);
 
   const settle = (task: Promise<void>) => {
     running.delete(task);
@@ -20,11 +33,14 @@ export async function dispatch<T>(items: Iterable<T>, concurrency: number, worke
   };
 
   for (const item of items) {
-    while (limit.pendingCount >= concurrency && !stopping.aborted && !failure) {
-      await new Promise<void>((resolve) => (wake = resolve));
+    while ((running.size >= limits.max || !ready(running.size)) && !stopping.aborted && !failure) {
+      const settled = new Promise<void>((resolve) => (wake = resolve));
+      // An item that starts waiting to retry settles nothing: `ready` is asked again after a short while.
+      await (running.size >= limits.max ? settled : Promise.race([settled, delay(RECHECK_MS, undefined, { ref: false })]));
     }
     if (stopping.aborted || failure) break;
-    const task: Promise<void> = limit(() => (stopping.aborted || failure ? undefined : worker(item)))
+    const task: Promise<void> = Promise.resolve()
+      .then(() => (stopping.aborted || failure ? undefined : worker(item)))
       .catch((error: unknown) => {
         failure ??= { error };
       })

@@ -25,11 +25,13 @@ export interface DeletionPlan {
 }
 
 /**
- * Orders under way per in-flight slot: a retry waiting out its Retry-After or backoff gives its slot to
- * another order, up to this many orders in all. Under a fault mix where 3 answers in 10 ask for a retry,
- * four per slot kept the slots idle; sixteen do not. Storms are the retry budget's to stop.
+ * Orders under way: at most this many per in-flight slot, of which at most READY_PER_SLOT sending or queued
+ * to send; the rest wait out a Retry-After or a backoff, their slot given to another order. Under a fault
+ * mix where 3 answers in 10 ask for a retry, four per slot in all kept the slots idle; sixteen do not, and
+ * a clean run keeps only twice the slots' worth of orders in memory. Storms are the retry budget's to stop.
  */
 const ORDERS_PER_SLOT = 16;
+const READY_PER_SLOT = 2;
 
 /**
  * The deletion phase: authenticates, then takes each pending order through the retry policy with at
@@ -64,9 +66,13 @@ export async function executeDeletions(plan: DeletionPlan, deps: DeletionDeps): 
       }
       return;
     }
-    const deleterDeps = { ...deps, onRetry: (record: RetryRecord) => events.emit({ type: 'retry.scheduled', record }) };
+    const deleterDeps = { ...deps, haltNear: () => haltPolicy.near(), onRetry: (record: RetryRecord) => events.emit({ type: 'retry.scheduled', record }) };
     // Orders under way: those sending (at most `concurrency`, the slots) and those waiting to retry.
-    await dispatch(draining(plan.pending), plan.concurrency * ORDERS_PER_SLOT, async (orderId) => {
+    const limits = {
+      max: plan.concurrency * ORDERS_PER_SLOT,
+      ready: (running: number) => running - deps.retry.waiting < plan.concurrency * READY_PER_SLOT,
+    };
+    await dispatch(draining(plan.pending), limits, async (orderId) => {
       try {
         const record = await deleteWithRetry(orderId, deleterDeps);
         if (record) finish(record);

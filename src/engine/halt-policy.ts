@@ -11,6 +11,11 @@ export class HaltPolicy {
 
   constructor(private readonly haltAfter: number) {}
 
+  /** Whether the next failure recorded could halt the run: then the next request waits for it to be recorded. */
+  near(): boolean {
+    return this.haltAfter > 0 && this.streak + 1 >= this.haltAfter;
+  }
+
   /** Returns why the run must halt, once the streak reaches --halt-after. */
   observe(record: OrderRecord): string | undefined {
     if (record.outcome !== 'failed') {

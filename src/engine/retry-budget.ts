@@ -16,6 +16,7 @@ const PROBE_EVERY_MS = 1000;
 const RECENT = 20;
 const RECENT_FAILING = 15;
 const POLL_MS = 100;
+const RESOLVED = Promise.resolve();
 
 /**
  * The retry budget (after Google SRE's and gRPC's retry throttling, per client): when more than half of the
@@ -36,6 +37,7 @@ export class RetryBudget {
   /** Spent, and no answer but failures since: the service is down until a probe comes back good. */
   private down = false;
   private recent: boolean[] = [];
+  private recentFailing = 0;
   private heldSince: number | undefined;
   /** Time requests were held back, ms (overlapping waits counted once). */
   heldMs = 0;
@@ -54,12 +56,14 @@ export class RetryBudget {
       this.head = 0;
       this.retryable = 0;
       this.recent.length = 0;
+      this.recentFailing = 0;
     }
     this.answers.push({ at: now, retryable });
     if (retryable) this.retryable++;
     this.recent.push(retryable);
-    if (this.recent.length > RECENT) this.recent.shift();
-    if (this.recent.filter(Boolean).length >= RECENT_FAILING) this.down = true;
+    if (retryable) this.recentFailing++;
+    if (this.recent.length > RECENT && this.recent.shift()) this.recentFailing--;
+    if (this.recentFailing >= RECENT_FAILING) this.down = true;
     this.spent(now);
   }
 
@@ -77,7 +81,13 @@ export class RetryBudget {
   }
 
   /** Waits until a request (a new order's, or a retry) may go; rejects when `signal` aborts. */
-  async admit(signal?: AbortSignal): Promise<void> {
+  admit(signal?: AbortSignal): Promise<void> {
+    // Not spent (answered() keeps `down` up to date): at once, the common case kept cheap.
+    if (!this.down && !signal?.aborted) return RESOLVED;
+    return this.wait(signal);
+  }
+
+  private async wait(signal?: AbortSignal): Promise<void> {
     for (;;) {
       signal?.throwIfAborted();
       const now = this.now();

@@ -15,6 +15,11 @@ export interface RequestDeps {
   slots: LimitFunction;
   budget: RetryBudget;
   control: RunControl;
+  /**
+   * Whether the answers just received must be recorded before another request goes: a halt may be near
+   * (--halt-after). A slot freed by an answer is taken at once, before that answer's order is recorded.
+   */
+  haltNear?: () => boolean;
 }
 
 export type Sent<T> =
@@ -22,12 +27,12 @@ export type Sent<T> =
   | { ok: false; failure: Unfinished; attempts: number };
 
 /**
- * Sends one authenticated API request under the retry policy: each retry waits for the retry budget, each
- * attempt takes an in-flight slot, waits
- * for the run's pace, takes the current token, and feeds the answer back (every answer to the rate
- * controller and the retry budget, a 401 to the token source). Between attempts the slot is free for other
- * orders; a retry is never sent sooner than its own Retry-After. A 401 renews the token and resends at
- * once, the first time without using up a retry, as Exsited's SDKs do. `attempts` counts the requests
+ * Sends one authenticated API request under the retry policy: each attempt takes an in-flight slot, waits
+ * for the retry budget and the run's pace, takes the current token, and feeds the answer back (to the rate
+ * controller, the retry budget and the token source). Between attempts the slot is free for other orders;
+ * a retry is never sent sooner than its own Retry-After. A 401 is resent at once, the first time without
+ * using up a retry, as Exsited's SDKs do, with the token the token source then gives (renewed, or the same
+ * one while a young token's refusals may still be a glitch). `attempts` counts the requests
  * sent. Undefined when the run stopped first; throws TokenError when authentication is lost for good.
  */
 export async function sendWithRetry<T>(
@@ -43,9 +48,8 @@ export async function sendWithRetry<T>(
     let ticket: number;
     let token: string;
     try {
-      // A slot freed by an answer is taken at once, before that answer's order is recorded. One turn of the
-      // event loop lets the record (and a halt it causes: --halt-after) come first, so no request follows a halt.
-      await new Promise(setImmediate);
+      // One turn of the event loop lets the record, and the halt it causes, come first: no request follows a halt.
+      if (deps.haltNear?.()) await new Promise(setImmediate);
       control.stopping.throwIfAborted();
       // The budget is asked last thing before sending: while the service is down, a probe a second, not a storm.
       await budget.admit(control.stopping);
