@@ -1,6 +1,7 @@
 # The cleanup job's image: built with dev dependencies, run with production ones only.
-# NODE_IMAGE is any Node.js 22 image; the steps below need only node, npm and /bin/sh in it.
-ARG NODE_IMAGE=node:22-bookworm-slim
+# NODE_IMAGE is any Node.js 26 image (the Active LTS line, supported until April 2029: the longest life
+# for a job that runs for years); the steps below need only node, npm and /bin/sh in it.
+ARG NODE_IMAGE=node:26-trixie-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app

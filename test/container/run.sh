@@ -3,8 +3,9 @@
 # the image: the demo must exit 0 inside it, and a SIGTERM to the container's main process mid-run must
 # give exit 143 and an audit log that a resume in the same image finishes.
 #
-# No image registry is reachable here, so the base image is a stand-in made from this machine's own
-# Node.js and npm: the node binary with its shared libraries, npm, /bin/sh and the CA bundle
+# No image registry is reachable here, so the base image is a stand-in made from the image's own Node.js
+# line — the official Node.js 26 binary, from the npm registry (scripts/node-line.sh) — and this machine's
+# npm: the node binary with its shared libraries, npm, /bin/sh and the CA bundle
 # (NODE_EXTRA_CA_CERTS) so that `npm ci` in the build reaches the npm registry as the host does — and
 # nothing else, so the Dockerfile cannot come to rely on tools a minimal Node image lacks. It is tagged and passed as NODE_IMAGE with --pull=never.
 set -euo pipefail
@@ -14,7 +15,9 @@ say() { printf '[container test %3ss] %s\n' $((SECONDS - started)) "$*"; }
 buildah() { command buildah --storage-driver vfs "$@"; }
 export BUILDAH_ISOLATION=chroot
 
-BASE=localhost/eoc-node-standin:host
+NODE_LINE=26 # the Dockerfile's: keep them together
+node_bin=$(bash scripts/node-line.sh "$NODE_LINE")
+BASE=localhost/eoc-node-standin:$NODE_LINE
 IMAGE=localhost/exsited-order-cleanup:test
 work=$(mktemp -d)
 containers=()
@@ -26,7 +29,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-say "making the stand-in base image from $(command -v node) ($(node --version)) and npm $(npm --version)"
+say "making the stand-in base image from $node_bin ($("$node_bin" --version)) and npm $(npm --version)"
 root=$work/rootfs
 mkdir -p "$root/tmp" "$root/etc/ssl/certs" "$root/home/node" "$root/root"
 chmod 1777 "$root/tmp"
@@ -36,8 +39,10 @@ with_libs() {
     ldd "$file" 2>/dev/null | grep -o '/[^ ]*' | while read -r lib; do cp -L --parents "$lib" "$root"; done
   done
 }
-with_libs "$(readlink -f "$(command -v node)")" /bin/sh
-[ -e "$root/usr/bin/node" ] || ln -s "$(readlink -f "$(command -v node)")" "$root/usr/bin/node"
+mkdir -p "$root/usr/local/bin" "$root/usr/bin"
+cp "$node_bin" "$root/usr/local/bin/node"
+ldd "$node_bin" | grep -o '/[^ ]*' | while read -r lib; do cp -L --parents "$lib" "$root"; done
+with_libs /bin/sh
 npm_root=$(npm root -g)/npm
 mkdir -p "$root$(dirname "$npm_root")"
 cp -a "$npm_root" "$root$(dirname "$npm_root")/"
@@ -75,6 +80,10 @@ ctr=$(buildah from --pull=never "$IMAGE")
 containers+=("$ctr")
 # (buildah keeps a declared VOLUME to itself, so the host folder is mounted beside it, at /mnt/io)
 in_image() { buildah run --network host --user 1000:1000 --workingdir /data -v "$data:/mnt/io" "$@"; }
+
+image_node=$(in_image "$ctr" -- node --version)
+say "the image runs Node.js $image_node"
+case "$image_node" in v$NODE_LINE.*) ;; *) echo "the image runs Node.js $image_node, not $NODE_LINE"; exit 1 ;; esac
 
 say "the demo inside the image"
 in_image "$ctr" -- node /app/dist/cli.js demo > "$work/demo.out" 2>&1 || { cat "$work/demo.out"; echo "the demo failed in the image"; exit 1; }

@@ -89,7 +89,8 @@ describe('rate, halts, deadlines and the run lock', () => {
     const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
     const log = join(dir, 'a.ndjson');
 
-    const result = await runCli(['run', '--yes', '--ids', input, '--audit-log', log, '--concurrency', '8', '--retries', '10', ...FAST], { env: credentialsEnv(fake) });
+    // --rps 200: the run lasts well past the outage's start, however fast the machine.
+    const result = await runCli(['run', '--yes', '--ids', input, '--audit-log', log, '--concurrency', '8', '--retries', '10', '--rps', '200', ...FAST], { env: credentialsEnv(fake) });
 
     expect(result.code).toBe(0);
     // Retries 5-50 ms apart would send hundreds in 2 s; the budget lets the requests in flight fail, then one a second.

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# npm run test:matrix — the whole test suite on every supported Node.js line besides this machine's:
+# 22 (maintenance), 24 and 26 (LTS), each a pinned official binary from the npm registry, cached in
+# .cache/node/. The build is made once; jest, the CLI the tests spawn and everything under them run on the
+# line being tested (the tests spawn process.execPath). Says which line failed, and exits 1 if any did.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+lines=${MATRIX_LINES:-"22 24 26"}
+npm run build --silent || exit 1
+npm run lint:layers --silent || exit 1
+failed=()
+summary=()
+for major in $lines; do
+  node_bin=$(bash scripts/node-line.sh "$major") || { failed+=("$major (no binary)"); continue; }
+  version=$("$node_bin" --version)
+  started=$SECONDS
+  echo "=== Node.js $version: npm test's suite"
+  if PATH="$(dirname "$node_bin"):$PATH" NODE_OPTIONS=--experimental-vm-modules "$node_bin" node_modules/jest/bin/jest.js; then
+    summary+=("Node.js $version: passed in $((SECONDS - started)) s")
+  else
+    summary+=("Node.js $version: FAILED after $((SECONDS - started)) s")
+    failed+=("$version")
+  fi
+done
+printf '%s\n' "=== test:matrix" "${summary[@]}"
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "test:matrix failed on Node.js ${failed[*]}"
+  exit 1
+fi
