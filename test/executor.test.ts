@@ -76,7 +76,7 @@ describe('executeDeletions', () => {
     let othersDone: () => void = () => undefined;
     const others = new Promise<void>((resolve) => (othersDone = resolve));
     // The two failing orders' retries wait until the others are done (or 10 s: before slots were freed, they never got one).
-    const sleep: Sleep = () => Promise.race([others, new Promise<void>((resolve) => setTimeout(resolve, 10_000))]);
+    const sleep: Sleep = () => Promise.race([others, new Promise<void>((resolve) => setTimeout(resolve, 10_000).unref())]);
     const refusals = { [a!]: { status: 503, message: 'busy' }, [b!]: { status: 503, message: 'busy' } };
     const { run, records } = await setUp(10, { refusals, faults: { latencyMs: 5 } }, undefined, sleep);
     const watch = setInterval(() => records.length >= 8 && othersDone(), 5);

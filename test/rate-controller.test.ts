@@ -221,6 +221,23 @@ describe('RateController', () => {
     expect(decisions[1]!.rateBefore).toBeLessThan(decisions[0]!.ceiling!);
   });
 
+  test('a run running short of orders (answers far slower than the ceiling) does not take what was accepted then for the limit', () => {
+    const { c, clock, decisions } = controller();
+    window(c, clock, 100, 0);
+    window(c, clock, 20, 10, { spacingMs: 5, retryAfterMs: 1000 });
+    window(c, clock, 100, 20); // more decisions: the ceiling is no longer provisional
+    for (let i = 0; i < 10; i++) window(c, clock, 100, 0, { spacingMs: 1 }); // paced, climbing beyond the ceiling
+    const made = decisions.length;
+    expect(made).toBeGreaterThan(1);
+    const ceiling = c.ceilingRps;
+    expect(c.rateAt()).toBeGreaterThan(ceiling!);
+    window(c, clock, 75, 12, { spacingMs: 40 }); // 16% throttled (too few answers to be "over"), beyond the ceiling, but 25 a second: the last orders
+    expect(decisions).toHaveLength(made);
+    expect(c.ceilingRps).toBe(ceiling);
+    window(c, clock, 300, 30, { spacingMs: 1 }); // 10% at full speed, beyond the ceiling: a step back
+    expect(decisions.length).toBeGreaterThan(made);
+  });
+
   test('a first cut from a handful of accepted answers (a newcomer to a limit others use up) searches upward fast', () => {
     const { c, clock, decisions } = controller();
     window(c, clock, 20, 18, { spacingMs: 2, retryAfterMs: 1000 });

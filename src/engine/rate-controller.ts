@@ -54,6 +54,8 @@ const HIGH_MARGIN = 0.08;
  */
 const SIGNIFICANT = 6.9;
 const NOISE_TOLERATED = 0.05;
+/** A window whose answers came slower than this share of the ceiling was not probing it: the run ran short of orders. */
+const APP_LIMITED = 0.8;
 /** Beyond the known ceiling, this much above the baseline is enough to step back. */
 const LOW_MARGIN = 0.02;
 /** A decision goes down to this share of what the server accepted. */
@@ -265,7 +267,9 @@ export class RateController {
       this.searching = firstContact && accepted.count < RELIABLE_ACCEPTED;
       this.provisional = firstContact && !this.searching;
       decide('cut', share >= CLEARLY_OVER ? this.pause(now, median(w.retryAfters) ?? DEFAULT_PAUSE_MS) : 0);
-    } else if (enough && beyond && share >= this.baseline + LOW_MARGIN) {
+    } else if (enough && beyond && share >= this.baseline + LOW_MARGIN && (this.provisional || (answers * 1000) / Math.max(1, now - w.start) >= APP_LIMITED * (this.ceiling as number))) {
+      // (Only when it really sent beyond the ceiling: a run running out of orders sends less than it may, and
+      // what the server accepted then says nothing of the limit.)
       this.startEpoch(now, capacity);
       decide('ceiling', 0);
     } else if (!beyond) {

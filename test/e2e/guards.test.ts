@@ -68,14 +68,17 @@ describe('rate, halts, deadlines and the run lock', () => {
     const decisions = lines.filter((l) => l.event === 'throttle');
     expect(decisions[0]).toMatchObject({ kind: 'cut', msg: expect.stringMatching(/^rate cut from unpaced to \d+/) });
     expect(decisions[0]?.rateAfter).toBeGreaterThan(50);
-    expect(decisions[0]?.rateAfter).toBeLessThan(150);
+    expect(decisions[0]?.rateAfter).toBeLessThan(200); // the bucket's saved-up burst passes for rate at first
     const orders = lines.filter((l) => l.event === 'order');
     expect(orders).toHaveLength(500);
     expect(new Set(orders.map((l) => l.orderId)).size).toBe(500);
     const { throttling } = lines.at(-1)!.summary;
     expect(throttling.cuts).toBe(decisions.filter((d) => d.kind !== 'lift').length);
+    // Within a 5-second run the limit is known roughly (the bucket's saved-up burst of 100 passes for rate at first).
     expect(throttling.ceilingRps).toBeGreaterThan(60);
-    expect(throttling.ceilingRps).toBeLessThan(140);
+    expect(throttling.ceilingRps).toBeLessThan(200);
+    const deletedAt = fake.deletes.filter((d) => d.result === 204).map((d) => d.at);
+    expect((500 * 1000) / (deletedAt.at(-1)! - deletedAt[0]!)).toBeLessThan(130); // the burst, then 100/s: the limit held
     // Limits are found from the first burst of 429s; after that, few (the bucket alone would answer most of an unpaced run 429).
     expect(throttling.throttled).toBe(fake.stats.limited);
     expect(fake.stats.limited / throttling.requests).toBeLessThan(0.25);
@@ -123,20 +126,21 @@ describe('rate, halts, deadlines and the run lock', () => {
   });
 
   test('--max-duration stops dispatching at the deadline (exit 4, halted); the resume finishes the work', async () => {
-    const api = await fakeApi(100, { faults: { latencyMs: 40 } });
+    const api = await fakeApi(100, { faults: { latencyMs: 100 } });
     fake = api.fake;
     const dir = workDir();
     const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
     const log = join(dir, 'a.ndjson');
     const env = credentialsEnv(fake);
 
-    const stopped = await runCli(['run', '--yes', '--ids', input, '--audit-log', log, '--concurrency', '2', '--max-duration', '700ms'], { env });
+    // 5 s of work; a deadline of 2 s leaves a loaded machine time to start the process and authenticate.
+    const stopped = await runCli(['run', '--yes', '--ids', input, '--audit-log', log, '--concurrency', '2', '--max-duration', '2s'], { env });
 
     expect(stopped.code).toBe(4);
     const end = readAudit(log).at(-1);
     expect(end).toMatchObject({ event: 'run.end', status: 'halted', exitCode: 4 });
     expect(end?.reason).toMatch(/--max-duration deadline/);
-    expect(end?.durationMs).toBeLessThan(2000);
+    expect(end?.durationMs).toBeLessThan(3500);
     expect(fake.orders.size).toBeGreaterThan(0);
     // The resume keeps the run's own deadline unless it is given again: a longer one here.
     const resumed = await runCli(['run', '--yes', '--resume', '--audit-log', log, '--concurrency', '8', '--max-duration', '1m'], { env });
