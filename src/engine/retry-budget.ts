@@ -10,7 +10,7 @@ const WINDOW_MS = 5000;
 /** Over budget: at least this many answers in the window asked for a retry, and at least this share of them. */
 const MIN_RETRYABLE = 10;
 const MAX_SHARE = 0.5;
-/** While over budget, one new order a second still goes ahead: it is how the end of an outage is seen. */
+/** While over budget, one request a second still goes ahead: it is how the end of an outage is seen. */
 const PROBE_EVERY_MS = 1000;
 /** Or at once: 15 of the latest 20 answers failures (a fast client fills 5 s with good answers before an outage). */
 const RECENT = 20;
@@ -21,8 +21,8 @@ const RESOLVED = Promise.resolve();
 /**
  * The retry budget (after Google SRE's and gRPC's retry throttling, per client): when more than half of the
  * answers over the last 5 s, or 15 of the latest 20, were failures that ask for a retry (5xx, a timeout, a
- * reset — at least 10 of them; 429s are the rate controller's), the service is down rather than busy: new orders and retries
- * alike wait, and one request a second goes ahead as a probe. Nothing is lost or skipped — a waiting retry
+ * reset — at least 10 of them; 429s are the rate controller's), the service is down rather than busy: new
+ * orders and retries alike wait, and one request a second goes ahead as a probe. Nothing is lost or skipped — a waiting retry
  * does not use up an attempt — and the first answer that is not a failure opens the way again. Time is
  * injected.
  */
@@ -67,7 +67,7 @@ export class RetryBudget {
     this.spent(now);
   }
 
-  /** Whether the budget is spent right now: new orders wait. */
+  /** Whether the budget is spent right now: requests wait. */
   spent(now = this.now()): boolean {
     while (this.head < this.answers.length && this.answers[this.head]!.at <= now - WINDOW_MS) {
       if (this.answers[this.head++]!.retryable) this.retryable--;
