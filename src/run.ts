@@ -63,6 +63,7 @@ export async function runCleanup(requested: RunOptions, context: RunContext): Pr
   const events = new RunEvents();
   reportNotices(events, console);
   const api = lazyApi();
+  let metrics: { flush: () => Promise<void> } | undefined;
   try {
     const resume = await openRecordedRun(requested, auditLog, events, command);
     // A resume continues the recorded run: its options, unless given again.
@@ -112,6 +113,10 @@ export async function runCleanup(requested: RunOptions, context: RunContext): Pr
     const tooMany = exceedsMaxDeletes(count, options.maxDeletes);
     const refusal = everything ? { reason: everything } : tooMany ? { reason: tooMany, raiseMaxDeletesTo: count } : undefined;
     let waitedMs = 0;
+    const metricsWanted = !!(options.metricsPush || options.metricsFile);
+    if (options.metricsFile) prepareOutputFile(options.metricsFile, '--metrics-file');
+    // prom-client is loaded only by runs that report metrics.
+    const metricsModule = metricsWanted ? await import('./report/metrics.js') : undefined;
 
     /** The run starts: from now on it is recorded, and every outcome is in its audit log. */
     const start = () => {
@@ -130,6 +135,11 @@ export async function runCleanup(requested: RunOptions, context: RunContext): Pr
         state: () => paceState(rate, budget, api.made()?.retry.waiting ?? 0),
       });
       writeSummaryFiles(events, console, { json: options.summaryJson, stepSummary: options.stepSummary });
+      metrics = metricsModule?.reportMetrics(events, console, {
+        push: options.metricsPush, pushToken: options.metricsPushToken, file: options.metricsFile, job: options.metricsJob,
+        shard: options.shard ? `${options.shard.index}_of_${options.shard.count}` : 'all', intervalMs: options.metricsInterval,
+        rate: () => rate.rateAt(), throttledMs: () => rate.throttledMs,
+      });
       events.emit({
         type: 'run.started', runId, auditLog, startedAt,
         fields: {
@@ -186,6 +196,7 @@ export async function runCleanup(requested: RunOptions, context: RunContext): Pr
     const { status, exitCode, reason } = conclude(tally.summary.failed, control);
     return end(status, exitCode, reason);
   } finally {
+    await metrics?.flush(); // bounded: a push or a write gives up after 3 s
     await api.destroy();
     await lock.release();
   }

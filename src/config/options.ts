@@ -137,6 +137,22 @@ export const RUN_OPTIONS = {
     flag: '--summary-json', group: 'output', value: text('<path>'), job: true, recorded: false,
     help: 'at the end, write the outcome (status, exit code, counts, host, times) to this JSON file',
   }),
+  metricsPush: option({
+    flag: '--metrics-push', group: 'output', value: text('<url>'), env: 'EXSITED_METRICS_PUSHGATEWAY', job: true, recorded: false,
+    help: 'push the run\'s metrics to this Prometheus Pushgateway, at its end and every --metrics-interval (see README, "Metrics")',
+  }),
+  metricsFile: option({
+    flag: '--metrics-file', group: 'output', value: text('<path>'), job: true, recorded: false,
+    help: 'write the run\'s metrics to this file in the Prometheus text format (for node_exporter\'s textfile collector)',
+  }),
+  metricsJob: option({
+    flag: '--metrics-job', group: 'output', value: text('<name>'), default: 'exsited_order_cleanup', job: true, recorded: false,
+    help: 'the job name the metrics are grouped under (with the shard)',
+  }),
+  metricsInterval: option({
+    flag: '--metrics-interval', group: 'output', value: duration(), default: 30_000, job: true, recorded: false,
+    help: 'while a run deletes, push or write its metrics this often',
+  }),
   progressInterval: option({
     flag: '--progress-interval', group: 'output', value: duration(), default: 10_000, job: true, recorded: false,
     help: 'when not on a terminal, print a progress line this often (on a terminal the progress line updates itself)',

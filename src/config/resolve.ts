@@ -23,6 +23,8 @@ export interface RunOptions extends RunSettings {
   credentials: Credentials;
   /** The built-in hosts and every --allow-host. */
   allowedHosts: string[];
+  /** A bearer token for the metrics Pushgateway (EXSITED_METRICS_PUSHGATEWAY_TOKEN): from the environment only. */
+  metricsPushToken?: string;
 }
 
 /**
@@ -68,6 +70,7 @@ export function resolveRunOptions(layers: Layers): RunOptions {
     from,
     credentials: credentialsFrom(layers.env),
     allowedHosts: [...DEFAULT_ALLOWED_HOSTS, ...options.allowHost],
+    ...(layers.env.EXSITED_METRICS_PUSHGATEWAY_TOKEN ? { metricsPushToken: layers.env.EXSITED_METRICS_PUSHGATEWAY_TOKEN } : {}),
   };
 }
 
@@ -81,7 +84,7 @@ function checkCombinations(o: RunSettings): void {
 }
 
 /** Variables that hold a secret: each is scrubbed from every output whether or not this run uses it. */
-const SECRET_VARIABLES = ['EXSITED_CLIENT_SECRET', 'EXSITED_ACCESS_TOKEN'] as const;
+const SECRET_VARIABLES = ['EXSITED_CLIENT_SECRET', 'EXSITED_ACCESS_TOKEN', 'EXSITED_METRICS_PUSHGATEWAY_TOKEN'] as const;
 
 /**
  * A pre-issued EXSITED_ACCESS_TOKEN wins; otherwise all three client-credential variables are needed.
