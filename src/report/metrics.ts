@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Counter, Gauge, Pushgateway, Registry } from 'prom-client';
-import { RUN_STATUSES } from '../common/domain.js';
+import { OUTCOMES, RUN_STATUSES } from '../common/domain.js';
 import { describeFileError } from '../common/files.js';
 import { secrets } from '../common/secrets.js';
+import { describeTransportError } from '../exsited/responses.js';
 import type { RunEvents } from '../engine/events.js';
 import type { Console } from './console.js';
 
@@ -40,20 +41,23 @@ const PREFIX = 'exsited_cleanup_';
  */
 export function reportMetrics(events: RunEvents, console: Console, options: MetricsOptions): { flush: () => Promise<void> } {
   const registry = new Registry();
-  const metric = <T>(make: (r: Registry[]) => T) => make([registry]);
-  const orders = metric((registers) => new Counter({ name: `${PREFIX}orders_total`, help: 'Orders finished, by outcome.', labelNames: ['outcome'], registers }));
-  const retries = metric((registers) => new Counter({ name: `${PREFIX}retries_total`, help: 'Retries scheduled, by cause.', labelNames: ['cause'], registers }));
-  const throttled = metric((registers) => new Gauge({ name: `${PREFIX}throttled_seconds`, help: 'Time every request waited out the server\'s Retry-After, this run.', registers }));
-  const duration = metric((registers) => new Gauge({ name: `${PREFIX}run_duration_seconds`, help: 'How long the run has taken (the last run, once it ended).', registers }));
-  const selected = metric((registers) => new Gauge({ name: `${PREFIX}orders_selected`, help: 'Orders the run set out to finish.', registers }));
-  const pending = metric((registers) => new Gauge({ name: `${PREFIX}orders_pending`, help: 'Orders not finished yet (left for a resume, once the run ended).', registers }));
-  const rate = metric((registers) => new Gauge({ name: `${PREFIX}rate_limit_requests_per_second`, help: 'The pace the run keeps to (+Inf: unpaced).', registers }));
-  const status = metric((registers) => new Gauge({ name: `${PREFIX}last_run_status`, help: 'The last run\'s status: 1 for the current one.', labelNames: ['status'], registers }));
-  const exitCode = metric((registers) => new Gauge({ name: `${PREFIX}last_run_exit_code`, help: 'The last run\'s exit code.', registers }));
-  const ended = metric((registers) => new Gauge({ name: `${PREFIX}last_run_timestamp_seconds`, help: 'When the last run ended (Unix time).', registers }));
+  const registers = [registry];
+  const orders = new Counter({ name: `${PREFIX}orders_total`, help: 'Orders finished, by outcome.', labelNames: ['outcome'], registers });
+  const retries = new Counter({ name: `${PREFIX}retries_total`, help: 'Retries scheduled, by cause.', labelNames: ['cause'], registers });
+  const throttled = new Gauge({ name: `${PREFIX}throttled_seconds`, help: 'Time every request waited out the server\'s Retry-After, this run.', registers });
+  const duration = new Gauge({ name: `${PREFIX}run_duration_seconds`, help: 'How long the run has taken (the last run, once it ended).', registers });
+  const selected = new Gauge({ name: `${PREFIX}orders_selected`, help: 'Orders the run set out to finish.', registers });
+  const pending = new Gauge({ name: `${PREFIX}orders_pending`, help: 'Orders not finished yet (left for a resume, once the run ended).', registers });
+  const rate = new Gauge({ name: `${PREFIX}rate_limit_requests_per_second`, help: 'The pace the run keeps to (+Inf: unpaced).', registers });
+  const status = new Gauge({ name: `${PREFIX}last_run_status`, help: 'The last run\'s status: 1 for the current one.', labelNames: ['status'], registers });
+  const exitCode = new Gauge({ name: `${PREFIX}last_run_exit_code`, help: 'The last run\'s exit code.', registers });
+  const ended = new Gauge({ name: `${PREFIX}last_run_timestamp_seconds`, help: 'When the last run ended (Unix time).', registers });
   // Registered only by a run that succeeds: the gateway keeps the last success's value through failed runs.
   const success = new Gauge({ name: `${PREFIX}last_success_timestamp_seconds`, help: 'When a run last completed with exit 0 (Unix time).', registers: [] });
-  for (const outcome of ['deleted', 'already_absent', 'failed', 'would_delete']) orders.inc({ outcome }, 0);
+  for (const outcome of OUTCOMES) orders.inc({ outcome }, 0);
+  const setStatus = (current: string) => {
+    for (const name of [...RUN_STATUSES, 'running']) status.set({ status: name }, name === current ? 1 : 0);
+  };
 
   let startedAt = Date.now();
   let total = 0;
@@ -84,7 +88,7 @@ export function reportMetrics(events: RunEvents, console: Console, options: Metr
       if (gateway) {
         tasks.push(withTimeout(gateway.client.pushAdd({ jobName: options.job, groupings: { shard: options.shard } }), PUSH_TIMEOUT_MS).then(
           () => undefined,
-          (error: unknown) => warn('push', `the metrics could not be pushed to ${gateway.shown} (${secrets.scrub(describe(error))}); the run goes on without them`),
+          (error: unknown) => warn('push', `the metrics could not be pushed to ${gateway.shown} (${secrets.scrub(describePushError(error))}); the run goes on without them`),
         ));
       }
       if (options.file) {
@@ -102,7 +106,7 @@ export function reportMetrics(events: RunEvents, console: Console, options: Metr
   events
     .on('run.started', ({ startedAt: at }) => {
       startedAt = at;
-      for (const name of [...RUN_STATUSES, 'running']) status.set({ status: name }, name === 'running' ? 1 : 0);
+      setStatus('running');
     })
     .on('deletion.started', ({ total: count }) => {
       total = count;
@@ -117,7 +121,7 @@ export function reportMetrics(events: RunEvents, console: Console, options: Metr
     .on('retry.scheduled', ({ record }) => retries.inc({ cause: retryCause(record.httpStatus, record.errorCode) }))
     .on('run.ended', ({ outcome }) => {
       clearInterval(timer);
-      for (const name of [...RUN_STATUSES, 'running']) status.set({ status: name }, name === outcome.status ? 1 : 0);
+      setStatus(outcome.status);
       exitCode.set(outcome.exitCode);
       const now = Date.now() / 1000;
       ended.set(now);
@@ -172,8 +176,8 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-function describe(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  const message = error instanceof Error ? error.message : String(error);
-  return code && !message.includes(code) ? `${code}: ${message}` : message;
+/** A failed push in words: the error's code and message (shortened), the code once. */
+function describePushError(error: unknown): string {
+  const { code, message } = describeTransportError(error);
+  return message.includes(code) ? message : `${code}: ${message}`;
 }
