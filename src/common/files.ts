@@ -1,5 +1,6 @@
-import { accessSync, closeSync, constants, mkdirSync, openSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { accessSync, closeSync, constants, mkdirSync, openSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { usageError } from './errors.js';
 
 const REASONS: Record<string, string> = {
@@ -50,5 +51,21 @@ export function prepareOutputFile(path: string, what: string): void {
   } catch (error) {
     const folder = !stats && (error as NodeJS.ErrnoException).path !== path ? ` (the folder ${(error as NodeJS.ErrnoException).path ?? dirname(path)})` : '';
     throw refuse(`${describeFileError(error)}${folder}`);
+  }
+}
+
+/**
+ * Replaces `path` with `text` at once: written to a new temporary file beside it (created exclusively, so
+ * a planted file or symlink is never written through, with `mode`), then renamed over it. A reader sees
+ * the old file or the new one, never half of one; a failure leaves no temporary file behind.
+ */
+export function writeFileAtomically(path: string, text: string, mode: number): void {
+  const temporary = join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    writeFileSync(temporary, text, { mode, flag: 'wx' });
+    renameSync(temporary, path);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
   }
 }

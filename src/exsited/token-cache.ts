@@ -1,9 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, constants, fstatSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { usageError } from '../common/errors.js';
-import { describeFileError } from '../common/files.js';
+import { describeFileError, writeFileAtomically } from '../common/files.js';
 import { secrets } from '../common/secrets.js';
 
 /** A token as the cache keeps it (epoch ms). */
@@ -84,19 +84,7 @@ export class TokenCache {
   write(token: CachedToken): void {
     const file = this.load();
     file.tokens[this.key] = token;
-    const temporary = join(dirname(this.path), `.${randomBytes(6).toString('hex')}.token-cache.tmp`);
-    const fd = openSync(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-    try {
-      writeSync(fd, JSON.stringify(file));
-    } finally {
-      closeSync(fd);
-    }
-    try {
-      renameSync(temporary, this.path);
-    } catch (error) {
-      rmSync(temporary, { force: true });
-      throw error;
-    }
+    writeFileAtomically(this.path, JSON.stringify(file), 0o600);
   }
 
   private load(): CacheFile {

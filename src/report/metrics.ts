@@ -1,9 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { Counter, Gauge, Pushgateway, Registry } from 'prom-client';
 import { OUTCOMES, RUN_STATUSES } from '../common/domain.js';
-import { describeFileError } from '../common/files.js';
+import { describeFileError, writeFileAtomically } from '../common/files.js';
 import { secrets } from '../common/secrets.js';
 import { describeTransportError } from '../exsited/responses.js';
 import type { RunEvents } from '../engine/events.js';
@@ -93,7 +90,7 @@ export function reportMetrics(events: RunEvents, console: Console, options: Metr
       }
       if (options.file) {
         const file = options.file;
-        tasks.push(registry.metrics().then((text) => writeAtomically(file, text)).catch((error: unknown) =>
+        tasks.push(registry.metrics().then((text) => writeFileAtomically(file, text, 0o644)).catch((error: unknown) =>
           warn('file', `the metrics file ${file} could not be written (${describeFileError(error)})`)));
       }
       await Promise.all(tasks);
@@ -154,17 +151,6 @@ function gatewayFor(push: string, token: string | undefined, registry: Registry)
   const shown = `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname}`;
   const headers = token ? { Authorization: `Bearer ${token}` } : undefined;
   return { client: new Pushgateway(push, { timeout: PUSH_TIMEOUT_MS, ...(headers ? { headers } : {}) }, registry), shown };
-}
-
-function writeAtomically(path: string, text: string): void {
-  const temporary = join(dirname(path), `.${randomBytes(6).toString('hex')}.metrics.tmp`);
-  try {
-    writeFileSync(temporary, text, { mode: 0o644, flag: 'wx' });
-    renameSync(temporary, path);
-  } catch (error) {
-    rmSync(temporary, { force: true });
-    throw error;
-  }
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
