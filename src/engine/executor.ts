@@ -67,7 +67,6 @@ export async function executeDeletions(plan: DeletionPlan, deps: DeletionDeps): 
       return;
     }
     const deleterDeps = { ...deps, haltNear: () => haltPolicy.near(), onRetry: (record: RetryRecord) => events.emit({ type: 'retry.scheduled', record }) };
-    // Orders under way: those sending (at most `concurrency`, the slots) and those waiting to retry.
     const limits = {
       max: plan.concurrency * ORDERS_PER_SLOT,
       ready: (running: number) => running - deps.retry.waiting < plan.concurrency * READY_PER_SLOT,

@@ -91,8 +91,9 @@ export class RetryBudget {
     for (;;) {
       signal?.throwIfAborted();
       const now = this.now();
-      if (!this.spent(now) || now - this.lastProbe >= PROBE_EVERY_MS) {
-        if (this.spent(now)) this.lastProbe = now;
+      const spent = this.spent(now);
+      if (!spent || now - this.lastProbe >= PROBE_EVERY_MS) {
+        if (spent) this.lastProbe = now;
         if (this.heldSince !== undefined) this.heldMs += now - this.heldSince;
         this.heldSince = undefined;
         return;
