@@ -79,8 +79,10 @@ export async function runCleanup(requested: RunOptions, context: RunContext): Pr
     const tokenCache = options.tokenCache && options.credentials.kind === 'client_credentials'
       ? (await import('./exsited/token-cache.js')).TokenCache.open(options.tokenCache, baseUrl.origin, options.credentials.clientId)
       : undefined;
-    const rate = new RateController({ cap: options.rps, onDecision: (decision) => events.emit({ type: 'throttle', decision }) });
-    const budget = new RetryBudget();
+    const rate = new RateController({
+      cap: options.rps, onDecision: (decision) => events.emit({ type: 'throttle', decision }), onPace: (rps) => events.emit({ type: 'pace', rps }),
+    });
+    const budget = new RetryBudget({ onChange: (change) => events.emit({ type: 'service', change }) });
     const slots = pLimit(options.concurrency);
     const makeApi = () => api.make(async () => {
       // The HTTP machinery (axios: ~150 ms) is loaded only once the input is valid and a request is due.

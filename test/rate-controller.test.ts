@@ -183,6 +183,37 @@ describe('RateController', () => {
     expect(c.rateAt()).toBe(Number.POSITIVE_INFINITY);
   });
 
+  test('the climbing rate is told at most once a second, when it moved by 5% or more since the last told (a decision tells its own)', () => {
+    const clock = { now: 1_000_000 };
+    const paces: Array<{ at: number; rps: number }> = [];
+    const decisions: ThrottleDecision[] = [];
+    const c = new RateController({ now: () => clock.now, onDecision: (d) => decisions.push(d), onPace: (rps) => paces.push({ at: clock.now, rps }) });
+    window(c, clock, 100, 0);
+    expect(paces).toEqual([]); // unpaced: nothing to tell
+    window(c, clock, 20, 10, { spacingMs: 5, retryAfterMs: 1000 });
+    const cut = decisions[0]!;
+    expect(paces).toEqual([]);
+    clock.now += 1000; // the pause
+    window(c, clock, 400, 0, { spacingMs: 25 }); // 10 s at 40/s
+    expect(paces.length).toBeGreaterThanOrEqual(3);
+    expect(paces.length).toBeLessThanOrEqual(11);
+    let told = { at: clock.now - 12_000, rps: cut.rateAfter };
+    for (const pace of paces) {
+      expect(pace.at - told.at).toBeGreaterThanOrEqual(1000);
+      expect(Math.abs(pace.rps - told.rps)).toBeGreaterThanOrEqual(0.05 * Math.min(pace.rps, told.rps));
+      expect(pace.rps).toBeCloseTo(c.rateAt(pace.at), 5);
+      told = pace;
+    }
+  });
+
+  test('an --rps cap is told once, as the first request goes', () => {
+    const clock = { now: 0 };
+    const paces: number[] = [];
+    const c = new RateController({ cap: 50, now: () => clock.now, onPace: (rps) => paces.push(rps) });
+    window(c, clock, 200, 0, { spacingMs: 20 });
+    expect(paces).toEqual([50]);
+  });
+
   test('below 10/s the climb is slower, and slower again below 8/s once the ceiling is found again', () => {
     const { c, clock, decisions } = controller();
     const slope = () => c.rateAt(clock.now + 2000) - c.rateAt(clock.now + 1000);

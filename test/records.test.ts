@@ -81,4 +81,26 @@ describe('parseLine', () => {
     expect(parseLine(JSON.stringify({ event: 'run.start', runId: 'r', time: 't', version: '1', baseUrl: 'x', options: {}, source: 'ids.txt' })))
       .toMatchObject({ kind: 'invalid', event: 'run.start', problem: expect.stringMatching(/^source: /) });
   });
+
+  test('every record the journal writes reads back as a valid record of its event', () => {
+    const lines = written((journal) => {
+      journal.start({ version: '1', baseUrl: 'http://x', options: {}, source: { kind: 'text', path: 'p', sha256: 'a'.repeat(64), count: 1 } });
+      journal.order({ orderId: 'ORD-1', outcome: 'failed', httpStatus: null, attempts: 6, durationMs: 4000.5, error: { code: 'ETIMEDOUT', message: 'no answer' } });
+      journal.retry({ orderId: 'ORD-1', attempt: 1, errorCode: 'ETIMEDOUT', delayMs: 5 });
+      journal.throttle({ kind: 'cut', windowMs: 900, answers: 20, share: 0.5, baseline: 0, acceptedRate: 40.123, rateBefore: Number.POSITIVE_INFINITY, rateAfter: 36.1, ceiling: 40.1, pauseMs: 1000 });
+      journal.pace(41.234);
+      journal.pace(Number.POSITIVE_INFINITY);
+      journal.service({ state: 'failing', failures: 15, answers: 20 });
+      journal.service({ state: 'answering', failures: 0, answers: 1, failingMs: 10_500 });
+    });
+    const events = lines.map((line) => {
+      const parsed = parseLine(line);
+      expect(parsed).toMatchObject({ kind: 'record' });
+      return (parsed as { record: { event: string } }).record;
+    });
+    expect(events.map((r) => r.event)).toEqual(['run.start', 'order', 'order.retry', 'throttle', 'pace', 'pace', 'service', 'service', 'run.end']);
+    expect(events[4]).toMatchObject({ rps: 41.23, msg: 'paced at 41.23/s' });
+    expect(events[5]).toMatchObject({ rps: null, msg: 'unpaced' });
+    expect(events[7]).toMatchObject({ state: 'answering', failingMs: 10_500, msg: 'the service answers again after 10.5 s' });
+  });
 });

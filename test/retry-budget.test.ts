@@ -42,6 +42,19 @@ describe('RetryBudget', () => {
     expect(b.spent()).toBe(false);
   });
 
+  test('tells when the service is found failing and when it answers again, once each, with the figures that told', () => {
+    const clock = { now: 0 };
+    const changes: unknown[] = [];
+    const b = new RetryBudget({ now: () => clock.now, onChange: (change) => changes.push(change) });
+    for (let i = 0; i < 12; i++) b.answered(true);
+    expect(changes).toEqual([{ state: 'failing', failures: 10, answers: 10 }]);
+    clock.now = 7500;
+    b.answered(true);
+    expect(b.spent()).toBe(true);
+    b.answered(false);
+    expect(changes).toEqual([{ state: 'failing', failures: 10, answers: 10 }, { state: 'answering', failures: 0, answers: 1, failingMs: 7500 }]);
+  });
+
   test('15 failures among the latest 20 spend it at once, however many good answers came before', () => {
     const { b } = budget();
     for (let i = 0; i < 2000; i++) b.answered(false);

@@ -7,6 +7,7 @@ import { terminalSafe } from '../common/text.js';
 import { AUDIT_RECORD_VERSION, type OrderRecord, type RetryRecord } from '../common/domain.js';
 import type { RunEvents, RunOutcome, RunStartFields } from '../engine/events.js';
 import type { ThrottleDecision } from '../engine/rate-controller.js';
+import type { ServiceChange } from '../engine/retry-budget.js';
 
 /**
  * The audit log: pino NDJSON appended with a synchronous write(2) per line, so a line is in the file
@@ -61,6 +62,8 @@ export class AuditJournal {
       .on('order.finished', ({ record }) => this.order(record))
       .on('retry.scheduled', ({ record }) => this.retry(record))
       .on('throttle', ({ decision }) => this.throttle(decision))
+      .on('pace', ({ rps }) => this.pace(rps))
+      .on('service', ({ change }) => this.service(change))
       .on('run.ended', ({ outcome }) => void (ended = this.end(outcome)));
     return { ended: () => ended };
   }
@@ -83,6 +86,18 @@ export class AuditJournal {
     const rate = (r: number) => (Number.isFinite(r) ? `${round(r)}/s` : 'unpaced');
     const text = kind === 'lift' ? `limit lifted: unpaced from ${rate(rateBefore)}` : `rate ${kind === 'cut' ? 'cut' : 'stepped back'} from ${rate(rateBefore)} to ${rate(rateAfter)}`;
     this.log.info({ event: 'throttle', ...roundFigures(decision) }, pauseMs > 0 ? `${text}, everyone waits ${pauseMs} ms` : text);
+  }
+
+  pace(rps: number): void {
+    const rate = Number.isFinite(rps) ? round(rps) : null;
+    this.log.info({ event: 'pace', rps: rate }, rate === null ? 'unpaced' : `paced at ${rate}/s`);
+  }
+
+  service(change: ServiceChange): void {
+    const text = change.state === 'failing'
+      ? `the service is failing (${change.failures} of ${change.answers} answers): requests wait, a probe a second`
+      : `the service answers again after ${((change.failingMs ?? 0) / 1000).toFixed(1)} s`;
+    this.log.warn({ event: 'service', ...change }, text);
   }
 
   /** Writes run.end and closes the file; false when the log could not take it. */

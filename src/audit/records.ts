@@ -98,6 +98,21 @@ const throttle = z.looseObject({
 });
 export type ThrottleLine = z.infer<typeof throttle>;
 
+/** The paced rate as it moved between decisions, requests/s (null: unpaced). */
+const pace = z.looseObject({ ...base, event: z.literal('pace'), rps: z.number().nonnegative().nullable() });
+export type PaceLine = z.infer<typeof pace>;
+
+/** The retry budget's judgement: the service failing (every request waits, a probe a second), or answering again. */
+const service = z.looseObject({
+  ...base,
+  event: z.literal('service'),
+  state: z.enum(['failing', 'answering']),
+  failures: count,
+  answers: count,
+  failingMs: z.number().nonnegative().optional(),
+});
+export type ServiceLine = z.infer<typeof service>;
+
 export const runStatus = z.enum(RUN_STATUSES);
 const runEnd = z.looseObject({
   ...base,
@@ -110,8 +125,8 @@ const runEnd = z.looseObject({
 });
 export type RunEndLine = z.infer<typeof runEnd>;
 
-export type AuditRecord = RunStartRecord | OrderLine | RetryLine | ThrottleLine | RunEndLine;
-const schemas = { 'run.start': runStart, order, 'order.retry': retry, throttle, 'run.end': runEnd } as const;
+export type AuditRecord = RunStartRecord | OrderLine | RetryLine | ThrottleLine | PaceLine | ServiceLine | RunEndLine;
+const schemas = { 'run.start': runStart, order, 'order.retry': retry, throttle, pace, service, 'run.end': runEnd } as const;
 
 export type ParsedLine =
   | { kind: 'record'; record: AuditRecord }

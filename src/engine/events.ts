@@ -1,6 +1,7 @@
 import type { OrderRecord, RetryRecord, RunStatus, RunSummary } from '../common/domain.js';
 import type { ExitCode } from '../common/errors.js';
 import type { ThrottleDecision } from './rate-controller.js';
+import type { ServiceChange } from './retry-budget.js';
 
 /** What run.start records: the run's identity, its input, its host and the options that shape it. */
 export interface RunStartFields {
@@ -44,6 +45,10 @@ export type RunEvent =
   | { type: 'retry.scheduled'; record: RetryRecord }
   /** The rate controller changed the run's pace. */
   | { type: 'throttle'; decision: ThrottleDecision }
+  /** The paced rate climbed (or fell) since it was last told, requests/s. */
+  | { type: 'pace'; rps: number }
+  /** The retry budget found the service failing (requests wait, a probe a second), or answering again. */
+  | { type: 'service'; change: ServiceChange }
   | { type: 'run.ended'; outcome: RunOutcome };
 
 export type RunEventType = RunEvent['type'];

@@ -30,6 +30,11 @@ export interface RateControllerOptions {
   now?: () => number;
   sleep?: Sleep;
   onDecision?: (decision: ThrottleDecision) => void;
+  /**
+   * The paced rate as it climbs between decisions, requests/s: at most once a second, when it moved by
+   * PACE_STEP or more since the last one told (a decision tells its own `rateAfter`).
+   */
+  onPace?: (rps: number) => void;
 }
 
 /** The slowest pace the controller goes down to: one request every 20 s. */
@@ -88,6 +93,9 @@ const LOSING_GROUND = 0.95;
 /** The pacing bucket holds this much time's worth of requests: a small burst. */
 const BURST_SECONDS = 0.05;
 const DEFAULT_PAUSE_MS = 1000;
+/** The climbing rate is told at most this often, and only when it moved by this share. */
+const PACE_EVERY_MS = 1000;
+const PACE_STEP = 0.05;
 
 interface Window {
   start: number;
@@ -145,6 +153,9 @@ export class RateController {
   private accepted: number[] = [];
   private acceptedHead = 0;
   private queue: Promise<void> = Promise.resolve();
+  /** The rate last told (a decision's, or onPace's), and when onPace may look again. */
+  private toldRate = Number.POSITIVE_INFINITY;
+  private paceCheckAt = 0;
   /** Callers waiting in the queue. */
   private waiting = 0;
   /** Time during which every request waited out a Retry-After, ms. */
@@ -188,6 +199,7 @@ export class RateController {
   reserve(now: number): { ticket: number } | { waitMs: number } {
     if (now < this.pausedUntil) return { waitMs: this.pausedUntil - now };
     const rate = this.rateAt(now);
+    if (now >= this.paceCheckAt) this.tellPace(now, rate);
     if (rate !== Number.POSITIVE_INFINITY) {
       if (Number.isNaN(this.refilledAt)) this.refilledAt = now;
       const burst = Math.max(1, rate * BURST_SECONDS);
@@ -252,9 +264,12 @@ export class RateController {
     const decide = (kind: ThrottleDecision['kind'], pauseMs: number) => {
       this.judgedUpTo = this.issued;
       if (kind !== 'lift') this.cuts++;
+      const rateAfter = this.rateAt(now);
+      this.toldRate = rateAfter;
+      this.paceCheckAt = now + PACE_EVERY_MS;
       this.options.onDecision?.({
         kind, windowMs: now - w.start, answers, share, baseline: this.baseline, acceptedRate: accepted.rate,
-        rateBefore, rateAfter: this.rateAt(now), ceiling: this.ceiling ?? null, pauseMs,
+        rateBefore, rateAfter, ceiling: this.ceiling ?? null, pauseMs,
       });
     };
     const enough = throttled >= MIN_THROTTLED;
@@ -294,6 +309,13 @@ export class RateController {
       this.pausedUntil = now + pauseMs;
     }
     return pauseMs;
+  }
+
+  private tellPace(now: number, rate: number): void {
+    this.paceCheckAt = now + PACE_EVERY_MS;
+    if (rate === this.toldRate || Math.abs(rate - this.toldRate) < PACE_STEP * Math.min(rate, this.toldRate)) return;
+    this.toldRate = rate;
+    this.options.onPace?.(rate);
   }
 
   /** A new epoch: from 0.9 of `ceiling`, climbing. */

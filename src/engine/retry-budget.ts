@@ -3,6 +3,17 @@ import { safeSleep, type Sleep } from './backoff.js';
 export interface RetryBudgetOptions {
   now?: () => number;
   sleep?: Sleep;
+  /** The service is found failing (`down`), or answers again: with the failures and answers that told. */
+  onChange?: (change: ServiceChange) => void;
+}
+
+export interface ServiceChange {
+  state: 'failing' | 'answering';
+  /** Failures among the answers judged: over the window (or the latest 20) when failing. */
+  failures: number;
+  answers: number;
+  /** On answering again: how long the service was judged failing, ms. */
+  failingMs?: number;
 }
 
 /** The span over which answers are counted, ms. */
@@ -39,10 +50,11 @@ export class RetryBudget {
   private recent: boolean[] = [];
   private recentFailing = 0;
   private heldSince: number | undefined;
+  private downSince = 0;
   /** Time requests were held back, ms (overlapping waits counted once). */
   heldMs = 0;
 
-  constructor(options: RetryBudgetOptions = {}) {
+  constructor(private readonly options: RetryBudgetOptions = {}) {
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? safeSleep;
   }
@@ -52,6 +64,7 @@ export class RetryBudget {
     if (!retryable && this.down) {
       // The service answers again: judge it afresh from here.
       this.down = false;
+      this.options.onChange?.({ state: 'answering', failures: 0, answers: 1, failingMs: now - this.downSince });
       this.answers = [];
       this.head = 0;
       this.retryable = 0;
@@ -63,7 +76,7 @@ export class RetryBudget {
     this.recent.push(retryable);
     if (retryable) this.recentFailing++;
     if (this.recent.length > RECENT && this.recent.shift()) this.recentFailing--;
-    if (this.recentFailing >= RECENT_FAILING) this.down = true;
+    if (this.recentFailing >= RECENT_FAILING) this.goDown(now, this.recentFailing, this.recent.length);
     this.spent(now);
   }
 
@@ -76,8 +89,15 @@ export class RetryBudget {
       this.answers = this.answers.slice(this.head);
       this.head = 0;
     }
-    if (this.retryable >= MIN_RETRYABLE && this.retryable >= MAX_SHARE * (this.answers.length - this.head)) this.down = true;
+    if (this.retryable >= MIN_RETRYABLE && this.retryable >= MAX_SHARE * (this.answers.length - this.head)) this.goDown(now, this.retryable, this.answers.length - this.head);
     return this.down;
+  }
+
+  private goDown(now: number, failures: number, answers: number): void {
+    if (this.down) return;
+    this.down = true;
+    this.downSince = now;
+    this.options.onChange?.({ state: 'failing', failures, answers });
   }
 
   /** Waits until a request (a new order's, or a retry) may go; rejects when `signal` aborts. */
