@@ -2,7 +2,8 @@ import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { CleanupError, ExitCode, usageError } from './common/errors.js';
 import { describeFileError, prepareOutputFile } from './common/files.js';
-import { spreadsheetSafe } from './common/text.js';
+import { parseDuration } from './common/durations.js';
+import { quoted } from './common/text.js';
 import { VERSION } from './common/version.js';
 import { readJobSpec } from './config/job-spec.js';
 import { GROUPS, runOptionKeys, specOf, type OptionSpec, type RunOptionKey } from './config/options.js';
@@ -188,8 +189,11 @@ function addReportCommand(program: Command, session: Session): void {
     .argument('<audit-log...>', 'the audit log(s) of the run, oldest first; or a folder of logs (runs/)')
     .option('--json', 'print the report as JSON on stdout')
     .option('--failed-csv <path>', 'write the orders whose latest outcome is failed: order_id,http_status,error_code,message (usable as --ids)')
+    .option('--html <path>', 'write the report as one self-contained HTML page: charts of throughput, throttling, retries and failures by cause, time per order')
+    .option('--timeline <path>', 'write the per-interval series (outcomes, retries and failures by cause, pace, pauses) as CSV')
+    .option('--interval <duration>', 'the interval of --timeline and the charts, such as 1s or 5m (default: about 240 across the runs)')
     .showHelpAfterError("See 'exsited-order-cleanup report --help'.")
-    .action(async (paths: string[], flags: { json?: boolean; failedCsv?: string }) => {
+    .action(async (paths: string[], flags: { json?: boolean; failedCsv?: string; html?: string; timeline?: string; interval?: string }) => {
       const { console } = session;
       if (paths.length === 1 && isFolder(paths[0] as string)) {
         const [{ logsIn }, { formatLogList }] = await Promise.all([import('./audit/latest-log.js'), import('./report/run-report.js')]);
@@ -197,20 +201,18 @@ function addReportCommand(program: Command, session: Session): void {
         console.print(flags.json ? JSON.stringify(logs.map(({ path, start, end, unfinished }) => ({ path, start, end, unfinished })), null, 2) : formatLogList(paths[0] as string, logs));
         return;
       }
-      if (flags.failedCsv) prepareOutputFile(flags.failedCsv, 'report: --failed-csv');
-      const [{ buildRunReport, formatRunReport }, { stringify }] = await Promise.all([import('./report/run-report.js'), import('csv-stringify/sync')]);
-      const report = await buildRunReport(paths);
-      if (flags.failedCsv) {
-        // The IDs stay exact (the file is fed back to --ids); the server's text cannot become a formula.
-        const rows = report.failedOrders.map((f) => [f.orderId, f.httpStatus ?? '', spreadsheetSafe(f.code), spreadsheetSafe(f.message)]);
-        try {
-          writeFileSync(flags.failedCsv, stringify([['order_id', 'http_status', 'error_code', 'message'], ...rows]));
-        } catch (error) {
-          throw usageError(`report: --failed-csv ${flags.failedCsv} could not be written: ${describeFileError(error)}`);
-        }
+      const intervalMs = flags.interval === undefined ? undefined : parseDuration(flags.interval);
+      if (intervalMs !== undefined && !(intervalMs > 0)) throw usageError(`report: --interval ${quoted(flags.interval as string)} is not a duration such as 1s, 30s or 5m`);
+      const files = { failedCsv: flags.failedCsv, html: flags.html, timeline: flags.timeline, intervalMs };
+      for (const [option, path] of [['--failed-csv', files.failedCsv], ['--html', files.html], ['--timeline', files.timeline]] as const) {
+        if (path) prepareOutputFile(path, `report: ${option}`);
       }
+      const [{ reportWithFiles }, { formatRunReport }] = await Promise.all([import('./report/report-files.js'), import('./report/run-report.js')]);
+      const report = await reportWithFiles(paths, files, { command: session.io.command, version: VERSION });
       console.print(flags.json ? JSON.stringify(report, null, 2) : formatRunReport(report, session.io.command));
-      if (flags.failedCsv) console.say(`${report.failedOrders.length} failed order(s) written to ${flags.failedCsv}`);
+      if (files.failedCsv) console.say(`${report.failedOrders.length} failed order(s) written to ${files.failedCsv}`);
+      if (files.timeline) console.say(`The timeline written to ${files.timeline}`);
+      if (files.html) console.say(`The HTML report written to ${files.html}`);
     });
 }
 

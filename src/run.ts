@@ -57,6 +57,7 @@ export async function runCleanup(requested: RunOptions, context: RunContext): Pr
   const auditLog = await chooseAuditLog(requested, runId, new Date(startedAt), command);
   prepareOutputFile(auditLog, 'the audit log');
   if (requested.summaryJson) prepareOutputFile(requested.summaryJson, '--summary-json');
+  if (requested.htmlReport) prepareOutputFile(requested.htmlReport, '--html-report');
   if (requested.stepSummary) prepareOutputFile(requested.stepSummary, '$GITHUB_STEP_SUMMARY');
   const lock = new RunLock(auditLog, runId);
   await lock.acquire();
@@ -64,6 +65,8 @@ export async function runCleanup(requested: RunOptions, context: RunContext): Pr
   reportNotices(events, console);
   const api = lazyApi();
   let metrics: { flush: () => Promise<void> } | undefined;
+  /** The run started: its audit log holds it, and an --html-report can be made of it. */
+  let recorded = false;
   try {
     const resume = await openRecordedRun(requested, auditLog, events, command);
     // A resume continues the recorded run: its options, unless given again.
@@ -136,7 +139,8 @@ export async function runCleanup(requested: RunOptions, context: RunContext): Pr
         intervalMs: options.progressInterval, throttledMs: () => rate.throttledMs,
         state: () => paceState(rate, budget, api.made()?.retry.waiting ?? 0),
       });
-      writeSummaryFiles(events, console, { json: options.summaryJson, stepSummary: options.stepSummary });
+      writeSummaryFiles(events, console, { json: options.summaryJson, stepSummary: options.stepSummary, htmlReport: options.htmlReport });
+      recorded = true;
       metrics = metricsModule?.reportMetrics(events, console, {
         push: options.metricsPush, pushToken: options.metricsPushToken, file: options.metricsFile, job: options.metricsJob,
         shard: options.shard ? `${options.shard.index}_of_${options.shard.count}` : 'all', intervalMs: options.metricsInterval,
@@ -199,6 +203,10 @@ export async function runCleanup(requested: RunOptions, context: RunContext): Pr
     return end(status, exitCode, reason);
   } finally {
     await metrics?.flush(); // bounded: a push or a write gives up after 3 s
+    if (recorded && requested.htmlReport) {
+      const { writeRunPage } = await import('./report/report-files.js');
+      await writeRunPage(auditLog, requested.htmlReport, { command, version: VERSION }, console);
+    }
     await api.destroy();
     await lock.release();
   }

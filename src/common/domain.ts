@@ -94,3 +94,9 @@ export function failureCause(record: Pick<OrderRecord, 'httpStatus' | 'error'>):
   if (record.httpStatus === null) return `no response${code ? ` (${code})` : ''}`;
   return code && code !== `HTTP_${record.httpStatus}` ? `HTTP ${record.httpStatus} ${code}` : `HTTP ${record.httpStatus}`;
 }
+
+/** Why a request was retried, in the same words as failureCause: `HTTP 429`, `no response (ETIMEDOUT)`. */
+export function retryCause(record: Pick<RetryRecord, 'httpStatus' | 'errorCode'>): string {
+  if (record.httpStatus !== undefined) return `HTTP ${record.httpStatus}`;
+  return `no response${record.errorCode ? ` (${record.errorCode})` : ''}`;
+}

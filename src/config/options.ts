@@ -137,6 +137,10 @@ export const RUN_OPTIONS = {
     flag: '--summary-json', group: 'output', value: text('<path>'), job: true, recorded: false,
     help: 'at the end, write the outcome (status, exit code, counts, host, times) to this JSON file',
   }),
+  htmlReport: option({
+    flag: '--html-report', group: 'output', value: text('<path>'), job: true, recorded: false,
+    help: 'at the end, write the run (with its earlier resumes) as one self-contained HTML page: what `report --html` writes',
+  }),
   metricsPush: option({
     flag: '--metrics-push', group: 'output', value: text('<url>'), env: 'EXSITED_METRICS_PUSHGATEWAY', job: true, recorded: false,
     help: 'push the run\'s metrics to this Prometheus Pushgateway, at its end and every --metrics-interval (see README, "Metrics")',

@@ -115,7 +115,7 @@ export function reportMetrics(events: RunEvents, console: Console, options: Metr
       finished++;
       orders.inc({ outcome: record.outcome });
     })
-    .on('retry.scheduled', ({ record }) => retries.inc({ cause: retryCause(record.httpStatus, record.errorCode) }))
+    .on('retry.scheduled', ({ record }) => retries.inc({ cause: retryLabel(record.httpStatus, record.errorCode) }))
     .on('run.ended', ({ outcome }) => {
       clearInterval(timer);
       setStatus(outcome.status);
@@ -136,7 +136,7 @@ export function reportMetrics(events: RunEvents, console: Console, options: Metr
 }
 
 /** A retry's cause, from a fixed set: a label never takes a server's words. */
-function retryCause(httpStatus: number | undefined, errorCode: string | undefined): string {
+function retryLabel(httpStatus: number | undefined, errorCode: string | undefined): string {
   if (httpStatus === 429) return 'throttled';
   if (httpStatus === 401) return 'unauthorized';
   if (httpStatus !== undefined && httpStatus >= 500) return 'server_error';

@@ -5,6 +5,7 @@ import { failureCause, type RunStatus } from '../common/domain.js';
 import { usageError } from '../common/errors.js';
 import { shellQuote } from '../common/text.js';
 import { finishedOrders, ratePerSecond } from '../engine/tally.js';
+import type { TimelineBuilder } from './run-timeline.js';
 
 export interface FailedOrder {
   orderId: string;
@@ -59,13 +60,17 @@ export interface RunReport {
   earlierRuns: number;
 }
 
+/** An order's latest outcome: its outcome, and for a failed one what the failures table shows. */
+type Latest = OrderLine['outcome'] | FailedOrder;
+
 /**
  * Reads audit logs whole, each over its last run chain, in the order given (a rerun after the run it
  * came from): the report behind `exsited-order-cleanup report`. An order's latest outcome in a later log
- * replaces the earlier one, so a failure that a rerun deleted no longer counts as failed.
+ * replaces the earlier one, so a failure that a rerun deleted no longer counts as failed. `timeline`, when
+ * given, hears every record too (the HTML report and the timeline CSV), so that a log is read once.
  */
-export async function buildRunReport(auditLogs: string[]): Promise<RunReport> {
-  const latest = new Map<string, OrderLine>();
+export async function buildRunReport(auditLogs: string[], timeline?: TimelineBuilder): Promise<RunReport> {
+  const latest = new Map<string, Latest>();
   const runs: ReportedRun[] = [];
   let selected = 0;
   let retries = 0;
@@ -77,13 +82,14 @@ export async function buildRunReport(auditLogs: string[]): Promise<RunReport> {
   let lastTime: number | undefined;
   let head: { host: string; input: RunReport['input']; dryRun: boolean } | undefined;
   for (const [index, auditLog] of auditLogs.entries()) {
-    const log = await readOneLog(auditLog);
+    timeline?.beginLog();
+    const log = await readOneLog(auditLog, timeline);
     earlierRuns += log.earlierRuns;
     unreadableLines += log.unreadableLines;
     if (log.runs.length === 0) throw usageError(`report: ${auditLog} holds no run.start line; it is not an audit log of this tool`);
     head ??= log.head;
     const known = latest.size;
-    for (const [orderId, line] of log.latest) latest.set(orderId, line);
+    for (const [orderId, outcome] of log.latest) latest.set(orderId, outcome);
     selected = index === 0 ? log.selected : selected + (latest.size - known);
     runs.push(...log.runs);
     retries += log.retries;
@@ -96,12 +102,15 @@ export async function buildRunReport(auditLogs: string[]): Promise<RunReport> {
   const counts = { deleted: 0, already_absent: 0, failed: 0, would_delete: 0 };
   const failedOrders: FailedOrder[] = [];
   const causes = new Map<string, { orders: number; example: string }>();
-  for (const line of latest.values()) {
-    counts[line.outcome]++;
-    if (line.outcome !== 'failed') continue;
-    failedOrders.push({ orderId: line.orderId, httpStatus: line.httpStatus, code: line.error?.code ?? '', message: line.error?.message ?? '' });
-    const cause = failureCause(line);
-    const entry = causes.get(cause) ?? { orders: 0, example: `${line.orderId}: ${line.error?.message ?? ''}` };
+  for (const outcome of latest.values()) {
+    if (typeof outcome === 'string') {
+      counts[outcome]++;
+      continue;
+    }
+    counts.failed++;
+    failedOrders.push(outcome);
+    const cause = failureCause({ httpStatus: outcome.httpStatus, error: { code: outcome.code, message: outcome.message } });
+    const entry = causes.get(cause) ?? { orders: 0, example: `${outcome.orderId}: ${outcome.message}` };
     entry.orders++;
     causes.set(cause, entry);
   }
@@ -121,8 +130,8 @@ export async function buildRunReport(auditLogs: string[]): Promise<RunReport> {
 }
 
 /** One log's last run chain. */
-async function readOneLog(auditLog: string) {
-  let latest = new Map<string, OrderLine>();
+async function readOneLog(auditLog: string, timeline: TimelineBuilder | undefined) {
+  let latest = new Map<string, Latest>();
   let runs: ReportedRun[] = [];
   let selected = 0;
   let retries = 0;
@@ -140,13 +149,17 @@ async function readOneLog(auditLog: string) {
       retries = throttledMs = 0;
       firstStart = undefined;
       head = undefined;
+      timeline?.chain();
     },
     record: (line) => {
+      timeline?.record(line, auditLog);
       lastTime = Date.parse(line.time);
       const run = runs.at(-1);
       if (run && run.status === null) run.durationMs = lastTime - runStart; // a killed run lasted until its last line
-      if (line.event === 'order') latest.set(line.orderId, line);
-      else if (line.event === 'order.retry') retries++;
+      if (line.event === 'order') {
+        latest.set(line.orderId, line.outcome !== 'failed' ? line.outcome
+          : { orderId: line.orderId, httpStatus: line.httpStatus, code: line.error?.code ?? '', message: line.error?.message ?? '' });
+      } else if (line.event === 'order.retry') retries++;
       else if (line.event === 'run.start') {
         firstStart ??= lastTime;
         runStart = lastTime;
@@ -169,7 +182,6 @@ async function readOneLog(auditLog: string) {
 
 /** The report for people. `command`: how the tool was started, for the next step. */
 export function formatRunReport(r: RunReport, command: string): string {
-  const logs = r.auditLogs.map(shellQuote).join(' ');
   const lines = [
     `${r.auditLogs.length === 1 ? `Audit log ${r.auditLogs[0]}` : `Audit logs ${r.auditLogs.join(', ')}`}: ${r.runs.length} run${r.runs.length === 1 ? '' : 's'}` +
       `${r.dryRun ? ', a dry run' : ''}${r.unfinished ? ' — unfinished: resume it to continue' : ''}`,
@@ -195,13 +207,23 @@ export function formatRunReport(r: RunReport, command: string): string {
   }
   if (r.unreadableLines > 0) lines.push(`${r.unreadableLines} unreadable line(s) skipped (writes torn by a kill, or edits)`);
   if (r.earlierRuns > 0) lines.push(`${r.earlierRuns} earlier, unrelated run(s) in this log are not part of this report`);
-  const log = shellQuote(r.auditLogs.at(-1) as string);
-  if (r.unfinished) lines.push(`Next: resume it:\n  ${command} run --resume --audit-log ${log}`);
-  else if (r.failed > 0) {
-    lines.push(`Next: list the failed orders, fix their cause, then delete them again (report this log with the new one to see both together):\n` +
-      `  ${command} report ${logs} --failed-csv failed.csv\n  ${command} run --ids failed.csv`);
-  } else if (r.dryRun && r.wouldDelete > 0) lines.push(`Next: delete exactly these:\n  ${command} run --resume --audit-log ${log}`);
+  const next = nextStep(r, command);
+  if (next) lines.push(`Next: ${next.what}:\n${next.commands.map((c) => `  ${c}`).join('\n')}`);
   return lines.join('\n');
+}
+
+/** What to do next, if anything: resume an unfinished run, deal with the failed orders, or carry out a dry run. */
+export function nextStep(r: RunReport, command: string): { what: string; commands: string[] } | undefined {
+  const log = shellQuote(r.auditLogs.at(-1) as string);
+  if (r.unfinished) return { what: 'resume it', commands: [`${command} run --resume --audit-log ${log}`] };
+  if (r.failed > 0) {
+    return {
+      what: 'list the failed orders, fix their cause, then delete them again (report this log with the new one to see both together)',
+      commands: [`${command} report ${r.auditLogs.map(shellQuote).join(' ')} --failed-csv failed.csv`, `${command} run --ids failed.csv`],
+    };
+  }
+  if (r.dryRun && r.wouldDelete > 0) return { what: 'delete exactly these', commands: [`${command} run --resume --audit-log ${log}`] };
+  return undefined;
 }
 
 /** `report <folder>`: its logs, newest first, so that a person can tell them apart. */

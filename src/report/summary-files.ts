@@ -8,6 +8,8 @@ export interface SummaryFiles {
   json?: string;
   /** $GITHUB_STEP_SUMMARY */
   stepSummary?: string;
+  /** --html-report: made once the run has ended; the summaries point to it. */
+  htmlReport?: string;
 }
 
 /**
@@ -28,8 +30,8 @@ export function writeSummaryFiles(events: RunEvents, console: Console, files: Su
   events
     .on('run.started', ({ startedAt, fields }) => void (started = { at: startedAt, fields }))
     .on('run.ended', ({ outcome }) => {
-      write('--summary-json', files.json, (path) => writeFileSync(path, `${JSON.stringify(summaryJson(outcome, started), null, 2)}\n`));
-      write('$GITHUB_STEP_SUMMARY', files.stepSummary, (path) => appendFileSync(path, stepSummary(outcome, started?.fields)));
+      write('--summary-json', files.json, (path) => writeFileSync(path, `${JSON.stringify({ ...summaryJson(outcome, started), ...(files.htmlReport ? { htmlReport: files.htmlReport } : {}) }, null, 2)}\n`));
+      write('$GITHUB_STEP_SUMMARY', files.stepSummary, (path) => appendFileSync(path, stepSummary(outcome, started?.fields, files.htmlReport)));
     });
 }
 
@@ -45,12 +47,13 @@ function summaryJson({ runId, status, exitCode, durationMs, auditLog, summary, r
 }
 
 /** A markdown table for the job's summary page. */
-function stepSummary(o: RunOutcome, fields: RunStartFields | undefined): string {
+function stepSummary(o: RunOutcome, fields: RunStartFields | undefined, htmlReport: string | undefined): string {
   const s = o.summary;
   const rows: Array<[string, string | number]> = [
     ['status', `${o.status} (exit ${o.exitCode})${fields?.options.dryRun === true ? ', dry run' : ''}`], ['host', fields?.baseUrl ?? '?'], ['selected', s.selected], ['deleted', s.deleted], ['already absent', s.alreadyAbsent],
     ['failed', s.failed], ['skipped (earlier runs)', s.skipped], ['pending', s.pending], ['retries', s.retries],
     ['throttled', `${(s.throttledMs / 1000).toFixed(1)} s`], ['duration', `${(o.durationMs / 1000).toFixed(1)} s`], ['audit log', `\`${o.auditLog}\``],
+    ...(htmlReport ? [['HTML report', `\`${htmlReport}\` (charts of the run: open it from the job's artifacts)`] as [string, string]] : []),
   ];
   const table = rows.map(([k, v]) => `| ${k} | ${v} |`).join('\n');
   return `### Exsited order cleanup, run ${o.runId}\n\n| | |\n|---|---|\n${table}\n${o.reason ? `\n${o.reason}\n` : ''}\n`;

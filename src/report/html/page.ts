@@ -1,0 +1,245 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { failureCause } from '../../common/domain.js';
+import { nextStep, type RunReport } from '../run-report.js';
+import type { Interval, RunTimeline, SeriesKey } from '../run-timeline.js';
+import { barChart, timeChart, type Layer } from './charts.js';
+import { clock, esc, int, moment, num, span } from './markup.js';
+
+/** The page's skeleton and its style sheet: data, kept in their own files beside this one. */
+const TEMPLATE = readFileSync(new URL('./template.html', import.meta.url), 'utf8');
+const STYLE = readFileSync(new URL('./style.css', import.meta.url), 'utf8');
+/** The page allows its own style sheet and nothing else: no script, no request, whatever a log holds. */
+const STYLE_SOURCE = `'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`;
+
+/** Failed orders listed in full on the page; beyond that, `report --failed-csv` has them all. */
+const FAILED_LISTED = 1000;
+const DECISIONS_LISTED = 500;
+/** Causes drawn one by one; the rest together as "other". */
+const CAUSES_DRAWN = 8;
+
+export interface PageContext {
+  /** How the tool was started, for the commands the page suggests. */
+  command: string;
+  version: string;
+  builtAt: number;
+}
+
+/**
+ * `report --html`: one self-contained page for a run and all its resumes (styles and charts inline, no
+ * script, a Content-Security-Policy that allows no request), built from the report and its timeline.
+ */
+export function reportPage(report: RunReport, timeline: RunTimeline, context: PageContext): string {
+  const slots: Record<string, string> = {
+    title: esc(`Order cleanup on ${hostName(report.host)}: ${verdict(report).text}`),
+    version: esc(context.version),
+    styleSource: STYLE_SOURCE,
+    style: STYLE,
+    header: header(report, timeline, context),
+    totals: totals(report),
+    throughput: throughput(report, timeline),
+    retries: retries(timeline),
+    latency: latency(timeline),
+    failures: failures(report, context),
+    throttling: throttling(report, timeline),
+    footer: footer(report, timeline, context),
+  };
+  return TEMPLATE.replace(/\{\{(\w+)\}\}/g, (_, name: string) => slots[name] ?? '');
+}
+
+const hostName = (host: string) => {
+  try {
+    return new URL(host).host;
+  } catch {
+    return host;
+  }
+};
+
+function verdict(r: RunReport): { text: string; tone: 'ok' | 'warn' | 'bad' } {
+  if (r.unfinished) return { text: 'unfinished', tone: 'warn' };
+  if (r.failed > 0) return { text: `${int(r.failed)} failed`, tone: 'bad' };
+  if (r.dryRun) return { text: 'dry run done', tone: 'ok' };
+  return { text: 'every order gone', tone: 'ok' };
+}
+
+function header(r: RunReport, t: RunTimeline, context: PageContext): string {
+  const v = verdict(r);
+  const input = r.input.filter
+    ? `filter <code>${esc(r.input.filter)}</code>; its selection (the manifest) in <code>${esc(r.input.path)}</code>`
+    : `${esc(r.input.kind)} file <code>${esc(r.input.path)}</code>`;
+  const runs = r.runs.map((run, i) => {
+    const segment = t.segments[i];
+    return `<tr><td>${i === 0 ? 'run' : `resume ${i}`}</td><td class="mono">${esc(run.runId)}</td><td>${esc(moment(Date.parse(run.startedAt)))}</td>` +
+      `<td>${esc(run.status ?? 'no run.end (killed)')}${run.dryRun ? ', dry run' : ''}</td><td class="n">${run.exitCode ?? '—'}</td>` +
+      `<td class="n">${esc(span(run.durationMs))}</td><td>${esc(run.reason ?? '')}</td><td class="mono">${esc(segment?.auditLog ?? run.auditLog)}</td></tr>`;
+  }).join('');
+  const next = nextStep(r, context.command);
+  return `<h1>Order cleanup on ${esc(hostName(r.host))} <span class="badge ${v.tone}" id="verdict">${esc(v.text)}</span></h1>
+<p class="lede">${int(r.deleted)} deleted${r.dryRun ? `, ${int(r.wouldDelete)} would be deleted (dry run)` : ''}, ${int(r.alreadyAbsent)} already absent, ${int(r.failed)} failed` +
+    `${r.pending ? `, ${int(r.pending)} not yet done` : ''} of ${int(r.selected)} selected, in ${r.runs.length} run${r.runs.length === 1 ? '' : 's'} (${esc(span(r.activeMs))} working).</p>
+<dl class="facts">
+<dt>host</dt><dd class="mono">${esc(r.host)}</dd>
+<dt>orders from</dt><dd>${input}</dd>
+<dt>sha256</dt><dd class="mono">${esc(r.input.sha256)}</dd>
+<dt>mode</dt><dd>${r.dryRun ? 'dry run: nothing was deleted' : 'deleting'}</dd>
+<dt>audit log${r.auditLogs.length === 1 ? '' : 's'}</dt><dd class="mono">${r.auditLogs.map(esc).join('<br>')}</dd>
+</dl>
+<table class="runs"><caption class="note">The run and its resumes</caption><thead><tr><th></th><th>run</th><th>started</th><th>status</th><th class="n">exit</th><th class="n">time</th><th>stopped because</th><th>log</th></tr></thead><tbody>${runs}</tbody></table>
+${next
+    ? `<div class="next" id="next"><strong>Next:</strong> ${esc(next.what)}.<pre><code>${next.commands.map(esc).join('\n')}</code></pre></div>`
+    : `<div class="next done" id="next"><strong>Nothing left to do:</strong> every selected order has its outcome.</div>`}`;
+}
+
+function totals(r: RunReport): string {
+  const cards: Array<[string, string, string]> = [
+    ['selected', 'selected', int(r.selected)],
+    ...(r.dryRun ? [['wouldDelete', 'would delete', int(r.wouldDelete)] as [string, string, string]] : []),
+    ['deleted', 'deleted', int(r.deleted)],
+    ['alreadyAbsent', 'already absent', int(r.alreadyAbsent)],
+    ['failed', 'failed', int(r.failed)],
+    ['pending', 'not yet done', int(r.pending)],
+    ['retries', 'retries', int(r.retries)],
+    ['throttledMs', 'everyone waited (throttled)', span(r.throttledMs)],
+    ['activeMs', 'working time', span(r.activeMs)],
+    ...(r.dryRun ? [] : [['ratePerSecond', 'orders/s while working', num(r.ratePerSecond)] as [string, string, string]]),
+  ];
+  return `<ul class="cards">${cards.map(([key, label, value]) => `<li class="${key}"><span class="label">${esc(label)}</span><span class="value" data-total="${key}">${esc(value)}</span></li>`).join('')}</ul>` +
+    (r.unreadableLines > 0 ? `<p class="note">${int(r.unreadableLines)} unreadable line(s) in the log were skipped (writes torn by a kill, or edits): their orders count as not done.</p>` : '') +
+    (r.earlierRuns > 0 ? `<p class="note">${int(r.earlierRuns)} earlier, unrelated run(s) in the log are not part of this report.</p>` : '');
+}
+
+const sum = (t: RunTimeline, key: SeriesKey) => t.segments.reduce((s, seg) => s + seg.intervals.reduce((a, i) => a + (i.counts[key] ?? 0), 0), 0);
+
+function legend(items: Array<{ cls: string; label: string; total?: string; line?: boolean }>): string {
+  return `<ul class="legend">${items.map((i) => `<li><span class="sw ${i.line ? 'line ' : ''}${esc(i.cls)}" aria-hidden="true"></span>${esc(i.label)}${i.total === undefined ? '' : ` <b>${esc(i.total)}</b>`}</li>`).join('')}</ul>`;
+}
+
+function throughput(r: RunReport, t: RunTimeline): string {
+  const outcome = (key: SeriesKey, label: string): Layer => ({ key, label, cls: `s-${key}`, count: (i) => i.counts[key] ?? 0, total: sum(t, key) });
+  const layers = [outcome('deleted', 'deleted'), outcome('alreadyAbsent', 'already absent'), outcome('wouldDelete', 'would delete'), outcome('failed', 'failed')].filter((l) => l.total > 0);
+  const marks = t.segments.flatMap((s) => s.throttles);
+  const pauses = t.segments.flatMap((s) => s.pauses);
+  const paused = (why: string) => pauses.filter((p) => p.why === why).reduce((ms, p) => ms + p.toMs - p.fromMs, 0);
+  const peak = bestInterval(t, (i) => (i.counts.deleted ?? 0) + (i.counts.alreadyAbsent ?? 0) + (i.counts.wouldDelete ?? 0));
+  const finished = r.deleted + r.alreadyAbsent + r.wouldDelete;
+  const summary = `${int(finished)} orders finished at ${num(r.ratePerSecond || finished / Math.max(1, r.activeMs / 1000))} per second while working` +
+    (peak ? `, at most ${num(peak.value / (t.intervalMs / 1000))} per second (the ${span(t.intervalMs)} from ${clock(peak.startMs)} UTC)` : '') + '. ' +
+    (marks.length === 0 ? 'The rate controller made no decision: the server did not throttle this run. '
+      : `The rate controller decided ${marks.length} time${marks.length === 1 ? '' : 's'} (${countBy(marks.map((m) => m.kind)).map(([k, n]) => `${n} ${k}`).join(', ')}). `) +
+    (paused('throttled') > 0 ? `Everyone waited out a Retry-After for ${span(paused('throttled'))} in all. ` : '') +
+    (paused('service failing') > 0 ? `The service was failing for ${span(paused('service failing'))}: a probe a second. ` : '') +
+    (t.segments.length > 1 ? `The ${t.segments.length} runs are drawn side by side, without the time between them.` : '');
+  const chart = timeChart({ id: 'chart-throughput', title: 'Orders finished per second, and the paced rate', summary, unit: 'per second', layers, pacing: true }, t);
+  const hasPace = t.segments.some((s) => s.paces.some((p) => p.rps !== null));
+  const kinds = new Set(marks.map((m) => m.kind));
+  return `<figure>${legend([
+    ...layers.map((l) => ({ cls: l.cls, label: l.label, total: int(l.total) })),
+    ...(hasPace ? [{ cls: 's-pace', label: 'paced rate (requests/s)', line: true }] : []),
+    ...(['cut', 'ceiling', 'lift'] as const).filter((k) => kinds.has(k)).map((k) => ({ cls: `s-${k}`, label: { cut: 'rate cut', ceiling: 'step back below the ceiling', lift: 'limit lifted' }[k], line: true })),
+    ...(paused('throttled') > 0 ? [{ cls: 's-pause-throttled', label: 'everyone waits (Retry-After)' }] : []),
+    ...(paused('service failing') > 0 ? [{ cls: 's-pause-service', label: 'service failing' }] : []),
+  ])}${chart}<figcaption>${esc(summary)}</figcaption>${dataTable(t, layers, true)}</figure>`;
+}
+
+function retries(t: RunTimeline): string {
+  const causes = t.series.causes;
+  const drawn = causes.slice(0, causes.length > CAUSES_DRAWN ? CAUSES_DRAWN - 1 : CAUSES_DRAWN);
+  const rest = causes.slice(drawn.length);
+  let retryColour = 0;
+  let failColour = 0;
+  const layers: Layer[] = drawn.map((key) => {
+    const failed = key.startsWith('failed ');
+    return {
+      key, label: failed ? `failed: ${key.slice(7)}` : `retried: ${key.slice(6)}`, cls: failed ? `f${failColour++}` : `c${retryColour++}`,
+      count: (i: Interval) => i.counts[key] ?? 0, total: sum(t, key),
+    };
+  });
+  if (rest.length > 0) layers.push({ key: 'other', label: `${rest.length} other causes`, cls: 'c7', count: (i) => rest.reduce((s, k) => s + (i.counts[k] ?? 0), 0), total: rest.reduce((s, k) => s + sum(t, k), 0) });
+  const retried = causes.filter((k) => k.startsWith('retry ')).reduce((s, k) => s + sum(t, k), 0);
+  const failed = causes.filter((k) => k.startsWith('failed ')).reduce((s, k) => s + sum(t, k), 0);
+  if (retried + failed === 0) return '<p>No request was retried and no order failed.</p>';
+  const summary = `${int(retried)} requests were retried and ${int(failed)} orders failed (counted in the run where they failed). ` +
+    `By cause: ${layers.map((l) => `${l.label} ${int(l.total)}`).join('; ')}.`;
+  const chart = timeChart({ id: 'chart-retries', title: 'Retries and failures per second, stacked by cause', summary, unit: 'per second', layers, pacing: false }, t);
+  return `<figure>${legend(layers.map((l) => ({ cls: l.cls, label: l.label, total: int(l.total) })))}${chart}<figcaption>${esc(summary)}</figcaption>${dataTable(t, layers, false)}</figure>`;
+}
+
+function latency(t: RunTimeline): string {
+  const { latency: l } = t;
+  if (!l.percentiles) return '<p>No order has a duration (a dry run sends no DELETE).</p>';
+  const p = l.percentiles;
+  const label = (ms: number) => (ms >= 1000 ? `${num(ms / 1000)} s` : `${int(ms)} ms`);
+  const range = (from: number, to: number) => (to <= 1000 ? `${int(from)}–${int(to)} ms` : `${num(from / 1000)}–${num(to / 1000)} s`);
+  const histogram = barChart('chart-latency', 'Orders by time taken', `The time from an order's first request to its outcome, retries and waits included, for ${int(l.orders)} orders: half took ${span(p.p50)} or less, 99% ${span(p.p99)} or less, the slowest ${span(p.max)}.`,
+    'orders', l.histogram.map((h) => ({ label: range(h.fromMs, h.toMs), value: h.orders, title: `${int(h.orders)} orders took ${label(h.fromMs)} to under ${label(h.toMs)}` })));
+  const attempts = barChart('chart-attempts', 'Orders by requests sent', `Requests sent per order: ${l.attempts.map((a) => `${int(a.orders)} took ${a.attempts}`).join(', ')}.`,
+    'orders', l.attempts.map((a) => ({ label: `${a.attempts}`, value: a.orders, title: `${int(a.orders)} orders took ${a.attempts} request${a.attempts === 1 ? '' : 's'}` })), 180)
+    .replaceAll('class="bar"', 'class="bar attempts"');
+  return `<dl class="percentiles" id="percentiles">${[['median', p.p50], ['90%', p.p90], ['99%', p.p99], ['slowest', p.max]].map(([k, v]) => `<div><dt>${k}</dt><dd>${esc(span(v as number))}</dd></div>`).join('')}<div><dt>orders</dt><dd>${int(l.orders)}</dd></div></dl>
+<figure>${histogram}<figcaption>The time from an order's first request to its outcome, retries and their waits included.</figcaption></figure>
+<h3>Requests per order</h3><figure>${attempts}<figcaption>One request is an order deleted (or found absent) at once; more are retries.</figcaption></figure>`;
+}
+
+function failures(r: RunReport, context: PageContext): string {
+  if (r.failed === 0) return '<p id="no-failures">No order failed.</p>';
+  const causes = new Map<string, { orders: number; example: string; message: string }>();
+  for (const f of r.failedOrders) {
+    const cause = failureCause({ httpStatus: f.httpStatus, error: { code: f.code, message: f.message } });
+    const entry = causes.get(cause) ?? { orders: 0, example: f.orderId, message: f.message };
+    entry.orders++;
+    causes.set(cause, entry);
+  }
+  const rows = [...causes].sort((a, b) => b[1].orders - a[1].orders)
+    .map(([cause, c]) => `<tr><td>${esc(cause)}</td><td class="n">${int(c.orders)}</td><td class="mono">${esc(c.example)}</td><td>${esc(c.message)}</td></tr>`).join('');
+  const listed = r.failedOrders.slice(0, FAILED_LISTED);
+  const all = listed.map((f) => `<tr><td class="mono">${esc(f.orderId)}</td><td class="n">${f.httpStatus ?? '—'}</td><td class="mono">${esc(f.code)}</td><td>${esc(f.message)}</td></tr>`).join('');
+  const csv = `${context.command} report ${r.auditLogs.join(' ')} --failed-csv failed.csv`;
+  return `<table id="failure-causes"><thead><tr><th>cause</th><th class="n">orders</th><th>example</th><th>message</th></tr></thead><tbody>${rows}</tbody></table>
+<details><summary>All ${int(r.failed)} failed orders${r.failed > listed.length ? ` (the first ${int(listed.length)} here)` : ''}</summary>
+<table id="failed-orders"><thead><tr><th>order</th><th class="n">HTTP</th><th>code</th><th>message</th></tr></thead><tbody>${all}</tbody></table>
+<p class="note">As CSV, usable as <code>--ids</code>: <code>${esc(csv)}</code></p></details>`;
+}
+
+function throttling(r: RunReport, t: RunTimeline): string {
+  const decisions = t.segments.flatMap((s, run) => s.throttles.map((m) => ({ ...m, run })));
+  const pauses = t.segments.flatMap((s) => s.pauses.filter((p) => p.why === 'service failing'));
+  if (decisions.length === 0 && pauses.length === 0) return '<p>The server did not throttle this run, and the service never failed as a whole.</p>';
+  const rate = (v: number | null) => (v === null ? 'unpaced' : `${num(v)}/s`);
+  const what = { cut: 'rate cut (over the limit)', ceiling: 'step back below the ceiling', lift: 'limit lifted' } as const;
+  const rows = decisions.slice(0, DECISIONS_LISTED).map((d) => `<tr><td>${esc(moment(d.atMs))}</td><td>${d.run === 0 ? 'run' : `resume ${d.run}`}</td><td>${esc(what[d.kind])}</td>` +
+    `<td class="n">${esc(rate(d.rateBefore))}</td><td class="n">${esc(rate(d.rateAfter))}</td><td class="n">${num(d.share * 100)}%</td><td class="n">${d.pauseMs ? esc(span(d.pauseMs)) : ''}</td></tr>`).join('');
+  const outages = pauses.map((p) => `<li>${esc(moment(p.fromMs))}: the service was failing for ${esc(span(p.toMs - p.fromMs))}; requests waited, one probe a second</li>`).join('');
+  return `<p>${int(decisions.length)} decision${decisions.length === 1 ? '' : 's'} of the rate controller; everyone waited out a Retry-After for ${esc(span(r.throttledMs))} in all.</p>` +
+    (rows ? `<table id="decisions"><thead><tr><th>when</th><th>run</th><th>decision</th><th class="n">rate before</th><th class="n">after</th><th class="n">throttled</th><th class="n">everyone waited</th></tr></thead><tbody>${rows}</tbody></table>` : '') +
+    (decisions.length > DECISIONS_LISTED ? `<p class="note">The first ${DECISIONS_LISTED} of ${int(decisions.length)}; every one is a <code>throttle</code> line in the audit log.</p>` : '') +
+    (outages ? `<ul id="outages">${outages}</ul>` : '');
+}
+
+function footer(r: RunReport, t: RunTimeline, context: PageContext): string {
+  return `<p>Built by exsited-order-cleanup ${esc(context.version)} on ${esc(moment(context.builtAt))} from ${r.auditLogs.map((l) => `<code>${esc(l)}</code>`).join(', ')}, ` +
+    `in intervals of ${esc(span(t.intervalMs))}. Rebuild it at any time from the log${r.auditLogs.length === 1 ? '' : 's'}: ` +
+    `<code>${esc(`${context.command} report ${r.auditLogs.join(' ')} --html report.html`)}</code>; the same series as CSV: <code>--timeline timeline.csv</code>.</p>`;
+}
+
+/** The numbers behind a chart, per interval: the figure as real text. */
+function dataTable(t: RunTimeline, layers: Layer[], pacing: boolean): string {
+  const head = `<tr><th>interval from (UTC)</th><th>run</th>${layers.map((l) => `<th class="n">${esc(l.label)}</th>`).join('')}${pacing ? '<th class="n">paced at (req/s)</th><th class="n">paused</th>' : ''}</tr>`;
+  const rows = t.segments.flatMap((s, run) => s.intervals.map((i) => `<tr><td>${esc(clock(i.startMs))}</td><td>${run === 0 ? 'run' : `resume ${run}`}</td>` +
+    `${layers.map((l) => `<td class="n">${int(l.count(i))}</td>`).join('')}${pacing ? `<td class="n">${i.paceRps === null ? '' : num(i.paceRps)}</td><td class="n">${i.pausedMs ? esc(span(i.pausedMs)) : ''}</td>` : ''}</tr>`));
+  return `<details><summary>The numbers behind the chart (${int(rows.length)} intervals of ${esc(span(t.intervalMs))}, counts per interval)</summary><table><thead>${head}</thead><tbody>${rows.join('')}</tbody></table></details>`;
+}
+
+function bestInterval(t: RunTimeline, value: (i: Interval) => number): { startMs: number; value: number } | undefined {
+  let best: { startMs: number; value: number } | undefined;
+  for (const s of t.segments) {
+    // A run's last interval may be cut short by its end: it is left out of "at most".
+    for (const i of s.intervals) if (i.startMs + t.intervalMs <= s.endMs && (!best || value(i) > best.value)) best = { startMs: i.startMs, value: value(i) };
+  }
+  return best;
+}
+
+function countBy(values: string[]): Array<[string, number]> {
+  const counts = new Map<string, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return [...counts];
+}

@@ -1,0 +1,74 @@
+import { stringify } from 'csv-stringify/sync';
+import { CleanupError, usageError } from '../common/errors.js';
+import { describeFileError, writeFileAtomically } from '../common/files.js';
+import { secrets } from '../common/secrets.js';
+import { shellQuote, spreadsheetSafe } from '../common/text.js';
+import { buildRunReport, type RunReport } from './run-report.js';
+import { TimelineBuilder } from './run-timeline.js';
+import { timelineCsv } from './timeline-csv.js';
+import type { Console } from './console.js';
+
+/** The files a report can write besides what it prints. */
+export interface ReportFiles {
+  /** --html: the page. */
+  html?: string;
+  /** --timeline: the per-interval series as CSV. */
+  timeline?: string;
+  /** --failed-csv: the orders whose latest outcome is failed, usable as --ids. */
+  failedCsv?: string;
+  /** --interval: the timeline's interval, ms (rounded up to one it can give). */
+  intervalMs?: number;
+}
+
+export interface ReportContext {
+  command: string;
+  version: string;
+}
+
+/**
+ * Reads the audit logs once and writes the files asked for (each replaced at once: a reader never sees
+ * half a page), through the secret scrubber like every other output. A file that cannot be written is a
+ * usage error naming it.
+ */
+export async function reportWithFiles(auditLogs: string[], files: ReportFiles, context: ReportContext, names = REPORT_OPTIONS): Promise<RunReport> {
+  const builder = files.html || files.timeline ? new TimelineBuilder() : undefined;
+  const report = await buildRunReport(auditLogs, builder);
+  const timeline = builder?.finish(files.intervalMs);
+  if (files.failedCsv) {
+    // The IDs stay exact (the file is fed back to --ids); the server's text cannot become a formula.
+    const rows = report.failedOrders.map((f) => [f.orderId, f.httpStatus ?? '', spreadsheetSafe(f.code), spreadsheetSafe(f.message)]);
+    write(names.failedCsv, files.failedCsv, stringify([['order_id', 'http_status', 'error_code', 'message'], ...rows]));
+  }
+  if (files.timeline && timeline) write(names.timeline, files.timeline, timelineCsv(timeline));
+  if (files.html && timeline) {
+    const { reportPage } = await import('./html/page.js');
+    write(names.html, files.html, reportPage(report, timeline, { ...context, builtAt: Date.now() }));
+  }
+  return report;
+}
+
+/**
+ * `run --html-report`: the page of the run just ended (and its earlier resumes), from its audit log. A page
+ * that cannot be made is said plainly and never changes the run's exit code: the log holds the run, and
+ * `report --html` makes the page from it at any time.
+ */
+export async function writeRunPage(auditLog: string, path: string, context: ReportContext, console: Console): Promise<void> {
+  try {
+    await reportWithFiles([auditLog], { html: path }, context, { ...REPORT_OPTIONS, html: '--html-report' });
+    console.say(`The HTML report of this run: ${path}`);
+  } catch (error) {
+    const reason = error instanceof CleanupError ? error.message : describeFileError(error);
+    console.say(`${reason}. The run's outcome is in its audit log; make the page from it later: ${context.command} report ${shellQuote(auditLog)} --html ${shellQuote(path)}`, 'warn');
+  }
+}
+
+/** How the files are named in messages: by the option that asked for them. */
+const REPORT_OPTIONS = { html: 'report: --html', timeline: 'report: --timeline', failedCsv: 'report: --failed-csv' };
+
+function write(what: string, path: string, text: string): void {
+  try {
+    writeFileAtomically(path, secrets.scrub(text), 0o644);
+  } catch (error) {
+    throw usageError(`${what} ${path} could not be written: ${describeFileError(error)}`);
+  }
+}
