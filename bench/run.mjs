@@ -1,7 +1,7 @@
 // npm run bench: the scenarios of the benchmark, each against the fake Exsited API in its own process,
 // the tool run as users run it (the built CLI as a child process). Writes bench/results.json.
 import { execFile, spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -366,6 +366,86 @@ async function outage() {
     ['every order once in the log', exactlyOnce(tool.log, n)],
   ]);
 }
+
+/**
+ * A million-order audit log as the journal writes it: a run interrupted at 400,000 orders and its resume,
+ * 300 orders a second (about 56 minutes of work), 5% of orders retried once (429s, 503s, resets), 0.2%
+ * failed (409 and timeouts), a rate decision every minute with the paced rate climbing between, and a
+ * 40-second outage in the resume.
+ */
+async function millionOrderLog(path) {
+  const out = createWriteStream(path);
+  const t0 = Date.parse('2026-11-27T01:00:00.000Z');
+  let seed = 42;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const line = (ms, runId, fields, msg, level = 'info') => `${JSON.stringify({ level, time: new Date(t0 + ms).toISOString(), runId, ...fields, msg })}\n`;
+  const source = { kind: 'csv', path: 'orders.csv', format: 'csv', sha256: 'b'.repeat(64), count: 1_000_000, rows: 1_000_000, duplicates: 0, column: 'order_id' };
+  const options = { maxDeletes: 2_000_000, haltAfter: 25, concurrency: 16, retries: 5, timeoutMs: 30000, dryRun: false, force: false, allowHosts: [], auth: 'client_credentials' };
+  const runs = [{ runId: 'bench0000001', from: 0, to: 400_000, startMs: 0 }, { runId: 'bench0000002', from: 400_000, to: 1_000_000, startMs: 400_000 / 0.3 + 600_000, resumeOf: 'bench0000001' }];
+  let chunk = '';
+  const flush = async () => {
+    if (!out.write(chunk)) await once(out, 'drain');
+    chunk = '';
+  };
+  for (const run of runs) {
+    chunk += line(run.startMs, run.runId, { event: 'run.start', recordVersion: 2, version: '0.1.0', source, baseUrl: 'https://api-stage.exsited.com', options, ...(run.resumeOf ? { resumeOf: run.resumeOf, skipped: run.from } : {}) }, 'run started');
+    let pace = 270;
+    for (let i = run.from; i < run.to; i++) {
+      const ms = run.startMs + ((i - run.from) / 300) * 1000 + 5;
+      const orderId = `ORD-${String(i + 1).padStart(8, '0')}`;
+      if (i % 18_000 === 0) {
+        chunk += line(ms, run.runId, { event: 'throttle', kind: 'cut', windowMs: 1000, answers: 300, share: 0.12, baseline: 0.01, acceptedRate: 300, rateBefore: pace, rateAfter: 270, ceiling: 300, pauseMs: i % 72_000 === 0 ? 1000 : 0 }, 'rate cut');
+        pace = 270;
+      } else if (i % 300 === 0 && pace < 330) chunk += line(ms, run.runId, { event: 'pace', rps: (pace += 4) }, `paced at ${pace}/s`);
+      const outage = run.resumeOf && i >= 700_000 && i < 712_000;
+      if (i === 700_000 && outage) chunk += line(ms, run.runId, { event: 'service', state: 'failing', failures: 15, answers: 20 }, 'the service is failing', 'warn');
+      if (i === 712_000 && run.resumeOf) chunk += line(ms, run.runId, { event: 'service', state: 'answering', failures: 0, answers: 1, failingMs: 40_000 }, 'the service answers again', 'warn');
+      const r = random();
+      let attempts = 1;
+      if (r < 0.05 || outage) {
+        attempts = 2;
+        const cause = outage ? { httpStatus: 503 } : r < 0.02 ? { httpStatus: 429 } : r < 0.04 ? { httpStatus: 503 } : { errorCode: 'ECONNRESET' };
+        chunk += line(ms - 3, run.runId, { event: 'order.retry', orderId, attempt: 1, ...cause, delayMs: 120 }, 'order retry scheduled');
+      }
+      const durationMs = Math.round(20 + 60 * random() ** 3 + (attempts - 1) * 150);
+      if (r > 0.998) {
+        const timeout = r > 0.9995;
+        chunk += line(ms, run.runId, { event: 'order', orderId, outcome: 'failed', httpStatus: timeout ? null : 409, attempts: timeout ? 6 : 1, durationMs: timeout ? 31_000 : durationMs,
+          error: timeout ? { code: 'ETIMEDOUT', message: 'no answer within 30000 ms' } : { code: 'ORDER_LOCKED', message: 'Order has open invoices' } }, 'order failed', 'warn');
+      } else {
+        chunk += line(ms, run.runId, { event: 'order', orderId, outcome: 'deleted', httpStatus: 204, attempts, durationMs }, 'order deleted');
+      }
+      if (chunk.length > 1 << 20) await flush();
+    }
+    const endMs = run.startMs + ((run.to - run.from) / 300) * 1000 + 50;
+    chunk += line(endMs, run.runId, { event: 'run.end', status: run.resumeOf ? 'failed' : 'interrupted', exitCode: run.resumeOf ? 1 : 143, durationMs: endMs - run.startMs, summary: { throttledMs: 5000 }, ...(run.resumeOf ? {} : { reason: 'received SIGTERM' }) }, 'run ended');
+  }
+  await flush();
+  out.end();
+  await once(out, 'finish');
+}
+
+/** `report` of a million-order log: the text report (as before), and the HTML page with the timeline CSV. */
+scenarios.report = async () => {
+  const log = join(work, 'million.ndjson');
+  await millionOrderLog(log);
+  const measure = async (args) => {
+    const { stderr } = await promisify(execFile)('/usr/bin/time', ['-f', '%e %M', process.execPath, CLI, 'report', log, ...args], { maxBuffer: 1 << 26 });
+    const [seconds, kb] = stderr.trim().split('\n').at(-1).split(' ').map(Number);
+    return { seconds, mb: Math.round(kb / 1024) };
+  };
+  const text = await measure(['--json']);
+  const html = await measure(['--html', join(work, 'million.html'), '--timeline', join(work, 'million.csv')]);
+  const size = (path) => Math.round(statSync(path).size / 1024);
+  const lines = readFileSync(log, 'utf8').split('\n').length - 1;
+  report(`13. report of a 1,000,000-order audit log (${lines.toLocaleString('en')} lines, ${Math.round(statSync(log).size / 1048576)} MB; a run and its resume, 56 min of work)`, [
+    ['text report: time (s); peak memory (MB)', `${text.seconds}; ${text.mb}`],
+    ['--html and --timeline: time (s)', html.seconds, '<= 30'],
+    ['--html and --timeline: peak memory (MB)', html.mb, '<= 512'],
+    ['HTML page (KB)', size(join(work, 'million.html')), '<= 1024'],
+    ['timeline CSV (KB)', size(join(work, 'million.csv'))],
+  ]);
+};
 
 const started = performance.now();
 for (const [name, scenario] of Object.entries(scenarios)) {

@@ -20,7 +20,7 @@ quiet=(--no-audit --no-fund --loglevel=error)
 tgz=$(npm pack --silent --pack-destination "$work" | tail -1)
 say "packed $tgz ($(du -h "$work/$tgz" | cut -f1))"
 tar tzf "$work/$tgz" | sed 's|^package/||' | sort > "$work/contents"
-for wanted in package.json README.md dist/cli.js dist/program.js fixtures/demo-orders.csv jobs/nightly-cleanup.json; do
+for wanted in package.json README.md dist/cli.js dist/program.js dist/report/html/template.html dist/report/html/style.css fixtures/demo-orders.csv jobs/nightly-cleanup.json; do
   grep -qx "$wanted" "$work/contents" || { echo "the package lacks $wanted"; exit 1; }
 done
 if grep -E '^(test|bench|src|scripts|\.ci|\.cache|node_modules)/|\.map$|\.ts$' "$work/contents"; then
@@ -33,7 +33,8 @@ npm install -g --prefix "$work/global" "${quiet[@]}" "$work/$tgz"
 mkdir "$work/g" && cd "$work/g"
 "$work/global/bin/exsited-order-cleanup" --version
 "$work/global/bin/exsited-order-cleanup" demo > demo.out 2>&1 || { cat demo.out; echo "the demo failed, installed globally"; exit 1; }
-say "the demo ran from the global install"
+grep -q '<svg id="chart-throughput"' runs/demo-report.html || { echo "the demo's HTML report is missing or has no chart, installed globally"; exit 1; }
+say "the demo ran from the global install, and wrote its HTML report"
 
 say "installing it as a project's dependency"
 mkdir "$work/project" && cd "$work/project"
@@ -51,3 +52,6 @@ npx --no-install exsited-order-cleanup run --ids ids.csv --yes --audit-log run.n
 deleted=$(grep -c '"outcome":"deleted"' run.ndjson)
 [ "$deleted" = 60 ] || { echo "the real run deleted $deleted orders, not 60"; exit 1; }
 say "a real run from the project deleted 60 of 60 orders on the fake API it served"
+npx --no-install exsited-order-cleanup report run.ndjson --html page.html --timeline timeline.csv > report.out 2>&1 || { cat report.out; echo "report --html failed"; exit 1; }
+grep -q 'data-total="deleted">60<' page.html || { echo "the HTML report does not say 60 deleted"; exit 1; }
+say "report --html and --timeline from the project"

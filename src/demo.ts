@@ -28,7 +28,7 @@ export async function runDemo({ console, terminal, command }: Omit<RunContext, '
       EXSITED_CLIENT_ID: DEMO_CLIENT.clientId, EXSITED_CLIENT_SECRET: DEMO_CLIENT.clientSecret, EXSITED_REDIRECT_URI: DEMO_CLIENT.redirectUri,
     };
     const options = resolveRunOptions({
-      flags: { ids: fixture('demo-orders.csv'), baseUrl: fake.url, backoffBaseMs: 50, backoffCapMs: 1000, yes: true }, env,
+      flags: { ids: fixture('demo-orders.csv'), baseUrl: fake.url, backoffBaseMs: 50, backoffCapMs: 1000, yes: true, htmlReport: 'runs/demo-report.html' }, env,
     });
     const exitCode = await runCleanup(options, { control: new RunControl(options.graceMs), console, terminal, command });
     console.say(`The fake API received ${fake.deletes.length} DELETE requests and ${fake.tokenRequests.length} token requests; ` +

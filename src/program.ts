@@ -202,7 +202,7 @@ function addReportCommand(program: Command, session: Session): void {
         return;
       }
       const intervalMs = flags.interval === undefined ? undefined : parseDuration(flags.interval);
-      if (intervalMs !== undefined && !(intervalMs > 0)) throw usageError(`report: --interval ${quoted(flags.interval as string)} is not a duration such as 1s, 30s or 5m`);
+      if (flags.interval !== undefined && !(intervalMs !== undefined && intervalMs > 0)) throw usageError(`report: --interval ${quoted(flags.interval as string)} is not a duration such as 1s, 30s or 5m`);
       const files = { failedCsv: flags.failedCsv, html: flags.html, timeline: flags.timeline, intervalMs };
       for (const [option, path] of [['--failed-csv', files.failedCsv], ['--html', files.html], ['--timeline', files.timeline]] as const) {
         if (path) prepareOutputFile(path, `report: ${option}`);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { accessSync, closeSync, constants, mkdirSync, openSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, mkdirSync, openSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { usageError } from './errors.js';
 
@@ -57,13 +57,26 @@ export function prepareOutputFile(path: string, what: string): void {
 /**
  * Replaces `path` with `text` at once: written to a new temporary file beside it (created exclusively, so
  * a planted file or symlink is never written through, with `mode`), then renamed over it. A reader sees
- * the old file or the new one, never half of one; a failure leaves no temporary file behind.
+ * the old file or the new one, never half of one; a failure leaves no temporary file behind. A symlink
+ * is followed (the file it points to is replaced, the link kept); a path that is not a regular file — a
+ * device such as /dev/stdout or /dev/null, a pipe — is written in place: renaming over it would replace
+ * the device itself (as root, for every process on the machine).
  */
 export function writeFileAtomically(path: string, text: string, mode: number): void {
-  const temporary = join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
+  let target = path;
+  try {
+    target = realpathSync(path);
+    if (!statSync(target).isFile()) {
+      writeFileSync(target, text);
+      return;
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const temporary = join(dirname(target), `.${randomBytes(6).toString('hex')}.tmp`);
   try {
     writeFileSync(temporary, text, { mode, flag: 'wx' });
-    renameSync(temporary, path);
+    renameSync(temporary, target);
   } catch (error) {
     rmSync(temporary, { force: true });
     throw error;

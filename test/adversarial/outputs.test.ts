@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, test } from '@jest/globals';
@@ -89,8 +89,12 @@ describe('output paths are checked before the first request', () => {
     await runInProcess(['run', '--yes', '--ids', writeFile(dir, 'ids.txt', 'ORD-NOPE-1\n'), '--audit-log', log], { env: credentialsEnv(fake) });
 
     for (const target of ['/dev/null/failed.csv', dir]) {
-      expectPlainRefusal(await runInProcess(['report', log, '--failed-csv', target]), 2, target);
+      for (const option of ['--failed-csv', '--html', '--timeline']) {
+        expectPlainRefusal(await runInProcess(['report', log, option, target]), 2, `report: ${option} ${target}`);
+      }
     }
+    expectPlainRefusal(await runInProcess(['report', log, '--timeline', join(dir, 't.csv'), '--interval', 'soon']), 2, 'report: --interval "soon" is not a duration');
+    expect(existsSync(join(dir, 't.csv'))).toBe(false);
   });
 });
 
@@ -128,6 +132,18 @@ describe('writes that fail in the middle of a run', () => {
 
     expectPlainRefusal(result, 0, '/dev/full', 'no space left');
     expect(readAudit(log).at(-1)).toMatchObject({ event: 'run.end', exitCode: 0 });
+  });
+
+  test('--html-report on a device is written in place, never renamed over it (as root that replaced /dev/full for the whole machine)', async () => {
+    const api = await fakeApi(3);
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+
+    const result = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--html-report', '/dev/full'], { env: credentialsEnv(fake) });
+
+    expectPlainRefusal(result, 0, '--html-report /dev/full could not be written: no space left', `report ${join(dir, 'a.ndjson')} --html /dev/full`);
+    expect(lstatSync('/dev/full').isCharacterDevice()).toBe(true);
   });
 });
 

@@ -67,11 +67,12 @@ function header(r: RunReport, t: RunTimeline, context: PageContext): string {
   const input = r.input.filter
     ? `filter <code>${esc(r.input.filter)}</code>; its selection (the manifest) in <code>${esc(r.input.path)}</code>`
     : `${esc(r.input.kind)} file <code>${esc(r.input.path)}</code>`;
+  const manyLogs = r.auditLogs.length > 1;
   const runs = r.runs.map((run, i) => {
     const segment = t.segments[i];
     return `<tr><td>${i === 0 ? 'run' : `resume ${i}`}</td><td class="mono">${esc(run.runId)}</td><td>${esc(moment(Date.parse(run.startedAt)))}</td>` +
       `<td>${esc(run.status ?? 'no run.end (killed)')}${run.dryRun ? ', dry run' : ''}</td><td class="n">${run.exitCode ?? '—'}</td>` +
-      `<td class="n">${esc(span(run.durationMs))}</td><td>${esc(run.reason ?? '')}</td><td class="mono">${esc(segment?.auditLog ?? run.auditLog)}</td></tr>`;
+      `<td class="n">${esc(span(run.durationMs))}</td><td>${esc(run.reason ?? '')}</td>${manyLogs ? `<td class="mono">${esc(segment?.auditLog ?? run.auditLog)}</td>` : ''}</tr>`;
   }).join('');
   const next = nextStep(r, context.command);
   return `<h1>Order cleanup on ${esc(hostName(r.host))} <span class="badge ${v.tone}" id="verdict">${esc(v.text)}</span></h1>
@@ -84,7 +85,7 @@ function header(r: RunReport, t: RunTimeline, context: PageContext): string {
 <dt>mode</dt><dd>${r.dryRun ? 'dry run: nothing was deleted' : 'deleting'}</dd>
 <dt>audit log${r.auditLogs.length === 1 ? '' : 's'}</dt><dd class="mono">${r.auditLogs.map(esc).join('<br>')}</dd>
 </dl>
-<table class="runs"><caption class="note">The run and its resumes</caption><thead><tr><th></th><th>run</th><th>started</th><th>status</th><th class="n">exit</th><th class="n">time</th><th>stopped because</th><th>log</th></tr></thead><tbody>${runs}</tbody></table>
+<table class="runs"><caption class="note">The run and its resumes</caption><thead><tr><th></th><th>run</th><th>started</th><th>status</th><th class="n">exit</th><th class="n">time</th><th>stopped because</th>${manyLogs ? '<th>log</th>' : ''}</tr></thead><tbody>${runs}</tbody></table>
 ${next
     ? `<div class="next" id="next"><strong>Next:</strong> ${esc(next.what)}.<pre><code>${next.commands.map(esc).join('\n')}</code></pre></div>`
     : `<div class="next done" id="next"><strong>Nothing left to do:</strong> every selected order has its outcome.</div>`}`;
@@ -169,7 +170,7 @@ function latency(t: RunTimeline): string {
   if (!l.percentiles) return '<p>No order has a duration (a dry run sends no DELETE).</p>';
   const p = l.percentiles;
   const label = (ms: number) => (ms >= 1000 ? `${num(ms / 1000)} s` : `${int(ms)} ms`);
-  const range = (from: number, to: number) => (to <= 1000 ? `${int(from)}–${int(to)} ms` : `${num(from / 1000)}–${num(to / 1000)} s`);
+  const range = (from: number, to: number) => (to <= 500 ? `${int(from)}–${int(to)} ms` : `${num(from / 1000)}–${num(to / 1000)} s`);
   const histogram = barChart('chart-latency', 'Orders by time taken', `The time from an order's first request to its outcome, retries and waits included, for ${int(l.orders)} orders: half took ${span(p.p50)} or less, 99% ${span(p.p99)} or less, the slowest ${span(p.max)}.`,
     'orders', l.histogram.map((h) => ({ label: range(h.fromMs, h.toMs), value: h.orders, title: `${int(h.orders)} orders took ${label(h.fromMs)} to under ${label(h.toMs)}` })));
   const attempts = barChart('chart-attempts', 'Orders by requests sent', `Requests sent per order: ${l.attempts.map((a) => `${int(a.orders)} took ${a.attempts}`).join(', ')}.`,
