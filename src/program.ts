@@ -7,7 +7,7 @@ import { quoted } from './common/text.js';
 import { VERSION } from './common/version.js';
 import { readJobSpec } from './config/job-spec.js';
 import { GROUPS, runOptionKeys, specOf, type OptionSpec, type RunOptionKey } from './config/options.js';
-import { resolveRunOptions } from './config/resolve.js';
+import { registerSecretsOf, resolveRunOptions } from './config/resolve.js';
 import { RunControl } from './engine/run-control.js';
 import { Console, type LogFormat } from './report/console.js';
 
@@ -201,6 +201,7 @@ function addReportCommand(program: Command, session: Session): void {
         console.print(flags.json ? JSON.stringify(logs.map(({ path, start, end, unfinished }) => ({ path, start, end, unfinished })), null, 2) : formatLogList(paths[0] as string, logs));
         return;
       }
+      registerSecretsOf(session.io.env);
       const intervalMs = flags.interval === undefined ? undefined : parseDuration(flags.interval);
       if (flags.interval !== undefined && !(intervalMs !== undefined && intervalMs > 0)) throw usageError(`report: --interval ${quoted(flags.interval as string)} is not a duration such as 1s, 30s or 5m`);
       const files = { failedCsv: flags.failedCsv, html: flags.html, timeline: flags.timeline, intervalMs };

@@ -40,7 +40,8 @@ export function cut(text: string, max: number): string {
  * Order IDs are never passed through this: they must stay exact to be read back.
  */
 export function spreadsheetSafe(cell: string): string {
-  const safe = terminalSafe(cell);
+  // Scrubbed first: once the CSV doubles its quotes, a secret holding `"` no longer looks like itself.
+  const safe = terminalSafe(secrets.scrub(cell));
   return /^[=+\-@\t\r]/.test(safe) ? `'${safe}` : safe;
 }
 

@@ -87,6 +87,16 @@ function checkCombinations(o: RunSettings): void {
 const SECRET_VARIABLES = ['EXSITED_CLIENT_SECRET', 'EXSITED_ACCESS_TOKEN', 'EXSITED_METRICS_PUSHGATEWAY_TOKEN'] as const;
 
 /**
+ * Registers the environment's credentials with the scrubber: by `run` before anything is printed, and by
+ * `report` before it prints or writes a page (a log written before a credential was known to the tool
+ * must not carry it onward).
+ */
+export function registerSecretsOf(env: NodeJS.ProcessEnv): void {
+  for (const name of SECRET_VARIABLES) secrets.register(env[name]);
+  secrets.register(env.EXSITED_CLIENT_ID);
+}
+
+/**
  * A pre-issued EXSITED_ACCESS_TOKEN wins; otherwise all three client-credential variables are needed.
  * Every secret the environment holds is registered with the scrubber before anything is printed; one
  * too short to be told from ordinary text could not be kept out of logs, and is refused.
@@ -98,9 +108,8 @@ function credentialsFrom(env: NodeJS.ProcessEnv): Credentials {
       throw usageError(`${name} is too short to be a real secret (fewer than ${MIN_SECRET_LENGTH} characters): it could not be told ` +
         'from ordinary text, so it could not be kept out of logs; nothing was sent');
     }
-    secrets.register(value);
   }
-  secrets.register(env.EXSITED_CLIENT_ID);
+  registerSecretsOf(env);
   if (env.EXSITED_ACCESS_TOKEN) return { kind: 'access_token', accessToken: env.EXSITED_ACCESS_TOKEN };
   const names = ['EXSITED_CLIENT_ID', 'EXSITED_CLIENT_SECRET', 'EXSITED_REDIRECT_URI'] as const;
   const missing = names.filter((name) => !env[name]);

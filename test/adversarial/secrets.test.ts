@@ -125,4 +125,24 @@ describe('secrets echoed back', () => {
     expect(everything).toMatch(/request carried/); // the server did echo what it was sent
     for (const secret of [client.clientSecret, 'Wrong-Secret-0123456789-abcdef', ...fake.issuedTokens]) expect(everything).not.toContain(secret);
   });
+
+  test('report: a credential in a log written before it was known reaches no page, CSV or screen, in any escaped form', async () => {
+    const secret = 'R3p0rt&"<secret>\\x';
+    const dir = workDir();
+    const log = writeFile(dir, 'a.ndjson', [
+      { level: 'info', time: '2026-11-28T10:00:00.000Z', runId: 'r1', event: 'run.start', version: '0.1.0', baseUrl: 'http://127.0.0.1:1', options: {}, source: { kind: 'text', path: 'ids.txt', sha256: 'a'.repeat(64), count: 1 } },
+      { level: 'warn', time: '2026-11-28T10:00:01.000Z', runId: 'r1', event: 'order', orderId: 'ORD-1', outcome: 'failed', httpStatus: 400, attempts: 1, durationMs: 5, error: { code: `BAD_${secret}`, message: `client_secret=${secret} is not valid` } },
+      { level: 'info', time: '2026-11-28T10:00:02.000Z', runId: 'r1', event: 'run.end', status: 'failed', exitCode: 1, durationMs: 2000 },
+    ].map((line) => JSON.stringify(line)).join('\n'));
+    const outputs = { html: join(dir, 'r.html'), timeline: join(dir, 't.csv'), failed: join(dir, 'f.csv') };
+
+    const result = await runInProcess(['report', log, '--html', outputs.html, '--timeline', outputs.timeline, '--failed-csv', outputs.failed, '--json'], { env: { EXSITED_CLIENT_SECRET: secret } });
+
+    expect(result.code).toBe(0);
+    const forms = [secret, JSON.stringify(secret).slice(1, -1), 'R3p0rt&#38;', 'R3p0rt&amp;', 'R3p0rt&""', 'R3p0rt&\\"'];
+    for (const text of [result.stdout, result.stderr, ...Object.values(outputs).map((path) => readFileSync(path, 'utf8'))]) {
+      for (const form of forms) expect(text).not.toContain(form);
+    }
+    expect(readFileSync(outputs.html, 'utf8')).toContain('client_secret=[REDACTED] is not valid');
+  });
 });

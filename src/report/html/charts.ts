@@ -151,9 +151,11 @@ export function timeChart(chart: TimeChart, timeline: RunTimeline): string {
     }
     const duration = Math.max(timeline.intervalMs, segment.endMs - segment.startMs);
     for (const t of ticks(0, duration / 1000, Math.max(1, Math.floor(p.width / 90)))) {
-      const x = f(p.x(segment.startMs + t * 1000));
+      const at = p.x(segment.startMs + t * 1000);
+      const x = f(at);
+      const anchor = t === 0 ? 'start' : at > p.x0 + p.width - 24 ? 'end' : 'middle';
       parts.push(`<line class="tick-mark" x1="${x}" x2="${x}" y1="${M.top + PLOT_H}" y2="${M.top + PLOT_H + 4}"/>`,
-        `<text class="tick" x="${x}" y="${M.top + PLOT_H + 17}" text-anchor="${t === 0 ? 'start' : 'middle'}">${esc(t === 0 ? (p.index === 0 ? '0 s' : '') : `+${span(t * 1000)}`)}</text>`);
+        `<text class="tick" x="${x}" y="${M.top + PLOT_H + 17}" text-anchor="${anchor}">${esc(t === 0 ? (p.index === 0 ? '0 s' : '') : `+${span(t * 1000)}`)}</text>`);
     }
   }
   parts.push(`<text class="axis-label" x="${W - M.right}" y="${H - 4}" text-anchor="end">time since each run started</text>`);

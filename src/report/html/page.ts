@@ -58,7 +58,7 @@ const hostName = (host: string) => {
 function verdict(r: RunReport): { text: string; tone: 'ok' | 'warn' | 'bad' } {
   if (r.unfinished) return { text: 'unfinished', tone: 'warn' };
   if (r.failed > 0) return { text: `${int(r.failed)} failed`, tone: 'bad' };
-  if (r.dryRun) return { text: 'dry run done', tone: 'ok' };
+  if (r.dryRun) return { text: `dry run: ${int(r.wouldDelete)} would be deleted`, tone: 'ok' };
   return { text: 'every order gone', tone: 'ok' };
 }
 
@@ -104,7 +104,7 @@ function totals(r: RunReport): string {
     ['activeMs', 'working time', span(r.activeMs)],
     ...(r.dryRun ? [] : [['ratePerSecond', 'orders/s while working', num(r.ratePerSecond)] as [string, string, string]]),
   ];
-  return `<ul class="cards">${cards.map(([key, label, value]) => `<li class="${key}"><span class="label">${esc(label)}</span><span class="value" data-total="${key}">${esc(value)}</span></li>`).join('')}</ul>` +
+  return `<ul class="cards">${cards.map(([key, label, value]) => `<li class="${key}${key === 'failed' && r.failed > 0 ? ' bad' : ''}"><span class="label">${esc(label)}</span><span class="value" data-total="${key}">${esc(value)}</span></li>`).join('')}</ul>` +
     (r.unreadableLines > 0 ? `<p class="note">${int(r.unreadableLines)} unreadable line(s) in the log were skipped (writes torn by a kill, or edits): their orders count as not done.</p>` : '') +
     (r.earlierRuns > 0 ? `<p class="note">${int(r.earlierRuns)} earlier, unrelated run(s) in the log are not part of this report.</p>` : '');
 }
@@ -123,7 +123,8 @@ function throughput(r: RunReport, t: RunTimeline): string {
   const paused = (why: string) => pauses.filter((p) => p.why === why).reduce((ms, p) => ms + p.toMs - p.fromMs, 0);
   const peak = bestInterval(t, (i) => (i.counts.deleted ?? 0) + (i.counts.alreadyAbsent ?? 0) + (i.counts.wouldDelete ?? 0));
   const finished = r.deleted + r.alreadyAbsent + r.wouldDelete;
-  const summary = `${int(finished)} orders finished at ${num(r.ratePerSecond || finished / Math.max(1, r.activeMs / 1000))} per second while working` +
+  const dry = r.dryRun ? 'A dry run sends no DELETE: its pace says nothing of the API. ' : '';
+  const summary = `${dry}${int(finished)} orders finished at ${num(r.ratePerSecond || finished / Math.max(1, r.activeMs / 1000))} per second while working` +
     (peak ? `, at most ${num(peak.value / (t.intervalMs / 1000))} per second (the ${span(t.intervalMs)} from ${clock(peak.startMs)} UTC)` : '') + '. ' +
     (marks.length === 0 ? 'The rate controller made no decision: the server did not throttle this run. '
       : `The rate controller decided ${marks.length} time${marks.length === 1 ? '' : 's'} (${countBy(marks.map((m) => m.kind)).map(([k, n]) => `${n} ${k}`).join(', ')}). `) +
