@@ -33,7 +33,7 @@ export interface RunReport {
   /** The API host of the first run. */
   host: string;
   /** Where the orders came from: the input file (and its sha256), or the filter and its manifest. */
-  input: { kind: string; path: string; sha256: string; filter?: string };
+  input: { kind: string; path: string; sha256: string; filter?: string; criteria?: string };
   dryRun: boolean;
   runs: ReportedRun[];
   /** Distinct orders: the first log's selection, and any order a later log added. */
@@ -167,8 +167,8 @@ async function readOneLog(auditLog: string, timeline: TimelineBuilder | undefine
         if (!head) {
           const { source } = line;
           selected = source.count;
-          const filterPath = (source.filter as { path?: unknown } | undefined)?.path;
-          head = { host: line.baseUrl, dryRun, input: { kind: source.kind, path: source.path, sha256: source.sha256, ...(typeof filterPath === 'string' ? { filter: filterPath } : {}) } };
+          const filter = source.filter ? { filter: source.filter.path, criteria: JSON.stringify(source.filter.match) } : {};
+          head = { host: line.baseUrl, dryRun, input: { kind: source.kind, path: source.path, sha256: source.sha256, ...filter } };
         }
         runs.push({ auditLog, runId: line.runId, startedAt: line.time, status: null, exitCode: null, durationMs: 0, dryRun });
       } else if (line.event === 'run.end' && run) {

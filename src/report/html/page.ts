@@ -82,6 +82,7 @@ function header(r: RunReport, t: RunTimeline, context: PageContext): string {
 <dt>host</dt><dd class="mono">${esc(r.host)}</dd>
 <dt>orders from</dt><dd>${input}</dd>
 <dt>sha256</dt><dd class="mono">${esc(r.input.sha256)}</dd>
+${r.input.criteria ? `<dt>criteria</dt><dd class="mono" id="criteria">${esc(r.input.criteria)}</dd>` : ''}
 <dt>mode</dt><dd>${r.dryRun ? 'dry run: nothing was deleted' : 'deleting'}</dd>
 <dt>audit log${r.auditLogs.length === 1 ? '' : 's'}</dt><dd class="mono">${r.auditLogs.map(esc).join('<br>')}</dd>
 </dl>
