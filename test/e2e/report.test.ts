@@ -79,6 +79,16 @@ describe('report', () => {
     const markdown = readFileSync(stepSummary, 'utf8');
     expect(markdown).toMatch(/^# earlier step\n/);
     expect(markdown).toContain('| deleted | 4 |');
+
+    // With --html-report, both summaries name the page (made once the run has ended).
+    const page = join(dir, 'report.html');
+    const again = await runCli(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'b.ndjson'), '--summary-json', join(dir, 's2.json'), '--html-report', page], {
+      env: { ...credentialsEnv(fake), GITHUB_STEP_SUMMARY: stepSummary },
+    });
+    expect(again.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 's2.json'), 'utf8'))).toMatchObject({ htmlReport: page });
+    expect(readFileSync(stepSummary, 'utf8')).toContain(`| HTML report | \`${page}\``);
+    expect(readFileSync(page, 'utf8')).toContain('<span class="value" data-total="alreadyAbsent">4</span>');
   });
 
   test('off a terminal, a progress line every --progress-interval', async () => {
