@@ -8,7 +8,8 @@ WORKDIR /app
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY src ./src
-RUN node node_modules/typescript/bin/tsc -p tsconfig.build.json
+COPY scripts/build.mjs ./scripts/
+RUN node scripts/build.mjs
 
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production

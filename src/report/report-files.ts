@@ -57,7 +57,7 @@ export async function writeRunPage(auditLog: string, path: string, context: Repo
     await reportWithFiles([auditLog], { html: path }, context, { ...REPORT_OPTIONS, html: '--html-report' });
     console.say(`The HTML report of this run: ${path}`);
   } catch (error) {
-    const reason = error instanceof CleanupError ? error.message : describeFileError(error);
+    const reason = error instanceof CleanupError ? error.message : `--html-report ${path} could not be made: ${describeFileError(error)}`;
     console.say(`${reason}. The run's outcome is in its audit log; make the page from it later: ${context.command} report ${shellQuote(auditLog)} --html ${shellQuote(path)}`, 'warn');
   }
 }

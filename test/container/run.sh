@@ -116,8 +116,9 @@ say "exit 143 within $((SECONDS - signalled)) s of the signal; run.end: $(tail -
 grep -q '"status":"interrupted"' "$data/term.ndjson"
 
 say "the resume, in the image"
-in_image "${creds[@]}" "$ctr" -- node /app/dist/cli.js run --resume --audit-log /mnt/io/term.ndjson --yes > "$work/resume.out" 2>&1 \
+in_image "${creds[@]}" "$ctr" -- node /app/dist/cli.js run --resume --audit-log /mnt/io/term.ndjson --yes --html-report /mnt/io/term.html > "$work/resume.out" 2>&1 \
   || { cat "$work/resume.out"; echo "the resume failed"; exit 1; }
+grep -q '<svg id="chart-throughput"' "$data/term.html" || { cat "$work/resume.out"; echo "the image made no HTML report (its template and style sheet missing?)"; exit 1; }
 remaining=$(curl -s "http://127.0.0.1:$port/__fake/state?deleted=false" | grep -o '"remaining":[0-9]*')
 [ "$remaining" = '"remaining":0' ] || { echo "orders left on the fake API: $remaining"; exit 1; }
-say "passed: the demo ran in the image, SIGTERM gave 143, the resume finished every order"
+say "passed: the demo ran in the image, SIGTERM gave 143, the resume finished every order and made its HTML report"
