@@ -117,4 +117,16 @@ describe('TimelineBuilder', () => {
     expect(t.latency.orders).toBe(3);
     expect(t.latency.percentiles?.max).toBe(99);
   });
+
+  test('a server that makes every failure\'s code unique gets 48 causes kept apart, the rest together: memory stays bounded, no order uncounted', () => {
+    const records = [start('r', 0), retry(1, { httpStatus: 503 })];
+    for (let i = 0; i < 5000; i++) records.push(order(i, 'failed', { httpStatus: 400, error: { code: `E${i}`, message: 'no' } }));
+    records.push(retry(6000, { httpStatus: 502 })); // a new retry cause past the cap
+    const t = build(records);
+    expect(t.series.causes).toHaveLength(50); // the 503 retry and 47 failure codes, then the two "other causes"
+    expect(t.series.causes[0]).toBe('failed (other causes)');
+    expect(t.series.causes).toContain('retry (other causes)');
+    const total = t.segments[0]!.intervals.reduce((sum, i) => sum + Object.entries(i.counts).filter(([k]) => k.startsWith('failed ')).reduce((s, [, n]) => s + n, 0), 0);
+    expect(total).toBe(5000);
+  });
 });

@@ -10,6 +10,12 @@ export const INTERVALS_MS = [100, 200, 1000, 2000, 10_000, 20_000, 60_000, 120_0
 const MAX_SLOTS = 2000;
 /** The interval a report picks by itself: about this many across all the runs. */
 const TARGET_INTERVALS = 240;
+/**
+ * Causes kept apart, the first seen first. A cause can carry a server's error code, and a
+ * hostile (or merely chatty) server can make every failure's code unique: a series each would be unbounded.
+ * Further causes count as `retry (other causes)` or `failed (other causes)`.
+ */
+const MAX_CAUSES = 48;
 
 /** What a series counts: orders by outcome, or requests retried and orders failed, by cause. */
 export type SeriesKey = 'deleted' | 'alreadyAbsent' | 'failed' | 'wouldDelete' | `retry ${string}` | `failed ${string}`;
@@ -96,6 +102,7 @@ export class TimelineBuilder {
   /** Durations and attempts gathered from the current log before its current chain, to drop with it. */
   private chainDurations = 0;
   private chainAttempts: number[] = [];
+  private causes = new Set<string>();
 
   beginLog(): void {
     this.logStart = this.segments.length;
@@ -125,14 +132,14 @@ export class TimelineBuilder {
     switch (line.event) {
       case 'order':
         add(run, OUTCOME_SERIES[line.outcome], at);
-        if (line.outcome === 'failed') add(run, `failed ${failureCause(line)}`, at);
+        if (line.outcome === 'failed') add(run, this.cause(`failed ${failureCause(line)}`), at);
         if (line.outcome !== 'would_delete') {
           this.duration(line.durationMs);
           this.attempts[line.attempts] = (this.attempts[line.attempts] ?? 0) + 1;
         }
         break;
       case 'order.retry':
-        add(run, `retry ${retryCause(line)}`, at);
+        add(run, this.cause(`retry ${retryCause(line)}`), at);
         break;
       case 'throttle':
         run.throttles.push({ atMs: at, kind: line.kind, rateBefore: line.rateBefore, rateAfter: line.rateAfter, share: line.share, pauseMs: line.pauseMs });
@@ -191,6 +198,14 @@ export class TimelineBuilder {
       },
       latency: this.latency(),
     };
+  }
+
+  private cause(key: `retry ${string}` | `failed ${string}`): SeriesKey {
+    if (this.causes.has(key) || this.causes.size < MAX_CAUSES) {
+      this.causes.add(key);
+      return key;
+    }
+    return key.startsWith('retry ') ? 'retry (other causes)' : 'failed (other causes)';
   }
 
   private duration(ms: number): void {

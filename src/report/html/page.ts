@@ -15,6 +15,7 @@ const STYLE_SOURCE = `'sha256-${createHash('sha256').update(STYLE).digest('base6
 /** Failed orders listed in full on the page; beyond that, `report --failed-csv` has them all. */
 const FAILED_LISTED = 1000;
 const DECISIONS_LISTED = 500;
+const CAUSES_LISTED = 50;
 /** Causes drawn one by one; the rest together as "other". */
 const CAUSES_DRAWN = 8;
 
@@ -192,8 +193,11 @@ function failures(r: RunReport, context: PageContext): string {
     entry.orders++;
     causes.set(cause, entry);
   }
-  const rows = [...causes].sort((a, b) => b[1].orders - a[1].orders)
-    .map(([cause, c]) => `<tr><td>${esc(cause)}</td><td class="n">${int(c.orders)}</td><td class="mono">${esc(c.example)}</td><td>${esc(c.message)}</td></tr>`).join('');
+  const sorted = [...causes].sort((a, b) => b[1].orders - a[1].orders);
+  const rest = sorted.slice(CAUSES_LISTED);
+  const rows = sorted.slice(0, CAUSES_LISTED)
+    .map(([cause, c]) => `<tr><td>${esc(cause)}</td><td class="n">${int(c.orders)}</td><td class="mono">${esc(c.example)}</td><td>${esc(c.message)}</td></tr>`).join('') +
+    (rest.length ? `<tr><td>${int(rest.length)} other causes</td><td class="n">${int(rest.reduce((n, [, c]) => n + c.orders, 0))}</td><td></td><td>all in --failed-csv</td></tr>` : '');
   const listed = r.failedOrders.slice(0, FAILED_LISTED);
   const all = listed.map((f) => `<tr><td class="mono">${esc(f.orderId)}</td><td class="n">${f.httpStatus ?? '—'}</td><td class="mono">${esc(f.code)}</td><td>${esc(f.message)}</td></tr>`).join('');
   const csv = `${context.command} report ${r.auditLogs.join(' ')} --failed-csv failed.csv`;
