@@ -206,7 +206,7 @@ function addReportCommand(program: Command, session: Session): void {
       if (flags.interval !== undefined && !(intervalMs !== undefined && intervalMs > 0)) throw usageError(`report: --interval ${quoted(flags.interval as string)} is not a duration such as 1s, 30s or 5m`);
       const files = { failedCsv: flags.failedCsv, html: flags.html, timeline: flags.timeline, intervalMs };
       for (const [option, path] of [['--failed-csv', files.failedCsv], ['--html', files.html], ['--timeline', files.timeline]] as const) {
-        if (path) prepareOutputFile(path, `report: ${option}`);
+        if (path) prepareOutputFile(path, `report: ${option}`, 'nothing was written');
       }
       const [{ reportWithFiles }, { formatRunReport }] = await Promise.all([import('./report/report-files.js'), import('./report/run-report.js')]);
       const report = await reportWithFiles(paths, files, { command: session.io.command, version: VERSION });

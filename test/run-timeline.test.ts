@@ -48,10 +48,10 @@ describe('TimelineBuilder', () => {
     for (let ms = 0; ms < hours * 3_600_000; ms += 500) records.push(order(ms, 'deleted'));
     records.push(end(hours * 3_600_000));
     const t = build(records);
-    expect(t.intervalMs).toBe(600_000); // 10 h / 240 = 150 s → 10 min
+    expect(t.intervalMs).toBe(300_000); // 10 h / 240 = 150 s → 5 min
     const [run] = t.segments;
-    expect(run!.intervals).toHaveLength(61);
-    expect(run!.intervals.slice(0, 60).every((i) => i.counts.deleted === 1200)).toBe(true);
+    expect(run!.intervals).toHaveLength(121);
+    expect(run!.intervals.slice(0, 120).every((i) => i.counts.deleted === 600)).toBe(true);
     expect(run!.intervals.reduce((s, i) => s + (i.counts.deleted ?? 0), 0)).toBe(hours * 7200);
   });
 

@@ -31,10 +31,10 @@ export function describeFileError(error: unknown): string {
 /**
  * Checks before the first request that an output file can be written, creating its folder if needed:
  * an existing file must be writable and not a folder; a new one needs a writable folder. Refused with
- * exit 2 and a sentence naming `what` and the path. Nothing is written to the file itself.
+ * exit 2 and a sentence naming `what`, the path and the `consequence`. Nothing is written to the file itself.
  */
-export function prepareOutputFile(path: string, what: string): void {
-  const refuse = (reason: string) => usageError(`${what} ${path}: ${reason}; nothing was sent`);
+export function prepareOutputFile(path: string, what: string, consequence = 'nothing was sent'): void {
+  const refuse = (reason: string) => usageError(`${what} ${path}: ${reason}; ${consequence}`);
   let stats;
   try {
     stats = statSync(path);
