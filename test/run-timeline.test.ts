@@ -126,7 +126,7 @@ describe('TimelineBuilder', () => {
     expect(t.series.causes).toHaveLength(50); // the 503 retry and 47 failure codes, then the two "other causes"
     expect(t.series.causes[0]).toBe('failed (other causes)');
     expect(t.series.causes).toContain('retry (other causes)');
-    const total = t.segments[0]!.intervals.reduce((sum, i) => sum + Object.entries(i.counts).filter(([k]) => k.startsWith('failed ')).reduce((s, [, n]) => s + n, 0), 0);
+    const total = t.segments[0]!.intervals.reduce((sum, i) => sum + Object.entries(i.counts).filter(([k]) => k.startsWith('failed ')).reduce((s, [, n]) => s + (n ?? 0), 0), 0);
     expect(total).toBe(5000);
   });
 });

@@ -150,7 +150,7 @@ export function timeChart(chart: TimeChart, timeline: RunTimeline): string {
       parts.push(`<rect class="hover" x="${f(x)}" y="${M.top}" width="${f(Math.max(1, next - x))}" height="${PLOT_H}"><title>${esc(`${clock(interval.startMs)}: ${[...values, ...pace, ...paused].join(', ')} (${chart.unit})`)}</title></rect>`);
     }
     const duration = Math.max(timeline.intervalMs, segment.endMs - segment.startMs);
-    for (const t of ticks(0, duration / 1000, Math.max(1, Math.floor(p.width / 90)))) {
+    for (const t of timeTicks(duration / 1000, Math.max(1, Math.floor(p.width / 90)))) {
       const at = p.x(segment.startMs + t * 1000);
       const x = f(at);
       const anchor = t === 0 ? 'start' : at > p.x0 + p.width - 24 ? 'end' : 'middle';
@@ -160,6 +160,15 @@ export function timeChart(chart: TimeChart, timeline: RunTimeline): string {
   }
   parts.push(`<text class="axis-label" x="${W - M.right}" y="${H - 4}" text-anchor="end">time since each run started</text>`);
   return svg(chart.id, chart.title, chart.summary, parts);
+}
+
+/** Steps a time axis is marked at, s: the round spans of a clock (never 8 min 20 s). */
+const TIME_STEPS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400];
+
+/** Ticks from 0 to `seconds`, about `count` of them, on a round step. */
+function timeTicks(seconds: number, count: number): number[] {
+  const step = TIME_STEPS.find((s) => seconds / s <= count) ?? (TIME_STEPS.at(-1) as number);
+  return Array.from({ length: Math.floor(seconds / step + 1e-9) + 1 }, (_, i) => Number((i * step).toFixed(3)));
 }
 
 export interface Bar {
