@@ -1,10 +1,10 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { FakeExsited } from '../../src/fake-exsited/server.js';
-import { credentialsEnv, FAST, fakeApi, runCli, startCli, untilDeletes, workDir, writeFile } from '../helpers/cli.js';
+import { credentialsEnv, FAST, fakeApi, runCli, startCli, workDir, writeFile } from '../helpers/cli.js';
 
 /**
  * The HTML report in a real browser (Debian's chromium, driven by playwright-core; .ci/run installs it),
@@ -23,14 +23,14 @@ let log: string;
 beforeAll(async () => {
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
   mkdirSync(ARTIFACTS, { recursive: true });
-  const api = await fakeApi(300);
+  const api = await fakeApi(400);
   const ids = api.orders.map((o) => o.id);
   await api.fake.close();
-  const refusals = Object.fromEntries(ids.slice(100, 104).map((id) => [id, { status: 409, message: HOSTILE }]));
-  fake = (await fakeApi(300, {
+  const refusals = Object.fromEntries(ids.slice(300, 304).map((id) => [id, { status: 409, message: HOSTILE }]));
+  fake = (await fakeApi(400, {
     faults: { seed: 7, latencyMs: 4, statuses: { 503: 0.03 }, reset: 0.01 },
-    limit: { kind: 'bucket', rate: 300, burst: 30 },
-    outage: { afterMs: 800, durationMs: 1000 },
+    limit: { kind: 'bucket', rate: 100 },
+    outage: { afterMs: 1500, durationMs: 1000 },
     refusals,
   })).fake;
   dir = workDir();
@@ -38,12 +38,25 @@ beforeAll(async () => {
   log = join(dir, 'a.ndjson');
   const env = credentialsEnv(fake);
   const first = startCli(['run', '--yes', '--ids', input, '--audit-log', log, '--concurrency', '8', '--timeout-ms', '2000', ...FAST], { env });
-  await untilDeletes(fake, 80);
+  // Killed once its log holds what the page must show (a decision, the outage's end), whatever the machine's speed.
+  await Promise.race([untilLogged(/"event":"throttle"/, /"event":"service","state":"answering"/), first.done]);
   first.child.kill('SIGTERM');
   expect((await first.done).code).toBe(143);
   const resume = await runCli(['run', '--yes', '--resume', '--audit-log', log, '--html-report', join(dir, 'run.html'), '--summary-json', join(dir, 's.json')], { env });
   expect(resume.code).toBe(1); // the four refused orders
 }, 90_000);
+
+/** Resolves once the audit log holds a line matching each pattern (looked at as the fake answers DELETEs). */
+const untilLogged = (...patterns: RegExp[]) => new Promise<void>((resolve) => {
+  const check = () => {
+    const text = existsSync(log) ? readFileSync(log, 'utf8') : '';
+    if (!patterns.every((pattern) => pattern.test(text))) return;
+    fake.events.off('delete', check);
+    resolve();
+  };
+  fake.events.on('delete', check);
+  check();
+});
 
 afterAll(async () => {
   await browser?.close();
