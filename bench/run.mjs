@@ -235,6 +235,17 @@ const scenarios = {
     ]);
   },
 
+  async burst() {
+    const burst = await throttled('t-burst', 3000, 5, { limit: 'bucket:100:10' }, ['--concurrency', '8']);
+    report('7b. throttling: a token bucket of 100/s with a burst of 10, concurrency 8, latency 5 ms, 3,000 orders', [
+      ['delivered, server clock (orders/s)', round(acceptedRate(burst.state))],
+      ['share of the limit', round(acceptedRate(burst.state) / 100, 3), '>= 0.88'],
+      ['requests answered 429', `${round((burst.state.stats.limited * 100) / burst.state.stats.deletesAnswered, 2)}%`, '<= 5%'],
+      ['rate cuts; limit found (requests/s)', `${burst.end.summary.throttling.cuts}; ${burst.end.summary.throttling.ceilingRps}`],
+      ['every order once in the log', burst.once],
+    ]);
+  },
+
   async window() {
     const window = await throttled('t-window', 3000, 20, { limit: 'window:100' }, c16);
     report('8. throttling: a fixed one-second window of 100/s, concurrency 16, latency 20 ms, 3,000 orders', [

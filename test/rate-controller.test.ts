@@ -24,6 +24,12 @@ describe('the rate controller, in simulation', () => {
     expect(throttledShare(run!)).toBeLessThanOrEqual(0.03);
   });
 
+  test.each([[10, 5], [10, 20], [20, 5]])('a token bucket of 100/s with a small burst (%i) at concurrency 8, latency %i ms: found, not taken for a tenth of it at first contact', (burst, latencyMs) => {
+    const [run] = simulate({ limit: { kind: 'bucket', rate: 100, burst } }, [{ orders: 3000, concurrency: 8, latencyMs }]);
+    expect(delivered(run!)).toBeGreaterThanOrEqual(88);
+    expect(throttledShare(run!)).toBeLessThanOrEqual(0.05);
+  });
+
   test('a fixed one-second window of 100: at least 0.9 of the limit', () => {
     const [run] = simulate({ limit: { kind: 'window', rate: 100 } }, [{ orders: 3000 }]);
     expect(delivered(run!)).toBeGreaterThanOrEqual(90);

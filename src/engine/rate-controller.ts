@@ -70,6 +70,11 @@ const SEARCH_C = 4;
 /** A first cut from fewer accepted answers than this does not know the limit: it searches upward, fast. */
 const RELIABLE_ACCEPTED = 10;
 /**
+ * Nor from fewer than this many accepted in the run's first second: a token bucket with a small burst
+ * (10 against 100/s) is spent in the first milliseconds, and what it accepted then is a tenth of its rate.
+ */
+const RELIABLE_ACCEPTED_EARLY = 30;
+/**
  * After a decision the rate climbs in a straight line (additive increase), by this many requests/s each
  * second: the same amount for every client however fast it goes. That, with cuts that take the same share
  * from each, is what brings clients sharing one limit to fair shares; a concave return to the old rate
@@ -119,7 +124,8 @@ interface Window {
  * a decision the rate climbs back in a straight line; a ceiling found lower than the last is lowered a
  * little more, so clients sharing one limit settle on fair shares quickly. Throttling at or below the ceiling that is not "over"
  * is noise: it becomes the baseline and never cuts. A client whose first cut came from a handful of
- * accepted answers (a newcomer to a limit others already use up) searches upward fast instead. Requests
+ * accepted answers (a newcomer to a limit others already use up, or a run whose first moments spent a
+ * bucket's small burst) searches upward fast instead. Requests
  * are paced at the rate with a small burst; --rps caps it; the floor is one request every 20 s. Time is
  * injected.
  */
@@ -141,6 +147,8 @@ export class RateController {
   /** Tickets handed out, one per request sent; answers to tickets up to `judgedUpTo` were taken into account by a decision. */
   private issued = 0;
   private judgedUpTo = 0;
+  /** When the first request was sent. */
+  private firstSentAt = 0;
   private baseline = 0;
   private pausedUntil = 0;
   /** Paused time before the current pause, and when that began: the clock that stops while everyone waits. */
@@ -208,6 +216,7 @@ export class RateController {
       if (this.tokens < 1) return { waitMs: Math.max(1, Math.ceil(((1 - this.tokens) / rate) * 1000)) };
       this.tokens -= 1;
     }
+    if (this.issued === 0) this.firstSentAt = now;
     return { ticket: ++this.issued };
   }
 
@@ -279,7 +288,8 @@ export class RateController {
     if (enough && over) {
       const firstContact = this.ceiling === undefined;
       this.startEpoch(now, capacity);
-      this.searching = firstContact && accepted.count < RELIABLE_ACCEPTED;
+      const early = now - this.firstSentAt < MIN_WINDOW_MS;
+      this.searching = firstContact && accepted.count < (early ? RELIABLE_ACCEPTED_EARLY : RELIABLE_ACCEPTED);
       this.provisional = firstContact && !this.searching;
       decide('cut', share >= CLEARLY_OVER ? this.pause(now, median(w.retryAfters) ?? DEFAULT_PAUSE_MS) : 0);
     } else if (enough && beyond && share >= this.baseline + LOW_MARGIN && (this.provisional || (answers * 1000) / Math.max(1, now - w.start) >= APP_LIMITED * (this.ceiling as number))) {
