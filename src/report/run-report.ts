@@ -101,18 +101,12 @@ export async function buildRunReport(auditLogs: string[], timeline?: TimelineBui
 
   const counts = { deleted: 0, already_absent: 0, failed: 0, would_delete: 0 };
   const failedOrders: FailedOrder[] = [];
-  const causes = new Map<string, { orders: number; example: string }>();
   for (const outcome of latest.values()) {
-    if (typeof outcome === 'string') {
-      counts[outcome]++;
-      continue;
+    if (typeof outcome === 'string') counts[outcome]++;
+    else {
+      counts.failed++;
+      failedOrders.push(outcome);
     }
-    counts.failed++;
-    failedOrders.push(outcome);
-    const cause = failureCause({ httpStatus: outcome.httpStatus, error: { code: outcome.code, message: outcome.message } });
-    const entry = causes.get(cause) ?? { orders: 0, example: `${outcome.orderId}: ${outcome.message}` };
-    entry.orders++;
-    causes.set(cause, entry);
   }
   const outcomes = { deleted: counts.deleted, alreadyAbsent: counts.already_absent, failed: counts.failed, wouldDelete: counts.would_delete };
   const last = runs.at(-1);
@@ -124,9 +118,21 @@ export async function buildRunReport(auditLogs: string[], timeline?: TimelineBui
     spanMs: firstStart !== undefined && lastTime !== undefined ? lastTime - firstStart : 0,
     ratePerSecond: ratePerSecond(outcomes, activeMs),
     unfinished: !last || last.status === null || last.status === 'interrupted' || last.status === 'halted' || last.status === 'crashed',
-    topFailureCauses: [...causes].sort((a, b) => b[1].orders - a[1].orders).slice(0, 5).map(([cause, c]) => ({ cause, ...c })),
+    topFailureCauses: failureCauses(failedOrders).slice(0, 5).map(({ cause, orders, example }) => ({ cause, orders, example: `${example.orderId}: ${example.message}` })),
     failedOrders, unreadableLines, earlierRuns,
   };
+}
+
+/** The failed orders grouped by cause (`HTTP 409 ORDER_LOCKED`), the largest first, each with its first order as the example. */
+export function failureCauses(failedOrders: FailedOrder[]): Array<{ cause: string; orders: number; example: FailedOrder }> {
+  const causes = new Map<string, { cause: string; orders: number; example: FailedOrder }>();
+  for (const failed of failedOrders) {
+    const cause = failureCause({ httpStatus: failed.httpStatus, error: { code: failed.code, message: failed.message } });
+    const entry = causes.get(cause) ?? { cause, orders: 0, example: failed };
+    entry.orders++;
+    causes.set(cause, entry);
+  }
+  return [...causes.values()].sort((a, b) => b.orders - a.orders);
 }
 
 /** One log's last run chain. */

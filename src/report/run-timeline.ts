@@ -76,8 +76,8 @@ export interface Latency {
 export interface RunTimeline {
   intervalMs: number;
   segments: Segment[];
-  /** Every series that has a count, in the order a chart stacks them (the largest cause first). */
-  series: { outcomes: SeriesKey[]; causes: SeriesKey[] };
+  /** Every series that has a count, in the order a chart stacks them (the largest cause first), and each one's total. */
+  series: { outcomes: SeriesKey[]; causes: SeriesKey[]; totals: Partial<Record<SeriesKey, number>> };
   latency: Latency;
 }
 
@@ -195,6 +195,7 @@ export class TimelineBuilder {
       series: {
         outcomes: (Object.values(OUTCOME_SERIES) as SeriesKey[]).filter((key) => present.includes(key)),
         causes: byTotal(present.filter((key) => key.startsWith('retry ') || key.startsWith('failed '))),
+        totals: Object.fromEntries(totals),
       },
       latency: this.latency(),
     };

@@ -11,6 +11,7 @@ const OUTCOME_COLUMNS: Array<[SeriesKey, string]> = [['deleted', 'deleted'], ['a
  */
 export function timelineCsv(timeline: RunTimeline): string {
   const { causes } = timeline.series;
+  const retryCauses = causes.filter((key) => key.startsWith('retry '));
   const header = ['interval_start', 'interval_s', 'run', 'run_id', 'seconds_into_run', ...OUTCOME_COLUMNS.map(([, name]) => name),
     'retries', 'pace_rps', 'paused_s', ...causes.map((cause) => spreadsheetSafe(cause))];
   const rows: Array<Array<string | number>> = [header];
@@ -20,7 +21,7 @@ export function timelineCsv(timeline: RunTimeline): string {
       rows.push([
         new Date(interval.startMs).toISOString(), timeline.intervalMs / 1000, index + 1, segment.runId, (interval.startMs - segment.startMs) / 1000,
         ...OUTCOME_COLUMNS.map(([key]) => count(key)),
-        causes.filter((key) => key.startsWith('retry ')).reduce((sum, key) => sum + count(key), 0),
+        retryCauses.reduce((sum, key) => sum + count(key), 0),
         interval.paceRps === null ? '' : interval.paceRps, interval.pausedMs / 1000,
         ...causes.map(count),
       ]);

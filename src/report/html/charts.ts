@@ -1,7 +1,7 @@
 import { nice, ticks } from 'd3-array';
 import { area, curveStepAfter } from 'd3-shape';
 import type { Interval, RunTimeline, Segment } from '../run-timeline.js';
-import { clock, esc, int, num, span } from './markup.js';
+import { clock, DECISION_WORDS, esc, int, num, rateText, span } from './markup.js';
 
 /**
  * The report's charts as inline SVG, drawn once when the report is built: no script runs in the page, so
@@ -62,17 +62,25 @@ function place(segments: Segment[], intervalMs: number): Placed[] {
   });
 }
 
-/** The interval's share of a second: the last interval of a run covers only up to its end. */
-function seconds(segment: Segment, interval: Interval, intervalMs: number): number {
-  const covered = Math.min(interval.startMs + intervalMs, segment.endMs) - interval.startMs;
-  return Math.max(covered, intervalMs / 4) / 1000;
-}
-
+/** `count` per second of the interval: the last interval of a run covers only up to its end. */
 function perSecond(segment: Segment, interval: Interval, intervalMs: number, count: number): number {
-  return count / seconds(segment, interval, intervalMs);
+  const covered = Math.min(interval.startMs + intervalMs, segment.endMs) - interval.startMs;
+  return count / (Math.max(covered, intervalMs / 4) / 1000);
 }
 
 const f = (n: number) => num(n, 1);
+
+/** The value axis of a chart `height` high, from 0 to `top`: grid lines, their figures, and the unit along the side. */
+function valueAxis(top: number, count: number, unit: string, height: number, format: (n: number) => string): { y: (v: number) => number; parts: string[] } {
+  const plotH = height - M.top - M.bottom;
+  const y = (v: number) => M.top + plotH - (Math.min(v, top) / top) * plotH;
+  const parts = ticks(0, top, count).flatMap((tick) => [
+    `<line class="grid" x1="${M.left}" x2="${W - M.right}" y1="${f(y(tick))}" y2="${f(y(tick))}"/>`,
+    `<text class="tick" x="${M.left - 6}" y="${f(y(tick) + 4)}" text-anchor="end">${esc(format(tick))}</text>`,
+  ]);
+  parts.push(`<text class="axis-label" x="14" y="${M.top + plotH / 2}" transform="rotate(-90 14 ${M.top + plotH / 2})" text-anchor="middle">${esc(unit)}</text>`);
+  return { y, parts };
+}
 
 /** A chart over time: stacked areas per run, the runs side by side, with its axes, marks and hover text. */
 export function timeChart(chart: TimeChart, timeline: RunTimeline): string {
@@ -82,14 +90,7 @@ export function timeChart(chart: TimeChart, timeline: RunTimeline): string {
   const paceTop = chart.pacing ? Math.max(0, ...timeline.segments.flatMap((s) => s.paces.map((p) => p.rps ?? 0))) : 0;
   // The pace is drawn to scale unless it is far above what was delivered (an --rps cap of 10,000): then it runs along the top.
   const [, top] = nice(0, Math.max(1, stackTop, paceTop <= 2 * stackTop || stackTop === 0 ? paceTop : 0), 5);
-  const y = (v: number) => M.top + PLOT_H - (Math.min(v, top) / top) * PLOT_H;
-  const parts: string[] = [];
-
-  for (const tick of ticks(0, top, 5)) {
-    parts.push(`<line class="grid" x1="${M.left}" x2="${W - M.right}" y1="${f(y(tick))}" y2="${f(y(tick))}"/>`,
-      `<text class="tick" x="${M.left - 6}" y="${f(y(tick) + 4)}" text-anchor="end">${esc(num(tick, 2))}</text>`);
-  }
-  parts.push(`<text class="axis-label" x="14" y="${M.top + PLOT_H / 2}" transform="rotate(-90 14 ${M.top + PLOT_H / 2})" text-anchor="middle">${esc(chart.unit)}</text>`);
+  const { y, parts } = valueAxis(top, 5, chart.unit, H, (tick) => num(tick, 2));
 
   for (const p of placed) {
     const { segment } = p;
@@ -133,9 +134,7 @@ export function timeChart(chart: TimeChart, timeline: RunTimeline): string {
       if (d) parts.push(`<path class="pace" data-series="pace" d="${d}"><title>the paced rate (requests/s)</title></path>`);
       for (const mark of segment.throttles) {
         const x = f(p.x(mark.atMs));
-        const rateText = (r: number | null) => (r === null ? 'unpaced' : `${num(r)}/s`);
-        const what = mark.kind === 'cut' ? 'rate cut' : mark.kind === 'ceiling' ? 'stepped back below the ceiling' : 'limit lifted';
-        parts.push(`<g class="mark mark-${mark.kind}" data-kind="${mark.kind}"><title>${esc(`${clock(mark.atMs)} ${what}: ${rateText(mark.rateBefore)} → ${rateText(mark.rateAfter)}` +
+        parts.push(`<g class="mark mark-${mark.kind}" data-kind="${mark.kind}"><title>${esc(`${clock(mark.atMs)} ${DECISION_WORDS[mark.kind]}: ${rateText(mark.rateBefore)} → ${rateText(mark.rateAfter)}` +
           `, ${num(mark.share * 100)}% of the window throttled${mark.pauseMs > 0 ? `, everyone waited ${span(mark.pauseMs)}` : ''}`)}</title>` +
           `<line x1="${x}" x2="${x}" y1="${M.top}" y2="${M.top + PLOT_H}"/><path d="M${x},${M.top}l-4,-6h8z"/></g>`);
       }
@@ -182,14 +181,8 @@ export interface Bar {
 export function barChart(id: string, title: string, summary: string, unit: string, bars: Bar[], height = 220): string {
   const plotH = height - M.top - M.bottom;
   const [, top] = nice(0, Math.max(1, ...bars.map((b) => b.value)), 4);
-  const y = (v: number) => M.top + plotH - (v / top) * plotH;
+  const { y, parts } = valueAxis(top, 4, unit, height, int);
   const band = (W - M.left - M.right) / Math.max(1, bars.length);
-  const parts: string[] = [];
-  for (const tick of ticks(0, top, 4)) {
-    parts.push(`<line class="grid" x1="${M.left}" x2="${W - M.right}" y1="${f(y(tick))}" y2="${f(y(tick))}"/>`,
-      `<text class="tick" x="${M.left - 6}" y="${f(y(tick) + 4)}" text-anchor="end">${esc(int(tick))}</text>`);
-  }
-  parts.push(`<text class="axis-label" x="14" y="${M.top + plotH / 2}" transform="rotate(-90 14 ${M.top + plotH / 2})" text-anchor="middle">${esc(unit)}</text>`);
   bars.forEach((bar, i) => {
     const x = M.left + i * band;
     parts.push(`<g class="bar" data-value="${bar.value}"><title>${esc(bar.title)}</title>` +

@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { failureCause } from '../../common/domain.js';
-import { nextStep, type RunReport } from '../run-report.js';
+import { failureCauses, nextStep, type RunReport } from '../run-report.js';
 import type { Interval, RunTimeline, SeriesKey } from '../run-timeline.js';
 import { barChart, timeChart, type Layer } from './charts.js';
-import { clock, esc, int, moment, num, span } from './markup.js';
+import { clock, DECISION_WORDS, esc, int, moment, num, rateText, span } from './markup.js';
 
 /** The page's skeleton and its style sheet: data, kept in their own files beside this one. */
 const TEMPLATE = readFileSync(new URL('./template.html', import.meta.url), 'utf8');
@@ -111,7 +110,7 @@ function totals(r: RunReport): string {
     (r.earlierRuns > 0 ? `<p class="note">${int(r.earlierRuns)} earlier, unrelated run(s) in the log are not part of this report.</p>` : '');
 }
 
-const sum = (t: RunTimeline, key: SeriesKey) => t.segments.reduce((s, seg) => s + seg.intervals.reduce((a, i) => a + (i.counts[key] ?? 0), 0), 0);
+const sum = (t: RunTimeline, key: SeriesKey) => t.series.totals[key] ?? 0;
 
 function legend(items: Array<{ cls: string; label: string; total?: string; line?: boolean }>): string {
   return `<ul class="legend">${items.map((i) => `<li><span class="sw ${i.line ? 'line ' : ''}${esc(i.cls)}" aria-hidden="true"></span>${esc(i.label)}${i.total === undefined ? '' : ` <b>${esc(i.total)}</b>`}</li>`).join('')}</ul>`;
@@ -139,7 +138,7 @@ function throughput(r: RunReport, t: RunTimeline): string {
   return `<figure>${legend([
     ...layers.map((l) => ({ cls: l.cls, label: l.label, total: int(l.total) })),
     ...(hasPace ? [{ cls: 's-pace', label: 'paced rate (requests/s)', line: true }] : []),
-    ...(['cut', 'ceiling', 'lift'] as const).filter((k) => kinds.has(k)).map((k) => ({ cls: `s-${k}`, label: { cut: 'rate cut', ceiling: 'step back below the ceiling', lift: 'limit lifted' }[k], line: true })),
+    ...(['cut', 'ceiling', 'lift'] as const).filter((k) => kinds.has(k)).map((k) => ({ cls: `s-${k}`, label: DECISION_WORDS[k], line: true })),
     ...(paused('throttled') > 0 ? [{ cls: 's-pause-throttled', label: 'everyone waits (Retry-After)' }] : []),
     ...(paused('service failing') > 0 ? [{ cls: 's-pause-service', label: 'service failing' }] : []),
   ])}${chart}<figcaption>${esc(summary)}</figcaption>${dataTable(t, layers, true)}</figure>`;
@@ -186,18 +185,11 @@ function latency(t: RunTimeline): string {
 
 function failures(r: RunReport, context: PageContext): string {
   if (r.failed === 0) return '<p id="no-failures">No order failed.</p>';
-  const causes = new Map<string, { orders: number; example: string; message: string }>();
-  for (const f of r.failedOrders) {
-    const cause = failureCause({ httpStatus: f.httpStatus, error: { code: f.code, message: f.message } });
-    const entry = causes.get(cause) ?? { orders: 0, example: f.orderId, message: f.message };
-    entry.orders++;
-    causes.set(cause, entry);
-  }
-  const sorted = [...causes].sort((a, b) => b[1].orders - a[1].orders);
-  const rest = sorted.slice(CAUSES_LISTED);
-  const rows = sorted.slice(0, CAUSES_LISTED)
-    .map(([cause, c]) => `<tr><td>${esc(cause)}</td><td class="n">${int(c.orders)}</td><td class="mono">${esc(c.example)}</td><td>${esc(c.message)}</td></tr>`).join('') +
-    (rest.length ? `<tr><td>${int(rest.length)} other causes</td><td class="n">${int(rest.reduce((n, [, c]) => n + c.orders, 0))}</td><td></td><td>all in --failed-csv</td></tr>` : '');
+  const causes = failureCauses(r.failedOrders);
+  const rest = causes.slice(CAUSES_LISTED);
+  const rows = causes.slice(0, CAUSES_LISTED)
+    .map((c) => `<tr><td>${esc(c.cause)}</td><td class="n">${int(c.orders)}</td><td class="mono">${esc(c.example.orderId)}</td><td>${esc(c.example.message)}</td></tr>`).join('') +
+    (rest.length ? `<tr><td>${int(rest.length)} other causes</td><td class="n">${int(rest.reduce((n, c) => n + c.orders, 0))}</td><td></td><td>all in --failed-csv</td></tr>` : '');
   const listed = r.failedOrders.slice(0, FAILED_LISTED);
   const all = listed.map((f) => `<tr><td class="mono">${esc(f.orderId)}</td><td class="n">${f.httpStatus ?? '—'}</td><td class="mono">${esc(f.code)}</td><td>${esc(f.message)}</td></tr>`).join('');
   const csv = `${context.command} report ${r.auditLogs.join(' ')} --failed-csv failed.csv`;
@@ -211,10 +203,8 @@ function throttling(r: RunReport, t: RunTimeline): string {
   const decisions = t.segments.flatMap((s, run) => s.throttles.map((m) => ({ ...m, run })));
   const pauses = t.segments.flatMap((s) => s.pauses.filter((p) => p.why === 'service failing'));
   if (decisions.length === 0 && pauses.length === 0) return '<p>The server did not throttle this run, and the service never failed as a whole.</p>';
-  const rate = (v: number | null) => (v === null ? 'unpaced' : `${num(v)}/s`);
-  const what = { cut: 'rate cut (over the limit)', ceiling: 'step back below the ceiling', lift: 'limit lifted' } as const;
-  const rows = decisions.slice(0, DECISIONS_LISTED).map((d) => `<tr><td>${esc(moment(d.atMs))}</td><td>${d.run === 0 ? 'run' : `resume ${d.run}`}</td><td>${esc(what[d.kind])}</td>` +
-    `<td class="n">${esc(rate(d.rateBefore))}</td><td class="n">${esc(rate(d.rateAfter))}</td><td class="n">${num(d.share * 100)}%</td><td class="n">${d.pauseMs ? esc(span(d.pauseMs)) : ''}</td></tr>`).join('');
+  const rows = decisions.slice(0, DECISIONS_LISTED).map((d) => `<tr><td>${esc(moment(d.atMs))}</td><td>${d.run === 0 ? 'run' : `resume ${d.run}`}</td><td>${esc(DECISION_WORDS[d.kind])}</td>` +
+    `<td class="n">${esc(rateText(d.rateBefore))}</td><td class="n">${esc(rateText(d.rateAfter))}</td><td class="n">${num(d.share * 100)}%</td><td class="n">${d.pauseMs ? esc(span(d.pauseMs)) : ''}</td></tr>`).join('');
   const outages = pauses.map((p) => `<li>${esc(moment(p.fromMs))}: the service was failing for ${esc(span(p.toMs - p.fromMs))}; requests waited, one probe a second</li>`).join('');
   return `<p>${int(decisions.length)} decision${decisions.length === 1 ? '' : 's'} of the rate controller; everyone waited out a Retry-After for ${esc(span(r.throttledMs))} in all.</p>` +
     (rows ? `<table id="decisions"><thead><tr><th>when</th><th>run</th><th>decision</th><th class="n">rate before</th><th class="n">after</th><th class="n">throttled</th><th class="n">everyone waited</th></tr></thead><tbody>${rows}</tbody></table>` : '') +
