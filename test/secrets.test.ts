@@ -12,6 +12,26 @@ describe('secret scrubbing', () => {
     expect(scrubber.scrub('Authorization: Bearer eyJhbGciOi.J9x-y')).toBe('Authorization: Bearer [REDACTED]');
   });
 
+  test('a secret is found base64-encoded at any alignment (an echoed Basic header), and URL-safe', () => {
+    const scrubber = new SecretScrubber();
+    scrubber.registerBasic('bob', 'hunter2-proxy-pw');
+    for (const user of ['bob', 'al', 'carol', 'x']) {
+      const header = `Proxy-Authorization: Basic ${Buffer.from(`${user}:hunter2-proxy-pw`).toString('base64')}`;
+      expect(scrubber.scrub(header)).toContain('[REDACTED]');
+      expect(scrubber.scrub(header)).not.toMatch(/Basic [A-Za-z0-9+/]{12,}/);
+    }
+    const urlSafe = Buffer.from('??>>hunter2-proxy-pw<<??').toString('base64url');
+    expect(scrubber.scrub(`token=${urlSafe}`)).toContain('[REDACTED]');
+    expect(scrubber.scrub('an ordinary sentence, with aGVsbG8gd29ybGQ in it')).toBe('an ordinary sentence, with aGVsbG8gd29ybGQ in it');
+  });
+
+  test('a URL\'s credentials are registered decoded and as written', () => {
+    const scrubber = new SecretScrubber();
+    scrubber.registerUrl(new URL('http://gw-user:p%40ss-word-99@127.0.0.1:9091'));
+    expect(scrubber.scrub('p@ss-word-99 / p%40ss-word-99 / p%2540ss-word-99')).toBe('[REDACTED] / [REDACTED] / [REDACTED]');
+    expect(scrubber.scrub(`Basic ${Buffer.from('gw-user:p@ss-word-99').toString('base64')}`)).toBe('Basic [REDACTED]');
+  });
+
   test('every audit line passes through the process scrubber, whatever wrote it', () => {
     secrets.register('client-secret-for-journal-test');
     const path = `${workDir()}/a.ndjson`;

@@ -50,7 +50,7 @@ function proxyFor(baseUrl: URL): URL | undefined {
   } catch {
     throw usageError('the proxy set in the environment (HTTPS_PROXY or ALL_PROXY) is not a valid URL; nothing was sent');
   }
-  secrets.register(decodeURIComponent(proxy.password));
+  secrets.registerUrl(proxy);
   const shown = `${proxy.protocol}//${proxy.host}`; // never its user or password
   if (proxy.protocol !== 'http:' && proxy.protocol !== 'https:') {
     throw usageError(`the proxy set in the environment (HTTPS_PROXY or ALL_PROXY), ${shown}, is not an http:// or https:// proxy; ` +

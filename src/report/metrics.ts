@@ -147,7 +147,7 @@ function retryLabel(httpStatus: number | undefined, errorCode: string | undefine
 
 function gatewayFor(push: string, token: string | undefined, registry: Registry): { client: Pushgateway<'text/plain; version=0.0.4; charset=utf-8'>; shown: string } {
   const url = new URL(push);
-  secrets.register(decodeURIComponent(url.password));
+  secrets.registerUrl(url);
   const shown = `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname}`;
   const headers = token ? { Authorization: `Bearer ${token}` } : undefined;
   return { client: new Pushgateway(push, { timeout: PUSH_TIMEOUT_MS, ...(headers ? { headers } : {}) }, registry), shown };
