@@ -89,7 +89,7 @@ export async function runCleanup(requested: RunOptions, context: RunContext): Pr
     const slots = pLimit(options.concurrency);
     const makeApi = () => api.make(async () => {
       // The HTTP machinery (axios: ~150 ms) is loaded only once the input is valid and a request is due.
-      const { createHttpClient } = await import('./exsited/http.js');
+      const { createHttpClient, PROXY_REFUSED } = await import('./exsited/http.js');
       const http = createHttpClient({ baseUrl, concurrency: options.concurrency, timeoutMs: options.timeoutMs });
       const backoff = new Backoff({ retries: options.retries, baseMs: options.backoffBaseMs, capMs: options.backoffCapMs });
       // Token requests may finish during the grace period (orders in flight need them); other calls stop with the run.
@@ -98,7 +98,7 @@ export async function runCleanup(requested: RunOptions, context: RunContext): Pr
         let retry = 0;
         return tokenRetries.run(attempt, ({ httpStatus, errorCode, delayMs }) => events.emit({
           type: 'notice', level: 'warn',
-          text: `${httpStatus ? `the token endpoint on ${host} answered ${httpStatus}` : `cannot connect to ${baseUrl.host} (${errorCode})`}; ` +
+          text: `${httpStatus ? `the token endpoint on ${host} answered ${httpStatus}` : errorCode === PROXY_REFUSED ? `the proxy refused a tunnel to ${baseUrl.host}` : `cannot connect to ${baseUrl.host} (${errorCode})`}; ` +
             `retrying ${++retry}/${options.retries} in ${(delayMs / 1000).toFixed(1)} s`,
         }));
       }, { cache: tokenCache, onNotice: (text) => events.emit({ type: 'notice', level: 'warn', text }) });

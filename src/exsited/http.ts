@@ -1,7 +1,8 @@
 import http from 'node:http';
 import https from 'node:https';
+import type { Socket } from 'node:net';
 import axios, { type AxiosInstance } from 'axios';
-import { HttpsProxyAgent } from 'https-proxy-agent';
+import { HttpsProxyAgent, type HttpsProxyAgentOptions } from 'https-proxy-agent';
 import { getProxyForUrl } from 'proxy-from-env';
 import { usageError } from '../common/errors.js';
 import { secrets } from '../common/secrets.js';
@@ -21,7 +22,9 @@ export interface HttpOptions {
  * one place; only transport failures throw. axios's own proxy support is never used: it hands an https
  * request to an http proxy in clear text, token and all. A proxy (HTTPS_PROXY, ALL_PROXY, NO_PROXY) is
  * used through a CONNECT tunnel, so it carries TLS it cannot read or answer itself; loopback is never
- * proxied (plain http to loopback would cross the proxy in clear).
+ * proxied (plain http to loopback would cross the proxy in clear). A proxy that answers the CONNECT with
+ * anything but 200 has not opened a tunnel: its answer is a connection failure (ProxyTunnelAgent), never
+ * an answer of the API.
  */
 export function createHttpClient({ baseUrl, concurrency, timeoutMs }: HttpOptions): AxiosInstance {
   const agentOptions = { keepAlive: true, maxSockets: concurrency + 1, maxFreeSockets: concurrency + 1 };
@@ -34,7 +37,7 @@ export function createHttpClient({ baseUrl, concurrency, timeoutMs }: HttpOption
     validateStatus: () => true,
     transitional: { clarifyTimeoutError: true, silentJSONParsing: true, forcedJSONParsing: true },
     httpAgent: new http.Agent(agentOptions),
-    httpsAgent: proxy ? new HttpsProxyAgent(proxy, agentOptions) : new https.Agent(agentOptions),
+    httpsAgent: proxy ? new ProxyTunnelAgent(proxy, agentOptions) : new https.Agent(agentOptions),
     headers: { Accept: 'application/json', 'User-Agent': `exsited-order-cleanup/${VERSION}` },
   });
 }
@@ -60,6 +63,35 @@ function proxyFor(baseUrl: URL): URL | undefined {
     throw usageError(`the proxy set in the environment (HTTPS_PROXY or ALL_PROXY), ${shown}, has a path, query or fragment; nothing was sent`);
   }
   return proxy;
+}
+
+/** The code of a transport error raised when a proxy refuses to open a tunnel. */
+export const PROXY_REFUSED = 'EPROXYCONNECT';
+
+/**
+ * https-proxy-agent hands a refused CONNECT's reply to the client as if the origin had sent it (a proxy's
+ * 201 with a token, then 204 to every DELETE, became "authenticated" and "deleted" with nothing reaching
+ * the API). Here any CONNECT answer but 200 fails the request as a transport error, retried as a
+ * connection failure and named as the proxy's; the proxy's body (which may echo the Proxy-Authorization
+ * header) is never read.
+ */
+class ProxyTunnelAgent extends HttpsProxyAgent<string> {
+  private readonly shown: string;
+
+  constructor(proxy: URL, options: HttpsProxyAgentOptions<string>) {
+    super(proxy, options);
+    this.shown = `${proxy.protocol}//${proxy.host}`;
+  }
+
+  override async connect(req: http.ClientRequest, options: Parameters<HttpsProxyAgent<string>['connect']>[1]): Promise<Socket> {
+    let status: number | undefined;
+    req.once('proxyConnect', (connect: { statusCode: number }) => (status = connect.statusCode));
+    const socket = await super.connect(req, options);
+    if (status === 200) return socket;
+    socket.destroy();
+    throw Object.assign(new Error(`the proxy ${this.shown} refused to open a tunnel to ${options.host}:${options.port} ` +
+      `(it answered CONNECT with ${status ?? 'no status'}${status === 407 ? ': proxy authentication required' : ''})`), { code: PROXY_REFUSED });
+  }
 }
 
 export function destroyAgents(client: AxiosInstance): void {

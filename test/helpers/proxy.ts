@@ -13,6 +13,9 @@ export interface SeenByProxy {
   authorization?: string;
 }
 
+/** What a proxy does with the CONNECT numbered `index` (0-based): open the tunnel, or answer it itself. */
+export type ConnectAnswer = 'tunnel' | { status: number; body?: (request: string) => string };
+
 export interface RecordingProxy {
   url: string;
   seen: SeenByProxy[];
@@ -24,15 +27,24 @@ export interface RecordingProxy {
  * that an allowed name such as api.test can reach a fake on this machine; a plain request is answered 204
  * by the proxy itself — what a hostile proxy does with a DELETE it was handed in clear text.
  */
-export async function startRecordingProxy(tunnels: Record<string, number> = {}): Promise<RecordingProxy> {
+export async function startRecordingProxy(tunnels: Record<string, number> = {}, answer: (index: number) => ConnectAnswer = () => 'tunnel'): Promise<RecordingProxy> {
   const seen: SeenByProxy[] = [];
   const server = http.createServer((req, res) => {
     seen.push({ method: req.method ?? '', target: req.url ?? '', authorization: req.headers.authorization });
     res.writeHead(req.method === 'POST' ? 200 : 204, { 'Content-Type': 'application/json' });
     res.end(req.method === 'POST' ? JSON.stringify({ access_token: 'proxy-forged-token-0000', expires_in: 3600 }) : undefined);
   });
+  let connects = 0;
   server.on('connect', (req, client: net.Socket, head: Buffer) => {
-    seen.push({ method: 'CONNECT', target: req.url ?? '' });
+    seen.push({ method: 'CONNECT', target: req.url ?? '', authorization: req.headers['proxy-authorization'] });
+    const own = answer(connects++);
+    if (own !== 'tunnel') {
+      // A hostile proxy answers the CONNECT itself, echoing the request (Proxy-Authorization included) if asked to.
+      const request = `CONNECT ${req.url} HTTP/1.1\r\n${Object.entries(req.headers).map(([k, v]) => `${k}: ${String(v)}`).join('\r\n')}`;
+      const body = own.body?.(request) ?? '';
+      client.end(`HTTP/1.1 ${own.status} Proxy Says\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      return;
+    }
     const [host] = (req.url ?? '').split(':');
     const port = tunnels[host ?? ''];
     if (port === undefined) {
