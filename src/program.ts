@@ -205,7 +205,20 @@ function addReportCommand(program: Command, session: Session): void {
       const intervalMs = flags.interval === undefined ? undefined : parseDuration(flags.interval);
       if (flags.interval !== undefined && !(intervalMs !== undefined && intervalMs > 0)) throw usageError(`report: --interval ${quoted(flags.interval as string)} is not a duration such as 1s, 30s or 5m`);
       const files = { failedCsv: flags.failedCsv, html: flags.html, timeline: flags.timeline, intervalMs };
-      for (const [option, path] of [['--failed-csv', files.failedCsv], ['--html', files.html], ['--timeline', files.timeline]] as const) {
+      const outputs = [['--failed-csv', files.failedCsv], ['--html', files.html], ['--timeline', files.timeline]] as const;
+      const [{ refuseCollisions }, { lockPathOf }, { manifestPathOf }, { describeLog }] = await Promise.all([
+        import('./guards/file-roles.js'), import('./audit/run-lock.js'), import('./planner/input.js'), import('./audit/latest-log.js'),
+      ]);
+      refuseCollisions([
+        ...paths.flatMap((log) => [
+          { what: 'the audit log', path: log, output: false }, { what: 'the audit log\'s lock', path: lockPathOf(log), output: false },
+          { what: 'the audit log\'s manifest', path: manifestPathOf(log), output: false },
+          { what: 'the input its run recorded', path: describeLog(log).start?.source.path ?? '', output: false },
+        ]),
+        ...(session.io.env.EXSITED_TOKEN_CACHE ? [{ what: 'the token cache (EXSITED_TOKEN_CACHE)', path: session.io.env.EXSITED_TOKEN_CACHE, output: false }] : []),
+        ...outputs.map(([option, path]) => ({ what: `report: ${option}`, path: path ?? '', output: true })),
+      ], 'nothing was written');
+      for (const [option, path] of outputs) {
         if (path) prepareOutputFile(path, `report: ${option}`, 'nothing was written');
       }
       const [{ reportWithFiles }, { formatRunReport }] = await Promise.all([import('./report/report-files.js'), import('./report/run-report.js')]);
@@ -251,7 +264,12 @@ function addFakeApiCommand(program: Command, session: Session): void {
         const code = (error as NodeJS.ErrnoException).code;
         throw usageError(`fake-api: ${code ? `--orders ${flags.orders}: ${describeFileError(error)}` : (error as Error).message}`);
       }
-      if (flags.writeIds) prepareOutputFile(flags.writeIds, 'fake-api: --write-ids');
+      if (flags.writeIds) {
+        const { refuseCollisions } = await import('./guards/file-roles.js');
+        refuseCollisions([{ what: 'fake-api: --orders', path: /^\d+$/.test(flags.orders ?? '') ? '' : flags.orders ?? '', output: false },
+          { what: 'fake-api: --write-ids', path: flags.writeIds, output: true }], 'nothing was written');
+        prepareOutputFile(flags.writeIds, 'fake-api: --write-ids');
+      }
       const fake = await startFakeExsited({ orders, port: Number(flags.port), host: flags.host, tokenTtlS: Number(flags.tokenTtl), faults, oneLiveToken: !!flags.oneLiveToken, ...limits });
       try {
         if (flags.writeIds) writeFileSync(flags.writeIds, `order_id\n${orders.map((order) => order.id).join('\n')}\n`);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pLimit from 'p-limit';
 import { AuditJournal } from './audit/journal.js';
-import { RunLock } from './audit/run-lock.js';
+import { lockPathOf, RunLock } from './audit/run-lock.js';
 import type { RunStatus } from './common/domain.js';
 import { ExitCode, refusal as refused, usageError } from './common/errors.js';
 import { describeFileError, prepareOutputFile } from './common/files.js';
@@ -17,8 +17,9 @@ import { TokenSource } from './exsited/auth.js';
 import { checkBaseUrl, DEFAULT_BASE_URL, displayBaseUrl } from './exsited/host-allowlist.js';
 import { confirmDeletion, personPresent, type Terminal } from './guards/confirmation.js';
 import { checkCredentials } from './guards/credentials.js';
+import { refuseCollisions, type FileRole } from './guards/file-roles.js';
 import { exceedsMaxDeletes, selectsEverything } from './guards/limits.js';
-import { prepareInput } from './planner/input.js';
+import { manifestPathOf, prepareInput } from './planner/input.js';
 import { chooseAuditLog, openRecordedRun } from './planner/recorded-run.js';
 import type { SelectionDeps } from './planner/selection.js';
 import type { Console } from './report/console.js';
@@ -55,6 +56,8 @@ export async function runCleanup(requested: RunOptions, context: RunContext): Pr
   const startedAt = Date.now();
   const runId = randomBytes(6).toString('hex');
   const auditLog = await chooseAuditLog(requested, runId, new Date(startedAt), command);
+  const files = runFiles(requested, auditLog);
+  refuseCollisions(files, 'nothing was sent');
   prepareOutputFile(auditLog, 'the audit log');
   if (requested.summaryJson) prepareOutputFile(requested.summaryJson, '--summary-json');
   if (requested.htmlReport) prepareOutputFile(requested.htmlReport, '--html-report');
@@ -69,6 +72,7 @@ export async function runCleanup(requested: RunOptions, context: RunContext): Pr
   let recorded = false;
   try {
     const resume = await openRecordedRun(requested, auditLog, events, command);
+    if (resume && !requested.ids) refuseCollisions([...files, { what: 'the input the run recorded', path: resume.source.path, output: false }], 'nothing was sent');
     // A resume continues the recorded run: its options, unless given again.
     const options = resume ? withRecorded(requested, resume.start.options) : requested;
     control.configure({ graceMs: options.graceMs, deadlineMs: options.maxDuration });
@@ -210,6 +214,20 @@ export async function runCleanup(requested: RunOptions, context: RunContext): Pr
     await api.destroy();
     await lock.release();
   }
+}
+
+/** Every file a run reads or writes, for refuseCollisions: no output may be an input, the record or another output. */
+function runFiles(options: RunOptions, auditLog: string): FileRole[] {
+  const output = (what: string, path: string | undefined, record = false): FileRole[] => (path ? [{ what, path, output: true, record }] : []);
+  const input = (what: string, path: string | undefined): FileRole[] => (path ? [{ what, path, output: false }] : []);
+  return [
+    ...input('--ids', options.ids), ...input('--filter', options.filter), ...input('--job', options.job),
+    ...output('the audit log', auditLog, true), ...output('the audit log\'s lock', lockPathOf(auditLog), true),
+    ...output('the manifest', manifestPathOf(auditLog), true),
+    ...output('--token-cache', options.tokenCache), ...output('the token cache\'s lock', options.tokenCache && `${options.tokenCache}.lock`),
+    ...output('--summary-json', options.summaryJson), ...output('--html-report', options.htmlReport),
+    ...output('--metrics-file', options.metricsFile), ...output('$GITHUB_STEP_SUMMARY', options.stepSummary),
+  ];
 }
 
 /** What holds the run back right now, for the progress line: `paced at 92/s (the server throttled), 3 waiting to retry`. */

@@ -42,7 +42,8 @@ export async function latestUnfinishedLog(dir: string): Promise<string | undefin
   return newest?.unfinished ? newest.path : undefined;
 }
 
-function describeLog(path: string): LogEntry {
+/** A log as its first and last lines tell it (its run.start names the run's input). */
+export function describeLog(path: string): LogEntry {
   let head = '';
   let tail = '';
   try {

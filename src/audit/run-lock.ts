@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, linkSync, lstatSync, openSync, readFileSync, realpathSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { hostname } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { refusal, usageError } from '../common/errors.js';
 import { describeFileError } from '../common/files.js';
 
@@ -119,6 +119,18 @@ export class RunLock {
     const who = holder ? `pid ${holder.pid} on ${holder.host}, started ${holder.startedAt} (run ${holder.runId})` : 'another process';
     return refusal(`another run is using this audit log: ${who}. Wait for it to finish; if it is certainly gone ` +
       `(another host cannot be checked from here), delete ${this.path}`);
+  }
+}
+
+/**
+ * The lock file of an audit log: beside the log's real path (a log reached through a link is the same
+ * log); beside the path as given while its folder does not exist yet.
+ */
+export function lockPathOf(auditLog: string): string {
+  try {
+    return `${realPathOf(auditLog)}.lock`;
+  } catch {
+    return `${resolve(auditLog)}.lock`; // RunLock says what is wrong with the path when it takes the lock
   }
 }
 

@@ -46,6 +46,9 @@ export interface PreparedInput {
 
 const FILTER_COLUMN = 'order_id';
 
+/** Where a filter run writes its selection: beside its audit log. */
+export const manifestPathOf = (auditLog: string) => `${auditLog.replace(/\.ndjson$/, '')}.manifest.csv`;
+
 /**
  * The orders to process, validated (pass one): from --ids (a file, or stdin spooled beside the audit
  * log), from a filter's selection (listed into a manifest), or — for a resume — as the run recorded
@@ -67,7 +70,7 @@ export async function prepareInput(options: InputOptions, resume: ResumeState | 
     const filter = await readFilter(options.filter);
     if (ctx.control.stopping.aborted) return undefined;
     say(`Selecting orders with ${options.filter} …`);
-    const selection = await selectOrders(filter, `${ctx.auditLog.replace(/\.ndjson$/, '')}.manifest.csv`, await ctx.api(), isInvalid);
+    const selection = await selectOrders(filter, manifestPathOf(ctx.auditLog), await ctx.api(), isInvalid);
     if (!selection) return undefined;
     say(`Selected ${selection.selected} of ${selection.listed} orders listed (${selection.pages} pages); manifest: ${selection.manifestPath}`);
     for (const hint of selection.hints) ctx.events.emit({ type: 'notice', level: 'warn', text: `Hint: ${hint}` });

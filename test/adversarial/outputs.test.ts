@@ -209,3 +209,78 @@ describe('one run per audit log, whatever its path', () => {
     expect(existsSync(`${log}.lock`)).toBe(false);
   });
 });
+
+describe('an output never replaces an input, the record or another output (issue 21, case 2)', () => {
+  /** Bytes of each file before a refused command, to prove nothing was written. */
+  const snapshot = (...paths: string[]) => paths.map((path) => (existsSync(path) ? readFileSync(path, 'utf8') : undefined));
+
+  test('run: every output option aimed at the audit log, its lock, its manifest, the input, the token cache or another output: exit 2, nothing sent', async () => {
+    const api = await fakeApi(4);
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const log = join(dir, 'a.ndjson');
+    symlinkSync(log, join(dir, 'link-to-log'));
+    const targets: Array<[string, string]> = [
+      ['the audit log', log], ['the audit log', `${dir}/./sub/../a.ndjson`], ['the audit log', join(dir, 'link-to-log')],
+      ["the audit log's lock", `${log}.lock`], ['the manifest', join(dir, 'a.manifest.csv')], ['--ids', input],
+      ['--token-cache', join(dir, 'tokens.json')], ['--summary-json', join(dir, 'out.json')],
+    ];
+    const options: Array<[string, (path: string) => { args: string[]; env?: NodeJS.ProcessEnv }]> = [
+      ['--summary-json', (path) => ({ args: ['--summary-json', path] })], ['--html-report', (path) => ({ args: ['--html-report', path] })],
+      ['--metrics-file', (path) => ({ args: ['--metrics-file', path] })], ['$GITHUB_STEP_SUMMARY', (path) => ({ args: [], env: { GITHUB_STEP_SUMMARY: path } })],
+    ];
+    for (const [option, aim] of options) {
+      for (const [what, target] of targets) {
+        if (option === what) continue;
+        const { args, env } = aim(target);
+        const extra = what === '--summary-json' ? ['--summary-json', target] : [];
+        const result = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', log, '--token-cache', join(dir, 'tokens.json'), ...extra, ...args], {
+          env: { ...credentialsEnv(fake), ...env },
+        });
+        expectPlainRefusal(result, 2, `${option} ${target} is the same file as ${what}`, 'nothing was sent');
+      }
+    }
+    expect(fake.stats.requests).toBe(0);
+    expect(existsSync(log)).toBe(false);
+  });
+
+  test('resume and report: an output aimed at the log (through a link, ./, another name) leaves it intact; so does one aimed at another run\'s log', async () => {
+    const api = await fakeApi(6);
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const log = join(dir, 'a.ndjson');
+    const other = join(dir, 'b.ndjson');
+    expect((await runCli(['run', '--yes', '--ids', input, '--audit-log', log, '--max-deletes', '2'], { env: credentialsEnv(fake) })).code).toBe(3);
+    expect((await runInProcess(['run', '--yes', '--ids', input, '--audit-log', other, '--dry-run'], { env: credentialsEnv(fake) })).code).toBe(0);
+    symlinkSync(log, join(dir, 'link.ndjson'));
+    const before = snapshot(log, other);
+    const requests = fake.stats.requests;
+
+    const resumed = await runCli(['run', '--yes', '--resume', '--audit-log', log, '--max-deletes', '10', '--html-report', join(dir, 'link.ndjson')], { env: credentialsEnv(fake) });
+    expectPlainRefusal(resumed, 2, '--html-report', 'is the same file as the audit log', 'nothing was sent');
+    const elsewhere = await runInProcess(['run', '--yes', '--resume', '--audit-log', log, '--max-deletes', '10', '--summary-json', other], { env: credentialsEnv(fake) });
+    expectPlainRefusal(elsewhere, 2, `--summary-json ${other} is an audit log of this tool`, 'nothing was sent');
+    for (const option of ['--html', '--timeline', '--failed-csv']) {
+      for (const target of [log, `${dir}/./a.ndjson`, join(dir, 'link.ndjson'), other, input]) {
+        const result = await runInProcess(['report', log, option, target]);
+        expect(result.code).toBe(2);
+        expect(result.log).toMatch(/is the same file as|is an audit log of this tool/);
+        expect(result.log).toContain('nothing was written');
+      }
+    }
+    expectPlainRefusal(await runInProcess(['report', log, '--html', join(dir, 'r.out'), '--timeline', join(dir, 'r.out')]), 2, 'is the same file as report: --html');
+    expect(snapshot(log, other)).toEqual(before);
+    expect(readFileSync(input, 'utf8')).toBe(api.orders.map((o) => o.id).join('\n'));
+    expect(fake.stats.requests).toBe(requests);
+  });
+
+  test('fake-api --write-ids aimed at its own --orders file: exit 2, the file intact', async () => {
+    const dir = workDir();
+    const orders = writeFile(dir, 'orders.json', JSON.stringify([{ id: 'ORD-1', account_id: 'A1', created_on: '2026-01-01T00:00:00Z' }]));
+    const result = await runInProcess(['fake-api', '--port', '0', '--orders', orders, '--write-ids', `${dir}/./orders.json`]);
+    expectPlainRefusal(result, 2, 'is the same file as fake-api: --orders');
+    expect(JSON.parse(readFileSync(orders, 'utf8'))).toHaveLength(1);
+  });
+});

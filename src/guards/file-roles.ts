@@ -1,0 +1,108 @@
+import { closeSync, lstatSync, openSync, readlinkSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { usageError } from '../common/errors.js';
+
+/** A file a command reads or writes, named as a person named it: `--summary-json out.json`, `the audit log a.ndjson`. */
+export interface FileRole {
+  what: string;
+  path: string;
+  /** Written (replaced, or appended to) by the command. */
+  output: boolean;
+  /** The command's own record of a run (the audit log, its lock, its manifest): it may already be an audit log. */
+  record?: boolean;
+}
+
+/**
+ * Refuses (exit 2, before anything is sent or written) an output that is the same file as an input, the
+ * audit log, its lock, its manifest, the token cache or another output — after symbolic links, `./` and
+ * `..`, hard links, and case on a case-insensitive file system — and an output that would replace an
+ * existing audit log of this tool (another run's record). `--html-report` naming the audit log replaced
+ * the record of what was deleted with a page; this is the one check for every command that writes files.
+ */
+export function refuseCollisions(files: FileRole[], consequence: string): void {
+  const named = files.filter((file) => file.path && file.path !== '-').map((file) => ({ ...file, key: fileKey(file.path) }));
+  for (const [i, a] of named.entries()) {
+    for (const b of named.slice(i + 1)) {
+      if ((a.output || b.output) && a.key === b.key) {
+        // The person's output is at fault, not the run's own record or an input: the later of two outputs.
+        const [out, other] = b.output && !b.record ? [b, a] : [a, b];
+        throw usageError(`${out.what} ${out.path} is the same file as ${other.what}${other.path === out.path ? '' : ` ${other.path}`}: ` +
+          `writing it would replace ${other.output && !other.record ? 'that output' : 'it'}; give ${out.what} a path of its own; ${consequence}`);
+      }
+    }
+    if (a.output && !a.record && isAuditLog(a.path)) {
+      throw usageError(`${a.what} ${a.path} is an audit log of this tool (the record of a run): an output never replaces one; ` +
+        `give it another path; ${consequence}`);
+    }
+  }
+}
+
+/**
+ * What identifies the file a path names, existing or not: its device and inode once it exists (through
+ * links); otherwise its folder's identity and its name (lowercased where the folder's file system ignores
+ * case), so that two outputs not written yet are told apart the way the file system will tell them.
+ */
+function fileKey(path: string, depth = 0): string {
+  const absolute = resolve(path);
+  const stats = statOrUndefined(absolute);
+  if (stats) return `inode:${stats.dev}:${stats.ino}`;
+  const link = lstatOrUndefined(absolute);
+  if (link?.isSymbolicLink() && depth < 40) return fileKey(resolve(dirname(absolute), readlinkSync(absolute)), depth + 1);
+  const folder = dirname(absolute);
+  if (folder === absolute) return absolute;
+  const name = basename(absolute);
+  const folderStats = statOrUndefined(folder);
+  if (!folderStats) return `${fileKey(folder, depth + 1)}/${name}`;
+  return `inode:${folderStats.dev}:${folderStats.ino}/${ignoresCase(realpathSync(folder), folderStats) ? name.toLowerCase() : name}`;
+}
+
+/**
+ * Whether the file system holding `folder` ignores case: the nearest folder on its path whose name has
+ * letters, looked up with their case swapped, is the same folder (macOS and Windows by default, a casefold
+ * ext4 directory, vfat).
+ */
+function ignoresCase(folder: string, stats: Stats): boolean {
+  for (let at = folder; dirname(at) !== at; at = dirname(at)) {
+    const name = basename(at);
+    const swapped = [...name].map((c) => (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase())).join('');
+    if (swapped === name) continue;
+    const here = statOrUndefined(at);
+    if (!here || here.dev !== stats.dev) return false;
+    const other = statOrUndefined(join(dirname(at), swapped));
+    return other !== undefined && other.dev === here.dev && other.ino === here.ino;
+  }
+  return false;
+}
+
+/** Whether `path` is a regular file whose first line is a run.start of this tool. */
+function isAuditLog(path: string): boolean {
+  const stats = statOrUndefined(path);
+  if (!stats?.isFile()) return false;
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const head = Buffer.alloc(4096);
+    const length = readSync(fd, head, 0, head.length, 0);
+    return /^\{[^\n]*"event":"run\.start"/.test(head.subarray(0, length).toString('utf8'));
+  } catch {
+    return false; // unreadable: the output check (prepareOutputFile) says what is wrong with it
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+const statOrUndefined = (path: string) => {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+};
+
+const lstatOrUndefined = (path: string) => {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
+};
