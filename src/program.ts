@@ -3,11 +3,12 @@ import { Command, CommanderError, Option } from 'commander';
 import { CleanupError, ExitCode, usageError } from './common/errors.js';
 import { describeFileError, prepareOutputFile } from './common/files.js';
 import { parseDuration } from './common/durations.js';
-import { quoted } from './common/text.js';
+import { quoted, shellQuote } from './common/text.js';
 import { VERSION } from './common/version.js';
 import { readJobSpec } from './config/job-spec.js';
 import { GROUPS, runOptionKeys, specOf, type OptionSpec, type RunOptionKey } from './config/options.js';
-import { registerSecretsOf, resolveRunOptions } from './config/resolve.js';
+import { registerSecretsOf, resolveRunOptions, type RunOptions } from './config/resolve.js';
+import { DEFAULT_BASE_URL, displayBaseUrl } from './exsited/host-allowlist.js';
 import { RunControl } from './engine/run-control.js';
 import { Console, type LogFormat } from './report/console.js';
 
@@ -137,9 +138,9 @@ configuration error, nothing sent; 3 refused before any delete (host not allowed
       // Each command loads what it uses: axios alone costs ~150 ms of start-up, the log schemas ~90 ms.
       const { runCleanup } = await import('./run.js');
       const context = { control, console, terminal: { stdin: io.stdin, stderr: io.stderr }, command: io.command };
-      const unfinished = options.autoResume ? await (await import('./audit/latest-log.js')).latestUnfinishedLog(options.auditDir as string) : undefined;
+      const unfinished = options.autoResume ? await findOwnUnfinishedRun(options, session) : undefined;
       if (unfinished) {
-        console.say(`Resuming the unfinished run in ${unfinished} first.`);
+        console.say(`Resuming this job's unfinished run in ${unfinished} first.`);
         const code = await runCleanup({ ...options, resume: true, auditLog: unfinished, auditDir: undefined, ids: undefined, filter: undefined }, context);
         if (code !== ExitCode.ok && code !== ExitCode.someFailed) {
           session.exitCode = code;
@@ -151,6 +152,31 @@ configuration error, nothing sent; 3 refused before any delete (host not allowed
       process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
     }
   });
+}
+
+/**
+ * --auto-resume: this job's own unfinished run in --audit-dir, if there is one to continue; every other
+ * unfinished run there (a person's, another job's, one a person interrupted) is named with the command
+ * that continues it, and left for a person.
+ */
+async function findOwnUnfinishedRun(options: RunOptions, session: Session): Promise<string | undefined> {
+  const [{ autoResumeFinding }, { jobIdentity }, { identityOf }] = await Promise.all([
+    import('./audit/latest-log.js'), import('./planner/job-identity.js'), import('./run.js'),
+  ]);
+  let host: string;
+  try {
+    host = displayBaseUrl(new URL(options.baseUrl ?? DEFAULT_BASE_URL));
+  } catch {
+    return undefined; // the run itself says what is wrong with the URL
+  }
+  const finding = await autoResumeFinding(options.auditDir as string, jobIdentity(identityOf(options), host, false).id);
+  const SHOWN = 5;
+  for (const { entry, why } of finding.leftAlone.slice(0, SHOWN)) {
+    session.console.say(`${entry.path} holds an unfinished run that --auto-resume leaves alone: ${why}. To continue it: ` +
+      `${session.io.command} run --resume --audit-log ${shellQuote(entry.path)}`, 'warn');
+  }
+  if (finding.leftAlone.length > SHOWN) session.console.say(`… and ${finding.leftAlone.length - SHOWN} more unfinished runs in ${options.auditDir}`, 'warn');
+  return finding.resume?.path;
 }
 
 /** A run option as commander's: no default held (the resolver knows which flags were given), help grouped. */

@@ -20,6 +20,7 @@ import { checkCredentials } from './guards/credentials.js';
 import { refuseCollisions, type FileRole } from './guards/file-roles.js';
 import { exceedsMaxDeletes, selectsEverything } from './guards/limits.js';
 import { manifestPathOf, prepareInput } from './planner/input.js';
+import { jobIdentity } from './planner/job-identity.js';
 import { chooseAuditLog, openRecordedRun } from './planner/recorded-run.js';
 import type { SelectionDeps } from './planner/selection.js';
 import type { Console } from './report/console.js';
@@ -155,6 +156,7 @@ export async function runCleanup(requested: RunOptions, context: RunContext): Pr
         fields: {
           version: VERSION, source: input.source, baseUrl: host,
           options: { ...recordedOptions(options), dryRun: options.dryRun, force: options.force, allowHosts: options.allowHost, auth: options.credentials.kind },
+          job: { ...(resume?.start.job ?? jobIdentity(identityOf(options, resume), host, false)), startedBy: personPresent(terminal) ? 'person' : 'unattended' },
           ...(resume ? { resumeOf: resume.resumeOf, skipped: scanned.skipped } : {}),
         },
       });
@@ -216,6 +218,12 @@ export async function runCleanup(requested: RunOptions, context: RunContext): Pr
   }
 }
 
+/** What a run's job identity is made of: its job spec and what it selects (for a resume, as recorded). */
+export function identityOf(options: Pick<RunOptions, 'job' | 'ids' | 'filter'>, resume?: { source: { kind: string; path: string; filter?: { path: string } } }) {
+  const recordedFilter = resume?.source.kind === 'filter' ? resume.source.filter?.path : undefined;
+  return { job: options.job, ids: options.ids ?? (recordedFilter ? undefined : resume?.source.path), filter: options.filter ?? recordedFilter };
+}
+
 /** Every file a run reads or writes, for refuseCollisions: no output may be an input, the record or another output. */
 function runFiles(options: RunOptions, auditLog: string): FileRole[] {
   const output = (what: string, path: string | undefined, record = false): FileRole[] => (path ? [{ what, path, output: true, record }] : []);
@@ -223,7 +231,7 @@ function runFiles(options: RunOptions, auditLog: string): FileRole[] {
   return [
     ...input('--ids', options.ids), ...input('--filter', options.filter), ...input('--job', options.job),
     ...output('the audit log', auditLog, true), ...output('the audit log\'s lock', lockPathOf(auditLog), true),
-    ...output('the manifest', manifestPathOf(auditLog), true),
+    ...output('the manifest', options.filter && !options.resume ? manifestPathOf(auditLog) : undefined, true),
     ...output('--token-cache', options.tokenCache), ...output('the token cache\'s lock', options.tokenCache && `${options.tokenCache}.lock`),
     ...output('--summary-json', options.summaryJson), ...output('--html-report', options.htmlReport),
     ...output('--metrics-file', options.metricsFile), ...output('$GITHUB_STEP_SUMMARY', options.stepSummary),

@@ -2,6 +2,7 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WAITS_FOR_A_PERSON, type RunStatus } from '../common/domain.js';
+import { ExitCode } from '../common/errors.js';
 import { parseLine, type RunEndLine, type RunStartRecord } from './records.js';
 
 const TAIL_BYTES = 64 * 1024;
@@ -32,14 +33,31 @@ export async function logsIn(dir: string): Promise<LogEntry[]> {
     .sort((a, b) => started(b) - started(a) || (a.path < b.path ? 1 : -1));
 }
 
+/** What --auto-resume found in an audit folder: this job's run to continue, and unfinished runs it leaves alone. */
+export interface AutoResumeFinding {
+  resume?: LogEntry;
+  /** Unfinished runs that are not this job's to continue, with why: for a person to see. */
+  leftAlone: Array<{ entry: LogEntry; why: string }>;
+}
+
 /**
- * --auto-resume and --resume without --audit-log: the newest log in `dir`, when it did not finish. A run
- * that ended on its own (completed, or failed: failed orders, a refused guard) or that a bug stopped
- * (crashed) waits for a person.
+ * --auto-resume: the newest run of job `jobId` in `dir`, when it did not finish and nobody stopped it on
+ * purpose. A run that ended on its own (completed, or failed: failed orders, a refused guard), that a bug
+ * stopped (crashed), or that a person interrupted (SIGINT) waits for a person; so does the run of another
+ * job (another input or filter, another host, another job spec) or of a log that records no job. Those
+ * that are unfinished are named, never resumed.
  */
-export async function latestUnfinishedLog(dir: string): Promise<string | undefined> {
-  const [newest] = await logsIn(dir);
-  return newest?.unfinished ? newest.path : undefined;
+export async function autoResumeFinding(dir: string, jobId: string): Promise<AutoResumeFinding> {
+  const logs = await logsIn(dir);
+  const own = logs.find((entry) => entry.start?.job?.id === jobId);
+  const leftAlone: AutoResumeFinding['leftAlone'] = [];
+  for (const entry of logs) {
+    if (!entry.unfinished || entry === own) continue;
+    const job = entry.start?.job;
+    leftAlone.push({ entry, why: !job ? 'it records no job (an older version wrote it, or it is not a log)' : job.id === jobId ? 'this job has run since' : `another job's run (${job.startedBy === 'person' ? 'started by a person' : job.spec ? `job ${job.spec}` : 'other options'})` });
+  }
+  if (own?.unfinished && own.end?.exitCode === ExitCode.sigint) leftAlone.unshift({ entry: own, why: 'a person interrupted it (Ctrl-C): only a person continues it' });
+  return { resume: own?.unfinished && own.end?.exitCode !== ExitCode.sigint ? own : undefined, leftAlone };
 }
 
 /** A log as its first and last lines tell it (its run.start names the run's input). */

@@ -55,6 +55,8 @@ const runStart = z.looseObject({
   options: z.record(z.string(), z.unknown()),
   resumeOf: z.string().min(1).optional(),
   skipped: count.optional(),
+  /** Whose run it is (planner/job-identity): absent in logs written before it was recorded. */
+  job: z.looseObject({ id: z.string().min(1), spec: z.string().optional(), startedBy: z.enum(['person', 'unattended']) }).optional(),
 });
 export type RunStartRecord = z.infer<typeof runStart>;
 

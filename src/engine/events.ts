@@ -11,6 +11,8 @@ export interface RunStartFields {
   options: Record<string, unknown>;
   resumeOf?: string;
   skipped?: number;
+  /** Whose run it is: what --auto-resume compares. */
+  job?: { id: string; spec?: string; startedBy: 'person' | 'unattended' };
 }
 
 /** How a run ended: what run.end, the summary, the summary files and the exit code say. */

@@ -223,7 +223,7 @@ describe('an output never replaces an input, the record or another output (issue
     symlinkSync(log, join(dir, 'link-to-log'));
     const targets: Array<[string, string]> = [
       ['the audit log', log], ['the audit log', `${dir}/./sub/../a.ndjson`], ['the audit log', join(dir, 'link-to-log')],
-      ["the audit log's lock", `${log}.lock`], ['the manifest', join(dir, 'a.manifest.csv')], ['--ids', input],
+      ["the audit log's lock", `${log}.lock`], ['--ids', input],
       ['--token-cache', join(dir, 'tokens.json')], ['--summary-json', join(dir, 'out.json')],
     ];
     const options: Array<[string, (path: string) => { args: string[]; env?: NodeJS.ProcessEnv }]> = [
@@ -241,6 +241,9 @@ describe('an output never replaces an input, the record or another output (issue
         expectPlainRefusal(result, 2, `${option} ${target} is the same file as ${what}`, 'nothing was sent');
       }
     }
+    const filter = writeFile(dir, 'f.json', JSON.stringify({ match: { createdBy: ['qa-bot'] } }));
+    const manifest = await runInProcess(['run', '--yes', '--filter', filter, '--audit-log', log, '--html-report', join(dir, 'a.manifest.csv')], { env: credentialsEnv(fake) });
+    expectPlainRefusal(manifest, 2, `--html-report ${join(dir, 'a.manifest.csv')} is the same file as the manifest`);
     expect(fake.stats.requests).toBe(0);
     expect(existsSync(log)).toBe(false);
   });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import type { FakeExsited } from '../../src/fake-exsited/server.js';
-import { credentialsEnv, FAST, fakeApi, readAudit, runCli, startCli, untilDeletes, workDir, writeFile } from '../helpers/cli.js';
+import { credentialsEnv, fakeApi, readAudit, runCli, startCli, workDir, writeFile } from '../helpers/cli.js';
 
 let fake: FakeExsited | undefined;
 afterEach(async () => {
@@ -74,32 +74,6 @@ describe('job specs', () => {
 });
 
 describe('runs that find their own history, and shards', () => {
-  test('--audit-dir --auto-resume finishes an unfinished run before starting the new one', async () => {
-    const api = await fakeApi(120, { faults: { latencyMs: 15 } });
-    fake = api.fake;
-    const dir = workDir();
-    const runs = join(dir, 'runs');
-    const first = writeFile(dir, 'first.txt', api.orders.slice(0, 80).map((o) => o.id).join('\n'));
-    const second = writeFile(dir, 'second.txt', api.orders.slice(80).map((o) => o.id).join('\n'));
-    const env = credentialsEnv(fake);
-
-    const killed = startCli(['run', '--yes', '--ids', first, '--audit-dir', runs, '--concurrency', '2', ...FAST], { env });
-    await untilDeletes(fake, 15);
-    killed.child.kill('SIGKILL');
-    await killed.done;
-
-    const next = await runCli(['run', '--yes', '--ids', second, '--audit-dir', runs, '--auto-resume', ...FAST], { env });
-    expect(next.code).toBe(0);
-    expect(next.log).toMatch(/Resuming the unfinished run in .*\.ndjson first/);
-    expect(fake.orders.size).toBe(0);
-    const logs = readdirSync(runs).filter((n) => n.endsWith('.ndjson')).sort();
-    expect(logs).toHaveLength(2);
-    for (const log of logs) expect(readAudit(join(runs, log)).at(-1)).toMatchObject({ event: 'run.end', status: 'completed' });
-
-    const nothing = await runCli(['run', '--yes', '--ids', second, '--audit-dir', runs, '--auto-resume'], { env });
-    expect(nothing.log).not.toMatch(/Resuming/);
-  });
-
   test('--shard i/n splits one input into disjoint parts that cover it', async () => {
     const api = await fakeApi(90);
     fake = api.fake;
