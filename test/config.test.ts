@@ -4,6 +4,7 @@ import { CleanupError } from '../src/common/errors.js';
 import { readJobSpec } from '../src/config/job-spec.js';
 import { RUN_OPTIONS, runOptionKeys, specOf } from '../src/config/options.js';
 import { recordedOptions, resolveRunOptions, type Layers } from '../src/config/resolve.js';
+import { secrets } from '../src/common/secrets.js';
 import { duration, showDuration } from '../src/config/values.js';
 import { workDir, writeFile } from './helpers/cli.js';
 
@@ -140,6 +141,42 @@ describe('durations', () => {
   });
   test.each([[2_700_000, '45m'], [5_400_000, '1h30m'], [90_000, '1m30s'], [1500, '1500ms'], [86_400_000, '1d']])('%d ms is shown as %s', (ms, shown) => {
     expect(showDuration(ms)).toBe(shown);
+  });
+});
+
+describe('the metrics gateway (issue 21)', () => {
+  const push = RUN_OPTIONS.metricsPush.value;
+  test('user:password@ only from the environment, with a password of 8 characters or more; never echoed', () => {
+    expect(push.parse('https://pusher:long-password@gw.example:9091/base', 'env')).toEqual({ value: 'https://pusher:long-password@gw.example:9091/base' });
+    for (const layer of ['flag', 'job', 'recorded', undefined] as const) {
+      const result = push.parse('https://pusher:long-password@gw.example:9091', layer);
+      expect(result).toHaveProperty('problem', expect.stringMatching(/must not hold a user or password.*EXSITED_METRICS_PUSHGATEWAY/));
+      expect(JSON.stringify(result)).not.toMatch(/pusher|long-password/);
+    }
+    expect(push.parse('https://pusher:short@gw.example', 'env')).toHaveProperty('problem', expect.stringMatching(/shorter than 8/));
+    expect(push.parse('https://:%zz-not-decodable@gw.example', 'env')).toEqual({ value: 'https://:%zz-not-decodable@gw.example' });
+  });
+
+  test.each([
+    ['http://gw:99999', /port out of range/], ['http://gw:0', /port out of range/], ['gw.example:9091', /http:\/\/ or https:\/\//],
+    ['http://gw/x?job=y', /query/], ['http://gw/#', /fragment/], ['http://u:pass word@[gw', /not a valid URL/], ['', /non-empty/],
+  ])('%j is refused: %s', (raw, says) => {
+    const result = push.parse(raw, 'env');
+    expect(result).toHaveProperty('problem', expect.stringMatching(says));
+    expect(JSON.stringify(result)).not.toMatch(/pass word/);
+  });
+
+  test('the environment\'s gateway credentials are known to the scrubber once the options are resolved, base64 included', () => {
+    const password = 'gw-pass/+word-1';
+    resolveRunOptions({ flags: { ids: 'x.txt' }, env: { ...env, EXSITED_METRICS_PUSHGATEWAY: `http://pusher:${encodeURIComponent(password)}@gw:9091` } });
+    const header = `authorization: Basic ${Buffer.from(`pusher:${password}`).toString('base64')}`;
+    expect(secrets.scrub(`${password} ${encodeURIComponent(password)} ${header}`)).not.toMatch(/gw-pass|gw-pass%2F|cHVzaGVy/);
+  });
+
+  test('--metrics-job: a name of A-Z a-z 0-9 _ : - only (a "/" would add labels to the grouping key)', () => {
+    const job = RUN_OPTIONS.metricsJob.value;
+    for (const ok of ['exsited_order_cleanup', 'nightly:stage-2', 'A'.repeat(100)]) expect(job.parse(ok)).toEqual({ value: ok });
+    for (const bad of ['a/instance/b', 'a%2Fb', 'x@base64', 'two words', '', 'A'.repeat(101), 7]) expect(job.parse(bad)).toHaveProperty('problem');
   });
 });
 

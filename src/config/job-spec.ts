@@ -46,11 +46,12 @@ export async function readJobSpec(path: string): Promise<JobSpec> {
       problems.push(`${key}: unknown option${suggestion(key)}`);
       continue;
     }
-    const result = RUN_OPTIONS[key as RunOptionKey].value.parse(raw as never);
+    const result = RUN_OPTIONS[key as RunOptionKey].value.parse(raw as never, 'job');
     if ('problem' in result) problems.push(`${key}: ${result.problem}`);
     else options[key as RunOptionKey] = raw;
   }
-  if (problems.length > 0) throw usageError(`--job ${path}: ${problems.length} problem(s):\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  if (problems.length === 1) throw usageError(`--job ${path}: ${problems[0] as string}`);
+  if (problems.length > 1) throw usageError(`--job ${path}: ${problems.length} problem(s):\n${problems.map((p) => `  ${p}`).join('\n')}`);
   for (const key of SHIPPED_WITH_THE_JOB) {
     const value = options[key];
     if (typeof value === 'string' && value !== '-' && !isAbsolute(value)) options[key] = resolve(dirname(path), value);

@@ -1,4 +1,4 @@
-import { choice, count, duration, flag, list, positive, shard, text, type Value } from './values.js';
+import { choice, count, duration, flag, httpUrl, list, name, positive, shard, text, type Value } from './values.js';
 
 /** The headings of `run --help`, in order. */
 export const GROUPS = {
@@ -27,6 +27,9 @@ export interface OptionSpec<T> {
    */
   recorded: boolean;
 }
+
+/** A Pushgateway's job is a segment of the push's path: a `/` in it would add labels to the grouping key. */
+const METRICS_JOB_NAME = '1 to 100 of A-Z a-z 0-9 _ : - (a "/" would add labels to the grouping key)';
 
 const option = <T, S extends OptionSpec<T>>(spec: S & OptionSpec<T>): S => spec;
 
@@ -142,16 +145,19 @@ export const RUN_OPTIONS = {
     help: 'at the end, write the run (with its earlier resumes) as one self-contained HTML page: what `report --html` writes',
   }),
   metricsPush: option({
-    flag: '--metrics-push', group: 'output', value: text('<url>'), env: 'EXSITED_METRICS_PUSHGATEWAY', job: true, recorded: false,
-    help: 'push the run\'s metrics to this Prometheus Pushgateway, at its end and every --metrics-interval (see README, "Metrics")',
+    flag: '--metrics-push', group: 'output', env: 'EXSITED_METRICS_PUSHGATEWAY', job: true, recorded: false,
+    value: httpUrl('<url>', 'put user:password@ in EXSITED_METRICS_PUSHGATEWAY\'s URL (the environment), or a bearer token in ' +
+      'EXSITED_METRICS_PUSHGATEWAY_TOKEN'),
+    help: 'push the run\'s metrics to this Prometheus Pushgateway (http or https, no credentials: see README, "Metrics"), at its end ' +
+      'and every --metrics-interval',
   }),
   metricsFile: option({
     flag: '--metrics-file', group: 'output', value: text('<path>'), job: true, recorded: false,
     help: 'write the run\'s metrics to this file in the Prometheus text format (for node_exporter\'s textfile collector)',
   }),
   metricsJob: option({
-    flag: '--metrics-job', group: 'output', value: text('<name>'), default: 'exsited_order_cleanup', job: true, recorded: false,
-    help: 'the job name the metrics are grouped under (with the shard)',
+    flag: '--metrics-job', group: 'output', value: name(/[A-Za-z0-9_:-]{1,100}/, METRICS_JOB_NAME, '<name>'), default: 'exsited_order_cleanup', job: true, recorded: false,
+    help: 'the job name the metrics are grouped under (with the shard); A-Z a-z 0-9 _ : - only',
   }),
   metricsInterval: option({
     flag: '--metrics-interval', group: 'output', value: duration(), default: 30_000, job: true, recorded: false,

@@ -1,10 +1,12 @@
 import { usageError } from '../common/errors.js';
+import { parseHttpUrl } from '../common/http-url.js';
 import { MIN_SECRET_LENGTH, secrets } from '../common/secrets.js';
 import type { Credentials } from '../exsited/auth.js';
 import { DEFAULT_ALLOWED_HOSTS } from '../exsited/host-allowlist.js';
 import { runOptionKeys, specOf, type RunOptionKey, type RunSettings } from './options.js';
+import type { Layer } from './values.js';
 
-export type Layer = 'default' | 'job' | 'recorded' | 'env' | 'flag';
+export type { Layer };
 
 export interface Layers {
   /** The flags given on the command line, and only those (commander holds no defaults). */
@@ -49,7 +51,7 @@ export function resolveRunOptions(layers: Layers): RunOptions {
 
     const parsed = given.map(([layer, raw, where]) => {
       if (layer === 'default') return { layer, value: raw };
-      const result = spec.value.parse(raw);
+      const result = spec.value.parse(raw, layer);
       if ('problem' in result) {
         problems.push(`${where} ${result.problem}`);
         return undefined;
@@ -65,10 +67,12 @@ export function resolveRunOptions(layers: Layers): RunOptions {
 
   const options = settings as RunSettings;
   checkCombinations(options);
+  const credentials = credentialsFrom(layers.env);
+  checkGatewayCredentials(options.metricsPush, layers.env);
   return {
     ...options,
     from,
-    credentials: credentialsFrom(layers.env),
+    credentials,
     allowedHosts: [...DEFAULT_ALLOWED_HOSTS, ...options.allowHost],
     ...(layers.env.EXSITED_METRICS_PUSHGATEWAY_TOKEN ? { metricsPushToken: layers.env.EXSITED_METRICS_PUSHGATEWAY_TOKEN } : {}),
   };
@@ -83,6 +87,15 @@ function checkCombinations(o: RunSettings): void {
   }
 }
 
+/** The gateway takes a password or a token, not both: with both, one would be sent and the other silently ignored. */
+function checkGatewayCredentials(push: string | undefined, env: NodeJS.ProcessEnv): void {
+  const parsed = push ? parseHttpUrl(push) : undefined;
+  if (parsed && 'url' in parsed && parsed.url.password !== '' && env.EXSITED_METRICS_PUSHGATEWAY_TOKEN) {
+    throw usageError('EXSITED_METRICS_PUSHGATEWAY holds a user and password and EXSITED_METRICS_PUSHGATEWAY_TOKEN a token: ' +
+      'the gateway takes one of them; unset the other; nothing was sent');
+  }
+}
+
 /** Variables that hold a secret: each is scrubbed from every output whether or not this run uses it. */
 const SECRET_VARIABLES = ['EXSITED_CLIENT_SECRET', 'EXSITED_ACCESS_TOKEN', 'EXSITED_METRICS_PUSHGATEWAY_TOKEN'] as const;
 
@@ -94,6 +107,9 @@ const SECRET_VARIABLES = ['EXSITED_CLIENT_SECRET', 'EXSITED_ACCESS_TOKEN', 'EXSI
 export function registerSecretsOf(env: NodeJS.ProcessEnv): void {
   for (const name of SECRET_VARIABLES) secrets.register(env[name]);
   secrets.register(env.EXSITED_CLIENT_ID);
+  // The gateway's user:password (only the environment may hold them), as written and as sent (basic auth).
+  const gateway = env.EXSITED_METRICS_PUSHGATEWAY ? parseHttpUrl(env.EXSITED_METRICS_PUSHGATEWAY) : undefined;
+  if (gateway && 'url' in gateway) secrets.registerUrl(gateway.url);
 }
 
 /**
@@ -139,7 +155,7 @@ export function withRecorded(options: RunOptions, recorded: Record<string, unkno
     const spec = specOf(key);
     const value = raw[key];
     if (!spec.recorded || value === undefined || value === null || options.from[key] === 'env' || options.from[key] === 'flag') continue;
-    const parsed = spec.value.parse(value);
+    const parsed = spec.value.parse(value, 'recorded');
     if ('problem' in parsed) problems.push(`the recorded run's ${key} ${parsed.problem}`);
     else {
       (resolved as Record<string, unknown>)[key] = parsed.value;

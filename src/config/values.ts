@@ -1,17 +1,22 @@
 import { MAX_TIMER_MS, parseDuration, UNIT_MS } from '../common/durations.js';
+import { credentialsOf, parseHttpUrl } from '../common/http-url.js';
+import { MIN_SECRET_LENGTH } from '../common/secrets.js';
 import { quoted } from '../common/text.js';
 import { parseShard, shardText, type Shard } from '../sources/shard.js';
+
+/** Where an option's value came from. */
+export type Layer = 'default' | 'job' | 'recorded' | 'env' | 'flag';
 
 /**
  * How one option's value is read and checked, whichever layer gives it: a flag or an environment
  * variable (a string), a job spec (JSON: a number may stand for a count or for seconds), or a recorded
  * run (as `show` wrote it). `parse` returns the problem in words rather than throwing, so that every
- * problem of a layer can be told at once.
+ * problem of a layer can be told at once; it is told the layer, for what only some layers may hold.
  */
 export interface Value<T> {
   /** The placeholder in help: `<n>`, `<time>`, …; none for a flag that takes no value. */
   placeholder?: string;
-  parse(raw: unknown): { value: T } | { problem: string };
+  parse(raw: unknown, layer?: Layer): { value: T } | { problem: string };
   /** The value as a flag would give it: defaults in help, printed commands. */
   show(value: T): string;
   /** The value as run.start records it (JSON that `parse` reads back); the value itself unless said. */
@@ -81,6 +86,47 @@ export function text(placeholder: string): Value<string> {
   return {
     placeholder,
     parse: (raw) => (typeof raw === 'string' && raw.trim() !== '' ? ok(raw) : problem(`must be a non-empty text, got ${got(raw)}`)),
+    show: (value) => value,
+  };
+}
+
+/** A name that goes into a URL's path as it is (a Pushgateway's job): `pattern` is anchored, `allowed` says it in words. */
+export function name(pattern: RegExp, allowed: string, placeholder: string): Value<string> {
+  const whole = new RegExp(`^(?:${pattern.source})$`);
+  return {
+    placeholder,
+    parse: (raw) => (typeof raw === 'string' && whole.test(raw) ? ok(raw) : problem(`must be ${allowed}, got ${got(raw)}`)),
+    show: (value) => value,
+  };
+}
+
+/**
+ * An http(s) URL with neither a query nor a fragment (common/http-url). `user:password@` in it only from
+ * the environment — a command line is visible to every user of the machine (`ps`), a job file is shipped
+ * and shared — and then with a password long enough to be told from ordinary text (common/secrets).
+ * `credentialsGo` says where they go instead. Problems never echo the value: it may hold a password.
+ */
+export function httpUrl(placeholder: string, credentialsGo: string): Value<string> {
+  return {
+    placeholder,
+    parse: (raw, layer) => {
+      if (typeof raw !== 'string' || raw.trim() === '') return problem('must be a URL (a non-empty text)');
+      const parsed = parseHttpUrl(raw);
+      if ('problem' in parsed) return problem(parsed.problem);
+      const { url } = parsed;
+      if (url.search !== '' || url.hash !== '' || /[?#]/.test(raw)) return problem('must have no query (?…) or fragment (#…)');
+      const credentials = credentialsOf(url);
+      if (!credentials) return ok(raw.trim());
+      if (layer !== 'env') {
+        const why = layer === 'flag' ? 'a command line is visible to every user of the machine, in ps' : 'a job file is no place for secrets';
+        return problem(`must not hold a user or password (${why}): ${credentialsGo}; nothing was sent`);
+      }
+      if (credentials.password.length < MIN_SECRET_LENGTH) {
+        return problem(`holds a password shorter than ${MIN_SECRET_LENGTH} characters (or none): it could not be told from ordinary text, ` +
+          'so it could not be kept out of logs; nothing was sent');
+      }
+      return ok(raw.trim());
+    },
     show: (value) => value,
   };
 }

@@ -1,13 +1,14 @@
-import { Counter, Gauge, Pushgateway, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import { OUTCOMES, RUN_STATUSES } from '../common/domain.js';
 import { describeFileError, writeFileAtomically } from '../common/files.js';
 import { secrets } from '../common/secrets.js';
-import { describeTransportError } from '../exsited/responses.js';
 import type { RunEvents } from '../engine/events.js';
 import type { Console } from './console.js';
+import { PushQueue } from './push-queue.js';
+import { pushgateway } from './pushgateway.js';
 
 export interface MetricsOptions {
-  /** --metrics-push: a Pushgateway's URL (user:password@ in it for basic auth). */
+  /** --metrics-push: a Pushgateway's URL, checked by the options (user:password@ in it for basic auth, from the environment only). */
   push?: string;
   /** A bearer token for the gateway (EXSITED_METRICS_PUSHGATEWAY_TOKEN). */
   pushToken?: string;
@@ -24,115 +25,125 @@ export interface MetricsOptions {
   throttledMs: () => number;
 }
 
-/** A push or a file write may take this long; the run's end waits no longer for it. */
+/** A push may take this long; the run's end waits no longer for its metrics, in all. */
 const PUSH_TIMEOUT_MS = 3000;
 const PREFIX = 'exsited_cleanup_';
 
 /**
- * The run's metrics for a monitoring system (prom-client): pushed to a Pushgateway — grouped by job and
- * shard, POSTed so that a run that fails leaves the last success's timestamp in place — and/or written to a
- * file in the text format (temp file and rename), at the end of every run that started and every
- * `intervalMs` while it deletes. A subscriber of the run's events; a push or write that fails is a warning
- * and never fails or holds up the run (3 s at most at its end). No label takes a value from outside a fixed
- * set: outcomes, statuses and retry causes are the tool's own words.
+ * The run's metrics for a monitoring system (prom-client): pushed to a Pushgateway (report/pushgateway),
+ * grouped by job and shard, and/or written to a file in the text format (temp file and rename), at the end
+ * of every run that started and every `intervalMs` while it deletes. A subscriber of the run's events.
+ * Pushes go one at a time, the latest state replacing one that waits (report/push-queue), so a gateway that
+ * never answers costs one push in flight, never a pile; the file is written at once, whatever the gateway
+ * does. A failure is one warning and never fails the run; its end waits 3 s at most. No label takes a value
+ * from outside a fixed set: outcomes, statuses and retry causes are the tool's own words.
  */
 export function reportMetrics(events: RunEvents, console: Console, options: MetricsOptions): { flush: () => Promise<void> } {
   const registry = new Registry();
-  const registers = [registry];
-  const orders = new Counter({ name: `${PREFIX}orders_total`, help: 'Orders finished, by outcome.', labelNames: ['outcome'], registers });
-  const retries = new Counter({ name: `${PREFIX}retries_total`, help: 'Retries scheduled, by cause.', labelNames: ['cause'], registers });
-  const throttled = new Gauge({ name: `${PREFIX}throttled_seconds`, help: 'Time every request waited out the server\'s Retry-After, this run.', registers });
-  const duration = new Gauge({ name: `${PREFIX}run_duration_seconds`, help: 'How long the run has taken (the last run, once it ended).', registers });
-  const selected = new Gauge({ name: `${PREFIX}orders_selected`, help: 'Orders the run set out to finish.', registers });
-  const pending = new Gauge({ name: `${PREFIX}orders_pending`, help: 'Orders not finished yet (left for a resume, once the run ended).', registers });
-  const rate = new Gauge({ name: `${PREFIX}rate_limit_requests_per_second`, help: 'The pace the run keeps to (+Inf: unpaced).', registers });
-  const status = new Gauge({ name: `${PREFIX}last_run_status`, help: 'The last run\'s status: 1 for the current one.', labelNames: ['status'], registers });
-  const exitCode = new Gauge({ name: `${PREFIX}last_run_exit_code`, help: 'The last run\'s exit code.', registers });
-  const ended = new Gauge({ name: `${PREFIX}last_run_timestamp_seconds`, help: 'When the last run ended (Unix time).', registers });
-  // Registered only by a run that succeeds: the gateway keeps the last success's value through failed runs.
-  const success = new Gauge({ name: `${PREFIX}last_success_timestamp_seconds`, help: 'When a run last completed with exit 0 (Unix time).', registers: [] });
-  for (const outcome of OUTCOMES) orders.inc({ outcome }, 0);
-  const setStatus = (current: string) => {
-    for (const name of [...RUN_STATUSES, 'running']) status.set({ status: name }, name === current ? 1 : 0);
-  };
-
+  const m = instruments(registry);
   let startedAt = Date.now();
   let total = 0;
   let finished = 0;
   let timer: NodeJS.Timeout | undefined;
-  let sending: Promise<void> = Promise.resolve();
+  let writing: Promise<void> = Promise.resolve();
   const warned = new Set<string>();
   const warn = (key: string, text: string) => {
     if (warned.has(key)) return;
     warned.add(key);
     console.say(text, 'warn');
   };
-
-  secrets.register(options.pushToken);
-  const gateway = options.push ? gatewayFor(options.push, options.pushToken, registry) : undefined;
-
   const sample = () => {
-    duration.set((Date.now() - startedAt) / 1000);
-    pending.set(total - finished);
-    throttled.set(options.throttledMs() / 1000);
-    rate.set(options.rate());
+    m.duration.set((Date.now() - startedAt) / 1000);
+    m.pending.set(total - finished);
+    m.throttled.set(options.throttledMs() / 1000);
+    m.rate.set(options.rate());
   };
 
-  const send = (): Promise<void> => {
+  secrets.register(options.pushToken);
+  const gateway = options.push
+    ? pushgateway({ url: options.push, token: options.pushToken, job: options.job, shard: options.shard, timeoutMs: PUSH_TIMEOUT_MS })
+    : undefined;
+  const queue = gateway && new PushQueue(async (signal) => {
     sample();
-    const work = async () => {
-      const tasks: Array<Promise<void>> = [];
-      if (gateway) {
-        tasks.push(withTimeout(gateway.client.pushAdd({ jobName: options.job, groupings: { shard: options.shard } }), PUSH_TIMEOUT_MS).then(
-          () => undefined,
-          (error: unknown) => warn('push', `the metrics could not be pushed to ${gateway.shown} (${secrets.scrub(describePushError(error))}); the run goes on without them`),
-        ));
-      }
-      if (options.file) {
-        const file = options.file;
-        tasks.push(registry.metrics().then((text) => writeFileAtomically(file, text, 0o644)).catch((error: unknown) =>
-          warn('file', `the metrics file ${file} could not be written (${describeFileError(error)})`)));
-      }
-      await Promise.all(tasks);
-    };
-    // One at a time: a slow gateway never has two pushes of ours in flight.
-    sending = sending.then(work);
-    return sending;
+    await gateway.post(await registry.metrics(), registry.contentType, signal).catch((error: unknown) =>
+      warn('push', `the metrics could not be pushed to ${gateway.shown} (${secrets.scrub((error as Error).message)}); the run's outcome does not depend on them`));
+  });
+  const write = (file: string) => {
+    writing = writing.then(async () => {
+      sample();
+      writeFileAtomically(file, await registry.metrics(), 0o644);
+    }).catch((error: unknown) => warn('file', `the metrics file ${file} could not be written (${describeFileError(error)})`));
+  };
+  const send = () => {
+    queue?.request();
+    if (options.file) write(options.file);
   };
 
   events
     .on('run.started', ({ startedAt: at }) => {
       startedAt = at;
-      setStatus('running');
+      m.setStatus('running');
     })
     .on('deletion.started', ({ total: count }) => {
       total = count;
-      selected.set(count);
-      void send();
-      timer = setInterval(() => void send(), options.intervalMs).unref();
+      m.selected.set(count);
+      send();
+      timer = setInterval(send, options.intervalMs).unref();
     })
     .on('order.finished', ({ record }) => {
       finished++;
-      orders.inc({ outcome: record.outcome });
+      m.orders.inc({ outcome: record.outcome });
     })
-    .on('retry.scheduled', ({ record }) => retries.inc({ cause: retryLabel(record.httpStatus, record.errorCode) }))
+    .on('retry.scheduled', ({ record }) => m.retries.inc({ cause: retryLabel(record.httpStatus, record.errorCode) }))
     .on('run.ended', ({ outcome }) => {
       clearInterval(timer);
-      setStatus(outcome.status);
-      exitCode.set(outcome.exitCode);
-      const now = Date.now() / 1000;
-      ended.set(now);
-      if (outcome.exitCode === 0) {
-        success.set(now);
-        registry.registerMetric(success);
-      }
-      selected.set(outcome.summary.selected);
+      m.ended(outcome.status, outcome.exitCode);
+      m.selected.set(outcome.summary.selected);
       total = outcome.summary.selected;
       finished = outcome.summary.selected - outcome.summary.pending;
-      void send();
+      send();
     });
 
-  return { flush: () => sending };
+  return {
+    flush: async () => {
+      clearInterval(timer);
+      await Promise.all([writing, queue?.drain(PUSH_TIMEOUT_MS)]);
+      gateway?.close();
+    },
+  };
+}
+
+/** The metrics, registered in the order the text format lists them. */
+function instruments(registry: Registry) {
+  const registers = [registry];
+  const gauge = (name: string, help: string, labelNames: string[] = []) => new Gauge({ name: `${PREFIX}${name}`, help, labelNames, registers });
+  const orders = new Counter({ name: `${PREFIX}orders_total`, help: 'Orders finished, by outcome.', labelNames: ['outcome'], registers });
+  for (const outcome of OUTCOMES) orders.inc({ outcome }, 0);
+  const retries = new Counter({ name: `${PREFIX}retries_total`, help: 'Retries scheduled, by cause.', labelNames: ['cause'], registers });
+  const throttled = gauge('throttled_seconds', 'Time every request waited out the server\'s Retry-After, this run.');
+  const duration = gauge('run_duration_seconds', 'How long the run has taken (the last run, once it ended).');
+  const selected = gauge('orders_selected', 'Orders the run set out to finish.');
+  const pending = gauge('orders_pending', 'Orders not finished yet (left for a resume, once the run ended).');
+  const rate = gauge('rate_limit_requests_per_second', 'The pace the run keeps to (+Inf: unpaced).');
+  const status = gauge('last_run_status', 'The last run\'s status: 1 for the current one.', ['status']);
+  const exitCode = gauge('last_run_exit_code', 'The last run\'s exit code.');
+  const ended = gauge('last_run_timestamp_seconds', 'When the last run ended (Unix time).');
+  // Registered only by a run that succeeds: the gateway keeps the last success's value through failed runs.
+  const success = new Gauge({ name: `${PREFIX}last_success_timestamp_seconds`, help: 'When a run last completed with exit 0 (Unix time).', registers: [] });
+  const setStatus = (current: string) => {
+    for (const name of [...RUN_STATUSES, 'running']) status.set({ status: name }, name === current ? 1 : 0);
+  };
+  const end = (current: string, code: number) => {
+    setStatus(current);
+    exitCode.set(code);
+    const now = Date.now() / 1000;
+    ended.set(now);
+    if (code === 0) {
+      success.set(now);
+      registry.registerMetric(success);
+    }
+  };
+  return { orders, retries, throttled, duration, selected, pending, rate, setStatus, ended: end };
 }
 
 /** A retry's cause, from a fixed set: a label never takes a server's words. */
@@ -143,27 +154,4 @@ function retryLabel(httpStatus: number | undefined, errorCode: string | undefine
   if (httpStatus === 408 || errorCode === 'ETIMEDOUT' || errorCode === 'ECONNABORTED') return 'timeout';
   if (errorCode) return 'connection';
   return 'other';
-}
-
-function gatewayFor(push: string, token: string | undefined, registry: Registry): { client: Pushgateway<'text/plain; version=0.0.4; charset=utf-8'>; shown: string } {
-  const url = new URL(push);
-  secrets.registerUrl(url);
-  const shown = `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname}`;
-  const headers = token ? { Authorization: `Bearer ${token}` } : undefined;
-  return { client: new Pushgateway(push, { timeout: PUSH_TIMEOUT_MS, ...(headers ? { headers } : {}) }, registry), shown };
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms);
-    timer.unref();
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** A failed push in words: the error's code and message (shortened), the code once. */
-function describePushError(error: unknown): string {
-  const { code, message } = describeTransportError(error);
-  return message.includes(code) ? message : `${code}: ${message}`;
 }

@@ -93,11 +93,12 @@ describe('metrics for a monitoring system', () => {
     const { dir, input, env } = await setUp(10);
     const downPort = await freePort();
     const started = Date.now();
-    const down = await runCli(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'd.ndjson'),
-      '--metrics-push', `http://pusher:s3cret-gateway-pass@127.0.0.1:${downPort}`], { env: { ...env, EXSITED_METRICS_PUSHGATEWAY_TOKEN: 'tok-0123456789abcdef' } });
+    // Gateway credentials come from the environment only (issue 21, case 6).
+    const down = await runCli(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'd.ndjson')],
+      { env: { ...env, EXSITED_METRICS_PUSHGATEWAY: `http://pusher:s3cret-gateway-pass@127.0.0.1:${downPort}` } });
     expect(down.code).toBe(0);
     expect(down.log).toMatch(new RegExp(`the metrics could not be pushed to http://127\\.0\\.0\\.1:${downPort} \\(.*ECONNREFUSED`));
-    expect(down.stderr + down.stdout).not.toMatch(/s3cret-gateway-pass|tok-0123456789abcdef/);
+    expect(down.stderr + down.stdout).not.toMatch(/s3cret-gateway-pass/);
     expect(Date.now() - started).toBeLessThan(8000);
 
     // A gateway that takes the connection and never answers.
