@@ -5,7 +5,7 @@ import { lockPathOf, RunLock } from './audit/run-lock.js';
 import type { RunStatus } from './common/domain.js';
 import { ExitCode, refusal as refused, usageError } from './common/errors.js';
 import { describeFileError, prepareOutputFile } from './common/files.js';
-import { recordedOptions, withRecorded, type RunOptions } from './config/resolve.js';
+import { recordedOptions, sourceOf, withRecorded, type RunOptions } from './config/resolve.js';
 import { Backoff } from './engine/backoff.js';
 import { RunEvents } from './engine/events.js';
 import { RateController } from './engine/rate-controller.js';
@@ -77,7 +77,9 @@ export async function runCleanup(requested: RunOptions, context: RunContext): Pr
     // A resume continues the recorded run: its options, unless given again.
     const options = resume ? withRecorded(requested, resume.start.options) : requested;
     control.configure({ graceMs: options.graceMs, deadlineMs: options.maxDuration });
-    const baseUrl = checkBaseUrl(options.baseUrl ?? resume?.baseUrl ?? DEFAULT_BASE_URL, options.allowedHosts);
+    const baseUrl = options.baseUrl !== undefined || !resume
+      ? checkBaseUrl(options.baseUrl ?? DEFAULT_BASE_URL, options.allowedHosts, sourceOf(options, 'baseUrl'))
+      : checkBaseUrl(resume.baseUrl, options.allowedHosts, `the base URL recorded in ${auditLog}`);
     if (resume && displayBaseUrl(baseUrl) !== resume.baseUrl && !options.force) {
       throw usageError(`--resume: the run in ${auditLog} was against ${resume.baseUrl}, not ${displayBaseUrl(baseUrl)}; ` +
         'omit --base-url (and EXSITED_BASE_URL) to use the recorded one, or pass --force; nothing was sent');

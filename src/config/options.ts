@@ -176,7 +176,8 @@ export const RUN_OPTIONS = {
     help: 'GitHub Actions\' step summary file: a markdown table of the outcome is appended to it',
   }),
   baseUrl: option({
-    flag: '--base-url', group: 'connection', value: text('<url>'), env: 'EXSITED_BASE_URL', job: true, recorded: false,
+    flag: '--base-url', group: 'connection', env: 'EXSITED_BASE_URL', job: true, recorded: false,
+    value: httpUrl('<url>', 'the API\'s credentials go in EXSITED_CLIENT_ID, EXSITED_CLIENT_SECRET and EXSITED_REDIRECT_URI', false),
     help: 'the Exsited API; by default https://dev-api.exsited.com (a resume uses the recorded one)',
   }),
   tokenCache: option({

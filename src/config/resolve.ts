@@ -107,9 +107,12 @@ const SECRET_VARIABLES = ['EXSITED_CLIENT_SECRET', 'EXSITED_ACCESS_TOKEN', 'EXSI
 export function registerSecretsOf(env: NodeJS.ProcessEnv): void {
   for (const name of SECRET_VARIABLES) secrets.register(env[name]);
   secrets.register(env.EXSITED_CLIENT_ID);
-  // The gateway's user:password (only the environment may hold them), as written and as sent (basic auth).
-  const gateway = env.EXSITED_METRICS_PUSHGATEWAY ? parseHttpUrl(env.EXSITED_METRICS_PUSHGATEWAY) : undefined;
-  if (gateway && 'url' in gateway) secrets.registerUrl(gateway.url);
+  // The gateway's user:password (only the environment may hold them), as written and as sent (basic auth);
+  // and any a base URL or a proxy holds by mistake (refused, but nothing may print them meanwhile).
+  for (const name of ['EXSITED_METRICS_PUSHGATEWAY', 'EXSITED_BASE_URL', 'HTTPS_PROXY', 'https_proxy', 'ALL_PROXY', 'all_proxy']) {
+    const parsed = env[name] ? parseHttpUrl(env[name] as string) : undefined;
+    if (parsed && 'url' in parsed) secrets.registerUrl(parsed.url);
+  }
 }
 
 /**
@@ -164,6 +167,18 @@ export function withRecorded(options: RunOptions, recorded: Record<string, unkno
   }
   if (problems.length > 0) throw usageError(`the recorded run's options cannot be read back (the log was edited?):\n${problems.map((p) => `  ${p}`).join('\n')}`);
   return resolved;
+}
+
+/** Where an option's value came from, as a person named it: `--base-url`, `EXSITED_BASE_URL`, `--job FILE: baseUrl`. */
+export function sourceOf(options: RunOptions, key: RunOptionKey): string {
+  const spec = specOf(key);
+  switch (options.from[key]) {
+    case 'flag': return spec.flag ?? key;
+    case 'env': return spec.env ?? key;
+    case 'job': return `--job ${options.job ?? ''}: ${key}`;
+    case 'recorded': return `the recorded run's ${key}`;
+    default: return `the default ${key}`;
+  }
 }
 
 /** The options a run records in run.start: those that shape it, as JSON their parsers read back. */

@@ -101,12 +101,12 @@ export function name(pattern: RegExp, allowed: string, placeholder: string): Val
 }
 
 /**
- * An http(s) URL with neither a query nor a fragment (common/http-url). `user:password@` in it only from
- * the environment — a command line is visible to every user of the machine (`ps`), a job file is shipped
+ * An http(s) URL with neither a query nor a fragment (common/http-url). `user:password@` in it never, or
+ * (`credentialsFromEnv`) only from the environment — a command line is visible to every user of the machine (`ps`), a job file is shipped
  * and shared — and then with a password long enough to be told from ordinary text (common/secrets).
  * `credentialsGo` says where they go instead. Problems never echo the value: it may hold a password.
  */
-export function httpUrl(placeholder: string, credentialsGo: string): Value<string> {
+export function httpUrl(placeholder: string, credentialsGo: string, credentialsFromEnv = true): Value<string> {
   return {
     placeholder,
     parse: (raw, layer) => {
@@ -117,8 +117,8 @@ export function httpUrl(placeholder: string, credentialsGo: string): Value<strin
       if (url.search !== '' || url.hash !== '' || /[?#]/.test(raw)) return problem('must have no query (?…) or fragment (#…)');
       const credentials = credentialsOf(url);
       if (!credentials) return ok(raw.trim());
-      if (layer !== 'env') {
-        const why = layer === 'flag' ? 'a command line is visible to every user of the machine, in ps' : 'a job file is no place for secrets';
+      if (layer !== 'env' || !credentialsFromEnv) {
+        const why = layer === 'flag' ? 'a command line is visible to every user of the machine, in ps' : layer === 'env' ? 'they would end up in logs' : 'a job file is no place for secrets';
         return problem(`must not hold a user or password (${why}): ${credentialsGo}; nothing was sent`);
       }
       if (credentials.password.length < MIN_SECRET_LENGTH) {

@@ -1,4 +1,5 @@
 import { refusal, usageError } from '../common/errors.js';
+import { parseHttpUrl } from '../common/http-url.js';
 
 /** Hosts this tool may talk to without being told more: Exsited's published non-production hosts and loopback. */
 export const DEFAULT_ALLOWED_HOSTS = ['dev-api.exsited.com', 'api-stage.exsited.com', 'localhost', '127.0.0.1', '::1'];
@@ -19,18 +20,13 @@ export function normalizeHost(host: string): string {
  * the token request included. Plain http is accepted for loopback only; credentials in the URL, a query
  * or a fragment are usage errors (exit 2), since they would end up in logs.
  */
-export function checkBaseUrl(raw: string, allowedHosts: readonly string[]): URL {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw usageError(`--base-url: not a valid URL: ${JSON.stringify(raw)}`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw usageError(`--base-url: only https:// (or http:// to loopback) is supported, got ${url.protocol}`);
-  }
-  if (url.username || url.password) throw usageError('--base-url must not contain credentials; use the EXSITED_* environment variables');
-  if (url.search || url.hash) throw usageError('--base-url must not contain a query or a fragment');
+export function checkBaseUrl(raw: string, allowedHosts: readonly string[], source = 'the base URL'): URL {
+  const parsed = parseHttpUrl(raw);
+  // Never the text itself: a URL may carry user:password@, and one that cannot be parsed cannot be cut apart safely.
+  if ('problem' in parsed) throw usageError(`${source} ${parsed.problem}; nothing was sent`);
+  const { url } = parsed;
+  if (url.username || url.password) throw usageError(`${source} must not contain credentials; use the EXSITED_* environment variables; nothing was sent`);
+  if (url.search || url.hash || /[?#]/.test(raw)) throw usageError(`${source} must not contain a query or a fragment; nothing was sent`);
   const host = normalizeHost(url.hostname);
   const allowed = new Set(allowedHosts.map(normalizeHost));
   if (!allowed.has(host)) {
