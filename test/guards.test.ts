@@ -20,10 +20,11 @@ describe('a filter that selects every order it listed', () => {
     ['all of the whole listing', filterSource(40, 40), true],
     ['all but one', filterSource(40, 39), false],
     ['all, but the filter says matchAll', filterSource(40, 40, { matchAll: true }), false],
-    ['all of one account\'s orders', filterSource(40, 40, { scope: 'accounts' }), false],
+    ['all of the accounts named (they may be every account: issue 21, case 17)', filterSource(40, 40, { scope: 'accounts' }), true],
+    ['all but one of the accounts named', filterSource(40, 39, { scope: 'accounts' }), false],
     ['an empty listing', filterSource(0, 0), false],
     ['a log written before scope and selected were recorded', { ...filterSource(40, 40, { scope: undefined }), selected: undefined }, true],
-    ['such a log of one account\'s orders', { ...filterSource(40, 40, { scope: undefined, match: { accountId: ['A'] } }), selected: undefined }, false],
+    ['such a log of one account\'s orders', { ...filterSource(40, 40, { scope: undefined, match: { accountId: ['A'] } }), selected: undefined }, true],
   ])('%s', (_name, source, refused) => {
     expect(selectsEverything(source, 'dev-api.exsited.com') !== undefined).toBe(refused);
   });

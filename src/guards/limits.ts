@@ -7,19 +7,19 @@ export function exceedsMaxDeletes(count: number, maxDeletes: number): string | u
 }
 
 /**
- * A filter run that read the whole order listing and selected every order in it would empty the
- * environment, whatever criteria made it so (an empty object, a list of every status, `createdBefore:
- * now`): refused unless the filter says `"matchAll": true`. Listing one account's orders is not the whole
- * listing. Decided from the recorded selection, so a resume of such a run is refused too.
+ * A filter run that selected every order it listed would empty what it listed, whatever criteria made it
+ * so (an empty object, a list of every status, `createdBefore: now`, every account named in `accountId`):
+ * refused unless the filter says `"matchAll": true`. The selection decides, not the criteria: the list of
+ * accounts a filter names may be every account there is, and nothing in the listing tells. Decided from
+ * the recorded selection, so a resume of such a run is refused too.
  */
 export function selectsEverything(source: SourceRecord, host: string): string | undefined {
   const { filter, listed } = source;
   if (source.kind !== 'filter' || !filter || filter.matchAll) return undefined;
-  // Logs written before scope and selected were recorded: the criteria and the count tell the same.
-  const byAccount = (filter.match as { accountId?: unknown } | null)?.accountId !== undefined;
-  const scope = filter.scope ?? (byAccount ? 'accounts' : 'all');
-  const selected = source.selected ?? source.count;
-  if (scope !== 'all' || listed === undefined || listed === 0 || selected !== listed) return undefined;
-  return `the filter ${filter.path} selected every one of the ${listed} orders listed on ${host}: it would empty the environment. ` +
-    'If that is really meant, add "matchAll": true to the filter and run it again; nothing was deleted';
+  const selected = source.selected ?? source.count; // logs written before `selected` was recorded
+  if (listed === undefined || listed === 0 || selected !== listed) return undefined;
+  const byAccount = filter.scope === 'accounts' || (filter.scope === undefined && (filter.match as { accountId?: unknown } | null)?.accountId !== undefined);
+  return `the filter ${filter.path} selected every one of the ${listed} orders listed on ${host}` +
+    `${byAccount ? ' (every order of the accounts it names: they may be every account there is)' : ''}: it would empty ` +
+    `${byAccount ? 'those accounts' : 'the environment'}. If that is really meant, add "matchAll": true to the filter and run it again; nothing was deleted`;
 }

@@ -48,6 +48,20 @@ describe('a filter that selects every order listed', () => {
     expect(fake.orders.size).toBe(0);
   });
 
+  test('a filter naming every account selects every order: refused (exit 3) without "matchAll": true, whatever criteria made it so', async () => {
+    const api = await fakeApi(36);
+    fake = api.fake;
+    const dir = workDir();
+    const filter = writeFile(dir, 'f.json', JSON.stringify({ match: { accountId: [...new Set(api.orders.map((o) => o.account_id))] } }));
+
+    const result = await runInProcess(['run', '--yes', '--filter', filter, '--audit-log', join(dir, 'a.ndjson')], { env: credentialsEnv(fake) });
+
+    expect(result.code).toBe(3);
+    expect(result.log).toContain('selected every one of the 36 orders listed');
+    expect(result.log).toContain('"matchAll": true');
+    expect(fake.deletes).toHaveLength(0);
+  });
+
   test('a dry run says a real run would be refused, and its resume is refused', async () => {
     const api = await fakeApi(30);
     fake = api.fake;
@@ -64,14 +78,18 @@ describe('a filter that selects every order listed', () => {
     expect(fake.deletes).toHaveLength(0);
   });
 
-  test('every order of one account is a normal selection: the listing was of that account only', async () => {
+  test('every order of one account: said with "matchAll": true, deleted; that account\'s orders only', async () => {
     const api = await fakeApi(60);
     fake = api.fake;
     const dir = workDir();
-    const filter = writeFile(dir, 'f.json', JSON.stringify({ match: { accountId: ['QA-ACME-01'] } }));
+    const unsaid = writeFile(dir, 'f.json', JSON.stringify({ match: { accountId: ['QA-ACME-01'] } }));
+    const said = writeFile(dir, 'g.json', JSON.stringify({ match: { accountId: ['QA-ACME-01'] }, matchAll: true }));
 
-    const result = await runInProcess(['run', '--yes', '--filter', filter, '--audit-log', join(dir, 'a.ndjson')], { env: credentialsEnv(fake) });
+    const refused = await runInProcess(['run', '--yes', '--filter', unsaid, '--audit-log', join(dir, 'a.ndjson')], { env: credentialsEnv(fake) });
+    const result = await runInProcess(['run', '--yes', '--filter', said, '--audit-log', join(dir, 'b.ndjson')], { env: credentialsEnv(fake) });
 
+    expect(refused.code).toBe(3);
+    expect(refused.log).toContain('every order of the accounts it names');
     expect(result.code).toBe(0);
     expect(new Set(fake.deleted)).toEqual(new Set(api.orders.filter((o) => o.account_id === 'QA-ACME-01').map((o) => o.id)));
     expect(fake.orders.size).toBeGreaterThan(0);
