@@ -1,5 +1,5 @@
-import { appendFileSync, writeFileSync } from 'node:fs';
-import { describeFileError } from '../common/files.js';
+import { appendFileSync } from 'node:fs';
+import { describeFileError, writeFileAtomically } from '../common/files.js';
 import type { RunEvents, RunOutcome, RunStartFields } from '../engine/events.js';
 import type { Console } from './console.js';
 
@@ -30,7 +30,8 @@ export function writeSummaryFiles(events: RunEvents, console: Console, files: Su
   events
     .on('run.started', ({ startedAt, fields }) => void (started = { at: startedAt, fields }))
     .on('run.ended', ({ outcome }) => {
-      write('--summary-json', files.json, (path) => writeFileSync(path, `${JSON.stringify({ ...summaryJson(outcome, started), ...(files.htmlReport ? { htmlReport: files.htmlReport } : {}) }, null, 2)}\n`));
+      // Replaced at once (temporary file and rename): a full disk leaves the last summary whole, never a truncated one.
+      write('--summary-json', files.json, (path) => writeFileAtomically(path, `${JSON.stringify({ ...summaryJson(outcome, started), ...(files.htmlReport ? { htmlReport: files.htmlReport } : {}) }, null, 2)}\n`, 0o644));
       write('$GITHUB_STEP_SUMMARY', files.stepSummary, (path) => appendFileSync(path, stepSummary(outcome, started?.fields, files.htmlReport)));
     });
 }

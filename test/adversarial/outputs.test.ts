@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, test } from '@jest/globals';
@@ -132,6 +132,24 @@ describe('writes that fail in the middle of a run', () => {
 
     expectPlainRefusal(result, 0, '/dev/full', 'no space left');
     expect(readAudit(log).at(-1)).toMatchObject({ event: 'run.end', exitCode: 0 });
+  });
+
+  test('--summary-json that cannot be written whole leaves the last summary whole (issue 21, case 13: it left a truncated file)', async () => {
+    const api = await fakeApi(2);
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    // The summary names the log; the log does not hold its own path: a long one makes the summary, not the log, pass the size limit.
+    const deep = join(dir, ...Array.from({ length: 18 }, (_, i) => `${i}`.padStart(200, 'd')));
+    mkdirSync(deep, { recursive: true });
+    const summary = writeFile(dir, 's.json', '{"status":"completed","exitCode":0,"note":"the last run"}\n');
+
+    const result = await runCli(['run', '--yes', '--ids', input, '--audit-log', join(deep, 'a.ndjson'), '--summary-json', summary], { env: credentialsEnv(fake), shellPrefix: 'ulimit -f 8' });
+
+    expectPlainRefusal(result, 0, `--summary-json ${summary} could not be written: file too large`);
+    expect(readAudit(join(deep, 'a.ndjson')).at(-1)).toMatchObject({ event: 'run.end', exitCode: 0 });
+    expect(JSON.parse(readFileSync(summary, 'utf8'))).toEqual({ status: 'completed', exitCode: 0, note: 'the last run' });
+    expect(readdirSync(dir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
   });
 
   test('--html-report on a device is written in place, never renamed over it (as root that replaced /dev/full for the whole machine)', async () => {
