@@ -30,9 +30,30 @@ export type Confirmation =
  */
 export const personPresent = (terminal: Terminal) => !!terminal.stdin.isTTY;
 
+/** How long input already typed is given to arrive before it is thrown away: one read of what the terminal holds. */
+const TYPE_AHEAD_MS = 50;
+
+/**
+ * Throws away what was typed before the question is shown (type-ahead, a line or part of one): a count typed
+ * blind — from habit, or pasted with the command — is not an answer to a question the person has not read.
+ * The terminal is read raw for a moment, so that a partial line goes too, then given back as it was.
+ */
+async function discardTypeAhead(input: NodeJS.ReadableStream & { isTTY?: boolean }): Promise<void> {
+  const terminal = input as tty.ReadStream;
+  if (!terminal.isTTY || typeof terminal.setRawMode !== 'function') return;
+  const wasRaw = terminal.isRaw;
+  const discard = () => undefined;
+  terminal.setRawMode(true);
+  terminal.on('data', discard).resume();
+  await new Promise((resolve) => setTimeout(resolve, TYPE_AHEAD_MS));
+  terminal.off('data', discard).pause();
+  terminal.setRawMode(wasRaw);
+}
+
 /**
  * Shows the host, the count, a sample, the manifest and the details, and proceeds only when the count
- * is typed back (as a wrong mass delete is a typed "y" away in most tools). The question goes to the
+ * is typed back after the question is shown (as a wrong mass delete is a typed "y" away in most tools;
+ * what was typed before it is thrown away). The question goes to the
  * terminal itself when stderr is not one (a pipe), and the answer is read from the terminal even when
  * stdin was used up by IDs typed there (`--ids -`).
  */
@@ -49,6 +70,7 @@ export async function confirmDeletion(request: ConfirmationRequest, terminal: Te
   };
   const input = stdinUsed ? openTty((fd) => new tty.ReadStream(fd), 'r') ?? terminal.stdin : terminal.stdin;
   const output = terminal.stderr.isTTY ? terminal.stderr : openTty((fd) => new tty.WriteStream(fd), 'w') ?? terminal.stderr;
+  await discardTypeAhead(input);
   output.write(terminalSafe([
     `About to DELETE ${request.count} orders on ${request.host}, permanently.`,
     `  for example: ${request.sample.join(', ')}${request.count > request.sample.length ? ', …' : ''}`,
