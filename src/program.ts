@@ -123,9 +123,17 @@ configuration error, nothing sent; 3 refused before any delete (host not allowed
     if (options.maxDuration !== undefined) control.setDeadline(options.maxDuration);
     let signals = 0;
     const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
+      // Once run.end is written, its exit code is the process's: a signal cuts the reports short, it does not change the story.
+      const ended = control.endedWith;
       if (++signals > 1) {
-        console.say(`${signal} again: exiting at once; the audit log holds every order finished so far.`);
-        process.exit(signal === 'SIGINT' ? ExitCode.sigint : ExitCode.sigterm);
+        console.say(ended !== undefined
+          ? `${signal} again: exiting at once with the run's own exit code (${ended}); the reports not made yet can be made from its audit log.`
+          : `${signal} again: exiting at once; the audit log holds every order finished so far.`);
+        process.exit(ended ?? (signal === 'SIGINT' ? ExitCode.sigint : ExitCode.sigterm));
+      }
+      if (ended !== undefined) {
+        console.say(`${signal}: the run has ended (exit ${ended}); finishing its reports (a few seconds at most; send it again to exit at once).`);
+        return;
       }
       // Before deletion began (reading input, listing, at the question) there is nothing in flight to speak of.
       if (control.deleting) {

@@ -50,6 +50,7 @@ export interface RunContext {
  */
 export async function runCleanup(requested: RunOptions, context: RunContext): Promise<ExitCode> {
   const { control, console, terminal, command } = context;
+  control.endedWith = undefined; // --auto-resume: the run it continued first has ended, this one has not
   if (!requested.dryRun && !requested.yes && !personPresent(terminal)) {
     throw refused('nobody is at a terminal to confirm the deletion: pass --yes (or "yes": true in the job spec) to delete without ' +
       'asking, or --dry-run to see what would be deleted; nothing was sent');
@@ -172,6 +173,7 @@ export async function runCleanup(requested: RunOptions, context: RunContext): Pr
         tally.summary.ratePerSecond = options.dryRun ? 0 : ratePerSecond(tally.summary, durationMs);
         const usage = process.resourceUsage();
         const resources = { maxRssMb: Math.round(usage.maxRSS / 1024), cpuMs: Math.round((usage.userCPUTime + usage.systemCPUTime) / 1000) };
+        control.endedWith = exitCode;
         events.emit({ type: 'run.ended', outcome: { runId, status, exitCode, durationMs, auditLog, summary: tally.summary, resources, ...(reason ? { reason } : {}) } });
         if (!ended()) console.say(`The audit log ${auditLog} could not record the end of this run: the resume will find it unfinished.`, 'warn');
         return exitCode;

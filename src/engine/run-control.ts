@@ -18,6 +18,11 @@ export class RunControl {
   reason: StopReason | undefined;
   /** Whether orders are being deleted (rather than the run still being prepared): what a signal interrupts. */
   deleting = false;
+  /**
+   * The exit code its run.end recorded, once the run has ended: from then on it is the process's exit code
+   * whatever happens (a signal while the last metrics are pushed must not tell another story).
+   */
+  endedWith: ExitCode | undefined;
 
   readonly stopping = this.stopController.signal;
   readonly aborting = this.abortController.signal;

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import type { FakeExsited } from '../../src/fake-exsited/server.js';
-import { credentialsEnv, fakeApi, runCli, startCli, workDir, writeFile } from '../helpers/cli.js';
+import { credentialsEnv, fakeApi, readAudit, runCli, startCli, workDir, writeFile } from '../helpers/cli.js';
 import { ECHO_MARKER, startHostileGateway, type HostileGateway } from '../helpers/hostile-gateway.js';
 
 /** Issue 21, the metrics gateway's cases (4, 6, 9, 10, 16): a hostile gateway, through the built CLI. */
@@ -189,5 +189,28 @@ describe('case 4: a gateway\'s error page that echoes the request never reaches 
       for (const form of forbidden) expect(text).not.toContain(form);
     }
     expect(result.log).toContain('the gateway answered 500');
+  });
+});
+
+describe('one exit code, everywhere (issue 21, case 14)', () => {
+  test('SIGTERM twice while the last metrics are pushed: the process exits with the code run.end and the summary recorded', async () => {
+    const api = await fakeApi(5);
+    fake = api.fake;
+    const silent = await gateway({ kind: 'hang' });
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const log = join(dir, 'a.ndjson');
+    const summary = join(dir, 's.json');
+
+    const run = startCli(['run', '--yes', '--ids', input, '--audit-log', log, '--summary-json', summary, '--metrics-push', silent.url], { env: credentialsEnv(fake) });
+    await run.printed(/Run \w+ completed/);
+    run.child.kill('SIGTERM');
+    await run.printed(/the run has ended \(exit 0\)/);
+    run.child.kill('SIGTERM');
+    const result = await run.done;
+
+    expect(result.code).toBe(0);
+    expect(readAudit(log).at(-1)).toMatchObject({ event: 'run.end', status: 'completed', exitCode: 0 });
+    expect(JSON.parse(readFileSync(summary, 'utf8'))).toMatchObject({ status: 'completed', exitCode: 0 });
   });
 });
