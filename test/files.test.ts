@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, constants, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, readSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from '@jest/globals';
-import { writeFileAtomically } from '../src/common/files.js';
+import { readTextFile, writeFileAtomically } from '../src/common/files.js';
 import { workDir } from './helpers/cli.js';
 
 describe('writeFileAtomically', () => {
@@ -62,5 +62,11 @@ describe('writeFileAtomically', () => {
     writeFileAtomically(path, 'ours', 0o600, { replace: true });
     expect(lstatSync(path).isFile()).toBe(true);
     expect(readFileSync(elsewhere, 'utf8')).toBe('theirs');
+  });
+});
+
+describe('readTextFile', () => {
+  test('a device that never ends (/dev/zero) is refused past the bound, not read until memory runs out', async () => {
+    await expect(readTextFile('/dev/zero', 64 * 1024, 'a --filter file')).rejects.toThrow('it is larger than 64 KiB: too large to be a --filter file');
   });
 });

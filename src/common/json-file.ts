@@ -34,7 +34,7 @@ const MAX_JSON_BYTES = 16 * 1024 * 1024;
 export async function readJsonFile(path: string, what: string, signal?: AbortSignal): Promise<{ data: unknown; text: string }> {
   let text: string;
   try {
-    text = (await readTextFile(path, MAX_JSON_BYTES, `${what} file`, signal)).replace(/^\uFEFF/, '');
+    text = (await readTextFile(path, MAX_JSON_BYTES, `a ${what} file`, signal)).replace(/^\uFEFF/, '');
   } catch (error) {
     if (signal?.aborted) throw error; // the run stopped: not a problem of the file
     throw usageError(`${what} ${path}: ${describeFileError(error)}`);
