@@ -113,8 +113,8 @@ Credentials come from the environment only: EXSITED_CLIENT_ID, EXSITED_CLIENT_SE
 Exit codes: 0 all deleted or already absent (or dry run done); 1 some orders failed; 2 usage, input or
 configuration error, nothing sent; 3 refused before any delete (host not allowed, credentials rejected,
 --max-deletes exceeded, not confirmed, the audit log in use); 4 stopped, resumable (--halt-after,
---max-duration, the token lost, the audit log could not be written); 70 a bug in this tool;
-130/143 interrupted by Ctrl-C/SIGTERM, resumable.`);
+--max-duration, the token lost, the token cache locked by another run, the audit log could not be
+written); 70 a bug in this tool; 130/143 interrupted by Ctrl-C/SIGTERM, resumable.`);
   run.action(async (flags: Partial<Record<RunOptionKey, unknown>>) => {
     const job = typeof flags.job === 'string' ? await readJobSpec(flags.job) : undefined;
     const options = resolveRunOptions({ flags, job: job && { path: job.path, options: job.options }, env: io.env });

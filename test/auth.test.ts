@@ -113,14 +113,14 @@ describe('TokenSource against the fake token endpoint', () => {
     fake = (await fakeApi(1)).fake;
     const rejected = await tokenSource(fake, creds('nope-nope-nope')).get().catch((e: unknown) => e as TokenError);
     expect(rejected).toBeInstanceOf(TokenError);
-    expect((rejected as TokenError).rejected).toBe(true);
+    expect((rejected as TokenError).kind).toBe('rejected');
     expect((rejected as TokenError).message).not.toContain('nope-nope-nope');
     const port = fake.port;
     await fake.close();
     fake = undefined;
     const unreachable = await tokenSource({ url: `http://127.0.0.1:${port}` } as FakeExsited).get().catch((e: unknown) => e as TokenError);
     expect(unreachable).toBeInstanceOf(TokenError);
-    expect((unreachable as TokenError).rejected).toBe(false);
+    expect((unreachable as TokenError).kind).toBe('unavailable');
     expect((unreachable as TokenError).message).toMatch(/ECONNREFUSED/);
   });
 });

@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WAITS_FOR_A_PERSON, type RunStatus } from '../common/domain.js';
@@ -76,11 +76,16 @@ export function describeLog(path: string): LogEntry {
   return { path, start, end, unfinished: !end || !WAITS_FOR_A_PERSON.has(end.status as RunStatus) };
 }
 
-/** The first and the last line of a file, reading at most 64 KiB at each end. */
+/**
+ * The first and the last line of a file, reading at most 64 KiB at each end. Opened without blocking: a
+ * FIFO named like a log in the folder would otherwise wait for a writer, deaf to Ctrl-C and SIGTERM.
+ */
 function edges(path: string): [string, string] {
-  const size = statSync(path).size;
-  const fd = openSync(path, 'r');
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) throw new Error('not a file');
+    const { size } = stats;
     const read = (position: number, length: number) => {
       const buffer = Buffer.alloc(length);
       readSync(fd, buffer, 0, length, position);

@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, linkSync, lstatSync, openSync, readFileSync, realpathSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, lstatSync, openSync, realpathSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { refusal, usageError } from '../common/errors.js';
-import { describeFileError } from '../common/files.js';
+import { describeFileError, readRegularFile } from '../common/files.js';
 
 interface LockHolder {
   pid: number;
@@ -106,9 +106,10 @@ export class RunLock {
     this.guard = undefined;
   }
 
+  /** The holder the lock file names; none if it is not a lock file (a FIFO planted there is never opened: it would block). */
   private holder(): LockHolder | undefined {
     try {
-      const holder = JSON.parse(readFileSync(this.path, 'utf8')) as LockHolder;
+      const holder = JSON.parse(readRegularFile(this.path, 4096, 'a lock file')?.text ?? 'null') as LockHolder;
       return typeof holder?.pid === 'number' && typeof holder.host === 'string' ? holder : undefined;
     } catch {
       return undefined;

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { accessSync, closeSync, constants, mkdirSync, openSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { usageError } from './errors.js';
 
@@ -20,12 +22,105 @@ const REASONS: Record<string, string> = {
   EEXIST: 'it already exists',
   EBUSY: 'it is busy',
   EIO: 'an input/output error',
+  ENOTEMPTY: 'the folder is not empty',
 };
 
 /** What a file system error means, in words: never the raw Node error (`EACCES: permission denied, open …`). */
 export function describeFileError(error: unknown): string {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   return (code && REASONS[code]) ?? (code ? `error ${code}` : String((error as Error)?.message ?? error));
+}
+
+/** What a path that is not a regular file is, in words: `a FIFO (named pipe)`, `a folder`… */
+export function describeFileKind(stats: Stats): string {
+  if (stats.isFile()) return 'a file';
+  if (stats.isDirectory()) return 'a folder';
+  if (stats.isSymbolicLink()) return 'a symbolic link';
+  if (stats.isFIFO()) return 'a FIFO (named pipe)';
+  if (stats.isSocket()) return 'a socket';
+  if (stats.isCharacterDevice()) return 'a character device';
+  if (stats.isBlockDevice()) return 'a block device';
+  return 'not a file';
+}
+
+/**
+ * A small regular file, read without ever blocking: `undefined` if nothing is there; anything else — a
+ * FIFO, a socket, a device, a folder, a symbolic link — refused before it is opened (opening a FIFO waits
+ * for a writer, in the kernel, where no signal reaches the process), and opened without following a link
+ * and without blocking, so that one swapped in after the check is refused too. A file larger than
+ * `maxBytes` is refused unread, as too large to be `what`. Throws an Error whose message says why in words (never a raw error code);
+ * `stats` are those of the file read (its owner and mode, for the caller to judge).
+ */
+export function readRegularFile(path: string, maxBytes: number, what: string): { text: string; stats: Stats } | undefined {
+  const notAFile = (stats: Stats) => new Error(`it is ${describeFileKind(stats)}, not a file${stats.isSymbolicLink() ? ' (a link is not followed here: give the file\'s own path)' : ''}`);
+  let fd: number;
+  try {
+    const stats = lstatSync(path);
+    if (!stats.isFile()) throw notAFile(stats);
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    throw code ? new Error(describeFileError(error)) : error;
+  }
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) throw notAFile(stats);
+    const buffer = Buffer.alloc(Math.min(stats.size, maxBytes) + 1);
+    let length = 0;
+    for (let read = -1; read !== 0 && length < buffer.length;) length += read = readSync(fd, buffer, length, buffer.length - length, null);
+    if (length > maxBytes) throw new Error(`it is larger than ${sizeInWords(maxBytes)}: too large to be ${what}`);
+    return { text: buffer.toString('utf8', 0, length), stats };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw code ? new Error(describeFileError(error)) : error;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const sizeInWords = (bytes: number) => (bytes >= 1024 * 1024 ? `${bytes / 1024 / 1024} MiB` : bytes >= 1024 ? `${bytes / 1024} KiB` : `${bytes} bytes`);
+
+/**
+ * A file a person names (a job spec, a filter), read whole, at most `maxBytes` (a device such as /dev/zero
+ * never ends), without ever blocking the process: a FIFO — `--filter <(jq …)`, a named pipe — is opened
+ * non-blocking and read as the pipe it is, so that waiting for its writer holds no thread (a blocking open
+ * held the process, deaf to Ctrl-C and SIGTERM, and a thread held in open(2) kept even `exit` waiting);
+ * `signal` ends the wait for a pipe's writer (the run stopped), throwing its reason. File errors are thrown
+ * as Node's (the caller words them); a file too large is an Error saying so.
+ */
+export async function readTextFile(path: string, maxBytes: number, what: string, signal?: AbortSignal): Promise<string> {
+  const tooLarge = () => new Error(`it is larger than ${sizeInWords(maxBytes)}: too large to be ${what}`);
+  const chunks: Buffer[] = [];
+  let length = 0;
+  if ((await stat(path)).isFIFO()) {
+    const pipe = new Socket({ fd: openSync(path, constants.O_RDONLY | constants.O_NONBLOCK), readable: true, writable: false });
+    const stop = () => pipe.destroy();
+    signal?.addEventListener('abort', stop);
+    try {
+      for await (const chunk of pipe) {
+        chunks.push(chunk as Buffer);
+        if ((length += (chunk as Buffer).length) > maxBytes) throw tooLarge();
+      }
+    } finally {
+      signal?.removeEventListener('abort', stop);
+      pipe.destroy();
+    }
+    signal?.throwIfAborted();
+    return Buffer.concat(chunks).toString('utf8');
+  }
+  const file = await open(path, 'r');
+  try {
+    const buffer = Buffer.alloc(64 * 1024);
+    for (let read = -1; read !== 0;) {
+      ({ bytesRead: read } = await file.read(buffer, 0, buffer.length, null));
+      chunks.push(Buffer.from(buffer.subarray(0, read)));
+      if ((length += read) > maxBytes) throw tooLarge();
+    }
+  } finally {
+    await file.close();
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /**
@@ -60,18 +155,16 @@ export function prepareOutputFile(path: string, what: string, consequence = 'not
  * the old file or the new one, never half of one; a failure leaves no temporary file behind. A symlink
  * is followed (the file it points to is replaced, the link kept); a path that is not a regular file — a
  * device such as /dev/stdout or /dev/null, a pipe — is written in place: renaming over it would replace
- * the device itself (as root, for every process on the machine).
+ * the device itself (as root, for every process on the machine). `replace`: the file holds secrets, so
+ * nothing at `path` is followed or written into — a link, a pipe or a device planted there is replaced
+ * by the new file like any other (a planted FIFO would otherwise block the write and hand its content to
+ * whoever reads the pipe).
  */
-export function writeFileAtomically(path: string, text: string, mode: number): void {
-  let target = path;
-  try {
-    target = realpathSync(path);
-    if (!statSync(target).isFile()) {
-      writeFileSync(target, text);
-      return;
-    }
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+export function writeFileAtomically(path: string, text: string, mode: number, { replace = false } = {}): void {
+  const target = replace ? path : writtenThrough(path);
+  if (target === undefined) {
+    writeFileSync(path, text);
+    return;
   }
   const temporary = join(dirname(target), `.${randomBytes(6).toString('hex')}.tmp`);
   try {
@@ -80,5 +173,16 @@ export function writeFileAtomically(path: string, text: string, mode: number): v
   } catch (error) {
     rmSync(temporary, { force: true });
     throw error;
+  }
+}
+
+/** The file a link at `path` points to (or `path`); undefined for a device or a pipe, written in place. */
+function writtenThrough(path: string): string | undefined {
+  try {
+    const target = realpathSync(path);
+    return statSync(target).isFile() ? target : undefined;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    return path;
   }
 }

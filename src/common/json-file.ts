@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { usageError } from './errors.js';
-import { describeFileError } from './files.js';
+import { describeFileError, readTextFile } from './files.js';
 import { quoted } from './text.js';
 
 /** What each syntax error means, in words a person can act on. */
@@ -23,16 +22,21 @@ const SYNTAX: Record<string, string> = {
   InvalidCharacter: 'a control character inside a string',
 };
 
+/** A filter or a job spec is a few KiB: this much is not one (and /dev/zero never ends). */
+const MAX_JSON_BYTES = 16 * 1024 * 1024;
+
 /**
  * A JSON file a person wrote (a filter, a job spec): its value, or a usage error naming the file, the line
  * and column of a syntax error and what is wrong there, in words. A byte-order mark (as editors on Windows
- * save) is fine.
+ * save) is fine. A FIFO (`<(jq …)`) is read without blocking the process; `signal` ends the wait for its
+ * writer, rethrowing the signal's reason.
  */
-export async function readJsonFile(path: string, what: string): Promise<{ data: unknown; text: string }> {
+export async function readJsonFile(path: string, what: string, signal?: AbortSignal): Promise<{ data: unknown; text: string }> {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8').replace(/^\uFEFF/, '');
+    text = (await readTextFile(path, MAX_JSON_BYTES, `a ${what} file`, signal)).replace(/^\uFEFF/, '');
   } catch (error) {
+    if (signal?.aborted) throw error; // the run stopped: not a problem of the file
     throw usageError(`${what} ${path}: ${describeFileError(error)}`);
   }
   try {

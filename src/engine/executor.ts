@@ -37,7 +37,8 @@ const READY_PER_SLOT = 2;
  * The deletion phase: authenticates, then takes each pending order through the retry policy with at
  * most `concurrency` requests in flight (a dry run records each as would_delete instead), emitting every outcome
  * and retry as it happens. It stops the run (through RunControl) when the halt policy says so, or when
- * authentication is lost for good: exit 3 if nothing was done yet (the credentials were refused), else 4.
+ * authentication is lost for good: exit 3 if nothing was done yet (the credentials were refused), else 4
+ * (and 4 when the token cache cannot be used: another run holds its lock).
  * Returns when every dispatched order has settled.
  */
 export async function executeDeletions(plan: DeletionPlan, deps: DeletionDeps): Promise<void> {
@@ -52,8 +53,10 @@ export async function executeDeletions(plan: DeletionPlan, deps: DeletionDeps): 
   };
   const authenticationLost = (error: TokenError) => {
     if (control.stopping.aborted) return;
-    const refused = error.rejected && tally.finished === 0;
-    control.stop({ kind: 'halt', message: `authentication failed: ${error.message}`, exitCode: refused ? ExitCode.refused : ExitCode.halted });
+    const refused = error.kind === 'rejected' && tally.finished === 0;
+    // A token cache another run holds is no failure of authentication: its message says what it is.
+    const message = error.kind === 'cache' ? error.message : `authentication failed: ${error.message}`;
+    control.stop({ kind: 'halt', message, exitCode: refused ? ExitCode.refused : ExitCode.halted });
   };
   control.deleting = true;
   events.emit({ type: 'deletion.started', total: plan.pending.size, dryRun: plan.dryRun });

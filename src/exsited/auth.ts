@@ -12,13 +12,18 @@ export type Credentials =
   | { kind: 'access_token'; accessToken: string };
 
 /**
- * Authentication failed. `rejected`: the token endpoint said no (or a pre-issued token was refused and
- * cannot be renewed), so retrying later will not help; otherwise the endpoint could not be reached.
+ * Why a token could not be had: `rejected`, the token endpoint said no (or a pre-issued token was refused
+ * and cannot be renewed), so retrying later will not help; `unavailable`, not for now: the endpoint could
+ * not be reached, another client keeps ending this run's tokens, or the run stopped first; `cache`, the token cache (--token-cache) could not be used — another run holds
+ * its lock, or the file cannot be read or written — which says nothing of the credentials or the network.
  */
+export type TokenFailure = 'rejected' | 'unavailable' | 'cache';
+
+/** Authentication failed, for the reason `kind` names. */
 export class TokenError extends Error {
   constructor(
     message: string,
-    readonly rejected: boolean,
+    readonly kind: TokenFailure,
   ) {
     super(secrets.scrub(message));
     this.name = 'TokenError';
@@ -127,13 +132,13 @@ export class TokenSource {
   private async renew(signal?: AbortSignal): Promise<Token> {
     if (this.credentials.kind === 'access_token') {
       throw new TokenError('the server refused EXSITED_ACCESS_TOKEN (401) and a pre-issued token cannot be renewed; ' +
-        'issue a new one, or set EXSITED_CLIENT_ID, EXSITED_CLIENT_SECRET and EXSITED_REDIRECT_URI instead', true);
+        'issue a new one, or set EXSITED_CLIENT_ID, EXSITED_CLIENT_SECRET and EXSITED_REDIRECT_URI instead', 'rejected');
     }
     const previous = this.token;
     let contested = false;
     if (previous?.refused) {
       const verdict = this.policy.refused(previous.issuedAt, previous.lifetimeMs);
-      if (verdict.kind === 'halt') throw new TokenError(verdict.message, false);
+      if (verdict.kind === 'halt') throw new TokenError(verdict.message, 'unavailable');
       contested = verdict.contested;
       if (verdict.contested) {
         this.options.onNotice?.(`the server refused the access token this run obtained ${((this.now() - previous.issuedAt) / 1000).toFixed(1)} s ` +
@@ -142,7 +147,7 @@ export class TokenSource {
         try {
           await this.sleep(verdict.waitMs, signal);
         } catch {
-          throw new TokenError('the run stopped while the token was being renewed', false);
+          throw new TokenError('the run stopped while the token was being renewed', 'unavailable');
         }
       }
     } else if (previous) {
@@ -156,7 +161,11 @@ export class TokenSource {
     return token;
   }
 
-  /** Under the cache's lock: a token another run obtained since `previous`, or a new one, written for the others. */
+  /**
+   * Under the cache's lock: a token another run obtained since `previous`, or a new one, written for the
+   * others. A cache that cannot be used (locked by another run past the wait, unreadable) is a TokenError
+   * of kind `cache`, its message the cache's own sentence.
+   */
   private async renewShared(cache: TokenCache, previous: Token | undefined, from: Token | undefined, signal?: AbortSignal): Promise<Token> {
     try {
       return await cache.locked(async () => {
@@ -168,10 +177,10 @@ export class TokenSource {
         const token = await this.obtain(from && cached ? cached : from, signal);
         cache.write(token);
         return token;
-      });
+      }, signal, this.options.onNotice);
     } catch (error) {
       if (error instanceof TokenError) throw error;
-      throw new TokenError(`the token cache ${cache.path} failed: ${secrets.scrub((error as Error).message)}`, false);
+      throw new TokenError((error as Error).message, 'cache');
     }
   }
 
@@ -191,14 +200,14 @@ export class TokenSource {
   private async grant(body: Record<string, string>, signal: AbortSignal | undefined): Promise<Token | undefined> {
     const isRefresh = body.grant_type === 'refresh_token';
     const result = await this.retry(() => this.attempt(body, isRefresh, signal));
-    if (!result) throw new TokenError('the run stopped while the token was being renewed', false);
+    if (!result) throw new TokenError('the run stopped while the token was being renewed', 'unavailable');
     if (result.ok) return result.value;
     const { failure } = result;
     if (failure.code === REFRESH_REFUSED) return undefined;
-    if (failure.kind === 'failed') throw new TokenError(failure.message, true);
+    if (failure.kind === 'failed') throw new TokenError(failure.message, 'rejected');
     throw new TokenError(failure.httpStatus === null
       ? `token endpoint unreachable: ${failure.code}: ${failure.message}`
-      : `token endpoint answered ${failure.httpStatus}: ${failure.message}`, false);
+      : `token endpoint answered ${failure.httpStatus}: ${failure.message}`, 'unavailable');
   }
 
   /** One token request, classified: a token, worth another try, or a final no (with what to check). */

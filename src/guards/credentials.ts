@@ -8,7 +8,9 @@ import { listOrdersPage } from '../exsited/orders.js';
  * Before a run starts: a token, and for a dry run (or a pre-issued token, which only using it can test)
  * one authenticated read — a page of one order — so that a check that passes means the credentials work. Refused
  * credentials are a refusal (exit 3); an API that cannot be reached is named a connection problem (exit
- * 4: run it again later). Either way nothing was deleted, and no run was started that a resume would need.
+ * 4: run it again later), and a token cache that cannot be used (another run holds its lock) is named as
+ * such (exit 4 too: run it again once that run has its token) — neither says anything of the credentials.
+ * Either way nothing was deleted, and no run was started that a resume would need.
  * Returns what was checked, for a person to read.
  */
 export async function checkCredentials(deps: RequestDeps & { http: AxiosInstance }, host: string, read: boolean): Promise<string> {
@@ -29,7 +31,9 @@ export async function checkCredentials(deps: RequestDeps & { http: AxiosInstance
       'Run it again once the API answers');
   } catch (error) {
     if (!(error instanceof TokenError)) throw error;
-    if (error.rejected) throw refusal(`authentication failed on ${host}: ${error.message}; nothing was deleted`);
+    if (control.stopping.aborted) return 'Stopped before the credentials were checked.';
+    if (error.kind === 'rejected') throw refusal(`authentication failed on ${host}: ${error.message}; nothing was deleted`);
+    if (error.kind === 'cache') throw new CleanupError(ExitCode.halted, `${error.message}; nothing was deleted`);
     throw unreachable(host, error.message);
   }
 }

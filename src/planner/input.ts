@@ -67,8 +67,11 @@ export async function prepareInput(options: InputOptions, resume: ResumeState | 
   if (options.filter && !resume) {
     // Loaded only for filter runs: the schema library costs ~90 ms of start-up that ID-file runs need not pay.
     const [{ readFilter }, { selectOrders }] = await Promise.all([import('../sources/filter-spec.js'), import('./selection.js')]);
-    const filter = await readFilter(options.filter);
-    if (ctx.control.stopping.aborted) return undefined;
+    const filter = await readFilter(options.filter, ctx.control.stopping).catch((error: unknown) => {
+      if (ctx.control.stopping.aborted) return undefined; // stopped while a FIFO's writer was awaited
+      throw error;
+    });
+    if (!filter || ctx.control.stopping.aborted) return undefined;
     say(`Selecting orders with ${options.filter} …`);
     const selection = await selectOrders(filter, manifestPathOf(ctx.auditLog), await ctx.api(), isInvalid);
     if (!selection) return undefined;

@@ -53,7 +53,8 @@ export async function selectOrders(filter: OrderFilter, manifestPath: string, de
     await deps.tokens.get(deps.control.aborting);
   } catch (error) {
     if (!(error instanceof TokenError)) throw error;
-    throw new CleanupError(error.rejected ? ExitCode.refused : ExitCode.halted, `authentication failed: ${error.message}; nothing was selected or deleted`);
+    const what = error.kind === 'cache' ? error.message : `authentication failed: ${error.message}`;
+    throw new CleanupError(error.kind === 'rejected' ? ExitCode.refused : ExitCode.halted, `${what}; nothing was selected or deleted`);
   }
   const matches = orderMatcher(filter);
   const columns = manifestColumns(filter);

@@ -78,10 +78,11 @@ export interface OrderFilter {
 /**
  * Reads and validates a filter file. Unknown keys (a typo such as `stauts` must never widen a
  * selection), wrong types, bad regular expressions and dates are usage errors naming the key path; a
- * filter without criteria is refused unless it says `"matchAll": true`.
+ * filter without criteria is refused unless it says `"matchAll": true`. `signal` ends the wait for a
+ * FIFO's writer (rethrowing its reason).
  */
-export async function readFilter(path: string): Promise<OrderFilter> {
-  const { data, text } = await readJsonFile(path, '--filter');
+export async function readFilter(path: string, signal?: AbortSignal): Promise<OrderFilter> {
+  const { data, text } = await readJsonFile(path, '--filter', signal);
   const parsed = filterSchema.safeParse(data);
   if (!parsed.success) {
     const problems = describeIssues(parsed.error.issues, data);

@@ -1,0 +1,109 @@
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, existsSync, mkdirSync, openSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, test } from '@jest/globals';
+import type { FakeExsited } from '../../src/fake-exsited/server.js';
+import { credentialsEnv, fakeApi, readAudit, startCli, workDir, writeFile, type CliResult, type RunningCli } from '../helpers/cli.js';
+
+/**
+ * Issue 21, case 8's siblings: a FIFO at another path the run opens. Opening one waits for a writer in the
+ * kernel, where the run's signal handlers never run (and a thread held in open(2) keeps even `exit` waiting).
+ */
+let fake: FakeExsited | undefined;
+const fifos: string[] = [];
+const writers: FileHandle[] = [];
+afterEach(async () => {
+  for (const writer of writers.splice(0)) await writer.close();
+  // A writer's open still waiting for a reader (the test failed first) is released by one.
+  for (const fifo of fifos.splice(0)) if (existsSync(fifo)) closeSync(openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK));
+  await fake?.close();
+  fake = undefined;
+});
+
+function plantFifo(path: string): string {
+  execFileSync('mkfifo', [path]);
+  fifos.push(path);
+  return path;
+}
+
+/** The run's result, or 'still running' after a bound no healthy run comes near (20 s). */
+async function within20s(running: RunningCli): Promise<CliResult | 'still running'> {
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<'still running'>((resolve) => (timer = setTimeout(() => resolve('still running'), 20_000)));
+  const result = await Promise.race([running.done, bound]);
+  clearTimeout(timer);
+  return result;
+}
+
+/** A peer that opens the FIFO for writing: resolves once the run has opened it for reading. */
+async function peerWriter(fifo: string): Promise<FileHandle> {
+  const writer = await open(fifo, 'w');
+  writers.push(writer);
+  return writer;
+}
+
+describe('FIFOs at the other paths a run opens', () => {
+  test('at the audit log\'s lock (<log>.lock): the lock is taken over at once (reading its holder blocked, deaf to signals)', async () => {
+    const api = await fakeApi(3);
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const log = join(dir, 'a.ndjson');
+    plantFifo(`${log}.lock`);
+
+    const result = await within20s(startCli(['run', '--dry-run', '--ids', input, '--audit-log', log], { env: credentialsEnv(fake) }));
+
+    expect(result).not.toBe('still running');
+    expect((result as CliResult).code).toBe(0);
+  });
+
+  test('named like a log in --audit-dir: --auto-resume says what it is, exit 2 at once (reading its first line blocked)', async () => {
+    const dir = workDir();
+    const runs = join(dir, 'runs');
+    mkdirSync(runs);
+    const fifo = plantFifo(join(runs, '2099-01-01T00-00-00-000Z.ndjson'));
+    const input = writeFile(dir, 'ids.txt', 'ORD-1\n');
+
+    const result = await within20s(startCli(['run', '--dry-run', '--ids', input, '--audit-dir', runs, '--auto-resume'],
+      { env: { EXSITED_ACCESS_TOKEN: 'tok-123456789', EXSITED_BASE_URL: 'http://127.0.0.1:9' } }));
+
+    expect(result).not.toBe('still running');
+    expect((result as CliResult).code).toBe(2);
+    expect((result as CliResult).log).toContain(`the audit log ${fifo}: it is a pipe or device nobody reads; nothing was sent`);
+  });
+
+  test('--filter <(…): a pipe is still read, written after the run opened it; the run selects by it', async () => {
+    const api = await fakeApi(8);
+    fake = api.fake;
+    const dir = workDir();
+    const filter = plantFifo(join(dir, 'filter.json'));
+    const log = join(dir, 'a.ndjson');
+    const running = startCli(['run', '--dry-run', '--filter', filter, '--audit-log', log], { env: credentialsEnv(fake) });
+
+    const writer = await peerWriter(filter);
+    await writer.write(JSON.stringify({ match: { status: ['ACTIVE', 'DRAFT', 'CANCELLED', 'COMPLETED'] } }));
+    await writer.close();
+    writers.length = 0;
+
+    const result = await within20s(running);
+    expect(result).not.toBe('still running');
+    expect((result as CliResult).code).toBe(0);
+    expect(readAudit(log)[0]?.source).toMatchObject({ kind: 'filter' });
+  });
+
+  test('--filter naming a FIFO whose writer never writes: SIGTERM ends the run, nothing sent (it never ended: only SIGKILL)', async () => {
+    const dir = workDir();
+    const filter = plantFifo(join(dir, 'filter.json'));
+    const running = startCli(['run', '--dry-run', '--filter', filter, '--audit-log', join(dir, 'a.ndjson')],
+      { env: { EXSITED_ACCESS_TOKEN: 'tok-123456789', EXSITED_BASE_URL: 'http://127.0.0.1:9' } });
+    await peerWriter(filter); // the run has opened it, and reads
+
+    running.child.kill('SIGTERM');
+    const result = await within20s(running);
+
+    expect(result).not.toBe('still running');
+    expect((result as CliResult).code).toBe(143);
+    expect((result as CliResult).log).toContain('Stopped by SIGTERM before any order was deleted; nothing was sent.');
+  });
+});
