@@ -89,6 +89,7 @@ export class TokenCacheLock {
     for (;;) {
       const release = await this.attempt(onNotice);
       if (release) return release;
+      if (this.takeOverFromTheDead(onNotice)) continue;
       // Undefined: released since the try (the next one may well succeed).
       const holder = this.describeHolder();
       const waited = this.clock.now() - started;
@@ -108,6 +109,23 @@ export class TokenCacheLock {
       }
       pause = Math.min(pause * 2, stepMs);
     }
+  }
+
+  /**
+   * A lock whose holder on this host is gone (killed mid-renewal) is taken over at once, not after the stale
+   * time: its holder file names it, and a pid that no process has is proof. (A holder on another host sharing
+   * the volume cannot be checked from here: its lock goes stale.)
+   */
+  private takeOverFromTheDead(onNotice?: (text: string) => void): boolean {
+    const holder = readHolder(this.path);
+    if (!holder || holder.host !== hostname() || isRunning(holder.pid)) return false;
+    try {
+      LOCK_FS.rmdirSync(this.path);
+    } catch {
+      return false; // taken over by another run meanwhile, or not a lock of this tool: the next try says
+    }
+    onNotice?.(`the token cache lock ${this.path} was left by pid ${holder.pid} on ${holder.host}, which is gone (killed while it renewed the token): taken over`);
+    return true;
   }
 
   /**
