@@ -10,10 +10,12 @@ const RANKS = [
   ['guards'],
   ['planner', 'report'],
   ['config'],
+  ['run'],
+  ['commands'],
 ];
 const rank = (room) => RANKS.findIndex((rooms) => rooms.includes(room));
 const rooms = RANKS.flat();
-const TOP = '^src/[^/]+\\.ts$'; // cli, run, demo, schedule: the composition, above every room
+const TOP = '^src/[^/]+\\.ts$'; // cli and program: the command line, above every room
 
 module.exports = {
   forbidden: [

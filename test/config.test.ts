@@ -203,3 +203,14 @@ describe('job specs', () => {
     expect(spec.options).toEqual({ filter: `${dir}/f.json`, ids: 'rel.txt' });
   });
 });
+
+describe('--auto-resume continues through the same resolver and checks (issue 22)', () => {
+  test('the job\'s and the flags\' options apply, bar what picks a new run; a bad value is refused as for any run', () => {
+    const job = { path: 'nightly.json', options: { filter: 'qa.json', auditDir: 'runs', autoResume: true, yes: true, concurrency: 3 } };
+    const options = resolveRunOptions({ flags: { rps: '5' }, job, env }, { continuing: 'runs/a.ndjson' });
+    expect(options).toMatchObject({ resume: true, auditLog: 'runs/a.ndjson', concurrency: 3, rps: 5, yes: true, autoResume: false });
+    expect(options.filter).toBeUndefined();
+    expect(options.auditDir).toBeUndefined();
+    expect(() => resolveRunOptions({ flags: { rps: 'fast' }, job, env }, { continuing: 'runs/a.ndjson' })).toThrow('--rps must be a number above 0');
+  });
+});

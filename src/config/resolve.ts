@@ -35,7 +35,8 @@ export interface RunOptions extends RunSettings {
  * baked into an image, and a flag beats both. Lists (allowed hosts) add up across layers. Every value is
  * checked where it is taken from, and every problem of every layer is told at once (exit 2).
  */
-export function resolveRunOptions(layers: Layers): RunOptions {
+export function resolveRunOptions(given: Layers, use: { continuing?: string } = {}): RunOptions {
+  const layers = use.continuing ? continuingLayers(given, use.continuing) : given;
   const problems: string[] = [];
   const settings: Record<string, unknown> = {};
   const from = {} as Record<RunOptionKey, Layer>;
@@ -75,6 +76,19 @@ export function resolveRunOptions(layers: Layers): RunOptions {
     credentials,
     allowedHosts: [...DEFAULT_ALLOWED_HOSTS, ...options.allowHost],
     ...(layers.env.EXSITED_METRICS_PUSHGATEWAY_TOKEN ? { metricsPushToken: layers.env.EXSITED_METRICS_PUSHGATEWAY_TOKEN } : {}),
+  };
+}
+
+/** The options that say which run this is: a run continued by --auto-resume takes them from its log, not from the layers. */
+const NEW_RUN_KEYS: RunOptionKey[] = ['ids', 'filter', 'auditDir', 'autoResume', 'auditLog', 'resume'];
+
+/** The layers of a run that continues `auditLog` (--auto-resume): the same job, environment and flags, bar what picks a new run. */
+function continuingLayers(layers: Layers, auditLog: string): Layers {
+  const without = (options: Partial<Record<RunOptionKey, unknown>>) => Object.fromEntries(Object.entries(options).filter(([key]) => !NEW_RUN_KEYS.includes(key as RunOptionKey)));
+  return {
+    ...layers,
+    flags: { ...without(layers.flags), resume: true, auditLog },
+    ...(layers.job ? { job: { ...layers.job, options: without(layers.job.options) } } : {}),
   };
 }
 

@@ -131,6 +131,25 @@ export function httpUrl(placeholder: string, credentialsGo: string, credentialsF
   };
 }
 
+/**
+ * A text read by a parser of its own (a fault spec, a rate limit, a time zone): the parser's error is the
+ * problem, without the option's name it may start with (the resolver names the option).
+ */
+export function parsedBy<T>(placeholder: string, parse: (text: string) => T, show: (value: T) => string = String): Value<T> {
+  return {
+    placeholder,
+    parse: (raw) => {
+      if (typeof raw !== 'string') return problem(`must be a text, got ${got(raw)}`);
+      try {
+        return ok(parse(raw));
+      } catch (error) {
+        return problem((error instanceof Error ? error.message : String(error)).replace(/^--[\w-]+:\s*/, ''));
+      }
+    },
+    show,
+  };
+}
+
 export function choice<T extends string>(choices: readonly T[], placeholder: string): Value<T> {
   return {
     placeholder,

@@ -28,6 +28,12 @@ export function jobIdentity(options: IdentityOptions, host: string, person: bool
   return { id, ...(spec ? { spec } : {}), startedBy: person ? 'person' : 'unattended' };
 }
 
+/** What a run's job identity is made of: its job spec and what it selects (for a resume, as recorded). */
+export function identityOf(options: IdentityOptions, resume?: { source: { kind: string; path: string; filter?: { path: string } } }): IdentityOptions {
+  const recordedFilter = resume?.source.kind === 'filter' ? resume.source.filter?.path : undefined;
+  return { job: options.job, ids: options.ids ?? (recordedFilter ? undefined : resume?.source.path), filter: options.filter ?? recordedFilter };
+}
+
 function realPath(path: string): string {
   try {
     return realpathSync(path);

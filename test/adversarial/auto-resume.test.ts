@@ -63,7 +63,7 @@ describe('--auto-resume continues its own job only', () => {
     expect(after.log).not.toMatch(/Resuming/);
     expect(after.log).toMatch(/a person interrupted it \(Ctrl-C\)/);
     const logs = readdirSync(join(dir, 'runs')).filter((name) => name.endsWith('.ndjson'));
-    expect(logs).toHaveLength(3);
+    expect(logs).toHaveLength(4); // the killed run (resumed the next night), that night's own, the interrupted one, the last
     expect(new Set(logs.map((name) => readAudit(join(dir, 'runs', name), [])[0]?.job?.id))).toEqual(new Set([expect.stringMatching(/^[0-9a-f]{16}$/)]));
   });
 });

@@ -93,7 +93,7 @@ describe('output paths are checked before the first request', () => {
         expectPlainRefusal(await runInProcess(['report', log, option, target]), 2, `report: ${option} ${target}`);
       }
     }
-    expectPlainRefusal(await runInProcess(['report', log, '--timeline', join(dir, 't.csv'), '--interval', 'soon']), 2, 'report: --interval "soon" is not a duration');
+    expectPlainRefusal(await runInProcess(['report', log, '--timeline', join(dir, 't.csv'), '--interval', 'soon']), 2, 'report: --interval must be a duration such as 45m, 1h30m or 90s, got "soon"');
     expect(existsSync(join(dir, 't.csv'))).toBe(false);
   });
 });

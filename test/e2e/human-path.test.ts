@@ -163,6 +163,24 @@ describe('signals a script can trust: usage errors', () => {
     expect(result.stderr.trim().split('\n')).toHaveLength(2);
     expect(result.stderr).not.toContain('Options:');
   });
+
+  // Issue 22: fake-api's flags went through a bare Number() ("--port abc" was exit 70, "a bug in this tool"); every command's flags
+  // now go through the option tables.
+  test.each([
+    [['fake-api', '--port', 'abc'], 'fake-api: --port must be a whole number from 0 to 65535, got "abc"'],
+    [['fake-api', '--latency-ms', '-5', '--seed', 'x'], 'fake-api: --seed must be a whole number from 0 to 2147483647, got "x"; --latency-ms must be a whole number'],
+    [['fake-api', '--faults', 'boom:2'], 'fake-api: --faults "boom:2" is not NAME:CHANCE with a chance from 0 to 1'],
+    [['fake-api', '--limit', 'bucket:0'], 'fake-api: --limit "bucket:0" is not bucket:RATE[:BURST] or window:N'],
+    [['fake-api', '--outage', 'soon'], 'fake-api: --outage "soon" is not DURATIONs@STARTs'],
+    [['report', 'x.ndjson', '--interval', 'soon'], 'report: --interval must be a duration such as 45m, 1h30m or 90s, got "soon"'],
+    [['schedule', '* * * * *', '--job', 'j.json', '--timezone', 'Mars/Olympus'], 'schedule: --timezone "Mars/Olympus" is not a time zone this machine knows'],
+  ])('%j: a bad value is exit 2 in one line, never a bug', async (args, said) => {
+    const result = await runInProcess(args);
+    expect(result.code).toBe(2);
+    expect(result.log).toContain(said);
+    expect(result.log.trim().split('\n')).toHaveLength(1);
+    expect(result.log).not.toMatch(/internal error/);
+  });
 });
 
 describe('a dry run, then the real thing', () => {

@@ -88,7 +88,7 @@ export function startCli(args: string[], options: CliOptions = {}): RunningCli {
 export const runCli = (args: string[], options: CliOptions = {}) => startCli(args, options).done;
 
 const LAZY_MODULES = [
-  () => import('../../src/sources/filter-spec.js'), () => import('../../src/planner/selection.js'), () => import('../../src/run.js'),
+  () => import('../../src/sources/filter-spec.js'), () => import('../../src/planner/selection.js'), () => import('../../src/run/run.js'),
   () => import('../../src/report/run-report.js'), () => import('../../src/audit/resume-state.js'), () => import('../../src/exsited/http.js'),
   () => import('../../src/engine/executor.js'), () => import('../../src/audit/latest-log.js'), () => import('csv-stringify/sync'),
 ];

@@ -1,10 +1,29 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Cron } from 'croner';
-import { ExitCode, usageError } from './common/errors.js';
-import type { Console } from './report/console.js';
+import type { Command } from 'commander';
+import { ExitCode, usageError } from '../common/errors.js';
+import { resolveFlags, SCHEDULE_OPTIONS } from '../config/command-options.js';
+import { readJobSpec } from '../config/job-spec.js';
+import type { Console } from '../report/console.js';
+import { addOptions } from './flags.js';
+import type { Session } from './session.js';
 
-const CLI = fileURLToPath(new URL('./cli.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
+
+/** `schedule`: the job spec on a cron schedule, each run a child process of its own. */
+export function addScheduleCommand(program: Command, session: Session): void {
+  const command = program
+    .command('schedule')
+    .description('run a job on a cron schedule, never two at once (for a plain Docker host; Kubernetes and cron start `run` themselves)')
+    .argument('<cron>', 'when to run, as a cron expression (5 fields, or 6 with seconds first), e.g. "30 2 * * *"')
+    .showHelpAfterError("See 'exsited-order-cleanup schedule --help'.");
+  addOptions(command, SCHEDULE_OPTIONS).action(async (cron: string, given: Record<string, unknown>) => {
+    const flags = resolveFlags('schedule', SCHEDULE_OPTIONS, given);
+    const job = flags.job as string; // commander refuses the command line without it
+    await readJobSpec(job); // refuse a broken job now, not at the first turn
+    session.exitCode = await runSchedule({ cron, runArgs: ['--job', job], timezone: flags.timezone }, session.console);
+  });
+}
 
 export interface ScheduleOptions {
   cron: string;
@@ -21,7 +40,8 @@ export interface ScheduleOptions {
  * (which drains and records `interrupted`, for the next turn to resume with --auto-resume), waits for
  * it, and exits: 143/130 when a run was interrupted, 0 when none was going.
  */
-export function runSchedule(options: ScheduleOptions, console: Console): Promise<ExitCode> {
+async function runSchedule(options: ScheduleOptions, console: Console): Promise<ExitCode> {
+  const { Cron } = await import('croner');
   const say = (text: string) => console.say(text);
   let current: ChildProcess | undefined;
   let stopping: 'SIGINT' | 'SIGTERM' | undefined;
@@ -37,7 +57,7 @@ export function runSchedule(options: ScheduleOptions, console: Console): Promise
       if (stopping) resolve(stopping === 'SIGINT' ? ExitCode.sigint : ExitCode.sigterm);
       else say(`schedule: the run exited ${exit}. Next run: ${next()}`);
     };
-    let cron: Cron;
+    let cron: InstanceType<typeof Cron>;
     try {
       cron = new Cron(options.cron, {
         timezone: options.timezone,

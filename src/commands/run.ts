@@ -1,0 +1,118 @@
+import type { Command } from 'commander';
+import { ExitCode } from '../common/errors.js';
+import { shellQuote } from '../common/text.js';
+import { readJobSpec } from '../config/job-spec.js';
+import { RUN_OPTIONS, type RunOptionKey } from '../config/options.js';
+import { resolveRunOptions, type Layers, type RunOptions } from '../config/resolve.js';
+import { RunControl } from '../engine/run-control.js';
+import { DEFAULT_BASE_URL, displayBaseUrl } from '../exsited/host-allowlist.js';
+import type { Console } from '../report/console.js';
+import { addOptions } from './flags.js';
+import { consoleFor, type Session } from './session.js';
+
+const HELP = `
+Examples:
+  exsited-order-cleanup run --ids test-orders.csv --dry-run   check the IDs and the credentials; delete nothing
+  exsited-order-cleanup run --ids test-orders.csv             delete them (you type the count to confirm)
+  exsited-order-cleanup run --filter qa.json --dry-run        select by a filter file, review its manifest
+  exsited-order-cleanup run --resume                          continue the newest unfinished run in runs/
+  exsited-order-cleanup run --job jobs/nightly-cleanup.json   a ready-made job (cron, containers, pipelines)
+
+Credentials come from the environment only: EXSITED_CLIENT_ID, EXSITED_CLIENT_SECRET and EXSITED_REDIRECT_URI
+(OAuth2 client credentials), or EXSITED_ACCESS_TOKEN (a pre-issued token, which cannot be renewed).
+
+Exit codes: 0 all deleted or already absent (or dry run done); 1 some orders failed; 2 usage, input or
+configuration error, nothing sent; 3 refused before any delete (host not allowed, credentials rejected,
+--max-deletes exceeded, not confirmed, the audit log in use); 4 stopped, resumable (--halt-after,
+--max-duration, the token lost, the token cache locked by another run, the audit log could not be
+written); 70 a bug in this tool; 130/143 interrupted by Ctrl-C/SIGTERM, resumable.`;
+
+/** `run`: flags, a job spec and the environment resolved into options, then the run (after this job's own unfinished one, with --auto-resume). */
+export function addRunCommand(program: Command, session: Session): void {
+  const run = program
+    .command('run')
+    .description('delete the orders listed in --ids or selected by --filter (or continue a run with --resume)')
+    .showHelpAfterError("See 'exsited-order-cleanup run --help'.");
+  addOptions(run, RUN_OPTIONS).addHelpText('after', HELP);
+  run.action(async (flags: Partial<Record<RunOptionKey, unknown>>) => {
+    const { io } = session;
+    const job = typeof flags.job === 'string' ? await readJobSpec(flags.job) : undefined;
+    const layers: Layers = { flags, job: job && { path: job.path, options: job.options }, env: io.env };
+    const options = resolveRunOptions(layers);
+    const console = (session.console = consoleFor(io, options.logFormat));
+    const control = new RunControl(options.graceMs);
+    if (options.maxDuration !== undefined) control.setDeadline(options.maxDuration);
+    const stopHandling = handleSignals(control, console);
+    try {
+      // Each command loads what it uses: axios alone costs ~150 ms of start-up, the log schemas ~90 ms.
+      const { runCleanup } = await import('../run/run.js');
+      const context = { control, console, terminal: { stdin: io.stdin, stderr: io.stderr }, command: io.command };
+      const unfinished = options.autoResume ? await findOwnUnfinishedRun(options, session) : undefined;
+      if (unfinished) {
+        console.say(`Resuming this job's unfinished run in ${unfinished} first.`);
+        // Through the same resolver and checks as any run: the job's and the environment's options, continuing that log.
+        const code = await runCleanup(resolveRunOptions(layers, { continuing: unfinished }), context);
+        if (code !== ExitCode.ok && code !== ExitCode.someFailed) {
+          session.exitCode = code;
+          return;
+        }
+      }
+      session.exitCode = await runCleanup(options, context);
+    } finally {
+      stopHandling();
+    }
+  });
+}
+
+/**
+ * SIGINT and SIGTERM: the first stops the run gracefully (in flight may finish within the grace period);
+ * the second exits at once. Once run.end is written its exit code is the process's: a signal then cuts the
+ * reports short, it does not change the story. Returns what removes the handlers.
+ */
+function handleSignals(control: RunControl, console: Console): () => void {
+  let signals = 0;
+  const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
+    const ended = control.endedWith;
+    if (++signals > 1) {
+      console.say(ended !== undefined
+        ? `${signal} again: exiting at once with the run's own exit code (${ended}); the reports not made yet can be made from its audit log.`
+        : `${signal} again: exiting at once; the audit log holds every order finished so far.`);
+      process.exit(ended ?? (signal === 'SIGINT' ? ExitCode.sigint : ExitCode.sigterm));
+    }
+    if (ended !== undefined) {
+      console.say(`${signal}: the run has ended (exit ${ended}); finishing its reports (a few seconds at most; send it again to exit at once).`);
+      return;
+    }
+    // Before deletion began (reading input, listing, at the question) there is nothing in flight to speak of.
+    if (control.deleting) {
+      console.say(`${signal}: no new orders will be started; requests in flight have ${control.graceMs} ms to finish (send it again to exit at once).`);
+    }
+    control.stop({ kind: 'signal', signal });
+  };
+  process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+  return () => void process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+}
+
+/**
+ * --auto-resume: this job's own unfinished run in --audit-dir, if there is one to continue; every other
+ * unfinished run there (a person's, another job's, one a person interrupted) is named with the command
+ * that continues it, and left for a person.
+ */
+async function findOwnUnfinishedRun(options: RunOptions, session: Session): Promise<string | undefined> {
+  const [{ autoResumeFinding }, { identityOf, jobIdentity }] = await Promise.all([import('../audit/latest-log.js'), import('../planner/job-identity.js')]);
+  let host: string;
+  try {
+    host = displayBaseUrl(new URL(options.baseUrl ?? DEFAULT_BASE_URL));
+  } catch {
+    return undefined; // the run itself says what is wrong with the URL
+  }
+  const finding = await autoResumeFinding(options.auditDir as string, jobIdentity(identityOf(options), host, false).id);
+  const SHOWN = 5;
+  for (const { entry, why } of finding.leftAlone.slice(0, SHOWN)) {
+    session.console.say(entry.start
+      ? `${entry.path} holds an unfinished run that --auto-resume leaves alone: ${why}. To continue it: ${session.io.command} run --resume --audit-log ${shellQuote(entry.path)}`
+      : `${entry.path} is left alone by --auto-resume: it holds no run this tool can read (not a log of this tool, or a damaged one)`, 'warn');
+  }
+  if (finding.leftAlone.length > SHOWN) session.console.say(`… and ${finding.leftAlone.length - SHOWN} more unfinished runs in ${options.auditDir}`, 'warn');
+  return finding.resume?.path;
+}

@@ -1,0 +1,39 @@
+import { ExitCode } from '../common/errors.js';
+import type { RunControl } from '../engine/run-control.js';
+import type { RunTally } from '../engine/tally.js';
+import type { SelectionDeps } from '../planner/selection.js';
+import type { RunPlan } from './plan.js';
+import type { RecordedRun } from './open.js';
+import type { Conclusion } from './recording.js';
+
+/**
+ * Phase 4: the deletions (or, for a dry run, the would_delete records), under the engine's concurrency,
+ * pace, retries and halt policy; then how the run concludes. A bug is recorded as `crashed` (exit 70),
+ * which --auto-resume leaves for a person.
+ */
+export async function execute(run: RecordedRun, plan: RunPlan, deps: SelectionDeps, tally: RunTally): Promise<Conclusion> {
+  const { options } = run;
+  try {
+    const { executeDeletions } = await import('../engine/executor.js');
+    await executeDeletions({ pending: plan.input.scanned.pending, dryRun: options.dryRun, concurrency: options.concurrency, haltAfter: options.haltAfter }, { ...deps, tally });
+  } catch (error) {
+    return { status: 'crashed', exitCode: ExitCode.internal, reason: `internal error, a bug in this tool: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  return conclude(tally.summary.failed, deps.control);
+}
+
+/** How a run that went to its end (or was stopped) concludes: a signal, a halt, failed orders, or done. */
+export function conclude(failed: number, control: RunControl): Conclusion {
+  const stop = control.reason;
+  if (stop?.kind === 'signal') return { status: 'interrupted', exitCode: stop.signal === 'SIGINT' ? ExitCode.sigint : ExitCode.sigterm, reason: `received ${stop.signal}` };
+  if (stop?.kind === 'halt') return { status: stop.exitCode === ExitCode.refused ? 'failed' : 'halted', exitCode: stop.exitCode, reason: stop.message };
+  if (failed > 0) return { status: 'failed', exitCode: ExitCode.someFailed };
+  return { status: 'completed', exitCode: ExitCode.ok };
+}
+
+/** A run stopped (a signal, a deadline) before it started: nothing was deleted, and nothing is recorded. */
+export function stoppedBeforeStart(control: RunControl, say: (text: string) => void, requested: boolean): ExitCode {
+  const signal = control.reason?.kind === 'signal' ? control.reason.signal : undefined;
+  say(`Stopped${signal ? ` by ${signal}` : ''} before any order was deleted; ${requested ? 'nothing was deleted' : 'nothing was sent'}.`);
+  return signal === 'SIGINT' ? ExitCode.sigint : signal === 'SIGTERM' ? ExitCode.sigterm : ExitCode.halted;
+}

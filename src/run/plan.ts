@@ -1,0 +1,40 @@
+import { prepareOutputFile } from '../common/files.js';
+import { exceedsMaxDeletes, selectsEverything } from '../guards/limits.js';
+import { prepareInput, type PreparedInput } from '../planner/input.js';
+import type { RunContext } from './context.js';
+import type { OpenedLog, RecordedRun } from './open.js';
+import type { LazyApi } from './request-deps.js';
+
+/** Why a guard refuses the run, and the --max-deletes that would let it through (when raising it can). */
+export interface Refusal {
+  reason: string;
+  raiseMaxDeletesTo?: number;
+}
+
+/** What the run will do: its orders, validated, and whether a guard refuses it. */
+export interface RunPlan {
+  input: PreparedInput;
+  /** Orders to finish in this run. */
+  count: number;
+  refusal?: Refusal;
+}
+
+/**
+ * Phase 2: the orders of this run — read and validated from the input, listed by a filter, or as the
+ * recorded run had them — and the guards applied to them (a filter that selects everything, more than
+ * --max-deletes). Undefined when the run was stopped before the input was whole: nothing was deleted.
+ */
+export async function planRun(run: RecordedRun, log: OpenedLog, api: LazyApi, context: RunContext): Promise<RunPlan | undefined> {
+  const { options, resume, host } = run;
+  const { control, terminal } = context;
+  const input = await prepareInput(options, resume, {
+    runId: log.runId, auditLog: log.auditLog, control, events: log.events, api: () => api.make(), stdin: terminal.stdin,
+  });
+  if (!input || control.stopping.aborted) return undefined;
+  const count = input.scanned.pending.size;
+  const everything = selectsEverything(input.source, new URL(host).host);
+  const tooMany = exceedsMaxDeletes(count, options.maxDeletes);
+  const refusal = everything ? { reason: everything } : tooMany ? { reason: tooMany, raiseMaxDeletesTo: count } : undefined;
+  if (options.metricsFile) prepareOutputFile(options.metricsFile, '--metrics-file');
+  return { input, count, ...(refusal ? { refusal } : {}) };
+}

@@ -1,0 +1,145 @@
+import { AuditJournal } from '../audit/journal.js';
+import type { RunStatus } from '../common/domain.js';
+import { ExitCode } from '../common/errors.js';
+import { describeFileError } from '../common/files.js';
+import { VERSION } from '../common/version.js';
+import { recordedOptions } from '../config/resolve.js';
+import type { RunStartFields } from '../engine/events.js';
+import { RunTally, ratePerSecond } from '../engine/tally.js';
+import { personPresent } from '../guards/confirmation.js';
+import { identityOf, jobIdentity } from '../planner/job-identity.js';
+import { reportToConsole } from '../report/console-reporter.js';
+import { reportProgress } from '../report/progress.js';
+import { writeSummaryFiles } from '../report/summary-files.js';
+import type { RunContext } from './context.js';
+import type { OpenedLog, RecordedRun } from './open.js';
+import type { RunPlan } from './plan.js';
+import type { LazyApi, Pace } from './request-deps.js';
+
+/** How a run ended: its run.end status, exit code and, for an early stop, why. */
+export interface Conclusion {
+  status: RunStatus;
+  exitCode: ExitCode;
+  reason?: string;
+}
+
+/**
+ * A run's recording: from `start` on, the run is in its audit log and every outcome with it. The journal
+ * subscribes to the run's events first — an order's line is in the file before anything else hears of it
+ * (the console, the progress line, the summary files, the metrics, in that order) — and `end` writes
+ * run.end, whose exit code is the process's from then on. `finish` makes what is made of the recorded run
+ * (the last metrics, the HTML page); a run refused or stopped before it started records nothing.
+ */
+export class RunRecording {
+  private tally: RunTally | undefined;
+  private journalEnded: () => boolean = () => false;
+  private metrics: { flush: () => Promise<void> } | undefined;
+  private waitedMs = 0;
+
+  constructor(
+    private readonly log: OpenedLog,
+    private readonly run: RecordedRun,
+    private readonly plan: RunPlan,
+    private readonly pace: Pace,
+    private readonly api: LazyApi,
+    private readonly context: RunContext,
+  ) {}
+
+  get started(): boolean {
+    return this.tally !== undefined;
+  }
+
+  get counts(): RunTally {
+    if (!this.tally) throw new Error('the run has not started');
+    return this.tally;
+  }
+
+  /** The run starts: recorded from now on. `waitedMs`, the time at the question, is not run time. */
+  async start(waitedMs = 0): Promise<RunTally> {
+    const { log, run, plan, context } = this;
+    const { events, auditLog, runId } = log;
+    const { options } = run;
+    const { scanned } = plan.input;
+    this.waitedMs = waitedMs;
+    // prom-client is loaded only by runs that report metrics.
+    const metricsModule = options.metricsPush || options.metricsFile ? await import('../report/metrics.js') : undefined;
+    const tally = (this.tally = new RunTally(scanned.unique, scanned.skipped, events));
+    const journal = new AuditJournal(auditLog, runId, (error) => context.control.stop({
+      kind: 'halt', exitCode: ExitCode.halted,
+      message: `the audit log ${auditLog} could not be written (${describeFileError(error)}): stopped, since an order without its line ` +
+        'would be lost. Free the space (or raise the limit), then resume; orders deleted since the last line written are found already absent',
+    }));
+    this.journalEnded = journal.attach(events).ended; // first: the record is written before anyone else hears
+    reportToConsole(events, context.console, tally, {
+      dryRun: options.dryRun, duplicates: () => scanned.duplicates, next: { command: context.command, auditLog, options, refusal: plan.refusal },
+    });
+    reportProgress(events, context.console, tally, {
+      intervalMs: options.progressInterval, throttledMs: () => this.pace.rate.throttledMs, state: () => paceState(this.pace, this.api.current?.retry.waiting ?? 0),
+    });
+    writeSummaryFiles(events, context.console, { json: options.summaryJson, stepSummary: options.stepSummary, htmlReport: options.htmlReport });
+    this.metrics = metricsModule?.reportMetrics(events, context.console, {
+      push: options.metricsPush, pushToken: options.metricsPushToken, file: options.metricsFile, job: options.metricsJob,
+      shard: options.shard ? `${options.shard.index}_of_${options.shard.count}` : 'all', intervalMs: options.metricsInterval,
+      rate: () => this.pace.rate.rateAt(), throttledMs: () => this.pace.rate.throttledMs,
+    });
+    events.emit({ type: 'run.started', runId, auditLog, startedAt: log.startedAt, fields: this.startFields() });
+    return tally;
+  }
+
+  /** Writes run.end; its exit code is the process's from now on. */
+  end({ status, exitCode, reason }: Conclusion): ExitCode {
+    const { log, run, pace, context } = this;
+    const tally = this.counts;
+    const durationMs = Date.now() - log.startedAt - this.waitedMs;
+    const { summary } = tally;
+    summary.throttledMs = pace.rate.throttledMs;
+    if (!run.options.dryRun) summary.throttling = throttlingSummary(pace);
+    const tokens = this.api.current?.tokens;
+    if (tokens && !tokens.preIssued) summary.tokens = { obtained: tokens.renewals, shared: tokens.shared };
+    summary.ratePerSecond = run.options.dryRun ? 0 : ratePerSecond(summary, durationMs);
+    const usage = process.resourceUsage();
+    const resources = { maxRssMb: Math.round(usage.maxRSS / 1024), cpuMs: Math.round((usage.userCPUTime + usage.systemCPUTime) / 1000) };
+    context.control.endedWith = exitCode;
+    log.events.emit({ type: 'run.ended', outcome: { runId: log.runId, status, exitCode, durationMs, auditLog: log.auditLog, summary, resources, ...(reason ? { reason } : {}) } });
+    if (!this.journalEnded()) context.console.say(`The audit log ${log.auditLog} could not record the end of this run: the resume will find it unfinished.`, 'warn');
+    return exitCode;
+  }
+
+  /** The last metrics (bounded: a push or a write gives up after 3 s), then the HTML page of the recorded run. */
+  async finish(): Promise<void> {
+    await this.metrics?.flush();
+    const { htmlReport } = this.run.options;
+    if (!this.started || !htmlReport) return;
+    const { writeRunPage } = await import('../report/report-files.js');
+    await writeRunPage(this.log.auditLog, htmlReport, { command: this.context.command, version: VERSION }, this.context.console);
+  }
+
+  private startFields(): RunStartFields {
+    const { run, plan, context } = this;
+    const { options, resume, host } = run;
+    return {
+      version: VERSION, source: plan.input.source, baseUrl: host,
+      options: { ...recordedOptions(options), dryRun: options.dryRun, force: options.force, allowHosts: options.allowHost, auth: options.credentials.kind },
+      job: { ...(resume?.start.job ?? jobIdentity(identityOf(options, resume), host, false)), startedBy: personPresent(context.terminal) ? 'person' : 'unattended' },
+      ...(resume ? { resumeOf: resume.resumeOf, skipped: plan.input.scanned.skipped } : {}),
+    };
+  }
+}
+
+/** What holds the run back right now, for the progress line: `paced at 92/s (the server throttled), 3 waiting to retry`. */
+function paceState({ rate, budget }: Pace, waiting: number): string {
+  const now = rate.rateAt();
+  return [
+    rate.paused ? 'throttled by the server: everyone waits' : rate.ceilingRps !== undefined && Number.isFinite(now) ? `paced at ${Math.round(now)}/s (the server throttled)` : '',
+    budget.spent() ? 'the service is failing: a probe a second' : '',
+    waiting > 0 ? `${waiting} waiting to retry` : '',
+  ].filter(Boolean).join(', ');
+}
+
+function throttlingSummary({ rate, budget }: Pace) {
+  const round = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? null : Math.round(n * 10) / 10);
+  return {
+    requests: rate.answers, throttled: rate.throttledAnswers, cuts: rate.cuts,
+    ceilingRps: round(rate.ceilingRps), finalRps: round(rate.rateAt()), budgetHeldMs: budget.heldMs,
+  };
+}
