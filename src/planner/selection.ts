@@ -9,7 +9,7 @@ import { quoted, spreadsheetSafe } from '../common/text.js';
 import type { RunEvents } from '../engine/events.js';
 import { sendWithRetry, type RequestDeps } from '../engine/retrying-request.js';
 import { TokenError } from '../exsited/auth.js';
-import { listOrdersPage } from '../exsited/orders.js';
+import { listOrdersPage, type ListedOrder } from '../exsited/orders.js';
 import { manifestColumns, orderMatcher, type OrderFilter } from '../sources/filter-spec.js';
 import type { OrderIdValidator } from '../sources/order-id.js';
 import { SelectionStats, type Breakdown } from './selection-stats.js';
@@ -56,97 +56,150 @@ export async function selectOrders(filter: OrderFilter, manifestPath: string, de
     const what = error.kind === 'cache' ? error.message : `authentication failed: ${error.message}`;
     throw new CleanupError(error.kind === 'rejected' ? ExitCode.refused : ExitCode.halted, `${what}; nothing was selected or deleted`);
   }
-  const matches = orderMatcher(filter);
-  const columns = manifestColumns(filter);
-  const stats = new SelectionStats(filter.criteria);
-  const seen = new Set<string>();
-  const sample: string[] = [];
-  const oddIds: string[] = [];
-  let odd = 0;
-  let listed = 0;
-  let selected = 0;
-  let pages = 0;
-  // A new name, created exclusively: a file or symlink planted at a predictable name is never written through.
-  const temp = `${manifestPath}.${randomBytes(6).toString('hex')}.partial`;
-  let fd: number | undefined;
-  let written = false;
+  let manifest: Manifest | undefined;
   try {
-    mkdirSync(dirname(manifestPath), { recursive: true });
-    fd = openSync(temp, 'wx', 0o644);
-    return await listInto(fd);
+    manifest = new Manifest(manifestPath);
+    const picked = new Picked(filter, isInvalid, manifest);
+    for (const accountId of filter.criteria.accountId ?? [undefined]) {
+      if (!(await listPages(filter, accountId, deps, picked))) return undefined;
+    }
+    picked.refuseOddIds();
+    manifest.commit();
+    const { selected, listed, pages, sample, stats } = picked;
+    return { manifestPath, selected, listed, pages, sample, scope: filter.criteria.accountId ? 'accounts' : 'all', breakdown: stats.breakdown, hints: stats.hints() };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (typeof code !== 'string' || !/^E[A-Z]+$/.test(code)) throw error;
     throw new CleanupError(ExitCode.halted, `the manifest ${manifestPath} could not be written (${describeFileError(error)}); nothing was deleted: ` +
       'free the space, then run it again');
   } finally {
-    if (fd !== undefined) closeSync(fd);
-    if (!written) rmSync(temp, { force: true });
+    manifest?.close();
+  }
+}
+
+/**
+ * Pages through one listing (all orders, or one account's) into `picked`. When the total shrinks between
+ * pages, the next offset steps back by as much; a server that keeps answering nothing new, or pages past
+ * twice the total it announced, is refused. False when the run was stopped.
+ */
+async function listPages(filter: OrderFilter, accountId: string | undefined, deps: SelectionDeps, picked: Picked): Promise<boolean> {
+  let offset = 0;
+  let lastTotal: number | undefined;
+  let maxPages = Number.POSITIVE_INFINITY;
+  let stalled = 0;
+  for (;;) {
+    const answer = await sendWithRetry((token, signal) => listOrdersPage(deps.http, { accountId, limit: filter.pageSize, offset }, token, signal), deps, () => undefined);
+    if (!answer) return false;
+    if (!answer.ok) {
+      const { httpStatus, code, message } = answer.failure;
+      throw new CleanupError(ExitCode.halted, `listing orders failed at offset ${offset}${accountId ? ` of account ${accountId}` : ''}: ` +
+        `${httpStatus ? `HTTP ${httpStatus} ` : ''}${code}: ${message}; nothing was deleted`);
+    }
+    const { orders, total } = answer.value;
+    if (lastTotal === undefined && total !== undefined) maxPages = 2 * Math.ceil(total / filter.pageSize) + 10;
+    const fresh = picked.page(orders);
+    deps.events.emit({ type: 'selection.page', pages: picked.pages, listed: picked.listed, selected: picked.selected });
+    if (orders.length === 0) return true;
+    stalled = fresh === 0 ? stalled + 1 : 0;
+    if (stalled >= STALLED_PAGES || picked.pages > maxPages) {
+      throw new CleanupError(ExitCode.halted, `listing orders: the server keeps answering pages with nothing new (offset ${offset}, ` +
+        `${picked.pages} pages); it may be ignoring offset. Stopped rather than page forever; nothing was deleted`);
+    }
+    const shrunk = lastTotal !== undefined && total !== undefined ? Math.max(0, lastTotal - total) : 0;
+    offset = Math.max(0, offset + orders.length - shrunk);
+    lastTotal = total ?? lastTotal;
+    // Without a total, only an empty page ends the listing: a server may cap `limit` below pageSize.
+    if (total !== undefined && offset >= total) return true;
+  }
+}
+
+/** What the filter picked from the listing so far: every listed order counted once, the selected ones written to the manifest. */
+class Picked {
+  readonly stats: SelectionStats;
+  readonly sample: string[] = [];
+  listed = 0;
+  selected = 0;
+  pages = 0;
+  private readonly seen = new Set<string>();
+  private readonly matches: (order: ListedOrder) => boolean;
+  private readonly columns: ReturnType<typeof manifestColumns>;
+  private readonly oddIds: string[] = [];
+  private odd = 0;
+
+  constructor(filter: OrderFilter, private readonly isInvalid: OrderIdValidator, private readonly manifest: Manifest) {
+    this.matches = orderMatcher(filter);
+    this.columns = manifestColumns(filter);
+    this.stats = new SelectionStats(filter.criteria);
+    manifest.write(stringify([this.columns.map(([name]) => name)]));
   }
 
-  async function listInto(fd: number): Promise<Selection | undefined> {
-    writeSync(fd, stringify([columns.map(([name]) => name)]));
-    for (const accountId of filter.criteria.accountId ?? [undefined]) {
-      let offset = 0;
-      let lastTotal: number | undefined;
-      let maxPages = Number.POSITIVE_INFINITY;
-      let stalled = 0;
-      for (;;) {
-        const answer = await sendWithRetry(
-          (token, signal) => listOrdersPage(deps.http, { accountId, limit: filter.pageSize, offset }, token, signal), deps, () => undefined);
-        if (!answer) return undefined;
-        if (!answer.ok) {
-          const { httpStatus, code, message } = answer.failure;
-          throw new CleanupError(ExitCode.halted, `listing orders failed at offset ${offset}${accountId ? ` of account ${accountId}` : ''}: ` +
-            `${httpStatus ? `HTTP ${httpStatus} ` : ''}${code}: ${message}; nothing was deleted`);
-        }
-        const { orders, total } = answer.value;
-        pages++;
-        if (lastTotal === undefined && total !== undefined) maxPages = 2 * Math.ceil(total / filter.pageSize) + 10;
-        let fresh = 0;
-        for (const order of orders) {
-          if (seen.has(order.id)) continue;
-          seen.add(order.id);
-          fresh++;
-          listed++;
-          stats.listed(order);
-          if (!matches(order)) continue;
-          selected++;
-          stats.selected(order);
-          // The ID exactly as listed, validated as any input is: "PROD-2 " is refused, never trimmed into "PROD-2".
-          const reason = isInvalid(order.id);
-          if (reason) {
-            if (++odd <= SHOWN_ODD_IDS) oddIds.push(`  ${quoted(order.id)}: ${reason}`);
-            continue;
-          }
-          if (sample.length < 5) sample.push(order.id);
-          writeSync(fd, stringify([columns.map(([, read], i) => (i === 0 ? read(order) : spreadsheetSafe(read(order))))]));
-        }
-        deps.events.emit({ type: 'selection.page', pages, listed, selected });
-        if (orders.length === 0) break;
-        stalled = fresh === 0 ? stalled + 1 : 0;
-        if (stalled >= STALLED_PAGES || pages > maxPages) {
-          throw new CleanupError(ExitCode.halted, `listing orders: the server keeps answering pages with nothing new (offset ${offset}, ` +
-            `${pages} pages); it may be ignoring offset. Stopped rather than page forever; nothing was deleted`);
-        }
-        const shrunk = lastTotal !== undefined && total !== undefined ? Math.max(0, lastTotal - total) : 0;
-        offset = Math.max(0, offset + orders.length - shrunk);
-        lastTotal = total ?? lastTotal;
-        // Without a total, only an empty page ends the listing: a server may cap `limit` below pageSize.
-        if (total !== undefined && offset >= total) break;
-      }
+  /** One page of the listing; returns how many of its orders were new. */
+  page(orders: ListedOrder[]): number {
+    this.pages++;
+    let fresh = 0;
+    for (const order of orders) {
+      if (this.seen.has(order.id)) continue;
+      this.seen.add(order.id);
+      fresh++;
+      this.listed++;
+      this.stats.listed(order);
+      if (this.matches(order)) this.select(order);
     }
-    if (odd > 0) {
-      throw refusal(`the listing holds ${odd} order${odd === 1 ? '' : 's'} that the filter selects whose ID cannot be sent safely ` +
-        `(it would name another order, or change the request path); nothing was deleted:\n${oddIds.join('\n')}` +
-        `${odd > SHOWN_ODD_IDS ? `\n  … and ${odd - SHOWN_ODD_IDS} more` : ''}\n` +
-        'Exclude them in the filter (e.g. "idPattern"), or widen the accepted IDs with --id-pattern if they are right');
+    return fresh;
+  }
+
+  /** A listed ID that cannot be sent safely refuses the whole selection: it would name another order, or change the path. */
+  refuseOddIds(): void {
+    const { odd } = this;
+    if (odd === 0) return;
+    throw refusal(`the listing holds ${odd} order${odd === 1 ? '' : 's'} that the filter selects whose ID cannot be sent safely ` +
+      `(it would name another order, or change the request path); nothing was deleted:\n${this.oddIds.join('\n')}` +
+      `${odd > SHOWN_ODD_IDS ? `\n  … and ${odd - SHOWN_ODD_IDS} more` : ''}\n` +
+      'Exclude them in the filter (e.g. "idPattern"), or widen the accepted IDs with --id-pattern if they are right');
+  }
+
+  private select(order: ListedOrder): void {
+    this.selected++;
+    this.stats.selected(order);
+    // The ID exactly as listed, validated as any input is: "PROD-2 " is refused, never trimmed into "PROD-2".
+    const reason = this.isInvalid(order.id);
+    if (reason) {
+      if (++this.odd <= SHOWN_ODD_IDS) this.oddIds.push(`  ${quoted(order.id)}: ${reason}`);
+      return;
     }
-    fsyncSync(fd);
-    renameSync(temp, manifestPath);
-    written = true;
-    return {
-      manifestPath, selected, listed, pages, sample, scope: filter.criteria.accountId ? 'accounts' : 'all', breakdown: stats.breakdown, hints: stats.hints(),
-    };
+    if (this.sample.length < 5) this.sample.push(order.id);
+    this.manifest.write(stringify([this.columns.map(([, read], i) => (i === 0 ? read(order) : spreadsheetSafe(read(order))))]));
+  }
+}
+
+/**
+ * The manifest, written to a new name created exclusively (a file or symlink planted at a predictable name
+ * is never written through), fsync'ed and renamed into place only when the selection is whole; removed otherwise.
+ */
+class Manifest {
+  private readonly temp: string;
+  private fd: number | undefined;
+  private committed = false;
+
+  constructor(private readonly path: string) {
+    this.temp = `${path}.${randomBytes(6).toString('hex')}.partial`;
+    mkdirSync(dirname(path), { recursive: true });
+    this.fd = openSync(this.temp, 'wx', 0o644);
+  }
+
+  write(text: string): void {
+    writeSync(this.fd as number, text);
+  }
+
+  commit(): void {
+    fsyncSync(this.fd as number);
+    renameSync(this.temp, this.path);
+    this.committed = true;
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+    if (!this.committed) rmSync(this.temp, { force: true });
   }
 }
