@@ -1,7 +1,8 @@
 import { nice, ticks } from 'd3-array';
 import { area, curveStepAfter } from 'd3-shape';
 import type { Interval, RunTimeline, Segment } from '../run-timeline.js';
-import { clock, DECISION_WORDS, esc, int, num, rateText, span } from './markup.js';
+import { html, type Html } from './html.js';
+import { clock, DECISION_WORDS, int, num, rateText, span } from './markup.js';
 
 /**
  * The report's charts as inline SVG, drawn once when the report is built: no script runs in the page, so
@@ -71,19 +72,19 @@ function perSecond(segment: Segment, interval: Interval, intervalMs: number, cou
 const f = (n: number) => num(n, 1);
 
 /** The value axis of a chart `height` high, from 0 to `top`: grid lines, their figures, and the unit along the side. */
-function valueAxis(top: number, count: number, unit: string, height: number, format: (n: number) => string): { y: (v: number) => number; parts: string[] } {
+function valueAxis(top: number, count: number, unit: string, height: number, format: (n: number) => string): { y: (v: number) => number; parts: Html[] } {
   const plotH = height - M.top - M.bottom;
   const y = (v: number) => M.top + plotH - (Math.min(v, top) / top) * plotH;
   const parts = ticks(0, top, count).flatMap((tick) => [
-    `<line class="grid" x1="${M.left}" x2="${W - M.right}" y1="${f(y(tick))}" y2="${f(y(tick))}"/>`,
-    `<text class="tick" x="${M.left - 6}" y="${f(y(tick) + 4)}" text-anchor="end">${esc(format(tick))}</text>`,
+    html`<line class="grid" x1="${M.left}" x2="${W - M.right}" y1="${f(y(tick))}" y2="${f(y(tick))}"/>`,
+    html`<text class="tick" x="${M.left - 6}" y="${f(y(tick) + 4)}" text-anchor="end">${format(tick)}</text>`,
   ]);
-  parts.push(`<text class="axis-label" x="14" y="${M.top + plotH / 2}" transform="rotate(-90 14 ${M.top + plotH / 2})" text-anchor="middle">${esc(unit)}</text>`);
+  parts.push(html`<text class="axis-label" x="14" y="${M.top + plotH / 2}" transform="rotate(-90 14 ${M.top + plotH / 2})" text-anchor="middle">${unit}</text>`);
   return { y, parts };
 }
 
 /** A chart over time: stacked areas per run, the runs side by side, with its axes, marks and hover text. */
-export function timeChart(chart: TimeChart, timeline: RunTimeline): string {
+export function timeChart(chart: TimeChart, timeline: RunTimeline): Html {
   const placed = place(timeline.segments, timeline.intervalMs);
   const rate = (segment: Segment, interval: Interval, layer: Layer) => perSecond(segment, interval, timeline.intervalMs, layer.count(interval));
   const stackTop = Math.max(0, ...timeline.segments.flatMap((s) => s.intervals.map((i) => chart.layers.reduce((sum, l) => sum + rate(s, i, l), 0))));
@@ -97,15 +98,16 @@ export function timeChart(chart: TimeChart, timeline: RunTimeline): string {
     const label = p.index === 0 ? `run ${segment.runId}` : `resume ${p.index} (${segment.runId})`;
     const status = segment.status ?? 'killed';
     const text = p.width > 260 ? `${label} · ${clock(segment.startMs)} · ${status}` : p.width > 120 ? label : p.width > 40 ? (p.index === 0 ? 'run' : `r${p.index}`) : '';
-    parts.push(`<g class="segment" data-run="${esc(segment.runId)}"><title>${esc(`${label}, started ${clock(segment.startMs)} UTC, ${status}, ${span(segment.endMs - segment.startMs)}`)}</title>`,
-      `<rect class="segment-bg" x="${f(p.x0)}" y="${M.top}" width="${f(p.width)}" height="${PLOT_H}"/>`,
-      `<text class="segment-label" x="${f(p.x0 + 2)}" y="${M.top - 8}">${esc(text)}</text></g>`);
+    parts.push(html`<g class="segment" data-run="${segment.runId}"><title>${label}, started ${clock(segment.startMs)} UTC, ${status}, ${span(segment.endMs - segment.startMs)}</title>`,
+      html`<rect class="segment-bg" x="${f(p.x0)}" y="${M.top}" width="${f(p.width)}" height="${PLOT_H}"/>`,
+      html`<text class="segment-label" x="${f(p.x0 + 2)}" y="${M.top - 8}">${text}</text></g>`);
 
     for (const pause of chart.pacing ? segment.pauses : []) {
       const x1 = p.x(pause.fromMs);
       const x2 = Math.max(p.x(pause.toMs), x1 + 1);
-      parts.push(`<rect class="pause pause-${pause.why === 'throttled' ? 'throttled' : 'service'}" x="${f(x1)}" y="${M.top}" width="${f(x2 - x1)}" height="${PLOT_H}">` +
-        `<title>${esc(`${clock(pause.fromMs)}–${clock(pause.toMs)}: ${pause.why === 'throttled' ? 'throttled by the server: everyone waited' : 'the service was failing: a probe a second'} (${span(pause.toMs - pause.fromMs)})`)}</title></rect>`);
+      const why = pause.why === 'throttled' ? 'throttled by the server: everyone waited' : 'the service was failing: a probe a second';
+      parts.push(html`<rect class="pause pause-${pause.why === 'throttled' ? 'throttled' : 'service'}" x="${f(x1)}" y="${M.top}" width="${f(x2 - x1)}" height="${PLOT_H}">`,
+        html`<title>${clock(pause.fromMs)}–${clock(pause.toMs)}: ${why} (${span(pause.toMs - pause.fromMs)})</title></rect>`);
     }
 
     // Stacked step areas: each interval's value held until the next; the last one to the run's end.
@@ -118,7 +120,7 @@ export function timeChart(chart: TimeChart, timeline: RunTimeline): string {
         .x((i) => (points[i] as { x: number }).x).y0((i) => y(base[i] as number)).y1((i) => y((base[i] as number) + (values[i] as number)))
         .digits(1)(points.map((_, i) => i));
       values.forEach((v, i) => void (base[i] = (base[i] as number) + v));
-      if (layer.total > 0 && path) parts.push(`<path class="layer ${esc(layer.cls)}" data-series="${esc(layer.key)}" d="${path}"/>`);
+      if (layer.total > 0 && path) parts.push(html`<path class="layer ${layer.cls}" data-series="${layer.key}" d="${path}"/>`);
     }
 
     if (chart.pacing) {
@@ -131,12 +133,13 @@ export function timeChart(chart: TimeChart, timeline: RunTimeline): string {
         current = pace.rps;
       }
       if (current !== null) d += `H${f(p.x(segment.endMs))}`;
-      if (d) parts.push(`<path class="pace" data-series="pace" d="${d}"><title>the paced rate (requests/s)</title></path>`);
+      if (d) parts.push(html`<path class="pace" data-series="pace" d="${d}"><title>the paced rate (requests/s)</title></path>`);
       for (const mark of segment.throttles) {
         const x = f(p.x(mark.atMs));
-        parts.push(`<g class="mark mark-${mark.kind}" data-kind="${mark.kind}"><title>${esc(`${clock(mark.atMs)} ${DECISION_WORDS[mark.kind]}: ${rateText(mark.rateBefore)} → ${rateText(mark.rateAfter)}` +
-          `, ${num(mark.share * 100)}% of the window throttled${mark.pauseMs > 0 ? `, everyone waited ${span(mark.pauseMs)}` : ''}`)}</title>` +
-          `<line x1="${x}" x2="${x}" y1="${M.top}" y2="${M.top + PLOT_H}"/><path d="M${x},${M.top}l-4,-6h8z"/></g>`);
+        const waited = mark.pauseMs > 0 && `, everyone waited ${span(mark.pauseMs)}`;
+        parts.push(html`<g class="mark mark-${mark.kind}" data-kind="${mark.kind}">`,
+          html`<title>${clock(mark.atMs)} ${DECISION_WORDS[mark.kind]}: ${rateText(mark.rateBefore)} → ${rateText(mark.rateAfter)}, ${num(mark.share * 100)}% of the window throttled${waited}</title>`,
+          html`<line x1="${x}" x2="${x}" y1="${M.top}" y2="${M.top + PLOT_H}"/><path d="M${x},${M.top}l-4,-6h8z"/></g>`);
       }
     }
 
@@ -146,18 +149,18 @@ export function timeChart(chart: TimeChart, timeline: RunTimeline): string {
       const values = chart.layers.filter((l) => l.total > 0).map((l) => `${l.label} ${num(rate(segment, interval, l))}`);
       const pace = chart.pacing && interval.paceRps !== null ? [`paced at ${num(interval.paceRps)}/s`] : [];
       const paused = interval.pausedMs > 0 ? [`paused ${span(interval.pausedMs)}`] : [];
-      parts.push(`<rect class="hover" x="${f(x)}" y="${M.top}" width="${f(Math.max(1, next - x))}" height="${PLOT_H}"><title>${esc(`${clock(interval.startMs)}: ${[...values, ...pace, ...paused].join(', ')} (${chart.unit})`)}</title></rect>`);
+      parts.push(html`<rect class="hover" x="${f(x)}" y="${M.top}" width="${f(Math.max(1, next - x))}" height="${PLOT_H}"><title>${clock(interval.startMs)}: ${[...values, ...pace, ...paused].join(', ')} (${chart.unit})</title></rect>`);
     }
     const duration = Math.max(timeline.intervalMs, segment.endMs - segment.startMs);
     for (const t of timeTicks(duration / 1000, Math.max(1, Math.floor(p.width / 90)))) {
       const at = p.x(segment.startMs + t * 1000);
       const x = f(at);
       const anchor = t === 0 ? 'start' : at > p.x0 + p.width - 24 ? 'end' : 'middle';
-      parts.push(`<line class="tick-mark" x1="${x}" x2="${x}" y1="${M.top + PLOT_H}" y2="${M.top + PLOT_H + 4}"/>`,
-        `<text class="tick" x="${x}" y="${M.top + PLOT_H + 17}" text-anchor="${anchor}">${esc(t === 0 ? (p.index === 0 ? '0 s' : '') : `+${span(t * 1000)}`)}</text>`);
+      parts.push(html`<line class="tick-mark" x1="${x}" x2="${x}" y1="${M.top + PLOT_H}" y2="${M.top + PLOT_H + 4}"/>`,
+        html`<text class="tick" x="${x}" y="${M.top + PLOT_H + 17}" text-anchor="${anchor}">${t === 0 ? (p.index === 0 ? '0 s' : '') : `+${span(t * 1000)}`}</text>`);
     }
   }
-  parts.push(`<text class="axis-label" x="${W - M.right}" y="${H - 4}" text-anchor="end">time since each run started</text>`);
+  parts.push(html`<text class="axis-label" x="${W - M.right}" y="${H - 4}" text-anchor="end">time since each run started</text>`);
   return svg(chart.id, chart.title, chart.summary, parts);
 }
 
@@ -177,22 +180,29 @@ export interface Bar {
   title: string;
 }
 
+/** A chart of bars over categories (a histogram): its words as a time chart's, its height, the bars' CSS class. */
+export interface BarChart extends Pick<TimeChart, 'id' | 'title' | 'summary' | 'unit'> {
+  bars: Bar[];
+  height?: number;
+  barClass?: string;
+}
+
 /** Bars over categories (a histogram): one bar each, labelled below. */
-export function barChart(id: string, title: string, summary: string, unit: string, bars: Bar[], height = 220): string {
+export function barChart({ id, title, summary, unit, bars, height = 220, barClass = 'bar' }: BarChart): Html {
   const plotH = height - M.top - M.bottom;
   const [, top] = nice(0, Math.max(1, ...bars.map((b) => b.value)), 4);
   const { y, parts } = valueAxis(top, 4, unit, height, int);
   const band = (W - M.left - M.right) / Math.max(1, bars.length);
   bars.forEach((bar, i) => {
     const x = M.left + i * band;
-    parts.push(`<g class="bar" data-value="${bar.value}"><title>${esc(bar.title)}</title>` +
-      `<rect x="${f(x + band * 0.12)}" y="${f(y(bar.value))}" width="${f(band * 0.76)}" height="${f(M.top + plotH - y(bar.value))}"/>` +
-      `<text class="tick" x="${f(x + band / 2)}" y="${M.top + plotH + 16}" text-anchor="middle">${esc(bar.label)}</text></g>`);
+    parts.push(html`<g class="${barClass}" data-value="${bar.value}"><title>${bar.title}</title>`,
+      html`<rect x="${f(x + band * 0.12)}" y="${f(y(bar.value))}" width="${f(band * 0.76)}" height="${f(M.top + plotH - y(bar.value))}"/>`,
+      html`<text class="tick" x="${f(x + band / 2)}" y="${M.top + plotH + 16}" text-anchor="middle">${bar.label}</text></g>`);
   });
   return svg(id, title, summary, parts, height);
 }
 
-function svg(id: string, title: string, summary: string, parts: string[], height = H): string {
-  return `<svg id="${esc(id)}" class="chart" viewBox="0 0 ${W} ${height}" role="img" aria-labelledby="${esc(id)}-title ${esc(id)}-desc" preserveAspectRatio="xMidYMid meet">` +
-    `<title id="${esc(id)}-title">${esc(title)}</title><desc id="${esc(id)}-desc">${esc(summary)}</desc>${parts.join('')}</svg>`;
+function svg(id: string, title: string, summary: string, parts: Html[], height = H): Html {
+  const open = html`<svg id="${id}" class="chart" viewBox="0 0 ${W} ${height}" role="img" aria-labelledby="${id}-title ${id}-desc" preserveAspectRatio="xMidYMid meet">`;
+  return html`${open}<title id="${id}-title">${title}</title><desc id="${id}-desc">${summary}</desc>${parts}</svg>`;
 }

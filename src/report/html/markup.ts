@@ -1,13 +1,3 @@
-import { secrets } from '../../common/secrets.js';
-
-/**
- * Text as HTML (and SVG) text or attribute value: whatever a server or a file put in it stays text.
- * Secrets are scrubbed first: once escaped, a secret holding `&` or `<` no longer looks like itself.
- */
-export function esc(value: string | number): string {
-  return secrets.scrub(String(value)).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
 /** A count for people: 1,234,567. */
 export const int = (n: number): string => Math.round(n).toLocaleString('en-US');
 

@@ -3,13 +3,14 @@ import { readFileSync } from 'node:fs';
 import { failureCauses, nextStep, type RunReport } from '../run-report.js';
 import type { Interval, RunTimeline, SeriesKey } from '../run-timeline.js';
 import { barChart, timeChart, type Layer } from './charts.js';
-import { clock, DECISION_WORDS, esc, int, moment, num, rateText, span } from './markup.js';
+import { html, join, raw, type Html } from './html.js';
+import { clock, DECISION_WORDS, int, moment, num, rateText, span } from './markup.js';
 
 /** The page's skeleton and its style sheet: data, kept in their own files beside this one. */
 const TEMPLATE = readFileSync(new URL('./template.html', import.meta.url), 'utf8');
 const STYLE = readFileSync(new URL('./style.css', import.meta.url), 'utf8');
 /** The page allows its own style sheet and nothing else: no script, no request, whatever a log holds. */
-const STYLE_SOURCE = `'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`;
+const STYLE_SOURCE = html`'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`;
 
 /** Failed orders listed in full on the page; beyond that, `report --failed-csv` has them all. */
 const FAILED_LISTED = 1000;
@@ -30,11 +31,12 @@ export interface PageContext {
  * script, a Content-Security-Policy that allows no request), built from the report and its timeline.
  */
 export function reportPage(report: RunReport, timeline: RunTimeline, context: PageContext): string {
-  const slots: Record<string, string> = {
-    title: esc(`Order cleanup on ${hostName(report.host)}: ${verdict(report).text}`),
-    version: esc(context.version),
+  const slots: Record<string, Html> = {
+    title: html`Order cleanup on ${hostName(report.host)}: ${verdict(report).text}`,
+    version: html`${context.version}`,
     styleSource: STYLE_SOURCE,
-    style: STYLE,
+    // The style sheet is this program's own file (its hash is the page's policy), never a log's text.
+    style: raw(STYLE),
     header: header(report, timeline, context),
     totals: totals(report),
     throughput: throughput(report, timeline),
@@ -44,7 +46,8 @@ export function reportPage(report: RunReport, timeline: RunTimeline, context: Pa
     throttling: throttling(report, timeline),
     footer: footer(report, timeline, context),
   };
-  return TEMPLATE.replace(/\{\{(\w+)\}\}/g, (_, name: string) => slots[name] ?? '');
+  // Filled once, from the template's text only: a slot's name in a log's text is never filled.
+  return TEMPLATE.replace(/\{\{(\w+)\}\}/g, (_, name: string) => slots[name]?.toString() ?? '');
 }
 
 const hostName = (host: string) => {
@@ -62,37 +65,37 @@ function verdict(r: RunReport): { text: string; tone: 'ok' | 'warn' | 'bad' } {
   return { text: 'every order gone', tone: 'ok' };
 }
 
-function header(r: RunReport, t: RunTimeline, context: PageContext): string {
+function header(r: RunReport, t: RunTimeline, context: PageContext): Html {
   const v = verdict(r);
   const input = r.input.filter
-    ? `filter <code>${esc(r.input.filter)}</code>; its selection (the manifest) in <code>${esc(r.input.path)}</code>`
-    : `${esc(r.input.kind)} file <code>${esc(r.input.path)}</code>`;
+    ? html`filter <code>${r.input.filter}</code>; its selection (the manifest) in <code>${r.input.path}</code>`
+    : html`${r.input.kind} file <code>${r.input.path}</code>`;
   const manyLogs = r.auditLogs.length > 1;
-  const runs = r.runs.map((run, i) => {
-    const segment = t.segments[i];
-    return `<tr><td>${i === 0 ? 'run' : `resume ${i}`}</td><td class="mono">${esc(run.runId)}</td><td>${esc(moment(Date.parse(run.startedAt)))}</td>` +
-      `<td>${esc(run.status ?? 'no run.end (killed)')}${run.dryRun ? ', dry run' : ''}</td><td class="n">${run.exitCode ?? '—'}</td>` +
-      `<td class="n">${esc(span(run.durationMs))}</td><td>${esc(run.reason ?? '')}</td>${manyLogs ? `<td class="mono">${esc(segment?.auditLog ?? run.auditLog)}</td>` : ''}</tr>`;
-  }).join('');
+  const runs = r.runs.map((run, i) => html`<tr>${[
+    html`<td>${i === 0 ? 'run' : `resume ${i}`}</td><td class="mono">${run.runId}</td><td>${moment(Date.parse(run.startedAt))}</td>`,
+    html`<td>${run.status ?? 'no run.end (killed)'}${run.dryRun && ', dry run'}</td><td class="n">${run.exitCode ?? '—'}</td>`,
+    html`<td class="n">${span(run.durationMs)}</td><td>${run.reason ?? ''}</td>`,
+    manyLogs && html`<td class="mono">${t.segments[i]?.auditLog ?? run.auditLog}</td>`,
+  ]}</tr>`);
+  const outcomes = html`${int(r.deleted)} deleted${r.dryRun && `, ${int(r.wouldDelete)} would be deleted (dry run)`}, ${int(r.alreadyAbsent)} already absent, ${int(r.failed)} failed`;
   const next = nextStep(r, context.command);
-  return `<h1>Order cleanup on ${esc(hostName(r.host))} <span class="badge ${v.tone}" id="verdict">${esc(v.text)}</span></h1>
-<p class="lede">${int(r.deleted)} deleted${r.dryRun ? `, ${int(r.wouldDelete)} would be deleted (dry run)` : ''}, ${int(r.alreadyAbsent)} already absent, ${int(r.failed)} failed` +
-    `${r.pending ? `, ${int(r.pending)} not yet done` : ''} of ${int(r.selected)} selected, in ${r.runs.length} run${r.runs.length === 1 ? '' : 's'} (${esc(span(r.activeMs))} working).</p>
+  return html`<h1>Order cleanup on ${hostName(r.host)} <span class="badge ${v.tone}" id="verdict">${v.text}</span></h1>
+<p class="lede">${outcomes}${r.pending > 0 && `, ${int(r.pending)} not yet done`} of ${int(r.selected)} selected, in ${r.runs.length} run${r.runs.length === 1 ? '' : 's'} (${span(r.activeMs)} working).</p>
 <dl class="facts">
-<dt>host</dt><dd class="mono">${esc(r.host)}</dd>
+<dt>host</dt><dd class="mono">${r.host}</dd>
 <dt>orders from</dt><dd>${input}</dd>
-<dt>sha256</dt><dd class="mono">${esc(r.input.sha256)}</dd>
-${r.input.criteria ? `<dt>criteria</dt><dd class="mono" id="criteria">${esc(r.input.criteria)}</dd>` : ''}
+<dt>sha256</dt><dd class="mono">${r.input.sha256}</dd>
+${r.input.criteria && html`<dt>criteria</dt><dd class="mono" id="criteria">${r.input.criteria}</dd>`}
 <dt>mode</dt><dd>${r.dryRun ? 'dry run: nothing was deleted' : 'deleting'}</dd>
-<dt>audit log${r.auditLogs.length === 1 ? '' : 's'}</dt><dd class="mono">${r.auditLogs.map(esc).join('<br>')}</dd>
+<dt>audit log${r.auditLogs.length === 1 ? '' : 's'}</dt><dd class="mono">${join(r.auditLogs, html`<br>`)}</dd>
 </dl>
-<table class="runs"><caption class="note">The run and its resumes</caption><thead><tr><th></th><th>run</th><th>started</th><th>status</th><th class="n">exit</th><th class="n">time</th><th>stopped because</th>${manyLogs ? '<th>log</th>' : ''}</tr></thead><tbody>${runs}</tbody></table>
+<table class="runs"><caption class="note">The run and its resumes</caption><thead><tr><th></th><th>run</th><th>started</th><th>status</th><th class="n">exit</th><th class="n">time</th><th>stopped because</th>${manyLogs && html`<th>log</th>`}</tr></thead><tbody>${runs}</tbody></table>
 ${next
-    ? `<div class="next" id="next"><strong>Next:</strong> ${esc(next.what)}.<pre><code>${next.commands.map(esc).join('\n')}</code></pre></div>`
-    : `<div class="next done" id="next"><strong>Nothing left to do:</strong> every selected order has its outcome.</div>`}`;
+    ? html`<div class="next" id="next"><strong>Next:</strong> ${next.what}.<pre><code>${join(next.commands, '\n')}</code></pre></div>`
+    : html`<div class="next done" id="next"><strong>Nothing left to do:</strong> every selected order has its outcome.</div>`}`;
 }
 
-function totals(r: RunReport): string {
+function totals(r: RunReport): Html {
   const cards: Array<[string, string, string]> = [
     ['selected', 'selected', int(r.selected)],
     ...(r.dryRun ? [['wouldDelete', 'would delete', int(r.wouldDelete)] as [string, string, string]] : []),
@@ -105,18 +108,21 @@ function totals(r: RunReport): string {
     ['activeMs', 'working time', span(r.activeMs)],
     ...(r.dryRun ? [] : [['ratePerSecond', 'orders/s while working', num(r.ratePerSecond)] as [string, string, string]]),
   ];
-  return `<ul class="cards">${cards.map(([key, label, value]) => `<li class="${key}${key === 'failed' && r.failed > 0 ? ' bad' : ''}"><span class="label">${esc(label)}</span><span class="value" data-total="${key}">${esc(value)}</span></li>`).join('')}</ul>` +
-    (r.unreadableLines > 0 ? `<p class="note">${int(r.unreadableLines)} unreadable line(s) in the log were skipped (writes torn by a kill, or edits): their orders count as not done.</p>` : '') +
-    (r.earlierRuns > 0 ? `<p class="note">${int(r.earlierRuns)} earlier, unrelated run(s) in the log are not part of this report.</p>` : '');
+  const card = ([key, label, value]: [string, string, string]) =>
+    html`<li class="${key}${key === 'failed' && r.failed > 0 && ' bad'}"><span class="label">${label}</span><span class="value" data-total="${key}">${value}</span></li>`;
+  return html`<ul class="cards">${cards.map(card)}</ul>${[
+    r.unreadableLines > 0 && html`<p class="note">${int(r.unreadableLines)} unreadable line(s) in the log were skipped (writes torn by a kill, or edits): their orders count as not done.</p>`,
+    r.earlierRuns > 0 && html`<p class="note">${int(r.earlierRuns)} earlier, unrelated run(s) in the log are not part of this report.</p>`,
+  ]}`;
 }
 
 const sum = (t: RunTimeline, key: SeriesKey) => t.series.totals[key] ?? 0;
 
-function legend(items: Array<{ cls: string; label: string; total?: string; line?: boolean }>): string {
-  return `<ul class="legend">${items.map((i) => `<li><span class="sw ${i.line ? 'line ' : ''}${esc(i.cls)}" aria-hidden="true"></span>${esc(i.label)}${i.total === undefined ? '' : ` <b>${esc(i.total)}</b>`}</li>`).join('')}</ul>`;
+function legend(items: Array<{ cls: string; label: string; total?: string; line?: boolean }>): Html {
+  return html`<ul class="legend">${items.map((i) => html`<li><span class="sw ${i.line && 'line '}${i.cls}" aria-hidden="true"></span>${i.label}${i.total !== undefined && html` <b>${i.total}</b>`}</li>`)}</ul>`;
 }
 
-function throughput(r: RunReport, t: RunTimeline): string {
+function throughput(r: RunReport, t: RunTimeline): Html {
   const outcome = (key: SeriesKey, label: string): Layer => ({ key, label, cls: `s-${key}`, count: (i) => i.counts[key] ?? 0, total: sum(t, key) });
   const layers = [outcome('deleted', 'deleted'), outcome('alreadyAbsent', 'already absent'), outcome('wouldDelete', 'would delete'), outcome('failed', 'failed')].filter((l) => l.total > 0);
   const marks = t.segments.flatMap((s) => s.throttles);
@@ -135,16 +141,16 @@ function throughput(r: RunReport, t: RunTimeline): string {
   const chart = timeChart({ id: 'chart-throughput', title: 'Orders finished per second, and the paced rate', summary, unit: 'per second', layers, pacing: true }, t);
   const hasPace = t.segments.some((s) => s.paces.some((p) => p.rps !== null));
   const kinds = new Set(marks.map((m) => m.kind));
-  return `<figure>${legend([
+  return html`<figure>${legend([
     ...layers.map((l) => ({ cls: l.cls, label: l.label, total: int(l.total) })),
     ...(hasPace ? [{ cls: 's-pace', label: 'paced rate (requests/s)', line: true }] : []),
     ...(['cut', 'ceiling', 'lift'] as const).filter((k) => kinds.has(k)).map((k) => ({ cls: `s-${k}`, label: DECISION_WORDS[k], line: true })),
     ...(paused('throttled') > 0 ? [{ cls: 's-pause-throttled', label: 'everyone waits (Retry-After)' }] : []),
     ...(paused('service failing') > 0 ? [{ cls: 's-pause-service', label: 'service failing' }] : []),
-  ])}${chart}<figcaption>${esc(summary)}</figcaption>${dataTable(t, layers, true)}</figure>`;
+  ])}${chart}<figcaption>${summary}</figcaption>${dataTable(t, layers, true)}</figure>`;
 }
 
-function retries(t: RunTimeline): string {
+function retries(t: RunTimeline): Html {
   const causes = t.series.causes;
   const drawn = causes.slice(0, causes.length > CAUSES_DRAWN ? CAUSES_DRAWN - 1 : CAUSES_DRAWN);
   const rest = causes.slice(drawn.length);
@@ -160,70 +166,85 @@ function retries(t: RunTimeline): string {
   if (rest.length > 0) layers.push({ key: 'other', label: `${rest.length} other causes`, cls: 'c7', count: (i) => rest.reduce((s, k) => s + (i.counts[k] ?? 0), 0), total: rest.reduce((s, k) => s + sum(t, k), 0) });
   const retried = causes.filter((k) => k.startsWith('retry ')).reduce((s, k) => s + sum(t, k), 0);
   const failed = causes.filter((k) => k.startsWith('failed ')).reduce((s, k) => s + sum(t, k), 0);
-  if (retried + failed === 0) return '<p>No request was retried and no order failed.</p>';
+  if (retried + failed === 0) return html`<p>No request was retried and no order failed.</p>`;
   const summary = `${int(retried)} requests were retried and ${int(failed)} orders failed (counted in the run where they failed). ` +
     `By cause: ${layers.map((l) => `${l.label} ${int(l.total)}`).join('; ')}.`;
   const chart = timeChart({ id: 'chart-retries', title: 'Retries and failures per second, stacked by cause', summary, unit: 'per second', layers, pacing: false }, t);
-  return `<figure>${legend(layers.map((l) => ({ cls: l.cls, label: l.label, total: int(l.total) })))}${chart}<figcaption>${esc(summary)}</figcaption>${dataTable(t, layers, false)}</figure>`;
+  return html`<figure>${legend(layers.map((l) => ({ cls: l.cls, label: l.label, total: int(l.total) })))}${chart}<figcaption>${summary}</figcaption>${dataTable(t, layers, false)}</figure>`;
 }
 
-function latency(t: RunTimeline): string {
+function latency(t: RunTimeline): Html {
   const { latency: l } = t;
-  if (!l.percentiles) return '<p>No order has a duration (a dry run sends no DELETE).</p>';
+  if (!l.percentiles) return html`<p>No order has a duration (a dry run sends no DELETE).</p>`;
   const p = l.percentiles;
   const label = (ms: number) => (ms >= 1000 ? `${num(ms / 1000)} s` : `${int(ms)} ms`);
   const range = (from: number, to: number) => (to <= 500 ? `${int(from)}–${int(to)} ms` : `${num(from / 1000)}–${num(to / 1000)} s`);
-  const histogram = barChart('chart-latency', 'Orders by time taken', `The time from an order's first request to its outcome, retries and waits included, for ${int(l.orders)} orders: half took ${span(p.p50)} or less, 99% ${span(p.p99)} or less, the slowest ${span(p.max)}.`,
-    'orders', l.histogram.map((h) => ({ label: range(h.fromMs, h.toMs), value: h.orders, title: `${int(h.orders)} orders took ${label(h.fromMs)} to under ${label(h.toMs)}` })));
-  const attempts = barChart('chart-attempts', 'Orders by requests sent', `Requests sent per order: ${l.attempts.map((a) => `${int(a.orders)} took ${a.attempts}`).join(', ')}.`,
-    'orders', l.attempts.map((a) => ({ label: `${a.attempts}`, value: a.orders, title: `${int(a.orders)} orders took ${a.attempts} request${a.attempts === 1 ? '' : 's'}` })), 180)
-    .replaceAll('class="bar"', 'class="bar attempts"');
-  return `<dl class="percentiles" id="percentiles">${[['median', p.p50], ['90%', p.p90], ['99%', p.p99], ['slowest', p.max]].map(([k, v]) => `<div><dt>${k}</dt><dd>${esc(span(v as number))}</dd></div>`).join('')}<div><dt>orders</dt><dd>${int(l.orders)}</dd></div></dl>
+  const histogram = barChart({
+    id: 'chart-latency', title: 'Orders by time taken', unit: 'orders',
+    summary: `The time from an order's first request to its outcome, retries and waits included, for ${int(l.orders)} orders: half took ${span(p.p50)} or less, 99% ${span(p.p99)} or less, the slowest ${span(p.max)}.`,
+    bars: l.histogram.map((h) => ({ label: range(h.fromMs, h.toMs), value: h.orders, title: `${int(h.orders)} orders took ${label(h.fromMs)} to under ${label(h.toMs)}` })),
+  });
+  const attempts = barChart({
+    id: 'chart-attempts', title: 'Orders by requests sent', unit: 'orders', height: 180, barClass: 'bar attempts',
+    summary: `Requests sent per order: ${l.attempts.map((a) => `${int(a.orders)} took ${a.attempts}`).join(', ')}.`,
+    bars: l.attempts.map((a) => ({ label: `${a.attempts}`, value: a.orders, title: `${int(a.orders)} orders took ${a.attempts} request${a.attempts === 1 ? '' : 's'}` })),
+  });
+  const percentiles: Array<[string, number]> = [['median', p.p50], ['90%', p.p90], ['99%', p.p99], ['slowest', p.max]];
+  return html`<dl class="percentiles" id="percentiles">${percentiles.map(([k, v]) => html`<div><dt>${k}</dt><dd>${span(v)}</dd></div>`)}<div><dt>orders</dt><dd>${int(l.orders)}</dd></div></dl>
 <figure>${histogram}<figcaption>The time from an order's first request to its outcome, retries and their waits included.</figcaption></figure>
 <h3>Requests per order</h3><figure>${attempts}<figcaption>One request is an order deleted (or found absent) at once; more are retries.</figcaption></figure>`;
 }
 
-function failures(r: RunReport, context: PageContext): string {
-  if (r.failed === 0) return '<p id="no-failures">No order failed.</p>';
+function failures(r: RunReport, context: PageContext): Html {
+  if (r.failed === 0) return html`<p id="no-failures">No order failed.</p>`;
   const causes = failureCauses(r.failedOrders);
   const rest = causes.slice(CAUSES_LISTED);
-  const rows = causes.slice(0, CAUSES_LISTED)
-    .map((c) => `<tr><td>${esc(c.cause)}</td><td class="n">${int(c.orders)}</td><td class="mono">${esc(c.example.orderId)}</td><td>${esc(c.example.message)}</td></tr>`).join('') +
-    (rest.length ? `<tr><td>${int(rest.length)} other causes</td><td class="n">${int(rest.reduce((n, c) => n + c.orders, 0))}</td><td></td><td>all in --failed-csv</td></tr>` : '');
+  const rows = [
+    ...causes.slice(0, CAUSES_LISTED).map((c) => html`<tr><td>${c.cause}</td><td class="n">${int(c.orders)}</td><td class="mono">${c.example.orderId}</td><td>${c.example.message}</td></tr>`),
+    rest.length > 0 && html`<tr><td>${int(rest.length)} other causes</td><td class="n">${int(rest.reduce((n, c) => n + c.orders, 0))}</td><td></td><td>all in --failed-csv</td></tr>`,
+  ];
   const listed = r.failedOrders.slice(0, FAILED_LISTED);
-  const all = listed.map((f) => `<tr><td class="mono">${esc(f.orderId)}</td><td class="n">${f.httpStatus ?? '—'}</td><td class="mono">${esc(f.code)}</td><td>${esc(f.message)}</td></tr>`).join('');
+  const all = listed.map((f) => html`<tr><td class="mono">${f.orderId}</td><td class="n">${f.httpStatus ?? '—'}</td><td class="mono">${f.code}</td><td>${f.message}</td></tr>`);
   const csv = `${context.command} report ${r.auditLogs.join(' ')} --failed-csv failed.csv`;
-  return `<table id="failure-causes"><thead><tr><th>cause</th><th class="n">orders</th><th>example</th><th>message</th></tr></thead><tbody>${rows}</tbody></table>
-<details><summary>All ${int(r.failed)} failed orders${r.failed > listed.length ? ` (the first ${int(listed.length)} here)` : ''}</summary>
+  return html`<table id="failure-causes"><thead><tr><th>cause</th><th class="n">orders</th><th>example</th><th>message</th></tr></thead><tbody>${rows}</tbody></table>
+<details><summary>All ${int(r.failed)} failed orders${r.failed > listed.length && ` (the first ${int(listed.length)} here)`}</summary>
 <table id="failed-orders"><thead><tr><th>order</th><th class="n">HTTP</th><th>code</th><th>message</th></tr></thead><tbody>${all}</tbody></table>
-<p class="note">As CSV, usable as <code>--ids</code>: <code>${esc(csv)}</code></p></details>`;
+<p class="note">As CSV, usable as <code>--ids</code>: <code>${csv}</code></p></details>`;
 }
 
-function throttling(r: RunReport, t: RunTimeline): string {
+function throttling(r: RunReport, t: RunTimeline): Html {
   const decisions = t.segments.flatMap((s, run) => s.throttles.map((m) => ({ ...m, run })));
   const pauses = t.segments.flatMap((s) => s.pauses.filter((p) => p.why === 'service failing'));
-  if (decisions.length === 0 && pauses.length === 0) return '<p>The server did not throttle this run, and the service never failed as a whole.</p>';
-  const rows = decisions.slice(0, DECISIONS_LISTED).map((d) => `<tr><td>${esc(moment(d.atMs))}</td><td>${d.run === 0 ? 'run' : `resume ${d.run}`}</td><td>${esc(DECISION_WORDS[d.kind])}</td>` +
-    `<td class="n">${esc(rateText(d.rateBefore))}</td><td class="n">${esc(rateText(d.rateAfter))}</td><td class="n">${num(d.share * 100)}%</td><td class="n">${d.pauseMs ? esc(span(d.pauseMs)) : ''}</td></tr>`).join('');
-  const outages = pauses.map((p) => `<li>${esc(moment(p.fromMs))}: the service was failing for ${esc(span(p.toMs - p.fromMs))}; requests waited, one probe a second</li>`).join('');
-  return `<p>${int(decisions.length)} decision${decisions.length === 1 ? '' : 's'} of the rate controller; everyone waited out a Retry-After for ${esc(span(r.throttledMs))} in all.</p>` +
-    (rows ? `<table id="decisions"><thead><tr><th>when</th><th>run</th><th>decision</th><th class="n">rate before</th><th class="n">after</th><th class="n">throttled</th><th class="n">everyone waited</th></tr></thead><tbody>${rows}</tbody></table>` : '') +
-    (decisions.length > DECISIONS_LISTED ? `<p class="note">The first ${DECISIONS_LISTED} of ${int(decisions.length)}; every one is a <code>throttle</code> line in the audit log.</p>` : '') +
-    (outages ? `<ul id="outages">${outages}</ul>` : '');
+  if (decisions.length === 0 && pauses.length === 0) return html`<p>The server did not throttle this run, and the service never failed as a whole.</p>`;
+  const rows = decisions.slice(0, DECISIONS_LISTED).map((d) => html`<tr>${[
+    html`<td>${moment(d.atMs)}</td><td>${d.run === 0 ? 'run' : `resume ${d.run}`}</td><td>${DECISION_WORDS[d.kind]}</td>`,
+    html`<td class="n">${rateText(d.rateBefore)}</td><td class="n">${rateText(d.rateAfter)}</td><td class="n">${num(d.share * 100)}%</td><td class="n">${d.pauseMs > 0 && span(d.pauseMs)}</td>`,
+  ]}</tr>`);
+  const outages = pauses.map((p) => html`<li>${moment(p.fromMs)}: the service was failing for ${span(p.toMs - p.fromMs)}; requests waited, one probe a second</li>`);
+  return html`<p>${int(decisions.length)} decision${decisions.length === 1 ? '' : 's'} of the rate controller; everyone waited out a Retry-After for ${span(r.throttledMs)} in all.</p>${[
+    rows.length > 0 && html`<table id="decisions"><thead><tr><th>when</th><th>run</th><th>decision</th><th class="n">rate before</th><th class="n">after</th><th class="n">throttled</th><th class="n">everyone waited</th></tr></thead><tbody>${rows}</tbody></table>`,
+    decisions.length > DECISIONS_LISTED && html`<p class="note">The first ${DECISIONS_LISTED} of ${int(decisions.length)}; every one is a <code>throttle</code> line in the audit log.</p>`,
+    outages.length > 0 && html`<ul id="outages">${outages}</ul>`,
+  ]}`;
 }
 
-function footer(r: RunReport, t: RunTimeline, context: PageContext): string {
-  return `<p>Built by exsited-order-cleanup ${esc(context.version)} on ${esc(moment(context.builtAt))} from ${r.auditLogs.map((l) => `<code>${esc(l)}</code>`).join(', ')}, ` +
-    `in intervals of ${esc(span(t.intervalMs))}. Rebuild it at any time from the log${r.auditLogs.length === 1 ? '' : 's'}: ` +
-    `<code>${esc(`${context.command} report ${r.auditLogs.join(' ')} --html report.html`)}</code>; the same series as CSV: <code>--timeline timeline.csv</code>.</p>`;
+function footer(r: RunReport, t: RunTimeline, context: PageContext): Html {
+  const logs = r.auditLogs.length === 1 ? 'log' : 'logs';
+  return html`<p>${[
+    html`Built by exsited-order-cleanup ${context.version} on ${moment(context.builtAt)} from ${join(r.auditLogs.map((l) => html`<code>${l}</code>`), ', ')}, `,
+    html`in intervals of ${span(t.intervalMs)}. Rebuild it at any time from the ${logs}: `,
+    html`<code>${context.command} report ${r.auditLogs.join(' ')} --html report.html</code>; the same series as CSV: <code>--timeline timeline.csv</code>.`,
+  ]}</p>`;
 }
 
 /** The numbers behind a chart, per interval: the figure as real text. */
-function dataTable(t: RunTimeline, layers: Layer[], pacing: boolean): string {
-  const head = `<tr><th>interval from (UTC)</th><th>run</th>${layers.map((l) => `<th class="n">${esc(l.label)}</th>`).join('')}${pacing ? '<th class="n">paced at (req/s)</th><th class="n">paused</th>' : ''}</tr>`;
-  const rows = t.segments.flatMap((s, run) => s.intervals.map((i) => `<tr><td>${esc(clock(i.startMs))}</td><td>${run === 0 ? 'run' : `resume ${run}`}</td>` +
-    `${layers.map((l) => `<td class="n">${int(l.count(i))}</td>`).join('')}${pacing ? `<td class="n">${i.paceRps === null ? '' : num(i.paceRps)}</td><td class="n">${i.pausedMs ? esc(span(i.pausedMs)) : ''}</td>` : ''}</tr>`));
-  return `<details><summary>The numbers behind the chart (${int(rows.length)} intervals of ${esc(span(t.intervalMs))}, counts per interval)</summary><table><thead>${head}</thead><tbody>${rows.join('')}</tbody></table></details>`;
+function dataTable(t: RunTimeline, layers: Layer[], pacing: boolean): Html {
+  const head = html`<tr><th>interval from (UTC)</th><th>run</th>${layers.map((l) => html`<th class="n">${l.label}</th>`)}${pacing && html`<th class="n">paced at (req/s)</th><th class="n">paused</th>`}</tr>`;
+  const rows = t.segments.flatMap((s, run) => s.intervals.map((i) => html`<tr><td>${clock(i.startMs)}</td><td>${run === 0 ? 'run' : `resume ${run}`}</td>${[
+    layers.map((l) => html`<td class="n">${int(l.count(i))}</td>`),
+    pacing && html`<td class="n">${i.paceRps !== null && num(i.paceRps)}</td><td class="n">${i.pausedMs > 0 && span(i.pausedMs)}</td>`,
+  ]}</tr>`));
+  return html`<details><summary>The numbers behind the chart (${int(rows.length)} intervals of ${span(t.intervalMs)}, counts per interval)</summary><table><thead>${head}</thead><tbody>${rows}</tbody></table></details>`;
 }
 
 function bestInterval(t: RunTimeline, value: (i: Interval) => number): { startMs: number; value: number } | undefined {
