@@ -20,6 +20,8 @@ export interface Io {
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Where `run` and `fake-api` hear SIGINT and SIGTERM: the process unless given (a test stops an in-process run it left behind). */
+  signals?: NodeJS.EventEmitter;
 }
 
 /** What the commands share while one command line runs. */
@@ -141,7 +143,8 @@ written); 70 a bug in this tool; 130/143 interrupted by Ctrl-C/SIGTERM, resumabl
       }
       control.stop({ kind: 'signal', signal });
     };
-    process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+    const source = io.signals ?? process;
+    source.on('SIGINT', onSignal).on('SIGTERM', onSignal);
     try {
       // Each command loads what it uses: axios alone costs ~150 ms of start-up, the log schemas ~90 ms.
       const { runCleanup } = await import('./run.js');
@@ -157,7 +160,7 @@ written); 70 a bug in this tool; 130/143 interrupted by Ctrl-C/SIGTERM, resumabl
       }
       session.exitCode = await runCleanup(options, context);
     } finally {
-      process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+      source.off('SIGINT', onSignal).off('SIGTERM', onSignal);
     }
   });
 }
@@ -317,7 +320,7 @@ ${flags.writeIds ? `Its order IDs are in ${flags.writeIds}; with that export, tr
       // Serves until SIGINT or SIGTERM.
       await new Promise<void>((resolve) => {
         const stop = () => void fake.close().then(resolve);
-        process.once('SIGINT', stop).once('SIGTERM', stop);
+        (session.io.signals ?? process).once('SIGINT', stop).once('SIGTERM', stop);
       });
     });
 }
