@@ -49,7 +49,7 @@ export interface FakeExsitedOptions {
   outage?: OutagePlan;
 }
 
-export interface HostileBehaviour {
+interface HostileBehaviour {
   /** Error answers echo the credentials the request carried: the bearer token, the client secret. */
   echoCredentials?: boolean;
   /** The Retry-After header of injected 429s, sent as is (e.g. `999999999`, or an HTTP date). */
@@ -59,7 +59,7 @@ export interface HostileBehaviour {
 }
 
 /** What the server received and did, for tests and benchmarks to check against. */
-export interface FakeDeleteEvent {
+interface FakeDeleteEvent {
   orderId: string;
   /** The status sent, or what happened instead. */
   result: number | 'reset' | 'hang';
@@ -69,7 +69,7 @@ export interface FakeDeleteEvent {
   at: number;
 }
 
-export interface FakeStats {
+interface FakeStats {
   inFlight: number;
   maxInFlight: number;
   requests: number;

@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { endAfter } from './teardown.js';
 
-export interface SeenByGateway {
+interface SeenByGateway {
   method: string;
   url: string;
   headers: http.IncomingHttpHeaders;

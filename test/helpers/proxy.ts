@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { endAfter } from './teardown.js';
 
-export interface SeenByProxy {
+interface SeenByProxy {
   method: string;
   /** The request target: `host:port` for CONNECT, a full URL for a plain proxied request. */
   target: string;
