@@ -10,4 +10,8 @@ export default {
   setupFilesAfterEnv: ['<rootDir>/test/setup.ts'],
   // Two workers on this 2-core machine: the e2e tests mostly wait on child processes and on the fake's latency.
   maxWorkers: 2,
+  // Setting it keeps every run in worker processes, never in band, one test file included: a handle a test
+  // leaves open (a timer, a socket) then dies with its worker, which Jest force-exits at the end naming the
+  // leak; in band, Jest's own process waited for it (5 minutes: a run's Retry-After, after a test timed out).
+  workerIdleMemoryLimit: '1GB',
 };

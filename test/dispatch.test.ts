@@ -75,19 +75,25 @@ describe('dispatch', () => {
     const g = gate();
     let busy = 2;
     const started: number[] = [];
+    let onStart: () => void = () => undefined;
+    /** Resolves once `count` items have started: waits for the items, never for time. */
+    const untilStarted = (count: number) => new Promise<void>((resolve) => {
+      onStart = () => void (started.length >= count && resolve());
+      onStart();
+    });
     const done = dispatch(Array.from({ length: 6 }, (_, i) => i), { max: 10, ready: (running) => running - (2 - busy) < 2 }, async (i) => {
       started.push(i);
+      onStart();
       await g.task();
     }, new AbortController().signal);
     await tick();
     expect(started).toEqual([0, 1]);
     busy = 0; // both now wait to retry: room for two more, without anything settling
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await untilStarted(4);
     expect(started).toEqual([0, 1, 2, 3]);
     for (let i = 0; i < 6; i++) {
+      await untilStarted(Math.min(6, 4 + i)); // each item released has made room for the next
       g.releaseOne();
-      await tick();
-      await new Promise((resolve) => setTimeout(resolve, 30));
     }
     await done;
     expect(started).toHaveLength(6);

@@ -1,5 +1,6 @@
-import { afterEach } from '@jest/globals';
-import { killStrayChildren } from './helpers/cli.js';
+import { afterAll, afterEach } from '@jest/globals';
+import { endPending } from './helpers/teardown.js';
 
-// A test that times out leaves its CLI child running; it must not hold the suite open.
-afterEach(() => killStrayChildren());
+// A test that times out leaves its runs and servers behind: they must not outlive it (test/helpers/teardown.ts).
+afterEach(() => endPending('test'));
+afterAll(() => endPending('file'));

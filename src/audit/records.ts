@@ -11,7 +11,7 @@ const outcome = z.enum(OUTCOMES);
 const count = z.number().int().nonnegative();
 const base = { runId: z.string().min(1), time: z.string(), msg: z.string().optional(), level: z.string().optional() };
 
-export const sourceSchema = z.looseObject({
+const sourceSchema = z.looseObject({
   /** Where the IDs came from: a CSV or text file (or stdin, spooled), or a filter's selection (its manifest). */
   kind: z.enum(['csv', 'text', 'filter']),
   path: z.string().min(1),
@@ -81,7 +81,7 @@ const retry = z.looseObject({
   errorCode: z.string().optional(),
   delayMs: z.number().nonnegative(),
 });
-export type RetryLine = z.infer<typeof retry>;
+type RetryLine = z.infer<typeof retry>;
 
 /** A decision of the rate controller (rates in requests/s; null: unpaced). */
 const throttle = z.looseObject({
@@ -98,11 +98,11 @@ const throttle = z.looseObject({
   ceiling: z.number().nullable(),
   pauseMs: z.number().nonnegative(),
 });
-export type ThrottleLine = z.infer<typeof throttle>;
+type ThrottleLine = z.infer<typeof throttle>;
 
 /** The paced rate as it moved between decisions, requests/s (null: unpaced). */
 const pace = z.looseObject({ ...base, event: z.literal('pace'), rps: z.number().nonnegative().nullable() });
-export type PaceLine = z.infer<typeof pace>;
+type PaceLine = z.infer<typeof pace>;
 
 /** The retry budget's judgement: the service failing (every request waits, a probe a second), or answering again. */
 const service = z.looseObject({
@@ -113,9 +113,9 @@ const service = z.looseObject({
   answers: count,
   failingMs: z.number().nonnegative().optional(),
 });
-export type ServiceLine = z.infer<typeof service>;
+type ServiceLine = z.infer<typeof service>;
 
-export const runStatus = z.enum(RUN_STATUSES);
+const runStatus = z.enum(RUN_STATUSES);
 const runEnd = z.looseObject({
   ...base,
   event: z.literal('run.end'),

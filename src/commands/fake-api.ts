@@ -46,7 +46,7 @@ ${flags.writeIds ? `Its order IDs are in ${flags.writeIds}; with that export, tr
     // Serves until SIGINT or SIGTERM.
     await new Promise<void>((resolve) => {
       const stop = () => void fake.close().then(resolve);
-      process.once('SIGINT', stop).once('SIGTERM', stop);
+      (session.io.signals ?? process).once('SIGINT', stop).once('SIGTERM', stop);
     });
   });
 }

@@ -6,7 +6,7 @@ import { GROUPS, type OptionSpec } from '../config/options.js';
  * A table's option as commander's: no default held (the resolver knows which flags were given and fills
  * the defaults), every value taken as text and checked by the table's value, help grouped.
  */
-export function commanderOption(spec: OptionSpec<unknown> | FlagSpec<unknown>): Option | undefined {
+function commanderOption(spec: OptionSpec<unknown> | FlagSpec<unknown>): Option | undefined {
   if (!spec.flag) return undefined;
   const { value } = spec;
   const shown = 'shownDefault' in spec && spec.shownDefault !== undefined ? spec.shownDefault

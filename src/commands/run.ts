@@ -42,7 +42,7 @@ export function addRunCommand(program: Command, session: Session): void {
     const console = (session.console = consoleFor(io, options.logFormat));
     const control = new RunControl(options.graceMs);
     if (options.maxDuration !== undefined) control.setDeadline(options.maxDuration);
-    const stopHandling = handleSignals(control, console);
+    const stopHandling = handleSignals(control, console, io.signals ?? process);
     try {
       // Each command loads what it uses: axios alone costs ~150 ms of start-up, the log schemas ~90 ms.
       const { runCleanup } = await import('../run/run.js');
@@ -69,7 +69,7 @@ export function addRunCommand(program: Command, session: Session): void {
  * the second exits at once. Once run.end is written its exit code is the process's: a signal then cuts the
  * reports short, it does not change the story. Returns what removes the handlers.
  */
-function handleSignals(control: RunControl, console: Console): () => void {
+function handleSignals(control: RunControl, console: Console, source: NodeJS.EventEmitter): () => void {
   let signals = 0;
   const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
     const ended = control.endedWith;
@@ -89,8 +89,8 @@ function handleSignals(control: RunControl, console: Console): () => void {
     }
     control.stop({ kind: 'signal', signal });
   };
-  process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
-  return () => void process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+  source.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+  return () => void source.off('SIGINT', onSignal).off('SIGTERM', onSignal);
 }
 
 /**

@@ -25,7 +25,7 @@ export function addScheduleCommand(program: Command, session: Session): void {
   });
 }
 
-export interface ScheduleOptions {
+interface ScheduleOptions {
   cron: string;
   /** The arguments of each `run`, e.g. ['--job', 'jobs/nightly-cleanup.json']. */
   runArgs: string[];

@@ -10,6 +10,8 @@ export interface Io {
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Where `run` and `fake-api` hear SIGINT and SIGTERM: the process unless given (a test stops an in-process run it left behind). */
+  signals?: NodeJS.EventEmitter;
 }
 
 /** What the commands share while one command line runs. */

@@ -6,8 +6,6 @@ import { DEFAULT_ALLOWED_HOSTS } from '../exsited/host-allowlist.js';
 import { runOptionKeys, specOf, type RunOptionKey, type RunSettings } from './options.js';
 import type { Layer } from './values.js';
 
-export type { Layer };
-
 export interface Layers {
   /** The flags given on the command line, and only those (commander holds no defaults). */
   flags: Partial<Record<RunOptionKey, unknown>>;

@@ -20,7 +20,7 @@ export type Retried<T> =
  * or a broken header such as 999999999 s): that call fails at once, saying so, and --halt-after stops a
  * run where every order meets it. Without this, a wait past Node's timer limit fires every millisecond.
  */
-export const MAX_RETRY_AFTER_MS = 5 * 60_000;
+const MAX_RETRY_AFTER_MS = 5 * 60_000;
 
 /** An attempt that did not succeed; p-retry decides whether another one follows. */
 class AttemptFailed extends Error {

@@ -11,7 +11,7 @@ const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1']);
 export const isLoopbackHost = (host: string) => LOOPBACK.has(normalizeHost(host));
 
 /** `[::1]` → `::1`, `Dev-API.exsited.com.` → `dev-api.exsited.com` */
-export function normalizeHost(host: string): string {
+function normalizeHost(host: string): string {
   return host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
 }
 

@@ -44,13 +44,13 @@ export interface OrdersPage {
  * would turn into a different path (`/accounts/../orders` is `/orders`). Inputs are validated long
  * before this; this is the last line, so a path can only ever name what it was given.
  */
-export function pathSegment(value: string): string {
+function pathSegment(value: string): string {
   if (value === '' || value === '.' || value === '..') throw new Error(`refusing ${JSON.stringify(value)} as a URL path segment`);
   return encodeURIComponent(value);
 }
 
 export const orderPath = (orderId: string) => `/api/v3/orders/${pathSegment(orderId)}`;
-export const accountOrdersPath = (accountId: string) => `/api/v3/accounts/${pathSegment(accountId)}/orders`;
+const accountOrdersPath = (accountId: string) => `/api/v3/accounts/${pathSegment(accountId)}/orders`;
 
 /** One DELETE attempt: 2xx is deleted, 404 (or 410 Gone) already absent: the goal state holds. Never throws. */
 export function deleteOrder(http: AxiosInstance, orderId: string, accessToken: string, signal?: AbortSignal): Promise<AttemptResult<DeleteOutcome>> {

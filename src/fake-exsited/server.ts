@@ -12,8 +12,7 @@ import { listOrders } from './routes/orders-list.js';
 import { answerToken } from './routes/token.js';
 import { createFakeState, type FakeDeleteEvent, type FakeState, type FakeStats } from './state.js';
 
-export { DEMO_CLIENT, type FakeClient, type FakeExsitedOptions, type HostileBehaviour } from './options.js';
-export type { FakeDeleteEvent, FakeStats } from './state.js';
+export { DEMO_CLIENT, type FakeClient, type FakeExsitedOptions } from './options.js';
 
 export interface FakeExsited {
   url: string;

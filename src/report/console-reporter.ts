@@ -6,7 +6,7 @@ import type { Console } from './console.js';
 import { formatSummary } from './summary.js';
 
 /** What the next step of a run is built from. */
-export interface NextSteps {
+interface NextSteps {
   /** How the person started the tool: the printed commands start the same way. */
   command: string;
   auditLog: string;
@@ -63,7 +63,7 @@ export function reportToConsole(events: RunEvents, console: Console, tally: RunT
 }
 
 /** What to do next, as commands to copy, each on a line of its own; undefined when there is nothing to do. */
-export function nextStep(outcome: Pick<RunOutcome, 'status' | 'exitCode'> & { summary: { wouldDelete: number; failed: number } }, context: ConsoleReportContext): string | undefined {
+function nextStep(outcome: Pick<RunOutcome, 'status' | 'exitCode'> & { summary: { wouldDelete: number; failed: number } }, context: ConsoleReportContext): string | undefined {
   const { command, auditLog, options, refusal } = context.next;
   const resume = (...extra: string[]) => [
     `${command} run --resume --audit-log ${shellQuote(auditLog)}`,

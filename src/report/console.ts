@@ -5,7 +5,8 @@ import { secrets } from '../common/secrets.js';
 import { terminalSafe } from '../common/text.js';
 
 /** pino-pretty is loaded only when used. */
-const loadPretty = () => createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
+const require = createRequire(import.meta.url);
+const loadPretty = () => require('pino-pretty') as typeof PinoPretty;
 
 export type LogFormat = 'pretty' | 'json' | 'text';
 export type Level = 'info' | 'warn' | 'error';

@@ -6,7 +6,7 @@ import { failureCause, retryCause, type RunStatus } from '../common/domain.js';
  * summed exactly into any later one: a run starts at 100 ms slots, and a long run moves to wider slots as
  * it goes, keeping at most MAX_SLOTS of them (memory stays flat however long the run).
  */
-export const INTERVALS_MS = [100, 200, 1000, 5000, 10_000, 30_000, 60_000, 300_000, 600_000, 1_800_000, 3_600_000, 21_600_000, 86_400_000];
+const INTERVALS_MS = [100, 200, 1000, 5000, 10_000, 30_000, 60_000, 300_000, 600_000, 1_800_000, 3_600_000, 21_600_000, 86_400_000];
 const MAX_SLOTS = 2000;
 /** The interval a report picks by itself: about this many across all the runs. */
 const TARGET_INTERVALS = 240;
@@ -32,7 +32,7 @@ export interface Interval {
   pausedMs: number;
 }
 
-export interface ThrottleMark {
+interface ThrottleMark {
   atMs: number;
   kind: 'cut' | 'ceiling' | 'lift';
   rateBefore: number | null;
@@ -41,7 +41,7 @@ export interface ThrottleMark {
   pauseMs: number;
 }
 
-export interface Pause {
+interface Pause {
   fromMs: number;
   toMs: number;
   why: 'throttled' | 'service failing';

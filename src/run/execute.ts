@@ -23,7 +23,7 @@ export async function execute(run: RecordedRun, plan: RunPlan, deps: SelectionDe
 }
 
 /** How a run that went to its end (or was stopped) concludes: a signal, a halt, failed orders, or done. */
-export function conclude(failed: number, control: RunControl): Conclusion {
+function conclude(failed: number, control: RunControl): Conclusion {
   const stop = control.reason;
   if (stop?.kind === 'signal') return { status: 'interrupted', exitCode: stop.signal === 'SIGINT' ? ExitCode.sigint : ExitCode.sigterm, reason: `received ${stop.signal}` };
   if (stop?.kind === 'halt') return { status: stop.exitCode === ExitCode.refused ? 'failed' : 'halted', exitCode: stop.exitCode, reason: stop.message };

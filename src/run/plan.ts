@@ -6,7 +6,7 @@ import type { OpenedLog, RecordedRun } from './open.js';
 import type { LazyApi } from './request-deps.js';
 
 /** Why a guard refuses the run, and the --max-deletes that would let it through (when raising it can). */
-export interface Refusal {
+interface Refusal {
   reason: string;
   raiseMaxDeletesTo?: number;
 }

@@ -1,7 +1,7 @@
 import { usageError } from '../common/errors.js';
 
 /** The default shape of an order ID: one path segment of letters, digits, `-` and `_`, at most 100 chars. */
-export const DEFAULT_ID_PATTERN = '[A-Za-z0-9][A-Za-z0-9_-]{0,99}';
+const DEFAULT_ID_PATTERN = '[A-Za-z0-9][A-Za-z0-9_-]{0,99}';
 
 /** A custom --id-pattern may be wider, never longer than this. */
 const HARD_MAX_LENGTH = 1024;

@@ -9,7 +9,7 @@ export function shardFilter(shard: Shard): (id: string) => boolean {
   return (id) => fnv1a32(id) % shard.count === shard.index;
 }
 
-export function fnv1a32(text: string): number {
+function fnv1a32(text: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
     hash ^= text.charCodeAt(i);

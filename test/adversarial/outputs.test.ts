@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import type { FakeExsited } from '../../src/fake-exsited/server.js';
@@ -189,28 +190,35 @@ describe('one run per audit log, whatever its path', () => {
   test('a stale lock taken over by eight processes at once has exactly one new holder', async () => {
     const dir = workDir();
     const log = join(dir, 'a.ndjson');
-    const go = join(dir, 'go');
     const lockModule = fileURLToPath(new URL('../../dist/audit/run-lock.js', import.meta.url));
+    // Each process takes the lock on the line "go" and says how it went; a holder holds until stdin ends,
+    // once all eight have tried.
     const script = `
-      import { existsSync, appendFileSync } from 'node:fs';
+      import { appendFileSync } from 'node:fs';
+      import { createInterface } from 'node:readline';
       const { RunLock } = await import(${JSON.stringify(lockModule)});
+      const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
       process.stdout.write('ready\\n');
-      while (!existsSync(${JSON.stringify(go)})) await new Promise((r) => setTimeout(r, 1));
+      await lines.next();
       const lock = new RunLock(${JSON.stringify(log)}, 'r' + process.pid);
-      try { await lock.acquire(); } catch { process.exit(0); }
+      try { await lock.acquire(); } catch { process.stdout.write('refused\\n'); process.exit(0); }
       appendFileSync(${JSON.stringify(join(dir, 'holders'))}, process.pid + '\\n');
-      await new Promise((r) => setTimeout(r, 500));
+      process.stdout.write('held\\n');
+      await lines.next();
       await lock.release();`;
+    const said = (child: { stdout: Readable }) => new Promise((resolve) => child.stdout.once('data', resolve));
     for (let round = 0; round < 3; round++) {
       writeFileSync(`${log}.lock`, JSON.stringify({ pid: 4_194_000 + round, host: (await import('node:os')).hostname(), startedAt: '2026-01-01T00:00:00Z', runId: 'dead' }));
       writeFileSync(join(dir, 'holders'), '');
-      const children = Array.from({ length: 8 }, () => spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] }));
+      const children = Array.from({ length: 8 }, () => spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['pipe', 'pipe', 'inherit'] }));
       const exited = children.map((child) => new Promise((resolve) => child.on('exit', resolve)));
-      await Promise.all(children.map((child) => new Promise((resolve) => child.stdout.once('data', resolve)))); // all eight wait for the signal
-      writeFileSync(go, '');
+      await Promise.all(children.map(said)); // all eight are ready
+      const tried = children.map(said);
+      for (const child of children) child.stdin.write('go\n');
+      await Promise.all(tried);
+      for (const child of children) child.stdin.end();
       await Promise.all(exited);
       expect(readFileSync(join(dir, 'holders'), 'utf8').trim().split('\n')).toHaveLength(1);
-      (await import('node:fs')).rmSync(go);
     }
   });
 

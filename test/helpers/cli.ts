@@ -1,4 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams, type SpawnOptionsWithoutStdio } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +7,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { generateOrders, type FakeOrder } from '../../src/fake-exsited/order-store.js';
 import { DEMO_CLIENT, startFakeExsited, type FakeClient, type FakeExsited, type FakeExsitedOptions } from '../../src/fake-exsited/server.js';
+import { endAfter } from './teardown.js';
 
 /** The built CLI: e2e tests run what users run (`npm test` builds first). */
 export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
@@ -48,21 +50,14 @@ export interface CliOptions {
 /** The uid and gid of `nobody`: what a test runs as to meet permission errors (root meets none). */
 export const NOBODY = { uid: 65534, gid: 65534 };
 
-/** Children still running: killed after each test (test/setup.ts), so that a hung CLI never outlives its test. */
-const live = new Set<ChildProcessWithoutNullStreams>();
-export function killStrayChildren(): void {
-  for (const child of live) child.kill('SIGKILL');
-  live.clear();
-}
-
 export function startCli(args: string[], options: CliOptions = {}): RunningCli {
   const env = { PATH: process.env.PATH, ...options.env };
   const spawnOptions: SpawnOptionsWithoutStdio = { cwd: options.cwd, env, stdio: 'pipe', ...(options.user ?? {}) };
   const child: ChildProcessWithoutNullStreams = options.shellPrefix === undefined
     ? spawn(process.execPath, [CLI, ...args], spawnOptions)
     : spawn('sh', ['-c', `${options.shellPrefix}; exec "$0" "$@"`, process.execPath, CLI, ...args], spawnOptions);
-  live.add(child);
-  child.on('exit', () => live.delete(child));
+  // Killed after the test if still running, so that a hung CLI never outlives its test.
+  child.on('exit', endAfter('test', () => child.kill('SIGKILL')));
   let stdout = '';
   let stderr = '';
   const watchers: Array<{ pattern: RegExp; resolve: () => void }> = [];
@@ -109,7 +104,11 @@ export async function runInProcess(args: string[], options: { env?: NodeJS.Proce
   let stderr = '';
   const out = new PassThrough().on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   const err = new PassThrough().on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const code = await main(args, { command: 'exsited-order-cleanup', env: { ...options.env }, stdin: Readable.from(options.stdin === undefined ? [] : [options.stdin]), stdout: out, stderr: err });
+  // Still going after its test (one that timed out): stopped as SIGTERM stops a run, so that none of its waits outlives the test.
+  const signals = new EventEmitter();
+  const ended = endAfter('test', () => signals.emit('SIGTERM', 'SIGTERM'));
+  const code = await main(args, { command: 'exsited-order-cleanup', env: { ...options.env }, stdin: Readable.from(options.stdin === undefined ? [] : [options.stdin]), stdout: out, stderr: err, signals })
+    .finally(ended);
   await new Promise((resolve) => setImmediate(resolve));
   return { code, signal: null, stdout, stderr, log: messages(stderr) };
 }
@@ -140,6 +139,7 @@ export function credentialsEnv(fake: FakeExsited, client: FakeClient = DEMO_CLIE
 export async function fakeApi(count: number, options: Partial<FakeExsitedOptions> = {}): Promise<{ fake: FakeExsited; orders: FakeOrder[] }> {
   const orders = generateOrders(count, 11);
   const fake = await startFakeExsited({ orders: orders.map((o) => ({ ...o })), ...options });
+  endAfter('file', () => fake.close());
   return { fake, orders };
 }
 

@@ -1,7 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { endAfter } from './teardown.js';
 
-export interface SeenByGateway {
+interface SeenByGateway {
   method: string;
   url: string;
   headers: http.IncomingHttpHeaders;
@@ -62,15 +63,17 @@ export async function startHostileGateway(behaviour: GatewayBehaviour): Promise<
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  const close = async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+  endAfter('file', close);
   return {
     url: `http://127.0.0.1:${port}`,
     port,
     seen,
     connections,
     received: (count) => new Promise((resolve) => (seen.length >= count ? resolve() : waiters.push({ count, resolve }))),
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close,
   };
 }

@@ -5,8 +5,9 @@ import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { endAfter } from './teardown.js';
 
-export interface SeenByProxy {
+interface SeenByProxy {
   method: string;
   /** The request target: `host:port` for CONNECT, a full URL for a plain proxied request. */
   target: string;
@@ -60,14 +61,12 @@ export async function startRecordingProxy(tunnels: Record<string, number> = {}, 
     client.on('error', () => upstream.destroy());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    seen,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+  const close = async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
   };
+  endAfter('file', close);
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, close };
 }
 
 /** A self-signed certificate for `host` (openssl), with the path of its PEM for NODE_EXTRA_CA_CERTS. */

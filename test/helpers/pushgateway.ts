@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { endAfter } from './teardown.js';
 
 const BINARY = '/usr/bin/prometheus-pushgateway';
 
@@ -24,16 +25,15 @@ export async function freePort(): Promise<number> {
 export async function startPushgateway(): Promise<Gateway> {
   if (!existsSync(BINARY)) throw new Error(`${BINARY} is missing: install Debian's prometheus-pushgateway (.ci/run does)`);
   const port = await freePort();
-  const child: ChildProcess = spawn(BINARY, [`--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
+  const child: ChildProcess = spawn(BINARY, [`--web.listen-address=127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+  };
+  endAfter('file', stop);
+  await listening(child);
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`${url}/-/ready`)).ok) break;
-    } catch {
-      if (i > 100) throw new Error('the Pushgateway did not start');
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
   return {
     url,
     samples: async (job = 'exsited_order_cleanup') => {
@@ -49,9 +49,18 @@ export async function startPushgateway(): Promise<Gateway> {
       }
       return samples;
     },
-    stop: async () => {
-      child.kill('SIGTERM');
-      if (child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve));
-    },
+    stop,
   };
+}
+
+/** Resolves once the Pushgateway logs that it listens (it accepts connections from then on); rejects if it exits first. */
+function listening(child: ChildProcess): Promise<void> {
+  let log = '';
+  return new Promise((resolve, reject) => {
+    child.stderr?.on('data', (chunk: Buffer) => {
+      log += chunk.toString();
+      if (log.includes('msg="Listening on"')) resolve();
+    });
+    child.once('exit', () => reject(new Error(`the Pushgateway did not start: ${log.trim()}`)));
+  });
 }

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { CLI } from './cli.js';
+import { endAfter } from './teardown.js';
 
 export interface TerminalSession {
   /** Everything the terminal showed so far, escapes and all. */
@@ -18,6 +19,7 @@ export interface TerminalSession {
 export function atTerminal(line: string, options: { env?: NodeJS.ProcessEnv; cwd?: string; columns?: number } = {}): TerminalSession {
   const command = `stty cols ${options.columns ?? 80} rows 24; ${line.replaceAll('cli ', `${process.execPath} ${CLI} `)}`;
   const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: options.cwd, env: { PATH: process.env.PATH, TERM: 'xterm', ...options.env } });
+  child.on('exit', endAfter('test', () => child.kill('SIGKILL')));
   let screen = '';
   const watchers: Array<{ pattern: RegExp; resolve: () => void }> = [];
   child.stdout.on('data', (chunk: Buffer) => {

@@ -173,7 +173,7 @@ function timeTicks(seconds: number, count: number): number[] {
   return Array.from({ length: Math.floor(seconds / step + 1e-9) + 1 }, (_, i) => Number((i * step).toFixed(3)));
 }
 
-export interface Bar {
+interface Bar {
   label: string;
   value: number;
   /** Hover text. */

@@ -1,0 +1,40 @@
+import { describe, expect, test } from '@jest/globals';
+import type { OrderRecord } from '../src/common/domain.js';
+import { HaltPolicy } from '../src/engine/halt-policy.js';
+
+let next = 0;
+const failed = (httpStatus: number | null, code = httpStatus === null ? 'ECONNREFUSED' : `HTTP_${httpStatus}`): OrderRecord =>
+  ({ orderId: `ORD-${++next}`, outcome: 'failed', httpStatus, attempts: 1, durationMs: 1, error: { code, message: 'no' } });
+const deleted = (): OrderRecord => ({ orderId: `ORD-${++next}`, outcome: 'deleted', httpStatus: 204, attempts: 1, durationMs: 1 });
+
+describe('HaltPolicy', () => {
+  test('halts when --halt-after failures in a row share one cause, naming it', () => {
+    const policy = new HaltPolicy(3);
+    expect(policy.observe(failed(403))).toBeUndefined();
+    expect(policy.observe(failed(403))).toBeUndefined();
+    expect(policy.near()).toBe(true);
+    expect(policy.observe(failed(403))).toMatch(/^3 orders in a row failed with HTTP 403 \(last: ORD-\d+: no\)/);
+  });
+
+  test('failures in a row with causes that change are no streak: another cause starts a new one', () => {
+    const policy = new HaltPolicy(3);
+    const causes = [failed(403), failed(503), failed(null), failed(403), failed(500), failed(null, 'ETIMEDOUT'), failed(500, 'SERVER_BUSY')];
+    expect(causes.map((record) => policy.observe(record))).toEqual(Array(causes.length).fill(undefined));
+    expect(policy.near()).toBe(false);
+    expect(policy.observe(failed(500, 'SERVER_BUSY'))).toBeUndefined();
+    expect(policy.near()).toBe(true);
+    expect(policy.observe(failed(500, 'SERVER_BUSY'))).toMatch(/^3 orders in a row failed with HTTP 500 SERVER_BUSY/);
+  });
+
+  test('any other outcome breaks the streak', () => {
+    const policy = new HaltPolicy(2);
+    expect([failed(403), deleted(), failed(403), deleted()].map((record) => policy.observe(record))).toEqual(Array(4).fill(undefined));
+    expect(policy.near()).toBe(false);
+  });
+
+  test('0 never halts, and is never near', () => {
+    const policy = new HaltPolicy(0);
+    for (let i = 0; i < 100; i++) expect(policy.observe(failed(403))).toBeUndefined();
+    expect(policy.near()).toBe(false);
+  });
+});
