@@ -1,4 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { MAX_TIMER_MS } from '../common/durations.js';
 
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
@@ -11,9 +12,6 @@ export interface BackoffOptions {
   random?: () => number;
   sleep?: Sleep;
 }
-
-/** Node's timers hold at most 2^31-1 ms; a longer delay fires at once, every time. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** A sleep that never overflows Node's timers (the caller caps waits well below this; this is the floor under it). */
 export const safeSleep: Sleep = (ms, signal) => delay(Math.min(Math.max(0, ms), MAX_TIMER_MS), undefined, { signal });
