@@ -2,7 +2,7 @@ import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { CleanupError, ExitCode, usageError } from './common/errors.js';
 import { describeFileError, prepareOutputFile } from './common/files.js';
-import { parseDuration } from './common/durations.js';
+import { humanDuration, parseDuration } from './common/durations.js';
 import { quoted, shellQuote } from './common/text.js';
 import { VERSION } from './common/version.js';
 import { readJobSpec } from './config/job-spec.js';
@@ -137,7 +137,7 @@ written); 70 a bug in this tool; 130/143 interrupted by Ctrl-C/SIGTERM, resumabl
       }
       // Before deletion began (reading input, listing, at the question) there is nothing in flight to speak of.
       if (control.deleting) {
-        console.say(`${signal}: no new orders will be started; requests in flight have ${control.graceMs} ms to finish (send it again to exit at once).`);
+        console.say(`${signal}: no new orders will be started; requests in flight have ${humanDuration(control.graceMs)} to finish (send it again to exit at once).`);
       }
       control.stop({ kind: 'signal', signal });
     };

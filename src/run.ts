@@ -4,6 +4,7 @@ import { AuditJournal } from './audit/journal.js';
 import { lockPathOf, RunLock } from './audit/run-lock.js';
 import type { RunStatus } from './common/domain.js';
 import { ExitCode, refusal as refused, usageError } from './common/errors.js';
+import { humanDuration } from './common/durations.js';
 import { describeFileError, prepareOutputFile } from './common/files.js';
 import { recordedOptions, sourceOf, withRecorded, type RunOptions } from './config/resolve.js';
 import { Backoff } from './engine/backoff.js';
@@ -107,7 +108,7 @@ export async function runCleanup(requested: RunOptions, context: RunContext): Pr
         return tokenRetries.run(attempt, ({ httpStatus, errorCode, delayMs }) => events.emit({
           type: 'notice', level: 'warn',
           text: `${httpStatus ? `the token endpoint on ${host} answered ${httpStatus}` : errorCode === PROXY_REFUSED ? `the proxy refused a tunnel to ${baseUrl.host}` : `cannot connect to ${baseUrl.host} (${errorCode})`}; ` +
-            `retrying ${++retry}/${options.retries} in ${(delayMs / 1000).toFixed(1)} s`,
+            `retrying ${++retry}/${options.retries} in ${humanDuration(delayMs)}`,
         }));
       }, { cache: tokenCache, onNotice: (text) => events.emit({ type: 'notice', level: 'warn', text }) });
       return { http, tokens, retry: new RetryPolicy(backoff, control.stopping), rate, slots, budget, control, events };

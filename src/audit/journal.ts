@@ -2,6 +2,7 @@ import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from '
 import pino, { type Logger } from 'pino';
 import { secrets } from '../common/secrets.js';
 import { usageError } from '../common/errors.js';
+import { humanDuration } from '../common/durations.js';
 import { describeFileError } from '../common/files.js';
 import { terminalSafe } from '../common/text.js';
 import { AUDIT_RECORD_VERSION, type OrderRecord, type RetryRecord } from '../common/domain.js';
@@ -85,7 +86,7 @@ export class AuditJournal {
     const { kind, rateBefore, rateAfter, pauseMs } = decision;
     const rate = (r: number) => (Number.isFinite(r) ? `${round(r)}/s` : 'unpaced');
     const text = kind === 'lift' ? `limit lifted: unpaced from ${rate(rateBefore)}` : `rate ${kind === 'cut' ? 'cut' : 'stepped back'} from ${rate(rateBefore)} to ${rate(rateAfter)}`;
-    this.log.info({ event: 'throttle', ...roundFigures(decision) }, pauseMs > 0 ? `${text}, everyone waits ${pauseMs} ms` : text);
+    this.log.info({ event: 'throttle', ...roundFigures(decision) }, pauseMs > 0 ? `${text}, everyone waits ${humanDuration(pauseMs)}` : text);
   }
 
   pace(rps: number): void {
@@ -96,7 +97,7 @@ export class AuditJournal {
   service(change: ServiceChange): void {
     const text = change.state === 'failing'
       ? `the service is failing (${change.failures} of ${change.answers} answers): requests wait, a probe a second`
-      : `the service answers again after ${((change.failingMs ?? 0) / 1000).toFixed(1)} s`;
+      : `the service answers again after ${humanDuration(change.failingMs ?? 0)}`;
     this.log.warn({ event: 'service', ...change }, text);
   }
 

@@ -1,3 +1,4 @@
+import { humanDuration } from '../common/durations.js';
 import { readAuditLog } from '../audit/log-reader.js';
 import type { LogEntry } from '../audit/latest-log.js';
 import type { OrderLine } from '../audit/records.js';
@@ -194,7 +195,7 @@ export function formatRunReport(r: RunReport, command: string): string {
     `  host   ${r.host}`,
     `  input  ${r.input.filter ? `filter ${r.input.filter}, its selection in ${r.input.path}` : `${r.input.kind} ${r.input.path}`} (sha256 ${r.input.sha256.slice(0, 12)}…)`,
     ...r.runs.map((run) => `  ${run.startedAt}  ${run.runId}  ${run.status ?? 'no run.end (killed)'}${run.exitCode === null ? '' : `, exit ${run.exitCode}`}` +
-      `, ${(run.durationMs / 1000).toFixed(1)} s${run.dryRun ? ', dry run' : ''}${run.reason ? `\n      stopped: ${run.reason}` : ''}`),
+      `, ${humanDuration(run.durationMs)}${run.dryRun ? ', dry run' : ''}${run.reason ? `\n      stopped: ${run.reason}` : ''}`),
     'Orders, each by its latest outcome:',
     `  selected       ${r.selected}`,
     ...(r.dryRun ? [`  would delete   ${r.wouldDelete}`] : []),
@@ -203,8 +204,8 @@ export function formatRunReport(r: RunReport, command: string): string {
     `  failed         ${r.failed}`,
     `  pending        ${r.pending}`,
     `  retries        ${r.retries}`,
-    `  throttled      ${(r.throttledMs / 1000).toFixed(1)} s`,
-    `  duration       ${(r.activeMs / 1000).toFixed(1)} s working, ${(r.spanMs / 1000).toFixed(1)} s from first start to last line`,
+    `  throttled      ${humanDuration(r.throttledMs)}`,
+    `  duration       ${humanDuration(r.activeMs)} working, ${humanDuration(r.spanMs)} from first start to last line`,
     ...(r.dryRun ? [] : [`  rate           ${r.ratePerSecond.toFixed(1)} orders/s while working`]),
   ];
   if (r.topFailureCauses.length > 0) {

@@ -1,4 +1,5 @@
 import { appendFileSync } from 'node:fs';
+import { humanDuration } from '../common/durations.js';
 import { describeFileError, writeFileAtomically } from '../common/files.js';
 import type { RunEvents, RunOutcome, RunStartFields } from '../engine/events.js';
 import type { Console } from './console.js';
@@ -53,7 +54,7 @@ function stepSummary(o: RunOutcome, fields: RunStartFields | undefined, htmlRepo
   const rows: Array<[string, string | number]> = [
     ['status', `${o.status} (exit ${o.exitCode})${fields?.options.dryRun === true ? ', dry run' : ''}`], ['host', fields?.baseUrl ?? '?'], ['selected', s.selected], ['deleted', s.deleted], ['already absent', s.alreadyAbsent],
     ['failed', s.failed], ['skipped (earlier runs)', s.skipped], ['pending', s.pending], ['retries', s.retries],
-    ['throttled', `${(s.throttledMs / 1000).toFixed(1)} s`], ['duration', `${(o.durationMs / 1000).toFixed(1)} s`], ['audit log', `\`${o.auditLog}\``],
+    ['throttled', humanDuration(s.throttledMs)], ['duration', humanDuration(o.durationMs)], ['audit log', `\`${o.auditLog}\``],
     ...(htmlReport ? [['HTML report', `\`${htmlReport}\` (charts of the run: open it from the job's artifacts)`] as [string, string]] : []),
   ];
   const table = rows.map(([k, v]) => `| ${k} | ${v} |`).join('\n');

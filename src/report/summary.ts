@@ -1,3 +1,4 @@
+import { humanDuration } from '../common/durations.js';
 import type { OrderRecord, RunStatus, RunSummary } from '../common/domain.js';
 
 export interface SummaryContext {
@@ -19,12 +20,12 @@ const CAUSES_SHOWN = 5;
  */
 function throttledText(s: RunSummary): string {
   const t = s.throttling;
-  if (!t) return `${(s.throttledMs / 1000).toFixed(1)} s`;
+  if (!t) return humanDuration(s.throttledMs);
   if (t.throttled === 0 && t.budgetHeldMs === 0) return `0 of ${t.requests} requests`;
   const parts = [`${t.throttled} of ${t.requests} requests (${((t.throttled * 100) / Math.max(1, t.requests)).toFixed(1)}%)`];
   if (t.cuts > 0) parts.push(`rate cut ${t.cuts} ${t.cuts === 1 ? 'time' : 'times'}${t.ceilingRps !== null ? `, the server accepted about ${Math.round(t.ceilingRps)}/s` : ''}`);
   else if (t.throttled > 0) parts.push('noise: the rate was not cut');
-  const waits = [s.throttledMs > 0 ? `everyone waited ${(s.throttledMs / 1000).toFixed(1)} s` : '', t.budgetHeldMs > 0 ? `requests held ${(t.budgetHeldMs / 1000).toFixed(1)} s (retry budget)` : ''].filter(Boolean);
+  const waits = [s.throttledMs > 0 ? `everyone waited ${humanDuration(s.throttledMs)}` : '', t.budgetHeldMs > 0 ? `requests held ${humanDuration(t.budgetHeldMs)} (retry budget)` : ''].filter(Boolean);
   return `${parts.join(', ')}${waits.length ? `; ${waits.join('; ')}` : ''}`;
 }
 
@@ -39,7 +40,7 @@ export function formatSummary(s: RunSummary, c: SummaryContext): string {
     ['skipped', `${s.skipped}${s.skipped ? ' (finished by an earlier run)' : ''}`],
     ['pending', `${s.pending}${s.pending ? ' (not finished; resume to continue)' : ''}`],
     ...(c.dryRun ? [] : [['retries', String(s.retries)], ['throttled', throttledText(s)]] as Array<[string, string]>),
-    ['duration', `${(c.durationMs / 1000).toFixed(1)} s`],
+    ['duration', humanDuration(c.durationMs)],
     ...(c.dryRun ? [] : [['rate', `${s.ratePerSecond.toFixed(1)} orders/s`]] as Array<[string, string]>),
     ['audit log', c.auditLog],
   ];

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { humanDuration } from '../../common/durations.js';
 import { failureCauses, nextStep, type RunReport } from '../run-report.js';
 import type { Interval, RunTimeline, SeriesKey } from '../run-timeline.js';
 import { barChart, timeChart, type Layer } from './charts.js';
-import { clock, DECISION_WORDS, esc, int, moment, num, rateText, span } from './markup.js';
+import { clock, DECISION_WORDS, esc, int, moment, num, rateText } from './markup.js';
 
 /** The page's skeleton and its style sheet: data, kept in their own files beside this one. */
 const TEMPLATE = readFileSync(new URL('./template.html', import.meta.url), 'utf8');
@@ -72,12 +73,12 @@ function header(r: RunReport, t: RunTimeline, context: PageContext): string {
     const segment = t.segments[i];
     return `<tr><td>${i === 0 ? 'run' : `resume ${i}`}</td><td class="mono">${esc(run.runId)}</td><td>${esc(moment(Date.parse(run.startedAt)))}</td>` +
       `<td>${esc(run.status ?? 'no run.end (killed)')}${run.dryRun ? ', dry run' : ''}</td><td class="n">${run.exitCode ?? '—'}</td>` +
-      `<td class="n">${esc(span(run.durationMs))}</td><td>${esc(run.reason ?? '')}</td>${manyLogs ? `<td class="mono">${esc(segment?.auditLog ?? run.auditLog)}</td>` : ''}</tr>`;
+      `<td class="n">${esc(humanDuration(run.durationMs))}</td><td>${esc(run.reason ?? '')}</td>${manyLogs ? `<td class="mono">${esc(segment?.auditLog ?? run.auditLog)}</td>` : ''}</tr>`;
   }).join('');
   const next = nextStep(r, context.command);
   return `<h1>Order cleanup on ${esc(hostName(r.host))} <span class="badge ${v.tone}" id="verdict">${esc(v.text)}</span></h1>
 <p class="lede">${int(r.deleted)} deleted${r.dryRun ? `, ${int(r.wouldDelete)} would be deleted (dry run)` : ''}, ${int(r.alreadyAbsent)} already absent, ${int(r.failed)} failed` +
-    `${r.pending ? `, ${int(r.pending)} not yet done` : ''} of ${int(r.selected)} selected, in ${r.runs.length} run${r.runs.length === 1 ? '' : 's'} (${esc(span(r.activeMs))} working).</p>
+    `${r.pending ? `, ${int(r.pending)} not yet done` : ''} of ${int(r.selected)} selected, in ${r.runs.length} run${r.runs.length === 1 ? '' : 's'} (${esc(humanDuration(r.activeMs))} working).</p>
 <dl class="facts">
 <dt>host</dt><dd class="mono">${esc(r.host)}</dd>
 <dt>orders from</dt><dd>${input}</dd>
@@ -101,8 +102,8 @@ function totals(r: RunReport): string {
     ['failed', 'failed', int(r.failed)],
     ['pending', 'not yet done', int(r.pending)],
     ['retries', 'retries', int(r.retries)],
-    ['throttledMs', 'everyone waited (throttled)', span(r.throttledMs)],
-    ['activeMs', 'working time', span(r.activeMs)],
+    ['throttledMs', 'everyone waited (throttled)', humanDuration(r.throttledMs)],
+    ['activeMs', 'working time', humanDuration(r.activeMs)],
     ...(r.dryRun ? [] : [['ratePerSecond', 'orders/s while working', num(r.ratePerSecond)] as [string, string, string]]),
   ];
   return `<ul class="cards">${cards.map(([key, label, value]) => `<li class="${key}${key === 'failed' && r.failed > 0 ? ' bad' : ''}"><span class="label">${esc(label)}</span><span class="value" data-total="${key}">${esc(value)}</span></li>`).join('')}</ul>` +
@@ -126,11 +127,11 @@ function throughput(r: RunReport, t: RunTimeline): string {
   const finished = r.deleted + r.alreadyAbsent + r.wouldDelete;
   const dry = r.dryRun ? 'A dry run sends no DELETE: its pace says nothing of the API. ' : '';
   const summary = `${dry}${int(finished)} orders finished at ${num(r.ratePerSecond || finished / Math.max(1, r.activeMs / 1000))} per second while working` +
-    (peak ? `, at most ${num(peak.value / (t.intervalMs / 1000))} per second (the ${span(t.intervalMs)} from ${clock(peak.startMs)} UTC)` : '') + '. ' +
+    (peak ? `, at most ${num(peak.value / (t.intervalMs / 1000))} per second (the ${humanDuration(t.intervalMs)} from ${clock(peak.startMs)} UTC)` : '') + '. ' +
     (marks.length === 0 ? 'The rate controller made no decision: the server did not throttle this run. '
       : `The rate controller decided ${marks.length} time${marks.length === 1 ? '' : 's'} (${countBy(marks.map((m) => m.kind)).map(([k, n]) => `${n} ${k}`).join(', ')}). `) +
-    (paused('throttled') > 0 ? `Everyone waited out a Retry-After for ${span(paused('throttled'))} in all. ` : '') +
-    (paused('service failing') > 0 ? `The service was failing for ${span(paused('service failing'))}: a probe a second. ` : '') +
+    (paused('throttled') > 0 ? `Everyone waited out a Retry-After for ${humanDuration(paused('throttled'))} in all. ` : '') +
+    (paused('service failing') > 0 ? `The service was failing for ${humanDuration(paused('service failing'))}: a probe a second. ` : '') +
     (t.segments.length > 1 ? `The ${t.segments.length} runs are drawn side by side, without the time between them.` : '');
   const chart = timeChart({ id: 'chart-throughput', title: 'Orders finished per second, and the paced rate', summary, unit: 'per second', layers, pacing: true }, t);
   const hasPace = t.segments.some((s) => s.paces.some((p) => p.rps !== null));
@@ -171,14 +172,13 @@ function latency(t: RunTimeline): string {
   const { latency: l } = t;
   if (!l.percentiles) return '<p>No order has a duration (a dry run sends no DELETE).</p>';
   const p = l.percentiles;
-  const label = (ms: number) => (ms >= 1000 ? `${num(ms / 1000)} s` : `${int(ms)} ms`);
   const range = (from: number, to: number) => (to <= 500 ? `${int(from)}–${int(to)} ms` : `${num(from / 1000)}–${num(to / 1000)} s`);
-  const histogram = barChart('chart-latency', 'Orders by time taken', `The time from an order's first request to its outcome, retries and waits included, for ${int(l.orders)} orders: half took ${span(p.p50)} or less, 99% ${span(p.p99)} or less, the slowest ${span(p.max)}.`,
-    'orders', l.histogram.map((h) => ({ label: range(h.fromMs, h.toMs), value: h.orders, title: `${int(h.orders)} orders took ${label(h.fromMs)} to under ${label(h.toMs)}` })));
+  const histogram = barChart('chart-latency', 'Orders by time taken', `The time from an order's first request to its outcome, retries and waits included, for ${int(l.orders)} orders: half took ${humanDuration(p.p50)} or less, 99% ${humanDuration(p.p99)} or less, the slowest ${humanDuration(p.max)}.`,
+    'orders', l.histogram.map((h) => ({ label: range(h.fromMs, h.toMs), value: h.orders, title: `${int(h.orders)} orders took ${humanDuration(h.fromMs)} to under ${humanDuration(h.toMs)}` })));
   const attempts = barChart('chart-attempts', 'Orders by requests sent', `Requests sent per order: ${l.attempts.map((a) => `${int(a.orders)} took ${a.attempts}`).join(', ')}.`,
     'orders', l.attempts.map((a) => ({ label: `${a.attempts}`, value: a.orders, title: `${int(a.orders)} orders took ${a.attempts} request${a.attempts === 1 ? '' : 's'}` })), 180)
     .replaceAll('class="bar"', 'class="bar attempts"');
-  return `<dl class="percentiles" id="percentiles">${[['median', p.p50], ['90%', p.p90], ['99%', p.p99], ['slowest', p.max]].map(([k, v]) => `<div><dt>${k}</dt><dd>${esc(span(v as number))}</dd></div>`).join('')}<div><dt>orders</dt><dd>${int(l.orders)}</dd></div></dl>
+  return `<dl class="percentiles" id="percentiles">${[['median', p.p50], ['90%', p.p90], ['99%', p.p99], ['slowest', p.max]].map(([k, v]) => `<div><dt>${k}</dt><dd>${esc(humanDuration(v as number))}</dd></div>`).join('')}<div><dt>orders</dt><dd>${int(l.orders)}</dd></div></dl>
 <figure>${histogram}<figcaption>The time from an order's first request to its outcome, retries and their waits included.</figcaption></figure>
 <h3>Requests per order</h3><figure>${attempts}<figcaption>One request is an order deleted (or found absent) at once; more are retries.</figcaption></figure>`;
 }
@@ -204,9 +204,9 @@ function throttling(r: RunReport, t: RunTimeline): string {
   const pauses = t.segments.flatMap((s) => s.pauses.filter((p) => p.why === 'service failing'));
   if (decisions.length === 0 && pauses.length === 0) return '<p>The server did not throttle this run, and the service never failed as a whole.</p>';
   const rows = decisions.slice(0, DECISIONS_LISTED).map((d) => `<tr><td>${esc(moment(d.atMs))}</td><td>${d.run === 0 ? 'run' : `resume ${d.run}`}</td><td>${esc(DECISION_WORDS[d.kind])}</td>` +
-    `<td class="n">${esc(rateText(d.rateBefore))}</td><td class="n">${esc(rateText(d.rateAfter))}</td><td class="n">${num(d.share * 100)}%</td><td class="n">${d.pauseMs ? esc(span(d.pauseMs)) : ''}</td></tr>`).join('');
-  const outages = pauses.map((p) => `<li>${esc(moment(p.fromMs))}: the service was failing for ${esc(span(p.toMs - p.fromMs))}; requests waited, one probe a second</li>`).join('');
-  return `<p>${int(decisions.length)} decision${decisions.length === 1 ? '' : 's'} of the rate controller; everyone waited out a Retry-After for ${esc(span(r.throttledMs))} in all.</p>` +
+    `<td class="n">${esc(rateText(d.rateBefore))}</td><td class="n">${esc(rateText(d.rateAfter))}</td><td class="n">${num(d.share * 100)}%</td><td class="n">${d.pauseMs ? esc(humanDuration(d.pauseMs)) : ''}</td></tr>`).join('');
+  const outages = pauses.map((p) => `<li>${esc(moment(p.fromMs))}: the service was failing for ${esc(humanDuration(p.toMs - p.fromMs))}; requests waited, one probe a second</li>`).join('');
+  return `<p>${int(decisions.length)} decision${decisions.length === 1 ? '' : 's'} of the rate controller; everyone waited out a Retry-After for ${esc(humanDuration(r.throttledMs))} in all.</p>` +
     (rows ? `<table id="decisions"><thead><tr><th>when</th><th>run</th><th>decision</th><th class="n">rate before</th><th class="n">after</th><th class="n">throttled</th><th class="n">everyone waited</th></tr></thead><tbody>${rows}</tbody></table>` : '') +
     (decisions.length > DECISIONS_LISTED ? `<p class="note">The first ${DECISIONS_LISTED} of ${int(decisions.length)}; every one is a <code>throttle</code> line in the audit log.</p>` : '') +
     (outages ? `<ul id="outages">${outages}</ul>` : '');
@@ -214,7 +214,7 @@ function throttling(r: RunReport, t: RunTimeline): string {
 
 function footer(r: RunReport, t: RunTimeline, context: PageContext): string {
   return `<p>Built by exsited-order-cleanup ${esc(context.version)} on ${esc(moment(context.builtAt))} from ${r.auditLogs.map((l) => `<code>${esc(l)}</code>`).join(', ')}, ` +
-    `in intervals of ${esc(span(t.intervalMs))}. Rebuild it at any time from the log${r.auditLogs.length === 1 ? '' : 's'}: ` +
+    `in intervals of ${esc(humanDuration(t.intervalMs))}. Rebuild it at any time from the log${r.auditLogs.length === 1 ? '' : 's'}: ` +
     `<code>${esc(`${context.command} report ${r.auditLogs.join(' ')} --html report.html`)}</code>; the same series as CSV: <code>--timeline timeline.csv</code>.</p>`;
 }
 
@@ -222,8 +222,8 @@ function footer(r: RunReport, t: RunTimeline, context: PageContext): string {
 function dataTable(t: RunTimeline, layers: Layer[], pacing: boolean): string {
   const head = `<tr><th>interval from (UTC)</th><th>run</th>${layers.map((l) => `<th class="n">${esc(l.label)}</th>`).join('')}${pacing ? '<th class="n">paced at (req/s)</th><th class="n">paused</th>' : ''}</tr>`;
   const rows = t.segments.flatMap((s, run) => s.intervals.map((i) => `<tr><td>${esc(clock(i.startMs))}</td><td>${run === 0 ? 'run' : `resume ${run}`}</td>` +
-    `${layers.map((l) => `<td class="n">${int(l.count(i))}</td>`).join('')}${pacing ? `<td class="n">${i.paceRps === null ? '' : num(i.paceRps)}</td><td class="n">${i.pausedMs ? esc(span(i.pausedMs)) : ''}</td>` : ''}</tr>`));
-  return `<details><summary>The numbers behind the chart (${int(rows.length)} intervals of ${esc(span(t.intervalMs))}, counts per interval)</summary><table><thead>${head}</thead><tbody>${rows.join('')}</tbody></table></details>`;
+    `${layers.map((l) => `<td class="n">${int(l.count(i))}</td>`).join('')}${pacing ? `<td class="n">${i.paceRps === null ? '' : num(i.paceRps)}</td><td class="n">${i.pausedMs ? esc(humanDuration(i.pausedMs)) : ''}</td>` : ''}</tr>`));
+  return `<details><summary>The numbers behind the chart (${int(rows.length)} intervals of ${esc(humanDuration(t.intervalMs))}, counts per interval)</summary><table><thead>${head}</thead><tbody>${rows.join('')}</tbody></table></details>`;
 }
 
 function bestInterval(t: RunTimeline, value: (i: Interval) => number): { startMs: number; value: number } | undefined {
