@@ -6,6 +6,7 @@ import { humanDuration } from '../common/durations.js';
 import { describeFileError } from '../common/files.js';
 import { terminalSafe } from '../common/text.js';
 import { AUDIT_RECORD_VERSION, type OrderRecord, type RetryRecord } from '../common/domain.js';
+import { decisionText, rateText } from '../engine/decision-words.js';
 import type { RunEvents, RunOutcome, RunStartFields } from '../engine/events.js';
 import type { ThrottleDecision } from '../engine/rate-controller.js';
 import type { ServiceChange } from '../engine/retry-budget.js';
@@ -83,15 +84,13 @@ export class AuditJournal {
   }
 
   throttle(decision: ThrottleDecision): void {
-    const { kind, rateBefore, rateAfter, pauseMs } = decision;
-    const rate = (r: number) => (Number.isFinite(r) ? `${round(r)}/s` : 'unpaced');
-    const text = kind === 'lift' ? `limit lifted: unpaced from ${rate(rateBefore)}` : `rate ${kind === 'cut' ? 'cut' : 'stepped back'} from ${rate(rateBefore)} to ${rate(rateAfter)}`;
-    this.log.info({ event: 'throttle', ...roundFigures(decision) }, pauseMs > 0 ? `${text}, everyone waits ${humanDuration(pauseMs)}` : text);
+    const text = decisionText(decision);
+    this.log.info({ event: 'throttle', ...roundFigures(decision) }, decision.pauseMs > 0 ? `${text}, everyone waits ${humanDuration(decision.pauseMs)}` : text);
   }
 
   pace(rps: number): void {
     const rate = Number.isFinite(rps) ? round(rps) : null;
-    this.log.info({ event: 'pace', rps: rate }, rate === null ? 'unpaced' : `paced at ${rate}/s`);
+    this.log.info({ event: 'pace', rps: rate }, rate === null ? 'unpaced' : `paced at ${rateText(rate)}`);
   }
 
   service(change: ServiceChange): void {

@@ -2,7 +2,8 @@ import { nice, ticks } from 'd3-array';
 import { area, curveStepAfter } from 'd3-shape';
 import { humanDuration } from '../../common/durations.js';
 import type { Interval, RunTimeline, Segment } from '../run-timeline.js';
-import { clock, DECISION_WORDS, esc, int, num, rateText } from './markup.js';
+import { decisionText } from '../../engine/decision-words.js';
+import { clock, esc, int, num } from './markup.js';
 
 /**
  * The report's charts as inline SVG, drawn once when the report is built: no script runs in the page, so
@@ -135,7 +136,7 @@ export function timeChart(chart: TimeChart, timeline: RunTimeline): string {
       if (d) parts.push(`<path class="pace" data-series="pace" d="${d}"><title>the paced rate (requests/s)</title></path>`);
       for (const mark of segment.throttles) {
         const x = f(p.x(mark.atMs));
-        parts.push(`<g class="mark mark-${mark.kind}" data-kind="${mark.kind}"><title>${esc(`${clock(mark.atMs)} ${DECISION_WORDS[mark.kind]}: ${rateText(mark.rateBefore)} → ${rateText(mark.rateAfter)}` +
+        parts.push(`<g class="mark mark-${mark.kind}" data-kind="${mark.kind}"><title>${esc(`${clock(mark.atMs)} ${decisionText(mark)}` +
           `, ${num(mark.share * 100)}% of the window throttled${mark.pauseMs > 0 ? `, everyone waited ${humanDuration(mark.pauseMs)}` : ''}`)}</title>` +
           `<line x1="${x}" x2="${x}" y1="${M.top}" y2="${M.top + PLOT_H}"/><path d="M${x},${M.top}l-4,-6h8z"/></g>`);
       }

@@ -18,9 +18,3 @@ export const num = (n: number, digits = 1): string => String(Number(n.toFixed(di
 export const moment = (ms: number): string => `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 /** The time of day only, UTC: 06:42:35. */
 export const clock = (ms: number): string => new Date(ms).toISOString().slice(11, 19);
-
-/** A paced rate for people: 36.5/s, or unpaced. */
-export const rateText = (rps: number | null): string => (rps === null ? 'unpaced' : `${num(rps)}/s`);
-
-/** What each decision of the rate controller did, in the words of the legend, the marks and the table. */
-export const DECISION_WORDS = { cut: 'rate cut', ceiling: 'step back below the ceiling', lift: 'limit lifted' } as const;

@@ -4,7 +4,8 @@ import { humanDuration } from '../../common/durations.js';
 import { failureCauses, nextStep, type RunReport } from '../run-report.js';
 import type { Interval, RunTimeline, SeriesKey } from '../run-timeline.js';
 import { barChart, timeChart, type Layer } from './charts.js';
-import { clock, DECISION_WORDS, esc, int, moment, num, rateText } from './markup.js';
+import { DECISION_WORDS, rateText } from '../../engine/decision-words.js';
+import { clock, esc, int, moment, num } from './markup.js';
 
 /** The page's skeleton and its style sheet: data, kept in their own files beside this one. */
 const TEMPLATE = readFileSync(new URL('./template.html', import.meta.url), 'utf8');
@@ -129,7 +130,7 @@ function throughput(r: RunReport, t: RunTimeline): string {
   const summary = `${dry}${int(finished)} orders finished at ${num(r.ratePerSecond || finished / Math.max(1, r.activeMs / 1000))} per second while working` +
     (peak ? `, at most ${num(peak.value / (t.intervalMs / 1000))} per second (the ${humanDuration(t.intervalMs)} from ${clock(peak.startMs)} UTC)` : '') + '. ' +
     (marks.length === 0 ? 'The rate controller made no decision: the server did not throttle this run. '
-      : `The rate controller decided ${marks.length} time${marks.length === 1 ? '' : 's'} (${countBy(marks.map((m) => m.kind)).map(([k, n]) => `${n} ${k}`).join(', ')}). `) +
+      : `The rate controller decided ${marks.length} time${marks.length === 1 ? '' : 's'} (${countBy(marks.map((m) => m.kind)).map(([k, n]) => `${n}× ${DECISION_WORDS[k]}`).join(', ')}). `) +
     (paused('throttled') > 0 ? `Everyone waited out a Retry-After for ${humanDuration(paused('throttled'))} in all. ` : '') +
     (paused('service failing') > 0 ? `The service was failing for ${humanDuration(paused('service failing'))}: a probe a second. ` : '') +
     (t.segments.length > 1 ? `The ${t.segments.length} runs are drawn side by side, without the time between them.` : '');
@@ -235,8 +236,8 @@ function bestInterval(t: RunTimeline, value: (i: Interval) => number): { startMs
   return best;
 }
 
-function countBy(values: string[]): Array<[string, number]> {
-  const counts = new Map<string, number>();
+function countBy<T>(values: T[]): Array<[T, number]> {
+  const counts = new Map<T, number>();
   for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
   return [...counts];
 }
