@@ -7,6 +7,7 @@ import { usageError } from '../common/errors.js';
 import { shellQuote } from '../common/text.js';
 import { finishedOrders, ratePerSecond } from '../engine/tally.js';
 import type { TimelineBuilder } from './run-timeline.js';
+import { causeLines, formatCounts, type CauseLine } from './summary.js';
 
 export interface FailedOrder {
   orderId: string;
@@ -54,7 +55,7 @@ export interface RunReport {
   ratePerSecond: number;
   /** The last run stopped early or was killed: a resume would continue it. */
   unfinished: boolean;
-  topFailureCauses: Array<{ cause: string; orders: number; example: string }>;
+  topFailureCauses: CauseLine[];
   failedOrders: FailedOrder[];
   unreadableLines: number;
   /** Unrelated runs earlier in the same logs, not part of this report. */
@@ -119,7 +120,7 @@ export async function buildRunReport(auditLogs: string[], timeline?: TimelineBui
     spanMs: firstStart !== undefined && lastTime !== undefined ? lastTime - firstStart : 0,
     ratePerSecond: ratePerSecond(outcomes, activeMs),
     unfinished: !last || last.status === null || last.status === 'interrupted' || last.status === 'halted' || last.status === 'crashed',
-    topFailureCauses: failureCauses(failedOrders).slice(0, 5).map(({ cause, orders, example }) => ({ cause, orders, example: `${example.orderId}: ${example.message}` })),
+    topFailureCauses: causesOf(failedOrders).slice(0, 5),
     failedOrders, unreadableLines, earlierRuns,
   };
 }
@@ -135,6 +136,10 @@ export function failureCauses(failedOrders: FailedOrder[]): Array<{ cause: strin
   }
   return [...causes.values()].sort((a, b) => b.orders - a.orders);
 }
+
+/** The causes as the summaries list them, each with its first order and message as the example. */
+const causesOf = (failedOrders: FailedOrder[]): CauseLine[] =>
+  failureCauses(failedOrders).map(({ cause, orders, example }) => ({ cause, orders, example: `${example.orderId}: ${example.message}` }));
 
 /** One log's last run chain. */
 async function readOneLog(auditLog: string, timeline: TimelineBuilder | undefined) {
@@ -197,21 +202,9 @@ export function formatRunReport(r: RunReport, command: string): string {
     ...r.runs.map((run) => `  ${run.startedAt}  ${run.runId}  ${run.status ?? 'no run.end (killed)'}${run.exitCode === null ? '' : `, exit ${run.exitCode}`}` +
       `, ${humanDuration(run.durationMs)}${run.dryRun ? ', dry run' : ''}${run.reason ? `\n      stopped: ${run.reason}` : ''}`),
     'Orders, each by its latest outcome:',
-    `  selected       ${r.selected}`,
-    ...(r.dryRun ? [`  would delete   ${r.wouldDelete}`] : []),
-    `  deleted        ${r.deleted}`,
-    `  already absent ${r.alreadyAbsent}`,
-    `  failed         ${r.failed}`,
-    `  pending        ${r.pending}`,
-    `  retries        ${r.retries}`,
-    `  throttled      ${humanDuration(r.throttledMs)}`,
-    `  duration       ${humanDuration(r.activeMs)} working, ${humanDuration(r.spanMs)} from first start to last line`,
-    ...(r.dryRun ? [] : [`  rate           ${r.ratePerSecond.toFixed(1)} orders/s while working`]),
+    ...formatCounts({ ...r, dryRun: r.runs.every((run) => run.dryRun), durationMs: r.activeMs }),
+    ...causeLines(causesOf(r.failedOrders)),
   ];
-  if (r.topFailureCauses.length > 0) {
-    lines.push('Failures by cause:');
-    for (const c of r.topFailureCauses) lines.push(`  ${String(c.orders).padStart(6)}  ${c.cause}  (e.g. ${c.example})`);
-  }
   if (r.unreadableLines > 0) lines.push(`${r.unreadableLines} unreadable line(s) skipped (writes torn by a kill, or edits)`);
   if (r.earlierRuns > 0) lines.push(`${r.earlierRuns} earlier, unrelated run(s) in this log are not part of this report`);
   const next = nextStep(r, command);
