@@ -19,13 +19,13 @@ import { checkBaseUrl, DEFAULT_BASE_URL, displayBaseUrl } from './exsited/host-a
 import { confirmDeletion, personPresent, type Terminal } from './guards/confirmation.js';
 import { checkCredentials } from './guards/credentials.js';
 import { refuseCollisions, type FileRole } from './guards/file-roles.js';
-import { exceedsMaxDeletes, selectsEverything } from './guards/limits.js';
+import { guardRefusal } from './guards/limits.js';
 import { manifestPathOf, prepareInput } from './planner/input.js';
 import { jobIdentity } from './planner/job-identity.js';
 import { chooseAuditLog, openRecordedRun } from './planner/recorded-run.js';
 import type { SelectionDeps } from './planner/selection.js';
 import type { Console } from './report/console.js';
-import { reportNotices, reportToConsole, type NextSteps } from './report/console-reporter.js';
+import { reportNotices, reportToConsole } from './report/console-reporter.js';
 import { reportProgress } from './report/progress.js';
 import { writeSummaryFiles } from './report/summary-files.js';
 import { VERSION } from './common/version.js';
@@ -123,9 +123,7 @@ export async function runCleanup(requested: RunOptions, context: RunContext): Pr
     if (!input || control.stopping.aborted) return stoppedEarly();
     const { scanned } = input;
     const count = scanned.pending.size;
-    const everything = selectsEverything(input.source, new URL(host).host);
-    const tooMany = exceedsMaxDeletes(count, options.maxDeletes);
-    const refusal = everything ? { reason: everything } : tooMany ? { reason: tooMany, raiseMaxDeletesTo: count } : undefined;
+    const refusal = guardRefusal(input.source, new URL(host).host, count, options.maxDeletes);
     let waitedMs = 0;
     const metricsWanted = !!(options.metricsPush || options.metricsFile);
     if (options.metricsFile) prepareOutputFile(options.metricsFile, '--metrics-file');
@@ -142,7 +140,8 @@ export async function runCleanup(requested: RunOptions, context: RunContext): Pr
           'would be lost. Free the space (or raise the limit), then resume; orders deleted since the last line written are found already absent',
       }));
       const { ended } = journal.attach(events);
-      const next: NextSteps = { command, auditLog, options, refusal };
+      // What run.start records of them too: the report of this log builds the same next step.
+      const next = { command, allowHosts: options.allowHost, yes: options.yes, ...(refusal ? { refusal } : {}) };
       reportToConsole(events, console, tally, { dryRun: options.dryRun, duplicates: () => scanned.duplicates, next });
       reportProgress(events, console, tally, {
         intervalMs: options.progressInterval, throttledMs: () => rate.throttledMs,
@@ -159,7 +158,7 @@ export async function runCleanup(requested: RunOptions, context: RunContext): Pr
         type: 'run.started', runId, auditLog, startedAt,
         fields: {
           version: VERSION, source: input.source, baseUrl: host,
-          options: { ...recordedOptions(options), dryRun: options.dryRun, force: options.force, allowHosts: options.allowHost, auth: options.credentials.kind },
+          options: { ...recordedOptions(options), dryRun: options.dryRun, force: options.force, allowHosts: options.allowHost, yes: options.yes, auth: options.credentials.kind },
           job: { ...(resume?.start.job ?? jobIdentity(identityOf(options, resume), host, false)), startedBy: personPresent(terminal) ? 'person' : 'unattended' },
           ...(resume ? { resumeOf: resume.resumeOf, skipped: scanned.skipped } : {}),
         },

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { humanDuration } from '../../common/durations.js';
-import { failureCauses, nextStep, type RunReport } from '../run-report.js';
+import { failedCsvCommand } from '../next-step.js';
+import { failureCauses, reportNextSteps, type RunReport } from '../run-report.js';
 import type { Interval, RunTimeline, SeriesKey } from '../run-timeline.js';
 import { barChart, timeChart, type Layer } from './charts.js';
 import { DECISION_WORDS, rateText } from '../../engine/decision-words.js';
@@ -76,7 +77,7 @@ function header(r: RunReport, t: RunTimeline, context: PageContext): string {
       `<td>${esc(run.status ?? 'no run.end (killed)')}${run.dryRun ? ', dry run' : ''}</td><td class="n">${run.exitCode ?? '—'}</td>` +
       `<td class="n">${esc(humanDuration(run.durationMs))}</td><td>${esc(run.reason ?? '')}</td>${manyLogs ? `<td class="mono">${esc(segment?.auditLog ?? run.auditLog)}</td>` : ''}</tr>`;
   }).join('');
-  const next = nextStep(r, context.command);
+  const steps = reportNextSteps(r, context.command);
   return `<h1>Order cleanup on ${esc(hostName(r.host))} <span class="badge ${v.tone}" id="verdict">${esc(v.text)}</span></h1>
 <p class="lede">${int(r.deleted)} deleted${r.dryRun ? `, ${int(r.wouldDelete)} would be deleted (dry run)` : ''}, ${int(r.alreadyAbsent)} already absent, ${int(r.failed)} failed` +
     `${r.pending ? `, ${int(r.pending)} not yet done` : ''} of ${int(r.selected)} selected, in ${r.runs.length} run${r.runs.length === 1 ? '' : 's'} (${esc(humanDuration(r.activeMs))} working).</p>
@@ -89,8 +90,8 @@ ${r.input.criteria ? `<dt>criteria</dt><dd class="mono" id="criteria">${esc(r.in
 <dt>audit log${r.auditLogs.length === 1 ? '' : 's'}</dt><dd class="mono">${r.auditLogs.map(esc).join('<br>')}</dd>
 </dl>
 <table class="runs"><caption class="note">The run and its resumes</caption><thead><tr><th></th><th>run</th><th>started</th><th>status</th><th class="n">exit</th><th class="n">time</th><th>stopped because</th>${manyLogs ? '<th>log</th>' : ''}</tr></thead><tbody>${runs}</tbody></table>
-${next
-    ? `<div class="next" id="next"><strong>Next:</strong> ${esc(next.what)}.<pre><code>${next.commands.map(esc).join('\n')}</code></pre></div>`
+${steps.length > 0
+    ? `<div class="next" id="next"><strong>Next</strong>${steps.map((s) => `<p>${esc(s.what)}:</p><pre><code>${esc(s.command)}</code></pre>`).join('')}</div>`
     : `<div class="next done" id="next"><strong>Nothing left to do:</strong> every selected order has its outcome.</div>`}`;
 }
 
@@ -193,7 +194,7 @@ function failures(r: RunReport, context: PageContext): string {
     (rest.length ? `<tr><td>${int(rest.length)} other causes</td><td class="n">${int(rest.reduce((n, c) => n + c.orders, 0))}</td><td></td><td>all in --failed-csv</td></tr>` : '');
   const listed = r.failedOrders.slice(0, FAILED_LISTED);
   const all = listed.map((f) => `<tr><td class="mono">${esc(f.orderId)}</td><td class="n">${f.httpStatus ?? '—'}</td><td class="mono">${esc(f.code)}</td><td>${esc(f.message)}</td></tr>`).join('');
-  const csv = `${context.command} report ${r.auditLogs.join(' ')} --failed-csv failed.csv`;
+  const csv = failedCsvCommand(context.command, r.auditLogs);
   return `<table id="failure-causes"><thead><tr><th>cause</th><th class="n">orders</th><th>example</th><th>message</th></tr></thead><tbody>${rows}</tbody></table>
 <details><summary>All ${int(r.failed)} failed orders${r.failed > listed.length ? ` (the first ${int(listed.length)} here)` : ''}</summary>
 <table id="failed-orders"><thead><tr><th>order</th><th class="n">HTTP</th><th>code</th><th>message</th></tr></thead><tbody>${all}</tbody></table>
