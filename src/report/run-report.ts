@@ -1,8 +1,8 @@
-import { humanDuration } from '../common/durations.js';
 import { readAuditLog } from '../audit/log-reader.js';
 import type { LogEntry } from '../audit/latest-log.js';
 import type { OrderLine } from '../audit/records.js';
 import { failureCause, type RunStatus } from '../common/domain.js';
+import { humanDuration } from '../common/durations.js';
 import { usageError } from '../common/errors.js';
 import { finishedOrders, ratePerSecond } from '../engine/tally.js';
 import { formatNextSteps, nextSteps, resumeNeedsOf, type NextStep, type ResumeNeeds } from './next-step.js';

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { humanDuration } from '../../common/durations.js';
+import { DECISION_WORDS, rateText } from '../../engine/decision-words.js';
 import { failedCsvCommand } from '../next-step.js';
 import { failureCauses, reportNextSteps, type RunReport } from '../run-report.js';
 import type { Interval, RunTimeline, SeriesKey } from '../run-timeline.js';
 import { barChart, timeChart, type Layer } from './charts.js';
-import { DECISION_WORDS, rateText } from '../../engine/decision-words.js';
 import { clock, esc, int, moment, num } from './markup.js';
 
 /** The page's skeleton and its style sheet: data, kept in their own files beside this one. */
