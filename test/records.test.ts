@@ -99,7 +99,7 @@ describe('parseLine', () => {
       return (parsed as { record: { event: string } }).record;
     });
     expect(events.map((r) => r.event)).toEqual(['run.start', 'order', 'order.retry', 'throttle', 'pace', 'pace', 'service', 'service', 'run.end']);
-    expect(events[4]).toMatchObject({ rps: 41.23, msg: 'paced at 41.23/s' });
+    expect(events[4]).toMatchObject({ rps: 41.23, msg: 'paced at 41.2/s' });
     expect(events[5]).toMatchObject({ rps: null, msg: 'unpaced' });
     expect(events[7]).toMatchObject({ state: 'answering', failingMs: 10_500, msg: 'the service answers again after 10.5 s' });
   });

@@ -53,7 +53,7 @@ describe('the console reporter', () => {
     const events = new RunEvents();
     const tally = new RunTally(3, 0, events);
     const { console, text } = capture();
-    reportToConsole(events, console, tally, { dryRun: false, duplicates: () => 1, next: { command: 'npx exsited-order-cleanup', auditLog: 'runs/a.ndjson', options: { allowHost: ['h.example'], yes: true, maxDeletes: 10 } } });
+    reportToConsole(events, console, tally, { dryRun: false, duplicates: () => 1, next: { command: 'npx exsited-order-cleanup', allowHosts: ['h.example'], yes: true } });
     events.emit({ type: 'run.started', runId: 'r1', auditLog: 'runs/a.ndjson', startedAt: 0, fields: { version: '1', source: {}, baseUrl: 'x', options: {} } });
     events.emit({ type: 'order.finished', record: order('ORD-9', 'failed', { error: { code: 'HTTP_409', message: 'has invoices' } }) });
     events.emit({ type: 'run.ended', outcome: outcome(1, 'failed') });
@@ -69,8 +69,8 @@ describe('the console reporter', () => {
     const tally = new RunTally(50, 0, events);
     const { console, text } = capture();
     const refusal = { reason: '50 orders are selected, more than --max-deletes 10: nothing was deleted', raiseMaxDeletesTo: 50 };
-    reportToConsole(events, console, tally, { dryRun: false, duplicates: () => 0, next: { command: 'x', auditLog: 'a.ndjson', options: { allowHost: [], yes: false, maxDeletes: 10 }, refusal } });
-    events.emit({ type: 'run.ended', outcome: outcome(3, 'failed', refusal.reason) });
+    reportToConsole(events, console, tally, { dryRun: false, duplicates: () => 0, next: { command: 'x', allowHosts: [], yes: false, refusal } });
+    events.emit({ type: 'run.ended', outcome: { ...outcome(3, 'failed', refusal.reason), auditLog: 'a.ndjson' } });
     expect(text()).toBe(`Refused: ${refusal.reason}\nIf the selection is right, raise the limit and go ahead:\n  x run --resume --audit-log a.ndjson --max-deletes 50\n`);
   });
 
@@ -78,10 +78,10 @@ describe('the console reporter', () => {
     const events = new RunEvents();
     const tally = new RunTally(2, 0, events);
     const { console, text } = capture();
-    reportToConsole(events, console, tally, { dryRun: true, duplicates: () => 0, next: { command: 'x', auditLog: 'a.ndjson', options: { allowHost: [], yes: false, maxDeletes: 1 }, refusal: { reason: 'too many', raiseMaxDeletesTo: 2 } } });
+    reportToConsole(events, console, tally, { dryRun: true, duplicates: () => 0, next: { command: 'x', allowHosts: [], yes: false, refusal: { reason: 'too many', raiseMaxDeletesTo: 2 } } });
     events.emit({ type: 'order.finished', record: order('A', 'would_delete') });
     events.emit({ type: 'order.finished', record: order('B', 'would_delete') });
-    events.emit({ type: 'run.ended', outcome: { ...outcome(0, 'completed'), summary: { ...outcome(0, 'completed').summary, wouldDelete: 2 } } });
+    events.emit({ type: 'run.ended', outcome: { ...outcome(0, 'completed'), auditLog: 'a.ndjson', summary: { ...outcome(0, 'completed').summary, wouldDelete: 2 } } });
     expect(text()).toContain('Dry run: 2 orders would be deleted, e.g. A, B. A real run would be refused: too many\nTo delete exactly these:\n  x run --resume --audit-log a.ndjson --max-deletes 2\n');
     expect(text()).not.toMatch(/rate|To resume/);
   });

@@ -2,9 +2,11 @@ import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from '
 import pino, { type Logger } from 'pino';
 import { secrets } from '../common/secrets.js';
 import { usageError } from '../common/errors.js';
+import { humanDuration } from '../common/durations.js';
 import { describeFileError } from '../common/files.js';
 import { terminalSafe } from '../common/text.js';
 import { AUDIT_RECORD_VERSION, type OrderRecord, type RetryRecord } from '../common/domain.js';
+import { decisionText, rateText } from '../engine/decision-words.js';
 import type { RunEvents, RunOutcome, RunStartFields } from '../engine/events.js';
 import type { ThrottleDecision } from '../engine/rate-controller.js';
 import type { ServiceChange } from '../engine/retry-budget.js';
@@ -82,21 +84,19 @@ export class AuditJournal {
   }
 
   throttle(decision: ThrottleDecision): void {
-    const { kind, rateBefore, rateAfter, pauseMs } = decision;
-    const rate = (r: number) => (Number.isFinite(r) ? `${round(r)}/s` : 'unpaced');
-    const text = kind === 'lift' ? `limit lifted: unpaced from ${rate(rateBefore)}` : `rate ${kind === 'cut' ? 'cut' : 'stepped back'} from ${rate(rateBefore)} to ${rate(rateAfter)}`;
-    this.log.info({ event: 'throttle', ...roundFigures(decision) }, pauseMs > 0 ? `${text}, everyone waits ${pauseMs} ms` : text);
+    const text = decisionText(decision);
+    this.log.info({ event: 'throttle', ...roundFigures(decision) }, decision.pauseMs > 0 ? `${text}, everyone waits ${humanDuration(decision.pauseMs)}` : text);
   }
 
   pace(rps: number): void {
     const rate = Number.isFinite(rps) ? round(rps) : null;
-    this.log.info({ event: 'pace', rps: rate }, rate === null ? 'unpaced' : `paced at ${rate}/s`);
+    this.log.info({ event: 'pace', rps: rate }, rate === null ? 'unpaced' : `paced at ${rateText(rate)}`);
   }
 
   service(change: ServiceChange): void {
     const text = change.state === 'failing'
       ? `the service is failing (${change.failures} of ${change.answers} answers): requests wait, a probe a second`
-      : `the service answers again after ${((change.failingMs ?? 0) / 1000).toFixed(1)} s`;
+      : `the service answers again after ${humanDuration(change.failingMs ?? 0)}`;
     this.log.warn({ event: 'service', ...change }, text);
   }
 

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { humanDuration } from '../common/durations.js';
 import { ExitCode } from '../common/errors.js';
 import { shellQuote } from '../common/text.js';
 import { readJobSpec } from '../config/job-spec.js';
@@ -85,7 +86,7 @@ function handleSignals(control: RunControl, console: Console, source: NodeJS.Eve
     }
     // Before deletion began (reading input, listing, at the question) there is nothing in flight to speak of.
     if (control.deleting) {
-      console.say(`${signal}: no new orders will be started; requests in flight have ${control.graceMs} ms to finish (send it again to exit at once).`);
+      console.say(`${signal}: no new orders will be started; requests in flight have ${humanDuration(control.graceMs)} to finish (send it again to exit at once).`);
     }
     control.stop({ kind: 'signal', signal });
   };

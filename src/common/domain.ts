@@ -48,7 +48,7 @@ export const RUN_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'inter
 export const WAITS_FOR_A_PERSON: ReadonlySet<RunStatus> = new Set<RunStatus>(['completed', 'failed', 'crashed']);
 
 /** The rate controller's and the retry budget's figures for a run. */
-interface ThrottlingSummary {
+export interface ThrottlingSummary {
   /** Requests answered, and those answered 429. */
   requests: number;
   throttled: number;

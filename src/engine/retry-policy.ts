@@ -1,4 +1,5 @@
 import pRetry, { AbortError } from 'p-retry';
+import { humanDuration } from '../common/durations.js';
 import type { AttemptResult, Unfinished } from '../exsited/orders.js';
 import type { Backoff } from './backoff.js';
 
@@ -100,7 +101,7 @@ export function tooLongToWait(result: Unfinished): Unfinished | undefined {
   if (result.kind !== 'retry' || result.retryAfterMs === undefined || result.retryAfterMs <= MAX_RETRY_AFTER_MS) return undefined;
   return {
     kind: 'failed', httpStatus: result.httpStatus ?? 0, code: result.code,
-    message: `${result.message}; the server asked to wait ${Math.round(result.retryAfterMs / 1000)} s before retrying (Retry-After), ` +
+    message: `${result.message}; the server asked to wait ${humanDuration(result.retryAfterMs)} before retrying (Retry-After), ` +
       `longer than the ${MAX_RETRY_AFTER_MS / 60_000} minutes this tool waits`,
   };
 }

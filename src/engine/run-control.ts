@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events';
+import { humanDuration } from '../common/durations.js';
 import { ExitCode } from '../common/errors.js';
 
 export type StopReason =
@@ -55,7 +56,7 @@ export class RunControl {
     if (this.deadlineSet) return;
     this.deadlineSet = true;
     setTimeout(() => this.stop({
-      kind: 'halt', exitCode: ExitCode.halted, message: `the --max-duration deadline (${ms} ms) was reached; resume to continue`,
+      kind: 'halt', exitCode: ExitCode.halted, message: `the --max-duration deadline (${humanDuration(ms)}) was reached; resume to continue`,
     }), ms).unref();
   }
 

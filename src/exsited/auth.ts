@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { AxiosInstance, AxiosResponse } from 'axios';
+import { humanDuration } from '../common/durations.js';
 import { MIN_SECRET_LENGTH, secrets } from '../common/secrets.js';
 import { quoted } from '../common/text.js';
 import { describeTransportError, exsitedError, isCancel, isRetryableStatus, retryAfterMs } from './responses.js';
@@ -141,8 +142,8 @@ export class TokenSource {
       if (verdict.kind === 'halt') throw new TokenError(verdict.message, 'unavailable');
       contested = verdict.contested;
       if (verdict.contested) {
-        this.options.onNotice?.(`the server refused the access token this run obtained ${((this.now() - previous.issuedAt) / 1000).toFixed(1)} s ` +
-          `ago (401): another client may be using these credentials; renewing in ${verdict.waitMs / 1000} s rather than at once, ` +
+        this.options.onNotice?.(`the server refused the access token this run obtained ${humanDuration(this.now() - previous.issuedAt)} ` +
+          `ago (401): another client may be using these credentials; renewing in ${humanDuration(verdict.waitMs)} rather than at once, ` +
           'so as not to sign it out in turn');
         try {
           await this.sleep(verdict.waitMs, signal);

@@ -1,3 +1,5 @@
+import { humanDuration } from '../common/durations.js';
+
 /** What to do about a 401 to a token that had not expired. */
 export type RenewalVerdict =
   | { kind: 'renew'; waitMs: number; contested: boolean }
@@ -45,7 +47,7 @@ export class RenewalPolicy {
       return {
         kind: 'halt',
         message: `the server refused this run's new access token ${MAX_CONTESTED} times in a row, each within moments of issuing it ` +
-          `(the last after ${(ageMs / 1000).toFixed(1)} s): another client is using these credentials, and each new token ends the ` +
+          `(the last after ${humanDuration(ageMs)}): another client is using these credentials, and each new token ends the ` +
           'one before, so renewing again would sign it out in turn. Give each concurrent run its own API client (its own ' +
           'EXSITED_CLIENT_ID and EXSITED_CLIENT_SECRET), or let runs on one machine share a token (--token-cache), or run one at ' +
           'a time; then resume',

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import lockfile from 'proper-lockfile';
+import { humanDuration } from '../common/durations.js';
 import { describeFileError, describeFileKind, readRegularFile } from '../common/files.js';
 
 /** The lock's timing. The wait must outlast the stale time: a run started right after a holder was killed takes its lock over. */
@@ -94,13 +95,13 @@ export class TokenCacheLock {
       const holder = this.describeHolder();
       const waited = this.clock.now() - started;
       if (waited >= waitMs) {
-        throw new Error(`the token cache ${this.cachePath} is still locked by ${holder ?? 'other runs, one after another'} after ${seconds(waited)} s: that run's renewal has not ` +
+        throw new Error(`the token cache ${this.cachePath} is still locked by ${holder ?? 'other runs, one after another'} after ${humanDuration(waited)}: that run's renewal has not ` +
           `finished (its token endpoint slow or unreachable?). Run it again later; remove ${this.path} only if that run is certainly gone`);
       }
       if (!told && holder !== undefined) {
         told = true;
-        onNotice?.(`the token cache ${this.cachePath} is locked by ${holder}: waiting for it (up to ${seconds(waitMs)} s; a lock left by a ` +
-          `run that was killed is taken over once ${seconds(staleMs)} s old)`);
+        onNotice?.(`the token cache ${this.cachePath} is locked by ${holder}: waiting for it (up to ${humanDuration(waitMs)}; a lock left by a ` +
+          `run that was killed is taken over once ${humanDuration(staleMs)} old)`);
       }
       try {
         await this.clock.sleep(Math.min(pause, waitMs - waited), signal);
@@ -223,4 +224,3 @@ function isRunning(pid: number): boolean {
   }
 }
 
-const seconds = (ms: number) => Math.round(ms / 1000);

@@ -23,3 +23,20 @@ export function selectsEverything(source: SourceRecord, host: string): string | 
     `${byAccount ? ' (every order of the accounts it names: they may be every account there is)' : ''}: it would empty ` +
     `${byAccount ? 'those accounts' : 'the environment'}. If that is really meant, add "matchAll": true to the filter and run it again; nothing was deleted`;
 }
+
+/** Why the guards refuse a run, and the --max-deletes that would let it through (none when only the filter can). */
+export interface GuardRefusal {
+  reason: string;
+  raiseMaxDeletesTo?: number;
+}
+
+/**
+ * The guards' verdict on a selection of `pending` orders: what the run decides by, and what its next step
+ * is built from, by the console as the run ends and by the report from the recorded run.start.
+ */
+export function guardRefusal(source: SourceRecord, host: string, pending: number, maxDeletes: number): GuardRefusal | undefined {
+  const everything = selectsEverything(source, host);
+  if (everything) return { reason: everything };
+  const tooMany = exceedsMaxDeletes(pending, maxDeletes);
+  return tooMany ? { reason: tooMany, raiseMaxDeletesTo: pending } : undefined;
+}

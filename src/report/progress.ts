@@ -1,3 +1,4 @@
+import { humanDuration } from '../common/durations.js';
 import type { RunEvents } from '../engine/events.js';
 import type { RunTally } from '../engine/tally.js';
 import type { Console } from './console.js';
@@ -34,7 +35,7 @@ export function reportProgress(events: RunEvents, console: Console, tally: RunTa
     const text = progressText({ done, total, rate, failed: s.failed, retries: s.retries, state: options.state() });
     if (console.isTerminal) console.live(withBar(text, done, total, console.columns));
     else {
-      console.say(`progress: ${text}, throttled ${(options.throttledMs() / 1000).toFixed(1)} s`, 'info', {
+      console.say(`progress: ${text}, throttled ${humanDuration(options.throttledMs())}`, 'info', {
         event: 'progress', done, total, ratePerSecond: Math.round(rate * 10) / 10, failed: s.failed, retries: s.retries,
       });
     }
@@ -86,7 +87,8 @@ export interface ProgressFigures {
 /** `120/400 (30%), 85.2 orders/s, ETA 3 s, 2 failed, 14 retries, throttled`. */
 export function progressText(f: ProgressFigures): string {
   const percent = f.total > 0 ? Math.floor((f.done * 100) / f.total) : 100;
-  const eta = f.rate > 0.05 ? formatEta((f.total - f.done) / f.rate) : '-';
+  // Whole seconds: tenths of a smoothed estimate are noise.
+  const eta = f.rate > 0.05 ? humanDuration(Math.ceil((f.total - f.done) / f.rate) * 1000) : '-';
   return `${f.done}/${f.total} (${percent}%), ${f.rate.toFixed(1)} orders/s, ETA ${eta}, ${f.failed} failed, ${f.retries} retries` +
     (f.state ? `, ${f.state}` : '');
 }
@@ -97,12 +99,4 @@ export function withBar(text: string, done: number, total: number, columns: numb
   if (width < 10) return text;
   const filled = total > 0 ? Math.round((done / total) * width) : width;
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${text}`;
-}
-
-/** 7 s, 2m05s, 1h20m. */
-export function formatEta(seconds: number): string {
-  const s = Math.ceil(seconds);
-  if (s < 60) return `${s} s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }

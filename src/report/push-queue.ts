@@ -1,3 +1,5 @@
+import { humanDuration } from '../common/durations.js';
+
 /**
  * Pushes of a state that only ever moves on (the run's metrics): one at a time, so that a slow receiver
  * never has two of ours in flight and they cannot arrive out of order; while one is in flight at most
@@ -41,7 +43,7 @@ export class PushQueue {
     this.closed = true;
     const unfinished = this.inFlight !== undefined;
     this.waiting = false;
-    this.controller?.abort(new Error(`no answer within ${ms / 1000} s`));
+    this.controller?.abort(new Error(`no answer within ${humanDuration(ms)}`));
     await this.inFlight; // an aborted push ends at once (its socket destroyed), having said why
     return !unfinished;
   }

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import { humanDuration } from '../common/durations.js';
 import { credentialsOf, shownUrl } from '../common/http-url.js';
 import { secrets } from '../common/secrets.js';
 import { describeTransportError } from '../exsited/responses.js';
@@ -59,7 +60,7 @@ export function pushgateway(options: PushgatewayOptions): Pushgateway {
         if (status >= 200 && status < 300) resolve();
         else reject(new Error(`the gateway answered ${status}${status >= 300 && status < 400 ? ' (a redirect, not followed)' : ''}`));
       });
-      request.on('error', (error) => reject(new Error(bounded.aborted ? `no answer within ${options.timeoutMs / 1000} s` : transportProblem(error))));
+      request.on('error', (error) => reject(new Error(bounded.aborted ? `no answer within ${humanDuration(options.timeoutMs)}` : transportProblem(error))));
       request.end(body);
     }),
     close: () => agent.destroy(),

@@ -2,10 +2,12 @@ import { readAuditLog } from '../audit/log-reader.js';
 import type { LogEntry } from '../audit/latest-log.js';
 import type { OrderLine } from '../audit/records.js';
 import { failureCause, type RunStatus } from '../common/domain.js';
+import { humanDuration } from '../common/durations.js';
 import { usageError } from '../common/errors.js';
-import { shellQuote } from '../common/text.js';
 import { finishedOrders, ratePerSecond } from '../engine/tally.js';
+import { formatNextSteps, nextSteps, resumeNeedsOf, type NextStep, type ResumeNeeds } from './next-step.js';
 import type { TimelineBuilder } from './run-timeline.js';
+import { causeLines, formatCounts, type CauseLine } from './summary.js';
 
 export interface FailedOrder {
   orderId: string;
@@ -53,7 +55,9 @@ export interface RunReport {
   ratePerSecond: number;
   /** The last run stopped early or was killed: a resume would continue it. */
   unfinished: boolean;
-  topFailureCauses: Array<{ cause: string; orders: number; example: string }>;
+  /** What a resume of the last log needs, as its latest run recorded it. */
+  resume: ResumeNeeds;
+  topFailureCauses: CauseLine[];
   failedOrders: FailedOrder[];
   unreadableLines: number;
   /** Unrelated runs earlier in the same logs, not part of this report. */
@@ -81,6 +85,7 @@ export async function buildRunReport(auditLogs: string[], timeline?: TimelineBui
   let firstStart: number | undefined;
   let lastTime: number | undefined;
   let head: { host: string; input: RunReport['input']; dryRun: boolean } | undefined;
+  let resume: ResumeNeeds = { allowHosts: [], yes: false };
   for (const [index, auditLog] of auditLogs.entries()) {
     timeline?.beginLog();
     const log = await readOneLog(auditLog, timeline);
@@ -88,6 +93,7 @@ export async function buildRunReport(auditLogs: string[], timeline?: TimelineBui
     unreadableLines += log.unreadableLines;
     if (log.runs.length === 0) throw usageError(`report: ${auditLog} holds no run.start line; it is not an audit log of this tool`);
     head ??= log.head;
+    resume = log.resume ?? resume;
     const known = latest.size;
     for (const [orderId, outcome] of log.latest) latest.set(orderId, outcome);
     selected = index === 0 ? log.selected : selected + (latest.size - known);
@@ -118,7 +124,8 @@ export async function buildRunReport(auditLogs: string[], timeline?: TimelineBui
     spanMs: firstStart !== undefined && lastTime !== undefined ? lastTime - firstStart : 0,
     ratePerSecond: ratePerSecond(outcomes, activeMs),
     unfinished: !last || last.status === null || last.status === 'interrupted' || last.status === 'halted' || last.status === 'crashed',
-    topFailureCauses: failureCauses(failedOrders).slice(0, 5).map(({ cause, orders, example }) => ({ cause, orders, example: `${example.orderId}: ${example.message}` })),
+    resume,
+    topFailureCauses: causesOf(failedOrders).slice(0, 5),
     failedOrders, unreadableLines, earlierRuns,
   };
 }
@@ -135,6 +142,10 @@ export function failureCauses(failedOrders: FailedOrder[]): Array<{ cause: strin
   return [...causes.values()].sort((a, b) => b.orders - a.orders);
 }
 
+/** The causes as the summaries list them, each with its first order and message as the example. */
+const causesOf = (failedOrders: FailedOrder[]): CauseLine[] =>
+  failureCauses(failedOrders).map(({ cause, orders, example }) => ({ cause, orders, example: `${example.orderId}: ${example.message}` }));
+
 /** One log's last run chain. */
 async function readOneLog(auditLog: string, timeline: TimelineBuilder | undefined) {
   let latest = new Map<string, Latest>();
@@ -147,6 +158,7 @@ async function readOneLog(auditLog: string, timeline: TimelineBuilder | undefine
   let lastTime: number | undefined;
   let runStart = 0;
   let head: { host: string; input: RunReport['input']; dryRun: boolean } | undefined;
+  let resume: ResumeNeeds | undefined;
   const read = await readAuditLog(auditLog, {
     chain: () => {
       earlierRuns += runs.length;
@@ -177,13 +189,14 @@ async function readOneLog(auditLog: string, timeline: TimelineBuilder | undefine
           head = { host: line.baseUrl, dryRun, input: { kind: source.kind, path: source.path, sha256: source.sha256, ...filter } };
         }
         runs.push({ auditLog, runId: line.runId, startedAt: line.time, status: null, exitCode: null, durationMs: 0, dryRun });
+        resume = resumeNeedsOf(line);
       } else if (line.event === 'run.end' && run) {
         Object.assign(run, { status: line.status, exitCode: line.exitCode, durationMs: lastTime - runStart, ...(line.reason ? { reason: line.reason } : {}) });
         throttledMs += line.summary?.throttledMs ?? 0;
       }
     },
   });
-  return { latest, runs, selected, retries, throttledMs, earlierRuns, firstStart, lastTime, head, unreadableLines: read.unreadableLines.length };
+  return { latest, runs, selected, retries, throttledMs, earlierRuns, firstStart, lastTime, head, resume, unreadableLines: read.unreadableLines.length };
 }
 
 /** The report for people. `command`: how the tool was started, for the next step. */
@@ -194,42 +207,25 @@ export function formatRunReport(r: RunReport, command: string): string {
     `  host   ${r.host}`,
     `  input  ${r.input.filter ? `filter ${r.input.filter}, its selection in ${r.input.path}` : `${r.input.kind} ${r.input.path}`} (sha256 ${r.input.sha256.slice(0, 12)}…)`,
     ...r.runs.map((run) => `  ${run.startedAt}  ${run.runId}  ${run.status ?? 'no run.end (killed)'}${run.exitCode === null ? '' : `, exit ${run.exitCode}`}` +
-      `, ${(run.durationMs / 1000).toFixed(1)} s${run.dryRun ? ', dry run' : ''}${run.reason ? `\n      stopped: ${run.reason}` : ''}`),
+      `, ${humanDuration(run.durationMs)}${run.dryRun ? ', dry run' : ''}${run.reason ? `\n      stopped: ${run.reason}` : ''}`),
     'Orders, each by its latest outcome:',
-    `  selected       ${r.selected}`,
-    ...(r.dryRun ? [`  would delete   ${r.wouldDelete}`] : []),
-    `  deleted        ${r.deleted}`,
-    `  already absent ${r.alreadyAbsent}`,
-    `  failed         ${r.failed}`,
-    `  pending        ${r.pending}`,
-    `  retries        ${r.retries}`,
-    `  throttled      ${(r.throttledMs / 1000).toFixed(1)} s`,
-    `  duration       ${(r.activeMs / 1000).toFixed(1)} s working, ${(r.spanMs / 1000).toFixed(1)} s from first start to last line`,
-    ...(r.dryRun ? [] : [`  rate           ${r.ratePerSecond.toFixed(1)} orders/s while working`]),
+    ...formatCounts({ ...r, dryRun: r.runs.every((run) => run.dryRun), durationMs: r.activeMs }),
+    ...causeLines(causesOf(r.failedOrders)),
   ];
-  if (r.topFailureCauses.length > 0) {
-    lines.push('Failures by cause:');
-    for (const c of r.topFailureCauses) lines.push(`  ${String(c.orders).padStart(6)}  ${c.cause}  (e.g. ${c.example})`);
-  }
   if (r.unreadableLines > 0) lines.push(`${r.unreadableLines} unreadable line(s) skipped (writes torn by a kill, or edits)`);
   if (r.earlierRuns > 0) lines.push(`${r.earlierRuns} earlier, unrelated run(s) in this log are not part of this report`);
-  const next = nextStep(r, command);
-  if (next) lines.push(`Next: ${next.what}:\n${next.commands.map((c) => `  ${c}`).join('\n')}`);
+  const steps = reportNextSteps(r, command);
+  if (steps.length > 0) lines.push(formatNextSteps(steps));
   return lines.join('\n');
 }
 
-/** What to do next, if anything: resume an unfinished run, deal with the failed orders, or carry out a dry run. */
-export function nextStep(r: RunReport, command: string): { what: string; commands: string[] } | undefined {
-  const log = shellQuote(r.auditLogs.at(-1) as string);
-  if (r.unfinished) return { what: 'resume it', commands: [`${command} run --resume --audit-log ${log}`] };
-  if (r.failed > 0) {
-    return {
-      what: 'list the failed orders, fix their cause, then delete them again (report this log with the new one to see both together)',
-      commands: [`${command} report ${r.auditLogs.map(shellQuote).join(' ')} --failed-csv failed.csv`, `${command} run --ids failed.csv`],
-    };
-  }
-  if (r.dryRun && r.wouldDelete > 0) return { what: 'delete exactly these', commands: [`${command} run --resume --audit-log ${log}`] };
-  return undefined;
+/** The next step of the latest run, from its log: what its console said as it ended (the failed orders of every log reported). */
+export function reportNextSteps(r: RunReport, command: string): NextStep[] {
+  const last = r.runs.at(-1);
+  return nextSteps({
+    ...r.resume, command, auditLog: r.auditLogs.at(-1) as string, reportedLogs: r.auditLogs, status: last?.status ?? null, exitCode: last?.exitCode ?? null,
+    dryRun: last?.dryRun ?? r.dryRun, wouldDelete: r.wouldDelete, failed: r.failed,
+  });
 }
 
 /** `report <folder>`: its logs, newest first, so that a person can tell them apart. */

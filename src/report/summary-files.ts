@@ -2,6 +2,7 @@ import { appendFileSync } from 'node:fs';
 import { describeFileError, writeFileAtomically } from '../common/files.js';
 import type { RunEvents, RunOutcome, RunStartFields } from '../engine/events.js';
 import type { Console } from './console.js';
+import { countRows } from './summary.js';
 
 export interface SummaryFiles {
   /** --summary-json */
@@ -47,13 +48,12 @@ function summaryJson({ runId, status, exitCode, durationMs, auditLog, summary, r
   };
 }
 
-/** A markdown table for the job's summary page. */
+/** A markdown table for the job's summary page: the counts in the words of the console's summary. */
 function stepSummary(o: RunOutcome, fields: RunStartFields | undefined, htmlReport: string | undefined): string {
-  const s = o.summary;
-  const rows: Array<[string, string | number]> = [
-    ['status', `${o.status} (exit ${o.exitCode})${fields?.options.dryRun === true ? ', dry run' : ''}`], ['host', fields?.baseUrl ?? '?'], ['selected', s.selected], ['deleted', s.deleted], ['already absent', s.alreadyAbsent],
-    ['failed', s.failed], ['skipped (earlier runs)', s.skipped], ['pending', s.pending], ['retries', s.retries],
-    ['throttled', `${(s.throttledMs / 1000).toFixed(1)} s`], ['duration', `${(o.durationMs / 1000).toFixed(1)} s`], ['audit log', `\`${o.auditLog}\``],
+  const dryRun = fields?.options.dryRun === true;
+  const rows: Array<[string, string]> = [
+    ['status', `${o.status} (exit ${o.exitCode})${dryRun ? ', dry run' : ''}`], ['host', fields?.baseUrl ?? '?'],
+    ...countRows({ ...o.summary, dryRun, durationMs: o.durationMs }), ['audit log', `\`${o.auditLog}\``],
     ...(htmlReport ? [['HTML report', `\`${htmlReport}\` (charts of the run: open it from the job's artifacts)`] as [string, string]] : []),
   ];
   const table = rows.map(([k, v]) => `| ${k} | ${v} |`).join('\n');

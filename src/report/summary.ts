@@ -1,4 +1,39 @@
-import type { OrderRecord, RunStatus, RunSummary } from '../common/domain.js';
+import { humanDuration } from '../common/durations.js';
+import type { OrderRecord, RunStatus, RunSummary, ThrottlingSummary } from '../common/domain.js';
+
+/**
+ * The counts a person reads about a run: the console's at the run's end, the report's over a run and
+ * its resumes (each order by its latest outcome), the step summary's. One set of rows, so that their
+ * words and units agree.
+ */
+export interface Counts {
+  selected: number;
+  /** Duplicate rows in the input, sent once. */
+  duplicates?: number;
+  /** Nothing but dry runs. */
+  dryRun: boolean;
+  wouldDelete: number;
+  deleted: number;
+  alreadyAbsent: number;
+  failed: number;
+  /** Orders an earlier run of the same log finished (a resume's); a report counts each order once and has none. */
+  skipped?: number;
+  pending: number;
+  retries: number;
+  throttledMs: number;
+  throttling?: ThrottlingSummary;
+  /** Working time; `spanMs`, for runs read back from their logs, from the first start to the last line. */
+  durationMs: number;
+  spanMs?: number;
+  ratePerSecond: number;
+}
+
+/** A failure cause with its count and an example (`ORD-9: has invoices`), the largest first. */
+export interface CauseLine {
+  cause: string;
+  orders: number;
+  example: string;
+}
 
 export interface SummaryContext {
   runId: string;
@@ -15,42 +50,57 @@ const CAUSES_SHOWN = 5;
 
 /**
  * `0 requests`, or `14 of 3012 requests (0.5%), rate cut 2 times, the server accepted about 98/s; everyone
- * waited 1.0 s; requests held 3.0 s (retry budget)`.
+ * waited 1 s; requests held 3 s (retry budget)`; without the throttling figures, the time everyone waited.
  */
-function throttledText(s: RunSummary): string {
-  const t = s.throttling;
-  if (!t) return `${(s.throttledMs / 1000).toFixed(1)} s`;
+function throttledText(c: Pick<Counts, 'throttledMs' | 'throttling'>): string {
+  const t = c.throttling;
+  if (!t) return humanDuration(c.throttledMs);
   if (t.throttled === 0 && t.budgetHeldMs === 0) return `0 of ${t.requests} requests`;
   const parts = [`${t.throttled} of ${t.requests} requests (${((t.throttled * 100) / Math.max(1, t.requests)).toFixed(1)}%)`];
   if (t.cuts > 0) parts.push(`rate cut ${t.cuts} ${t.cuts === 1 ? 'time' : 'times'}${t.ceilingRps !== null ? `, the server accepted about ${Math.round(t.ceilingRps)}/s` : ''}`);
   else if (t.throttled > 0) parts.push('noise: the rate was not cut');
-  const waits = [s.throttledMs > 0 ? `everyone waited ${(s.throttledMs / 1000).toFixed(1)} s` : '', t.budgetHeldMs > 0 ? `requests held ${(t.budgetHeldMs / 1000).toFixed(1)} s (retry budget)` : ''].filter(Boolean);
+  const waits = [c.throttledMs > 0 ? `everyone waited ${humanDuration(c.throttledMs)}` : '', t.budgetHeldMs > 0 ? `requests held ${humanDuration(t.budgetHeldMs)} (retry budget)` : ''].filter(Boolean);
   return `${parts.join(', ')}${waits.length ? `; ${waits.join('; ')}` : ''}`;
+}
+
+/** The rows, label and value. A dry run sends no DELETE: it has no deletions, retries, throttling or rate to tell. */
+export function countRows(c: Counts): Array<[string, string]> {
+  const sent = !c.dryRun;
+  const duration = humanDuration(c.durationMs);
+  return [
+    ['selected', `${c.selected}${c.duplicates ? ` (${c.duplicates} duplicate rows sent once)` : ''}`],
+    ...(c.dryRun || c.wouldDelete > 0 ? [['would delete', String(c.wouldDelete)] as [string, string]] : []),
+    ...(sent ? [['deleted', String(c.deleted)], ['already absent', String(c.alreadyAbsent)], ['failed', String(c.failed)]] as Array<[string, string]> : []),
+    ...(c.skipped === undefined ? [] : [['skipped', `${c.skipped}${c.skipped ? ' (finished by an earlier run)' : ''}`] as [string, string]]),
+    ['pending', `${c.pending}${c.pending ? ' (not finished; resume to continue)' : ''}`],
+    ...(sent ? [['retries', String(c.retries)], ['throttled', throttledText(c)]] as Array<[string, string]> : []),
+    ['duration', c.spanMs === undefined ? duration : `${duration} working, ${humanDuration(c.spanMs)} from first start to last line`],
+    ...(sent ? [['rate', `${c.ratePerSecond.toFixed(1)} orders/s`]] as Array<[string, string]> : []),
+  ];
+}
+
+/** The rows as the console and the text report print them, aligned; `extra` rows after the counts. */
+export function formatCounts(c: Counts, extra: Array<[string, string]> = []): string[] {
+  return [...countRows(c), ...extra].map(([label, value]) => `  ${label.padEnd(15)}${value}`);
+}
+
+/** `Failures by cause:`, the largest five, and how many more; nothing when none failed. */
+export function causeLines(causes: readonly CauseLine[]): string[] {
+  if (causes.length === 0) return [];
+  return [
+    'Failures by cause:',
+    ...causes.slice(0, CAUSES_SHOWN).map((c) => `  ${String(c.orders).padStart(6)}  ${c.cause}  (e.g. ${c.example})`),
+    ...(causes.length > CAUSES_SHOWN ? [`  … and ${causes.length - CAUSES_SHOWN} more causes (report --html lists them all)`] : []),
+  ];
 }
 
 /** The human summary printed on stderr at the end of a run. */
 export function formatSummary(s: RunSummary, c: SummaryContext): string {
-  const rows: Array<[string, string]> = [
-    ['selected', `${s.selected}${c.duplicates ? ` (${c.duplicates} duplicate rows sent once)` : ''}`],
-    ...(c.dryRun ? [['would delete', String(s.wouldDelete)] as [string, string]] : []),
-    ...(c.dryRun ? [] : [
-      ['deleted', String(s.deleted)], ['already absent', String(s.alreadyAbsent)], ['failed', String(s.failed)],
-    ] as Array<[string, string]>),
-    ['skipped', `${s.skipped}${s.skipped ? ' (finished by an earlier run)' : ''}`],
-    ['pending', `${s.pending}${s.pending ? ' (not finished; resume to continue)' : ''}`],
-    ...(c.dryRun ? [] : [['retries', String(s.retries)], ['throttled', throttledText(s)]] as Array<[string, string]>),
-    ['duration', `${(c.durationMs / 1000).toFixed(1)} s`],
-    ...(c.dryRun ? [] : [['rate', `${s.ratePerSecond.toFixed(1)} orders/s`]] as Array<[string, string]>),
-    ['audit log', c.auditLog],
-  ];
-  const lines = [`Run ${c.runId} ${c.status}${c.dryRun ? ' (dry run: nothing was deleted)' : ''}.`, ...rows.map(([k, v]) => `  ${k.padEnd(15)}${v}`)];
-  if (c.causes.size > 0) {
-    lines.push('Failures by cause:');
-    const causes = [...c.causes].sort((a, b) => b[1].count - a[1].count);
-    for (const [cause, { count, example }] of causes.slice(0, CAUSES_SHOWN)) {
-      lines.push(`  ${String(count).padStart(6)}  ${cause}  (e.g. ${example.orderId}: ${example.error?.message ?? ''})`);
-    }
-    if (causes.length > CAUSES_SHOWN) lines.push(`  … and ${causes.length - CAUSES_SHOWN} more causes (see the audit log, or the report)`);
-  }
-  return lines.join('\n');
+  const causes = [...c.causes].sort((a, b) => b[1].count - a[1].count)
+    .map(([cause, { count, example }]) => ({ cause, orders: count, example: `${example.orderId}: ${example.error?.message ?? ''}` }));
+  return [
+    `Run ${c.runId} ${c.status}${c.dryRun ? ' (dry run: nothing was deleted)' : ''}.`,
+    ...formatCounts({ ...s, duplicates: c.duplicates, dryRun: c.dryRun, durationMs: c.durationMs }, [['audit log', c.auditLog]]),
+    ...causeLines(causes),
+  ].join('\n');
 }

@@ -1,5 +1,5 @@
 import { prepareOutputFile } from '../common/files.js';
-import { exceedsMaxDeletes, selectsEverything } from '../guards/limits.js';
+import { guardRefusal } from '../guards/limits.js';
 import { prepareInput, type PreparedInput } from '../planner/input.js';
 import type { RunContext } from './context.js';
 import type { OpenedLog, RecordedRun } from './open.js';
@@ -32,9 +32,7 @@ export async function planRun(run: RecordedRun, log: OpenedLog, api: LazyApi, co
   });
   if (!input || control.stopping.aborted) return undefined;
   const count = input.scanned.pending.size;
-  const everything = selectsEverything(input.source, new URL(host).host);
-  const tooMany = exceedsMaxDeletes(count, options.maxDeletes);
-  const refusal = everything ? { reason: everything } : tooMany ? { reason: tooMany, raiseMaxDeletesTo: count } : undefined;
+  const refusal = guardRefusal(input.source, new URL(host).host, count, options.maxDeletes);
   if (options.metricsFile) prepareOutputFile(options.metricsFile, '--metrics-file');
   return { input, count, ...(refusal ? { refusal } : {}) };
 }

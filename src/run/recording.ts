@@ -71,7 +71,9 @@ export class RunRecording {
     }));
     this.journalEnded = journal.attach(events).ended; // first: the record is written before anyone else hears
     reportToConsole(events, context.console, tally, {
-      dryRun: options.dryRun, duplicates: () => scanned.duplicates, next: { command: context.command, auditLog, options, refusal: plan.refusal },
+      // What run.start records of them too: the report of this log builds the same next step.
+      dryRun: options.dryRun, duplicates: () => scanned.duplicates,
+      next: { command: context.command, allowHosts: options.allowHost, yes: options.yes, ...(plan.refusal ? { refusal: plan.refusal } : {}) },
     });
     reportProgress(events, context.console, tally, {
       intervalMs: options.progressInterval, throttledMs: () => this.pace.rate.throttledMs, state: () => paceState(this.pace, this.api.current?.retry.waiting ?? 0),
@@ -119,7 +121,7 @@ export class RunRecording {
     const { options, resume, host } = run;
     return {
       version: VERSION, source: plan.input.source, baseUrl: host,
-      options: { ...recordedOptions(options), dryRun: options.dryRun, force: options.force, allowHosts: options.allowHost, auth: options.credentials.kind },
+      options: { ...recordedOptions(options), dryRun: options.dryRun, force: options.force, allowHosts: options.allowHost, yes: options.yes, auth: options.credentials.kind },
       job: { ...(resume?.start.job ?? jobIdentity(identityOf(options, resume), host, false)), startedBy: personPresent(context.terminal) ? 'person' : 'unattended' },
       ...(resume ? { resumeOf: resume.resumeOf, skipped: plan.input.scanned.skipped } : {}),
     };

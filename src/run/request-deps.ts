@@ -1,4 +1,5 @@
 import pLimit from 'p-limit';
+import { humanDuration } from '../common/durations.js';
 import type { RunOptions } from '../config/resolve.js';
 import { Backoff } from '../engine/backoff.js';
 import type { RunEvents } from '../engine/events.js';
@@ -77,7 +78,7 @@ export class LazyApi {
       let retry = 0;
       return tokenRetries.run(attempt, ({ httpStatus, errorCode, delayMs }) => warn(
         `${httpStatus ? `the token endpoint on ${host} answered ${httpStatus}` : errorCode === PROXY_REFUSED ? `the proxy refused a tunnel to ${baseUrl.host}` : `cannot connect to ${baseUrl.host} (${errorCode})`}; ` +
-        `retrying ${++retry}/${options.retries} in ${(delayMs / 1000).toFixed(1)} s`));
+        `retrying ${++retry}/${options.retries} in ${humanDuration(delayMs)}`));
     }, { cache: tokenCache, onNotice: warn });
     return { http, tokens, retry: new RetryPolicy(backoff, control.stopping), ...pace, control, events };
   }

@@ -40,7 +40,7 @@ describe('several runs on one set of credentials, against a server that keeps on
       if (result.code === 4) expect(result.log).toMatch(/another client is using these credentials.*its own API client/s);
     }
     // They did overlap, and met each other: the test means something.
-    expect(results.map((r) => r.log).join('\n')).toMatch(/refused the access token this run obtained .* s ago \(401\): another client may be using these credentials; renewing in 1 s/);
+    expect(results.map((r) => r.log).join('\n')).toMatch(/refused the access token this run obtained (\d+ ms|[\d.]+ s) ago \(401\): another client may be using these credentials; renewing in 1 s/);
     for (const id of untouched) expect(fake!.orders.has(id)).toBe(true);
 
     // One at a time, the resume of whatever halted finishes it.

@@ -3,11 +3,15 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import type { FakeExsited } from '../../src/fake-exsited/server.js';
 import { credentialsEnv, FAST, fakeApi, runCli, startCli, untilDeletes, workDir, writeFile } from '../helpers/cli.js';
+import { selfSignedCertificate, startRecordingProxy, type RecordingProxy } from '../helpers/proxy.js';
 
 let fake: FakeExsited | undefined;
+let proxy: RecordingProxy | undefined;
 afterEach(async () => {
   await fake?.close();
+  await proxy?.close();
   fake = undefined;
+  proxy = undefined;
 });
 
 describe('report', () => {
@@ -38,7 +42,7 @@ describe('report', () => {
     expect(text.stdout).toMatch(/3 {2}HTTP 409 {2}\(e\.g\. /);
     expect(text.stdout).toContain(`host   ${fake.url}`);
     expect(text.stdout).toContain('stopped: received SIGTERM');
-    expect(text.stdout).toMatch(/Next: list the failed orders[^\n]*\n {2}node \S+ report \S+ --failed-csv failed.csv\n {2}node \S+ run --ids failed.csv/);
+    expect(text.stdout).toMatch(/To try the failed orders again:\n {2}node \S+ run --resume --audit-log \S+ --yes\nTo list them \(as a CSV that --ids takes\):\n {2}node \S+ report \S+ --failed-csv failed.csv\n$/);
     const csv = readFileSync(join(dir, 'failed.csv'), 'utf8').trim().split('\n');
     expect(csv[0]).toBe('order_id,http_status,error_code,message');
     expect(csv.slice(1).map((row) => row.split(',')[0]).sort()).toEqual([...refused].sort());
@@ -57,6 +61,37 @@ describe('report', () => {
     const together = JSON.parse((await runCli(['report', log, join(dir, 'c.ndjson'), '--json'])).stdout);
     expect(together).toMatchObject({ selected: 80, deleted: 80, failed: 0, pending: 0, auditLogs: [log, join(dir, 'c.ndjson')] });
     expect(together.runs).toHaveLength(3);
+  });
+
+  test('the console, the text report and the HTML page print one next step; on a custom host it carries --allow-host, and it runs as printed', async () => {
+    const tls = selfSignedCertificate('api.test');
+    const refusals: Record<string, { status: number; message: string }> = {};
+    const api = await fakeApi(6, { tls, refusals });
+    fake = api.fake;
+    for (const order of api.orders.slice(0, 2)) refusals[order.id] = { status: 409, message: 'Order has invoices' };
+    proxy = await startRecordingProxy({ 'api.test': fake.port });
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const log = join(dir, 'a.ndjson');
+    const page = join(dir, 'report.html');
+    // api.test is no default host: reached through a proxy (CONNECT), trusted through NODE_EXTRA_CA_CERTS.
+    const env = { ...credentialsEnv(fake), HTTPS_PROXY: proxy.url, EXSITED_BASE_URL: `https://api.test:${fake.port}`, NODE_EXTRA_CA_CERTS: tls.certPath };
+
+    const run = await runCli(['run', '--yes', '--ids', input, '--audit-log', log, '--allow-host', 'api.test', '--retries', '0'], { env });
+    expect(run.code).toBe(1);
+    const printed = /To try the failed orders again:\n {2}(.+)\nTo list them[^\n]*\n {2}.+/.exec(run.log);
+    expect(printed?.[1]).toMatch(/ run --resume --audit-log \S+ --allow-host api\.test --yes$/);
+
+    const report = await runCli(['report', log, '--html', page]);
+    expect(report.code).toBe(0);
+    expect(report.stdout.trimEnd().endsWith(printed?.[0] as string)).toBe(true); // the same block, word for word
+    const next = readFileSync(page, 'utf8');
+    expect(next.slice(next.indexOf('id="next"'))).toContain(`<pre><code>${printed?.[1] as string}</code></pre>`);
+
+    for (const id of Object.keys(refusals)) delete refusals[id];
+    const resumed = await runCli((printed?.[1] as string).split(' ').slice(2), { env }); // after `node <path>/cli.js`
+    expect(resumed.code).toBe(0);
+    expect(fake.deleted).toHaveLength(6);
   });
 
   test('run --summary-json writes the outcome; $GITHUB_STEP_SUMMARY gets a markdown table', async () => {
@@ -104,7 +139,7 @@ describe('report', () => {
     expect(result.code).toBe(0);
     const lines = result.log.split('\n').filter((l) => l.startsWith('progress: '));
     expect(lines.length).toBeGreaterThanOrEqual(2);
-    expect(lines[0]).toMatch(/^progress: \d+\/60 \(\d+%\), [\d.]+ orders\/s, ETA (\d+ s|-), 0 failed, 0 retries, throttled 0\.0 s$/);
+    expect(lines[0]).toMatch(/^progress: \d+\/60 \(\d+%\), [\d.]+ orders\/s, ETA (\d+ s|-), 0 failed, 0 retries, throttled 0 s$/);
   });
 
   test('a log that does not exist, or is not an audit log, is exit 2, saying which', async () => {

@@ -1,8 +1,10 @@
 import { nice, ticks } from 'd3-array';
 import { area, curveStepAfter } from 'd3-shape';
+import { humanDuration } from '../../common/durations.js';
 import type { Interval, RunTimeline, Segment } from '../run-timeline.js';
 import { html, type Html } from './html.js';
-import { clock, DECISION_WORDS, int, num, rateText, span } from './markup.js';
+import { decisionText } from '../../engine/decision-words.js';
+import { clock, int, num } from './markup.js';
 
 /**
  * The report's charts as inline SVG, drawn once when the report is built: no script runs in the page, so
@@ -98,7 +100,7 @@ export function timeChart(chart: TimeChart, timeline: RunTimeline): Html {
     const label = p.index === 0 ? `run ${segment.runId}` : `resume ${p.index} (${segment.runId})`;
     const status = segment.status ?? 'killed';
     const text = p.width > 260 ? `${label} · ${clock(segment.startMs)} · ${status}` : p.width > 120 ? label : p.width > 40 ? (p.index === 0 ? 'run' : `r${p.index}`) : '';
-    parts.push(html`<g class="segment" data-run="${segment.runId}"><title>${label}, started ${clock(segment.startMs)} UTC, ${status}, ${span(segment.endMs - segment.startMs)}</title>`,
+    parts.push(html`<g class="segment" data-run="${segment.runId}"><title>${label}, started ${clock(segment.startMs)} UTC, ${status}, ${humanDuration(segment.endMs - segment.startMs)}</title>`,
       html`<rect class="segment-bg" x="${f(p.x0)}" y="${M.top}" width="${f(p.width)}" height="${PLOT_H}"/>`,
       html`<text class="segment-label" x="${f(p.x0 + 2)}" y="${M.top - 8}">${text}</text></g>`);
 
@@ -107,7 +109,7 @@ export function timeChart(chart: TimeChart, timeline: RunTimeline): Html {
       const x2 = Math.max(p.x(pause.toMs), x1 + 1);
       const why = pause.why === 'throttled' ? 'throttled by the server: everyone waited' : 'the service was failing: a probe a second';
       parts.push(html`<rect class="pause pause-${pause.why === 'throttled' ? 'throttled' : 'service'}" x="${f(x1)}" y="${M.top}" width="${f(x2 - x1)}" height="${PLOT_H}">`,
-        html`<title>${clock(pause.fromMs)}–${clock(pause.toMs)}: ${why} (${span(pause.toMs - pause.fromMs)})</title></rect>`);
+        html`<title>${clock(pause.fromMs)}–${clock(pause.toMs)}: ${why} (${humanDuration(pause.toMs - pause.fromMs)})</title></rect>`);
     }
 
     // Stacked step areas: each interval's value held until the next; the last one to the run's end.
@@ -136,9 +138,9 @@ export function timeChart(chart: TimeChart, timeline: RunTimeline): Html {
       if (d) parts.push(html`<path class="pace" data-series="pace" d="${d}"><title>the paced rate (requests/s)</title></path>`);
       for (const mark of segment.throttles) {
         const x = f(p.x(mark.atMs));
-        const waited = mark.pauseMs > 0 && `, everyone waited ${span(mark.pauseMs)}`;
+        const waited = mark.pauseMs > 0 && `, everyone waited ${humanDuration(mark.pauseMs)}`;
         parts.push(html`<g class="mark mark-${mark.kind}" data-kind="${mark.kind}">`,
-          html`<title>${clock(mark.atMs)} ${DECISION_WORDS[mark.kind]}: ${rateText(mark.rateBefore)} → ${rateText(mark.rateAfter)}, ${num(mark.share * 100)}% of the window throttled${waited}</title>`,
+          html`<title>${clock(mark.atMs)} ${decisionText(mark)}, ${num(mark.share * 100)}% of the window throttled${waited}</title>`,
           html`<line x1="${x}" x2="${x}" y1="${M.top}" y2="${M.top + PLOT_H}"/><path d="M${x},${M.top}l-4,-6h8z"/></g>`);
       }
     }
@@ -148,7 +150,7 @@ export function timeChart(chart: TimeChart, timeline: RunTimeline): Html {
       const next = p.x(Math.min(interval.startMs + timeline.intervalMs, segment.endMs));
       const values = chart.layers.filter((l) => l.total > 0).map((l) => `${l.label} ${num(rate(segment, interval, l))}`);
       const pace = chart.pacing && interval.paceRps !== null ? [`paced at ${num(interval.paceRps)}/s`] : [];
-      const paused = interval.pausedMs > 0 ? [`paused ${span(interval.pausedMs)}`] : [];
+      const paused = interval.pausedMs > 0 ? [`paused ${humanDuration(interval.pausedMs)}`] : [];
       parts.push(html`<rect class="hover" x="${f(x)}" y="${M.top}" width="${f(Math.max(1, next - x))}" height="${PLOT_H}"><title>${clock(interval.startMs)}: ${[...values, ...pace, ...paused].join(', ')} (${chart.unit})</title></rect>`);
     }
     const duration = Math.max(timeline.intervalMs, segment.endMs - segment.startMs);
@@ -157,7 +159,7 @@ export function timeChart(chart: TimeChart, timeline: RunTimeline): Html {
       const x = f(at);
       const anchor = t === 0 ? 'start' : at > p.x0 + p.width - 24 ? 'end' : 'middle';
       parts.push(html`<line class="tick-mark" x1="${x}" x2="${x}" y1="${M.top + PLOT_H}" y2="${M.top + PLOT_H + 4}"/>`,
-        html`<text class="tick" x="${x}" y="${M.top + PLOT_H + 17}" text-anchor="${anchor}">${t === 0 ? (p.index === 0 ? '0 s' : '') : `+${span(t * 1000)}`}</text>`);
+        html`<text class="tick" x="${x}" y="${M.top + PLOT_H + 17}" text-anchor="${anchor}">${t === 0 ? (p.index === 0 ? '0 s' : '') : `+${humanDuration(t * 1000)}`}</text>`);
     }
   }
   parts.push(html`<text class="axis-label" x="${W - M.right}" y="${H - 4}" text-anchor="end">time since each run started</text>`);

@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { failureCauses, nextStep, type RunReport } from '../run-report.js';
+import { humanDuration } from '../../common/durations.js';
+import { DECISION_WORDS, rateText } from '../../engine/decision-words.js';
+import { failedCsvCommand } from '../next-step.js';
+import { failureCauses, reportNextSteps, type RunReport } from '../run-report.js';
 import type { Interval, RunTimeline, SeriesKey } from '../run-timeline.js';
 import { barChart, timeChart, type Layer } from './charts.js';
 import { html, join, raw, type Html } from './html.js';
-import { clock, DECISION_WORDS, int, moment, num, rateText, span } from './markup.js';
+import { clock, int, moment, num } from './markup.js';
 
 /** The page's skeleton and its style sheet: data, kept in their own files beside this one. */
 const TEMPLATE = readFileSync(new URL('./template.html', import.meta.url), 'utf8');
@@ -74,13 +77,13 @@ function header(r: RunReport, t: RunTimeline, context: PageContext): Html {
   const runs = r.runs.map((run, i) => html`<tr>${[
     html`<td>${i === 0 ? 'run' : `resume ${i}`}</td><td class="mono">${run.runId}</td><td>${moment(Date.parse(run.startedAt))}</td>`,
     html`<td>${run.status ?? 'no run.end (killed)'}${run.dryRun && ', dry run'}</td><td class="n">${run.exitCode ?? '—'}</td>`,
-    html`<td class="n">${span(run.durationMs)}</td><td>${run.reason ?? ''}</td>`,
+    html`<td class="n">${humanDuration(run.durationMs)}</td><td>${run.reason ?? ''}</td>`,
     manyLogs && html`<td class="mono">${t.segments[i]?.auditLog ?? run.auditLog}</td>`,
   ]}</tr>`);
   const outcomes = html`${int(r.deleted)} deleted${r.dryRun && `, ${int(r.wouldDelete)} would be deleted (dry run)`}, ${int(r.alreadyAbsent)} already absent, ${int(r.failed)} failed`;
-  const next = nextStep(r, context.command);
+  const steps = reportNextSteps(r, context.command);
   return html`<h1>Order cleanup on ${hostName(r.host)} <span class="badge ${v.tone}" id="verdict">${v.text}</span></h1>
-<p class="lede">${outcomes}${r.pending > 0 && `, ${int(r.pending)} not yet done`} of ${int(r.selected)} selected, in ${r.runs.length} run${r.runs.length === 1 ? '' : 's'} (${span(r.activeMs)} working).</p>
+<p class="lede">${outcomes}${r.pending > 0 && `, ${int(r.pending)} not yet done`} of ${int(r.selected)} selected, in ${r.runs.length} run${r.runs.length === 1 ? '' : 's'} (${humanDuration(r.activeMs)} working).</p>
 <dl class="facts">
 <dt>host</dt><dd class="mono">${r.host}</dd>
 <dt>orders from</dt><dd>${input}</dd>
@@ -90,8 +93,8 @@ ${r.input.criteria && html`<dt>criteria</dt><dd class="mono" id="criteria">${r.i
 <dt>audit log${r.auditLogs.length === 1 ? '' : 's'}</dt><dd class="mono">${join(r.auditLogs, html`<br>`)}</dd>
 </dl>
 <table class="runs"><caption class="note">The run and its resumes</caption><thead><tr><th></th><th>run</th><th>started</th><th>status</th><th class="n">exit</th><th class="n">time</th><th>stopped because</th>${manyLogs && html`<th>log</th>`}</tr></thead><tbody>${runs}</tbody></table>
-${next
-    ? html`<div class="next" id="next"><strong>Next:</strong> ${next.what}.<pre><code>${join(next.commands, '\n')}</code></pre></div>`
+${steps.length > 0
+    ? html`<div class="next" id="next"><strong>Next</strong>${steps.map((step) => html`<p>${step.what}:</p><pre><code>${step.command}</code></pre>`)}</div>`
     : html`<div class="next done" id="next"><strong>Nothing left to do:</strong> every selected order has its outcome.</div>`}`;
 }
 
@@ -104,8 +107,8 @@ function totals(r: RunReport): Html {
     ['failed', 'failed', int(r.failed)],
     ['pending', 'not yet done', int(r.pending)],
     ['retries', 'retries', int(r.retries)],
-    ['throttledMs', 'everyone waited (throttled)', span(r.throttledMs)],
-    ['activeMs', 'working time', span(r.activeMs)],
+    ['throttledMs', 'everyone waited (throttled)', humanDuration(r.throttledMs)],
+    ['activeMs', 'working time', humanDuration(r.activeMs)],
     ...(r.dryRun ? [] : [['ratePerSecond', 'orders/s while working', num(r.ratePerSecond)] as [string, string, string]]),
   ];
   const card = ([key, label, value]: [string, string, string]) =>
@@ -132,11 +135,11 @@ function throughput(r: RunReport, t: RunTimeline): Html {
   const finished = r.deleted + r.alreadyAbsent + r.wouldDelete;
   const dry = r.dryRun ? 'A dry run sends no DELETE: its pace says nothing of the API. ' : '';
   const summary = `${dry}${int(finished)} orders finished at ${num(r.ratePerSecond || finished / Math.max(1, r.activeMs / 1000))} per second while working` +
-    (peak ? `, at most ${num(peak.value / (t.intervalMs / 1000))} per second (the ${span(t.intervalMs)} from ${clock(peak.startMs)} UTC)` : '') + '. ' +
+    (peak ? `, at most ${num(peak.value / (t.intervalMs / 1000))} per second (the ${humanDuration(t.intervalMs)} from ${clock(peak.startMs)} UTC)` : '') + '. ' +
     (marks.length === 0 ? 'The rate controller made no decision: the server did not throttle this run. '
-      : `The rate controller decided ${marks.length} time${marks.length === 1 ? '' : 's'} (${countBy(marks.map((m) => m.kind)).map(([k, n]) => `${n} ${k}`).join(', ')}). `) +
-    (paused('throttled') > 0 ? `Everyone waited out a Retry-After for ${span(paused('throttled'))} in all. ` : '') +
-    (paused('service failing') > 0 ? `The service was failing for ${span(paused('service failing'))}: a probe a second. ` : '') +
+      : `The rate controller decided ${marks.length} time${marks.length === 1 ? '' : 's'} (${countBy(marks.map((m) => m.kind)).map(([k, n]) => `${n}× ${DECISION_WORDS[k]}`).join(', ')}). `) +
+    (paused('throttled') > 0 ? `Everyone waited out a Retry-After for ${humanDuration(paused('throttled'))} in all. ` : '') +
+    (paused('service failing') > 0 ? `The service was failing for ${humanDuration(paused('service failing'))}: a probe a second. ` : '') +
     (t.segments.length > 1 ? `The ${t.segments.length} runs are drawn side by side, without the time between them.` : '');
   const chart = timeChart({ id: 'chart-throughput', title: 'Orders finished per second, and the paced rate', summary, unit: 'per second', layers, pacing: true }, t);
   const hasPace = t.segments.some((s) => s.paces.some((p) => p.rps !== null));
@@ -177,12 +180,11 @@ function latency(t: RunTimeline): Html {
   const { latency: l } = t;
   if (!l.percentiles) return html`<p>No order has a duration (a dry run sends no DELETE).</p>`;
   const p = l.percentiles;
-  const label = (ms: number) => (ms >= 1000 ? `${num(ms / 1000)} s` : `${int(ms)} ms`);
   const range = (from: number, to: number) => (to <= 500 ? `${int(from)}–${int(to)} ms` : `${num(from / 1000)}–${num(to / 1000)} s`);
   const histogram = barChart({
     id: 'chart-latency', title: 'Orders by time taken', unit: 'orders',
-    summary: `The time from an order's first request to its outcome, retries and waits included, for ${int(l.orders)} orders: half took ${span(p.p50)} or less, 99% ${span(p.p99)} or less, the slowest ${span(p.max)}.`,
-    bars: l.histogram.map((h) => ({ label: range(h.fromMs, h.toMs), value: h.orders, title: `${int(h.orders)} orders took ${label(h.fromMs)} to under ${label(h.toMs)}` })),
+    summary: `The time from an order's first request to its outcome, retries and waits included, for ${int(l.orders)} orders: half took ${humanDuration(p.p50)} or less, 99% ${humanDuration(p.p99)} or less, the slowest ${humanDuration(p.max)}.`,
+    bars: l.histogram.map((h) => ({ label: range(h.fromMs, h.toMs), value: h.orders, title: `${int(h.orders)} orders took ${humanDuration(h.fromMs)} to under ${humanDuration(h.toMs)}` })),
   });
   const attempts = barChart({
     id: 'chart-attempts', title: 'Orders by requests sent', unit: 'orders', height: 180, barClass: 'bar attempts',
@@ -190,7 +192,7 @@ function latency(t: RunTimeline): Html {
     bars: l.attempts.map((a) => ({ label: `${a.attempts}`, value: a.orders, title: `${int(a.orders)} orders took ${a.attempts} request${a.attempts === 1 ? '' : 's'}` })),
   });
   const percentiles: Array<[string, number]> = [['median', p.p50], ['90%', p.p90], ['99%', p.p99], ['slowest', p.max]];
-  return html`<dl class="percentiles" id="percentiles">${percentiles.map(([k, v]) => html`<div><dt>${k}</dt><dd>${span(v)}</dd></div>`)}<div><dt>orders</dt><dd>${int(l.orders)}</dd></div></dl>
+  return html`<dl class="percentiles" id="percentiles">${percentiles.map(([k, v]) => html`<div><dt>${k}</dt><dd>${humanDuration(v)}</dd></div>`)}<div><dt>orders</dt><dd>${int(l.orders)}</dd></div></dl>
 <figure>${histogram}<figcaption>The time from an order's first request to its outcome, retries and their waits included.</figcaption></figure>
 <h3>Requests per order</h3><figure>${attempts}<figcaption>One request is an order deleted (or found absent) at once; more are retries.</figcaption></figure>`;
 }
@@ -205,7 +207,7 @@ function failures(r: RunReport, context: PageContext): Html {
   ];
   const listed = r.failedOrders.slice(0, FAILED_LISTED);
   const all = listed.map((f) => html`<tr><td class="mono">${f.orderId}</td><td class="n">${f.httpStatus ?? '—'}</td><td class="mono">${f.code}</td><td>${f.message}</td></tr>`);
-  const csv = `${context.command} report ${r.auditLogs.join(' ')} --failed-csv failed.csv`;
+  const csv = failedCsvCommand(context.command, r.auditLogs);
   return html`<table id="failure-causes"><thead><tr><th>cause</th><th class="n">orders</th><th>example</th><th>message</th></tr></thead><tbody>${rows}</tbody></table>
 <details><summary>All ${int(r.failed)} failed orders${r.failed > listed.length && ` (the first ${int(listed.length)} here)`}</summary>
 <table id="failed-orders"><thead><tr><th>order</th><th class="n">HTTP</th><th>code</th><th>message</th></tr></thead><tbody>${all}</tbody></table>
@@ -218,10 +220,10 @@ function throttling(r: RunReport, t: RunTimeline): Html {
   if (decisions.length === 0 && pauses.length === 0) return html`<p>The server did not throttle this run, and the service never failed as a whole.</p>`;
   const rows = decisions.slice(0, DECISIONS_LISTED).map((d) => html`<tr>${[
     html`<td>${moment(d.atMs)}</td><td>${d.run === 0 ? 'run' : `resume ${d.run}`}</td><td>${DECISION_WORDS[d.kind]}</td>`,
-    html`<td class="n">${rateText(d.rateBefore)}</td><td class="n">${rateText(d.rateAfter)}</td><td class="n">${num(d.share * 100)}%</td><td class="n">${d.pauseMs > 0 && span(d.pauseMs)}</td>`,
+    html`<td class="n">${rateText(d.rateBefore)}</td><td class="n">${rateText(d.rateAfter)}</td><td class="n">${num(d.share * 100)}%</td><td class="n">${d.pauseMs > 0 && humanDuration(d.pauseMs)}</td>`,
   ]}</tr>`);
-  const outages = pauses.map((p) => html`<li>${moment(p.fromMs)}: the service was failing for ${span(p.toMs - p.fromMs)}; requests waited, one probe a second</li>`);
-  return html`<p>${int(decisions.length)} decision${decisions.length === 1 ? '' : 's'} of the rate controller; everyone waited out a Retry-After for ${span(r.throttledMs)} in all.</p>${[
+  const outages = pauses.map((p) => html`<li>${moment(p.fromMs)}: the service was failing for ${humanDuration(p.toMs - p.fromMs)}; requests waited, one probe a second</li>`);
+  return html`<p>${int(decisions.length)} decision${decisions.length === 1 ? '' : 's'} of the rate controller; everyone waited out a Retry-After for ${humanDuration(r.throttledMs)} in all.</p>${[
     rows.length > 0 && html`<table id="decisions"><thead><tr><th>when</th><th>run</th><th>decision</th><th class="n">rate before</th><th class="n">after</th><th class="n">throttled</th><th class="n">everyone waited</th></tr></thead><tbody>${rows}</tbody></table>`,
     decisions.length > DECISIONS_LISTED && html`<p class="note">The first ${DECISIONS_LISTED} of ${int(decisions.length)}; every one is a <code>throttle</code> line in the audit log.</p>`,
     outages.length > 0 && html`<ul id="outages">${outages}</ul>`,
@@ -232,7 +234,7 @@ function footer(r: RunReport, t: RunTimeline, context: PageContext): Html {
   const logs = r.auditLogs.length === 1 ? 'log' : 'logs';
   return html`<p>${[
     html`Built by exsited-order-cleanup ${context.version} on ${moment(context.builtAt)} from ${join(r.auditLogs.map((l) => html`<code>${l}</code>`), ', ')}, `,
-    html`in intervals of ${span(t.intervalMs)}. Rebuild it at any time from the ${logs}: `,
+    html`in intervals of ${humanDuration(t.intervalMs)}. Rebuild it at any time from the ${logs}: `,
     html`<code>${context.command} report ${r.auditLogs.join(' ')} --html report.html</code>; the same series as CSV: <code>--timeline timeline.csv</code>.`,
   ]}</p>`;
 }
@@ -242,9 +244,9 @@ function dataTable(t: RunTimeline, layers: Layer[], pacing: boolean): Html {
   const head = html`<tr><th>interval from (UTC)</th><th>run</th>${layers.map((l) => html`<th class="n">${l.label}</th>`)}${pacing && html`<th class="n">paced at (req/s)</th><th class="n">paused</th>`}</tr>`;
   const rows = t.segments.flatMap((s, run) => s.intervals.map((i) => html`<tr><td>${clock(i.startMs)}</td><td>${run === 0 ? 'run' : `resume ${run}`}</td>${[
     layers.map((l) => html`<td class="n">${int(l.count(i))}</td>`),
-    pacing && html`<td class="n">${i.paceRps !== null && num(i.paceRps)}</td><td class="n">${i.pausedMs > 0 && span(i.pausedMs)}</td>`,
+    pacing && html`<td class="n">${i.paceRps !== null && num(i.paceRps)}</td><td class="n">${i.pausedMs > 0 && humanDuration(i.pausedMs)}</td>`,
   ]}</tr>`));
-  return html`<details><summary>The numbers behind the chart (${int(rows.length)} intervals of ${span(t.intervalMs)}, counts per interval)</summary><table><thead>${head}</thead><tbody>${rows}</tbody></table></details>`;
+  return html`<details><summary>The numbers behind the chart (${int(rows.length)} intervals of ${humanDuration(t.intervalMs)}, counts per interval)</summary><table><thead>${head}</thead><tbody>${rows}</tbody></table></details>`;
 }
 
 function bestInterval(t: RunTimeline, value: (i: Interval) => number): { startMs: number; value: number } | undefined {
@@ -256,8 +258,8 @@ function bestInterval(t: RunTimeline, value: (i: Interval) => number): { startMs
   return best;
 }
 
-function countBy(values: string[]): Array<[string, number]> {
-  const counts = new Map<string, number>();
+function countBy<T>(values: T[]): Array<[T, number]> {
+  const counts = new Map<T, number>();
   for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
   return [...counts];
 }

@@ -1,0 +1,87 @@
+import type { RunStartRecord } from '../audit/records.js';
+import type { RunStatus } from '../common/domain.js';
+import { shellQuote } from '../common/text.js';
+import { guardRefusal, type GuardRefusal } from '../guards/limits.js';
+
+/** What a resume needs besides its log, as the run recorded it: without it, a resume is refused where the run went through. */
+export interface ResumeNeeds {
+  /** The --allow-host values the run was given: a resume without them is refused on a custom host. */
+  allowHosts: readonly string[];
+  /** Consent given with --yes: the resume is given it the same way. */
+  yes: boolean;
+  /** A guard refused the run (or would refuse a real one, for a dry run); `raiseMaxDeletesTo` when --max-deletes can let it through. */
+  refusal?: GuardRefusal;
+}
+
+/** What the next step is decided from: the console's run as it ends, or the report's latest run as its log tells it. */
+export interface NextStepFacts extends ResumeNeeds {
+  /** How the person started this tool: the commands start the same way. */
+  command: string;
+  /** The log a resume continues. */
+  auditLog: string;
+  /** The logs whose failed orders --failed-csv lists: the report's, or the run's own. */
+  reportedLogs: readonly string[];
+  /** How the latest run ended; null: it has no run.end (killed). */
+  status: RunStatus | null;
+  exitCode: number | null;
+  dryRun: boolean;
+  wouldDelete: number;
+  failed: number;
+}
+
+/** One step: what it does, and the command that does it. */
+export interface NextStep {
+  what: string;
+  command: string;
+}
+
+/** What a resume of the run that `start` recorded needs (logs written before `yes` was recorded: without it). */
+export function resumeNeedsOf(start: RunStartRecord): ResumeNeeds {
+  const { allowHosts, yes, maxDeletes } = start.options;
+  const pending = start.source.count - (start.skipped ?? 0);
+  let host = start.baseUrl;
+  try {
+    host = new URL(start.baseUrl).host;
+  } catch {
+    // An edited log: the host as written.
+  }
+  const refusal = typeof maxDeletes === 'number' ? guardRefusal(start.source, host, pending, maxDeletes) : undefined;
+  return {
+    allowHosts: Array.isArray(allowHosts) ? allowHosts.filter((h): h is string => typeof h === 'string') : [],
+    yes: yes === true,
+    ...(refusal ? { refusal } : {}),
+  };
+}
+
+/**
+ * What to do next, if anything, each step a command to copy: the console's at a run's end, the text
+ * report's and the HTML page's, all from the same facts. The resume carries what the run was given
+ * (--allow-host, --yes), and --max-deletes where a guard refused it and raising the limit lets it through.
+ */
+export function nextSteps(f: NextStepFacts): NextStep[] {
+  const resume = (...extra: string[]) => [
+    `${f.command} run --resume --audit-log ${shellQuote(f.auditLog)}`,
+    ...f.allowHosts.map((host) => `--allow-host ${shellQuote(host)}`),
+    ...(f.yes ? ['--yes'] : []),
+    ...extra,
+  ].join(' ');
+  // Resuming helps past a refusal only where the person can lift the guard (--max-deletes).
+  const lift = f.refusal?.raiseMaxDeletesTo === undefined ? [] : [`--max-deletes ${f.refusal.raiseMaxDeletesTo}`];
+  if (f.dryRun) return f.wouldDelete > 0 && (!f.refusal || lift.length > 0) ? [{ what: 'To delete exactly these', command: resume(...lift) }] : [];
+  if (f.exitCode === 3) return lift.length > 0 ? [{ what: 'If the selection is right, raise the limit and go ahead', command: resume(...lift) }] : [];
+  if (f.status === 'crashed') return [{ what: 'A bug in this tool stopped the run; the audit log is intact. Once it is fixed, the run resumes with', command: resume() }];
+  if (f.status === null || f.status === 'interrupted' || f.status === 'halted') return [{ what: 'To resume', command: resume() }];
+  if (f.failed > 0) {
+    return [
+      { what: 'To try the failed orders again', command: resume() },
+      { what: 'To list them (as a CSV that --ids takes)', command: failedCsvCommand(f.command, f.reportedLogs) },
+    ];
+  }
+  return [];
+}
+
+/** The command that writes the failed orders of `logs` as a CSV that --ids takes. */
+export const failedCsvCommand = (command: string, logs: readonly string[]): string => `${command} report ${logs.map(shellQuote).join(' ')} --failed-csv failed.csv`;
+
+/** The steps as the console and the text report print them: each command on a line of its own. */
+export const formatNextSteps = (steps: readonly NextStep[]): string => steps.map((s) => `${s.what}:\n  ${s.command}`).join('\n');
