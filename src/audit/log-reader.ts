@@ -3,7 +3,8 @@ import { stat } from 'node:fs/promises';
 import { usageError } from '../common/errors.js';
 import { describeFileError } from '../common/files.js';
 import { lineBatches } from '../common/lines.js';
-import { fastOrderLine, parseLine, type AuditRecord, type OrderLine } from './records.js';
+import { fastOrderLine } from './order-line.js';
+import { parseLine, type AuditRecord, type OrderLine } from './records.js';
 
 /** An order line read on the fast path: its ID and outcome only. */
 export type OrderOutcome = Pick<OrderLine, 'event' | 'orderId' | 'outcome'>;
@@ -50,7 +51,7 @@ export async function readAuditLog(path: string, visitor: LogVisitor<AuditRecord
         if (text === '') continue;
         const fast = options.outcomesOnly ? fastOrderLine(text) : undefined;
         if (fast) {
-          if (visitor.record({ event: 'order', orderId: detach(fast.orderId), outcome: fast.outcome as OrderLine['outcome'] }, lineNumber) === 'stop') return result;
+          if (visitor.record({ event: 'order', orderId: detach(fast.orderId), outcome: fast.outcome }, lineNumber) === 'stop') return result;
           continue;
         }
         const parsed = parseLine(text);

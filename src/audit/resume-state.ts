@@ -1,10 +1,9 @@
 import { existsSync } from 'node:fs';
 import { GOAL_REACHED } from '../common/domain.js';
 import { usageError } from '../common/errors.js';
+import type { SourceRecord } from '../common/records.js';
 import { readAuditLog } from './log-reader.js';
-import type { RunEndLine, RunStartRecord, SourceRecord } from './records.js';
-
-export type { SourceRecord };
+import type { RunEndLine, RunStartRecord } from './records.js';
 
 export interface ResumeState {
   /** The runId of the latest run of the chain: the new run's `resumeOf`. */

@@ -127,7 +127,7 @@ export async function buildRunReport(auditLogs: string[], timeline?: TimelineBui
 export function failureCauses(failedOrders: FailedOrder[]): Array<{ cause: string; orders: number; example: FailedOrder }> {
   const causes = new Map<string, { cause: string; orders: number; example: FailedOrder }>();
   for (const failed of failedOrders) {
-    const cause = failureCause({ httpStatus: failed.httpStatus, error: { code: failed.code, message: failed.message } });
+    const cause = failureCause({ httpStatus: failed.httpStatus, error: { code: failed.code } });
     const entry = causes.get(cause) ?? { cause, orders: 0, example: failed };
     entry.orders++;
     causes.set(cause, entry);

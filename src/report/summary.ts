@@ -1,4 +1,5 @@
-import type { OrderRecord, RunStatus, RunSummary } from '../common/domain.js';
+import type { RunStatus } from '../common/domain.js';
+import type { OrderRecord, RunSummary } from '../common/records.js';
 
 export interface SummaryContext {
   runId: string;
