@@ -6,6 +6,7 @@ import { DECISION_WORDS } from '../src/engine/decision-words.js';
 import type { ThrottleDecision } from '../src/engine/rate-controller.js';
 import { reportWithFiles } from '../src/report/report-files.js';
 import { workDir } from './helpers/cli.js';
+import { runEndFields } from './helpers/records.js';
 
 const decision = (kind: ThrottleDecision['kind'], rateBefore: number, rateAfter: number): ThrottleDecision => ({
   kind, windowMs: 1000, answers: 40, share: 0.2, baseline: 0, acceptedRate: 90, rateBefore, rateAfter, ceiling: kind === 'lift' ? null : 100, pauseMs: kind === 'cut' ? 1500 : 0,
@@ -21,7 +22,7 @@ describe('the rate controller\'s decisions, in one set of words', () => {
     journal.throttle(decision('ceiling', 100, 92.44));
     journal.throttle(decision('lift', 120, Number.POSITIVE_INFINITY));
     journal.order({ orderId: 'ORD-1', outcome: 'deleted', httpStatus: 204, attempts: 1, durationMs: 3 });
-    journal.end({ status: 'completed', exitCode: 0, durationMs: 10 });
+    journal.end(runEndFields({ durationMs: 10 }));
 
     const msgs = readFileSync(log, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { event: string; msg: string }).filter((l) => l.event === 'throttle').map((l) => l.msg);
     expect(msgs).toEqual([

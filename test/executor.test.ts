@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
-import type { OrderRecord } from '../src/common/domain.js';
+import type { OrderRecord } from '../src/common/records.js';
 import { Backoff, type Sleep } from '../src/engine/backoff.js';
 import { RunEvents } from '../src/engine/events.js';
 import { executeDeletions } from '../src/engine/executor.js';

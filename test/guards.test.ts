@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import type { SourceRecord } from '../src/audit/records.js';
+import type { SourceRecord } from '../src/common/records.js';
 import { exceedsMaxDeletes, selectsEverything } from '../src/guards/limits.js';
 
 const SHA = 'a'.repeat(64);

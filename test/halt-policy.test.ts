@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import type { OrderRecord } from '../src/common/domain.js';
+import type { OrderRecord } from '../src/common/records.js';
 import { HaltPolicy } from '../src/engine/halt-policy.js';
 
 let next = 0;

@@ -6,6 +6,7 @@ import type { RunStatus } from '../src/common/domain.js';
 import { reportWithFiles } from '../src/report/report-files.js';
 import { formatRunReport } from '../src/report/run-report.js';
 import { workDir } from './helpers/cli.js';
+import { runEndFields } from './helpers/records.js';
 
 interface Recorded {
   baseUrl?: string;
@@ -23,7 +24,7 @@ function recordedRun({ baseUrl = 'https://api.test', options = {}, count = 3, or
   orders.forEach((outcome, i) => journal.order({
     orderId: `ORD-${i}`, outcome, httpStatus: outcome === 'failed' ? 409 : 204, attempts: 1, durationMs: 3, ...(outcome === 'failed' ? { error: { code: 'HTTP_409', message: 'has invoices' } } : {}),
   }));
-  if (end) journal.end({ ...end, durationMs: 5 });
+  if (end) journal.end(runEndFields({ ...end, durationMs: 5 }));
   return log;
 }
 

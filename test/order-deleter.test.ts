@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
-import type { RetryRecord } from '../src/common/domain.js';
+import type { RetryRecord } from '../src/common/records.js';
 import { Backoff } from '../src/engine/backoff.js';
 import { RetryPolicy } from '../src/engine/retry-policy.js';
 import { deleteWithRetry } from '../src/engine/order-deleter.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, test } from '@jest/globals';
 import type { ResumeState } from '../src/audit/resume-state.js';
-import type { SourceRecord } from '../src/audit/records.js';
+import type { SourceRecord } from '../src/common/records.js';
 import { RunEvents } from '../src/engine/events.js';
 import { RunControl } from '../src/engine/run-control.js';
 import { prepareInput, type InputOptions, type PlanContext } from '../src/planner/input.js';

@@ -3,6 +3,7 @@ import { AuditJournal } from '../src/audit/journal.js';
 import { readResumeState } from '../src/audit/resume-state.js';
 import { CleanupError } from '../src/common/errors.js';
 import { readAudit, workDir, writeFile } from './helpers/cli.js';
+import { runEndFields, runStartFields } from './helpers/records.js';
 
 const SHA = 'a'.repeat(64);
 const start = (runId: string, resumeOf?: string) => JSON.stringify({
@@ -50,8 +51,8 @@ describe('AuditJournal', () => {
   test('appends after a torn last line without gluing onto it', () => {
     const path = writeFile(workDir(), 'a.ndjson', `${start('r1')}\n{"event":"order","orderId":"A`);
     const journal = new AuditJournal(path, 'r2', () => undefined);
-    journal.start({ resumeOf: 'r1' });
-    journal.end({ status: 'completed' });
+    journal.start(runStartFields({ resumeOf: 'r1' }));
+    journal.end(runEndFields());
     const torn: string[] = [];
     const lines = readAudit(path, torn);
     expect(torn).toEqual(['{"event":"order","orderId":"A']);

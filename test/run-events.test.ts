@@ -1,10 +1,11 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, test } from '@jest/globals';
-import type { OrderRecord } from '../src/common/domain.js';
+import type { OrderRecord } from '../src/common/records.js';
 import { RunEvents, type RunOutcome } from '../src/engine/events.js';
 import { RunTally } from '../src/engine/tally.js';
 import { Console } from '../src/report/console.js';
 import { reportToConsole } from '../src/report/console-reporter.js';
+import { SOURCE } from './helpers/records.js';
 
 const order = (orderId: string, outcome: OrderRecord['outcome'], extra: Partial<OrderRecord> = {}): OrderRecord =>
   ({ orderId, outcome, httpStatus: outcome === 'failed' ? 409 : 204, attempts: 1, durationMs: 3, ...extra });
@@ -54,7 +55,7 @@ describe('the console reporter', () => {
     const tally = new RunTally(3, 0, events);
     const { console, text } = capture();
     reportToConsole(events, console, tally, { dryRun: false, duplicates: () => 1, next: { command: 'npx exsited-order-cleanup', allowHosts: ['h.example'], yes: true } });
-    events.emit({ type: 'run.started', runId: 'r1', auditLog: 'runs/a.ndjson', startedAt: 0, fields: { version: '1', source: {}, baseUrl: 'x', options: {} } });
+    events.emit({ type: 'run.started', runId: 'r1', auditLog: 'runs/a.ndjson', startedAt: 0, fields: { version: '1', source: SOURCE, baseUrl: 'x', options: {} } });
     events.emit({ type: 'order.finished', record: order('ORD-9', 'failed', { error: { code: 'HTTP_409', message: 'has invoices' } }) });
     events.emit({ type: 'run.ended', outcome: outcome(1, 'failed') });
     expect(text()).toContain('Audit log: runs/a.ndjson');

@@ -15,10 +15,16 @@ function order(ms: number, outcome: string, extra: Record<string, unknown> = {})
 const retry = (ms: number, extra: Record<string, unknown>): AuditRecord => ({ event: 'order.retry', runId: 'r', time: time(ms), orderId: 'O', attempt: 1, delayMs: 5, ...extra }) as AuditRecord;
 const end = (ms: number, status = 'completed'): AuditRecord => ({ event: 'run.end', runId: 'r', time: time(ms), status, exitCode: 0, durationMs: ms }) as AuditRecord;
 
+/** A log's last run chain, gathered into `builder`. */
+function gather(builder: TimelineBuilder, auditLog: string, records: AuditRecord[]): void {
+  const chain = builder.chain(auditLog);
+  for (const record of records) chain.record(record);
+  builder.add(chain);
+}
+
 function build(records: AuditRecord[], intervalMs?: number) {
   const builder = new TimelineBuilder();
-  builder.beginLog();
-  for (const record of records) builder.record(record, 'a.ndjson');
+  gather(builder, 'a.ndjson', records);
   return builder.finish(intervalMs);
 }
 
@@ -100,18 +106,14 @@ describe('TimelineBuilder', () => {
     expect(build([start('r', 0), order(1, 'would_delete')]).latency).toEqual({ orders: 0, percentiles: null, histogram: [], attempts: [] });
   });
 
-  test('a resume is its own segment; a fresh run later in the same log replaces what came before it in that log', () => {
+  test('a resume is its own segment; of a log, only the chain added counts (its last: the reader drops the others)', () => {
     const builder = new TimelineBuilder();
-    builder.beginLog();
-    for (const r of [start('r1', 0), order(10, 'deleted', { durationMs: 99 }), end(100, 'interrupted'), start('r2', 60_000, { resumeOf: 'r1' }), order(60_010, 'deleted'), end(60_100)]) builder.record(r, 'a.ndjson');
+    gather(builder, 'a.ndjson', [start('r1', 0), order(10, 'deleted', { durationMs: 99 }), end(100, 'interrupted'), start('r2', 60_000, { resumeOf: 'r1' }), order(60_010, 'deleted'), end(60_100)]);
     let t = builder.finish();
     expect(t.segments.map((s) => [s.runId, s.resumeOf, s.status])).toEqual([['r1', undefined, 'interrupted'], ['r2', 'r1', 'completed']]);
     expect(t.intervalMs).toBe(100); // the working time (200 ms), not the minute between the runs
-    builder.beginLog();
-    builder.record(start('s1', 0), 'b.ndjson');
-    builder.chain(); // a fresh run.start further down b.ndjson
-    builder.record(start('s2', 200_000), 'b.ndjson');
-    builder.record(order(200_001, 'deleted', { durationMs: 7 }), 'b.ndjson');
+    builder.chain('b.ndjson').record(start('s1', 0)); // an earlier chain of b.ndjson, never added
+    gather(builder, 'b.ndjson', [start('s2', 200_000), order(200_001, 'deleted', { durationMs: 7 })]);
     t = builder.finish();
     expect(t.segments.map((s) => s.runId)).toEqual(['r1', 'r2', 's2']);
     expect(t.latency.orders).toBe(3);

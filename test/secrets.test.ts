@@ -2,6 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import { AuditJournal } from '../src/audit/journal.js';
 import { SecretScrubber, secrets } from '../src/common/secrets.js';
 import { readAudit, workDir } from './helpers/cli.js';
+import { runEndFields } from './helpers/records.js';
 
 describe('secret scrubbing', () => {
   test('registered values and bearer tokens are replaced wherever they appear', () => {
@@ -37,7 +38,7 @@ describe('secret scrubbing', () => {
     const path = `${workDir()}/a.ndjson`;
     const journal = new AuditJournal(path, 'r1', () => undefined);
     journal.order({ orderId: 'ORD-1', outcome: 'failed', httpStatus: 400, attempts: 1, durationMs: 1, error: { code: 'Bearer abcdef123456', message: 'leaked client-secret-for-journal-test here' } });
-    journal.end({ status: 'completed' });
+    journal.end(runEndFields());
     const text = JSON.stringify(readAudit(path));
     expect(text).not.toContain('client-secret-for-journal-test');
     expect(text).not.toContain('abcdef123456');

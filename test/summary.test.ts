@@ -1,11 +1,12 @@
 import { join } from 'node:path';
 import { describe, expect, test } from '@jest/globals';
 import { AuditJournal } from '../src/audit/journal.js';
-import type { OrderRecord, RunSummary } from '../src/common/domain.js';
+import type { OrderRecord, RunSummary } from '../src/common/records.js';
 import { failureCause } from '../src/common/domain.js';
 import { buildRunReport, formatRunReport } from '../src/report/run-report.js';
 import { formatSummary } from '../src/report/summary.js';
 import { workDir } from './helpers/cli.js';
+import { runEndFields } from './helpers/records.js';
 
 /** A run as the console saw it and as its log tells it: 3 deleted, 1 already absent, 7 failed by 6 causes, a retry. */
 function run(dryRun: boolean) {
@@ -26,7 +27,7 @@ function run(dryRun: boolean) {
   journal.start({ version: '1', baseUrl: 'https://api-stage.exsited.com', options: { dryRun }, source: { kind: 'text', path: 'ids.txt', sha256: 'a'.repeat(64), count: 12 } });
   if (!dryRun) journal.retry({ orderId: 'ORD-5', attempt: 1, httpStatus: 503, delayMs: 5 });
   for (const order of orders) journal.order(order);
-  journal.end({ status: 'interrupted', exitCode: 130, durationMs: 2500, summary });
+  journal.end(runEndFields({ status: 'interrupted', exitCode: 130, durationMs: 2500, summary }));
   const causes = new Map<string, { count: number; example: OrderRecord }>();
   for (const o of orders.filter((x) => x.outcome === 'failed')) {
     const cause = failureCause(o);

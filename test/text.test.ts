@@ -4,6 +4,7 @@ import { AuditJournal } from '../src/audit/journal.js';
 import { terminalSafe } from '../src/common/text.js';
 import { Console } from '../src/report/console.js';
 import { readAudit, workDir } from './helpers/cli.js';
+import { runEndFields } from './helpers/records.js';
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
@@ -64,7 +65,7 @@ describe('every unsafe character, on its way to a terminal', () => {
     const path = `${workDir()}/a.ndjson`;
     const journal = new AuditJournal(path, 'r1', () => undefined);
     journal.order({ orderId: 'ORD-1', outcome: 'failed', httpStatus: 409, attempts: 1, durationMs: 1, error: { code: 'HTTP_409', message: hostile } });
-    journal.end({ status: 'completed' });
+    journal.end(runEndFields());
 
     expect(rawUnsafe(readFileSync(path, 'utf8'))).toEqual([]);
     expect(readAudit(path).find((line) => line.event === 'order')?.error.message).toBe(hostile);

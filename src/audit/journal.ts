@@ -5,11 +5,12 @@ import { usageError } from '../common/errors.js';
 import { humanDuration } from '../common/durations.js';
 import { describeFileError } from '../common/files.js';
 import { terminalSafe } from '../common/text.js';
-import { AUDIT_RECORD_VERSION, type OrderRecord, type RetryRecord } from '../common/domain.js';
+import { AUDIT_RECORD_VERSION } from '../common/domain.js';
+import type { OrderRecord, RecordEvent, RecordFields, RetryRecord, RunEndFields, RunStartFields, ServiceChange, ThrottleFields } from '../common/records.js';
 import { decisionText, rateText } from '../engine/decision-words.js';
-import type { RunEvents, RunOutcome, RunStartFields } from '../engine/events.js';
+import type { RunEvents } from '../engine/events.js';
 import type { ThrottleDecision } from '../engine/rate-controller.js';
-import type { ServiceChange } from '../engine/retry-budget.js';
+import { orderLineFields } from './order-line.js';
 
 /**
  * The audit log: pino NDJSON appended with a synchronous write(2) per line, so a line is in the file
@@ -66,44 +67,43 @@ export class AuditJournal {
       .on('throttle', ({ decision }) => this.throttle(decision))
       .on('pace', ({ rps }) => this.pace(rps))
       .on('service', ({ change }) => this.service(change))
-      .on('run.ended', ({ outcome }) => void (ended = this.end(outcome)));
+      .on('run.ended', ({ outcome: { runId: _runId, auditLog: _auditLog, ...fields } }) => void (ended = this.end(fields)));
     return { ended: () => ended };
   }
 
-  start(fields: RunStartFields | Record<string, unknown>): void {
-    this.log.info({ event: 'run.start', recordVersion: AUDIT_RECORD_VERSION, ...fields }, fields.resumeOf ? `run resumed (resuming ${String(fields.resumeOf)})` : 'run started');
+  start(fields: RunStartFields): void {
+    this.log.info({ event: 'run.start', recordVersion: AUDIT_RECORD_VERSION, ...fields }, fields.resumeOf ? `run resumed (resuming ${fields.resumeOf})` : 'run started');
   }
 
   order(record: OrderRecord): void {
-    const level = record.outcome === 'failed' ? 'warn' : 'info';
-    this.log[level]({ event: 'order', ...record }, `order ${record.outcome}`);
+    // In the layout the log reader's fast path reads (audit/order-line).
+    this.log[record.outcome === 'failed' ? 'warn' : 'info'](orderLineFields(record), `order ${record.outcome}`);
   }
 
   retry(record: RetryRecord): void {
-    this.log.info({ event: 'order.retry', ...record }, 'order retry scheduled');
+    this.line('info', 'order.retry', record, 'order retry scheduled');
   }
 
   throttle(decision: ThrottleDecision): void {
     const text = decisionText(decision);
-    this.log.info({ event: 'throttle', ...roundFigures(decision) }, decision.pauseMs > 0 ? `${text}, everyone waits ${humanDuration(decision.pauseMs)}` : text);
+    this.line('info', 'throttle', throttleFields(decision), decision.pauseMs > 0 ? `${text}, everyone waits ${humanDuration(decision.pauseMs)}` : text);
   }
 
   pace(rps: number): void {
-    const rate = Number.isFinite(rps) ? round(rps) : null;
-    this.log.info({ event: 'pace', rps: rate }, rate === null ? 'unpaced' : `paced at ${rateText(rate)}`);
+    const rate = figure(rps);
+    this.line('info', 'pace', { rps: rate }, rate === null ? 'unpaced' : `paced at ${rateText(rate)}`);
   }
 
   service(change: ServiceChange): void {
     const text = change.state === 'failing'
       ? `the service is failing (${change.failures} of ${change.answers} answers): requests wait, a probe a second`
       : `the service answers again after ${humanDuration(change.failingMs ?? 0)}`;
-    this.log.warn({ event: 'service', ...change }, text);
+    this.line('warn', 'service', change, text);
   }
 
   /** Writes run.end and closes the file; false when the log could not take it. */
-  end(outcome: Omit<RunOutcome, 'runId' | 'auditLog'> | Record<string, unknown>): boolean {
-    const { runId: _runId, auditLog: _auditLog, ...fields } = outcome as Record<string, unknown>;
-    this.log.info({ event: 'run.end', ...fields }, `run ${String(fields.status)}`);
+  end(fields: RunEndFields): boolean {
+    this.line('info', 'run.end', fields, `run ${fields.status}`);
     try {
       if (this.healthy) fsyncSync(this.fd);
     } catch (error) {
@@ -111,6 +111,12 @@ export class AuditJournal {
     }
     closeSync(this.fd);
     return this.healthy;
+  }
+
+  /** A record's line: its event's fields as common/records has them, after the journal's own (level, time, runId). */
+  private line<E extends RecordEvent>(level: 'info' | 'warn', event: E, fields: RecordFields<E>, msg: string): void {
+    const record: object = { event, ...fields };
+    this.log[level](record, msg);
   }
 
   private write(line: string): void {
@@ -131,10 +137,14 @@ export class AuditJournal {
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;
+/** A figure to two decimals; an unpaced rate (Infinity) as null: JSON has no Infinity. */
+const figure = (n: number) => (Number.isFinite(n) ? round(n) : null);
 
-/** The decision's figures to two decimals (an unpaced rate, Infinity, as null: JSON has no Infinity). */
-function roundFigures(decision: ThrottleDecision): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(decision).map(([k, v]) => [k, typeof v === 'number' ? (Number.isFinite(v) ? round(v) : null) : v]));
+function throttleFields(d: ThrottleDecision): ThrottleFields {
+  return {
+    kind: d.kind, windowMs: round(d.windowMs), answers: d.answers, share: round(d.share), baseline: round(d.baseline), acceptedRate: round(d.acceptedRate),
+    rateBefore: figure(d.rateBefore), rateAfter: figure(d.rateAfter), ceiling: d.ceiling === null ? null : figure(d.ceiling), pauseMs: round(d.pauseMs),
+  };
 }
 
 function endsWithoutNewline(fd: number): boolean {

@@ -3,44 +3,49 @@ import { stat } from 'node:fs/promises';
 import { usageError } from '../common/errors.js';
 import { describeFileError } from '../common/files.js';
 import { lineBatches } from '../common/lines.js';
-import { fastOrderLine, parseLine, type AuditRecord, type OrderLine } from './records.js';
+import { fastOrderLine } from './order-line.js';
+import { parseLine, type AuditRecord, type OrderLine } from './records.js';
 
 /** An order line read on the fast path: its ID and outcome only. */
 export type OrderOutcome = Pick<OrderLine, 'event' | 'orderId' | 'outcome'>;
 
-export interface LogVisitor<R> {
-  /**
-   * A fresh run.start (one without `resumeOf`) begins a new run chain: whatever was gathered before it
-   * belongs to another run, which a resume must never count as its own.
-   */
-  chain?(): void;
-  /** Each valid record in order; return 'stop' to read no further. */
-  record(record: R, line: number): void | 'stop';
+/** What a reader gathers from one run chain: each of its valid records, in order. */
+export interface ChainGatherer<R> {
+  record(record: R, line: number): void;
 }
 
-export interface LogRead {
+export interface LastChain<G> {
+  /** What was gathered from the log's last run chain. */
+  last: G;
+  /** Before it, unrelated to it: run chains (fresh run.start lines), and runs (run.start lines). */
+  earlier: { chains: number; runs: number };
   /** Lines that are not records: writes torn by a kill, or edits. Their orders count as not finished. */
   unreadableLines: number[];
-  /** Run chains in the log (fresh run.start lines). */
-  chains: number;
 }
 
 /**
- * The one reader of audit logs (resume, report, the latest-log finder): every line validated against
- * the record format (audit/records). A run.start that is not valid stops the reading with a usage error
- * naming the file, the line and the field — what defines a run must never be guessed. Any other line
- * that is not valid is skipped and counted (a torn line is the normal trace of a kill).
+ * The one reader of audit logs (resume, report): every line validated against the record format
+ * (audit/records). A run.start that is not valid stops the reading with a usage error naming the file,
+ * the line and the field — what defines a run must never be guessed. Any other line that is not valid is
+ * skipped and counted (a torn line is the normal trace of a kill).
+ *
+ * Only the last run chain counts: a fresh run.start (one without `resumeOf`) begins a new one, and what
+ * came before it belongs to other runs, which a resume or a report must never count as its own. So a
+ * chain is gathered by its own gatherer, made by `begin()` when the reading begins and again at each
+ * fresh run.start (its first record): the last chain's is returned, the others are dropped.
  * `outcomesOnly` reads order lines on the fast path, as {orderId, outcome}: all a resume needs.
  */
-export async function readAuditLog(path: string, visitor: LogVisitor<AuditRecord>): Promise<LogRead>;
-export async function readAuditLog(path: string, visitor: LogVisitor<AuditRecord | OrderOutcome>, options: { outcomesOnly: true }): Promise<LogRead>;
-export async function readAuditLog(path: string, visitor: LogVisitor<AuditRecord | OrderOutcome>, options: { outcomesOnly?: boolean } = {}): Promise<LogRead> {
+export async function readLastChain<G extends ChainGatherer<AuditRecord>>(path: string, begin: () => G): Promise<LastChain<G>>;
+export async function readLastChain<G extends ChainGatherer<AuditRecord | OrderOutcome>>(path: string, begin: () => G, options: { outcomesOnly: true }): Promise<LastChain<G>>;
+export async function readLastChain<G extends ChainGatherer<AuditRecord | OrderOutcome>>(path: string, begin: () => G, options: { outcomesOnly?: boolean } = {}): Promise<LastChain<G>> {
   try {
     if ((await stat(path)).isDirectory()) throw Object.assign(new Error('folder'), { code: 'EISDIR' });
   } catch (error) {
     throw usageError(`${path}: ${describeFileError(error)}`);
   }
-  const result: LogRead = { unreadableLines: [], chains: 0 };
+  const read: LastChain<G> = { last: begin(), earlier: { chains: 0, runs: 0 }, unreadableLines: [] };
+  let chainStarted = false;
+  let runs = 0;
   let lineNumber = 0;
   const input = createReadStream(path);
   try {
@@ -50,21 +55,25 @@ export async function readAuditLog(path: string, visitor: LogVisitor<AuditRecord
         if (text === '') continue;
         const fast = options.outcomesOnly ? fastOrderLine(text) : undefined;
         if (fast) {
-          if (visitor.record({ event: 'order', orderId: detach(fast.orderId), outcome: fast.outcome as OrderLine['outcome'] }, lineNumber) === 'stop') return result;
+          read.last.record({ event: 'order', orderId: detach(fast.orderId), outcome: fast.outcome }, lineNumber);
           continue;
         }
         const parsed = parseLine(text);
         if (parsed.kind === 'invalid' && parsed.event === 'run.start') {
           throw usageError(`${path} line ${lineNumber}: the run.start record is not valid (${parsed.problem}): the log was edited or is damaged`);
         }
-        if (parsed.kind === 'unreadable' || parsed.kind === 'invalid') result.unreadableLines.push(lineNumber);
+        if (parsed.kind === 'unreadable' || parsed.kind === 'invalid') read.unreadableLines.push(lineNumber);
         if (parsed.kind !== 'record') continue;
         const { record } = parsed;
         if (record.event === 'run.start' && record.resumeOf === undefined) {
-          result.chains++;
-          visitor.chain?.();
+          if (chainStarted) read.earlier.chains++;
+          chainStarted = true;
+          read.earlier.runs += runs;
+          runs = 0;
+          read.last = begin();
         }
-        if (visitor.record(record, lineNumber) === 'stop') return result;
+        if (record.event === 'run.start') runs++;
+        read.last.record(record, lineNumber);
       }
     }
   } catch (error) {
@@ -74,7 +83,7 @@ export async function readAuditLog(path: string, visitor: LogVisitor<AuditRecord
   } finally {
     input.destroy();
   }
-  return result;
+  return read;
 }
 
 /**

@@ -1,10 +1,9 @@
 import { existsSync } from 'node:fs';
 import { GOAL_REACHED } from '../common/domain.js';
 import { usageError } from '../common/errors.js';
-import { readAuditLog } from './log-reader.js';
-import type { RunEndLine, RunStartRecord, SourceRecord } from './records.js';
-
-export type { SourceRecord };
+import type { SourceRecord } from '../common/records.js';
+import { readLastChain, type ChainGatherer, type OrderOutcome } from './log-reader.js';
+import type { AuditRecord, RunEndLine, RunStartRecord } from './records.js';
 
 export interface ResumeState {
   /** The runId of the latest run of the chain: the new run's `resumeOf`. */
@@ -36,34 +35,35 @@ export interface ResumeState {
  */
 export async function readResumeState(path: string): Promise<ResumeState | undefined> {
   if (!existsSync(path)) return undefined;
-  const finished = new Map<string, boolean>();
-  let start: RunStartRecord | undefined;
-  let lastEnd: RunEndLine | undefined;
-  let records = 0;
-  const read = await readAuditLog(path, {
-    chain: () => {
-      finished.clear();
-      lastEnd = undefined;
-    },
-    record: (record) => {
-      records++;
-      if (record.event === 'order') {
-        if (GOAL_REACHED.has(record.outcome)) finished.set(record.orderId, false);
-        else finished.delete(record.orderId);
-      } else if (record.event === 'run.start') {
-        start = record;
-        lastEnd = undefined;
-      } else if (record.event === 'run.end') {
-        lastEnd = record;
-      }
-    },
-  }, { outcomesOnly: true });
+  const read = await readLastChain(path, () => new ChainState(), { outcomesOnly: true });
+  const { start, lastEnd, finished, records } = read.last;
   if (!start && (records > 0 || read.unreadableLines.length > 1)) {
     throw usageError(`${path} holds no run.start line of this tool: it is not a run's audit log (a list of IDs? those go in --ids); nothing was sent`);
   }
   if (!start) return undefined;
   return {
     resumeOf: start.runId, start, source: start.source, baseUrl: start.baseUrl, lastEnd, finished,
-    unreadableLines: read.unreadableLines, earlierChains: Math.max(0, read.chains - 1),
+    unreadableLines: read.unreadableLines, earlierChains: read.earlier.chains,
   };
+}
+
+/** A run chain as a resume needs it: its latest run.start and run.end, and every order's latest outcome. */
+class ChainState implements ChainGatherer<AuditRecord | OrderOutcome> {
+  readonly finished = new Map<string, boolean>();
+  start: RunStartRecord | undefined;
+  lastEnd: RunEndLine | undefined;
+  records = 0;
+
+  record(record: AuditRecord | OrderOutcome): void {
+    this.records++;
+    if (record.event === 'order') {
+      if (GOAL_REACHED.has(record.outcome)) this.finished.set(record.orderId, false);
+      else this.finished.delete(record.orderId);
+    } else if (record.event === 'run.start') {
+      this.start = record;
+      this.lastEnd = undefined;
+    } else if (record.event === 'run.end') {
+      this.lastEnd = record;
+    }
+  }
 }

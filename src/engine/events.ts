@@ -1,33 +1,9 @@
-import type { OrderRecord, RetryRecord, RunStatus, RunSummary } from '../common/domain.js';
 import type { ExitCode } from '../common/errors.js';
+import type { OrderRecord, RetryRecord, RunEndFields, RunStartFields, ServiceChange } from '../common/records.js';
 import type { ThrottleDecision } from './rate-controller.js';
-import type { ServiceChange } from './retry-budget.js';
 
-/** What run.start records: the run's identity, its input, its host and the options that shape it. */
-export interface RunStartFields {
-  version: string;
-  source: Record<string, unknown>;
-  baseUrl: string;
-  options: Record<string, unknown>;
-  resumeOf?: string;
-  skipped?: number;
-  /** Whose run it is: what --auto-resume compares. */
-  job?: { id: string; spec?: string; startedBy: 'person' | 'unattended' };
-}
-
-/** How a run ended: what run.end, the summary, the summary files and the exit code say. */
-export interface RunOutcome {
-  runId: string;
-  status: RunStatus;
-  exitCode: ExitCode;
-  durationMs: number;
-  auditLog: string;
-  summary: RunSummary;
-  /** Why it stopped early (a guard, a halt, a signal, a bug). */
-  reason?: string;
-  /** The process's peak memory and CPU time. */
-  resources: { maxRssMb: number; cpuMs: number };
-}
+/** How a run ended: what run.end (its fields), the summary, the summary files and the exit code say. */
+export type RunOutcome = RunEndFields & { runId: string; auditLog: string; exitCode: ExitCode };
 
 /**
  * What happens in a run, as it happens. The engine and the run's composition emit these; the audit

@@ -1,5 +1,5 @@
 import type { AxiosInstance } from 'axios';
-import type { OrderRecord, RetryRecord } from '../common/domain.js';
+import type { OrderRecord, RetryRecord } from '../common/records.js';
 import { ExitCode } from '../common/errors.js';
 import { TokenError } from '../exsited/auth.js';
 import { dispatch } from './dispatch.js';

@@ -1,4 +1,5 @@
-import { failureCause, type OrderRecord } from '../common/domain.js';
+import { failureCause } from '../common/domain.js';
+import type { OrderRecord } from '../common/records.js';
 
 /**
  * --halt-after: when that many orders in a row fail with the same cause (403 on every order, 5xx after

@@ -1,5 +1,5 @@
 import type { AxiosInstance } from 'axios';
-import type { OrderRecord, RetryRecord } from '../common/domain.js';
+import type { OrderRecord, RetryRecord } from '../common/records.js';
 import { deleteOrder } from '../exsited/orders.js';
 import { sendWithRetry, type RequestDeps } from './retrying-request.js';
 

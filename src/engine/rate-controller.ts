@@ -1,28 +1,11 @@
+import type { ThrottleFields } from '../common/records.js';
 import { safeSleep, type Sleep } from './backoff.js';
 
-/** A decision of the controller, as the audit log's `throttle` records keep it. */
-export interface ThrottleDecision {
-  /**
-   * `cut`: over the limit, the rate cut to what the server accepted; `ceiling`: at the known ceiling and
-   * throttled a little, a step back below it; `lift`: far above the old ceiling without throttling, the
-   * ceiling forgotten.
-   */
-  kind: 'cut' | 'ceiling' | 'lift';
-  /** The window the decision was made from: its length, its answers, the share of them throttled. */
-  windowMs: number;
-  answers: number;
-  share: number;
-  /** The throttled share normally seen (noise that says nothing of this client's rate). */
-  baseline: number;
-  /** Answers that were not throttled, per second: what the server accepted. */
-  acceptedRate: number;
-  rateBefore: number;
-  rateAfter: number;
-  /** The ceiling remembered after the decision, requests/s; null once lifted. */
-  ceiling: number | null;
-  /** How long every request waits now (the server's Retry-After), ms; 0 when nobody pauses. */
-  pauseMs: number;
-}
+/**
+ * A decision of the controller: the audit log's `throttle` record (common/records), except that an
+ * unpaced rate is Infinity here, where the record keeps null (JSON has no Infinity).
+ */
+export type ThrottleDecision = Omit<ThrottleFields, 'rateBefore' | 'rateAfter'> & { rateBefore: number; rateAfter: number };
 
 export interface RateControllerOptions {
   /** --rps: a hard cap, never exceeded. */

@@ -1,3 +1,4 @@
+import type { ServiceChange } from '../common/records.js';
 import { safeSleep, type Sleep } from './backoff.js';
 
 export interface RetryBudgetOptions {
@@ -5,15 +6,6 @@ export interface RetryBudgetOptions {
   sleep?: Sleep;
   /** The service is found failing (`down`), or answers again: with the failures and answers that told. */
   onChange?: (change: ServiceChange) => void;
-}
-
-export interface ServiceChange {
-  state: 'failing' | 'answering';
-  /** Failures among the answers judged: over the window (or the latest 20) when failing. */
-  failures: number;
-  answers: number;
-  /** On answering again: how long the service was judged failing, ms. */
-  failingMs?: number;
 }
 
 /** The span over which answers are counted, ms. */

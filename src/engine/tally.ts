@@ -1,4 +1,5 @@
-import { failureCause, type OrderRecord, type RunSummary } from '../common/domain.js';
+import { failureCause } from '../common/domain.js';
+import type { OrderRecord, RunSummary } from '../common/records.js';
 import type { RunEvents } from './events.js';
 
 /** Orders that reached an outcome. */

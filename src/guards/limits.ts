@@ -1,4 +1,4 @@
-import type { SourceRecord } from '../audit/records.js';
+import type { SourceRecord } from '../common/records.js';
 
 /** --max-deletes: the reason to refuse, when the selection is larger than the limit. */
 export function exceedsMaxDeletes(count: number, maxDeletes: number): string | undefined {

@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import type { ResumeState } from '../audit/resume-state.js';
-import type { SourceRecord } from '../audit/records.js';
+import type { SourceRecord } from '../common/records.js';
 import { usageError } from '../common/errors.js';
 import { quoted, shellQuote } from '../common/text.js';
 import type { RunEvents } from '../engine/events.js';

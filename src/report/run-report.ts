@@ -1,12 +1,12 @@
-import { readAuditLog } from '../audit/log-reader.js';
 import type { LogEntry } from '../audit/latest-log.js';
-import type { OrderLine } from '../audit/records.js';
+import { readLastChain, type ChainGatherer } from '../audit/log-reader.js';
+import type { AuditRecord, OrderLine } from '../audit/records.js';
 import { failureCause, type RunStatus } from '../common/domain.js';
 import { humanDuration } from '../common/durations.js';
 import { usageError } from '../common/errors.js';
 import { finishedOrders, ratePerSecond } from '../engine/tally.js';
 import { formatNextSteps, nextSteps, resumeNeedsOf, type NextStep, type ResumeNeeds } from './next-step.js';
-import type { TimelineBuilder } from './run-timeline.js';
+import type { ChainTimeline, TimelineBuilder } from './run-timeline.js';
 import { causeLines, formatCounts, type CauseLine } from './summary.js';
 
 export interface FailedOrder {
@@ -87,10 +87,11 @@ export async function buildRunReport(auditLogs: string[], timeline?: TimelineBui
   let head: { host: string; input: RunReport['input']; dryRun: boolean } | undefined;
   let resume: ResumeNeeds = { allowHosts: [], yes: false };
   for (const [index, auditLog] of auditLogs.entries()) {
-    timeline?.beginLog();
-    const log = await readOneLog(auditLog, timeline);
-    earlierRuns += log.earlierRuns;
-    unreadableLines += log.unreadableLines;
+    const read = await readLastChain(auditLog, () => new ChainReport(auditLog, timeline?.chain(auditLog)));
+    const log = read.last;
+    if (log.timeline) timeline?.add(log.timeline);
+    earlierRuns += read.earlier.runs;
+    unreadableLines += read.unreadableLines.length;
     if (log.runs.length === 0) throw usageError(`report: ${auditLog} holds no run.start line; it is not an audit log of this tool`);
     head ??= log.head;
     resume = log.resume ?? resume;
@@ -134,7 +135,7 @@ export async function buildRunReport(auditLogs: string[], timeline?: TimelineBui
 export function failureCauses(failedOrders: FailedOrder[]): Array<{ cause: string; orders: number; example: FailedOrder }> {
   const causes = new Map<string, { cause: string; orders: number; example: FailedOrder }>();
   for (const failed of failedOrders) {
-    const cause = failureCause({ httpStatus: failed.httpStatus, error: { code: failed.code, message: failed.message } });
+    const cause = failureCause({ httpStatus: failed.httpStatus, error: { code: failed.code } });
     const entry = causes.get(cause) ?? { cause, orders: 0, example: failed };
     entry.orders++;
     causes.set(cause, entry);
@@ -146,57 +147,49 @@ export function failureCauses(failedOrders: FailedOrder[]): Array<{ cause: strin
 const causesOf = (failedOrders: FailedOrder[]): CauseLine[] =>
   failureCauses(failedOrders).map(({ cause, orders, example }) => ({ cause, orders, example: `${example.orderId}: ${example.message}` }));
 
-/** One log's last run chain. */
-async function readOneLog(auditLog: string, timeline: TimelineBuilder | undefined) {
-  let latest = new Map<string, Latest>();
-  let runs: ReportedRun[] = [];
-  let selected = 0;
-  let retries = 0;
-  let throttledMs = 0;
-  let earlierRuns = 0;
-  let firstStart: number | undefined;
-  let lastTime: number | undefined;
-  let runStart = 0;
-  let head: { host: string; input: RunReport['input']; dryRun: boolean } | undefined;
-  let resume: ResumeNeeds | undefined;
-  const read = await readAuditLog(auditLog, {
-    chain: () => {
-      earlierRuns += runs.length;
-      latest = new Map();
-      runs = [];
-      retries = throttledMs = 0;
-      firstStart = undefined;
-      head = undefined;
-      timeline?.chain();
-    },
-    record: (line) => {
-      timeline?.record(line, auditLog);
-      lastTime = Date.parse(line.time);
-      const run = runs.at(-1);
-      if (run && run.status === null) run.durationMs = lastTime - runStart; // a killed run lasted until its last line
-      if (line.event === 'order') {
-        latest.set(line.orderId, line.outcome !== 'failed' ? line.outcome
-          : { orderId: line.orderId, httpStatus: line.httpStatus, code: line.error?.code ?? '', message: line.error?.message ?? '' });
-      } else if (line.event === 'order.retry') retries++;
-      else if (line.event === 'run.start') {
-        firstStart ??= lastTime;
-        runStart = lastTime;
-        const dryRun = line.options.dryRun === true;
-        if (!head) {
-          const { source } = line;
-          selected = source.count;
-          const filter = source.filter ? { filter: source.filter.path, criteria: JSON.stringify(source.filter.match) } : {};
-          head = { host: line.baseUrl, dryRun, input: { kind: source.kind, path: source.path, sha256: source.sha256, ...filter } };
-        }
-        runs.push({ auditLog, runId: line.runId, startedAt: line.time, status: null, exitCode: null, durationMs: 0, dryRun });
-        resume = resumeNeedsOf(line);
-      } else if (line.event === 'run.end' && run) {
-        Object.assign(run, { status: line.status, exitCode: line.exitCode, durationMs: lastTime - runStart, ...(line.reason ? { reason: line.reason } : {}) });
-        throttledMs += line.summary?.throttledMs ?? 0;
+/** What the report gathers from one run chain of a log (and, given `timeline`, the timeline too: the log is read once). */
+class ChainReport implements ChainGatherer<AuditRecord> {
+  readonly latest = new Map<string, Latest>();
+  readonly runs: ReportedRun[] = [];
+  selected = 0;
+  retries = 0;
+  throttledMs = 0;
+  firstStart: number | undefined;
+  lastTime: number | undefined;
+  head: { host: string; input: RunReport['input']; dryRun: boolean } | undefined;
+  /** What a resume of this chain needs, from its latest run.start: the next step is built from it. */
+  resume: ResumeNeeds | undefined;
+  private runStart = 0;
+
+  constructor(private readonly auditLog: string, readonly timeline: ChainTimeline | undefined) {}
+
+  record(line: AuditRecord): void {
+    this.timeline?.record(line);
+    const at = Date.parse(line.time);
+    this.lastTime = at;
+    const run = this.runs.at(-1);
+    if (run && run.status === null) run.durationMs = at - this.runStart; // a killed run lasted until its last line
+    if (line.event === 'order') {
+      this.latest.set(line.orderId, line.outcome !== 'failed' ? line.outcome
+        : { orderId: line.orderId, httpStatus: line.httpStatus, code: line.error?.code ?? '', message: line.error?.message ?? '' });
+    } else if (line.event === 'order.retry') this.retries++;
+    else if (line.event === 'run.start') {
+      this.firstStart ??= at;
+      this.runStart = at;
+      const dryRun = line.options.dryRun === true;
+      if (!this.head) {
+        const { source } = line;
+        this.selected = source.count;
+        const filter = source.filter ? { filter: source.filter.path, criteria: JSON.stringify(source.filter.match) } : {};
+        this.head = { host: line.baseUrl, dryRun, input: { kind: source.kind, path: source.path, sha256: source.sha256, ...filter } };
       }
-    },
-  });
-  return { latest, runs, selected, retries, throttledMs, earlierRuns, firstStart, lastTime, head, resume, unreadableLines: read.unreadableLines.length };
+      this.runs.push({ auditLog: this.auditLog, runId: line.runId, startedAt: line.time, status: null, exitCode: null, durationMs: 0, dryRun });
+      this.resume = resumeNeedsOf(line);
+    } else if (line.event === 'run.end' && run) {
+      Object.assign(run, { status: line.status, exitCode: line.exitCode, durationMs: at - this.runStart, ...(line.reason ? { reason: line.reason } : {}) });
+      this.throttledMs += line.summary?.throttledMs ?? 0;
+    }
+  }
 }
 
 /** The report for people. `command`: how the tool was started, for the next step. */

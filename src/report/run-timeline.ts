@@ -1,5 +1,6 @@
 import type { AuditRecord } from '../audit/records.js';
 import { failureCause, retryCause, type RunStatus } from '../common/domain.js';
+import { latencyOf, type Latency } from './order-latency.js';
 
 /**
  * Slot widths a run's counts are gathered at, each dividing the next, so that counts gathered at one are
@@ -63,16 +64,6 @@ export interface Segment {
   pauses: Pause[];
 }
 
-export interface Latency {
-  /** Orders with a duration (not a dry run's). */
-  orders: number;
-  percentiles: { p50: number; p90: number; p99: number; max: number } | null;
-  /** Orders by duration, on 1-2-5 steps: [fromMs, toMs). */
-  histogram: Array<{ fromMs: number; toMs: number; orders: number }>;
-  /** Orders by the requests they took. */
-  attempts: Array<{ attempts: number; orders: number }>;
-}
-
 export interface RunTimeline {
   intervalMs: number;
   segments: Segment[];
@@ -88,87 +79,33 @@ interface Gathering extends Omit<Segment, 'intervals'> {
 }
 
 /**
- * The per-interval story of a run and its resumes, gathered while the audit log is read (never holding
- * its lines): outcomes per interval, retries and failures by cause, the rate controller's decisions, the
- * paced rate, the pauses, and the orders' durations. Give it every record of a log in order, through
- * `beginLog` / `chain` / `record`, as the report's reader does; `finish` cuts the counts into intervals.
+ * The per-interval story of a run and its resumes, gathered while the audit logs are read (never holding
+ * their lines): outcomes per interval, retries and failures by cause, the rate controller's decisions, the
+ * paced rate, the pauses, and the orders' durations. Each log's last run chain is gathered by a
+ * `chain()` of its own, given every record of it in order (as the report's reader does) and then
+ * `add`ed; `finish` cuts the counts into intervals.
  */
 export class TimelineBuilder {
-  private segments: Gathering[] = [];
-  private logStart = 0;
-  private durations = new Float64Array(1024);
-  private durationCount = 0;
-  private attempts: number[] = [];
-  /** Durations and attempts gathered from the current log before its current chain, to drop with it. */
-  private chainDurations = 0;
-  private chainAttempts: number[] = [];
-  private causes = new Set<string>();
+  private readonly chains: ChainTimeline[] = [];
+  private readonly causes = new Set<string>();
 
-  beginLog(): void {
-    this.logStart = this.segments.length;
-    this.chainDurations = this.durationCount;
-    this.chainAttempts = [...this.attempts];
+  /** A gatherer for a run chain of `auditLog`, to `add` if it is the log's last. */
+  chain(auditLog: string): ChainTimeline {
+    return new ChainTimeline(auditLog, (key) => this.cause(key));
   }
 
-  /** A fresh run in this log: what was gathered from it so far belongs to another run. */
-  chain(): void {
-    this.segments.length = this.logStart;
-    this.durationCount = this.chainDurations;
-    this.attempts = [...this.chainAttempts];
-  }
-
-  record(line: AuditRecord, auditLog: string): void {
-    const at = Date.parse(line.time);
-    if (line.event === 'run.start') {
-      this.segments.push({
-        runId: line.runId, auditLog, ...(line.resumeOf ? { resumeOf: line.resumeOf } : {}), startMs: at, endMs: at, status: null,
-        dryRun: line.options.dryRun === true, throttles: [], paces: [], pauses: [], slotMs: INTERVALS_MS[0] as number, slots: new Map(),
-      });
-      return;
-    }
-    const run = this.segments.at(-1);
-    if (!run || Number.isNaN(at)) return;
-    run.endMs = Math.max(run.endMs, at);
-    switch (line.event) {
-      case 'order':
-        add(run, OUTCOME_SERIES[line.outcome], at);
-        if (line.outcome === 'failed') add(run, this.cause(`failed ${failureCause(line)}`), at);
-        if (line.outcome !== 'would_delete') {
-          this.duration(line.durationMs);
-          this.attempts[line.attempts] = (this.attempts[line.attempts] ?? 0) + 1;
-        }
-        break;
-      case 'order.retry':
-        add(run, this.cause(`retry ${retryCause(line)}`), at);
-        break;
-      case 'throttle':
-        run.throttles.push({ atMs: at, kind: line.kind, rateBefore: line.rateBefore, rateAfter: line.rateAfter, share: line.share, pauseMs: line.pauseMs });
-        run.paces.push({ atMs: at, rps: line.rateAfter });
-        if (line.pauseMs > 0) run.pauses.push({ fromMs: at, toMs: at + line.pauseMs, why: 'throttled' });
-        break;
-      case 'pace':
-        run.paces.push({ atMs: at, rps: line.rps });
-        break;
-      case 'service':
-        if (line.state === 'failing') run.failingSince ??= at;
-        else if (run.failingSince !== undefined) {
-          run.pauses.push({ fromMs: run.failingSince, toMs: at, why: 'service failing' });
-          delete run.failingSince;
-        }
-        break;
-      case 'run.end':
-        run.status = line.status;
-        break;
-    }
+  add(chain: ChainTimeline): void {
+    this.chains.push(chain);
   }
 
   /** The timeline, at `intervalMs` (rounded up to a slot width) or at about TARGET_INTERVALS intervals across the runs. */
   finish(intervalMs?: number): RunTimeline {
-    const working = this.segments.reduce((sum, run) => sum + (run.endMs - run.startMs), 0);
+    const runs = this.chains.flatMap((chain) => chain.segments);
+    const working = runs.reduce((sum, run) => sum + (run.endMs - run.startMs), 0);
     const wanted = intervalMs ?? working / TARGET_INTERVALS;
-    const chosen = Math.max(...this.segments.map((run) => run.slotMs), INTERVALS_MS.find((ms) => ms >= wanted) ?? (INTERVALS_MS.at(-1) as number));
+    const chosen = Math.max(...runs.map((run) => run.slotMs), INTERVALS_MS.find((ms) => ms >= wanted) ?? (INTERVALS_MS.at(-1) as number));
     const totals = new Map<SeriesKey, number>();
-    const segments = this.segments.map((run) => {
+    const segments = runs.map((run) => {
       if (run.failingSince !== undefined) run.pauses.push({ fromMs: run.failingSince, toMs: run.endMs, why: 'service failing' });
       regroup(run, chosen);
       for (const [key, slots] of run.slots) totals.set(key, (totals.get(key) ?? 0) + slots.reduce((a, b) => a + b, 0));
@@ -209,6 +146,82 @@ export class TimelineBuilder {
     return key.startsWith('retry ') ? 'retry (other causes)' : 'failed (other causes)';
   }
 
+  private latency(): Latency {
+    const durations = new Float64Array(this.chains.reduce((n, chain) => n + chain.orderDurations.length, 0));
+    const attempts: number[] = [];
+    let filled = 0;
+    for (const chain of this.chains) {
+      durations.set(chain.orderDurations, filled);
+      filled += chain.orderDurations.length;
+      chain.attempts.forEach((orders, i) => (attempts[i] = (attempts[i] ?? 0) + orders));
+    }
+    return latencyOf(durations, attempts);
+  }
+}
+
+/** One run chain of one log: its runs (a segment each), and its orders' durations and attempts. */
+export class ChainTimeline {
+  readonly segments: Gathering[] = [];
+  /** Orders by the requests they took. */
+  readonly attempts: number[] = [];
+  private durations = new Float64Array(1024);
+  private durationCount = 0;
+
+  constructor(
+    private readonly auditLog: string,
+    private readonly cause: (key: `retry ${string}` | `failed ${string}`) => SeriesKey,
+  ) {}
+
+  record(line: AuditRecord): void {
+    const at = Date.parse(line.time);
+    if (line.event === 'run.start') {
+      this.segments.push({
+        runId: line.runId, auditLog: this.auditLog, ...(line.resumeOf ? { resumeOf: line.resumeOf } : {}), startMs: at, endMs: at, status: null,
+        dryRun: line.options.dryRun === true, throttles: [], paces: [], pauses: [], slotMs: INTERVALS_MS[0] as number, slots: new Map(),
+      });
+      return;
+    }
+    const run = this.segments.at(-1);
+    if (!run || Number.isNaN(at)) return;
+    run.endMs = Math.max(run.endMs, at);
+    switch (line.event) {
+      case 'order':
+        add(run, OUTCOME_SERIES[line.outcome], at);
+        if (line.outcome === 'failed') add(run, this.cause(`failed ${failureCause(line)}`), at);
+        if (line.outcome !== 'would_delete') {
+          this.duration(line.durationMs);
+          this.attempts[line.attempts] = (this.attempts[line.attempts] ?? 0) + 1;
+        }
+        break;
+      case 'order.retry':
+        add(run, this.cause(`retry ${retryCause(line)}`), at);
+        break;
+      case 'throttle':
+        run.throttles.push({ atMs: at, kind: line.kind, rateBefore: line.rateBefore, rateAfter: line.rateAfter, share: line.share, pauseMs: line.pauseMs });
+        run.paces.push({ atMs: at, rps: line.rateAfter });
+        if (line.pauseMs > 0) run.pauses.push({ fromMs: at, toMs: at + line.pauseMs, why: 'throttled' });
+        break;
+      case 'pace':
+        run.paces.push({ atMs: at, rps: line.rps });
+        break;
+      case 'service':
+        if (line.state === 'failing') run.failingSince ??= at;
+        else if (run.failingSince !== undefined) {
+          run.pauses.push({ fromMs: run.failingSince, toMs: at, why: 'service failing' });
+          delete run.failingSince;
+        }
+        break;
+      case 'run.end':
+        run.status = line.status;
+        break;
+    }
+  }
+
+  /** The orders' durations, ms (not a dry run's). */
+  get orderDurations(): Float64Array {
+    return this.durations.subarray(0, this.durationCount);
+  }
+
   private duration(ms: number): void {
     if (this.durationCount === this.durations.length) {
       const grown = new Float64Array(this.durations.length * 2);
@@ -216,27 +229,6 @@ export class TimelineBuilder {
       this.durations = grown;
     }
     this.durations[this.durationCount++] = ms;
-  }
-
-  private latency(): Latency {
-    const sorted = this.durations.slice(0, this.durationCount).sort();
-    const n = sorted.length;
-    const at = (q: number) => sorted[Math.min(n - 1, Math.ceil(q * n) - 1)] as number;
-    const histogram: Latency['histogram'] = [];
-    if (n > 0) {
-      let i = 0;
-      for (const [fromMs, toMs] of steps125(sorted[n - 1] as number)) {
-        const first = i;
-        while (i < n && (sorted[i] as number) < toMs) i++;
-        histogram.push({ fromMs, toMs, orders: i - first });
-      }
-    }
-    return {
-      orders: n,
-      percentiles: n > 0 ? { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: sorted[n - 1] as number } : null,
-      histogram,
-      attempts: this.attempts.flatMap((orders, attempts) => (orders ? [{ attempts, orders }] : [])),
-    };
   }
 }
 
@@ -279,12 +271,4 @@ function overlap(pauses: Pause[], from: number, to: number): number {
     reached = Math.max(reached, b);
   }
   return total;
-}
-
-/** [from, to) ranges on 1-2-5 steps from 0 up past `max` ms: [0,1), [1,2), [2,5), [5,10), … */
-function steps125(max: number): Array<[number, number]> {
-  const bounds = [0, 1];
-  for (let decade = 1; bounds.at(-1)! <= max; decade *= 10) bounds.push(2 * decade, 5 * decade, 10 * decade);
-  while (bounds.length > 2 && (bounds.at(-2) as number) > max) bounds.pop();
-  return bounds.slice(1).map((to, i) => [bounds[i] as number, to]);
 }

@@ -1,6 +1,7 @@
 import { appendFileSync } from 'node:fs';
 import { describeFileError, writeFileAtomically } from '../common/files.js';
-import type { RunEvents, RunOutcome, RunStartFields } from '../engine/events.js';
+import type { RunStartFields } from '../common/records.js';
+import type { RunEvents, RunOutcome } from '../engine/events.js';
 import type { Console } from './console.js';
 import { countRows } from './summary.js';
 

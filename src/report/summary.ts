@@ -1,5 +1,6 @@
 import { humanDuration } from '../common/durations.js';
-import type { OrderRecord, RunStatus, RunSummary, ThrottlingSummary } from '../common/domain.js';
+import type { RunStatus } from '../common/domain.js';
+import type { OrderRecord, RunSummary, ThrottlingSummary } from '../common/records.js';
 
 /**
  * The counts a person reads about a run: the console's at the run's end, the report's over a run and

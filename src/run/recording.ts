@@ -4,7 +4,7 @@ import { ExitCode } from '../common/errors.js';
 import { describeFileError } from '../common/files.js';
 import { VERSION } from '../common/version.js';
 import { recordedOptions } from '../config/resolve.js';
-import type { RunStartFields } from '../engine/events.js';
+import type { RunStartFields } from '../common/records.js';
 import { RunTally, ratePerSecond } from '../engine/tally.js';
 import { personPresent } from '../guards/confirmation.js';
 import { identityOf, jobIdentity } from '../planner/job-identity.js';

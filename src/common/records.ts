@@ -1,0 +1,187 @@
+import { z } from 'zod';
+import { OUTCOMES, RUN_STATUSES } from './domain.js';
+
+/**
+ * What each line of the audit log records: the one source of the records' shapes. The writers' types
+ * (the engine's order and retry records, the throttle decision, the service change, run.start's fields,
+ * the run's outcome and summary) are inferred from these schemas, and the reader (audit/records) checks
+ * every line against them, adding the fields the journal gives every line — so a field added on one
+ * side only fails to compile. Writers import types only, which cost nothing at run time: the schema
+ * library is loaded where a log is read, not by every run.
+ */
+const count = z.number().int().nonnegative();
+const ms = z.number().nonnegative();
+
+const sourceFields = z.object({
+  /** Where the IDs came from: a CSV or text file (or stdin, spooled), or a filter's selection (its manifest). */
+  kind: z.enum(['csv', 'text', 'filter']),
+  path: z.string().min(1),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected a sha256 in hex'),
+  count,
+  /** How the file is read; logs written before it was recorded have the kind only. */
+  format: z.enum(['csv', 'text']).optional(),
+  /** The CSV header the IDs were read from. */
+  column: z.string().optional(),
+  idPattern: z.string().optional(),
+  shard: z.string().optional(),
+  stdin: z.boolean().optional(),
+  rows: count.optional(),
+  duplicates: count.optional(),
+  otherShards: count.optional(),
+  filter: z.object({
+    path: z.string(),
+    sha256: z.string(),
+    match: z.unknown(),
+    matchAll: z.boolean().optional(),
+    /** `all`: the whole order listing; `accounts`: the orders of the accounts named. */
+    scope: z.enum(['all', 'accounts']).optional(),
+  }).optional(),
+  listed: count.optional(),
+  /** Orders the filter matched, before --shard took its part. */
+  selected: count.optional(),
+  /** The selection by status, account and age, as shown before confirming. */
+  breakdown: z.record(z.string(), z.record(z.string(), count)).optional(),
+  pages: count.optional(),
+});
+
+/** run.start: the run's identity, its input, its host and the options that shape it. */
+const runStartFields = z.object({
+  version: z.string(),
+  baseUrl: z.string().min(1),
+  source: sourceFields,
+  options: z.record(z.string(), z.unknown()),
+  resumeOf: z.string().min(1).optional(),
+  skipped: count.optional(),
+  /** Whose run it is (planner/job-identity), what --auto-resume compares: absent in logs written before it was recorded. */
+  job: z.object({ id: z.string().min(1), spec: z.string().optional(), startedBy: z.enum(['person', 'unattended']) }).optional(),
+});
+
+/** An order's one line per run: how it ended. */
+const orderFields = z.object({
+  orderId: z.string().min(1),
+  outcome: z.enum(OUTCOMES),
+  httpStatus: z.number().int().nullable(),
+  /** Requests sent for this order in this run. */
+  attempts: count,
+  durationMs: ms,
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+});
+
+const retryFields = z.object({
+  orderId: z.string().min(1),
+  /** The attempt that failed. */
+  attempt: count,
+  httpStatus: z.number().int().optional(),
+  errorCode: z.string().optional(),
+  /** The wait before the next attempt. */
+  delayMs: ms,
+});
+
+/** A decision of the rate controller (rates in requests/s; null: unpaced). */
+const throttleFields = z.object({
+  /**
+   * `cut`: over the limit, the rate cut to what the server accepted; `ceiling`: at the known ceiling and
+   * throttled a little, a step back below it; `lift`: far above the old ceiling without throttling, the
+   * ceiling forgotten.
+   */
+  kind: z.enum(['cut', 'ceiling', 'lift']),
+  /** The window the decision was made from: its length, its answers, the share of them throttled. */
+  windowMs: ms,
+  answers: count,
+  share: z.number().min(0).max(1),
+  /** The throttled share normally seen (noise that says nothing of this client's rate). */
+  baseline: z.number().min(0).max(1),
+  /** Answers that were not throttled, per second: what the server accepted. */
+  acceptedRate: z.number().nonnegative(),
+  rateBefore: z.number().nullable(),
+  rateAfter: z.number().nullable(),
+  /** The ceiling remembered after the decision, requests/s; null once lifted. */
+  ceiling: z.number().nullable(),
+  /** How long every request waits now (the server's Retry-After), ms; 0 when nobody pauses. */
+  pauseMs: ms,
+});
+
+/** The paced rate as it moved between decisions, requests/s (null: unpaced). */
+const paceFields = z.object({ rps: z.number().nonnegative().nullable() });
+
+/** The retry budget's judgement: the service failing (every request waits, a probe a second), or answering again. */
+const serviceFields = z.object({
+  state: z.enum(['failing', 'answering']),
+  /** Failures among the answers judged: over the window (or the latest 20) when failing. */
+  failures: count,
+  answers: count,
+  /** On answering again: how long the service was judged failing, ms. */
+  failingMs: ms.optional(),
+});
+
+/** The rate controller's and the retry budget's figures for a run. */
+const throttlingSummary = z.object({
+  /** Requests answered, and those answered 429. */
+  requests: count,
+  throttled: count,
+  /** Decisions that lowered the rate (`throttle` lines). */
+  cuts: count,
+  /** The rate the server was found to accept (requests/s), if it throttled; the pace at the end (null: not paced). */
+  ceilingRps: z.number().nullable(),
+  finalRps: z.number().nullable(),
+  /** Time new orders waited because the retry budget was spent. */
+  budgetHeldMs: ms,
+});
+
+/** The counts of one run, as its summary, run.end and the summary files give them. */
+const runSummary = z.object({
+  /** Distinct valid IDs in the input. */
+  selected: count,
+  deleted: count,
+  alreadyAbsent: count,
+  failed: count,
+  /** Finished by an earlier run of the same log, so not sent again. */
+  skipped: count,
+  wouldDelete: count,
+  /** Not finished because the run stopped early; a resume picks them up. */
+  pending: count,
+  retries: count,
+  /** Time every worker was paused by the server's 429s. */
+  throttledMs: ms,
+  /** How the run's pace went: absent in logs written before it was recorded, and in dry runs. */
+  throttling: throttlingSummary.optional(),
+  /** Access tokens this run obtained from the token endpoint, and those it took from the token cache. */
+  tokens: z.object({ obtained: count, shared: count }).optional(),
+  /** Orders finished per second of the run. */
+  ratePerSecond: z.number().nonnegative(),
+});
+
+/** run.end: how the run ended. */
+const runEndFields = z.object({
+  status: z.enum(RUN_STATUSES),
+  exitCode: z.number().int(),
+  durationMs: ms,
+  summary: runSummary,
+  /** Why it stopped early (a guard, a halt, a signal, a bug). */
+  reason: z.string().optional(),
+  /** The process's peak memory and CPU time. */
+  resources: z.object({ maxRssMb: count, cpuMs: count }),
+});
+
+/** Each event's fields as its writer gives them; the journal adds level, time, runId, event and msg (and run.start's recordVersion). */
+export const RECORD_FIELDS = {
+  'run.start': runStartFields,
+  order: orderFields,
+  'order.retry': retryFields,
+  throttle: throttleFields,
+  pace: paceFields,
+  service: serviceFields,
+  'run.end': runEndFields,
+} as const;
+export type RecordEvent = keyof typeof RECORD_FIELDS;
+export type RecordFields<E extends RecordEvent> = z.infer<(typeof RECORD_FIELDS)[E]>;
+
+export type SourceRecord = z.infer<typeof sourceFields>;
+export type RunStartFields = RecordFields<'run.start'>;
+export type OrderRecord = RecordFields<'order'>;
+export type RetryRecord = RecordFields<'order.retry'>;
+export type ThrottleFields = RecordFields<'throttle'>;
+export type ServiceChange = RecordFields<'service'>;
+export type RunEndFields = RecordFields<'run.end'>;
+export type RunSummary = z.infer<typeof runSummary>;
+export type ThrottlingSummary = z.infer<typeof throttlingSummary>;

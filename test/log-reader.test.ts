@@ -1,0 +1,63 @@
+import { describe, expect, test } from '@jest/globals';
+import { readLastChain } from '../src/audit/log-reader.js';
+import type { AuditRecord } from '../src/audit/records.js';
+import { readResumeState } from '../src/audit/resume-state.js';
+import { buildRunReport } from '../src/report/run-report.js';
+import { TimelineBuilder } from '../src/report/run-timeline.js';
+import { workDir, writeFile } from './helpers/cli.js';
+import { SOURCE } from './helpers/records.js';
+
+const T0 = Date.parse('2026-11-28T10:00:00.000Z');
+const line = (runId: string, s: number, fields: Record<string, unknown>) =>
+  JSON.stringify({ level: 'info', time: new Date(T0 + s * 1000).toISOString(), runId, ...fields });
+const start = (runId: string, s: number, resumeOf?: string, count = 4) =>
+  line(runId, s, { event: 'run.start', version: '1', baseUrl: 'http://x', source: { ...SOURCE, count }, options: {}, ...(resumeOf ? { resumeOf } : {}) });
+const order = (runId: string, s: number, orderId: string, outcome: string) =>
+  line(runId, s, { event: 'order', orderId, outcome, httpStatus: outcome === 'failed' ? 409 : 204, attempts: 1, durationMs: 10 });
+const end = (runId: string, s: number, status: string, exitCode: number) =>
+  line(runId, s, { event: 'run.end', status, exitCode, durationMs: 1000, summary: { throttledMs: 5 } });
+
+/**
+ * A log with a run's lines before any fresh start (a resume of a run whose start is not in this log), an
+ * earlier chain (a run and its resume), and the last chain (a run, killed, and its resume, killed too).
+ */
+const LOG = [
+  start('x1', 0, 'gone'), order('x1', 1, 'A', 'deleted'),
+  start('a1', 10, undefined, 9), order('a1', 11, 'A', 'deleted'), order('a1', 12, 'B', 'failed'), end('a1', 13, 'interrupted', 143),
+  start('a2', 20, 'a1', 9), order('a2', 21, 'B', 'deleted'), end('a2', 22, 'completed', 0),
+  start('b1', 60), order('b1', 61, 'A', 'failed'), order('b1', 62, 'C', 'deleted'),
+  line('b1', 62, { event: 'order.retry', orderId: 'D', attempt: 1, httpStatus: 503, delayMs: 5 }), end('b1', 63, 'interrupted', 143),
+  start('b2', 70, 'b1'), order('b2', 71, 'D', 'already_absent'), '{"level":"info","time":"2026-11-28T10:01:12',
+].join('\n');
+
+describe('the chain since the last fresh start', () => {
+  test('the reader hands over the last chain whole, and counts what came before it', async () => {
+    const path = writeFile(workDir(), 'a.ndjson', LOG);
+    const read = await readLastChain(path, () => {
+      const records: AuditRecord[] = [];
+      return { records, record: (record: AuditRecord) => void records.push(record) };
+    });
+    expect(read.last.records.map((r) => [r.event, r.runId])).toEqual([
+      ['run.start', 'b1'], ['order', 'b1'], ['order', 'b1'], ['order.retry', 'b1'], ['run.end', 'b1'], ['run.start', 'b2'], ['order', 'b2'],
+    ]);
+    expect(read.earlier).toEqual({ chains: 1, runs: 3 });
+    expect(read.unreadableLines).toEqual([17]);
+  });
+
+  test('a log with two chains is read the same way by the resume, the report and the timeline: the last chain only', async () => {
+    const path = writeFile(workDir(), 'a.ndjson', LOG);
+    const resume = await readResumeState(path);
+    const timeline = new TimelineBuilder();
+    const report = await buildRunReport([path], timeline);
+    const { segments, latency, series } = timeline.finish();
+
+    expect(resume).toMatchObject({ resumeOf: 'b2', earlierChains: 1, lastEnd: undefined, unreadableLines: [17] });
+    expect([...(resume?.finished.keys() ?? [])].sort()).toEqual(['C', 'D']); // A failed in this chain; B is another chain's
+    expect(report.runs.map((run) => run.runId)).toEqual(['b1', 'b2']);
+    expect(report).toMatchObject({ selected: 4, deleted: 1, alreadyAbsent: 1, failed: 1, pending: 1, retries: 1, throttledMs: 5, earlierRuns: 3, unreadableLines: 1 });
+    expect(report.failedOrders.map((failed) => failed.orderId)).toEqual(['A']);
+    expect(segments.map((segment) => [segment.runId, segment.status])).toEqual([['b1', 'interrupted'], ['b2', null]]);
+    expect(latency.orders).toBe(3);
+    expect(series.totals).toMatchObject({ deleted: 1, alreadyAbsent: 1, failed: 1 });
+  });
+});
