@@ -31,3 +31,21 @@ describe('outputs that are the same file (issue 21, case 2)', () => {
     expect(() => refuseCollisions([...files, out('--summary-json', join(dir, 'hard-link.txt'))], 'nothing was sent')).toThrow('is the same file as --ids');
   });
 });
+
+describe('an output that names a file descriptor of the process (issue 21, case 2: /dev/fd/21 was the audit log, opened later)', () => {
+  test.each(['/dev/fd/21', '/proc/self/fd/7', `/proc/${process.pid}/fd/40`])('%s is refused; /dev/stdout and /dev/stderr are not', (path) => {
+    expect(() => refuseCollisions([out('--metrics-file', path)], 'nothing was sent')).toThrow(/names file descriptor \d+ of this process/);
+    expect(() => refuseCollisions([out('--metrics-file', '/dev/stdout'), out('--summary-json', '/dev/stderr')], 'nothing was sent')).not.toThrow();
+  });
+});
+
+describe('.. after a symbolic link is followed as the kernel follows it (issue 21, case 2: up/../log.ndjson replaced a/log.ndjson)', () => {
+  test('the parent of a linked folder is its target\'s parent', () => {
+    const dir = workDir();
+    mkdirSync(join(dir, 'a', 'deep'), { recursive: true });
+    symlinkSync(join(dir, 'a', 'deep'), join(dir, 'up'));
+    const log = { what: 'the audit log', path: join(dir, 'a', 'log.ndjson'), output: true, record: true };
+    expect(() => refuseCollisions([log, out('--summary-json', `${dir}/up/../log.ndjson`)], 'nothing was sent')).toThrow('is the same file as the audit log');
+    expect(() => refuseCollisions([log, out('--summary-json', `${dir}/up/../../log.ndjson`)], 'nothing was sent')).not.toThrow();
+  });
+});

@@ -1,9 +1,9 @@
-import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
 import { secrets } from '../common/secrets.js';
 import { usageError } from '../common/errors.js';
 import { humanDuration } from '../common/durations.js';
-import { describeFileError } from '../common/files.js';
+import { describeFileError, protectFile } from '../common/files.js';
 import { terminalSafe } from '../common/text.js';
 import { AUDIT_RECORD_VERSION } from '../common/domain.js';
 import type { OrderRecord, RecordEvent, RecordFields, RetryRecord, RunEndFields, RunStartFields, ServiceChange, ThrottleFields } from '../common/records.js';
@@ -30,12 +30,17 @@ export class AuditJournal {
     readonly path: string,
     readonly runId: string,
     private readonly onWriteFailure: (error: unknown) => void,
+    /** Where the file is opened: the log's real path as the run locked it (RunLock.realLog); `path` by default. */
+    realPath = path,
   ) {
     try {
-      this.fd = openSync(path, 'a+', 0o644); // appends; readable for the torn-tail check
+      // Appends, readable for the torn-tail check; never through a link put at the real path since the run locked it.
+      this.fd = openSync(realPath, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
     } catch (error) {
-      throw usageError(`the audit log ${path} cannot be opened: ${describeFileError(error)}; nothing was deleted`);
+      const why = (error as NodeJS.ErrnoException).code === 'ELOOP' ? 'a symbolic link was put in its place after the run locked it' : describeFileError(error);
+      throw usageError(`the audit log ${path} cannot be opened: ${why}; nothing was deleted`);
     }
+    protectFile('the audit log', { fd: this.fd });
     this.log = pino(
       {
         base: { runId },

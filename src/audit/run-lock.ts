@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:net';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { refusal, usageError } from '../common/errors.js';
-import { describeFileError, readRegularFile } from '../common/files.js';
+import { describeFileError, protectFile, readRegularFile } from '../common/files.js';
 
 interface LockHolder {
   pid: number;
@@ -30,7 +30,8 @@ interface LockHolder {
  */
 export class RunLock {
   readonly path: string;
-  private readonly realLog: string;
+  /** The log's real path, through links: what the journal opens, without following a link put there later. */
+  readonly realLog: string;
   private held = false;
   private guard: Server | undefined;
 
@@ -75,6 +76,7 @@ export class RunLock {
       for (let attempt = 0; ; attempt++) {
         try {
           linkSync(temp, this.path);
+          protectFile('the audit log\'s lock', { path: this.path });
           return;
         } catch (error) {
           if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw error;
@@ -158,7 +160,7 @@ async function bindGuard(realLog: string): Promise<Server | null | undefined> {
 
 /** The log's real path: through symlinks, also for a log not created yet (its folder's real path). */
 function realPathOf(path: string): string {
-  if (existsSync(path)) return realpathSync(path);
+  if (existsSync(path)) return realpathSync.native(path);
   let isLink = false;
   try {
     isLink = lstatSync(path).isSymbolicLink();
@@ -166,7 +168,7 @@ function realPathOf(path: string): string {
     // nothing there yet
   }
   if (isLink) throw usageError(`the audit log ${path} is a symbolic link to a file that does not exist; nothing was sent`);
-  return join(realpathSync(dirname(path)), basename(path));
+  return join(realpathSync.native(dirname(path)), basename(path));
 }
 
 function isRunning(pid: number): boolean {

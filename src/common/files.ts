@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { accessSync, closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { accessSync, appendFileSync, closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -22,6 +22,7 @@ const REASONS: Record<string, string> = {
   EEXIST: 'it already exists',
   EBUSY: 'it is busy',
   EIO: 'an input/output error',
+  EPROTECTED: 'it now leads (a link put there meanwhile?) to one of the run\'s own files: not written over it',
   ENOTEMPTY: 'the folder is not empty',
 };
 
@@ -161,6 +162,7 @@ export function prepareOutputFile(path: string, what: string, consequence = 'not
  * whoever reads the pipe).
  */
 export function writeFileAtomically(path: string, text: string, mode: number, { replace = false } = {}): void {
+  refuseProtected(path);
   const target = replace ? path : writtenThrough(path);
   if (target === undefined) {
     writeFileSync(path, text);
@@ -176,10 +178,46 @@ export function writeFileAtomically(path: string, text: string, mode: number, { 
   }
 }
 
+/**
+ * The files of this process's own that no output may replace, by device and inode (the audit log, its
+ * lock, the input): checked again at the moment an output is written, because a link planted at an
+ * output's path while a run goes on (the start-up check long past) would otherwise redirect the write.
+ */
+const PROTECTED = new Map<string, string>();
+
+/** Protects the file open as `fd` (or at `path`) from every output written after this. */
+export function protectFile(what: string, where: { fd: number } | { path: string }): void {
+  try {
+    const stats = 'fd' in where ? fstatSync(where.fd) : statSync(where.path);
+    if (stats.isFile()) PROTECTED.set(`${stats.dev}:${stats.ino}`, what);
+  } catch {
+    // nothing there to protect
+  }
+}
+
+/** Refuses to write `path` when it now leads (through links) to a protected file. */
+function refuseProtected(path: string): void {
+  if (PROTECTED.size === 0) return;
+  let stats: Stats;
+  try {
+    stats = statSync(path);
+  } catch {
+    return; // not there: nothing to replace
+  }
+  const what = PROTECTED.get(`${stats.dev}:${stats.ino}`);
+  if (what) throw Object.assign(new Error(`${path} now leads to ${what}`), { code: 'EPROTECTED', protects: what });
+}
+
+/** Appends `text` to `path` (the step summary), unless it now leads to a protected file. */
+export function appendToFile(path: string, text: string): void {
+  refuseProtected(path);
+  appendFileSync(path, text);
+}
+
 /** The file a link at `path` points to (or `path`); undefined for a device or a pipe, written in place. */
 function writtenThrough(path: string): string | undefined {
   try {
-    const target = realpathSync(path);
+    const target = realpathSync.native(path);
     return statSync(target).isFile() ? target : undefined;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;

@@ -1,5 +1,5 @@
 import { closeSync, lstatSync, openSync, readlinkSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import { usageError } from '../common/errors.js';
 
 /** A file a command reads or writes, named as a person named it: `--summary-json out.json`, `the audit log a.ndjson`. */
@@ -30,6 +30,11 @@ export function refuseCollisions(files: FileRole[], consequence: string): void {
           `writing it would replace ${other.output && !other.record ? 'that output' : 'it'}; give ${out.what} a path of its own; ${consequence}`);
       }
     }
+    const descriptor = a.output ? otherDescriptor(a.path) : undefined;
+    if (descriptor !== undefined) {
+      throw usageError(`${a.what} ${a.path} names file descriptor ${descriptor} of this process, which the tool opens for its own files ` +
+        `(the audit log, its lock): write to a file, or to /dev/stdout or /dev/stderr; ${consequence}`);
+    }
     if (a.output && !a.record && isAuditLog(a.path)) {
       throw usageError(`${a.what} ${a.path} is an audit log of this tool (the record of a run): an output never replaces one; ` +
         `give it another path; ${consequence}`);
@@ -43,17 +48,23 @@ export function refuseCollisions(files: FileRole[], consequence: string): void {
  * case), so that two outputs not written yet are told apart the way the file system will tell them.
  */
 function fileKey(path: string, depth = 0): string {
-  const absolute = resolve(path);
+  // Not path.resolve: it folds `x/..` as text, where the kernel follows `x` first (a symlink's `..` is its target's parent).
+  const absolute = isAbsolute(path) ? path : `${process.cwd()}/${path}`;
   const stats = statOrUndefined(absolute);
   if (stats) return `inode:${stats.dev}:${stats.ino}`;
   const link = lstatOrUndefined(absolute);
-  if (link?.isSymbolicLink() && depth < 40) return fileKey(resolve(dirname(absolute), readlinkSync(absolute)), depth + 1);
+  if (link?.isSymbolicLink() && depth < 40) {
+    const target = readlinkSync(absolute);
+    return fileKey(isAbsolute(target) ? target : `${dirname(absolute)}/${target}`, depth + 1);
+  }
   const folder = dirname(absolute);
   if (folder === absolute) return absolute;
   const name = basename(absolute);
+  // A folder not there yet is made as a plain folder (prepareOutputFile): its `..` is then its parent.
+  if (name === '.' || name === '..') return fileKey(name === '.' ? folder : dirname(folder), depth + 1);
   const folderStats = statOrUndefined(folder);
   if (!folderStats) return `${fileKey(folder, depth + 1)}/${name}`;
-  return `inode:${folderStats.dev}:${folderStats.ino}/${ignoresCase(realpathSync(folder), folderStats) ? name.toLowerCase() : name}`;
+  return `inode:${folderStats.dev}:${folderStats.ino}/${ignoresCase(realpathSync.native(folder), folderStats) ? name.toLowerCase() : name}`;
 }
 
 /**
@@ -72,6 +83,23 @@ function ignoresCase(folder: string, stats: Stats): boolean {
     return other !== undefined && other.dev === here.dev && other.ino === here.ino;
   }
   return false;
+}
+
+/**
+ * The number of the file descriptor `path` names (`/dev/fd/21`, `/proc/self/fd/21`, `/proc/<pid>/fd/21`),
+ * unless it is stdin, stdout or stderr: any other is, or will be, one of the tool's own files.
+ */
+function otherDescriptor(path: string): number | undefined {
+  const absolute = isAbsolute(path) ? path : `${process.cwd()}/${path}`;
+  let folder: string;
+  try {
+    folder = realpathSync.native(dirname(absolute));
+  } catch {
+    return undefined;
+  }
+  if (!/^\/proc\/(self|thread-self|\d+)\/fd$/.test(folder) && folder !== '/dev/fd') return undefined;
+  const fd = Number(basename(absolute));
+  return Number.isInteger(fd) && fd > 2 ? fd : undefined;
 }
 
 /** Whether `path` is a regular file whose first line is a run.start of this tool. */

@@ -36,7 +36,7 @@ export function identityOf(options: IdentityOptions, resume?: { source: { kind: 
 
 function realPath(path: string): string {
   try {
-    return realpathSync(path);
+    return realpathSync.native(path);
   } catch {
     return resolve(path);
   }

@@ -1,5 +1,4 @@
-import { appendFileSync } from 'node:fs';
-import { describeFileError, writeFileAtomically } from '../common/files.js';
+import { appendToFile, describeFileError, writeFileAtomically } from '../common/files.js';
 import type { RunStartFields } from '../common/records.js';
 import type { RunEvents, RunOutcome } from '../engine/events.js';
 import type { Console } from './console.js';
@@ -34,7 +33,7 @@ export function writeSummaryFiles(events: RunEvents, console: Console, files: Su
     .on('run.ended', ({ outcome }) => {
       // Replaced at once (temporary file and rename): a full disk leaves the last summary whole, never a truncated one.
       write('--summary-json', files.json, (path) => writeFileAtomically(path, `${JSON.stringify({ ...summaryJson(outcome, started), ...(files.htmlReport ? { htmlReport: files.htmlReport } : {}) }, null, 2)}\n`, 0o644));
-      write('$GITHUB_STEP_SUMMARY', files.stepSummary, (path) => appendFileSync(path, stepSummary(outcome, started?.fields, files.htmlReport)));
+      write('$GITHUB_STEP_SUMMARY', files.stepSummary, (path) => appendToFile(path, stepSummary(outcome, started?.fields, files.htmlReport)));
     });
 }
 

@@ -19,6 +19,8 @@ export interface OpenedLog {
   runId: string;
   startedAt: number;
   auditLog: string;
+  /** The log's real path as locked: the journal opens it, never through a link put there later. */
+  realLog: string;
   /** Every file the run reads or writes (guards/file-roles). */
   files: FileRole[];
   /** What happens in the run; notices are told on the console from the start. */
@@ -45,7 +47,7 @@ export async function openLog(requested: RunOptions, context: RunContext, cleanu
   cleanup.defer(() => lock.release());
   const events = new RunEvents();
   reportNotices(events, context.console);
-  return { runId, startedAt, auditLog, files, events };
+  return { runId, startedAt, auditLog, realLog: lock.realLog, files, events };
 }
 
 /** What the run continues (if anything) and the options and host it runs with. */

@@ -1,4 +1,4 @@
-import { prepareOutputFile } from '../common/files.js';
+import { prepareOutputFile, protectFile } from '../common/files.js';
 import { guardRefusal } from '../guards/limits.js';
 import { prepareInput, type PreparedInput } from '../planner/input.js';
 import type { RunContext } from './context.js';
@@ -31,6 +31,7 @@ export async function planRun(run: RecordedRun, log: OpenedLog, api: LazyApi, co
     runId: log.runId, auditLog: log.auditLog, control, events: log.events, api: () => api.make(), stdin: terminal.stdin,
   });
   if (!input || control.stopping.aborted) return undefined;
+  protectFile('the run\'s input', { path: input.spec.path }); // no output may replace it, whatever is put at its path meanwhile
   const count = input.scanned.pending.size;
   const refusal = guardRefusal(input.source, new URL(host).host, count, options.maxDeletes);
   if (options.metricsFile) prepareOutputFile(options.metricsFile, '--metrics-file');

@@ -68,7 +68,7 @@ export class RunRecording {
       kind: 'halt', exitCode: ExitCode.halted,
       message: `the audit log ${auditLog} could not be written (${describeFileError(error)}): stopped, since an order without its line ` +
         'would be lost. Free the space (or raise the limit), then resume; orders deleted since the last line written are found already absent',
-    }));
+    }), log.realLog);
     this.journalEnded = journal.attach(events).ended; // first: the record is written before anyone else hears
     reportToConsole(events, context.console, tally, {
       // What run.start records of them too: the report of this log builds the same next step.

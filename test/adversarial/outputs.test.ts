@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import type { FakeExsited } from '../../src/fake-exsited/server.js';
-import { credentialsEnv, fakeApi, NOBODY, readAudit, runCli, runInProcess, startCli, workDir, writeFile, type CliResult } from '../helpers/cli.js';
+import { credentialsEnv, fakeApi, NOBODY, readAudit, runCli, runInProcess, startCli, untilDeletes, workDir, writeFile, type CliResult } from '../helpers/cli.js';
 
 /** Issue 9: outputs that could not be written crashed (a stack trace, exit 4) — some after requests were sent. */
 let fake: FakeExsited | undefined;
@@ -311,5 +311,29 @@ describe('an output never replaces an input, the record or another output (issue
     const result = await runInProcess(['fake-api', '--port', '0', '--orders', orders, '--write-ids', `${dir}/./orders.json`]);
     expectPlainRefusal(result, 2, 'is the same file as fake-api: --orders');
     expect(JSON.parse(readFileSync(orders, 'utf8'))).toHaveLength(1);
+  });
+});
+
+describe('an output redirected while the run goes on (issue 21, case 2: a link planted after the start-up check)', () => {
+  test('a link to the audit log put at --summary-json and --metrics-file mid-run: the log stays whole, each output says it was not written', async () => {
+    const api = await fakeApi(30, { faults: { latencyMs: 40 } });
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const log = join(dir, 'a.ndjson');
+    const summary = join(dir, 'summary.json');
+    const metrics = join(dir, 'metrics.prom');
+
+    const run = startCli(['run', '--yes', '--ids', input, '--audit-log', log, '--summary-json', summary, '--metrics-file', metrics, '--concurrency', '1'], { env: credentialsEnv(fake) });
+    await untilDeletes(fake, 3);
+    symlinkSync(log, summary);
+    rmSync(metrics, { force: true });
+    symlinkSync(log, metrics);
+    const result = await run.done;
+
+    expect(result.code).toBe(0);
+    expect(readAudit(log).at(-1)).toMatchObject({ event: 'run.end', status: 'completed' });
+    expect(result.log).toMatch(/--summary-json .*summary\.json could not be written: it now leads .* to one of the run's own files/);
+    expect(result.log).toMatch(/metrics file .*metrics\.prom could not be written \(it now leads/);
   });
 });
