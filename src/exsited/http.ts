@@ -37,7 +37,9 @@ export function createHttpClient({ baseUrl, concurrency, timeoutMs }: HttpOption
     validateStatus: () => true,
     transitional: { clarifyTimeoutError: true, silentJSONParsing: true, forcedJSONParsing: true },
     httpAgent: new http.Agent(agentOptions),
-    httpsAgent: proxy ? new ProxyTunnelAgent(proxy, agentOptions) : new https.Agent(agentOptions),
+    // The API's certificate is always checked, whatever NODE_TLS_REJECT_UNAUTHORIZED says: with it at 0, a proxy that
+    // opens the tunnel and then answers TLS itself would be taken for the API (tokens, client secret and all).
+    httpsAgent: proxy ? new ProxyTunnelAgent(proxy, agentOptions) : new https.Agent({ ...agentOptions, rejectUnauthorized: true }),
     headers: { Accept: 'application/json', 'User-Agent': `exsited-order-cleanup/${VERSION}` },
   });
 }
@@ -85,6 +87,7 @@ class ProxyTunnelAgent extends HttpsProxyAgent<string> {
 
   override async connect(req: http.ClientRequest, options: Parameters<HttpsProxyAgent<string>['connect']>[1]): Promise<Socket> {
     let status: number | undefined;
+    (options as { rejectUnauthorized?: boolean }).rejectUnauthorized = true; // the TLS inside the tunnel is the API's: its certificate is checked (see createHttpClient)
     req.once('proxyConnect', (connect: { statusCode: number }) => (status = connect.statusCode));
     const socket = await super.connect(req, options);
     if (status === 200) return socket;

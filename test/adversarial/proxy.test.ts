@@ -73,3 +73,22 @@ describe('a proxy that answers CONNECT itself is a connection failure, never the
     for (const form of [PROXY_PASSWORD, basic, basic.slice(8, 24), encodeURIComponent(PROXY_PASSWORD)]) expect(everything).not.toContain(form);
   });
 });
+
+describe('the certificate inside the tunnel is always checked (issue 21, case 1\'s sibling)', () => {
+  test('NODE_TLS_REJECT_UNAUTHORIZED=0 and a proxy that answers TLS itself: not authenticated, nothing sent, exit 4', async () => {
+    const tls = selfSignedCertificate('api.test'); // not dev-api.exsited.com's certificate, and no CA vouches for it
+    const api = await fakeApi(3, { tls });
+    fake = api.fake;
+    proxy = await startRecordingProxy({ 'dev-api.exsited.com': fake.port });
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const env = { ...credentialsEnv(fake), EXSITED_BASE_URL: 'https://dev-api.exsited.com', HTTPS_PROXY: proxy.url, NODE_TLS_REJECT_UNAUTHORIZED: '0' };
+
+    const result = await runCli(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--retries', '1', ...FAST], { env });
+
+    expect(result.code).toBe(4);
+    expect(result.log).not.toMatch(/Authenticated/);
+    expect(fake.stats.requests).toBe(0);
+    expect(fake.tokenRequests).toHaveLength(0);
+  });
+});
