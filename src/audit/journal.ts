@@ -72,6 +72,7 @@ export class AuditJournal {
       .on('throttle', ({ decision }) => this.throttle(decision))
       .on('pace', ({ rps }) => this.pace(rps))
       .on('service', ({ change }) => this.service(change))
+      .on('run.stopping', ({ stop }) => this.line('warn', 'run.stop', stop, `run stopping: ${stop.reason}`))
       .on('run.ended', ({ outcome: { runId: _runId, auditLog: _auditLog, ...fields } }) => void (ended = this.end(fields)));
     return { ended: () => ended };
   }

@@ -3,7 +3,8 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WAITS_FOR_A_PERSON, type RunStatus } from '../common/domain.js';
 import { ExitCode } from '../common/errors.js';
-import { parseLine, type RunEndLine, type RunStartRecord } from './records.js';
+import { readLastChain, type ChainGatherer, type OrderOutcome } from './log-reader.js';
+import { parseLine, type AuditRecord, type RunEndLine, type RunStartRecord } from './records.js';
 
 const TAIL_BYTES = 64 * 1024;
 
@@ -43,9 +44,9 @@ export interface AutoResumeFinding {
 /**
  * --auto-resume: the newest run of job `jobId` in `dir`, when it did not finish and nobody stopped it on
  * purpose. A run that ended on its own (completed, or failed: failed orders, a refused guard), that a bug
- * stopped (crashed), or that a person interrupted (SIGINT) waits for a person; so does the run of another
- * job (another input or filter, another host, another job spec) or of a log that records no job. Those
- * that are unfinished are named, never resumed.
+ * stopped (crashed), or that a person interrupted (SIGINT, anywhere in its chain: a resume of it does not
+ * wash that out) waits for a person; so does the run of another job (another input or filter, another
+ * host, another job spec) or of a log that records no job. Those that are unfinished are named, never resumed.
  */
 export async function autoResumeFinding(dir: string, jobId: string): Promise<AutoResumeFinding> {
   const logs = await logsIn(dir);
@@ -56,8 +57,44 @@ export async function autoResumeFinding(dir: string, jobId: string): Promise<Aut
     const job = entry.start?.job;
     leftAlone.push({ entry, why: !job ? 'it records no job (an older version wrote it, or it is not a log)' : job.id === jobId ? 'this job has run since' : `another job's run (${job.startedBy === 'person' ? 'started by a person' : job.spec ? `job ${job.spec}` : 'other options'})` });
   }
-  if (own?.unfinished && own.end?.exitCode === ExitCode.sigint) leftAlone.unshift({ entry: own, why: 'a person interrupted it (Ctrl-C): only a person continues it' });
-  return { resume: own?.unfinished && own.end?.exitCode !== ExitCode.sigint ? own : undefined, leftAlone };
+  if (!own?.unfinished) return { leftAlone };
+  if (await stoppedByAPerson(own.path)) {
+    leftAlone.unshift({ entry: own, why: 'a person interrupted it (Ctrl-C): only a person continues it' });
+    return { leftAlone };
+  }
+  return { resume: own, leftAlone };
+}
+
+/**
+ * The logs `run --resume` without --audit-log may mean: unfinished runs, and dry runs never resumed (a dry
+ * run's resume is the real run), the newest of each job first. More than one job among them and the
+ * choice is a person's: which run is continued must never be a guess (a colleague's interrupted run is
+ * not the dry run you reviewed).
+ */
+export async function resumeCandidates(dir: string): Promise<LogEntry[]> {
+  const seen = new Set<string>();
+  return (await logsIn(dir)).filter((entry) => {
+    const reviewed = entry.end?.status === 'completed' && (entry.end.dryRun ?? entry.start?.options.dryRun) === true;
+    if (!entry.start || !(entry.unfinished || reviewed)) return false;
+    const job = entry.start.job?.id ?? entry.path;
+    if (seen.has(job)) return false;
+    seen.add(job);
+    return true;
+  });
+}
+
+/** Whether a person stopped the log's last run chain: SIGINT, in a run.stop or a run.end, anywhere in it. */
+async function stoppedByAPerson(path: string): Promise<boolean> {
+  const { last } = await readLastChain(path, () => new PersonStop(), { outcomesOnly: true });
+  return last.seen;
+}
+
+class PersonStop implements ChainGatherer<AuditRecord | OrderOutcome> {
+  seen = false;
+
+  record(record: AuditRecord | OrderOutcome): void {
+    if ((record.event === 'run.stop' && record.signal === 'SIGINT') || (record.event === 'run.end' && record.exitCode === ExitCode.sigint)) this.seen = true;
+  }
 }
 
 /** A log as its first and last lines tell it (its run.start names the run's input). */

@@ -1,4 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import type { Command } from 'commander';
 import { prepareOutputFile } from '../common/files.js';
 import { VERSION } from '../common/version.js';
@@ -49,13 +50,19 @@ async function checkOutputs(logs: string[], files: { failedCsv?: string; html?: 
   const inputs: FileRole[] = logs.flatMap((log) => [
     { what: 'the audit log', path: log, output: false }, { what: 'the audit log\'s lock', path: lockPathOf(log), output: false },
     { what: 'the audit log\'s manifest', path: manifestPathOf(log), output: false },
-    { what: 'the input its run recorded', path: describeLog(log).start?.source.path ?? '', output: false },
+    { what: 'the input its run recorded', path: recordedInput(describeLog(log).start), output: false },
   ]);
   if (env.EXSITED_TOKEN_CACHE) inputs.push({ what: 'the token cache (EXSITED_TOKEN_CACHE)', path: env.EXSITED_TOKEN_CACHE, output: false });
   refuseCollisions([...inputs, ...outputs.map(([option, path]) => ({ what: `report: ${option}`, path: path ?? '', output: true }))], 'nothing was written');
   for (const [option, path] of outputs) {
     if (path) prepareOutputFile(path, `report: ${option}`, 'nothing was written');
   }
+}
+
+/** The input a run recorded, where it is: its path is relative to the run's working directory, not the report's. */
+function recordedInput(start: { source: { path: string }; cwd?: string } | undefined): string {
+  if (!start) return '';
+  return start.cwd && !isAbsolute(start.source.path) ? join(start.cwd, start.source.path) : start.source.path;
 }
 
 const isFolder = (path: string) => existsSync(path) && statSync(path).isDirectory();

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { humanDuration } from '../common/durations.js';
-import { ExitCode } from '../common/errors.js';
+import { CleanupError, ExitCode } from '../common/errors.js';
 import { shellQuote } from '../common/text.js';
 import { readJobSpec } from '../config/job-spec.js';
 import { RUN_OPTIONS, type RunOptionKey } from '../config/options.js';
@@ -50,11 +50,15 @@ export function addRunCommand(program: Command, session: Session): void {
       const context = { control, console, terminal: { stdin: io.stdin, stderr: io.stderr }, command: io.command };
       const unfinished = options.autoResume ? await findOwnUnfinishedRun(options, session) : undefined;
       if (unfinished) {
-        console.say(`Resuming this job's unfinished run in ${unfinished} first.`);
-        // Through the same resolver and checks as any run: the job's and the environment's options, continuing that log.
-        const code = await runCleanup(resolveRunOptions(layers, { continuing: unfinished }), context);
-        if (code !== ExitCode.ok && code !== ExitCode.someFailed) {
+        const code = await continueFirst(unfinished, () => runCleanup(resolveRunOptions(layers, { continuing: unfinished }), context), console);
+        if (code !== undefined && code !== ExitCode.ok && code !== ExitCode.someFailed) {
           session.exitCode = code;
+          return;
+        }
+        // A signal while the continued run made its reports: this process was told to stop; the new run is not started.
+        if (control.reason?.kind === 'signal') {
+          console.say(`${control.reason.signal}: the new run is not started; the next one will do its work.`, 'warn');
+          session.exitCode = code ?? (control.reason.signal === 'SIGINT' ? ExitCode.sigint : ExitCode.sigterm);
           return;
         }
       }
@@ -63,6 +67,24 @@ export function addRunCommand(program: Command, session: Session): void {
       stopHandling();
     }
   });
+}
+
+/**
+ * --auto-resume's first step: this job's unfinished run, continued through the same resolver and checks as
+ * any run. One that can no longer be continued as recorded (its input file replaced since, a check a person
+ * must settle) is left for a person, said plainly, and the new run goes on: a nightly job never stops
+ * working because of one night's leftovers. Undefined when it was left.
+ */
+async function continueFirst(auditLog: string, resume: () => Promise<ExitCode>, console: Console): Promise<ExitCode | undefined> {
+  console.say(`Resuming this job's unfinished run in ${auditLog} first.`);
+  try {
+    return await resume();
+  } catch (error) {
+    if (!(error instanceof CleanupError) || error.exitCode !== ExitCode.usage) throw error;
+    console.say(`The unfinished run in ${auditLog} cannot be continued as it was recorded (${error.message.replace(/^--resume: /, '')}); ` +
+      'it is left for a person, and this run goes on.', 'warn');
+    return undefined;
+  }
 }
 
 /**
@@ -82,6 +104,7 @@ function handleSignals(control: RunControl, console: Console, source: NodeJS.Eve
     }
     if (ended !== undefined) {
       console.say(`${signal}: the run has ended (exit ${ended}); finishing its reports (a few seconds at most; send it again to exit at once).`);
+      control.stop({ kind: 'signal', signal }); // and nothing new starts (--auto-resume's new run)
       return;
     }
     // Before deletion began (reading input, listing, at the question) there is nothing in flight to speak of.

@@ -54,6 +54,8 @@ const runStartFields = z.object({
   skipped: count.optional(),
   /** Whose run it is (planner/job-identity), what --auto-resume compares: absent in logs written before it was recorded. */
   job: z.object({ id: z.string().min(1), spec: z.string().optional(), startedBy: z.enum(['person', 'unattended']) }).optional(),
+  /** The working directory the run's relative paths (its input) are relative to; absent in logs written before it was recorded. */
+  cwd: z.string().optional(),
 });
 
 /** An order's one line per run: how it ended. */
@@ -161,6 +163,18 @@ const runEndFields = z.object({
   reason: z.string().optional(),
   /** The process's peak memory and CPU time. */
   resources: z.object({ maxRssMb: count, cpuMs: count }),
+  /** Whether this run was a dry run (absent in logs written before it was recorded: the run.start says). */
+  dryRun: z.boolean().optional(),
+});
+
+/**
+ * run.stop: the run was told to stop (a signal, a halt, the deadline) and drains; written at once, so that
+ * a run killed before its run.end (a second Ctrl-C) still says who stopped it.
+ */
+const runStopFields = z.object({
+  kind: z.enum(['signal', 'halt']),
+  signal: z.enum(['SIGINT', 'SIGTERM']).optional(),
+  reason: z.string(),
 });
 
 /** Each event's fields as its writer gives them; the journal adds level, time, runId, event and msg (and run.start's recordVersion). */
@@ -171,6 +185,7 @@ export const RECORD_FIELDS = {
   throttle: throttleFields,
   pace: paceFields,
   service: serviceFields,
+  'run.stop': runStopFields,
   'run.end': runEndFields,
 } as const;
 export type RecordEvent = keyof typeof RECORD_FIELDS;
@@ -183,5 +198,6 @@ export type RetryRecord = RecordFields<'order.retry'>;
 export type ThrottleFields = RecordFields<'throttle'>;
 export type ServiceChange = RecordFields<'service'>;
 export type RunEndFields = RecordFields<'run.end'>;
+export type RunStopFields = RecordFields<'run.stop'>;
 export type RunSummary = z.infer<typeof runSummary>;
 export type ThrottlingSummary = z.infer<typeof throttlingSummary>;

@@ -1,5 +1,5 @@
 import type { ExitCode } from '../common/errors.js';
-import type { OrderRecord, RetryRecord, RunEndFields, RunStartFields, ServiceChange } from '../common/records.js';
+import type { OrderRecord, RetryRecord, RunEndFields, RunStartFields, RunStopFields, ServiceChange } from '../common/records.js';
 import type { ThrottleDecision } from './rate-controller.js';
 
 /** How a run ended: what run.end (its fields), the summary, the summary files and the exit code say. */
@@ -27,6 +27,8 @@ export type RunEvent =
   | { type: 'pace'; rps: number }
   /** The retry budget found the service failing (requests wait, a probe a second), or answering again. */
   | { type: 'service'; change: ServiceChange }
+  /** The run was told to stop (a signal, a halt, the deadline): it drains now. */
+  | { type: 'run.stopping'; stop: RunStopFields }
   | { type: 'run.ended'; outcome: RunOutcome };
 
 export type RunEventType = RunEvent['type'];

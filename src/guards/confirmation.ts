@@ -42,7 +42,8 @@ async function discardTypeAhead(input: NodeJS.ReadableStream & { isTTY?: boolean
   const terminal = input as tty.ReadStream;
   if (!terminal.isTTY || typeof terminal.setRawMode !== 'function') return;
   const wasRaw = terminal.isRaw;
-  const discard = () => undefined;
+  // Raw, the terminal sends Ctrl-C as a byte rather than a signal: one typed meanwhile is still a Ctrl-C.
+  const discard = (chunk: Buffer | string) => void (String(chunk).includes('\u0003') && process.kill(process.pid, 'SIGINT'));
   terminal.setRawMode(true);
   terminal.on('data', discard).resume();
   await new Promise((resolve) => setTimeout(resolve, TYPE_AHEAD_MS));

@@ -39,4 +39,4 @@ export async function checkCredentials(deps: RequestDeps & { http: AxiosInstance
 }
 
 const unreachable = (host: string, what: string) => new CleanupError(ExitCode.halted, `cannot reach ${host}: ${what} — a connection problem, ` +
-  'not the credentials; nothing was deleted. Check --base-url and the network (a proxy: HTTPS_PROXY, NO_PROXY), then run it again');
+  'not the credentials; nothing was deleted. Check the base URL (--base-url, EXSITED_BASE_URL) and the network (a proxy: HTTPS_PROXY, NO_PROXY), then run it again');

@@ -19,10 +19,10 @@ const DEFAULT_AUDIT_DIR = 'runs';
 /**
  * The log this run writes or continues: --audit-log as given; for a new run a new file in --audit-dir
  * (runs/ by default), named so that logs sort by start time (to the millisecond); for `--resume` without --audit-log, the
- * newest run in that folder when it did not finish, or when it is a dry run (whose resume deletes exactly what it listed). A folder given as --audit-log, and a log to resume that does
+ * one run in that folder it can mean (chooseRunToResume). A folder given as --audit-log, and a log to resume that does
  * not exist, are said plainly (exit 2).
  */
-export async function chooseAuditLog(options: LogOptions, runId: string, startedAt: Date, command: string): Promise<string> {
+export async function chooseAuditLog(options: LogOptions, runId: string, startedAt: Date, command: string): Promise<{ path: string; continuing?: string }> {
   const dir = options.auditDir ?? DEFAULT_AUDIT_DIR;
   if (options.auditLog) {
     const path = options.auditLog;
@@ -34,23 +34,41 @@ export async function chooseAuditLog(options: LogOptions, runId: string, started
       throw usageError(`--resume: ${path}: no such file. To continue the newest unfinished run in a folder: ${command} run --resume --audit-dir DIR; ` +
         `to see the logs there: ${command} report DIR`);
     }
-    return path;
+    return { path };
   }
-  if (options.resume) {
-    const { logsIn } = await import('../audit/latest-log.js');
-    const logs = await logsIn(dir);
-    const newest = logs[0];
-    // A person's --resume also continues a dry run (its resume is the real run); --auto-resume never does.
-    const reviewed = newest?.start?.options.dryRun === true && newest.end?.status === 'completed';
-    if (newest?.unfinished || reviewed) return newest.path;
-    throw usageError(newest
-      ? `--resume: nothing to resume in ${dir}/: its newest run (${newest.path}) ended ${newest.end ? `${newest.end.status}, exit ${newest.end.exitCode}` : ''}. ` +
-        `To continue a particular run: ${command} run --resume --audit-log PATH; to see them all: ${command} report ${shellQuote(dir)}`
-      : `--resume: no audit logs in ${dir}/: nothing to resume (give --audit-log PATH, or --audit-dir DIR where the logs are)`);
-  }
+  if (options.resume) return chooseRunToResume(dir, command);
   // 20261127T101500123Z: to the millisecond, so that names sort by start time even within one second.
   const stamp = startedAt.toISOString().replace(/[-:.]/g, '');
-  return join(dir, `${stamp}-${runId}.ndjson`);
+  return { path: join(dir, `${stamp}-${runId}.ndjson`) };
+}
+
+/**
+ * `run --resume` without --audit-log: the one run in `dir` it can mean — an unfinished run, or a dry run
+ * never resumed (whose resume deletes exactly what it listed), the newest of each job. When the folder holds
+ * such runs of more than one job, which one is continued is a person's choice: refused, listing each with
+ * the command that continues it. The run chosen is said, with its input and who started it.
+ */
+async function chooseRunToResume(dir: string, command: string): Promise<{ path: string; continuing: string }> {
+  const { logsIn, resumeCandidates } = await import('../audit/latest-log.js');
+  const candidates = await resumeCandidates(dir);
+  const describe = (entry: Awaited<ReturnType<typeof resumeCandidates>>[number]) => {
+    const { start, end } = entry;
+    const dry = end?.status === 'completed' ? 'a dry run' : end ? `${end.status}, exit ${end.exitCode}` : 'killed';
+    return `${entry.path}: ${dry}; ${start?.source.kind === 'filter' ? `filter ${start.source.filter?.path ?? ''}` : `${start?.source.kind} ${start?.source.path}`}, ` +
+      `started ${start?.time ?? '?'}${start?.job?.startedBy === 'person' ? ' by a person at a terminal' : ''}`;
+  };
+  const [only] = candidates;
+  if (only && candidates.length === 1) return { path: only.path, continuing: describe(only) };
+  if (candidates.length > 1) {
+    throw usageError(`--resume: ${dir}/ holds ${candidates.length} runs of different jobs that could be continued; say which, with --audit-log; nothing was sent:\n` +
+      candidates.slice(0, 5).map((entry) => `  ${describe(entry)}\n    ${command} run --resume --audit-log ${shellQuote(entry.path)}`).join('\n') +
+      (candidates.length > 5 ? `\n  … and ${candidates.length - 5} more (${command} report ${shellQuote(dir)})` : ''));
+  }
+  const [newest] = await logsIn(dir);
+  throw usageError(newest
+    ? `--resume: nothing to resume in ${dir}/: its newest run (${newest.path}) ended ${newest.end ? `${newest.end.status}, exit ${newest.end.exitCode}` : ''}. ` +
+      `To continue a particular run: ${command} run --resume --audit-log PATH; to see them all: ${command} report ${shellQuote(dir)}`
+    : `--resume: no audit logs in ${dir}/: nothing to resume (give --audit-log PATH, or --audit-dir DIR where the logs are)`);
 }
 
 /** The recorded run a resume continues; a fresh run on a log that holds one is refused. */

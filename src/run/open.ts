@@ -35,7 +35,8 @@ export interface OpenedLog {
 export async function openLog(requested: RunOptions, context: RunContext, cleanup: Cleanup): Promise<OpenedLog> {
   const startedAt = Date.now();
   const runId = randomBytes(6).toString('hex');
-  const auditLog = await chooseAuditLog(requested, runId, new Date(startedAt), context.command);
+  const { path: auditLog, continuing } = await chooseAuditLog(requested, runId, new Date(startedAt), context.command);
+  if (continuing) context.console.say(`Continuing the one run in its folder that --resume can mean: ${continuing}`);
   const files = runFiles(requested, auditLog);
   refuseCollisions(files, 'nothing was sent');
   prepareOutputFile(auditLog, 'the audit log');

@@ -35,6 +35,7 @@ export class RunRecording {
   private journalEnded: () => boolean = () => false;
   private metrics: { flush: () => Promise<void> } | undefined;
   private waitedMs = 0;
+  private ended = false;
 
   constructor(
     private readonly log: OpenedLog,
@@ -85,6 +86,7 @@ export class RunRecording {
       rate: () => this.pace.rate.rateAt(), throttledMs: () => this.pace.rate.throttledMs,
     });
     events.emit({ type: 'run.started', runId, auditLog, startedAt: log.startedAt, fields: this.startFields() });
+    this.recordStop();
     return tally;
   }
 
@@ -102,7 +104,11 @@ export class RunRecording {
     const usage = process.resourceUsage();
     const resources = { maxRssMb: Math.round(usage.maxRSS / 1024), cpuMs: Math.round((usage.userCPUTime + usage.systemCPUTime) / 1000) };
     context.control.endedWith = exitCode;
-    log.events.emit({ type: 'run.ended', outcome: { runId: log.runId, status, exitCode, durationMs, auditLog: log.auditLog, summary, resources, ...(reason ? { reason } : {}) } });
+    this.ended = true;
+    log.events.emit({
+      type: 'run.ended',
+      outcome: { runId: log.runId, status, exitCode, durationMs, auditLog: log.auditLog, summary, resources, dryRun: run.options.dryRun, ...(reason ? { reason } : {}) },
+    });
     if (!this.journalEnded()) context.console.say(`The audit log ${log.auditLog} could not record the end of this run: the resume will find it unfinished.`, 'warn');
     return exitCode;
   }
@@ -116,11 +122,26 @@ export class RunRecording {
     await writeRunPage(this.log.auditLog, htmlReport, { command: this.context.command, version: VERSION }, this.context.console);
   }
 
+  /** When the run is told to stop, the log says so at once: a run killed before its run.end still says who stopped it. */
+  private recordStop(): void {
+    const { control } = this.context;
+    const told = () => {
+      const stop = control.reason;
+      if (!stop || this.ended) return;
+      this.log.events.emit({
+        type: 'run.stopping',
+        stop: stop.kind === 'signal' ? { kind: 'signal', signal: stop.signal, reason: `received ${stop.signal}` } : { kind: 'halt', reason: stop.message },
+      });
+    };
+    if (control.stopping.aborted) told();
+    else control.stopping.addEventListener('abort', told, { once: true });
+  }
+
   private startFields(): RunStartFields {
     const { run, plan, context } = this;
     const { options, resume, host } = run;
     return {
-      version: VERSION, source: plan.input.source, baseUrl: host,
+      version: VERSION, source: plan.input.source, baseUrl: host, cwd: process.cwd(),
       options: { ...recordedOptions(options), dryRun: options.dryRun, force: options.force, allowHosts: options.allowHost, yes: options.yes, auth: options.credentials.kind },
       job: { ...(resume?.start.job ?? jobIdentity(identityOf(options, resume), host, false)), startedBy: personPresent(context.terminal) ? 'person' : 'unattended' },
       ...(resume ? { resumeOf: resume.resumeOf, skipped: plan.input.scanned.skipped } : {}),

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, test } from '@jest/globals';
 import type { FakeExsited } from '../../src/fake-exsited/server.js';
 import { credentialsEnv, fakeApi, FAST, readAudit, runCli, startCli, untilDeletes, workDir, writeFile } from '../helpers/cli.js';
 import { atTerminal } from '../helpers/terminal.js';
+import { autoResumeFinding } from '../../src/audit/latest-log.js';
 
 /** Issue 21, case 3: a nightly job's --auto-resume finished a person's interrupted run of another input, under its own consent. */
 let fake: FakeExsited | undefined;
@@ -65,5 +66,112 @@ describe('--auto-resume continues its own job only', () => {
     const logs = readdirSync(join(dir, 'runs')).filter((name) => name.endsWith('.ndjson'));
     expect(logs).toHaveLength(4); // the killed run (resumed the next night), that night's own, the interrupted one, the last
     expect(new Set(logs.map((name) => readAudit(join(dir, 'runs', name), [])[0]?.job?.id))).toEqual(new Set([expect.stringMatching(/^[0-9a-f]{16}$/)]));
+  });
+});
+
+/** The red team's round on case 3: other ways a run not this job's to continue was continued. */
+describe('--auto-resume and --resume never guess whose run it is', () => {
+  const ids = (orders: Array<{ id: string }>) => orders.map((o) => o.id).join('\n');
+
+  test('runs reading a pipe have no lasting identity: one stopped is never continued by the next pipe\'s run', async () => {
+    const api = await fakeApi(60, { faults: { latencyMs: 20 } });
+    fake = api.fake;
+    const dir = workDir();
+    const env = credentialsEnv(fake);
+    const first = startCli(['run', '--ids', '-', '--audit-dir', 'runs', '--yes', '--concurrency', '1'], { env, cwd: dir, stdin: ids(api.orders.slice(0, 40)) });
+    await untilDeletes(fake, 5);
+    first.child.kill('SIGTERM');
+    expect((await first.done).code).toBe(143);
+    const deleted = fake.deleted.length;
+
+    const second = await runCli(['run', '--ids', '-', '--audit-dir', 'runs', '--auto-resume', '--yes'], { env, cwd: dir, stdin: ids(api.orders.slice(40)) });
+
+    expect(second.code).toBe(0);
+    expect(second.log).not.toMatch(/Resuming/);
+    expect(second.log).toMatch(/holds an unfinished run that --auto-resume leaves alone/);
+    expect(fake.deleted.filter((id) => api.orders.slice(0, 40).some((o) => o.id === id))).toHaveLength(deleted);
+  });
+
+  test('Ctrl-C twice (no run.end), or once before a resume a later SIGTERM stopped: the job\'s next night leaves it for a person', async () => {
+    const api = await fakeApi(80, { faults: { latencyMs: 25 } });
+    fake = api.fake;
+    const dir = workDir();
+    const job = writeFile(dir, 'nightly.json', JSON.stringify({ ids: writeFile(dir, 'n.txt', ids(api.orders)), auditDir: join(dir, 'runs'), autoResume: true, yes: true, concurrency: 1 }));
+    const env = credentialsEnv(fake);
+
+    const twice = startCli(['run', '--job', job, ...FAST], { env });
+    await untilDeletes(fake, 4);
+    twice.child.kill('SIGINT');
+    await twice.printed(/SIGINT: no new orders/);
+    twice.child.kill('SIGINT');
+    expect((await twice.done).code).toBe(130);
+    const [log] = readdirSync(join(dir, 'runs')).filter((name) => name.endsWith('.ndjson'));
+    const path = join(dir, 'runs', log as string);
+    expect(readAudit(path, []).some((line) => line.event === 'run.stop' && line.signal === 'SIGINT')).toBe(true);
+
+    const jobId = readAudit(path, [])[0]?.job?.id as string;
+    const night = await autoResumeFinding(join(dir, 'runs'), jobId); // what the job's next night finds
+    expect(night.resume).toBeUndefined();
+    expect(night.leftAlone[0]).toMatchObject({ entry: { path }, why: expect.stringContaining('a person interrupted it (Ctrl-C)') });
+
+    const byPerson = startCli(['run', '--resume', '--audit-log', path, '--yes', ...FAST], { env });
+    await untilDeletes(fake, 8);
+    byPerson.child.kill('SIGTERM');
+    expect((await byPerson.done).code).toBe(143);
+    expect(readAudit(path, []).at(-1)).toMatchObject({ event: 'run.end', exitCode: 143 }); // the last run.end says SIGTERM
+    const after = await autoResumeFinding(join(dir, 'runs'), jobId);
+    expect(after.resume).toBeUndefined();
+    expect(after.leftAlone[0]?.why).toContain('a person interrupted it (Ctrl-C)');
+  });
+
+  test('run --resume without --audit-log, with a dry run of yours and a colleague\'s interrupted run: exit 2 listing both, nothing sent', async () => {
+    const api = await fakeApi(40, { faults: { latencyMs: 25 } });
+    fake = api.fake;
+    const dir = workDir();
+    const env = credentialsEnv(fake);
+    expect((await runCli(['run', '--ids', writeFile(dir, 'mine.txt', ids(api.orders.slice(0, 5))), '--dry-run'], { env, cwd: dir })).code).toBe(0);
+    const theirs = startCli(['run', '--ids', writeFile(dir, 'theirs.txt', ids(api.orders.slice(5))), '--yes', '--concurrency', '1'], { env, cwd: dir });
+    await untilDeletes(fake, 3);
+    theirs.child.kill('SIGINT');
+    await theirs.done;
+    const requests = fake.stats.requests;
+
+    const resume = await runCli(['run', '--resume', '--yes'], { env, cwd: dir });
+
+    expect(resume.code).toBe(2);
+    expect(resume.log).toMatch(/runs\/ holds 2 runs of different jobs that could be continued; say which, with --audit-log; nothing was sent/);
+    expect(resume.log).toMatch(/a dry run; text \S*mine\.txt/);
+    expect(resume.log).toMatch(/interrupted, exit 130; text \S*theirs\.txt/);
+    expect(resume.log).toMatch(/run --resume --audit-log runs\/\S+\.ndjson\n/);
+    expect(fake.stats.requests).toBe(requests);
+  });
+
+  test('a nightly input regenerated after a halt, and shards in one folder: the next night goes on with its own work', async () => {
+    const api = await fakeApi(90, { faults: { latencyMs: 25 } });
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'n.txt', ids(api.orders.slice(0, 30)));
+    const job = writeFile(dir, 'nightly.json', JSON.stringify({ ids: input, auditDir: join(dir, 'runs'), autoResume: true, yes: true, concurrency: 1 }));
+    const env = credentialsEnv(fake);
+    const stopped = startCli(['run', '--job', job, ...FAST], { env });
+    await untilDeletes(fake, 3);
+    stopped.child.kill('SIGTERM');
+    expect((await stopped.done).code).toBe(143);
+    writeFileSync(input, ids(api.orders.slice(30, 45)));
+
+    const night = await runCli(['run', '--job', job, ...FAST], { env });
+    expect(night.code).toBe(0);
+    expect(night.log).toMatch(/cannot be continued as it was recorded \(.*is not the input the run started with.*\); it is left for a person, and this run goes on/);
+    expect(api.orders.slice(30, 45).every((o) => fake!.deleted.includes(o.id))).toBe(true);
+
+    const shards = join(dir, 'shards');
+    const all = writeFile(dir, 'all.txt', ids(api.orders.slice(45)));
+    const shard0 = startCli(['run', '--ids', all, '--shard', '0/2', '--audit-dir', shards, '--yes', '--concurrency', '1'], { env });
+    await untilDeletes(fake, fake.deleted.length + 2);
+    shard0.child.kill('SIGTERM');
+    await shard0.done;
+    const shard1 = await runCli(['run', '--ids', all, '--shard', '1/2', '--audit-dir', shards, '--auto-resume', '--yes'], { env });
+    expect(shard1.code).toBe(0);
+    expect(shard1.log).not.toMatch(/Resuming/);
   });
 });

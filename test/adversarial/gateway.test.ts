@@ -214,3 +214,30 @@ describe('one exit code, everywhere (issue 21, case 14)', () => {
     expect(JSON.parse(readFileSync(summary, 'utf8'))).toMatchObject({ status: 'completed', exitCode: 0 });
   });
 });
+
+describe('a signal after --auto-resume\'s continued run has ended (issue 21, case 14\'s sibling)', () => {
+  test('SIGTERM while its last metrics are pushed: the new run is not started; the exit code is the continued run\'s', async () => {
+    const api = await fakeApi(30, { faults: { latencyMs: 20 } });
+    fake = api.fake;
+    const silent = await gateway({ kind: 'hang' });
+    const dir = workDir();
+    const runs = join(dir, 'runs');
+    const job = writeFile(dir, 'nightly.json', JSON.stringify({
+      ids: writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n')), auditDir: runs, autoResume: true, yes: true, concurrency: 1,
+    }));
+    const killed = startCli(['run', '--job', job], { env: credentialsEnv(fake) });
+    await killed.printed(/Audit log:/);
+    await new Promise<void>((resolve) => (fake!.deleted.length >= 3 ? resolve() : fake!.events.on('delete', () => fake!.deleted.length >= 3 && resolve())));
+    killed.child.kill('SIGKILL');
+    await killed.done;
+
+    const night = startCli(['run', '--job', job, '--metrics-push', silent.url], { env: credentialsEnv(fake) });
+    await night.printed(/Run \w+ completed/);
+    night.child.kill('SIGTERM');
+    const result = await night.done;
+
+    expect(result.log).toContain('SIGTERM: the new run is not started');
+    expect(result.code).toBe(0);
+    expect(readdirSync(runs).filter((name) => name.endsWith('.ndjson'))).toHaveLength(1);
+  });
+});

@@ -337,3 +337,19 @@ describe('an output redirected while the run goes on (issue 21, case 2: a link p
     expect(result.log).toMatch(/metrics file .*metrics\.prom could not be written \(it now leads/);
   });
 });
+
+describe('report from another folder (issue 21, case 2\'s sibling)', () => {
+  test('--failed-csv aimed at the run\'s input, named relative to the run\'s folder: refused, the input intact', async () => {
+    const api = await fakeApi(4);
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', ['ORD-NOPE-1', ...api.orders.map((o) => o.id)].join('\n'));
+    mkdirSync(join(dir, 'other'));
+    expect((await runCli(['run', '--yes', '--ids', 'ids.txt', '--audit-log', 'a.ndjson'], { env: credentialsEnv(fake), cwd: dir })).code).toBe(0);
+
+    const result = await runCli(['report', '../a.ndjson', '--failed-csv', '../ids.txt'], { cwd: join(dir, 'other') });
+
+    expectPlainRefusal(result, 2, '--failed-csv ../ids.txt is the same file as the input its run recorded');
+    expect(readFileSync(input, 'utf8')).toContain('ORD-NOPE-1');
+  });
+});
