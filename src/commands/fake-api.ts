@@ -18,7 +18,7 @@ export function addFakeApiCommand(program: Command, session: Session): void {
     const [{ loadOrders }, { DEMO_CLIENT, startFakeExsited }] = await Promise.all([import('../fake-exsited/order-store.js'), import('../fake-exsited/server.js')]);
     let orders: FakeOrder[];
     try {
-      orders = loadOrders(flags.orders, flags.seed);
+      orders = await loadOrders(flags.orders, flags.seed);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       throw usageError(`fake-api: --orders ${flags.orders}: ${code ? describeFileError(error) : (error as Error).message}`);

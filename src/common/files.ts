@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { accessSync, closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { accessSync, closeSync, constants, createReadStream, fstatSync, lstatSync, mkdirSync, openSync, readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
+import { addAbortSignal, type Readable } from 'node:stream';
 import { usageError } from './errors.js';
 
 const REASONS: Record<string, string> = {
@@ -82,43 +82,54 @@ export function readRegularFile(path: string, maxBytes: number, what: string): {
 const sizeInWords = (bytes: number) => (bytes >= 1024 * 1024 ? `${bytes / 1024 / 1024} MiB` : bytes >= 1024 ? `${bytes / 1024} KiB` : `${bytes} bytes`);
 
 /**
+ * A file a person names, opened to be read as a stream without ever blocking the process. A FIFO — `--ids
+ * <(generate-ids)`, `--filter <(jq …)`, a named pipe — is opened non-blocking and read as the pipe it is,
+ * so that waiting for its writer holds no thread (a blocking open(2) held a thread of libuv's pool, deaf to
+ * Ctrl-C and SIGTERM, and kept even `exit` waiting). The kernel tells no end of a named pipe that no writer
+ * has opened yet, only once one came and went (and an unnamed pipe's writer has come already), so the pipe
+ * is read to its writer's end. A device (/dev/stdin on a terminal) is opened again as usual: non-blocking,
+ * a terminal's read fails, and opening one does not wait. `signal` destroys the stream: a read under way
+ * ends with an AbortError. Throws Node's file errors (ENOENT…) at once.
+ */
+export function openInputFile(path: string, signal?: AbortSignal): Readable {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  let stats: Stats;
+  try {
+    stats = fstatSync(fd);
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+  let input: Readable;
+  if (stats.isFIFO()) input = new Socket({ fd, readable: true, writable: false });
+  else if (stats.isFile() || stats.isDirectory()) input = createReadStream(path, { fd });
+  else {
+    closeSync(fd);
+    input = createReadStream(path);
+  }
+  return signal ? addAbortSignal(signal, input) : input;
+}
+
+/**
  * A file a person names (a job spec, a filter), read whole, at most `maxBytes` (a device such as /dev/zero
- * never ends), without ever blocking the process: a FIFO — `--filter <(jq …)`, a named pipe — is opened
- * non-blocking and read as the pipe it is, so that waiting for its writer holds no thread (a blocking open
- * held the process, deaf to Ctrl-C and SIGTERM, and a thread held in open(2) kept even `exit` waiting);
- * `signal` ends the wait for a pipe's writer (the run stopped), throwing its reason. File errors are thrown
- * as Node's (the caller words them); a file too large is an Error saying so.
+ * never ends), without ever blocking the process (`openInputFile`); `signal` ends the wait for a pipe's
+ * writer (the run stopped), throwing its reason. File errors are thrown as Node's (the caller words them);
+ * a file too large is an Error saying so.
  */
 export async function readTextFile(path: string, maxBytes: number, what: string, signal?: AbortSignal): Promise<string> {
-  const tooLarge = () => new Error(`it is larger than ${sizeInWords(maxBytes)}: too large to be ${what}`);
   const chunks: Buffer[] = [];
   let length = 0;
-  if ((await stat(path)).isFIFO()) {
-    const pipe = new Socket({ fd: openSync(path, constants.O_RDONLY | constants.O_NONBLOCK), readable: true, writable: false });
-    const stop = () => pipe.destroy();
-    signal?.addEventListener('abort', stop);
-    try {
-      for await (const chunk of pipe) {
-        chunks.push(chunk as Buffer);
-        if ((length += (chunk as Buffer).length) > maxBytes) throw tooLarge();
-      }
-    } finally {
-      signal?.removeEventListener('abort', stop);
-      pipe.destroy();
-    }
-    signal?.throwIfAborted();
-    return Buffer.concat(chunks).toString('utf8');
-  }
-  const file = await open(path, 'r');
+  const input = openInputFile(path, signal);
   try {
-    const buffer = Buffer.alloc(64 * 1024);
-    for (let read = -1; read !== 0;) {
-      ({ bytesRead: read } = await file.read(buffer, 0, buffer.length, null));
-      chunks.push(Buffer.from(buffer.subarray(0, read)));
-      if ((length += read) > maxBytes) throw tooLarge();
+    for await (const chunk of input) {
+      chunks.push(chunk as Buffer);
+      if ((length += (chunk as Buffer).length) > maxBytes) throw new Error(`it is larger than ${sizeInWords(maxBytes)}: too large to be ${what}`);
     }
+  } catch (error) {
+    signal?.throwIfAborted();
+    throw error;
   } finally {
-    await file.close();
+    input.destroy();
   }
   return Buffer.concat(chunks).toString('utf8');
 }

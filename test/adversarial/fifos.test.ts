@@ -4,7 +4,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import type { FakeExsited } from '../../src/fake-exsited/server.js';
-import { credentialsEnv, fakeApi, readAudit, startCli, workDir, writeFile, type CliResult, type RunningCli } from '../helpers/cli.js';
+import { credentialsEnv, fakeApi, FAST, readAudit, startCli, workDir, writeFile, type CliResult, type RunningCli } from '../helpers/cli.js';
 
 /**
  * Issue 21, case 8's siblings: a FIFO at another path the run opens. Opening one waits for a writer in the
@@ -105,5 +105,58 @@ describe('FIFOs at the other paths a run opens', () => {
     expect(result).not.toBe('still running');
     expect((result as CliResult).code).toBe(143);
     expect((result as CliResult).log).toContain('Stopped by SIGTERM before any order was deleted; nothing was sent.');
+  });
+
+  test('--ids naming a FIFO nobody writes to: SIGTERM ends the run at once, nothing sent, no lock left (it never ended: only SIGKILL)', async () => {
+    const api = await fakeApi(3);
+    fake = api.fake;
+    const dir = workDir();
+    const ids = plantFifo(join(dir, 'ids.txt'));
+    const log = join(dir, 'a.ndjson');
+    const running = startCli(['run', '--yes', '--ids', ids, '--audit-log', log], { env: credentialsEnv(fake) });
+    await running.printed(/Reading order IDs from .*ids\.txt, a pipe …/);
+
+    running.child.kill('SIGTERM');
+    const result = await within20s(running);
+
+    expect(result).not.toBe('still running');
+    expect((result as CliResult).code).toBe(143);
+    expect((result as CliResult).log).toContain('Stopped by SIGTERM before any order was deleted; nothing was sent.');
+    expect(fake.tokenRequests).toEqual([]);
+    expect(fake.deleted).toEqual([]);
+    expect(existsSync(`${log}.lock`)).toBe(false);
+  }, 60_000);
+
+  test('--ids naming a FIFO a writer feeds once the run reads it: every ID is read and deleted', async () => {
+    const api = await fakeApi(5);
+    fake = api.fake;
+    const dir = workDir();
+    const ids = plantFifo(join(dir, 'ids.txt'));
+    const log = join(dir, 'a.ndjson');
+    const running = startCli(['run', '--yes', '--ids', ids, '--audit-log', log, ...FAST], { env: credentialsEnv(fake) });
+
+    const writer = await peerWriter(ids);
+    await writer.write(`order_id\n${api.orders.map((o) => o.id).join('\n')}\n`);
+    await writer.close();
+    writers.length = 0;
+
+    const result = await within20s(running);
+    expect(result).not.toBe('still running');
+    expect((result as CliResult).code).toBe(0);
+    expect([...fake.deleted].sort()).toEqual(api.orders.map((o) => o.id).sort());
+    expect(readAudit(log)[0]?.source).toMatchObject({ kind: 'text', path: ids, count: 5 });
+  });
+
+  test('--ids <(printf …): process substitution (/dev/fd/63, a pipe whose writer may be gone already) still works', async () => {
+    const api = await fakeApi(4);
+    fake = api.fake;
+    const log = join(workDir(), 'a.ndjson');
+    const result = await within20s(startCli(['run', '--yes', '--audit-log', log, ...FAST],
+      { env: credentialsEnv(fake), bashArgs: `--ids <(printf '%s\\n' ${api.orders.map((o) => o.id).join(' ')})` }));
+
+    expect(result).not.toBe('still running');
+    expect((result as CliResult).code).toBe(0);
+    expect([...fake.deleted].sort()).toEqual(api.orders.map((o) => o.id).sort());
+    expect(readAudit(log)[0]?.source).toMatchObject({ path: expect.stringMatching(/^\/dev\/fd\/\d+$/), count: 4 });
   });
 });
