@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { accessSync, closeSync, constants, createReadStream, fstatSync, lstatSync, mkdirSync, openSync, readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { accessSync, closeSync, constants, createReadStream, fstatSync, lstatSync, mkdirSync, openSync, readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, writeSync, type Stats } from 'node:fs';
 import { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { addAbortSignal, type Readable } from 'node:stream';
+import { setTimeout as delay } from 'node:timers/promises';
+import { humanDuration } from './durations.js';
 import { usageError } from './errors.js';
 
 const REASONS: Record<string, string> = {
@@ -19,6 +21,7 @@ const REASONS: Record<string, string> = {
   ENAMETOOLONG: 'the name is too long',
   ELOOP: 'too many symbolic links',
   ENXIO: 'it is a pipe or device nobody reads',
+  EPIPE: 'the pipe\'s reader went away',
   EEXIST: 'it already exists',
   EBUSY: 'it is busy',
   EIO: 'an input/output error',
@@ -161,39 +164,77 @@ export function prepareOutputFile(path: string, what: string, consequence = 'not
 }
 
 /**
- * Replaces `path` with `text` at once: written to a new temporary file beside it (created exclusively, so
- * a planted file or symlink is never written through, with `mode`), then renamed over it. A reader sees
- * the old file or the new one, never half of one; a failure leaves no temporary file behind. A symlink
- * is followed (the file it points to is replaced, the link kept); a path that is not a regular file — a
- * device such as /dev/stdout or /dev/null, a pipe — is written in place: renaming over it would replace
- * the device itself (as root, for every process on the machine). `replace`: the file holds secrets, so
- * nothing at `path` is followed or written into — a link, a pipe or a device planted there is replaced
- * by the new file like any other (a planted FIFO would otherwise block the write and hand its content to
- * whoever reads the pipe).
+ * Replaces the file at `path` with `text` at once: written to a new temporary file beside it (created
+ * exclusively, so a planted file or symlink is never written through, with `mode`), then renamed over it.
+ * A reader sees the old file or the new one, never half of one; a failure leaves no temporary file behind.
+ * Nothing at `path` is followed or written into: a link, a pipe or a device there is replaced by the new
+ * file like any other (for a file that holds secrets: a planted FIFO would otherwise block the write and
+ * hand its content to whoever reads the pipe). Outputs a person names go through `writeOutputFile`.
  */
-export function writeFileAtomically(path: string, text: string, mode: number, { replace = false } = {}): void {
-  const target = replace ? path : writtenThrough(path);
-  if (target === undefined) {
-    writeFileSync(path, text);
-    return;
-  }
-  const temporary = join(dirname(target), `.${randomBytes(6).toString('hex')}.tmp`);
+export function writeFileAtomically(path: string, text: string, mode: number): void {
+  const temporary = join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
   try {
     writeFileSync(temporary, text, { mode, flag: 'wx' });
-    renameSync(temporary, target);
+    renameSync(temporary, path);
   } catch (error) {
     rmSync(temporary, { force: true });
     throw error;
   }
 }
 
-/** The file a link at `path` points to (or `path`); undefined for a device or a pipe, written in place. */
-function writtenThrough(path: string): string | undefined {
+/** A pipe's reader has this long to take an output in all; then the write gives up (the run goes on). */
+const PIPE_WRITE_BOUND_MS = 3000;
+const PIPE_RETRY_MS = 10;
+
+/**
+ * Writes an output a person named (a summary, a report, the metrics) without ever blocking the process. A
+ * regular file (or a new one) is replaced at once (`writeFileAtomically`), a symlink followed: the file it
+ * points to is replaced, the link kept. Anything else — a device such as /dev/stdout or /dev/null, a pipe —
+ * is written in place (renaming over it would replace the device itself, as root for every process on the
+ * machine), opened non-blocking: a FIFO that nobody reads is ENXIO at once, where a blocking open(2) waited
+ * for a reader forever, deaf to SIGTERM; a reader that does not keep up has `PIPE_WRITE_BOUND_MS` to take it
+ * all, the event loop running meanwhile. `append` (the job's step summary) appends, to a file too. A
+ * regular file is written before this returns; `signal` ends the wait for a pipe's reader, with its reason.
+ */
+export async function writeOutputFile(path: string, text: string, options: { mode?: number; append?: boolean; signal?: AbortSignal } = {}): Promise<void> {
+  const { mode = 0o644, append = false, signal } = options;
+  if (append) return writeInPlace(path, constants.O_APPEND | constants.O_CREAT, mode, text, signal);
+  const target = regularFileAt(path);
+  if (target === undefined) return writeInPlace(path, constants.O_TRUNC | constants.O_CREAT, mode, text, signal);
+  writeFileAtomically(target, text, mode);
+}
+
+/**
+ * The regular file at `path` (where a link points), or `path` when nothing is there; undefined for
+ * anything else. Judged by stat, not by realpath: /dev/stdout on a pipe resolves to no path at all
+ * (`/proc/…/fd/pipe:[…]`), which was taken for a missing file and renamed over — /dev/stdout itself.
+ */
+function regularFileAt(path: string): string | undefined {
   try {
-    const target = realpathSync(path);
-    return statSync(target).isFile() ? target : undefined;
+    return statSync(path).isFile() ? realpathSync(path) : undefined;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     return path;
+  }
+}
+
+async function writeInPlace(path: string, flags: number, mode: number, text: string, signal: AbortSignal | undefined): Promise<void> {
+  const fd = openSync(path, flags | constants.O_WRONLY | constants.O_NONBLOCK, mode);
+  try {
+    const data = Buffer.from(text);
+    const deadline = Date.now() + PIPE_WRITE_BOUND_MS;
+    for (let written = 0; written < data.length;) {
+      try {
+        written += writeSync(fd, data, written);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+        if (Date.now() >= deadline) {
+          throw new Error(`its reader took ${written} of ${data.length} bytes in ${humanDuration(PIPE_WRITE_BOUND_MS)}: written in part`);
+        }
+        await delay(PIPE_RETRY_MS, undefined, { signal }).catch(() => signal?.throwIfAborted());
+      }
+    }
+  } finally {
+    closeSync(fd);
   }
 }

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { closeSync, constants, existsSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, rmSync, watch } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import type { FakeExsited } from '../../src/fake-exsited/server.js';
 import { credentialsEnv, fakeApi, FAST, readAudit, startCli, workDir, writeFile, type CliResult, type RunningCli } from '../helpers/cli.js';
@@ -34,6 +34,21 @@ async function within20s(running: RunningCli): Promise<CliResult | 'still runnin
   const result = await Promise.race([running.done, bound]);
   clearTimeout(timer);
   return result;
+}
+
+/** Resolves once something is at `path` (a file renamed into place): told by the folder, never polled. */
+function untilExists(path: string): Promise<void> {
+  return new Promise((resolve) => {
+    const watcher = watch(dirname(path), () => {
+      if (!existsSync(path)) return;
+      watcher.close();
+      resolve();
+    });
+    if (existsSync(path)) {
+      watcher.close();
+      resolve();
+    }
+  });
 }
 
 /** A peer that opens the FIFO for writing: resolves once the run has opened it for reading. */
@@ -158,5 +173,49 @@ describe('FIFOs at the other paths a run opens', () => {
     expect((result as CliResult).code).toBe(0);
     expect([...fake.deleted].sort()).toEqual(api.orders.map((o) => o.id).sort());
     expect(readAudit(log)[0]?.source).toMatchObject({ path: expect.stringMatching(/^\/dev\/fd\/\d+$/), count: 4 });
+  });
+
+  test('outputs replaced by FIFOs nobody reads mid-run: the run finishes, run.end written, one warning naming each (the metrics write blocked the run in open(2))', async () => {
+    const api = await fakeApi(40, { faults: { latencyMs: 60 } });
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const log = join(dir, 'a.ndjson');
+    const outputs = { metrics: join(dir, 'm.prom'), json: join(dir, 's.json'), html: join(dir, 'r.html'), step: join(dir, 'step.md') };
+    const running = startCli(['run', '--yes', '--ids', input, '--audit-log', log, '--concurrency', '1', '--metrics-interval', '100ms',
+      '--metrics-file', outputs.metrics, '--summary-json', outputs.json, '--html-report', outputs.html, ...FAST],
+    { env: { ...credentialsEnv(fake), GITHUB_STEP_SUMMARY: outputs.step } });
+
+    await untilExists(outputs.metrics); // the first metrics, as the deletions start: every output was checked
+    for (const path of Object.values(outputs)) {
+      rmSync(path, { force: true });
+      plantFifo(path);
+    }
+    const result = await within20s(running);
+
+    expect(result).not.toBe('still running');
+    const { code, log: said } = result as CliResult;
+    expect(code).toBe(0);
+    expect(readAudit(log).at(-1)).toMatchObject({ event: 'run.end', status: 'completed', exitCode: 0 });
+    expect(fake.deleted).toHaveLength(40);
+    expect(said.match(/the metrics file .*m\.prom could not be written \(it is a pipe or device nobody reads\)/g)).toHaveLength(1);
+    expect(said).toContain(`--summary-json ${outputs.json} could not be written: it is a pipe or device nobody reads.`);
+    expect(said).toContain(`$GITHUB_STEP_SUMMARY ${outputs.step} could not be written: it is a pipe or device nobody reads.`);
+    expect(said).toContain(`--html-report ${outputs.html} could not be written: it is a pipe or device nobody reads.`);
+    for (const path of Object.values(outputs)) expect(lstatSync(path).isFIFO()).toBe(true);
+  }, 60_000);
+
+  test('--summary-json >(cat): a pipe whose path resolves to no file (/dev/fd/63 → pipe:[…]) is written in place (it was renamed over)', async () => {
+    const api = await fakeApi(2);
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const result = await within20s(startCli(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson')],
+      { env: credentialsEnv(fake), bashArgs: '--summary-json >(cat)' }));
+
+    expect(result).not.toBe('still running');
+    expect((result as CliResult).code).toBe(0);
+    expect((result as CliResult).log).not.toContain('could not be written');
+    expect(JSON.parse((result as CliResult).stdout)).toMatchObject({ status: 'completed', exitCode: 0, summary: { deleted: 2 } });
   });
 });
