@@ -1,4 +1,4 @@
-import { closeSync, lstatSync, openSync, readlinkSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants, lstatSync, openSync, readlinkSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { usageError } from '../common/errors.js';
 
@@ -80,7 +80,7 @@ function isAuditLog(path: string): boolean {
   if (!stats?.isFile()) return false;
   let fd: number | undefined;
   try {
-    fd = openSync(path, 'r');
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK); // a FIFO swapped in since the stat: not waited for
     const head = Buffer.alloc(4096);
     const length = readSync(fd, head, 0, head.length, 0);
     return /^\{[^\n]*"event":"run\.start"/.test(head.subarray(0, length).toString('utf8'));

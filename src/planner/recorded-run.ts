@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResumeState } from '../audit/resume-state.js';
 import { usageError } from '../common/errors.js';
+import { describeFileKind } from '../common/files.js';
 import { shellQuote } from '../common/text.js';
 import type { RunEvents } from '../engine/events.js';
 
@@ -30,6 +31,7 @@ export async function chooseAuditLog(options: LogOptions, runId: string, started
       throw usageError(`${path} is a folder, not an audit log: did you mean ${options.resume ? '--resume ' : ''}--audit-dir ${shellQuote(path)}` +
         `${options.resume ? ' (the newest unfinished run there)' : ' (a new log per run)'}? To see its logs: ${command} report ${shellQuote(path)}`);
     }
+    asLogFile(path);
     if (options.resume && !existsSync(path) && !options.ids && !options.filter) {
       throw usageError(`--resume: ${path}: no such file. To continue the newest unfinished run in a folder: ${command} run --resume --audit-dir DIR; ` +
         `to see the logs there: ${command} report DIR`);
@@ -42,7 +44,7 @@ export async function chooseAuditLog(options: LogOptions, runId: string, started
     const newest = logs[0];
     // A person's --resume also continues a dry run (its resume is the real run); --auto-resume never does.
     const reviewed = newest?.start?.options.dryRun === true && newest.end?.status === 'completed';
-    if (newest?.unfinished || reviewed) return newest.path;
+    if (newest?.unfinished || reviewed) return asLogFile(newest.path);
     throw usageError(newest
       ? `--resume: nothing to resume in ${dir}/: its newest run (${newest.path}) ended ${newest.end ? `${newest.end.status}, exit ${newest.end.exitCode}` : ''}. ` +
         `To continue a particular run: ${command} run --resume --audit-log PATH; to see them all: ${command} report ${shellQuote(dir)}`
@@ -51,6 +53,18 @@ export async function chooseAuditLog(options: LogOptions, runId: string, started
   // 20261127T101500123Z: to the millisecond, so that names sort by start time even within one second.
   const stamp = startedAt.toISOString().replace(/[-:.]/g, '');
   return join(dir, `${stamp}-${runId}.ndjson`);
+}
+
+/**
+ * A log is a file the run appends to and a resume reads back: a FIFO or a device there is refused before
+ * it is read (a FIFO's open, or its read, waited for a writer forever, deaf to SIGTERM).
+ */
+function asLogFile(path: string): string {
+  const stats = existsSync(path) ? statSync(path) : undefined;
+  if (stats && !stats.isFile()) {
+    throw usageError(`${path} is ${describeFileKind(stats)}, not an audit log: a log is a file the run appends to and a resume reads back; nothing was sent`);
+  }
+  return path;
 }
 
 /** The recorded run a resume continues; a fresh run on a log that holds one is refused. */

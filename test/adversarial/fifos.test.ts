@@ -122,6 +122,23 @@ describe('FIFOs at the other paths a run opens', () => {
     expect((result as CliResult).log).toContain('Stopped by SIGTERM before any order was deleted; nothing was sent.');
   });
 
+  test('--audit-log naming a FIFO that someone reads: refused at once, nothing sent (reading the log to resume waited for a writer, deaf to SIGTERM)', async () => {
+    const dir = workDir();
+    const log = plantFifo(join(dir, 'a.ndjson'));
+    const input = writeFile(dir, 'ids.txt', 'ORD-1\n');
+    const reader = openSync(log, constants.O_RDONLY | constants.O_NONBLOCK); // so that the log passes as an output
+    try {
+      const result = await within20s(startCli(['run', '--dry-run', '--ids', input, '--audit-log', log],
+        { env: { EXSITED_ACCESS_TOKEN: 'tok-123456789', EXSITED_BASE_URL: 'http://127.0.0.1:9' } }));
+
+      expect(result).not.toBe('still running');
+      expect((result as CliResult).code).toBe(2);
+      expect((result as CliResult).log).toContain(`${log} is a FIFO (named pipe), not an audit log: a log is a file the run appends to and a resume reads back; nothing was sent`);
+    } finally {
+      closeSync(reader);
+    }
+  });
+
   test('--ids naming a FIFO nobody writes to: SIGTERM ends the run at once, nothing sent, no lock left (it never ended: only SIGKILL)', async () => {
     const api = await fakeApi(3);
     fake = api.fake;
