@@ -33,7 +33,7 @@ describe('outputs that are the same file (issue 21, case 2)', () => {
 });
 
 describe('an output that names a file descriptor of the process (issue 21, case 2: /dev/fd/21 was the audit log, opened later)', () => {
-  test.each(['/dev/fd/21', '/proc/self/fd/7', `/proc/${process.pid}/fd/40`])('%s is refused; /dev/stdout and /dev/stderr are not', (path) => {
+  test.each(['/dev/fd/921', '/proc/self/fd/907', `/proc/${process.pid}/fd/940`])('%s, not open, is refused; /dev/stdout and /dev/stderr are not', (path) => {
     expect(() => refuseCollisions([out('--metrics-file', path)], 'nothing was sent')).toThrow(/names file descriptor \d+ of this process/);
     expect(() => refuseCollisions([out('--metrics-file', '/dev/stdout'), out('--summary-json', '/dev/stderr')], 'nothing was sent')).not.toThrow();
   });

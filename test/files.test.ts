@@ -1,49 +1,111 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, constants, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, readSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from '@jest/globals';
-import { readTextFile, writeFileAtomically } from '../src/common/files.js';
+import { readTextFile, writeFileAtomically, writeOutputFile } from '../src/common/files.js';
 import { workDir } from './helpers/cli.js';
 
-describe('writeFileAtomically', () => {
-  test('replaces a file at once, leaving no temporary file', () => {
+describe('writeOutputFile', () => {
+  test('replaces a file at once, leaving no temporary file', async () => {
     const dir = workDir();
     const path = join(dir, 'report.html');
     writeFileSync(path, 'old');
-    writeFileAtomically(path, 'new', 0o644);
+    await writeOutputFile(path, 'new');
     expect(readFileSync(path, 'utf8')).toBe('new');
     expect(readdirSync(dir)).toEqual(['report.html']);
   });
 
-  test('a symlink is followed: the file it points to is replaced, the link kept (it was replaced by a plain file)', () => {
+  test('a symlink is followed: the file it points to is replaced, the link kept (it was replaced by a plain file)', async () => {
     const dir = workDir();
     mkdirSync(join(dir, 'shared'));
     const real = join(dir, 'shared', 'last-run.html');
     writeFileSync(real, 'old');
     const link = join(dir, 'report.html');
     symlinkSync(real, link);
-    writeFileAtomically(link, 'new', 0o644);
+    await writeOutputFile(link, 'new');
     expect(lstatSync(link).isSymbolicLink()).toBe(true);
     expect(readlinkSync(link)).toBe(real);
     expect(readFileSync(real, 'utf8')).toBe('new');
     expect(readdirSync(join(dir, 'shared'))).toEqual(['last-run.html']);
   });
 
-  test('a device is written in place, and stays a device', () => {
-    writeFileAtomically('/dev/null', 'nothing', 0o644);
+  test('a device is written in place, and stays a device', async () => {
+    await writeOutputFile('/dev/null', 'nothing');
     expect(lstatSync('/dev/null').isCharacterDevice()).toBe(true);
-    expect(() => writeFileAtomically('/dev/full', 'x', 0o644)).toThrow(expect.objectContaining({ code: 'ENOSPC' }));
+    await expect(writeOutputFile('/dev/full', 'x')).rejects.toThrow(expect.objectContaining({ code: 'ENOSPC' }));
     expect(lstatSync('/dev/full').isCharacterDevice()).toBe(true);
   });
 
-  test('replace (a file of secrets): a FIFO planted at the path is replaced, and the neighbour reading it gets nothing', () => {
+  test('appends (the step summary), to a file too', async () => {
+    const path = join(workDir(), 'summary.md');
+    await writeOutputFile(path, 'one\n', { append: true });
+    await writeOutputFile(path, 'two\n', { append: true });
+    expect(readFileSync(path, 'utf8')).toBe('one\ntwo\n');
+  });
+
+  describe('a pipe, written in place and never waited for in open(2)', () => {
+    const MIB = 'x'.repeat(1024 * 1024); // far more than a pipe holds (64 KiB): written as its reader takes it
+    const fifo = () => {
+      const path = join(workDir(), 'out.prom');
+      execFileSync('mkfifo', [path]);
+      return path;
+    };
+    const withReader = async (path: string, use: (reader: number) => Promise<void>) => {
+      const reader = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+      try {
+        await use(reader);
+      } finally {
+        closeSync(reader);
+      }
+    };
+
+    test('nobody reads it: refused at once (ENXIO), nothing written, the pipe left as it is', async () => {
+      const path = fifo();
+      await expect(writeOutputFile(path, 'metrics')).rejects.toThrow(expect.objectContaining({ code: 'ENXIO' }));
+      expect(lstatSync(path).isFIFO()).toBe(true);
+    });
+
+    test('a reader that keeps up gets it all', async () => {
+      const path = fifo();
+      const copy = join(workDir(), 'copy');
+      const cat = spawn('sh', ['-c', 'cat "$0" > "$1"', path, copy]);
+      const catEnded = new Promise((resolve) => cat.on('exit', resolve));
+      // Held open so that the pipe has a reader when the write opens it, however late cat starts.
+      await withReader(path, () => writeOutputFile(path, MIB));
+      await expect(catEnded).resolves.toBe(0);
+      expect(readFileSync(copy, 'utf8')).toBe(MIB);
+    });
+
+    test('a reader that takes nothing: given up after 3 s, written in part', async () => {
+      const path = fifo();
+      await withReader(path, async () => {
+        const started = Date.now();
+        await expect(writeOutputFile(path, MIB)).rejects.toThrow(/^its reader took \d+ of 1048576 bytes in 3 s: written in part$/);
+        expect(Date.now() - started).toBeGreaterThanOrEqual(3000);
+      });
+    });
+
+    test('the signal ends the wait for the reader at once, with its reason', async () => {
+      const path = fifo();
+      await withReader(path, async () => {
+        const controller = new AbortController();
+        const writing = writeOutputFile(path, MIB, { signal: controller.signal });
+        controller.abort(new Error('no answer within 3 s'));
+        await expect(writing).rejects.toThrow('no answer within 3 s');
+      });
+    });
+  });
+});
+
+describe('writeFileAtomically', () => {
+  test('a file of secrets: a FIFO planted at the path is replaced, and the neighbour reading it gets nothing', () => {
     const dir = workDir();
     const path = join(dir, 'token-cache.json');
     execFileSync('mkfifo', [path]);
     // A neighbour with the pipe open: a write in place would not even block, and would hand it the text.
     const neighbour = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
     try {
-      writeFileAtomically(path, 'live-token-0123456789', 0o600, { replace: true });
+      writeFileAtomically(path, 'live-token-0123456789', 0o600);
       expect(lstatSync(path).isFile()).toBe(true);
       expect(lstatSync(path).mode & 0o777).toBe(0o600);
       expect(readFileSync(path, 'utf8')).toBe('live-token-0123456789');
@@ -53,13 +115,13 @@ describe('writeFileAtomically', () => {
     }
   });
 
-  test('replace: a link at the path is replaced by the file; what it pointed to is not written', () => {
+  test('a link at the path is replaced by the file; what it pointed to is not written', () => {
     const dir = workDir();
     const elsewhere = join(dir, 'elsewhere');
     writeFileSync(elsewhere, 'theirs');
     const path = join(dir, 'token-cache.json');
     symlinkSync(elsewhere, path);
-    writeFileAtomically(path, 'ours', 0o600, { replace: true });
+    writeFileAtomically(path, 'ours', 0o600);
     expect(lstatSync(path).isFile()).toBe(true);
     expect(readFileSync(elsewhere, 'utf8')).toBe('theirs');
   });

@@ -1,7 +1,7 @@
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { usageError } from '../common/errors.js';
-import { describeFileError } from '../common/files.js';
+import { describeFileError, openInputFile } from '../common/files.js';
 import { lineBatches } from '../common/lines.js';
 import { fastOrderLine } from './order-line.js';
 import { parseLine, type AuditRecord, type OrderLine } from './records.js';
@@ -38,8 +38,10 @@ export interface LastChain<G> {
 export async function readLastChain<G extends ChainGatherer<AuditRecord>>(path: string, begin: () => G): Promise<LastChain<G>>;
 export async function readLastChain<G extends ChainGatherer<AuditRecord | OrderOutcome>>(path: string, begin: () => G, options: { outcomesOnly: true }): Promise<LastChain<G>>;
 export async function readLastChain<G extends ChainGatherer<AuditRecord | OrderOutcome>>(path: string, begin: () => G, options: { outcomesOnly?: boolean } = {}): Promise<LastChain<G>> {
+  let input: Readable;
   try {
     if ((await stat(path)).isDirectory()) throw Object.assign(new Error('folder'), { code: 'EISDIR' });
+    input = openInputFile(path); // a pipe (`report <(zcat old.ndjson.gz)`) without blocking the process
   } catch (error) {
     throw usageError(`${path}: ${describeFileError(error)}`);
   }
@@ -47,7 +49,6 @@ export async function readLastChain<G extends ChainGatherer<AuditRecord | OrderO
   let chainStarted = false;
   let runs = 0;
   let lineNumber = 0;
-  const input = createReadStream(path);
   try {
     for await (const batch of lineBatches(input)) {
       for (const text of batch) {

@@ -33,7 +33,7 @@ async function runDemo({ console, terminal, command }: Omit<RunContext, 'control
     import('../fake-exsited/order-store.js'), import('../fake-exsited/server.js'), import('../run/run.js'),
   ]);
   const fake = await startFakeExsited({
-    orders: loadOrders(fixture('orders.json')),
+    orders: await loadOrders(fixture('orders.json')),
     tokenTtlS: 2,
     faults: {
       seed: 7, latencyMs: 15, statuses: { 500: 0.04, 502: 0.03, 503: 0.05 }, throttle: 0.01, retryAfterS: 1,

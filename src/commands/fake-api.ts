@@ -1,7 +1,6 @@
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { usageError } from '../common/errors.js';
-import { describeFileError, prepareOutputFile } from '../common/files.js';
+import { describeFileError, prepareOutputFile, writeOutputFile } from '../common/files.js';
 import { FAKE_API_OPTIONS, resolveFlags } from '../config/command-options.js';
 import type { FakeOrder } from '../fake-exsited/order-store.js';
 import { addOptions } from './flags.js';
@@ -18,7 +17,7 @@ export function addFakeApiCommand(program: Command, session: Session): void {
     const [{ loadOrders }, { DEMO_CLIENT, startFakeExsited }] = await Promise.all([import('../fake-exsited/order-store.js'), import('../fake-exsited/server.js')]);
     let orders: FakeOrder[];
     try {
-      orders = loadOrders(flags.orders, flags.seed);
+      orders = await loadOrders(flags.orders, flags.seed);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       throw usageError(`fake-api: --orders ${flags.orders}: ${code ? describeFileError(error) : (error as Error).message}`);
@@ -35,7 +34,7 @@ export function addFakeApiCommand(program: Command, session: Session): void {
       ...(flags.limit ? { limit: flags.limit } : {}), ...(flags.outage ? { outage: flags.outage } : {}),
     });
     try {
-      if (flags.writeIds) writeFileSync(flags.writeIds, `order_id\n${orders.map((order) => order.id).join('\n')}\n`);
+      if (flags.writeIds) await writeOutputFile(flags.writeIds, `order_id\n${orders.map((order) => order.id).join('\n')}\n`);
     } catch (error) {
       await fake.close();
       throw usageError(`fake-api: --write-ids ${flags.writeIds} could not be written: ${describeFileError(error)}`);

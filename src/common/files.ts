@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { accessSync, appendFileSync, closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { accessSync, closeSync, constants, createReadStream, fstatSync, lstatSync, mkdirSync, openSync, readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, writeSync, type Stats } from 'node:fs';
 import { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
+import { addAbortSignal, type Readable } from 'node:stream';
+import { setTimeout as delay } from 'node:timers/promises';
+import { humanDuration } from './durations.js';
 import { usageError } from './errors.js';
 
 const REASONS: Record<string, string> = {
@@ -19,6 +21,7 @@ const REASONS: Record<string, string> = {
   ENAMETOOLONG: 'the name is too long',
   ELOOP: 'too many symbolic links',
   ENXIO: 'it is a pipe or device nobody reads',
+  EPIPE: 'the pipe\'s reader went away',
   EEXIST: 'it already exists',
   EBUSY: 'it is busy',
   EIO: 'an input/output error',
@@ -83,43 +86,54 @@ export function readRegularFile(path: string, maxBytes: number, what: string): {
 const sizeInWords = (bytes: number) => (bytes >= 1024 * 1024 ? `${bytes / 1024 / 1024} MiB` : bytes >= 1024 ? `${bytes / 1024} KiB` : `${bytes} bytes`);
 
 /**
+ * A file a person names, opened to be read as a stream without ever blocking the process. A FIFO — `--ids
+ * <(generate-ids)`, `--filter <(jq …)`, a named pipe — is opened non-blocking and read as the pipe it is,
+ * so that waiting for its writer holds no thread (a blocking open(2) held a thread of libuv's pool, deaf to
+ * Ctrl-C and SIGTERM, and kept even `exit` waiting). The kernel tells no end of a named pipe that no writer
+ * has opened yet, only once one came and went (and an unnamed pipe's writer has come already), so the pipe
+ * is read to its writer's end. A device (/dev/stdin on a terminal) is opened again as usual: non-blocking,
+ * a terminal's read fails, and opening one does not wait. `signal` destroys the stream: a read under way
+ * ends with an AbortError. Throws Node's file errors (ENOENT…) at once.
+ */
+export function openInputFile(path: string, signal?: AbortSignal): Readable {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  let stats: Stats;
+  try {
+    stats = fstatSync(fd);
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+  let input: Readable;
+  if (stats.isFIFO()) input = new Socket({ fd, readable: true, writable: false });
+  else if (stats.isFile() || stats.isDirectory()) input = createReadStream(path, { fd });
+  else {
+    closeSync(fd);
+    input = createReadStream(path);
+  }
+  return signal ? addAbortSignal(signal, input) : input;
+}
+
+/**
  * A file a person names (a job spec, a filter), read whole, at most `maxBytes` (a device such as /dev/zero
- * never ends), without ever blocking the process: a FIFO — `--filter <(jq …)`, a named pipe — is opened
- * non-blocking and read as the pipe it is, so that waiting for its writer holds no thread (a blocking open
- * held the process, deaf to Ctrl-C and SIGTERM, and a thread held in open(2) kept even `exit` waiting);
- * `signal` ends the wait for a pipe's writer (the run stopped), throwing its reason. File errors are thrown
- * as Node's (the caller words them); a file too large is an Error saying so.
+ * never ends), without ever blocking the process (`openInputFile`); `signal` ends the wait for a pipe's
+ * writer (the run stopped), throwing its reason. File errors are thrown as Node's (the caller words them);
+ * a file too large is an Error saying so.
  */
 export async function readTextFile(path: string, maxBytes: number, what: string, signal?: AbortSignal): Promise<string> {
-  const tooLarge = () => new Error(`it is larger than ${sizeInWords(maxBytes)}: too large to be ${what}`);
   const chunks: Buffer[] = [];
   let length = 0;
-  if ((await stat(path)).isFIFO()) {
-    const pipe = new Socket({ fd: openSync(path, constants.O_RDONLY | constants.O_NONBLOCK), readable: true, writable: false });
-    const stop = () => pipe.destroy();
-    signal?.addEventListener('abort', stop);
-    try {
-      for await (const chunk of pipe) {
-        chunks.push(chunk as Buffer);
-        if ((length += (chunk as Buffer).length) > maxBytes) throw tooLarge();
-      }
-    } finally {
-      signal?.removeEventListener('abort', stop);
-      pipe.destroy();
-    }
-    signal?.throwIfAborted();
-    return Buffer.concat(chunks).toString('utf8');
-  }
-  const file = await open(path, 'r');
+  const input = openInputFile(path, signal);
   try {
-    const buffer = Buffer.alloc(64 * 1024);
-    for (let read = -1; read !== 0;) {
-      ({ bytesRead: read } = await file.read(buffer, 0, buffer.length, null));
-      chunks.push(Buffer.from(buffer.subarray(0, read)));
-      if ((length += read) > maxBytes) throw tooLarge();
+    for await (const chunk of input) {
+      chunks.push(chunk as Buffer);
+      if ((length += (chunk as Buffer).length) > maxBytes) throw new Error(`it is larger than ${sizeInWords(maxBytes)}: too large to be ${what}`);
     }
+  } catch (error) {
+    signal?.throwIfAborted();
+    throw error;
   } finally {
-    await file.close();
+    input.destroy();
   }
   return Buffer.concat(chunks).toString('utf8');
 }
@@ -151,27 +165,18 @@ export function prepareOutputFile(path: string, what: string, consequence = 'not
 }
 
 /**
- * Replaces `path` with `text` at once: written to a new temporary file beside it (created exclusively, so
- * a planted file or symlink is never written through, with `mode`), then renamed over it. A reader sees
- * the old file or the new one, never half of one; a failure leaves no temporary file behind. A symlink
- * is followed (the file it points to is replaced, the link kept); a path that is not a regular file — a
- * device such as /dev/stdout or /dev/null, a pipe — is written in place: renaming over it would replace
- * the device itself (as root, for every process on the machine). `replace`: the file holds secrets, so
- * nothing at `path` is followed or written into — a link, a pipe or a device planted there is replaced
- * by the new file like any other (a planted FIFO would otherwise block the write and hand its content to
- * whoever reads the pipe).
+ * Replaces the file at `path` with `text` at once: written to a new temporary file beside it (created
+ * exclusively, so a planted file or symlink is never written through, with `mode`), then renamed over it.
+ * A reader sees the old file or the new one, never half of one; a failure leaves no temporary file behind.
+ * Nothing at `path` is followed or written into: a link, a pipe or a device there is replaced by the new
+ * file like any other (for a file that holds secrets: a planted FIFO would otherwise block the write and
+ * hand its content to whoever reads the pipe). Outputs a person names go through `writeOutputFile`.
  */
-export function writeFileAtomically(path: string, text: string, mode: number, { replace = false } = {}): void {
-  refuseProtected(path);
-  const target = replace ? path : writtenThrough(path);
-  if (target === undefined) {
-    writeFileSync(path, text);
-    return;
-  }
-  const temporary = join(dirname(target), `.${randomBytes(6).toString('hex')}.tmp`);
+export function writeFileAtomically(path: string, text: string, mode: number): void {
+  const temporary = join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
   try {
     writeFileSync(temporary, text, { mode, flag: 'wx' });
-    renameSync(temporary, target);
+    renameSync(temporary, path);
   } catch (error) {
     rmSync(temporary, { force: true });
     throw error;
@@ -208,19 +213,60 @@ function refuseProtected(path: string): void {
   if (what) throw Object.assign(new Error(`${path} now leads to ${what}`), { code: 'EPROTECTED', protects: what });
 }
 
-/** Appends `text` to `path` (the step summary), unless it now leads to a protected file. */
-export function appendToFile(path: string, text: string): void {
+/** A pipe's reader has this long to take an output in all; then the write gives up (the run goes on). */
+const PIPE_WRITE_BOUND_MS = 3000;
+const PIPE_RETRY_MS = 10;
+
+/**
+ * Writes an output a person named (a summary, a report, the metrics) without ever blocking the process. A
+ * regular file (or a new one) is replaced at once (`writeFileAtomically`), a symlink followed: the file it
+ * points to is replaced, the link kept. Anything else — a device such as /dev/stdout or /dev/null, a pipe —
+ * is written in place (renaming over it would replace the device itself, as root for every process on the
+ * machine), opened non-blocking: a FIFO that nobody reads is ENXIO at once, where a blocking open(2) waited
+ * for a reader forever, deaf to SIGTERM; a reader that does not keep up has `PIPE_WRITE_BOUND_MS` to take it
+ * all, the event loop running meanwhile. `append` (the job's step summary) appends, to a file too. A
+ * regular file is written before this returns; `signal` ends the wait for a pipe's reader, with its reason.
+ */
+export async function writeOutputFile(path: string, text: string, options: { mode?: number; append?: boolean; signal?: AbortSignal } = {}): Promise<void> {
+  const { mode = 0o644, append = false, signal } = options;
   refuseProtected(path);
-  appendFileSync(path, text);
+  if (append) return writeInPlace(path, constants.O_APPEND | constants.O_CREAT, mode, text, signal);
+  const target = regularFileAt(path);
+  if (target === undefined) return writeInPlace(path, constants.O_TRUNC | constants.O_CREAT, mode, text, signal);
+  writeFileAtomically(target, text, mode);
 }
 
-/** The file a link at `path` points to (or `path`); undefined for a device or a pipe, written in place. */
-function writtenThrough(path: string): string | undefined {
+/**
+ * The regular file at `path` (where a link points), or `path` when nothing is there; undefined for
+ * anything else. Judged by stat, not by realpath: /dev/stdout on a pipe resolves to no path at all
+ * (`/proc/…/fd/pipe:[…]`), which was taken for a missing file and renamed over — /dev/stdout itself.
+ */
+function regularFileAt(path: string): string | undefined {
   try {
-    const target = realpathSync.native(path);
-    return statSync(target).isFile() ? target : undefined;
+    return statSync(path).isFile() ? realpathSync.native(path) : undefined;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     return path;
+  }
+}
+
+async function writeInPlace(path: string, flags: number, mode: number, text: string, signal: AbortSignal | undefined): Promise<void> {
+  const fd = openSync(path, flags | constants.O_WRONLY | constants.O_NONBLOCK, mode);
+  try {
+    const data = Buffer.from(text);
+    const deadline = Date.now() + PIPE_WRITE_BOUND_MS;
+    for (let written = 0; written < data.length;) {
+      try {
+        written += writeSync(fd, data, written);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+        if (Date.now() >= deadline) {
+          throw new Error(`its reader took ${written} of ${data.length} bytes in ${humanDuration(PIPE_WRITE_BOUND_MS)}: written in part`);
+        }
+        await delay(PIPE_RETRY_MS, undefined, { signal }).catch(() => signal?.throwIfAborted());
+      }
+    }
+  } finally {
+    closeSync(fd);
   }
 }

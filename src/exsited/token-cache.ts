@@ -104,7 +104,7 @@ export class TokenCache {
     const file = this.loadOrFail();
     file.tokens[this.key] = token;
     try {
-      writeFileAtomically(this.path, JSON.stringify(file), 0o600, { replace: true });
+      writeFileAtomically(this.path, JSON.stringify(file), 0o600);
     } catch (error) {
       throw new Error(`the token cache ${this.path} cannot be written: ${describeFileError(error)}`);
     }

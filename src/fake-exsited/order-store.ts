@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readTextFile } from '../common/files.js';
 import { seededRandom } from './seeded-random.js';
 
 /** An order as Exsited lists it (snake_case on the wire); the fields the API facts name. */
@@ -77,10 +77,16 @@ export function generateOrders(count: number, seed = 1): FakeOrder[] {
   return orders;
 }
 
-/** `--orders 500` generates that many; `--orders path.json` loads an array of orders (or `{orders: [...]}`). */
-export function loadOrders(spec: string, seed = 1): FakeOrder[] {
+/** A seed file this large is not one (and /dev/zero never ends). */
+const MAX_ORDERS_FILE_BYTES = 256 * 1024 * 1024;
+
+/**
+ * `--orders 500` generates that many; `--orders path.json` loads an array of orders (or `{orders: [...]}`),
+ * from a pipe too (`--orders <(jq …)`) without blocking the process.
+ */
+export async function loadOrders(spec: string, seed = 1): Promise<FakeOrder[]> {
   if (/^\d+$/.test(spec)) return generateOrders(Number(spec), seed);
-  const data = JSON.parse(readFileSync(spec, 'utf8')) as FakeOrder[] | { orders: FakeOrder[] };
+  const data = JSON.parse(await readTextFile(spec, MAX_ORDERS_FILE_BYTES, 'a list of orders')) as FakeOrder[] | { orders: FakeOrder[] };
   return Array.isArray(data) ? data : data.orders;
 }
 

@@ -1,4 +1,4 @@
-import { closeSync, lstatSync, openSync, readlinkSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants, lstatSync, openSync, readlinkSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { usageError } from '../common/errors.js';
 
@@ -32,8 +32,8 @@ export function refuseCollisions(files: FileRole[], consequence: string): void {
     }
     const descriptor = a.output ? otherDescriptor(a.path) : undefined;
     if (descriptor !== undefined) {
-      throw usageError(`${a.what} ${a.path} names file descriptor ${descriptor} of this process, which the tool opens for its own files ` +
-        `(the audit log, its lock): write to a file, or to /dev/stdout or /dev/stderr; ${consequence}`);
+      throw usageError(`${a.what} ${a.path} names file descriptor ${descriptor} of this process, which is not open: the tool opens its own ` +
+        `files (the audit log, its lock) under such numbers as it runs; write to a file, a pipe you open, or /dev/stdout; ${consequence}`);
     }
     if (a.output && !a.record && isAuditLog(a.path)) {
       throw usageError(`${a.what} ${a.path} is an audit log of this tool (the record of a run): an output never replaces one; ` +
@@ -86,8 +86,10 @@ function ignoresCase(folder: string, stats: Stats): boolean {
 }
 
 /**
- * The number of the file descriptor `path` names (`/dev/fd/21`, `/proc/self/fd/21`, `/proc/<pid>/fd/21`),
- * unless it is stdin, stdout or stderr: any other is, or will be, one of the tool's own files.
+ * The number of the file descriptor `path` names (`/dev/fd/21`, `/proc/self/fd/21`, `/proc/<pid>/fd/21`)
+ * when it is not open now: the tool opens its own files (the audit log, its lock) later, and such a path
+ * would then name one of them. One open now was handed down by the caller (`--summary-json >(cat)`), and is
+ * checked like any file.
  */
 function otherDescriptor(path: string): number | undefined {
   const absolute = isAbsolute(path) ? path : `${process.cwd()}/${path}`;
@@ -99,7 +101,7 @@ function otherDescriptor(path: string): number | undefined {
   }
   if (!/^\/proc\/(self|thread-self|\d+)\/fd$/.test(folder) && folder !== '/dev/fd') return undefined;
   const fd = Number(basename(absolute));
-  return Number.isInteger(fd) && fd > 2 ? fd : undefined;
+  return Number.isInteger(fd) && !lstatOrUndefined(absolute) ? fd : undefined;
 }
 
 /** Whether `path` is a regular file whose first line is a run.start of this tool. */
@@ -108,7 +110,7 @@ function isAuditLog(path: string): boolean {
   if (!stats?.isFile()) return false;
   let fd: number | undefined;
   try {
-    fd = openSync(path, 'r');
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK); // a FIFO swapped in since the stat: not waited for
     const head = Buffer.alloc(4096);
     const length = readSync(fd, head, 0, head.length, 0);
     return /^\{[^\n]*"event":"run\.start"/.test(head.subarray(0, length).toString('utf8'));

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { ResumeState } from '../audit/resume-state.js';
 import type { SourceRecord } from '../common/records.js';
@@ -105,14 +106,18 @@ export async function prepareInput(options: InputOptions, resume: ResumeState | 
 
   // A fresh run's copy of stdin is its input only once the run starts: refused or stopped before, it goes.
   const spooled = extra.stdin === true && !recorded;
-  let scanned: ScannedSource;
+  // A pipe waits for its writer (`--ids <(generate-ids)`, a FIFO): said, since the run may wait there.
+  if (!spooled && isPipe(spec.path)) say(`Reading order IDs from ${spec.path}, a pipe …`);
+  let scanned: ScannedSource | undefined;
   try {
-    scanned = await scanSource(spec, isInvalid, { finished: resume?.finished, inShard: shard ? shardFilter(shard) : undefined, spared });
+    scanned = await scanSource(spec, isInvalid, { finished: resume?.finished, inShard: shard ? shardFilter(shard) : undefined, spared, signal: ctx.control.stopping });
   } catch (error) {
-    if (spooled) await rm(spec.path, { force: true });
-    throw error;
+    if (!ctx.control.stopping.aborted) { // stopped while a pipe's writer was awaited: nothing was sent
+      if (spooled) await rm(spec.path, { force: true });
+      throw error;
+    }
   }
-  if (ctx.control.stopping.aborted) {
+  if (!scanned || ctx.control.stopping.aborted) {
     if (spooled) await rm(spec.path, { force: true });
     return undefined;
   }
@@ -157,4 +162,12 @@ function checkSameSet(recorded: SourceRecord, options: InputOptions, auditLog: s
   if (changes.length === 0) return;
   throw usageError(`--resume: ${auditLog} records a different set of orders than ${changes.join(', ')} would select; ` +
     'omit the option to continue the recorded run, or pass --force to change it; nothing was sent');
+}
+
+function isPipe(path: string): boolean {
+  try {
+    return statSync(path).isFIFO();
+  } catch {
+    return false; // reading it says what is wrong
+  }
 }

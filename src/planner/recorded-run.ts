@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResumeState } from '../audit/resume-state.js';
 import { usageError } from '../common/errors.js';
+import { describeFileKind } from '../common/files.js';
 import { shellQuote } from '../common/text.js';
 import type { RunEvents } from '../engine/events.js';
 
@@ -30,6 +31,7 @@ export async function chooseAuditLog(options: LogOptions, runId: string, started
       throw usageError(`${path} is a folder, not an audit log: did you mean ${options.resume ? '--resume ' : ''}--audit-dir ${shellQuote(path)}` +
         `${options.resume ? ' (the newest unfinished run there)' : ' (a new log per run)'}? To see its logs: ${command} report ${shellQuote(path)}`);
     }
+    asLogFile(path);
     if (options.resume && !existsSync(path) && !options.ids && !options.filter) {
       throw usageError(`--resume: ${path}: no such file. To continue the newest unfinished run in a folder: ${command} run --resume --audit-dir DIR; ` +
         `to see the logs there: ${command} report DIR`);
@@ -58,7 +60,7 @@ async function chooseRunToResume(dir: string, command: string): Promise<{ path: 
       `started ${start?.time ?? '?'}${start?.job?.startedBy === 'person' ? ' by a person at a terminal' : ''}`;
   };
   const [only] = candidates;
-  if (only && candidates.length === 1) return { path: only.path, continuing: describe(only) };
+  if (only && candidates.length === 1) return { path: asLogFile(only.path), continuing: describe(only) };
   if (candidates.length > 1) {
     throw usageError(`--resume: ${dir}/ holds ${candidates.length} runs of different jobs that could be continued; say which, with --audit-log; nothing was sent:\n` +
       candidates.slice(0, 5).map((entry) => `  ${describe(entry)}\n    ${command} run --resume --audit-log ${shellQuote(entry.path)}`).join('\n') +
@@ -69,6 +71,18 @@ async function chooseRunToResume(dir: string, command: string): Promise<{ path: 
     ? `--resume: nothing to resume in ${dir}/: its newest run (${newest.path}) ended ${newest.end ? `${newest.end.status}, exit ${newest.end.exitCode}` : ''}. ` +
       `To continue a particular run: ${command} run --resume --audit-log PATH; to see them all: ${command} report ${shellQuote(dir)}`
     : `--resume: no audit logs in ${dir}/: nothing to resume (give --audit-log PATH, or --audit-dir DIR where the logs are)`);
+}
+
+/**
+ * A log is a file the run appends to and a resume reads back: a FIFO or a device there is refused before
+ * it is read (a FIFO's open, or its read, waited for a writer forever, deaf to SIGTERM).
+ */
+function asLogFile(path: string): string {
+  const stats = existsSync(path) ? statSync(path) : undefined;
+  if (stats && !stats.isFile()) {
+    throw usageError(`${path} is ${describeFileKind(stats)}, not an audit log: a log is a file the run appends to and a resume reads back; nothing was sent`);
+  }
+  return path;
 }
 
 /** The recorded run a resume continues; a fresh run on a log that holds one is refused. */

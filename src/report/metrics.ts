@@ -1,6 +1,6 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import { OUTCOMES, RUN_STATUSES } from '../common/domain.js';
-import { describeFileError, writeFileAtomically } from '../common/files.js';
+import { describeFileError, writeOutputFile } from '../common/files.js';
 import { secrets } from '../common/secrets.js';
 import type { RunEvents } from '../engine/events.js';
 import type { Console } from './console.js';
@@ -31,7 +31,8 @@ const PREFIX = 'exsited_cleanup_';
 
 /**
  * The run's metrics for a monitoring system (prom-client): pushed to a Pushgateway (report/pushgateway),
- * grouped by job and shard, and/or written to a file in the text format (temp file and rename), at the end
+ * grouped by job and shard, and/or written to a file in the text format (temp file and rename; a pipe or a
+ * device in place, without blocking: report/push-queue holds one write to a slow reader at a time), at the end
  * of every run that started and every `intervalMs` while it deletes. A subscriber of the run's events.
  * Pushes go one at a time, the latest state replacing one that waits (report/push-queue), so a gateway that
  * never answers costs one push in flight, never a pile; the file is written at once, whatever the gateway
@@ -45,7 +46,6 @@ export function reportMetrics(events: RunEvents, console: Console, options: Metr
   let total = 0;
   let finished = 0;
   let timer: NodeJS.Timeout | undefined;
-  let writing: Promise<void> = Promise.resolve();
   const warned = new Set<string>();
   const warn = (key: string, text: string) => {
     if (warned.has(key)) return;
@@ -68,15 +68,16 @@ export function reportMetrics(events: RunEvents, console: Console, options: Metr
     await gateway.post(await registry.metrics(), registry.contentType, signal).catch((error: unknown) =>
       warn('push', `the metrics could not be pushed to ${gateway.shown} (${secrets.scrub((error as Error).message)}); the run's outcome does not depend on them`));
   });
-  const write = (file: string) => {
-    writing = writing.then(async () => {
-      sample();
-      writeFileAtomically(file, await registry.metrics(), 0o644);
-    }).catch((error: unknown) => warn('file', `the metrics file ${file} could not be written (${describeFileError(error)})`));
-  };
+  // The file likewise, apart: a pipe whose reader is slow holds one write, never a pile, and never the gateway's.
+  const { file } = options;
+  const fileQueue = file !== undefined ? new PushQueue(async (signal) => {
+    sample();
+    await writeOutputFile(file, await registry.metrics(), { signal })
+      .catch((error: unknown) => warn('file', `the metrics file ${file} could not be written (${describeFileError(error)})`));
+  }) : undefined;
   const send = () => {
     queue?.request();
-    if (options.file) write(options.file);
+    fileQueue?.request();
   };
 
   events
@@ -107,7 +108,7 @@ export function reportMetrics(events: RunEvents, console: Console, options: Metr
   return {
     flush: async () => {
       clearInterval(timer);
-      await Promise.all([writing, queue?.drain(PUSH_TIMEOUT_MS)]);
+      await Promise.all([fileQueue?.drain(PUSH_TIMEOUT_MS), queue?.drain(PUSH_TIMEOUT_MS)]);
       gateway?.close();
     },
   };

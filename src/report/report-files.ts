@@ -1,6 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
 import { CleanupError, usageError } from '../common/errors.js';
-import { describeFileError, writeFileAtomically } from '../common/files.js';
+import { describeFileError, writeOutputFile } from '../common/files.js';
 import { secrets } from '../common/secrets.js';
 import { shellQuote, spreadsheetSafe } from '../common/text.js';
 import { buildRunReport, type RunReport } from './run-report.js';
@@ -37,12 +37,12 @@ export async function reportWithFiles(auditLogs: string[], files: ReportFiles, c
   if (files.failedCsv) {
     // The IDs stay exact (the file is fed back to --ids); the server's text cannot become a formula.
     const rows = report.failedOrders.map((f) => [f.orderId, f.httpStatus ?? '', spreadsheetSafe(f.code), spreadsheetSafe(f.message)]);
-    write(names.failedCsv, files.failedCsv, stringify([['order_id', 'http_status', 'error_code', 'message'], ...rows]));
+    await write(names.failedCsv, files.failedCsv, stringify([['order_id', 'http_status', 'error_code', 'message'], ...rows]));
   }
-  if (files.timeline && timeline) write(names.timeline, files.timeline, timelineCsv(timeline));
+  if (files.timeline && timeline) await write(names.timeline, files.timeline, timelineCsv(timeline));
   if (files.html && timeline) {
     const { reportPage } = await import('./html/page.js');
-    write(names.html, files.html, reportPage(report, timeline, { ...context, builtAt: Date.now() }));
+    await write(names.html, files.html, reportPage(report, timeline, { ...context, builtAt: Date.now() }));
   }
   return report;
 }
@@ -65,9 +65,9 @@ export async function writeRunPage(auditLog: string, path: string, context: Repo
 /** How the files are named in messages: by the option that asked for them. */
 const REPORT_OPTIONS = { html: 'report: --html', timeline: 'report: --timeline', failedCsv: 'report: --failed-csv' };
 
-function write(what: string, path: string, text: string): void {
+async function write(what: string, path: string, text: string): Promise<void> {
   try {
-    writeFileAtomically(path, secrets.scrub(text), 0o644);
+    await writeOutputFile(path, secrets.scrub(text));
   } catch (error) {
     throw usageError(`${what} ${path} could not be written: ${describeFileError(error)}`);
   }

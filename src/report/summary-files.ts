@@ -1,4 +1,4 @@
-import { appendToFile, describeFileError, writeFileAtomically } from '../common/files.js';
+import { describeFileError, writeOutputFile } from '../common/files.js';
 import type { RunStartFields } from '../common/records.js';
 import type { RunEvents, RunOutcome } from '../engine/events.js';
 import type { Console } from './console.js';
@@ -16,25 +16,26 @@ export interface SummaryFiles {
 /**
  * The run's outcome as files for scripts and pipelines, written when it ends: --summary-json, and a
  * markdown table appended to GitHub Actions' step summary. A file that cannot be written is said
- * plainly and never changes the run's exit code (its run.end is already in the audit log).
+ * plainly and never changes the run's exit code (its run.end is already in the audit log). A regular
+ * file is written as the run ends; `flush` waits for a pipe's reader (a few seconds at most).
  */
-export function writeSummaryFiles(events: RunEvents, console: Console, files: SummaryFiles): void {
-  const write = (what: string, path: string | undefined, writeFile: (path: string) => void) => {
+export function writeSummaryFiles(events: RunEvents, console: Console, files: SummaryFiles): { flush: () => Promise<void> } {
+  const writing: Array<Promise<void>> = [];
+  const write = (what: string, path: string | undefined, writeFile: (path: string) => Promise<void>) => {
     if (!path) return;
-    try {
-      writeFile(path);
-    } catch (error) {
+    writing.push(writeFile(path).catch((error: unknown) => {
       console.say(`${what} ${path} could not be written: ${describeFileError(error)}. The run's outcome is in its audit log.`, 'warn');
-    }
+    }));
   };
   let started: { at: number; fields: RunStartFields } | undefined;
   events
     .on('run.started', ({ startedAt, fields }) => void (started = { at: startedAt, fields }))
     .on('run.ended', ({ outcome }) => {
       // Replaced at once (temporary file and rename): a full disk leaves the last summary whole, never a truncated one.
-      write('--summary-json', files.json, (path) => writeFileAtomically(path, `${JSON.stringify({ ...summaryJson(outcome, started), ...(files.htmlReport ? { htmlReport: files.htmlReport } : {}) }, null, 2)}\n`, 0o644));
-      write('$GITHUB_STEP_SUMMARY', files.stepSummary, (path) => appendToFile(path, stepSummary(outcome, started?.fields, files.htmlReport)));
+      write('--summary-json', files.json, (path) => writeOutputFile(path, `${JSON.stringify({ ...summaryJson(outcome, started), ...(files.htmlReport ? { htmlReport: files.htmlReport } : {}) }, null, 2)}\n`));
+      write('$GITHUB_STEP_SUMMARY', files.stepSummary, (path) => writeOutputFile(path, stepSummary(outcome, started?.fields, files.htmlReport), { mode: 0o666, append: true }));
     });
+  return { flush: async () => void (await Promise.all(writing)) };
 }
 
 /** For scripts: the outcome, with the host, the input, whether it was a dry run, and when it ran. */

@@ -34,6 +34,7 @@ export class RunRecording {
   private tally: RunTally | undefined;
   private journalEnded: () => boolean = () => false;
   private metrics: { flush: () => Promise<void> } | undefined;
+  private summaryFiles: { flush: () => Promise<void> } | undefined;
   private waitedMs = 0;
   private ended = false;
 
@@ -79,7 +80,7 @@ export class RunRecording {
     reportProgress(events, context.console, tally, {
       intervalMs: options.progressInterval, throttledMs: () => this.pace.rate.throttledMs, state: () => paceState(this.pace, this.api.current?.retry.waiting ?? 0),
     });
-    writeSummaryFiles(events, context.console, { json: options.summaryJson, stepSummary: options.stepSummary, htmlReport: options.htmlReport });
+    this.summaryFiles = writeSummaryFiles(events, context.console, { json: options.summaryJson, stepSummary: options.stepSummary, htmlReport: options.htmlReport });
     this.metrics = metricsModule?.reportMetrics(events, context.console, {
       push: options.metricsPush, pushToken: options.metricsPushToken, file: options.metricsFile, job: options.metricsJob,
       shard: options.shard ? `${options.shard.index}_of_${options.shard.count}` : 'all', intervalMs: options.metricsInterval,
@@ -113,9 +114,9 @@ export class RunRecording {
     return exitCode;
   }
 
-  /** The last metrics (bounded: a push or a write gives up after 3 s), then the HTML page of the recorded run. */
+  /** The summary files and the last metrics (bounded: a push or a pipe's write gives up after 3 s), then the HTML page of the recorded run. */
   async finish(): Promise<void> {
-    await this.metrics?.flush();
+    await Promise.all([this.summaryFiles?.flush(), this.metrics?.flush()]);
     const { htmlReport } = this.run.options;
     if (!this.started || !htmlReport) return;
     const { writeRunPage } = await import('../report/report-files.js');

@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { Transform, type Readable } from 'node:stream';
 import { parse as parseCsv } from 'csv-parse';
 import { usageError } from '../common/errors.js';
-import { describeFileError } from '../common/files.js';
+import { describeFileError, openInputFile } from '../common/files.js';
 import { lineBatches, MAX_LINE_LENGTH } from '../common/lines.js';
 import { quoted } from '../common/text.js';
 
@@ -51,18 +50,21 @@ export function idFileFormat(path: string, format?: string): IdFileFormat {
 /**
  * Streams the rows of an ID file in batches, feeding every byte read to `hash` on the way. File errors,
  * encodings other than UTF-8 and CSV syntax errors become usage errors naming the file (and the line,
- * where the parser knows it). `layout` is filled in as the file is read.
+ * where the parser knows it). `layout` is filled in as the file is read. A pipe (`--ids <(generate-ids)`,
+ * a FIFO) is read without blocking the process: `signal` ends the wait for its writer, throwing its reason.
  */
-export async function* readIdRows(spec: IdFileSpec, hash?: ReturnType<typeof createHash>, layout: IdFileLayout = {}): AsyncGenerator<IdRow[]> {
-  const input = createReadStream(spec.path);
-  const bytes = input.pipe(inspectBytes(hash));
-  input.on('error', (error) => bytes.destroy(error));
+export async function* readIdRows(spec: IdFileSpec, hash?: ReturnType<typeof createHash>, layout: IdFileLayout = {}, signal?: AbortSignal): AsyncGenerator<IdRow[]> {
+  let input: Readable | undefined;
   try {
+    input = openInputFile(spec.path, signal);
+    const bytes = input.pipe(inspectBytes(hash));
+    input.on('error', (error) => bytes.destroy(error));
     yield* spec.format === 'csv' ? csvRows(bytes, spec, layout) : textRows(bytes, spec, layout);
   } catch (error) {
+    signal?.throwIfAborted();
     throw usageError(`${spec.path}: ${describeReadError(error)}`);
   } finally {
-    input.destroy();
+    input?.destroy();
   }
 }
 

@@ -26,6 +26,8 @@ export interface ScanOptions {
   inShard?: (id: string) => boolean;
   /** What a refusal says was spared: "nothing was sent", or "nothing was deleted" once requests went out. */
   spared?: string;
+  /** Ends the wait for a pipe's writer (the run stopped), throwing its reason. */
+  signal?: AbortSignal;
 }
 
 const SHOWN_ERRORS = 20;
@@ -35,7 +37,7 @@ const SHOWN_ERRORS = 20;
  * IDs and hashes the bytes. Any invalid row fails the whole input (exit 2) with the first 20 reasons.
  */
 export async function scanSource(spec: IdFileSpec, isInvalid: OrderIdValidator, options: ScanOptions = {}): Promise<ScannedSource> {
-  const { finished = new Map<string, boolean>(), inShard, spared = 'nothing was sent' } = options;
+  const { finished = new Map<string, boolean>(), inShard, spared = 'nothing was sent', signal } = options;
   const hash = createHash('sha256');
   const layout: IdFileLayout = {};
   const pending = new Set<string>();
@@ -44,7 +46,7 @@ export async function scanSource(spec: IdFileSpec, isInvalid: OrderIdValidator, 
   const problems: string[] = [];
   let invalid = 0;
   let rows = 0;
-  for await (const batch of readIdRows(spec, hash, layout)) {
+  for await (const batch of readIdRows(spec, hash, layout, signal)) {
     for (const { line, id } of batch) {
       rows++;
       const reason = isInvalid(id);

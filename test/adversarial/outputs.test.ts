@@ -338,6 +338,18 @@ describe('an output redirected while the run goes on (issue 21, case 2: a link p
   });
 });
 
+describe('an output naming a descriptor the tool opens later (issue 21, case 2\'s sibling: /dev/fd/21 was the audit log)', () => {
+  test('--metrics-file /dev/fd/21: exit 2, nothing sent', async () => {
+    const api = await fakeApi(3);
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const result = await runCli(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--metrics-file', '/dev/fd/21'], { env: credentialsEnv(fake) });
+    expectPlainRefusal(result, 2, '--metrics-file /dev/fd/21 names file descriptor 21 of this process, which is not open');
+    expect(fake.stats.requests).toBe(0);
+  });
+});
+
 describe('report from another folder (issue 21, case 2\'s sibling)', () => {
   test('--failed-csv aimed at the run\'s input, named relative to the run\'s folder: refused, the input intact', async () => {
     const api = await fakeApi(4);

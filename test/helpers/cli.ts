@@ -45,6 +45,11 @@ export interface CliOptions {
   user?: { uid: number; gid: number };
   /** A shell line run before the CLI in the same process, e.g. `ulimit -f 64` (a file size limit). */
   shellPrefix?: string;
+  /**
+   * Arguments added by bash, after the given ones, as a person's shell adds them: `--ids <(printf …)` (process
+   * substitution: a pipe named /dev/fd/63). `--norc`: bash on a socket (spawn's stdio) would read ~/.bashrc.
+   */
+  bashArgs?: string;
 }
 
 /** The uid and gid of `nobody`: what a test runs as to meet permission errors (root meets none). */
@@ -53,9 +58,11 @@ export const NOBODY = { uid: 65534, gid: 65534 };
 export function startCli(args: string[], options: CliOptions = {}): RunningCli {
   const env = { PATH: process.env.PATH, ...options.env };
   const spawnOptions: SpawnOptionsWithoutStdio = { cwd: options.cwd, env, stdio: 'pipe', ...(options.user ?? {}) };
-  const child: ChildProcessWithoutNullStreams = options.shellPrefix === undefined
-    ? spawn(process.execPath, [CLI, ...args], spawnOptions)
-    : spawn('sh', ['-c', `${options.shellPrefix}; exec "$0" "$@"`, process.execPath, CLI, ...args], spawnOptions);
+  const child: ChildProcessWithoutNullStreams = options.bashArgs !== undefined
+    ? spawn('bash', ['--norc', '-c', `exec "$0" "$@" ${options.bashArgs}`, process.execPath, CLI, ...args], spawnOptions)
+    : options.shellPrefix !== undefined
+      ? spawn('sh', ['-c', `${options.shellPrefix}; exec "$0" "$@"`, process.execPath, CLI, ...args], spawnOptions)
+      : spawn(process.execPath, [CLI, ...args], spawnOptions);
   // Killed after the test if still running, so that a hung CLI never outlives its test.
   child.on('exit', endAfter('test', () => child.kill('SIGKILL')));
   let stdout = '';
