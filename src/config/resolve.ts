@@ -118,7 +118,7 @@ const SECRET_VARIABLES = ['EXSITED_CLIENT_SECRET', 'EXSITED_ACCESS_TOKEN', 'EXSI
  */
 export function registerSecretsOf(env: NodeJS.ProcessEnv): void {
   for (const name of SECRET_VARIABLES) secrets.register(env[name]);
-  secrets.register(env.EXSITED_CLIENT_ID);
+  secrets.register(env.EXSITED_CLIENT_ID, { parts: false }); // an identifier, often made of words: found whole only
   // The gateway's user:password (only the environment may hold them), as written and as sent (basic auth);
   // and any a base URL or a proxy holds by mistake (refused, but nothing may print them meanwhile).
   for (const name of ['EXSITED_METRICS_PUSHGATEWAY', 'EXSITED_BASE_URL', 'HTTPS_PROXY', 'https_proxy', 'ALL_PROXY', 'all_proxy']) {

@@ -19,7 +19,7 @@ export function drawFault(state: FakeState, existed: boolean): Fault {
 export function refuseUnauthorized(state: FakeState, request: FakeRequest, reply: Reply, fault: Fault): 401 | undefined {
   if (state.tokens.isLive(request.authorization) && fault.kind !== 'unauthorized') return undefined;
   state.stats.unauthorized++;
-  reply.error(401, 'UNAUTHORIZED', `invalid or expired access token${echoed(state, carriedToken(request))}`);
+  reply.error(401, 'UNAUTHORIZED', `invalid or expired access token${echoed(state, ...carriedToken(request))}`);
   return 401;
 }
 

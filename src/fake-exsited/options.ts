@@ -45,8 +45,12 @@ export interface FakeExsitedOptions {
 }
 
 export interface HostileBehaviour {
-  /** Error answers echo the credentials the request carried: the bearer token, the client secret. */
-  echoCredentials?: boolean;
+  /**
+   * Error answers echo the credentials the request carried: the bearer token, the client secret; with
+   * 'encoded', in the forms careless servers echo them too (percent-encoded, JSON and HTML escapes, hex,
+   * wrapped base64, upper case, a prefix).
+   */
+  echoCredentials?: boolean | 'encoded';
   /** The Retry-After header of injected 429s, sent as is (e.g. `999999999`, or an HTTP date). */
   retryAfterHeader?: string;
   /** The token endpoint answers this status instead (a 307 to elsewhere, a proxy's 403), with `body` as its text. */

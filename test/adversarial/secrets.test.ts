@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { DEMO_CLIENT, type FakeClient, type FakeExsited } from '../../src/fake-exsited/server.js';
@@ -126,6 +126,37 @@ describe('secrets echoed back', () => {
     for (const secret of [client.clientSecret, 'Wrong-Secret-0123456789-abcdef', ...fake.issuedTokens]) expect(everything).not.toContain(secret);
   });
 
+  test('a server that echoes the client secret and the token encoded (issue 21): no form of either reaches stderr, stdout, the log, the summary or the page', async () => {
+    const secret = 'Zk9/Qx+7b!W1(pT0)vH*aF3e';
+    const wrongSecret = 'Wr0ng/S3cret+(x)!*~42-abc';
+    const orders = 12;
+    const generated = await fakeApi(orders);
+    const refused = generated.orders[0]!.id;
+    await generated.fake.close();
+    const api = await fakeApi(orders, {
+      client: { ...DEMO_CLIENT, clientSecret: secret }, tokenTtlS: 1, hostile: { echoCredentials: 'encoded' },
+      faults: { seed: 21, unauthorized: 0.15, statuses: { 503: 0.15 } }, refusals: { [refused]: { status: 409, message: 'order has invoices' } },
+    });
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', [...api.orders.map((o) => o.id), 'ORD-GONE-0001'].join('\n'));
+    const outputs: string[] = [];
+    for (const [name, clientSecret] of [['right', secret], ['wrong', wrongSecret]]) {
+      const files = { log: join(dir, `${name}.ndjson`), summary: join(dir, `${name}.json`), html: join(dir, `${name}.html`) };
+      const env = { ...credentialsEnv(fake, { ...DEMO_CLIENT, clientSecret: clientSecret! }), EXSITED_LOG_FORMAT: 'json' };
+      const result = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', files.log, '--summary-json', files.summary, '--html-report', files.html, '--retries', '1', '--backoff-base-ms', '5'], { env });
+      outputs.push(result.stdout, result.stderr, ...Object.values(files).filter(existsSync).map((path) => readFileSync(path, 'utf8')));
+    }
+
+    const everything = outputs.join('\n');
+    expect(everything).toMatch(/request carried Bearer \[REDACTED\]/); // the server did echo, and the scrubber saw it
+    expect(everything).toMatch(/client_secret \[REDACTED\]/);
+    expect(existsSync(join(dir, 'right.html'))).toBe(true);
+    for (const credential of [secret, wrongSecret, ...fake.issuedTokens]) {
+      for (const form of echoedForms(credential)) expect({ credential, form, found: everything.includes(form) }).toEqual({ credential, form, found: false });
+    }
+  });
+
   test('report: a credential in a log written before it was known reaches no page, CSV or screen, in any escaped form', async () => {
     const secret = 'R3p0rt&"<secret>\\x';
     const dir = workDir();
@@ -146,3 +177,27 @@ describe('secrets echoed back', () => {
     expect(readFileSync(outputs.html, 'utf8')).toContain('client_secret=[REDACTED] is not valid');
   });
 });
+
+/**
+ * What must not come out of an echoed credential, in the forms the red-team review saw (issue 21): 12
+ * characters of each form (a form's start, its case changed), and 8 base64 characters that encode it alone.
+ */
+function echoedForms(credential: string): string[] {
+  const bytes = [...Buffer.from(credential)];
+  const hex = Buffer.from(credential).toString('hex');
+  const codes = [...credential].map((c) => c.charCodeAt(0));
+  const forms = [
+    credential, credential.toUpperCase(), credential.toLowerCase(), credential.slice(-12),
+    encodeURIComponent(credential), encodeURIComponent(credential).toLowerCase(), new URLSearchParams({ c: credential }).toString().slice(2),
+    bytes.map((b) => `%${b.toString(16).padStart(2, '0')}`).join(''), encodeURIComponent(encodeURIComponent(credential)),
+    JSON.stringify(credential).slice(1, -1).replace(/\//g, '\\/'), JSON.stringify(JSON.stringify(credential).slice(1, -1).replace(/\//g, '\\/')).slice(1, -1),
+    codes.map((code) => `\\u${code.toString(16).padStart(4, '0')}`).join(''), codes.map((code) => `\\\\u${code.toString(16).padStart(4, '0')}`).join(''),
+    hex, hex.toUpperCase(),
+    codes.map((code) => `&#${code};`).join(''), credential.replace(/[^A-Za-z0-9]/g, (c) => `&#x${c.charCodeAt(0).toString(16)};`),
+    credential.replace(/&/g, '&amp;'),
+  ].map((form) => form.slice(0, 12));
+  const base64 = Buffer.from(`${'-'.repeat(55)}${credential}`).toString('base64');
+  const inner = base64.slice(Math.ceil((8 * 55) / 6), Math.floor((8 * (55 + bytes.length)) / 6));
+  for (let k = 0; k + 8 <= inner.length; k += 4) forms.push(inner.slice(k, k + 8));
+  return [...new Set(forms.map((form) => form.replace(/\r\n/g, '')))];
+}

@@ -48,7 +48,7 @@ function answerFault(state: FakeState, request: FakeRequest, reply: Reply, fault
       reply.error(429, 'TOO_MANY_REQUESTS', 'rate limit exceeded', { 'Retry-After': state.hostile.retryAfterHeader ?? String(fault.retryAfterS) });
       return 429;
     case 'status':
-      reply.error(fault.status, `HTTP_${fault.status}`, `injected fault${echoed(state, carriedToken(request))}`);
+      reply.error(fault.status, `HTTP_${fault.status}`, `injected fault${echoed(state, ...carriedToken(request))}`);
       return fault.status;
     case 'deleteThen503':
       remove(state, orderId);
@@ -60,11 +60,11 @@ function answerFault(state: FakeState, request: FakeRequest, reply: Reply, fault
 function answerOrder(state: FakeState, request: FakeRequest, reply: Reply, orderId: string, existed: boolean): DeleteResult {
   const refusal = state.refusals?.[orderId];
   if (refusal && existed) {
-    reply.error(refusal.status, `HTTP_${refusal.status}`, `${refusal.message}${echoed(state, carriedToken(request))}`);
+    reply.error(refusal.status, `HTTP_${refusal.status}`, `${refusal.message}${echoed(state, ...carriedToken(request))}`);
     return refusal.status;
   }
   if (!existed) {
-    reply.error(404, 'NOT_FOUND', `order ${orderId} not found${echoed(state, carriedToken(request))}`);
+    reply.error(404, 'NOT_FOUND', `order ${orderId} not found${echoed(state, ...carriedToken(request))}`);
     return 404;
   }
   remove(state, orderId);

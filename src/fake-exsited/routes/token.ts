@@ -28,7 +28,7 @@ function grantToken(state: FakeState, body: Record<string, unknown>, grant: stri
     return hostileAnswer.status;
   }
   if (!clientOk) {
-    reply.error(401, 'INVALID_CLIENT', `client authentication failed${echoed(state, `for client_secret ${String(body.client_secret)}`)}`);
+    reply.error(401, 'INVALID_CLIENT', `client authentication failed${echoed(state, 'for client_secret', String(body.client_secret))}`);
     return 401;
   }
   if (grant === 'client_credentials' || (grant === 'refresh_token' && state.tokens.redeem(String(body.refresh_token)))) {
