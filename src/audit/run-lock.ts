@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { refusal, usageError } from '../common/errors.js';
 import { describeFileError, protectFile, readRegularFile } from '../common/files.js';
+import { isRunning } from '../common/processes.js';
 
 interface LockHolder {
   pid: number;
@@ -169,13 +170,4 @@ function realPathOf(path: string): string {
   }
   if (isLink) throw usageError(`the audit log ${path} is a symbolic link to a file that does not exist; nothing was sent`);
   return join(realpathSync.native(dirname(path)), basename(path));
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -5,6 +5,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import lockfile from 'proper-lockfile';
 import { humanDuration } from '../common/durations.js';
 import { describeFileError, describeFileKind, readRegularFile } from '../common/files.js';
+import { isRunning } from '../common/processes.js';
 
 /** The lock's timing. The wait must outlast the stale time: a run started right after a holder was killed takes its lock over. */
 export interface LockTiming {
@@ -214,13 +215,3 @@ function readHolder(lockPath: string): Holder | undefined {
     return undefined;
   }
 }
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
