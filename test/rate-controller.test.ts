@@ -1,5 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
-import { FLOOR_RPS, RateController, type ThrottleDecision } from '../src/engine/rate-controller.js';
+import { RateController } from '../src/engine/rate-controller.js';
+import { FLOOR_RPS, type ThrottleDecision } from '../src/engine/throttle-estimator.js';
 import { rateBetween, simulate, type ClientResult } from './helpers/throttle-sim.js';
 
 /**

@@ -6,7 +6,7 @@ import { describeFileError } from '../common/files.js';
 import { terminalSafe } from '../common/text.js';
 import { AUDIT_RECORD_VERSION, type OrderRecord, type RetryRecord } from '../common/domain.js';
 import type { RunEvents, RunOutcome, RunStartFields } from '../engine/events.js';
-import type { ThrottleDecision } from '../engine/rate-controller.js';
+import type { ThrottleDecision } from '../engine/throttle-estimator.js';
 import type { ServiceChange } from '../engine/retry-budget.js';
 
 /**

@@ -1,4 +1,5 @@
-import { RateController, type ThrottleDecision } from '../../src/engine/rate-controller.js';
+import { RateController } from '../../src/engine/rate-controller.js';
+import type { ThrottleDecision } from '../../src/engine/throttle-estimator.js';
 import { RequestLimit, type LimitPlan } from '../../src/fake-exsited/limits.js';
 import { seededRandom } from '../../src/fake-exsited/seeded-random.js';
 
