@@ -84,6 +84,7 @@ export async function runCleanup(requested: RunOptions, context: RunContext): Pr
       : undefined;
     const rate = new RateController({
       cap: options.rps, onDecision: (decision) => events.emit({ type: 'throttle', decision }), onPace: (rps) => events.emit({ type: 'pace', rps }),
+      onRefused: (message) => control.stop({ kind: 'halt', exitCode: ExitCode.halted, message }),
     });
     const budget = new RetryBudget({ onChange: (change) => events.emit({ type: 'service', change }) });
     const slots = pLimit(options.concurrency);
@@ -108,7 +109,9 @@ export async function runCleanup(requested: RunOptions, context: RunContext): Pr
     const input = await prepareInput(options, resume, { runId, auditLog, control, events, api: makeApi, stdin: terminal.stdin });
     const stoppedEarly = () => {
       const signal = control.reason?.kind === 'signal' ? control.reason.signal : undefined;
-      console.say(`Stopped${signal ? ` by ${signal}` : ''} before any order was deleted; ${api.made()?.tokens.requested ? 'nothing was deleted' : 'nothing was sent'}.`);
+      // A halt while the orders were still being listed (a deadline, a server refusing this client) says why.
+      const why = control.reason?.kind === 'halt' ? `: ${control.reason.message}` : '';
+      console.say(`Stopped${signal ? ` by ${signal}` : ''} before any order was deleted; ${api.made()?.tokens.requested ? 'nothing was deleted' : 'nothing was sent'}${why}.`);
       return signal === 'SIGINT' ? ExitCode.sigint : signal === 'SIGTERM' ? ExitCode.sigterm : ExitCode.halted;
     };
     if (!input || control.stopping.aborted) return stoppedEarly();

@@ -6,7 +6,7 @@ import { describeFileError } from '../common/files.js';
 import { terminalSafe } from '../common/text.js';
 import { AUDIT_RECORD_VERSION, type OrderRecord, type RetryRecord } from '../common/domain.js';
 import type { RunEvents, RunOutcome, RunStartFields } from '../engine/events.js';
-import type { ThrottleDecision } from '../engine/throttle-estimator.js';
+import type { ThrottleDecision } from '../engine/throttle-decision.js';
 import type { ServiceChange } from '../engine/retry-budget.js';
 
 /**
@@ -84,7 +84,9 @@ export class AuditJournal {
   throttle(decision: ThrottleDecision): void {
     const { kind, rateBefore, rateAfter, pauseMs } = decision;
     const rate = (r: number) => (Number.isFinite(r) ? `${round(r)}/s` : 'unpaced');
-    const text = kind === 'lift' ? `limit lifted: unpaced from ${rate(rateBefore)}` : `rate ${kind === 'cut' ? 'cut' : 'stepped back'} from ${rate(rateBefore)} to ${rate(rateAfter)}`;
+    const text = kind === 'lift' ? `limit lifted: unpaced from ${rate(rateBefore)}`
+      : kind === 'noise' ? `cutting did not lower the share throttled (${Math.round(decision.baseline * 100)}%, now the baseline): the 429s are not about this run's rate; cuts undone, unpaced from ${rate(rateBefore)}`
+      : `rate ${kind === 'cut' ? 'cut' : 'stepped back'} from ${rate(rateBefore)} to ${rate(rateAfter)}`;
     this.log.info({ event: 'throttle', ...roundFigures(decision) }, pauseMs > 0 ? `${text}, everyone waits ${pauseMs} ms` : text);
   }
 

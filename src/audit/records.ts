@@ -85,7 +85,7 @@ export type RetryLine = z.infer<typeof retry>;
 const throttle = z.looseObject({
   ...base,
   event: z.literal('throttle'),
-  kind: z.enum(['cut', 'ceiling', 'lift']),
+  kind: z.enum(['cut', 'ceiling', 'lift', 'noise']),
   windowMs: z.number().nonnegative(),
   answers: count,
   share: z.number().min(0).max(1),

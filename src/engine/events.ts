@@ -1,6 +1,6 @@
 import type { OrderRecord, RetryRecord, RunStatus, RunSummary } from '../common/domain.js';
 import type { ExitCode } from '../common/errors.js';
-import type { ThrottleDecision } from './throttle-estimator.js';
+import type { ThrottleDecision } from './throttle-decision.js';
 import type { ServiceChange } from './retry-budget.js';
 
 /** What run.start records: the run's identity, its input, its host and the options that shape it. */

@@ -1,5 +1,7 @@
 import { safeSleep, type Sleep } from './backoff.js';
-import { FLOOR_RPS, ThrottleEstimator, type ThrottleDecision } from './throttle-estimator.js';
+import { RefusalWatch } from './refusal-watch.js';
+import type { ThrottleDecision } from './throttle-decision.js';
+import { FLOOR_RPS, ThrottleEstimator } from './throttle-estimator.js';
 
 export interface RateControllerOptions {
   /** --rps: a hard cap, never exceeded. */
@@ -12,6 +14,8 @@ export interface RateControllerOptions {
    * PACE_STEP or more since the last one told (a decision tells its own `rateAfter`).
    */
   onPace?: (rps: number) => void;
+  /** The server refuses this client (refusal-watch.ts: a minute of nothing but 429s): why, in a sentence. The run halts. */
+  onRefused?: (reason: string) => void;
 }
 
 /** The pacing bucket holds this much time's worth of requests: a small burst. */
@@ -19,6 +23,13 @@ const BURST_SECONDS = 0.05;
 /** The climbing rate is told at most this often, and only when it moved by this share. */
 const PACE_EVERY_MS = 1000;
 const PACE_STEP = 0.05;
+/**
+ * The rate climbs only while it holds requests back: for this long after a decision, or after a request
+ * had to wait for the pace (which looks again at least this often, the rate climbing meanwhile). A pause,
+ * orders all waiting out their own Retry-After, or a run sending less than it may: none of them tests a
+ * higher rate, so the climb waits for them (TCP's congestion window validation, RFC 7661, likewise).
+ */
+const HOLDING_MS = 1000;
 
 /**
  * The rate of one client: who may send now. Requests are paced at the rate the estimator reads from the
@@ -37,6 +48,11 @@ export class RateController {
   private pauseStart = 0;
   private tokens = 1;
   private refilledAt = Number.NaN;
+  /** The climb clock (ms) as of `climbSettledAt`, and until when it runs: while the pace holds requests back. */
+  private climbed = 0;
+  private climbSettledAt = 0;
+  private holdingUntil = Number.NEGATIVE_INFINITY;
+  private readonly refusal = new RefusalWatch();
   private queue: Promise<void> = Promise.resolve();
   /** The rate last told (a decision's, or onPace's), and when onPace may look again. */
   private toldRate = Number.POSITIVE_INFINITY;
@@ -60,7 +76,7 @@ export class RateController {
 
   /** The rate now allowed, requests/s (Infinity: not paced). */
   rateAt(now = this.now()): number {
-    const rate = this.estimator.rateAt(now);
+    const rate = this.estimator.rateAt(this.climbTime(now));
     return rate === undefined ? this.cap : Math.min(this.cap, Math.max(FLOOR_RPS, rate));
   }
 
@@ -79,6 +95,7 @@ export class RateController {
    */
   reserve(now: number): { ticket: number } | { waitMs: number } {
     if (now < this.pausedUntil) return { waitMs: this.pausedUntil - now };
+    this.checkRefusal(now);
     const rate = this.rateAt(now);
     if (now >= this.paceCheckAt) this.tellPace(now, rate);
     if (rate !== Number.POSITIVE_INFINITY) {
@@ -86,7 +103,10 @@ export class RateController {
       const burst = Math.max(1, rate * BURST_SECONDS);
       this.tokens = Math.min(burst, this.tokens + ((now - this.refilledAt) / 1000) * rate);
       this.refilledAt = now;
-      if (this.tokens < 1) return { waitMs: Math.max(1, Math.ceil(((1 - this.tokens) / rate) * 1000)) };
+      if (this.tokens < 1) {
+        this.hold(now);
+        return { waitMs: Math.min(HOLDING_MS, Math.max(1, Math.ceil(((1 - this.tokens) / rate) * 1000))) };
+      }
       this.tokens -= 1;
     }
     return { ticket: this.estimator.sent(now) };
@@ -116,13 +136,17 @@ export class RateController {
   answered(ticket: number, throttled: boolean, retryAfterMs?: number, now = this.now()): void {
     this.answers++;
     if (throttled) this.throttledAnswers++;
+    const active = this.activeTime(now);
+    this.refusal.answered(throttled, active);
+    this.checkRefusal(now);
     const rateBefore = this.rateAt(now);
-    const judgement = this.estimator.answered(ticket, throttled, retryAfterMs, { now, active: this.activeTime(now), rateBefore });
+    const judgement = this.estimator.answered(ticket, throttled, retryAfterMs, { now, active, climb: this.climbTime(now), rateBefore });
     if (!judgement) return;
     const { kind, windowMs, answers, share, baseline, acceptedRate, ceiling } = judgement;
-    if (kind !== 'lift') {
+    if (kind === 'cut' || kind === 'ceiling') {
       this.cuts++;
       this.tokens = Math.min(this.tokens, 1);
+      this.hold(now);
     }
     const pauseMs = judgement.pauseMs === undefined ? 0 : this.pause(now, judgement.pauseMs);
     const rateAfter = this.rateAt(now);
@@ -142,6 +166,24 @@ export class RateController {
       this.pausedUntil = now + pauseMs;
     }
     return pauseMs;
+  }
+
+  /** A request waits for the pace at `now`: the climb runs for a while. */
+  private hold(now: number): void {
+    this.climbed = this.climbTime(now);
+    this.climbSettledAt = now;
+    this.holdingUntil = now + HOLDING_MS;
+  }
+
+  /** Time on the clock the climb runs on (only while the pace holds requests back), ms. */
+  private climbTime(now: number): number {
+    return this.climbed + Math.max(0, Math.min(now, this.holdingUntil) - this.climbSettledAt);
+  }
+
+  /** Checked as answers come and as requests wait for the pace, so that the halt comes on time at the slowest pace too. */
+  private checkRefusal(now: number): void {
+    const reason = this.refusal.refused(this.activeTime(now));
+    if (reason) this.options.onRefused?.(reason);
   }
 
   private tellPace(now: number, rate: number): void {

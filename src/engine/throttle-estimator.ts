@@ -1,32 +1,6 @@
-/** A decision of the rate controller, as the audit log's `throttle` records keep it. */
-export interface ThrottleDecision {
-  /**
-   * `cut`: over the limit, the rate cut to what the server accepted; `ceiling`: at the known ceiling and
-   * throttled a little, a step back below it; `lift`: far above the old ceiling without throttling, the
-   * ceiling forgotten.
-   */
-  kind: 'cut' | 'ceiling' | 'lift';
-  /** The window the decision was made from: its length, its answers, the share of them throttled. */
-  windowMs: number;
-  answers: number;
-  share: number;
-  /** The throttled share normally seen (noise that says nothing of this client's rate). */
-  baseline: number;
-  /** Answers that were not throttled, per second: what the server accepted. */
-  acceptedRate: number;
-  rateBefore: number;
-  rateAfter: number;
-  /** The ceiling remembered after the decision, requests/s; null once lifted. */
-  ceiling: number | null;
-  /** How long every request waits now (the server's Retry-After), ms; 0 when nobody pauses. */
-  pauseMs: number;
-}
-
-/** What the estimator decided; the controller adds the rates and the pause it applied. */
-export type Judgement = Omit<ThrottleDecision, 'rateBefore' | 'rateAfter' | 'pauseMs'> & {
-  /** Everyone waits this long from now, ms (clearly over). */
-  pauseMs?: number;
-};
+import { AcceptedRate } from './accepted-rate.js';
+import { NoiseTest } from './noise-test.js';
+import type { Judgement, ThrottleDecision } from './throttle-decision.js';
 
 /** Where an answer stands on the controller's clocks, and the rate in force when it came. */
 export interface AnswerTime {
@@ -34,6 +8,8 @@ export interface AnswerTime {
   now: number;
   /** Time on the clock that stops while everyone waits out a Retry-After, ms. */
   active: number;
+  /** Time on the clock the rate climbs on (only while the pace holds requests back), ms. */
+  climb: number;
   /** The rate allowed now, requests/s. */
   rateBefore: number;
 }
@@ -60,7 +36,10 @@ const HIGH_MARGIN = 0.08;
  */
 const SIGNIFICANT = 6.9;
 const NOISE_TOLERATED = 0.05;
-/** A window whose answers came slower than this share of the ceiling was not probing it: the run ran short of orders. */
+/**
+ * A window whose answers came slower than this share of the ceiling, or of the pace, was not probing it:
+ * the run ran short of orders, or its orders were all waiting out their own Retry-After.
+ */
 const APP_LIMITED = 0.8;
 /** Beyond the known ceiling, this much above the baseline is enough to step back. */
 const LOW_MARGIN = 0.02;
@@ -100,9 +79,15 @@ const DEFAULT_PAUSE_MS = 1000;
 
 interface Window {
   start: number;
+  /** The active time the window began at: its answers over its length are the rate it sent at. */
+  activeStart: number;
   answers: number;
   throttled: number;
+  /** The lowest pace in force while it lasted, requests/s. */
+  minPace: number;
   retryAfters: number[];
+  /** The latest moment a throttled answer's Retry-After ends (wall clock): a date and a delta alike. */
+  latestDeadline: number;
   /** The latest answers' throttled flags (at most RECENT_ANSWERS). */
   recent: boolean[];
   /** How many of `recent` are throttled. */
@@ -116,13 +101,16 @@ interface Window {
  * Answers are judged a window at a time (at least 1 s and 20 answers), and only answers to requests sent
  * after the last decision, so that one episode is judged once. Over the limit — a share throttled well
  * above the baseline of noise — the rate goes down once to 0.9 of what the server accepted (not a blind
- * halving), which is remembered as the ceiling; beyond the ceiling a smaller excess is enough. Only when
- * clearly over (half the latest answers throttled) does everyone wait out the server's Retry-After. After
- * a decision the rate climbs back in a straight line; a ceiling found lower than the last is lowered a
- * little more, so clients sharing one limit settle on fair shares quickly. Throttling at or below the
- * ceiling that is not "over" is noise: it becomes the baseline and never cuts. A client whose first cut
- * came from a handful of accepted answers (a newcomer to a limit others already use up, or a run whose
- * first moments spent a bucket's small burst) searches upward fast instead.
+ * halving), which is remembered as the ceiling; beyond the ceiling a smaller excess is enough. Only at the
+ * first contact, when clearly over (half the latest answers throttled), does everyone wait out the
+ * server's Retry-After: once, and never past the latest moment it asked for; after that each throttled
+ * order waits its own. After a decision the rate climbs back in a straight line; a ceiling found lower
+ * than the last is lowered a little more, so clients sharing one limit settle on fair shares quickly.
+ * Throttling at or below the ceiling that is not "over" is noise: it becomes the baseline and never cuts;
+ * and when cutting does not lower the share throttled (NoiseTest), the cuts are undone and that share
+ * becomes the baseline. A window sent well below the pace decides nothing. A client whose first cut came
+ * from a handful of accepted answers (a newcomer to a limit others already use up, or a run whose first
+ * moments spent a bucket's small burst) searches upward fast instead.
  */
 export class ThrottleEstimator {
   private ceiling: number | undefined;
@@ -143,29 +131,32 @@ export class ThrottleEstimator {
   private firstSentAt = 0;
   private baseline = 0;
   private window: Window;
-  /** When answers not throttled came, on the active clock: what the server accepts. */
-  private accepted: number[] = [];
-  private acceptedHead = 0;
+  private readonly accepted = new AcceptedRate();
+  /** The windows over the limit lately: whether cutting lowers the share throttled. */
+  private readonly noise = new NoiseTest();
 
   constructor(now: number) {
-    this.window = newWindow(now);
+    this.window = newWindow(now, 0);
   }
 
   get ceilingRps(): number | undefined {
     return this.ceiling;
   }
 
-  /** The rate by the curve at `now`, requests/s, before the cap and the floor; undefined: unpaced. */
-  rateAt(now: number): number | undefined {
+  /** The rate by the curve at `climb` (the climb clock), requests/s, before the cap and the floor; undefined: unpaced. */
+  rateAt(climb: number): number | undefined {
     if (this.ceiling === undefined) return undefined;
-    const t = (now - this.epochStart) / 1000;
+    const t = (climb - this.epochStart) / 1000;
     // A newcomer searches upward fast (convex); otherwise the rate climbs in a straight line from 0.9 of the ceiling.
     return BETA * this.ceiling + (this.searching ? SEARCH_C * t ** 3 : this.probeSlope * t);
   }
 
   /** A request goes at `now`: its ticket. */
   sent(now: number): number {
-    if (this.issued === 0) this.firstSentAt = now;
+    if (this.issued === 0) {
+      this.firstSentAt = now;
+      this.window = newWindow(now, now); // the first window starts with the first request (nothing is paused before it)
+    }
     return ++this.issued;
   }
 
@@ -174,19 +165,26 @@ export class ThrottleEstimator {
     if (ticket <= this.judgedUpTo) return undefined;
     const w = this.window;
     w.answers++;
+    w.minPace = Math.min(w.minPace, at.rateBefore);
     if (throttled) {
       w.throttled++;
-      if (retryAfterMs !== undefined) w.retryAfters.push(retryAfterMs);
+      if (retryAfterMs !== undefined) {
+        w.retryAfters.push(retryAfterMs);
+        w.latestDeadline = Math.max(w.latestDeadline, at.now + retryAfterMs);
+      }
     } else {
-      this.accepted.push(at.active);
+      this.accepted.accepted(at.active);
     }
     w.recent.push(throttled);
     if (throttled) w.recentThrottled++;
     if (w.recent.length > RECENT_ANSWERS && w.recent.shift()) w.recentThrottled--;
     const { recentThrottled } = w;
     const elapsed = at.now - w.start;
-    // Clearly over is judged on the latest answers alone: earlier good ones in the window would hide it.
-    if (w.recent.length === RECENT_ANSWERS && recentThrottled >= CLEARLY_OVER * RECENT_ANSWERS) return this.judge(at, RECENT_ANSWERS, recentThrottled);
+    // Clearly over is judged on the latest answers alone: earlier good ones in the window would hide it. It
+    // is looked at after every answer, so it must be RECENT_ANSWERS times less likely as noise.
+    if (w.recent.length === RECENT_ANSWERS && recentThrottled >= CLEARLY_OVER * RECENT_ANSWERS && this.over(RECENT_ANSWERS, recentThrottled, SIGNIFICANT + Math.log(RECENT_ANSWERS))) {
+      return this.judge(at, RECENT_ANSWERS, recentThrottled);
+    }
     if ((elapsed >= MIN_WINDOW_MS && w.answers >= MIN_ANSWERS) || (elapsed >= MAX_WINDOW_MS && w.answers >= MIN_ANSWERS_LATE)) return this.judge(at, w.answers, w.throttled);
     return undefined;
   }
@@ -194,9 +192,10 @@ export class ThrottleEstimator {
   private judge(at: AnswerTime, answers: number, throttled: number): Judgement | undefined {
     const { now, rateBefore } = at;
     const w = this.window;
-    this.window = newWindow(now);
+    this.window = newWindow(now, at.active);
     const share = throttled / answers;
-    const accepted = this.acceptedLately(at.active);
+    const sendRate = (w.answers * 1000) / Math.max(1, at.active - w.activeStart);
+    const accepted = this.accepted.lately(at.active);
     // What the server can take: what it accepted, allowing for the noise it throttles at any rate.
     const capacity = Math.max(FLOOR_RPS, accepted.rate / (1 - Math.min(0.5, this.baseline)));
     const decide = (kind: ThrottleDecision['kind'], pauseMs?: number): Judgement => {
@@ -207,21 +206,33 @@ export class ThrottleEstimator {
       };
     };
     const enough = throttled >= MIN_THROTTLED;
-    const over = share >= Math.max(HIGH_SHARE, this.baseline + HIGH_MARGIN) && surprise(answers, throttled, Math.max(this.baseline, NOISE_TOLERATED)) >= SIGNIFICANT;
+    const over = this.over(answers, throttled);
     // Probing beyond the ceiling: there, a small excess over the baseline is this client's doing.
     const beyond = this.ceiling !== undefined && !this.searching && (this.provisional || rateBefore > this.ceiling);
-    if (enough && over) {
+    // Sent well below the pace (orders waiting out their own Retry-After, or running out), a window tests no rate: it cuts nothing, and is no sample of noise.
+    const appLimited = Number.isFinite(w.minPace) && sendRate < APP_LIMITED * w.minPace;
+    const noise = appLimited ? undefined : this.noise.judged({ rate: sendRate, answers: w.answers, throttled: w.throttled, ms: at.active - w.activeStart }, now, Math.max(HIGH_SHARE, this.baseline + HIGH_MARGIN));
+    if (noise !== undefined) {
+      // Cutting did not lower the share: the 429s are not about the rate. The cuts undone (a limit beneath is found again, above the noise), the share learnt.
+      this.forget();
+      this.baseline = Math.max(this.baseline, noise);
+      return decide('noise');
+    }
+    if (enough && over && !appLimited) {
       const firstContact = this.ceiling === undefined;
-      this.startEpoch(now, capacity);
+      this.startEpoch(at.climb, capacity, accepted.count > 0);
       const early = now - this.firstSentAt < MIN_WINDOW_MS;
       this.searching = firstContact && accepted.count < (early ? RELIABLE_ACCEPTED_EARLY : RELIABLE_ACCEPTED);
       this.provisional = firstContact && !this.searching;
-      return decide('cut', share >= CLEARLY_OVER ? median(w.retryAfters) ?? DEFAULT_PAUSE_MS : undefined);
+      this.noise.cut(now);
+      // Everyone waits the server's Retry-After, counted from the answers that carried it: never past the latest moment it asked for.
+      const pauseMs = w.retryAfters.length === 0 ? DEFAULT_PAUSE_MS : Math.min(median(w.retryAfters) as number, Math.max(0, w.latestDeadline - now));
+      return decide('cut', share >= CLEARLY_OVER && firstContact ? pauseMs : undefined);
     }
     if (enough && beyond && share >= this.baseline + LOW_MARGIN && (this.provisional || (answers * 1000) / Math.max(1, now - w.start) >= APP_LIMITED * (this.ceiling as number))) {
       // (Only when it really sent beyond the ceiling: a run running out of orders sends less than it may, and
       // what the server accepted then says nothing of the limit.)
-      this.startEpoch(now, capacity);
+      this.startEpoch(at.climb, capacity, true);
       return decide('ceiling');
     }
     if (!beyond) {
@@ -229,45 +240,42 @@ export class ThrottleEstimator {
       if (!over && (this.ceiling === undefined || rateBefore <= BASELINE_BELOW * this.ceiling)) this.baseline += BASELINE_WEIGHT * (share - this.baseline);
     } else if (accepted.rate >= LIFT_FACTOR * (this.ceiling as number)) {
       // Far above the old ceiling, accepted without throttling: the limit is gone, or was never this client's.
-      this.ceiling = undefined;
+      this.forget();
       return decide('lift');
     }
     return undefined;
   }
 
-  /** A new epoch: from 0.9 of `ceiling`, climbing. */
-  private startEpoch(now: number, ceiling: number): void {
+  /** Throttled this much, and unlikely as noise at the baseline. */
+  private over(answers: number, throttled: number, significant = SIGNIFICANT): boolean {
+    const share = throttled / answers;
+    return share >= Math.max(HIGH_SHARE, this.baseline + HIGH_MARGIN) && surprise(answers, throttled, Math.max(this.baseline, NOISE_TOLERATED)) >= significant;
+  }
+
+  /** No ceiling: unpaced until the server throttles again. */
+  private forget(): void {
+    this.ceiling = undefined;
+    this.searching = false;
+    this.provisional = false;
+    this.noise.reset();
+  }
+
+  /** A new epoch: from 0.9 of `ceiling`, climbing. `measured`: from answers the server accepted (not the floor for want of any). */
+  private startEpoch(now: number, ceiling: number, measured: boolean): void {
     // Losing ground (others sharing the limit take more of it): let go a little more (CUBIC's fast convergence).
     if (this.ceiling !== undefined && ceiling < LOSING_GROUND * this.ceiling) ceiling *= LOSING_GROUND;
-    const confirmed = this.ceiling !== undefined && ceiling <= this.ceiling * (1 + CONFIRMED);
+    // The floor reached for want of any accepted answer confirms nothing: from there the climb stays the slow API's, not the crawl of a confirmed one.
+    const confirmed = measured && this.ceiling !== undefined && ceiling <= this.ceiling * (1 + CONFIRMED);
     this.probeSlope = PROBE_RPS_PER_S * Math.min(1, ceiling / PROBE_FULL_RPS) * (confirmed ? Math.min(1, ceiling / CAUTIOUS_BELOW_RPS) ** 2 : 1);
     this.searching = false;
     this.provisional = false;
     this.ceiling = ceiling;
     this.epochStart = now;
   }
-
-  /**
-   * What the server accepted lately, per second: answers not throttled over the last second, or over the
-   * last MIN_ANSWERS of them if they took longer (a slow API accepts two or three a second, and a count
-   * that small says little). Timed on the active clock, and never over less than a second, because shorter
-   * spans mislead: a fixed window's quota is spent early in its second, and a bucket's saved tokens go in
-   * a few milliseconds.
-   */
-  private acceptedLately(active: number): { rate: number; count: number } {
-    while (this.accepted.length - this.acceptedHead > MIN_ANSWERS && (this.accepted[this.acceptedHead] as number) <= active - MIN_WINDOW_MS) this.acceptedHead++;
-    if (this.acceptedHead > 4096) {
-      this.accepted = this.accepted.slice(this.acceptedHead);
-      this.acceptedHead = 0;
-    }
-    const count = this.accepted.length - this.acceptedHead;
-    if (count === 0) return { rate: 0, count };
-    return { rate: (count * 1000) / Math.max(MIN_WINDOW_MS, active - (this.accepted[this.acceptedHead] as number)), count };
-  }
 }
 
-function newWindow(start: number): Window {
-  return { start, answers: 0, throttled: 0, retryAfters: [], recent: [], recentThrottled: 0 };
+function newWindow(start: number, activeStart: number): Window {
+  return { start, activeStart, answers: 0, throttled: 0, minPace: Number.POSITIVE_INFINITY, retryAfters: [], latestDeadline: Number.NEGATIVE_INFINITY, recent: [], recentThrottled: 0 };
 }
 
 /**

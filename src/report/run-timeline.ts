@@ -1,4 +1,4 @@
-import type { AuditRecord } from '../audit/records.js';
+import type { AuditRecord, ThrottleLine } from '../audit/records.js';
 import { failureCause, retryCause, type RunStatus } from '../common/domain.js';
 
 /**
@@ -34,7 +34,7 @@ export interface Interval {
 
 export interface ThrottleMark {
   atMs: number;
-  kind: 'cut' | 'ceiling' | 'lift';
+  kind: ThrottleLine['kind'];
   rateBefore: number | null;
   rateAfter: number | null;
   share: number;

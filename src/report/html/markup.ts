@@ -33,4 +33,4 @@ export const clock = (ms: number): string => new Date(ms).toISOString().slice(11
 export const rateText = (rps: number | null): string => (rps === null ? 'unpaced' : `${num(rps)}/s`);
 
 /** What each decision of the rate controller did, in the words of the legend, the marks and the table. */
-export const DECISION_WORDS = { cut: 'rate cut', ceiling: 'step back below the ceiling', lift: 'limit lifted' } as const;
+export const DECISION_WORDS = { cut: 'rate cut', ceiling: 'step back below the ceiling', lift: 'limit lifted', noise: 'cuts undone (noise)' } as const;
