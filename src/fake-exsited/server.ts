@@ -52,8 +52,11 @@ export interface FakeExsitedOptions {
 export interface HostileBehaviour {
   /** Error answers echo the credentials the request carried: the bearer token, the client secret. */
   echoCredentials?: boolean;
-  /** The Retry-After header of injected 429s, sent as is (e.g. `999999999`, or an HTTP date). */
-  retryAfterHeader?: string;
+  /**
+   * The Retry-After header of injected 429s, sent as is (e.g. `999999999`, or an HTTP date), or made for
+   * each answer from the time it is sent (e.g. an HTTP date 40 s ahead); undefined from it: no header.
+   */
+  retryAfterHeader?: string | ((now: number) => string | undefined);
   /** The token endpoint answers this status instead (a 307 to elsewhere, a proxy's 403), with `body` as its text. */
   tokenAnswer?: { status: number; body: string; headers?: Record<string, string> };
 }
@@ -233,9 +236,12 @@ export async function startFakeExsited(options: FakeExsitedOptions): Promise<Fak
         hanging.add(res);
         res.on('close', () => hanging.delete(res));
         return note('hang');
-      case 'throttle':
-        sendError(res, 429, 'TOO_MANY_REQUESTS', 'rate limit exceeded', { 'Retry-After': options.hostile?.retryAfterHeader ?? String(fault.retryAfterS) });
+      case 'throttle': {
+        const header = options.hostile?.retryAfterHeader;
+        const retryAfter = typeof header === 'function' ? header(Date.now()) : header ?? String(fault.retryAfterS);
+        sendError(res, 429, 'TOO_MANY_REQUESTS', 'rate limit exceeded', retryAfter === undefined ? {} : { 'Retry-After': retryAfter });
         return note(429);
+      }
       case 'status':
         sendError(res, fault.status, `HTTP_${fault.status}`, `injected fault${echo(sentToken(req))}`);
         return note(fault.status);
