@@ -82,6 +82,16 @@ describe('a long Retry-After', () => {
     answers(20, 1, () => 40_000);
     expect(decisions.at(-1)).toMatchObject({ kind: 'cut', share: 0.5, pauseMs: 0 }); // clearly over again; before: another 40 s for everyone
   });
+
+  test('a short Retry-After (a second, as a bucket says) still pauses everyone each time: clients sharing a limit back off together', () => {
+    const { clock, decisions, answers } = controller();
+    answers(100, 0, () => 0);
+    answers(20, 2, () => 1000);
+    clock.now += 1000;
+    answers(100, 0, () => 0);
+    answers(20, 1, () => 1000);
+    expect(decisions.map((d) => [d.kind, d.pauseMs])).toEqual([['cut', 1000], ['cut', 1000]]);
+  });
 });
 
 describe('random 429s with a Retry-After of 40 s, in simulation', () => {

@@ -76,6 +76,13 @@ const BASELINE_BELOW = 0.95;
 /** A new ceiling below this share of the old one is ground lost to others: it is lowered by as much again. */
 const LOSING_GROUND = 0.95;
 const DEFAULT_PAUSE_MS = 1000;
+/**
+ * Everyone waits out the server's Retry-After at the first contact, and again when clearly over if it is
+ * this short: a second's wait together is how clients sharing a limit back off together. A longer one is
+ * waited once, by the orders it was given to: pausing everyone for it again would hold orders that have
+ * just waited out their own (the wait would add up, 40 s and 40 s again).
+ */
+const PAUSE_AGAIN_MS = 2000;
 
 interface Window {
   start: number;
@@ -101,10 +108,10 @@ interface Window {
  * Answers are judged a window at a time (at least 1 s and 20 answers), and only answers to requests sent
  * after the last decision, so that one episode is judged once. Over the limit — a share throttled well
  * above the baseline of noise — the rate goes down once to 0.9 of what the server accepted (not a blind
- * halving), which is remembered as the ceiling; beyond the ceiling a smaller excess is enough. Only at the
- * first contact, when clearly over (half the latest answers throttled), does everyone wait out the
- * server's Retry-After: once, and never past the latest moment it asked for; after that each throttled
- * order waits its own. After a decision the rate climbs back in a straight line; a ceiling found lower
+ * halving), which is remembered as the ceiling; beyond the ceiling a smaller excess is enough. Only when
+ * clearly over (half the latest answers throttled) does everyone wait out the server's Retry-After, never
+ * past the latest moment it asked for: a long one only at the first contact, after which each throttled
+ * order waits its own (PAUSE_AGAIN_MS). After a decision the rate climbs back in a straight line; a ceiling found lower
  * than the last is lowered a little more, so clients sharing one limit settle on fair shares quickly.
  * Throttling at or below the ceiling that is not "over" is noise: it becomes the baseline and never cuts;
  * and when cutting does not lower the share throttled (NoiseTest), the cuts are undone and that share
@@ -227,7 +234,7 @@ export class ThrottleEstimator {
       this.noise.cut(now);
       // Everyone waits the server's Retry-After, counted from the answers that carried it: never past the latest moment it asked for.
       const pauseMs = w.retryAfters.length === 0 ? DEFAULT_PAUSE_MS : Math.min(median(w.retryAfters) as number, Math.max(0, w.latestDeadline - now));
-      return decide('cut', share >= CLEARLY_OVER && firstContact ? pauseMs : undefined);
+      return decide('cut', share >= CLEARLY_OVER && (firstContact || pauseMs <= PAUSE_AGAIN_MS) ? pauseMs : undefined);
     }
     if (enough && beyond && share >= this.baseline + LOW_MARGIN && (this.provisional || (answers * 1000) / Math.max(1, now - w.start) >= APP_LIMITED * (this.ceiling as number))) {
       // (Only when it really sent beyond the ceiling: a run running out of orders sends less than it may, and

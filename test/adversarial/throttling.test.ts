@@ -39,7 +39,7 @@ describe('429s that do not depend on the rate', () => {
     expect(noise[0]!.msg).toMatch(/^cutting did not lower the share throttled \(\d+%, now the baseline\): the 429s are not about this run's rate; cuts undone, unpaced from /);
     expect(noise[0]!.baseline).toBeGreaterThanOrEqual(0.4);
     expect(throttles.filter((l) => l.kind === 'cut').length).toBeLessThanOrEqual(12);
-    expect(throttles.filter((l) => l.pauseMs > 0).length).toBeLessThanOrEqual(1);
+    for (const l of throttles) expect(l.pauseMs).toBeLessThanOrEqual(1000); // no Retry-After: a second, when clearly over
   }, 150_000);
 
   test('every DELETE answered 429 (Retry-After 1): after a minute of nothing but 429s the run halts (exit 4) saying the server refuses this client, having sent few requests (before: one request every 20 s for an hour)', async () => {
