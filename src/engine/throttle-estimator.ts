@@ -115,7 +115,8 @@ interface Window {
  * than the last is lowered a little more, so clients sharing one limit settle on fair shares quickly.
  * Throttling at or below the ceiling that is not "over" is noise: it becomes the baseline and never cuts;
  * and when cutting does not lower the share throttled (NoiseTest), the cuts are undone and that share
- * becomes the baseline. A window sent well below the pace decides nothing. A client whose first cut came
+ * becomes the baseline. A window sent well below the pace is cut from by the pace, not by what it had
+ * the server accept. A client whose first cut came
  * from a handful of accepted answers (a newcomer to a limit others already use up, or a run whose first
  * moments spent a bucket's small burst) searches upward fast instead.
  */
@@ -203,8 +204,12 @@ export class ThrottleEstimator {
     const share = throttled / answers;
     const sendRate = (w.answers * 1000) / Math.max(1, at.active - w.activeStart);
     const accepted = this.accepted.lately(at.active);
+    // Sent well below the pace (orders waiting out their own Retry-After, or running out), a window did not
+    // measure what the server can take, only what was sent: its cut goes by the pace and the share
+    // throttled, and it is no sample of noise.
+    const appLimited = Number.isFinite(w.minPace) && sendRate < APP_LIMITED * w.minPace;
     // What the server can take: what it accepted, allowing for the noise it throttles at any rate.
-    const capacity = Math.max(FLOOR_RPS, accepted.rate / (1 - Math.min(0.5, this.baseline)));
+    const capacity = Math.max(FLOOR_RPS, (appLimited ? (1 - share) * w.minPace : accepted.rate) / (1 - Math.min(0.5, this.baseline)));
     const decide = (kind: ThrottleDecision['kind'], pauseMs?: number): Judgement => {
       this.judgedUpTo = this.issued;
       return {
@@ -216,8 +221,6 @@ export class ThrottleEstimator {
     const over = this.over(answers, throttled);
     // Probing beyond the ceiling: there, a small excess over the baseline is this client's doing.
     const beyond = this.ceiling !== undefined && !this.searching && (this.provisional || rateBefore > this.ceiling);
-    // Sent well below the pace (orders waiting out their own Retry-After, or running out), a window tests no rate: it cuts nothing, and is no sample of noise.
-    const appLimited = Number.isFinite(w.minPace) && sendRate < APP_LIMITED * w.minPace;
     const noise = appLimited ? undefined : this.noise.judged({ rate: sendRate, answers: w.answers, throttled: w.throttled, ms: at.active - w.activeStart }, now, Math.max(HIGH_SHARE, this.baseline + HIGH_MARGIN));
     if (noise !== undefined) {
       // Cutting did not lower the share: the 429s are not about the rate. The cuts undone (a limit beneath is found again, above the noise), the share learnt.
@@ -225,7 +228,7 @@ export class ThrottleEstimator {
       this.baseline = Math.max(this.baseline, noise);
       return decide('noise');
     }
-    if (enough && over && !appLimited) {
+    if (enough && over) {
       const firstContact = this.ceiling === undefined;
       this.startEpoch(at.climb, capacity, accepted.count > 0);
       const early = now - this.firstSentAt < MIN_WINDOW_MS;
