@@ -105,4 +105,12 @@ describe('random 429s with a Retry-After of 40 s, in simulation', () => {
       expect(Math.max(0, ...run!.paces.map((p) => p.rps))).toBeLessThan(400); // 8 slots at 20 ms send at most 400/s
     }
   });
+
+  test('half the DELETEs answered 429 with a Retry-After of 40 s, 100 orders: the noise is found, though after the first pause every window is a burst of retries between long waits', () => {
+    for (const seed of [1, 2, 3]) {
+      const [run] = simulate({ noise: { chance: 0.5, retryAfterS: 40 }, seed }, [{ orders: 100, concurrency: 8 }], 3_600_000);
+      expect(run!.decisions.filter((d) => d.kind === 'noise')).toHaveLength(1);
+      expect(run!.decisions.filter((d) => d.kind === 'cut').length).toBeLessThanOrEqual(6);
+    }
+  });
 });

@@ -19,6 +19,12 @@ export class AcceptedRate {
     this.times.push(active);
   }
 
+  /** Everything counted so far is forgotten. */
+  forget(): void {
+    this.times = [];
+    this.head = 0;
+  }
+
   /** Requests/s accepted lately as of `active`, and how many answers that is from. */
   lately(active: number): { rate: number; count: number } {
     while (this.times.length - this.head > MIN_COUNT && (this.times[this.head] as number) <= active - MIN_SPAN_MS) this.head++;

@@ -20,8 +20,8 @@ const SIGNIFICANT = 6.9;
 const NOISE_SHARE = 0.2;
 const NOISE_SPAN_MS = 10_000;
 const RATE_RANGE = 2;
-/** Windows are kept this long, and the test needs at least NOISE_ANSWERS answers in them. */
-const MEMORY_MS = 30_000;
+/** The latest windows kept (by count, not time: long waits for a Retry-After must not empty it), and the answers the test needs in them. */
+const MEMORY_WINDOWS = 30;
 const NOISE_ANSWERS = 60;
 const MIN_WINDOW_MS = 1000;
 /** Chances are kept this far from 0 and 1, so that one odd answer is not infinitely unlikely. */
@@ -58,7 +58,7 @@ export class NoiseTest {
   judged(window: WindowAnswers, now: number, minShare: number): number | undefined {
     if (window.ms < MIN_WINDOW_MS || !(window.rate > 0)) return undefined;
     this.samples.push({ ...window, at: now });
-    while ((this.samples[0] as Sample).at < now - MEMORY_MS) this.samples.shift();
+    if (this.samples.length > MEMORY_WINDOWS) this.samples.shift();
     if (this.firstCutAt === undefined || now - this.firstCutAt < NOISE_SPAN_MS) return undefined;
     const s = this.samples;
     const answers = sum(s, (w) => w.answers);

@@ -210,6 +210,8 @@ export class ThrottleEstimator {
     const appLimited = Number.isFinite(w.minPace) && sendRate < APP_LIMITED * w.minPace;
     // What the server can take: what it accepted, allowing for the noise it throttles at any rate.
     const capacity = Math.max(FLOOR_RPS, (appLimited ? (1 - share) * w.minPace : accepted.rate) / (1 - Math.min(0.5, this.baseline)));
+    // And what was accepted over a stretch where little was sent says nothing to the next window: counted afresh.
+    if (appLimited) this.accepted.forget();
     const decide = (kind: ThrottleDecision['kind'], pauseMs?: number): Judgement => {
       this.judgedUpTo = this.issued;
       return {
@@ -221,7 +223,8 @@ export class ThrottleEstimator {
     const over = this.over(answers, throttled);
     // Probing beyond the ceiling: there, a small excess over the baseline is this client's doing.
     const beyond = this.ceiling !== undefined && !this.searching && (this.provisional || rateBefore > this.ceiling);
-    const noise = appLimited ? undefined : this.noise.judged({ rate: sendRate, answers: w.answers, throttled: w.throttled, ms: at.active - w.activeStart }, now, Math.max(HIGH_SHARE, this.baseline + HIGH_MARGIN));
+    // (A window sent below the pace sent what it sent at the pace, in bursts: that is its rate.)
+    const noise = this.noise.judged({ rate: appLimited ? w.minPace : sendRate, answers: w.answers, throttled: w.throttled, ms: at.active - w.activeStart }, now, Math.max(HIGH_SHARE, this.baseline + HIGH_MARGIN));
     if (noise !== undefined) {
       // Cutting did not lower the share: the 429s are not about the rate. The cuts undone (a limit beneath is found again, above the noise), the share learnt.
       this.forget();
