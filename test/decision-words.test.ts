@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from '@jest/globals';
 import { AuditJournal } from '../src/audit/journal.js';
 import { DECISION_WORDS } from '../src/engine/decision-words.js';
-import type { ThrottleDecision } from '../src/engine/rate-controller.js';
+import type { ThrottleDecision } from '../src/engine/throttle-decision.js';
 import { reportWithFiles } from '../src/report/report-files.js';
 import { workDir } from './helpers/cli.js';
 import { runEndFields } from './helpers/records.js';

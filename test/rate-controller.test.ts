@@ -1,5 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
-import { FLOOR_RPS, RateController, type ThrottleDecision } from '../src/engine/rate-controller.js';
+import { RateController } from '../src/engine/rate-controller.js';
+import type { ThrottleDecision } from '../src/engine/throttle-decision.js';
+import { FLOOR_RPS } from '../src/engine/throttle-estimator.js';
 import { rateBetween, simulate, type ClientResult } from './helpers/throttle-sim.js';
 
 /**
@@ -55,9 +57,10 @@ describe('the rate controller, in simulation', () => {
     ['a quarter of a second apart', [0, 150, 300, 450]],
     ['almost together', [0, 20, 40, 60]],
     ['a second apart', [0, 1000, 2000, 3000]],
-  ])('four clients sharing a bucket of 100/s, starting %s: at least 0.85 of it together, each 15–35% while all four run', (_, starts) => {
+  ])('four clients sharing a bucket of 100/s, starting %s: at least 0.85 of it together, each 15–35% while all four run; none takes its share of 429s for noise', (_, starts) => {
     for (const seed of [1, 2, 3, 4]) {
       const runs = simulate({ limit: { kind: 'bucket', rate: 100 }, seed }, starts.map((startMs) => ({ orders: 1500, startMs })));
+      expect(runs.flatMap((r) => r.decisions).filter((d) => d.kind === 'noise')).toEqual([]);
       const from = Math.max(...runs.map((r) => r.startedAt));
       const to = Math.min(...runs.map((r) => r.finishedAt));
       expect(to - from).toBeGreaterThan(10_000);
@@ -121,6 +124,14 @@ describe('RateController', () => {
       c.answered(reservation.ticket, isThrottled, isThrottled ? retryAfterMs : undefined);
     }
   }
+  /** Sends as fast as the pace allows for `ms`, the answers never coming back: the pace holds requests back all along. */
+  function sendFor(c: RateController, clock: { now: number }, ms: number) {
+    const end = clock.now + ms;
+    while (clock.now < end) {
+      const reservation = c.reserve(clock.now);
+      if ('waitMs' in reservation) clock.now = Math.min(end, clock.now + reservation.waitMs);
+    }
+  }
 
   test('nothing waits until the server throttles; clearly over, the rate goes to 0.9 of what the server accepted and everyone waits out the Retry-After once', async () => {
     const { c, clock, decisions } = controller();
@@ -176,14 +187,17 @@ describe('RateController', () => {
     expect(c.rateAt()).toBe(Number.POSITIVE_INFINITY);
   });
 
-  test('after a decision the rate climbs in a straight line, 4 requests/s each second; far above the old ceiling, the ceiling is forgotten', () => {
+  test('after a decision the rate climbs in a straight line, 4 requests/s each second while the pace holds requests back; far above the old ceiling, the ceiling is forgotten', () => {
     const { c, clock, decisions } = controller();
     window(c, clock, 100, 0);
     window(c, clock, 20, 10, { spacingMs: 5, retryAfterMs: 1000 });
     const { rateAfter, ceiling } = decisions[0]!;
-    expect(c.rateAt(clock.now + 1000) - rateAfter).toBeCloseTo(4, 5);
-    expect(c.rateAt(clock.now + 3000) - rateAfter).toBeCloseTo(12, 5);
-    clock.now += ((4.5 * ceiling! - rateAfter) / 4) * 1000;
+    expect(c.rateAt(clock.now + 1000) - rateAfter).toBeCloseTo(4, 5); // a decision holds for a second, through a short pause
+    expect(c.rateAt(clock.now + 3000) - rateAfter).toBeCloseTo(4, 5); // and no more while nothing waits for the pace
+    clock.now += 1000;
+    sendFor(c, clock, 2000);
+    expect(c.rateAt() - rateAfter).toBeCloseTo(12, 5);
+    sendFor(c, clock, ((4.5 * ceiling! - rateAfter - 12) / 4) * 1000);
     window(c, clock, 500, 0);
     expect(decisions.at(-1)).toMatchObject({ kind: 'lift', ceiling: null });
     expect(c.rateAt()).toBe(Number.POSITIVE_INFINITY);
@@ -191,23 +205,23 @@ describe('RateController', () => {
 
   test('the climbing rate is told at most once a second, when it moved by 5% or more since the last told (a decision tells its own)', () => {
     const clock = { now: 1_000_000 };
-    const paces: Array<{ at: number; rps: number }> = [];
+    const paces: Array<{ at: number; rps: number; rate: number }> = [];
     const decisions: ThrottleDecision[] = [];
-    const c = new RateController({ now: () => clock.now, onDecision: (d) => decisions.push(d), onPace: (rps) => paces.push({ at: clock.now, rps }) });
+    const c: RateController = new RateController({ now: () => clock.now, onDecision: (d) => decisions.push(d), onPace: (rps) => paces.push({ at: clock.now, rps, rate: c.rateAt() }) });
     window(c, clock, 100, 0);
     expect(paces).toEqual([]); // unpaced: nothing to tell
     window(c, clock, 20, 10, { spacingMs: 5, retryAfterMs: 1000 });
     const cut = decisions[0]!;
     expect(paces).toEqual([]);
     clock.now += 1000; // the pause
-    window(c, clock, 400, 0, { spacingMs: 25 }); // 10 s at 40/s
+    sendFor(c, clock, 10_000); // at the pace
     expect(paces.length).toBeGreaterThanOrEqual(3);
     expect(paces.length).toBeLessThanOrEqual(11);
     let told = { at: clock.now - 12_000, rps: cut.rateAfter };
     for (const pace of paces) {
       expect(pace.at - told.at).toBeGreaterThanOrEqual(1000);
       expect(Math.abs(pace.rps - told.rps)).toBeGreaterThanOrEqual(0.05 * Math.min(pace.rps, told.rps));
-      expect(pace.rps).toBeCloseTo(c.rateAt(pace.at), 5);
+      expect(pace.rps).toBeCloseTo(pace.rate, 5);
       told = pace;
     }
   });
@@ -222,7 +236,13 @@ describe('RateController', () => {
 
   test('below 10/s the climb is slower, and slower again below 8/s once the ceiling is found again', () => {
     const { c, clock, decisions } = controller();
-    const slope = () => c.rateAt(clock.now + 2000) - c.rateAt(clock.now + 1000);
+    /** The climb over one second at the pace (after the decision's own second, the pause). */
+    const slope = () => {
+      clock.now += 1000;
+      const before = c.rateAt();
+      sendFor(c, clock, 1000);
+      return c.rateAt() - before;
+    };
     window(c, clock, 20, 0, { spacingMs: 200 }); // 5/s
     window(c, clock, 20, 10, { spacingMs: 200, retryAfterMs: 1000 });
     const first = decisions.at(-1)!;
@@ -279,7 +299,9 @@ describe('RateController', () => {
     const { c, clock, decisions } = controller();
     window(c, clock, 20, 18, { spacingMs: 2, retryAfterMs: 1000 });
     const { rateAfter } = decisions[0]!;
-    expect(c.rateAt(clock.now + 2000)).toBeCloseTo(rateAfter + 4 * 8, 5); // 4 t³
+    clock.now += 1000; // the pause, through which the decision's second of climbing runs
+    sendFor(c, clock, 1000);
+    expect(c.rateAt()).toBeCloseTo(rateAfter + 4 * 8, 5); // 4 t³
   });
 
   test('the floor suits slow APIs: one request every 20 s, well below one a second', () => {

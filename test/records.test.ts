@@ -7,7 +7,7 @@ import { parseLine } from '../src/audit/records.js';
 import { OUTCOMES } from '../src/common/domain.js';
 import type { OrderRecord, RetryRecord, ServiceChange } from '../src/common/records.js';
 import { terminalSafe } from '../src/common/text.js';
-import type { ThrottleDecision } from '../src/engine/rate-controller.js';
+import type { ThrottleDecision } from '../src/engine/throttle-decision.js';
 import { seededRandom } from '../src/fake-exsited/seeded-random.js';
 import { workDir } from './helpers/cli.js';
 import { runEndFields, runStartFields, SOURCE } from './helpers/records.js';

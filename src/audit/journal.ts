@@ -9,7 +9,7 @@ import { AUDIT_RECORD_VERSION } from '../common/domain.js';
 import type { OrderRecord, RecordEvent, RecordFields, RetryRecord, RunEndFields, RunStartFields, ServiceChange, ThrottleFields } from '../common/records.js';
 import { decisionText, rateText } from '../engine/decision-words.js';
 import type { RunEvents } from '../engine/events.js';
-import type { ThrottleDecision } from '../engine/rate-controller.js';
+import type { ThrottleDecision } from '../engine/throttle-decision.js';
 import { orderLineFields } from './order-line.js';
 
 /**

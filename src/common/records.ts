@@ -86,7 +86,7 @@ const throttleFields = z.object({
    * throttled a little, a step back below it; `lift`: far above the old ceiling without throttling, the
    * ceiling forgotten.
    */
-  kind: z.enum(['cut', 'ceiling', 'lift']),
+  kind: z.enum(['cut', 'ceiling', 'lift', 'noise']),
   /** The window the decision was made from: its length, its answers, the share of them throttled. */
   windowMs: ms,
   answers: count,

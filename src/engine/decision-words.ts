@@ -1,15 +1,19 @@
-import type { ThrottleDecision } from './rate-controller.js';
+import type { ThrottleDecision } from './throttle-decision.js';
 
 /** What each decision of the rate controller did, in words: the audit log's throttle lines, the HTML page's legend, marks and table. */
 export const DECISION_WORDS: Readonly<Record<ThrottleDecision['kind'], string>> = {
   cut: 'rate cut',
   ceiling: 'rate stepped back below the ceiling',
   lift: 'limit lifted',
+  noise: 'cuts undone (the 429s are not about the rate)',
 };
 
 /** A paced rate for people: `36.5/s`, or `unpaced` (Infinity in the engine, null in a record). */
 export const rateText = (rps: number | null): string => (rps === null || !Number.isFinite(rps) ? 'unpaced' : `${Number(rps.toFixed(1))}/s`);
 
-/** A decision in a line: `rate cut from 120/s to 90.5/s`. */
-export const decisionText = (d: { kind: ThrottleDecision['kind']; rateBefore: number | null; rateAfter: number | null }): string =>
-  `${DECISION_WORDS[d.kind]} from ${rateText(d.rateBefore)} to ${rateText(d.rateAfter)}`;
+/** A decision in a line: `rate cut from 120/s to 90.5/s`; noise says what was found. */
+export const decisionText = (d: { kind: ThrottleDecision['kind']; rateBefore: number | null; rateAfter: number | null; baseline?: number }): string =>
+  d.kind === 'noise'
+    ? `cutting did not lower the share throttled (${Math.round((d.baseline ?? 0) * 100)}%, now the baseline): the 429s are not about this run's rate; ` +
+      `cuts undone, unpaced from ${rateText(d.rateBefore)}`
+    : `${DECISION_WORDS[d.kind]} from ${rateText(d.rateBefore)} to ${rateText(d.rateAfter)}`;

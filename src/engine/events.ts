@@ -1,6 +1,6 @@
 import type { ExitCode } from '../common/errors.js';
 import type { OrderRecord, RetryRecord, RunEndFields, RunStartFields, RunStopFields, ServiceChange } from '../common/records.js';
-import type { ThrottleDecision } from './rate-controller.js';
+import type { ThrottleDecision } from './throttle-decision.js';
 
 /** How a run ended: what run.end (its fields), the summary, the summary files and the exit code say. */
 export type RunOutcome = RunEndFields & { runId: string; auditLog: string; exitCode: ExitCode };

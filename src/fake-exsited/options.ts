@@ -52,7 +52,7 @@ export interface HostileBehaviour {
    */
   echoCredentials?: boolean | 'encoded';
   /** The Retry-After header of injected 429s, sent as is (e.g. `999999999`, or an HTTP date). */
-  retryAfterHeader?: string;
+  retryAfterHeader?: string | ((now: number) => string | undefined);
   /** The token endpoint answers this status instead (a 307 to elsewhere, a proxy's 403), with `body` as its text. */
   tokenAnswer?: { status: number; body: string; headers?: Record<string, string> };
 }

@@ -7,7 +7,7 @@ import { quoted, shellQuote } from '../common/text.js';
 import type { RunEvents } from '../engine/events.js';
 import type { RunControl } from '../engine/run-control.js';
 import { idFileFormat, type IdFileSpec } from '../sources/id-file.js';
-import { orderIdValidator } from '../sources/order-id.js';
+import { orderIdValidator, type OrderIdValidator } from '../sources/order-id.js';
 import { scanSource, type ScannedSource } from '../sources/scan.js';
 import { parseShard, shardFilter, shardText, type Shard } from '../sources/shard.js';
 import { spoolStdin } from '../sources/stdin-spool.js';
@@ -66,23 +66,9 @@ export async function prepareInput(options: InputOptions, resume: ResumeState | 
   let extra: Partial<SourceRecord> = {};
   let spared = 'nothing was sent';
   if (options.filter && !resume) {
-    // Loaded only for filter runs: the schema library costs ~90 ms of start-up that ID-file runs need not pay.
-    const [{ readFilter }, { selectOrders }] = await Promise.all([import('../sources/filter-spec.js'), import('./selection.js')]);
-    const filter = await readFilter(options.filter, ctx.control.stopping).catch((error: unknown) => {
-      if (ctx.control.stopping.aborted) return undefined; // stopped while a FIFO's writer was awaited
-      throw error;
-    });
-    if (!filter || ctx.control.stopping.aborted) return undefined;
-    say(`Selecting orders with ${options.filter} …`);
-    const selection = await selectOrders(filter, manifestPathOf(ctx.auditLog), await ctx.api(), isInvalid);
-    if (!selection) return undefined;
-    say(`Selected ${selection.selected} of ${selection.listed} orders listed (${selection.pages} pages); manifest: ${selection.manifestPath}`);
-    for (const hint of selection.hints) ctx.events.emit({ type: 'notice', level: 'warn', text: `Hint: ${hint}` });
-    spec = { path: selection.manifestPath, format: 'csv', column: FILTER_COLUMN, exact: true };
-    extra = {
-      filter: { path: options.filter, sha256: filter.sha256, match: filter.match, matchAll: filter.matchAll, scope: selection.scope },
-      listed: selection.listed, selected: selection.selected, pages: selection.pages, breakdown: selection.breakdown,
-    };
+    const selected = await selectByFilter(options.filter, isInvalid, ctx, say);
+    if (!selected) return undefined;
+    ({ spec, extra } = selected);
     spared = 'nothing was deleted';
   } else if (options.filter) {
     throw usageError('--filter cannot be combined with --resume of a started run: it deletes from its manifest and never lists again');
@@ -136,6 +122,29 @@ export async function prepareInput(options: InputOptions, resume: ResumeState | 
   };
   const breakdown = source.breakdown as Breakdown | undefined;
   return { spec, scanned, source, details: breakdown ? describeBreakdown(breakdown) : [] };
+}
+
+/** A filter's selection, listed into a manifest that becomes the run's input; undefined when the run was stopped meanwhile. */
+async function selectByFilter(path: string, isInvalid: OrderIdValidator, ctx: PlanContext, say: (text: string) => void): Promise<{ spec: IdFileSpec; extra: Partial<SourceRecord> } | undefined> {
+  // Loaded only for filter runs: the schema library costs ~90 ms of start-up that ID-file runs need not pay.
+  const [{ readFilter }, { selectOrders }] = await Promise.all([import('../sources/filter-spec.js'), import('./selection.js')]);
+  const filter = await readFilter(path, ctx.control.stopping).catch((error: unknown) => {
+    if (ctx.control.stopping.aborted) return undefined; // stopped while a FIFO's writer was awaited
+    throw error;
+  });
+  if (!filter || ctx.control.stopping.aborted) return undefined;
+  say(`Selecting orders with ${path} …`);
+  const selection = await selectOrders(filter, manifestPathOf(ctx.auditLog), await ctx.api(), isInvalid);
+  if (!selection) return undefined;
+  say(`Selected ${selection.selected} of ${selection.listed} orders listed (${selection.pages} pages); manifest: ${selection.manifestPath}`);
+  for (const hint of selection.hints) ctx.events.emit({ type: 'notice', level: 'warn', text: `Hint: ${hint}` });
+  return {
+    spec: { path: selection.manifestPath, format: 'csv', column: FILTER_COLUMN, exact: true },
+    extra: {
+      filter: { path, sha256: filter.sha256, match: filter.match, matchAll: filter.matchAll, scope: selection.scope },
+      listed: selection.listed, selected: selection.selected, pages: selection.pages, breakdown: selection.breakdown,
+    },
+  };
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { AuditRecord } from '../audit/records.js';
+import type { ThrottleFields } from '../common/records.js';
 import { failureCause, retryCause, type RunStatus } from '../common/domain.js';
 import { latencyOf, type Latency } from './order-latency.js';
 
@@ -35,7 +36,7 @@ export interface Interval {
 
 interface ThrottleMark {
   atMs: number;
-  kind: 'cut' | 'ceiling' | 'lift';
+  kind: ThrottleFields['kind'];
   rateBefore: number | null;
   rateAfter: number | null;
   share: number;

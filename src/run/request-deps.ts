@@ -1,5 +1,6 @@
 import pLimit from 'p-limit';
 import { humanDuration } from '../common/durations.js';
+import { ExitCode } from '../common/errors.js';
 import type { RunOptions } from '../config/resolve.js';
 import { Backoff } from '../engine/backoff.js';
 import type { RunEvents } from '../engine/events.js';
@@ -19,10 +20,12 @@ export interface Pace {
 }
 
 /** The pace of a run, its decisions told as run events (the journal records them). */
-export function createPace(options: Pick<RunOptions, 'rps' | 'concurrency'>, events: RunEvents): Pace {
+export function createPace(options: Pick<RunOptions, 'rps' | 'concurrency'>, events: RunEvents, control: RunControl): Pace {
   return {
     rate: new RateController({
       cap: options.rps, onDecision: (decision) => events.emit({ type: 'throttle', decision }), onPace: (rps) => events.emit({ type: 'pace', rps }),
+      // A server answering nothing but 429 for a minute refuses this client: halted, resumable, rather than crawling.
+      onRefused: (message) => control.stop({ kind: 'halt', exitCode: ExitCode.halted, message }),
     }),
     budget: new RetryBudget({ onChange: (change) => events.emit({ type: 'service', change }) }),
     slots: pLimit(options.concurrency),

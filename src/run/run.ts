@@ -26,7 +26,7 @@ export async function runCleanup(requested: RunOptions, context: RunContext): Pr
   try {
     const log = await openLog(requested, context, cleanup);
     const run = await readRecordedRun(requested, log, context);
-    const pace = createPace(run.options, log.events);
+    const pace = createPace(run.options, log.events, control);
     const api = new LazyApi({ ...run, control, events: log.events, pace });
     cleanup.defer(() => api.destroy());
     const stopped = () => stoppedBeforeStart(control, (text) => console.say(text), !!api.current?.tokens.requested);

@@ -1,17 +1,22 @@
-import { RateController, type ThrottleDecision } from '../../src/engine/rate-controller.js';
+import { RateController } from '../../src/engine/rate-controller.js';
+import type { ThrottleDecision } from '../../src/engine/throttle-decision.js';
 import { RequestLimit, type LimitPlan } from '../../src/fake-exsited/limits.js';
 import { seededRandom } from '../../src/fake-exsited/seeded-random.js';
 
 /**
  * A discrete-event simulation of clients deleting orders through a rate-limited server, on simulated time:
  * each client has its concurrency, latency and RateController (the real one, with the simulation's clock);
- * an order that is throttled waits out its own Retry-After without holding a slot, as the engine does.
+ * an order that is throttled waits out its own Retry-After (or, without one, a full-jitter backoff) without
+ * holding a slot, as the engine does.
  * Deterministic for a seed.
  */
 export interface SimServer {
   limit?: LimitPlan;
-  /** Random 429s, at this chance, with this Retry-After (s). */
-  noise?: { chance: number; retryAfterS: number };
+  /**
+   * Random 429s, at this chance, with this Retry-After (s; none: the order waits a full-jitter backoff from
+   * 100 ms, as the engine does), from `fromMs` until `toMs` (by default the whole run).
+   */
+  noise?: { chance: number; retryAfterS?: number; fromMs?: number; toMs?: number };
   seed?: number;
 }
 
@@ -33,15 +38,25 @@ export interface ClientResult {
   /** When each order was deleted. */
   doneAt: number[];
   decisions: ThrottleDecision[];
+  /** The paced rate as told (pace records). */
+  paces: Array<{ at: number; rps: number }>;
   /** Any order sent again sooner than the Retry-After it was given. */
   earlyRetries: number;
+  /** The longest an order waited beyond its own Retry-After (or backoff) before it was sent again, ms. */
+  overdueMs: number;
+  /** When the controller found the server refusing the client, and why: the run halts there. */
+  refused?: { at: number; reason: string };
 }
+
+/** The engine's backoff without a Retry-After: full jitter, from 100 ms, doubling, at most 30 s. */
+const backoffMs = (retry: number, random: () => number) => Math.round(random() * Math.min(30_000, 100 * 2 ** (retry - 1)));
 
 export function simulate(server: SimServer, clients: SimClient[], untilMs = 600_000): ClientResult[] {
   let now = 0;
   const limit = server.limit ? new RequestLimit(server.limit, () => now) : undefined;
   const random = seededRandom(server.seed ?? 1);
   const jitter = seededRandom((server.seed ?? 1) + 1000);
+  const backoffRandom = seededRandom((server.seed ?? 1) + 2000);
   const events: Array<{ at: number; seq: number; run: () => void }> = [];
   let seq = 0;
   const schedule = (at: number, run: () => void) => {
@@ -58,8 +73,11 @@ export function simulate(server: SimServer, clients: SimClient[], untilMs = 600_
   };
 
   const results = clients.map((client, id) => {
-    const result: ClientResult = { sent: 0, throttled: 0, done: 0, startedAt: client.startMs ?? 0, finishedAt: Number.NaN, doneAt: [], decisions: [], earlyRetries: 0 };
-    const controller = new RateController({ cap: client.cap, now: () => now, onDecision: (d) => result.decisions.push(d) });
+    const result: ClientResult = { sent: 0, throttled: 0, done: 0, startedAt: client.startMs ?? 0, finishedAt: Number.NaN, doneAt: [], decisions: [], paces: [], earlyRetries: 0, overdueMs: 0 };
+    const controller = new RateController({
+      cap: client.cap, now: () => now, onDecision: (d) => result.decisions.push(d), onPace: (rps) => result.paces.push({ at: now, rps }),
+      onRefused: (reason) => (result.refused ??= { at: now, reason }),
+    });
     const concurrency = client.concurrency ?? 16;
     const latency = client.latencyMs ?? 20;
     let next = 0;
@@ -77,15 +95,15 @@ export function simulate(server: SimServer, clients: SimClient[], untilMs = 600_
       });
     };
     const pump = () => {
+      if (result.refused) return; // halted: nothing more is sent
       while (inFlight < concurrency) {
         const ready = waiting.findIndex((w) => w.readyAt <= now);
         const order = ready >= 0 ? waiting.splice(ready, 1)[0]?.order : next < client.orders ? next++ : undefined;
         if (order === undefined) break;
         const reservation = controller.reserve(now);
         if (!('ticket' in reservation)) {
-          const wait = reservation.waitMs;
           waiting.unshift({ order, readyAt: now });
-          wakeAt(now + wait);
+          wakeAt(now + reservation.waitMs);
           return;
         }
         send(order, now, reservation.ticket);
@@ -94,25 +112,31 @@ export function simulate(server: SimServer, clients: SimClient[], untilMs = 600_
       if (Number.isFinite(soonest) && soonest > now) wakeAt(soonest);
     };
     const retryAfterOf = new Map<number, number>();
+    const retries = new Map<number, number>();
     const send = (order: number, sentAt: number, ticket: number) => {
       const notBefore = retryAfterOf.get(order);
       if (notBefore !== undefined && sentAt < notBefore) result.earlyRetries++;
+      if (notBefore !== undefined) result.overdueMs = Math.max(result.overdueMs, sentAt - notBefore);
       inFlight++;
       result.sent++;
       // Each half of the round trip varies by ±25%, as a network does (and as lock-step clients would not).
       const half = () => (latency / 2) * (0.75 + 0.5 * jitter());
       schedule(sentAt + half(), () => {
-        const noisy = server.noise && random() < server.noise.chance;
+        const { noise } = server;
+        const noisy = noise && now >= (noise.fromMs ?? 0) && now < (noise.toMs ?? Number.POSITIVE_INFINITY) && random() < noise.chance;
         const limited = limit?.take();
         const throttled = noisy || (limited !== undefined && !limited.allowed);
-        const retryAfterS = noisy ? server.noise!.retryAfterS : limited && !limited.allowed ? limited.retryAfterS : 0;
+        const retryAfterS = noisy ? noise.retryAfterS : limited && !limited.allowed ? limited.retryAfterS : 0;
         schedule(now + half(), () => {
           inFlight--;
-          controller.answered(ticket, throttled, throttled ? retryAfterS * 1000 : undefined);
+          controller.answered(ticket, throttled, throttled && retryAfterS !== undefined ? retryAfterS * 1000 : undefined);
           if (throttled) {
             result.throttled++;
-            retryAfterOf.set(order, now + retryAfterS * 1000);
-            waiting.push({ order, readyAt: now + retryAfterS * 1000 });
+            const retry = (retries.get(order) ?? 0) + 1;
+            retries.set(order, retry);
+            const waitMs = retryAfterS === undefined ? backoffMs(retry, backoffRandom) : retryAfterS * 1000;
+            retryAfterOf.set(order, now + waitMs);
+            waiting.push({ order, readyAt: now + waitMs });
           } else {
             result.done++;
             result.doneAt.push(now);

@@ -44,9 +44,12 @@ function answerFault(state: FakeState, request: FakeRequest, reply: Reply, fault
     case 'hang':
       reply.hang();
       return 'hang';
-    case 'throttle':
-      reply.error(429, 'TOO_MANY_REQUESTS', 'rate limit exceeded', { 'Retry-After': state.hostile.retryAfterHeader ?? String(fault.retryAfterS) });
+    case 'throttle': {
+      const header = state.hostile.retryAfterHeader;
+      const retryAfter = typeof header === 'function' ? header(Date.now()) : header ?? String(fault.retryAfterS);
+      reply.error(429, 'TOO_MANY_REQUESTS', 'rate limit exceeded', retryAfter === undefined ? {} : { 'Retry-After': retryAfter });
       return 429;
+    }
     case 'status':
       reply.error(fault.status, `HTTP_${fault.status}`, `injected fault${echoed(state, ...carriedToken(request))}`);
       return fault.status;

@@ -1,0 +1,292 @@
+import { AcceptedRate } from './accepted-rate.js';
+import { NoiseTest } from './noise-test.js';
+import type { Judgement, ThrottleDecision } from './throttle-decision.js';
+import { median, SIGNIFICANT, surprise } from './throttle-stats.js';
+
+/** Where an answer stands on the controller's clocks, and the rate in force when it came. */
+export interface AnswerTime {
+  /** Wall-clock time, ms. */
+  now: number;
+  /** Time on the clock that stops while everyone waits out a Retry-After, ms. */
+  active: number;
+  /** Time on the clock the rate climbs on (only while the pace holds requests back), ms. */
+  climb: number;
+  /** The rate allowed now, requests/s. */
+  rateBefore: number;
+}
+
+/** The slowest pace the controller goes down to: one request every 20 s. */
+export const FLOOR_RPS = 0.05;
+/** A window is judged once it has lasted this long and holds this many answers (or MAX_WINDOW_MS and MIN_ANSWERS_LATE). */
+const MIN_WINDOW_MS = 1000;
+const MIN_ANSWERS = 20;
+const MAX_WINDOW_MS = 20_000;
+const MIN_ANSWERS_LATE = 5;
+/** Throttled answers a window needs before it decides anything: one or two 429s are noise at any share. */
+const MIN_THROTTLED = 3;
+/** Clearly over — half of the latest 20 answers throttled — is judged at once, and pauses everyone. */
+const CLEARLY_OVER = 0.5;
+const RECENT_ANSWERS = 20;
+/** Over the limit: this share throttled, and this much above the baseline. */
+const HIGH_SHARE = 0.1;
+const HIGH_MARGIN = 0.08;
+/**
+ * "Over" must also be unlikely as noise: at most e^-SIGNIFICANT (0.1%) likely if each answer were throttled
+ * at the baseline, or at NOISE_TOLERATED while the baseline is still being learnt. A window of 150 answers
+ * with 17 throttled (11%) happens under 5% noise; 25 (17%) does not.
+ */
+const NOISE_TOLERATED = 0.05;
+/**
+ * A window whose answers came slower than this share of the ceiling, or of the pace, was not probing it:
+ * the run ran short of orders, or its orders were all waiting out their own Retry-After.
+ */
+const APP_LIMITED = 0.8;
+/** Beyond the known ceiling, this much above the baseline is enough to step back. */
+const LOW_MARGIN = 0.02;
+/** A decision goes down to this share of what the server accepted. */
+const BETA = 0.9;
+/** A newcomer's search: requests/s per s³ (CUBIC's constant). */
+const SEARCH_C = 4;
+/** A first cut from fewer accepted answers than this does not know the limit: it searches upward, fast. */
+const RELIABLE_ACCEPTED = 10;
+/**
+ * Nor from fewer than this many accepted in the run's first second: a token bucket with a small burst
+ * (10 against 100/s) is spent in the first milliseconds, and what it accepted then is a tenth of its rate.
+ */
+const RELIABLE_ACCEPTED_EARLY = 30;
+/**
+ * After a decision the rate climbs in a straight line (additive increase), by this many requests/s each
+ * second: the same amount for every client however fast it goes. That, with cuts that take the same share
+ * from each, is what brings clients sharing one limit to fair shares; a concave return to the old rate
+ * (CUBIC's) gives back the same share to each and keeps them as unequal as they started. Below
+ * PROBE_FULL_RPS the climb is scaled down, because a slow API answers too few requests to show an
+ * overshoot quickly; below CAUTIOUS_BELOW_RPS, once the ceiling is confirmed (found again, no more than
+ * CONFIRMED higher), scaled down more. (A client held small by others sharing the limit looks the same
+ * from inside, so this caution is kept to the slowest rates.)
+ */
+const PROBE_RPS_PER_S = 4;
+const PROBE_FULL_RPS = 10;
+const CAUTIOUS_BELOW_RPS = 8;
+const CONFIRMED = 0.1;
+/** The server accepting this many times the old ceiling without throttling: the limit is gone, or was noise. */
+const LIFT_FACTOR = 4;
+/** How fast the baseline follows the throttled share of windows that decided nothing, below this share of the ceiling. */
+const BASELINE_WEIGHT = 0.2;
+const BASELINE_BELOW = 0.95;
+/** A new ceiling below this share of the old one is ground lost to others: it is lowered by as much again. */
+const LOSING_GROUND = 0.95;
+const DEFAULT_PAUSE_MS = 1000;
+/**
+ * Everyone waits out the server's Retry-After at the first contact, and again when clearly over if it is
+ * this short: a second's wait together is how clients sharing a limit back off together. A longer one is
+ * waited once, by the orders it was given to: pausing everyone for it again would hold orders that have
+ * just waited out their own (the wait would add up, 40 s and 40 s again).
+ */
+const PAUSE_AGAIN_MS = 2000;
+
+interface Window {
+  start: number;
+  /** The active time the window began at: its answers over its length are the rate it sent at. */
+  activeStart: number;
+  answers: number;
+  throttled: number;
+  /** The lowest pace in force while it lasted, requests/s. */
+  minPace: number;
+  retryAfters: number[];
+  /** The latest moment a throttled answer's Retry-After ends (wall clock): a date and a delta alike. */
+  latestDeadline: number;
+  /** The latest answers' throttled flags (at most RECENT_ANSWERS). */
+  recent: boolean[];
+  /** How many of `recent` are throttled. */
+  recentThrottled: number;
+}
+
+/**
+ * What the limit is, read from the server's answers rather than from single events: the rate curve (a
+ * ceiling, and the climb since the last decision) and the decisions that move it.
+ *
+ * Answers are judged a window at a time (at least 1 s and 20 answers), and only answers to requests sent
+ * after the last decision, so that one episode is judged once. Over the limit — a share throttled well
+ * above the baseline of noise — the rate goes down once to 0.9 of what the server accepted (not a blind
+ * halving), which is remembered as the ceiling; beyond the ceiling a smaller excess is enough. Only when
+ * clearly over (half the latest answers throttled) does everyone wait out the server's Retry-After, never
+ * past the latest moment it asked for: a long one only at the first contact, after which each throttled
+ * order waits its own (PAUSE_AGAIN_MS). After a decision the rate climbs back in a straight line; a ceiling found lower
+ * than the last is lowered a little more, so clients sharing one limit settle on fair shares quickly.
+ * Throttling at or below the ceiling that is not "over" is noise: it becomes the baseline and never cuts;
+ * and when cutting does not lower the share throttled (NoiseTest), the cuts are undone and that share
+ * becomes the baseline. A window sent well below the pace is cut from by the pace, not by what it had
+ * the server accept. A client whose first cut came
+ * from a handful of accepted answers (a newcomer to a limit others already use up, or a run whose first
+ * moments spent a bucket's small burst) searches upward fast instead.
+ */
+export class ThrottleEstimator {
+  private ceiling: number | undefined;
+  /** When the current epoch (since the last decision) began. */
+  private epochStart = 0;
+  private probeSlope = PROBE_RPS_PER_S;
+  private searching = false;
+  /**
+   * A ceiling from the first contact with the limit is provisional: it was measured over a second or less,
+   * where a bucket's saved-up burst passes for rate. Until the next decision, any excess over the baseline
+   * steps back, and nothing is learnt as noise.
+   */
+  private provisional = false;
+  /** Tickets handed out, one per request sent; answers to tickets up to `judgedUpTo` were taken into account by a decision. */
+  private issued = 0;
+  private judgedUpTo = 0;
+  /** When the first request was sent. */
+  private firstSentAt = 0;
+  private baseline = 0;
+  private window: Window;
+  private readonly accepted = new AcceptedRate();
+  /** The windows over the limit lately: whether cutting lowers the share throttled. */
+  private readonly noise = new NoiseTest();
+
+  constructor(now: number) {
+    this.window = newWindow(now, 0);
+  }
+
+  get ceilingRps(): number | undefined {
+    return this.ceiling;
+  }
+
+  /** The rate by the curve at `climb` (the climb clock), requests/s, before the cap and the floor; undefined: unpaced. */
+  rateAt(climb: number): number | undefined {
+    if (this.ceiling === undefined) return undefined;
+    const t = (climb - this.epochStart) / 1000;
+    // A newcomer searches upward fast (convex); otherwise the rate climbs in a straight line from 0.9 of the ceiling.
+    return BETA * this.ceiling + (this.searching ? SEARCH_C * t ** 3 : this.probeSlope * t);
+  }
+
+  /** A request goes at `now`: its ticket. */
+  sent(now: number): number {
+    if (this.issued === 0) {
+      this.firstSentAt = now;
+      this.window = newWindow(now, now); // the first window starts with the first request (nothing is paused before it)
+    }
+    return ++this.issued;
+  }
+
+  /** The answer to the request sent with `ticket`: a judgement when its window decided something. */
+  answered(ticket: number, throttled: boolean, retryAfterMs: number | undefined, at: AnswerTime): Judgement | undefined {
+    if (ticket <= this.judgedUpTo) return undefined;
+    const w = this.window;
+    w.answers++;
+    w.minPace = Math.min(w.minPace, at.rateBefore);
+    if (throttled) {
+      w.throttled++;
+      if (retryAfterMs !== undefined) {
+        w.retryAfters.push(retryAfterMs);
+        w.latestDeadline = Math.max(w.latestDeadline, at.now + retryAfterMs);
+      }
+    } else {
+      this.accepted.accepted(at.active);
+    }
+    w.recent.push(throttled);
+    if (throttled) w.recentThrottled++;
+    if (w.recent.length > RECENT_ANSWERS && w.recent.shift()) w.recentThrottled--;
+    const { recentThrottled } = w;
+    const elapsed = at.now - w.start;
+    // Clearly over is judged on the latest answers alone: earlier good ones in the window would hide it. It
+    // is looked at after every answer, so it must be RECENT_ANSWERS times less likely as noise.
+    if (w.recent.length === RECENT_ANSWERS && recentThrottled >= CLEARLY_OVER * RECENT_ANSWERS && this.over(RECENT_ANSWERS, recentThrottled, SIGNIFICANT + Math.log(RECENT_ANSWERS))) {
+      return this.judge(at, RECENT_ANSWERS, recentThrottled);
+    }
+    if ((elapsed >= MIN_WINDOW_MS && w.answers >= MIN_ANSWERS) || (elapsed >= MAX_WINDOW_MS && w.answers >= MIN_ANSWERS_LATE)) return this.judge(at, w.answers, w.throttled);
+    return undefined;
+  }
+
+  private judge(at: AnswerTime, answers: number, throttled: number): Judgement | undefined {
+    const { now, rateBefore } = at;
+    const w = this.window;
+    this.window = newWindow(now, at.active);
+    const share = throttled / answers;
+    const sendRate = (w.answers * 1000) / Math.max(1, at.active - w.activeStart);
+    const accepted = this.accepted.lately(at.active);
+    // Sent well below the pace (orders waiting out their own Retry-After, or running out), a window did not
+    // measure what the server can take, only what was sent: its cut goes by the pace and the share
+    // throttled, and it is no sample of noise.
+    const appLimited = Number.isFinite(w.minPace) && sendRate < APP_LIMITED * w.minPace;
+    // What the server can take: what it accepted, allowing for the noise it throttles at any rate.
+    const capacity = Math.max(FLOOR_RPS, (appLimited ? (1 - share) * w.minPace : accepted.rate) / (1 - Math.min(0.5, this.baseline)));
+    // And what was accepted over a stretch where little was sent says nothing to the next window: counted afresh.
+    if (appLimited) this.accepted.forget();
+    const decide = (kind: ThrottleDecision['kind'], pauseMs?: number): Judgement => {
+      this.judgedUpTo = this.issued;
+      return {
+        kind, windowMs: now - w.start, answers, share, baseline: this.baseline, acceptedRate: accepted.rate,
+        ceiling: this.ceiling ?? null, ...(pauseMs === undefined ? {} : { pauseMs }),
+      };
+    };
+    const enough = throttled >= MIN_THROTTLED;
+    const over = this.over(answers, throttled);
+    // Probing beyond the ceiling: there, a small excess over the baseline is this client's doing.
+    const beyond = this.ceiling !== undefined && !this.searching && (this.provisional || rateBefore > this.ceiling);
+    // (A window sent below the pace sent what it sent at the pace, in bursts: that is its rate.)
+    const noise = this.noise.judged({ rate: appLimited ? w.minPace : sendRate, answers: w.answers, throttled: w.throttled, ms: at.active - w.activeStart }, now, Math.max(HIGH_SHARE, this.baseline + HIGH_MARGIN));
+    if (noise !== undefined) {
+      // Cutting did not lower the share: the 429s are not about the rate. The cuts undone (a limit beneath is found again, above the noise), the share learnt.
+      this.forget();
+      this.baseline = Math.max(this.baseline, noise);
+      return decide('noise');
+    }
+    if (enough && over) {
+      const firstContact = this.ceiling === undefined;
+      this.startEpoch(at.climb, capacity, accepted.count > 0);
+      const early = now - this.firstSentAt < MIN_WINDOW_MS;
+      this.searching = firstContact && accepted.count < (early ? RELIABLE_ACCEPTED_EARLY : RELIABLE_ACCEPTED);
+      this.provisional = firstContact && !this.searching;
+      this.noise.cut(now);
+      // Everyone waits the server's Retry-After, counted from the answers that carried it: never past the latest moment it asked for.
+      const pauseMs = w.retryAfters.length === 0 ? DEFAULT_PAUSE_MS : Math.min(median(w.retryAfters) as number, Math.max(0, w.latestDeadline - now));
+      return decide('cut', share >= CLEARLY_OVER && (firstContact || pauseMs <= PAUSE_AGAIN_MS) ? pauseMs : undefined);
+    }
+    if (enough && beyond && share >= this.baseline + LOW_MARGIN && (this.provisional || (answers * 1000) / Math.max(1, now - w.start) >= APP_LIMITED * (this.ceiling as number))) {
+      // (Only when it really sent beyond the ceiling: a run running out of orders sends less than it may, and
+      // what the server accepted then says nothing of the limit.)
+      this.startEpoch(at.climb, capacity, true);
+      return decide('ceiling');
+    }
+    if (!beyond) {
+      // Below the ceiling, throttling short of "over" is noise: the baseline follows it.
+      if (!over && (this.ceiling === undefined || rateBefore <= BASELINE_BELOW * this.ceiling)) this.baseline += BASELINE_WEIGHT * (share - this.baseline);
+    } else if (accepted.rate >= LIFT_FACTOR * (this.ceiling as number)) {
+      // Far above the old ceiling, accepted without throttling: the limit is gone, or was never this client's.
+      this.forget();
+      return decide('lift');
+    }
+    return undefined;
+  }
+
+  /** Throttled this much, and unlikely as noise at the baseline. */
+  private over(answers: number, throttled: number, significant = SIGNIFICANT): boolean {
+    const share = throttled / answers;
+    return share >= Math.max(HIGH_SHARE, this.baseline + HIGH_MARGIN) && surprise(answers, throttled, Math.max(this.baseline, NOISE_TOLERATED)) >= significant;
+  }
+
+  /** No ceiling: unpaced until the server throttles again. */
+  private forget(): void {
+    this.ceiling = undefined;
+    this.searching = false;
+    this.provisional = false;
+    this.noise.reset();
+  }
+
+  /** A new epoch: from 0.9 of `ceiling`, climbing. `measured`: from answers the server accepted (not the floor for want of any). */
+  private startEpoch(now: number, ceiling: number, measured: boolean): void {
+    // Losing ground (others sharing the limit take more of it): let go a little more (CUBIC's fast convergence).
+    if (this.ceiling !== undefined && ceiling < LOSING_GROUND * this.ceiling) ceiling *= LOSING_GROUND;
+    // The floor reached for want of any accepted answer confirms nothing: from there the climb stays the slow API's, not the crawl of a confirmed one.
+    const confirmed = measured && this.ceiling !== undefined && ceiling <= this.ceiling * (1 + CONFIRMED);
+    this.probeSlope = PROBE_RPS_PER_S * Math.min(1, ceiling / PROBE_FULL_RPS) * (confirmed ? Math.min(1, ceiling / CAUTIOUS_BELOW_RPS) ** 2 : 1);
+    this.searching = false;
+    this.provisional = false;
+    this.ceiling = ceiling;
+    this.epochStart = now;
+  }
+}
+
+function newWindow(start: number, activeStart: number): Window {
+  return { start, activeStart, answers: 0, throttled: 0, minPace: Number.POSITIVE_INFINITY, retryAfters: [], latestDeadline: Number.NEGATIVE_INFINITY, recent: [], recentThrottled: 0 };
+}
