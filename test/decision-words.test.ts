@@ -21,6 +21,7 @@ describe('the rate controller\'s decisions, in one set of words', () => {
     journal.throttle(decision('cut', Number.POSITIVE_INFINITY, 90));
     journal.throttle(decision('ceiling', 100, 92.44));
     journal.throttle(decision('lift', 120, Number.POSITIVE_INFINITY));
+    journal.throttle({ ...decision('noise', 30, Number.POSITIVE_INFINITY), baseline: 0.5, ceiling: null });
     journal.order({ orderId: 'ORD-1', outcome: 'deleted', httpStatus: 204, attempts: 1, durationMs: 3 });
     journal.end(runEndFields({ durationMs: 10 }));
 
@@ -29,6 +30,7 @@ describe('the rate controller\'s decisions, in one set of words', () => {
       'rate cut from unpaced to 90/s, everyone waits 1.5 s',
       'rate stepped back below the ceiling from 100/s to 92.4/s',
       'limit lifted from 120/s to unpaced',
+      'cuts undone (the 429s are not about the rate): cutting did not lower the share throttled (50%, now the baseline); unpaced from 30/s',
     ]);
 
     const html = join(dir, 'r.html');
@@ -39,7 +41,8 @@ describe('the rate controller\'s decisions, in one set of words', () => {
     for (const [kind, words] of Object.entries(DECISION_WORDS)) {
       expect(table).toContain(`<td>${words}</td>`);
       expect(legend).toContain(words);
-      expect(page).toMatch(new RegExp(`<g class="mark mark-${kind}" data-kind="${kind}"><title>\\d\\d:\\d\\d:\\d\\d ${msgs.find((m) => m.startsWith(words))?.split(',')[0]}`));
+      const said = (msgs.find((m) => m.startsWith(words)) ?? '').split(',')[0] as string;
+      expect(page).toMatch(new RegExp(`<g class="mark mark-${kind}" data-kind="${kind}"><title>\\d\\d:\\d\\d:\\d\\d ${said.replace(/[()]/g, '\\$&')}`));
     }
   });
 });

@@ -14,6 +14,6 @@ export const rateText = (rps: number | null): string => (rps === null || !Number
 /** A decision in a line: `rate cut from 120/s to 90.5/s`; noise says what was found. */
 export const decisionText = (d: { kind: ThrottleDecision['kind']; rateBefore: number | null; rateAfter: number | null; baseline?: number }): string =>
   d.kind === 'noise'
-    ? `cutting did not lower the share throttled (${Math.round((d.baseline ?? 0) * 100)}%, now the baseline): the 429s are not about this run's rate; ` +
-      `cuts undone, unpaced from ${rateText(d.rateBefore)}`
+    ? `${DECISION_WORDS.noise}: cutting did not lower the share throttled (${Math.round((d.baseline ?? 0) * 100)}%, now the baseline); ` +
+      `unpaced from ${rateText(d.rateBefore)}`
     : `${DECISION_WORDS[d.kind]} from ${rateText(d.rateBefore)} to ${rateText(d.rateAfter)}`;

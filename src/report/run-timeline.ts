@@ -40,6 +40,8 @@ interface ThrottleMark {
   rateBefore: number | null;
   rateAfter: number | null;
   share: number;
+  /** The throttled share taken for noise (a noise decision's, told in its words). */
+  baseline: number;
   pauseMs: number;
 }
 
@@ -198,7 +200,7 @@ export class ChainTimeline {
         add(run, this.cause(`retry ${retryCause(line)}`), at);
         break;
       case 'throttle':
-        run.throttles.push({ atMs: at, kind: line.kind, rateBefore: line.rateBefore, rateAfter: line.rateAfter, share: line.share, pauseMs: line.pauseMs });
+        run.throttles.push({ atMs: at, kind: line.kind, rateBefore: line.rateBefore, rateAfter: line.rateAfter, share: line.share, baseline: line.baseline, pauseMs: line.pauseMs });
         run.paces.push({ atMs: at, rps: line.rateAfter });
         if (line.pauseMs > 0) run.pauses.push({ fromMs: at, toMs: at + line.pauseMs, why: 'throttled' });
         break;
