@@ -8,6 +8,9 @@ export default {
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   testTimeout: 30000,
   setupFilesAfterEnv: ['<rootDir>/test/setup.ts'],
+  // A copy of the built CLI that nobody can reach, wherever the checkout lives (test/global-setup.ts).
+  globalSetup: '<rootDir>/test/global-setup.ts',
+  globalTeardown: '<rootDir>/test/global-teardown.ts',
   // Two workers on this 2-core machine: the e2e tests mostly wait on child processes and on the fake's latency.
   maxWorkers: 2,
 };

@@ -6,6 +6,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { generateOrders, type FakeOrder } from '../../src/fake-exsited/order-store.js';
 import { DEMO_CLIENT, startFakeExsited, type FakeClient, type FakeExsited, type FakeExsitedOptions } from '../../src/fake-exsited/server.js';
+import { nobodysCli } from '../global-setup.js';
 
 /** The built CLI: e2e tests run what users run (`npm test` builds first). */
 export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
@@ -45,8 +46,7 @@ export interface CliOptions {
   shellPrefix?: string;
 }
 
-/** The uid and gid of `nobody`: what a test runs as to meet permission errors (root meets none). */
-export const NOBODY = { uid: 65534, gid: 65534 };
+export { NOBODY } from '../global-setup.js';
 
 /** Children still running: killed after each test (test/setup.ts), so that a hung CLI never outlives its test. */
 const live = new Set<ChildProcessWithoutNullStreams>();
@@ -58,9 +58,11 @@ export function killStrayChildren(): void {
 export function startCli(args: string[], options: CliOptions = {}): RunningCli {
   const env = { PATH: process.env.PATH, ...options.env };
   const spawnOptions: SpawnOptionsWithoutStdio = { cwd: options.cwd, env, stdio: 'pipe', ...(options.user ?? {}) };
+  // Another user runs the copy they can reach (test/global-setup.ts), wherever the checkout lives.
+  const { node, cli } = (options.user && nobodysCli()) || { node: process.execPath, cli: CLI };
   const child: ChildProcessWithoutNullStreams = options.shellPrefix === undefined
-    ? spawn(process.execPath, [CLI, ...args], spawnOptions)
-    : spawn('sh', ['-c', `${options.shellPrefix}; exec "$0" "$@"`, process.execPath, CLI, ...args], spawnOptions);
+    ? spawn(node, [cli, ...args], spawnOptions)
+    : spawn('sh', ['-c', `${options.shellPrefix}; exec "$0" "$@"`, node, cli, ...args], spawnOptions);
   live.add(child);
   child.on('exit', () => live.delete(child));
   let stdout = '';
