@@ -11,6 +11,12 @@ afterEach(async () => {
   fake = undefined;
 });
 
+/**
+ * Each of these behaviours once in real time through the built CLI, with bounds a slower machine cannot
+ * break (upper bounds on rates, lower bounds on waits). How fast the limit is found and the rate used, how
+ * many others go on during a Retry-After, how long the budget holds back, exactly when the deadline stops
+ * the run: test/deletion-timing.test.ts, on simulated time.
+ */
 describe('rate, halts, deadlines and the run lock', () => {
   test('--rps caps the request rate of all workers together', async () => {
     const api = await fakeApi(120);
@@ -45,9 +51,9 @@ describe('rate, halts, deadlines and the run lock', () => {
       const again = fake.deletes.find((d) => d.orderId === t.orderId && d.at > t.at);
       expect(again!.at - t.at).toBeGreaterThanOrEqual(990);
     }
-    // ...while the other orders kept going: most were deleted during the first throttled order's wait.
+    // ...while the other orders kept going (how many: test/deletion-timing).
     const first = throttles[0]!.at;
-    expect(fake.deletes.filter((d) => d.at > first && d.at < first + 990 && d.result === 204).length).toBeGreaterThan(50);
+    expect(fake.deletes.some((d) => d.at > first && d.at < first + 990 && d.result === 204)).toBe(true);
     const lines = readAudit(log);
     expect(lines.filter((l) => l.event === 'throttle')).toEqual([]);
     expect(lines.filter((l) => l.event === 'order').map((l) => l.orderId).sort()).toEqual(api.orders.map((o) => o.id).sort());
@@ -67,15 +73,14 @@ describe('rate, halts, deadlines and the run lock', () => {
     const lines = readAudit(log);
     const decisions = lines.filter((l) => l.event === 'throttle');
     expect(decisions[0]).toMatchObject({ kind: 'cut', msg: expect.stringMatching(/^rate cut from unpaced to \d+/) });
-    expect(decisions[0]?.rateAfter).toBeGreaterThan(50);
     expect(decisions[0]?.rateAfter).toBeLessThan(200); // the bucket's saved-up burst passes for rate at first
     const orders = lines.filter((l) => l.event === 'order');
     expect(orders).toHaveLength(500);
     expect(new Set(orders.map((l) => l.orderId)).size).toBe(500);
     const { throttling } = lines.at(-1)!.summary;
     expect(throttling.cuts).toBe(decisions.filter((d) => d.kind !== 'lift').length);
-    // Within a 5-second run the limit is known roughly (the bucket's saved-up burst of 100 passes for rate at first).
-    expect(throttling.ceilingRps).toBeGreaterThan(60);
+    // Within a 5-second run the limit is known roughly (the bucket's saved-up burst of 100 passes for rate at first);
+    // a busy machine sends slower than the limit and finds it lower (33/s was seen): how close, test/deletion-timing.
     expect(throttling.ceilingRps).toBeLessThan(200);
     const deletedAt = fake.deletes.filter((d) => d.result === 204).map((d) => d.at);
     expect((500 * 1000) / (deletedAt.at(-1)! - deletedAt[0]!)).toBeLessThan(130); // the burst, then 100/s: the limit held
@@ -103,7 +108,7 @@ describe('rate, halts, deadlines and the run lock', () => {
     const lines = readAudit(log);
     expect(lines.filter((l) => l.event === 'order').map((l) => l.orderId).sort()).toEqual(api.orders.map((o) => o.id).sort());
     expect(lines.at(-1)?.summary).toMatchObject({ deleted: 300, failed: 0, throttling: { budgetHeldMs: expect.any(Number) } });
-    expect(lines.at(-1)?.summary.throttling.budgetHeldMs).toBeGreaterThan(1000);
+    expect(lines.at(-1)?.summary.throttling.budgetHeldMs).toBeGreaterThan(0); // how long: test/deletion-timing
   });
 
   test('--halt-after: the same failure on order after order halts the run with exit 4 and the cause', async () => {
