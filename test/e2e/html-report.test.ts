@@ -4,7 +4,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { FakeExsited } from '../../src/fake-exsited/server.js';
-import { credentialsEnv, FAST, fakeApi, runCli, startCli, workDir, writeFile } from '../helpers/cli.js';
+import { credentialsEnv, FAST, fakeApi, runInProcess, startCli, workDir, writeFile } from '../helpers/cli.js';
 
 /**
  * The HTML report in a real browser (Debian's chromium, driven by playwright-core; .ci/run installs it),
@@ -42,7 +42,7 @@ beforeAll(async () => {
   await Promise.race([untilLogged(/"event":"throttle"/, /"event":"service","state":"answering"/), first.done]);
   first.child.kill('SIGTERM');
   expect((await first.done).code).toBe(143);
-  const resume = await runCli(['run', '--yes', '--resume', '--audit-log', log, '--html-report', join(dir, 'run.html'), '--summary-json', join(dir, 's.json')], { env });
+  const resume = await runInProcess(['run', '--yes', '--resume', '--audit-log', log, '--html-report', join(dir, 'run.html'), '--summary-json', join(dir, 's.json')], { env });
   expect(resume.code).toBe(1); // the four refused orders
 }, 90_000);
 
@@ -98,7 +98,7 @@ const total = async (page: Page, key: string) => Number((await page.locator(`[da
 describe('report --html, in a real browser', () => {
   test('the page loads with no console error and no request but itself; its totals are the audit log\'s; every chart has its series and marks', async () => {
     const page = join(dir, 'report.html');
-    const made = await runCli(['report', log, '--html', page, '--timeline', join(dir, 'timeline.csv')]);
+    const made = await runInProcess(['report', log, '--html', page, '--timeline', join(dir, 'timeline.csv')]);
     expect(made.code).toBe(0);
     expect(made.log).toContain(`The HTML report written to ${page}`);
     const expected = fromLog();
