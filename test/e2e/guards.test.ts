@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import type { FakeExsited } from '../../src/fake-exsited/server.js';
-import { credentialsEnv, FAST, fakeApi, readAudit, runCli, startCli, workDir, writeFile } from '../helpers/cli.js';
+import { credentialsEnv, FAST, fakeApi, readAudit, runCli, runInProcess, startCli, workDir, writeFile } from '../helpers/cli.js';
 
 let fake: FakeExsited | undefined;
 afterEach(async () => {
@@ -28,10 +28,13 @@ describe('rate, halts, deadlines and the run lock', () => {
     const result = await runCli(['run', '--yes', '--ids', input, '--audit-log', log, '--concurrency', '8', '--rps', '100'], { env: credentialsEnv(fake) });
 
     expect(result.code).toBe(0);
-    const times = fake.deletes.map((d) => d.at);
-    expect(times.at(-1)! - times[0]!).toBeGreaterThanOrEqual(((120 - 8) / 100) * 1000 - 20); // a burst of 8, then 100/s
-    for (const t of times) expect(times.filter((u) => u >= t && u < t + 500).length).toBeLessThanOrEqual(50 + 8);
-    expect(readAudit(log).at(-1)?.summary).toMatchObject({ deleted: 120, throttledMs: 0 });
+    const lines = readAudit(log);
+    // On the CLI's own clock, a burst of at most 8 and then 100/s cannot take less, however busy the machine. (Counted
+    // as the fake in this test process receives them, a stall of this process bunches arrivals up — 59 in 500 ms was
+    // seen — so how the pace holds from second to second is test/deletion-timing's.)
+    expect(lines.at(-1)?.durationMs).toBeGreaterThanOrEqual(((120 - 8) / 100) * 1000 - 20);
+    expect(lines.filter((l) => l.event === 'pace').map((l) => l.rps)).toEqual([100]);
+    expect(lines.at(-1)?.summary).toMatchObject({ deleted: 120, throttledMs: 0 });
   });
 
   test('random 429s (noise) pause nobody: each throttled order waits out its own Retry-After, the others go on', async () => {
@@ -148,7 +151,7 @@ describe('rate, halts, deadlines and the run lock', () => {
     expect(end?.durationMs).toBeLessThan(3500);
     expect(fake.orders.size).toBeGreaterThan(0);
     // The resume keeps the run's own deadline unless it is given again: a longer one here.
-    const resumed = await runCli(['run', '--yes', '--resume', '--audit-log', log, '--concurrency', '8', '--max-duration', '1m'], { env });
+    const resumed = await runInProcess(['run', '--yes', '--resume', '--audit-log', log, '--concurrency', '8', '--max-duration', '1m'], { env });
     expect(resumed.code).toBe(0);
     expect(fake.orders.size).toBe(0);
     expect(fake.deletes).toHaveLength(100);
@@ -164,20 +167,20 @@ describe('rate, halts, deadlines and the run lock', () => {
 
     const first = startCli(['run', '--yes', '--ids', input, '--audit-log', log, '--concurrency', '1'], { env });
     await first.printed(/Audit log:/);
-    const second = await runCli(['run', '--yes', '--resume', '--audit-log', log], { env });
+    const second = await runInProcess(['run', '--yes', '--resume', '--audit-log', log], { env }); // this test's process
     expect(second.code).toBe(3);
     expect(second.log).toContain(`another run is using this audit log: pid ${first.child.pid} on ${hostname()}`);
     first.child.kill('SIGKILL');
     await first.done;
 
-    const resumed = await runCli(['run', '--yes', '--resume', '--audit-log', log, ...FAST], { env });
+    const resumed = await runInProcess(['run', '--yes', '--resume', '--audit-log', log, '--concurrency', '8', ...FAST], { env });
     expect(resumed.code).toBe(0);
     expect(fake.orders.size).toBe(0);
 
     writeFileSync(`${log}.lock`, JSON.stringify({ pid: 4_194_999, host: hostname(), startedAt: '2026-01-01T00:00:00Z', runId: 'gone' }));
-    expect((await runCli(['run', '--yes', '--resume', '--audit-log', log], { env })).code).toBe(0);
+    expect((await runInProcess(['run', '--yes', '--resume', '--audit-log', log], { env })).code).toBe(0);
     writeFileSync(`${log}.lock`, JSON.stringify({ pid: 1, host: 'other-host', startedAt: '2026-01-01T00:00:00Z', runId: 'far' }));
-    const remote = await runCli(['run', '--yes', '--resume', '--audit-log', log], { env });
+    const remote = await runInProcess(['run', '--yes', '--resume', '--audit-log', log], { env });
     expect(remote.code).toBe(3);
     expect(remote.log).toContain('pid 1 on other-host');
   });
