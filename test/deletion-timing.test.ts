@@ -86,7 +86,7 @@ describe('the deletion phase on simulated time', () => {
     expect(run.deletes.every((d) => d.at <= 2000 + 62.5)).toBe(true);
     expect(run.endedAt).toBeLessThanOrEqual(2000 + 125); // the requests in flight finish: one round trip at most
     expect(run.records).toHaveLength(run.deletes.length);
-    expect(run.pending.size).toBe(100 - run.records.length);
+    expect(run.remaining.size).toBe(100 - run.records.length);
     expect(run.records.length).toBeGreaterThan(30); // two at a time, 100 ms each, for 2 s
   });
 });

@@ -33,16 +33,12 @@ export interface SimApi {
   seed?: number;
 }
 
-/** The run's options, as the flags give them (the defaults of the e2e tests' FAST backoff). */
+/** The run's options, as the flags give them; the backoff is the e2e tests' FAST one (5–50 ms). */
 export interface SimRun {
   concurrency: number;
   rps?: number;
   retries?: number;
-  backoffBaseMs?: number;
-  backoffCapMs?: number;
-  graceMs?: number;
   maxDurationMs?: number;
-  haltAfter?: number;
 }
 
 /** A DELETE as the simulated server saw it: when it arrived and what it answered (status). */
@@ -54,15 +50,14 @@ export interface SimDelete {
 
 export interface SimResult {
   deletes: SimDelete[];
+  /** The outcomes, in the order the audit log would record them. */
   records: OrderRecord[];
-  /** When each record was emitted (as the audit log would write it). */
-  recordedAt: number[];
   decisions: ThrottleDecision[];
   rate: RateController;
   budget: RetryBudget;
   control: RunControl;
-  pending: Set<string>;
-  maxInFlight: number;
+  /** The orders the API still holds. */
+  remaining: Set<string>;
   /** Requests the limit refused (429). */
   limited: number;
   /** When the deletion phase returned, ms of simulated time. */
@@ -74,10 +69,10 @@ export const simOrderIds = (count: number) => Array.from({ length: count }, (_, 
 export async function simulateDeletion(api: SimApi, run: SimRun): Promise<SimResult> {
   const clock = new VirtualClock();
   const server = simulatedApi(api, clock);
-  const control = new RunControl(run.graceMs ?? 30_000, clock.timer);
+  const control = new RunControl(30_000, clock.timer); // --grace-ms's default
   if (run.maxDurationMs !== undefined) control.setDeadline(run.maxDurationMs);
   const backoff = new Backoff({
-    retries: run.retries ?? 5, baseMs: run.backoffBaseMs ?? 5, capMs: run.backoffCapMs ?? 50, random: seededRandom((api.seed ?? 1) + 2000), sleep: clock.sleep,
+    retries: run.retries ?? 5, baseMs: 5, capMs: 50, random: seededRandom((api.seed ?? 1) + 2000), sleep: clock.sleep,
   });
   const decisions: ThrottleDecision[] = [];
   const rate = new RateController({ cap: run.rps, now: clock.now, sleep: clock.sleep, onDecision: (d) => decisions.push(d) });
@@ -86,22 +81,15 @@ export async function simulateDeletion(api: SimApi, run: SimRun): Promise<SimRes
   const pending = new Set(simOrderIds(api.orders));
   const tally = new RunTally(pending.size, 0, events);
   const records: OrderRecord[] = [];
-  const recordedAt: number[] = [];
-  events.on('order.finished', ({ record }) => {
-    records.push(record);
-    recordedAt.push(clock.now());
-  });
+  events.on('order.finished', ({ record }) => records.push(record));
   const http = axios.create({ baseURL: 'https://api.sim.test', adapter: server.adapter, validateStatus: () => true });
   // A pre-issued token: the token endpoint is not what these runs are about.
   const tokens = new TokenSource(http, { kind: 'access_token', accessToken: 'sim-token-0123456789' }, async () => undefined, { now: clock.now, sleep: clock.sleep });
   const deps = {
     http, tokens, retry: new RetryPolicy(backoff, control.stopping), rate, slots: pLimit(run.concurrency), budget, control, events, tally, wait: clock.sleep,
   };
-  await clock.run(executeDeletions({ pending, dryRun: false, concurrency: run.concurrency, haltAfter: run.haltAfter ?? 25 }, deps));
-  return {
-    deletes: server.deletes, records, recordedAt, decisions, rate, budget, control, pending: new Set([...server.remaining]),
-    maxInFlight: server.maxInFlight, limited: server.limited, endedAt: clock.now(),
-  };
+  await clock.run(executeDeletions({ pending, dryRun: false, concurrency: run.concurrency, haltAfter: 25 }, deps));
+  return { deletes: server.deletes, records, decisions, rate, budget, control, remaining: server.remaining, limited: server.limited, endedAt: clock.now() };
 }
 
 /** The simulated API: DELETE /api/v3/orders/:id, decided when the request arrives, answered half a round trip later. */
@@ -112,7 +100,6 @@ function simulatedApi(api: SimApi, clock: VirtualClock) {
   const jitter = seededRandom((api.seed ?? 1) + 1000);
   const half = () => ((api.latencyMs ?? 2) / 2) * (0.75 + 0.5 * jitter());
   let firstAt: number | undefined;
-  let inFlight = 0;
 
   const answer = (orderId: string): { status: number; headers?: Record<string, string> } => {
     const now = clock.now();
@@ -136,11 +123,9 @@ function simulatedApi(api: SimApi, clock: VirtualClock) {
       return;
     }
     const orderId = decodeURIComponent(String(config.url).split('/').pop()!);
-    server.maxInFlight = Math.max(server.maxInFlight, ++inFlight);
     let cancelTimer = () => {};
     const onAbort = () => {
       cancelTimer();
-      inFlight--;
       reject(canceled());
     };
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -149,13 +134,12 @@ function simulatedApi(api: SimApi, clock: VirtualClock) {
       server.deletes.push({ orderId, at: clock.now(), result: status });
       cancelTimer = clock.timer(() => {
         signal?.removeEventListener('abort', onAbort);
-        inFlight--;
         const data = status >= 400 ? { errors: [{ code: String(status), message: status === 429 ? 'Too many requests' : status === 503 ? 'Service unavailable' : 'Not found' }] } : '';
         resolve({ data, status, statusText: '', headers: new AxiosHeaders(headers), config, request: {} });
       }, half());
     }, half());
   });
 
-  const server = { deletes: [] as SimDelete[], remaining, maxInFlight: 0, limited: 0, adapter };
+  const server = { deletes: [] as SimDelete[], remaining, limited: 0, adapter };
   return server;
 }
