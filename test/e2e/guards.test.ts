@@ -63,8 +63,10 @@ describe('rate, halts, deadlines and the run lock', () => {
     expect(lines.at(-1)?.summary).toMatchObject({ deleted: 200, throttledMs: 0, throttling: { throttled: throttles.length, cuts: 0, ceilingRps: null } });
   });
 
-  test('a real limit (a token bucket of 100/s) is found: the rate is cut to what the server accepted, recorded as throttle lines', async () => {
-    const api = await fakeApi(500, { faults: { latencyMs: 2 }, limit: { kind: 'bucket', rate: 100 } });
+  // A bucket of 30/s: one a busy machine's CLI still exceeds (one of 100/s went unnoticed under two busy loops, nothing to
+  // find); the bucket of 100/s, how close the limit is found and how fast it is used: test/deletion-timing.
+  test('a real limit (a token bucket of 30/s) is found: the rate is cut to what the server accepted, recorded as throttle lines', async () => {
+    const api = await fakeApi(150, { faults: { latencyMs: 2 }, limit: { kind: 'bucket', rate: 30 } });
     fake = api.fake;
     const dir = workDir();
     const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
@@ -76,17 +78,16 @@ describe('rate, halts, deadlines and the run lock', () => {
     const lines = readAudit(log);
     const decisions = lines.filter((l) => l.event === 'throttle');
     expect(decisions[0]).toMatchObject({ kind: 'cut', msg: expect.stringMatching(/^rate cut from unpaced to \d+/) });
-    expect(decisions[0]?.rateAfter).toBeLessThan(200); // the bucket's saved-up burst passes for rate at first
+    expect(decisions[0]?.rateAfter).toBeLessThan(60); // the bucket's saved-up burst passes for rate at first
     const orders = lines.filter((l) => l.event === 'order');
-    expect(orders).toHaveLength(500);
-    expect(new Set(orders.map((l) => l.orderId)).size).toBe(500);
+    expect(orders).toHaveLength(150);
+    expect(new Set(orders.map((l) => l.orderId)).size).toBe(150);
     const { throttling } = lines.at(-1)!.summary;
     expect(throttling.cuts).toBe(decisions.filter((d) => d.kind !== 'lift').length);
-    // Within a 5-second run the limit is known roughly (the bucket's saved-up burst of 100 passes for rate at first);
-    // a busy machine sends slower than the limit and finds it lower (33/s was seen): how close, test/deletion-timing.
-    expect(throttling.ceilingRps).toBeLessThan(200);
+    // Within a run of a few seconds the limit is known roughly (the bucket's saved-up burst of 30 passes for rate at first).
+    expect(throttling.ceilingRps).toBeLessThan(60);
     const deletedAt = fake.deletes.filter((d) => d.result === 204).map((d) => d.at);
-    expect((500 * 1000) / (deletedAt.at(-1)! - deletedAt[0]!)).toBeLessThan(130); // the burst, then 100/s: the limit held
+    expect((150 * 1000) / (deletedAt.at(-1)! - deletedAt[0]!)).toBeLessThan(39); // the burst, then 30/s: the limit held
     // Limits are found from the first burst of 429s; after that, few (the bucket alone would answer most of an unpaced run 429).
     expect(throttling.throttled).toBe(fake.stats.limited);
     expect(fake.stats.limited / throttling.requests).toBeLessThan(0.25);

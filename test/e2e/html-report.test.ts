@@ -23,14 +23,14 @@ let log: string;
 beforeAll(async () => {
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
   mkdirSync(ARTIFACTS, { recursive: true });
-  const api = await fakeApi(200);
+  const api = await fakeApi(100);
   const ids = api.orders.map((o) => o.id);
   await api.fake.close();
-  const refusals = Object.fromEntries(ids.slice(100, 104).map((id) => [id, { status: 409, message: HOSTILE }]));
-  // A limit any machine exceeds, however busy (a bucket of 100/s went unnoticed by a CLI a busy machine slowed below it: no decision to draw).
-  fake = (await fakeApi(200, {
+  const refusals = Object.fromEntries(ids.slice(50, 54).map((id) => [id, { status: 409, message: HOSTILE }]));
+  // A limit a busy machine's CLI still exceeds (buckets of 100/s and 50/s went unnoticed under two busy loops: no decision to draw).
+  fake = (await fakeApi(100, {
     faults: { seed: 7, latencyMs: 4, statuses: { 503: 0.03 }, reset: 0.01 },
-    limit: { kind: 'bucket', rate: 50 },
+    limit: { kind: 'bucket', rate: 25 },
     outage: { afterMs: 1000, durationMs: 1000 },
     refusals,
   })).fake;
