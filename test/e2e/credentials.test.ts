@@ -88,7 +88,7 @@ describe('several runs on one set of credentials, against a server that keeps on
   });
 
   test('with a shared token cache: both complete with exit 0 on one token, kept owner-only and out of every output', async () => {
-    const { dir, inputs, untouched } = await twoInputs(500);
+    const { dir, inputs, untouched } = await twoInputs(200);
     const logs = inputs.map((_, i) => join(dir, `run-${i}.ndjson`));
     const cache = join(dir, 'token-cache.json');
     const env = { ...credentialsEnv(fake!), EXSITED_TOKEN_CACHE: cache };
