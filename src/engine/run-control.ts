@@ -7,7 +7,7 @@ export type StopReason =
   | { kind: 'halt'; message: string; exitCode: typeof ExitCode.refused | typeof ExitCode.halted };
 
 /** Runs `run` once `ms` have passed; never keeps the process alive. Tests on simulated time give their own. */
-export type Timer = (run: () => void, ms: number) => void;
+type Timer = (run: () => void, ms: number) => void;
 const unrefTimer: Timer = (run, ms) => void setTimeout(run, ms).unref();
 
 /**
