@@ -1,15 +1,31 @@
-/** Jest runs the TypeScript sources as ESM through ts-jest; e2e tests spawn the built CLI in dist/. */
+/**
+ * Jest runs the TypeScript sources as ESM through ts-jest; e2e tests spawn the built CLI in dist/.
+ *
+ * Two tiers, by folder. The fast tier: test/*.test.ts — units, in-process compositions and everything about
+ * time on simulated time — plus test/e2e/run.test.ts and resilience.test.ts, the main path, signals, kills
+ * and resumes through the built CLI. The rest, test/e2e/ and test/adversarial/, is the whole suite's:
+ * `npm test` runs everything; `npm run test:matrix` the fast tier on the other Node.js lines
+ * (TEST_TIER=fast).
+ */
+const FAST_TIER = ['<rootDir>/test/*.test.ts', '<rootDir>/test/e2e/run.test.ts', '<rootDir>/test/e2e/resilience.test.ts'];
+
 export default {
   preset: 'ts-jest/presets/default-esm',
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }] },
-  testMatch: ['<rootDir>/test/**/*.test.ts'],
+  testMatch: process.env.TEST_TIER === 'fast' ? FAST_TIER : ['<rootDir>/test/**/*.test.ts'],
   testTimeout: 30000,
   setupFilesAfterEnv: ['<rootDir>/test/setup.ts'],
-  // Two workers on this 2-core machine: the e2e tests mostly wait on child processes and on the fake's latency.
-  maxWorkers: 2,
+  // A copy of the built CLI that nobody can reach, wherever the checkout lives (test/global-setup.ts).
+  globalSetup: '<rootDir>/test/global-setup.ts',
+  globalTeardown: '<rootDir>/test/global-teardown.ts',
+  // Four workers on a 2-core machine: the e2e tests mostly wait (on child processes, the fake's latency, a
+  // Retry-After, a terminal), so more workers than cores keep both busy (here: 2 workers ~75 s, 3 ~57 s,
+  // 4 ~52 s). Nothing asserts speed: rates and waits are proven on simulated time
+  // (test/deletion-timing.test.ts), and the real-time bounds hold on a busy machine.
+  maxWorkers: 4,
   // Setting it keeps every run in worker processes, never in band, one test file included: a handle a test
   // leaves open (a timer, a socket) then dies with its worker, which Jest force-exits at the end naming the
   // leak; in band, Jest's own process waited for it (5 minutes: a run's Retry-After, after a test timed out).

@@ -2,7 +2,7 @@ import type { AxiosInstance } from 'axios';
 import type { OrderRecord, RetryRecord } from '../common/records.js';
 import { ExitCode } from '../common/errors.js';
 import { TokenError } from '../exsited/auth.js';
-import { dispatch } from './dispatch.js';
+import { dispatch, type Wait } from './dispatch.js';
 import type { RunEvents } from './events.js';
 import { HaltPolicy } from './halt-policy.js';
 import { MemoryGovernor } from './memory-governor.js';
@@ -14,6 +14,8 @@ export interface DeletionDeps extends RequestDeps {
   http: AxiosInstance;
   events: RunEvents;
   tally: RunTally;
+  /** The dispatcher's waits (tests on simulated time give their clock's). */
+  wait?: Wait;
 }
 
 export interface DeletionPlan {
@@ -82,7 +84,7 @@ export async function executeDeletions(plan: DeletionPlan, deps: DeletionDeps): 
         if (error instanceof TokenError) authenticationLost(error);
         else throw error;
       }
-    }, control.stopping);
+    }, control.stopping, deps.wait);
   } catch (error) {
     if (!(error instanceof TokenError)) throw error;
     authenticationLost(error);

@@ -7,6 +7,10 @@ export type StopReason =
   /** A refusal found mid-way (3), or a halt that a resume can continue (4). */
   | { kind: 'halt'; message: string; exitCode: typeof ExitCode.refused | typeof ExitCode.halted };
 
+/** Runs `run` once `ms` have passed; never keeps the process alive. Tests on simulated time give their own. */
+type Timer = (run: () => void, ms: number) => void;
+const unrefTimer: Timer = (run, ms) => void setTimeout(run, ms).unref();
+
 /**
  * How a run stops early. `stopping` fires first: no new order is dispatched, no new attempt starts and
  * backoff waits end, but requests in flight may finish. `aborting` fires after the grace period and
@@ -28,7 +32,10 @@ export class RunControl {
   readonly stopping = this.stopController.signal;
   readonly aborting = this.abortController.signal;
 
-  constructor(public graceMs: number) {
+  constructor(
+    public graceMs: number,
+    private readonly timer: Timer = unrefTimer,
+  ) {
     // Every request in flight and every backoff wait listens on these: one listener per worker is expected.
     setMaxListeners(0, this.stopping, this.aborting);
   }
@@ -48,16 +55,16 @@ export class RunControl {
     this.reason = reason;
     this.stopController.abort(new Error('run stopping'));
     if (this.graceMs <= 0) this.abortInFlight();
-    else setTimeout(() => this.abortInFlight(), this.graceMs).unref(); // unref'd: never keeps the process alive
+    else this.timer(() => this.abortInFlight(), this.graceMs);
   }
 
   /** --max-duration: halt (exit 4, resumable) once `ms` have passed; a second deadline is ignored. */
   setDeadline(ms: number): void {
     if (this.deadlineSet) return;
     this.deadlineSet = true;
-    setTimeout(() => this.stop({
+    this.timer(() => this.stop({
       kind: 'halt', exitCode: ExitCode.halted, message: `the --max-duration deadline (${humanDuration(ms)}) was reached; resume to continue`,
-    }), ms).unref();
+    }), ms);
   }
 
   private abortInFlight(): void {

@@ -2,7 +2,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import type { FakeExsited } from '../../src/fake-exsited/server.js';
-import { credentialsEnv, fakeApi, FAST, readAudit, runCli, startCli, untilDeletes, workDir, writeFile } from '../helpers/cli.js';
+import { credentialsEnv, fakeApi, FAST, readAudit, runCli, runInProcess, startCli, untilDeletes, workDir, writeFile } from '../helpers/cli.js';
 import { atTerminal } from '../helpers/terminal.js';
 import { autoResumeFinding } from '../../src/audit/latest-log.js';
 
@@ -50,7 +50,7 @@ describe('--auto-resume continues its own job only', () => {
     await untilDeletes(fake, 15);
     killed.child.kill('SIGKILL');
     await killed.done;
-    const next = await runCli(['run', '--job', nightly, ...FAST], { env });
+    const next = await runInProcess(['run', '--job', nightly, ...FAST], { env });
     expect(next.code).toBe(0);
     expect(next.log).toMatch(/Resuming this job's unfinished run in .*\.ndjson first/);
     expect(api.orders.slice(0, 80).every((o) => fake!.deleted.includes(o.id))).toBe(true);
@@ -60,7 +60,7 @@ describe('--auto-resume continues its own job only', () => {
     await untilDeletes(fake, 85);
     interrupted.child.kill('SIGINT');
     expect((await interrupted.done).code).toBe(130);
-    const after = await runCli(['run', '--job', nightly, ...FAST], { env });
+    const after = await runInProcess(['run', '--job', nightly, ...FAST], { env });
     expect(after.log).not.toMatch(/Resuming/);
     expect(after.log).toMatch(/a person interrupted it \(Ctrl-C\)/);
     const logs = readdirSync(join(dir, 'runs')).filter((name) => name.endsWith('.ndjson'));

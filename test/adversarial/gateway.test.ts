@@ -2,10 +2,13 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import type { FakeExsited } from '../../src/fake-exsited/server.js';
-import { credentialsEnv, fakeApi, readAudit, runCli, startCli, workDir, writeFile } from '../helpers/cli.js';
+import { credentialsEnv, fakeApi, readAudit, runInProcess, startCli, workDir, writeFile } from '../helpers/cli.js';
 import { ECHO_MARKER, startHostileGateway, type HostileGateway } from '../helpers/hostile-gateway.js';
 
-/** Issue 21, the metrics gateway's cases (4, 6, 9, 10, 16): a hostile gateway, through the built CLI. */
+/**
+ * Issue 21, the metrics gateway's cases (4, 6, 9, 10, 16): a hostile gateway. How the process ends (case 9, case 14)
+ * through the built CLI; what a run refuses, says and writes in-process (runInProcess: the same command lines).
+ */
 let fake: FakeExsited | undefined;
 const gateways: HostileGateway[] = [];
 afterEach(async () => {
@@ -69,7 +72,7 @@ describe('case 16: a gateway that answers anything but 2xx', () => {
     const answering = await gateway({ kind: 'answer', status, location: `${elsewhere.url}/metrics/job/x`, echo: true });
     const { run, env } = await setUp(5);
 
-    const result = await runCli(run, { env: { ...env, EXSITED_METRICS_PUSHGATEWAY: answering.url } });
+    const result = await runInProcess(run, { env: { ...env, EXSITED_METRICS_PUSHGATEWAY: answering.url } });
 
     expect(result.code).toBe(0);
     expect(result.log).toContain(`the gateway answered ${status}${status < 400 ? ' (a redirect, not followed)' : ''}`);
@@ -88,7 +91,7 @@ describe('case 16: a gateway that answers anything but 2xx', () => {
       ? [...run, '--metrics-job', name]
       : [...run, '--job', writeFile(dir, 'job.json', JSON.stringify({ metricsJob: name }))];
 
-    const result = await runCli(args, { env: { ...env, EXSITED_METRICS_PUSHGATEWAY: listening.url } });
+    const result = await runInProcess(args, { env: { ...env, EXSITED_METRICS_PUSHGATEWAY: listening.url } });
 
     expectRefusedUpFront(result, dir);
     expect(result.log).toMatch(source === '--metrics-job' ? /^exsited-order-cleanup: --metrics-job must be/ : /--job .*job\.json: metricsJob: must be/);
@@ -113,7 +116,7 @@ describe('case 10: every gateway URL option is checked with the options, before 
       const withCredentials = url.replace('//', '//pusher:env-gateway-password-1@');
       const args = source === '--metrics-push' ? [...run, '--metrics-push', url]
         : source === 'job file' ? [...run, '--job', writeFile(dir, 'job.json', JSON.stringify({ metricsPush: url }))] : run;
-      const result = await runCli(args, { env: { ...env, ...(source === 'EXSITED_METRICS_PUSHGATEWAY' ? { [source]: withCredentials } : {}) } });
+      const result = await runInProcess(args, { env: { ...env, ...(source === 'EXSITED_METRICS_PUSHGATEWAY' ? { [source]: withCredentials } : {}) } });
 
       expectRefusedUpFront(result, dir);
       const where = source === 'job file' ? /--job .*job\.json: metricsPush: / : new RegExp(`${source} `);
@@ -131,7 +134,7 @@ describe('case 6: gateway credentials come from the environment only, and are lo
     const args = source === '--metrics-push' ? [...run, '--metrics-push', url]
       : [...run, '--job', writeFile(dir, 'job.json', JSON.stringify({ metricsPush: url }))];
 
-    const result = await runCli(args, { env });
+    const result = await runInProcess(args, { env });
 
     expectRefusedUpFront(result, dir);
     expect(result.log).toMatch(source === '--metrics-push' ? /^exsited-order-cleanup: --metrics-push / : /--job .*job\.json: metricsPush: /);
@@ -151,7 +154,7 @@ describe('case 6: gateway credentials come from the environment only, and are lo
     const listening = await gateway({ kind: 'answer', status: 200 });
     const { dir, run, env } = await setUp(3);
 
-    const result = await runCli(run, { env: { ...env, ...gatewayEnv(listening.url) } });
+    const result = await runInProcess(run, { env: { ...env, ...gatewayEnv(listening.url) } });
 
     expectRefusedUpFront(result, dir);
     expect(result.log).toMatch(says);
@@ -177,7 +180,7 @@ describe('case 4: a gateway\'s error page that echoes the request never reaches 
     const { dir, run, env } = await setUp(5);
     const outputs = { summary: join(dir, 'summary.json'), metrics: join(dir, 'cleanup.prom'), html: join(dir, 'report.html'), step: join(dir, 'step.md') };
 
-    const result = await runCli([...run, '--summary-json', outputs.summary, '--metrics-file', outputs.metrics, '--html-report', outputs.html],
+    const result = await runInProcess([...run, '--summary-json', outputs.summary, '--metrics-file', outputs.metrics, '--html-report', outputs.html],
       { env: { ...env, ...gatewayEnv(echoing.url), GITHUB_STEP_SUMMARY: outputs.step } });
 
     expect(result.code).toBe(0);

@@ -40,7 +40,7 @@ describe('output paths are checked before the first request', () => {
     const dir = workDir();
     const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
     const log = join(dir, 'a.ndjson');
-    expect((await runCli(['run', '--yes', '--ids', input, '--audit-log', log, '--max-deletes', '0'], { env: credentialsEnv(fake) })).code).toBe(3);
+    expect((await runInProcess(['run', '--yes', '--ids', input, '--audit-log', log, '--max-deletes', '0'], { env: credentialsEnv(fake) })).code).toBe(3);
     const requests = fake.stats.requests;
 
     const result = await runCli(['run', '--yes', '--resume', '--audit-log', log], { env: credentialsEnv(fake), user: NOBODY });
@@ -116,7 +116,7 @@ describe('writes that fail in the middle of a run', () => {
     expect(recorded).toBeGreaterThan(10);
     expect(recorded).toBeLessThan(200);
 
-    const resumed = await runCli(['run', '--yes', '--resume', '--audit-log', log], { env: credentialsEnv(fake) });
+    const resumed = await runInProcess(['run', '--yes', '--resume', '--audit-log', log], { env: credentialsEnv(fake) });
     expect(resumed.code).toBe(0);
     expect(fake.orders.size).toBe(0);
     expect(new Set(fake.deleted)).toEqual(new Set(targets));
@@ -178,7 +178,7 @@ describe('one run per audit log, whatever its path', () => {
     const first = startCli(['run', '--yes', '--ids', input, '--audit-log', log, '--concurrency', '1'], { env: credentialsEnv(fake) });
     await first.printed(/Audit log:/);
     symlinkSync(log, link);
-    const second = await runCli(['run', '--yes', '--resume', '--audit-log', link], { env: credentialsEnv(fake) });
+    const second = await runInProcess(['run', '--yes', '--resume', '--audit-log', link], { env: credentialsEnv(fake) });
     first.child.kill('SIGTERM');
     await first.done;
 
@@ -281,13 +281,13 @@ describe('an output never replaces an input, the record or another output (issue
     const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
     const log = join(dir, 'a.ndjson');
     const other = join(dir, 'b.ndjson');
-    expect((await runCli(['run', '--yes', '--ids', input, '--audit-log', log, '--max-deletes', '2'], { env: credentialsEnv(fake) })).code).toBe(3);
+    expect((await runInProcess(['run', '--yes', '--ids', input, '--audit-log', log, '--max-deletes', '2'], { env: credentialsEnv(fake) })).code).toBe(3);
     expect((await runInProcess(['run', '--yes', '--ids', input, '--audit-log', other, '--dry-run'], { env: credentialsEnv(fake) })).code).toBe(0);
     symlinkSync(log, join(dir, 'link.ndjson'));
     const before = snapshot(log, other);
     const requests = fake.stats.requests;
 
-    const resumed = await runCli(['run', '--yes', '--resume', '--audit-log', log, '--max-deletes', '10', '--html-report', join(dir, 'link.ndjson')], { env: credentialsEnv(fake) });
+    const resumed = await runInProcess(['run', '--yes', '--resume', '--audit-log', log, '--max-deletes', '10', '--html-report', join(dir, 'link.ndjson')], { env: credentialsEnv(fake) });
     expectPlainRefusal(resumed, 2, '--html-report', 'is the same file as the audit log', 'nothing was sent');
     const elsewhere = await runInProcess(['run', '--yes', '--resume', '--audit-log', log, '--max-deletes', '10', '--summary-json', other], { env: credentialsEnv(fake) });
     expectPlainRefusal(elsewhere, 2, `--summary-json ${other} is an audit log of this tool`, 'nothing was sent');

@@ -6,7 +6,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import type { FakeExsited } from '../../src/fake-exsited/server.js';
-import { credentialsEnv, fakeApi, NOBODY, readAudit, runCli, startCli, workDir, writeFile, type CliResult } from '../helpers/cli.js';
+import { credentialsEnv, fakeApi, NOBODY, readAudit, runCli, runInProcess, startCli, workDir, writeFile, type CliResult } from '../helpers/cli.js';
 
 /** Issue 21, cases 8 and 11: what a neighbour can put at the token cache's path, and its lock. */
 let fake: FakeExsited | undefined;
@@ -106,25 +106,25 @@ describe('case 8: what is at the token cache path is checked before it is opened
   ])('%s: exit 2 naming it, nothing sent', async (_name, plant, reason) => {
     const { dir, input, env } = await setUp();
     const cache = (await plant(join(dir, 'cache.json'))) ?? join(dir, 'cache.json');
-    const result = await runCli(['run', '--dry-run', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--token-cache', cache], { env });
+    const result = await runInProcess(['run', '--dry-run', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--token-cache', cache], { env });
     expectRefused(result, `--token-cache ${cache}: `, reason);
   });
 
   test('an audit log, or another JSON file, given as the token cache: refused as what it is, never "chmod" or "remove it to start afresh"', async () => {
     const { dir, input, env } = await setUp();
     const log = join(dir, 'earlier.ndjson');
-    expect((await runCli(['run', '--dry-run', '--ids', input, '--audit-log', log], { env })).code).toBe(0);
+    expect((await runInProcess(['run', '--dry-run', '--ids', input, '--audit-log', log], { env })).code).toBe(0);
     sentBefore = fake!.stats.requests;
     const before = readFileSync(log, 'utf8');
     for (const mode of [0o644, 0o600]) {
       chmodSync(log, mode);
-      const result = await runCli(['run', '--dry-run', '--ids', input, '--audit-log', join(dir, `a-${mode}.ndjson`), '--token-cache', log], { env });
+      const result = await runInProcess(['run', '--dry-run', '--ids', input, '--audit-log', join(dir, `a-${mode}.ndjson`), '--token-cache', log], { env });
       expectRefused(result, `--token-cache ${log} is an audit log of this tool`);
       expect(result.log).not.toMatch(/chmod|start afresh/);
     }
     expect(readFileSync(log, 'utf8')).toBe(before);
     const other = writeFileSync(join(dir, 'settings.json'), '{"theme":"dark"}', { mode: 0o600 }) ?? join(dir, 'settings.json');
-    const result = await runCli(['run', '--dry-run', '--ids', input, '--audit-log', join(dir, 'c.ndjson'), '--token-cache', other], { env });
+    const result = await runInProcess(['run', '--dry-run', '--ids', input, '--audit-log', join(dir, 'c.ndjson'), '--token-cache', other], { env });
     expectRefused(result, `--token-cache ${other}: it is not a token cache of this tool (another file given by mistake?)`);
     expect(result.log).not.toMatch(/chmod|start afresh/);
   });
@@ -151,7 +151,7 @@ describe('case 11: the token cache lock', () => {
     const { dir, input, env } = await setUp();
     const cache = join(dir, 'cache.json');
     plant(`${cache}.lock`);
-    const result = await runCli(['run', '--dry-run', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--token-cache', cache], { env });
+    const result = await runInProcess(['run', '--dry-run', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--token-cache', cache], { env });
     expectRefused(result, `--token-cache ${cache}: `, reason);
   });
 
@@ -161,7 +161,7 @@ describe('case 11: the token cache lock', () => {
     mkdirSync(`${cache}.lock`);
     const tenMinutesAgo = new Date(Date.now() - 600_000);
     utimesSync(`${cache}.lock`, tenMinutesAgo, tenMinutesAgo);
-    const result = await runCli(['run', '--dry-run', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--token-cache', cache], { env });
+    const result = await runInProcess(['run', '--dry-run', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--token-cache', cache], { env });
     expect(result.code).toBe(0);
     expect(result.log).not.toMatch(/waiting/);
     expect(fake!.tokenRequests).toHaveLength(1);
@@ -195,7 +195,7 @@ describe('case 11: the token cache lock', () => {
     await killed.done;
     gateway.drop();
 
-    const result = await runCli(['run', '--dry-run', '--ids', input, '--audit-log', join(dir, 'b.ndjson')], { env });
+    const result = await runInProcess(['run', '--dry-run', '--ids', input, '--audit-log', join(dir, 'b.ndjson')], { env });
 
     expect(result.code).toBe(0);
     expect(result.log).toMatch(new RegExp(`was left by pid ${killed.child.pid} on [\\w.-]+, which is gone \\(killed while it renewed the token\\): taken over`));

@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import type { FakeExsited } from '../../src/fake-exsited/server.js';
-import { credentialsEnv, fakeApi, readAudit, runCli, workDir, writeFile } from '../helpers/cli.js';
+import { credentialsEnv, fakeApi, readAudit, runCli, runInProcess, workDir, writeFile } from '../helpers/cli.js';
 
 let fake: FakeExsited | undefined;
 afterEach(async () => {
@@ -46,7 +46,7 @@ describe('several runs on one set of credentials, against a server that keeps on
     // One at a time, the resume of whatever halted finishes it.
     for (const [i, result] of results.entries()) {
       if (result.code !== 4) continue;
-      const resumed = await runCli(['run', '--resume', '--yes', '--audit-log', logs[i]!], { env });
+      const resumed = await runInProcess(['run', '--resume', '--yes', '--audit-log', logs[i]!], { env });
       expect(resumed.code).toBe(0);
     }
     const done = succeeded(logs);
@@ -70,7 +70,7 @@ describe('several runs on one set of credentials, against a server that keeps on
         await new Promise((resolve) => setTimeout(resolve, 300));
       }
     })();
-    const result = await runCli(['run', '--yes', '--ids', inputs[0]!, '--audit-log', log, '--concurrency', '8'], { env });
+    const result = await runInProcess(['run', '--yes', '--ids', inputs[0]!, '--audit-log', log, '--concurrency', '8'], { env });
     stealing = false;
     await thief;
 
@@ -80,7 +80,7 @@ describe('several runs on one set of credentials, against a server that keeps on
     const end = readAudit(log).at(-1);
     expect(end).toMatchObject({ status: 'halted', exitCode: 4, summary: { tokens: { obtained: 3 } } });
 
-    const resumed = await runCli(['run', '--resume', '--yes', '--audit-log', log], { env });
+    const resumed = await runInProcess(['run', '--resume', '--yes', '--audit-log', log], { env });
     expect(resumed.code).toBe(0);
     const done = succeeded([log]);
     expect(done).toHaveLength(400);
@@ -88,7 +88,7 @@ describe('several runs on one set of credentials, against a server that keeps on
   });
 
   test('with a shared token cache: both complete with exit 0 on one token, kept owner-only and out of every output', async () => {
-    const { dir, inputs, untouched } = await twoInputs(500);
+    const { dir, inputs, untouched } = await twoInputs(200);
     const logs = inputs.map((_, i) => join(dir, `run-${i}.ndjson`));
     const cache = join(dir, 'token-cache.json');
     const env = { ...credentialsEnv(fake!), EXSITED_TOKEN_CACHE: cache };
@@ -111,7 +111,7 @@ describe('several runs on one set of credentials, against a server that keeps on
   test('a token cache others can read is refused before anything is sent (exit 2), saying how to fix it', async () => {
     const { dir, inputs } = await twoInputs(5);
     const cache = writeFile(dir, 'token-cache.json', '{"version":1,"tokens":{}}');
-    const result = await runCli(['run', '--yes', '--ids', inputs[0]!, '--audit-log', join(dir, 'a.ndjson'), '--token-cache', cache], { env: credentialsEnv(fake!) });
+    const result = await runInProcess(['run', '--yes', '--ids', inputs[0]!, '--audit-log', join(dir, 'a.ndjson'), '--token-cache', cache], { env: credentialsEnv(fake!) });
     expect(result.code).toBe(2);
     expect(result.log).toMatch(new RegExp(`--token-cache ${cache}: readable or writable by others \\(mode 644\\).*chmod 600`));
     expect(fake!.tokenRequests).toHaveLength(0);

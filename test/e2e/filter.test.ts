@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import type { FakeOrder } from '../../src/fake-exsited/order-store.js';
 import type { FakeExsited } from '../../src/fake-exsited/server.js';
-import { CLI, credentialsEnv, fakeApi, readAudit, runCli, workDir, writeFile } from '../helpers/cli.js';
+import { CLI, credentialsEnv, fakeApi, readAudit, runCli, runInProcess, workDir, writeFile } from '../helpers/cli.js';
 
 let fake: FakeExsited | undefined;
 afterEach(async () => {
@@ -40,7 +40,7 @@ describe('run --filter', () => {
     const targets = api.orders.filter(expected).map((o) => o.id);
     expect(targets.length).toBeGreaterThan(2);
 
-    const result = await runCli(['run', '--yes', '--filter', filterPath, '--audit-log', log], { env: credentialsEnv(fake) });
+    const result = await runInProcess(['run', '--yes', '--filter', filterPath, '--audit-log', log], { env: credentialsEnv(fake) });
 
     expect(result.code).toBe(0);
     expect(new Set(fake.deleted)).toEqual(new Set(targets));
@@ -60,7 +60,7 @@ describe('run --filter', () => {
     const filterPath = writeFile(dir, 'filter.json', JSON.stringify({ match: { createdBy: ['qa-bot'] } }));
     const log = join(dir, 'a.ndjson');
 
-    const result = await runCli(['run', '--yes', '--filter', filterPath, '--audit-log', log, '--max-deletes', '5'], { env: credentialsEnv(fake) });
+    const result = await runInProcess(['run', '--yes', '--filter', filterPath, '--audit-log', log, '--max-deletes', '5'], { env: credentialsEnv(fake) });
 
     expect(result.code).toBe(3);
     const selected = api.orders.filter((o) => o.created_by === 'qa-bot').length;
@@ -70,7 +70,7 @@ describe('run --filter', () => {
     expect(readAudit(log).at(-1)).toMatchObject({ event: 'run.end', status: 'failed', exitCode: 3 });
 
     const lists = fake.stats.lists;
-    const raised = await runCli(['run', '--yes', '--resume', '--audit-log', log, '--max-deletes', String(selected)], { env: credentialsEnv(fake) });
+    const raised = await runInProcess(['run', '--yes', '--resume', '--audit-log', log, '--max-deletes', String(selected)], { env: credentialsEnv(fake) });
     expect(raised.code).toBe(0);
     expect(fake.deleted).toHaveLength(selected);
     expect(fake.stats.lists).toBe(lists); // the resume deletes from the manifest, never lists again
@@ -80,15 +80,15 @@ describe('run --filter', () => {
     const api = await fakeApi(20);
     fake = api.fake;
     const dir = workDir();
-    const empty = await runCli(['run', '--yes', '--filter', writeFile(dir, 'e.json', '{"match": {}}'), '--audit-log', join(dir, 'a.ndjson')], { env: credentialsEnv(fake) });
+    const empty = await runInProcess(['run', '--yes', '--filter', writeFile(dir, 'e.json', '{"match": {}}'), '--audit-log', join(dir, 'a.ndjson')], { env: credentialsEnv(fake) });
     expect(empty.code).toBe(2);
     expect(empty.log).toMatch(/no criteria.*"matchAll": true/);
-    const typo = await runCli(['run', '--yes', '--filter', writeFile(dir, 't.json', '{"match": {"stauts": ["ACTIVE"], "createdBefore": "yesterday"}}'),
+    const typo = await runInProcess(['run', '--yes', '--filter', writeFile(dir, 't.json', '{"match": {"stauts": ["ACTIVE"], "createdBefore": "yesterday"}}'),
       '--audit-log', join(dir, 'b.ndjson')], { env: credentialsEnv(fake) });
     expect(typo.code).toBe(2);
     expect(typo.log).toContain('match.stauts: unknown key (did you mean "status"?)');
     expect(typo.log).toContain('match.createdBefore: expected an ISO 8601 date');
-    const both = await runCli(['run', '--yes', '--filter', join(dir, 't.json'), '--ids', join(dir, 't.json')], { env: credentialsEnv(fake) });
+    const both = await runInProcess(['run', '--yes', '--filter', join(dir, 't.json'), '--ids', join(dir, 't.json')], { env: credentialsEnv(fake) });
     expect(both.code).toBe(2);
     expect(fake.stats.requests).toBe(0);
     expect(existsSync(join(dir, 'a.ndjson'))).toBe(false);
@@ -134,7 +134,7 @@ describe('run --filter', () => {
       }
     });
 
-    const result = await runCli(['run', '--yes', '--filter', filterPath, '--audit-log', log, '--concurrency', '8'], { env: credentialsEnv(fake) });
+    const result = await runInProcess(['run', '--yes', '--filter', filterPath, '--audit-log', log, '--concurrency', '8'], { env: credentialsEnv(fake) });
 
     expect(result.code).toBe(0);
     expect(gone.length).toBeGreaterThan(30);
@@ -150,7 +150,7 @@ describe('run --filter', () => {
     const dir = workDir();
     const filterPath = writeFile(dir, 'filter.json', JSON.stringify({ matchAll: true, match: {}, pageSize: 10 }));
 
-    const result = await runCli(['run', '--yes', '--filter', filterPath, '--audit-log', join(dir, 'a.ndjson')], { env: credentialsEnv(fake) });
+    const result = await runInProcess(['run', '--yes', '--filter', filterPath, '--audit-log', join(dir, 'a.ndjson')], { env: credentialsEnv(fake) });
 
     expect(result.code).toBe(4);
     expect(result.log).toMatch(/it may be ignoring offset/);

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import type { FakeExsited } from '../../src/fake-exsited/server.js';
-import { credentialsEnv, FAST, fakeApi, readAudit, runCli, startCli, workDir, writeFile } from '../helpers/cli.js';
+import { credentialsEnv, FAST, fakeApi, readAudit, runCli, runInProcess, startCli, workDir, writeFile } from '../helpers/cli.js';
 
 let fake: FakeExsited | undefined;
 afterEach(async () => {
@@ -11,6 +11,12 @@ afterEach(async () => {
   fake = undefined;
 });
 
+/**
+ * Each of these behaviours once in real time through the built CLI, with bounds a slower machine cannot
+ * break (upper bounds on rates, lower bounds on waits). How fast the limit is found and the rate used, how
+ * many others go on during a Retry-After, how long the budget holds back, exactly when the deadline stops
+ * the run: test/deletion-timing.test.ts, on simulated time.
+ */
 describe('rate, halts, deadlines and the run lock', () => {
   test('--rps caps the request rate of all workers together', async () => {
     const api = await fakeApi(120);
@@ -22,10 +28,13 @@ describe('rate, halts, deadlines and the run lock', () => {
     const result = await runCli(['run', '--yes', '--ids', input, '--audit-log', log, '--concurrency', '8', '--rps', '100'], { env: credentialsEnv(fake) });
 
     expect(result.code).toBe(0);
-    const times = fake.deletes.map((d) => d.at);
-    expect(times.at(-1)! - times[0]!).toBeGreaterThanOrEqual(((120 - 8) / 100) * 1000 - 20); // a burst of 8, then 100/s
-    for (const t of times) expect(times.filter((u) => u >= t && u < t + 500).length).toBeLessThanOrEqual(50 + 8);
-    expect(readAudit(log).at(-1)?.summary).toMatchObject({ deleted: 120, throttledMs: 0 });
+    const lines = readAudit(log);
+    // On the CLI's own clock, a burst of at most 8 and then 100/s cannot take less, however busy the machine. (Counted
+    // as the fake in this test process receives them, a stall of this process bunches arrivals up — 59 in 500 ms was
+    // seen — so how the pace holds from second to second is test/deletion-timing's.)
+    expect(lines.at(-1)?.durationMs).toBeGreaterThanOrEqual(((120 - 8) / 100) * 1000 - 20);
+    expect(lines.filter((l) => l.event === 'pace').map((l) => l.rps)).toEqual([100]);
+    expect(lines.at(-1)?.summary).toMatchObject({ deleted: 120, throttledMs: 0 });
   });
 
   test('random 429s (noise) pause nobody: each throttled order waits out its own Retry-After, the others go on', async () => {
@@ -45,17 +54,19 @@ describe('rate, halts, deadlines and the run lock', () => {
       const again = fake.deletes.find((d) => d.orderId === t.orderId && d.at > t.at);
       expect(again!.at - t.at).toBeGreaterThanOrEqual(990);
     }
-    // ...while the other orders kept going: most were deleted during the first throttled order's wait.
+    // ...while the other orders kept going (how many: test/deletion-timing).
     const first = throttles[0]!.at;
-    expect(fake.deletes.filter((d) => d.at > first && d.at < first + 990 && d.result === 204).length).toBeGreaterThan(50);
+    expect(fake.deletes.some((d) => d.at > first && d.at < first + 990 && d.result === 204)).toBe(true);
     const lines = readAudit(log);
     expect(lines.filter((l) => l.event === 'throttle')).toEqual([]);
     expect(lines.filter((l) => l.event === 'order').map((l) => l.orderId).sort()).toEqual(api.orders.map((o) => o.id).sort());
     expect(lines.at(-1)?.summary).toMatchObject({ deleted: 200, throttledMs: 0, throttling: { throttled: throttles.length, cuts: 0, ceilingRps: null } });
   });
 
-  test('a real limit (a token bucket of 100/s) is found: the rate is cut to what the server accepted, recorded as throttle lines', async () => {
-    const api = await fakeApi(500, { faults: { latencyMs: 2 }, limit: { kind: 'bucket', rate: 100 } });
+  // A bucket of 30/s: one a busy machine's CLI still exceeds (one of 100/s went unnoticed under two busy loops, nothing to
+  // find); the bucket of 100/s, how close the limit is found and how fast it is used: test/deletion-timing.
+  test('a real limit (a token bucket of 30/s) is found: the rate is cut to what the server accepted, recorded as throttle lines', async () => {
+    const api = await fakeApi(150, { faults: { latencyMs: 2 }, limit: { kind: 'bucket', rate: 30 } });
     fake = api.fake;
     const dir = workDir();
     const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
@@ -67,18 +78,16 @@ describe('rate, halts, deadlines and the run lock', () => {
     const lines = readAudit(log);
     const decisions = lines.filter((l) => l.event === 'throttle');
     expect(decisions[0]).toMatchObject({ kind: 'cut', msg: expect.stringMatching(/^rate cut from unpaced to \d+/) });
-    expect(decisions[0]?.rateAfter).toBeGreaterThan(50);
-    expect(decisions[0]?.rateAfter).toBeLessThan(200); // the bucket's saved-up burst passes for rate at first
+    expect(decisions[0]?.rateAfter).toBeLessThan(60); // the bucket's saved-up burst passes for rate at first
     const orders = lines.filter((l) => l.event === 'order');
-    expect(orders).toHaveLength(500);
-    expect(new Set(orders.map((l) => l.orderId)).size).toBe(500);
+    expect(orders).toHaveLength(150);
+    expect(new Set(orders.map((l) => l.orderId)).size).toBe(150);
     const { throttling } = lines.at(-1)!.summary;
     expect(throttling.cuts).toBe(decisions.filter((d) => d.kind !== 'lift').length);
-    // Within a 5-second run the limit is known roughly (the bucket's saved-up burst of 100 passes for rate at first).
-    expect(throttling.ceilingRps).toBeGreaterThan(60);
-    expect(throttling.ceilingRps).toBeLessThan(200);
+    // Within a run of a few seconds the limit is known roughly (the bucket's saved-up burst of 30 passes for rate at first).
+    expect(throttling.ceilingRps).toBeLessThan(60);
     const deletedAt = fake.deletes.filter((d) => d.result === 204).map((d) => d.at);
-    expect((500 * 1000) / (deletedAt.at(-1)! - deletedAt[0]!)).toBeLessThan(130); // the burst, then 100/s: the limit held
+    expect((150 * 1000) / (deletedAt.at(-1)! - deletedAt[0]!)).toBeLessThan(39); // the burst, then 30/s: the limit held
     // Limits are found from the first burst of 429s; after that, few (the bucket alone would answer most of an unpaced run 429).
     expect(throttling.throttled).toBe(fake.stats.limited);
     expect(fake.stats.limited / throttling.requests).toBeLessThan(0.25);
@@ -103,7 +112,7 @@ describe('rate, halts, deadlines and the run lock', () => {
     const lines = readAudit(log);
     expect(lines.filter((l) => l.event === 'order').map((l) => l.orderId).sort()).toEqual(api.orders.map((o) => o.id).sort());
     expect(lines.at(-1)?.summary).toMatchObject({ deleted: 300, failed: 0, throttling: { budgetHeldMs: expect.any(Number) } });
-    expect(lines.at(-1)?.summary.throttling.budgetHeldMs).toBeGreaterThan(1000);
+    expect(lines.at(-1)?.summary.throttling.budgetHeldMs).toBeGreaterThan(0); // how long: test/deletion-timing
   });
 
   test('--halt-after: the same failure on order after order halts the run with exit 4 and the cause', async () => {
@@ -126,27 +135,28 @@ describe('rate, halts, deadlines and the run lock', () => {
   });
 
   test('--max-duration stops dispatching at the deadline (exit 4, halted); the resume finishes the work', async () => {
-    const api = await fakeApi(100, { faults: { latencyMs: 100 } });
+    const api = await fakeApi(150, { faults: { latencyMs: 100 } });
     fake = api.fake;
     const dir = workDir();
     const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
     const log = join(dir, 'a.ndjson');
     const env = credentialsEnv(fake);
 
-    // 5 s of work; a deadline of 2 s leaves a loaded machine time to start the process and authenticate.
-    const stopped = await runCli(['run', '--yes', '--ids', input, '--audit-log', log, '--concurrency', '2', '--max-duration', '2s'], { env });
+    // 7.5 s of work; a deadline of 3 s leaves a loaded machine time to start the process and authenticate (2 s did not,
+    // once: stopped before the run started, nothing recorded).
+    const stopped = await runCli(['run', '--yes', '--ids', input, '--audit-log', log, '--concurrency', '2', '--max-duration', '3s'], { env });
 
     expect(stopped.code).toBe(4);
     const end = readAudit(log).at(-1);
     expect(end).toMatchObject({ event: 'run.end', status: 'halted', exitCode: 4 });
     expect(end?.reason).toMatch(/--max-duration deadline/);
-    expect(end?.durationMs).toBeLessThan(3500);
+    expect(end?.durationMs).toBeLessThan(4500);
     expect(fake.orders.size).toBeGreaterThan(0);
     // The resume keeps the run's own deadline unless it is given again: a longer one here.
-    const resumed = await runCli(['run', '--yes', '--resume', '--audit-log', log, '--concurrency', '8', '--max-duration', '1m'], { env });
+    const resumed = await runInProcess(['run', '--yes', '--resume', '--audit-log', log, '--concurrency', '8', '--max-duration', '1m'], { env });
     expect(resumed.code).toBe(0);
     expect(fake.orders.size).toBe(0);
-    expect(fake.deletes).toHaveLength(100);
+    expect(fake.deletes).toHaveLength(150);
   });
 
   test('one run per audit log: a second process is refused with exit 3 naming the holder; a dead holder\'s lock is taken over', async () => {
@@ -159,20 +169,20 @@ describe('rate, halts, deadlines and the run lock', () => {
 
     const first = startCli(['run', '--yes', '--ids', input, '--audit-log', log, '--concurrency', '1'], { env });
     await first.printed(/Audit log:/);
-    const second = await runCli(['run', '--yes', '--resume', '--audit-log', log], { env });
+    const second = await runInProcess(['run', '--yes', '--resume', '--audit-log', log], { env }); // this test's process
     expect(second.code).toBe(3);
     expect(second.log).toContain(`another run is using this audit log: pid ${first.child.pid} on ${hostname()}`);
     first.child.kill('SIGKILL');
     await first.done;
 
-    const resumed = await runCli(['run', '--yes', '--resume', '--audit-log', log, ...FAST], { env });
+    const resumed = await runInProcess(['run', '--yes', '--resume', '--audit-log', log, '--concurrency', '8', ...FAST], { env });
     expect(resumed.code).toBe(0);
     expect(fake.orders.size).toBe(0);
 
     writeFileSync(`${log}.lock`, JSON.stringify({ pid: 4_194_999, host: hostname(), startedAt: '2026-01-01T00:00:00Z', runId: 'gone' }));
-    expect((await runCli(['run', '--yes', '--resume', '--audit-log', log], { env })).code).toBe(0);
+    expect((await runInProcess(['run', '--yes', '--resume', '--audit-log', log], { env })).code).toBe(0);
     writeFileSync(`${log}.lock`, JSON.stringify({ pid: 1, host: 'other-host', startedAt: '2026-01-01T00:00:00Z', runId: 'far' }));
-    const remote = await runCli(['run', '--yes', '--resume', '--audit-log', log], { env });
+    const remote = await runInProcess(['run', '--yes', '--resume', '--audit-log', log], { env });
     expect(remote.code).toBe(3);
     expect(remote.log).toContain('pid 1 on other-host');
   });

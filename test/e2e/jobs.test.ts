@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import type { FakeExsited } from '../../src/fake-exsited/server.js';
-import { credentialsEnv, fakeApi, readAudit, runCli, startCli, workDir, writeFile } from '../helpers/cli.js';
+import { credentialsEnv, fakeApi, readAudit, runCli, runInProcess, startCli, workDir, writeFile } from '../helpers/cli.js';
 
 let fake: FakeExsited | undefined;
 afterEach(async () => {
@@ -58,14 +58,14 @@ describe('job specs', () => {
     const dir = workDir();
     const ids = writeFile(dir, 'ids.txt', api.orders.slice(0, 3).map((o) => o.id).join('\n'));
     const spec = writeFile(dir, 'job.json', JSON.stringify({ ids, concurrency: 4, auditLog: join(dir, 'a.ndjson'), dryRun: true }));
-    const overridden = await runCli(['run', '--yes', '--job', spec, '--concurrency', '2'], { env: credentialsEnv(fake) });
+    const overridden = await runInProcess(['run', '--yes', '--job', spec, '--concurrency', '2'], { env: credentialsEnv(fake) });
     expect(overridden.code).toBe(0);
     expect(readAudit(join(dir, 'a.ndjson'))[0]?.options).toMatchObject({ concurrency: 2, dryRun: true });
 
-    const typo = await runCli(['run', '--yes', '--job', writeFile(dir, 't.json', '{"concurency": 4, "ids": "x"}')], { env: credentialsEnv(fake) });
+    const typo = await runInProcess(['run', '--yes', '--job', writeFile(dir, 't.json', '{"concurency": 4, "ids": "x"}')], { env: credentialsEnv(fake) });
     expect(typo.code).toBe(2);
     expect(typo.log).toContain('concurency: unknown option');
-    const secret = await runCli(['run', '--yes', '--job', writeFile(dir, 's.json', '{"ids": "x", "clientSecret": "abc123456789"}')], { env: credentialsEnv(fake) });
+    const secret = await runInProcess(['run', '--yes', '--job', writeFile(dir, 's.json', '{"ids": "x", "clientSecret": "abc123456789"}')], { env: credentialsEnv(fake) });
     expect(secret.code).toBe(2);
     expect(secret.log).toContain('credentials never go in a job file');
     expect(secret.log).not.toContain('abc123456789');
@@ -82,7 +82,7 @@ describe('runs that find their own history, and shards', () => {
     const parts: string[][] = [];
     for (const shard of ['0/3', '1/3', '2/3']) {
       const log = join(dir, `shard-${shard[0]}.ndjson`);
-      expect((await runCli(['run', '--yes', '--ids', input, '--shard', shard, '--audit-log', log], { env: credentialsEnv(fake) })).code).toBe(0);
+      expect((await runInProcess(['run', '--yes', '--ids', input, '--shard', shard, '--audit-log', log], { env: credentialsEnv(fake) })).code).toBe(0);
       parts.push(readAudit(log).filter((l) => l.event === 'order').map((l) => l.orderId as string));
       expect(readAudit(log)[0]?.source.shard).toBe(shard);
     }
@@ -118,10 +118,10 @@ describe('schedule', () => {
   test('a bad cron expression or job is exit 2, saying which', async () => {
     const dir = workDir();
     const spec = writeFile(dir, 'job.json', JSON.stringify({ ids: 'x.txt' }));
-    const badCron = await runCli(['schedule', 'every day', '--job', spec]);
+    const badCron = await runInProcess(['schedule', 'every day', '--job', spec]);
     expect(badCron.code).toBe(2);
     expect(badCron.log).toContain('"every day" is not a cron expression');
-    const missing = await runCli(['schedule', '* * * * *', '--job', join(dir, 'missing.json')]);
+    const missing = await runInProcess(['schedule', '* * * * *', '--job', join(dir, 'missing.json')]);
     expect(missing.code).toBe(2);
     expect(missing.log).toContain(`--job ${join(dir, 'missing.json')}: no such file or folder`);
   });

@@ -4,7 +4,7 @@ import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import type { FakeExsited } from '../../src/fake-exsited/server.js';
-import { credentialsEnv, fakeApi, runCli, startCli, workDir, writeFile } from '../helpers/cli.js';
+import { credentialsEnv, fakeApi, runCli, runInProcess, startCli, workDir, writeFile } from '../helpers/cli.js';
 import { freePort, startPushgateway, type Gateway } from '../helpers/pushgateway.js';
 
 let fake: FakeExsited | undefined;
@@ -49,7 +49,7 @@ describe('metrics for a monitoring system', () => {
     const again = writeFile(dir, 'again.txt', [...api.orders.map((o) => o.id).slice(0, 3)].join('\n'));
     await fake!.close();
     fake = (await fakeApi(3, { refusals: { [api.orders[0]!.id]: { status: 409, message: 'locked' } } })).fake;
-    const failed = await runCli(['run', '--yes', '--ids', again, '--audit-log', join(dir, 'b.ndjson'), '--retries', '0', ...push], { env: credentialsEnv(fake) });
+    const failed = await runInProcess(['run', '--yes', '--ids', again, '--audit-log', join(dir, 'b.ndjson'), '--retries', '0', ...push], { env: credentialsEnv(fake) });
     expect(failed.code).toBe(1);
     samples = await gateway.samples();
     expect(samples.get('exsited_cleanup_last_run_status{status="failed"}')).toBe(1);
@@ -65,7 +65,7 @@ describe('metrics for a monitoring system', () => {
     const refusals = Object.fromEntries(api.orders.map((o) => [o.id, { status: 503, message: 'down' }]));
     await fake!.close();
     fake = (await fakeApi(40, { refusals })).fake;
-    const halted = await runCli(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'h.ndjson'), '--concurrency', '1', '--retries', '1',
+    const halted = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'h.ndjson'), '--concurrency', '1', '--retries', '1',
       '--backoff-base-ms', '1', '--halt-after', '3', '--metrics-push', gateway.url, '--metrics-job', 'halting'], { env: credentialsEnv(fake) });
     expect(halted.code).toBe(4);
     let samples = await gateway.samples('halting');
@@ -94,7 +94,7 @@ describe('metrics for a monitoring system', () => {
     const downPort = await freePort();
     const started = Date.now();
     // Gateway credentials come from the environment only (issue 21, case 6).
-    const down = await runCli(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'd.ndjson')],
+    const down = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'd.ndjson')],
       { env: { ...env, EXSITED_METRICS_PUSHGATEWAY: `http://pusher:s3cret-gateway-pass@127.0.0.1:${downPort}` } });
     expect(down.code).toBe(0);
     expect(down.log).toMatch(new RegExp(`the metrics could not be pushed to http://127\\.0\\.0\\.1:${downPort} \\(.*ECONNREFUSED`));
@@ -110,7 +110,7 @@ describe('metrics for a monitoring system', () => {
     const { api } = await setUp(10);
     const input2 = writeFile(dir, 'ids2.txt', api.orders.map((o) => o.id).join('\n'));
     const before = Date.now();
-    const hung = await runCli(['run', '--yes', '--ids', input2, '--audit-log', join(dir, 's.ndjson'), '--metrics-push', `http://127.0.0.1:${port}`], { env: credentialsEnv(fake!) });
+    const hung = await runInProcess(['run', '--yes', '--ids', input2, '--audit-log', join(dir, 's.ndjson'), '--metrics-push', `http://127.0.0.1:${port}`], { env: credentialsEnv(fake!) });
     const tookMs = Date.now() - before;
     sockets.forEach((s) => s.destroy());
     silent.close();
@@ -122,7 +122,7 @@ describe('metrics for a monitoring system', () => {
   test('--metrics-file writes the text format atomically, which Prometheus\'s own parser (promtool) accepts', async () => {
     const { dir, input, env } = await setUp(20);
     const file = join(dir, 'cleanup.prom');
-    const result = await runCli(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'f.ndjson'), '--metrics-file', file], { env });
+    const result = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'f.ndjson'), '--metrics-file', file], { env });
     expect(result.code).toBe(0);
     const text = readFileSync(file, 'utf8');
     expect(text).toMatch(/^exsited_cleanup_orders_total\{outcome="deleted"\} 20$/m);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import type { FakeExsited } from '../../src/fake-exsited/server.js';
-import { credentialsEnv, FAST, fakeApi, runCli, startCli, untilDeletes, workDir, writeFile } from '../helpers/cli.js';
+import { credentialsEnv, FAST, fakeApi, runCli, runInProcess, startCli, untilDeletes, workDir, writeFile } from '../helpers/cli.js';
 import { selfSignedCertificate, startRecordingProxy, type RecordingProxy } from '../helpers/proxy.js';
 
 let fake: FakeExsited | undefined;
@@ -30,7 +30,7 @@ describe('report', () => {
     await untilDeletes(fake, 20);
     first.child.kill('SIGTERM');
     expect((await first.done).code).toBe(143);
-    expect((await runCli(['run', '--yes', '--resume', '--audit-log', log, ...FAST], { env })).code).toBe(1);
+    expect((await runInProcess(['run', '--yes', '--resume', '--audit-log', log, ...FAST], { env })).code).toBe(1);
 
     const text = await runCli(['report', log, '--failed-csv', join(dir, 'failed.csv')]);
     expect(text.code).toBe(0);
@@ -47,18 +47,18 @@ describe('report', () => {
     expect(csv[0]).toBe('order_id,http_status,error_code,message');
     expect(csv.slice(1).map((row) => row.split(',')[0]).sort()).toEqual([...refused].sort());
 
-    const json = JSON.parse((await runCli(['report', log, '--json'])).stdout);
+    const json = JSON.parse((await runInProcess(['report', log, '--json'])).stdout);
     expect(json).toMatchObject({ selected: 80, deleted: 77, failed: 3, pending: 0, unfinished: false });
     expect(json.runs.map((r: { status: string }) => r.status)).toEqual(['interrupted', 'failed']);
 
-    const again = await runCli(['run', '--yes', '--ids', join(dir, 'failed.csv'), '--audit-log', join(dir, 'b.ndjson'), '--retries', '0'], { env });
+    const again = await runInProcess(['run', '--yes', '--ids', join(dir, 'failed.csv'), '--audit-log', join(dir, 'b.ndjson'), '--retries', '0'], { env });
     expect(again.code).toBe(1); // the same three, still refused: the CSV is a valid --ids input
     expect(fake.deletes.filter((d) => d.result === 409)).toHaveLength(9); // first run, its resume (failed orders are retried), and this one
 
     // The invoices are dealt with; a rerun from the CSV deletes the three, and reported with the run it came from, nothing stays failed.
     for (const id of refused) delete refusals[id];
-    expect((await runCli(['run', '--yes', '--ids', join(dir, 'failed.csv'), '--audit-log', join(dir, 'c.ndjson')], { env })).code).toBe(0);
-    const together = JSON.parse((await runCli(['report', log, join(dir, 'c.ndjson'), '--json'])).stdout);
+    expect((await runInProcess(['run', '--yes', '--ids', join(dir, 'failed.csv'), '--audit-log', join(dir, 'c.ndjson')], { env })).code).toBe(0);
+    const together = JSON.parse((await runInProcess(['report', log, join(dir, 'c.ndjson'), '--json'])).stdout);
     expect(together).toMatchObject({ selected: 80, deleted: 80, failed: 0, pending: 0, auditLogs: [log, join(dir, 'c.ndjson')] });
     expect(together.runs).toHaveLength(3);
   });
@@ -101,7 +101,7 @@ describe('report', () => {
     const input = writeFile(dir, 'ids.txt', api.orders.slice(0, 4).map((o) => o.id).join('\n'));
     const stepSummary = writeFile(dir, 'step.md', '# earlier step\n');
 
-    const result = await runCli(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--summary-json', join(dir, 's.json')], {
+    const result = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--summary-json', join(dir, 's.json')], {
       env: { ...credentialsEnv(fake), GITHUB_STEP_SUMMARY: stepSummary },
     });
 
@@ -117,7 +117,7 @@ describe('report', () => {
 
     // With --html-report, both summaries name the page (made once the run has ended).
     const page = join(dir, 'report.html');
-    const again = await runCli(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'b.ndjson'), '--summary-json', join(dir, 's2.json'), '--html-report', page], {
+    const again = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'b.ndjson'), '--summary-json', join(dir, 's2.json'), '--html-report', page], {
       env: { ...credentialsEnv(fake), GITHUB_STEP_SUMMARY: stepSummary },
     });
     expect(again.code).toBe(0);
@@ -132,7 +132,7 @@ describe('report', () => {
     const dir = workDir();
     const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
 
-    const result = await runCli(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--concurrency', '2', '--progress-interval', '150ms'], {
+    const result = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--concurrency', '2', '--progress-interval', '150ms'], {
       env: credentialsEnv(fake),
     });
 
@@ -144,10 +144,10 @@ describe('report', () => {
 
   test('a log that does not exist, or is not an audit log, is exit 2, saying which', async () => {
     const dir = workDir();
-    const missing = await runCli(['report', join(dir, 'nope.ndjson')]);
+    const missing = await runInProcess(['report', join(dir, 'nope.ndjson')]);
     expect(missing.code).toBe(2);
     expect(missing.log).toContain(`${join(dir, 'nope.ndjson')}: no such file or folder`);
-    const other = await runCli(['report', writeFile(dir, 'x.ndjson', '{"a":1}\n')]);
+    const other = await runInProcess(['report', writeFile(dir, 'x.ndjson', '{"a":1}\n')]);
     expect(other.code).toBe(2);
     expect(other.log).toContain('holds no run.start line');
   });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { seededRandom } from '../../src/fake-exsited/seeded-random.js';
 import { DEMO_CLIENT, type FakeExsited } from '../../src/fake-exsited/server.js';
-import { type AuditLine, credentialsEnv, FAST, fakeApi, readAudit, runCli, startCli, untilDeletes, workDir, writeFile } from '../helpers/cli.js';
+import { type AuditLine, credentialsEnv, FAST, fakeApi, readAudit, runCli, runInProcess, startCli, untilDeletes, workDir, writeFile } from '../helpers/cli.js';
 
 let fake: FakeExsited | undefined;
 afterEach(async () => {
@@ -105,7 +105,7 @@ describe('faults, tokens, kills and resumes', () => {
     second.child.kill('SIGKILL');
     await second.done;
 
-    const third = await runCli(['run', '--yes', '--resume', ...args], { env });
+    const third = await runInProcess(['run', '--yes', '--resume', ...args], { env });
     expect(third.code).toBe(0);
     expect(third.log).toMatch(/ignored 1 unreadable line/);
     expectExactlyDeleted(fake, targets, api.orders.slice(180).map((o) => o.id));
@@ -147,7 +147,7 @@ describe('faults, tokens, kills and resumes', () => {
     expect(recorded).toBe(fake.deleted.length); // in-flight requests finished and were recorded
     expect(firstLines.at(-1)?.summary.pending).toBe(150 - recorded);
 
-    const resumed = await runCli(['run', '--yes', '--resume', '--audit-log', log, ...FAST], { env });
+    const resumed = await runInProcess(['run', '--yes', '--resume', '--audit-log', log, ...FAST], { env });
     expect(resumed.code).toBe(0);
     expectExactlyDeleted(fake, targets, []);
     expect(fake.deletes).toHaveLength(150);
@@ -162,10 +162,10 @@ describe('faults, tokens, kills and resumes', () => {
     const log = join(dir, 'audit.ndjson');
     writeFile(dir, 'audit.ndjson', '{"level":"info","time":"2026-11-2'); // torn in the middle of its run.start
 
-    const noInput = await runCli(['run', '--yes', '--resume', '--audit-log', log], { env: credentialsEnv(fake) });
+    const noInput = await runInProcess(['run', '--yes', '--resume', '--audit-log', log], { env: credentialsEnv(fake) });
     expect(noInput.code).toBe(2);
     expect(noInput.log).toContain('records no run yet; give --ids or --filter');
-    const resumed = await runCli(['run', '--yes', '--resume', '--audit-log', log, '--ids', input], { env: credentialsEnv(fake) });
+    const resumed = await runInProcess(['run', '--yes', '--resume', '--audit-log', log, '--ids', input], { env: credentialsEnv(fake) });
     expect(resumed.code).toBe(0);
     expect(resumed.log).toContain('starting afresh');
     expect(fake.orders.size).toBe(0);
@@ -180,16 +180,16 @@ describe('faults, tokens, kills and resumes', () => {
     const log = join(dir, 'audit.ndjson');
     const env = credentialsEnv(fake);
 
-    expect((await runCli(['run', '--yes', '--ids', input, '--audit-log', log, '--retries', '0'], { env })).code).toBe(0);
+    expect((await runInProcess(['run', '--yes', '--ids', input, '--audit-log', log, '--retries', '0'], { env })).code).toBe(0);
     const other = writeFile(dir, 'other.txt', api.orders.slice(5).map((o) => o.id).join('\n'));
-    const refused = await runCli(['run', '--yes', '--resume', '--ids', other, '--audit-log', log], { env });
+    const refused = await runInProcess(['run', '--yes', '--resume', '--ids', other, '--audit-log', log], { env });
     expect(refused.code).toBe(2);
     expect(refused.log).toMatch(/is not the input the run started with/);
     expect(fake.orders.size).toBe(5);
     writeFileSync(input, `${readFileSync(input, 'utf8')}\n# edited\n`);
-    expect((await runCli(['run', '--yes', '--resume', '--audit-log', log], { env })).code).toBe(2);
+    expect((await runInProcess(['run', '--yes', '--resume', '--audit-log', log], { env })).code).toBe(2);
 
-    const forced = await runCli(['run', '--yes', '--resume', '--ids', other, '--force', '--audit-log', log], { env });
+    const forced = await runInProcess(['run', '--yes', '--resume', '--ids', other, '--force', '--audit-log', log], { env });
     expect(forced.code).toBe(0);
     expect(fake.orders.size).toBe(0);
   });
@@ -204,10 +204,10 @@ describe('faults, tokens, kills and resumes', () => {
     const log = join(dir, 'audit.ndjson');
     const env = credentialsEnv(fake);
 
-    const run = startCli(['run', '--yes', '--ids', input, '--audit-log', log, '--concurrency', '2', ...FAST], { env });
+    const run = runInProcess(['run', '--yes', '--ids', input, '--audit-log', log, '--concurrency', '2', ...FAST], { env });
     await untilDeletes(fake, 10);
     client.clientSecret = 'rotated-secret-0000';
-    const halted = await run.done;
+    const halted = await run;
 
     expect(halted.code).toBe(4);
     expect(halted.log).toMatch(/authentication failed: token endpoint answered 401/);
@@ -215,7 +215,7 @@ describe('faults, tokens, kills and resumes', () => {
     expect(fake.orders.size).toBeGreaterThan(0);
 
     client.clientSecret = DEMO_CLIENT.clientSecret;
-    const resumed = await runCli(['run', '--yes', '--resume', '--audit-log', log, ...FAST], { env });
+    const resumed = await runInProcess(['run', '--yes', '--resume', '--audit-log', log, ...FAST], { env });
     expect(resumed.code).toBe(0);
     expectExactlyDeleted(fake, targets, []);
     expectNothingResentAfterRecorded(fake, readAudit(log));

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { DEMO_CLIENT, type FakeExsited } from '../../src/fake-exsited/server.js';
-import { type AuditLine, credentialsEnv, FAST, fakeApi, readAudit, runCli, workDir, writeFile } from '../helpers/cli.js';
+import { type AuditLine, credentialsEnv, FAST, fakeApi, readAudit, runCli, runInProcess, workDir, writeFile } from '../helpers/cli.js';
 
 let fake: FakeExsited | undefined;
 afterEach(async () => {
@@ -10,6 +10,10 @@ afterEach(async () => {
   fake = undefined;
 });
 
+/**
+ * The main path, the version and the demo through the built CLI; the variants that need nothing of a real
+ * process (no signal, user, working directory or terminal) run the same command lines in-process.
+ */
 describe('run: the main path over loopback HTTP', () => {
   test('deletes every order of a quirky CSV once, writes one order line each, exits 0', async () => {
     const api = await fakeApi(30);
@@ -48,7 +52,7 @@ describe('run: the main path over loopback HTTP', () => {
     const log = join(dir, 'audit.ndjson');
     const stdin = `# QA batch\n${api.orders[0]?.id}\n\n  ${api.orders[1]?.id}  \r\nORD-NOPE-0001\n`;
 
-    const result = await runCli(['run', '--yes', '--ids', '-', '--audit-log', log, ...FAST], { env: credentialsEnv(fake), stdin });
+    const result = await runInProcess(['run', '--yes', '--ids', '-', '--audit-log', log, ...FAST], { env: credentialsEnv(fake), stdin });
 
     expect(result.code).toBe(0);
     const orders = readAudit(log).filter((l) => l.event === 'order');
@@ -67,13 +71,13 @@ describe('run: the main path over loopback HTTP', () => {
     const dir = workDir();
     const input = writeFile(dir, 'x.csv', `ref,Bestellung\n1,${api.orders[0]?.id}\n`);
 
-    const missing = await runCli(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson')], { env: credentialsEnv(fake) });
+    const missing = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson')], { env: credentialsEnv(fake) });
     expect(missing.code).toBe(2);
     expect(missing.log).toContain(input);
     expect(missing.log).toMatch(/no ID column/);
     expect(fake.stats.requests).toBe(0);
 
-    const named = await runCli(['run', '--yes', '--ids', input, '--column', 'bestellung', '--audit-log', join(dir, 'b.ndjson')], { env: credentialsEnv(fake) });
+    const named = await runInProcess(['run', '--yes', '--ids', input, '--column', 'bestellung', '--audit-log', join(dir, 'b.ndjson')], { env: credentialsEnv(fake) });
     expect(named.code).toBe(0);
     expect(fake.deleted).toEqual([api.orders[0]?.id]);
   });
@@ -85,7 +89,7 @@ describe('run: the main path over loopback HTTP', () => {
     const hostile = ['ORD-1/../../accounts', '..', 'ORD-1?force=true', 'ORD-1#x', 'ORD-%2F', 'ORD 1', 'ORD-\u0007', '-ORD', 'a'.repeat(101)];
     const input = writeFile(dir, 'ids.txt', [api.orders[0]?.id, ...hostile, ...Array.from({ length: 25 }, (_, i) => `bad!${i}`)].join('\n'));
 
-    const result = await runCli(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson')], { env: credentialsEnv(fake) });
+    const result = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson')], { env: credentialsEnv(fake) });
 
     expect(result.code).toBe(2);
     expect(result.log).toContain(input);
@@ -107,19 +111,19 @@ describe('run: the main path over loopback HTTP', () => {
     fake = api.fake;
     const dir = workDir();
     const ok = writeFile(dir, 'ok.txt', 'ORD:ÄÖ-1\nORD+2\n');
-    const result = await runCli(['run', '--yes', '--ids', ok, '--id-pattern', '[^\\s]+', '--audit-log', join(dir, 'a.ndjson')], { env: credentialsEnv(fake) });
+    const result = await runInProcess(['run', '--yes', '--ids', ok, '--id-pattern', '[^\\s]+', '--audit-log', join(dir, 'a.ndjson')], { env: credentialsEnv(fake) });
     expect(result.code).toBe(0);
     expect(fake.deletes.map((d) => d.orderId).sort()).toEqual(['ORD+2', 'ORD:ÄÖ-1']);
 
     const bad = writeFile(dir, 'bad.txt', 'ORD/1\n');
-    const refused = await runCli(['run', '--yes', '--ids', bad, '--id-pattern', '.+', '--audit-log', join(dir, 'b.ndjson')], { env: credentialsEnv(fake) });
+    const refused = await runInProcess(['run', '--yes', '--ids', bad, '--id-pattern', '.+', '--audit-log', join(dir, 'b.ndjson')], { env: credentialsEnv(fake) });
     expect(refused.code).toBe(2);
     expect(fake.deletes).toHaveLength(2);
   });
 
   test('an unreadable --ids file is exit 2 naming it', async () => {
     const dir = workDir();
-    const result = await runCli(['run', '--yes', '--ids', join(dir, 'missing.csv'), '--audit-log', join(dir, 'a.ndjson')], {
+    const result = await runInProcess(['run', '--yes', '--ids', join(dir, 'missing.csv'), '--audit-log', join(dir, 'a.ndjson')], {
       env: { EXSITED_ACCESS_TOKEN: 'tok-123456789', EXSITED_BASE_URL: 'http://127.0.0.1:9' },
     });
     expect(result.code).toBe(2);
@@ -133,17 +137,17 @@ describe('run: the main path over loopback HTTP', () => {
     const input = writeFile(dir, 'ids.txt', `${api.orders[0]?.id}\n`);
     const env = credentialsEnv(fake);
 
-    const refused = await runCli(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson')], { env });
+    const refused = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson')], { env });
     expect(refused.code).toBe(3);
     expect(refused.log).toMatch(/Refusing to touch 127\.0\.0\.2/);
-    const production = await runCli(['run', '--yes', '--ids', input, '--base-url', 'https://api.exsited.com', '--audit-log', join(dir, 'b.ndjson')], { env });
+    const production = await runInProcess(['run', '--yes', '--ids', input, '--base-url', 'https://api.exsited.com', '--audit-log', join(dir, 'b.ndjson')], { env });
     expect(production.code).toBe(3);
-    const plainHttp = await runCli(['run', '--yes', '--ids', input, '--allow-host', '127.0.0.2', '--audit-log', join(dir, 'c.ndjson')], { env });
+    const plainHttp = await runInProcess(['run', '--yes', '--ids', input, '--allow-host', '127.0.0.2', '--audit-log', join(dir, 'c.ndjson')], { env });
     expect(plainHttp.code).toBe(3);
     expect(plainHttp.log).toMatch(/plain http/);
     expect(fake.stats.requests).toBe(0);
 
-    const allowed = await runCli(['run', '--yes', '--ids', input, '--retries', '0', '--audit-log', join(dir, 'd.ndjson')], {
+    const allowed = await runInProcess(['run', '--yes', '--ids', input, '--retries', '0', '--audit-log', join(dir, 'd.ndjson')], {
       env: { ...env, EXSITED_BASE_URL: `http://localhost:${fake.port}`, EXSITED_ALLOWED_HOSTS: 'other.example' },
     });
     // localhost is allowed, but the fake listens on 127.0.0.2 only: the token endpoint cannot be reached.
@@ -160,7 +164,7 @@ describe('run: the main path over loopback HTTP', () => {
     const secret = 'wrong-secret-0123456789';
     const env = { ...credentialsEnv(fake), EXSITED_CLIENT_SECRET: secret };
 
-    const result = await runCli(['run', '--yes', '--ids', input, '--audit-log', log], { env });
+    const result = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', log], { env });
 
     expect(result.code).toBe(3);
     expect(result.log).toMatch(/authentication failed on http:\/\/127\.0\.0\.1:\d+: token endpoint answered 401/);
@@ -174,13 +178,13 @@ describe('run: the main path over loopback HTTP', () => {
   test('missing credentials or bad numbers are usage errors (exit 2)', async () => {
     const dir = workDir();
     const input = writeFile(dir, 'ids.txt', 'ORD-1\n');
-    const noCreds = await runCli(['run', '--yes', '--ids', input], { env: { EXSITED_CLIENT_ID: 'x' } });
+    const noCreds = await runInProcess(['run', '--yes', '--ids', input], { env: { EXSITED_CLIENT_ID: 'x' } });
     expect(noCreds.code).toBe(2);
     expect(noCreds.log).toContain('EXSITED_CLIENT_SECRET, EXSITED_REDIRECT_URI');
-    const badNumber = await runCli(['run', '--yes', '--ids', input, '--concurrency', '0'], { env: { EXSITED_ACCESS_TOKEN: 'tok-1234567' } });
+    const badNumber = await runInProcess(['run', '--yes', '--ids', input, '--concurrency', '0'], { env: { EXSITED_ACCESS_TOKEN: 'tok-1234567' } });
     expect(badNumber.code).toBe(2);
     expect(badNumber.log).toContain('--concurrency must be a whole number from 1');
-    const noIds = await runCli(['run'], { env: { EXSITED_ACCESS_TOKEN: 'tok-1234567' } });
+    const noIds = await runInProcess(['run'], { env: { EXSITED_ACCESS_TOKEN: 'tok-1234567' } });
     expect(noIds.code).toBe(2);
     expect(noIds.log).toContain('--ids PATH');
   });
@@ -192,7 +196,7 @@ describe('run: the main path over loopback HTTP', () => {
     const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
     const log = join(dir, 'a.ndjson');
 
-    const result = await runCli(['run', '--yes', '--ids', input, '--dry-run', '--audit-log', log], { env: credentialsEnv(fake) });
+    const result = await runInProcess(['run', '--yes', '--ids', input, '--dry-run', '--audit-log', log], { env: credentialsEnv(fake) });
 
     expect(result.code).toBe(0);
     expect(fake.deletes).toHaveLength(0);
@@ -213,7 +217,7 @@ describe('run: the main path over loopback HTTP', () => {
     const input = writeFile(dir, 'ids.txt', second.orders.map((o) => o.id).join('\n'));
     const log = join(dir, 'a.ndjson');
 
-    const result = await runCli(['run', '--yes', '--ids', input, '--audit-log', log, ...FAST], { env: credentialsEnv(fake) });
+    const result = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', log, ...FAST], { env: credentialsEnv(fake) });
 
     expect(result.code).toBe(1);
     const failed = readAudit(log).filter((l) => l.outcome === 'failed');
@@ -222,7 +226,7 @@ describe('run: the main path over loopback HTTP', () => {
     })]);
     expect(fake.deletes.filter((d) => d.orderId === locked)).toHaveLength(1);
     expect(result.log).toMatch(new RegExp(`1 {2}HTTP 409 {2}\\(e\\.g\\. ${locked}: Order has invoices and cannot be deleted\\)`));
-    expect(result.log).toMatch(new RegExp(`To try the failed orders again:\\n {2}node \\S*dist/cli\\.js run --resume --audit-log ${log} --yes`));
+    expect(result.log).toMatch(new RegExp(`To try the failed orders again:\\n {2}exsited-order-cleanup run --resume --audit-log ${log} --yes`));
     expect(fake.orders.size).toBe(1);
   });
 
@@ -233,7 +237,7 @@ describe('run: the main path over loopback HTTP', () => {
     const input = writeFile(dir, 'ids.txt', `${api.orders[0]?.id}\n`);
     const log = join(dir, 'a.ndjson');
 
-    const result = await runCli(['run', '--yes', '--ids', input, '--audit-log', log, '--retries', '3', ...FAST], { env: credentialsEnv(fake) });
+    const result = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', log, '--retries', '3', ...FAST], { env: credentialsEnv(fake) });
 
     expect(result.code).toBe(1);
     const lines = readAudit(log);
@@ -253,14 +257,14 @@ describe('run: the main path over loopback HTTP', () => {
     });
     const issued = ((await grant.json()) as { access_token: string }).access_token;
 
-    const good = await runCli(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--base-url', fake.url], { env: { EXSITED_ACCESS_TOKEN: issued } });
+    const good = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--base-url', fake.url], { env: { EXSITED_ACCESS_TOKEN: issued } });
     expect(good.code).toBe(0);
     expect(fake.tokenRequests).toHaveLength(1);
     expect(fake.orders.size).toBe(0);
 
     const token = 'pre-issued-token-abcdef123456';
     const log = join(dir, 'b.ndjson');
-    const refused = await runCli(['run', '--yes', '--ids', input, '--audit-log', log, '--base-url', fake.url], { env: { EXSITED_ACCESS_TOKEN: token } });
+    const refused = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', log, '--base-url', fake.url], { env: { EXSITED_ACCESS_TOKEN: token } });
     expect(refused.code).toBe(3);
     expect(refused.log).toMatch(/cannot be renewed/);
     expect(existsSync(log)).toBe(false); // tried before the run started: no log to resume
@@ -275,12 +279,12 @@ describe('the console', () => {
     fake = api.fake;
     const dir = workDir();
     const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
-    const json = await runCli(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson')], { env: credentialsEnv(fake) });
+    const json = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson')], { env: credentialsEnv(fake) });
     const lines = json.stderr.trim().split('\n').map((line) => JSON.parse(line) as { level: string; msg: string; summary?: object });
     expect(lines.every((l) => typeof l.level === 'string' && typeof l.msg === 'string')).toBe(true);
     expect(lines.find((l) => l.summary)?.summary).toMatchObject({ selected: 5, deleted: 5 });
 
-    const text = await runCli(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'b.ndjson')], { env: { ...credentialsEnv(fake), EXSITED_LOG_FORMAT: 'text' } });
+    const text = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'b.ndjson')], { env: { ...credentialsEnv(fake), EXSITED_LOG_FORMAT: 'text' } });
     expect(text.stderr).toMatch(/^Audit log: /m);
     expect(text.stderr).toMatch(/^ {2}already absent 5$/m);
   });
@@ -288,7 +292,7 @@ describe('the console', () => {
 
 describe('the CLI surface', () => {
   test('--help documents every run option; --version prints the version', async () => {
-    const help = await runCli(['run', '--yes', '--help']);
+    const help = await runInProcess(['run', '--yes', '--help']);
     for (const flag of ['--ids', '--filter', '--max-deletes', '--format', '--column', '--id-pattern', '--audit-log', '--audit-dir', '--auto-resume', '--shard', '--job', '--resume', '--force', '--concurrency', '--retries',
       '--timeout-ms', '--backoff-base-ms', '--backoff-cap-ms', '--grace-ms', '--rps', '--halt-after', '--max-duration', '--progress-interval', '--summary-json', '--dry-run', '--yes', '--base-url', '--allow-host']) {
       expect(help.stdout).toContain(flag);

@@ -7,6 +7,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { generateOrders, type FakeOrder } from '../../src/fake-exsited/order-store.js';
 import { DEMO_CLIENT, startFakeExsited, type FakeClient, type FakeExsited, type FakeExsitedOptions } from '../../src/fake-exsited/server.js';
+import { nobodysCli } from '../global-setup.js';
 import { endAfter } from './teardown.js';
 
 /** The built CLI: e2e tests run what users run (`npm test` builds first). */
@@ -52,17 +53,18 @@ export interface CliOptions {
   bashArgs?: string;
 }
 
-/** The uid and gid of `nobody`: what a test runs as to meet permission errors (root meets none). */
-export const NOBODY = { uid: 65534, gid: 65534 };
+export { NOBODY } from '../global-setup.js';
 
 export function startCli(args: string[], options: CliOptions = {}): RunningCli {
   const env = { PATH: process.env.PATH, ...options.env };
   const spawnOptions: SpawnOptionsWithoutStdio = { cwd: options.cwd, env, stdio: 'pipe', ...(options.user ?? {}) };
+  // Another user runs the copy they can reach (test/global-setup.ts), wherever the checkout lives.
+  const { node, cli } = (options.user && nobodysCli()) || { node: process.execPath, cli: CLI };
   const child: ChildProcessWithoutNullStreams = options.bashArgs !== undefined
-    ? spawn('bash', ['--norc', '-c', `exec "$0" "$@" ${options.bashArgs}`, process.execPath, CLI, ...args], spawnOptions)
+    ? spawn('bash', ['--norc', '-c', `exec "$0" "$@" ${options.bashArgs}`, node, cli, ...args], spawnOptions)
     : options.shellPrefix !== undefined
-      ? spawn('sh', ['-c', `${options.shellPrefix}; exec "$0" "$@"`, process.execPath, CLI, ...args], spawnOptions)
-      : spawn(process.execPath, [CLI, ...args], spawnOptions);
+      ? spawn('sh', ['-c', `${options.shellPrefix}; exec "$0" "$@"`, node, cli, ...args], spawnOptions)
+      : spawn(node, [cli, ...args], spawnOptions);
   // Killed after the test if still running, so that a hung CLI never outlives its test.
   child.on('exit', endAfter('test', () => child.kill('SIGKILL')));
   let stdout = '';
