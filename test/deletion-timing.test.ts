@@ -81,7 +81,7 @@ describe('the deletion phase on simulated time', () => {
   test('--max-duration stops dispatching at the deadline: nothing is sent after it, what was in flight finishes and is recorded', async () => {
     const run = await simulateDeletion({ orders: 100, latencyMs: 100 }, { concurrency: 2, maxDurationMs: 2000 });
 
-    expect(run.control.reason).toMatchObject({ kind: 'halt', exitCode: 4, message: expect.stringMatching(/--max-duration deadline \(2000 ms\)/) });
+    expect(run.control.reason).toMatchObject({ kind: 'halt', exitCode: 4, message: expect.stringMatching(/--max-duration deadline \(2 s\)/) });
     // A request arrives half a round trip (at most 62.5 ms here) after it was sent.
     expect(run.deletes.every((d) => d.at <= 2000 + 62.5)).toBe(true);
     expect(run.endedAt).toBeLessThanOrEqual(2000 + 125); // the requests in flight finish: one round trip at most
