@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# npm test (and test:fast, with TEST_TIER=fast): the build beside the static checks (the layering, then
-# knip: nothing unused) — one core each — then Jest; arguments go to Jest (`npm test -- test/e2e/guards.test.ts`).
+# npm test (and test:fast, with TEST_TIER=fast): the build beside the static checks (the layering, knip:
+# nothing unused, and the size of functions and files) — one core each — then Jest; arguments go to Jest
+# (`npm test -- test/e2e/guards.test.ts`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-{ npm run lint:layers --silent && npm run lint:unused --silent; } &
+{ npm run lint:layers --silent && npm run lint:unused --silent && npm run lint:size --silent; } &
 checks=$!
 npm run build --silent
 wait "$checks"
