@@ -17,6 +17,8 @@ export interface MetricsOptions {
   /** The group: job name, and the shard (`2_of_4`) or `all`. */
   job: string;
   shard: string;
+  /** A dry run deletes nothing: it reports in a group of its own (`mode="dry_run"`) and never sets the last success. */
+  dryRun: boolean;
   /** During a run, metrics go out this often. */
   intervalMs: number;
   /** The pace now (requests/s; Infinity: unpaced). */
@@ -37,11 +39,13 @@ const PREFIX = 'exsited_cleanup_';
  * Pushes go one at a time, the latest state replacing one that waits (report/push-queue), so a gateway that
  * never answers costs one push in flight, never a pile; the file is written at once, whatever the gateway
  * does. A failure is one warning and never fails the run; its end waits 3 s at most. No label takes a value
- * from outside a fixed set: outcomes, statuses and retry causes are the tool's own words.
+ * from outside a fixed set: outcomes, statuses and retry causes are the tool's own words. A dry run says
+ * so (`dry_run` 1), pushes to a group of its own (`mode="dry_run"`) and never sets the last success: a
+ * person's dry run must not silence the nightly job's alert.
  */
 export function reportMetrics(events: RunEvents, console: Console, options: MetricsOptions): { flush: () => Promise<void> } {
   const registry = new Registry();
-  const m = instruments(registry);
+  const m = instruments(registry, options.dryRun);
   let startedAt = Date.now();
   let total = 0;
   let finished = 0;
@@ -61,7 +65,7 @@ export function reportMetrics(events: RunEvents, console: Console, options: Metr
 
   secrets.register(options.pushToken);
   const gateway = options.push
-    ? pushgateway({ url: options.push, token: options.pushToken, job: options.job, shard: options.shard, timeoutMs: PUSH_TIMEOUT_MS })
+    ? pushgateway({ url: options.push, token: options.pushToken, job: options.job, shard: options.shard, dryRun: options.dryRun, timeoutMs: PUSH_TIMEOUT_MS })
     : undefined;
   const queue = gateway && new PushQueue(async (signal) => {
     sample();
@@ -115,7 +119,7 @@ export function reportMetrics(events: RunEvents, console: Console, options: Metr
 }
 
 /** The metrics, registered in the order the text format lists them. */
-function instruments(registry: Registry) {
+function instruments(registry: Registry, dryRun: boolean) {
   const registers = [registry];
   const gauge = (name: string, help: string, labelNames: string[] = []) => new Gauge({ name: `${PREFIX}${name}`, help, labelNames, registers });
   const orders = new Counter({ name: `${PREFIX}orders_total`, help: 'Orders finished, by outcome.', labelNames: ['outcome'], registers });
@@ -129,7 +133,9 @@ function instruments(registry: Registry) {
   const status = gauge('last_run_status', 'The last run\'s status: 1 for the current one.', ['status']);
   const exitCode = gauge('last_run_exit_code', 'The last run\'s exit code.');
   const ended = gauge('last_run_timestamp_seconds', 'When the last run ended (Unix time).');
-  // Registered only by a run that succeeds: the gateway keeps the last success's value through failed runs.
+  gauge('dry_run', 'Whether the last run was a dry run (1), which deleted nothing, or deleted (0).').set(dryRun ? 1 : 0);
+  // Registered only by a run that deletes and succeeds: the gateway keeps the last success's value through
+  // failed runs, and a dry run (in a group of its own on a gateway) never stands for the job's success.
   const success = new Gauge({ name: `${PREFIX}last_success_timestamp_seconds`, help: 'When a run last completed with exit 0 (Unix time).', registers: [] });
   const setStatus = (current: string) => {
     for (const name of [...RUN_STATUSES, 'running']) status.set({ status: name }, name === current ? 1 : 0);
@@ -139,7 +145,7 @@ function instruments(registry: Registry) {
     exitCode.set(code);
     const now = Date.now() / 1000;
     ended.set(now);
-    if (code === 0) {
+    if (code === 0 && !dryRun) {
       success.set(now);
       registry.registerMetric(success);
     }

@@ -10,9 +10,10 @@ export interface PushgatewayOptions {
   url: string;
   /** A bearer token (EXSITED_METRICS_PUSHGATEWAY_TOKEN); never together with a password. */
   token?: string;
-  /** The grouping key: job and shard, names of the tool's own (checked by the options). */
+  /** The grouping key: job and shard (names of the tool's own, checked by the options), and `mode/dry_run` for a dry run's group. */
   job: string;
   shard: string;
+  dryRun: boolean;
   /** How long one push may take, answer included. */
   timeoutMs: number;
 }
@@ -41,7 +42,8 @@ export function pushgateway(options: PushgatewayOptions): Pushgateway {
   const target = new URL(url.href);
   target.username = '';
   target.password = '';
-  target.pathname = `${url.pathname.replace(/\/+$/, '')}/metrics/job/${encodeURIComponent(options.job)}/shard/${encodeURIComponent(options.shard)}`;
+  const group = `job/${encodeURIComponent(options.job)}/shard/${encodeURIComponent(options.shard)}${options.dryRun ? '/mode/dry_run' : ''}`;
+  target.pathname = `${url.pathname.replace(/\/+$/, '')}/metrics/${group}`;
   const transport = url.protocol === 'https:' ? https : http;
   const agent = new transport.Agent({ keepAlive: false, maxSockets: 1 });
   const authorization = options.token ? { Authorization: `Bearer ${options.token}` } : {};

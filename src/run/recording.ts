@@ -83,7 +83,7 @@ export class RunRecording {
     this.summaryFiles = writeSummaryFiles(events, context.console, { json: options.summaryJson, stepSummary: options.stepSummary, htmlReport: options.htmlReport });
     this.metrics = metricsModule?.reportMetrics(events, context.console, {
       push: options.metricsPush, pushToken: options.metricsPushToken, file: options.metricsFile, job: options.metricsJob,
-      shard: options.shard ? `${options.shard.index}_of_${options.shard.count}` : 'all', intervalMs: options.metricsInterval,
+      shard: options.shard ? `${options.shard.index}_of_${options.shard.count}` : 'all', dryRun: options.dryRun, intervalMs: options.metricsInterval,
       rate: () => this.pace.rate.rateAt(), throttledMs: () => this.pace.rate.throttledMs,
     });
     events.emit({ type: 'run.started', runId, auditLog, startedAt: log.startedAt, fields: this.startFields() });

@@ -59,6 +59,31 @@ describe('metrics for a monitoring system', () => {
     expect(samples.get('exsited_cleanup_last_success_timestamp_seconds')).toBe(success);
   });
 
+  test('a dry run (issue 23, item 3): its own group on the gateway (mode="dry_run"), never the last success; the job\'s group and its success untouched', async () => {
+    gateway = await startPushgateway();
+    const { dir, input, env } = await setUp(20);
+    const push = ['--metrics-push', gateway.url];
+    const deleted = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), ...push], { env });
+    expect(deleted.code).toBe(0);
+    const success = (await gateway.samples()).get('exsited_cleanup_last_success_timestamp_seconds')!;
+    expect(success).toBeGreaterThan(0);
+
+    // Before: the dry run replaced the job's group and set its last success, silencing the nightly job's alert.
+    const file = join(dir, 'dry.prom');
+    const dry = await runInProcess(['run', '--yes', '--dry-run', '--ids', input, '--audit-log', join(dir, 'd.ndjson'), '--metrics-file', file, ...push], { env });
+    expect(dry.code).toBe(0);
+    const samples = await gateway.samples();
+    expect(samples.get('exsited_cleanup_last_success_timestamp_seconds')).toBe(success);
+    expect(samples.get('exsited_cleanup_orders_total{outcome="deleted"}')).toBe(20);
+    expect(samples.get('exsited_cleanup_dry_run')).toBe(0);
+    expect(samples.get('exsited_cleanup_dry_run{mode="dry_run"}')).toBe(1);
+    expect(samples.get('exsited_cleanup_last_run_status{mode="dry_run",status="completed"}')).toBe(1);
+    expect(samples.has('exsited_cleanup_last_success_timestamp_seconds{mode="dry_run"}')).toBe(false);
+    const text = readFileSync(file, 'utf8');
+    expect(text).toMatch(/^exsited_cleanup_dry_run 1$/m);
+    expect(text).not.toMatch(/last_success/);
+  });
+
   test('a run that halts, and one interrupted by SIGTERM: halted (exit 4) and interrupted (143), with retries by cause', async () => {
     gateway = await startPushgateway();
     const { api, dir, input } = await setUp(40);
