@@ -44,46 +44,17 @@ const PREFIX = 'exsited_cleanup_';
  * person's dry run must not silence the nightly job's alert.
  */
 export function reportMetrics(events: RunEvents, console: Console, options: MetricsOptions): { flush: () => Promise<void> } {
-  const registry = new Registry();
-  const m = instruments(registry, options.dryRun);
   let startedAt = Date.now();
   let total = 0;
   let finished = 0;
   let timer: NodeJS.Timeout | undefined;
-  const warned = new Set<string>();
-  const warn = (key: string, text: string) => {
-    if (warned.has(key)) return;
-    warned.add(key);
-    console.say(text, 'warn');
-  };
-  const sample = () => {
+  const out = metricsOutputs(console, options, (m) => {
     m.duration.set((Date.now() - startedAt) / 1000);
     m.pending.set(total - finished);
     m.throttled.set(options.throttledMs() / 1000);
     m.rate.set(options.rate());
-  };
-
-  secrets.register(options.pushToken);
-  const gateway = options.push
-    ? pushgateway({ url: options.push, token: options.pushToken, job: options.job, shard: options.shard, dryRun: options.dryRun, timeoutMs: PUSH_TIMEOUT_MS })
-    : undefined;
-  const queue = gateway && new PushQueue(async (signal) => {
-    sample();
-    await gateway.post(await registry.metrics(), registry.contentType, signal).catch((error: unknown) =>
-      warn('push', `the metrics could not be pushed to ${gateway.shown} (${secrets.scrub((error as Error).message)}); the run's outcome does not depend on them`));
   });
-  // The file likewise, apart: a pipe whose reader is slow holds one write, never a pile, and never the gateway's.
-  const { file } = options;
-  const fileQueue = file !== undefined ? new PushQueue(async (signal) => {
-    sample();
-    await writeOutputFile(file, await registry.metrics(), { signal })
-      .catch((error: unknown) => warn('file', `the metrics file ${file} could not be written (${describeFileError(error)})`));
-  }) : undefined;
-  const send = () => {
-    queue?.request();
-    fileQueue?.request();
-  };
-
+  const { m, send } = out;
   events
     .on('run.started', ({ startedAt: at }) => {
       startedAt = at;
@@ -108,15 +79,66 @@ export function reportMetrics(events: RunEvents, console: Console, options: Metr
       finished = outcome.summary.selected - outcome.summary.pending;
       send();
     });
-
   return {
     flush: async () => {
       clearInterval(timer);
+      await out.flush();
+    },
+  };
+}
+
+/**
+ * The metrics of a run that never started (run/not-started.ts: refused, exit 2 or 3, or stopped before
+ * its first DELETE): its status (`refused` among them) and exit code, nothing counted, pushed and written
+ * once — the gateway and the file no longer show the last run's status as the current one.
+ */
+export async function reportNotStarted(console: Console, options: Omit<MetricsOptions, 'intervalMs' | 'rate' | 'throttledMs'>, status: string, exitCode: number): Promise<void> {
+  const out = metricsOutputs(console, options, () => undefined);
+  out.m.ended(status, exitCode);
+  out.send();
+  await out.flush();
+}
+
+/** The registry and where it goes: the gateway and the file, each through a queue of its own; `sample` sets the gauges of the moment before each. */
+function metricsOutputs(console: Console, options: Omit<MetricsOptions, 'intervalMs' | 'rate' | 'throttledMs'>, sample: (m: Instruments) => void) {
+  const registry = new Registry();
+  const m = instruments(registry, options.dryRun);
+  const warned = new Set<string>();
+  const warn = (key: string, text: string) => {
+    if (warned.has(key)) return;
+    warned.add(key);
+    console.say(text, 'warn');
+  };
+  secrets.register(options.pushToken);
+  const gateway = options.push
+    ? pushgateway({ url: options.push, token: options.pushToken, job: options.job, shard: options.shard, dryRun: options.dryRun, timeoutMs: PUSH_TIMEOUT_MS })
+    : undefined;
+  const queue = gateway && new PushQueue(async (signal) => {
+    sample(m);
+    await gateway.post(await registry.metrics(), registry.contentType, signal).catch((error: unknown) =>
+      warn('push', `the metrics could not be pushed to ${gateway.shown} (${secrets.scrub((error as Error).message)}); the run's outcome does not depend on them`));
+  });
+  // The file likewise, apart: a pipe whose reader is slow holds one write, never a pile, and never the gateway's.
+  const { file } = options;
+  const fileQueue = file !== undefined ? new PushQueue(async (signal) => {
+    sample(m);
+    await writeOutputFile(file, await registry.metrics(), { signal })
+      .catch((error: unknown) => warn('file', `the metrics file ${file} could not be written (${describeFileError(error)})`));
+  }) : undefined;
+  return {
+    m,
+    send: () => {
+      queue?.request();
+      fileQueue?.request();
+    },
+    flush: async () => {
       await Promise.all([fileQueue?.drain(PUSH_TIMEOUT_MS), queue?.drain(PUSH_TIMEOUT_MS)]);
       gateway?.close();
     },
   };
 }
+
+type Instruments = ReturnType<typeof instruments>;
 
 /** The metrics, registered in the order the text format lists them. */
 function instruments(registry: Registry, dryRun: boolean) {
@@ -138,7 +160,7 @@ function instruments(registry: Registry, dryRun: boolean) {
   // failed runs, and a dry run (in a group of its own on a gateway) never stands for the job's success.
   const success = new Gauge({ name: `${PREFIX}last_success_timestamp_seconds`, help: 'When a run last completed with exit 0 (Unix time).', registers: [] });
   const setStatus = (current: string) => {
-    for (const name of [...RUN_STATUSES, 'running']) status.set({ status: name }, name === current ? 1 : 0);
+    for (const name of [...RUN_STATUSES, 'refused', 'running']) status.set({ status: name }, name === current ? 1 : 0);
   };
   const end = (current: string, code: number) => {
     setStatus(current);

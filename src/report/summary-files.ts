@@ -21,28 +21,73 @@ export interface SummaryFiles {
  */
 export function writeSummaryFiles(events: RunEvents, console: Console, files: SummaryFiles): { flush: () => Promise<void> } {
   const writing: Array<Promise<void>> = [];
-  const write = (what: string, path: string | undefined, writeFile: (path: string) => Promise<void>) => {
-    if (!path) return;
-    writing.push(writeFile(path).catch((error: unknown) => {
-      console.say(`${what} ${path} could not be written: ${describeFileError(error)}. The run's outcome is in its audit log.`, 'warn');
-    }));
-  };
   let started: { at: number; fields: RunStartFields } | undefined;
   events
     .on('run.started', ({ startedAt, fields }) => void (started = { at: startedAt, fields }))
     .on('run.ended', ({ outcome }) => {
       // Replaced at once (temporary file and rename): a full disk leaves the last summary whole, never a truncated one.
-      write('--summary-json', files.json, (path) => writeOutputFile(path, `${JSON.stringify({ ...summaryJson(outcome, started), ...(files.htmlReport ? { htmlReport: files.htmlReport } : {}) }, null, 2)}\n`));
-      write('$GITHUB_STEP_SUMMARY', files.stepSummary, (path) => writeOutputFile(path, stepSummary(outcome, started?.fields, files.htmlReport), { mode: 0o666, append: true }));
+      writing.push(writeJson(console, files, summaryJson(outcome, started)));
+      writing.push(appendStepSummary(console, files, stepSummary(outcome, started?.fields, files.htmlReport)));
     });
   return { flush: async () => void (await Promise.all(writing)) };
+}
+
+/**
+ * A run that never started (run/not-started.ts): refused (exit 2, 3) or stopped before its first DELETE
+ * (a signal, a halt while listing, a bug). It has no audit log to tell it, so these files do, in the
+ * shape of a run's, with `started: false` and nothing counted: no file from an earlier run is left
+ * looking current.
+ */
+export interface NotStarted {
+  status: 'refused' | 'interrupted' | 'halted' | 'crashed';
+  exitCode: number;
+  reason: string;
+  host: string | undefined;
+  auditLog: string | undefined;
+  dryRun: boolean;
+  startedAt: number;
+}
+
+export async function writeNotStartedFiles(console: Console, files: SummaryFiles, run: NotStarted): Promise<void> {
+  const json = {
+    runId: null, status: run.status, exitCode: run.exitCode, host: run.host ?? null, dryRun: run.dryRun, started: false,
+    startedAt: new Date(run.startedAt).toISOString(), endedAt: new Date().toISOString(), durationMs: Date.now() - run.startedAt,
+    auditLog: run.auditLog ?? null, summary: NOTHING_COUNTED, reason: run.reason,
+  };
+  const rows: Array<[string, string]> = [
+    ['status', `${run.status} (exit ${run.exitCode})${run.dryRun ? ', dry run' : ''}: it never started, no order was deleted`],
+    ['host', run.host ?? '?'], ['audit log', run.auditLog ? `\`${run.auditLog}\`` : 'none written'],
+  ];
+  const table = rows.map(([k, v]) => `| ${k} | ${v} |`).join('\n');
+  await Promise.all([
+    writeJson(console, files, json),
+    appendStepSummary(console, files, `### Exsited order cleanup: ${run.status} before it started\n\n| | |\n|---|---|\n${table}\n\n${run.reason}\n\n`),
+  ]);
+}
+
+const NOTHING_COUNTED = { selected: 0, deleted: 0, alreadyAbsent: 0, failed: 0, skipped: 0, wouldDelete: 0, pending: 0, retries: 0, throttledMs: 0, ratePerSecond: 0 };
+
+/** --summary-json, replaced at once (a temporary file and rename); a failure is said, never the run's. */
+const writeJson = (console: Console, files: SummaryFiles, json: object) =>
+  writeOrSay(console, '--summary-json', files.json, (path) =>
+    writeOutputFile(path, `${JSON.stringify({ ...json, ...(files.htmlReport ? { htmlReport: files.htmlReport } : {}) }, null, 2)}\n`));
+
+/** GitHub Actions' step summary, appended to (other steps write it too). */
+const appendStepSummary = (console: Console, files: SummaryFiles, markdown: string) =>
+  writeOrSay(console, '$GITHUB_STEP_SUMMARY', files.stepSummary, (path) => writeOutputFile(path, markdown, { mode: 0o666, append: true }));
+
+async function writeOrSay(console: Console, what: string, path: string | undefined, write: (path: string) => Promise<void>): Promise<void> {
+  if (!path) return;
+  await write(path).catch((error: unknown) => {
+    console.say(`${what} ${path} could not be written: ${describeFileError(error)}. The run's outcome is in its audit log.`, 'warn');
+  });
 }
 
 /** For scripts: the outcome, with the host, the input, whether it was a dry run, and when it ran. */
 function summaryJson({ runId, status, exitCode, durationMs, auditLog, summary, reason }: RunOutcome, started: { at: number; fields: RunStartFields } | undefined) {
   const source = started?.fields.source as { kind?: string; path?: string; sha256?: string; count?: number; filter?: { path?: string } } | undefined;
   return {
-    runId, status, exitCode, host: started?.fields.baseUrl, dryRun: started?.fields.options.dryRun === true,
+    runId, status, exitCode, host: started?.fields.baseUrl, dryRun: started?.fields.options.dryRun === true, started: true,
     startedAt: started && new Date(started.at).toISOString(), endedAt: new Date().toISOString(), durationMs, auditLog,
     input: source && { kind: source.kind, path: source.path, sha256: source.sha256, count: source.count, ...(source.filter?.path ? { filter: source.filter.path } : {}) },
     summary, ...(reason ? { reason } : {}),

@@ -31,11 +31,12 @@ function conclude(failed: number, control: RunControl): Conclusion {
   return { status: 'completed', exitCode: ExitCode.ok };
 }
 
-/** A run stopped (a signal, a deadline) before it started: nothing was deleted, and nothing is recorded. */
-export function stoppedBeforeStart(control: RunControl, say: (text: string) => void, requested: boolean): ExitCode {
+/** A run stopped (a signal, a deadline) before it started: nothing was deleted, and nothing is recorded. Said, and returned with its exit code. */
+export function stoppedBeforeStart(control: RunControl, say: (text: string) => void, requested: boolean): { exitCode: ExitCode; reason: string } {
   const signal = control.reason?.kind === 'signal' ? control.reason.signal : undefined;
   // A halt while the orders were still being listed (a deadline, a server refusing this client) says why.
   const why = control.reason?.kind === 'halt' ? `: ${control.reason.message}` : '';
-  say(`Stopped${signal ? ` by ${signal}` : ''} before any order was deleted; ${requested ? 'nothing was deleted' : 'nothing was sent'}${why}.`);
-  return signal === 'SIGINT' ? ExitCode.sigint : signal === 'SIGTERM' ? ExitCode.sigterm : ExitCode.halted;
+  const reason = `Stopped${signal ? ` by ${signal}` : ''} before any order was deleted; ${requested ? 'nothing was deleted' : 'nothing was sent'}${why}.`;
+  say(reason);
+  return { exitCode: signal === 'SIGINT' ? ExitCode.sigint : signal === 'SIGTERM' ? ExitCode.sigterm : ExitCode.halted, reason };
 }

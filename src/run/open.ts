@@ -32,10 +32,11 @@ export interface OpenedLog {
  * against the others (no output may replace an input or the record) and for writing, and the log locked.
  * Nothing is sent.
  */
-export async function openLog(requested: RunOptions, context: RunContext, cleanup: Cleanup): Promise<OpenedLog> {
+export async function openLog(requested: RunOptions, context: RunContext, cleanup: Cleanup, chosen: (auditLog: string) => void): Promise<OpenedLog> {
   const startedAt = Date.now();
   const runId = randomBytes(6).toString('hex');
   const { path: auditLog, continuing } = await chooseAuditLog(requested, runId, new Date(startedAt), context.command);
+  chosen(auditLog); // known from here, refused or not: a run that never starts checks its summary files against it
   if (continuing) context.console.say(`Continuing the one run in its folder that --resume can mean: ${continuing}`);
   const files = runFiles(requested, auditLog);
   refuseCollisions(files, 'nothing was sent');
@@ -87,13 +88,13 @@ export async function readRecordedRun(requested: RunOptions, log: OpenedLog, con
 }
 
 /** Every file a run reads or writes, for refuseCollisions: no output may be an input, the record or another output. */
-function runFiles(options: RunOptions, auditLog: string): FileRole[] {
+export function runFiles(options: RunOptions, auditLog: string | undefined): FileRole[] {
   const output = (what: string, path: string | undefined, record = false): FileRole[] => (path ? [{ what, path, output: true, record }] : []);
   const input = (what: string, path: string | undefined): FileRole[] => (path ? [{ what, path, output: false }] : []);
   return [
     ...input('--ids', options.ids), ...input('--filter', options.filter), ...input('--job', options.job),
-    ...output('the audit log', auditLog, true), ...output('the audit log\'s lock', lockPathOf(auditLog), true),
-    ...output('the manifest', options.filter && !options.resume ? manifestPathOf(auditLog) : undefined, true),
+    ...output('the audit log', auditLog, true), ...output('the audit log\'s lock', auditLog && lockPathOf(auditLog), true),
+    ...output('the manifest', auditLog && options.filter && !options.resume ? manifestPathOf(auditLog) : undefined, true),
     ...output('--token-cache', options.tokenCache), ...output('the token cache\'s lock', options.tokenCache && `${options.tokenCache}.lock`),
     ...output('--summary-json', options.summaryJson), ...output('--html-report', options.htmlReport),
     ...output('--metrics-file', options.metricsFile), ...output('$GITHUB_STEP_SUMMARY', options.stepSummary),

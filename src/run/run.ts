@@ -7,6 +7,7 @@ import { execute, stoppedBeforeStart } from './execute.js';
 import { openLog, readRecordedRun } from './open.js';
 import { planRun } from './plan.js';
 import { RunRecording } from './recording.js';
+import { conclusionOf, tellNotStarted, type Unstarted } from './not-started.js';
 import { createPace, LazyApi } from './request-deps.js';
 
 export type { RunContext, Terminal } from './context.js';
@@ -21,20 +22,29 @@ export type { RunContext, Terminal } from './context.js';
 export async function runCleanup(requested: RunOptions, context: RunContext): Promise<ExitCode> {
   const { control, console } = context;
   control.endedWith = undefined; // --auto-resume: the run it continued first has ended, this one has not
-  refuseWithoutAPerson(requested, context.terminal);
+  // Until the run is recorded, what is known of it: a run refused or stopped before it started tells so in its summary files and metrics.
+  const unstarted: Unstarted = { options: requested, startedAt: Date.now() };
+  const notStarted = async ({ exitCode, reason }: { exitCode: ExitCode; reason: string }) => {
+    await tellNotStarted(unstarted, exitCode, reason, context).catch(() => undefined);
+    return exitCode;
+  };
+  let recording: RunRecording | undefined;
   const cleanup = new Cleanup();
   try {
-    const log = await openLog(requested, context, cleanup);
+    refuseWithoutAPerson(requested, context.terminal);
+    const log = await openLog(requested, context, cleanup, (auditLog) => (unstarted.chosenLog = auditLog));
+    unstarted.auditLog = log.auditLog;
     const run = await readRecordedRun(requested, log, context);
+    Object.assign(unstarted, { options: run.options, host: run.host });
     const pace = createPace(run.options, log.events, control);
     const api = new LazyApi({ ...run, control, events: log.events, pace });
     cleanup.defer(() => api.destroy());
-    const stopped = () => stoppedBeforeStart(control, (text) => console.say(text), !!api.current?.tokens.requested);
+    const stopped = () => notStarted(stoppedBeforeStart(control, (text) => console.say(text), !!api.current?.tokens.requested));
 
     const plan = await planRun(run, log, api, context);
-    if (!plan) return stopped();
-    const recording = new RunRecording(log, run, plan, pace, api, context);
-    cleanup.defer(() => recording.finish());
+    if (!plan) return await stopped();
+    recording = new RunRecording(log, run, plan, pace, api, context);
+    cleanup.defer(() => recording?.finish());
     // A guard's refusal needs no request: it is recorded (a resume with the limit raised continues from the same selection).
     if (plan.refusal && !run.options.dryRun) {
       await recording.start();
@@ -42,9 +52,12 @@ export async function runCleanup(requested: RunOptions, context: RunContext): Pr
     }
     const deps = await api.make();
     const consent = await obtainConsent(run, plan, deps, log, context);
-    if (!consent) return stopped();
+    if (!consent) return await stopped();
     const tally = await recording.start(consent.waitedMs);
     return recording.end(await execute(run, plan, deps, tally));
+  } catch (error) {
+    if (!recording?.started) await notStarted(conclusionOf(error));
+    throw error;
   } finally {
     await cleanup.run();
   }

@@ -1,0 +1,66 @@
+import { CleanupError, ExitCode } from '../common/errors.js';
+import { secrets } from '../common/secrets.js';
+import type { RunOptions } from '../config/resolve.js';
+import { refuseCollisions } from '../guards/file-roles.js';
+import { writeNotStartedFiles, type NotStarted } from '../report/summary-files.js';
+import type { RunContext } from './context.js';
+import { runFiles } from './open.js';
+
+/** What is known of a run that never started: its options; its audit log once chosen, and once opened (written). */
+export interface Unstarted {
+  options: RunOptions;
+  startedAt: number;
+  chosenLog?: string;
+  auditLog?: string;
+  host?: string;
+}
+
+/**
+ * Issue 23, item 4: a run refused (exit 2, 3) or stopped before its first DELETE (a signal, a halt while
+ * the orders were listed, a bug) still writes what it was asked to write — --summary-json, the step
+ * summary, the metrics — with its status, exit code and reason, so that no file from an earlier run is left
+ * looking current and the gateway does not keep showing the last good status. It has no audit log to say
+ * it. The files are written only when they pass the run's file checks (guards/file-roles): an output
+ * refused for being the audit log or an input is never written, whatever the refusal; the metrics are
+ * pushed whatever the files.
+ */
+export async function tellNotStarted(run: Unstarted, exitCode: ExitCode, reason: string, context: RunContext): Promise<void> {
+  const { options } = run;
+  const told: NotStarted = {
+    status: statusOf(exitCode), exitCode, reason: secrets.scrub(reason), host: run.host, auditLog: run.auditLog,
+    dryRun: options.dryRun, startedAt: run.startedAt,
+  };
+  // Checked against the log the run chose even when it was refused before writing it (an output naming it is never written).
+  const files = filesPass(options, run.chosenLog ?? options.auditLog);
+  const metricsFile = files ? options.metricsFile : undefined;
+  const metrics = options.metricsPush || metricsFile ? await import('../report/metrics.js') : undefined;
+  await Promise.all([
+    files && writeNotStartedFiles(context.console, { json: options.summaryJson, stepSummary: options.stepSummary }, told),
+    metrics?.reportNotStarted(context.console, {
+      push: options.metricsPush, pushToken: options.metricsPushToken, file: metricsFile, job: options.metricsJob,
+      shard: options.shard ? `${options.shard.index}_of_${options.shard.count}` : 'all', dryRun: options.dryRun,
+    }, told.status, exitCode),
+  ]);
+}
+
+/** A thrown error's exit code and words: ours as they are; anything else is a bug, told without its raw text. */
+export function conclusionOf(error: unknown): { exitCode: ExitCode; reason: string } {
+  return error instanceof CleanupError
+    ? { exitCode: error.exitCode, reason: error.message }
+    : { exitCode: ExitCode.internal, reason: 'internal error, a bug in this tool: nothing was deleted' };
+}
+
+function statusOf(exitCode: ExitCode): NotStarted['status'] {
+  if (exitCode === ExitCode.usage || exitCode === ExitCode.refused) return 'refused';
+  if (exitCode === ExitCode.sigint || exitCode === ExitCode.sigterm) return 'interrupted';
+  return exitCode === ExitCode.halted ? 'halted' : 'crashed';
+}
+
+function filesPass(options: RunOptions, auditLog: string | undefined): boolean {
+  try {
+    refuseCollisions(runFiles(options, auditLog), 'not written');
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,80 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, test } from '@jest/globals';
+import { credentialsEnv, fakeApi, runInProcess, workDir, writeFile } from '../helpers/cli.js';
+import { startPushgateway } from '../helpers/pushgateway.js';
+
+/**
+ * Issue 23, item 4: a run refused or stopped before it starts still writes what it was asked to write —
+ * --summary-json, the step summary, the metrics — and no file from an earlier run is left looking current.
+ * Before: the last run's summary said "completed", exit 0, and the gateway kept its status.
+ */
+const json = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+
+async function setUp() {
+  const api = await fakeApi(10);
+  const dir = workDir();
+  const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+  const outputs = { summary: join(dir, 'summary.json'), metrics: join(dir, 'cleanup.prom'), step: join(dir, 'step.md') };
+  const args = (log: string) => ['run', '--yes', '--ids', input, '--audit-log', join(dir, log), '--summary-json', outputs.summary, '--metrics-file', outputs.metrics];
+  const env = { ...credentialsEnv(api.fake), GITHUB_STEP_SUMMARY: outputs.step };
+  return { api, dir, input, outputs, args, env };
+}
+
+describe('a run that never started tells so', () => {
+  test('credentials rejected (exit 3) after a good run: the summary JSON, the step summary, the metrics file and the gateway say refused, exit 3; the last success stays', async () => {
+    const gateway = await startPushgateway();
+    const { outputs, args, env } = await setUp();
+    const push = ['--metrics-push', gateway.url];
+    expect((await runInProcess([...args('a.ndjson'), ...push], { env })).code).toBe(0);
+    expect(json(outputs.summary)).toMatchObject({ status: 'completed', exitCode: 0, started: true });
+    const success = (await gateway.samples()).get('exsited_cleanup_last_success_timestamp_seconds');
+
+    const refused = await runInProcess([...args('b.ndjson'), ...push], { env: { ...env, EXSITED_CLIENT_SECRET: 'not-the-secret-at-all' } });
+    expect(refused.code).toBe(3);
+    const summary = json(outputs.summary);
+    expect(summary).toMatchObject({ runId: null, status: 'refused', exitCode: 3, started: false, summary: { deleted: 0, selected: 0 } });
+    expect(summary.reason).toMatch(/authentication failed.*nothing was deleted/);
+    expect(JSON.stringify(summary)).not.toContain('not-the-secret-at-all');
+    expect(readFileSync(outputs.step, 'utf8')).toMatch(/### Exsited order cleanup: refused before it started[\s\S]*refused \(exit 3\)/);
+    const text = readFileSync(outputs.metrics, 'utf8');
+    expect(text).toMatch(/^exsited_cleanup_last_run_status\{status="refused"\} 1$/m);
+    expect(text).toMatch(/^exsited_cleanup_last_run_status\{status="completed"\} 0$/m);
+    expect(text).toMatch(/^exsited_cleanup_last_run_exit_code 3$/m);
+    const samples = await gateway.samples();
+    expect(samples.get('exsited_cleanup_last_run_status{status="refused"}')).toBe(1);
+    expect(samples.get('exsited_cleanup_last_run_exit_code')).toBe(3);
+    expect(samples.get('exsited_cleanup_last_success_timestamp_seconds')).toBe(success);
+  });
+
+  test('an output that cannot be written (exit 2): the others say refused, exit 2, nothing sent', async () => {
+    const { api, dir, outputs, args, env } = await setUp();
+    const result = await runInProcess([...args('a.ndjson'), '--html-report', join(dir, 'ids.txt', 'r.html')], { env }); // under a file
+    expect(result.code).toBe(2);
+    expect(json(outputs.summary)).toMatchObject({ status: 'refused', exitCode: 2, started: false, auditLog: null }); // none was written
+    expect(existsSync(join(dir, 'a.ndjson'))).toBe(false);
+    expect(readFileSync(outputs.metrics, 'utf8')).toMatch(/^exsited_cleanup_last_run_exit_code 2$/m);
+    expect(api.fake.deleted).toHaveLength(0);
+  });
+
+  test('refused for naming the audit log as an output: nothing is written over it (nor over any file the checks refuse)', async () => {
+    const { dir, input, env } = await setUp();
+    const log = join(dir, 'a.ndjson');
+    expect((await runInProcess(['run', '--yes', '--ids', input, '--audit-log', log], { env })).code).toBe(0);
+    const before = readFileSync(log, 'utf8');
+    const summary = join(dir, 'summary.json');
+    writeFileSync(summary, '{"status":"completed"}\n');
+    const result = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'b.ndjson'), '--summary-json', summary, '--metrics-file', log], { env });
+    expect(result.code).toBe(2);
+    expect(result.log).toMatch(/--metrics-file .* is an audit log/);
+    expect(readFileSync(log, 'utf8')).toBe(before);
+    // The summary JSON is not written either: the run's files did not pass their checks.
+    expect(readFileSync(summary, 'utf8')).toBe('{"status":"completed"}\n');
+
+    // The audit log the run chose, not written yet when the run was refused, is not written by its summary either.
+    const fresh = join(dir, 'c.ndjson');
+    const refused = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', fresh, '--summary-json', `${dir}/./c.ndjson`], { env });
+    expect(refused.code).toBe(2);
+    expect(existsSync(fresh)).toBe(false);
+  });
+});
