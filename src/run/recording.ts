@@ -9,6 +9,7 @@ import { RunTally, ratePerSecond } from '../engine/tally.js';
 import { personPresent } from '../guards/confirmation.js';
 import { identityOf, jobIdentity } from '../planner/job-identity.js';
 import { reportToConsole } from '../report/console-reporter.js';
+import { reportLiveWarnings } from '../report/live-warnings.js';
 import { reportProgress } from '../report/progress.js';
 import { writeSummaryFiles } from '../report/summary-files.js';
 import type { RunContext } from './context.js';
@@ -77,6 +78,7 @@ export class RunRecording {
       dryRun: options.dryRun, duplicates: () => scanned.duplicates,
       next: { command: context.command, allowHosts: options.allowHost, yes: options.yes, ...(plan.refusal ? { refusal: plan.refusal } : {}) },
     });
+    reportLiveWarnings(events, context.console);
     reportProgress(events, context.console, tally, {
       intervalMs: options.progressInterval, throttledMs: () => this.pace.rate.throttledMs, state: () => paceState(this.pace, this.api.current?.retry.waiting ?? 0),
     });

@@ -111,5 +111,11 @@ describe('the request rate: --rps, 429s, a real limit, an outage', () => {
     expect(lines.filter((l) => l.event === 'order').map((l) => l.orderId).sort()).toEqual(api.orders.map((o) => o.id).sort());
     expect(lines.at(-1)?.summary).toMatchObject({ deleted: 300, failed: 0, throttling: { budgetHeldMs: expect.any(Number) } });
     expect(lines.at(-1)?.summary.throttling.budgetHeldMs).toBeGreaterThan(0); // how long: test/deletion-timing
+    // Said while it happened (issue 23, item 5), before the summary: before, only the summary's "requests held".
+    const failing = result.log.indexOf('The service is failing');
+    const answering = result.log.search(/The service answers again after [\d.]+ (ms|s) of failing/);
+    expect(failing).toBeGreaterThanOrEqual(0);
+    expect(answering).toBeGreaterThan(failing);
+    expect(result.log.indexOf('completed', answering)).toBeGreaterThan(answering);
   });
 });

@@ -1,0 +1,70 @@
+import { humanDuration } from '../common/durations.js';
+import { decisionText } from '../engine/decision-words.js';
+import type { RunEvents } from '../engine/events.js';
+import type { Console } from './console.js';
+
+/** A cause says at most one line per this long; what came meanwhile is said at its end, the latest only. */
+export const LIVE_WINDOW_MS = 10_000;
+
+/** The time, and a timer that never holds the process (returns its cancel): injected by the tests. */
+export interface LiveClock {
+  now: () => number;
+  timer: (fire: () => void, ms: number) => () => void;
+}
+
+const REAL_CLOCK: LiveClock = {
+  now: () => Date.now(),
+  timer: (fire, ms) => {
+    const timer = setTimeout(fire, ms).unref();
+    return () => clearTimeout(timer);
+  },
+};
+
+/**
+ * Issue 23, item 5: what matters said while it happens, at warn level, in every log format — what a person
+ * at `kubectl logs` sees during an outage, not only in the summary: the service failing and answering again
+ * (and for how long), a change of pace the server forced (a rate cut and the new pace, the 429s found to be
+ * noise, everyone waiting out a Retry-After), and a halt's cause as the run stops. At most one line per cause
+ * every 10 s (the service failing and answering again are two): a run of cuts is one line, then the latest
+ * when the window ends, with how many it stands for; what still waits when the run ends gives way to the
+ * summary. The audit log keeps every one. A subscriber to the run's events.
+ */
+export function reportLiveWarnings(events: RunEvents, console: Console, clock: LiveClock = REAL_CLOCK): void {
+  const causes = new Map<string, { lastAt: number; folded: number; waiting?: { text: string; cancel: () => void } }>();
+  const tell = (cause: string, text: string) => {
+    const now = clock.now();
+    const state = causes.get(cause) ?? { lastAt: Number.NEGATIVE_INFINITY, folded: 0 };
+    causes.set(cause, state);
+    if (now - state.lastAt >= LIVE_WINDOW_MS) {
+      state.lastAt = now;
+      console.say(text, 'warn', { event: 'live', cause });
+      return;
+    }
+    state.folded++;
+    if (state.waiting) {
+      state.waiting.text = text;
+      return;
+    }
+    const cancel = clock.timer(() => {
+      const { waiting, folded } = state;
+      state.waiting = undefined;
+      state.folded = 0;
+      state.lastAt = clock.now();
+      if (waiting) console.say(`${waiting.text}${folded > 1 ? ` (the latest of ${folded} in ${humanDuration(LIVE_WINDOW_MS)})` : ''}`, 'warn', { event: 'live', cause });
+    }, state.lastAt + LIVE_WINDOW_MS - now);
+    state.waiting = { text, cancel };
+  };
+  events
+    // Failing and answering again are causes of their own: a short outage is told whole, a flapping one in two lines per 10 s.
+    .on('service', ({ change }) => tell(`service ${change.state}`, change.state === 'failing'
+      ? `The service is failing: ${change.failures} of the last ${change.answers} answers were errors or no answer; new requests wait, a probe a second.`
+      : `The service answers again${change.failingMs !== undefined ? ` after ${humanDuration(change.failingMs)} of failing` : ''}; requests go on at the run's pace.`))
+    .on('throttle', ({ decision }) => tell('pace', `The server throttled this run: ${decisionText(decision)}` +
+      `${decision.pauseMs > 0 ? `; everyone waits ${humanDuration(decision.pauseMs)} (its Retry-After)` : ''}.`))
+    .on('run.stopping', ({ stop }) => {
+      if (stop.kind === 'halt') tell('stop', `Stopping: ${stop.reason}. The requests under way finish and are recorded.`);
+    })
+    .on('run.ended', () => {
+      for (const state of causes.values()) state.waiting?.cancel();
+    });
+}
