@@ -4,7 +4,7 @@ import type { RunEvents } from '../engine/events.js';
 import type { Console } from './console.js';
 
 /** A cause says at most one line per this long; what came meanwhile is said at its end, the latest only. */
-export const LIVE_WINDOW_MS = 10_000;
+const LIVE_WINDOW_MS = 10_000;
 
 /** The time, and a timer that never holds the process (returns its cancel): injected by the tests. */
 export interface LiveClock {
