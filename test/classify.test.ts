@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { Backoff } from '../src/engine/backoff.js';
 import { retryAfterMs } from '../src/exsited/responses.js';
-import { classifyDelete, classifyFailure } from '../src/exsited/orders.js';
+import { classifyCheck, classifyDelete, classifyFailure } from '../src/exsited/orders.js';
 
 const response = (status: number, data: unknown = '', headers: Record<string, string> = {}) => ({ status, statusText: '', headers, data });
 
@@ -12,6 +12,15 @@ describe('classifying answers', () => {
     expect(classifyDelete(response(404))).toBe('already_absent');
     expect(classifyDelete(response(410))).toBe('already_absent');
     expect(classifyDelete(response(500))).toBeUndefined();
+  });
+
+  test('a dry run\'s GET of an order (issue 23, item 2): 200 with the order is there, 404 or 410 not found; a 200 without an order (a proxy\'s page, an empty body) is not understood', () => {
+    expect(classifyCheck(response(200, { order: { id: 'ORD-1' } }))).toBe('would_delete');
+    expect(classifyCheck(response(404))).toBe('already_absent');
+    expect(classifyCheck(response(410))).toBe('already_absent');
+    for (const data of ['<html>ok</html>', '', {}, { order: null }, { orders: [] }]) expect(classifyCheck(response(200, data))).toBeUndefined();
+    expect(classifyCheck(response(204))).toBeUndefined();
+    expect(classifyCheck(response(503))).toBeUndefined();
   });
 
   test.each([408, 429, 500, 502, 503, 504])('%i is retried', (status) => {

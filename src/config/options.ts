@@ -82,7 +82,11 @@ export const RUN_OPTIONS = {
   }),
   dryRun: option({
     flag: '--dry-run', group: 'safety', value: flag(), default: false, job: true, recorded: false,
-    help: 'check everything and record each order as would_delete, but delete nothing; resuming the dry run deletes exactly those',
+    help: 'check everything and delete nothing: each listed order is asked for (would_delete, or not found); resuming the dry run deletes exactly those',
+  }),
+  failOnAbsent: option({
+    flag: '--fail-on-absent', group: 'safety', value: flag(), default: false, job: true, recorded: false,
+    help: 'exit 1 (status failed) when a listed order was not found (a dry run asks for each) or was already absent: a typo in the list fails the step',
   }),
   yes: option({
     flag: '--yes', group: 'safety', value: flag(), default: false, job: true, recorded: false,

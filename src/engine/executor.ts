@@ -6,7 +6,7 @@ import { dispatch, type Wait } from './dispatch.js';
 import type { RunEvents } from './events.js';
 import { HaltPolicy } from './halt-policy.js';
 import { MemoryGovernor } from './memory-governor.js';
-import { deleteWithRetry } from './order-deleter.js';
+import { checkWithRetry, deleteWithRetry } from './order-deleter.js';
 import type { RequestDeps } from './retrying-request.js';
 import type { RunTally } from './tally.js';
 
@@ -22,6 +22,8 @@ export interface DeletionPlan {
   /** The orders to finish; drained as they are dispatched, so memory shrinks as the run goes on. */
   pending: Set<string>;
   dryRun: boolean;
+  /** A dry run asks for each order (GET): would_delete if it is there, already_absent if not found. Otherwise all are would_delete. */
+  checkExists?: boolean;
   concurrency: number;
   haltAfter: number;
 }
@@ -37,7 +39,7 @@ const READY_PER_SLOT = 2;
 
 /**
  * The deletion phase: authenticates, then takes each pending order through the retry policy with at
- * most `concurrency` requests in flight (a dry run records each as would_delete instead), emitting every outcome
+ * most `concurrency` requests in flight (a dry run asks for each order instead, or records each as would_delete), emitting every outcome
  * and retry as it happens. It stops the run (through RunControl) when the halt policy says so, or when
  * authentication is lost for good: exit 3 if nothing was done yet (the credentials were refused), else 4
  * (and 4 when the token cache cannot be used: another run holds its lock).
@@ -64,7 +66,7 @@ export async function executeDeletions(plan: DeletionPlan, deps: DeletionDeps): 
   events.emit({ type: 'deletion.started', total: plan.pending.size, dryRun: plan.dryRun });
   try {
     await deps.tokens.get(control.aborting);
-    if (plan.dryRun) {
+    if (plan.dryRun && !plan.checkExists) {
       for (const orderId of draining(plan.pending)) {
         if (control.stopping.aborted) break;
         finish({ orderId, outcome: 'would_delete', httpStatus: null, attempts: 0, durationMs: 0 });
@@ -78,7 +80,7 @@ export async function executeDeletions(plan: DeletionPlan, deps: DeletionDeps): 
     };
     await dispatch(draining(plan.pending), limits, async (orderId) => {
       try {
-        const record = await deleteWithRetry(orderId, deleterDeps);
+        const record = await (plan.dryRun ? checkWithRetry : deleteWithRetry)(orderId, deleterDeps);
         if (record) finish(record);
       } catch (error) {
         if (error instanceof TokenError) authenticationLost(error);

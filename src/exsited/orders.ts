@@ -17,6 +17,8 @@ export type AttemptResult<T> =
   | { kind: 'canceled' };
 
 export type DeleteOutcome = 'deleted' | 'already_absent';
+/** What a dry run finds of a listed order: there (a real run would delete it), or not found. */
+export type CheckOutcome = 'would_delete' | 'already_absent';
 
 /** An order as the list endpoint returns it (snake_case on the wire): the fields this tool reads. */
 export interface ListedOrder {
@@ -55,6 +57,21 @@ const accountOrdersPath = (accountId: string) => `/api/v3/accounts/${pathSegment
 /** One DELETE attempt: 2xx is deleted, 404 (or 410 Gone) already absent: the goal state holds. Never throws. */
 export function deleteOrder(http: AxiosInstance, orderId: string, accessToken: string, signal?: AbortSignal): Promise<AttemptResult<DeleteOutcome>> {
   return attempt(() => http.delete(orderPath(orderId), { headers: bearer(accessToken), signal }), classifyDelete);
+}
+
+/**
+ * One `GET /api/v3/orders/{id}`, for a dry run of a list of IDs: 200 with the order in its body
+ * (`{"order": {…}}`) is there; 404 (or 410 Gone) is not found. Any other 200 (a proxy's page, an empty
+ * body) is an answer not understood, never taken for the order. Never throws.
+ */
+export function checkOrder(http: AxiosInstance, orderId: string, accessToken: string, signal?: AbortSignal): Promise<AttemptResult<CheckOutcome>> {
+  return attempt(() => http.get(orderPath(orderId), { headers: bearer(accessToken), signal }), classifyCheck);
+}
+
+export function classifyCheck(response: Pick<AxiosResponse, 'status' | 'data'>): CheckOutcome | undefined {
+  const body = response.data as { order?: unknown } | undefined;
+  if (response.status === 200 && !!body && typeof body === 'object' && !!body.order && typeof body.order === 'object') return 'would_delete';
+  return response.status === 404 || response.status === 410 ? 'already_absent' : undefined;
 }
 
 /** One page of `GET /api/v3/orders`, or of one account's orders. Never throws. */

@@ -8,6 +8,7 @@ import type { FakeExsitedOptions } from './options.js';
 import type { FakeOrder } from './order-store.js';
 import { answerFakeState } from './routes/fake-state.js';
 import { deleteOrder } from './routes/order-delete.js';
+import { getOrder } from './routes/order-get.js';
 import { listOrders } from './routes/orders-list.js';
 import { answerToken } from './routes/token.js';
 import { createFakeState, type FakeDeleteEvent, type FakeState, type FakeStats } from './state.js';
@@ -69,6 +70,7 @@ async function route(state: FakeState, request: FakeRequest, reply: Reply): Prom
   if (method === 'POST' && pathname === '/api/v1/oauth2/token') return answerToken(state, request, reply);
   const order = /^\/api\/v3\/orders\/([^/]+)$/.exec(pathname);
   if (method === 'DELETE' && order) return deleteOrder(state, request, reply, decodeURIComponent(order[1] as string));
+  if (method === 'GET' && order) return getOrder(state, request, reply, decodeURIComponent(order[1] as string));
   if (method === 'GET' && pathname === '/api/v3/orders') return listOrders(state, request, reply);
   const account = /^\/api\/v3\/accounts\/([^/]+)\/orders$/.exec(pathname);
   if (method === 'GET' && account) return listOrders(state, request, reply, decodeURIComponent(account[1] as string));

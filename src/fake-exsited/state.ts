@@ -22,6 +22,8 @@ export interface FakeStats {
   requests: number;
   unauthorized: number;
   lists: number;
+  /** GETs of one order (a dry run asking whether it exists). */
+  orderGets: number;
   /** DELETEs answered (any status), the first and last of them (epoch ms), and the latency delivered. */
   deletesAnswered: number;
   /** DELETEs answered 429 by the rate limit (not by injected faults). */
@@ -75,7 +77,7 @@ export function createFakeState(options: FakeExsitedOptions): FakeState {
     deleted: [],
     tokenRequests: [],
     stats: {
-      inFlight: 0, maxInFlight: 0, requests: 0, unauthorized: 0, lists: 0,
+      inFlight: 0, maxInFlight: 0, requests: 0, unauthorized: 0, lists: 0, orderGets: 0,
       deletesAnswered: 0, limited: 0, firstDeleteAt: null, lastDeleteAt: null, deliveredLatencyMsTotal: 0,
     },
     events: new EventEmitter(),

@@ -13,6 +13,8 @@ export interface ConsoleReportContext {
 }
 
 const SAMPLE = 5;
+/** Absent orders named on the console; every one is in the audit log. */
+const ABSENT_NAMED = 20;
 
 /** Notices (warnings, steps) as they come: subscribed before the run has its counts. */
 export function reportNotices(events: RunEvents, console: Console): void {
@@ -26,10 +28,12 @@ export function reportNotices(events: RunEvents, console: Console): void {
  */
 export function reportToConsole(events: RunEvents, console: Console, tally: RunTally, context: ConsoleReportContext): void {
   const sample: string[] = [];
+  const absent: string[] = [];
   events
     .on('run.started', ({ auditLog }) => console.say(`Audit log: ${auditLog}`))
     .on('order.finished', ({ record }) => {
       if (record.outcome === 'would_delete' && sample.length < SAMPLE) sample.push(record.orderId);
+      if (record.outcome === 'already_absent' && absent.length < ABSENT_NAMED) absent.push(record.orderId);
     })
     .on('run.ended', ({ outcome }) => {
       const { summary } = outcome;
@@ -41,8 +45,9 @@ export function reportToConsole(events: RunEvents, console: Console, tally: RunT
           runId: outcome.runId, status: outcome.status, durationMs: outcome.durationMs, auditLog: outcome.auditLog, duplicates: context.duplicates(),
           dryRun: context.dryRun, causes: tally.causes,
         }), 'info', fields);
-        if (outcome.reason) console.say(`Stopped: ${outcome.reason}`, 'warn');
+        if (outcome.reason) console.say(`${outcome.status === 'failed' ? 'Failed' : 'Stopped'}: ${outcome.reason}`, 'warn');
       }
+      if (summary.alreadyAbsent > 0) console.say(absentText(summary.alreadyAbsent, absent, context.dryRun, outcome.auditLog), 'warn');
       if (context.dryRun) {
         console.say(`Dry run: ${summary.wouldDelete} orders would be deleted, e.g. ${sample.join(', ') || '(none)'}.` +
           (context.next.refusal ? ` A real run would be refused: ${context.next.refusal.reason}` : ''));
@@ -53,4 +58,11 @@ export function reportToConsole(events: RunEvents, console: Console, tally: RunT
       });
       if (steps.length > 0) console.say(formatNextSteps(steps));
     });
+}
+
+/** The listed orders that were not there, named: a typo in a list must not pass for a deletion. */
+function absentText(count: number, named: string[], dryRun: boolean, auditLog: string): string {
+  const which = count > named.length ? `the first ${named.length}: ` : '';
+  return `${dryRun ? 'Not found' : 'Already absent'}: ${count} listed order${count === 1 ? '' : 's'} ${dryRun ? 'not in Exsited' : 'not there to delete'} ` +
+    `(a typo in the list, or deleted before?): ${which}${named.join(', ')}. Every one is in ${auditLog}, outcome already_absent.`;
 }

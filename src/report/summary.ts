@@ -71,6 +71,9 @@ export function countRows(c: Counts): Array<[string, string]> {
   return [
     ['selected', `${c.selected}${c.duplicates ? ` (${c.duplicates} duplicate rows sent once)` : ''}`],
     ...(c.dryRun || c.wouldDelete > 0 ? [['would delete', String(c.wouldDelete)] as [string, string]] : []),
+    // A dry run that asked for each listed order: those not found, and those the check could not settle.
+    ...(c.dryRun && c.alreadyAbsent > 0 ? [['not found', `${c.alreadyAbsent} (listed, but not in Exsited)`] as [string, string]] : []),
+    ...(c.dryRun && c.failed > 0 ? [['failed', `${c.failed} (not checked)`] as [string, string]] : []),
     ...(sent ? [['deleted', String(c.deleted)], ['already absent', String(c.alreadyAbsent)], ['failed', String(c.failed)]] as Array<[string, string]> : []),
     ...(c.skipped === undefined ? [] : [['skipped', `${c.skipped}${c.skipped ? ' (finished by an earlier run)' : ''}`] as [string, string]]),
     ['pending', `${c.pending}${c.pending ? ' (not finished; resume to continue)' : ''}`],

@@ -7,7 +7,7 @@ import type { RecordedRun } from './open.js';
 import type { Conclusion } from './recording.js';
 
 /**
- * Phase 4: the deletions (or, for a dry run, the would_delete records), under the engine's concurrency,
+ * Phase 4: the deletions (or, for a dry run, each listed order asked for: would_delete or not found), under the engine's concurrency,
  * pace, retries and halt policy; then how the run concludes. A bug is recorded as `crashed` (exit 70),
  * which --auto-resume leaves for a person.
  */
@@ -15,11 +15,20 @@ export async function execute(run: RecordedRun, plan: RunPlan, deps: SelectionDe
   const { options } = run;
   try {
     const { executeDeletions } = await import('../engine/executor.js');
-    await executeDeletions({ pending: plan.input.scanned.pending, dryRun: options.dryRun, concurrency: options.concurrency, haltAfter: options.haltAfter }, { ...deps, tally });
+    // A dry run of a list of IDs asks for each order (a typo is named, not counted as would_delete); a filter's orders were just listed.
+    const checkExists = options.dryRun && plan.input.source.kind !== 'filter';
+    await executeDeletions({
+      pending: plan.input.scanned.pending, dryRun: options.dryRun, checkExists, concurrency: options.concurrency, haltAfter: options.haltAfter,
+    }, { ...deps, tally });
   } catch (error) {
     return { status: 'crashed', exitCode: ExitCode.internal, reason: `internal error, a bug in this tool: ${error instanceof Error ? error.message : String(error)}` };
   }
-  return conclude(tally.summary.failed, deps.control);
+  const concluded = conclude(tally.summary.failed, deps.control);
+  const absent = tally.summary.alreadyAbsent;
+  if (options.failOnAbsent && absent > 0 && concluded.exitCode === ExitCode.ok) {
+    return { status: 'failed', exitCode: ExitCode.someFailed, reason: `${absent} listed order${absent === 1 ? ' was' : 's were'} not found (--fail-on-absent)` };
+  }
+  return concluded;
 }
 
 /** How a run that went to its end (or was stopped) concludes: a signal, a halt, failed orders, or done. */

@@ -189,11 +189,12 @@ describe('run: the main path over loopback HTTP', () => {
     expect(noIds.log).toContain('--ids PATH');
   });
 
-  test('--dry-run authenticates and logs would_delete for every order, sending no DELETE', async () => {
+  test('--dry-run asks for every listed order (GET) and names those not found; no DELETE; --fail-on-absent fails the step; the real run names its already-absent orders (issue 23, item 2)', async () => {
     const api = await fakeApi(10);
     fake = api.fake;
     const dir = workDir();
-    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    // Two typos in the spreadsheet: before, they were counted as "would delete", and the real run's already_absent named nowhere.
+    const input = writeFile(dir, 'ids.txt', [...api.orders.map((o) => o.id), 'ORD-TYPO-0001', 'ORD-TYPO-0002'].join('\n'));
     const log = join(dir, 'a.ndjson');
 
     const result = await runInProcess(['run', '--yes', '--ids', input, '--dry-run', '--audit-log', log], { env: credentialsEnv(fake) });
@@ -201,10 +202,25 @@ describe('run: the main path over loopback HTTP', () => {
     expect(result.code).toBe(0);
     expect(fake.deletes).toHaveLength(0);
     expect(fake.tokenRequests).toHaveLength(1);
+    expect(fake.stats.orderGets).toBe(12);
     const orders = readAudit(log).filter((l) => l.event === 'order');
-    expect(orders).toHaveLength(10);
-    expect(orders.every((l) => l.outcome === 'would_delete' && l.httpStatus === null)).toBe(true);
-    expect(readAudit(log).at(-1)).toMatchObject({ summary: { wouldDelete: 10, deleted: 0 } });
+    expect(orders.filter((l) => l.outcome === 'would_delete' && l.httpStatus === 200).map((l) => l.orderId).sort()).toEqual(api.orders.map((o) => o.id).sort());
+    expect(orders.filter((l) => l.outcome === 'already_absent').map((l) => l.orderId).sort()).toEqual(['ORD-TYPO-0001', 'ORD-TYPO-0002']);
+    expect(readAudit(log).at(-1)).toMatchObject({ summary: { wouldDelete: 10, alreadyAbsent: 2, deleted: 0 } });
+    expect(result.log).toMatch(/not found +2 \(listed, but not in Exsited\)/);
+    expect(result.log).toMatch(/Not found: 2 listed orders not in Exsited .*: ORD-TYPO-0001, ORD-TYPO-0002\./);
+
+    const failing = await runInProcess(['run', '--yes', '--ids', input, '--dry-run', '--fail-on-absent', '--audit-log', join(dir, 'b.ndjson')], { env: credentialsEnv(fake) });
+    expect(failing.code).toBe(1);
+    expect(readAudit(join(dir, 'b.ndjson')).at(-1)).toMatchObject({ status: 'failed', exitCode: 1, reason: '2 listed orders were not found (--fail-on-absent)' });
+
+    // The dry run's resume deletes what it found; the real run of the same list names the two it could not delete.
+    const resumed = await runInProcess(['run', '--yes', '--resume', '--audit-log', log], { env: credentialsEnv(fake) });
+    expect(resumed.code).toBe(0);
+    expect(fake.deletes.map((d) => d.orderId).sort()).toEqual(api.orders.map((o) => o.id).sort());
+    const real = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'c.ndjson')], { env: credentialsEnv(fake) });
+    expect(real.code).toBe(0);
+    expect(real.log).toMatch(/Already absent: 12 listed orders not there to delete .*: ORD-/);
   });
 
   test('a refused order fails at once with Exsited\'s message; exit 1 and the resume command', async () => {
