@@ -59,6 +59,8 @@ export interface RunReport {
   resume: ResumeNeeds;
   topFailureCauses: CauseLine[];
   failedOrders: FailedOrder[];
+  /** Orders whose latest outcome is already_absent: listed, but not there (a dry run's "not found"), every one. */
+  absentOrders: string[];
   unreadableLines: number;
   /** Unrelated runs earlier in the same logs, not part of this report. */
   earlierRuns: number;
@@ -108,7 +110,9 @@ export async function buildRunReport(auditLogs: string[], timeline?: TimelineBui
 
   const counts = { deleted: 0, already_absent: 0, failed: 0, would_delete: 0 };
   const failedOrders: FailedOrder[] = [];
-  for (const outcome of latest.values()) {
+  const absentOrders: string[] = [];
+  for (const [orderId, outcome] of latest) {
+    if (outcome === 'already_absent') absentOrders.push(orderId);
     if (typeof outcome === 'string') counts[outcome]++;
     else {
       counts.failed++;
@@ -127,7 +131,7 @@ export async function buildRunReport(auditLogs: string[], timeline?: TimelineBui
     unfinished: !last || last.status === null || last.status === 'interrupted' || last.status === 'halted' || last.status === 'crashed',
     resume,
     topFailureCauses: causesOf(failedOrders).slice(0, 5),
-    failedOrders, unreadableLines, earlierRuns,
+    failedOrders, absentOrders, unreadableLines, earlierRuns,
   };
 }
 
@@ -204,12 +208,21 @@ export function formatRunReport(r: RunReport, command: string): string {
     'Orders, each by its latest outcome:',
     ...formatCounts({ ...r, dryRun: r.runs.every((run) => run.dryRun), durationMs: r.activeMs }),
     ...causeLines(causesOf(r.failedOrders)),
+    ...absentLines(r.absentOrders, r.runs.every((run) => run.dryRun)),
   ];
   if (r.unreadableLines > 0) lines.push(`${r.unreadableLines} unreadable line(s) skipped (writes torn by a kill, or edits)`);
   if (r.earlierRuns > 0) lines.push(`${r.earlierRuns} earlier, unrelated run(s) in this log are not part of this report`);
   const steps = reportNextSteps(r, command);
   if (steps.length > 0) lines.push(formatNextSteps(steps));
   return lines.join('\n');
+}
+
+/** The listed orders that were not there, named (the first 20 here; report --json and the page list them all). */
+function absentLines(absent: string[], dryRun: boolean): string[] {
+  if (absent.length === 0) return [];
+  const shown = absent.slice(0, 20);
+  return [`${dryRun ? 'Not found' : 'Already absent'} (${absent.length}, listed but not there): ${shown.join(', ')}` +
+    `${absent.length > shown.length ? `, … and ${absent.length - shown.length} more (report --json and --html list them all)` : ''}`];
 }
 
 /** The next step of the latest run, from its log: what its console said as it ended (the failed orders of every log reported). */

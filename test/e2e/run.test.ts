@@ -209,6 +209,13 @@ describe('run: the main path over loopback HTTP', () => {
     expect(readAudit(log).at(-1)).toMatchObject({ summary: { wouldDelete: 10, alreadyAbsent: 2, deleted: 0 } });
     expect(result.log).toMatch(/not found +2 \(listed, but not in Exsited\)/);
     expect(result.log).toMatch(/Not found: 2 listed orders not in Exsited .*: ORD-TYPO-0001, ORD-TYPO-0002\./);
+    // The report and the page name them too.
+    const page = join(dir, 'dry.html');
+    const report = await runInProcess(['report', log, '--html', page]);
+    expect(report.stdout).toMatch(/Not found \(2, listed but not there\): ORD-TYPO-000[12], ORD-TYPO-000[12]/);
+    expect(readFileSync(page, 'utf8')).toMatch(/<details id="absent-orders">[\s\S]*2 listed orders were not found[\s\S]*ORD-TYPO-000[12], ORD-TYPO-000[12]<\/p>/);
+    const json = JSON.parse((await runInProcess(['report', log, '--json'])).stdout) as { absentOrders: string[] };
+    expect(json.absentOrders.sort()).toEqual(['ORD-TYPO-0001', 'ORD-TYPO-0002']);
 
     const failing = await runInProcess(['run', '--yes', '--ids', input, '--dry-run', '--fail-on-absent', '--audit-log', join(dir, 'b.ndjson')], { env: credentialsEnv(fake) });
     expect(failing.code).toBe(1);

@@ -198,6 +198,18 @@ function latency(t: RunTimeline): Html {
 }
 
 function failures(r: RunReport, context: PageContext): Html {
+  return html`${failedOrders(r, context)}${absentOrders(r)}`;
+}
+
+/** The listed orders that were not there (a typo in a list must not pass for a deletion): every one. */
+function absentOrders(r: RunReport): Html {
+  if (r.absentOrders.length === 0) return html``;
+  const dryRun = r.runs.every((run) => run.dryRun);
+  return html`<details id="absent-orders"><summary>${int(r.absentOrders.length)} listed order${r.absentOrders.length === 1 ? ' was' : 's were'} ${dryRun ? 'not found' : 'already absent'}: not in Exsited when asked for</summary>
+<p class="mono">${join(r.absentOrders.map((id) => html`${id}`), ', ')}</p></details>`;
+}
+
+function failedOrders(r: RunReport, context: PageContext): Html {
   if (r.failed === 0) return html`<p id="no-failures">No order failed.</p>`;
   const causes = failureCauses(r.failedOrders);
   const rest = causes.slice(CAUSES_LISTED);
