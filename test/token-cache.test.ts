@@ -107,7 +107,7 @@ describe('the token cache lock held by another run', () => {
     const control = new RunControl(0);
     const tokens = new TokenSource({} as AxiosInstance, { kind: 'client_credentials', ...DEMO_CLIENT }, async () => undefined, { cache });
     const deps = { tokens, control, http: {} as AxiosInstance } as unknown as RequestDeps & { http: AxiosInstance };
-    const failure = await checkCredentials(deps, 'http://127.0.0.1:9', false).catch((error: unknown) => error);
+    const failure = await checkCredentials(deps, 'http://127.0.0.1:9', false, () => undefined).catch((error: unknown) => error);
     await held.release();
 
     expect(failure).toBeInstanceOf(CleanupError);

@@ -26,7 +26,8 @@ Exit codes: 0 all deleted or already absent (or dry run done); 1 some orders fai
 configuration error, nothing sent; 3 refused before any delete (host not allowed, credentials rejected,
 --max-deletes exceeded, not confirmed, the audit log in use); 4 stopped, resumable (--halt-after,
 --max-duration, the token lost, the token cache locked by another run, the audit log could not be
-written); 70 a bug in this tool; 130/143 interrupted by Ctrl-C/SIGTERM, resumable.`;
+written); 5 the API unreachable (tried for 30 s), nothing sent: run it again later; 70 a bug in this
+tool; 130/143 interrupted by Ctrl-C/SIGTERM, resumable.`;
 
 /** `run`: flags, a job spec and the environment resolved into options, then the run (after this job's own unfinished one, with --auto-resume). */
 export function addRunCommand(program: Command, session: Session): void {

@@ -5,6 +5,8 @@ export const ExitCode = {
   usage: 2,
   refused: 3,
   halted: 4,
+  /** The API could not be reached at all before the run started (tried for 30 s): nothing was sent; run it again later. */
+  unreachable: 5,
   /** A bug in this tool (sysexits' EX_SOFTWARE): never mistaken for a resumable halt. */
   internal: 70,
   sigint: 130,

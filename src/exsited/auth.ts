@@ -14,11 +14,12 @@ export type Credentials =
 
 /**
  * Why a token could not be had: `rejected`, the token endpoint said no (or a pre-issued token was refused
- * and cannot be renewed), so retrying later will not help; `unavailable`, not for now: the endpoint could
- * not be reached, another client keeps ending this run's tokens, or the run stopped first; `cache`, the token cache (--token-cache) could not be used — another run holds
+ * and cannot be renewed), so retrying later will not help; `unavailable`, not for now: the endpoint
+ * answered with errors, another client keeps ending this run's tokens, or the run stopped first;
+ * `unreachable`, no answer at all (a connection or DNS failure: nothing reached the API); `cache`, the token cache (--token-cache) could not be used — another run holds
  * its lock, or the file cannot be read or written — which says nothing of the credentials or the network.
  */
-export type TokenFailure = 'rejected' | 'unavailable' | 'cache';
+export type TokenFailure = 'rejected' | 'unavailable' | 'unreachable' | 'cache';
 
 /** Authentication failed, for the reason `kind` names. */
 export class TokenError extends Error {
@@ -206,9 +207,8 @@ export class TokenSource {
     const { failure } = result;
     if (failure.code === REFRESH_REFUSED) return undefined;
     if (failure.kind === 'failed') throw new TokenError(failure.message, 'rejected');
-    throw new TokenError(failure.httpStatus === null
-      ? `token endpoint unreachable: ${failure.code}: ${failure.message}`
-      : `token endpoint answered ${failure.httpStatus}: ${failure.message}`, 'unavailable');
+    if (failure.httpStatus === null) throw new TokenError(`token endpoint unreachable (${failure.code})`, 'unreachable');
+    throw new TokenError(`token endpoint answered ${failure.httpStatus}: ${failure.message}`, 'unavailable');
   }
 
   /** One token request, classified: a token, worth another try, or a final no (with what to check). */

@@ -3,20 +3,22 @@ import { CleanupError, ExitCode, refusal } from '../common/errors.js';
 import { sendWithRetry, type RequestDeps } from '../engine/retrying-request.js';
 import { TokenError } from '../exsited/auth.js';
 import { listOrdersPage } from '../exsited/orders.js';
+import { firstToken } from './reach.js';
 
 /**
  * Before a run starts: a token, and for a dry run (or a pre-issued token, which only using it can test)
  * one authenticated read — a page of one order — so that a check that passes means the credentials work. Refused
- * credentials are a refusal (exit 3); an API that cannot be reached is named a connection problem (exit
- * 4: run it again later), and a token cache that cannot be used (another run holds its lock) is named as
+ * credentials are a refusal (exit 3); an API that cannot be reached at all, tried for 30 s (guards/reach),
+ * is exit 5, unreachable, nothing sent; one that answers only with errors is exit 4 (run it again later);
+ * a token cache that cannot be used (another run holds its lock) is named as
  * such (exit 4 too: run it again once that run has its token) — neither says anything of the credentials.
  * Either way nothing was deleted, and no run was started that a resume would need.
  * Returns what was checked, for a person to read.
  */
-export async function checkCredentials(deps: RequestDeps & { http: AxiosInstance }, host: string, read: boolean): Promise<string> {
+export async function checkCredentials(deps: RequestDeps & { http: AxiosInstance }, host: string, read: boolean, say: (text: string) => void): Promise<string> {
   const { control } = deps;
   try {
-    await deps.tokens.get(control.aborting);
+    await firstToken({ ...deps, say });
     if (!read && !deps.tokens.preIssued) return `Authenticated on ${host}.`;
     const answer = await sendWithRetry((token, signal) => listOrdersPage(deps.http, { limit: 1, offset: 0 }, token, signal), deps, () => undefined);
     if (!answer) return 'Stopped before the credentials were checked.';
@@ -34,9 +36,15 @@ export async function checkCredentials(deps: RequestDeps & { http: AxiosInstance
     if (control.stopping.aborted) return 'Stopped before the credentials were checked.';
     if (error.kind === 'rejected') throw refusal(`authentication failed on ${host}: ${error.message}; nothing was deleted`);
     if (error.kind === 'cache') throw new CleanupError(ExitCode.halted, `${error.message}; nothing was deleted`);
+    if (error.kind === 'unreachable') throw unreachableError(host, error.message);
     throw unreachable(host, error.message);
   }
 }
 
 const unreachable = (host: string, what: string) => new CleanupError(ExitCode.halted, `cannot reach ${host}: ${what} — a connection problem, ` +
   'not the credentials; nothing was deleted. Check the base URL (--base-url, EXSITED_BASE_URL) and the network (a proxy: HTTPS_PROXY, NO_PROXY), then run it again');
+
+/** Exit 5: the API was never reached (tried for 30 s); nothing was sent, nothing to resume. */
+export const unreachableError = (host: string, what: string) => new CleanupError(ExitCode.unreachable, `unreachable: ${host} — ${what}. ` +
+  'A connection problem, not the credentials; there is nothing to resume. Check the base URL (--base-url, EXSITED_BASE_URL) and the network ' +
+  '(a proxy: HTTPS_PROXY, NO_PROXY), then run it again');

@@ -9,6 +9,8 @@ import { quoted, spreadsheetSafe } from '../common/text.js';
 import type { RunEvents } from '../engine/events.js';
 import { sendWithRetry, type RequestDeps } from '../engine/retrying-request.js';
 import { TokenError } from '../exsited/auth.js';
+import { unreachableError } from '../guards/credentials.js';
+import { firstToken } from '../guards/reach.js';
 import { listOrdersPage, type ListedOrder } from '../exsited/orders.js';
 import { manifestColumns, orderMatcher, type OrderFilter } from '../sources/filter-spec.js';
 import type { OrderIdValidator } from '../sources/order-id.js';
@@ -45,14 +47,15 @@ const STALLED_PAGES = 3;
  * deleted by someone else shift later pages down), the next offset steps back by as much, so no
  * remaining order is skipped; IDs already seen are ignored. A server that keeps repeating pages, or
  * pages past twice the total it announced, is refused rather than followed forever.
- * Authenticates first: a refusal is exit 3, an unreachable endpoint exit 4, with nothing listed.
+ * Authenticates first: a refusal is exit 3, an API never reached (tried for 30 s) exit 5, one answering only errors exit 4, with nothing listed.
  * Returns undefined when the run is stopped while listing.
  */
 export async function selectOrders(filter: OrderFilter, manifestPath: string, deps: SelectionDeps, isInvalid: OrderIdValidator): Promise<Selection | undefined> {
   try {
-    await deps.tokens.get(deps.control.aborting);
+    await firstToken({ ...deps, say: (text) => deps.events.emit({ type: 'notice', level: 'warn', text }) });
   } catch (error) {
     if (!(error instanceof TokenError)) throw error;
+    if (error.kind === 'unreachable') throw unreachableError(deps.http.defaults.baseURL ?? 'the API', `${error.message}; nothing was selected or deleted`);
     const what = error.kind === 'cache' ? error.message : `authentication failed: ${error.message}`;
     throw new CleanupError(error.kind === 'rejected' ? ExitCode.refused : ExitCode.halted, `${what}; nothing was selected or deleted`);
   }

@@ -160,7 +160,7 @@ function instruments(registry: Registry, dryRun: boolean) {
   // failed runs, and a dry run (in a group of its own on a gateway) never stands for the job's success.
   const success = new Gauge({ name: `${PREFIX}last_success_timestamp_seconds`, help: 'When a run last completed with exit 0 (Unix time).', registers: [] });
   const setStatus = (current: string) => {
-    for (const name of [...RUN_STATUSES, 'refused', 'running']) status.set({ status: name }, name === current ? 1 : 0);
+    for (const name of [...RUN_STATUSES, 'refused', 'unreachable', 'running']) status.set({ status: name }, name === current ? 1 : 0);
   };
   const end = (current: string, code: number) => {
     setStatus(current);

@@ -39,7 +39,7 @@ export function writeSummaryFiles(events: RunEvents, console: Console, files: Su
  * looking current.
  */
 export interface NotStarted {
-  status: 'refused' | 'interrupted' | 'halted' | 'crashed';
+  status: 'refused' | 'unreachable' | 'interrupted' | 'halted' | 'crashed';
   exitCode: number;
   reason: string;
   host: string | undefined;

@@ -23,7 +23,7 @@ export function refuseWithoutAPerson(options: Pick<RunOptions, 'dryRun' | 'yes'>
 export async function obtainConsent(run: RecordedRun, plan: RunPlan, deps: SelectionDeps, log: OpenedLog, context: RunContext): Promise<{ waitedMs: number } | undefined> {
   const { options, host } = run;
   const { control, terminal } = context;
-  const checked = await checkCredentials(deps, host, options.dryRun && plan.input.source.kind !== 'filter');
+  const checked = await checkCredentials(deps, host, options.dryRun && plan.input.source.kind !== 'filter', (text) => context.console.say(text, 'warn'));
   if (control.stopping.aborted) return undefined;
   log.events.emit({ type: 'notice', level: 'info', text: checked });
   if (plan.refusal || options.dryRun || options.yes || plan.count === 0) return { waitedMs: 0 };

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { CleanupError, ExitCode } from '../common/errors.js';
 import { secrets } from '../common/secrets.js';
 import type { RunOptions } from '../config/resolve.js';
@@ -27,7 +28,8 @@ export interface Unstarted {
 export async function tellNotStarted(run: Unstarted, exitCode: ExitCode, reason: string, context: RunContext): Promise<void> {
   const { options } = run;
   const told: NotStarted = {
-    status: statusOf(exitCode), exitCode, reason: secrets.scrub(reason), host: run.host, auditLog: run.auditLog,
+    // The log is named only if it exists: one chosen and opened, but never written (nothing was recorded), is none.
+    status: statusOf(exitCode), exitCode, reason: secrets.scrub(reason), host: run.host, auditLog: run.auditLog && existsSync(run.auditLog) ? run.auditLog : undefined,
     dryRun: options.dryRun, startedAt: run.startedAt,
   };
   // Checked against the log the run chose even when it was refused before writing it (an output naming it is never written).
@@ -52,6 +54,7 @@ export function conclusionOf(error: unknown): { exitCode: ExitCode; reason: stri
 
 function statusOf(exitCode: ExitCode): NotStarted['status'] {
   if (exitCode === ExitCode.usage || exitCode === ExitCode.refused) return 'refused';
+  if (exitCode === ExitCode.unreachable) return 'unreachable';
   if (exitCode === ExitCode.sigint || exitCode === ExitCode.sigterm) return 'interrupted';
   return exitCode === ExitCode.halted ? 'halted' : 'crashed';
 }

@@ -1,8 +1,10 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from '@jest/globals';
-import { credentialsEnv, fakeApi, runInProcess, workDir, writeFile } from '../helpers/cli.js';
-import { startPushgateway } from '../helpers/pushgateway.js';
+import { startFakeExsited } from '../../src/fake-exsited/server.js';
+import { credentialsEnv, fakeApi, runInProcess, startCli, workDir, writeFile } from '../helpers/cli.js';
+import { freePort, startPushgateway } from '../helpers/pushgateway.js';
+import { endAfter } from '../helpers/teardown.js';
 
 /**
  * Issue 23, item 4: a run refused or stopped before it starts still writes what it was asked to write —
@@ -33,7 +35,8 @@ describe('a run that never started tells so', () => {
     const refused = await runInProcess([...args('b.ndjson'), ...push], { env: { ...env, EXSITED_CLIENT_SECRET: 'not-the-secret-at-all' } });
     expect(refused.code).toBe(3);
     const summary = json(outputs.summary);
-    expect(summary).toMatchObject({ runId: null, status: 'refused', exitCode: 3, started: false, summary: { deleted: 0, selected: 0 } });
+    // Its audit log was chosen, never written: none is named.
+    expect(summary).toMatchObject({ runId: null, status: 'refused', exitCode: 3, started: false, auditLog: null, summary: { deleted: 0, selected: 0 } });
     expect(summary.reason).toMatch(/authentication failed.*nothing was deleted/);
     expect(JSON.stringify(summary)).not.toContain('not-the-secret-at-all');
     expect(readFileSync(outputs.step, 'utf8')).toMatch(/### Exsited order cleanup: refused before it started[\s\S]*refused \(exit 3\)/);
@@ -76,5 +79,20 @@ describe('a run that never started tells so', () => {
     const refused = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', fresh, '--summary-json', `${dir}/./c.ndjson`], { env });
     expect(refused.code).toBe(2);
     expect(existsSync(fresh)).toBe(false);
+  });
+
+  test('an API that comes up late (issue 23, item 8): each wait said, then the run goes on and completes; exit 5 only after 30 s (test/reach.test.ts)', async () => {
+    const { api, dir, input, outputs } = await setUp();
+    const port = await freePort();
+    const late = { ...credentialsEnv(api.fake), EXSITED_BASE_URL: `http://127.0.0.1:${port}` };
+    const cli = startCli(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--summary-json', outputs.summary], { env: late });
+    // Nothing listens on the port until the run has said it cannot reach it.
+    await cli.printed(/The API cannot be reached \(token endpoint unreachable \(ECONNREFUSED\)\); trying again in 1 s, for up to 30 s in all\./);
+    const fake = await startFakeExsited({ port, orders: api.orders.map((o) => ({ ...o })) });
+    endAfter('file', () => fake.close());
+    const result = await cli.done;
+    expect(result.code).toBe(0);
+    expect(json(outputs.summary)).toMatchObject({ status: 'completed', exitCode: 0, summary: { deleted: 10 } });
+    expect(fake.deleted).toHaveLength(10);
   });
 });

@@ -1,0 +1,69 @@
+import type { AxiosInstance } from 'axios';
+import { describe, expect, test } from '@jest/globals';
+import { CleanupError, ExitCode } from '../src/common/errors.js';
+import { RunControl } from '../src/engine/run-control.js';
+import type { RequestDeps } from '../src/engine/retrying-request.js';
+import { TokenError } from '../src/exsited/auth.js';
+import { checkCredentials } from '../src/guards/credentials.js';
+import { firstToken } from '../src/guards/reach.js';
+import { VirtualClock } from './helpers/virtual-time.js';
+
+/** Issue 23, item 8, on simulated time: an API that cannot be reached is tried again for 30 s, then the run gives up, unstarted (exit 5). */
+function unreachableFor(ms: number, clock: VirtualClock) {
+  let tries = 0;
+  return {
+    tries: () => tries,
+    get: async () => {
+      tries++;
+      if (clock.now() < ms) throw new TokenError('token endpoint unreachable (ECONNREFUSED)', 'unreachable');
+      return 'token';
+    },
+  };
+}
+
+function setUp(unreachableMs: number) {
+  const clock = new VirtualClock();
+  const tokens = unreachableFor(unreachableMs, clock);
+  const said: string[] = [];
+  const control = new RunControl(60_000); // a grace period of a minute: the wait ends at the stop, not at its end
+  const deps = { tokens, control, say: (text: string) => said.push(text), now: clock.now, wait: (ms: number, signal: AbortSignal) => clock.sleep(ms, signal) };
+  return { clock, tokens, said, control, deps };
+}
+
+describe('an API that cannot be reached, before the run starts', () => {
+  test('back after 5 s: tried at 0, 1, 3 and 7 s, each wait said; the run goes on', async () => {
+    const { clock, tokens, said, deps } = setUp(5000);
+    await clock.run(firstToken(deps));
+    expect(clock.now()).toBe(7000);
+    expect(tokens.tries()).toBe(4);
+    expect(said).toEqual([1, 2, 4].map((s) => `The API cannot be reached (token endpoint unreachable (ECONNREFUSED)); trying again in ${s} s, for up to 30 s in all.`));
+  });
+
+  test('never back: given up after 23 s of tries (1, 2, 4, 8, 8 s apart: the next would pass 30 s), as exit 5 through the credentials check', async () => {
+    const { clock, tokens, deps } = setUp(Number.POSITIVE_INFINITY);
+    const checking = checkCredentials({ ...deps, http: {} as AxiosInstance } as unknown as RequestDeps & { http: AxiosInstance }, 'http://127.0.0.1:9', false, deps.say);
+    const failure = await clock.run(checking.catch((error: unknown) => error));
+    expect(clock.now()).toBe(23_000);
+    expect(tokens.tries()).toBe(6);
+    expect(failure).toBeInstanceOf(CleanupError);
+    expect((failure as CleanupError).exitCode).toBe(ExitCode.unreachable);
+    expect((failure as CleanupError).message).toMatch(/^unreachable: http:\/\/127\.0\.0\.1:9 — token endpoint unreachable \(ECONNREFUSED\), tried for 23 s: nothing reached it, nothing was sent\. .*nothing to resume/);
+  });
+
+  test('an endpoint that answers (refusing, or with 5xx) is not waited for; a stop ends the wait at once', async () => {
+    const answering = setUp(0);
+    answering.deps.tokens.get = async () => {
+      throw new TokenError('token endpoint answered 503: down', 'unavailable');
+    };
+    await expect(answering.clock.run(firstToken(answering.deps))).rejects.toMatchObject({ kind: 'unavailable', message: 'token endpoint answered 503: down' });
+    expect(answering.said).toEqual([]);
+
+    const { clock, control, deps } = setUp(Number.POSITIVE_INFINITY);
+    const waiting = firstToken(deps).catch((error: unknown) => error);
+    await clock.run(clock.sleep(500));
+    control.stop({ kind: 'signal', signal: 'SIGTERM' });
+    const stopped = await clock.run(waiting);
+    expect(stopped).toMatchObject({ kind: 'unavailable' });
+    expect(clock.now()).toBe(500);
+  });
+});
