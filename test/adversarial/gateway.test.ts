@@ -60,7 +60,7 @@ describe('case 9: pushes to a gateway that never answers neither pile up nor hol
     expect(log).toMatch(/no answer within 3 s/);
     // Each push waits 3 s at most, one at a time: a few pushes over the run, not one per 100 ms.
     expect(silent.seen.length).toBeGreaterThan(0);
-    expect(silent.seen.length).toBeLessThan(30);
+    expect(silent.seen.length).toBeLessThanOrEqual(4); // the first, one waiting (the latest), the last
     // A hung gateway does not hold the file back: it holds the run's end.
     expect(readFileSync(file, 'utf8')).toMatch(/^exsited_cleanup_last_run_status\{status="completed"\} 1$/m);
   }, 60_000);

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import type { FakeExsited } from '../../src/fake-exsited/server.js';
-import { credentialsEnv, fakeApi, readAudit, runInProcess, workDir, writeFile } from '../helpers/cli.js';
+import { credentialsEnv, fakeApi, readAudit, runCli, runInProcess, workDir, writeFile } from '../helpers/cli.js';
 
 /** Issue 9: input files read in a way that deleted the wrong orders or hid the problem. */
 let fake: FakeExsited | undefined;
@@ -72,6 +72,19 @@ describe('which CSV column holds the order IDs', () => {
 });
 
 describe('inputs that are not what they seem', () => {
+  test('a job spec and a filter file that are not valid JSON, through the built CLI: exit 2 naming the line (the bundle once crashed on them, exit 70)', async () => {
+    const dir = workDir();
+    const job = writeFile(dir, 'job.json', '{\n  "ids": "ids.csv",\n  "concurrency": 4,\n}\n');
+    const filter = writeFile(dir, 'f.json', 'not json');
+    const env = { EXSITED_ACCESS_TOKEN: 'tok-123456789', EXSITED_BASE_URL: 'http://127.0.0.1:9', EXSITED_LOG_FORMAT: 'text' };
+    const [badJob, badFilter] = await Promise.all([runCli(['run', '--job', job], { env }), runCli(['run', '--filter', filter, '--dry-run'], { env })]);
+    expect(badJob.code).toBe(2);
+    expect(badJob.log).toMatch(/--job .*job\.json: not valid JSON at line 4, column 1/);
+    expect(badFilter.code).toBe(2);
+    expect(badFilter.log).toMatch(/f\.json.*not valid JSON at line 1/);
+    for (const result of [badJob, badFilter]) expect(result.log).not.toMatch(/internal error|Cannot find module/);
+  });
+
   test('a UTF-16 file is named as an encoding problem (exit 2), not as invalid IDs', async () => {
     const dir = workDir();
     const path = join(dir, 'ids.txt');
