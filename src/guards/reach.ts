@@ -3,7 +3,7 @@ import { humanDuration } from '../common/durations.js';
 import { TokenError } from '../exsited/auth.js';
 
 /** How long an API that cannot be reached at all is tried again before a run gives up, unstarted. */
-export const REACH_WINDOW_MS = 30_000;
+const REACH_WINDOW_MS = 30_000;
 const WAITS_MS = [1000, 2000, 4000, 8000];
 
 export interface ReachDeps {
