@@ -120,7 +120,7 @@ describe('TokenSource against the fake token endpoint', () => {
     fake = undefined;
     const unreachable = await tokenSource({ url: `http://127.0.0.1:${port}` } as FakeExsited).get().catch((e: unknown) => e as TokenError);
     expect(unreachable).toBeInstanceOf(TokenError);
-    expect((unreachable as TokenError).kind).toBe('unavailable');
+    expect((unreachable as TokenError).kind).toBe('unreachable');
     expect((unreachable as TokenError).message).toMatch(/ECONNREFUSED/);
   });
 });

@@ -15,7 +15,7 @@ function unreachableFor(ms: number, clock: VirtualClock) {
     tries: () => tries,
     get: async () => {
       tries++;
-      if (clock.now() < ms) throw new TokenError('token endpoint unreachable (ECONNREFUSED)', 'unreachable');
+      if (clock.now() < ms) throw new TokenError('token endpoint unreachable (ECONNREFUSED)', 'unreachable', 'ECONNREFUSED');
       return 'token';
     },
   };
@@ -26,7 +26,7 @@ function setUp(unreachableMs: number) {
   const tokens = unreachableFor(unreachableMs, clock);
   const said: string[] = [];
   const control = new RunControl(60_000); // a grace period of a minute: the wait ends at the stop, not at its end
-  const deps = { tokens, control, say: (text: string) => said.push(text), now: clock.now, wait: (ms: number, signal: AbortSignal) => clock.sleep(ms, signal) };
+  const deps = { tokens, control, reachWaitMs: 30_000, say: (text: string) => said.push(text), now: clock.now, wait: (ms: number, signal: AbortSignal) => clock.sleep(ms, signal) };
   return { clock, tokens, said, control, deps };
 }
 
@@ -41,13 +41,32 @@ describe('an API that cannot be reached, before the run starts', () => {
 
   test('never back: given up after 23 s of tries (1, 2, 4, 8, 8 s apart: the next would pass 30 s), as exit 5 through the credentials check', async () => {
     const { clock, tokens, deps } = setUp(Number.POSITIVE_INFINITY);
-    const checking = checkCredentials({ ...deps, http: {} as AxiosInstance } as unknown as RequestDeps & { http: AxiosInstance }, 'http://127.0.0.1:9', false, deps.say);
+    const checking = checkCredentials({ ...deps, http: {} as AxiosInstance } as unknown as RequestDeps & { http: AxiosInstance; reachWaitMs: number }, 'http://127.0.0.1:9', false, deps.say);
     const failure = await clock.run(checking.catch((error: unknown) => error));
     expect(clock.now()).toBe(23_000);
     expect(tokens.tries()).toBe(6);
     expect(failure).toBeInstanceOf(CleanupError);
     expect((failure as CleanupError).exitCode).toBe(ExitCode.unreachable);
     expect((failure as CleanupError).message).toMatch(/^unreachable: http:\/\/127\.0\.0\.1:9 — token endpoint unreachable \(ECONNREFUSED\), tried for 23 s: nothing reached it, nothing was sent\. .*nothing to resume/);
+  });
+
+  test('a failure time will not mend (a certificate, a proxy refusing the tunnel) is not waited for: given up at once', async () => {
+    for (const code of ['DEPTH_ZERO_SELF_SIGNED_CERT', 'EPROXYCONNECT']) {
+      const { clock, said, deps } = setUp(0);
+      deps.tokens.get = async () => {
+        throw new TokenError(`token endpoint unreachable (${code})`, 'unreachable', code);
+      };
+      await expect(clock.run(firstToken(deps))).rejects.toMatchObject({ kind: 'unreachable', message: `token endpoint unreachable (${code}): nothing reached it, nothing was sent` });
+      expect(clock.now()).toBe(0);
+      expect(said).toEqual([]);
+    }
+  });
+
+  test('--reach-wait 5s: given up after 3 s of tries (1 and 2 s apart: the next would pass 5 s)', async () => {
+    const { clock, tokens, deps } = setUp(Number.POSITIVE_INFINITY);
+    await expect(clock.run(firstToken({ ...deps, reachWaitMs: 5000 }))).rejects.toMatchObject({ kind: 'unreachable' });
+    expect(clock.now()).toBe(3000);
+    expect(tokens.tries()).toBe(3);
   });
 
   test('an endpoint that answers (refusing, or with 5xx) is not waited for; a stop ends the wait at once', async () => {

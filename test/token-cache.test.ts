@@ -106,7 +106,7 @@ describe('the token cache lock held by another run', () => {
     const cache = TokenCache.open(held.path, 'http://127.0.0.1:9', DEMO_CLIENT.clientId, { clock: simulatedClock(Date.now()) });
     const control = new RunControl(0);
     const tokens = new TokenSource({} as AxiosInstance, { kind: 'client_credentials', ...DEMO_CLIENT }, async () => undefined, { cache });
-    const deps = { tokens, control, http: {} as AxiosInstance } as unknown as RequestDeps & { http: AxiosInstance };
+    const deps = { tokens, control, http: {} as AxiosInstance, reachWaitMs: 30_000 } as unknown as RequestDeps & { http: AxiosInstance; reachWaitMs: number };
     const failure = await checkCredentials(deps, 'http://127.0.0.1:9', false, () => undefined).catch((error: unknown) => error);
     await held.release();
 

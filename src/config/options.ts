@@ -128,6 +128,10 @@ export const RUN_OPTIONS = {
     flag: '--backoff-cap-ms', group: 'speed', value: count(0, 3_600_000), default: 30_000, job: true, recorded: true,
     help: 'the longest wait between retries, unless the server asks for more (Retry-After, at most 5 minutes)',
   }),
+  reachWait: option({
+    flag: '--reach-wait', group: 'speed', value: duration(), default: 30_000, job: true, recorded: false,
+    help: 'before the run starts, keep trying an API that cannot be reached at all (refused, not resolved, no answer) this long, then exit 5',
+  }),
   graceMs: option({
     flag: '--grace-ms', group: 'speed', value: count(0, 3_600_000), default: 10_000, job: true, recorded: true,
     help: 'when stopped (Ctrl-C, a signal, a halt), how long requests under way may still finish',

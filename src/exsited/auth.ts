@@ -3,7 +3,7 @@ import type { AxiosInstance, AxiosResponse } from 'axios';
 import { humanDuration } from '../common/durations.js';
 import { MIN_SECRET_LENGTH, secrets } from '../common/secrets.js';
 import { quoted } from '../common/text.js';
-import { describeTransportError, exsitedError, isCancel, isRetryableStatus, retryAfterMs } from './responses.js';
+import { describeTransportError, exsitedError, isCancel, isRetryableStatus, PROXY_REFUSED, retryAfterMs } from './responses.js';
 import type { AttemptResult, Unfinished } from './orders.js';
 import { RenewalPolicy } from './renewal-policy.js';
 import type { CachedToken, TokenCache } from './token-cache.js';
@@ -26,6 +26,8 @@ export class TokenError extends Error {
   constructor(
     message: string,
     readonly kind: TokenFailure,
+    /** For `unreachable`: the connection's error code (ECONNREFUSED, a certificate's, the proxy's refusal). */
+    readonly code?: string,
   ) {
     super(secrets.scrub(message));
     this.name = 'TokenError';
@@ -207,7 +209,11 @@ export class TokenSource {
     const { failure } = result;
     if (failure.code === REFRESH_REFUSED) return undefined;
     if (failure.kind === 'failed') throw new TokenError(failure.message, 'rejected');
-    if (failure.httpStatus === null) throw new TokenError(`token endpoint unreachable (${failure.code})`, 'unreachable');
+    if (failure.httpStatus === null) {
+      // The proxy's refusal is in words of ours (the proxy, its answer); any other connection error is named by its code, never Node's sentence.
+      const why = failure.code === PROXY_REFUSED ? `: ${failure.message}` : '';
+      throw new TokenError(`token endpoint unreachable (${failure.code})${why}`, 'unreachable', failure.code);
+    }
     throw new TokenError(`token endpoint answered ${failure.httpStatus}: ${failure.message}`, 'unavailable');
   }
 

@@ -8,6 +8,7 @@ import { usageError } from '../common/errors.js';
 import { secrets } from '../common/secrets.js';
 import { VERSION } from '../common/version.js';
 import { isLoopbackHost } from './host-allowlist.js';
+import { PROXY_REFUSED } from './responses.js';
 
 export interface HttpOptions {
   baseUrl: URL;
@@ -67,8 +68,7 @@ function proxyFor(baseUrl: URL): URL | undefined {
   return proxy;
 }
 
-/** The code of a transport error raised when a proxy refuses to open a tunnel. */
-export const PROXY_REFUSED = 'EPROXYCONNECT';
+
 
 /**
  * https-proxy-agent hands a refused CONNECT's reply to the client as if the origin had sent it (a proxy's

@@ -15,6 +15,9 @@ export function isRetryableStatus(status: number): boolean {
 }
 
 /** A transport failure as `{code, message}`: never the request config, headers or body of an axios error. */
+/** The code of a transport error raised when a proxy refuses to open a tunnel (its message is ours: it names the proxy and its answer). */
+export const PROXY_REFUSED = 'EPROXYCONNECT';
+
 export function describeTransportError(error: unknown): { code: string; message: string } {
   const e = error as { code?: unknown; message?: unknown };
   const code = typeof e.code === 'string' && e.code ? e.code : 'ENETWORK';

@@ -3,7 +3,7 @@ import { CleanupError, ExitCode, refusal } from '../common/errors.js';
 import { sendWithRetry, type RequestDeps } from '../engine/retrying-request.js';
 import { TokenError } from '../exsited/auth.js';
 import { listOrdersPage } from '../exsited/orders.js';
-import { firstToken } from './reach.js';
+import { firstToken, untilReached } from './reach.js';
 
 /**
  * Before a run starts: a token, and for a dry run (or a pre-issued token, which only using it can test)
@@ -15,12 +15,17 @@ import { firstToken } from './reach.js';
  * Either way nothing was deleted, and no run was started that a resume would need.
  * Returns what was checked, for a person to read.
  */
-export async function checkCredentials(deps: RequestDeps & { http: AxiosInstance }, host: string, read: boolean, say: (text: string) => void): Promise<string> {
+export async function checkCredentials(deps: RequestDeps & { http: AxiosInstance; reachWaitMs: number }, host: string, read: boolean, say: (text: string) => void): Promise<string> {
   const { control } = deps;
   try {
     await firstToken({ ...deps, say });
     if (!read && !deps.tokens.preIssued) return `Authenticated on ${host}.`;
-    const answer = await sendWithRetry((token, signal) => listOrdersPage(deps.http, { limit: 1, offset: 0 }, token, signal), deps, () => undefined);
+    // With a pre-issued token, this read is the first contact: an API that cannot be reached is waited for as for a token.
+    const answer = await untilReached({ ...deps, say }, async () => {
+      const sent = await sendWithRetry((token, signal) => listOrdersPage(deps.http, { limit: 1, offset: 0 }, token, signal), deps, () => undefined);
+      if (sent && !sent.ok && sent.failure.httpStatus === null) throw new TokenError(`the API unreachable (${sent.failure.code})`, 'unreachable', sent.failure.code);
+      return sent;
+    });
     if (!answer) return 'Stopped before the credentials were checked.';
     if (answer.ok) return `Credentials checked on ${host}: an authenticated read of the orders succeeded.`;
     const { httpStatus, code, message } = answer.failure;
@@ -28,7 +33,6 @@ export async function checkCredentials(deps: RequestDeps & { http: AxiosInstance
       throw refusal(`the credentials were refused on ${host} (HTTP ${httpStatus}: ${message}): they cannot read orders, so they could not ` +
         'delete them either; nothing was deleted');
     }
-    if (httpStatus === null) throw unreachable(host, `${code}: ${message}`);
     throw new CleanupError(ExitCode.halted, `checking the credentials on ${host} failed: HTTP ${httpStatus}: ${message}; nothing was deleted. ` +
       'Run it again once the API answers');
   } catch (error) {
@@ -37,14 +41,12 @@ export async function checkCredentials(deps: RequestDeps & { http: AxiosInstance
     if (error.kind === 'rejected') throw refusal(`authentication failed on ${host}: ${error.message}; nothing was deleted`);
     if (error.kind === 'cache') throw new CleanupError(ExitCode.halted, `${error.message}; nothing was deleted`);
     if (error.kind === 'unreachable') throw unreachableError(host, error.message);
-    throw unreachable(host, error.message);
+    throw new CleanupError(ExitCode.halted, `no token from ${host}: ${error.message} — not the credentials; nothing was deleted. ` +
+      'Run it again once the API answers');
   }
 }
 
-const unreachable = (host: string, what: string) => new CleanupError(ExitCode.halted, `cannot reach ${host}: ${what} — a connection problem, ` +
-  'not the credentials; nothing was deleted. Check the base URL (--base-url, EXSITED_BASE_URL) and the network (a proxy: HTTPS_PROXY, NO_PROXY), then run it again');
-
-/** Exit 5: the API was never reached (tried for 30 s); nothing was sent, nothing to resume. */
+/** Exit 5: the API was never reached (tried for --reach-wait); nothing was sent, nothing to resume. */
 export const unreachableError = (host: string, what: string) => new CleanupError(ExitCode.unreachable, `unreachable: ${host} — ${what}. ` +
   'A connection problem, not the credentials; there is nothing to resume. Check the base URL (--base-url, EXSITED_BASE_URL) and the network ' +
   '(a proxy: HTTPS_PROXY, NO_PROXY), then run it again');

@@ -2,11 +2,18 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { humanDuration } from '../common/durations.js';
 import { TokenError } from '../exsited/auth.js';
 
-/** How long an API that cannot be reached at all is tried again before a run gives up, unstarted. */
-const REACH_WINDOW_MS = 30_000;
 const WAITS_MS = [1000, 2000, 4000, 8000];
 
+/**
+ * Connection failures that a little time may mend (a service restarting, a network or DNS that blinks):
+ * waited for. Others — a certificate that does not verify, a proxy refusing the tunnel — will not mend in
+ * 30 s: the run gives up at once.
+ */
+const PASSING = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ECONNABORTED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'EPIPE']);
+
 export interface ReachDeps {
+  /** --reach-wait: how long to keep trying (default 30 s). */
+  reachWaitMs: number;
   tokens: { get(signal?: AbortSignal): Promise<unknown> };
   control: { aborting: AbortSignal; stopping: AbortSignal };
   /** Says each wait to the person. */
@@ -19,28 +26,34 @@ export interface ReachDeps {
 /**
  * The run's first token, before anything is listed or deleted (issue 23, item 8). An API that cannot be
  * reached at all (a connection refused, a name not resolved, no answer: nothing reached it) is tried again —
- * each try its own retries — 1, 2, 4 and then every 8 s, for 30 s in all, each wait said, since a
- * network that blinks or a service restarting should not fail a nightly job. Then it gives up with a
+ * each try its own retries — 1, 2, 4 and then every 8 s, for --reach-wait (30 s) in all, each wait said,
+ * since a network that blinks or a service restarting should not fail a nightly job; a failure that time
+ * will not mend (a certificate, a proxy's refusal) is not waited for. Then it gives up with a
  * TokenError of kind `unreachable`, which the callers turn into exit 5, "unreachable, nothing was sent".
  * An endpoint that answers (refusing the credentials, or with 5xx) is not waited for here: the retry policy
  * has had its say. A stop while waiting ends the wait with the run's stop (kind `unavailable`).
  */
 export async function firstToken(deps: ReachDeps): Promise<void> {
+  await untilReached(deps, () => deps.tokens.get(deps.control.aborting));
+}
+
+/** `attempt` (the run's first contact with the API), tried again as firstToken says while it throws a TokenError of kind `unreachable`. */
+export async function untilReached<T>(deps: Omit<ReachDeps, 'tokens'>, attempt: () => Promise<T>): Promise<T> {
   const now = deps.now ?? Date.now;
   const wait = deps.wait ?? ((ms: number, signal: AbortSignal) => sleep(ms, undefined, { signal }));
   const started = now();
-  for (let attempt = 0; ; attempt++) {
+  for (let tries = 0; ; tries++) {
     try {
-      await deps.tokens.get(deps.control.aborting);
-      return;
+      return await attempt();
     } catch (error) {
       if (!(error instanceof TokenError) || error.kind !== 'unreachable') throw error;
-      const waitMs = WAITS_MS[Math.min(attempt, WAITS_MS.length - 1)] as number;
+      const waitMs = WAITS_MS[Math.min(tries, WAITS_MS.length - 1)] as number;
       const spent = now() - started;
-      if (spent + waitMs > REACH_WINDOW_MS) {
-        throw new TokenError(`${error.message}, tried for ${humanDuration(spent)}: nothing reached it, nothing was sent`, 'unreachable');
+      if (!PASSING.has(error.code ?? '')) throw new TokenError(`${error.message}: nothing reached it, nothing was sent`, 'unreachable', error.code);
+      if (spent + waitMs > deps.reachWaitMs) {
+        throw new TokenError(`${error.message}, tried for ${humanDuration(spent)}: nothing reached it, nothing was sent`, 'unreachable', error.code);
       }
-      deps.say(`The API cannot be reached (${error.message}); trying again in ${humanDuration(waitMs)}, for up to ${humanDuration(REACH_WINDOW_MS)} in all.`);
+      deps.say(`The API cannot be reached (${error.message}); trying again in ${humanDuration(waitMs)}, for up to ${humanDuration(deps.reachWaitMs)} in all.`);
       try {
         await wait(waitMs, deps.control.stopping); // a stop (Ctrl-C, SIGTERM) ends the wait at once: there is nothing in flight
       } catch {

@@ -20,6 +20,8 @@ export interface SelectionDeps extends RequestDeps {
   http: AxiosInstance;
   /** Told about every page (selection.page), for progress. */
   events: RunEvents;
+  /** --reach-wait: how long the first token waits for an API that cannot be reached (guards/reach). */
+  reachWaitMs: number;
 }
 
 export interface Selection {

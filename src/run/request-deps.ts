@@ -9,6 +9,7 @@ import { RetryBudget } from '../engine/retry-budget.js';
 import { RetryPolicy } from '../engine/retry-policy.js';
 import type { RunControl } from '../engine/run-control.js';
 import { TokenSource } from '../exsited/auth.js';
+import { PROXY_REFUSED } from '../exsited/responses.js';
 import type { TokenCache } from '../exsited/token-cache.js';
 import type { SelectionDeps } from '../planner/selection.js';
 
@@ -71,7 +72,7 @@ export class LazyApi {
 
   private async create(): Promise<SelectionDeps> {
     const { options, baseUrl, host, tokenCache, control, events, pace } = this.settings;
-    const { createHttpClient, PROXY_REFUSED } = await import('../exsited/http.js');
+    const { createHttpClient } = await import('../exsited/http.js');
     const http = createHttpClient({ baseUrl, concurrency: options.concurrency, timeoutMs: options.timeoutMs });
     const backoff = new Backoff({ retries: options.retries, baseMs: options.backoffBaseMs, capMs: options.backoffCapMs });
     // Token requests may finish during the grace period (orders in flight need them); other calls stop with the run.
@@ -83,6 +84,6 @@ export class LazyApi {
         `${httpStatus ? `the token endpoint on ${host} answered ${httpStatus}` : errorCode === PROXY_REFUSED ? `the proxy refused a tunnel to ${baseUrl.host}` : `cannot connect to ${baseUrl.host} (${errorCode})`}; ` +
         `retrying ${++retry}/${options.retries} in ${humanDuration(delayMs)}`));
     }, { cache: tokenCache, onNotice: warn });
-    return { http, tokens, retry: new RetryPolicy(backoff, control.stopping), ...pace, control, events };
+    return { http, tokens, retry: new RetryPolicy(backoff, control.stopping), ...pace, control, events, reachWaitMs: options.reachWait };
   }
 }

@@ -99,11 +99,11 @@ describe('FIFOs at the other paths a run opens', () => {
     const fifo = plantFifo(join(runs, '2099-01-01T00-00-00-000Z.ndjson'));
     const input = writeFile(dir, 'ids.txt', 'ORD-1\n');
 
-    const result = await within20s(startCli(['run', '--dry-run', '--ids', input, '--audit-dir', runs, '--auto-resume'],
+    const result = await within20s(startCli(['run', '--dry-run', '--ids', input, '--audit-dir', runs, '--auto-resume', '--reach-wait', '1s'],
       { env: { EXSITED_ACCESS_TOKEN: 'tok-123456789', EXSITED_BASE_URL: 'http://127.0.0.1:9' } }));
 
     expect(result).not.toBe('still running');
-    expect((result as CliResult).code).toBe(4); // the run went on (against an API that is not there)
+    expect((result as CliResult).code).toBe(5); // the run went on (against an API that is not there: unreachable)
     expect((result as CliResult).log).toContain(`${fifo} is left alone by --auto-resume: it holds no run this tool can read`);
   });
 

@@ -39,13 +39,14 @@ describe('a proxy that answers CONNECT itself is a connection failure, never the
     ['201 with a token, then 204 to every DELETE', (i: number) => ({ status: i === 0 ? 201 : 204, body: i === 0 ? tokenJson : undefined })],
     ['404 to everything', () => ({ status: 404 })],
     ['200 OK in the body of a 502', () => ({ status: 502, body: () => '{"orders":[]}' })],
-  ] as Array<[string, (i: number) => ConnectAnswer]>)('%s: not authenticated, nothing recorded, exit 4 naming the proxy', async (_, answer) => {
+  ] as Array<[string, (i: number) => ConnectAnswer]>)('%s: not authenticated, nothing recorded, exit 5 (unreachable, not waited for) naming the proxy', async (_, answer) => {
     const { result, log } = await runThrough(answer);
 
-    expect(result.code).toBe(4);
+    expect(result.code).toBe(5);
     expect(result.log).not.toMatch(/Authenticated/);
     expect(result.log).toMatch(/proxy http:\/\/127\.0\.0\.1:\d+ refused to open a tunnel/);
-    expect(result.log).toMatch(/nothing was deleted/);
+    expect(result.log).toMatch(/unreachable: .*\(EPROXYCONNECT\): the proxy .* refused to open a tunnel .*: nothing reached it, nothing was sent/);
+    expect(result.log).not.toMatch(/trying again in/); // a proxy's refusal is not waited for
     expect(existsSync(log) ? readAudit(log).filter((line) => line.event === 'order') : []).toEqual([]);
     expect(fake!.stats.requests).toBe(0); // the API heard nothing
   });
@@ -67,7 +68,7 @@ describe('a proxy that answers CONNECT itself is a connection failure, never the
     const { result, log } = await runThrough(() => ({ status: 407, body: (request) => `Access denied. You sent:\n${request}` }));
 
     expect(proxy!.seen.some((s) => s.authorization === `Basic ${basic}`)).toBe(true); // the proxy did get the header
-    expect(result.code).toBe(4);
+    expect(result.code).toBe(5);
     expect(result.log).toMatch(/407: proxy authentication required/);
     const everything = result.stdout + result.stderr + (existsSync(log) ? readAudit(log).map((l) => JSON.stringify(l)).join('\n') : '');
     for (const form of [PROXY_PASSWORD, basic, basic.slice(8, 24), encodeURIComponent(PROXY_PASSWORD)]) expect(everything).not.toContain(form);
@@ -75,7 +76,7 @@ describe('a proxy that answers CONNECT itself is a connection failure, never the
 });
 
 describe('the certificate inside the tunnel is always checked (issue 21, case 1\'s sibling)', () => {
-  test('NODE_TLS_REJECT_UNAUTHORIZED=0 and a proxy that answers TLS itself: not authenticated, nothing sent, exit 4', async () => {
+  test('NODE_TLS_REJECT_UNAUTHORIZED=0 and a proxy that answers TLS itself: not authenticated, nothing sent, exit 5 (not waited for)', async () => {
     const tls = selfSignedCertificate('api.test'); // not dev-api.exsited.com's certificate, and no CA vouches for it
     const api = await fakeApi(3, { tls });
     fake = api.fake;
@@ -86,7 +87,8 @@ describe('the certificate inside the tunnel is always checked (issue 21, case 1\
 
     const result = await runCli(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--retries', '1', ...FAST], { env });
 
-    expect(result.code).toBe(4);
+    expect(result.code).toBe(5);
+    expect(result.log).not.toMatch(/trying again in/);
     expect(result.log).not.toMatch(/Authenticated/);
     expect(fake.stats.requests).toBe(0);
     expect(fake.tokenRequests).toHaveLength(0);

@@ -137,19 +137,24 @@ describe('a dry run checks the credentials', () => {
     expect(fake.deletes).toHaveLength(0);
   });
 
-  test('an API that cannot be reached is a connection problem, said while retrying, with no resume advice', async () => {
+  test('an API that cannot be reached: each wait said, then exit 5 "unreachable, nothing was sent", no resume advice (issue 23, item 8: it was exit 4, "resumable", after 1.4 s)', async () => {
     const dir = workDir();
     const input = writeFile(dir, 'ids.txt', 'ORD-1\n');
-    const preIssued = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--base-url', 'http://127.0.0.1:9', '--retries', '2', ...FAST],
+    const wait = ['--base-url', 'http://127.0.0.1:9', '--retries', '2', '--reach-wait', '2s', ...FAST];
+    const preIssued = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), ...wait],
       { env: { EXSITED_ACCESS_TOKEN: 'token-0123456789' } });
-    expect(preIssued.code).toBe(4); // a pre-issued token is tried by an authenticated read: it meets the refusal to connect
-    expect(preIssued.log).toMatch(/cannot reach http:\/\/127\.0\.0\.1:9: ECONNREFUSED: .* a connection problem, not the credentials/);
-    const clientCredentials = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'b.ndjson'), '--base-url', 'http://127.0.0.1:9', '--retries', '2', ...FAST],
+    expect(preIssued.code).toBe(5); // a pre-issued token is tried by an authenticated read: it meets the refusal to connect
+    expect(preIssued.log).toMatch(/The API cannot be reached \(the API unreachable \(ECONNREFUSED\)\); trying again in 1 s, for up to 2 s in all\./);
+    expect(preIssued.log).toMatch(/unreachable: http:\/\/127\.0\.0\.1:9 — the API unreachable \(ECONNREFUSED\), tried for 1(\.\d)? s: nothing reached it, nothing was sent\. A connection problem, not the credentials/);
+    const clientCredentials = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'b.ndjson'), ...wait],
       { env: { EXSITED_CLIENT_ID: 'c', EXSITED_CLIENT_SECRET: 'secret-0123456789', EXSITED_REDIRECT_URI: 'r' } });
-    expect(clientCredentials.code).toBe(4);
+    expect(clientCredentials.code).toBe(5);
     expect(clientCredentials.log).toMatch(/cannot connect to 127\.0\.0\.1:9 \(ECONNREFUSED\); retrying 1\/2/);
-    expect(clientCredentials.log).toMatch(/cannot reach http:\/\/127\.0\.0\.1:9: .* a connection problem, not the credentials; nothing was deleted/);
-    expect(clientCredentials.log).not.toMatch(/resume/i);
+    expect(clientCredentials.log).toMatch(/unreachable: http:\/\/127\.0\.0\.1:9 — token endpoint unreachable \(ECONNREFUSED\), tried for .* nothing was sent/);
+    for (const result of [preIssued, clientCredentials]) {
+      expect(result.log).not.toMatch(/--resume/);
+      expect(result.log).not.toMatch(/connect ECONNREFUSED 127/); // Node's own words stay out
+    }
   });
 });
 

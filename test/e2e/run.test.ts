@@ -147,12 +147,12 @@ describe('run: the main path over loopback HTTP', () => {
     expect(plainHttp.log).toMatch(/plain http/);
     expect(fake.stats.requests).toBe(0);
 
-    const allowed = await runInProcess(['run', '--yes', '--ids', input, '--retries', '0', '--audit-log', join(dir, 'd.ndjson')], {
+    const allowed = await runInProcess(['run', '--yes', '--ids', input, '--retries', '0', '--reach-wait', '1s', '--audit-log', join(dir, 'd.ndjson')], {
       env: { ...env, EXSITED_BASE_URL: `http://localhost:${fake.port}`, EXSITED_ALLOWED_HOSTS: 'other.example' },
     });
     // localhost is allowed, but the fake listens on 127.0.0.2 only: the token endpoint cannot be reached.
-    expect(allowed.code).toBe(4);
-    expect(allowed.log).toMatch(/token endpoint unreachable: ECONNREFUSED/);
+    expect(allowed.code).toBe(5);
+    expect(allowed.log).toMatch(/token endpoint unreachable \(ECONNREFUSED\)/);
   });
 
   test('wrong client credentials: exit 3, and the secret appears nowhere', async () => {
