@@ -31,7 +31,8 @@ export function addReportCommand(program: Command, session: Session): void {
     await checkOutputs(paths, files, session.io.env);
     const [{ reportWithFiles }, { formatRunReport }] = await Promise.all([import('../report/report-files.js'), import('../report/run-report.js')]);
     const result = await reportWithFiles(paths, files, { command: session.io.command, version: VERSION });
-    console.print(flags.json ? JSON.stringify(result, null, 2) : formatRunReport(result, session.io.command));
+    // schemaVersion: changes when a field changes meaning or goes away (README, "Reports").
+    console.print(flags.json ? JSON.stringify({ schemaVersion: 1, ...result }, null, 2) : formatRunReport(result, session.io.command));
     if (files.failedCsv) console.say(`${result.failedOrders.length} failed order(s) written to ${files.failedCsv}`);
     if (files.timeline) console.say(`The timeline written to ${files.timeline}`);
     if (files.html) console.say(`The HTML report written to ${files.html}`);

@@ -131,7 +131,7 @@ const throttlingSummary = z.object({
 });
 
 /** The counts of one run, as its summary, run.end and the summary files give them. */
-const runSummary = z.object({
+export const runSummary = z.object({
   /** Distinct valid IDs in the input. */
   selected: count,
   deleted: count,

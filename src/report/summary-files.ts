@@ -1,5 +1,6 @@
 import { describeFileError, writeOutputFile } from '../common/files.js';
 import type { RunStartFields } from '../common/records.js';
+import type { SummaryJson } from '../common/summary-json.js';
 import type { RunEvents, RunOutcome } from '../engine/events.js';
 import type { Console } from './console.js';
 import { countRows } from './summary.js';
@@ -49,8 +50,8 @@ export interface NotStarted {
 }
 
 export async function writeNotStartedFiles(console: Console, files: SummaryFiles, run: NotStarted): Promise<void> {
-  const json = {
-    runId: null, status: run.status, exitCode: run.exitCode, host: run.host ?? null, dryRun: run.dryRun, started: false,
+  const json: SummaryJson = {
+    schemaVersion: 1, runId: null, status: run.status, exitCode: run.exitCode, host: run.host ?? null, dryRun: run.dryRun, started: false,
     startedAt: new Date(run.startedAt).toISOString(), endedAt: new Date().toISOString(), durationMs: Date.now() - run.startedAt,
     auditLog: run.auditLog ?? null, summary: NOTHING_COUNTED, reason: run.reason,
   };
@@ -68,7 +69,7 @@ export async function writeNotStartedFiles(console: Console, files: SummaryFiles
 const NOTHING_COUNTED = { selected: 0, deleted: 0, alreadyAbsent: 0, failed: 0, skipped: 0, wouldDelete: 0, pending: 0, retries: 0, throttledMs: 0, ratePerSecond: 0 };
 
 /** --summary-json, replaced at once (a temporary file and rename); a failure is said, never the run's. */
-const writeJson = (console: Console, files: SummaryFiles, json: object) =>
+const writeJson = (console: Console, files: SummaryFiles, json: SummaryJson) =>
   writeOrSay(console, '--summary-json', files.json, (path) =>
     writeOutputFile(path, `${JSON.stringify({ ...json, ...(files.htmlReport ? { htmlReport: files.htmlReport } : {}) }, null, 2)}\n`));
 
@@ -84,10 +85,10 @@ async function writeOrSay(console: Console, what: string, path: string | undefin
 }
 
 /** For scripts: the outcome, with the host, the input, whether it was a dry run, and when it ran. */
-function summaryJson({ runId, status, exitCode, durationMs, auditLog, summary, reason }: RunOutcome, started: { at: number; fields: RunStartFields } | undefined) {
+function summaryJson({ runId, status, exitCode, durationMs, auditLog, summary, reason }: RunOutcome, started: { at: number; fields: RunStartFields } | undefined): SummaryJson {
   const source = started?.fields.source as { kind?: string; path?: string; sha256?: string; count?: number; filter?: { path?: string } } | undefined;
   return {
-    runId, status, exitCode, host: started?.fields.baseUrl, dryRun: started?.fields.options.dryRun === true, started: true,
+    schemaVersion: 1, runId, status, exitCode, host: started?.fields.baseUrl ?? null, dryRun: started?.fields.options.dryRun === true, started: true,
     startedAt: started && new Date(started.at).toISOString(), endedAt: new Date().toISOString(), durationMs, auditLog,
     input: source && { kind: source.kind, path: source.path, sha256: source.sha256, count: source.count, ...(source.filter?.path ? { filter: source.filter.path } : {}) },
     summary, ...(reason ? { reason } : {}),
