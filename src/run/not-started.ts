@@ -13,6 +13,8 @@ export interface Unstarted {
   startedAt: number;
   chosenLog?: string;
   auditLog?: string;
+  /** A resume's recorded input, once read: an input like any other. */
+  recordedInput?: string;
   host?: string;
 }
 
@@ -33,7 +35,7 @@ export async function tellNotStarted(run: Unstarted, exitCode: ExitCode, reason:
     dryRun: options.dryRun, startedAt: run.startedAt,
   };
   // Checked against the log the run chose even when it was refused before writing it (an output naming it is never written).
-  const files = filesPass(options, run.chosenLog ?? options.auditLog);
+  const files = filesPass(options, run.chosenLog ?? options.auditLog, run.recordedInput);
   const metricsFile = files ? options.metricsFile : undefined;
   const metrics = options.metricsPush || metricsFile ? await import('../report/metrics.js') : undefined;
   await Promise.all([
@@ -59,9 +61,10 @@ function statusOf(exitCode: ExitCode): NotStarted['status'] {
   return exitCode === ExitCode.halted ? 'halted' : 'crashed';
 }
 
-function filesPass(options: RunOptions, auditLog: string | undefined): boolean {
+function filesPass(options: RunOptions, auditLog: string | undefined, recordedInput: string | undefined): boolean {
+  const recorded = recordedInput ? [{ what: 'the input the run recorded', path: recordedInput, output: false }] : [];
   try {
-    refuseCollisions(runFiles(options, auditLog), 'not written');
+    refuseCollisions([...runFiles(options, auditLog), ...recorded], 'not written');
     return true;
   } catch {
     return false;

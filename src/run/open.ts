@@ -67,9 +67,10 @@ export interface RecordedRun {
  * Phase 1b: the run the log records, if any — a resume continues it, with its own options, its own input
  * and its own host (a different one only with --force) — and the token cache checked. Nothing is sent.
  */
-export async function readRecordedRun(requested: RunOptions, log: OpenedLog, context: RunContext): Promise<RecordedRun> {
+export async function readRecordedRun(requested: RunOptions, log: OpenedLog, context: RunContext, recordedInput: (path: string) => void): Promise<RecordedRun> {
   const { auditLog, events, files } = log;
   const resume = await openRecordedRun(requested, auditLog, events, context.command);
+  if (resume) recordedInput(resume.source.path); // known from here: a run refused next never writes its summary over it
   if (resume && !requested.ids) refuseCollisions([...files, { what: 'the input the run recorded', path: resume.source.path, output: false }], 'nothing was sent');
   const options = resume ? withRecorded(requested, resume.start.options) : requested;
   context.control.configure({ graceMs: options.graceMs, deadlineMs: options.maxDuration });

@@ -34,7 +34,7 @@ export async function runCleanup(requested: RunOptions, context: RunContext): Pr
     refuseWithoutAPerson(requested, context.terminal);
     const log = await openLog(requested, context, cleanup, (auditLog) => (unstarted.chosenLog = auditLog));
     unstarted.auditLog = log.auditLog;
-    const run = await readRecordedRun(requested, log, context);
+    const run = await readRecordedRun(requested, log, context, (input) => (unstarted.recordedInput = input));
     Object.assign(unstarted, { options: run.options, host: run.host });
     const pace = createPace(run.options, log.events, control);
     const api = new LazyApi({ ...run, control, events: log.events, pace });

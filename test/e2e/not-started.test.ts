@@ -74,6 +74,13 @@ describe('a run that never started tells so', () => {
     // The summary JSON is not written either: the run's files did not pass their checks.
     expect(readFileSync(summary, 'utf8')).toBe('{"status":"completed"}\n');
 
+    // A resume whose --summary-json is the input its run recorded: refused, and the input stays as it was.
+    const ids = readFileSync(input, 'utf8');
+    const resumed = await runInProcess(['run', '--yes', '--resume', '--audit-log', log, '--summary-json', input], { env });
+    expect(resumed.code).toBe(2);
+    expect(resumed.log).toMatch(/--summary-json .* is the same file as the input the run recorded/);
+    expect(readFileSync(input, 'utf8')).toBe(ids);
+
     // The audit log the run chose, not written yet when the run was refused, is not written by its summary either.
     const fresh = join(dir, 'c.ndjson');
     const refused = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', fresh, '--summary-json', `${dir}/./c.ndjson`], { env });
