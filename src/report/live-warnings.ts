@@ -1,10 +1,19 @@
 import { humanDuration } from '../common/durations.js';
 import { decisionText } from '../engine/decision-words.js';
 import type { RunEvents } from '../engine/events.js';
+import type { ThrottleDecision } from '../engine/throttle-decision.js';
 import type { Console } from './console.js';
 
 /** A cause says at most one line per this long; what came meanwhile is said at its end, the latest only. */
 const LIVE_WINDOW_MS = 10_000;
+
+/** What each decision of the rate controller means for the person watching. */
+const PACE_NEWS: Readonly<Record<ThrottleDecision['kind'], string>> = {
+  cut: 'The server throttled this run',
+  ceiling: 'The server throttled this run near its known limit',
+  lift: 'The server no longer throttles this run',
+  noise: 'The server\'s 429s do not depend on this run\'s pace',
+};
 
 /** The time, and a timer that never holds the process (returns its cancel): injected by the tests. */
 export interface LiveClock {
@@ -59,7 +68,7 @@ export function reportLiveWarnings(events: RunEvents, console: Console, clock: L
     .on('service', ({ change }) => tell(`service ${change.state}`, change.state === 'failing'
       ? `The service is failing: ${change.failures} of the last ${change.answers} answers were errors or no answer; new requests wait, a probe a second.`
       : `The service answers again${change.failingMs !== undefined ? ` after ${humanDuration(change.failingMs)} of failing` : ''}; requests go on at the run's pace.`))
-    .on('throttle', ({ decision }) => tell('pace', `The server throttled this run: ${decisionText(decision)}` +
+    .on('throttle', ({ decision }) => tell('pace', `${PACE_NEWS[decision.kind]}: ${decisionText(decision)}` +
       `${decision.pauseMs > 0 ? `; everyone waits ${humanDuration(decision.pauseMs)} (its Retry-After)` : ''}.`))
     .on('run.stopping', ({ stop }) => {
       if (stop.kind === 'halt') tell('stop', `Stopping: ${stop.reason}. The requests under way finish and are recorded.`);
