@@ -1,7 +1,14 @@
 import { describe, expect, test } from '@jest/globals';
-import { FAST } from '../helpers/cli.js';
-import { throttledRun as run } from '../helpers/throttled-run.js';
-// Half the DELETEs refused at random (issue 21, case 7): see test/helpers/throttled-run.ts.
+import { FAST, runOnFake as run } from '../helpers/cli.js';
+/**
+ * Issue 21, cases 7 and 15 (this file, throttling-refusal and throttling-pause): a server whose 429s are not
+ * about this client's rate, through the built CLI. The rules' exact figures (how soon the noise is found,
+ * the minute of refusal, where a pause ends) are proven in simulated time (test/noise-test,
+ * test/refusal-watch, test/rate-controller-pauses); these files, what a run does with them. Bounds are
+ * outcomes (exit code, records), with --max-duration as the only clock, set far beyond what a run three
+ * times slower needs and far below what the defects took. One file per behaviour: each waits on real time,
+ * and apart they wait side by side. Here: half the DELETEs refused at random (case 7).
+ */
 
 describe('429s that do not depend on the rate', () => {
   test('half the DELETEs answered 429 at random, without Retry-After: the pace does not collapse, and the run finishes (before: 112 of 300 in 240 s)', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
-import { throttledRun as run } from '../helpers/throttled-run.js';
-// A long Retry-After (issue 21, case 7): see test/helpers/throttled-run.ts.
+import { runOnFake as run } from '../helpers/cli.js';
+// A long Retry-After (issue 21, case 7): see test/adversarial/throttling-noise.test.ts.
 
 describe('a long Retry-After, as an HTTP date or as seconds', () => {
   const inSeconds = (s: number) => (now: number) => new Date(now + s * 1000).toUTCString();

@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
-import { throttledRun as run } from '../helpers/throttled-run.js';
-// Every DELETE refused (issue 21, case 15): see test/helpers/throttled-run.ts.
+import { runOnFake as run } from '../helpers/cli.js';
+// Every DELETE refused (issue 21, case 15): see test/adversarial/throttling-noise.test.ts.
 
 describe('429s that do not depend on the rate', () => {
   test('every DELETE answered 429 (Retry-After 1): orders fail at the pace the server answers and the run halts with the cause, rather than crawl (before: one request every 20 s for an hour)', async () => {

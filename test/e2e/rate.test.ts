@@ -1,13 +1,5 @@
-import { join } from 'node:path';
-import { afterEach, describe, expect, test } from '@jest/globals';
-import type { FakeExsited } from '../../src/fake-exsited/server.js';
-import { credentialsEnv, FAST, fakeApi, readAudit, runCli, workDir, writeFile } from '../helpers/cli.js';
-
-let fake: FakeExsited | undefined;
-afterEach(async () => {
-  await fake?.close();
-  fake = undefined;
-});
+import { describe, expect, test } from '@jest/globals';
+import { FAST, runOnFake } from '../helpers/cli.js';
 
 /**
  * Each behaviour of the request rate once in real time through the built CLI, with bounds a slower machine
@@ -17,16 +9,9 @@ afterEach(async () => {
  */
 describe('the request rate: --rps, 429s, a real limit, an outage', () => {
   test('--rps caps the request rate of all workers together', async () => {
-    const api = await fakeApi(120);
-    fake = api.fake;
-    const dir = workDir();
-    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
-    const log = join(dir, 'a.ndjson');
-
-    const result = await runCli(['run', '--yes', '--ids', input, '--audit-log', log, '--concurrency', '8', '--rps', '100'], { env: credentialsEnv(fake) });
+    const { result, lines } = await runOnFake(120, {}, ['--rps', '100']);
 
     expect(result.code).toBe(0);
-    const lines = readAudit(log);
     // On the CLI's own clock, a burst of at most 8 and then 100/s cannot take less, however busy the machine. (Counted
     // as the fake in this test process receives them, a stall of this process bunches arrivals up — 59 in 500 ms was
     // seen — so how the pace holds from second to second is test/deletion-timing's.)
@@ -36,13 +21,7 @@ describe('the request rate: --rps, 429s, a real limit, an outage', () => {
   });
 
   test('random 429s (noise) pause nobody: each throttled order waits out its own Retry-After, the others go on', async () => {
-    const api = await fakeApi(200, { faults: { seed: 2, throttle: 0.05, retryAfterS: 1, latencyMs: 2 } });
-    fake = api.fake;
-    const dir = workDir();
-    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
-    const log = join(dir, 'a.ndjson');
-
-    const result = await runCli(['run', '--yes', '--ids', input, '--audit-log', log, '--concurrency', '8', ...FAST], { env: credentialsEnv(fake) });
+    const { fake, orders, result, lines } = await runOnFake(200, { faults: { seed: 2, throttle: 0.05, retryAfterS: 1, latencyMs: 2 } }, FAST);
 
     expect(result.code).toBe(0);
     const throttles = fake.deletes.filter((d) => d.result === 429);
@@ -55,26 +34,17 @@ describe('the request rate: --rps, 429s, a real limit, an outage', () => {
     // ...while the other orders kept going (how many: test/deletion-timing).
     const first = throttles[0]!.at;
     expect(fake.deletes.some((d) => d.at > first && d.at < first + 990 && d.result === 204)).toBe(true);
-    const lines = readAudit(log);
     expect(lines.filter((l) => l.event === 'throttle')).toEqual([]);
-    expect(lines.filter((l) => l.event === 'order').map((l) => l.orderId).sort()).toEqual(api.orders.map((o) => o.id).sort());
+    expect(lines.filter((l) => l.event === 'order').map((l) => l.orderId).sort()).toEqual(orders.map((o) => o.id).sort());
     expect(lines.at(-1)?.summary).toMatchObject({ deleted: 200, throttledMs: 0, throttling: { throttled: throttles.length, cuts: 0, ceilingRps: null } });
   });
 
   // A bucket of 30/s: one a busy machine's CLI still exceeds (one of 100/s went unnoticed under two busy loops, nothing to
   // find); the bucket of 100/s, how close the limit is found and how fast it is used: test/deletion-timing.
   test('a real limit (a token bucket of 30/s) is found: the rate is cut to what the server accepted, recorded as throttle lines', async () => {
-    const api = await fakeApi(150, { faults: { latencyMs: 2 }, limit: { kind: 'bucket', rate: 30 } });
-    fake = api.fake;
-    const dir = workDir();
-    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
-    const log = join(dir, 'a.ndjson');
-
-    const result = await runCli(['run', '--yes', '--ids', input, '--audit-log', log, '--concurrency', '8', ...FAST], { env: credentialsEnv(fake) });
+    const { fake, result, lines, throttles: decisions } = await runOnFake(150, { faults: { latencyMs: 2 }, limit: { kind: 'bucket', rate: 30 } }, FAST);
 
     expect(result.code).toBe(0);
-    const lines = readAudit(log);
-    const decisions = lines.filter((l) => l.event === 'throttle');
     expect(decisions[0]).toMatchObject({ kind: 'cut', msg: expect.stringMatching(/^rate cut from unpaced to \d+/) });
     expect(decisions[0]?.rateAfter).toBeLessThan(60); // the bucket's saved-up burst passes for rate at first
     const orders = lines.filter((l) => l.event === 'order');
@@ -93,22 +63,16 @@ describe('the request rate: --rps, 429s, a real limit, an outage', () => {
   });
 
   test('an outage (every DELETE 503 for 2 s): the retry budget sends a probe a second instead of a storm, and the run recovers, losing nothing', async () => {
-    const api = await fakeApi(300, { faults: { latencyMs: 2 }, outage: { afterMs: 300, durationMs: 2000 } });
-    fake = api.fake;
-    const dir = workDir();
-    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
-    const log = join(dir, 'a.ndjson');
-
     // --rps 200: the run lasts well past the outage's start, however fast the machine.
-    const result = await runCli(['run', '--yes', '--ids', input, '--audit-log', log, '--concurrency', '8', '--retries', '10', '--rps', '200', ...FAST], { env: credentialsEnv(fake) });
+    const { fake, orders, result, lines } = await runOnFake(300, { faults: { latencyMs: 2 }, outage: { afterMs: 300, durationMs: 2000 } },
+      ['--retries', '10', '--rps', '200', ...FAST]);
 
     expect(result.code).toBe(0);
     // Retries 5-50 ms apart would send hundreds in 2 s; the budget lets the requests in flight fail, then one a second.
     const failed = fake.deletes.filter((d) => d.result === 503);
     expect(failed.length).toBeGreaterThan(8);
     expect(failed.length).toBeLessThan(60);
-    const lines = readAudit(log);
-    expect(lines.filter((l) => l.event === 'order').map((l) => l.orderId).sort()).toEqual(api.orders.map((o) => o.id).sort());
+    expect(lines.filter((l) => l.event === 'order').map((l) => l.orderId).sort()).toEqual(orders.map((o) => o.id).sort());
     expect(lines.at(-1)?.summary).toMatchObject({ deleted: 300, failed: 0, throttling: { budgetHeldMs: expect.any(Number) } });
     expect(lines.at(-1)?.summary.throttling.budgetHeldMs).toBeGreaterThan(0); // how long: test/deletion-timing
     // Said while it happened (issue 23, item 5), before the summary: before, only the summary's "requests held".

@@ -189,3 +189,14 @@ export function readAudit(path: string, torn: string[] = []): AuditLine[] {
 
 /** Fast retries for tests: the backoff is real, only tiny. */
 export const FAST = ['--backoff-base-ms', '5', '--backoff-cap-ms', '50'];
+
+/** A run of the built CLI, eight workers, against a fake of `count` orders with `options`: its result, its audit lines, its run.end and its throttle lines. */
+export async function runOnFake(count: number, options: Parameters<typeof fakeApi>[1], args: string[]) {
+  const api = await fakeApi(count, options);
+  const dir = workDir();
+  const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+  const log = join(dir, 'a.ndjson');
+  const result = await runCli(['run', '--yes', '--ids', input, '--audit-log', log, '--concurrency', '8', ...args], { env: credentialsEnv(api.fake) });
+  const lines = readAudit(log);
+  return { ...api, result, log, lines, end: lines.find((l) => l.event === 'run.end') as AuditLine, throttles: lines.filter((l) => l.event === 'throttle') };
+}
