@@ -121,7 +121,9 @@ export async function buildRunReport(auditLogs: string[], timeline?: TimelineBui
   }
   const outcomes = { deleted: counts.deleted, alreadyAbsent: counts.already_absent, failed: counts.failed, wouldDelete: counts.would_delete };
   const last = runs.at(-1);
-  const { host, input, dryRun } = head as NonNullable<typeof head>;
+  const { host, input } = head as NonNullable<typeof head>;
+  // A chain is a dry run only if every run of it was: a dry run and its resume deleted, and is told by its deletions.
+  const dryRun = runs.every((run) => run.dryRun);
   return {
     auditLogs, host, input, dryRun, runs, selected: Math.max(selected, latest.size), ...outcomes,
     pending: Math.max(0, Math.max(selected, latest.size) - finishedOrders(outcomes)),
@@ -200,7 +202,7 @@ class ChainReport implements ChainGatherer<AuditRecord> {
 export function formatRunReport(r: RunReport, command: string): string {
   const lines = [
     `${r.auditLogs.length === 1 ? `Audit log ${r.auditLogs[0]}` : `Audit logs ${r.auditLogs.join(', ')}`}: ${r.runs.length} run${r.runs.length === 1 ? '' : 's'}` +
-      `${r.dryRun ? ', a dry run' : ''}${r.unfinished ? ' — unfinished: resume it to continue' : ''}`,
+      `${modeText(r)}${r.unfinished ? ' — unfinished: resume it to continue' : ''}`,
     `  host   ${r.host}`,
     `  input  ${r.input.filter ? `filter ${r.input.filter}, its selection in ${r.input.path}` : `${r.input.kind} ${r.input.path}`} (sha256 ${r.input.sha256.slice(0, 12)}…)`,
     ...r.runs.map((run) => `  ${run.startedAt}  ${run.runId}  ${run.status ?? 'no run.end (killed)'}${run.exitCode === null ? '' : `, exit ${run.exitCode}`}` +
@@ -215,6 +217,14 @@ export function formatRunReport(r: RunReport, command: string): string {
   const steps = reportNextSteps(r, command);
   if (steps.length > 0) lines.push(formatNextSteps(steps));
   return lines.join('\n');
+}
+
+/** How the chain went: `, a dry run`, or `, a dry run, then 60 deleted in 1 resume`; nothing when every run deleted. */
+export function modeText(r: Pick<RunReport, 'runs' | 'deleted'>): string {
+  if (r.runs.every((run) => run.dryRun)) return ', a dry run';
+  if (!r.runs[0]?.dryRun) return '';
+  const resumes = r.runs.filter((run) => !run.dryRun).length;
+  return `, a dry run, then ${r.deleted} deleted in ${resumes} resume${resumes === 1 ? '' : 's'}`;
 }
 
 /** The listed orders that were not there, named (the first 20 here; report --json and the page list them all). */
@@ -241,9 +251,12 @@ export function formatLogList(dir: string, logs: LogEntry[]): string {
   for (const log of logs) {
     const source = log.start?.source;
     const what = source ? (source.kind === 'filter' ? `filter ${String((source.filter as { path?: unknown } | undefined)?.path ?? '')}` : source.path) : '?';
-    const dry = log.start?.options.dryRun === true ? ', dry run' : '';
+    // A dry run and its resume: told by the deletions (the counts are the last run's), never as a dry run.
+    const startedDry = log.start?.options.dryRun === true;
+    const lastDry = log.end?.dryRun ?? startedDry;
+    const dry = lastDry ? ', dry run' : startedDry ? ', a dry run, then its resume' : '';
     const s = log.end?.summary as { selected?: number; deleted?: number; failed?: number; wouldDelete?: number } | undefined;
-    const counts = s ? `, ${s.selected ?? 0} selected, ${dry ? `${s.wouldDelete ?? 0} would delete` : `${s.deleted ?? 0} deleted, ${s.failed ?? 0} failed`}` : '';
+    const counts = s ? `, ${s.selected ?? 0} selected, ${lastDry ? `${s.wouldDelete ?? 0} would delete` : `${s.deleted ?? 0} deleted, ${s.failed ?? 0} failed`}` : '';
     const firstSentence = (text: string) => text.split(/\. /)[0];
     const state = !log.end ? 'not finished (killed?)' : log.end.exitCode === 3 && (s?.deleted ?? 0) === 0
       ? `refused: ${firstSentence(log.end.reason ?? '')}` : `${log.end.status}, exit ${log.end.exitCode}`;

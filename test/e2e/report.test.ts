@@ -15,6 +15,33 @@ afterEach(async () => {
 });
 
 describe('report', () => {
+  test('a dry run and its resume are told by their deletions (issue 23, item 1): the listing, the text, --json and the page; the dry run\'s would-delete never shares the throughput chart', async () => {
+    const api = await fakeApi(12);
+    fake = api.fake;
+    const dir = workDir();
+    const runs = join(dir, 'runs');
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const env = credentialsEnv(fake);
+    expect((await runInProcess(['run', '--yes', '--dry-run', '--ids', input, '--audit-dir', runs], { env })).code).toBe(0);
+    expect((await runInProcess(['run', '--yes', '--resume', '--audit-dir', runs], { env })).code).toBe(0);
+    expect(fake.deleted).toHaveLength(12);
+
+    // Before: "completed, exit 0, dry run, 12 selected, 0 would delete"; "2 runs, a dry run"; "dryRun": true; "dry run: nothing was deleted".
+    const listing = await runInProcess(['report', runs]);
+    expect(listing.stdout).toMatch(/completed, exit 0, a dry run, then its resume, 12 selected, 12 deleted, 0 failed/);
+    const log = /(\S+\.ndjson)/.exec(listing.stdout)![1]!;
+    const page = join(dir, 'r.html');
+    const text = await runInProcess(['report', log, '--html', page]);
+    expect(text.stdout).toMatch(/: 2 runs, a dry run, then 12 deleted in 1 resume\n/);
+    const json = JSON.parse((await runInProcess(['report', log, '--json'])).stdout) as { dryRun: boolean; deleted: number };
+    expect(json).toMatchObject({ dryRun: false, deleted: 12 });
+    const html = readFileSync(page, 'utf8');
+    expect(html).toContain('<dt>mode</dt><dd>a dry run, then 12 deleted in 1 resume</dd>');
+    expect(html).not.toMatch(/dry run: (nothing was deleted|\d+ would be deleted)/);
+    const chart = html.slice(html.indexOf('id="chart-throughput"'), html.indexOf('</figure>', html.indexOf('id="chart-throughput"')));
+    expect(chart).not.toContain('would delete');
+  });
+
   test('sums up an interrupted and resumed run; --failed-csv can be fed back as --ids; --json for scripts', async () => {
     const api = await fakeApi(80);
     const refused = api.orders.slice(0, 3).map((o) => o.id);

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { humanDuration } from '../../common/durations.js';
 import { DECISION_WORDS, rateText } from '../../engine/decision-words.js';
 import { failedCsvCommand } from '../next-step.js';
-import { failureCauses, reportNextSteps, type RunReport } from '../run-report.js';
+import { failureCauses, modeText, reportNextSteps, type RunReport } from '../run-report.js';
 import type { Interval, RunTimeline, SeriesKey } from '../run-timeline.js';
 import { barChart, timeChart, type Layer } from './charts.js';
 import { html, join, raw, type Html } from './html.js';
@@ -89,7 +89,7 @@ function header(r: RunReport, t: RunTimeline, context: PageContext): Html {
 <dt>orders from</dt><dd>${input}</dd>
 <dt>sha256</dt><dd class="mono">${r.input.sha256}</dd>
 ${r.input.criteria && html`<dt>criteria</dt><dd class="mono" id="criteria">${r.input.criteria}</dd>`}
-<dt>mode</dt><dd>${r.dryRun ? 'dry run: nothing was deleted' : 'deleting'}</dd>
+<dt>mode</dt><dd>${r.dryRun ? 'dry run: nothing was deleted' : modeText(r).replace(/^, /, '') || 'deleting'}</dd>
 <dt>audit log${r.auditLogs.length === 1 ? '' : 's'}</dt><dd class="mono">${join(r.auditLogs, html`<br>`)}</dd>
 </dl>
 <table class="runs"><caption class="note">The run and its resumes</caption><thead><tr><th></th><th>run</th><th>started</th><th>status</th><th class="n">exit</th><th class="n">time</th><th>stopped because</th>${manyLogs && html`<th>log</th>`}</tr></thead><tbody>${runs}</tbody></table>
@@ -125,14 +125,19 @@ function legend(items: Array<{ cls: string; label: string; total?: string; line?
   return html`<ul class="legend">${items.map((i) => html`<li><span class="sw ${i.line && 'line '}${i.cls}" aria-hidden="true"></span>${i.label}${i.total !== undefined && html` <b>${i.total}</b>`}</li>`)}</ul>`;
 }
 
+type OutcomeKey = 'deleted' | 'alreadyAbsent' | 'wouldDelete' | 'failed';
+const SERIES_WORDS: Record<OutcomeKey, string> = { deleted: 'deleted', alreadyAbsent: 'already absent', wouldDelete: 'would delete', failed: 'failed' };
+
 function throughput(r: RunReport, t: RunTimeline): Html {
   const outcome = (key: SeriesKey, label: string): Layer => ({ key, label, cls: `s-${key}`, count: (i) => i.counts[key] ?? 0, total: sum(t, key) });
-  const layers = [outcome('deleted', 'deleted'), outcome('alreadyAbsent', 'already absent'), outcome('wouldDelete', 'would delete'), outcome('failed', 'failed')].filter((l) => l.total > 0);
+  // A dry run's would-delete (thousands a second: nothing is sent) never shares a scale with deletions: shown only when nothing was deleted.
+  const shown: OutcomeKey[] = r.dryRun ? ['deleted', 'alreadyAbsent', 'wouldDelete', 'failed'] : ['deleted', 'alreadyAbsent', 'failed'];
+  const layers = shown.map((key) => outcome(key, SERIES_WORDS[key])).filter((l) => l.total > 0);
   const marks = t.segments.flatMap((s) => s.throttles);
   const pauses = t.segments.flatMap((s) => s.pauses);
   const paused = (why: string) => pauses.filter((p) => p.why === why).reduce((ms, p) => ms + p.toMs - p.fromMs, 0);
-  const peak = bestInterval(t, (i) => (i.counts.deleted ?? 0) + (i.counts.alreadyAbsent ?? 0) + (i.counts.wouldDelete ?? 0));
-  const finished = r.deleted + r.alreadyAbsent + r.wouldDelete;
+  const peak = bestInterval(t, (i) => (i.counts.deleted ?? 0) + (i.counts.alreadyAbsent ?? 0) + (r.dryRun ? (i.counts.wouldDelete ?? 0) : 0));
+  const finished = r.deleted + r.alreadyAbsent + (r.dryRun ? r.wouldDelete : 0);
   const dry = r.dryRun ? 'A dry run sends no DELETE: its pace says nothing of the API. ' : '';
   const summary = `${dry}${int(finished)} orders finished at ${num(r.ratePerSecond || finished / Math.max(1, r.activeMs / 1000))} per second while working` +
     (peak ? `, at most ${num(peak.value / (t.intervalMs / 1000))} per second (the ${humanDuration(t.intervalMs)} from ${clock(peak.startMs)} UTC)` : '') + '. ' +
