@@ -13,8 +13,8 @@ export interface Unstarted {
   startedAt: number;
   chosenLog?: string;
   auditLog?: string;
-  /** A resume's recorded input, once read: an input like any other. */
-  recordedInput?: string;
+  /** Every file of the run passed the collision checks (a resume's recorded input and manifest included). */
+  filesChecked?: boolean;
   host?: string;
 }
 
@@ -23,9 +23,9 @@ export interface Unstarted {
  * the orders were listed, a bug) still writes what it was asked to write — --summary-json, the step
  * summary, the metrics — with its status, exit code and reason, so that no file from an earlier run is left
  * looking current and the gateway does not keep showing the last good status. It has no audit log to say
- * it. The files are written only when they pass the run's file checks (guards/file-roles): an output
- * refused for being the audit log or an input is never written, whatever the refusal; the metrics are
- * pushed whatever the files.
+ * it. The files are written only once every file of the run passed its checks (guards/file-roles), a
+ * resume's recorded input included: a refusal found before that writes none (an output refused for being
+ * the audit log or an input is never written, whatever the refusal); the metrics are pushed whatever the files.
  */
 export async function tellNotStarted(run: Unstarted, exitCode: ExitCode, reason: string, context: RunContext): Promise<void> {
   const { options } = run;
@@ -34,8 +34,9 @@ export async function tellNotStarted(run: Unstarted, exitCode: ExitCode, reason:
     status: statusOf(exitCode), exitCode, reason: secrets.scrub(reason), host: run.host, auditLog: run.auditLog && existsSync(run.auditLog) ? run.auditLog : undefined,
     dryRun: options.dryRun, startedAt: run.startedAt,
   };
-  // Checked against the log the run chose even when it was refused before writing it (an output naming it is never written).
-  const files = filesPass(options, run.chosenLog ?? options.auditLog, run.recordedInput);
+  // Only once every file of the run passed its checks (a refusal found earlier — nobody at the terminal, a collision, a resume
+  // not read yet — writes none: an output might be the input a resume would read); checked again against the log it chose.
+  const files = run.filesChecked === true && filesPass(options, run.chosenLog ?? options.auditLog);
   const metricsFile = files ? options.metricsFile : undefined;
   const metrics = options.metricsPush || metricsFile ? await import('../report/metrics.js') : undefined;
   await Promise.all([
@@ -61,10 +62,9 @@ function statusOf(exitCode: ExitCode): NotStarted['status'] {
   return exitCode === ExitCode.halted ? 'halted' : 'crashed';
 }
 
-function filesPass(options: RunOptions, auditLog: string | undefined, recordedInput: string | undefined): boolean {
-  const recorded = recordedInput ? [{ what: 'the input the run recorded', path: recordedInput, output: false }] : [];
+function filesPass(options: RunOptions, auditLog: string | undefined): boolean {
   try {
-    refuseCollisions([...runFiles(options, auditLog), ...recorded], 'not written');
+    refuseCollisions(runFiles(options, auditLog), 'not written');
     return true;
   } catch {
     return false;

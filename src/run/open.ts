@@ -32,14 +32,23 @@ export interface OpenedLog {
  * against the others (no output may replace an input or the record) and for writing, and the log locked.
  * Nothing is sent.
  */
-export async function openLog(requested: RunOptions, context: RunContext, cleanup: Cleanup, chosen: (auditLog: string) => void): Promise<OpenedLog> {
+/** What a run refused before it started needs to know to write its summary files safely (run/not-started.ts). */
+export interface OpeningHooks {
+  /** The audit log chosen (refused or not, an output naming it is never written). */
+  chose: (auditLog: string) => void;
+  /** Every file the run touches passed the collision checks, a resume's recorded input included: its outputs may be written. */
+  checked: () => void;
+}
+
+export async function openLog(requested: RunOptions, context: RunContext, cleanup: Cleanup, hooks: OpeningHooks): Promise<OpenedLog> {
   const startedAt = Date.now();
   const runId = randomBytes(6).toString('hex');
   const { path: auditLog, continuing } = await chooseAuditLog(requested, runId, new Date(startedAt), context.command);
-  chosen(auditLog); // known from here, refused or not: a run that never starts checks its summary files against it
+  hooks.chose(auditLog);
   if (continuing) context.console.say(`Continuing the one run in its folder that --resume can mean: ${continuing}`);
   const files = runFiles(requested, auditLog);
   refuseCollisions(files, 'nothing was sent');
+  if (!requested.resume) hooks.checked(); // a resume's recorded input is known only once its log is read
   prepareOutputFile(auditLog, 'the audit log');
   if (requested.summaryJson) prepareOutputFile(requested.summaryJson, '--summary-json');
   if (requested.htmlReport) prepareOutputFile(requested.htmlReport, '--html-report');
@@ -67,11 +76,11 @@ export interface RecordedRun {
  * Phase 1b: the run the log records, if any — a resume continues it, with its own options, its own input
  * and its own host (a different one only with --force) — and the token cache checked. Nothing is sent.
  */
-export async function readRecordedRun(requested: RunOptions, log: OpenedLog, context: RunContext, recordedInput: (path: string) => void): Promise<RecordedRun> {
+export async function readRecordedRun(requested: RunOptions, log: OpenedLog, context: RunContext, hooks: OpeningHooks): Promise<RecordedRun> {
   const { auditLog, events, files } = log;
   const resume = await openRecordedRun(requested, auditLog, events, context.command);
-  if (resume) recordedInput(resume.source.path); // known from here: a run refused next never writes its summary over it
   if (resume && !requested.ids) refuseCollisions([...files, { what: 'the input the run recorded', path: resume.source.path, output: false }], 'nothing was sent');
+  if (resume) hooks.checked();
   const options = resume ? withRecorded(requested, resume.start.options) : requested;
   context.control.configure({ graceMs: options.graceMs, deadlineMs: options.maxDuration });
   const baseUrl = options.baseUrl !== undefined || !resume

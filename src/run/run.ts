@@ -32,9 +32,10 @@ export async function runCleanup(requested: RunOptions, context: RunContext): Pr
   const cleanup = new Cleanup();
   try {
     refuseWithoutAPerson(requested, context.terminal);
-    const log = await openLog(requested, context, cleanup, (auditLog) => (unstarted.chosenLog = auditLog));
+    const hooks = { chose: (auditLog: string) => (unstarted.chosenLog = auditLog), checked: () => (unstarted.filesChecked = true) };
+    const log = await openLog(requested, context, cleanup, hooks);
     unstarted.auditLog = log.auditLog;
-    const run = await readRecordedRun(requested, log, context, (input) => (unstarted.recordedInput = input));
+    const run = await readRecordedRun(requested, log, context, hooks);
     Object.assign(unstarted, { options: run.options, host: run.host });
     const pace = createPace(run.options, log.events, control);
     const api = new LazyApi({ ...run, control, events: log.events, pace });

@@ -74,11 +74,15 @@ describe('a run that never started tells so', () => {
     // The summary JSON is not written either: the run's files did not pass their checks.
     expect(readFileSync(summary, 'utf8')).toBe('{"status":"completed"}\n');
 
-    // A resume whose --summary-json is the input its run recorded: refused, and the input stays as it was.
+    // A resume whose --summary-json (or step summary) is the input its run recorded: refused, and the input stays as it
+    // was — refused for that (exit 2), or before its log was read (nobody at a terminal, exit 3: the red team's case,
+    // which wrote the summary over the input).
     const ids = readFileSync(input, 'utf8');
     const resumed = await runInProcess(['run', '--yes', '--resume', '--audit-log', log, '--summary-json', input], { env });
     expect(resumed.code).toBe(2);
     expect(resumed.log).toMatch(/--summary-json .* is the same file as the input the run recorded/);
+    const nobody = await runInProcess(['run', '--resume', '--audit-log', log, '--summary-json', input], { env: { ...env, GITHUB_STEP_SUMMARY: input } });
+    expect(nobody.code).toBe(3);
     expect(readFileSync(input, 'utf8')).toBe(ids);
 
     // The audit log the run chose, not written yet when the run was refused, is not written by its summary either.
