@@ -21,7 +21,7 @@ function context(dir: string, stdin = new PassThrough()): PlanContext & { notice
 }
 const options = (extra: Partial<InputOptions> = {}): InputOptions => ({ force: false, ...extra });
 const resumeOf = (source: SourceRecord): ResumeState => ({
-  resumeOf: 'r0', source, baseUrl: 'x', lastEnd: undefined, finished: new Map([['ORD-1', false]]), unreadableLines: [], earlierChains: 0,
+  resumeOf: 'r0', source, baseUrl: 'x', lastEnd: undefined, finished: new Map([['ORD-1', false]]), reviewed: undefined, unreadableLines: [], earlierChains: 0,
   start: {} as ResumeState['start'],
 });
 

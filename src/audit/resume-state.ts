@@ -19,6 +19,12 @@ export interface ResumeState {
    * says whether the new run's input has listed the order yet (pass one sets it, to count each skip once).
    */
   finished: Map<string, boolean>;
+  /**
+   * A chain that began with a dry run of a list of IDs: the orders it found there (would_delete). Only
+   * these are ever deleted by its resumes — an order whose check failed, or that the dry run never reached
+   * (stopped first), was not confirmed, and is left out. Undefined for other chains.
+   */
+  reviewed: Set<string> | undefined;
   /** Lines that are not records (a write torn by a kill, an edit); skipped. */
   unreadableLines: number[];
   /** Earlier, unrelated runs in the same log (written before fresh runs were refused on a used log). */
@@ -36,13 +42,13 @@ export interface ResumeState {
 export async function readResumeState(path: string): Promise<ResumeState | undefined> {
   if (!existsSync(path)) return undefined;
   const read = await readLastChain(path, () => new ChainState(), { outcomesOnly: true });
-  const { start, lastEnd, finished, records } = read.last;
+  const { start, lastEnd, finished, reviewed, records } = read.last;
   if (!start && (records > 0 || read.unreadableLines.length > 1)) {
     throw usageError(`${path} holds no run.start line of this tool: it is not a run's audit log (a list of IDs? those go in --ids); nothing was sent`);
   }
   if (!start) return undefined;
   return {
-    resumeOf: start.runId, start, source: start.source, baseUrl: start.baseUrl, lastEnd, finished,
+    resumeOf: start.runId, start, source: start.source, baseUrl: start.baseUrl, lastEnd, finished, reviewed,
     unreadableLines: read.unreadableLines, earlierChains: read.earlier.chains,
   };
 }
@@ -50,6 +56,7 @@ export async function readResumeState(path: string): Promise<ResumeState | undef
 /** A run chain as a resume needs it: its latest run.start and run.end, and every order's latest outcome. */
 class ChainState implements ChainGatherer<AuditRecord | OrderOutcome> {
   readonly finished = new Map<string, boolean>();
+  reviewed: Set<string> | undefined;
   start: RunStartRecord | undefined;
   lastEnd: RunEndLine | undefined;
   records = 0;
@@ -59,7 +66,10 @@ class ChainState implements ChainGatherer<AuditRecord | OrderOutcome> {
     if (record.event === 'order') {
       if (GOAL_REACHED.has(record.outcome)) this.finished.set(record.orderId, false);
       else this.finished.delete(record.orderId);
+      if (record.outcome === 'would_delete') this.reviewed?.add(record.orderId);
     } else if (record.event === 'run.start') {
+      // The chain's first run a dry run of a list (a filter's dry run has its manifest for a selection): its finds, and only those, go on.
+      if (!this.start && record.options.dryRun === true && record.source.kind !== 'filter') this.reviewed = new Set();
       this.start = record;
       this.lastEnd = undefined;
     } else if (record.event === 'run.end') {

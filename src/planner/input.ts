@@ -96,7 +96,9 @@ export async function prepareInput(options: InputOptions, resume: ResumeState | 
   if (!spooled && isPipe(spec.path)) say(`Reading order IDs from ${spec.path}, a pipe …`);
   let scanned: ScannedSource | undefined;
   try {
-    scanned = await scanSource(spec, isInvalid, { finished: resume?.finished, inShard: shard ? shardFilter(shard) : undefined, spared, signal: ctx.control.stopping });
+    scanned = await scanSource(spec, isInvalid, {
+      finished: resume?.finished, reviewed: resume?.reviewed, inShard: shard ? shardFilter(shard) : undefined, spared, signal: ctx.control.stopping,
+    });
   } catch (error) {
     if (!ctx.control.stopping.aborted) { // stopped while a pipe's writer was awaited: nothing was sent
       if (spooled) await rm(spec.path, { force: true });
@@ -112,6 +114,10 @@ export async function prepareInput(options: InputOptions, resume: ResumeState | 
       `differs from the recorded ${recorded.sha256.slice(0, 12)}…); pass --force to resume with it anyway`);
   }
   if (scanned.layout.headerLine) say(`${spec.path}: line 1 (${quoted(scanned.layout.headerLine)}) is a header, not an order ID: skipped.`);
+  if (scanned.unreviewed > 0) {
+    say(`${scanned.unreviewed} listed order${scanned.unreviewed === 1 ? ' is' : 's are'} left out: the dry run this continues did not confirm ` +
+      `${scanned.unreviewed === 1 ? 'it' : 'them'} (its check failed, or it stopped first). A resume deletes only what its dry run found; a new dry run checks the rest.`);
+  }
   resume?.finished.clear();
   const kind: SourceRecord['kind'] = options.filter || (!options.ids && recorded?.kind === 'filter') ? 'filter' : spec.format;
   const column = scanned.layout.column ?? spec.column;

@@ -6,6 +6,8 @@ import { formatSummary } from './summary.js';
 
 export interface ConsoleReportContext {
   dryRun: boolean;
+  /** A dry run that asks for each listed order (not a filter's, whose manifest is its selection): its resume takes only what it found. */
+  checksOrders: boolean;
   /** Duplicate rows in the input, for the summary. */
   duplicates: () => number;
   /** How the person started the tool, and what a resume needs: the next step is built from them. */
@@ -49,7 +51,9 @@ export function reportToConsole(events: RunEvents, console: Console, tally: RunT
       }
       if (summary.alreadyAbsent > 0) console.say(absentText(summary.alreadyAbsent, absent, context.dryRun, outcome.auditLog), 'warn');
       if (context.dryRun) {
+        const unconfirmed = summary.failed + summary.pending;
         console.say(`Dry run: ${summary.wouldDelete} orders would be deleted, e.g. ${sample.join(', ') || '(none)'}.` +
+          (context.checksOrders && unconfirmed > 0 ? ` ${unconfirmed} not confirmed (a check failed, or the run stopped first) are not among them: its resume leaves them out, a new dry run checks them.` : '') +
           (context.next.refusal ? ` A real run would be refused: ${context.next.refusal.reason}` : ''));
       }
       const steps = nextSteps({

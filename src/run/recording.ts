@@ -75,7 +75,7 @@ export class RunRecording {
     this.journalEnded = journal.attach(events).ended; // first: the record is written before anyone else hears
     reportToConsole(events, context.console, tally, {
       // What run.start records of them too: the report of this log builds the same next step.
-      dryRun: options.dryRun, duplicates: () => scanned.duplicates,
+      dryRun: options.dryRun, checksOrders: options.dryRun && plan.input.source.kind !== 'filter', duplicates: () => scanned.duplicates,
       next: { command: context.command, allowHosts: options.allowHost, yes: options.yes, ...(plan.refusal ? { refusal: plan.refusal } : {}) },
     });
     reportLiveWarnings(events, context.console);

@@ -16,6 +16,8 @@ export interface ScannedSource {
   skipped: number;
   /** ID rows left to other shards (--shard). */
   otherShards: number;
+  /** Distinct IDs left out because the dry run this resume continues did not confirm them (its check failed, or it stopped first). */
+  unreviewed: number;
   sha256: string;
   layout: IdFileLayout;
 }
@@ -23,6 +25,8 @@ export interface ScannedSource {
 export interface ScanOptions {
   /** Orders finished by the run being resumed: marked as their IDs are met, so that each skip counts once. */
   finished?: Map<string, boolean>;
+  /** When the run resumed began as a dry run: the orders it confirmed, the only ones this run may take. */
+  reviewed?: ReadonlySet<string>;
   inShard?: (id: string) => boolean;
   /** What a refusal says was spared: "nothing was sent", or "nothing was deleted" once requests went out. */
   spared?: string;
@@ -37,7 +41,9 @@ const SHOWN_ERRORS = 20;
  * IDs and hashes the bytes. Any invalid row fails the whole input (exit 2) with the first 20 reasons.
  */
 export async function scanSource(spec: IdFileSpec, isInvalid: OrderIdValidator, options: ScanOptions = {}): Promise<ScannedSource> {
-  const { finished = new Map<string, boolean>(), inShard, spared = 'nothing was sent', signal } = options;
+  const { finished = new Map<string, boolean>(), reviewed, inShard, spared = 'nothing was sent', signal } = options;
+  const unreviewed = new Set<string>();
+  let unreviewedRows = 0;
   const hash = createHash('sha256');
   const layout: IdFileLayout = {};
   const pending = new Set<string>();
@@ -59,6 +65,11 @@ export async function scanSource(spec: IdFileSpec, isInvalid: OrderIdValidator, 
         continue;
       }
       const seenFinished = finished.get(id);
+      if (reviewed && seenFinished === undefined && !reviewed.has(id)) {
+        unreviewed.add(id);
+        unreviewedRows++; // left out, as another shard's rows are: counted apart from this run's orders
+        continue;
+      }
       if (seenFinished === false) {
         finished.set(id, true);
         skipped++;
@@ -72,5 +83,8 @@ export async function scanSource(spec: IdFileSpec, isInvalid: OrderIdValidator, 
     throw usageError(`${spec.path}: ${invalid} invalid order ID row${invalid === 1 ? '' : 's'}; ${spared}:\n${problems.join('\n')}${more}`);
   }
   const unique = pending.size + skipped;
-  return { pending, rows, unique, duplicates: rows - otherShards - unique, skipped, otherShards, sha256: hash.digest('hex'), layout };
+  return {
+    pending, rows, unique, duplicates: rows - otherShards - unreviewedRows - unique, skipped, otherShards, unreviewed: unreviewed.size,
+    sha256: hash.digest('hex'), layout,
+  };
 }

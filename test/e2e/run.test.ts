@@ -189,6 +189,30 @@ describe('run: the main path over loopback HTTP', () => {
     expect(noIds.log).toContain('--ids PATH');
   });
 
+  test('the resume of a dry run deletes only what the dry run found: orders it never confirmed (stopped first) are left out and named (red team: it deleted them all)', async () => {
+    const api = await fakeApi(20, { faults: { latencyMs: 60 } });
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const log = join(dir, 'a.ndjson');
+    const env = credentialsEnv(fake);
+
+    // One order at a time, 60 ms each, for at most 300 ms: a few confirmed, the rest never asked for.
+    const dry = await runInProcess(['run', '--yes', '--dry-run', '--ids', input, '--audit-log', log, '--concurrency', '1', '--max-duration', '300ms'], { env });
+    expect(dry.code).toBe(4);
+    const confirmed = readAudit(log).filter((l) => l.outcome === 'would_delete').map((l) => l.orderId);
+    expect(confirmed.length).toBeGreaterThan(0);
+    expect(confirmed.length).toBeLessThan(20);
+    expect(dry.log).toMatch(new RegExp(`Dry run: ${confirmed.length} orders would be deleted, .* ${20 - confirmed.length} not confirmed .* its resume leaves them out`));
+
+    // (The dry run's deadline is recorded, and a resume keeps it unless given again.)
+    const resumed = await runInProcess(['run', '--yes', '--resume', '--audit-log', log, '--max-duration', '60s'], { env });
+    expect(resumed.code).toBe(0);
+    expect([...fake.deleted].sort()).toEqual([...confirmed].sort());
+    expect(resumed.log).toMatch(new RegExp(`${20 - confirmed.length} listed orders are left out: the dry run this continues did not confirm them`));
+    expect(readAudit(log).at(-1)).toMatchObject({ status: 'completed', summary: { selected: confirmed.length, deleted: confirmed.length, pending: 0 } });
+  });
+
   test('--dry-run asks for every listed order (GET) and names those not found; no DELETE; --fail-on-absent fails the step; the real run names its already-absent orders (issue 23, item 2)', async () => {
     const api = await fakeApi(10);
     fake = api.fake;
