@@ -12,6 +12,11 @@ function invocation(): string {
 }
 
 // The process's glue: its own streams and environment in, its exit code out.
-process.exit(await main(process.argv.slice(2), {
+const code = await main(process.argv.slice(2), {
   command: invocation(), env: process.env, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr,
-}));
+});
+// A pipe takes what is written as its reader reads it: exit once stdout and stderr handed everything over (a
+// `report --json | jq` of megabytes was cut at 64 KiB), or after 30 s of a reader that takes nothing.
+const flushed = (stream: NodeJS.WriteStream) => new Promise<void>((resolve) => stream.write('', () => resolve()));
+await Promise.race([Promise.all([flushed(process.stdout), flushed(process.stderr)]), new Promise((resolve) => setTimeout(resolve, 30_000).unref())]);
+process.exit(code);

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import type { FakeExsited } from '../../src/fake-exsited/server.js';
@@ -15,6 +15,26 @@ afterEach(async () => {
 });
 
 describe('report', () => {
+  test('report --json of a large chain reaches a pipe whole (red team: cut at 64 KiB, exit 0)', async () => {
+    const api = await fakeApi(3);
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', [...api.orders.map((o) => o.id), 'ORD-NOPE-1'].join('\n'));
+    const log = join(dir, 'a.ndjson');
+    expect((await runInProcess(['run', '--yes', '--dry-run', '--ids', input, '--audit-log', log], { env: credentialsEnv(fake) })).code).toBe(0);
+    // 20,000 more not-found orders in the log (as a dry run of a long list with typos would record them): a report of about 500 KB.
+    const lines = readFileSync(log, 'utf8').trim().split('\n');
+    const end = lines.pop()!;
+    const order = JSON.parse(lines.find((l) => l.includes('"ORD-NOPE-1"'))!) as Record<string, unknown>;
+    for (let i = 0; i < 20_000; i++) lines.push(JSON.stringify({ ...order, orderId: `ORD-NOPE-X${i}` }));
+    writeFileSync(log, `${[...lines, end].join('\n')}\n`);
+
+    const result = await runCli(['report', log, '--json']);
+    expect(result.code).toBe(0);
+    expect(result.stdout.length).toBeGreaterThan(65_536);
+    expect((JSON.parse(result.stdout) as { absentOrders: string[] }).absentOrders).toHaveLength(20_001);
+  });
+
   test('a dry run and its resume are told by their deletions (issue 23, item 1): the listing, the text, --json and the page; the dry run\'s would-delete never shares the throughput chart', async () => {
     const api = await fakeApi(12);
     fake = api.fake;
