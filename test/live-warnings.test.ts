@@ -31,23 +31,20 @@ describe('warnings while it happens', () => {
     expect(lines()[1]).toMatch(/The service answers again after 12 s of failing/);
   });
 
-  test('a flapping service and a run of cuts: one line per cause per 10 s, then the latest with how many it stands for', async () => {
+  test('a flapping service and a run of cuts: one line per cause per 10 s, then the latest (the state now) with how many it stands for', async () => {
     const { clock, events, lines } = setUp();
     events.emit({ type: 'throttle', decision: cut(100, 80) });
     events.emit({ type: 'service', change: { state: 'failing', failures: 18, answers: 20 } });
     for (const [before, after] of [[80, 60], [60, 45], [45, 30]] as const) events.emit({ type: 'throttle', decision: cut(before, after, 2000) });
     events.emit({ type: 'service', change: { state: 'answering', failures: 0, answers: 20, failingMs: 1500 } });
-    events.emit({ type: 'service', change: { state: 'failing', failures: 20, answers: 20 } });
-    events.emit({ type: 'service', change: { state: 'answering', failures: 0, answers: 20, failingMs: 500 } });
-    // The first of each cause (a cut; failing; answering again: a short outage is told whole).
-    expect(lines()).toEqual([expect.stringMatching(/rate cut from 100\/s to 80\/s/), expect.stringMatching(/failing: 18 of/), expect.stringMatching(/after 1.5 s of failing/)]);
+    events.emit({ type: 'service', change: { state: 'failing', failures: 20, answers: 20 } }); // failing again, and still at the end
+    expect(lines()).toEqual([expect.stringMatching(/rate cut from 100\/s to 80\/s/), expect.stringMatching(/failing: 18 of/)]);
     await clock.run(clock.sleep(9_999));
-    expect(lines()).toHaveLength(3);
+    expect(lines()).toHaveLength(2);
     await clock.run(clock.sleep(1));
-    expect(lines().slice(3)).toEqual([
+    expect(lines().slice(2)).toEqual([
       expect.stringMatching(/rate cut from 45\/s to 30\/s; everyone waits 2 s \(its Retry-After\)\. \(the latest of 3 in 10 s\)$/),
-      expect.stringMatching(/failing: 20 of the last 20/),
-      expect.stringMatching(/answers again after 500 ms of failing.*\.$/),
+      expect.stringMatching(/The service is failing: 20 of the last 20 .* \(the latest of 2 in 10 s\)$/), // the state now, not "answers again"
     ]);
   });
 
@@ -60,12 +57,13 @@ describe('warnings while it happens', () => {
     expect(line).toMatchObject({ level: 'warn', cause: 'stop', msg: expect.stringMatching(/^Stopping: 5 orders in a row failed with HTTP 403\./) });
   });
 
-  test('what waits when the run ends is dropped (the summary follows), and no timer is left behind', async () => {
+  test('what waits when the run ends is said then, before the summary (a short outage told whole); no timer is left behind', async () => {
     const { clock, events, lines } = setUp();
-    events.emit({ type: 'throttle', decision: cut(100, 80) });
-    events.emit({ type: 'throttle', decision: cut(80, 60) });
+    events.emit({ type: 'service', change: { state: 'failing', failures: 18, answers: 20 } });
+    events.emit({ type: 'service', change: { state: 'answering', failures: 0, answers: 20, failingMs: 2100 } });
     events.emit({ type: 'run.ended', outcome: {} as never });
+    expect(lines()).toEqual([expect.stringMatching(/failing/), expect.stringMatching(/answers again after 2\.1 s of failing/)]);
     await clock.run(clock.sleep(20_000));
-    expect(lines()).toHaveLength(1);
+    expect(lines()).toHaveLength(2);
   });
 });

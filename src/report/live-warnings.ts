@@ -34,9 +34,9 @@ const REAL_CLOCK: LiveClock = {
  * at `kubectl logs` sees during an outage, not only in the summary: the service failing and answering again
  * (and for how long), a change of pace the server forced (a rate cut and the new pace, the 429s found to be
  * noise, everyone waiting out a Retry-After), and a halt's cause as the run stops. At most one line per cause
- * every 10 s (the service failing and answering again are two): a run of cuts is one line, then the latest
- * when the window ends, with how many it stands for; what still waits when the run ends gives way to the
- * summary. The audit log keeps every one. A subscriber to the run's events.
+ * every 10 s: a run of cuts, or a flapping service, is one line, then the latest when the window ends, with
+ * how many it stands for; what still waits when the run ends is said then, before the summary (so this
+ * subscribes before the console's summary). The audit log keeps every one. A subscriber to the run's events.
  */
 export function reportLiveWarnings(events: RunEvents, console: Console, clock: LiveClock = REAL_CLOCK): void {
   const causes = new Map<string, { lastAt: number; folded: number; waiting?: { text: string; cancel: () => void } }>();
@@ -64,8 +64,8 @@ export function reportLiveWarnings(events: RunEvents, console: Console, clock: L
     state.waiting = { text, cancel };
   };
   events
-    // Failing and answering again are causes of their own: a short outage is told whole, a flapping one in two lines per 10 s.
-    .on('service', ({ change }) => tell(`service ${change.state}`, change.state === 'failing'
+    // One cause: what is said last is the latest state (a flapping service, held back, ends on how it is now).
+    .on('service', ({ change }) => tell('service', change.state === 'failing'
       ? `The service is failing: ${change.failures} of the last ${change.answers} answers were errors or no answer; new requests wait, a probe a second.`
       : `The service answers again${change.failingMs !== undefined ? ` after ${humanDuration(change.failingMs)} of failing` : ''}; requests go on at the run's pace.`))
     .on('throttle', ({ decision }) => tell('pace', `${PACE_NEWS[decision.kind]}: ${decisionText(decision)}` +
@@ -73,7 +73,13 @@ export function reportLiveWarnings(events: RunEvents, console: Console, clock: L
     .on('run.stopping', ({ stop }) => {
       if (stop.kind === 'halt') tell('stop', `Stopping: ${stop.reason}. The requests under way finish and are recorded.`);
     })
+    // What still waits is said now, before the summary (subscribed before it): a short outage is told whole.
     .on('run.ended', () => {
-      for (const state of causes.values()) state.waiting?.cancel();
+      for (const [cause, state] of causes) {
+        if (!state.waiting) continue;
+        state.waiting.cancel();
+        console.say(state.waiting.text, 'warn', { event: 'live', cause });
+        state.waiting = undefined;
+      }
     });
 }

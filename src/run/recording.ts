@@ -73,12 +73,12 @@ export class RunRecording {
         'would be lost. Free the space (or raise the limit), then resume; orders deleted since the last line written are found already absent',
     }), log.realLog);
     this.journalEnded = journal.attach(events).ended; // first: the record is written before anyone else hears
+    reportLiveWarnings(events, context.console); // before the summary: what it still holds back is said first
     reportToConsole(events, context.console, tally, {
       // What run.start records of them too: the report of this log builds the same next step.
       dryRun: options.dryRun, checksOrders: options.dryRun && plan.input.source.kind !== 'filter', duplicates: () => scanned.duplicates,
       next: { command: context.command, allowHosts: options.allowHost, yes: options.yes, ...(plan.refusal ? { refusal: plan.refusal } : {}) },
     });
-    reportLiveWarnings(events, context.console);
     reportProgress(events, context.console, tally, {
       intervalMs: options.progressInterval, throttledMs: () => this.pace.rate.throttledMs, state: () => paceState(this.pace, this.api.current?.retry.waiting ?? 0),
     });
