@@ -14,10 +14,12 @@ describe('classifying answers', () => {
     expect(classifyDelete(response(500))).toBeUndefined();
   });
 
-  test('a dry run\'s GET of an order (issue 23, item 2): 200 with the order is there, 404 or 410 not found; a 200 without an order (a proxy\'s page, an empty body) is not understood', () => {
+  test('a dry run\'s GET of an order (issue 23, item 2): 200 with the order is there, 404 or 410 with JSON not found; a 200 without an order, or a 404 page (a proxy\'s, an empty body), is not understood', () => {
     expect(classifyCheck(response(200, { order: { id: 'ORD-1' } }))).toBe('would_delete');
-    expect(classifyCheck(response(404))).toBe('already_absent');
-    expect(classifyCheck(response(410))).toBe('already_absent');
+    expect(classifyCheck(response(404, { errors: [{ code: 'NOT_FOUND' }] }))).toBe('already_absent');
+    expect(classifyCheck(response(410, {}))).toBe('already_absent');
+    // A proxy's 404 page (red team: a real order counted absent, and its dry run's resume called it finished).
+    for (const data of ['<html><body>404 Not Found</body></html>', '']) expect(classifyCheck(response(404, data))).toBeUndefined();
     for (const data of ['<html>ok</html>', '', {}, { order: null }, { orders: [] }]) expect(classifyCheck(response(200, data))).toBeUndefined();
     expect(classifyCheck(response(204))).toBeUndefined();
     expect(classifyCheck(response(503))).toBeUndefined();

@@ -61,8 +61,8 @@ export function deleteOrder(http: AxiosInstance, orderId: string, accessToken: s
 
 /**
  * One `GET /api/v3/orders/{id}`, for a dry run of a list of IDs: 200 with the order in its body
- * (`{"order": {…}}`) is there; 404 (or 410 Gone) is not found. Any other 200 (a proxy's page, an empty
- * body) is an answer not understood, never taken for the order. Never throws.
+ * (`{"order": {…}}`) is there; 404 (or 410 Gone) with a JSON body is not found. Any other 200 or 404 (a
+ * proxy's page, an empty body) is an answer not understood, never taken for the order or its absence. Never throws.
  */
 export function checkOrder(http: AxiosInstance, orderId: string, accessToken: string, signal?: AbortSignal): Promise<AttemptResult<CheckOutcome>> {
   return attempt(() => http.get(orderPath(orderId), { headers: bearer(accessToken), signal }), classifyCheck);
@@ -70,8 +70,10 @@ export function checkOrder(http: AxiosInstance, orderId: string, accessToken: st
 
 export function classifyCheck(response: Pick<AxiosResponse, 'status' | 'data'>): CheckOutcome | undefined {
   const body = response.data as { order?: unknown } | undefined;
-  if (response.status === 200 && !!body && typeof body === 'object' && !!body.order && typeof body.order === 'object') return 'would_delete';
-  return response.status === 404 || response.status === 410 ? 'already_absent' : undefined;
+  const json = !!body && typeof body === 'object';
+  if (response.status === 200 && json && !!body.order && typeof body.order === 'object') return 'would_delete';
+  // Not found, said by the API (JSON): a proxy's or a gateway's 404 page says nothing of the order, and the dry run's resume would leave it out.
+  return (response.status === 404 || response.status === 410) && json ? 'already_absent' : undefined;
 }
 
 /** One page of `GET /api/v3/orders`, or of one account's orders. Never throws. */
