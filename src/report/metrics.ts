@@ -1,6 +1,6 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import { OUTCOMES, RUN_STATUSES } from '../common/domain.js';
-import { describeFileError, writeOutputFile } from '../common/files.js';
+import { describeFileError, readRegularFile, writeOutputFile } from '../common/files.js';
 import { secrets } from '../common/secrets.js';
 import type { RunEvents } from '../engine/events.js';
 import type { Console } from './console.js';
@@ -103,6 +103,9 @@ export async function reportNotStarted(console: Console, options: Omit<MetricsOp
 function metricsOutputs(console: Console, options: Omit<MetricsOptions, 'intervalMs' | 'rate' | 'throttledMs'>, sample: (m: Instruments) => void) {
   const registry = new Registry();
   const m = instruments(registry, options.dryRun);
+  // A file holds one run: the last success of an earlier one is kept in it across runs that do not set one
+  // (a file has no gateway to keep it); the gateway keeps its own.
+  const keptSuccess = options.file !== undefined ? lastSuccessIn(options.file) : undefined;
   const warned = new Set<string>();
   const warn = (key: string, text: string) => {
     if (warned.has(key)) return;
@@ -122,7 +125,7 @@ function metricsOutputs(console: Console, options: Omit<MetricsOptions, 'interva
   const { file } = options;
   const fileQueue = file !== undefined ? new PushQueue(async (signal) => {
     sample(m);
-    await writeOutputFile(file, await registry.metrics(), { signal })
+    await writeOutputFile(file, withSuccess(await registry.metrics(), keptSuccess), { signal })
       .catch((error: unknown) => warn('file', `the metrics file ${file} could not be written (${describeFileError(error)})`));
   }) : undefined;
   return {
@@ -139,6 +142,24 @@ function metricsOutputs(console: Console, options: Omit<MetricsOptions, 'interva
 }
 
 type Instruments = ReturnType<typeof instruments>;
+
+/** The text format with the kept last success added, when this run set none of its own. */
+function withSuccess(text: string, kept: number | undefined): string {
+  const name = `${PREFIX}last_success_timestamp_seconds`;
+  if (kept === undefined || text.includes(`\n${name} `)) return text;
+  return `${text}# HELP ${name} When a run last completed with exit 0 (Unix time).\n# TYPE ${name} gauge\n${name} ${kept}\n`;
+}
+
+/** The last success a metrics file this tool wrote holds, if it is a file and holds one. */
+function lastSuccessIn(path: string): number | undefined {
+  try {
+    const text = readRegularFile(path, 1024 * 1024, 'a metrics file')?.text ?? '';
+    const value = Number(new RegExp(`^${PREFIX}last_success_timestamp_seconds (\\S+)$`, 'm').exec(text)?.[1]);
+    return Number.isFinite(value) && value > 0 ? value : undefined;
+  } catch {
+    return undefined; // a pipe, a device, unreadable: nothing to keep
+  }
+}
 
 /** The metrics, registered in the order the text format lists them. */
 function instruments(registry: Registry, dryRun: boolean) {

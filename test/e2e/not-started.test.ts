@@ -42,6 +42,8 @@ describe('a run that never started tells so', () => {
     expect(readFileSync(outputs.step, 'utf8')).toMatch(/### Exsited order cleanup: refused before it started[\s\S]*refused \(exit 3\)/);
     const text = readFileSync(outputs.metrics, 'utf8');
     expect(text).toMatch(/^exsited_cleanup_last_run_status\{status="refused"\} 1$/m);
+    // The file keeps the last success of the run before (red team: the file lost it, and the alert with it).
+    expect(Number(/^exsited_cleanup_last_success_timestamp_seconds (\S+)$/m.exec(text)?.[1])).toBe(success);
     expect(text).toMatch(/^exsited_cleanup_last_run_status\{status="completed"\} 0$/m);
     expect(text).toMatch(/^exsited_cleanup_last_run_exit_code 3$/m);
     const samples = await gateway.samples();
