@@ -11,6 +11,9 @@ const WAITS_MS = [1000, 2000, 4000, 8000];
  */
 const PASSING = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ECONNABORTED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'EPIPE']);
 
+/** Connection failures after which the request may have arrived: no answer, rather than nothing sent. */
+const NO_ANSWER = new Set(['ETIMEDOUT', 'ECONNABORTED', 'ECONNRESET', 'EPIPE']);
+
 export interface ReachDeps {
   /** --reach-wait: how long to keep trying (default 30 s). */
   reachWaitMs: number;
@@ -49,9 +52,11 @@ export async function untilReached<T>(deps: Omit<ReachDeps, 'tokens'>, attempt: 
       if (!(error instanceof TokenError) || error.kind !== 'unreachable') throw error;
       const waitMs = WAITS_MS[Math.min(tries, WAITS_MS.length - 1)] as number;
       const spent = now() - started;
-      if (!PASSING.has(error.code ?? '')) throw new TokenError(`${error.message}: nothing reached it, nothing was sent`, 'unreachable', error.code);
+      // A request that timed out may have reached the API: it had no answer. Nothing was deleted either way (no DELETE is sent before this).
+      const what = NO_ANSWER.has(error.code ?? '') ? 'no answer came, nothing was deleted' : 'nothing reached it, nothing was sent';
+      if (!PASSING.has(error.code ?? '')) throw new TokenError(`${error.message}: ${what}`, 'unreachable', error.code);
       if (spent + waitMs > deps.reachWaitMs) {
-        throw new TokenError(`${error.message}, tried for ${humanDuration(spent)}: nothing reached it, nothing was sent`, 'unreachable', error.code);
+        throw new TokenError(`${error.message}, tried for ${humanDuration(spent)}: ${what}`, 'unreachable', error.code);
       }
       deps.say(`The API cannot be reached (${error.message}); trying again in ${humanDuration(waitMs)}, for up to ${humanDuration(deps.reachWaitMs)} in all.`);
       try {

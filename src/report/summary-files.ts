@@ -62,7 +62,7 @@ export async function writeNotStartedFiles(console: Console, files: SummaryFiles
   const table = rows.map(([k, v]) => `| ${k} | ${v} |`).join('\n');
   await Promise.all([
     writeJson(console, files, json),
-    appendStepSummary(console, files, `### Exsited order cleanup: ${run.status} before it started\n\n| | |\n|---|---|\n${table}\n\n${run.reason}\n\n`),
+    appendStepSummary(console, files, `### Exsited order cleanup: ${run.status} before it started\n\n| | |\n|---|---|\n${table}\n\n${run.reason}\n\n`, false),
   ]);
 }
 
@@ -71,16 +71,16 @@ const NOTHING_COUNTED = { selected: 0, deleted: 0, alreadyAbsent: 0, failed: 0, 
 /** --summary-json, replaced at once (a temporary file and rename); a failure is said, never the run's. */
 const writeJson = (console: Console, files: SummaryFiles, json: SummaryJson) =>
   writeOrSay(console, '--summary-json', files.json, (path) =>
-    writeOutputFile(path, `${JSON.stringify({ ...json, ...(files.htmlReport ? { htmlReport: files.htmlReport } : {}) }, null, 2)}\n`));
+    writeOutputFile(path, `${JSON.stringify({ ...json, ...(files.htmlReport ? { htmlReport: files.htmlReport } : {}) }, null, 2)}\n`), json.started);
 
 /** GitHub Actions' step summary, appended to (other steps write it too). */
-const appendStepSummary = (console: Console, files: SummaryFiles, markdown: string) =>
-  writeOrSay(console, '$GITHUB_STEP_SUMMARY', files.stepSummary, (path) => writeOutputFile(path, markdown, { mode: 0o666, append: true }));
+const appendStepSummary = (console: Console, files: SummaryFiles, markdown: string, recorded = true) =>
+  writeOrSay(console, '$GITHUB_STEP_SUMMARY', files.stepSummary, (path) => writeOutputFile(path, markdown, { mode: 0o666, append: true }), recorded);
 
-async function writeOrSay(console: Console, what: string, path: string | undefined, write: (path: string) => Promise<void>): Promise<void> {
+async function writeOrSay(console: Console, what: string, path: string | undefined, write: (path: string) => Promise<void>, recorded = true): Promise<void> {
   if (!path) return;
   await write(path).catch((error: unknown) => {
-    console.say(`${what} ${path} could not be written: ${describeFileError(error)}. The run's outcome is in its audit log.`, 'warn');
+    console.say(`${what} ${path} could not be written: ${describeFileError(error)}.${recorded ? ' The run\'s outcome is in its audit log.' : ''}`, 'warn');
   });
 }
 
