@@ -79,7 +79,7 @@ describe('the console reporter', () => {
     const events = new RunEvents();
     const tally = new RunTally(2, 0, events);
     const { console, text } = capture();
-    reportToConsole(events, console, tally, { dryRun: true, checksOrders: true, duplicates: () => 0, next: { command: 'x', allowHosts: [], yes: false, refusal: { reason: 'too many', raiseMaxDeletesTo: 2 } } });
+    reportToConsole(events, console, tally, { dryRun: true, checksOrders: false, duplicates: () => 0, next: { command: 'x', allowHosts: [], yes: false, refusal: { reason: 'too many', raiseMaxDeletesTo: 2 } } });
     events.emit({ type: 'order.finished', record: order('A', 'would_delete') });
     events.emit({ type: 'order.finished', record: order('B', 'would_delete') });
     events.emit({ type: 'run.ended', outcome: { ...outcome(0, 'completed'), auditLog: 'a.ndjson', summary: { ...outcome(0, 'completed').summary, wouldDelete: 2 } } });
