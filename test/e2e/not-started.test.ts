@@ -1,9 +1,10 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, test } from '@jest/globals';
 import { startFakeExsited } from '../../src/fake-exsited/server.js';
 import { credentialsEnv, fakeApi, runCli, runInProcess, startCli, workDir, writeFile } from '../helpers/cli.js';
-import { freePort, startPushgateway } from '../helpers/pushgateway.js';
+import { startPushgateway } from '../helpers/pushgateway.js';
 import { endAfter } from '../helpers/teardown.js';
 
 /**
@@ -100,11 +101,15 @@ describe('a run that never started tells so', () => {
 
   test('an API that comes up late (issue 23, item 8): each wait said, then the run goes on and completes; exit 5 only after 30 s (test/reach.test.ts)', async () => {
     const { api, dir, input, outputs } = await setUp();
-    const port = await freePort();
+    // The port is held by a listener that drops every connection (a service still starting) until the run has said it
+    // cannot reach it: a port left free meanwhile could be taken by another test's fake, whose orders this run would delete.
+    const holder = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const { port } = holder.address() as AddressInfo;
     const late = { ...credentialsEnv(api.fake), EXSITED_BASE_URL: `http://127.0.0.1:${port}` };
     const cli = startCli(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--summary-json', outputs.summary], { env: late });
-    // Nothing listens on the port until the run has said it cannot reach it.
-    await cli.printed(/The API cannot be reached \(token endpoint unreachable \(ECONNREFUSED\)\); trying again in 1 s, for up to 30 s in all\./);
+    await cli.printed(/The API cannot be reached \(token endpoint unreachable \(ECONNRESET\)\); trying again in 1 s, for up to 30 s in all\./);
+    await new Promise((resolve) => holder.close(resolve));
     const fake = await startFakeExsited({ port, orders: api.orders.map((o) => ({ ...o })) });
     endAfter('file', () => fake.close());
     const result = await cli.done;
