@@ -11,7 +11,8 @@ say() { printf '[package test %3ss] %s\n' $((SECONDS - started)) "$*"; }
 work=$(mktemp -d)
 fake_pid=
 cleanup() {
-  [ -n "$fake_pid" ] && kill "$fake_pid" 2>/dev/null || true
+  # The fake runs in a session of its own: npx's node child goes with it (killing npx alone left it running).
+  [ -n "$fake_pid" ] && kill -- "-$fake_pid" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -43,7 +44,7 @@ npm install "${quiet[@]}" "$work/$tgz"
 npx --no-install exsited-order-cleanup demo > demo.out 2>&1 || { cat demo.out; echo "the demo failed, installed in a project"; exit 1; }
 say "the demo ran from the project"
 
-npx --no-install exsited-order-cleanup fake-api --port 0 --orders 60 --write-ids ids.csv > fake.out 2>&1 &
+setsid npx --no-install exsited-order-cleanup fake-api --port 0 --orders 60 --write-ids ids.csv > fake.out 2>&1 &
 fake_pid=$!
 for _ in $(seq 50); do grep -q '^  export ' fake.out 2>/dev/null && break; sleep 0.2; done
 exports=$(grep '^  export ' fake.out) || { cat fake.out; echo "the fake API did not start"; exit 1; }
