@@ -1,5 +1,5 @@
 /**
- * The layering of src/ (README, "Development"): data flows one way, and a room imports only from the
+ * The layering of src/ (docs/development.md): data flows one way, and a room imports only from the
  * rooms below it — type imports included. `npm test` checks it (npm run lint:layers).
  */
 const RANKS = [

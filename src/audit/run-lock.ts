@@ -27,7 +27,7 @@ interface LockHolder {
  *
  * A log reached through a symlink is the same log. A lock held from another host cannot be checked and
  * is refused. Elsewhere than Linux the file alone guards, and a simultaneous takeover of a stale lock by
- * two runs of the same host is possible (README, "One run per audit log").
+ * two runs of the same host is possible (docs/usage.md, "One run per audit log").
  */
 export class RunLock {
   readonly path: string;

@@ -54,7 +54,7 @@ async function runDemo({ console, terminal, command }: Omit<RunContext, 'control
     });
     const exitCode = await runCleanup(options, { control: new RunControl(options.graceMs), console, terminal, command });
     console.say(`The fake API received ${fake.deletes.length} DELETE requests and ${fake.tokenRequests.length} token requests; ` +
-      `${fake.orders.size} of its orders remain. Each line of the audit log is one JSON event (see README, "Audit log").`);
+      `${fake.orders.size} of its orders remain. Each line of the audit log is one JSON event (see docs/audit-log.md).`);
     return exitCode;
   } finally {
     await fake.close();

@@ -31,7 +31,7 @@ export function addReportCommand(program: Command, session: Session): void {
     await checkOutputs(paths, files, session.io.env);
     const [{ reportWithFiles }, { formatRunReport }] = await Promise.all([import('../report/report-files.js'), import('../report/run-report.js')]);
     const result = await reportWithFiles(paths, files, { command: session.io.command, version: VERSION });
-    // schemaVersion: changes when a field changes meaning or goes away (README, "Reports").
+    // schemaVersion: changes when a field changes meaning or goes away (docs/reports.md).
     console.print(flags.json ? JSON.stringify({ schemaVersion: 1, ...result }, null, 2) : formatRunReport(result, session.io.command));
     if (files.failedCsv) console.say(`${result.failedOrders.length} failed order(s) written to ${files.failedCsv}`);
     if (files.timeline) console.say(`The timeline written to ${files.timeline}`);

@@ -1,4 +1,4 @@
-/** Exit codes are part of the CLI's contract (README, "Exit codes"). */
+/** Exit codes are part of the CLI's contract (README.md, "Exit codes"). */
 export const ExitCode = {
   ok: 0,
   someFailed: 1,

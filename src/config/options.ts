@@ -44,7 +44,7 @@ export const RUN_OPTIONS = {
   }),
   filter: option({
     flag: '--filter', group: 'input', value: text('<path>'), job: true, recorded: false,
-    help: 'select the orders with a filter file instead (see README, "Filter files"); they are listed and written to a manifest first',
+    help: 'select the orders with a filter file instead (see docs/usage.md, "Filter files"); they are listed and written to a manifest first',
   }),
   format: option({
     flag: '--format', group: 'input', value: choice(['csv', 'text'] as const, '<format>'), job: true, recorded: false,
@@ -156,7 +156,7 @@ export const RUN_OPTIONS = {
     flag: '--metrics-push', group: 'output', env: 'EXSITED_METRICS_PUSHGATEWAY', job: true, recorded: false,
     value: httpUrl('<url>', 'put user:password@ in EXSITED_METRICS_PUSHGATEWAY\'s URL (the environment), or a bearer token in ' +
       'EXSITED_METRICS_PUSHGATEWAY_TOKEN'),
-    help: 'push the run\'s metrics to this Prometheus Pushgateway (http or https, no credentials: see README, "Metrics"), at its end ' +
+    help: 'push the run\'s metrics to this Prometheus Pushgateway (http or https, no credentials: see docs/deployment.md, "Metrics"), at its end ' +
       'and every --metrics-interval',
   }),
   metricsFile: option({
@@ -191,7 +191,7 @@ export const RUN_OPTIONS = {
   tokenCache: option({
     flag: '--token-cache', group: 'connection', value: text('<path>'), env: 'EXSITED_TOKEN_CACHE', job: true, recorded: false,
     help: 'share one access token with the other runs on this machine (or shared volume) through this file, owner-only, ' +
-      'instead of each obtaining its own and signing the others out (see README, "Credentials")',
+      'instead of each obtaining its own and signing the others out (see docs/usage.md, "Credentials")',
   }),
   allowHost: option({
     flag: '--allow-host', group: 'connection', value: list('<host>'), default: [] as string[], env: 'EXSITED_ALLOWED_HOSTS', job: true, recorded: false,
