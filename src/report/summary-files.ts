@@ -59,10 +59,9 @@ export async function writeNotStartedFiles(console: Console, files: SummaryFiles
     ['status', `${run.status} (exit ${run.exitCode})${run.dryRun ? ', dry run' : ''}: it never started, no order was deleted`],
     ['host', run.host ?? '?'], ['audit log', run.auditLog ? `\`${run.auditLog}\`` : 'none written'],
   ];
-  const table = rows.map(([k, v]) => `| ${k} | ${v} |`).join('\n');
   await Promise.all([
     writeJson(console, files, json),
-    appendStepSummary(console, files, `### Exsited order cleanup: ${run.status} before it started\n\n| | |\n|---|---|\n${table}\n\n${run.reason}\n\n`, false),
+    appendStepSummary(console, files, markdownSection(`Exsited order cleanup: ${run.status} before it started`, rows, run.reason), false),
   ]);
 }
 
@@ -103,6 +102,11 @@ function stepSummary(o: RunOutcome, fields: RunStartFields | undefined, htmlRepo
     ...countRows({ ...o.summary, dryRun, durationMs: o.durationMs }), ['audit log', `\`${o.auditLog}\``],
     ...(htmlReport ? [['HTML report', `\`${htmlReport}\` (charts of the run: open it from the job's artifacts)`] as [string, string]] : []),
   ];
+  return markdownSection(`Exsited order cleanup, run ${o.runId}`, rows, o.reason);
+}
+
+/** A step summary's section: a heading, a two-column table, and why the run stopped, if it did. */
+function markdownSection(title: string, rows: Array<[string, string]>, reason: string | undefined): string {
   const table = rows.map(([k, v]) => `| ${k} | ${v} |`).join('\n');
-  return `### Exsited order cleanup, run ${o.runId}\n\n| | |\n|---|---|\n${table}\n${o.reason ? `\n${o.reason}\n` : ''}\n`;
+  return `### ${title}\n\n| | |\n|---|---|\n${table}\n${reason ? `\n${reason}\n` : ''}\n`;
 }
