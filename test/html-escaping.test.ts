@@ -123,7 +123,7 @@ describe('the HTML page escapes every field it shows', () => {
     const { report, timeline } = await inputs();
     const context: PageContext = { command: 'exsited-order-cleanup', version: '0.1.0', builtAt: T0 + 60_000 };
     // A filter's input, and a file's (whose kind the page names).
-    const fileInput = { ...report, input: { kind: report.input.kind, path: report.input.path, sha256: report.input.sha256 } };
+    const fileInput = { ...report, input: { kind: report.input.kind, path: report.input.path, sha256: report.input.sha256, count: report.input.count } };
     const benign = [report, fileInput].map((r) => reportPage(r, timeline, context));
     for (const page of benign) expect(page).not.toMatch(/\{\{/); // every slot of the template filled
     const own = names(benign.flatMap((page) => tokenize(page).tags));

@@ -4,7 +4,7 @@ import { describe, expect, test } from '@jest/globals';
 import { AuditJournal } from '../src/audit/journal.js';
 import type { RunStatus } from '../src/common/domain.js';
 import { reportWithFiles } from '../src/report/report-files.js';
-import { formatRunReport } from '../src/report/run-report.js';
+import { formatRunReport } from '../src/report/report-text.js';
 import { workDir } from './helpers/cli.js';
 import { runEndFields } from './helpers/records.js';
 

@@ -3,7 +3,8 @@ import { describe, expect, test } from '@jest/globals';
 import { AuditJournal } from '../src/audit/journal.js';
 import type { OrderRecord, RunSummary } from '../src/common/records.js';
 import { failureCause } from '../src/common/domain.js';
-import { buildRunReport, formatRunReport } from '../src/report/run-report.js';
+import { buildRunReport } from '../src/report/run-report.js';
+import { formatRunReport } from '../src/report/report-text.js';
 import { formatSummary } from '../src/report/summary.js';
 import { workDir } from './helpers/cli.js';
 import { runEndFields } from './helpers/records.js';
@@ -49,7 +50,7 @@ describe('one human summary: the console\'s at a run\'s end and the report\'s of
     expect(shown.length).toBeGreaterThan(2);
     expect(counts(report)).toEqual(shown);
     if (!dryRun) {
-      expect(console).toContain('  throttled      1.5 s');
+      expect(console).toContain('  throttling     no request answered 429; everyone waited 1.5 s');
       expect(console).toContain('  … and 1 more causes (report --html lists them all)');
     } else {
       expect(console).not.toMatch(/^ {2}(deleted|retries|throttled|rate) /m);

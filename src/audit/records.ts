@@ -26,8 +26,10 @@ const LINES = {
   pace: line('pace', RECORD_FIELDS.pace),
   service: line('service', RECORD_FIELDS.service),
   'run.stop': line('run.stop', RECORD_FIELDS['run.stop']),
-  // Logs written before the summary's figures were recorded: of run.end's summary only the throttled time is read.
-  'run.end': line('run.end', runEnd.omit({ resources: true }).extend({ summary: runEnd.shape.summary.pick({ throttledMs: true }).partial().optional() })),
+  // Logs written before the summary's figures were recorded: of run.end's summary only the throttling figures and tokens are read.
+  'run.end': line('run.end', runEnd.omit({ resources: true }).extend({
+    summary: runEnd.shape.summary.pick({ throttledMs: true, throttling: true, tokens: true }).partial().optional(),
+  })),
 };
 type LineOf<E extends RecordEvent> = z.infer<(typeof LINES)[E]>;
 

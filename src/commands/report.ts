@@ -21,7 +21,7 @@ export function addReportCommand(program: Command, session: Session): void {
     const flags = resolveFlags('report', REPORT_OPTIONS, given);
     const { console } = session;
     if (paths.length === 1 && isFolder(paths[0] as string)) {
-      const [{ logsIn }, { formatLogList }] = await Promise.all([import('../audit/latest-log.js'), import('../report/run-report.js')]);
+      const [{ logsIn }, { formatLogList }] = await Promise.all([import('../audit/latest-log.js'), import('../report/report-text.js')]);
       const logs = await logsIn(paths[0] as string);
       console.print(flags.json ? JSON.stringify(logs.map(({ path, start, end, unfinished }) => ({ path, start, end, unfinished })), null, 2) : formatLogList(paths[0] as string, logs));
       return;
@@ -29,10 +29,12 @@ export function addReportCommand(program: Command, session: Session): void {
     registerSecretsOf(session.io.env);
     const files = { failedCsv: flags.failedCsv, html: flags.html, timeline: flags.timeline, intervalMs: flags.interval };
     await checkOutputs(paths, files, session.io.env);
-    const [{ reportWithFiles }, { formatRunReport }] = await Promise.all([import('../report/report-files.js'), import('../report/run-report.js')]);
+    const [{ reportWithFiles }, { formatRunReport }, { storyJson }] = await Promise.all([
+      import('../report/report-files.js'), import('../report/report-text.js'), import('../report/run-story.js'),
+    ]);
     const result = await reportWithFiles(paths, files, { command: session.io.command, version: VERSION });
-    // schemaVersion: changes when a field changes meaning or goes away (docs/reports.md).
-    console.print(flags.json ? JSON.stringify({ schemaVersion: 1, ...result }, null, 2) : formatRunReport(result, session.io.command));
+    // --json: the one shape of a run's story, the same as run --summary-json's (docs/reports.md).
+    console.print(flags.json ? JSON.stringify(storyJson(result), null, 2) : formatRunReport(result, session.io.command));
     if (files.failedCsv) console.say(`${result.failedOrders.length} failed order(s) written to ${files.failedCsv}`);
     if (files.timeline) console.say(`The timeline written to ${files.timeline}`);
     if (files.html) console.say(`The HTML report written to ${files.html}`);

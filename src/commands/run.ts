@@ -8,6 +8,7 @@ import { resolveRunOptions, type Layers, type RunOptions } from '../config/resol
 import { RunControl } from '../engine/run-control.js';
 import { DEFAULT_BASE_URL, displayBaseUrl } from '../exsited/host-allowlist.js';
 import type { Console } from '../report/console.js';
+import type { Night, RunContext } from '../run/context.js';
 import { addOptions } from './flags.js';
 import { consoleFor, type Session } from './session.js';
 
@@ -48,9 +49,12 @@ export function addRunCommand(program: Command, session: Session): void {
     try {
       // Each command loads what it uses: axios alone costs ~150 ms of start-up, the log schemas ~90 ms.
       const { runCleanup } = await import('../run/run.js');
-      const context = { control, console, terminal: { stdin: io.stdin, stderr: io.stderr }, command: io.command };
+      const context: RunContext = { control, console, terminal: { stdin: io.stdin, stderr: io.stderr }, command: io.command };
       const unfinished = options.autoResume ? await findOwnUnfinishedRun(options, session) : undefined;
       if (unfinished) {
+        // One night, one story: the new run's page, summary files and metrics tell the continued run's work too.
+        const night: Night = { logs: [] };
+        Object.assign(context, { night });
         const code = await continueFirst(unfinished, () => runCleanup(resolveRunOptions(layers, { continuing: unfinished }), context), console);
         if (code !== undefined && code !== ExitCode.ok && code !== ExitCode.someFailed) {
           session.exitCode = code;
@@ -63,7 +67,10 @@ export function addRunCommand(program: Command, session: Session): void {
           return;
         }
       }
-      session.exitCode = await runCleanup(options, context);
+      const told = context.night?.logs.length ?? 0;
+      const code = await runCleanup(options, context);
+      // A night whose new run was recorded ends as its story does (run-story's nightEnd): the continued run's failures are not lost.
+      session.exitCode = context.night && context.night.logs.length > told ? (context.night.exitCode as ExitCode) : code;
     } finally {
       stopHandling();
     }
@@ -99,9 +106,12 @@ function handleSignals(control: RunControl, console: Console, source: NodeJS.Eve
     const ended = control.endedWith;
     if (++signals > 1) {
       console.say(ended !== undefined
-        ? `${signal} again: exiting at once with the run's own exit code (${ended}); the reports not made yet can be made from its audit log.`
+        ? `${signal} again: exiting with the run's own exit code (${ended}) once its summary files are written (a second at most); the reports not made yet can be made from its audit log.`
         : `${signal} again: exiting at once; the audit log holds every order finished so far.`);
-      process.exit(ended ?? (signal === 'SIGINT' ? ExitCode.sigint : ExitCode.sigterm));
+      if (ended === undefined) process.exit(signal === 'SIGINT' ? ExitCode.sigint : ExitCode.sigterm);
+      // The summary JSON is what a pipeline reads next: written whole, or not at all (a temporary file and rename).
+      void Promise.race([control.summaryWritten, new Promise((resolve) => setTimeout(resolve, 1000).unref())]).then(() => process.exit(control.endedWith ?? ended));
+      return;
     }
     if (ended !== undefined) {
       console.say(`${signal}: the run has ended (exit ${ended}); finishing its reports (a few seconds at most; send it again to exit at once).`);

@@ -44,3 +44,13 @@ export function retryCause(record: { httpStatus?: number; errorCode?: string }):
   if (record.httpStatus !== undefined) return `HTTP ${record.httpStatus}`;
   return `no response${record.errorCode ? ` (${record.errorCode})` : ''}`;
 }
+
+/** A retry's cause for the metrics' label, from a fixed set: a label never takes a server's words. */
+export function retryLabel(httpStatus: number | undefined, errorCode: string | undefined): string {
+  if (httpStatus === 429) return 'throttled';
+  if (httpStatus === 401) return 'unauthorized';
+  if (httpStatus !== undefined && httpStatus >= 500) return 'server_error';
+  if (httpStatus === 408 || errorCode === 'ETIMEDOUT' || errorCode === 'ECONNABORTED') return 'timeout';
+  if (errorCode) return 'connection';
+  return 'other';
+}

@@ -131,7 +131,7 @@ const throttlingSummary = z.object({
 });
 
 /** The counts of one run, as its summary, run.end and the summary files give them. */
-export const runSummary = z.object({
+const runSummary = z.object({
   /** Distinct valid IDs in the input. */
   selected: count,
   deleted: count,
@@ -200,4 +200,4 @@ export type ServiceChange = RecordFields<'service'>;
 export type RunEndFields = RecordFields<'run.end'>;
 export type RunStopFields = RecordFields<'run.stop'>;
 export type RunSummary = z.infer<typeof runSummary>;
-export type ThrottlingSummary = z.infer<typeof throttlingSummary>;
+

@@ -28,6 +28,8 @@ export class RunControl {
    * whatever happens (a signal while the last metrics are pushed must not tell another story).
    */
   endedWith: ExitCode | undefined;
+  /** Once the run has ended: its summary files being written (a second signal waits for them, a second at most). */
+  summaryWritten: Promise<void> | undefined;
 
   readonly stopping = this.stopController.signal;
   readonly aborting = this.abortController.signal;

@@ -1,11 +1,13 @@
 import { Counter, Gauge, Registry } from 'prom-client';
-import { OUTCOMES, RUN_STATUSES } from '../common/domain.js';
+import { OUTCOMES, RUN_STATUSES, retryLabel } from '../common/domain.js';
 import { describeFileError, readRegularFile, writeOutputFile } from '../common/files.js';
 import { secrets } from '../common/secrets.js';
 import type { RunEvents } from '../engine/events.js';
 import type { Console } from './console.js';
 import { PushQueue } from './push-queue.js';
 import { pushgateway } from './pushgateway.js';
+import type { RunReport } from './run-report.js';
+import type { StoryEnd } from './run-story.js';
 
 export interface MetricsOptions {
   /** --metrics-push: a Pushgateway's URL, checked by the options (user:password@ in it for basic auth, from the environment only). */
@@ -23,8 +25,10 @@ export interface MetricsOptions {
   intervalMs: number;
   /** The pace now (requests/s; Infinity: unpaced). */
   rate: () => number;
-  /** Everyone waiting out a Retry-After so far, ms. */
-  throttledMs: () => number;
+  /** Throttling so far: requests answered, those answered 429, and everyone waiting out a Retry-After (ms). */
+  throttling: () => { requests: number; answered429: number; waitedMs: number };
+  /** An --auto-resume night: the story of the run it continued first, counted in from the start. */
+  carried?: RunReport;
 }
 
 /** A push may take this long; the run's end waits no longer for its metrics, in all. */
@@ -43,18 +47,25 @@ const PREFIX = 'exsited_cleanup_';
  * so (`dry_run` 1), pushes to a group of its own (`mode="dry_run"`) and never sets the last success: a
  * person's dry run must not silence the nightly job's alert.
  */
-export function reportMetrics(events: RunEvents, console: Console, options: MetricsOptions): { flush: () => Promise<void> } {
+export function reportMetrics(events: RunEvents, console: Console, options: MetricsOptions): { end: (story: RunReport, end: StoryEnd) => void; flush: () => Promise<void> } {
   let startedAt = Date.now();
   let total = 0;
   let finished = 0;
   let timer: NodeJS.Timeout | undefined;
+  let told: RunReport | undefined;
+  const carried = options.carried;
   const out = metricsOutputs(console, options, (m) => {
-    m.duration.set((Date.now() - startedAt) / 1000);
+    if (told) return tellStory(m, told);
+    const t = options.throttling();
+    m.duration.set((Date.now() - startedAt + (carried?.activeMs ?? 0)) / 1000);
     m.pending.set(total - finished);
-    m.throttled.set(options.throttledMs() / 1000);
+    m.throttled.set((t.waitedMs + (carried?.throttling.waitedMs ?? 0)) / 1000);
+    m.requests.set(t.requests + (carried?.throttling.requests ?? 0));
+    m.answered429.set(t.answered429 + (carried?.throttling.answered429 ?? 0));
     m.rate.set(options.rate());
   });
   const { m, send } = out;
+  if (carried) countStory(m, carried);
   events
     .on('run.started', ({ startedAt: at }) => {
       startedAt = at;
@@ -62,7 +73,7 @@ export function reportMetrics(events: RunEvents, console: Console, options: Metr
     })
     .on('deletion.started', ({ total: count }) => {
       total = count;
-      m.selected.set(count);
+      m.selected.set(count + (carried?.selected ?? 0));
       send();
       timer = setInterval(send, options.intervalMs).unref();
     })
@@ -71,15 +82,16 @@ export function reportMetrics(events: RunEvents, console: Console, options: Metr
       m.orders.inc({ outcome: record.outcome });
     })
     .on('retry.scheduled', ({ record }) => m.retries.inc({ cause: retryLabel(record.httpStatus, record.errorCode) }))
-    .on('run.ended', ({ outcome }) => {
-      clearInterval(timer);
-      m.ended(outcome.status, outcome.exitCode);
-      m.selected.set(outcome.summary.selected);
-      total = outcome.summary.selected;
-      finished = outcome.summary.selected - outcome.summary.pending;
-      send();
-    });
+    .on('run.ended', () => clearInterval(timer));
   return {
+    /** The last metrics, from the story of the run (and of the run an --auto-resume night continued first). */
+    end: (story, end) => {
+      clearInterval(timer);
+      told = story;
+      countStory(m, story);
+      m.ended(end.status, end.exitCode);
+      send();
+    },
     flush: async () => {
       clearInterval(timer);
       await out.flush();
@@ -87,12 +99,33 @@ export function reportMetrics(events: RunEvents, console: Console, options: Metr
   };
 }
 
+const OUTCOME_FIELDS = { deleted: 'deleted', already_absent: 'alreadyAbsent', failed: 'failed', would_delete: 'wouldDelete' } as const;
+
+/** The counters set to the story's counts: each order once, by its latest outcome; retries by cause. */
+function countStory(m: Instruments, story: RunReport): void {
+  m.orders.reset();
+  m.retries.reset();
+  for (const outcome of OUTCOMES) m.orders.inc({ outcome }, story[OUTCOME_FIELDS[outcome]]);
+  for (const [cause, n] of Object.entries(story.retriesByCause)) m.retries.inc({ cause }, n);
+}
+
+/** The gauges of the moment, from the story once it is told. */
+function tellStory(m: Instruments, story: RunReport): void {
+  m.duration.set(story.activeMs / 1000);
+  m.selected.set(story.selected);
+  m.pending.set(story.pending);
+  m.throttled.set(story.throttling.waitedMs / 1000);
+  m.requests.set(story.throttling.requests);
+  m.answered429.set(story.throttling.answered429);
+  if (story.throttling.acceptedRps !== null) m.accepted.set(story.throttling.acceptedRps);
+}
+
 /**
  * The metrics of a run that never started (run/not-started.ts: refused, exit 2 or 3, or stopped before
  * its first DELETE): its status (`refused` among them) and exit code, nothing counted, pushed and written
  * once — the gateway and the file no longer show the last run's status as the current one.
  */
-export async function reportNotStarted(console: Console, options: Omit<MetricsOptions, 'intervalMs' | 'rate' | 'throttledMs'>, status: string, exitCode: number): Promise<void> {
+export async function reportNotStarted(console: Console, options: Omit<MetricsOptions, 'intervalMs' | 'rate' | 'throttling'>, status: string, exitCode: number): Promise<void> {
   const out = metricsOutputs(console, options, () => undefined);
   out.m.ended(status, exitCode);
   out.send();
@@ -100,7 +133,7 @@ export async function reportNotStarted(console: Console, options: Omit<MetricsOp
 }
 
 /** The registry and where it goes: the gateway and the file, each through a queue of its own; `sample` sets the gauges of the moment before each. */
-function metricsOutputs(console: Console, options: Omit<MetricsOptions, 'intervalMs' | 'rate' | 'throttledMs'>, sample: (m: Instruments) => void) {
+function metricsOutputs(console: Console, options: Omit<MetricsOptions, 'intervalMs' | 'rate' | 'throttling'>, sample: (m: Instruments) => void) {
   const registry = new Registry();
   const m = instruments(registry, options.dryRun);
   // A file holds one run: the last success of an earlier one is kept in it across runs that do not set one
@@ -168,7 +201,11 @@ function instruments(registry: Registry, dryRun: boolean) {
   const orders = new Counter({ name: `${PREFIX}orders_total`, help: 'Orders finished, by outcome.', labelNames: ['outcome'], registers });
   for (const outcome of OUTCOMES) orders.inc({ outcome }, 0);
   const retries = new Counter({ name: `${PREFIX}retries_total`, help: 'Retries scheduled, by cause.', labelNames: ['cause'], registers });
-  const throttled = gauge('throttled_seconds', 'Time every request waited out the server\'s Retry-After, this run.');
+  // Throttling in its three figures (docs/usage.md, "Throttling, in three figures").
+  const requests = gauge('requests', 'Requests the server answered, this run (and the run an --auto-resume night continued first).');
+  const answered429 = gauge('requests_answered_429', 'Requests the server answered 429 (throttled), of those.');
+  const throttled = gauge('throttled_seconds', 'Everyone waited: time every request waited out the server\'s Retry-After together.');
+  const accepted = gauge('accepted_rate_requests_per_second', 'The pace the server accepted when it throttled (absent: it did not throttle enough to find one).');
   const duration = gauge('run_duration_seconds', 'How long the run has taken (the last run, once it ended).');
   const selected = gauge('orders_selected', 'Orders the run set out to finish.');
   const pending = gauge('orders_pending', 'Orders not finished yet (left for a resume, once the run ended).');
@@ -193,15 +230,5 @@ function instruments(registry: Registry, dryRun: boolean) {
       registry.registerMetric(success);
     }
   };
-  return { orders, retries, throttled, duration, selected, pending, rate, setStatus, ended: end };
-}
-
-/** A retry's cause, from a fixed set: a label never takes a server's words. */
-function retryLabel(httpStatus: number | undefined, errorCode: string | undefined): string {
-  if (httpStatus === 429) return 'throttled';
-  if (httpStatus === 401) return 'unauthorized';
-  if (httpStatus !== undefined && httpStatus >= 500) return 'server_error';
-  if (httpStatus === 408 || errorCode === 'ETIMEDOUT' || errorCode === 'ECONNABORTED') return 'timeout';
-  if (errorCode) return 'connection';
-  return 'other';
+  return { orders, retries, requests, answered429, throttled, accepted, duration, selected, pending, rate, setStatus, ended: end };
 }

@@ -6,7 +6,8 @@ import type { Console } from './console.js';
 export interface ProgressOptions {
   /** Off a terminal: how often a progress line is printed. */
   intervalMs: number;
-  throttledMs: () => number;
+  /** Throttling so far, in its figures (report/throttling-words): requests answered 429, and everyone waiting. */
+  throttling: () => { answered429: number; waitedMs: number };
   /** What holds the run back right now, in a few words (throttled, orders waiting to retry), or ''. */
   state: () => string;
   now?: () => number;
@@ -35,7 +36,8 @@ export function reportProgress(events: RunEvents, console: Console, tally: RunTa
     const text = progressText({ done, total, rate, failed: s.failed, retries: s.retries, state: options.state() });
     if (console.isTerminal) console.live(withBar(text, done, total, console.columns));
     else {
-      console.say(`progress: ${text}, throttled ${humanDuration(options.throttledMs())}`, 'info', {
+      const t = options.throttling();
+      console.say(`progress: ${text}, ${t.answered429} answered 429, everyone waited ${humanDuration(t.waitedMs)}`, 'info', {
         event: 'progress', done, total, ratePerSecond: Math.round(rate * 10) / 10, failed: s.failed, retries: s.retries,
       });
     }

@@ -3,8 +3,8 @@ import { CleanupError, usageError } from '../common/errors.js';
 import { describeFileError, writeOutputFile } from '../common/files.js';
 import { secrets } from '../common/secrets.js';
 import { shellQuote, spreadsheetSafe } from '../common/text.js';
-import { buildRunReport, type RunReport } from './run-report.js';
-import { TimelineBuilder } from './run-timeline.js';
+import { buildRunReport, type KnownEnd, type RunReport } from './run-report.js';
+import { TimelineBuilder, type RunTimeline } from './run-timeline.js';
 import { timelineCsv } from './timeline-csv.js';
 import type { Console } from './console.js';
 
@@ -48,17 +48,35 @@ export async function reportWithFiles(auditLogs: string[], files: ReportFiles, c
 }
 
 /**
- * `run --html-report`: the page of the run just ended (and its earlier resumes), from its audit log. A page
- * that cannot be made is said plainly and never changes the run's exit code: the log holds the run, and
- * `report --html` makes the page from it at any time.
+ * A run just ended, read back from its audit log(s) once: the story every output of the run is made from
+ * (report/run-story), with its timeline when a page is asked for (`writePage`). `knownEnd`: how the run
+ * ended, should its run.end be missing from the log (a full disk). A log that cannot be read back leaves
+ * no story (undefined), said plainly.
  */
-export async function writeRunPage(auditLog: string, path: string, context: ReportContext, console: Console): Promise<void> {
+export async function readRunStory(auditLogs: string[], knownEnd: KnownEnd, console: Console, page: boolean): Promise<{ story: RunReport; timeline?: RunTimeline } | undefined> {
+  const builder = page ? new TimelineBuilder() : undefined;
   try {
-    await reportWithFiles([auditLog], { html: path }, context, { ...REPORT_OPTIONS, html: '--html-report' });
+    const story = await buildRunReport(auditLogs, builder, knownEnd);
+    return { story, ...(builder ? { timeline: builder.finish() } : {}) };
+  } catch (error) {
+    const why = error instanceof CleanupError ? error.message : describeFileError(error);
+    console.say(`The audit log ${auditLogs.at(-1) as string} could not be read back (${why}): the summary files and the last metrics tell this run's end only.`, 'warn');
+    return undefined;
+  }
+}
+
+/**
+ * `run --html-report`: the page of the run just ended. One that cannot be made is said plainly and never
+ * changes the run's exit code: `report --html` makes it from the log at any time.
+ */
+export async function writeRunPage(story: RunReport, timeline: RunTimeline, path: string, context: ReportContext, console: Console): Promise<void> {
+  try {
+    const { reportPage } = await import('./html/page.js');
+    await write('--html-report', path, reportPage(story, timeline, { ...context, builtAt: Date.now() }));
     console.say(`The HTML report of this run: ${path}`);
   } catch (error) {
     const reason = error instanceof CleanupError ? error.message : `--html-report ${path} could not be made: ${describeFileError(error)}`;
-    console.say(`${reason}. The run's outcome is in its audit log; make the page from it later: ${context.command} report ${shellQuote(auditLog)} --html ${shellQuote(path)}`, 'warn');
+    console.say(`${reason}. The run's outcome is in its audit log; make the page from it later: ${context.command} report ${story.auditLogs.map(shellQuote).join(' ')} --html ${shellQuote(path)}`, 'warn');
   }
 }
 

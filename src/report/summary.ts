@@ -1,6 +1,7 @@
 import { humanDuration } from '../common/durations.js';
 import type { RunStatus } from '../common/domain.js';
-import type { OrderRecord, RunSummary, ThrottlingSummary } from '../common/records.js';
+import type { OrderRecord, RunSummary } from '../common/records.js';
+import { throttlingOf, throttlingText, type Throttling } from './throttling-words.js';
 
 /**
  * The counts a person reads about a run: the console's at the run's end, the report's over a run and
@@ -21,8 +22,8 @@ export interface Counts {
   skipped?: number;
   pending: number;
   retries: number;
-  throttledMs: number;
-  throttling?: ThrottlingSummary;
+  /** In the three figures of report/throttling-words. */
+  throttling: Throttling;
   /** Working time; `spanMs`, for runs read back from their logs, from the first start to the last line. */
   durationMs: number;
   spanMs?: number;
@@ -49,21 +50,6 @@ export interface SummaryContext {
 
 const CAUSES_SHOWN = 5;
 
-/**
- * `0 requests`, or `14 of 3012 requests (0.5%), rate cut 2 times, the server accepted about 98/s; everyone
- * waited 1 s; requests held 3 s (retry budget)`; without the throttling figures, the time everyone waited.
- */
-function throttledText(c: Pick<Counts, 'throttledMs' | 'throttling'>): string {
-  const t = c.throttling;
-  if (!t) return humanDuration(c.throttledMs);
-  if (t.throttled === 0 && t.budgetHeldMs === 0) return `0 of ${t.requests} requests`;
-  const parts = [`${t.throttled} of ${t.requests} requests (${((t.throttled * 100) / Math.max(1, t.requests)).toFixed(1)}%)`];
-  if (t.cuts > 0) parts.push(`rate cut ${t.cuts} ${t.cuts === 1 ? 'time' : 'times'}${t.ceilingRps !== null ? `, the server accepted about ${Math.round(t.ceilingRps)}/s` : ''}`);
-  else if (t.throttled > 0) parts.push('noise: the rate was not cut');
-  const waits = [c.throttledMs > 0 ? `everyone waited ${humanDuration(c.throttledMs)}` : '', t.budgetHeldMs > 0 ? `requests held ${humanDuration(t.budgetHeldMs)} (retry budget)` : ''].filter(Boolean);
-  return `${parts.join(', ')}${waits.length ? `; ${waits.join('; ')}` : ''}`;
-}
-
 /** The rows, label and value. A dry run sends no DELETE: it has no deletions, retries, throttling or rate to tell. */
 export function countRows(c: Counts): Array<[string, string]> {
   const sent = !c.dryRun;
@@ -77,7 +63,7 @@ export function countRows(c: Counts): Array<[string, string]> {
     ...(sent ? [['deleted', String(c.deleted)], ['already absent', String(c.alreadyAbsent)], ['failed', String(c.failed)]] as Array<[string, string]> : []),
     ...(c.skipped === undefined ? [] : [['skipped', `${c.skipped}${c.skipped ? ' (finished by an earlier run)' : ''}`] as [string, string]]),
     ['pending', `${c.pending}${c.pending ? ' (not finished; resume to continue)' : ''}`],
-    ...(sent ? [['retries', String(c.retries)], ['throttled', throttledText(c)]] as Array<[string, string]> : []),
+    ...(sent ? [['retries', String(c.retries)], ['throttling', throttlingText(c.throttling)]] as Array<[string, string]> : []),
     ['duration', c.spanMs === undefined ? duration : `${duration} working, ${humanDuration(c.spanMs)} from first start to last line`],
     ...(sent ? [['rate', `${c.ratePerSecond.toFixed(1)} orders/s`]] as Array<[string, string]> : []),
   ];
@@ -104,7 +90,7 @@ export function formatSummary(s: RunSummary, c: SummaryContext): string {
     .map(([cause, { count, example }]) => ({ cause, orders: count, example: `${example.orderId}: ${example.error?.message ?? ''}` }));
   return [
     `Run ${c.runId} ${c.status}${c.dryRun ? ' (dry run: nothing was deleted)' : ''}.`,
-    ...formatCounts({ ...s, duplicates: c.duplicates, dryRun: c.dryRun, durationMs: c.durationMs }, [['audit log', c.auditLog]]),
+    ...formatCounts({ ...s, throttling: throttlingOf(s), duplicates: c.duplicates, dryRun: c.dryRun, durationMs: c.durationMs }, [['audit log', c.auditLog]]),
     ...causeLines(causes),
   ].join('\n');
 }

@@ -11,11 +11,14 @@ import { identityOf, jobIdentity } from '../planner/job-identity.js';
 import { reportToConsole } from '../report/console-reporter.js';
 import { reportLiveWarnings } from '../report/live-warnings.js';
 import { reportProgress } from '../report/progress.js';
-import { writeSummaryFiles } from '../report/summary-files.js';
+import type { KnownEnd, RunReport } from '../report/run-report.js';
+import type { StoryEnd } from '../report/run-story.js';
 import type { RunContext } from './context.js';
 import type { OpenedLog, RecordedRun } from './open.js';
 import type { RunPlan } from './plan.js';
 import type { LazyApi, Pace } from './request-deps.js';
+import { nightEnd, storyOfEnd, storyText } from '../report/run-story.js';
+import type { RunOutcome } from '../engine/events.js';
 
 /** How a run ended: its run.end status, exit code and, for an early stop, why. */
 export interface Conclusion {
@@ -34,10 +37,11 @@ export interface Conclusion {
 export class RunRecording {
   private tally: RunTally | undefined;
   private journalEnded: () => boolean = () => false;
-  private metrics: { flush: () => Promise<void> } | undefined;
-  private summaryFiles: { flush: () => Promise<void> } | undefined;
+  private metrics: { end: (story: RunReport, end: StoryEnd) => void; flush: () => Promise<void> } | undefined;
   private waitedMs = 0;
-  private ended = false;
+  private ended: KnownEnd | undefined;
+  private outcome: RunOutcome | undefined;
+  private summaryDone: () => void = () => undefined;
 
   constructor(
     private readonly log: OpenedLog,
@@ -80,13 +84,14 @@ export class RunRecording {
       next: { command: context.command, allowHosts: options.allowHost, yes: options.yes, ...(plan.refusal ? { refusal: plan.refusal } : {}) },
     });
     reportProgress(events, context.console, tally, {
-      intervalMs: options.progressInterval, throttledMs: () => this.pace.rate.throttledMs, state: () => paceState(this.pace, this.api.current?.retry.waiting ?? 0),
+      intervalMs: options.progressInterval,
+      throttling: () => ({ answered429: this.pace.rate.throttledAnswers, waitedMs: this.pace.rate.throttledMs }), state: () => paceState(this.pace, this.api.current?.retry.waiting ?? 0),
     });
-    this.summaryFiles = writeSummaryFiles(events, context.console, { json: options.summaryJson, stepSummary: options.stepSummary, htmlReport: options.htmlReport });
     this.metrics = metricsModule?.reportMetrics(events, context.console, {
       push: options.metricsPush, pushToken: options.metricsPushToken, file: options.metricsFile, job: options.metricsJob,
       shard: options.shard ? `${options.shard.index}_of_${options.shard.count}` : 'all', dryRun: options.dryRun, intervalMs: options.metricsInterval,
-      rate: () => this.pace.rate.rateAt(), throttledMs: () => this.pace.rate.throttledMs,
+      rate: () => this.pace.rate.rateAt(), carried: context.night?.story,
+      throttling: () => ({ requests: this.pace.rate.answers, answered429: this.pace.rate.throttledAnswers, waitedMs: this.pace.rate.throttledMs }),
     });
     events.emit({ type: 'run.started', runId, auditLog, startedAt: log.startedAt, fields: this.startFields() });
     this.recordStop();
@@ -107,22 +112,50 @@ export class RunRecording {
     const usage = process.resourceUsage();
     const resources = { maxRssMb: Math.round(usage.maxRSS / 1024), cpuMs: Math.round((usage.userCPUTime + usage.systemCPUTime) / 1000) };
     context.control.endedWith = exitCode;
-    this.ended = true;
-    log.events.emit({
-      type: 'run.ended',
-      outcome: { runId: log.runId, status, exitCode, durationMs, auditLog: log.auditLog, summary, resources, dryRun: run.options.dryRun, ...(reason ? { reason } : {}) },
-    });
+    this.ended = { runId: log.runId, status, exitCode, durationMs, ...(reason ? { reason } : {}) };
+    // From here a second signal waits for the summary files (a second at most), which finish() writes.
+    context.control.summaryWritten = new Promise((resolve) => (this.summaryDone = resolve));
+    this.outcome = { runId: log.runId, status, exitCode, durationMs, auditLog: log.auditLog, summary, resources, dryRun: run.options.dryRun, ...(reason ? { reason } : {}) };
+    log.events.emit({ type: 'run.ended', outcome: this.outcome });
     if (!this.journalEnded()) context.console.say(`The audit log ${log.auditLog} could not record the end of this run: the resume will find it unfinished.`, 'warn');
     return exitCode;
   }
 
-  /** The summary files and the last metrics (bounded: a push or a pipe's write gives up after 3 s), then the HTML page of the recorded run. */
+  /**
+   * What is made of the recorded run, from one story of it (report/run-story): read back once from its audit
+   * log (and, in an --auto-resume night, the log of the run continued first), then told as the HTML page,
+   * the summary files, the last metrics and, for a chain of runs, one line on the console. Bounded: a push
+   * or a pipe's write gives up after 3 s.
+   */
   async finish(): Promise<void> {
-    await Promise.all([this.summaryFiles?.flush(), this.metrics?.flush()]);
-    const { htmlReport } = this.run.options;
-    if (!this.started || !htmlReport) return;
+    if (!this.ended) return void (await this.metrics?.flush());
+    const { options } = this.run;
+    const { console, night } = this.context;
+    const logs = [...(night?.logs ?? []), this.log.auditLog];
+    // Read back only when something tells it: an output asked for, or a chain of runs (a resume, a night) the console sums up.
+    if (!(options.summaryJson || options.stepSummary || options.htmlReport || this.metrics || this.run.resume || night)) return this.summaryDone();
+    // The story and the summary files first: what a pipeline reads next, and what a second signal waits for.
+    const { story, end, read } = await this.tellSummary(logs).finally(this.summaryDone);
     const { writeRunPage } = await import('../report/report-files.js');
-    await writeRunPage(this.log.auditLog, htmlReport, { command: this.context.command, version: VERSION }, this.context.console);
+    if (options.htmlReport && read?.timeline) await writeRunPage(story, read.timeline, options.htmlReport, { command: this.context.command, version: VERSION }, console);
+    this.metrics?.end(story, end);
+    await this.metrics?.flush();
+  }
+
+  /** The story of the run (and of its night), its exit code, the console's line for a chain, and the summary files. */
+  private async tellSummary(logs: string[]) {
+    const { options } = this.run;
+    const { console, night, control } = this.context;
+    const ended = this.ended as KnownEnd;
+    const [{ readRunStory }, { writeSummaryFiles }] = await Promise.all([import('../report/report-files.js'), import('../report/summary-files.js')]);
+    const read = await readRunStory(logs, ended, console, options.htmlReport !== undefined);
+    const story = read?.story ?? storyOfEnd(this.outcome as RunOutcome, { at: this.log.startedAt, fields: this.startFields() });
+    const end = nightEnd(story, ended);
+    control.endedWith = end.exitCode as ExitCode; // a night's: the process's from now on
+    if (night) Object.assign(night, { logs, story, exitCode: end.exitCode });
+    if (story.runs.length > 1) console.say(`All told, ${story.runs.length} runs${logs.length > 1 ? ` in ${logs.length} audit logs` : ''}: ${storyText(story)}.`);
+    await writeSummaryFiles(console, { json: options.summaryJson, stepSummary: options.stepSummary, htmlReport: options.htmlReport }, story, end);
+    return { story, end, read };
   }
 
   /** When the run is told to stop, the log says so at once: a run killed before its run.end still says who stopped it. */

@@ -253,6 +253,6 @@ describe('FIFOs at the other paths a run opens', () => {
     expect(result).not.toBe('still running');
     expect((result as CliResult).code).toBe(0);
     expect((result as CliResult).log).not.toContain('could not be written');
-    expect(JSON.parse((result as CliResult).stdout)).toMatchObject({ status: 'completed', exitCode: 0, summary: { deleted: 2 } });
+    expect(JSON.parse((result as CliResult).stdout)).toMatchObject({ status: 'completed', exitCode: 0, counts: { deleted: 2 } });
   });
 });

@@ -140,7 +140,7 @@ describe('one log, one run', () => {
     expect((await runCli(['run', '--yes', '--job', job], { env: credentialsEnv(fake), cwd: dir })).code).toBe(0);
     const second = await runCli(['run', '--yes', '--job', job], { env: credentialsEnv(fake), cwd: dir });
     expect(second.code).toBe(0);
-    expect(JSON.parse(readFileSync(join(dir, 'artifacts/order-cleanup-summary.json'), 'utf8')).summary).toMatchObject({ alreadyAbsent: 5 });
+    expect(JSON.parse(readFileSync(join(dir, 'artifacts/order-cleanup-summary.json'), 'utf8')).counts).toMatchObject({ alreadyAbsent: 5 });
   });
 });
 

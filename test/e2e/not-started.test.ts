@@ -37,7 +37,7 @@ describe('a run that never started tells so', () => {
     expect(refused.code).toBe(3);
     const summary = json(outputs.summary);
     // Its audit log was chosen, never written: none is named.
-    expect(summary).toMatchObject({ runId: null, status: 'refused', exitCode: 3, started: false, auditLog: null, summary: { deleted: 0, selected: 0 } });
+    expect(summary).toMatchObject({ runId: null, status: 'refused', exitCode: 3, started: false, auditLog: null, counts: { deleted: 0, selected: 0 } });
     expect(summary.reason).toMatch(/authentication failed.*nothing was deleted/);
     expect(JSON.stringify(summary)).not.toContain('not-the-secret-at-all');
     expect(readFileSync(outputs.step, 'utf8')).toMatch(/### Exsited order cleanup: refused before it started[\s\S]*refused \(exit 3\)/);
@@ -114,7 +114,7 @@ describe('a run that never started tells so', () => {
     endAfter('file', () => fake.close());
     const result = await cli.done;
     expect(result.code).toBe(0);
-    expect(json(outputs.summary)).toMatchObject({ status: 'completed', exitCode: 0, summary: { deleted: 10 } });
+    expect(json(outputs.summary)).toMatchObject({ status: 'completed', exitCode: 0, counts: { deleted: 10 } });
     expect(fake.deleted).toHaveLength(10);
   });
 });

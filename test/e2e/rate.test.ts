@@ -59,7 +59,7 @@ describe('the request rate: --rps, 429s, a real limit, an outage', () => {
     // Limits are found from the first burst of 429s; after that, few (the bucket alone would answer most of an unpaced run 429).
     expect(throttling.throttled).toBe(fake.stats.limited);
     expect(fake.stats.limited / throttling.requests).toBeLessThan(0.25);
-    expect(result.log).toMatch(/throttled\s+\d+ of \d+ requests \(\d+(\.\d)?%\), rate cut \d+ times?, the server accepted about \d+\/s/);
+    expect(result.log).toMatch(/throttling\s+\d+ of \d+ requests answered 429 \(\d+(\.\d)?%\).*; the server accepted about \d+\/s \(rate cut \d+ times?\)/);
   });
 
   test('an outage (every DELETE 503 for 2 s): the retry budget sends a probe a second instead of a storm, and the run recovers, losing nothing', async () => {

@@ -52,11 +52,11 @@ describe('report', () => {
     const log = /(\S+\.ndjson)/.exec(listing.stdout)![1]!;
     const page = join(dir, 'r.html');
     const text = await runInProcess(['report', log, '--html', page]);
-    expect(text.stdout).toMatch(/: 2 runs, a dry run, then 12 deleted in 1 resume\n/);
-    const json = JSON.parse((await runInProcess(['report', log, '--json'])).stdout) as { dryRun: boolean; deleted: number };
-    expect(json).toMatchObject({ dryRun: false, deleted: 12 });
+    expect(text.stdout).toMatch(/: 2 runs: a dry run of 12, then 12 deleted in 1 resume\n/);
+    const json = JSON.parse((await runInProcess(['report', log, '--json'])).stdout) as { dryRun: boolean; counts: { deleted: number } };
+    expect(json).toMatchObject({ dryRun: false, counts: { deleted: 12 }, story: 'a dry run of 12, then 12 deleted in 1 resume' });
     const html = readFileSync(page, 'utf8');
-    expect(html).toContain('<dt>mode</dt><dd>a dry run, then 12 deleted in 1 resume</dd>');
+    expect(html).toContain('<dt>what it did</dt><dd id="story">a dry run of 12, then 12 deleted in 1 resume</dd>');
     expect(html).not.toMatch(/dry run: (nothing was deleted|\d+ would be deleted)/);
     const chart = html.slice(html.indexOf('id="chart-throughput"'), html.indexOf('</figure>', html.indexOf('id="chart-throughput"')));
     expect(chart).not.toContain('would delete');
@@ -95,7 +95,7 @@ describe('report', () => {
     expect(csv.slice(1).map((row) => row.split(',')[0]).sort()).toEqual([...refused].sort());
 
     const json = JSON.parse((await runInProcess(['report', log, '--json'])).stdout);
-    expect(json).toMatchObject({ selected: 80, deleted: 77, failed: 3, pending: 0, unfinished: false });
+    expect(json).toMatchObject({ counts: { selected: 80, deleted: 77, failed: 3, pending: 0 }, unfinished: false });
     expect(json.runs.map((r: { status: string }) => r.status)).toEqual(['interrupted', 'failed']);
 
     const again = await runInProcess(['run', '--yes', '--ids', join(dir, 'failed.csv'), '--audit-log', join(dir, 'b.ndjson'), '--retries', '0'], { env });
@@ -106,7 +106,7 @@ describe('report', () => {
     for (const id of refused) delete refusals[id];
     expect((await runInProcess(['run', '--yes', '--ids', join(dir, 'failed.csv'), '--audit-log', join(dir, 'c.ndjson')], { env })).code).toBe(0);
     const together = JSON.parse((await runInProcess(['report', log, join(dir, 'c.ndjson'), '--json'])).stdout);
-    expect(together).toMatchObject({ selected: 80, deleted: 80, failed: 0, pending: 0, auditLogs: [log, join(dir, 'c.ndjson')] });
+    expect(together).toMatchObject({ counts: { selected: 80, deleted: 80, failed: 0, pending: 0 }, auditLogs: [log, join(dir, 'c.ndjson')] });
     expect(together.runs).toHaveLength(3);
   });
 
@@ -154,7 +154,7 @@ describe('report', () => {
 
     expect(result.code).toBe(0);
     expect(JSON.parse(readFileSync(join(dir, 's.json'), 'utf8'))).toMatchObject({
-      status: 'completed', exitCode: 0, auditLog: join(dir, 'a.ndjson'), summary: { selected: 4, deleted: 4, failed: 0 },
+      status: 'completed', exitCode: 0, auditLog: join(dir, 'a.ndjson'), counts: { selected: 4, deleted: 4, failed: 0 },
       host: fake.url, dryRun: false, startedAt: expect.stringMatching(/^\d{4}-/), endedAt: expect.stringMatching(/^\d{4}-/),
       input: { kind: 'text', path: input, count: 4, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) },
     });
@@ -186,7 +186,7 @@ describe('report', () => {
     expect(result.code).toBe(0);
     const lines = result.log.split('\n').filter((l) => l.startsWith('progress: '));
     expect(lines.length).toBeGreaterThanOrEqual(2);
-    expect(lines[0]).toMatch(/^progress: \d+\/60 \(\d+%\), [\d.]+ orders\/s, ETA (\d+ s|-), 0 failed, 0 retries, throttled 0 s$/);
+    expect(lines[0]).toMatch(/^progress: \d+\/60 \(\d+%\), [\d.]+ orders\/s, ETA (\d+ s|-), 0 failed, 0 retries, 0 answered 429, everyone waited 0 s$/);
   });
 
   test('a log that does not exist, or is not an audit log, is exit 2, saying which', async () => {

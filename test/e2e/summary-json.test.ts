@@ -42,7 +42,7 @@ describe('--summary-json, against its JSON Schema', () => {
     };
 
     const dry = await run('dry', [...ids.slice(0, 5), 'ORD-TYPO-1'], ['--dry-run']);
-    expect(dry.json).toMatchObject({ schemaVersion: 1, status: 'completed', dryRun: true, started: true, summary: { wouldDelete: 5, alreadyAbsent: 1 } });
+    expect(dry.json).toMatchObject({ schemaVersion: 2, status: 'completed', dryRun: true, started: true, counts: { wouldDelete: 5, alreadyAbsent: 1 }, absentOrders: ['ORD-TYPO-1'] });
     const failed = await run('failed', ['ORD-TYPO-2'], ['--fail-on-absent']);
     expect(failed.json).toMatchObject({ status: 'failed', exitCode: 1, reason: expect.stringMatching(/not found/) });
     const halted = await run('halted', ids.slice(0, 20), ['--concurrency', '1', '--max-duration', '100ms']);

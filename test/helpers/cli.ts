@@ -95,6 +95,7 @@ const LAZY_MODULES = [
   () => import('../../src/sources/filter-spec.js'), () => import('../../src/planner/selection.js'), () => import('../../src/run/run.js'),
   () => import('../../src/report/run-report.js'), () => import('../../src/audit/resume-state.js'), () => import('../../src/exsited/http.js'),
   () => import('../../src/engine/executor.js'), () => import('../../src/audit/latest-log.js'), () => import('csv-stringify/sync'),
+  () => import('../../src/report/report-files.js'), () => import('../../src/report/summary-files.js'), () => import('../../src/report/report-text.js'),
 ];
 
 /**

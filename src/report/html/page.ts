@@ -3,7 +3,10 @@ import { readFileSync } from 'node:fs';
 import { humanDuration } from '../../common/durations.js';
 import { DECISION_WORDS, rateText } from '../../engine/decision-words.js';
 import { failedCsvCommand } from '../next-step.js';
-import { failureCauses, modeText, reportNextSteps, type RunReport } from '../run-report.js';
+import { reportNextSteps } from '../report-text.js';
+import { failureCauses, type RunReport } from '../run-report.js';
+import { storyText } from '../run-story.js';
+import { throttlingSentence } from '../throttling-words.js';
 import type { Interval, RunTimeline, SeriesKey } from '../run-timeline.js';
 import { barChart, timeChart, type Layer } from './charts.js';
 import { html, join, raw, type Html } from './html.js';
@@ -89,7 +92,7 @@ function header(r: RunReport, t: RunTimeline, context: PageContext): Html {
 <dt>orders from</dt><dd>${input}</dd>
 <dt>sha256</dt><dd class="mono">${r.input.sha256}</dd>
 ${r.input.criteria && html`<dt>criteria</dt><dd class="mono" id="criteria">${r.input.criteria}</dd>`}
-<dt>mode</dt><dd>${r.dryRun ? 'dry run: nothing was deleted' : modeText(r).replace(/^, /, '') || 'deleting'}</dd>
+<dt>what it did</dt><dd id="story">${storyText(r)}${r.dryRun && ' (a dry run: nothing was deleted)'}</dd>
 <dt>audit log${r.auditLogs.length === 1 ? '' : 's'}</dt><dd class="mono">${join(r.auditLogs, html`<br>`)}</dd>
 </dl>
 <table class="runs"><caption class="note">The run and its resumes</caption><thead><tr><th></th><th>run</th><th>started</th><th>status</th><th class="n">exit</th><th class="n">time</th><th>stopped because</th>${manyLogs && html`<th>log</th>`}</tr></thead><tbody>${runs}</tbody></table>
@@ -107,7 +110,8 @@ function totals(r: RunReport): Html {
     ['failed', 'failed', int(r.failed)],
     ['pending', 'not yet done', int(r.pending)],
     ['retries', 'retries', int(r.retries)],
-    ['throttledMs', 'everyone waited (throttled)', humanDuration(r.throttledMs)],
+    ['answered429', 'answered 429', `${int(r.throttling.answered429)} of ${int(r.throttling.requests)}`],
+    ['throttledMs', 'everyone waited', humanDuration(r.throttling.waitedMs)],
     ['activeMs', 'working time', humanDuration(r.activeMs)],
     ...(r.dryRun ? [] : [['ratePerSecond', 'orders/s while working', num(r.ratePerSecond)] as [string, string, string]]),
   ];
@@ -141,9 +145,8 @@ function throughput(r: RunReport, t: RunTimeline): Html {
   const dry = r.dryRun ? 'A dry run sends no DELETE: its pace says nothing of the API. ' : '';
   const summary = `${dry}${int(finished)} orders finished at ${num(r.ratePerSecond || finished / Math.max(1, r.activeMs / 1000))} per second while working` +
     (peak ? `, at most ${num(peak.value / (t.intervalMs / 1000))} per second (the ${humanDuration(t.intervalMs)} from ${clock(peak.startMs)} UTC)` : '') + '. ' +
-    (marks.length === 0 ? 'The rate controller made no decision: the server did not throttle this run. '
+    (marks.length === 0 ? 'The rate controller made no decision. '
       : `The rate controller decided ${marks.length} time${marks.length === 1 ? '' : 's'} (${countBy(marks.map((m) => m.kind)).map(([k, n]) => `${n}× ${DECISION_WORDS[k]}`).join(', ')}). `) +
-    (paused('throttled') > 0 ? `Everyone waited out a Retry-After for ${humanDuration(paused('throttled'))} in all. ` : '') +
     (paused('service failing') > 0 ? `The service was failing for ${humanDuration(paused('service failing'))}: a probe a second. ` : '') +
     (t.segments.length > 1 ? `The ${t.segments.length} runs are drawn side by side, without the time between them.` : '');
   const chart = timeChart({ id: 'chart-throughput', title: 'Orders finished per second, and the paced rate', summary, unit: 'per second', layers, pacing: true }, t);
@@ -238,13 +241,14 @@ function failedOrders(r: RunReport, context: PageContext): Html {
 function throttling(r: RunReport, t: RunTimeline): Html {
   const decisions = t.segments.flatMap((s, run) => s.throttles.map((m) => ({ ...m, run })));
   const pauses = t.segments.flatMap((s) => s.pauses.filter((p) => p.why === 'service failing'));
-  if (decisions.length === 0 && pauses.length === 0) return html`<p>The server did not throttle this run, and the service never failed as a whole.</p>`;
+  const said = throttlingSentence(r.throttling);
+  if (decisions.length === 0 && pauses.length === 0) return html`<p id="throttling-said">${said} The service never failed as a whole.</p>`;
   const rows = decisions.slice(0, DECISIONS_LISTED).map((d) => html`<tr>${[
     html`<td>${moment(d.atMs)}</td><td>${d.run === 0 ? 'run' : `resume ${d.run}`}</td><td>${DECISION_WORDS[d.kind]}</td>`,
     html`<td class="n">${rateText(d.rateBefore)}</td><td class="n">${rateText(d.rateAfter)}</td><td class="n">${num(d.share * 100)}%</td><td class="n">${d.pauseMs > 0 && humanDuration(d.pauseMs)}</td>`,
   ]}</tr>`);
   const outages = pauses.map((p) => html`<li>${moment(p.fromMs)}: the service was failing for ${humanDuration(p.toMs - p.fromMs)}; requests waited, one probe a second</li>`);
-  return html`<p>${int(decisions.length)} decision${decisions.length === 1 ? '' : 's'} of the rate controller; everyone waited out a Retry-After for ${humanDuration(r.throttledMs)} in all.</p>${[
+  return html`<p id="throttling-said">${said} ${int(decisions.length)} decision${decisions.length === 1 ? '' : 's'} of the rate controller.</p>${[
     rows.length > 0 && html`<table id="decisions"><thead><tr><th>when</th><th>run</th><th>decision</th><th class="n">rate before</th><th class="n">after</th><th class="n">throttled</th><th class="n">everyone waited</th></tr></thead><tbody>${rows}</tbody></table>`,
     decisions.length > DECISIONS_LISTED && html`<p class="note">The first ${DECISIONS_LISTED} of ${int(decisions.length)}; every one is a <code>throttle</code> line in the audit log.</p>`,
     outages.length > 0 && html`<ul id="outages">${outages}</ul>`,
