@@ -46,7 +46,6 @@ await build({
   // A package's ES module build first: jsonc-parser's `main` is a UMD file that requires its parts by
   // relative path at run time, which inside the bundle would resolve against dist/ (exit 70 on a bad job file).
   mainFields: ['module', 'main'],
-  // pino-pretty stays a module of its own: it is loaded by a require made at run time, only when used.
   // The CommonJS dependencies inside an ES module call require(): give them Node's.
   banner: { js: "import { createRequire as __cliCreateRequire } from 'node:module'; const require = __cliCreateRequire(import.meta.url);" },
   plugins: [moduleUrls],

@@ -19,7 +19,7 @@ export type { Io };
  */
 export async function main(argv: string[], io: Io): Promise<ExitCode> {
   const parsedFormat = specOf('logFormat').value.parse(io.env.EXSITED_LOG_FORMAT);
-  const envFormat = 'value' in parsedFormat ? (parsedFormat.value as LogFormat) : undefined;
+  const envFormat = 'value' in parsedFormat ? (parsedFormat.value as LogFormat | 'pretty') : undefined;
   const session: Session = { io, console: consoleFor(io, envFormat), exitCode: ExitCode.ok, envFormat };
   try {
     await createProgram(session).parseAsync(argv, { from: 'user' });

@@ -72,7 +72,7 @@ describe('resolveRunOptions: defaults ← job spec ← recorded run ← environm
     expect(error?.message).toContain('3 problems');
     expect(error?.message).toContain('--concurrency must be a whole number from 1 to 1024, got "0"');
     expect(error?.message).toContain('--job job.json: retries must be a whole number from 0 to 100, got -1');
-    expect(error?.message).toContain('EXSITED_LOG_FORMAT must be pretty or json or text, got "xml"');
+    expect(error?.message).toContain('EXSITED_LOG_FORMAT must be human or text or json or pretty, got "xml"');
   });
 
   test.each([

@@ -7,7 +7,7 @@ import { reportLiveWarnings } from '../src/report/live-warnings.js';
 import { VirtualClock } from './helpers/virtual-time.js';
 
 /** Issue 23, item 5: what matters said while it happens, at most one line per cause every 10 s, on simulated time. */
-function setUp(format: 'text' | 'json' = 'text') {
+function setUp(format: 'human' | 'json' = 'human') {
   let text = '';
   const stream = new PassThrough().on('data', (chunk: Buffer) => (text += chunk.toString()));
   const clock = new VirtualClock();

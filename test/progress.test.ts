@@ -7,7 +7,7 @@ import { progressText, SmoothedRate, withBar } from '../src/report/progress.js';
 function terminal(columns: number) {
   let text = '';
   const stream = Object.assign(new PassThrough().on('data', (chunk: Buffer) => (text += chunk.toString())), { isTTY: true, columns });
-  return { console: new Console('text', stream, stream), text: () => text };
+  return { console: new Console('human', stream, stream), text: () => text };
 }
 
 describe('the progress line', () => {

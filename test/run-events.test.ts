@@ -13,7 +13,7 @@ const order = (orderId: string, outcome: OrderRecord['outcome'], extra: Partial<
 function capture() {
   let text = '';
   const stream = new PassThrough().on('data', (chunk: Buffer) => (text += chunk.toString()));
-  return { console: new Console('text', stream, stream), text: () => text };
+  return { console: new Console('human', stream, stream), text: () => text };
 }
 
 describe('RunEvents', () => {

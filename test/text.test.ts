@@ -52,7 +52,7 @@ describe('terminalSafe', () => {
 });
 
 describe('every unsafe character, on its way to a terminal', () => {
-  test.each(['text', 'json'] as const)('the console (%s) shows each as its escape, none raw', (format) => {
+  test.each(['human', 'text', 'json'] as const)('the console (%s) shows each as its escape, none raw', (format) => {
     const err = new Captured();
     new Console(format, err as never, new Captured() as never).say(`refused: ${hostile}`, 'warn');
 

@@ -16,8 +16,8 @@ export function addDemoCommand(program: Command, session: Session): void {
     .command('demo')
     .description('run the job against a fake Exsited API with injected faults; needs no credentials or network')
     .action(async () => {
-      // The demo is read by a person even when its output is piped: bare lines there, not JSON.
-      session.console = new Console(session.envFormat ?? (io.stderr.isTTY ? 'pretty' : 'text'), io.stderr, io.stdout);
+      // The demo is read by a person even when its output is piped: plain sentences there, not JSON.
+      session.console = new Console(session.envFormat ?? 'human', io.stderr, io.stdout, true, io.env);
       session.exitCode = await runDemo({ console: session.console, terminal: { stdin: io.stdin, stderr: io.stderr }, command: io.command });
     });
 }

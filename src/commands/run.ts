@@ -104,6 +104,7 @@ function handleSignals(control: RunControl, console: Console, source: NodeJS.Eve
   let signals = 0;
   const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
     const ended = control.endedWith;
+    console.stopLive(); // the progress line goes first: what follows is said on a clean row
     if (++signals > 1) {
       console.say(ended !== undefined
         ? `${signal} again: exiting with the run's own exit code (${ended}) once its summary files are written (a second at most); the reports not made yet can be made from its audit log.`

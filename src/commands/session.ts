@@ -20,8 +20,8 @@ export interface Session {
   console: Console;
   exitCode: ExitCode;
   /** EXSITED_LOG_FORMAT when it is valid (the resolver reports it otherwise): the format before `run` resolves its own. */
-  envFormat: LogFormat | undefined;
+  envFormat: LogFormat | 'pretty' | undefined;
 }
 
 /** A console on the session's streams, in `format` (or the default for where stderr goes). */
-export const consoleFor = (io: Io, format?: LogFormat) => new Console(format, io.stderr, io.stdout, !!io.stdin.isTTY);
+export const consoleFor = (io: Io, format?: LogFormat | 'pretty') => new Console(format, io.stderr, io.stdout, !!io.stdin.isTTY, io.env);

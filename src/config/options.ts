@@ -176,8 +176,8 @@ export const RUN_OPTIONS = {
     help: 'when not on a terminal, print a progress line this often (on a terminal the progress line updates itself)',
   }),
   logFormat: option({
-    flag: '--log-format', group: 'output', value: choice(['pretty', 'json', 'text'] as const, '<format>'), env: 'EXSITED_LOG_FORMAT', job: true, recorded: false,
-    help: 'how the console speaks: pretty (the default on a terminal), json (one object per line, the default elsewhere) or text',
+    flag: '--log-format', group: 'output', value: choice(['human', 'text', 'json', 'pretty'] as const, '<format>'), env: 'EXSITED_LOG_FORMAT', job: true, recorded: false,
+    help: 'how the console speaks: human (plain sentences, warnings in colour: the default on a terminal), text (each line with its time and level; pretty is the same), json (one object per line, the default elsewhere)',
   }),
   stepSummary: option({
     group: 'output', value: text('<path>'), env: 'GITHUB_STEP_SUMMARY', job: false, recorded: false,

@@ -1,4 +1,4 @@
-import { openSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import tty from 'node:tty';
 import { terminalSafe } from '../common/text.js';
@@ -17,6 +17,8 @@ export interface ConfirmationRequest {
   manifest?: string;
   /** More to read before answering: the selection's breakdown, hints about the filter. */
   details?: string[];
+  /** The question in bold (report/console's emphasis, where colour is wanted). */
+  emphasis?: (text: string) => string;
 }
 
 export type Confirmation =
@@ -28,7 +30,20 @@ export type Confirmation =
  * Whether a person is there to answer: stdin is a terminal. Where stdout or stderr go does not matter
  * (`run … 2>&1 | tee out.txt` from a shell is still a person at a terminal).
  */
-export const personPresent = (terminal: Terminal) => !!terminal.stdin.isTTY;
+export const personPresent = (terminal: Terminal, stdinUsed = false) => !!terminal.stdin.isTTY || (stdinUsed && hasControllingTerminal());
+
+/**
+ * Whether this process has a terminal of its own (`/dev/tty` opens), as when `cat ids.txt | … --ids -` is
+ * typed at one: sudo, ssh and git ask there when stdin is taken. Cron, containers and CI have none.
+ */
+function hasControllingTerminal(): boolean {
+  try {
+    closeSync(openSync('/dev/tty', 'r'));
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** How long input already typed is given to arrive before it is thrown away: one read of what the terminal holds. */
 const TYPE_AHEAD_MS = 50;
@@ -82,12 +97,14 @@ export async function confirmDeletion(request: ConfirmationRequest, terminal: Te
   const rl = createInterface({ input, output, terminal: false });
   const closed = new Promise<undefined>((resolve) => rl.once('close', () => resolve(undefined)));
   try {
-    const question = rl.question(`Type the number of orders (${request.count}) to go ahead, anything else to stop: `, { signal: signal ?? new AbortController().signal });
+    const ask = `Type the number of orders (${request.count}) to go ahead, anything else to stop: `;
+    const question = rl.question(request.emphasis?.(ask) ?? ask, { signal: signal ?? new AbortController().signal });
     const answer = await Promise.race([question.catch(() => undefined), closed]); // Ctrl-C (the run stopping) is a no
     if (answer === undefined) output.write('\n');
     const confirmed = answer !== undefined && answer.trim() === String(request.count);
-    // Asked on the terminal itself because stderr is a pipe (which Ctrl-C may have closed with its reader): answered there too.
-    if (!confirmed && output !== terminal.stderr) output.write('Not confirmed: nothing was deleted.\n');
+    // Asked on the terminal itself because stderr is a pipe, and abandoned with Ctrl-C (which may have closed the pipe's reader
+    // too): said there, once. A wrong answer's refusal is said once, on stderr, like every other.
+    if (answer === undefined && output !== terminal.stderr) output.write('Not confirmed: nothing was deleted.\n');
     return confirmed ? { confirmed: true } : { confirmed: false, typed: answer?.trim() };
   } finally {
     rl.close();

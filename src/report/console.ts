@@ -1,41 +1,63 @@
-import { createRequire } from 'node:module';
 import pino, { type Logger } from 'pino';
-import type PinoPretty from 'pino-pretty';
 import { secrets } from '../common/secrets.js';
 import { terminalSafe } from '../common/text.js';
 
-/** pino-pretty is loaded only when used. */
-const require = createRequire(import.meta.url);
-const loadPretty = () => require('pino-pretty') as typeof PinoPretty;
-
-export type LogFormat = 'pretty' | 'json' | 'text';
+/**
+ * `human`: plain sentences, warnings and errors in colour (a terminal's, and a person's with stderr piped);
+ * `text`: a line each with its time and level (`12:44:21 WARN  …`), for a file or `kubectl logs`;
+ * `json`: one object per line, for log collectors (the default off a terminal).
+ */
+export type LogFormat = 'human' | 'text' | 'json';
 export type Level = 'info' | 'warn' | 'error';
 type Stream = NodeJS.WritableStream & { isTTY?: boolean };
+
+/**
+ * Whether to colour (no-color.org, and the FORCE_COLOR most tools honour): FORCE_COLOR set to anything but
+ * `0` or `false` colours; NO_COLOR set and not empty does not; otherwise a terminal that is not `dumb` does.
+ */
+function colourWanted(env: NodeJS.ProcessEnv, stream: { isTTY?: boolean }): boolean {
+  const force = env.FORCE_COLOR;
+  if (force !== undefined && force !== '') return force !== '0' && force !== 'false';
+  if (env.NO_COLOR) return false;
+  return !!stream.isTTY && env.TERM !== 'dumb';
+}
+
+const SGR = { warn: '\u001b[33m', error: '\u001b[31m', bold: '\u001b[1m', reset: '\u001b[0m' } as const;
 
 /** What reaches a screen: secrets scrubbed first, then every control or bidi character escaped. */
 const safe = (text: string) => terminalSafe(secrets.scrub(text));
 
 /**
  * The console: what the tool tells people, on stderr, through the secret scrubber and the terminal
- * escaper — one per process, created by the CLI, passed to whoever speaks. On a terminal it is
- * human-readable (pino-pretty); piped while a person is at the keyboard, bare lines; elsewhere — cron,
- * containers, pipelines — one JSON object per line for log collectors. Results (reports, the fake API's address) go to stdout with
+ * escaper — one per process, created by the CLI, passed to whoever speaks. On a terminal, and piped while
+ * a person is at the keyboard, plain sentences (`human`), warnings and errors in colour where colour is
+ * wanted; elsewhere — cron, containers, pipelines — one JSON object per line for log collectors. Results (reports, the fake API's address) go to stdout with
  * `print`. A console that cannot be written (a closed pipe) never stops a run: the audit log is the record.
  */
 export class Console {
   readonly format: LogFormat;
+  /** Whether warnings, errors and the prompt are coloured (colourWanted). */
+  readonly colour: boolean;
   private logger: Logger | undefined;
   /** The live line (progress) at the bottom of a terminal, redrawn under anything else said. */
   private liveLine: string | undefined;
+  private liveStopped = false;
 
   constructor(
-    format?: LogFormat,
+    format?: LogFormat | 'pretty',
     private readonly err: Stream = process.stderr,
     private readonly out: Stream = process.stdout,
     /** Whether a person is at the keyboard (stdin is a terminal): with stderr piped (`2>&1 | tee`), they still read it. */
     personPresent = false,
+    env: NodeJS.ProcessEnv = {},
   ) {
-    this.format = format ?? (err.isTTY ? 'pretty' : personPresent ? 'text' : 'json');
+    this.format = format === 'pretty' ? 'text' : (format ?? (err.isTTY || personPresent ? 'human' : 'json'));
+    this.colour = colourWanted(env, err);
+  }
+
+  /** `text` in bold, where colour is wanted: the question a person must answer. */
+  emphasis(text: string): string {
+    return this.colour ? `${SGR.bold}${text}${SGR.reset}` : text;
   }
 
   /** Whether a person watches stderr: a terminal. */
@@ -62,10 +84,17 @@ export class Console {
    * and leave a trail when redrawn). Only on a terminal.
    */
   live(text: string): void {
-    if (!this.isTerminal) return;
+    if (!this.isTerminal || this.liveStopped) return;
     const fitted = [...safe(text)].slice(0, Math.max(1, this.columns - 1)).join('');
     this.liveLine = fitted;
     this.guarded(() => this.err.write(`\r${fitted}\u001b[K`));
+  }
+
+  /** Clears the live line for good (Ctrl-C: the run is stopping), and the `^C` the terminal echoed on its row. */
+  stopLive(): void {
+    this.liveStopped = true;
+    if (this.isTerminal) this.guarded(() => this.err.write('\r\u001b[K'));
+    this.liveLine = undefined;
   }
 
   /** Clears the live line, leaving the cursor at the start of an empty row. */
@@ -77,14 +106,17 @@ export class Console {
 
   private sayNow(text: string, level: Level, fields: Record<string, unknown>): void {
     this.guarded(() => {
-      if (this.format === 'text') {
-        this.err.write(`${safe(text)}\n`);
-        return;
+      const said = safe(text);
+      if (this.format === 'human') {
+        this.err.write(level !== 'info' && this.colour ? `${SGR[level]}${said}${SGR.reset}\n` : `${said}\n`);
+      } else if (this.format === 'text') {
+        const time = new Date().toTimeString().slice(0, 8);
+        const label = level.toUpperCase().padEnd(5);
+        this.err.write(`${time} ${level !== 'info' && this.colour ? `${SGR[level]}${label}${SGR.reset}` : label} ${said}\n`);
+      } else {
+        // People read the message; the fields are for log collectors.
+        (this.logger ??= this.createLogger())[level](fields, said);
       }
-      const logger = this.logger ??= this.createLogger();
-      // People read the message; the fields are for log collectors.
-      if (this.format === 'pretty') logger[level](safe(text));
-      else logger[level](fields, safe(text));
     });
   }
 
@@ -94,17 +126,7 @@ export class Console {
 
   private createLogger(): Logger {
     const destination = { write: (line: string) => void this.err.write(line) };
-    return pino(
-      {
-        base: undefined,
-        timestamp: pino.stdTimeFunctions.isoTime,
-        formatters: { level: (label) => ({ level: label }) },
-        hooks: { streamWrite: safe },
-      },
-      this.format === 'pretty'
-        ? loadPretty()({ destination: this.err as never, sync: true, colorize: !!this.err.isTTY, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' })
-        : destination,
-    );
+    return pino({ base: undefined, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label) => ({ level: label }) }, hooks: { streamWrite: safe } }, destination);
   }
 
   private guarded(write: () => void): void {

@@ -8,9 +8,10 @@ import type { OpenedLog, RecordedRun } from './open.js';
 import type { RunPlan } from './plan.js';
 
 /** Before anything else: a deletion without --yes needs a person to answer the question. */
-export function refuseWithoutAPerson(options: Pick<RunOptions, 'dryRun' | 'yes'>, terminal: Terminal): void {
-  if (options.dryRun || options.yes || personPresent(terminal)) return;
-  throw refused('nobody is at a terminal to confirm the deletion: pass --yes (or "yes": true in the job spec) to delete without ' +
+export function refuseWithoutAPerson(options: Pick<RunOptions, 'dryRun' | 'yes' | 'ids'>, terminal: Terminal): void {
+  // With the IDs on stdin (`cat ids.txt | … --ids -`), a person at a terminal is asked on the terminal itself.
+  if (options.dryRun || options.yes || personPresent(terminal, options.ids === '-')) return;
+  throw refused('nobody is at a terminal to confirm the deletion (stdin is not one, and this process has no terminal of its own): pass --yes (or "yes": true in the job spec) to delete without ' +
     'asking, or --dry-run to see what would be deleted; nothing was sent');
 }
 
@@ -31,7 +32,7 @@ export async function obtainConsent(run: RecordedRun, plan: RunPlan, deps: Selec
   const { input, count } = plan;
   const answer = await confirmDeletion({
     host: new URL(host).host, count, sample: [...take(input.scanned.pending, 5)], manifest: input.source.kind === 'filter' ? input.spec.path : undefined,
-    details: input.details,
+    details: input.details, emphasis: (text) => context.console.emphasis(text),
   }, terminal, options.ids === '-', control.stopping);
   if (!answer.confirmed) {
     throw refused(answer.typed === undefined

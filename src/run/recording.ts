@@ -179,7 +179,7 @@ export class RunRecording {
     return {
       version: VERSION, source: plan.input.source, baseUrl: host, cwd: process.cwd(),
       options: { ...recordedOptions(options), dryRun: options.dryRun, force: options.force, allowHosts: options.allowHost, yes: options.yes, auth: options.credentials.kind },
-      job: { ...(resume?.start.job ?? jobIdentity(identityOf(options, resume), host, false)), startedBy: personPresent(context.terminal) ? 'person' : 'unattended' },
+      job: { ...(resume?.start.job ?? jobIdentity(identityOf(options, resume), host, false)), startedBy: personPresent(context.terminal, options.ids === '-') ? 'person' : 'unattended' },
       ...(resume ? { resumeOf: resume.resumeOf, skipped: plan.input.scanned.skipped } : {}),
     };
   }

@@ -36,7 +36,7 @@ describe('absurd waits', () => {
 describe('server text on terminals and in spreadsheets', () => {
   const hostileMessage = '=HYPERLINK("http://evil.example/x","click") \u001b[31mred\u001b[0m \u001b]52;c;ZWNobyBvd25lZA==\u0007 \u009b2J \u202edone';
 
-  test.each(['text', 'json', 'pretty'])('%s console, report and failed-orders CSV: escapes neutralised, formulas defused', async (format) => {
+  test.each(['human', 'text', 'json', 'pretty'])('%s console, report and failed-orders CSV: escapes neutralised, formulas defused', async (format) => {
     const api = await fakeApi(6);
     const refused = api.orders.slice(0, 2).map((o) => o.id);
     await api.fake.close();

@@ -58,7 +58,7 @@ describe('consent', () => {
     const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
     const result = await runInProcess(['run', '--ids', input, '--audit-log', join(dir, 'a.ndjson')], { env: credentialsEnv(fake) });
     expect(result.code).toBe(3);
-    expect(result.log).toContain('nobody is at a terminal to confirm the deletion: pass --yes');
+    expect(result.log).toContain('nobody is at a terminal to confirm the deletion (stdin is not one, and this process has no terminal of its own): pass --yes');
     expect(fake.stats.requests).toBe(0);
     const dry = await runInProcess(['run', '--ids', input, '--audit-log', join(dir, 'b.ndjson'), '--dry-run'], { env: credentialsEnv(fake) });
     expect(dry.code).toBe(0); // a dry run needs no consent

@@ -322,7 +322,7 @@ describe('run: the main path over loopback HTTP', () => {
 });
 
 describe('the console', () => {
-  test('off a terminal, one JSON object per line (with the summary as fields); EXSITED_LOG_FORMAT=text gives bare lines', async () => {
+  test('off a terminal, one JSON object per line (with the summary as fields); EXSITED_LOG_FORMAT=human gives plain sentences, text each with its time and level', async () => {
     const api = await fakeApi(5);
     fake = api.fake;
     const dir = workDir();
@@ -332,9 +332,11 @@ describe('the console', () => {
     expect(lines.every((l) => typeof l.level === 'string' && typeof l.msg === 'string')).toBe(true);
     expect(lines.find((l) => l.summary)?.summary).toMatchObject({ selected: 5, deleted: 5 });
 
-    const text = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'b.ndjson')], { env: { ...credentialsEnv(fake), EXSITED_LOG_FORMAT: 'text' } });
-    expect(text.stderr).toMatch(/^Audit log: /m);
-    expect(text.stderr).toMatch(/^ {2}already absent 5$/m);
+    const human = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'b.ndjson')], { env: { ...credentialsEnv(fake), EXSITED_LOG_FORMAT: 'human' } });
+    expect(human.stderr).toMatch(/^Audit log: /m);
+    expect(human.stderr).toMatch(/^ {2}already absent 5$/m);
+    const text = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'c.ndjson')], { env: { ...credentialsEnv(fake), EXSITED_LOG_FORMAT: 'text' } });
+    expect(text.stderr).toMatch(/^\d\d:\d\d:\d\d INFO {2}Audit log: /m);
   });
 });
 

@@ -1,0 +1,109 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { afterEach, describe, expect, test } from '@jest/globals';
+import type { FakeExsited } from '../../src/fake-exsited/server.js';
+import { CLI, credentialsEnv, fakeApi, runCli, workDir, writeFile } from '../helpers/cli.js';
+import { atTerminal, visibleRows } from '../helpers/terminal.js';
+
+/**
+ * Issue 24, items 1, 2 and 6: the QA engineer's terminal, through a real pseudo-terminal (script(1)).
+ * Consent is asked on the terminal itself when stdin carries the IDs; the console speaks in plain
+ * sentences there, colours only warnings, errors and the prompt, honours NO_COLOR and FORCE_COLOR, and
+ * clears its progress line before anything a Ctrl-C makes it say.
+ */
+const ESC = '\u001b[';
+let fake: FakeExsited | undefined;
+afterEach(async () => {
+  await fake?.close();
+  fake = undefined;
+});
+
+describe('the QA engineer\'s terminal', () => {
+  test('cat ids.txt | … run --ids - at a terminal asks on the terminal itself; the right count deletes them', async () => {
+    const api = await fakeApi(12);
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.slice(0, 8).map((o) => o.id).join('\n'));
+    const session = atTerminal(`cat ${input} | cli run --ids - --audit-log ${join(dir, 'a.ndjson')}`, { env: credentialsEnv(fake) });
+    await session.shows(/Type the number of orders \(8\)/);
+    session.type('8\n');
+    const { code, screen } = await session.done;
+    expect(code).toBe(0);
+    expect(screen).not.toContain('nobody is at a terminal');
+    expect(fake.deleted).toHaveLength(8);
+  });
+
+  test('the same with no terminal at all (a new session: cron, a container) is refused before any request, saying why', async () => {
+    const api = await fakeApi(5);
+    fake = api.fake;
+    const dir = workDir();
+    // setsid: a session with no controlling terminal, whatever terminal runs the tests.
+    const child = spawn('setsid', ['-w', process.execPath, CLI, 'run', '--ids', '-', '--audit-log', join(dir, 'a.ndjson')],
+      { env: { PATH: process.env.PATH, ...credentialsEnv(fake) }, stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stdin.end(api.orders.map((o) => o.id).join('\n'));
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect(code).toBe(3);
+    expect(stderr).toContain('nobody is at a terminal to confirm the deletion (stdin is not one, and this process has no terminal of its own)');
+    expect(fake.stats.requests).toBe(0);
+  });
+
+  test('plain sentences at a terminal: no time or level words; warnings in colour, the question in bold; a wrong count refused once', async () => {
+    const api = await fakeApi(6);
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', [...api.orders.slice(0, 4).map((o) => o.id), 'ORD-TYPO-1'].join('\n'));
+    const env = credentialsEnv(fake);
+
+    const asked = atTerminal(`cli run --ids ${input} --audit-log ${join(dir, 'a.ndjson')}`, { env });
+    await asked.shows(/Type the number/);
+    asked.type('3\n');
+    const refused = (await asked.done).screen;
+    expect(refused).toContain(`${ESC}1mType the number of orders (5)`);
+    expect(refused.match(/not confirmed/g)).toHaveLength(1);
+    expect(refused).toMatch(new RegExp(`\\u001b\\[33mRefused: not confirmed: you typed "3"`));
+
+    const done = (await atTerminal(`cli run --yes --ids ${input} --audit-log ${join(dir, 'b.ndjson')}`, { env }).done).screen;
+    expect(done).not.toMatch(/\b(INFO|WARN)\b|\[\d\d:\d\d:\d\d\]/);
+    expect(done).toMatch(/^Audit log: /m);
+    expect(done).toMatch(new RegExp(`\\u001b\\[33mAlready absent: 1 listed order not there to delete`));
+    expect(done).not.toMatch(new RegExp(`\\u001b\\[\\d+mRun \\w+ completed`)); // plain: colour is for what needs attention
+
+    const plain = (await atTerminal(`cli run --yes --ids ${input} --audit-log ${join(dir, 'c.ndjson')}`, { env: { ...env, NO_COLOR: '1' } }).done).screen;
+    expect(plain).toContain('Already absent: 5 listed orders');
+    expect(plain).not.toMatch(/\u001b\[(?!K)[\d;]*m/); // NO_COLOR: no colour at all (the progress line's erase is not colour)
+
+    const logged = (await atTerminal(`cli run --yes --ids ${input} --audit-log ${join(dir, 'd.ndjson')} --log-format text`, { env: { ...env, NO_COLOR: '1' } }).done).screen;
+    expect(logged).toMatch(/^\d\d:\d\d:\d\d INFO {2}Audit log: /m);
+    expect(logged).toMatch(/^\d\d:\d\d:\d\d WARN {2}Already absent/m);
+  });
+
+  test('FORCE_COLOR colours a warning off a terminal too (human format); NO_COLOR alone leaves it plain', async () => {
+    const api = await fakeApi(3);
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', 'ORD-TYPO-2');
+    const env = { ...credentialsEnv(fake), EXSITED_LOG_FORMAT: 'human' };
+    const forced = await runCli(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson')], { env: { ...env, FORCE_COLOR: '1' } });
+    expect(forced.stderr).toContain(`${ESC}33mAlready absent: 1 listed order`);
+    const plain = await runCli(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'b.ndjson')], { env: { ...env, NO_COLOR: '1' } });
+    expect(plain.stderr).not.toContain(ESC);
+  });
+
+  test('Ctrl-C while the progress line shows: it is cleared first, and what the signal makes the run say starts on a clean row', async () => {
+    const api = await fakeApi(200, { faults: { latencyMs: 40 } });
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const session = atTerminal(`exec cli run --yes --ids ${input} --audit-log ${join(dir, 'a.ndjson')} --concurrency 1`, { env: credentialsEnv(fake) });
+    await session.shows(/\] \d+\/200/);
+    session.type('\u0003');
+    const { code, screen } = await session.done;
+    expect(code).toBe(130);
+    const rows = visibleRows(screen);
+    const said = rows.findIndex((row) => row.startsWith('SIGINT: no new orders will be started'));
+    expect(said).toBeGreaterThan(0);
+    expect(rows.some((row) => /^\[[#.]*\] \d+\/200/.test(row))).toBe(false); // no progress line left anywhere
+  });
+});
