@@ -64,8 +64,8 @@ describe('filter files', () => {
     await expect(readFilter(quotes)).rejects.toThrow(/line 1, column 3: names and texts take "double quotes", not single ones/);
   });
 
-  test('the manifest has order_id, then the fields the criteria read', async () => {
+  test('the manifest has order_id, what a person reviews it by, then the other fields the criteria read', async () => {
     const columns = manifestColumns(await filterOf({ match: { status: ['A'], createdBefore: '2026-01-01', createdAfter: '2025-01-01', customAttributes: { t: 'y' } } }));
-    expect(columns.map(([name]) => name)).toEqual(['order_id', 'status', 'created_on', 'custom:t']);
+    expect(columns.map(([name]) => name)).toEqual(['order_id', 'name', 'status', 'currency', 'total', 'created_on', 'custom:t']);
   });
 });

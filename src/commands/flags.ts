@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { humanDuration } from '../common/durations.js';
 import type { FlagSpec } from '../config/command-options.js';
 import { GROUPS, type OptionSpec } from '../config/options.js';
 
@@ -10,7 +11,9 @@ function commanderOption(spec: OptionSpec<unknown> | FlagSpec<unknown>): Option 
   if (!spec.flag) return undefined;
   const { value } = spec;
   const shown = 'shownDefault' in spec && spec.shownDefault !== undefined ? spec.shownDefault
-    : spec.default === undefined || spec.default === false || (Array.isArray(spec.default) && spec.default.length === 0) ? '' : value.show(spec.default);
+    : spec.default === undefined || spec.default === false || (Array.isArray(spec.default) && spec.default.length === 0) ? ''
+      // A flag in milliseconds (--timeout-ms) shows its default as a person reads it too: `30000 = 30 s`.
+      : spec.flag.endsWith('-ms') && typeof spec.default === 'number' ? `${value.show(spec.default)} = ${humanDuration(spec.default)}` : value.show(spec.default);
   const env = 'env' in spec && spec.env ? ` [${spec.env}]` : '';
   const option = new Option(value.placeholder ? `${spec.flag} ${value.placeholder}` : spec.flag, `${spec.help}${shown ? ` (default: ${shown})` : ''}${env}`);
   if ('group' in spec) option.helpGroup(`${GROUPS[spec.group]}:`);

@@ -32,6 +32,7 @@ export interface ListedOrder {
   last_updated_by?: string;
   last_updated_on?: string;
   currency?: { name?: string };
+  total?: string;
   custom_attributes?: Array<{ name: string; value: string }>;
 }
 

@@ -143,7 +143,7 @@ async function selectByFilter(path: string, isInvalid: OrderIdValidator, ctx: Pl
   const selection = await selectOrders(filter, manifestPathOf(ctx.auditLog), await ctx.api(), isInvalid);
   if (!selection) return undefined;
   say(`Selected ${selection.selected} of ${selection.listed} orders listed (${selection.pages} pages); manifest: ${selection.manifestPath}`);
-  for (const hint of selection.hints) ctx.events.emit({ type: 'notice', level: 'warn', text: `Hint: ${hint}` });
+  if (selection.help) ctx.events.emit({ type: 'notice', level: selection.help.level, text: selection.help.lines.join('\n  ') });
   return {
     spec: { path: selection.manifestPath, format: 'csv', column: FILTER_COLUMN, exact: true },
     extra: {

@@ -12,9 +12,9 @@ import { TokenError } from '../exsited/auth.js';
 import { unreachableError } from '../guards/credentials.js';
 import { firstToken } from '../guards/reach.js';
 import { listOrdersPage, type ListedOrder } from '../exsited/orders.js';
-import { manifestColumns, orderMatcher, type OrderFilter } from '../sources/filter-spec.js';
+import { criterionChecks, manifestColumns, type OrderFilter } from '../sources/filter-spec.js';
 import type { OrderIdValidator } from '../sources/order-id.js';
-import { SelectionStats, type Breakdown } from './selection-stats.js';
+import { SelectionStats, type Breakdown, type FilterHelp } from './selection-stats.js';
 
 export interface SelectionDeps extends RequestDeps {
   http: AxiosInstance;
@@ -34,7 +34,8 @@ export interface Selection {
   scope: 'all' | 'accounts';
   breakdown: Breakdown;
   /** Criterion values no listed order has (a typo?). */
-  hints: string[];
+  /** When nothing or everything matched: each criterion's exclusions, and the likely fix. */
+  help: FilterHelp | undefined;
 }
 
 const SHOWN_ODD_IDS = 20;
@@ -71,7 +72,7 @@ export async function selectOrders(filter: OrderFilter, manifestPath: string, de
     picked.refuseOddIds();
     manifest.commit();
     const { selected, listed, pages, sample, stats } = picked;
-    return { manifestPath, selected, listed, pages, sample, scope: filter.criteria.accountId ? 'accounts' : 'all', breakdown: stats.breakdown, hints: stats.hints() };
+    return { manifestPath, selected, listed, pages, sample, scope: filter.criteria.accountId ? 'accounts' : 'all', breakdown: stats.breakdown, help: stats.help(selected, listed) };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (typeof code !== 'string' || !/^E[A-Z]+$/.test(code)) throw error;
@@ -132,9 +133,10 @@ class Picked {
   private odd = 0;
 
   constructor(filter: OrderFilter, private readonly isInvalid: OrderIdValidator, private readonly manifest: Manifest) {
-    this.matches = orderMatcher(filter);
+    const checks = criterionChecks(filter);
+    this.matches = (order) => checks.every((check) => check.holds(order));
     this.columns = manifestColumns(filter);
-    this.stats = new SelectionStats(filter.criteria);
+    this.stats = new SelectionStats(filter.criteria, checks);
     manifest.write(stringify([this.columns.map(([name]) => name)]));
   }
 

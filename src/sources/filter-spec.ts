@@ -136,39 +136,55 @@ function describeIssues(issues: z.core.$ZodIssue[], data: unknown): string[] {
 const upper = (values: string[] | undefined) => values && new Set(values.map((v) => v.toUpperCase()));
 
 /**
- * A predicate for listed orders: every criterion given must hold; a list means any of its values;
- * dates compare as instants (`…Before` strictly earlier, `…After` strictly later); statuses ignore case.
- * An order missing a field that a criterion reads does not match.
+ * Each criterion given, by its key in the filter (`status`, `customAttributes.test_data`), as a test of a
+ * listed order: every one must hold; a list means any of its values; dates compare as instants (`…Before`
+ * strictly earlier, `…After` strictly later); statuses ignore case. An order missing a field that a
+ * criterion reads does not match. Apart, so that a selection can say how many orders each one excluded.
  */
-export function orderMatcher({ criteria: c }: OrderFilter): (order: ListedOrder) => boolean {
+export function criterionChecks({ criteria: c }: OrderFilter): Array<{ key: string; holds: (order: ListedOrder) => boolean }> {
   const statuses = upper(c.status);
-  const inList = (values: string[] | undefined, value: string | undefined) => !values || (value !== undefined && values.includes(value));
-  const time = (text: string | undefined) => (text === undefined ? Number.NaN : Date.parse(text));
-  const before = (limit: number | undefined, text: string | undefined) => limit === undefined || time(text) < limit;
-  const after = (limit: number | undefined, text: string | undefined) => limit === undefined || time(text) > limit;
-  const starts = (prefixText: string | undefined, value: string | undefined) => prefixText === undefined || (value ?? '').startsWith(prefixText);
-  return (order) =>
-    (!statuses || statuses.has((order.status ?? '').toUpperCase())) &&
-    inList(c.accountId, order.account_id) &&
-    inList(c.createdBy, order.created_by) &&
-    inList(c.lastUpdatedBy, order.last_updated_by) &&
-    inList(c.currency, order.currency?.name) &&
-    before(c.createdBefore, order.created_on) &&
-    after(c.createdAfter, order.created_on) &&
-    before(c.lastUpdatedBefore, order.last_updated_on) &&
-    after(c.lastUpdatedAfter, order.last_updated_on) &&
-    starts(c.nameStartsWith, order.name) &&
-    starts(c.originStartsWith, order.origin) &&
-    (!c.idPattern || c.idPattern.test(order.id)) &&
-    Object.entries(c.customAttributes ?? {}).every(([name, value]) =>
-      (order.custom_attributes ?? []).some((attribute) => attribute.name === name && attribute.value === value));
+  // The server's JSON: a field that is not text reads as missing (no match), never as a crash.
+  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  const time = (value: unknown) => (typeof value === 'string' ? Date.parse(value) : Number.NaN);
+  const checks: Array<{ key: string; holds: (order: ListedOrder) => boolean }> = [];
+  const add = (key: string, given: unknown, holds: (order: ListedOrder) => boolean) => void (given !== undefined && checks.push({ key, holds }));
+  const inList = (values: string[]) => (value: string | undefined) => value !== undefined && values.includes(value);
+  add('status', statuses, (o) => statuses!.has((text(o.status) ?? '').toUpperCase()));
+  if (c.accountId) add('accountId', c.accountId, (o) => inList(c.accountId!)(text(o.account_id)));
+  if (c.createdBy) add('createdBy', c.createdBy, (o) => inList(c.createdBy!)(text(o.created_by)));
+  if (c.lastUpdatedBy) add('lastUpdatedBy', c.lastUpdatedBy, (o) => inList(c.lastUpdatedBy!)(text(o.last_updated_by)));
+  if (c.currency) add('currency', c.currency, (o) => inList(c.currency!)(text(o.currency?.name)));
+  add('createdBefore', c.createdBefore, (o) => time(o.created_on) < c.createdBefore!);
+  add('createdAfter', c.createdAfter, (o) => time(o.created_on) > c.createdAfter!);
+  add('lastUpdatedBefore', c.lastUpdatedBefore, (o) => time(o.last_updated_on) < c.lastUpdatedBefore!);
+  add('lastUpdatedAfter', c.lastUpdatedAfter, (o) => time(o.last_updated_on) > c.lastUpdatedAfter!);
+  add('nameStartsWith', c.nameStartsWith, (o) => (text(o.name) ?? '').startsWith(c.nameStartsWith!));
+  add('originStartsWith', c.originStartsWith, (o) => (text(o.origin) ?? '').startsWith(c.originStartsWith!));
+  add('idPattern', c.idPattern, (o) => c.idPattern!.test(o.id));
+  for (const [name, value] of Object.entries(c.customAttributes ?? {})) {
+    add(`customAttributes.${name}`, value, (o) => (Array.isArray(o.custom_attributes) ? o.custom_attributes : []).some((attribute) => attribute?.name === name && attribute.value === value));
+  }
+  return checks;
 }
 
-/** The manifest's columns: order_id, then the fields the criteria read. */
+/** A predicate for listed orders: every criterion holds. */
+export function orderMatcher(filter: OrderFilter): (order: ListedOrder) => boolean {
+  const checks = criterionChecks(filter);
+  return (order) => checks.every((check) => check.holds(order));
+}
+
+/** The manifest's columns: order_id, what a person reviews it by (name, status, currency, total), then the fields the criteria read. */
 export function manifestColumns({ criteria: c }: OrderFilter): Array<[string, (order: ListedOrder) => string]> {
-  const columns: Array<[string, (order: ListedOrder) => string]> = [['order_id', (o) => o.id]];
-  const add = (given: unknown, name: string, read: (order: ListedOrder) => string | undefined) => {
-    if (given !== undefined && !columns.some(([n]) => n === name)) columns.push([name, (o) => read(o) ?? '']);
+  // A listing is the server's JSON: a field that is not text (or a number) is shown empty, never as [object Object].
+  const cell = (read: (order: ListedOrder) => unknown) => (o: ListedOrder) => {
+    const value = read(o);
+    return typeof value === 'string' || typeof value === 'number' ? String(value) : '';
+  };
+  const columns: Array<[string, (order: ListedOrder) => string]> = [
+    ['order_id', (o) => o.id], ['name', cell((o) => o.name)], ['status', cell((o) => o.status)], ['currency', cell((o) => o.currency?.name)], ['total', cell((o) => o.total)],
+  ];
+  const add = (given: unknown, name: string, read: (order: ListedOrder) => unknown) => {
+    if (given !== undefined && !columns.some(([n]) => n === name)) columns.push([name, cell(read)]);
   };
   add(c.status, 'status', (o) => o.status);
   add(c.accountId, 'account_id', (o) => o.account_id);
@@ -180,7 +196,7 @@ export function manifestColumns({ criteria: c }: OrderFilter): Array<[string, (o
   add(c.nameStartsWith, 'name', (o) => o.name);
   add(c.originStartsWith, 'origin', (o) => o.origin);
   for (const name of Object.keys(c.customAttributes ?? {})) {
-    add(name, `custom:${name}`, (o) => o.custom_attributes?.find((attribute) => attribute.name === name)?.value);
+    add(name, `custom:${name}`, (o) => (Array.isArray(o.custom_attributes) ? o.custom_attributes : []).find((attribute) => attribute?.name === name)?.value);
   }
   return columns;
 }

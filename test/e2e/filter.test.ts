@@ -188,3 +188,46 @@ describe('run --filter', () => {
     expect(fake.deleted).toHaveLength(count);
   });
 });
+
+/** Issue 24, item 3: filter help that helps, and a manifest a person can review. */
+describe('filter help', () => {
+  test('nothing matched: each criterion\'s exclusions, a warning with the likely fix for a mistyped value; no warning for a good night', async () => {
+    const api = await fakeApi(60);
+    fake = api.fake;
+    const dir = workDir();
+    const env = credentialsEnv(fake);
+    const typo = writeFile(dir, 'typo.json', JSON.stringify({ match: { status: ['ACTVE'], createdBy: ['qa-bot'] } }));
+    const mistyped = await runInProcess(['run', '--yes', '--filter', typo, '--audit-log', join(dir, 'a.ndjson')], { env });
+    expect(mistyped.code).toBe(0);
+    const said = mistyped.stderr.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { level: string; msg: string }).find((l) => l.msg.startsWith('Nothing matched'));
+    expect(said?.level).toBe('warn');
+    expect(said?.msg).toMatch(new RegExp(`^Nothing matched: of 60 orders listed, each criterion excluded status 60 \\(all\\), createdBy \\d+\\.\\n  status "ACTVE": no listed order has it; did you mean "ACTIVE"\\?`));
+
+    // The test data all gone: nothing left is a good night, said once at info level, with no guess.
+    const gone = writeFile(dir, 'gone.json', JSON.stringify({ match: { customAttributes: { test_data: 'gone' } } }));
+    const night = await runInProcess(['run', '--yes', '--filter', gone, '--audit-log', join(dir, 'b.ndjson')], { env });
+    const nothing = night.stderr.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { level: string; msg: string }).find((l) => l.msg.startsWith('Nothing matched'));
+    expect(nothing).toMatchObject({ level: 'info', msg: 'Nothing matched: of 60 orders listed, each criterion excluded customAttributes.test_data 60 (all).' });
+    expect(night.log).not.toMatch(/did you mean|Hint/);
+
+    // Some matched: nothing more is said about the criteria.
+    const some = writeFile(dir, 'some.json', JSON.stringify({ match: { createdBy: ['qa-bot'] } }));
+    expect((await runInProcess(['run', '--yes', '--dry-run', '--filter', some, '--audit-log', join(dir, 'c.ndjson')], { env })).log).not.toMatch(/Nothing matched|criterion excluded/);
+    expect(readFileSync(join(dir, 'c.manifest.csv'), 'utf8').split('\n')[0]).toBe('order_id,name,status,currency,total,created_by');
+  });
+
+  test('a listing whose fields are not text (a number, an object, a list of nulls) selects nothing by them and never crashes', async () => {
+    const api = await fakeApi(20);
+    fake = api.fake;
+    const dir = workDir();
+    for (const order of api.orders.slice(0, 3)) {
+      fake.orders.set(order.id, { ...order, status: 5, name: { x: 1 }, total: ['=1+1'], custom_attributes: [null, 7] } as never);
+    }
+    const filter = writeFile(dir, 'f.json', JSON.stringify({ match: { status: ['ACTIVE'], nameStartsWith: 'QA', customAttributes: { test_data: 'yes' } } }));
+    const result = await runInProcess(['run', '--yes', '--dry-run', '--filter', filter, '--audit-log', join(dir, 'a.ndjson')], { env: credentialsEnv(fake) });
+    expect(result.code).toBe(0);
+    expect(result.log).not.toMatch(/internal error|TypeError/);
+    const manifest = readFileSync(join(dir, 'a.manifest.csv'), 'utf8');
+    for (const order of api.orders.slice(0, 3)) expect(manifest).not.toContain(order.id);
+  });
+});
