@@ -71,6 +71,11 @@ export function addRunCommand(program: Command, session: Session): void {
       const code = await runCleanup(options, context);
       // A night whose new run was recorded ends as its story does (run-story's nightEnd): the continued run's failures are not lost.
       session.exitCode = context.night && context.night.logs.length > told ? (context.night.exitCode as ExitCode) : code;
+      // Retention last, once the night's story is told from its logs; not when this process was told to stop.
+      if (options.keepFor !== undefined && options.auditDir && control.reason?.kind !== 'signal') {
+        const { pruneFinishedLogs } = await import('../run/retention.js');
+        await pruneFinishedLogs(options.auditDir, options.keepFor, context.night?.logs ?? [], console);
+      }
     } finally {
       stopHandling();
     }

@@ -1,4 +1,4 @@
-import { choice, count, duration, flag, httpUrl, list, name, positive, shard, text, type Value } from './values.js';
+import { age, choice, count, duration, flag, httpUrl, list, name, positive, shard, text, type Value } from './values.js';
 
 /** The headings of `run --help`, in order. */
 export const GROUPS = {
@@ -143,6 +143,10 @@ export const RUN_OPTIONS = {
   auditDir: option({
     flag: '--audit-dir', group: 'output', value: text('<dir>'), job: true, recorded: false,
     help: 'give each run a new log in this folder (<dir>/<time>-<id>.ndjson)',
+  }),
+  keepFor: option({
+    flag: '--keep-for', group: 'output', value: age(), job: true, recorded: false,
+    help: 'with --audit-dir: after the run, delete the logs there (and their manifests) of runs that finished on their own longer ago than this (e.g. 30d); never an unfinished, locked or reviewed (dry-run) one',
   }),
   summaryJson: option({
     flag: '--summary-json', group: 'output', value: text('<path>'), job: true, recorded: false,

@@ -53,6 +53,20 @@ export function positive(): Value<number> {
 }
 
 /** A duration in ms: `45m`, `1h30m`, `90s`, `500ms`; a bare number (a string, or a job's number) is seconds. */
+/** An age (`30d`, `12h`): how old a thing may get; no timer waits for it, so it is not capped at 24 days. */
+export function age(): Value<number> {
+  return {
+    placeholder: '<time>',
+    parse: (raw) => {
+      const ms = typeof raw === 'string' ? parseDuration(raw, 'd') : typeof raw === 'number' ? raw * 86_400_000 : undefined;
+      if (ms === undefined || !(ms >= 3_600_000)) return problem(`must be an age of an hour or more, such as 30d or 12h, got ${got(raw)}`);
+      return ok(Math.round(ms));
+    },
+    show: showDuration,
+    record: showDuration,
+  };
+}
+
 export function duration(): Value<number> {
   return {
     placeholder: '<time>',
