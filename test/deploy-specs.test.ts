@@ -1,4 +1,7 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, test } from '@jest/globals';
 import { CronJob, Job } from 'kubernetes-models/batch/v1';
 import { PersistentVolumeClaim } from 'kubernetes-models/v1';
@@ -96,5 +99,37 @@ describe('the Kubernetes specs (jobs/k8s)', () => {
       'volume h: hostPath', 'cleanup: allowPrivilegeEscalation is not false', 'cleanup: capabilities not dropped (ALL)', 'cleanup: runAsNonRoot is not true',
       'cleanup: seccompProfile not RuntimeDefault or Localhost', 'cleanup: root filesystem writable',
     ]));
+  });
+});
+
+/** Issue 25, item 2: alerts an SRE adopts. */
+describe('the alerting rules (jobs/prometheus)', () => {
+  const rules = (parseAllDocuments(read('jobs/prometheus/alerts.yml'))[0]!.toJS() as Doc).groups.flatMap((g: Doc) => g.rules) as Doc[];
+  const tests = (parseAllDocuments(read('jobs/prometheus/alerts.test.yml'))[0]!.toJS() as Doc).tests.flatMap((t: Doc) => t.alert_rule_test) as Doc[];
+  const headings = new Set([...read('docs/runbook.md').matchAll(/^## (\S+)$/gm)].map((m) => m[1]));
+
+  test.each(rules.map((rule) => [rule.alert as string, rule]))('%s: a runbook_url to its section of docs/runbook.md, and a promtool test where it fires and one where it does not', (_name, rule) => {
+    const anchor = /docs\/runbook\.md#([\w-]+)$/.exec(rule.annotations?.runbook_url ?? '')?.[1];
+    expect(headings.has(anchor)).toBe(true);
+    const own = tests.filter((t) => t.alertname === rule.alert);
+    expect(own.some((t) => (t.exp_alerts ?? []).length > 0)).toBe(true);
+    expect(own.some((t) => (t.exp_alerts ?? []).length === 0)).toBe(true);
+  });
+
+  test('the halted alert tells a deadline (which resumes itself) from a cause a person must see: the cause is a label of it', () => {
+    const halted = rules.find((rule) => rule.alert === 'ExsitedCleanupHalted');
+    expect(halted?.expr).toContain('cause!="deadline"');
+    expect(halted?.annotations.summary).toContain('{{ $labels.cause }}');
+    expect(rules.some((rule) => /absent\(/.test(rule.expr))).toBe(true);
+  });
+
+  test('the documented scrape config (honor_labels) is one Prometheus accepts', () => {
+    const promtool = '/usr/bin/promtool';
+    expect(existsSync(promtool)).toBe(true); // .ci/run installs Debian's prometheus, which brings promtool
+    const block = /### Scraping[\s\S]*?```yaml\n([\s\S]*?)```/.exec(read('docs/deployment.md'))?.[1] ?? '';
+    expect(block).toContain('honor_labels: true');
+    const dir = mkdtempSync(join(tmpdir(), 'eoc-scrape-'));
+    writeFileSync(join(dir, 'prometheus.yml'), block);
+    expect(() => execFileSync(promtool, ['check', 'config', join(dir, 'prometheus.yml')], { stdio: 'pipe' })).not.toThrow();
   });
 });

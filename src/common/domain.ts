@@ -22,6 +22,19 @@ export const RUN_STATUSES = ['completed', 'failed', 'interrupted', 'halted', 'cr
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /**
+ * Why a run ended as it did, in a fixed set of words (the metrics' `cause` label, run.end's `stopCause`,
+ * the summary JSON): an alert can tell a deadline that resumes itself tomorrow from revoked credentials.
+ * `none`: it went to its end; `failed_orders`, `absent_orders` (--fail-on-absent): it ended, with those;
+ * halts: `deadline`, `failures` (--halt-after), `credentials` (the token lost or refused), `token_cache`,
+ * `throttled` (a minute of nothing but 429s), `audit_log` (it could not be written), `service` (a listing the
+ * server kept failing, before any deletion); `signal`; `refused`
+ * (a guard or a person said no), `usage` (exit 2), `unreachable` (exit 5); `bug` (exit 70).
+ */
+export const STOP_CAUSES = ['none', 'failed_orders', 'absent_orders', 'deadline', 'failures', 'credentials', 'token_cache', 'throttled', 'audit_log',
+  'service', 'signal', 'refused', 'usage', 'unreachable', 'bug'] as const;
+export type StopCause = (typeof STOP_CAUSES)[number];
+
+/**
  * Statuses after which a run waits for a person, rather than for an automatic resume (--auto-resume):
  * it finished on its own (`completed`, `failed`: failed orders or a refused guard), or a bug stopped it
  * (`crashed`: resuming would meet the bug again).

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { OUTCOMES, RUN_STATUSES } from './domain.js';
+import { OUTCOMES, RUN_STATUSES, STOP_CAUSES } from './domain.js';
 
 /**
  * What each line of the audit log records: the one source of the records' shapes. The writers' types
@@ -161,6 +161,8 @@ const runEndFields = z.object({
   summary: runSummary,
   /** Why it stopped early (a guard, a halt, a signal, a bug). */
   reason: z.string().optional(),
+  /** The same in a fixed set of words (common/domain's STOP_CAUSES); absent in logs written before it was recorded. */
+  stopCause: z.enum(STOP_CAUSES).optional(),
   /** The process's peak memory and CPU time. */
   resources: z.object({ maxRssMb: count, cpuMs: count }),
   /** Whether this run was a dry run (absent in logs written before it was recorded: the run.start says). */

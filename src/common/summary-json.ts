@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RUN_STATUSES } from './domain.js';
+import { RUN_STATUSES, STOP_CAUSES } from './domain.js';
 
 /**
  * The one JSON shape of a run's story, for scripts: `--summary-json` (written when a run ends, and when one
@@ -25,6 +25,8 @@ export const summaryJsonSchema = z.object({
    */
   status: status.nullable(),
   exitCode: z.number().int().nullable(),
+  /** Why, in a fixed set of words (docs/reports.md): `none`, `failed_orders`, `deadline`, `credentials`, `signal`, `refused`… */
+  stopCause: z.enum(STOP_CAUSES).optional(),
   /** Why the last run stopped early or was refused. */
   reason: z.string().optional(),
   /** Whether a run started (was recorded in an audit log): false, nothing was sent for deletion. */
@@ -57,7 +59,7 @@ export const summaryJsonSchema = z.object({
   /** Each run (a resume is one), oldest first, with what it did itself. */
   runs: z.array(z.object({
     runId: z.string(), auditLog: z.string(), mode: z.enum(['dry_run', 'deleting']), resume: z.boolean(), startedAt: z.string(),
-    status: z.enum(RUN_STATUSES).nullable(), exitCode: z.number().int().nullable(), durationMs: ms, reason: z.string().optional(),
+    status: z.enum(RUN_STATUSES).nullable(), exitCode: z.number().int().nullable(), durationMs: ms, stopCause: z.enum(STOP_CAUSES).optional(), reason: z.string().optional(),
     counts: z.object({ ...outcomeCounts, retries: count }).strict(),
   }).strict()),
   /** The failures by cause, the largest first, with an example each. */

@@ -53,14 +53,14 @@ export async function executeDeletions(plan: DeletionPlan, deps: DeletionDeps): 
     events.emit({ type: 'order.finished', record });
     memory.tick();
     const reason = haltPolicy.observe(record);
-    if (reason) control.stop({ kind: 'halt', message: reason, exitCode: ExitCode.halted });
+    if (reason) control.stop({ kind: 'halt', message: reason, exitCode: ExitCode.halted, cause: 'failures' });
   };
   const authenticationLost = (error: TokenError) => {
     if (control.stopping.aborted) return;
     const refused = error.kind === 'rejected' && tally.finished === 0;
     // A token cache another run holds is no failure of authentication: its message says what it is.
     const message = error.kind === 'cache' ? error.message : `authentication failed: ${error.message}`;
-    control.stop({ kind: 'halt', message, exitCode: refused ? ExitCode.refused : ExitCode.halted });
+    control.stop({ kind: 'halt', message, exitCode: refused ? ExitCode.refused : ExitCode.halted, cause: error.kind === 'cache' ? 'token_cache' : 'credentials' });
   };
   control.deleting = true;
   events.emit({ type: 'deletion.started', total: plan.pending.size, dryRun: plan.dryRun });

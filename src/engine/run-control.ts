@@ -1,11 +1,12 @@
 import { setMaxListeners } from 'node:events';
+import type { StopCause } from '../common/domain.js';
 import { humanDuration } from '../common/durations.js';
 import { ExitCode } from '../common/errors.js';
 
 export type StopReason =
   | { kind: 'signal'; signal: 'SIGINT' | 'SIGTERM' }
   /** A refusal found mid-way (3), or a halt that a resume can continue (4). */
-  | { kind: 'halt'; message: string; exitCode: typeof ExitCode.refused | typeof ExitCode.halted };
+  | { kind: 'halt'; message: string; exitCode: typeof ExitCode.refused | typeof ExitCode.halted; cause: StopCause };
 
 /** Runs `run` once `ms` have passed; never keeps the process alive. Tests on simulated time give their own. */
 type Timer = (run: () => void, ms: number) => void;
@@ -65,7 +66,7 @@ export class RunControl {
     if (this.deadlineSet) return;
     this.deadlineSet = true;
     this.timer(() => this.stop({
-      kind: 'halt', exitCode: ExitCode.halted, message: `the --max-duration deadline (${humanDuration(ms)}) was reached; resume to continue`,
+      kind: 'halt', exitCode: ExitCode.halted, cause: 'deadline', message: `the --max-duration deadline (${humanDuration(ms)}) was reached; resume to continue`,
     }), ms);
   }
 

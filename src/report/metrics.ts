@@ -1,5 +1,5 @@
 import { Counter, Gauge, Registry } from 'prom-client';
-import { OUTCOMES, RUN_STATUSES, retryLabel } from '../common/domain.js';
+import { OUTCOMES, RUN_STATUSES, STOP_CAUSES, retryLabel, type StopCause } from '../common/domain.js';
 import { describeFileError, readRegularFile, writeOutputFile } from '../common/files.js';
 import { secrets } from '../common/secrets.js';
 import type { RunEvents } from '../engine/events.js';
@@ -89,7 +89,7 @@ export function reportMetrics(events: RunEvents, console: Console, options: Metr
       clearInterval(timer);
       told = story;
       countStory(m, story);
-      m.ended(end.status, end.exitCode);
+      m.ended(end.status, end.exitCode, end.cause);
       send();
     },
     flush: async () => {
@@ -125,9 +125,9 @@ function tellStory(m: Instruments, story: RunReport): void {
  * its first DELETE): its status (`refused` among them) and exit code, nothing counted, pushed and written
  * once — the gateway and the file no longer show the last run's status as the current one.
  */
-export async function reportNotStarted(console: Console, options: Omit<MetricsOptions, 'intervalMs' | 'rate' | 'throttling'>, status: string, exitCode: number): Promise<void> {
+export async function reportNotStarted(console: Console, options: Omit<MetricsOptions, 'intervalMs' | 'rate' | 'throttling'>, status: string, exitCode: number, cause: StopCause): Promise<void> {
   const out = metricsOutputs(console, options, () => undefined);
-  out.m.ended(status, exitCode);
+  out.m.ended(status, exitCode, cause);
   out.send();
   await out.flush();
 }
@@ -211,6 +211,7 @@ function instruments(registry: Registry, dryRun: boolean) {
   const pending = gauge('orders_pending', 'Orders not finished yet (left for a resume, once the run ended).');
   const rate = gauge('rate_limit_requests_per_second', 'The pace the run keeps to (+Inf: unpaced).');
   const status = gauge('last_run_status', 'The last run\'s status: 1 for the current one.', ['status']);
+  const stopCause = gauge('last_run_stop_cause', 'Why the last run ended as it did (a deadline, credentials, the service failing…): 1 for its cause.', ['cause']);
   const exitCode = gauge('last_run_exit_code', 'The last run\'s exit code.');
   const ended = gauge('last_run_timestamp_seconds', 'When the last run ended (Unix time).');
   gauge('dry_run', 'Whether the last run was a dry run (1), which deleted nothing, or deleted (0).').set(dryRun ? 1 : 0);
@@ -220,8 +221,9 @@ function instruments(registry: Registry, dryRun: boolean) {
   const setStatus = (current: string) => {
     for (const name of [...RUN_STATUSES, 'refused', 'unreachable', 'running']) status.set({ status: name }, name === current ? 1 : 0);
   };
-  const end = (current: string, code: number) => {
+  const end = (current: string, code: number, cause: StopCause | undefined) => {
     setStatus(current);
+    for (const name of STOP_CAUSES) stopCause.set({ cause: name }, name === cause ? 1 : 0);
     exitCode.set(code);
     const now = Date.now() / 1000;
     ended.set(now);

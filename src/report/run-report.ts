@@ -1,7 +1,7 @@
 import type { LogEntry } from '../audit/latest-log.js';
 import { readLastChain, type ChainGatherer } from '../audit/log-reader.js';
 import type { AuditRecord, OrderLine } from '../audit/records.js';
-import { failureCause, retryLabel, type RunStatus } from '../common/domain.js';
+import { failureCause, retryLabel, type RunStatus, type StopCause } from '../common/domain.js';
 import { usageError } from '../common/errors.js';
 import { finishedOrders, ratePerSecond } from '../engine/tally.js';
 import { resumeNeedsOf, type ResumeNeeds } from './next-step.js';
@@ -29,8 +29,9 @@ export interface ReportedRun {
   resume: boolean;
   /** Its own outcomes (an order it finished counts here, whatever a later run did), and its retries. */
   counts: { deleted: number; alreadyAbsent: number; failed: number; wouldDelete: number; retries: number };
-  /** Why it stopped early, if it did. */
+  /** Why it stopped early, if it did; and why it ended, in a fixed set of words (logs before it was recorded: none). */
   reason?: string;
+  stopCause?: StopCause;
 }
 
 /** A run's end that its log may not hold (the disk full as run.end was written): the process knows it. */
@@ -39,6 +40,7 @@ export interface KnownEnd {
   status: RunStatus;
   exitCode: number;
   durationMs: number;
+  cause?: StopCause;
   reason?: string;
 }
 
@@ -149,7 +151,10 @@ export async function buildRunReport(auditLogs: string[], timeline?: TimelineBui
   const last = runs.at(-1);
   // The process that wrote the log knows how its run ended even when run.end could not be written.
   if (knownEnd && last?.runId === knownEnd.runId && last.status === null) {
-    Object.assign(last, { status: knownEnd.status, exitCode: knownEnd.exitCode, durationMs: knownEnd.durationMs, ...(knownEnd.reason ? { reason: knownEnd.reason } : {}) });
+    Object.assign(last, {
+      status: knownEnd.status, exitCode: knownEnd.exitCode, durationMs: knownEnd.durationMs,
+      ...(knownEnd.cause ? { stopCause: knownEnd.cause } : {}), ...(knownEnd.reason ? { reason: knownEnd.reason } : {}),
+    });
   }
   const { host, input } = head as NonNullable<typeof head>;
   // A chain is a dry run only if every run of it was: a dry run and its resume deleted, and is told by its deletions.
@@ -234,7 +239,10 @@ class ChainReport implements ChainGatherer<AuditRecord> {
       });
       this.resume = resumeNeedsOf(line);
     } else if (line.event === 'run.end' && run) {
-      Object.assign(run, { status: line.status, exitCode: line.exitCode, durationMs: at - this.runStart, ...(line.reason ? { reason: line.reason } : {}) });
+      Object.assign(run, {
+        status: line.status, exitCode: line.exitCode, durationMs: at - this.runStart,
+        ...(line.stopCause ? { stopCause: line.stopCause } : {}), ...(line.reason ? { reason: line.reason } : {}),
+      });
       this.throttledMs += line.summary?.throttledMs ?? 0;
       if (line.summary) this.throttling = addThrottling(this.throttling, throttlingOf({ throttledMs: line.summary.throttledMs ?? 0, throttling: line.summary.throttling }));
       this.tokens.obtained += line.summary?.tokens?.obtained ?? 0;

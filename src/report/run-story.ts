@@ -1,4 +1,4 @@
-import type { RunStatus } from '../common/domain.js';
+import type { RunStatus, StopCause } from '../common/domain.js';
 import type { SummaryJson } from '../common/summary-json.js';
 import type { RunStartFields } from '../common/records.js';
 import type { RunOutcome } from '../engine/events.js';
@@ -16,6 +16,7 @@ import { NO_THROTTLING, throttlingOf } from './throttling-words.js';
 export interface StoryEnd {
   status: RunStatus | 'refused' | 'unreachable';
   exitCode: number;
+  cause?: StopCause;
   reason?: string;
 }
 
@@ -36,10 +37,11 @@ export function storyText(r: Pick<RunReport, 'runs' | 'selected' | 'deleted' | '
 /** The story as scripts read it: `--summary-json` and `report --json`. */
 export function storyJson(r: RunReport, told: { end?: StoryEnd; htmlReport?: string; endedAt?: number } = {}): SummaryJson {
   const last = r.runs.at(-1);
-  const end = told.end ?? { status: last?.status ?? null, exitCode: last?.exitCode ?? null, ...(last?.reason ? { reason: last.reason } : {}) };
+  const end = told.end ?? { status: last?.status ?? null, exitCode: last?.exitCode ?? null, cause: last?.stopCause, ...(last?.reason ? { reason: last.reason } : {}) };
   const first = r.runs[0];
   return {
-    schemaVersion: 2, status: end.status, exitCode: end.exitCode, ...(end.reason ? { reason: end.reason } : {}), started: true, dryRun: r.dryRun,
+    schemaVersion: 2, status: end.status, exitCode: end.exitCode, ...(end.cause ? { stopCause: end.cause } : {}), ...(end.reason ? { reason: end.reason } : {}),
+    started: true, dryRun: r.dryRun,
     story: storyText(r), host: r.host, input: r.input, runId: last?.runId ?? null, auditLog: r.auditLogs.at(-1) ?? null, auditLogs: r.auditLogs,
     ...(first ? { startedAt: first.startedAt } : {}),
     endedAt: new Date(told.endedAt ?? (first ? Date.parse(first.startedAt) + r.spanMs : Date.now())).toISOString(),
@@ -51,7 +53,8 @@ export function storyJson(r: RunReport, told: { end?: StoryEnd; htmlReport?: str
     throttling: r.throttling, tokens: r.tokens,
     runs: r.runs.map((run) => ({
       runId: run.runId, auditLog: run.auditLog, mode: run.dryRun ? 'dry_run' : 'deleting', resume: run.resume, startedAt: run.startedAt,
-      status: run.status, exitCode: run.exitCode, durationMs: run.durationMs, ...(run.reason ? { reason: run.reason } : {}), counts: run.counts,
+      status: run.status, exitCode: run.exitCode, durationMs: run.durationMs, ...(run.stopCause ? { stopCause: run.stopCause } : {}),
+      ...(run.reason ? { reason: run.reason } : {}), counts: run.counts,
     })),
     failureCauses: r.topFailureCauses, failedOrders: r.failedOrders, absentOrders: r.absentOrders,
     unfinished: r.unfinished, unreadableLines: r.unreadableLines, earlierRuns: r.earlierRuns,
@@ -63,6 +66,7 @@ export function storyJson(r: RunReport, told: { end?: StoryEnd; htmlReport?: str
 export interface NotStarted {
   status: 'refused' | 'unreachable' | 'interrupted' | 'halted' | 'crashed';
   exitCode: number;
+  cause: StopCause;
   reason: string;
   host: string | undefined;
   auditLog: string | undefined;
@@ -72,7 +76,7 @@ export interface NotStarted {
 
 export function notStartedJson(run: NotStarted, now = Date.now()): SummaryJson {
   return {
-    schemaVersion: 2, status: run.status, exitCode: run.exitCode, reason: run.reason, started: false, dryRun: run.dryRun,
+    schemaVersion: 2, status: run.status, exitCode: run.exitCode, stopCause: run.cause, reason: run.reason, started: false, dryRun: run.dryRun,
     story: `${run.status} before it started: nothing was deleted`, host: run.host ?? null, runId: null, auditLog: run.auditLog ?? null,
     auditLogs: run.auditLog ? [run.auditLog] : [], startedAt: new Date(run.startedAt).toISOString(), endedAt: new Date(now).toISOString(),
     durationMs: Math.max(0, now - run.startedAt), spanMs: Math.max(0, now - run.startedAt),
@@ -89,7 +93,7 @@ export function notStartedJson(run: NotStarted, now = Date.now()): SummaryJson {
  */
 export function nightEnd(story: Pick<RunReport, 'failed' | 'auditLogs'>, last: StoryEnd): StoryEnd {
   if (story.auditLogs.length > 1 && last.exitCode === 0 && story.failed > 0) {
-    return { status: 'failed', exitCode: 1, reason: `${story.failed} order${story.failed === 1 ? '' : 's'} of the run resumed first failed` };
+    return { status: 'failed', exitCode: 1, cause: 'failed_orders', reason: `${story.failed} order${story.failed === 1 ? '' : 's'} of the run resumed first failed` };
   }
   return last;
 }

@@ -21,12 +21,12 @@ export async function execute(run: RecordedRun, plan: RunPlan, deps: SelectionDe
       pending: plan.input.scanned.pending, dryRun: options.dryRun, checkExists, concurrency: options.concurrency, haltAfter: options.haltAfter,
     }, { ...deps, tally });
   } catch (error) {
-    return { status: 'crashed', exitCode: ExitCode.internal, reason: `internal error, a bug in this tool: ${error instanceof Error ? error.message : String(error)}` };
+    return { status: 'crashed', exitCode: ExitCode.internal, cause: 'bug', reason: `internal error, a bug in this tool: ${error instanceof Error ? error.message : String(error)}` };
   }
   const concluded = conclude(tally.summary.failed, deps.control);
   const absent = tally.summary.alreadyAbsent;
   if (options.failOnAbsent && absent > 0 && concluded.exitCode === ExitCode.ok) {
-    return { status: 'failed', exitCode: ExitCode.someFailed, reason: `${absent} listed order${absent === 1 ? ' was' : 's were'} not found (--fail-on-absent)` };
+    return { status: 'failed', exitCode: ExitCode.someFailed, cause: 'absent_orders', reason: `${absent} listed order${absent === 1 ? ' was' : 's were'} not found (--fail-on-absent)` };
   }
   return concluded;
 }
@@ -34,10 +34,10 @@ export async function execute(run: RecordedRun, plan: RunPlan, deps: SelectionDe
 /** How a run that went to its end (or was stopped) concludes: a signal, a halt, failed orders, or done. */
 function conclude(failed: number, control: RunControl): Conclusion {
   const stop = control.reason;
-  if (stop?.kind === 'signal') return { status: 'interrupted', exitCode: stop.signal === 'SIGINT' ? ExitCode.sigint : ExitCode.sigterm, reason: `received ${stop.signal}` };
-  if (stop?.kind === 'halt') return { status: stop.exitCode === ExitCode.refused ? 'failed' : 'halted', exitCode: stop.exitCode, reason: stop.message };
-  if (failed > 0) return { status: 'failed', exitCode: ExitCode.someFailed };
-  return { status: 'completed', exitCode: ExitCode.ok };
+  if (stop?.kind === 'signal') return { status: 'interrupted', exitCode: stop.signal === 'SIGINT' ? ExitCode.sigint : ExitCode.sigterm, cause: 'signal', reason: `received ${stop.signal}` };
+  if (stop?.kind === 'halt') return { status: stop.exitCode === ExitCode.refused ? 'failed' : 'halted', exitCode: stop.exitCode, cause: stop.cause, reason: stop.message };
+  if (failed > 0) return { status: 'failed', exitCode: ExitCode.someFailed, cause: 'failed_orders' };
+  return { status: 'completed', exitCode: ExitCode.ok, cause: 'none' };
 }
 
 /** A run stopped (a signal, a deadline) before it started: nothing was deleted, and nothing is recorded. Said, and returned with its exit code. */

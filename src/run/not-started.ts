@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import type { StopCause } from '../common/domain.js';
 import { CleanupError, ExitCode } from '../common/errors.js';
 import { secrets } from '../common/secrets.js';
 import type { RunOptions } from '../config/resolve.js';
@@ -31,7 +32,7 @@ export async function tellNotStarted(run: Unstarted, exitCode: ExitCode, reason:
   const { options } = run;
   const told: NotStarted = {
     // The log is named only if it exists: one chosen and opened, but never written (nothing was recorded), is none.
-    status: statusOf(exitCode), exitCode, reason: secrets.scrub(reason), host: run.host, auditLog: run.auditLog && existsSync(run.auditLog) ? run.auditLog : undefined,
+    status: statusOf(exitCode), exitCode, cause: causeOf(exitCode, context), reason: secrets.scrub(reason), host: run.host, auditLog: run.auditLog && existsSync(run.auditLog) ? run.auditLog : undefined,
     dryRun: options.dryRun, startedAt: run.startedAt,
   };
   // Only once every file of the run passed its checks (a refusal found earlier — nobody at the terminal, a collision, a resume
@@ -44,7 +45,7 @@ export async function tellNotStarted(run: Unstarted, exitCode: ExitCode, reason:
     metrics?.reportNotStarted(context.console, {
       push: options.metricsPush, pushToken: options.metricsPushToken, file: metricsFile, job: options.metricsJob,
       shard: options.shard ? `${options.shard.index}_of_${options.shard.count}` : 'all', dryRun: options.dryRun,
-    }, told.status, exitCode),
+    }, told.status, exitCode, told.cause),
   ]);
 }
 
@@ -53,6 +54,15 @@ export function conclusionOf(error: unknown): { exitCode: ExitCode; reason: stri
   return error instanceof CleanupError
     ? { exitCode: error.exitCode, reason: error.message }
     : { exitCode: ExitCode.internal, reason: 'internal error, a bug in this tool: nothing was deleted' };
+}
+
+/** Why, in the fixed words of common/domain: a halt says its own; otherwise the exit code does. */
+function causeOf(exitCode: ExitCode, context: RunContext): StopCause {
+  const stop = context.control.reason;
+  if (stop?.kind === 'halt') return stop.cause;
+  if (stop?.kind === 'signal' || exitCode === ExitCode.sigint || exitCode === ExitCode.sigterm) return 'signal';
+  const byCode: Partial<Record<ExitCode, StopCause>> = { [ExitCode.usage]: 'usage', [ExitCode.refused]: 'refused', [ExitCode.unreachable]: 'unreachable', [ExitCode.halted]: 'service' };
+  return byCode[exitCode] ?? 'bug';
 }
 
 function statusOf(exitCode: ExitCode): NotStarted['status'] {

@@ -1,5 +1,5 @@
 import { AuditJournal } from '../audit/journal.js';
-import type { RunStatus } from '../common/domain.js';
+import type { RunStatus, StopCause } from '../common/domain.js';
 import { ExitCode } from '../common/errors.js';
 import { describeFileError } from '../common/files.js';
 import { VERSION } from '../common/version.js';
@@ -24,6 +24,8 @@ import type { RunOutcome } from '../engine/events.js';
 export interface Conclusion {
   status: RunStatus;
   exitCode: ExitCode;
+  /** Why, in a fixed set of words (common/domain's STOP_CAUSES). */
+  cause: StopCause;
   reason?: string;
 }
 
@@ -72,7 +74,7 @@ export class RunRecording {
     const metricsModule = options.metricsPush || options.metricsFile ? await import('../report/metrics.js') : undefined;
     const tally = (this.tally = new RunTally(scanned.unique, scanned.skipped, events));
     const journal = new AuditJournal(auditLog, runId, (error) => context.control.stop({
-      kind: 'halt', exitCode: ExitCode.halted,
+      kind: 'halt', exitCode: ExitCode.halted, cause: 'audit_log',
       message: `the audit log ${auditLog} could not be written (${describeFileError(error)}): stopped, since an order without its line ` +
         'would be lost. Free the space (or raise the limit), then resume; orders deleted since the last line written are found already absent',
     }), log.realLog);
@@ -99,7 +101,7 @@ export class RunRecording {
   }
 
   /** Writes run.end; its exit code is the process's from now on. */
-  end({ status, exitCode, reason }: Conclusion): ExitCode {
+  end({ status, exitCode, cause, reason }: Conclusion): ExitCode {
     const { log, run, pace, context } = this;
     const tally = this.counts;
     const durationMs = Date.now() - log.startedAt - this.waitedMs;
@@ -112,10 +114,10 @@ export class RunRecording {
     const usage = process.resourceUsage();
     const resources = { maxRssMb: Math.round(usage.maxRSS / 1024), cpuMs: Math.round((usage.userCPUTime + usage.systemCPUTime) / 1000) };
     context.control.endedWith = exitCode;
-    this.ended = { runId: log.runId, status, exitCode, durationMs, ...(reason ? { reason } : {}) };
+    this.ended = { runId: log.runId, status, exitCode, durationMs, cause, ...(reason ? { reason } : {}) };
     // From here a second signal waits for the summary files (a second at most), which finish() writes.
     context.control.summaryWritten = new Promise((resolve) => (this.summaryDone = resolve));
-    this.outcome = { runId: log.runId, status, exitCode, durationMs, auditLog: log.auditLog, summary, resources, dryRun: run.options.dryRun, ...(reason ? { reason } : {}) };
+    this.outcome = { runId: log.runId, status, exitCode, durationMs, auditLog: log.auditLog, summary, resources, dryRun: run.options.dryRun, stopCause: cause, ...(reason ? { reason } : {}) };
     log.events.emit({ type: 'run.ended', outcome: this.outcome });
     if (!this.journalEnded()) context.console.say(`The audit log ${log.auditLog} could not record the end of this run: the resume will find it unfinished.`, 'warn');
     return exitCode;

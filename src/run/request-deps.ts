@@ -26,7 +26,7 @@ export function createPace(options: Pick<RunOptions, 'rps' | 'concurrency'>, eve
     rate: new RateController({
       cap: options.rps, onDecision: (decision) => events.emit({ type: 'throttle', decision }), onPace: (rps) => events.emit({ type: 'pace', rps }),
       // A server answering nothing but 429 for a minute refuses this client: halted, resumable, rather than crawling.
-      onRefused: (message) => control.stop({ kind: 'halt', exitCode: ExitCode.halted, message }),
+      onRefused: (message) => control.stop({ kind: 'halt', exitCode: ExitCode.halted, cause: 'throttled', message }),
     }),
     budget: new RetryBudget({ onChange: (change) => events.emit({ type: 'service', change }) }),
     slots: pLimit(options.concurrency),

@@ -49,7 +49,7 @@ export async function runCleanup(requested: RunOptions, context: RunContext): Pr
     // A guard's refusal needs no request: it is recorded (a resume with the limit raised continues from the same selection).
     if (plan.refusal && !run.options.dryRun) {
       await recording.start();
-      return recording.end({ status: 'failed', exitCode: ExitCode.refused, reason: plan.refusal.reason });
+      return recording.end({ status: 'failed', exitCode: ExitCode.refused, cause: 'refused', reason: plan.refusal.reason });
     }
     const deps = await api.make();
     const consent = await obtainConsent(run, plan, deps, log, context);

@@ -4,7 +4,7 @@ import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import type { FakeExsited } from '../../src/fake-exsited/server.js';
-import { credentialsEnv, fakeApi, runCli, runInProcess, startCli, workDir, writeFile } from '../helpers/cli.js';
+import { credentialsEnv, fakeApi, readAudit, runCli, runInProcess, startCli, workDir, writeFile } from '../helpers/cli.js';
 import { freePort, startPushgateway, type Gateway } from '../helpers/pushgateway.js';
 
 let fake: FakeExsited | undefined;
@@ -96,6 +96,10 @@ describe('metrics for a monitoring system', () => {
     let samples = await gateway.samples('halting');
     expect(samples.get('exsited_cleanup_last_run_status{status="halted"}')).toBe(1);
     expect(samples.get('exsited_cleanup_last_run_exit_code')).toBe(4);
+    // Why, for the alert to tell (issue 25, item 2): --halt-after, not a deadline that resumes itself.
+    expect(samples.get('exsited_cleanup_last_run_stop_cause{cause="failures"}')).toBe(1);
+    expect(samples.get('exsited_cleanup_last_run_stop_cause{cause="deadline"}')).toBe(0);
+    expect(readAudit(join(dir, 'h.ndjson')).at(-1)).toMatchObject({ event: 'run.end', stopCause: 'failures' });
     expect(samples.get('exsited_cleanup_retries_total{cause="server_error"}')).toBeGreaterThanOrEqual(3);
     expect(samples.get('exsited_cleanup_orders_pending')).toBeGreaterThan(0);
     expect(samples.has('exsited_cleanup_last_success_timestamp_seconds')).toBe(false);
@@ -112,6 +116,7 @@ describe('metrics for a monitoring system', () => {
     samples = await gateway.samples('interrupted');
     expect(samples.get('exsited_cleanup_last_run_status{status="interrupted"}')).toBe(1);
     expect(samples.get('exsited_cleanup_last_run_exit_code')).toBe(143);
+    expect(samples.get('exsited_cleanup_last_run_stop_cause{cause="signal"}')).toBe(1);
   });
 
   test('a gateway that is down, or never answers, costs a warning and at most a few seconds; no secret in the warning', async () => {
