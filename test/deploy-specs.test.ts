@@ -108,7 +108,7 @@ describe('the alerting rules (jobs/prometheus)', () => {
   const tests = (parseAllDocuments(read('jobs/prometheus/alerts.test.yml'))[0]!.toJS() as Doc).tests.flatMap((t: Doc) => t.alert_rule_test) as Doc[];
   const headings = new Set([...read('docs/runbook.md').matchAll(/^## (\S+)$/gm)].map((m) => m[1]));
 
-  test.each(rules.map((rule) => [rule.alert as string, rule]))('%s: a runbook_url to its section of docs/runbook.md, and a promtool test where it fires and one where it does not', (_name, rule) => {
+  test.each(rules.map((rule) => [rule.alert as string, rule] as [string, Doc]))('%s: a runbook_url to its section of docs/runbook.md, and a promtool test where it fires and one where it does not', (_name, rule) => {
     const anchor = /docs\/runbook\.md#([\w-]+)$/.exec(rule.annotations?.runbook_url ?? '')?.[1];
     expect(headings.has(anchor)).toBe(true);
     const own = tests.filter((t) => t.alertname === rule.alert);

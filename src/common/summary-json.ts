@@ -64,9 +64,11 @@ export const summaryJsonSchema = z.object({
   }).strict()),
   /** The failures by cause, the largest first, with an example each. */
   failureCauses: z.array(z.object({ cause: z.string(), orders: count, example: z.string() }).strict()),
-  /** The orders whose latest outcome is failed, and those listed but not there (every one). */
+  /** The orders whose latest outcome is failed, and those listed but not there: the first 50,000 of each, and how many more (the audit log and `report --failed-csv` have every one). */
   failedOrders: z.array(z.object({ orderId: z.string(), httpStatus: z.number().int().nullable(), code: z.string(), message: z.string() }).strict()),
+  failedOrdersOmitted: count.optional(),
   absentOrders: z.array(z.string()),
+  absentOrdersOmitted: count.optional(),
   /** The last run stopped early or was killed: a resume would continue it. */
   unfinished: z.boolean(),
   /** Lines of the logs that could not be read; unrelated runs earlier in them, not part of this story. */

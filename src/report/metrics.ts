@@ -202,10 +202,17 @@ function instruments(registry: Registry, dryRun: boolean) {
   for (const outcome of OUTCOMES) orders.inc({ outcome }, 0);
   const retries = new Counter({ name: `${PREFIX}retries_total`, help: 'Retries scheduled, by cause.', labelNames: ['cause'], registers });
   // Throttling in its three figures (docs/usage.md, "Throttling, in three figures").
-  const requests = gauge('requests', 'Requests the server answered, this run (and the run an --auto-resume night continued first).');
+  const requests = gauge('requests', 'DELETE requests the server answered, this run (and the run an --auto-resume night continued first).');
   const answered429 = gauge('requests_answered_429', 'Requests the server answered 429 (throttled), of those.');
   const throttled = gauge('throttled_seconds', 'Everyone waited: time every request waited out the server\'s Retry-After together.');
-  const accepted = gauge('accepted_rate_requests_per_second', 'The pace the server accepted when it throttled (absent: it did not throttle enough to find one).');
+  // Registered once the server throttled enough to find one: absent, not 0, otherwise.
+  const acceptedGauge = new Gauge({ name: `${PREFIX}accepted_rate_requests_per_second`, help: 'The pace the server accepted when it throttled.', registers: [] });
+  const accepted = {
+    set: (rps: number) => {
+      acceptedGauge.set(rps);
+      if (!registry.getSingleMetric(`${PREFIX}accepted_rate_requests_per_second`)) registry.registerMetric(acceptedGauge);
+    },
+  };
   const duration = gauge('run_duration_seconds', 'How long the run has taken (the last run, once it ended).');
   const selected = gauge('orders_selected', 'Orders the run set out to finish.');
   const pending = gauge('orders_pending', 'Orders not finished yet (left for a resume, once the run ended).');

@@ -60,7 +60,8 @@ export async function readRunStory(auditLogs: string[], knownEnd: KnownEnd, cons
     return { story, ...(builder ? { timeline: builder.finish() } : {}) };
   } catch (error) {
     const why = error instanceof CleanupError ? error.message : describeFileError(error);
-    console.say(`The audit log ${auditLogs.at(-1) as string} could not be read back (${why}): the summary files and the last metrics tell this run's end only.`, 'warn');
+    console.say(`The audit log ${auditLogs.at(-1) as string} could not be read back (${why}): the summary files and the metrics tell this run's own counts.` +
+      `${page ? ' No page was made (report <log> --html makes it once the log can be read).' : ''}`, 'warn');
     return undefined;
   }
 }

@@ -1,4 +1,3 @@
-import type { LogEntry } from '../audit/latest-log.js';
 import { readLastChain, type ChainGatherer } from '../audit/log-reader.js';
 import type { AuditRecord, OrderLine } from '../audit/records.js';
 import { failureCause, retryLabel, type RunStatus, type StopCause } from '../common/domain.js';
@@ -89,6 +88,15 @@ export interface RunReport {
 
 const OUTCOME_KEYS = { deleted: 'deleted', already_absent: 'alreadyAbsent', failed: 'failed', would_delete: 'wouldDelete' } as const;
 
+/**
+ * An order's outcome once a later run told it again: the later one, except that an order a run deleted and a
+ * later run found already absent stays deleted (it is absent because it was deleted: an --auto-resume night's
+ * new run lists the same IDs again).
+ */
+function laterOutcome(earlier: Latest | undefined, later: Latest): Latest {
+  return earlier === 'deleted' && later === 'already_absent' ? 'deleted' : later;
+}
+
 /** An order's latest outcome: its outcome, and for a failed one what the failures table shows. */
 type Latest = OrderLine['outcome'] | FailedOrder;
 
@@ -123,7 +131,7 @@ export async function buildRunReport(auditLogs: string[], timeline?: TimelineBui
     head ??= log.head;
     resume = log.resume ?? resume;
     const known = latest.size;
-    for (const [orderId, outcome] of log.latest) latest.set(orderId, outcome);
+    for (const [orderId, outcome] of log.latest) latest.set(orderId, laterOutcome(latest.get(orderId), outcome));
     selected = index === 0 ? log.selected : selected + (latest.size - known);
     runs.push(...log.runs);
     retries += log.retries;
@@ -147,8 +155,9 @@ export async function buildRunReport(auditLogs: string[], timeline?: TimelineBui
       failedOrders.push(outcome);
     }
   }
-  const outcomes = { deleted: counts.deleted, alreadyAbsent: counts.already_absent, failed: counts.failed, wouldDelete: counts.would_delete };
   const last = runs.at(-1);
+  // A dry run's finds that a deleting resume has not reached yet are still to do (pending), not done.
+  const outcomes = { deleted: counts.deleted, alreadyAbsent: counts.already_absent, failed: counts.failed, wouldDelete: last?.dryRun === false ? 0 : counts.would_delete };
   // The process that wrote the log knows how its run ended even when run.end could not be written.
   if (knownEnd && last?.runId === knownEnd.runId && last.status === null) {
     Object.assign(last, {
@@ -164,7 +173,8 @@ export async function buildRunReport(auditLogs: string[], timeline?: TimelineBui
     auditLogs, host, input, dryRun, runs, selected: Math.max(selected, latest.size), ...outcomes,
     pending: Math.max(0, Math.max(selected, latest.size) - finishedOrders(outcomes)),
     retries, retriesByCause, throttledMs, throttling, tokens, activeMs,
-    spanMs: firstStart !== undefined && lastTime !== undefined ? lastTime - firstStart : 0,
+    // From the first start to the last line; never less than the working time (a run's own measure starts as its log is opened).
+    spanMs: Math.max(activeMs, firstStart !== undefined && lastTime !== undefined ? lastTime - firstStart : 0),
     ratePerSecond: ratePerSecond(outcomes, activeMs),
     unfinished: !last || last.status === null || last.status === 'interrupted' || last.status === 'halted' || last.status === 'crashed',
     resume,
@@ -210,13 +220,15 @@ class ChainReport implements ChainGatherer<AuditRecord> {
 
   record(line: AuditRecord): void {
     this.timeline?.record(line);
-    const at = Date.parse(line.time);
+    // A line whose time cannot be read (an edit) is taken at the last time read: it never makes a date invalid.
+    const parsed = Date.parse(line.time);
+    const at = Number.isFinite(parsed) ? parsed : (this.lastTime ?? 0);
     this.lastTime = at;
     const run = this.runs.at(-1);
     if (run && run.status === null) run.durationMs = at - this.runStart; // a killed run lasted until its last line
     if (line.event === 'order') {
-      this.latest.set(line.orderId, line.outcome !== 'failed' ? line.outcome
-        : { orderId: line.orderId, httpStatus: line.httpStatus, code: line.error?.code ?? '', message: line.error?.message ?? '' });
+      this.latest.set(line.orderId, laterOutcome(this.latest.get(line.orderId), line.outcome !== 'failed' ? line.outcome
+        : { orderId: line.orderId, httpStatus: line.httpStatus, code: line.error?.code ?? '', message: line.error?.message ?? '' }));
       if (run) run.counts[OUTCOME_KEYS[line.outcome]]++;
     } else if (line.event === 'order.retry') {
       this.retries++;
@@ -240,7 +252,8 @@ class ChainReport implements ChainGatherer<AuditRecord> {
       this.resume = resumeNeedsOf(line);
     } else if (line.event === 'run.end' && run) {
       Object.assign(run, {
-        status: line.status, exitCode: line.exitCode, durationMs: at - this.runStart,
+        // The run's own measure (the console's: time at the question left out), or, in logs without it, its lines' span.
+        status: line.status, exitCode: line.exitCode, durationMs: line.durationMs ?? at - this.runStart,
         ...(line.stopCause ? { stopCause: line.stopCause } : {}), ...(line.reason ? { reason: line.reason } : {}),
       });
       this.throttledMs += line.summary?.throttledMs ?? 0;

@@ -20,6 +20,13 @@ export interface StoryEnd {
   reason?: string;
 }
 
+/**
+ * Orders listed by name in the JSON, of each list: a million failures with the server's messages would
+ * make a text longer than a JavaScript string may be. The rest are counted (`…Omitted`); the audit log and
+ * `report --failed-csv` have every one.
+ */
+const LISTED = 50_000;
+
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** What the runs did, in a sentence: `a dry run of 60: 55 would be deleted, 5 not found`; `a dry run of 60, then 60 deleted in 1 resume`; `58 of 60 deleted, 2 failed, in 3 runs`. */
@@ -37,14 +44,18 @@ export function storyText(r: Pick<RunReport, 'runs' | 'selected' | 'deleted' | '
 /** The story as scripts read it: `--summary-json` and `report --json`. */
 export function storyJson(r: RunReport, told: { end?: StoryEnd; htmlReport?: string; endedAt?: number } = {}): SummaryJson {
   const last = r.runs.at(-1);
-  const end = told.end ?? { status: last?.status ?? null, exitCode: last?.exitCode ?? null, cause: last?.stopCause, ...(last?.reason ? { reason: last.reason } : {}) };
   const first = r.runs[0];
+  // Read from the logs, the story ends as the process that made it ended (nightEnd): `report` of a night's logs says what the night said.
+  const lastEnd = { status: last?.status ?? null, exitCode: last?.exitCode ?? null, cause: last?.stopCause, ...(last?.reason ? { reason: last.reason } : {}) };
+  const end = told.end ?? (lastEnd.status !== null && lastEnd.exitCode !== null ? nightEnd(r, lastEnd as StoryEnd) : lastEnd);
+  const startedAt = first ? Date.parse(first.startedAt) : Number.NaN;
+  const endedAt = told.endedAt ?? (Number.isFinite(startedAt) ? startedAt + r.spanMs : Date.now());
   return {
     schemaVersion: 2, status: end.status, exitCode: end.exitCode, ...(end.cause ? { stopCause: end.cause } : {}), ...(end.reason ? { reason: end.reason } : {}),
     started: true, dryRun: r.dryRun,
     story: storyText(r), host: r.host, input: r.input, runId: last?.runId ?? null, auditLog: r.auditLogs.at(-1) ?? null, auditLogs: r.auditLogs,
     ...(first ? { startedAt: first.startedAt } : {}),
-    endedAt: new Date(told.endedAt ?? (first ? Date.parse(first.startedAt) + r.spanMs : Date.now())).toISOString(),
+    endedAt: new Date(endedAt).toISOString(),
     durationMs: r.activeMs, spanMs: r.spanMs,
     counts: {
       selected: r.selected, deleted: r.deleted, alreadyAbsent: r.alreadyAbsent, failed: r.failed, wouldDelete: r.wouldDelete, pending: r.pending,
@@ -56,7 +67,9 @@ export function storyJson(r: RunReport, told: { end?: StoryEnd; htmlReport?: str
       status: run.status, exitCode: run.exitCode, durationMs: run.durationMs, ...(run.stopCause ? { stopCause: run.stopCause } : {}),
       ...(run.reason ? { reason: run.reason } : {}), counts: run.counts,
     })),
-    failureCauses: r.topFailureCauses, failedOrders: r.failedOrders, absentOrders: r.absentOrders,
+    failureCauses: r.topFailureCauses, failedOrders: r.failedOrders.slice(0, LISTED), absentOrders: r.absentOrders.slice(0, LISTED),
+    ...(r.failedOrders.length > LISTED ? { failedOrdersOmitted: r.failedOrders.length - LISTED } : {}),
+    ...(r.absentOrders.length > LISTED ? { absentOrdersOmitted: r.absentOrders.length - LISTED } : {}),
     unfinished: r.unfinished, unreadableLines: r.unreadableLines, earlierRuns: r.earlierRuns,
     ...(told.htmlReport ? { htmlReport: told.htmlReport } : {}),
   };

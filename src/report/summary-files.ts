@@ -1,4 +1,5 @@
 import { describeFileError, writeOutputFile } from '../common/files.js';
+import { terminalSafe } from '../common/text.js';
 import type { SummaryJson } from '../common/summary-json.js';
 import type { Console } from './console.js';
 import type { RunReport } from './run-report.js';
@@ -52,8 +53,10 @@ const appendStepSummary = (console: Console, files: SummaryFiles, markdown: stri
 
 async function writeOrSay(console: Console, what: string, path: string | undefined, write: (path: string) => Promise<void>, recorded: boolean): Promise<void> {
   if (!path) return;
-  await write(path).catch((error: unknown) => {
-    console.say(`${what} ${path} could not be written: ${describeFileError(error)}.${recorded ? ' The run\'s outcome is in its audit log.' : ''}`, 'warn');
+  // Whatever throws, at once (a text too long to make) or later (the disk), is said: never a crash of a run that has ended.
+  await Promise.resolve().then(() => write(path)).catch((error: unknown) => {
+    const why = error instanceof RangeError ? 'it would be too large' : describeFileError(error);
+    console.say(`${what} ${path} could not be written: ${why}.${recorded ? ' The run\'s outcome is in its audit log.' : ''}`, 'warn');
   });
 }
 
@@ -70,6 +73,16 @@ function stepSummary(story: RunReport, json: SummaryJson, htmlReport: string | u
 
 /** A step summary's section: a heading, a two-column table, and why the run stopped, if it did. */
 function markdownSection(title: string, rows: Array<[string, string]>, reason: string | undefined): string {
-  const table = rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`).join('\n');
-  return `### ${title}\n\n| | |\n|---|---|\n${table}\n${reason ? `\n${reason}\n` : ''}\n`;
+  const table = rows.map(([k, v]) => `| ${k} | ${markdownText(v)} |`).join('\n');
+  return `### ${markdownText(title)}\n\n| | |\n|---|---|\n${table}\n${reason ? `\n${markdownText(reason)}\n` : ''}\n`;
+}
+
+/**
+ * Text as markdown shows it, and nothing more: a server's words in a reason (a heading, a link, an image,
+ * HTML, a table's end) are shown as written, on one line, control characters escaped. Our own code spans
+ * (`path`) are kept.
+ */
+function markdownText(text: string): string {
+  const spans = terminalSafe(text.replace(/[\r\n]+/g, ' ')).split(/(`[^`]*`)/);
+  return spans.map((part, i) => (i % 2 === 1 ? part.replace(/\|/g, '\\|') : part.replace(/[\\`*_[\]<>|~&]/g, (c) => `\\${c}`))).join('');
 }

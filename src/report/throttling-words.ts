@@ -10,7 +10,7 @@ import type { RunSummary } from '../common/records.js';
  * The retry budget's hold (the service failing, not throttling) is told beside them, never as throttling.
  */
 export interface Throttling {
-  /** DELETE (or a dry run's GET) requests answered, and those answered 429. */
+  /** DELETE requests answered, and those answered 429 (a dry run's checks are not counted). */
   requests: number;
   answered429: number;
   /** Time everyone waited out a Retry-After, ms. */

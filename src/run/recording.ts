@@ -17,7 +17,7 @@ import type { RunContext } from './context.js';
 import type { OpenedLog, RecordedRun } from './open.js';
 import type { RunPlan } from './plan.js';
 import type { LazyApi, Pace } from './request-deps.js';
-import { nightEnd, storyOfEnd, storyText } from '../report/run-story.js';
+import { RunTelling } from './telling.js';
 import type { RunOutcome } from '../engine/events.js';
 
 /** How a run ended: its run.end status, exit code and, for an early stop, why. */
@@ -43,7 +43,7 @@ export class RunRecording {
   private waitedMs = 0;
   private ended: KnownEnd | undefined;
   private outcome: RunOutcome | undefined;
-  private summaryDone: () => void = () => undefined;
+  private telling: RunTelling | undefined;
 
   constructor(
     private readonly log: OpenedLog,
@@ -96,6 +96,10 @@ export class RunRecording {
       throttling: () => ({ requests: this.pace.rate.answers, answered429: this.pace.rate.throttledAnswers, waitedMs: this.pace.rate.throttledMs }),
     });
     events.emit({ type: 'run.started', runId, auditLog, startedAt: log.startedAt, fields: this.startFields() });
+    this.telling = new RunTelling({
+      auditLog, runId, startedAt: log.startedAt, options, resume: run.resume !== undefined, fields: () => this.startFields(), metrics: this.metrics,
+    }, context);
+    this.telling.recording(); // run.start is in the log: the file the story is read back from
     this.recordStop();
     return tally;
   }
@@ -115,49 +119,22 @@ export class RunRecording {
     const resources = { maxRssMb: Math.round(usage.maxRSS / 1024), cpuMs: Math.round((usage.userCPUTime + usage.systemCPUTime) / 1000) };
     context.control.endedWith = exitCode;
     this.ended = { runId: log.runId, status, exitCode, durationMs, cause, ...(reason ? { reason } : {}) };
-    // From here a second signal waits for the summary files (a second at most), which finish() writes.
-    context.control.summaryWritten = new Promise((resolve) => (this.summaryDone = resolve));
     this.outcome = { runId: log.runId, status, exitCode, durationMs, auditLog: log.auditLog, summary, resources, dryRun: run.options.dryRun, stopCause: cause, ...(reason ? { reason } : {}) };
     log.events.emit({ type: 'run.ended', outcome: this.outcome });
+    this.telling?.ended(this.outcome); // the run's own story at once: nothing earlier is left looking current
     if (!this.journalEnded()) context.console.say(`The audit log ${log.auditLog} could not record the end of this run: the resume will find it unfinished.`, 'warn');
     return exitCode;
   }
 
   /**
-   * What is made of the recorded run, from one story of it (report/run-story): read back once from its audit
-   * log (and, in an --auto-resume night, the log of the run continued first), then told as the HTML page,
-   * the summary files, the last metrics and, for a chain of runs, one line on the console. Bounded: a push
-   * or a pipe's write gives up after 3 s.
+   * What is made of the recorded run (run/telling): its story read back from its log, told by the summary
+   * files, the page, the last metrics and the console. Bounded: a push or a pipe's write gives up after 3 s.
    */
   async finish(): Promise<void> {
-    if (!this.ended) return void (await this.metrics?.flush());
-    const { options } = this.run;
-    const { console, night } = this.context;
-    const logs = [...(night?.logs ?? []), this.log.auditLog];
-    // Read back only when something tells it: an output asked for, or a chain of runs (a resume, a night) the console sums up.
-    if (!(options.summaryJson || options.stepSummary || options.htmlReport || this.metrics || this.run.resume || night)) return this.summaryDone();
-    // The story and the summary files first: what a pipeline reads next, and what a second signal waits for.
-    const { story, end, read } = await this.tellSummary(logs).finally(this.summaryDone);
-    const { writeRunPage } = await import('../report/report-files.js');
-    if (options.htmlReport && read?.timeline) await writeRunPage(story, read.timeline, options.htmlReport, { command: this.context.command, version: VERSION }, console);
-    this.metrics?.end(story, end);
+    if (this.ended && this.outcome && this.telling) {
+      await this.telling.told(this.outcome, this.ended, this.journalEnded() && this.ended.cause !== 'audit_log');
+    }
     await this.metrics?.flush();
-  }
-
-  /** The story of the run (and of its night), its exit code, the console's line for a chain, and the summary files. */
-  private async tellSummary(logs: string[]) {
-    const { options } = this.run;
-    const { console, night, control } = this.context;
-    const ended = this.ended as KnownEnd;
-    const [{ readRunStory }, { writeSummaryFiles }] = await Promise.all([import('../report/report-files.js'), import('../report/summary-files.js')]);
-    const read = await readRunStory(logs, ended, console, options.htmlReport !== undefined);
-    const story = read?.story ?? storyOfEnd(this.outcome as RunOutcome, { at: this.log.startedAt, fields: this.startFields() });
-    const end = nightEnd(story, ended);
-    control.endedWith = end.exitCode as ExitCode; // a night's: the process's from now on
-    if (night) Object.assign(night, { logs, story, exitCode: end.exitCode });
-    if (story.runs.length > 1) console.say(`All told, ${story.runs.length} runs${logs.length > 1 ? ` in ${logs.length} audit logs` : ''}: ${storyText(story)}.`);
-    await writeSummaryFiles(console, { json: options.summaryJson, stepSummary: options.stepSummary, htmlReport: options.htmlReport }, story, end);
-    return { story, end, read };
   }
 
   /** When the run is told to stop, the log says so at once: a run killed before its run.end still says who stopped it. */

@@ -108,13 +108,18 @@ describe('writes that fail in the middle of a run', () => {
     const input = writeFile(dir, 'ids.txt', targets.join('\n'));
     const log = join(dir, 'a.ndjson');
 
-    const full = await runCli(['run', '--yes', '--ids', input, '--audit-log', log, '--concurrency', '2'], { env: credentialsEnv(fake), shellPrefix: 'ulimit -f 40' });
+    const summary = join(dir, 's.json');
+    const full = await runCli(['run', '--yes', '--ids', input, '--audit-log', log, '--concurrency', '2', '--summary-json', summary], { env: credentialsEnv(fake), shellPrefix: 'ulimit -f 40' });
 
     expectPlainRefusal(full, 4, log, 'To resume:');
     expect(full.log).toMatch(/audit log .*could not be written.*file too large/);
     const recorded = readAudit(log, []).filter((l) => l.event === 'order').length;
     expect(recorded).toBeGreaterThan(10);
     expect(recorded).toBeLessThan(200);
+    // The log is short of lines: the summary tells the run's own counts, the console's, not the log's (red team: it undercounted).
+    const deleted = Number(/^\s+deleted\s+(\d+)$/m.exec(full.log)?.[1]);
+    expect(JSON.parse(readFileSync(summary, 'utf8'))).toMatchObject({ status: 'halted', exitCode: 4, stopCause: 'audit_log', counts: { deleted } });
+    expect(full.log).toMatch(/cannot tell this run's story: it could not be written whole/);
 
     const resumed = await runInProcess(['run', '--yes', '--resume', '--audit-log', log], { env: credentialsEnv(fake) });
     expect(resumed.code).toBe(0);

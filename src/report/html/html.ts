@@ -1,3 +1,4 @@
+import { terminalSafe } from '../../common/text.js';
 import { secrets } from '../../common/secrets.js';
 
 /**
@@ -51,5 +52,6 @@ function render(value: Interpolation): string {
   if (typeof value === 'number') return String(value);
   if (Array.isArray(value)) return value.map(render).join('');
   // Anything else is text, whatever it claims to be: an object that only looks like Html too.
-  return secrets.scrub(String(value)).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  // Control and bidi characters (a server's ESC, BEL, U+202E) are shown as their escapes, as on the console.
+  return terminalSafe(secrets.scrub(String(value))).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

@@ -77,8 +77,9 @@ function header(r: RunReport, t: RunTimeline, context: PageContext): Html {
     ? html`filter <code>${r.input.filter}</code>; its selection (the manifest) in <code>${r.input.path}</code>`
     : html`${r.input.kind} file <code>${r.input.path}</code>`;
   const manyLogs = r.auditLogs.length > 1;
+  let resumes = 0;
   const runs = r.runs.map((run, i) => html`<tr>${[
-    html`<td>${i === 0 ? 'run' : `resume ${i}`}</td><td class="mono">${run.runId}</td><td>${moment(Date.parse(run.startedAt))}</td>`,
+    html`<td>${run.resume ? `resume ${++resumes}` : ((resumes = 0), 'run')}</td><td class="mono">${run.runId}</td><td>${moment(Date.parse(run.startedAt))}</td>`,
     html`<td>${run.status ?? 'no run.end (killed)'}${run.dryRun && ', dry run'}</td><td class="n">${run.exitCode ?? '—'}</td>`,
     html`<td class="n">${humanDuration(run.durationMs)}</td><td>${run.reason ?? ''}</td>`,
     manyLogs && html`<td class="mono">${t.segments[i]?.auditLog ?? run.auditLog}</td>`,
