@@ -93,7 +93,7 @@ export class Console {
   /** Clears the live line for good (Ctrl-C: the run is stopping), and the `^C` the terminal echoed on its row. */
   stopLive(): void {
     this.liveStopped = true;
-    if (this.isTerminal) this.guarded(() => this.err.write('\r\u001b[K'));
+    if (this.liveLine !== undefined && this.isTerminal) this.guarded(() => this.err.write('\r\u001b[K'));
     this.liveLine = undefined;
   }
 
