@@ -132,7 +132,11 @@ export class RunRecording {
    */
   async finish(): Promise<void> {
     if (this.ended && this.outcome && this.telling) {
-      await this.telling.told(this.outcome, this.ended, this.journalEnded() && this.ended.cause !== 'audit_log');
+      // Never a rejection here: the run has ended, its exit code is set, and its own story is already written.
+      await this.telling.told(this.outcome, this.ended, this.journalEnded() && this.ended.cause !== 'audit_log').catch((error: unknown) => {
+        this.context.console.say(`The reports of this run could not all be made (${error instanceof Error ? error.message : String(error)}); ` +
+          `its own story is in the summary files and the metrics, and ${this.context.command} report ${this.log.auditLog} tells the rest.`, 'warn');
+      });
     }
     await this.metrics?.flush();
   }

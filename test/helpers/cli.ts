@@ -96,6 +96,8 @@ const LAZY_MODULES = [
   () => import('../../src/report/run-report.js'), () => import('../../src/audit/resume-state.js'), () => import('../../src/exsited/http.js'),
   () => import('../../src/engine/executor.js'), () => import('../../src/audit/latest-log.js'), () => import('csv-stringify/sync'),
   () => import('../../src/report/report-files.js'), () => import('../../src/report/summary-files.js'), () => import('../../src/report/report-text.js'),
+  () => import('../../src/report/html/page.js'), () => import('../../src/report/metrics.js'), () => import('../../src/run/retention.js'),
+  () => import('../../src/exsited/token-cache.js'), () => import('../../src/guards/file-roles.js'),
 ];
 
 /**
