@@ -118,7 +118,7 @@ describe('the alerting rules (jobs/prometheus)', () => {
 
   test('the halted alert tells a deadline (which resumes itself) from a cause a person must see: the cause is a label of it', () => {
     const halted = rules.find((rule) => rule.alert === 'ExsitedCleanupHalted');
-    expect(halted?.expr).toContain('cause!="deadline"');
+    expect(halted?.expr).toContain('cause!~"deadline|credentials"');
     expect(halted?.annotations.summary).toContain('{{ $labels.cause }}');
     expect(rules.some((rule) => /absent\(/.test(rule.expr))).toBe(true);
   });

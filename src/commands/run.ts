@@ -7,10 +7,11 @@ import { RUN_OPTIONS, type RunOptionKey } from '../config/options.js';
 import { resolveRunOptions, type Layers, type RunOptions } from '../config/resolve.js';
 import { RunControl } from '../engine/run-control.js';
 import { DEFAULT_BASE_URL, displayBaseUrl } from '../exsited/host-allowlist.js';
-import type { Console } from '../report/console.js';
+import { personPresent } from '../guards/confirmation.js';
+import { Console } from '../report/console.js';
 import type { Night, RunContext } from '../run/context.js';
 import { addOptions } from './flags.js';
-import { consoleFor, type Session } from './session.js';
+import type { Session } from './session.js';
 
 const HELP = `
 Examples:
@@ -42,7 +43,8 @@ export function addRunCommand(program: Command, session: Session): void {
     const job = typeof flags.job === 'string' ? await readJobSpec(flags.job) : undefined;
     const layers: Layers = { flags, job: job && { path: job.path, options: job.options }, env: io.env };
     const options = resolveRunOptions(layers);
-    const console = (session.console = consoleFor(io, options.logFormat));
+    // A person asked on /dev/tty (IDs piped in) reads this console too, even with stderr piped: plain sentences, not JSON.
+    const console = (session.console = new Console(options.logFormat, io.stderr, io.stdout, personPresent(io, options.ids === '-'), io.env));
     const control = new RunControl(options.graceMs);
     if (options.maxDuration !== undefined) control.setDeadline(options.maxDuration);
     const stopHandling = handleSignals(control, console, io.signals ?? process);

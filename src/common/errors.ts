@@ -1,3 +1,4 @@
+import type { StopCause } from './domain.js';
 /** Exit codes are part of the CLI's contract (README.md, "Exit codes"). */
 export const ExitCode = {
   ok: 0,
@@ -19,6 +20,8 @@ export class CleanupError extends Error {
   constructor(
     readonly exitCode: ExitCode,
     message: string,
+    /** Why, in common/domain's fixed words, where the exit code alone does not say (credentials rejected: exit 3). */
+    readonly stopCause?: StopCause,
   ) {
     super(message);
     this.name = 'CleanupError';
@@ -26,4 +29,4 @@ export class CleanupError extends Error {
 }
 
 export const usageError = (message: string) => new CleanupError(ExitCode.usage, message);
-export const refusal = (message: string) => new CleanupError(ExitCode.refused, message);
+export const refusal = (message: string, cause?: StopCause) => new CleanupError(ExitCode.refused, message, cause);

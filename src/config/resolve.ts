@@ -77,8 +77,11 @@ export function resolveRunOptions(given: Layers, use: { continuing?: string } = 
   };
 }
 
-/** The options that say which run this is: a run continued by --auto-resume takes them from its log, not from the layers. */
-const NEW_RUN_KEYS: RunOptionKey[] = ['ids', 'filter', 'auditDir', 'autoResume', 'auditLog', 'resume'];
+/**
+ * The options that say which run this is, or act on its audit folder: a run continued by --auto-resume takes
+ * the first from its log, not from the layers; --keep-for is the night's, applied once the new run is done.
+ */
+const NEW_RUN_KEYS: RunOptionKey[] = ['ids', 'filter', 'auditDir', 'autoResume', 'auditLog', 'resume', 'keepFor'];
 
 /** The layers of a run that continues `auditLog` (--auto-resume): the same job, environment and flags, bar what picks a new run. */
 function continuingLayers(layers: Layers, auditLog: string): Layers {

@@ -38,8 +38,8 @@ export async function checkCredentials(deps: RequestDeps & { http: AxiosInstance
   } catch (error) {
     if (!(error instanceof TokenError)) throw error;
     if (control.stopping.aborted) return 'Stopped before the credentials were checked.';
-    if (error.kind === 'rejected') throw refusal(`authentication failed on ${host}: ${error.message}; nothing was deleted`);
-    if (error.kind === 'cache') throw new CleanupError(ExitCode.halted, `${error.message}; nothing was deleted`);
+    if (error.kind === 'rejected') throw refusal(`authentication failed on ${host}: ${error.message}; nothing was deleted`, 'credentials');
+    if (error.kind === 'cache') throw new CleanupError(ExitCode.halted, `${error.message}; nothing was deleted`, 'token_cache');
     if (error.kind === 'unreachable') throw unreachableError(host, error.message);
     throw new CleanupError(ExitCode.halted, `no token from ${host}: ${error.message} — not the credentials; nothing was deleted. ` +
       'Run it again once the API answers');

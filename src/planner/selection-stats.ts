@@ -17,7 +17,8 @@ export interface FilterHelp {
   lines: string[];
 }
 
-const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+/** A server's value as the console shows it: text only, and no longer than a person reads. */
+const text = (value: unknown) => (typeof value === 'string' ? (value.length > 80 ? `${value.slice(0, 80)}…` : value) : undefined);
 const attributesOf = (order: ListedOrder) => (Array.isArray(order.custom_attributes) ? order.custom_attributes : []).filter((a) => a && typeof a === 'object');
 
 /**

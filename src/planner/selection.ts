@@ -60,7 +60,8 @@ export async function selectOrders(filter: OrderFilter, manifestPath: string, de
     if (!(error instanceof TokenError)) throw error;
     if (error.kind === 'unreachable') throw unreachableError(deps.http.defaults.baseURL ?? 'the API', `${error.message}; nothing was selected or deleted`);
     const what = error.kind === 'cache' ? error.message : `authentication failed: ${error.message}`;
-    throw new CleanupError(error.kind === 'rejected' ? ExitCode.refused : ExitCode.halted, `${what}; nothing was selected or deleted`);
+    throw new CleanupError(error.kind === 'rejected' ? ExitCode.refused : ExitCode.halted, `${what}; nothing was selected or deleted`,
+      error.kind === 'rejected' ? 'credentials' : error.kind === 'cache' ? 'token_cache' : 'service');
   }
   let manifest: Manifest | undefined;
   try {

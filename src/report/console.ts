@@ -38,6 +38,7 @@ export class Console {
   readonly format: LogFormat;
   /** Whether warnings, errors and the prompt are coloured (colourWanted). */
   readonly colour: boolean;
+  private readonly drawsLines: boolean;
   private logger: Logger | undefined;
   /** The live line (progress) at the bottom of a terminal, redrawn under anything else said. */
   private liveLine: string | undefined;
@@ -53,6 +54,7 @@ export class Console {
   ) {
     this.format = format === 'pretty' ? 'text' : (format ?? (err.isTTY || personPresent ? 'human' : 'json'));
     this.colour = colourWanted(env, err);
+    this.drawsLines = !!err.isTTY && env.TERM !== 'dumb';
   }
 
   /** `text` in bold, where colour is wanted: the question a person must answer. */
@@ -60,9 +62,9 @@ export class Console {
     return this.colour ? `${SGR.bold}${text}${SGR.reset}` : text;
   }
 
-  /** Whether a person watches stderr: a terminal. */
+  /** Whether stderr is a terminal that can redraw a line (not TERM=dumb): the progress line lives there; elsewhere, progress lines. */
   get isTerminal(): boolean {
-    return !!this.err.isTTY;
+    return this.drawsLines;
   }
 
   /** The terminal's width, for lines that must fit on one row. */

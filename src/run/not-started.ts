@@ -28,11 +28,11 @@ export interface Unstarted {
  * resume's recorded input included: a refusal found before that writes none (an output refused for being
  * the audit log or an input is never written, whatever the refusal); the metrics are pushed whatever the files.
  */
-export async function tellNotStarted(run: Unstarted, exitCode: ExitCode, reason: string, context: RunContext): Promise<void> {
+export async function tellNotStarted(run: Unstarted, exitCode: ExitCode, reason: string, context: RunContext, cause?: StopCause): Promise<void> {
   const { options } = run;
   const told: NotStarted = {
     // The log is named only if it exists: one chosen and opened, but never written (nothing was recorded), is none.
-    status: statusOf(exitCode), exitCode, cause: causeOf(exitCode, context), reason: secrets.scrub(reason), host: run.host, auditLog: run.auditLog && existsSync(run.auditLog) ? run.auditLog : undefined,
+    status: statusOf(exitCode), exitCode, cause: cause ?? causeOf(exitCode, context), reason: secrets.scrub(reason), host: run.host, auditLog: run.auditLog && existsSync(run.auditLog) ? run.auditLog : undefined,
     dryRun: options.dryRun, startedAt: run.startedAt,
   };
   // Only once every file of the run passed its checks (a refusal found earlier — nobody at the terminal, a collision, a resume
@@ -50,9 +50,9 @@ export async function tellNotStarted(run: Unstarted, exitCode: ExitCode, reason:
 }
 
 /** A thrown error's exit code and words: ours as they are; anything else is a bug, told without its raw text. */
-export function conclusionOf(error: unknown): { exitCode: ExitCode; reason: string } {
+export function conclusionOf(error: unknown): { exitCode: ExitCode; reason: string; cause?: StopCause } {
   return error instanceof CleanupError
-    ? { exitCode: error.exitCode, reason: error.message }
+    ? { exitCode: error.exitCode, reason: error.message, ...(error.stopCause ? { cause: error.stopCause } : {}) }
     : { exitCode: ExitCode.internal, reason: 'internal error, a bug in this tool: nothing was deleted' };
 }
 

@@ -1,4 +1,5 @@
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { logsIn, type LogEntry } from '../audit/latest-log.js';
 import { lockPathOf } from '../audit/run-lock.js';
 import { humanDuration } from '../common/durations.js';
@@ -15,11 +16,19 @@ import type { Console } from '../report/console.js';
  * deleted is said and left; the run's exit code does not change. Returns the paths deleted.
  */
 export async function pruneFinishedLogs(dir: string, keepForMs: number, written: readonly string[], console: Console, now = Date.now()): Promise<string[]> {
+  const logs = await logsIn(dir);
+  const doomed = logs.filter((entry) => prunable(entry, keepForMs, written, now));
+  // A kept run may read a pruned run's manifest as its input (--ids runs/X.manifest.csv): that manifest stays.
+  const inputs = new Set(logs.filter((entry) => !doomed.includes(entry)).map((entry) => inputOf(entry)).filter((path): path is string => !!path));
   const pruned: string[] = [];
-  for (const entry of await logsIn(dir)) {
-    if (!prunable(entry, keepForMs, written, now)) continue;
+  for (const entry of doomed) {
     try {
-      rmSync(manifestPathOf(entry.path), { force: true });
+      const manifest = manifestPathOf(entry.path);
+      if (!inputs.has(resolve(manifest))) rmSync(manifest, { force: true });
+      // The IDs a run read from stdin, spooled beside its log (`<log>.<runId>.stdin`): nothing else reads them.
+      for (const name of readdirSync(dirname(entry.path))) {
+        if (name.startsWith(`${basename(entry.path)}.`) && name.endsWith('.stdin')) rmSync(join(dirname(entry.path), name), { force: true });
+      }
       rmSync(entry.path);
       pruned.push(entry.path);
     } catch (error) {
@@ -30,6 +39,13 @@ export async function pruneFinishedLogs(dir: string, keepForMs: number, written:
     console.say(`--keep-for ${humanDuration(keepForMs)}: deleted ${pruned.length} audit log${pruned.length === 1 ? '' : 's'} of runs that finished before then, with their manifests.`);
   }
   return pruned;
+}
+
+/** The input file a log's run read, where it is (relative to the run's working directory). */
+function inputOf(entry: LogEntry): string | undefined {
+  const path = entry.start?.source.path;
+  if (!path) return undefined;
+  return resolve(entry.start?.cwd ?? '.', path);
 }
 
 function prunable(entry: LogEntry, keepForMs: number, written: readonly string[], now: number): boolean {

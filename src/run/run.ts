@@ -1,3 +1,4 @@
+import type { StopCause } from '../common/domain.js';
 import { ExitCode } from '../common/errors.js';
 import type { RunOptions } from '../config/resolve.js';
 import { Cleanup } from './cleanup.js';
@@ -24,8 +25,8 @@ export async function runCleanup(requested: RunOptions, context: RunContext): Pr
   control.endedWith = undefined; // --auto-resume: the run it continued first has ended, this one has not
   // Until the run is recorded, what is known of it: a run refused or stopped before it started tells so in its summary files and metrics.
   const unstarted: Unstarted = { options: requested, startedAt: Date.now() };
-  const notStarted = async ({ exitCode, reason }: { exitCode: ExitCode; reason: string }) => {
-    await tellNotStarted(unstarted, exitCode, reason, context).catch(() => undefined);
+  const notStarted = async ({ exitCode, reason, cause }: { exitCode: ExitCode; reason: string; cause?: StopCause }) => {
+    await tellNotStarted(unstarted, exitCode, reason, context, cause).catch(() => undefined);
     return exitCode;
   };
   let recording: RunRecording | undefined;

@@ -173,12 +173,17 @@ export function orderMatcher(filter: OrderFilter): (order: ListedOrder) => boole
   return (order) => checks.every((check) => check.holds(order));
 }
 
+/** The longest a manifest cell other than the ID gets, in characters. */
+const CELL_MAX = 1000;
+
 /** The manifest's columns: order_id, what a person reviews it by (name, status, currency, total), then the fields the criteria read. */
 export function manifestColumns({ criteria: c }: OrderFilter): Array<[string, (order: ListedOrder) => string]> {
-  // A listing is the server's JSON: a field that is not text (or a number) is shown empty, never as [object Object].
+  // A listing is the server's JSON: a field that is not text (or a number) is shown empty, never as [object Object];
+  // one longer than a person reads is cut (the manifest is read back as a CSV, whose records have a size limit).
   const cell = (read: (order: ListedOrder) => unknown) => (o: ListedOrder) => {
     const value = read(o);
-    return typeof value === 'string' || typeof value === 'number' ? String(value) : '';
+    const text = typeof value === 'string' || typeof value === 'number' ? String(value) : '';
+    return text.length > CELL_MAX ? `${text.slice(0, CELL_MAX)}…` : text;
   };
   const columns: Array<[string, (order: ListedOrder) => string]> = [
     ['order_id', (o) => o.id], ['name', cell((o) => o.name)], ['status', cell((o) => o.status)], ['currency', cell((o) => o.currency?.name)], ['total', cell((o) => o.total)],

@@ -231,3 +231,24 @@ describe('filter help', () => {
     for (const order of api.orders.slice(0, 3)) expect(manifest).not.toContain(order.id);
   });
 });
+
+describe('a listing with huge values (red team)', () => {
+  test('a field of 2 MB in a listed order: the manifest cell is cut, the console shows no more than a person reads, the run goes on', async () => {
+    const api = await fakeApi(30);
+    fake = api.fake;
+    const dir = workDir();
+    const big = 'A'.repeat(2 * 1024 * 1024);
+    for (const order of api.orders.slice(0, 3)) fake.orders.set(order.id, { ...order, status: big, name: big, created_by: 'qa-bot' } as never);
+    const filter = writeFile(dir, 'f.json', JSON.stringify({ match: { status: ['ACTVE'] } }));
+    const nothing = await runInProcess(['run', '--yes', '--dry-run', '--filter', filter, '--audit-log', join(dir, 'a.ndjson')], { env: credentialsEnv(fake) });
+    expect(nothing.code).toBe(0);
+    expect(nothing.stderr.length).toBeLessThan(20_000);
+
+    const some = writeFile(dir, 'g.json', JSON.stringify({ match: { createdBy: ['qa-bot'] } }));
+    const listed = await runInProcess(['run', '--yes', '--dry-run', '--filter', some, '--audit-log', join(dir, 'b.ndjson')], { env: credentialsEnv(fake) });
+    expect({ code: listed.code, said: listed.code === 0 ? '' : listed.log }).toEqual({ code: 0, said: '' });
+    const manifest = readFileSync(join(dir, 'b.manifest.csv'), 'utf8');
+    expect(manifest.length).toBeLessThan(200_000);
+    expect(listed.stderr.length).toBeLessThan(20_000);
+  });
+});

@@ -47,6 +47,7 @@ describe('consent', () => {
     const { screen, code } = await session.done;
     expect(screen).toContain('not confirmed (Ctrl-C). Nothing was deleted.');
     expect(screen).not.toContain('in flight');
+    expect(screen.slice(screen.indexOf('Type the number of orders'))).not.toContain('\u001b[K'); // the question stays on screen: nothing erases its row (red team: it did)
     expect(code).toBe(3);
     expect(fake.deletes).toHaveLength(0);
   });

@@ -37,12 +37,14 @@ describe('a run that never started tells so', () => {
     expect(refused.code).toBe(3);
     const summary = json(outputs.summary);
     // Its audit log was chosen, never written: none is named.
-    expect(summary).toMatchObject({ runId: null, status: 'refused', exitCode: 3, started: false, auditLog: null, counts: { deleted: 0, selected: 0 } });
+    // Why, for the credentials alert (red team: a rejected secret was told as "refused" alone, and no alert said credentials).
+    expect(summary).toMatchObject({ runId: null, status: 'refused', exitCode: 3, stopCause: 'credentials', started: false, auditLog: null, counts: { deleted: 0, selected: 0 } });
     expect(summary.reason).toMatch(/authentication failed.*nothing was deleted/);
     expect(JSON.stringify(summary)).not.toContain('not-the-secret-at-all');
     expect(readFileSync(outputs.step, 'utf8')).toMatch(/### Exsited order cleanup: refused before it started[\s\S]*refused \(exit 3\)/);
     const text = readFileSync(outputs.metrics, 'utf8');
     expect(text).toMatch(/^exsited_cleanup_last_run_status\{status="refused"\} 1$/m);
+    expect(text).toMatch(/^exsited_cleanup_last_run_stop_cause\{cause="credentials"\} 1$/m);
     // The file keeps the last success of the run before (red team: the file lost it, and the alert with it).
     expect(Number(/^exsited_cleanup_last_success_timestamp_seconds (\S+)$/m.exec(text)?.[1])).toBe(success);
     expect(text).toMatch(/^exsited_cleanup_last_run_status\{status="completed"\} 0$/m);

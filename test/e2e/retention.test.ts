@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import type { FakeExsited } from '../../src/fake-exsited/server.js';
-import { credentialsEnv, fakeApi, NOBODY, runCli, runInProcess, workDir, writeFile } from '../helpers/cli.js';
+import { credentialsEnv, fakeApi, NOBODY, runCli, runInProcess, startCli, untilDeletes, workDir, writeFile } from '../helpers/cli.js';
 
 /** Issue 25, items 3 and 5: the nightly spec's paths work where it runs, as a non-root user; --keep-for prunes only what nobody needs. */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -15,12 +15,12 @@ afterEach(async () => {
 });
 
 /** A log of one run that ended `daysAgo` days ago with `status` (a dry run when `dryRun`), and its manifest. */
-function oldLog(dir: string, name: string, daysAgo: number, status: string | null, dryRun = false): string {
+function oldLog(dir: string, name: string, daysAgo: number, status: string | null, dryRun = false, input = 'ids.txt'): string {
   const at = (offset: number) => new Date(Date.now() - daysAgo * DAY + offset).toISOString();
   const path = join(dir, `${name}.ndjson`);
   const lines: object[] = [{
     event: 'run.start', runId: name, time: at(0), version: '0.1.0', recordVersion: 2, baseUrl: 'https://api.exsited.com',
-    source: { kind: 'text', path: 'ids.txt', sha256: 'a'.repeat(64), count: 1 }, options: { dryRun },
+    source: { kind: 'text', path: input, sha256: 'a'.repeat(64), count: 1 }, options: { dryRun },
   }];
   if (status) {
     lines.push({
@@ -45,7 +45,11 @@ describe('retention and paths where the job runs', () => {
       oldLog(runs, 'completed-20d', 20, 'completed'), oldLog(runs, 'halted-60d', 60, 'halted'), oldLog(runs, 'interrupted-60d', 60, 'interrupted'),
       oldLog(runs, 'killed-60d', 60, null), oldLog(runs, 'crashed-60d', 60, 'crashed'), oldLog(runs, 'dry-run-60d', 60, 'completed', true),
       oldLog(runs, 'locked-60d', 60, 'completed'), writeFile(runs, 'not-a-log.ndjson', 'hello\n'),
+      // An interrupted run that reads a pruned run's manifest as its input: that manifest stays (red team: it went).
+      oldLog(runs, 'reads-a-manifest', 60, 'interrupted', false, join(runs, 'failed-31d.manifest.csv')), join(runs, 'failed-31d.manifest.csv'),
     ];
+    // The IDs a pruned run read from stdin, spooled beside its log: they go with it (red team: left behind forever).
+    const spool = writeFile(runs, 'completed-40d.ndjson.completed-40d.stdin', 'ORD-1\n');
     writeFileSync(`${join(runs, 'locked-60d.ndjson')}.lock`, JSON.stringify({ pid: process.pid, host: 'x' }));
     const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
     const summary = join(dir, 's.json');
@@ -53,10 +57,8 @@ describe('retention and paths where the job runs', () => {
     const result = await runInProcess(['run', '--yes', '--ids', input, '--audit-dir', runs, '--keep-for', '30d', '--summary-json', summary], { env: credentialsEnv(fake) });
 
     expect(result.code).toBe(0);
-    for (const path of gone) {
-      expect(existsSync(path)).toBe(false);
-      expect(existsSync(path.replace(/\.ndjson$/, '.manifest.csv'))).toBe(false);
-    }
+    expect(existsSync(gone[0]!.replace(/\.ndjson$/, '.manifest.csv'))).toBe(false);
+    for (const path of [...gone, spool]) expect(existsSync(path)).toBe(false);
     for (const path of kept) expect(existsSync(path)).toBe(true);
     expect(result.log).toContain('--keep-for 30 d: deleted 2 audit logs of runs that finished before then, with their manifests.');
     expect(JSON.parse(readFileSync(summary, 'utf8'))).toMatchObject({ status: 'completed', counts: { deleted: 5 } }); // the run's story is its own
@@ -69,7 +71,7 @@ describe('retention and paths where the job runs', () => {
   });
 
   test('the README\'s host cron line, as a non-root user who owns the folder: the nightly spec writes its logs and page under the folder\'s runs/', async () => {
-    const api = await fakeApi(40);
+    const api = await fakeApi(200);
     fake = api.fake;
     const dir = workDir();
     const folder = join(dir, 'cleanup');
@@ -86,11 +88,18 @@ describe('retention and paths where the job runs', () => {
     for (const name of readdirSync(join(folder, 'jobs'), { recursive: true }) as string[]) own(join(folder, 'jobs', name));
     own(join(folder, 'jobs'));
 
+    // A night killed part-way (its --rps 20 gives time), then the next: it resumes the killed one first (red team: with keepFor it never did).
+    const killed = startCli(['run', '--job', 'jobs/nightly-cleanup.json'], { env: credentialsEnv(fake), cwd: folder, user: NOBODY });
+    await untilDeletes(fake, 3);
+    killed.child.kill('SIGKILL');
+    await killed.done;
     const result = await runCli(['run', '--job', 'jobs/nightly-cleanup.json'], { env: credentialsEnv(fake), cwd: folder, user: NOBODY });
 
     expect({ code: result.code, stderr: result.code === 0 ? '' : result.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(result.log).toMatch(/Resuming this job's unfinished run in runs\/.*\.ndjson first/);
+    expect(result.log).not.toMatch(/cannot be continued|left for a person/);
     expect(existsSync(join(folder, 'runs', 'last-run.html'))).toBe(true);
-    expect(readdirSync(join(folder, 'runs')).filter((name) => name.endsWith('.ndjson'))).toHaveLength(1);
-    expect(fake.deleted.length).toBeGreaterThan(0);
+    expect(readdirSync(join(folder, 'runs')).filter((name) => name.endsWith('.ndjson'))).toHaveLength(2);
+    expect(fake.deleted.length).toBeGreaterThan(3);
   });
 });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from '@jest/globals';
@@ -105,5 +106,35 @@ describe('the QA engineer\'s terminal', () => {
     const said = rows.findIndex((row) => row.startsWith('SIGINT: no new orders will be started'));
     expect(said).toBeGreaterThan(0);
     expect(rows.some((row) => /^\[[#.]*\] \d+\/200/.test(row))).toBe(false); // no progress line left anywhere
+  });
+});
+
+describe('the terminal, red team round', () => {
+  test('IDs piped in and stderr piped to tee, at a terminal: asked on the terminal, and the console speaks plain sentences, not JSON', async () => {
+    const api = await fakeApi(6);
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const out = join(dir, 'out.txt');
+    const session = atTerminal(`cat ${input} | cli run --ids - --audit-log ${join(dir, 'a.ndjson')} 2>&1 | tee ${out}`, { env: credentialsEnv(fake) });
+    await session.shows(/Type the number of orders \(6\)/);
+    session.type('6\n');
+    await session.done;
+    const said = readFileSync(out, 'utf8');
+    expect(said).toMatch(/^Audit log: /m);
+    expect(said).not.toMatch(/^\{"level"/m);
+    expect(fake.deleted).toHaveLength(6);
+  });
+
+  test('TERM=dumb: no line redrawn (a dumb terminal cannot erase one); progress comes as lines', async () => {
+    const api = await fakeApi(60, { faults: { latencyMs: 30 } });
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const { code, screen } = await atTerminal(`cli run --yes --ids ${input} --audit-log ${join(dir, 'a.ndjson')} --concurrency 1 --progress-interval 1s`,
+      { env: { ...credentialsEnv(fake), TERM: 'dumb' } }).done;
+    expect(code).toBe(0);
+    expect(screen).not.toContain(`${ESC}K`);
+    expect(screen).toMatch(/^progress: \d+\/60/m);
   });
 });
