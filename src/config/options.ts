@@ -92,6 +92,10 @@ export const RUN_OPTIONS = {
     flag: '--yes', group: 'safety', value: flag(), default: false, job: true, recorded: false,
     help: 'go ahead without asking; without it, a person at a terminal types the count to confirm, and nobody there means refused',
   }),
+  confirmWait: option({
+    flag: '--confirm-wait', group: 'safety', value: duration(), default: 600_000, job: true, recorded: false,
+    help: 'how long the question waits for the count to be typed; then the run is refused (exit 3), as with nobody at the terminal',
+  }),
   maxDeletes: option({
     flag: '--max-deletes', group: 'safety', value: count(0, 100_000_000), default: 10_000, job: true, recorded: true,
     help: 'refuse, before deleting anything, when more orders than this are selected',

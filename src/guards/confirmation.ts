@@ -19,6 +19,8 @@ export interface ConfirmationRequest {
   details?: string[];
   /** The question in bold (report/console's emphasis, where colour is wanted). */
   emphasis?: (text: string) => string;
+  /** How long the question waits (--confirm-wait): a terminal nobody watches (`docker run -t`) is not a person. */
+  waitMs?: number;
 }
 
 export type Confirmation =
@@ -98,7 +100,10 @@ export async function confirmDeletion(request: ConfirmationRequest, terminal: Te
   const closed = new Promise<undefined>((resolve) => rl.once('close', () => resolve(undefined)));
   try {
     const ask = `Type the number of orders (${request.count}) to go ahead, anything else to stop: `;
-    const question = rl.question(request.emphasis?.(ask) ?? ask, { signal: signal ?? new AbortController().signal });
+    const asked = new AbortController();
+    const timer = request.waitMs === undefined ? undefined : setTimeout(() => asked.abort(), request.waitMs).unref();
+    signal?.addEventListener('abort', () => asked.abort(), { once: true });
+    const question = rl.question(request.emphasis?.(ask) ?? ask, { signal: asked.signal }).finally(() => clearTimeout(timer));
     const answer = await Promise.race([question.catch(() => undefined), closed]); // Ctrl-C (the run stopping) is a no
     if (answer === undefined) output.write('\n');
     const confirmed = answer !== undefined && answer.trim() === String(request.count);

@@ -1,3 +1,4 @@
+import { humanDuration } from '../common/durations.js';
 import { refusal as refused } from '../common/errors.js';
 import type { RunOptions } from '../config/resolve.js';
 import { confirmDeletion, personPresent, type Terminal } from '../guards/confirmation.js';
@@ -32,11 +33,12 @@ export async function obtainConsent(run: RecordedRun, plan: RunPlan, deps: Selec
   const { input, count } = plan;
   const answer = await confirmDeletion({
     host: new URL(host).host, count, sample: [...take(input.scanned.pending, 5)], manifest: input.source.kind === 'filter' ? input.spec.path : undefined,
-    details: input.details, emphasis: (text) => context.console.emphasis(text),
+    details: input.details, emphasis: (text) => context.console.emphasis(text), waitMs: options.confirmWait,
   }, terminal, options.ids === '-', control.stopping);
   if (!answer.confirmed) {
+    const why = control.reason?.kind === 'signal' ? 'Ctrl-C' : Date.now() - asked >= options.confirmWait ? `no answer within ${humanDuration(options.confirmWait)}, --confirm-wait` : 'no answer';
     throw refused(answer.typed === undefined
-      ? `not confirmed (${control.reason?.kind === 'signal' ? 'Ctrl-C' : 'no answer'}). Nothing was deleted.`
+      ? `not confirmed (${why}). Nothing was deleted.`
       : `not confirmed: you typed ${answer.typed === '' ? 'nothing' : JSON.stringify(answer.typed)}, the count is ${count}. Nothing was deleted.`);
   }
   return { waitedMs: Date.now() - asked };

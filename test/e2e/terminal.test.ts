@@ -138,3 +138,14 @@ describe('the terminal, red team round', () => {
     expect(screen).toMatch(/^progress: \d+\/60/m);
   });
 });
+
+test('a question nobody answers (a terminal nobody watches): refused after --confirm-wait, exit 3, nothing sent (red team: it waited forever)', async () => {
+  const api = await fakeApi(4);
+  fake = api.fake;
+  const dir = workDir();
+  const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+  const { code, screen } = await atTerminal(`cli run --ids ${input} --audit-log ${join(dir, 'a.ndjson')} --confirm-wait 1s`, { env: credentialsEnv(fake) }).done;
+  expect(code).toBe(3);
+  expect(screen).toContain('not confirmed (no answer within 1 s, --confirm-wait). Nothing was deleted.');
+  expect(fake.deletes).toHaveLength(0);
+});
