@@ -12,7 +12,7 @@ import { TokenError } from '../exsited/auth.js';
 import { unreachableError } from '../guards/credentials.js';
 import { firstToken } from '../guards/reach.js';
 import { listOrdersPage, type ListedOrder } from '../exsited/orders.js';
-import { criterionChecks, manifestColumns, type OrderFilter } from '../sources/filter-spec.js';
+import { criterionChecks, manifestColumns, matcherOf, type OrderFilter } from '../sources/filter-spec.js';
 import type { OrderIdValidator } from '../sources/order-id.js';
 import { SelectionStats, type Breakdown, type FilterHelp } from './selection-stats.js';
 
@@ -135,7 +135,7 @@ class Picked {
 
   constructor(filter: OrderFilter, private readonly isInvalid: OrderIdValidator, private readonly manifest: Manifest) {
     const checks = criterionChecks(filter);
-    this.matches = (order) => checks.every((check) => check.holds(order));
+    this.matches = matcherOf(checks);
     this.columns = manifestColumns(filter);
     this.stats = new SelectionStats(filter.criteria, checks);
     manifest.write(stringify([this.columns.map(([name]) => name)]));

@@ -198,6 +198,11 @@ function lastSuccessIn(path: string): number | undefined {
 function instruments(registry: Registry, dryRun: boolean) {
   const registers = [registry];
   const gauge = (name: string, help: string, labelNames: string[] = []) => new Gauge({ name: `${PREFIX}${name}`, help, labelNames, registers });
+  /** A gauge that is absent, not 0, until a value is set: registered then (again is a no-op). */
+  const setLater = (name: string, help: string) => {
+    const late = new Gauge({ name: `${PREFIX}${name}`, help, registers: [] });
+    return { set: (value: number) => void (late.set(value), registry.registerMetric(late)) };
+  };
   const orders = new Counter({ name: `${PREFIX}orders_total`, help: 'Orders finished, by outcome.', labelNames: ['outcome'], registers });
   for (const outcome of OUTCOMES) orders.inc({ outcome }, 0);
   const retries = new Counter({ name: `${PREFIX}retries_total`, help: 'Retries scheduled, by cause.', labelNames: ['cause'], registers });
@@ -205,14 +210,8 @@ function instruments(registry: Registry, dryRun: boolean) {
   const requests = gauge('requests', 'DELETE requests the server answered, this run (and the run an --auto-resume night continued first).');
   const answered429 = gauge('requests_answered_429', 'Requests the server answered 429 (throttled), of those.');
   const throttled = gauge('throttled_seconds', 'Everyone waited: time every request waited out the server\'s Retry-After together.');
-  // Registered once the server throttled enough to find one: absent, not 0, otherwise.
-  const acceptedGauge = new Gauge({ name: `${PREFIX}accepted_rate_requests_per_second`, help: 'The pace the server accepted when it throttled.', registers: [] });
-  const accepted = {
-    set: (rps: number) => {
-      acceptedGauge.set(rps);
-      if (!registry.getSingleMetric(`${PREFIX}accepted_rate_requests_per_second`)) registry.registerMetric(acceptedGauge);
-    },
-  };
+  // Set once the server throttled enough to find one.
+  const accepted = setLater('accepted_rate_requests_per_second', 'The pace the server accepted when it throttled.');
   const duration = gauge('run_duration_seconds', 'How long the run has taken (the last run, once it ended).');
   const selected = gauge('orders_selected', 'Orders the run set out to finish.');
   const pending = gauge('orders_pending', 'Orders not finished yet (left for a resume, once the run ended).');
@@ -224,7 +223,7 @@ function instruments(registry: Registry, dryRun: boolean) {
   gauge('dry_run', 'Whether the last run was a dry run (1), which deleted nothing, or deleted (0).').set(dryRun ? 1 : 0);
   // Registered only by a run that deletes and succeeds: the gateway keeps the last success's value through
   // failed runs, and a dry run (in a group of its own on a gateway) never stands for the job's success.
-  const success = new Gauge({ name: `${PREFIX}last_success_timestamp_seconds`, help: 'When a run last completed with exit 0 (Unix time).', registers: [] });
+  const success = setLater('last_success_timestamp_seconds', 'When a run last completed with exit 0 (Unix time).');
   const setStatus = (current: string) => {
     for (const name of [...RUN_STATUSES, 'refused', 'unreachable', 'running']) status.set({ status: name }, name === current ? 1 : 0);
   };
@@ -234,10 +233,7 @@ function instruments(registry: Registry, dryRun: boolean) {
     exitCode.set(code);
     const now = Date.now() / 1000;
     ended.set(now);
-    if (code === 0 && !dryRun) {
-      success.set(now);
-      registry.registerMetric(success);
-    }
+    if (code === 0 && !dryRun) success.set(now);
   };
   return { orders, retries, requests, answered429, throttled, accepted, duration, selected, pending, rate, setStatus, ended: end };
 }

@@ -87,13 +87,13 @@ export class RunRecording {
     });
     reportProgress(events, context.console, tally, {
       intervalMs: options.progressInterval,
-      throttling: () => ({ answered429: this.pace.rate.throttledAnswers, waitedMs: this.pace.rate.throttledMs }), state: () => paceState(this.pace, this.api.current?.retry.waiting ?? 0),
+      throttling: () => this.throttlingNow(), state: () => paceState(this.pace, this.api.current?.retry.waiting ?? 0),
     });
     this.metrics = metricsModule?.reportMetrics(events, context.console, {
       push: options.metricsPush, pushToken: options.metricsPushToken, file: options.metricsFile, job: options.metricsJob,
       shard: options.shard ? `${options.shard.index}_of_${options.shard.count}` : 'all', dryRun: options.dryRun, intervalMs: options.metricsInterval,
       rate: () => this.pace.rate.rateAt(), carried: context.night?.story,
-      throttling: () => ({ requests: this.pace.rate.answers, answered429: this.pace.rate.throttledAnswers, waitedMs: this.pace.rate.throttledMs }),
+      throttling: () => this.throttlingNow(),
     });
     events.emit({ type: 'run.started', runId, auditLog, startedAt: log.startedAt, fields: this.startFields() });
     this.telling = new RunTelling({
@@ -139,6 +139,12 @@ export class RunRecording {
       });
     }
     await this.metrics?.flush();
+  }
+
+  /** Throttling so far, in its figures (report/throttling-words): the progress line's and the live metrics'. */
+  private throttlingNow() {
+    const { rate } = this.pace;
+    return { requests: rate.answers, answered429: rate.throttledAnswers, waitedMs: rate.throttledMs };
   }
 
   /** When the run is told to stop, the log says so at once: a run killed before its run.end still says who stopped it. */

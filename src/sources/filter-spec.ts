@@ -168,10 +168,10 @@ export function criterionChecks({ criteria: c }: OrderFilter): Array<{ key: stri
 }
 
 /** A predicate for listed orders: every criterion holds. */
-export function orderMatcher(filter: OrderFilter): (order: ListedOrder) => boolean {
-  const checks = criterionChecks(filter);
-  return (order) => checks.every((check) => check.holds(order));
-}
+export const orderMatcher = (filter: OrderFilter) => matcherOf(criterionChecks(filter));
+
+/** The predicate of criteria already made (a selection keeps them, to count what each excluded). */
+export const matcherOf = (checks: ReturnType<typeof criterionChecks>) => (order: ListedOrder): boolean => checks.every((check) => check.holds(order));
 
 /** The longest a manifest cell other than the ID gets, in characters. */
 const CELL_MAX = 1000;
