@@ -200,6 +200,16 @@ export function protectFile(what: string, where: { fd: number } | { path: string
   }
 }
 
+/**
+ * The run that protected its files has ended: they are protected no more. A process that runs again (an
+ * --auto-resume night's second run, the scheduler's next night) protects its own; a device and inode kept
+ * from an earlier run would refuse an output that reuses the inode of a file deleted since (a regenerated
+ * input, a log --keep-for removed).
+ */
+export function forgetProtectedFiles(): void {
+  PROTECTED.clear();
+}
+
 /** Refuses to write `path` when it now leads (through links) to a protected file. */
 function refuseProtected(path: string): void {
   if (PROTECTED.size === 0) return;
