@@ -49,6 +49,9 @@ await build({
   // The CommonJS dependencies inside an ES module call require(): give them Node's.
   banner: { js: "import { createRequire as __cliCreateRequire } from 'node:module'; const require = __cliCreateRequire(import.meta.url);" },
   plugins: [moduleUrls],
+  // Whitespace only: a third less for Node to read and compile at each start (names kept: stack traces and
+  // `name`s stay readable).
+  minifyWhitespace: true,
   logLevel: 'warning',
 });
 rmSync(`${ENTRY}.map`, { force: true }); // the compiler's map of the unbundled cli.js: it maps nothing in the bundle

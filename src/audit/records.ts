@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { AUDIT_RECORD_VERSION } from '../common/domain.js';
 import { RECORD_FIELDS, type RecordEvent } from '../common/records.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { OUTCOMES, RUN_STATUSES, STOP_CAUSES } from './domain.js';
 
 /**

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { closest, distance } from 'fastest-levenshtein';
-import { z } from 'zod';
+import * as z from 'zod';
 import { usageError } from '../common/errors.js';
 import { parseDuration } from '../common/durations.js';
 import { readJsonFile } from '../common/json-file.js';
