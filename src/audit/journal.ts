@@ -44,7 +44,7 @@ export class AuditJournal {
     this.log = pino(
       {
         base: { runId },
-        timestamp: pino.stdTimeFunctions.isoTime,
+        timestamp: isoTime,
         formatters: { level: (label) => ({ level: label }) },
         hooks: { streamWrite: (line) => terminalSafe(secrets.scrub(line)) },
       },
@@ -140,6 +140,18 @@ export class AuditJournal {
     this.failure = error;
     this.onWriteFailure(error);
   }
+}
+
+/** pino's ISO time, made once a millisecond: at full speed several lines share one. */
+let timeMs = Number.NaN;
+let timeText = '';
+function isoTime(): string {
+  const now = Date.now();
+  if (now !== timeMs) {
+    timeMs = now;
+    timeText = `,"time":"${new Date(now).toISOString()}"`;
+  }
+  return timeText;
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;

@@ -57,7 +57,7 @@ const accountOrdersPath = (accountId: string) => `/api/v3/accounts/${pathSegment
 
 /** One DELETE attempt: 2xx is deleted, 404 (or 410 Gone) already absent: the goal state holds. Never throws. */
 export function deleteOrder(http: AxiosInstance, orderId: string, accessToken: string, signal?: AbortSignal): Promise<AttemptResult<DeleteOutcome>> {
-  return attempt(() => http.delete(orderPath(orderId), { headers: bearer(accessToken), signal }), classifyDelete);
+  return attempt(() => http.request({ method: 'delete', url: orderPath(orderId), headers: bearer(accessToken), signal }), classifyDelete);
 }
 
 /**
@@ -66,7 +66,7 @@ export function deleteOrder(http: AxiosInstance, orderId: string, accessToken: s
  * proxy's page, an empty body) is an answer not understood, never taken for the order or its absence. Never throws.
  */
 export function checkOrder(http: AxiosInstance, orderId: string, accessToken: string, signal?: AbortSignal): Promise<AttemptResult<CheckOutcome>> {
-  return attempt(() => http.get(orderPath(orderId), { headers: bearer(accessToken), signal }), classifyCheck);
+  return attempt(() => http.request({ method: 'get', url: orderPath(orderId), headers: bearer(accessToken), signal }), classifyCheck);
 }
 
 export function classifyCheck(response: Pick<AxiosResponse, 'status' | 'data'>): CheckOutcome | undefined {
@@ -103,6 +103,8 @@ function parsePage(response: Pick<AxiosResponse, 'status' | 'data'>): OrdersPage
 }
 
 const bearer = (accessToken: string) => ({ Authorization: `Bearer ${accessToken}` });
+// DELETE and GET of an order go through `request` with the whole config: axios's method shorthands merge
+// the config once more per request (a measurable share of a request's cost at full speed).
 
 /** Sends one request and classifies what came back; `success` reads a successful answer. */
 async function attempt<T>(request: () => Promise<AxiosResponse>, success: (response: AxiosResponse) => T | undefined): Promise<AttemptResult<T>> {
