@@ -187,27 +187,20 @@ export function writeFileAtomically(path: string, text: string, mode: number): v
  * The files of this process's own that no output may replace, by device and inode (the audit log, its
  * lock, the input): checked again at the moment an output is written, because a link planted at an
  * output's path while a run goes on (the start-up check long past) would otherwise redirect the write.
+ * With the file's birth time where the file system keeps one: a file deleted since (a run's lock, removed
+ * as it ended; a regenerated input) gives its inode to the next file made, which is not the file protected
+ * (an --auto-resume night's second run, the scheduler's next night: its final metrics were refused).
  */
-const PROTECTED = new Map<string, string>();
+const PROTECTED = new Map<string, { what: string; bornMs: number }>();
 
 /** Protects the file open as `fd` (or at `path`) from every output written after this. */
 export function protectFile(what: string, where: { fd: number } | { path: string }): void {
   try {
     const stats = 'fd' in where ? fstatSync(where.fd) : statSync(where.path);
-    if (stats.isFile()) PROTECTED.set(`${stats.dev}:${stats.ino}`, what);
+    if (stats.isFile()) PROTECTED.set(`${stats.dev}:${stats.ino}`, { what, bornMs: stats.birthtimeMs });
   } catch {
     // nothing there to protect
   }
-}
-
-/**
- * The run that protected its files has ended: they are protected no more. A process that runs again (an
- * --auto-resume night's second run, the scheduler's next night) protects its own; a device and inode kept
- * from an earlier run would refuse an output that reuses the inode of a file deleted since (a regenerated
- * input, a log --keep-for removed).
- */
-export function forgetProtectedFiles(): void {
-  PROTECTED.clear();
 }
 
 /** Refuses to write `path` when it now leads (through links) to a protected file. */
@@ -219,8 +212,13 @@ function refuseProtected(path: string): void {
   } catch {
     return; // not there: nothing to replace
   }
-  const what = PROTECTED.get(`${stats.dev}:${stats.ino}`);
-  if (what) throw Object.assign(new Error(`${path} now leads to ${what}`), { code: 'EPROTECTED', protects: what });
+  const protectedFile = PROTECTED.get(`${stats.dev}:${stats.ino}`);
+  if (!protectedFile) return;
+  // No birth time (0) on either side: the inode alone decides, and a reused one is refused too (the safe side).
+  const { what, bornMs } = protectedFile;
+  if (bornMs === 0 || stats.birthtimeMs === 0 || bornMs === stats.birthtimeMs) {
+    throw Object.assign(new Error(`${path} now leads to ${what}`), { code: 'EPROTECTED', protects: what });
+  }
 }
 
 /** A pipe's reader has this long to take an output in all; then the write gives up (the run goes on). */

@@ -1,6 +1,5 @@
 import type { StopCause } from '../common/domain.js';
 import { ExitCode } from '../common/errors.js';
-import { forgetProtectedFiles } from '../common/files.js';
 import type { RunOptions } from '../config/resolve.js';
 import { Cleanup } from './cleanup.js';
 import { obtainConsent, refuseWithoutAPerson } from './consent.js';
@@ -32,7 +31,6 @@ export async function runCleanup(requested: RunOptions, context: RunContext): Pr
   };
   let recording: RunRecording | undefined;
   const cleanup = new Cleanup();
-  cleanup.defer(forgetProtectedFiles); // last of all: its files are the run's own until its outputs are written
   try {
     refuseWithoutAPerson(requested, context.terminal);
     const hooks = { chose: (auditLog: string) => (unstarted.chosenLog = auditLog), checked: () => (unstarted.filesChecked = true) };

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -158,17 +158,20 @@ describe('writes that fail in the middle of a run', () => {
     expect(readdirSync(dir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
   });
 
-  test('the files a run protects are its own: the next run in the same process writes where an earlier run\'s file was (a reused inode once kept a run\'s final metrics out of its file)', async () => {
+  test('a protected file deleted gives its inode to another file, which is not protected (a reused inode kept a run\'s final metrics out of its file)', async () => {
     const api = await fakeApi(4);
     fake = api.fake;
     const env = credentialsEnv(fake);
     const dir = workDir();
     const [first, second] = [api.orders.slice(0, 2), api.orders.slice(2)].map((orders, i) => writeFile(dir, `ids${i}.txt`, orders.map((o) => o.id).join('\n')));
     expect((await runInProcess(['run', '--yes', '--ids', first, '--audit-log', join(dir, 'a.ndjson')], { env })).code).toBe(0);
-    // The first run's input deleted and its inode given to a new file (the scheduler's next night): a hard link stands for the reuse.
-    const summary = join(dir, 's.json');
-    linkSync(first, summary);
+    // The first run's input is deleted (a nightly input regenerated); the next file made takes its inode (ext4 reuses it at once).
+    const { ino } = statSync(first);
+    rmSync(first);
+    const summary = writeFile(dir, 's.json', '{}');
+    expect({ reused: statSync(summary).ino === ino }).toEqual({ reused: true });
 
+    // The same process runs again (an --auto-resume night's second run, the scheduler's next night).
     const result = await runInProcess(['run', '--yes', '--ids', second, '--audit-log', join(dir, 'b.ndjson'), '--summary-json', summary], { env });
 
     expect(result.code).toBe(0);
