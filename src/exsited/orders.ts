@@ -55,7 +55,11 @@ function pathSegment(value: string): string {
 export const orderPath = (orderId: string) => `/api/v3/orders/${pathSegment(orderId)}`;
 const accountOrdersPath = (accountId: string) => `/api/v3/accounts/${pathSegment(accountId)}/orders`;
 
-/** One DELETE attempt: 2xx is deleted, 404 (or 410 Gone) already absent: the goal state holds. Never throws. */
+/**
+ * One DELETE attempt: 2xx is deleted, 404 (or 410 Gone) already absent: the goal state holds. Never throws.
+ * Through `request` with the whole config (as the GET of an order): axios's method shorthands merge the
+ * config once more per request, a measurable share of its cost at full speed.
+ */
 export function deleteOrder(http: AxiosInstance, orderId: string, accessToken: string, signal?: AbortSignal): Promise<AttemptResult<DeleteOutcome>> {
   return attempt(() => http.request({ method: 'delete', url: orderPath(orderId), headers: bearer(accessToken), signal }), classifyDelete);
 }
@@ -103,8 +107,6 @@ function parsePage(response: Pick<AxiosResponse, 'status' | 'data'>): OrdersPage
 }
 
 const bearer = (accessToken: string) => ({ Authorization: `Bearer ${accessToken}` });
-// DELETE and GET of an order go through `request` with the whole config: axios's method shorthands merge
-// the config once more per request (a measurable share of a request's cost at full speed).
 
 /** Sends one request and classifies what came back; `success` reads a successful answer. */
 async function attempt<T>(request: () => Promise<AxiosResponse>, success: (response: AxiosResponse) => T | undefined): Promise<AttemptResult<T>> {

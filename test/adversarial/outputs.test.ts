@@ -163,7 +163,8 @@ describe('writes that fail in the middle of a run', () => {
     fake = api.fake;
     const env = credentialsEnv(fake);
     const dir = workDir();
-    const [first, second] = [api.orders.slice(0, 2), api.orders.slice(2)].map((orders, i) => writeFile(dir, `ids${i}.txt`, orders.map((o) => o.id).join('\n')));
+    const first = writeFile(dir, 'ids0.txt', api.orders.slice(0, 2).map((o) => o.id).join('\n'));
+    const second = writeFile(dir, 'ids1.txt', api.orders.slice(2).map((o) => o.id).join('\n'));
     expect((await runInProcess(['run', '--yes', '--ids', first, '--audit-log', join(dir, 'a.ndjson')], { env })).code).toBe(0);
     // The first run's input is deleted (a nightly input regenerated); the next file made takes its inode (ext4 reuses it at once).
     const { ino } = statSync(first);
