@@ -17,8 +17,16 @@ const work = mkdtempSync(join(tmpdir(), 'eoc-bench-'));
 const only = process.argv[2]; // e.g. `npm run bench -- memory`
 const results = { machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version }, date: new Date().toISOString(), scenarios: {} };
 
+/** Fakes still running: stopped when the bench exits, however it exits (a scenario that throws left them behind). */
+const fakes = new Set();
+process.on('exit', () => {
+  for (const child of fakes) child.kill('SIGKILL');
+});
+
 async function startFake(orders, latencyMs, from = 1, options = {}) {
   const child = spawn(process.execPath, [here('./fake-process.mjs'), String(orders), String(latencyMs), String(from), JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  fakes.add(child);
+  child.on('exit', () => fakes.delete(child));
   const [line] = await once(child.stdout, 'data');
   const { url } = JSON.parse(line.toString());
   return {
