@@ -1,8 +1,8 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, constants, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, readSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, readSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from '@jest/globals';
-import { readTextFile, writeFileAtomically, writeOutputFile } from '../src/common/files.js';
+import { protectedAs, protectFile, readTextFile, writeFileAtomically, writeOutputFile } from '../src/common/files.js';
 import { workDir } from './helpers/cli.js';
 
 describe('writeOutputFile', () => {
@@ -130,5 +130,24 @@ describe('writeFileAtomically', () => {
 describe('readTextFile', () => {
   test('a device that never ends (/dev/zero) is refused past the bound, not read until memory runs out', async () => {
     await expect(readTextFile('/dev/zero', 64 * 1024, 'a --filter file')).rejects.toThrow('it is larger than 64 KiB: too large to be a --filter file');
+  });
+});
+
+describe('protected files', () => {
+  // A run's lock, protected, is deleted as the run ends; ext4 gives its inode to the next file made — in the
+  // same process, the next run's metrics file, whose final write was refused as "one of the run's own files"
+  // (a flake of the in-process tests on a busy machine; an --auto-resume night or the scheduler alike). Whether
+  // the inode is reused at once depends on the other processes of the machine: the stats stand for it here.
+  test('a file on a protected file\'s inode is that file only if it was born when it was', () => {
+    const path = join(workDir(), 'a.ndjson');
+    writeFileSync(path, '{}\n');
+    protectFile('the audit log', { path });
+    const stats = statSync(path);
+    expect(stats.birthtimeMs).toBeGreaterThan(0); // the file system keeps birth times (ext4, as here and in CI)
+
+    expect(protectedAs(stats)).toBe('the audit log');
+    expect(protectedAs({ dev: stats.dev, ino: stats.ino, birthtimeMs: stats.birthtimeMs + 4 })).toBeUndefined(); // the inode reused
+    expect(protectedAs({ dev: stats.dev, ino: stats.ino, birthtimeMs: 0 })).toBe('the audit log'); // no birth time: the inode decides
+    expect(protectedAs({ dev: stats.dev, ino: stats.ino + 1, birthtimeMs: stats.birthtimeMs })).toBeUndefined();
   });
 });

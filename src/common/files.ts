@@ -212,13 +212,18 @@ function refuseProtected(path: string): void {
   } catch {
     return; // not there: nothing to replace
   }
-  const protectedFile = PROTECTED.get(`${stats.dev}:${stats.ino}`);
-  if (!protectedFile) return;
-  // No birth time (0) on either side: the inode alone decides, and a reused one is refused too (the safe side).
-  const { what, bornMs } = protectedFile;
-  if (bornMs === 0 || stats.birthtimeMs === 0 || bornMs === stats.birthtimeMs) {
-    throw Object.assign(new Error(`${path} now leads to ${what}`), { code: 'EPROTECTED', protects: what });
-  }
+  const what = protectedAs(stats);
+  if (what) throw Object.assign(new Error(`${path} now leads to ${what}`), { code: 'EPROTECTED', protects: what });
+}
+
+/**
+ * What protected file a file is, if it is one: the same device and inode, and the same birth time. Without
+ * a birth time (0) on either side, the inode alone decides: a reused one is refused too (the safe side).
+ */
+export function protectedAs(stats: Pick<Stats, 'dev' | 'ino' | 'birthtimeMs'>): string | undefined {
+  const entry = PROTECTED.get(`${stats.dev}:${stats.ino}`);
+  if (!entry) return undefined;
+  return entry.bornMs === 0 || stats.birthtimeMs === 0 || entry.bornMs === stats.birthtimeMs ? entry.what : undefined;
 }
 
 /** A pipe's reader has this long to take an output in all; then the write gives up (the run goes on). */

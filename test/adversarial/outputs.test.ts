@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -156,28 +156,6 @@ describe('writes that fail in the middle of a run', () => {
     expect(readAudit(join(deep, 'a.ndjson')).at(-1)).toMatchObject({ event: 'run.end', exitCode: 0 });
     expect(JSON.parse(readFileSync(summary, 'utf8'))).toEqual({ status: 'completed', exitCode: 0, note: 'the last run' });
     expect(readdirSync(dir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
-  });
-
-  test('a protected file deleted gives its inode to another file, which is not protected (a reused inode kept a run\'s final metrics out of its file)', async () => {
-    const api = await fakeApi(4);
-    fake = api.fake;
-    const env = credentialsEnv(fake);
-    const dir = workDir();
-    const first = writeFile(dir, 'ids0.txt', api.orders.slice(0, 2).map((o) => o.id).join('\n'));
-    const second = writeFile(dir, 'ids1.txt', api.orders.slice(2).map((o) => o.id).join('\n'));
-    expect((await runInProcess(['run', '--yes', '--ids', first, '--audit-log', join(dir, 'a.ndjson')], { env })).code).toBe(0);
-    // The first run's input is deleted (a nightly input regenerated); the next file made takes its inode (ext4 reuses it at once).
-    const { ino } = statSync(first);
-    rmSync(first);
-    const summary = writeFile(dir, 's.json', '{}');
-    expect({ reused: statSync(summary).ino === ino }).toEqual({ reused: true });
-
-    // The same process runs again (an --auto-resume night's second run, the scheduler's next night).
-    const result = await runInProcess(['run', '--yes', '--ids', second, '--audit-log', join(dir, 'b.ndjson'), '--summary-json', summary], { env });
-
-    expect(result.code).toBe(0);
-    expect(result.log).not.toContain('could not be written');
-    expect(JSON.parse(readFileSync(summary, 'utf8'))).toMatchObject({ status: 'completed', counts: { deleted: 2 } });
   });
 
   test('--html-report on a device is written in place, never renamed over it (as root that replaced /dev/full for the whole machine)', async () => {
