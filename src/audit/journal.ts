@@ -40,7 +40,7 @@ export class AuditJournal {
       const why = (error as NodeJS.ErrnoException).code === 'ELOOP' ? 'a symbolic link was put in its place after the run locked it' : describeFileError(error);
       throw usageError(`the audit log ${path} cannot be opened: ${why}; nothing was deleted`);
     }
-    protectFile('the audit log', { fd: this.fd });
+    protectFile('the audit log', { path: realPath, fd: this.fd });
     this.log = pino(
       {
         base: { runId },

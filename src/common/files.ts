@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { accessSync, closeSync, constants, createReadStream, fstatSync, lstatSync, mkdirSync, openSync, readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, writeSync, type Stats } from 'node:fs';
+import { accessSync, closeSync, constants, createReadStream, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, writeSync, type Stats } from 'node:fs';
 import { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { addAbortSignal, type Readable } from 'node:stream';
@@ -185,21 +185,43 @@ export function writeFileAtomically(path: string, text: string, mode: number): v
 
 /**
  * The files of this process's own that no output may replace, by device and inode (the audit log, its
- * lock, the input): checked again at the moment an output is written, because a link planted at an
- * output's path while a run goes on (the start-up check long past) would otherwise redirect the write.
- * With the file's birth time where the file system keeps one: a file deleted since (a run's lock, removed
- * as it ended; a regenerated input) gives its inode to the next file made, which is not the file protected
- * (an --auto-resume night's second run, the scheduler's next night: its final metrics were refused).
+ * lock, the input): checked again at the moment an output is written, on the file the write reaches,
+ * because a link planted at an output's path while a run goes on (the start-up check long past) would
+ * otherwise redirect it. Each is held open, read-only, for the rest of the process, so that its inode
+ * cannot pass to another file while it is protected: a run's lock is deleted as the run ends, and ext4
+ * gave its inode to the next run's metrics file in the same process (an --auto-resume night; the in-process
+ * tests), which was then refused. (Birth times would not tell them apart: without statx, in some sandboxes,
+ * Node reports the change time as the birth time, and every append changes it.)
  */
-const PROTECTED = new Map<string, { what: string; bornMs: number }>();
+const PROTECTED = new Map<string, string>();
+const key = (stats: Pick<Stats, 'dev' | 'ino'>) => `${stats.dev}:${stats.ino}`;
 
-/** Protects the file open as `fd` (or at `path`) from every output written after this. */
-export function protectFile(what: string, where: { fd: number } | { path: string }): void {
+/**
+ * Protects the file at `path` from every output written after this; with `fd`, the file open there (the
+ * journal's), which `path` must still name to be held.
+ */
+export function protectFile(what: string, where: { path: string; fd?: number }): void {
+  let held: number | undefined;
   try {
-    const stats = 'fd' in where ? fstatSync(where.fd) : statSync(where.path);
-    if (stats.isFile()) PROTECTED.set(`${stats.dev}:${stats.ino}`, { what, bornMs: stats.birthtimeMs });
+    // Non-blocking: an input that is a FIFO opens at once (and is no regular file: nothing to protect).
+    held = openSync(where.path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const stats = fstatSync(held);
+    const own = where.fd === undefined ? stats : fstatSync(where.fd);
+    if (!own.isFile()) return;
+    PROTECTED.set(key(own), what);
+    if (key(own) === key(stats)) held = undefined; // kept open until the process ends
   } catch {
-    // nothing there to protect
+    // nothing there to protect, or not readable: the descriptor, if given, still names it
+    if (where.fd !== undefined) {
+      try {
+        const own = fstatSync(where.fd);
+        if (own.isFile()) PROTECTED.set(key(own), what);
+      } catch {
+        // closed meanwhile
+      }
+    }
+  } finally {
+    if (held !== undefined) closeSync(held);
   }
 }
 
@@ -212,18 +234,17 @@ function refuseProtected(path: string): void {
   } catch {
     return; // not there: nothing to replace
   }
+  refuse(path, stats);
+}
+
+function refuse(path: string, stats: Pick<Stats, 'dev' | 'ino'>): void {
   const what = protectedAs(stats);
   if (what) throw Object.assign(new Error(`${path} now leads to ${what}`), { code: 'EPROTECTED', protects: what });
 }
 
-/**
- * What protected file a file is, if it is one: the same device and inode, and the same birth time. Without
- * a birth time (0) on either side, the inode alone decides: a reused one is refused too (the safe side).
- */
-export function protectedAs(stats: Pick<Stats, 'dev' | 'ino' | 'birthtimeMs'>): string | undefined {
-  const entry = PROTECTED.get(`${stats.dev}:${stats.ino}`);
-  if (!entry) return undefined;
-  return entry.bornMs === 0 || stats.birthtimeMs === 0 || entry.bornMs === stats.birthtimeMs ? entry.what : undefined;
+/** What protected file a file is, if it is one. */
+export function protectedAs(stats: Pick<Stats, 'dev' | 'ino'>): string | undefined {
+  return PROTECTED.get(key(stats));
 }
 
 /** A pipe's reader has this long to take an output in all; then the write gives up (the run goes on). */
@@ -243,9 +264,13 @@ const PIPE_RETRY_MS = 10;
 export async function writeOutputFile(path: string, text: string, options: { mode?: number; append?: boolean; signal?: AbortSignal } = {}): Promise<void> {
   const { mode = 0o644, append = false, signal } = options;
   refuseProtected(path);
-  if (append) return writeInPlace(path, constants.O_APPEND | constants.O_CREAT, mode, text, signal);
+  if (append) return writeInPlace(path, constants.O_APPEND | constants.O_CREAT, mode, text, signal, false);
   const target = regularFileAt(path);
-  if (target === undefined) return writeInPlace(path, constants.O_TRUNC | constants.O_CREAT, mode, text, signal);
+  if (target === undefined) return writeInPlace(path, constants.O_CREAT, mode, text, signal, true);
+  // The file the rename replaces, resolved once and checked again: a link swapped in at `path` between the
+  // check above and the resolution (a race a planted link won) is refused here; one swapped in at `target`
+  // after this is replaced by the rename, never followed.
+  refuseProtected(target);
   writeFileAtomically(target, text, mode);
 }
 
@@ -263,9 +288,13 @@ function regularFileAt(path: string): string | undefined {
   }
 }
 
-async function writeInPlace(path: string, flags: number, mode: number, text: string, signal: AbortSignal | undefined): Promise<void> {
+/** Written where it is opened; checked on the descriptor (what was opened is what is written), then emptied if `truncate`. */
+async function writeInPlace(path: string, flags: number, mode: number, text: string, signal: AbortSignal | undefined, truncate: boolean): Promise<void> {
   const fd = openSync(path, flags | constants.O_WRONLY | constants.O_NONBLOCK, mode);
   try {
+    const opened = fstatSync(fd);
+    refuse(path, opened);
+    if (truncate && opened.isFile()) ftruncateSync(fd, 0);
     const data = Buffer.from(text);
     const deadline = Date.now() + PIPE_WRITE_BOUND_MS;
     for (let written = 0; written < data.length;) {

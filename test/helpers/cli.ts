@@ -51,6 +51,8 @@ export interface CliOptions {
    * substitution: a pipe named /dev/fd/63). `--norc`: bash on a socket (spawn's stdio) would read ~/.bashrc.
    */
   bashArgs?: string;
+  /** A command the CLI runs under, e.g. strace with a system call made to fail. */
+  wrap?: string[];
 }
 
 export { NOBODY } from '../global-setup.js';
@@ -64,7 +66,9 @@ export function startCli(args: string[], options: CliOptions = {}): RunningCli {
     ? spawn('bash', ['--norc', '-c', `exec "$0" "$@" ${options.bashArgs}`, node, cli, ...args], spawnOptions)
     : options.shellPrefix !== undefined
       ? spawn('sh', ['-c', `${options.shellPrefix}; exec "$0" "$@"`, node, cli, ...args], spawnOptions)
-      : spawn(node, [cli, ...args], spawnOptions);
+      : options.wrap
+        ? spawn(options.wrap[0] as string, [...options.wrap.slice(1), node, cli, ...args], spawnOptions)
+        : spawn(node, [cli, ...args], spawnOptions);
   // Killed after the test if still running, so that a hung CLI never outlives its test.
   child.on('exit', endAfter('test', () => child.kill('SIGKILL')));
   let stdout = '';
