@@ -2,7 +2,7 @@
 // the tool run as users run it (the built CLI as a child process). Writes bench/results.json.
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -17,16 +17,25 @@ const work = mkdtempSync(join(tmpdir(), 'eoc-bench-'));
 const only = process.argv[2]; // e.g. `npm run bench -- memory`
 const results = { machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version }, date: new Date().toISOString(), scenarios: {} };
 
-/** Fakes still running: stopped when the bench exits, however it exits (a scenario that throws left them behind). */
-const fakes = new Set();
+/**
+ * Children still running (fakes, the tool, baselines): stopped when the bench exits, however it exits — a
+ * scenario that throws, or a signal — and the work folder (a million-line log, ID files) removed.
+ */
+const children = new Set();
+const track = (child) => {
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  return child;
+};
 process.on('exit', () => {
-  for (const child of fakes) child.kill('SIGKILL');
+  for (const child of children) child.kill('SIGKILL');
+  rmSync(work, { recursive: true, force: true });
 });
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
 
 async function startFake(orders, latencyMs, from = 1, options = {}) {
   const child = spawn(process.execPath, [here('./fake-process.mjs'), String(orders), String(latencyMs), String(from), JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  fakes.add(child);
-  child.on('exit', () => fakes.delete(child));
+  track(child);
   const [line] = await once(child.stdout, 'data');
   const { url } = JSON.parse(line.toString());
   return {
@@ -65,10 +74,13 @@ async function runTool(fake, idsPath, args, log = join(work, `audit-${Date.now()
   };
   const spawnedAt = Date.now();
   const started = performance.now();
-  const child = spawn(process.execPath, [CLI, 'run', '--ids', idsPath, '--audit-log', log, '--yes', '--max-deletes', '100000000', ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = track(spawn(process.execPath, [CLI, 'run', '--ids', idsPath, '--audit-log', log, '--yes', '--max-deletes', '100000000', ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] }));
+  // A tool that hangs fails the scenario after ten minutes, never the bench forever.
+  const hung = setTimeout(() => child.kill('SIGKILL'), 10 * 60_000);
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr += chunk));
   const [code] = await once(child, 'exit');
+  clearTimeout(hung);
   const wallMs = performance.now() - started;
   if (!okCodes.includes(code)) throw new Error(`the tool exited ${code}:\n${stderr}`);
   const state = await fake.state();
@@ -235,13 +247,13 @@ const scenarios = {
     const log = join(work, 's5.ndjson');
     const fake = await startFake(rest, 0, done + 1);
     try {
-      // The log of a run killed after a million orders, as the journal writes it: run.start (the fields the resume checks), then a line per order.
+      // The log of a run killed after a million orders: run.start (the fields the resume checks, as the journal writes them), then a line per order.
       const out = createWriteStream(log);
       const runId = 'benchresume1';
       const sha256 = createHash('sha256').update(readFileSync(ids)).digest('hex');
       const source = { kind: 'text', path: ids, format: 'text', sha256, count: done + rest };
       const options = { maxDeletes: 100_000_000, haltAfter: 25, concurrency: 32, retries: 5, timeoutMs: 30000, dryRun: false, force: false, allowHosts: [], auth: 'client_credentials' };
-      out.write(`${JSON.stringify({ level: 'info', time: new Date().toISOString(), runId, event: 'run.start', recordVersion: 2, version: '0.1.0', source, baseUrl: new URL(fake.url).host, options, cwd: process.cwd(), msg: 'run started' })}\n`);
+      out.write(`${JSON.stringify({ level: 'info', time: new Date().toISOString(), runId, event: 'run.start', recordVersion: 2, version: '0.1.0', source, baseUrl: fake.url, options, cwd: process.cwd(), msg: 'run started' })}\n`);
       for (let start = 1; start <= done; start += 10_000) {
         const chunk = benchIds(Math.min(10_000, done - start + 1), start).map((orderId) => JSON.stringify({
           level: 'info', time: '2026-11-27T10:00:00.000Z', runId, event: 'order', orderId, outcome: 'deleted', httpStatus: 204, attempts: 1, durationMs: 3, msg: 'order deleted',
@@ -507,6 +519,10 @@ scenarios.report = async () => {
   ]);
 };
 
+if (only && !(only in scenarios)) {
+  console.error(`no scenario ${only}; the scenarios: ${Object.keys(scenarios).join(', ')}`);
+  process.exit(2);
+}
 const started = performance.now();
 for (const [name, scenario] of Object.entries(scenarios)) {
   if (!only || only === name) await scenario();
