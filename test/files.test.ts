@@ -2,7 +2,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, constants, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, readSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from '@jest/globals';
-import { protectedAs, protectFile, readTextFile, writeFileAtomically, writeOutputFile } from '../src/common/files.js';
+import { readTextFile, writeFileAtomically, writeOutputFile } from '../src/common/files.js';
+import { protectedAs, protectFile } from '../src/common/protected-files.js';
 import { workDir } from './helpers/cli.js';
 
 describe('writeOutputFile', () => {

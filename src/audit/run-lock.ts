@@ -4,7 +4,8 @@ import { createServer, type Server } from 'node:net';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { refusal, usageError } from '../common/errors.js';
-import { describeFileError, protectFile, readRegularFile } from '../common/files.js';
+import { describeFileError, readRegularFile } from '../common/files.js';
+import { protectFile } from '../common/protected-files.js';
 import { isRunning } from '../common/processes.js';
 
 interface LockHolder {

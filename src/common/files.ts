@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { addAbortSignal, type Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { humanDuration } from './durations.js';
+import { refuse, refuseProtected } from './protected-files.js';
 import { usageError } from './errors.js';
 
 const REASONS: Record<string, string> = {
@@ -181,70 +182,6 @@ export function writeFileAtomically(path: string, text: string, mode: number): v
     rmSync(temporary, { force: true });
     throw error;
   }
-}
-
-/**
- * The files of this process's own that no output may replace, by device and inode (the audit log, its
- * lock, the input): checked again at the moment an output is written, on the file the write reaches,
- * because a link planted at an output's path while a run goes on (the start-up check long past) would
- * otherwise redirect it. Each is held open, read-only, for the rest of the process, so that its inode
- * cannot pass to another file while it is protected: a run's lock is deleted as the run ends, and ext4
- * gave its inode to the next run's metrics file in the same process (an --auto-resume night; the in-process
- * tests), which was then refused. (Birth times would not tell them apart: without statx, in some sandboxes,
- * Node reports the change time as the birth time, and every append changes it.)
- */
-const PROTECTED = new Map<string, string>();
-const key = (stats: Pick<Stats, 'dev' | 'ino'>) => `${stats.dev}:${stats.ino}`;
-
-/**
- * Protects the file at `path` from every output written after this; with `fd`, the file open there (the
- * journal's), which `path` must still name to be held.
- */
-export function protectFile(what: string, where: { path: string; fd?: number }): void {
-  let held: number | undefined;
-  try {
-    // Non-blocking: an input that is a FIFO opens at once (and is no regular file: nothing to protect).
-    held = openSync(where.path, constants.O_RDONLY | constants.O_NONBLOCK);
-    const stats = fstatSync(held);
-    const own = where.fd === undefined ? stats : fstatSync(where.fd);
-    if (!own.isFile()) return;
-    PROTECTED.set(key(own), what);
-    if (key(own) === key(stats)) held = undefined; // kept open until the process ends
-  } catch {
-    // nothing there to protect, or not readable: the descriptor, if given, still names it
-    if (where.fd !== undefined) {
-      try {
-        const own = fstatSync(where.fd);
-        if (own.isFile()) PROTECTED.set(key(own), what);
-      } catch {
-        // closed meanwhile
-      }
-    }
-  } finally {
-    if (held !== undefined) closeSync(held);
-  }
-}
-
-/** Refuses to write `path` when it now leads (through links) to a protected file. */
-function refuseProtected(path: string): void {
-  if (PROTECTED.size === 0) return;
-  let stats: Stats;
-  try {
-    stats = statSync(path);
-  } catch {
-    return; // not there: nothing to replace
-  }
-  refuse(path, stats);
-}
-
-function refuse(path: string, stats: Pick<Stats, 'dev' | 'ino'>): void {
-  const what = protectedAs(stats);
-  if (what) throw Object.assign(new Error(`${path} now leads to ${what}`), { code: 'EPROTECTED', protects: what });
-}
-
-/** What protected file a file is, if it is one. */
-export function protectedAs(stats: Pick<Stats, 'dev' | 'ino'>): string | undefined {
-  return PROTECTED.get(key(stats));
 }
 
 /** A pipe's reader has this long to take an output in all; then the write gives up (the run goes on). */

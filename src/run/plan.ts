@@ -1,4 +1,5 @@
-import { prepareOutputFile, protectFile } from '../common/files.js';
+import { prepareOutputFile } from '../common/files.js';
+import { protectFile } from '../common/protected-files.js';
 import { guardRefusal } from '../guards/limits.js';
 import { prepareInput, type PreparedInput } from '../planner/input.js';
 import type { RunContext } from './context.js';
