@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from '@jest/globals';
 import { readTextFile, writeFileAtomically, writeOutputFile } from '../src/common/files.js';
 import { protectedAs, protectFile } from '../src/common/protected-files.js';
-import { workDir } from './helpers/cli.js';
+import { workDir, writeFile } from './helpers/cli.js';
 
 describe('writeOutputFile', () => {
   test('replaces a file at once, leaving no temporary file', async () => {
@@ -147,7 +147,7 @@ describe('protected files', () => {
     expect(protectedAs(protectedStats)).toBe('the audit log\'s lock');
 
     rmSync(path);
-    const next = Array.from({ length: 20 }, (_, i) => statSync(writeFileSync(join(dir, `next${i}`), '') ?? join(dir, `next${i}`)));
+    const next = Array.from({ length: 20 }, (_, i) => statSync(writeFile(dir, `next${i}`, '')));
 
     expect(next.filter((stats) => stats.ino === protectedStats.ino)).toEqual([]);
     expect(next.map((stats) => protectedAs(stats))).toEqual(next.map(() => undefined));
