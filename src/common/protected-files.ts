@@ -18,27 +18,27 @@ const key = (stats: Pick<Stats, 'dev' | 'ino'>) => `${stats.dev}:${stats.ino}`;
  * journal's), which `path` must still name to be held.
  */
 export function protectFile(what: string, where: { path: string; fd?: number }): void {
-  let held: number | undefined;
+  // Non-blocking: an input that is a FIFO opens at once (and is no regular file: nothing to protect).
+  const { path, fd } = where;
+  let held = quietly(() => openSync(path, constants.O_RDONLY | constants.O_NONBLOCK));
   try {
-    // Non-blocking: an input that is a FIFO opens at once (and is no regular file: nothing to protect).
-    held = openSync(where.path, constants.O_RDONLY | constants.O_NONBLOCK);
-    const stats = fstatSync(held);
-    const own = where.fd === undefined ? stats : fstatSync(where.fd);
-    if (!own.isFile()) return;
+    const open = fd ?? held;
+    const own = open === undefined ? undefined : quietly(() => fstatSync(open));
+    if (!own?.isFile()) return;
     PROTECTED.set(key(own), what);
-    if (key(own) === key(stats)) held = undefined; // kept open until the process ends
-  } catch {
-    // nothing there to protect, or not readable: the descriptor, if given, still names it
-    if (where.fd !== undefined) {
-      try {
-        const own = fstatSync(where.fd);
-        if (own.isFile()) PROTECTED.set(key(own), what);
-      } catch {
-        // closed meanwhile
-      }
-    }
+    // Kept open until the process ends when it is the protected file (`path` may name another by now).
+    if (held !== undefined && (fd === undefined || key(fstatSync(held)) === key(own))) held = undefined;
   } finally {
     if (held !== undefined) closeSync(held);
+  }
+}
+
+/** What `read` gives, or undefined when it throws (nothing there, not readable, closed meanwhile). */
+function quietly<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch {
+    return undefined;
   }
 }
 
