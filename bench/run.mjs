@@ -246,32 +246,29 @@ const scenarios = {
     const ids = await writeIds('s5.txt', done + rest);
     const log = join(work, 's5.ndjson');
     const fake = await startFake(rest, 0, done + 1);
-    try {
-      // The log of a run killed after a million orders: run.start (the fields the resume checks, as the journal writes them), then a line per order.
-      const out = createWriteStream(log);
-      const runId = 'benchresume1';
-      const sha256 = createHash('sha256').update(readFileSync(ids)).digest('hex');
-      const source = { kind: 'text', path: ids, format: 'text', sha256, count: done + rest };
-      const options = { maxDeletes: 100_000_000, haltAfter: 25, concurrency: 32, retries: 5, timeoutMs: 30000, dryRun: false, force: false, allowHosts: [], auth: 'client_credentials' };
-      out.write(`${JSON.stringify({ level: 'info', time: new Date().toISOString(), runId, event: 'run.start', recordVersion: 2, version: '0.1.0', source, baseUrl: fake.url, options, cwd: process.cwd(), msg: 'run started' })}\n`);
-      for (let start = 1; start <= done; start += 10_000) {
-        const chunk = benchIds(Math.min(10_000, done - start + 1), start).map((orderId) => JSON.stringify({
-          level: 'info', time: '2026-11-27T10:00:00.000Z', runId, event: 'order', orderId, outcome: 'deleted', httpStatus: 204, attempts: 1, durationMs: 3, msg: 'order deleted',
-        }));
-        if (!out.write(`${chunk.join('\n')}\n`)) await once(out, 'drain');
-      }
-      out.end();
-      await once(out, 'finish');
-      const tool = await runTool(fake, ids, ['--resume', '--force', '--concurrency', '32'], log);
-      report('5. resume from a 1,000,000-line audit log', [
-        ['process start to first DELETE (ms)', tool.state.stats.firstDeleteAt - tool.spawnedAt, '<= 3000'],
-        ['orders deleted by the resume', tool.end.summary.deleted],
-        ['orders skipped', tool.end.summary.skipped],
-        ['peak RSS (MB)', tool.end.resources.maxRssMb],
-      ]);
-    } finally {
-      await fake.stop();
+    // The log of a run killed after a million orders: run.start (the fields the resume checks, as the journal writes them), then a line per order.
+    const out = createWriteStream(log);
+    const runId = 'benchresume1';
+    const sha256 = createHash('sha256').update(readFileSync(ids)).digest('hex');
+    const source = { kind: 'text', path: ids, format: 'text', sha256, count: done + rest };
+    const options = { maxDeletes: 100_000_000, haltAfter: 25, concurrency: 32, retries: 5, timeoutMs: 30000, dryRun: false, force: false, allowHosts: [], auth: 'client_credentials' };
+    out.write(`${JSON.stringify({ level: 'info', time: new Date().toISOString(), runId, event: 'run.start', recordVersion: 2, version: '0.1.0', source, baseUrl: fake.url, options, cwd: process.cwd(), msg: 'run started' })}\n`);
+    for (let start = 1; start <= done; start += 10_000) {
+      const chunk = benchIds(Math.min(10_000, done - start + 1), start).map((orderId) => JSON.stringify({
+        level: 'info', time: '2026-11-27T10:00:00.000Z', runId, event: 'order', orderId, outcome: 'deleted', httpStatus: 204, attempts: 1, durationMs: 3, msg: 'order deleted',
+      }));
+      if (!out.write(`${chunk.join('\n')}\n`)) await once(out, 'drain');
     }
+    out.end();
+    await once(out, 'finish');
+    const tool = await runTool(fake, ids, ['--resume', '--force', '--concurrency', '32'], log);
+    await fake.stop();
+    report('5. resume from a 1,000,000-line audit log', [
+      ['process start to first DELETE (ms)', tool.state.stats.firstDeleteAt - tool.spawnedAt, '<= 3000'],
+      ['orders deleted by the resume', tool.end.summary.deleted],
+      ['orders skipped', tool.end.summary.skipped],
+      ['peak RSS (MB)', tool.end.resources.maxRssMb],
+    ]);
   },
 
   async bucket() {
@@ -381,27 +378,26 @@ async function shards() {
   const runs = await Promise.all([0, 1, 2, 3].map((i) => runTool(fake, ids, ['--concurrency', '16', '--shard', `${i}/4`])));
   await fake.stop();
   const times = runs.map((run) => auditLines(run.log).filter((l) => l.event === 'order' && l.outcome === 'deleted').map((l) => Date.parse(l.time)));
-  const from = Math.max(...times.map((t) => t[0]));
-  const to = Math.min(...times.map((t) => t.at(-1)));
-  const during = times.map((t) => t.filter((at) => at >= from && at <= to).length);
-  const all = during.reduce((a, b) => a + b, 0);
-  // Each one's share of the deliveries in each half of the whole run (the first DELETE of any to the last of any).
-  const start = Math.min(...times.map((t) => t[0]));
-  const end = Math.max(...times.map((t) => t.at(-1)));
-  const middle = (start + end) / 2;
-  const halves = [[start, middle], [middle, end + 1]].map(([a, b]) => {
+  /** Each one's share of the deliveries from `a` to before `b` (ms). */
+  const shares = (a, b) => {
     const counts = times.map((t) => t.filter((at) => at >= a && at < b).length);
     const sum = counts.reduce((x, y) => x + y, 0);
     return counts.map((c) => `${round((c * 100) / sum)}%`).join(' ');
-  });
+  };
+  // While all four ran; and each half of the whole run (the first DELETE of any to the last of any).
+  const from = Math.max(...times.map((t) => t[0]));
+  const to = Math.min(...times.map((t) => t.at(-1)));
+  const start = Math.min(...times.map((t) => t[0]));
+  const end = Math.max(...times.map((t) => t.at(-1)));
+  const middle = (start + end) / 2;
   const state = await Promise.resolve(runs[0].state);
   report('11. throttling: four shard processes sharing a token bucket of 100/s, concurrency 16 each, 6,000 orders', [
     ['together, server clock (orders/s)', round(acceptedRate(state))],
     ['share of the limit', round(acceptedRate(state) / 100, 3), '>= 0.85'],
     ['while all four ran (s)', round((to - from) / 1000)],
-    ['each one\'s share then', during.map((d) => `${round((d * 100) / all)}%`).join(' '), '15-35% each'],
-    ['each one\'s share, first half of the run', halves[0], '20-30% each'],
-    ['each one\'s share, second half of the run', halves[1], '20-30% each'],
+    ['each one\'s share then', shares(from, to + 1), '15-35% each'],
+    ['each one\'s share, first half of the run', shares(start, middle), '20-30% each'],
+    ['each one\'s share, second half of the run', shares(middle, end + 1), '20-30% each'],
     ['requests answered 429', `${round((state.stats.limited * 100) / state.stats.deletesAnswered, 2)}%`],
   ]);
 }
