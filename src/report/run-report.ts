@@ -6,31 +6,16 @@ import { finishedOrders, ratePerSecond } from '../engine/tally.js';
 import { resumeNeedsOf, type ResumeNeeds } from './next-step.js';
 import type { ChainTimeline, TimelineBuilder } from './run-timeline.js';
 import type { CauseLine } from './summary.js';
-import { addThrottling, NO_THROTTLING, throttlingOf, type Throttling } from './throttling-words.js';
+import { RunLedger, type ReportedRun } from './run-ledger.js';
+import { addThrottling, NO_THROTTLING, type Throttling } from './throttling-words.js';
+
+export type { ReportedRun };
 
 export interface FailedOrder {
   orderId: string;
   httpStatus: number | null;
   code: string;
   message: string;
-}
-
-export interface ReportedRun {
-  auditLog: string;
-  runId: string;
-  startedAt: string;
-  status: RunStatus | null;
-  exitCode: number | null;
-  /** From its run.start to its run.end (or its last line, if it was killed), by the log's own clock. */
-  durationMs: number;
-  dryRun: boolean;
-  /** A resume of an earlier run of its log (run.start's resumeOf). */
-  resume: boolean;
-  /** Its own outcomes (an order it finished counts here, whatever a later run did), and its retries. */
-  counts: { deleted: number; alreadyAbsent: number; failed: number; wouldDelete: number; retries: number };
-  /** Why it stopped early, if it did; and why it ended, in a fixed set of words (logs before it was recorded: none). */
-  reason?: string;
-  stopCause?: StopCause;
 }
 
 /** A run's end that its log may not hold (the disk full as run.end was written): the process knows it. */
@@ -85,8 +70,6 @@ export interface RunReport {
   /** Unrelated runs earlier in the same logs, not part of this report. */
   earlierRuns: number;
 }
-
-const OUTCOME_KEYS = { deleted: 'deleted', already_absent: 'alreadyAbsent', failed: 'failed', would_delete: 'wouldDelete' } as const;
 
 /**
  * An order's outcome once a later run told it again: the later one, except that an order a run deleted and a
@@ -202,21 +185,36 @@ export const causesOf = (failedOrders: FailedOrder[]): CauseLine[] =>
 /** What the report gathers from one run chain of a log (and, given `timeline`, the timeline too: the log is read once). */
 class ChainReport implements ChainGatherer<AuditRecord> {
   readonly latest = new Map<string, Latest>();
-  readonly runs: ReportedRun[] = [];
+  private readonly ledger: RunLedger;
   selected = 0;
   retries = 0;
   readonly retriesByCause: Record<string, number> = {};
-  throttledMs = 0;
-  throttling = NO_THROTTLING;
-  readonly tokens = { obtained: 0, shared: 0 };
   firstStart: number | undefined;
   lastTime: number | undefined;
   head: { host: string; input: RunReport['input']; dryRun: boolean } | undefined;
   /** What a resume of this chain needs, from its latest run.start: the next step is built from it. */
   resume: ResumeNeeds | undefined;
-  private runStart = 0;
 
-  constructor(private readonly auditLog: string, readonly timeline: ChainTimeline | undefined) {}
+  constructor(auditLog: string, readonly timeline: ChainTimeline | undefined) {
+    this.ledger = new RunLedger(auditLog);
+  }
+
+  /** The runs as the report tells them: what the history adds to a run (its input, causes, costs) stays out of the story. */
+  get runs(): ReportedRun[] {
+    return this.ledger.runs.map(({ input, selected, throttledMs, throttling, tokens, failedByCause, ...run }) => run);
+  }
+
+  get throttledMs(): number {
+    return this.ledger.runs.reduce((sum, run) => sum + run.throttledMs, 0);
+  }
+
+  get throttling(): Throttling {
+    return this.ledger.runs.reduce((sum, run) => addThrottling(sum, run.throttling), NO_THROTTLING);
+  }
+
+  get tokens(): { obtained: number; shared: number } {
+    return this.ledger.runs.reduce((sum, run) => ({ obtained: sum.obtained + run.tokens.obtained, shared: sum.shared + run.tokens.shared }), { obtained: 0, shared: 0 });
+  }
 
   record(line: AuditRecord): void {
     this.timeline?.record(line);
@@ -224,43 +222,23 @@ class ChainReport implements ChainGatherer<AuditRecord> {
     const parsed = Date.parse(line.time);
     const at = Number.isFinite(parsed) ? parsed : (this.lastTime ?? 0);
     this.lastTime = at;
-    const run = this.runs.at(-1);
-    if (run && run.status === null) run.durationMs = at - this.runStart; // a killed run lasted until its last line
+    this.ledger.record(line, at);
     if (line.event === 'order') {
       this.latest.set(line.orderId, laterOutcome(this.latest.get(line.orderId), line.outcome !== 'failed' ? line.outcome
         : { orderId: line.orderId, httpStatus: line.httpStatus, code: line.error?.code ?? '', message: line.error?.message ?? '' }));
-      if (run) run.counts[OUTCOME_KEYS[line.outcome]]++;
     } else if (line.event === 'order.retry') {
       this.retries++;
-      if (run) run.counts.retries++;
       const cause = retryLabel(line.httpStatus, line.errorCode);
       this.retriesByCause[cause] = (this.retriesByCause[cause] ?? 0) + 1;
     } else if (line.event === 'run.start') {
       this.firstStart ??= at;
-      this.runStart = at;
-      const dryRun = line.options.dryRun === true;
       if (!this.head) {
         const { source } = line;
         this.selected = source.count;
         const filter = source.filter ? { filter: source.filter.path, criteria: JSON.stringify(source.filter.match) } : {};
-        this.head = { host: line.baseUrl, dryRun, input: { kind: source.kind, path: source.path, sha256: source.sha256, count: source.count, ...filter } };
+        this.head = { host: line.baseUrl, dryRun: line.options.dryRun === true, input: { kind: source.kind, path: source.path, sha256: source.sha256, count: source.count, ...filter } };
       }
-      this.runs.push({
-        auditLog: this.auditLog, runId: line.runId, startedAt: line.time, status: null, exitCode: null, durationMs: 0, dryRun, resume: line.resumeOf !== undefined,
-        counts: { deleted: 0, alreadyAbsent: 0, failed: 0, wouldDelete: 0, retries: 0 },
-      });
       this.resume = resumeNeedsOf(line);
-    } else if (line.event === 'run.end' && run) {
-      Object.assign(run, {
-        // The run's own measure (the console's: time at the question left out), or, in logs without it, its lines' span.
-        status: line.status, exitCode: line.exitCode, durationMs: line.durationMs ?? at - this.runStart,
-        ...(line.stopCause ? { stopCause: line.stopCause } : {}), ...(line.reason ? { reason: line.reason } : {}),
-      });
-      this.throttledMs += line.summary?.throttledMs ?? 0;
-      if (line.summary) this.throttling = addThrottling(this.throttling, throttlingOf({ throttledMs: line.summary.throttledMs ?? 0, throttling: line.summary.throttling }));
-      this.tokens.obtained += line.summary?.tokens?.obtained ?? 0;
-      this.tokens.shared += line.summary?.tokens?.shared ?? 0;
     }
   }
 }
-
