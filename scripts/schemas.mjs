@@ -1,11 +1,11 @@
-// npm run schemas: schemas/summary-json.schema.json made from the zod schema of --summary-json
-// (src/common/summary-json.ts), for the scripts that read it. test/summary-json.test.ts keeps the two equal.
+// npm run schemas: the JSON Schemas of the tool's JSON outputs, made from their zod schemas, for the scripts
+// that read them: --summary-json and report --json (src/common/summary-json.ts), report <folder> --json
+// (src/common/history-json.ts). test/summary-json.test.ts and test/history.test.ts keep each equal to its file.
 import { writeFileSync } from 'node:fs';
 import { z } from 'zod';
+import { historyJsonSchema } from '../dist/common/history-json.js';
 import { summaryJsonSchema } from '../dist/common/summary-json.js';
 
-const schema = {
-  ...z.toJSONSchema(summaryJsonSchema),
-  title: 'exsited-order-cleanup --summary-json',
-};
-writeFileSync('schemas/summary-json.schema.json', `${JSON.stringify(schema, null, 2)}\n`);
+const write = (file, schema, title) => writeFileSync(`schemas/${file}`, `${JSON.stringify({ ...z.toJSONSchema(schema), title }, null, 2)}\n`);
+write('summary-json.schema.json', summaryJsonSchema, 'exsited-order-cleanup --summary-json');
+write('history-json.schema.json', historyJsonSchema, 'exsited-order-cleanup report <folder> --json');

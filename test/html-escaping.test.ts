@@ -1,7 +1,11 @@
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join as joinPath } from 'node:path';
 import { describe, expect, test } from '@jest/globals';
 import { secrets } from '../src/common/secrets.js';
 import { html, join, raw } from '../src/report/html/html.js';
+import { historyPage } from '../src/report/html/history-page.js';
 import { reportPage, type PageContext } from '../src/report/html/page.js';
+import { readHistory } from '../src/report/history.js';
 import { buildRunReport, type RunReport } from '../src/report/run-report.js';
 import { TimelineBuilder, type RunTimeline } from '../src/report/run-timeline.js';
 import { workDir, writeFile } from './helpers/cli.js';
@@ -70,7 +74,8 @@ function hostile<T>(value: T, seen: Map<string, string[]>, forms: Map<string, st
   if (Array.isArray(value)) return value.map((item, i) => hostile(item, seen, forms, `${path}.${i}`)) as T;
   if (!value || typeof value !== 'object') return value;
   // A series key is a key of a record too: the text of a cause (`retry …`, `failed …`) is free text.
-  const key = (k: string) => (/^(retry|failed) /.test(k) ? mark(k, `${path}[key]`) : k);
+  // So is a failure's cause, a key of a history run's failedByCause.
+  const key = (k: string) => (/^(retry|failed) /.test(k) || path.endsWith('.failedByCause') ? mark(k, `${path}[key]`) : k);
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [key(k), hostile(v, seen, forms, `${path}.${k}`)])) as T;
 }
 
@@ -150,6 +155,40 @@ describe('the HTML page escapes every field it shows', () => {
       .filter((path) => !NOT_SHOWN.some((key) => path.split(/[.[]/).includes(key)));
     expect(missing).toEqual([]);
     for (const field of ['report.runs.0.reason', 'report.failedOrders.0.message', 'report.host', 'report.input.criteria', 'context.command']) {
+      expect([field, [...seen.values()].some((paths) => paths.includes(field))]).toEqual([field, true]);
+    }
+  });
+});
+
+describe('the history page escapes every field it shows', () => {
+  test('hostile text in every string of the history (its runs, nights, skipped logs, links) and its context: shown as text, escaped once, no markup but the page\'s own', async () => {
+    const dir = joinPath(workDir(), 'runs');
+    mkdirSync(dir);
+    for (const log of logs()) renameSync(log, joinPath(dir, log.split('/').at(-1) as string));
+    writeFileSync(joinPath(dir, 'page.html'), '<meta name="exsited-order-cleanup-runs" content="r1 r2">');
+    writeFileSync(joinPath(dir, 'junk.ndjson'), 'junk\n');
+    const history = await readHistory(dir, { expectEveryMs: 3_600_000, now: T0 + 5 * 3_600_000 });
+    expect([history.runs.length, history.runs[0]?.page, history.skipped.length, history.nights.some((n) => n.tone === 'missed')]).toEqual([2, joinPath(dir, 'page.html'), 1, true]);
+    const context = { version: '0.1.0', pageDir: dir };
+    const own = names(tokenize(historyPage(history, context)).tags);
+    expect(own.tags).toContain('svg');
+    expect(own.tags).toContain('a');
+
+    const seen = new Map<string, string[]>();
+    const forms = new Map<string, string>();
+    const page = historyPage(hostile(history, seen, forms, 'history'), hostile(context, seen, forms, 'context'));
+    const { tags, texts } = tokenize(page);
+    const hostileNames = names(tags);
+    expect([...hostileNames.tags].filter((name) => !own.tags.has(name))).toEqual([]);
+    expect([...hostileNames.attributes].filter((name) => !own.attributes.has(name))).toEqual([]);
+    expect(tags.filter((t) => t.name === 'script' || t.name === 'img')).toEqual([]);
+    const text = texts.join('\n');
+    // Not shown in full: a log's path (its file name is), a run's input and end (the page shows neither), its link (made relative, URL-encoded).
+    const notShown = ['auditLog', 'input', 'endedAt', 'page', 'stopCause', 'pageDir'];
+    const missing = [...seen].filter(([form]) => !text.includes(form)).flatMap(([, paths]) => paths)
+      .filter((path) => !notShown.some((key) => path.split(/[.[]/).includes(key)));
+    expect(missing).toEqual([]);
+    for (const field of ['history.runs.0.reason', 'history.folder', 'history.skipped.0.problem', 'history.nights.0.label', 'history.runs.0.failedByCause[key]']) {
       expect([field, [...seen.values()].some((paths) => paths.includes(field))]).toEqual([field, true]);
     }
   });

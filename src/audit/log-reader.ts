@@ -11,7 +11,8 @@ export type OrderOutcome = Pick<OrderLine, 'event' | 'orderId' | 'outcome'>;
 
 /** What a reader gathers from one run chain: each of its valid records, in order. */
 export interface ChainGatherer<R> {
-  record(record: R, line: number): void;
+  /** `text`: the line as written, for a reader that reads more of a fast-path line than its outcome. */
+  record(record: R, line: number, text: string): void;
 }
 
 export interface LastChain<G> {
@@ -56,7 +57,7 @@ export async function readLastChain<G extends ChainGatherer<AuditRecord | OrderO
         if (text === '') continue;
         const fast = options.outcomesOnly ? fastOrderLine(text) : undefined;
         if (fast) {
-          read.last.record({ event: 'order', orderId: detach(fast.orderId), outcome: fast.outcome }, lineNumber);
+          read.last.record({ event: 'order', orderId: detach(fast.orderId), outcome: fast.outcome }, lineNumber, text);
           continue;
         }
         const parsed = parseLine(text);
@@ -74,7 +75,7 @@ export async function readLastChain<G extends ChainGatherer<AuditRecord | OrderO
           read.last = begin();
         }
         if (record.event === 'run.start') runs++;
-        read.last.record(record, lineNumber);
+        read.last.record(record, lineNumber, text);
       }
     }
   } catch (error) {

@@ -1,7 +1,11 @@
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { Command } from 'commander';
-import { prepareOutputFile } from '../common/files.js';
+import { humanDuration } from '../common/durations.js';
+import { CleanupError, usageError } from '../common/errors.js';
+import { describeFileError, prepareOutputFile } from '../common/files.js';
+import { shellQuote } from '../common/text.js';
+import { logsIn } from '../audit/latest-log.js';
 import { VERSION } from '../common/version.js';
 import { REPORT_OPTIONS, resolveFlags } from '../config/command-options.js';
 import { registerSecretsOf } from '../config/resolve.js';
@@ -20,12 +24,8 @@ export function addReportCommand(program: Command, session: Session): void {
   addOptions(report, REPORT_OPTIONS).action(async (paths: string[], given: Record<string, unknown>) => {
     const flags = resolveFlags('report', REPORT_OPTIONS, given);
     const { console } = session;
-    if (paths.length === 1 && isFolder(paths[0] as string)) {
-      const [{ logsIn }, { formatLogList }] = await Promise.all([import('../audit/latest-log.js'), import('../report/report-text.js')]);
-      const logs = await logsIn(paths[0] as string);
-      console.print(flags.json ? JSON.stringify(logs.map(({ path, start, end, unfinished }) => ({ path, start, end, unfinished })), null, 2) : formatLogList(paths[0] as string, logs));
-      return;
-    }
+    if (paths.length === 1 && isFolder(paths[0] as string)) return reportFolder(paths[0] as string, flags, session);
+    if (flags.expectEvery !== undefined) throw usageError('report: --expect-every is for a folder of logs (report runs/ --expect-every 24h), not for a run\'s log');
     registerSecretsOf(session.io.env);
     const files = { failedCsv: flags.failedCsv, html: flags.html, timeline: flags.timeline, intervalMs: flags.interval };
     await checkOutputs(paths, files, session.io.env);
@@ -42,11 +42,51 @@ export function addReportCommand(program: Command, session: Session): void {
 }
 
 /**
+ * `report <folder>`: the history of its runs over the nights (report/history), listed, as JSON, or as a
+ * page; read once, whichever is asked for. A run's own files (--failed-csv, --timeline, --interval) are
+ * made from its log.
+ */
+async function reportFolder(folder: string, flags: ReturnType<typeof resolveFlags<typeof REPORT_OPTIONS>>, session: Session): Promise<void> {
+  const own = [['--failed-csv', flags.failedCsv], ['--timeline', flags.timeline], ['--interval', flags.interval]].find(([, value]) => value !== undefined);
+  if (own) throw usageError(`report: ${own[0] as string} tells one run: give its log (report ${folder} lists them)`);
+  registerSecretsOf(session.io.env);
+  if (flags.html) await checkOutputs((await logsIn(folder)).map((log) => log.path), { html: flags.html }, session.io.env);
+  const [{ readHistory }, { formatHistory, historyJson }] = await Promise.all([import('../report/history.js'), import('../report/history-outputs.js')]);
+  const history = await readHistory(folder, { expectEveryMs: flags.expectEvery });
+  session.console.print(flags.json ? JSON.stringify(historyJson(history), null, 2) : formatHistory(history));
+  if (flags.html) {
+    const { writeHistoryPage } = await import('../report/report-files.js');
+    await writeHistoryPage(history, flags.html, VERSION);
+    session.console.say(`The history page written to ${flags.html}`);
+  }
+}
+
+/**
+ * `run --history-html`: the audit folder's history page, once the run (and --keep-for) is done. One that
+ * cannot be made is said plainly and never changes the run's exit code: `report <folder> --html` makes it
+ * at any time.
+ */
+export async function writeFolderHistory(folder: string, options: { historyHtml?: string; expectEvery?: number }, session: Session): Promise<void> {
+  const path = options.historyHtml as string;
+  const { console, io } = session;
+  try {
+    await checkOutputs((await logsIn(folder)).map((log) => log.path), { html: path }, io.env, '--history-html');
+    const [{ readHistory }, { writeHistoryPage }] = await Promise.all([import('../report/history.js'), import('../report/report-files.js')]);
+    await writeHistoryPage(await readHistory(folder, { expectEveryMs: options.expectEvery }), path, VERSION, '--history-html');
+    console.say(`The history of ${folder}: ${path}`);
+  } catch (error) {
+    const why = error instanceof CleanupError ? error.message : describeFileError(error);
+    const expect = options.expectEvery ? ` --expect-every ${humanDuration(options.expectEvery)}` : '';
+    console.say(`--history-html: the page was not made (${why}). Make it later: ${io.command} report ${shellQuote(folder)} --html ${shellQuote(path)}${expect}`, 'warn');
+  }
+}
+
+/**
  * Before a log is read: every file the report writes can be written, and none is the same file as a log,
  * its lock or manifest, the input its run recorded, the token cache, or another output.
  */
-async function checkOutputs(logs: string[], files: { failedCsv?: string; html?: string; timeline?: string }, env: NodeJS.ProcessEnv): Promise<void> {
-  const outputs = [['--failed-csv', files.failedCsv], ['--html', files.html], ['--timeline', files.timeline]] as const;
+async function checkOutputs(logs: string[], files: { failedCsv?: string; html?: string; timeline?: string }, env: NodeJS.ProcessEnv, htmlOption = 'report: --html'): Promise<void> {
+  const outputs = [['report: --failed-csv', files.failedCsv], [htmlOption, files.html], ['report: --timeline', files.timeline]] as const;
   const [{ refuseCollisions }, { lockPathOf }, { manifestPathOf }, { describeLog }] = await Promise.all([
     import('../guards/file-roles.js'), import('../audit/run-lock.js'), import('../planner/input.js'), import('../audit/latest-log.js'),
   ]);
@@ -56,9 +96,9 @@ async function checkOutputs(logs: string[], files: { failedCsv?: string; html?: 
     { what: 'the input its run recorded', path: recordedInput(describeLog(log).start), output: false },
   ]);
   if (env.EXSITED_TOKEN_CACHE) inputs.push({ what: 'the token cache (EXSITED_TOKEN_CACHE)', path: env.EXSITED_TOKEN_CACHE, output: false });
-  refuseCollisions([...inputs, ...outputs.map(([option, path]) => ({ what: `report: ${option}`, path: path ?? '', output: true }))], 'nothing was written');
-  for (const [option, path] of outputs) {
-    if (path) prepareOutputFile(path, `report: ${option}`, 'nothing was written');
+  refuseCollisions([...inputs, ...outputs.map(([what, path]) => ({ what, path: path ?? '', output: true }))], 'nothing was written');
+  for (const [what, path] of outputs) {
+    if (path) prepareOutputFile(path, what, 'nothing was written');
   }
 }
 

@@ -17,6 +17,13 @@ const status = z.enum([...RUN_STATUSES, 'refused', 'unreachable']);
 
 const outcomeCounts = { deleted: count, alreadyAbsent: count, failed: count, wouldDelete: count };
 
+/** A run (a resume is one) and what it did itself: an entry of `runs` here and a row of the history (common/history-json). */
+export const runEntry = z.object({
+  runId: z.string(), auditLog: z.string(), mode: z.enum(['dry_run', 'deleting']), resume: z.boolean(), startedAt: z.string(),
+  status: z.enum(RUN_STATUSES).nullable(), exitCode: z.number().int().nullable(), durationMs: ms, stopCause: z.enum(STOP_CAUSES).optional(), reason: z.string().optional(),
+  counts: z.object({ ...outcomeCounts, retries: count }).strict(),
+});
+
 export const summaryJsonSchema = z.object({
   schemaVersion: z.literal(2),
   /**
@@ -57,11 +64,7 @@ export const summaryJsonSchema = z.object({
   }).strict(),
   tokens: z.object({ obtained: count, shared: count }).strict(),
   /** Each run (a resume is one), oldest first, with what it did itself. */
-  runs: z.array(z.object({
-    runId: z.string(), auditLog: z.string(), mode: z.enum(['dry_run', 'deleting']), resume: z.boolean(), startedAt: z.string(),
-    status: z.enum(RUN_STATUSES).nullable(), exitCode: z.number().int().nullable(), durationMs: ms, stopCause: z.enum(STOP_CAUSES).optional(), reason: z.string().optional(),
-    counts: z.object({ ...outcomeCounts, retries: count }).strict(),
-  }).strict()),
+  runs: z.array(runEntry.strict()),
   /** The failures by cause, the largest first, with an example each. */
   failureCauses: z.array(z.object({ cause: z.string(), orders: count, example: z.string() }).strict()),
   /** The orders whose latest outcome is failed, and those listed but not there: the first 50,000 of each, and how many more (the audit log and `report --failed-csv` have every one). */

@@ -32,6 +32,10 @@ export const REPORT_OPTIONS = {
   interval: spec({
     flag: '--interval', value: duration(), help: 'the interval of --timeline and the charts, such as 1s or 5m (default: about 240 across the runs)',
   }),
+  expectEvery: spec({
+    flag: '--expect-every', value: duration(),
+    help: 'with a folder: a run is expected this often (24h for a nightly job); a period without one is shown as a missed night',
+  }),
 };
 
 /** A time zone the runtime knows (IANA: `Europe/Berlin`, `UTC`). */

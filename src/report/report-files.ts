@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { CleanupError, usageError } from '../common/errors.js';
 import { describeFileError, writeOutputFile } from '../common/files.js';
@@ -7,6 +8,7 @@ import { buildRunReport, type KnownEnd, type RunReport } from './run-report.js';
 import { TimelineBuilder, type RunTimeline } from './run-timeline.js';
 import { timelineCsv } from './timeline-csv.js';
 import type { Console } from './console.js';
+import type { History } from './history.js';
 
 /** The files a report can write besides what it prints. */
 export interface ReportFiles {
@@ -30,7 +32,7 @@ export interface ReportContext {
  * half a page), through the secret scrubber like every other output. A file that cannot be written is a
  * usage error naming it.
  */
-export async function reportWithFiles(auditLogs: string[], files: ReportFiles, context: ReportContext, names = REPORT_OPTIONS): Promise<RunReport> {
+export async function reportWithFiles(auditLogs: string[], files: ReportFiles, context: ReportContext, names = NAMES): Promise<RunReport> {
   const builder = files.html || files.timeline ? new TimelineBuilder() : undefined;
   const report = await buildRunReport(auditLogs, builder);
   const timeline = builder?.finish(files.intervalMs);
@@ -81,8 +83,14 @@ export async function writeRunPage(story: RunReport, timeline: RunTimeline, path
   }
 }
 
+/** `report <folder> --html`: the history page, replaced at once like every page. */
+export async function writeHistoryPage(history: History, path: string, version: string, what = NAMES.html): Promise<void> {
+  const { historyPage } = await import('./html/history-page.js');
+  await write(what, path, historyPage(history, { version, pageDir: dirname(path) }));
+}
+
 /** How the files are named in messages: by the option that asked for them. */
-const REPORT_OPTIONS = { html: 'report: --html', timeline: 'report: --timeline', failedCsv: 'report: --failed-csv' };
+const NAMES = { html: 'report: --html', timeline: 'report: --timeline', failedCsv: 'report: --failed-csv' };
 
 async function write(what: string, path: string, text: string): Promise<void> {
   try {

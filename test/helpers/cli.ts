@@ -102,6 +102,7 @@ const LAZY_MODULES = [
   () => import('../../src/report/report-files.js'), () => import('../../src/report/summary-files.js'), () => import('../../src/report/report-text.js'),
   () => import('../../src/report/html/page.js'), () => import('../../src/report/metrics.js'), () => import('../../src/run/retention.js'),
   () => import('../../src/exsited/token-cache.js'), () => import('../../src/guards/file-roles.js'),
+  () => import('../../src/report/history.js'), () => import('../../src/report/history-outputs.js'), () => import('../../src/report/html/history-page.js'),
 ];
 
 /**

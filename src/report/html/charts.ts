@@ -12,9 +12,9 @@ import { clock, int, num } from './markup.js';
  * picks the axes' round numbers and d3-shape draws the stacked step areas; the colours are CSS classes
  * (the page's style sheet has a light and a dark set).
  */
-const W = 960;
+export const W = 960;
 const H = 300;
-const M = { top: 30, right: 16, bottom: 34, left: 58 };
+export const M = { top: 30, right: 16, bottom: 34, left: 58 };
 const GAP = 14;
 const PLOT_H = H - M.top - M.bottom;
 
@@ -71,10 +71,10 @@ function perSecond(segment: Segment, interval: Interval, intervalMs: number, cou
   return count / (Math.max(covered, intervalMs / 4) / 1000);
 }
 
-const f = (n: number) => num(n, 1);
+export const f = (n: number) => num(n, 1);
 
 /** The value axis of a chart `height` high, from 0 to `top`: grid lines, their figures, and the unit along the side. */
-function valueAxis(top: number, count: number, unit: string, height: number, format: (n: number) => string): { y: (v: number) => number; parts: Html[] } {
+export function valueAxis(top: number, count: number, unit: string, height: number, format: (n: number) => string): { y: (v: number) => number; parts: Html[] } {
   const plotH = height - M.top - M.bottom;
   const y = (v: number) => M.top + plotH - (Math.min(v, top) / top) * plotH;
   const parts = ticks(0, top, count).flatMap((tick) => [
@@ -204,7 +204,7 @@ export function barChart({ id, title, summary, unit, bars, height = 220, barClas
   return svg(id, title, summary, parts, height);
 }
 
-function svg(id: string, title: string, summary: string, parts: Html[], height = H): Html {
+export function svg(id: string, title: string, summary: string, parts: Html[], height = H): Html {
   const open = html`<svg id="${id}" class="chart" viewBox="0 0 ${W} ${height}" role="img" aria-labelledby="${id}-title ${id}-desc" preserveAspectRatio="xMidYMid meet">`;
   return html`${open}<title id="${id}-title">${title}</title><desc id="${id}-desc">${summary}</desc>${parts}</svg>`;
 }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { humanDuration } from '../../common/durations.js';
 import { DECISION_WORDS, rateText } from '../../engine/decision-words.js';
@@ -9,14 +8,12 @@ import { storyText } from '../run-story.js';
 import { throttlingSentence } from '../throttling-words.js';
 import type { Interval, RunTimeline, SeriesKey } from '../run-timeline.js';
 import { barChart, timeChart, type Layer } from './charts.js';
-import { html, join, raw, type Html } from './html.js';
+import { html, join, type Html } from './html.js';
+import { STYLE, STYLE_SOURCE } from './style.js';
 import { clock, int, moment, num } from './markup.js';
 
-/** The page's skeleton and its style sheet: data, kept in their own files beside this one. */
+/** The page's skeleton: data, kept in its own file beside this one. */
 const TEMPLATE = readFileSync(new URL('./template.html', import.meta.url), 'utf8');
-const STYLE = readFileSync(new URL('./style.css', import.meta.url), 'utf8');
-/** The page allows its own style sheet and nothing else: no script, no request, whatever a log holds. */
-const STYLE_SOURCE = html`'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`;
 
 /** Failed orders listed in full on the page; beyond that, `report --failed-csv` has them all. */
 const FAILED_LISTED = 1000;
@@ -40,9 +37,10 @@ export function reportPage(report: RunReport, timeline: RunTimeline, context: Pa
   const slots: Record<string, Html> = {
     title: html`Order cleanup on ${hostName(report.host)}: ${verdict(report).text}`,
     version: html`${context.version}`,
+    // The runs it tells, for the history page's links (report/history-pages): the IDs this tool gives its runs.
+    runs: html`${report.runs.map((run) => run.runId).join(' ')}`,
     styleSource: STYLE_SOURCE,
-    // The style sheet is this program's own file (its hash is the page's policy), never a log's text.
-    style: raw(STYLE),
+    style: STYLE,
     header: header(report, timeline, context),
     totals: totals(report),
     throughput: throughput(report, timeline),

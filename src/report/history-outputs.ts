@@ -1,0 +1,65 @@
+import { WAITS_FOR_A_PERSON } from '../common/domain.js';
+import { humanDuration } from '../common/durations.js';
+import type { HistoryJson } from '../common/history-json.js';
+import type { History, HistoryRun } from './history.js';
+import { toneOf } from './history-nights.js';
+
+/** `report <folder> --json`: the history in its documented shape (common/history-json). */
+export function historyJson(h: History): HistoryJson {
+  return {
+    schemaVersion: 1, folder: h.folder, builtAt: new Date(h.builtAt).toISOString(), expectEveryMs: h.expectEveryMs ?? null,
+    runs: h.runs.map((run) => ({
+      runId: run.runId, auditLog: run.auditLog, mode: run.dryRun ? 'dry_run' : 'deleting', resume: run.resume, startedAt: run.startedAt,
+      status: run.status, exitCode: run.exitCode, durationMs: run.durationMs, ...(run.stopCause ? { stopCause: run.stopCause } : {}),
+      ...(run.reason ? { reason: run.reason } : {}), counts: run.counts, endedAt: run.endedAt, input: run.input, selected: run.selected,
+      failedByCause: causesOf(run), throttledMs: run.throttledMs, tokens: run.tokens, tone: toneOf(run), running: run.running, page: run.page ?? null,
+    })),
+    nights: h.nights.map(({ label, startMs, endMs, tone, ...night }) => ({
+      label, start: new Date(startMs).toISOString(), end: new Date(endMs).toISOString(), ...night, state: tone,
+    })),
+    skipped: h.skipped, unreadableLines: h.unreadableLines,
+  };
+}
+
+/** A run's failures by cause, the largest first. */
+export const causesOf = (run: HistoryRun): Array<{ cause: string; orders: number }> =>
+  Object.entries(run.failedByCause).map(([cause, orders]) => ({ cause, orders })).sort((a, b) => b.orders - a.orders);
+
+/** `report <folder>`: its logs, newest first, each by its runs, then the nights added up. */
+export function formatHistory(h: History): string {
+  const byLog = new Map<string, HistoryRun[]>();
+  for (const run of h.runs) byLog.set(run.auditLog, [...(byLog.get(run.auditLog) ?? []), run]);
+  const logs = [...byLog].reverse();
+  if (logs.length === 0 && h.skipped.length === 0) return `${h.folder}: no audit logs (*.ndjson) here`;
+  const lines = [`${logs.length} audit log${logs.length === 1 ? '' : 's'} in ${h.folder}, newest first:`];
+  for (const [path, runs] of logs) lines.push(`  ${path}`, `    ${logLine(runs)}`);
+  for (const { path, problem } of h.skipped) lines.push(`  ${path}`, `    not read: ${problem}`);
+  if (h.nights.length > 0) lines.push(nightsLine(h));
+  if (h.unreadableLines > 0) lines.push(`${h.unreadableLines} unreadable line(s) skipped (writes torn by a kill, or edits)`);
+  return lines.join('\n');
+}
+
+/** A log as its runs tell it: when it started, how its last run ended, what its runs did, its input. */
+function logLine(runs: HistoryRun[]): string {
+  const first = runs[0] as HistoryRun;
+  const last = runs.at(-1) as HistoryRun;
+  const total = (key: keyof HistoryRun['counts']) => runs.reduce((sum, run) => sum + run.counts[key], 0);
+  // A dry run and its resume: told by the deletions, never as a dry run.
+  const mode = last.dryRun ? ', dry run' : first.dryRun ? ', a dry run, then its resume' : '';
+  const counts = last.dryRun ? `${total('wouldDelete')} would delete` : `${total('deleted')} deleted, ${total('failed')} failed`;
+  const state = last.running ? 'running (its log is locked)' : last.status === null ? 'not finished (killed?)' : last.exitCode === 3 && total('deleted') === 0
+    ? `refused: ${(last.reason ?? '').split(/\. /)[0]}` : `${last.status}, exit ${last.exitCode}`;
+  const resumable = !last.running && (last.status === null || !WAITS_FOR_A_PERSON.has(last.status));
+  const runsWord = runs.length > 1 ? ` (${runs.length} runs)` : '';
+  return `${first.startedAt}  ${state}${mode}, ${first.selected} selected, ${counts}${runsWord}; ${first.input}${resumable ? '  (resumable)' : ''}`;
+}
+
+function nightsLine(h: History): string {
+  const count = (tone: string) => h.nights.filter((night) => night.tone === tone).length;
+  const first = h.nights[0]?.label;
+  const last = h.nights.at(-1)?.label;
+  const marked = [['bad', 'failed'], ['warn', 'stopped early'], ['missed', 'missed']].map(([tone, words]) => [count(tone as string), words] as const)
+    .filter(([n]) => n > 0).map(([n, words]) => `${n} ${words}`);
+  const expected = h.expectEveryMs ? ` (a run expected every ${humanDuration(h.expectEveryMs)})` : ' (UTC days)';
+  return `Nights: ${h.nights.length}, ${first === last ? first : `${first} to ${last}`}${expected}${marked.length > 0 ? `: ${marked.join(', ')}` : ''}`;
+}

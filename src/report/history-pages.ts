@@ -1,0 +1,52 @@
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** How much of a page is read for its runs: the meta element is its head's second line (a chain of thousands of resumes fits). */
+const HEAD_BYTES = 64 * 1024;
+/** The element a run's page names its runs in (report/html/template.html): run IDs, space-separated. */
+const RUNS_META = /<meta name="exsited-order-cleanup-runs" content="([0-9A-Za-z_ -]*)">/;
+
+/**
+ * The run pages in `folder` (`run --html-report`, `report --html`), by the runs each tells: a page names
+ * its runs in its head, so a run is linked only to a page that tells it — never to `last-run.html` once a
+ * later night has replaced it. Where two pages tell a run, the newer one. Pages made before pages named
+ * their runs, and files that only look like pages, link nothing.
+ */
+export async function runPagesIn(folder: string): Promise<Map<string, string>> {
+  const pages = new Map<string, { path: string; mtimeMs: number }>();
+  let names: string[];
+  try {
+    names = (await readdir(folder)).filter((name) => name.endsWith('.html'));
+  } catch {
+    return new Map();
+  }
+  for (const name of names) {
+    const path = join(folder, name);
+    const head = headOf(path);
+    const runs = head && RUNS_META.exec(head.text)?.[1];
+    if (!head || !runs) continue;
+    for (const runId of runs.split(' ').filter(Boolean)) {
+      const known = pages.get(runId);
+      if (!known || known.mtimeMs < head.mtimeMs) pages.set(runId, { path, mtimeMs: head.mtimeMs });
+    }
+  }
+  return new Map([...pages].map(([runId, { path }]) => [runId, path]));
+}
+
+/** The first bytes of a regular file (opened without blocking: a FIFO named like a page never waits for a writer). */
+function headOf(path: string): { text: string; mtimeMs: number } | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) return undefined;
+    const buffer = Buffer.alloc(HEAD_BYTES);
+    const length = readSync(fd, buffer, 0, HEAD_BYTES, 0);
+    return { text: buffer.toString('utf8', 0, length), mtimeMs: stats.mtimeMs };
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}

@@ -1,0 +1,134 @@
+import { existsSync } from 'node:fs';
+import { logsIn } from '../audit/latest-log.js';
+import { readLastChain, type ChainGatherer, type OrderOutcome } from '../audit/log-reader.js';
+import { parseLine, type AuditRecord } from '../audit/records.js';
+import { lockPathOf } from '../audit/run-lock.js';
+import { CleanupError, usageError } from '../common/errors.js';
+import { describeFileError } from '../common/files.js';
+import { nightsOf, type Night } from './history-nights.js';
+import { runPagesIn } from './history-pages.js';
+import { RunLedger, type LedgerRun } from './run-ledger.js';
+
+/** A run of the folder as the history shows it: the ledger's run, when it ended, and its own page, where one exists. */
+export interface HistoryRun extends LedgerRun {
+  /** Its run.end's time, or its last line's (killed). */
+  endedAt: string;
+  /** The page that tells this run (`run --html-report`, `report --html`) found in the folder, if any. */
+  page?: string;
+  /** No run.end yet and its log's lock is there: going as the history is read (not killed). */
+  running: boolean;
+}
+
+/** The runs of an audit folder over the nights: the one model behind `report <folder>` (text, --json, --html). */
+export interface History {
+  folder: string;
+  /** When it was read (ms): the missed nights are counted up to it. */
+  builtAt: number;
+  /** --expect-every: a run is expected this often (ms); a period without one is a missed night. */
+  expectEveryMs?: number;
+  /** Every run of every log, oldest first. */
+  runs: HistoryRun[];
+  /** The runs by night (a period of --expect-every from the first run; without it, a UTC day), oldest first. */
+  nights: Night[];
+  /** Logs that could not be read as audit logs (named, with why): their runs are not in the history. */
+  skipped: Array<{ path: string; problem: string }>;
+  /** Lines of the logs that could not be read (torn by a kill, or edits). */
+  unreadableLines: number;
+}
+
+/**
+ * Reads every audit log of `folder` (oldest first), each streamed once and never held: a run is counted as
+ * its lines go by (report/run-ledger), its order lines on the fast path (a failed one in full, for its
+ * cause), so memory holds the runs, not the orders — a year of million-order nights reads in bounded memory.
+ * A log that cannot be read is named and skipped: one bad file never hides the rest of the history.
+ */
+export async function readHistory(folder: string, options: { expectEveryMs?: number; now?: number } = {}): Promise<History> {
+  const builtAt = options.now ?? Date.now();
+  const runs: HistoryRun[] = [];
+  const skipped: History['skipped'] = [];
+  let unreadableLines = 0;
+  const logs = (await logsIn(folder)).reverse();
+  for (const { path } of logs) {
+    const gatherer = new LogHistory(path);
+    try {
+      // Every run chain of the log: the same gatherer for each (a log an older run's --audit-log was reused for holds two).
+      const read = await readLastChain(path, () => gatherer, { outcomesOnly: true });
+      gatherer.finish();
+      if (gatherer.ledger.runs.length === 0) throw usageError('it holds no run.start line: not an audit log of this tool');
+      unreadableLines += read.unreadableLines.length;
+      const locked = existsSync(lockPathOf(path));
+      runs.push(...gatherer.ledger.runs.map((run, i, all) => ({
+        ...run, endedAt: new Date(gatherer.endedAt[i] ?? Date.parse(run.startedAt)).toISOString(), running: locked && i === all.length - 1 && run.status === null,
+      })));
+    } catch (error) {
+      skipped.push({ path, problem: error instanceof CleanupError ? error.message : describeFileError(error) });
+    }
+  }
+  runs.sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt));
+  const pages = await runPagesIn(folder);
+  for (const run of runs) {
+    const page = pages.get(run.runId);
+    if (page) run.page = page;
+  }
+  return {
+    folder, builtAt, ...(options.expectEveryMs ? { expectEveryMs: options.expectEveryMs } : {}), runs,
+    nights: nightsOf(runs, options.expectEveryMs, builtAt), skipped, unreadableLines,
+  };
+}
+
+/** One log's runs, as its lines go by. */
+class LogHistory implements ChainGatherer<AuditRecord | OrderOutcome> {
+  readonly ledger: RunLedger;
+  /** Each run's last time: its run.end's, or its last line's. */
+  readonly endedAt: number[] = [];
+  /** The last order line read on the fast path: its time is read only if it turns out to be its run's last. */
+  private lastFast: string | undefined;
+  private lastTime = 0;
+
+  constructor(path: string) {
+    this.ledger = new RunLedger(path);
+  }
+
+  record(record: AuditRecord | OrderOutcome, _line: number, text?: string): void {
+    if (!('time' in record)) {
+      if (record.outcome === 'failed' && text !== undefined) {
+        // A failed order is read in full: its cause is counted (failures are few; the fast path is for the rest).
+        const parsed = parseLine(text);
+        if (parsed.kind === 'record') return this.record(parsed.record, _line);
+      }
+      this.ledger.record(record);
+      this.lastFast = text;
+      return;
+    }
+    this.settle();
+    const parsed = Date.parse(record.time);
+    const at = Number.isFinite(parsed) ? parsed : this.lastTime;
+    this.lastTime = at;
+    this.ledger.record(record, at);
+    this.endedAt[this.ledger.runs.length - 1] = at;
+  }
+
+  /** The end of the log: the time of its last line, if it was an order read on the fast path. */
+  finish(): void {
+    this.settle();
+  }
+
+  private settle(): void {
+    if (this.lastFast === undefined) return;
+    const at = timeOf(this.lastFast) ?? this.lastTime;
+    this.lastFast = undefined;
+    this.lastTime = at;
+    this.ledger.touch(at);
+    if (this.ledger.runs.length > 0) this.endedAt[this.ledger.runs.length - 1] = at;
+  }
+}
+
+const TIME_KEY = '"time":"';
+
+/** The time of a line the journal wrote (`{"level":"…","time":"…",…`), without parsing the rest. */
+function timeOf(text: string): number | undefined {
+  const start = text.indexOf(TIME_KEY);
+  if (start < 0) return undefined;
+  const at = Date.parse(text.slice(start + TIME_KEY.length, text.indexOf('"', start + TIME_KEY.length)));
+  return Number.isFinite(at) ? at : undefined;
+}

@@ -1,0 +1,146 @@
+import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, test } from '@jest/globals';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import * as z from 'zod';
+import { historyJsonSchema } from '../src/common/history-json.js';
+import { lockPathOf } from '../src/audit/run-lock.js';
+import { readHistory } from '../src/report/history.js';
+import { formatHistory, historyJson } from '../src/report/history-outputs.js';
+import { buildRunReport } from '../src/report/run-report.js';
+import { runInProcess, workDir } from './helpers/cli.js';
+import { writeLog } from './helpers/nights.js';
+
+const DAY = 86_400_000;
+const night = (day: number, minutes = 0) => new Date(Date.UTC(2026, 10, 1, 2, 30) + day * DAY + minutes * 60_000).toISOString();
+const NOW = Date.parse(night(6)) + 3_600_000;
+
+/** Five nights in six: night 3 missed, night 4 failed, night 2 killed and resumed the next night (its log holds both). */
+function folder(): string {
+  const dir = join(workDir(), 'runs');
+  mkdirSync(dir);
+  writeLog(dir, [{ runId: 'a00000000001', at: night(0), deleted: 40, alreadyAbsent: 2, durationMs: 60_000, throttledMs: 5000, tokens: { obtained: 2, shared: 1 } }]);
+  writeLog(dir, [{ runId: 'a00000000002', at: night(1, 3), deleted: 50, durationMs: 70_000 }]);
+  writeLog(dir, [
+    { runId: 'a00000000003', at: night(2, -2), selected: 30, deleted: 10, status: 'killed', stepMs: 1000 },
+    { runId: 'a00000000004', at: night(4, 1), selected: 30, deleted: 20, resumeOf: 'a00000000003', durationMs: 9000 },
+  ]);
+  writeLog(dir, [{ runId: 'a00000000005', at: night(4, 2), deleted: 5, failed: [[409, 'ORDER_LOCKED'], [409, 'ORDER_LOCKED'], [null, 'ECONNRESET']], reason: '3 orders failed' }]);
+  writeLog(dir, [{ runId: 'a00000000006', at: night(5), deleted: 8, status: 'halted', reason: '--max-duration 45m reached' }]);
+  return dir;
+}
+
+describe('the history of an audit folder', () => {
+  test('a row per run, each by its own lines: a killed run lasted until its last line, not until its resume a night later', async () => {
+    const dir = folder();
+    const h = await readHistory(dir, { now: NOW });
+    const rows = h.runs.map((run) => [run.runId, run.status, run.exitCode, run.resume, run.counts.deleted, run.counts.failed, run.durationMs]);
+    expect(rows).toEqual([
+      ['a00000000001', 'completed', 0, false, 40, 0, 60_000],
+      ['a00000000002', 'completed', 0, false, 50, 0, 70_000],
+      ['a00000000003', null, null, false, 10, 0, 10_000],
+      ['a00000000004', 'completed', 0, true, 20, 0, 9000],
+      ['a00000000005', 'failed', 1, false, 5, 3, expect.any(Number)],
+      ['a00000000006', 'halted', 4, false, 8, 0, expect.any(Number)],
+    ]);
+    const killed = h.runs[2];
+    expect(killed?.endedAt).toBe(new Date(Date.parse(night(2, -2)) + 10_000).toISOString());
+    expect(h.runs[0]).toMatchObject({ selected: 42, throttledMs: 5000, tokens: { obtained: 2, shared: 1 }, input: 'ids.txt' });
+    expect(h.runs[4]?.failedByCause).toEqual({ 'HTTP 409 ORDER_LOCKED': 2, 'no response (ECONNRESET)': 1 });
+    // The report of the killed run's log tells it the same way (one reading of a run: report/run-ledger).
+    const report = await buildRunReport([killed?.auditLog as string]);
+    expect(report.runs.map((run) => [run.runId, run.durationMs, run.counts.deleted])).toEqual(h.runs.slice(2, 4).map((run) => [run.runId, run.durationMs, run.counts.deleted]));
+  });
+
+  test('--expect-every 24h: a night is the period around its expected time (minutes of drift stay in it); a passed period without a run is missed', async () => {
+    const h = await readHistory(folder(), { expectEveryMs: DAY, now: NOW });
+    expect(h.nights.map((n) => [n.label, n.tone, n.runs])).toEqual([
+      ['2026-11-01', 'ok', 1], ['2026-11-02', 'ok', 1], ['2026-11-03', 'warn', 1], ['2026-11-04', 'missed', 0],
+      ['2026-11-05', 'bad', 2], ['2026-11-06', 'warn', 1],
+      // The seventh night's period has not ended at NOW (an hour after its expected time): not missed yet.
+    ]);
+    const later = await readHistory(folder(), { expectEveryMs: DAY, now: NOW + 3 * DAY });
+    expect(later.nights.slice(-3).map((n) => [n.label, n.tone])).toEqual([['2026-11-07', 'missed'], ['2026-11-08', 'missed'], ['2026-11-09', 'missed']]);
+    // Night 5 adds up its runs: the resume of night 3's run and the failed run.
+    expect(h.nights[4]).toMatchObject({ deleted: 25, failed: 3 });
+  });
+
+  test('without --expect-every, UTC days that hold a run: nothing is missed, nothing was expected', async () => {
+    const h = await readHistory(folder(), { now: NOW });
+    expect(h.nights.map((n) => n.label)).toEqual(['2026-11-01', '2026-11-02', '2026-11-03', '2026-11-05', '2026-11-06']);
+    expect(h.nights.some((n) => n.tone === 'missed')).toBe(false);
+  });
+
+  test('a run with no run.end whose log is locked is going, not killed: neither marked nor resumable', async () => {
+    const dir = folder();
+    const log = writeLog(dir, [{ runId: 'a00000000007', at: night(6), deleted: 3, status: 'killed' }]);
+    const killed = await readHistory(dir, { now: NOW });
+    expect([killed.runs.at(-1)?.running, killed.nights.at(-1)?.tone]).toEqual([false, 'warn']);
+    writeFileSync(lockPathOf(log), '{}');
+    const going = await readHistory(dir, { now: NOW });
+    expect([going.runs.at(-1)?.running, going.nights.at(-1)?.tone, historyJson(going).runs.at(-1)?.tone]).toEqual([true, 'ok', 'ok']);
+    expect(formatHistory(going)).toContain('running (its log is locked), 3 selected, 3 deleted, 0 failed; ids.txt\n');
+  });
+
+  test('a period so short it makes more than 10,000 nights is refused, not drawn', async () => {
+    await expect(readHistory(folder(), { expectEveryMs: 60_000, now: NOW + 2 * DAY })).rejects.toThrow(/^--expect-every: 11,\d{3} periods between the first run and now; the history shows at most 10,000/);
+    expect((await readHistory(folder(), { expectEveryMs: 60_000, now: NOW })).nights.length).toBe(8700);
+  });
+
+  test('a file that is not a log is named and skipped; the others are read', async () => {
+    const dir = folder();
+    writeFileSync(join(dir, 'notes.ndjson'), 'hello\n');
+    mkdirSync(join(dir, 'folder.ndjson'));
+    writeFileSync(join(dir, 'edited.ndjson'), '{"level":"info","time":"x","runId":"r","event":"run.start"}\n');
+    const h = await readHistory(dir, { now: NOW });
+    expect(h.runs).toHaveLength(6);
+    expect(h.skipped.map((s) => [s.path.split('/').at(-1), s.problem])).toEqual(expect.arrayContaining([
+      ['notes.ndjson', expect.stringContaining('no run.start')],
+      ['folder.ndjson', expect.stringMatching(/folder/)],
+      ['edited.ndjson', expect.stringContaining('line 1: the run.start record is not valid')],
+    ]));
+    expect(formatHistory(h)).toContain('not read: it holds no run.start line');
+  });
+
+  test('a run links to the page that names it (the newest, if two do); a page that names other runs links nothing', async () => {
+    const dir = folder();
+    const meta = (runs: string) => `<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<meta name="exsited-order-cleanup-runs" content="${runs}">\n`;
+    writeFileSync(join(dir, 'old.html'), meta('a00000000001 a00000000002'));
+    writeFileSync(join(dir, 'last-run.html'), meta('a00000000006'));
+    writeFileSync(join(dir, 'newer.html'), meta('a00000000002'));
+    writeFileSync(join(dir, 'plain.html'), '<html>a00000000005</html>');
+    utimesSync(join(dir, 'old.html'), 1000, 1000);
+    const h = await readHistory(dir, { now: NOW });
+    expect(h.runs.map((run) => run.page?.split('/').at(-1) ?? null)).toEqual(['old.html', 'newer.html', null, null, null, 'last-run.html']);
+  });
+
+  test('--json: the documented shape, equal to schemas/history-json.schema.json, and what the text listing tells', async () => {
+    const dir = folder();
+    const made = await runInProcess(['report', dir, '--json', '--expect-every', '24h']);
+    expect(made.code).toBe(0);
+    const json = JSON.parse(made.stdout);
+    const file = JSON.parse(readFileSync(new URL('../schemas/history-json.schema.json', import.meta.url), 'utf8'));
+    expect(file).toEqual({ ...z.toJSONSchema(historyJsonSchema), title: 'exsited-order-cleanup report <folder> --json' });
+    const validate = new Ajv2020({ allErrors: true }).compile(file);
+    expect([validate(json), validate.errors]).toEqual([true, null]);
+    expect(json.runs.map((r: { runId: string; tone: string }) => r.tone)).toEqual(['ok', 'ok', 'warn', 'ok', 'bad', 'warn']);
+    expect(json.nights.filter((n: { state: string }) => n.state === 'missed').map((n: { label: string }) => n.label)).toContain('2026-11-04');
+    expect(json.runs[4].failedByCause).toEqual([{ cause: 'HTTP 409 ORDER_LOCKED', orders: 2 }, { cause: 'no response (ECONNRESET)', orders: 1 }]);
+
+    const text = await runInProcess(['report', dir, '--expect-every', '24h']);
+    expect(text.stdout).toMatch(/5 audit logs in .*runs, newest first:\n {2}.*a00000000006\.ndjson\n {4}2026-11-06T02:30:00\.000Z {2}halted, exit 4, 8 selected, 8 deleted, 0 failed; ids\.txt {2}\(resumable\)/);
+    expect(text.stdout).toMatch(/a00000000003\.ndjson\n {4}\S+ {2}completed, exit 0, 30 selected, 30 deleted, 0 failed \(2 runs\); ids\.txt\n/);
+    // Through the CLI, every night up to today that passed without a run is missed: the job stopped running.
+    expect(text.stdout).toMatch(/\nNights: \d+, 2026-11-01 to 2026-1\d-\d\d \(a run expected every 1 d\): 1 failed, 2 stopped early, \d+ missed\n/);
+    expect(formatHistory(await readHistory(dir, { expectEveryMs: DAY, now: NOW }))).toContain('\nNights: 6, 2026-11-01 to 2026-11-06 (a run expected every 1 d): 1 failed, 2 stopped early, 1 missed');
+    expect(historyJson(await readHistory(dir, { now: NOW })).expectEveryMs).toBeNull();
+  });
+
+  test('report <folder> refuses the flags that tell one run, and --expect-every refuses a log', async () => {
+    const dir = folder();
+    const csv = await runInProcess(['report', dir, '--failed-csv', join(dir, '..', 'f.csv')]);
+    expect([csv.code, csv.log]).toEqual([2, expect.stringContaining('--failed-csv tells one run: give its log')]);
+    const log = await runInProcess(['report', join(dir, `${night(0).replace(/[-:.]/g, '')}-a00000000001.ndjson`), '--expect-every', '24h']);
+    expect([log.code, log.log]).toEqual([2, expect.stringContaining('--expect-every is for a folder of logs')]);
+  });
+});
