@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { humanDuration } from '../common/durations.js';
 import { CleanupError, ExitCode } from '../common/errors.js';
@@ -8,6 +9,7 @@ import { resolveRunOptions, type Layers, type RunOptions } from '../config/resol
 import { RunControl } from '../engine/run-control.js';
 import { DEFAULT_BASE_URL, displayBaseUrl } from '../exsited/host-allowlist.js';
 import { personPresent } from '../guards/confirmation.js';
+import { DEFAULT_AUDIT_DIR } from '../planner/recorded-run.js';
 import { Console } from '../report/console.js';
 import type { Night, RunContext } from '../run/context.js';
 import { addOptions } from './flags.js';
@@ -77,6 +79,11 @@ export function addRunCommand(program: Command, session: Session): void {
       if (options.keepFor !== undefined && options.auditDir && control.reason?.kind !== 'signal') {
         const { pruneFinishedLogs } = await import('../run/retention.js');
         await pruneFinishedLogs(options.auditDir, options.keepFor, context.night?.logs ?? [], console);
+      }
+      // The folder's history last, as it stands after retention (its page links each run to the page that tells it).
+      if (options.historyHtml && control.reason?.kind !== 'signal') {
+        const { writeFolderHistory } = await import('./report.js');
+        await writeFolderHistory(options.auditDir ?? (options.auditLog ? dirname(options.auditLog) : DEFAULT_AUDIT_DIR), options, session);
       }
     } finally {
       stopHandling();

@@ -160,6 +160,14 @@ export const RUN_OPTIONS = {
     flag: '--html-report', group: 'output', value: text('<path>'), job: true, recorded: false,
     help: 'at the end, write the run (with its earlier resumes) as one self-contained HTML page: what `report --html` writes',
   }),
+  historyHtml: option({
+    flag: '--history-html', group: 'output', value: text('<path>'), job: true, recorded: false,
+    help: 'at the end (after --keep-for), write the history of the audit folder\'s runs as one page: what `report <folder> --html` writes',
+  }),
+  expectEvery: option({
+    flag: '--expect-every', group: 'output', value: duration(), job: true, recorded: false,
+    help: 'with --history-html: a run is expected this often (24h for a nightly job); a period without one is shown as a missed night',
+  }),
   metricsPush: option({
     flag: '--metrics-push', group: 'output', env: 'EXSITED_METRICS_PUSHGATEWAY', job: true, recorded: false,
     value: httpUrl('<url>', 'put user:password@ in EXSITED_METRICS_PUSHGATEWAY\'s URL (the environment), or a bearer token in ' +

@@ -97,6 +97,7 @@ function checkCombinations(o: RunSettings): void {
   if (o.auditLog && o.auditDir) throw usageError('--audit-log and --audit-dir both name where the log goes; give one of them');
   if (o.autoResume && !o.auditDir) throw usageError('--auto-resume needs --audit-dir: the folder whose latest log it continues');
   if (o.keepFor !== undefined && !o.auditDir) throw usageError('--keep-for needs --audit-dir: the folder whose old logs it deletes');
+  if (o.expectEvery !== undefined && !o.historyHtml) throw usageError('--expect-every needs --history-html: the page that shows a missed night');
   if (o.ids && o.filter) throw usageError('--ids and --filter select orders in two different ways; give one of them');
   if (!o.resume && !o.ids && !o.filter) {
     throw usageError('--ids PATH (a .csv file, a text file with one ID per line, or - for stdin) or --filter PATH (a filter file) is required');

@@ -15,7 +15,7 @@ export interface LogOptions {
   filter?: string;
 }
 
-const DEFAULT_AUDIT_DIR = 'runs';
+export const DEFAULT_AUDIT_DIR = 'runs';
 
 /**
  * The log this run writes or continues: --audit-log as given; for a new run a new file in --audit-dir

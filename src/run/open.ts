@@ -52,6 +52,7 @@ export async function openLog(requested: RunOptions, context: RunContext, cleanu
   prepareOutputFile(auditLog, 'the audit log');
   if (requested.summaryJson) prepareOutputFile(requested.summaryJson, '--summary-json');
   if (requested.htmlReport) prepareOutputFile(requested.htmlReport, '--html-report');
+  if (requested.historyHtml) prepareOutputFile(requested.historyHtml, '--history-html');
   if (requested.stepSummary) prepareOutputFile(requested.stepSummary, '$GITHUB_STEP_SUMMARY');
   const lock = new RunLock(auditLog, runId);
   await lock.acquire();
@@ -106,7 +107,7 @@ export function runFiles(options: RunOptions, auditLog: string | undefined): Fil
     ...output('the audit log', auditLog, true), ...output('the audit log\'s lock', auditLog && lockPathOf(auditLog), true),
     ...output('the manifest', auditLog && options.filter && !options.resume ? manifestPathOf(auditLog) : undefined, true),
     ...output('--token-cache', options.tokenCache), ...output('the token cache\'s lock', options.tokenCache && `${options.tokenCache}.lock`),
-    ...output('--summary-json', options.summaryJson), ...output('--html-report', options.htmlReport),
+    ...output('--summary-json', options.summaryJson), ...output('--html-report', options.htmlReport), ...output('--history-html', options.historyHtml),
     ...output('--metrics-file', options.metricsFile), ...output('$GITHUB_STEP_SUMMARY', options.stepSummary),
   ];
 }
