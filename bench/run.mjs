@@ -2,7 +2,7 @@
 // the tool run as users run it (the built CLI as a child process). Writes bench/results.json.
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -512,6 +512,41 @@ scenarios.report = async () => {
     ['--html and --timeline: peak memory (MB)', html.mb, '<= 512'],
     ['HTML page (KB)', size(join(work, 'million.html')), '<= 1024'],
     ['timeline CSV (KB)', size(join(work, 'million.csv'))],
+  ]);
+};
+
+/**
+ * `report <folder>` over a year of nights: the million-order log (a run and its resume) hard-linked 365
+ * times into one folder — 365 nights of a million orders each, read from the page cache (the disk would
+ * add its own read time: 365 × the log's size) — and, for the nightly job's own case, 30 of them.
+ */
+scenarios.history = async () => {
+  const log = join(work, 'million.ndjson');
+  await millionOrderLog(log);
+  const year = join(work, 'nights');
+  mkdirSync(year);
+  for (let night = 1; night <= 365; night++) linkSync(log, join(year, `night-${String(night).padStart(3, '0')}.ndjson`));
+  const month = join(work, 'month');
+  mkdirSync(month);
+  for (let night = 1; night <= 30; night++) linkSync(log, join(month, `night-${String(night).padStart(3, '0')}.ndjson`));
+  const measure = async (folder, args) => {
+    const { stderr } = await promisify(execFile)('/usr/bin/time', ['-f', '%e %M', process.execPath, CLI, 'report', folder, ...args], { maxBuffer: 1 << 26, timeout: 3_600_000 });
+    const [seconds, kb] = stderr.trim().split('\n').at(-1).split(' ').map(Number);
+    return { seconds, mb: Math.round(kb / 1024) };
+  };
+  const single = join(work, 'single');
+  mkdirSync(single);
+  linkSync(log, join(single, 'night.ndjson'));
+  const oneNight = await measure(single, ['--json']);
+  const thirty = await measure(month, ['--html', join(work, 'month.html'), '--expect-every', '24h']);
+  const all = await measure(year, ['--html', join(work, 'year.html'), '--json', '--expect-every', '24h']);
+  const mb = Math.round(statSync(log).size / 1048576);
+  report(`14. report <folder>: the history of 365 nights of 1,000,000 orders (one ${mb} MB log hard-linked 365 times: ${Math.round(365 * mb / 1024)} GB read, from the page cache)`, [
+    ['one night: time (s); peak memory (MB)', `${oneNight.seconds}; ${oneNight.mb}`],
+    ['30 nights, --html: time (s); peak memory (MB)', `${thirty.seconds}; ${thirty.mb}`],
+    ['365 nights, --html and --json: time (s)', all.seconds],
+    ['365 nights: peak memory (MB)', all.mb, '<= 200'],
+    ['365 nights: lines read per second', Math.round((365 * (readFileSync(log, 'utf8').split('\n').length - 1)) / all.seconds)],
   ]);
 };
 
