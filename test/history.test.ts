@@ -83,8 +83,20 @@ describe('the history of an audit folder', () => {
   });
 
   test('a period so short it makes more than 10,000 nights is refused, not drawn', async () => {
-    await expect(readHistory(folder(), { expectEveryMs: 60_000, now: NOW + 2 * DAY })).rejects.toThrow(/^--expect-every: 11,\d{3} periods between the first run and now; the history shows at most 10,000/);
+    await expect(readHistory(folder(), { expectEveryMs: 60_000, now: NOW + 2 * DAY })).rejects.toThrow(/^--expect-every: 11,\d{3} periods from the first run \(2026-11-01 02:30\) to 2026-11-0\d \d\d:\d\d; the history shows at most 10,000/);
     expect((await readHistory(folder(), { expectEveryMs: 60_000, now: NOW })).nights.length).toBe(8700);
+  });
+
+  test('a run whose times cannot be read (an edit) has its row but no night, and breaks nothing else', async () => {
+    const dir = folder();
+    const log = writeLog(dir, [{ runId: 'a00000000008', at: night(6), deleted: 2 }]);
+    writeFileSync(log, readFileSync(log, 'utf8').replace(/"time":"[^"]*"/g, '"time":"not a time"'));
+    for (const expectEveryMs of [undefined, DAY]) {
+      const h = await readHistory(dir, { now: NOW, expectEveryMs });
+      expect(h.runs[0]).toMatchObject({ runId: 'a00000000008', startedAt: 'not a time', endedAt: 'not a time', counts: { deleted: 2 } });
+      expect(h.nights.reduce((sum, n) => sum + n.runs, 0)).toBe(6);
+      expect(historyJson(h).runs).toHaveLength(7);
+    }
   });
 
   test('a file that is not a log is named and skipped; the others are read', async () => {

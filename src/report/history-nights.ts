@@ -47,16 +47,20 @@ export function toneOf({ status, running }: { status: RunStatus | null; running:
  * without a run is a missed night, the ones after the last run included (a job that stopped running).
  * Without it, UTC days that hold a run (nothing can be missed: nothing was expected).
  */
-export function nightsOf(runs: NightRun[], everyMs: number | undefined, now: number): Night[] {
+export function nightsOf(all: NightRun[], everyMs: number | undefined, now: number): Night[] {
+  // A run whose start is not a time (an edited line) has its row, but no night.
+  const runs = all.filter((run) => Number.isFinite(Date.parse(run.startedAt)));
   if (runs.length === 0) return [];
   const starts = runs.map((run) => Date.parse(run.startedAt));
-  const anchor = starts[0] as number;
+  const anchor = starts.reduce((a, b) => Math.min(a, b));
   const period = everyMs ?? DAY;
   const origin = everyMs ? anchor - everyMs / 2 : Math.floor(anchor / DAY) * DAY;
-  const last = Math.max(...starts, everyMs ? now - everyMs / 2 : anchor);
+  const last = starts.reduce((a, b) => Math.max(a, b), everyMs ? now - everyMs / 2 : anchor);
   const count = Math.floor((last - origin) / period) + 1;
-  if (count > MAX_NIGHTS) {
-    throw usageError(`--expect-every: ${count.toLocaleString('en-US')} periods between the first run and now; the history shows at most ${MAX_NIGHTS.toLocaleString('en-US')}: expect runs less often`);
+  // Only periods are made one by one (missed ones): days without a run are not.
+  if (everyMs && count > MAX_NIGHTS) {
+    throw usageError(`--expect-every: ${count.toLocaleString('en-US')} periods from the first run (${labelOf(anchor, 0)}) to ${labelOf(last, 0)}; the history shows at most ` +
+      `${MAX_NIGHTS.toLocaleString('en-US')}: expect runs less often`);
   }
   const nights = new Map<number, Night>();
   const nightAt = (index: number): Night => {

@@ -58,13 +58,16 @@ export async function readHistory(folder: string, options: { expectEveryMs?: num
       unreadableLines += read.unreadableLines.length;
       const locked = existsSync(lockPathOf(path));
       runs.push(...gatherer.ledger.runs.map((run, i, all) => ({
-        ...run, endedAt: new Date(gatherer.endedAt[i] ?? Date.parse(run.startedAt)).toISOString(), running: locked && i === all.length - 1 && run.status === null,
+        // A run whose start is not a time (an edit) has no end either: lines without one are taken at the last time read.
+        ...run, endedAt: (Number.isFinite(Date.parse(run.startedAt)) && isoTime(gatherer.endedAt[i] ?? Date.parse(run.startedAt))) || run.startedAt,
+        running: locked && i === all.length - 1 && run.status === null,
       })));
     } catch (error) {
       skipped.push({ path, problem: error instanceof CleanupError ? error.message : describeFileError(error) });
     }
   }
-  runs.sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt));
+  // By start; a run whose start cannot be read as a time (an edit) first, where it cannot pass for a recent one.
+  runs.sort((a, b) => (Date.parse(a.startedAt) || 0) - (Date.parse(b.startedAt) || 0));
   const pages = await runPagesIn(folder);
   for (const run of runs) {
     const page = pages.get(run.runId);
@@ -89,12 +92,12 @@ class LogHistory implements ChainGatherer<AuditRecord | OrderOutcome> {
     this.ledger = new RunLedger(path);
   }
 
-  record(record: AuditRecord | OrderOutcome, _line: number, text?: string): void {
+  record(record: AuditRecord | OrderOutcome, line: number, text?: string): void {
     if (!('time' in record)) {
       if (record.outcome === 'failed' && text !== undefined) {
         // A failed order is read in full: its cause is counted (failures are few; the fast path is for the rest).
         const parsed = parseLine(text);
-        if (parsed.kind === 'record') return this.record(parsed.record, _line);
+        if (parsed.kind === 'record') return this.record(parsed.record, line);
       }
       this.ledger.record(record);
       this.lastFast = text;
@@ -122,6 +125,9 @@ class LogHistory implements ChainGatherer<AuditRecord | OrderOutcome> {
     if (this.ledger.runs.length > 0) this.endedAt[this.ledger.runs.length - 1] = at;
   }
 }
+
+/** A moment as ISO 8601; undefined for one that is not a time (a date from an edited line). */
+const isoTime = (ms: number): string | undefined => (Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : undefined);
 
 const TIME_KEY = '"time":"';
 
