@@ -1,5 +1,6 @@
-import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { hostname } from 'node:os';
 import { describe, expect, test } from '@jest/globals';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import * as z from 'zod';
@@ -71,20 +72,46 @@ describe('the history of an audit folder', () => {
     expect(h.nights.some((n) => n.tone === 'missed')).toBe(false);
   });
 
-  test('a run with no run.end whose log is locked is going, not killed: neither marked nor resumable', async () => {
+  test('a run with no run.end whose process holds its log\'s lock is going, not killed: neither marked nor resumable; a lock a SIGKILL left behind is not held', async () => {
     const dir = folder();
     const log = writeLog(dir, [{ runId: 'a00000000007', at: night(6), deleted: 3, status: 'killed' }]);
     const killed = await readHistory(dir, { now: NOW });
     expect([killed.runs.at(-1)?.running, killed.nights.at(-1)?.tone]).toEqual([false, 'warn']);
-    writeFileSync(lockPathOf(log), '{}');
+    const holder = (pid: number, runId = 'a00000000007') => JSON.stringify({ pid, host: hostname(), startedAt: night(6), runId });
+    writeFileSync(lockPathOf(log), holder(process.pid));
     const going = await readHistory(dir, { now: NOW });
     expect([going.runs.at(-1)?.running, going.nights.at(-1)?.tone, historyJson(going).runs.at(-1)?.tone]).toEqual([true, 'ok', 'ok']);
     expect(formatHistory(going)).toContain('running (its log is locked), 3 selected, 3 deleted, 0 failed; ids.txt\n');
+    // Its process gone (SIGKILL: no one removed the lock file), or the lock another run's: killed.
+    for (const stale of [holder(2 ** 22 + 12_345), holder(process.pid, 'another0run1'), '{}']) {
+      writeFileSync(lockPathOf(log), stale);
+      const h = await readHistory(dir, { now: NOW });
+      expect([h.runs.at(-1)?.running, h.nights.at(-1)?.tone]).toEqual([false, 'warn']);
+    }
   });
 
-  test('a period so short it makes more than 10,000 nights is refused, not drawn', async () => {
-    await expect(readHistory(folder(), { expectEveryMs: 60_000, now: NOW + 2 * DAY })).rejects.toThrow(/^--expect-every: 11,\d{3} periods from the first run \(2026-11-01 02:30\) to 2026-11-0\d \d\d:\d\d; the history shows at most 10,000/);
-    expect((await readHistory(folder(), { expectEveryMs: 60_000, now: NOW })).nights.length).toBe(8700);
+  test('missed periods are marked for the latest 10,000 at most: a run from a clock set to 1970, or --expect-every 1m, breaks nothing', async () => {
+    const minutes = await readHistory(folder(), { expectEveryMs: 60_000, now: NOW + 2 * DAY });
+    // The latest 10,000 periods are each a night with runs or a missed one; none before them is marked.
+    const firstMissed = minutes.nights.find((n) => n.tone === 'missed') as { startMs: number };
+    expect(minutes.nights.filter((n) => n.startMs >= firstMissed.startMs)).toHaveLength(10_000);
+    expect(minutes.nights.filter((n) => n.tone !== 'missed').map((n) => n.runs)).toEqual([1, 1, 1, 1, 1, 1]); // night 5's two runs a minute apart: two periods
+    const dir = folder();
+    writeLog(dir, [{ runId: 'a00000000000', at: '1970-01-01T00:00:05.000Z', deleted: 1 }]);
+    const h = await readHistory(dir, { expectEveryMs: DAY, now: NOW });
+    expect(h.nights[0]).toMatchObject({ label: '1970-01-01', runs: 1 });
+    expect(h.nights.filter((n) => n.tone === 'missed').length).toBe(10_000 - 5);
+  });
+
+  test('--expect-every: the nights are centred on the time most runs start at (a cron job\'s), not on the oldest run (a person\'s, at 14:01)', async () => {
+    const dir = join(workDir(), 'runs');
+    mkdirSync(dir);
+    const at = (day: number, hour: number, minute: number) => new Date(Date.UTC(2026, 10, day, hour, minute)).toISOString();
+    const starts = [at(1, 14, 1), at(2, 2, 3), at(3, 1, 57), at(4, 2, 4), at(5, 1, 58)];
+    starts.forEach((start, i) => writeLog(dir, [{ runId: `c0000000000${i}`, at: start, deleted: 1 }]));
+    const h = await readHistory(dir, { expectEveryMs: DAY, now: Date.parse(at(5, 12, 0)) });
+    // Anchored on the person's run, the nights ran from 02:01 to 02:01: 02:03 and 01:57 one night, the next one "missed".
+    expect(h.nights.map((n) => [n.label, n.runs, n.tone])).toEqual([['2026-11-02', 2, 'ok'], ['2026-11-03', 1, 'ok'], ['2026-11-04', 1, 'ok'], ['2026-11-05', 1, 'ok']]);
   });
 
   test('a run whose times cannot be read (an edit) has its row but no night, and breaks nothing else', async () => {
@@ -97,6 +124,43 @@ describe('the history of an audit folder', () => {
       expect(h.nights.reduce((sum, n) => sum + n.runs, 0)).toBe(6);
       expect(historyJson(h).runs).toHaveLength(7);
     }
+  });
+
+  test('a log holding two fresh runs is listed by its last (a 3-order run after a 50-order dry run is not "a dry run, then its resume")', async () => {
+    const dir = join(workDir(), 'runs');
+    mkdirSync(dir);
+    writeLog(dir, [{ runId: 'd00000000001', at: night(0), wouldDelete: 50, dryRun: true }, { runId: 'd00000000002', at: night(0, 5), deleted: 3 }]);
+    expect(formatHistory(await readHistory(dir, { now: NOW }))).toContain('completed, exit 0, 3 selected, 3 deleted, 0 failed; ids.txt; 1 earlier, unrelated run(s) in it\n');
+  });
+
+  test('a failed line whose fields cannot be read is unreadable, as report <log> counts it; a clock stepped back never makes a time negative', async () => {
+    const dir = join(workDir(), 'runs');
+    mkdirSync(dir);
+    const log = writeLog(dir, [{ runId: 'e00000000001', at: night(0), deleted: 2, failed: [[409, 'LOCKED'], [409, 'LOCKED']], status: 'killed' }]);
+    const lines = readFileSync(log, 'utf8').split('\n');
+    lines[3] = lines[3]?.replace('"httpStatus":409', '"httpStatus":"x"') as string;
+    lines[4] = lines[4]?.replace(/"time":"[^"]*"/, `"time":"${new Date(Date.parse(night(0)) - 60_000).toISOString()}"`) as string;
+    writeFileSync(log, lines.join('\n'));
+    const h = await readHistory(dir, { now: NOW });
+    const report = await buildRunReport([log]);
+    expect([h.runs[0]?.counts.failed, h.unreadableLines, h.runs[0]?.durationMs]).toEqual([report.runs[0]?.counts.failed, report.unreadableLines, report.runs[0]?.durationMs]);
+    expect([h.runs[0]?.counts.failed, h.unreadableLines, h.runs[0]?.durationMs]).toEqual([1, 1, 0]);
+  });
+
+  test('a folder that cannot be read is said (never shown as one without logs); a signal ends the reading', async () => {
+    const file = join(workDir(), 'file');
+    writeFileSync(file, '');
+    await expect(readHistory(file)).rejects.toThrow(`${file}: `);
+    const stop = new AbortController();
+    stop.abort(new Error('a signal'));
+    await expect(readHistory(folder(), { signal: stop.signal })).rejects.toThrow('a signal');
+  });
+
+  test('the page is never named like a log in the folder: every later history would try to read it', async () => {
+    const dir = folder();
+    const made = await runInProcess(['report', dir, '--html', join(dir, 'page.ndjson')]);
+    expect([made.code, made.log]).toEqual([2, expect.stringContaining('a page named like an audit log in')]);
+    expect(existsSync(join(dir, 'page.ndjson'))).toBe(false);
   });
 
   test('a file that is not a log is named and skipped; the others are read', async () => {

@@ -9,6 +9,15 @@ import { parseLine, type AuditRecord, type OrderLine } from './records.js';
 /** An order line read on the fast path: its ID and outcome only. */
 export type OrderOutcome = Pick<OrderLine, 'event' | 'orderId' | 'outcome'>;
 
+interface ReadOptions {
+  /** Order lines on the fast path, as {orderId, outcome}. */
+  outcomesOnly?: boolean;
+  /** Only a regular file is read (a folder's logs: a pipe or device among them is named, never waited on). */
+  regularOnly?: boolean;
+  /** Ends the reading (a signal): the read under way stops with an AbortError. */
+  signal?: AbortSignal;
+}
+
 /** What a reader gathers from one run chain: each of its valid records, in order. */
 export interface ChainGatherer<R> {
   /** `text`: the line as written, for a reader that reads more of a fast-path line than its outcome. */
@@ -37,12 +46,12 @@ export interface LastChain<G> {
  * `outcomesOnly` reads order lines on the fast path, as {orderId, outcome}: all a resume needs.
  */
 export async function readLastChain<G extends ChainGatherer<AuditRecord>>(path: string, begin: () => G): Promise<LastChain<G>>;
-export async function readLastChain<G extends ChainGatherer<AuditRecord | OrderOutcome>>(path: string, begin: () => G, options: { outcomesOnly: true }): Promise<LastChain<G>>;
-export async function readLastChain<G extends ChainGatherer<AuditRecord | OrderOutcome>>(path: string, begin: () => G, options: { outcomesOnly?: boolean } = {}): Promise<LastChain<G>> {
+export async function readLastChain<G extends ChainGatherer<AuditRecord | OrderOutcome>>(path: string, begin: () => G, options: ReadOptions & { outcomesOnly: true }): Promise<LastChain<G>>;
+export async function readLastChain<G extends ChainGatherer<AuditRecord | OrderOutcome>>(path: string, begin: () => G, options: ReadOptions = {}): Promise<LastChain<G>> {
   let input: Readable;
   try {
     if ((await stat(path)).isDirectory()) throw Object.assign(new Error('folder'), { code: 'EISDIR' });
-    input = openInputFile(path); // a pipe (`report <(zcat old.ndjson.gz)`) without blocking the process
+    input = openInputFile(path, options.signal, options.regularOnly); // a pipe (`report <(zcat old.ndjson.gz)`) without blocking the process
   } catch (error) {
     throw usageError(`${path}: ${describeFileError(error)}`);
   }

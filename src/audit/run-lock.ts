@@ -131,6 +131,21 @@ export class RunLock {
  * The lock file of an audit log: beside the log's real path (a log reached through a link is the same
  * log); beside the path as given while its folder does not exist yet.
  */
+/**
+ * Whether run `runId` holds its log's lock now: the lock file names it and its process runs (on this host;
+ * a holder on another host cannot be checked and is taken at its word). A lock a killed process left
+ * behind (SIGKILL) is not held.
+ */
+export function lockHeldBy(auditLog: string, runId: string): boolean {
+  try {
+    const holder = JSON.parse(readRegularFile(lockPathOf(auditLog), 4096, 'a lock file')?.text ?? 'null') as Partial<LockHolder> | null;
+    if (holder?.runId !== runId || typeof holder.pid !== 'number') return false;
+    return holder.host !== hostname() || isRunning(holder.pid);
+  } catch {
+    return false;
+  }
+}
+
 export function lockPathOf(auditLog: string): string {
   try {
     return `${realPathOf(auditLog)}.lock`;

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { humanDuration } from '../common/durations.js';
+import { flagDuration } from '../common/durations.js';
 import { CleanupError, usageError } from '../common/errors.js';
 import { describeFileError, prepareOutputFile } from '../common/files.js';
 import { shellQuote } from '../common/text.js';
@@ -50,7 +50,7 @@ async function reportFolder(folder: string, flags: ReturnType<typeof resolveFlag
   const own = [['--failed-csv', flags.failedCsv], ['--timeline', flags.timeline], ['--interval', flags.interval]].find(([, value]) => value !== undefined);
   if (own) throw usageError(`report: ${own[0] as string} tells one run: give its log (report ${folder} lists them)`);
   registerSecretsOf(session.io.env);
-  if (flags.html) await checkOutputs((await logsIn(folder)).map((log) => log.path), { html: flags.html }, session.io.env);
+  if (flags.html) await checkHistoryPage(folder, flags.html, 'report: --html', session.io.env);
   const [{ readHistory }, { formatHistory, historyJson }] = await Promise.all([import('../report/history.js'), import('../report/history-outputs.js')]);
   const history = await readHistory(folder, { expectEveryMs: flags.expectEvery });
   session.console.print(flags.json ? JSON.stringify(historyJson(history), null, 2) : formatHistory(history));
@@ -63,22 +63,32 @@ async function reportFolder(folder: string, flags: ReturnType<typeof resolveFlag
 
 /**
  * `run --history-html`: the audit folder's history page, once the run (and --keep-for) is done. One that
- * cannot be made is said plainly and never changes the run's exit code: `report <folder> --html` makes it
- * at any time.
+ * cannot be made, or that a signal stops (`signal`), is said plainly and never changes the run's exit
+ * code: `report <folder> --html` makes it at any time.
  */
-export async function writeFolderHistory(folder: string, options: { historyHtml?: string; expectEvery?: number }, session: Session): Promise<void> {
+export async function writeFolderHistory(folder: string, options: { historyHtml?: string; expectEvery?: number }, session: Session, signal: AbortSignal): Promise<void> {
   const path = options.historyHtml as string;
   const { console, io } = session;
   try {
-    await checkOutputs((await logsIn(folder)).map((log) => log.path), { html: path }, io.env, '--history-html');
+    await checkHistoryPage(folder, path, '--history-html', io.env);
     const [{ readHistory }, { writeHistoryPage }] = await Promise.all([import('../report/history.js'), import('../report/report-files.js')]);
-    await writeHistoryPage(await readHistory(folder, { expectEveryMs: options.expectEvery }), path, VERSION, '--history-html');
+    const history = await readHistory(folder, { expectEveryMs: options.expectEvery, signal });
+    signal.throwIfAborted();
+    await writeHistoryPage(history, path, VERSION, '--history-html');
     console.say(`The history of ${folder}: ${path}`);
   } catch (error) {
-    const why = error instanceof CleanupError ? error.message : describeFileError(error);
-    const expect = options.expectEvery ? ` --expect-every ${humanDuration(options.expectEvery)}` : '';
+    const why = signal.aborted ? 'stopped by a signal' : error instanceof CleanupError ? error.message : describeFileError(error);
+    const expect = options.expectEvery ? ` --expect-every ${flagDuration(options.expectEvery)}` : '';
     console.say(`--history-html: the page was not made (${why}). Make it later: ${io.command} report ${shellQuote(folder)} --html ${shellQuote(path)}${expect}`, 'warn');
   }
+}
+
+/** The history page's path: no file the folder's logs use, and not named like a log in the folder (every later history would try to read it). */
+async function checkHistoryPage(folder: string, path: string, what: string, env: NodeJS.ProcessEnv): Promise<void> {
+  if (path.endsWith('.ndjson') && resolve(dirname(path)) === resolve(folder)) {
+    throw usageError(`${what} ${path}: a page named like an audit log in ${folder} would be read as one; nothing was written`);
+  }
+  await checkOutputs((await logsIn(folder)).map((log) => log.path), { html: path }, env, what);
 }
 
 /**

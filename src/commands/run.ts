@@ -83,7 +83,16 @@ export function addRunCommand(program: Command, session: Session): void {
       // The folder's history last, as it stands after retention (its page links each run to the page that tells it).
       if (options.historyHtml && control.reason?.kind !== 'signal') {
         const { writeFolderHistory } = await import('./report.js');
-        await writeFolderHistory(options.auditDir ?? (options.auditLog ? dirname(options.auditLog) : DEFAULT_AUDIT_DIR), options, session);
+        // A signal while the folder is read ends the reading: the page is left for later, the exit code stays the run's.
+        const signals = io.signals ?? process;
+        const stop = new AbortController();
+        const onSignal = () => stop.abort(new Error('a signal'));
+        signals.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+        try {
+          await writeFolderHistory(options.auditDir ?? (options.auditLog ? dirname(options.auditLog) : DEFAULT_AUDIT_DIR), options, session, stop.signal);
+        } finally {
+          signals.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+        }
       }
     } finally {
       stopHandling();

@@ -94,13 +94,16 @@ const sizeInWords = (bytes: number) => (bytes >= 1024 * 1024 ? `${bytes / 1024 /
  * has opened yet, only once one came and went (and an unnamed pipe's writer has come already), so the pipe
  * is read to its writer's end. A device (/dev/stdin on a terminal) is opened again as usual: non-blocking,
  * a terminal's read fails, and opening one does not wait. `signal` destroys the stream: a read under way
- * ends with an AbortError. Throws Node's file errors (ENOENT…) at once.
+ * ends with an AbortError. Throws Node's file errors (ENOENT…) at once; `regularOnly`: an Error saying
+ * what it is for anything but a regular file, checked on the opened descriptor (a swap after a check is caught).
  */
-export function openInputFile(path: string, signal?: AbortSignal): Readable {
+export function openInputFile(path: string, signal?: AbortSignal, regularOnly = false): Readable {
   const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   let stats: Stats;
   try {
     stats = fstatSync(fd);
+    // A reader of many files it did not name one by one (an audit folder): a pipe or a device there is never read.
+    if (regularOnly && !stats.isFile()) throw new Error(`it is ${describeFileKind(stats)}, not a file: not read`);
   } catch (error) {
     closeSync(fd);
     throw error;

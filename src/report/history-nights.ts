@@ -1,4 +1,3 @@
-import { usageError } from '../common/errors.js';
 import type { RunStatus } from '../common/domain.js';
 
 /** How a run or a night went, for the eye: failed or crashed (bad), stopped before the end (warn), or well. */
@@ -31,8 +30,10 @@ interface NightRun {
 }
 
 const DAY = 86_400_000;
-/** Periods the history shows at most: --expect-every 1m over a year would be half a million. */
+/** Missed periods marked at most, the latest: --expect-every 1m over a year would be half a million. */
 const MAX_NIGHTS = 10_000;
+/** Phases tried as the expected one: the latest runs' (the count against all runs is then bounded). */
+const CANDIDATES = 200;
 
 /** A run's tone: failed and crashed runs stand out, so do runs stopped before their end (halted, interrupted, killed); one going is neither. */
 export function toneOf({ status, running }: { status: RunStatus | null; running: boolean }): Tone {
@@ -42,26 +43,22 @@ export function toneOf({ status, running }: { status: RunStatus | null; running:
 
 /**
  * The runs by night, oldest first. With `everyMs` (--expect-every), the periods are `everyMs` long and
- * centred on the times a run was expected — the first run's start, then every `everyMs` — so that a cron
- * job's drift of minutes never moves a run to the next night; every period that has passed by `now`
- * without a run is a missed night, the ones after the last run included (a job that stopped running).
- * Without it, UTC days that hold a run (nothing can be missed: nothing was expected).
+ * centred on the times a run is expected: the time of day (the phase in the period) most runs started
+ * at, so that a cron job's drift of minutes never moves a run to the next night, and a person's run at
+ * another hour never moves the nights. Every period that has passed by `now` without a run is a missed
+ * night, those after the last run included (a job that stopped running) — the latest MAX_NIGHTS periods
+ * at most (a run from a clock set to 1970 does not fill fifty years with gaps). Without `everyMs`, UTC days
+ * that hold a run (nothing can be missed: nothing was expected). A run whose start is not a time (an edited
+ * line) has its row, but no night.
  */
 export function nightsOf(all: NightRun[], everyMs: number | undefined, now: number): Night[] {
-  // A run whose start is not a time (an edited line) has its row, but no night.
   const runs = all.filter((run) => Number.isFinite(Date.parse(run.startedAt)));
   if (runs.length === 0) return [];
   const starts = runs.map((run) => Date.parse(run.startedAt));
-  const anchor = starts.reduce((a, b) => Math.min(a, b));
   const period = everyMs ?? DAY;
-  const origin = everyMs ? anchor - everyMs / 2 : Math.floor(anchor / DAY) * DAY;
-  const last = starts.reduce((a, b) => Math.max(a, b), everyMs ? now - everyMs / 2 : anchor);
-  const count = Math.floor((last - origin) / period) + 1;
-  // Only periods are made one by one (missed ones): days without a run are not.
-  if (everyMs && count > MAX_NIGHTS) {
-    throw usageError(`--expect-every: ${count.toLocaleString('en-US')} periods from the first run (${labelOf(anchor, 0)}) to ${labelOf(last, 0)}; the history shows at most ` +
-      `${MAX_NIGHTS.toLocaleString('en-US')}: expect runs less often`);
-  }
+  // Period k runs from origin + k·period: its expected time, the phase, is its middle.
+  const origin = everyMs ? expectedPhase(starts, everyMs) - everyMs / 2 : 0;
+  const indexOf = (ms: number) => Math.floor((ms - origin) / period);
   const nights = new Map<number, Night>();
   const nightAt = (index: number): Night => {
     const startMs = origin + index * period;
@@ -73,7 +70,7 @@ export function nightsOf(all: NightRun[], everyMs: number | undefined, now: numb
     return night;
   };
   runs.forEach((run, i) => {
-    const night = nightAt(Math.floor(((starts[i] as number) - origin) / period));
+    const night = nightAt(indexOf(starts[i] as number));
     night.runs++;
     night.deleted += run.counts.deleted;
     night.alreadyAbsent += run.counts.alreadyAbsent;
@@ -84,11 +81,30 @@ export function nightsOf(all: NightRun[], everyMs: number | undefined, now: numb
     night.tone = worse(night.tone as Tone, toneOf(run));
   });
   if (everyMs) {
-    for (let index = 0; index < count; index++) {
-      if (!nights.has(index) && origin + (index + 1) * period <= now) nightAt(index).tone = 'missed';
+    // The periods that have ended by now, from the first run's on (the latest MAX_NIGHTS of them).
+    const first = starts.reduce((a, b) => Math.min(a, b));
+    const lastEnded = indexOf(now) - 1;
+    for (let index = Math.max(indexOf(first), lastEnded - MAX_NIGHTS + 1); index <= lastEnded; index++) {
+      if (!nights.has(index)) nightAt(index).tone = 'missed';
     }
   }
   return [...nights.entries()].sort(([a], [b]) => a - b).map(([, night]) => night);
+}
+
+/**
+ * The phase (time in the period, ms) runs are expected at: of the latest runs' phases, the one with the
+ * most runs within a quarter period of it (the latest on a tie) — a cron job's time, not a person's.
+ */
+function expectedPhase(starts: number[], period: number): number {
+  const phases = starts.map((ms) => ((ms % period) + period) % period);
+  const near = (a: number, b: number) => Math.min(Math.abs(a - b), period - Math.abs(a - b)) <= period / 4;
+  let best = phases.at(-1) as number;
+  let bestCount = -1;
+  for (const candidate of phases.slice(-CANDIDATES).reverse()) {
+    const count = phases.reduce((n, phase) => n + (near(phase, candidate) ? 1 : 0), 0);
+    if (count > bestCount) [best, bestCount] = [candidate, count];
+  }
+  return best;
 }
 
 const RANK: Record<Tone, number> = { ok: 0, warn: 1, bad: 2 };

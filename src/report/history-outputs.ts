@@ -28,7 +28,11 @@ export const causesOf = (run: HistoryRun): Array<{ cause: string; orders: number
 /** `report <folder>`: its logs, newest first, each by its runs, then the nights added up. */
 export function formatHistory(h: History): string {
   const byLog = new Map<string, HistoryRun[]>();
-  for (const run of h.runs) byLog.set(run.auditLog, [...(byLog.get(run.auditLog) ?? []), run]);
+  for (const run of h.runs) {
+    const runs = byLog.get(run.auditLog) ?? [];
+    runs.push(run);
+    byLog.set(run.auditLog, runs);
+  }
   const logs = [...byLog].reverse();
   if (logs.length === 0 && h.skipped.length === 0) return `${h.folder}: no audit logs (*.ndjson) here`;
   const lines = [`${logs.length} audit log${logs.length === 1 ? '' : 's'} in ${h.folder}, newest first:`];
@@ -39,8 +43,12 @@ export function formatHistory(h: History): string {
   return lines.join('\n');
 }
 
-/** A log as its runs tell it: when it started, how its last run ended, what its runs did, its input. */
-function logLine(runs: HistoryRun[]): string {
+/**
+ * A log as its last run chain tells it (a fresh run and its resumes; a log reused for another run holds
+ * more than one): when it started, how its last run ended, what its runs did, its input.
+ */
+function logLine(all: HistoryRun[]): string {
+  const runs = all.slice(Math.max(0, all.findLastIndex((run) => !run.resume)));
   const first = runs[0] as HistoryRun;
   const last = runs.at(-1) as HistoryRun;
   const total = (key: keyof HistoryRun['counts']) => runs.reduce((sum, run) => sum + run.counts[key], 0);
@@ -51,7 +59,8 @@ function logLine(runs: HistoryRun[]): string {
     ? `refused: ${(last.reason ?? '').split(/\. /)[0]}` : `${last.status}, exit ${last.exitCode}`;
   const resumable = !last.running && (last.status === null || !WAITS_FOR_A_PERSON.has(last.status));
   const runsWord = runs.length > 1 ? ` (${runs.length} runs)` : '';
-  return `${first.startedAt}  ${state}${mode}, ${first.selected} selected, ${counts}${runsWord}; ${first.input}${resumable ? '  (resumable)' : ''}`;
+  const earlier = all.length > runs.length ? `; ${all.length - runs.length} earlier, unrelated run(s) in it` : '';
+  return `${first.startedAt}  ${state}${mode}, ${first.selected} selected, ${counts}${runsWord}; ${first.input}${resumable ? '  (resumable)' : ''}${earlier}`;
 }
 
 function nightsLine(h: History): string {

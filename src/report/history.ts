@@ -1,8 +1,8 @@
-import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { logsIn } from '../audit/latest-log.js';
 import { readLastChain, type ChainGatherer, type OrderOutcome } from '../audit/log-reader.js';
 import { parseLine, type AuditRecord } from '../audit/records.js';
-import { lockPathOf } from '../audit/run-lock.js';
+import { lockHeldBy } from '../audit/run-lock.js';
 import { CleanupError, usageError } from '../common/errors.js';
 import { describeFileError } from '../common/files.js';
 import { nightsOf, type Night } from './history-nights.js';
@@ -42,28 +42,38 @@ export interface History {
  * cause), so memory holds the runs, not the orders — a year of million-order nights reads in bounded memory.
  * A log that cannot be read is named and skipped: one bad file never hides the rest of the history.
  */
-export async function readHistory(folder: string, options: { expectEveryMs?: number; now?: number } = {}): Promise<History> {
+export async function readHistory(folder: string, options: { expectEveryMs?: number; now?: number; signal?: AbortSignal } = {}): Promise<History> {
+  const { signal } = options;
   const builtAt = options.now ?? Date.now();
   const runs: HistoryRun[] = [];
   const skipped: History['skipped'] = [];
   let unreadableLines = 0;
+  try {
+    await readdir(folder); // a folder that cannot be read is said, never shown as one without logs
+  } catch (error) {
+    throw usageError(`${folder}: ${describeFileError(error)}`);
+  }
   const logs = (await logsIn(folder)).reverse();
   for (const { path } of logs) {
+    signal?.throwIfAborted();
     const gatherer = new LogHistory(path);
     try {
-      // Every run chain of the log: the same gatherer for each (a log an older run's --audit-log was reused for holds two).
-      const read = await readLastChain(path, () => gatherer, { outcomesOnly: true });
+      // Every run chain of the log: the same gatherer for each (a log an older run's --audit-log was reused for
+      // holds two). Only a regular file: a pipe or a device named like a log is named, never waited on.
+      const read = await readLastChain(path, () => gatherer, { outcomesOnly: true, regularOnly: true, signal });
       gatherer.finish();
       if (gatherer.ledger.runs.length === 0) throw usageError('it holds no run.start line: not an audit log of this tool');
-      unreadableLines += read.unreadableLines.length;
-      const locked = existsSync(lockPathOf(path));
-      runs.push(...gatherer.ledger.runs.map((run, i, all) => ({
+      unreadableLines += read.unreadableLines.length + gatherer.unreadable;
+      gatherer.ledger.runs.forEach((run, i, all) => runs.push({
         // A run whose start is not a time (an edit) has no end either: lines without one are taken at the last time read.
         ...run, endedAt: (Number.isFinite(Date.parse(run.startedAt)) && isoTime(gatherer.endedAt[i] ?? Date.parse(run.startedAt))) || run.startedAt,
-        running: locked && i === all.length - 1 && run.status === null,
-      })));
+        // No run.end: going if its process holds the log's lock, killed if not (a SIGKILL leaves the lock file behind).
+        running: i === all.length - 1 && run.status === null && lockHeldBy(path, run.runId),
+      }));
     } catch (error) {
-      skipped.push({ path, problem: error instanceof CleanupError ? error.message : describeFileError(error) });
+      if (signal?.aborted) throw signal.reason;
+      const why = error instanceof CleanupError ? error.message.replace(`${path}: `, '') : describeFileError(error);
+      skipped.push({ path, problem: why });
     }
   }
   // By start; a run whose start cannot be read as a time (an edit) first, where it cannot pass for a recent one.
@@ -87,6 +97,8 @@ class LogHistory implements ChainGatherer<AuditRecord | OrderOutcome> {
   /** The last order line read on the fast path: its time is read only if it turns out to be its run's last. */
   private lastFast: string | undefined;
   private lastTime = 0;
+  /** Failed order lines whose fields cannot be read in full: unreadable, as `report <log>` counts them. */
+  unreadable = 0;
 
   constructor(path: string) {
     this.ledger = new RunLedger(path);
@@ -98,6 +110,8 @@ class LogHistory implements ChainGatherer<AuditRecord | OrderOutcome> {
         // A failed order is read in full: its cause is counted (failures are few; the fast path is for the rest).
         const parsed = parseLine(text);
         if (parsed.kind === 'record') return this.record(parsed.record, line);
+        this.unreadable++;
+        return;
       }
       this.ledger.record(record);
       this.lastFast = text;

@@ -80,7 +80,7 @@ export class RunLedger {
     } else if (line.event === 'run.end' && run) {
       Object.assign(run, {
         // The run's own measure (the console's: time at the question left out), or, in logs without it, its lines' span.
-        status: line.status, exitCode: line.exitCode, durationMs: line.durationMs ?? (at ?? this.runStart) - this.runStart,
+        status: line.status, exitCode: line.exitCode, durationMs: line.durationMs ?? Math.max(0, (at ?? this.runStart) - this.runStart),
         ...(line.stopCause ? { stopCause: line.stopCause } : {}), ...(line.reason ? { reason: line.reason } : {}),
       });
       const { summary } = line;
@@ -95,7 +95,8 @@ export class RunLedger {
   /** The log's clock reached `at`: a killed run (no run.end yet) lasted until its last line. */
   touch(at: number): void {
     const run = this.runs.at(-1);
-    if (run && run.status === null) run.durationMs = at - this.runStart;
+    // Never below zero: a clock stepped back between its lines does not make a run last less than nothing.
+    if (run && run.status === null) run.durationMs = Math.max(0, at - this.runStart);
   }
 }
 

@@ -116,7 +116,7 @@ export async function buildRunReport(auditLogs: string[], timeline?: TimelineBui
     const known = latest.size;
     for (const [orderId, outcome] of log.latest) latest.set(orderId, laterOutcome(latest.get(orderId), outcome));
     selected = index === 0 ? log.selected : selected + (latest.size - known);
-    runs.push(...log.runs);
+    for (const run of log.runs) runs.push(run); // one by one: a log of 150,000 runs overflows a spread's arguments
     retries += log.retries;
     throttledMs += log.throttledMs;
     throttling = addThrottling(throttling, log.throttling);

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, watch } from 'node:fs';
+import { closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, symlinkSync, watch } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, test } from '@jest/globals';
@@ -105,6 +105,26 @@ describe('FIFOs at the other paths a run opens', () => {
     expect(result).not.toBe('still running');
     expect((result as CliResult).code).toBe(5); // the run went on (against an API that is not there: unreachable)
     expect((result as CliResult).log).toContain(`${fifo} is left alone by --auto-resume: it holds no run this tool can read`);
+  });
+
+  test('named like a log in the folder --history-html reads: named on the page as not read, at once (the finished run waited for a writer, deaf to SIGTERM)', async () => {
+    const dir = workDir();
+    const runs = join(dir, 'runs');
+    mkdirSync(runs);
+    const fifo = plantFifo(join(runs, 'pipe.ndjson'));
+    symlinkSync('/dev/zero', join(runs, 'zero.ndjson')); // a device: endless, never read either
+    const api = await fakeApi(3);
+    fake = api.fake;
+    const input = writeFile(dir, 'ids.txt', `${api.orders.map((o) => o.id).join('\n')}\n`);
+    const page = join(runs, 'history.html');
+
+    const result = await within20s(startCli(['run', '--dry-run', '--ids', input, '--audit-dir', runs, '--history-html', page], { env: credentialsEnv(fake) }));
+
+    expect(result).not.toBe('still running');
+    expect((result as CliResult).code).toBe(0);
+    const html = readFileSync(page, 'utf8');
+    expect(html).toContain(`<code>${fifo}</code>: it is a FIFO (named pipe), not a file: not read`);
+    expect(html).toContain('zero.ndjson</code>: it is a character device, not a file: not read');
   });
 
   test('--filter <(…): a pipe is still read, written after the run opened it; the run selects by it', async () => {

@@ -32,7 +32,7 @@ const PLOT_H = HEIGHT - M.top - M.bottom;
  */
 export function nightChart(chart: NightChart, nights: Night[]): Html {
   const totals = nights.map((night) => chart.layers.reduce((sum, layer) => sum + layer.value(night), 0));
-  const [, top] = nice(0, Math.max(1, ...totals), 4);
+  const [, top] = nice(0, totals.reduce((a, b) => Math.max(a, b), 1), 4);
   const { y, parts } = valueAxis(top, 4, chart.unit, HEIGHT, chart.format);
   const band = (W - M.left - M.right) / Math.max(1, nights.length);
   const labelEvery = Math.max(1, Math.ceil(nights.length / Math.floor((W - M.left - M.right) / 70)));

@@ -108,7 +108,7 @@ function charts(h: History): Html {
       { key: 'failed', label: 'failed', cls: 's-failed', value: (n) => n.failed },
     ],
   };
-  const time = timeUnit(Math.max(...h.nights.map((n) => Math.max(n.durationMs, n.throttledMs))));
+  const time = timeUnit(h.nights.reduce((longest, n) => Math.max(longest, n.durationMs, n.throttledMs), 0));
   const duration: NightChart = {
     id: 'chart-duration', title: 'Working time per night', unit: time.unit, format: time.format,
     summary: `How long the night's runs worked, added up (the time at a confirmation left out). ${marks}`,
