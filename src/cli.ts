@@ -11,6 +11,10 @@ function invocation(): string {
   return `node ${shellQuote(relative(process.cwd(), script) || script)}`;
 }
 
+// A reader that goes away (`run --help | head`, a closed terminal) ends what is written there, never the
+// process: a run goes on and records its end; no stack trace of an unhandled EPIPE reaches anyone.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+
 // The process's glue: its own streams and environment in, its exit code out.
 const code = await main(process.argv.slice(2), {
   command: invocation(), env: process.env, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr,

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { flagDuration, humanDuration, MAX_TIMER_MS } from '../src/common/durations.js';
+import { humanDuration, MAX_TIMER_MS } from '../src/common/durations.js';
 import { safeSleep } from '../src/engine/backoff.js';
 import { duration } from '../src/config/values.js';
 
@@ -11,13 +11,6 @@ describe('humanDuration: every duration a person reads', () => {
     [3_600_000, '1 h'], [4_800_000, '1 h 20 min'], [86_399_000, '1 d'], [86_400_000, '1 d'], [90_000_000, '1 d 1 h'], [26 * 86_400_000, '26 d'],
   ])('%s ms reads %s', (ms, shown) => {
     expect(humanDuration(ms)).toBe(shown);
-  });
-});
-
-describe('flagDuration: a duration in a command the tool prints, as a flag takes it back', () => {
-  test.each([[86_400_000, '24h'], [5_400_000, '1h30m'], [90_000, '1m30s'], [1500, '1s500ms']])('%s ms is %s, and reads back', (ms, flag) => {
-    expect(flagDuration(ms)).toBe(flag);
-    expect(duration().parse(flag, 'flag')).toEqual({ value: ms });
   });
 });
 

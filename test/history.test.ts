@@ -77,13 +77,14 @@ describe('the history of an audit folder', () => {
     const log = writeLog(dir, [{ runId: 'a00000000007', at: night(6), deleted: 3, status: 'killed' }]);
     const killed = await readHistory(dir, { now: NOW });
     expect([killed.runs.at(-1)?.running, killed.nights.at(-1)?.tone]).toEqual([false, 'warn']);
-    const holder = (pid: number, runId = 'a00000000007') => JSON.stringify({ pid, host: hostname(), startedAt: night(6), runId });
+    const holder = (pid: number, runId = 'a00000000007', startedAt = new Date().toISOString()) => JSON.stringify({ pid, host: hostname(), startedAt, runId });
     writeFileSync(lockPathOf(log), holder(process.pid));
     const going = await readHistory(dir, { now: NOW });
     expect([going.runs.at(-1)?.running, going.nights.at(-1)?.tone, historyJson(going).runs.at(-1)?.tone]).toEqual([true, 'ok', 'ok']);
     expect(formatHistory(going)).toContain('running (its log is locked), 3 selected, 3 deleted, 0 failed; ids.txt\n');
     // Its process gone (SIGKILL: no one removed the lock file), or the lock another run's: killed.
-    for (const stale of [holder(2 ** 22 + 12_345), holder(process.pid, 'another0run1'), '{}']) {
+    // Its pid given since to a newer process (this one, started long after the lock was taken): killed too.
+    for (const stale of [holder(2 ** 22 + 12_345), holder(process.pid, 'another0run1'), holder(process.pid, 'a00000000007', '2001-01-01T00:00:00.000Z'), '{}']) {
       writeFileSync(lockPathOf(log), stale);
       const h = await readHistory(dir, { now: NOW });
       expect([h.runs.at(-1)?.running, h.nights.at(-1)?.tone]).toEqual([false, 'warn']);
@@ -124,6 +125,11 @@ describe('the history of an audit folder', () => {
       expect(h.nights.reduce((sum, n) => sum + n.runs, 0)).toBe(6);
       expect(historyJson(h).runs).toHaveLength(7);
     }
+    // A year past 9999 or before 1970 (a clock gone wrong) is a time, but no night can be made of it.
+    for (const at of ['+200000-01-01T00:00:00.000Z', '-271821-04-20T00:00:00.000Z']) {
+      writeLog(dir, [{ runId: 'a00000000009', at, deleted: 1 }]);
+      for (const expectEveryMs of [undefined, DAY]) expect(historyJson(await readHistory(dir, { now: NOW, expectEveryMs })).nights.reduce((sum, n) => sum + n.runs, 0)).toBe(6);
+    }
   });
 
   test('a log holding two fresh runs is listed by its last (a 3-order run after a 50-order dry run is not "a dry run, then its resume")', async () => {
@@ -159,8 +165,12 @@ describe('the history of an audit folder', () => {
   test('the page is never named like a log in the folder: every later history would try to read it', async () => {
     const dir = folder();
     const made = await runInProcess(['report', dir, '--html', join(dir, 'page.ndjson')]);
-    expect([made.code, made.log]).toEqual([2, expect.stringContaining('a page named like an audit log in')]);
+    expect([made.code, made.log]).toEqual([2, expect.stringContaining('a page named like an audit log (*.ndjson) would be read as one; nothing was written')]);
     expect(existsSync(join(dir, 'page.ndjson'))).toBe(false);
+    // A run is refused before anything is sent (it was refused only after its deletions), whatever folder the path names.
+    const run = await runInProcess(['run', '--ids', join(dir, 'ids.txt'), '--yes', '--audit-dir', dir, '--history-html', join(dir, '..', 'link', 'page.NDJSON')],
+      { env: { EXSITED_ACCESS_TOKEN: 'tok-123456789', EXSITED_BASE_URL: 'http://127.0.0.1:9' } });
+    expect([run.code, run.log]).toEqual([2, expect.stringContaining('--history-html')]);
   });
 
   test('a file that is not a log is named and skipped; the others are read', async () => {

@@ -6,7 +6,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { refusal, usageError } from '../common/errors.js';
 import { describeFileError, readRegularFile } from '../common/files.js';
 import { protectFile } from '../common/protected-files.js';
-import { isRunning } from '../common/processes.js';
+import { isProcessSince, isRunning } from '../common/processes.js';
 
 interface LockHolder {
   pid: number;
@@ -134,13 +134,13 @@ export class RunLock {
 /**
  * Whether run `runId` holds its log's lock now: the lock file names it and its process runs (on this host;
  * a holder on another host cannot be checked and is taken at its word). A lock a killed process left
- * behind (SIGKILL) is not held.
+ * behind (SIGKILL) is not held, nor one whose pid now names a zombie or a newer process.
  */
 export function lockHeldBy(auditLog: string, runId: string): boolean {
   try {
     const holder = JSON.parse(readRegularFile(lockPathOf(auditLog), 4096, 'a lock file')?.text ?? 'null') as Partial<LockHolder> | null;
     if (holder?.runId !== runId || typeof holder.pid !== 'number') return false;
-    return holder.host !== hostname() || isRunning(holder.pid);
+    return holder.host !== hostname() || isProcessSince(holder.pid, Date.parse(holder.startedAt ?? '') || 0);
   } catch {
     return false;
   }

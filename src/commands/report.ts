@@ -1,14 +1,14 @@
 import { existsSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import type { Command } from 'commander';
-import { flagDuration } from '../common/durations.js';
 import { CleanupError, usageError } from '../common/errors.js';
 import { describeFileError, prepareOutputFile } from '../common/files.js';
 import { shellQuote } from '../common/text.js';
 import { logsIn } from '../audit/latest-log.js';
 import { VERSION } from '../common/version.js';
 import { REPORT_OPTIONS, resolveFlags } from '../config/command-options.js';
-import { registerSecretsOf } from '../config/resolve.js';
+import { showDuration } from '../config/values.js';
+import { refuseLogLikePage, registerSecretsOf } from '../config/resolve.js';
 import type { FileRole } from '../guards/file-roles.js';
 import { addOptions } from './flags.js';
 import type { Session } from './session.js';
@@ -70,6 +70,7 @@ export async function writeFolderHistory(folder: string, options: { historyHtml?
   const path = options.historyHtml as string;
   const { console, io } = session;
   try {
+    signal.throwIfAborted();
     await checkHistoryPage(folder, path, '--history-html', io.env);
     const [{ readHistory }, { writeHistoryPage }] = await Promise.all([import('../report/history.js'), import('../report/report-files.js')]);
     const history = await readHistory(folder, { expectEveryMs: options.expectEvery, signal });
@@ -78,16 +79,14 @@ export async function writeFolderHistory(folder: string, options: { historyHtml?
     console.say(`The history of ${folder}: ${path}`);
   } catch (error) {
     const why = signal.aborted ? 'stopped by a signal' : error instanceof CleanupError ? error.message : describeFileError(error);
-    const expect = options.expectEvery ? ` --expect-every ${flagDuration(options.expectEvery)}` : '';
+    const expect = options.expectEvery ? ` --expect-every ${showDuration(options.expectEvery)}` : '';
     console.say(`--history-html: the page was not made (${why}). Make it later: ${io.command} report ${shellQuote(folder)} --html ${shellQuote(path)}${expect}`, 'warn');
   }
 }
 
-/** The history page's path: no file the folder's logs use, and not named like a log in the folder (every later history would try to read it). */
+/** The history page's path: no file the folder's logs use, and not named like a log (in the folder, every later history would try to read it). */
 async function checkHistoryPage(folder: string, path: string, what: string, env: NodeJS.ProcessEnv): Promise<void> {
-  if (path.endsWith('.ndjson') && resolve(dirname(path)) === resolve(folder)) {
-    throw usageError(`${what} ${path}: a page named like an audit log in ${folder} would be read as one; nothing was written`);
-  }
+  refuseLogLikePage(path, what);
   await checkOutputs((await logsIn(folder)).map((log) => log.path), { html: path }, env, what);
 }
 

@@ -81,12 +81,13 @@ export function addRunCommand(program: Command, session: Session): void {
         await pruneFinishedLogs(options.auditDir, options.keepFor, context.night?.logs ?? [], console);
       }
       // The folder's history last, as it stands after retention (its page links each run to the page that tells it).
-      if (options.historyHtml && control.reason?.kind !== 'signal') {
+      // A signal, before or while the folder is read, leaves the page for later (said, with the command that makes it).
+      if (options.historyHtml) {
         const { writeFolderHistory } = await import('./report.js');
-        // A signal while the folder is read ends the reading: the page is left for later, the exit code stays the run's.
         const signals = io.signals ?? process;
         const stop = new AbortController();
         const onSignal = () => stop.abort(new Error('a signal'));
+        if (control.reason?.kind === 'signal') onSignal();
         signals.on('SIGINT', onSignal).on('SIGTERM', onSignal);
         try {
           await writeFolderHistory(options.auditDir ?? (options.auditLog ? dirname(options.auditLog) : DEFAULT_AUDIT_DIR), options, session, stop.signal);

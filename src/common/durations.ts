@@ -17,18 +17,6 @@ export function parseDuration(text: string, bareUnit: DurationUnit = 's'): numbe
   return parts.reduce((sum, [, n, unit]) => sum + Number(n) * UNIT_MS[unit as DurationUnit], 0);
 }
 
-/** A duration as a flag takes it back (`1h30m`, `24h`, `500ms`): in a command the tool prints for a person to run. */
-export function flagDuration(ms: number): string {
-  const parts: string[] = [];
-  let rest = Math.round(Math.max(0, ms));
-  for (const unit of ['h', 'm', 's', 'ms'] as const) {
-    const n = Math.floor(rest / UNIT_MS[unit]);
-    if (n > 0) parts.push(`${n}${unit}`);
-    rest -= n * UNIT_MS[unit];
-  }
-  return parts.join('') || '0ms';
-}
-
 /**
  * A duration for people, wherever one is read (the summaries, the progress line, the report, the page,
  * notices): `0 s`, `850 ms`, `1 s`, `12.3 s`, `2 min 10 s`, `1 h 20 min`, `3 d 4 h`. Two units at most,

@@ -103,7 +103,7 @@ export function openInputFile(path: string, signal?: AbortSignal, regularOnly = 
   try {
     stats = fstatSync(fd);
     // A reader of many files it did not name one by one (an audit folder): a pipe or a device there is never read.
-    if (regularOnly && !stats.isFile()) throw new Error(`it is ${describeFileKind(stats)}, not a file: not read`);
+    if (regularOnly && !stats.isFile()) throw new Error(`it is ${describeFileKind(stats)}, not a file`);
   } catch (error) {
     closeSync(fd);
     throw error;

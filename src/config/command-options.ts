@@ -1,7 +1,7 @@
 import { usageError } from '../common/errors.js';
 import { parseFaultSpec, type FaultPlan } from '../fake-exsited/faults.js';
 import { parseLimit, parseOutage, type LimitPlan, type OutagePlan } from '../fake-exsited/limits.js';
-import { count, duration, flag, parsedBy, text, type Value } from './values.js';
+import { count, duration, flag, parsedBy, period, text, type Value } from './values.js';
 
 /** A flag of a command other than `run` (whose options have layers: config/options): the flag, its help, its value, its default. */
 export interface FlagSpec<T> {
@@ -33,7 +33,7 @@ export const REPORT_OPTIONS = {
     flag: '--interval', value: duration(), help: 'the interval of --timeline and the charts, such as 1s or 5m (default: about 240 across the runs)',
   }),
   expectEvery: spec({
-    flag: '--expect-every', value: duration(),
+    flag: '--expect-every', value: period(),
     help: 'with a folder: a run is expected this often (24h for a nightly job); a period without one is shown as a missed night',
   }),
 };

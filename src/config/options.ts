@@ -1,4 +1,4 @@
-import { age, choice, count, duration, flag, httpUrl, list, name, positive, shard, text, type Value } from './values.js';
+import { age, choice, count, duration, flag, httpUrl, list, name, period, positive, shard, text, type Value } from './values.js';
 
 /** The headings of `run --help`, in order. */
 export const GROUPS = {
@@ -165,7 +165,7 @@ export const RUN_OPTIONS = {
     help: 'at the end (after --keep-for), write the history of the audit folder\'s runs as one page: what `report <folder> --html` writes',
   }),
   expectEvery: option({
-    flag: '--expect-every', group: 'output', value: duration(), job: true, recorded: false,
+    flag: '--expect-every', group: 'output', value: period(), job: true, recorded: false,
     help: 'with --history-html: a run is expected this often (24h for a nightly job); a period without one is shown as a missed night',
   }),
   metricsPush: option({

@@ -98,6 +98,7 @@ function checkCombinations(o: RunSettings): void {
   if (o.autoResume && !o.auditDir) throw usageError('--auto-resume needs --audit-dir: the folder whose latest log it continues');
   if (o.keepFor !== undefined && !o.auditDir) throw usageError('--keep-for needs --audit-dir: the folder whose old logs it deletes');
   if (o.expectEvery !== undefined && !o.historyHtml) throw usageError('--expect-every needs --history-html: the page that shows a missed night');
+  if (o.historyHtml) refuseLogLikePage(o.historyHtml, '--history-html');
   if (o.ids && o.filter) throw usageError('--ids and --filter select orders in two different ways; give one of them');
   if (!o.resume && !o.ids && !o.filter) {
     throw usageError('--ids PATH (a .csv file, a text file with one ID per line, or - for stdin) or --filter PATH (a filter file) is required');
@@ -207,4 +208,12 @@ export function recordedOptions(options: RunOptions): Partial<Record<RunOptionKe
     if (spec.recorded && value !== undefined) recorded[key] = spec.value.record ? spec.value.record(value) : value;
   }
   return recorded;
+}
+
+/**
+ * A history page is never named like an audit log (`*.ndjson`): in an audit folder — through whatever link —
+ * every later history and --auto-resume would try to read it as one. Refused before anything is sent.
+ */
+export function refuseLogLikePage(path: string, what: string): void {
+  if (/\.ndjson$/i.test(path)) throw usageError(`${what} ${path}: a page named like an audit log (*.ndjson) would be read as one; nothing was written`);
 }

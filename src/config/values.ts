@@ -81,6 +81,20 @@ export function duration(): Value<number> {
   };
 }
 
+/** How often a job is expected to run (--expect-every): a minute or more, at most a year. */
+export function period(): Value<number> {
+  return {
+    placeholder: '<time>',
+    parse: (raw) => {
+      const ms = typeof raw === 'number' ? raw * 1000 : typeof raw === 'string' ? parseDuration(raw, 's') : undefined;
+      if (ms === undefined || !(ms >= 60_000) || ms > 366 * 86_400_000) return problem(`must be a period of a minute to a year, such as 24h or 1h, got ${got(raw)}`);
+      return ok(Math.round(ms));
+    },
+    show: showDuration,
+    record: showDuration,
+  };
+}
+
 /** 2700000 → `45m`, 5400000 → `1h30m`, 90000 → `1m30s`, 1500 → `1500ms`. */
 export function showDuration(ms: number): string {
   if (ms % 1000 !== 0) return `${ms}ms`;

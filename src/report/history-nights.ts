@@ -49,10 +49,10 @@ export function toneOf({ status, running }: { status: RunStatus | null; running:
  * night, those after the last run included (a job that stopped running) — the latest MAX_NIGHTS periods
  * at most (a run from a clock set to 1970 does not fill fifty years with gaps). Without `everyMs`, UTC days
  * that hold a run (nothing can be missed: nothing was expected). A run whose start is not a time (an edited
- * line) has its row, but no night.
+ * line, a year past 9999) has its row, but no night.
  */
 export function nightsOf(all: NightRun[], everyMs: number | undefined, now: number): Night[] {
-  const runs = all.filter((run) => Number.isFinite(Date.parse(run.startedAt)));
+  const runs = all.filter((run) => isDrawable(Date.parse(run.startedAt)));
   if (runs.length === 0) return [];
   const starts = runs.map((run) => Date.parse(run.startedAt));
   const period = everyMs ?? DAY;
@@ -106,6 +106,10 @@ function expectedPhase(starts: number[], period: number): number {
   }
   return best;
 }
+
+/** A start a night can be made of: a time from 1970 to 9999 (one beyond, an edit's, has its row and no night). */
+const isDrawable = (ms: number) => ms >= 0 && ms <= LAST_DRAWABLE_MS;
+const LAST_DRAWABLE_MS = Date.UTC(9999, 11, 30);
 
 const RANK: Record<Tone, number> = { ok: 0, warn: 1, bad: 2 };
 const worse = (a: Tone, b: Tone): Tone => (RANK[b] > RANK[a] ? b : a);

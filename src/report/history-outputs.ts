@@ -25,6 +25,9 @@ export function historyJson(h: History): HistoryJson {
 export const causesOf = (run: HistoryRun): Array<{ cause: string; orders: number }> =>
   Object.entries(run.failedByCause).map(([cause, orders]) => ({ cause, orders })).sort((a, b) => b.orders - a.orders);
 
+/** A path or a log's text on one line: a file name holding a newline never forges a line of the listing. */
+const oneLine = (text: string) => text.replace(/\r/g, '\\r').replace(/\n/g, '\\n');
+
 /** `report <folder>`: its logs, newest first, each by its runs, then the nights added up. */
 export function formatHistory(h: History): string {
   const byLog = new Map<string, HistoryRun[]>();
@@ -36,8 +39,8 @@ export function formatHistory(h: History): string {
   const logs = [...byLog].reverse();
   if (logs.length === 0 && h.skipped.length === 0) return `${h.folder}: no audit logs (*.ndjson) here`;
   const lines = [`${logs.length} audit log${logs.length === 1 ? '' : 's'} in ${h.folder}, newest first:`];
-  for (const [path, runs] of logs) lines.push(`  ${path}`, `    ${logLine(runs)}`);
-  for (const { path, problem } of h.skipped) lines.push(`  ${path}`, `    not read: ${problem}`);
+  for (const [path, runs] of logs) lines.push(`  ${oneLine(path)}`, `    ${oneLine(logLine(runs))}`);
+  for (const { path, problem } of h.skipped) lines.push(`  ${oneLine(path)}`, `    not read: ${oneLine(problem)}`);
   if (h.nights.length > 0) lines.push(nightsLine(h));
   if (h.unreadableLines > 0) lines.push(`${h.unreadableLines} unreadable line(s) skipped (writes torn by a kill, or edits)`);
   return lines.join('\n');

@@ -123,8 +123,8 @@ describe('FIFOs at the other paths a run opens', () => {
     expect(result).not.toBe('still running');
     expect((result as CliResult).code).toBe(0);
     const html = readFileSync(page, 'utf8');
-    expect(html).toContain(`<code>${fifo}</code>: it is a FIFO (named pipe), not a file: not read`);
-    expect(html).toContain('zero.ndjson</code>: it is a character device, not a file: not read');
+    expect(html).toContain(`<code>${fifo}</code>: it is a FIFO (named pipe), not a file</li>`);
+    expect(html).toContain('zero.ndjson</code>: it is a character device, not a file</li>');
   });
 
   test('--filter <(…): a pipe is still read, written after the run opened it; the run selects by it', async () => {

@@ -144,5 +144,5 @@ describe('the history page, in a real browser', () => {
     } finally {
       await dark.close();
     }
-  });
+  }, 60_000); // a browser and three full-page screenshots, on a machine busy with the rest of the suite
 });

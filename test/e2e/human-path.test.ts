@@ -1,8 +1,10 @@
-import { mkdirSync, readdirSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import type { FakeExsited } from '../../src/fake-exsited/server.js';
-import { credentialsEnv, FAST, fakeApi, readAudit, runCli, runInProcess, startCli, untilDeletes, workDir, writeFile } from '../helpers/cli.js';
+import { CLI, credentialsEnv, FAST, fakeApi, readAudit, runCli, runInProcess, startCli, untilDeletes, workDir, writeFile } from '../helpers/cli.js';
 import { atTerminal, visibleRows } from '../helpers/terminal.js';
 
 /** Issue 11: what a person sees and does around a run, at a real (pseudo-)terminal where a person would be. */
@@ -189,6 +191,15 @@ describe('signals a script can trust: usage errors', () => {
     expect(result.log).toContain(said);
     expect(result.log.trim().split('\n')).toHaveLength(1);
     expect(result.log).not.toMatch(/internal error/);
+  });
+});
+
+describe('a reader that goes away', () => {
+  test('run --help | true (a reader gone before the first write, as `| head -1` is gone before the last): exit 0, no stack trace of an unhandled EPIPE', async () => {
+    const dir = workDir();
+    const [stderr, status] = [join(dir, 'stderr'), join(dir, 'status')];
+    await promisify(execFile)('sh', ['-c', '("$1" "$2" run --help 2>"$3"; echo $? >"$4") | true', 'sh', process.execPath, CLI, stderr, status]);
+    expect([readFileSync(stderr, 'utf8'), readFileSync(status, 'utf8').trim()]).toEqual(['', '0']);
   });
 });
 

@@ -93,7 +93,8 @@ function cards(h: History): Html {
     ['throttledMs', 'everyone waited', humanDuration(h.runs.reduce((sum, run) => sum + run.throttledMs, 0)), false],
   ];
   return html`<ul class="cards">${items.map(([key, label, value, bad]) =>
-    html`<li class="${key}${bad && ' bad'}"><span class="label">${label}</span><span class="value" data-total="${key}">${value}</span></li>`)}</ul>`;
+    html`<li class="${key}${bad && ' bad'}"><span class="label">${label}</span><span class="value" data-total="${key}">${value}</span></li>`)}</ul>
+<p class="note">Each run counts its own outcomes: an order that failed in one run and was deleted by a later resume counts in both (its log's report tells each order once, by its latest outcome).</p>`;
 }
 
 function charts(h: History): Html {
