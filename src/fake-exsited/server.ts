@@ -77,8 +77,19 @@ async function route(state: FakeState, request: FakeRequest, reply: Reply): Prom
   return reply.error(404, 'NOT_FOUND', `no route for ${method} ${pathname}`);
 }
 
+/**
+ * A DELETE is in flight from its arrival until the fake has answered it (`prefinish`: end() called) or its
+ * connection closed (an answer that never came: a hang, a client that gave up). Counted to the answer, not
+ * to the socket's flush: in one process a busy event loop can hand the client its answer — and take its
+ * next request — before the flush's callback runs, and a fifth request of a concurrency of 4 would be seen.
+ */
 function countInFlight({ stats }: FakeState, res: ServerResponse): void {
   stats.inFlight++;
   stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
-  res.on('close', () => stats.inFlight--);
+  let done = false;
+  const end = () => {
+    if (!done) stats.inFlight--;
+    done = true;
+  };
+  res.once('prefinish', end).once('close', end);
 }

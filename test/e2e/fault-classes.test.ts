@@ -46,7 +46,9 @@ describe('fault classes, one at a time', () => {
     expect(new Set(fake.deleted)).toEqual(new Set(targets));
     expect(fake.orders.size).toBe(10);
     expect(fake.deletes.every((d) => targets.includes(d.orderId))).toBe(true);
-    expect(fake.stats.maxInFlight).toBeLessThanOrEqual(4);
+    // An attempt the client gave up on (--timeout-ms, on a busy machine) may still be at the server when its retry comes.
+    const gaveUp = readAudit(log).filter((l) => l.event === 'order.retry' && /TIMEDOUT|ECONNABORTED/.test(String(l.errorCode))).length;
+    expect(fake.stats.maxInFlight).toBeLessThanOrEqual(4 + gaveUp);
     const orders = readAudit(log).filter((l) => l.event === 'order');
     expect(orders.map((l) => l.orderId).sort()).toEqual([...targets].sort());
     const recordedAt = new Map(orders.map((l) => [l.orderId as string, Date.parse(l.time as string)]));
