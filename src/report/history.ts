@@ -66,7 +66,7 @@ export async function readHistory(folder: string, options: { expectEveryMs?: num
       unreadableLines += read.unreadableLines.length + gatherer.unreadable;
       gatherer.ledger.runs.forEach((run, i, all) => runs.push({
         // A run whose start is not a time (an edit) has no end either: lines without one are taken at the last time read.
-        ...run, endedAt: (Number.isFinite(Date.parse(run.startedAt)) && isoTime(gatherer.endedAt[i] ?? Date.parse(run.startedAt))) || run.startedAt,
+        ...run, endedAt: (Number.isFinite(Date.parse(run.startedAt)) && isoTime(run.lastAt)) || run.startedAt,
         // No run.end: going if its process holds the log's lock, killed if not (a SIGKILL leaves the lock file behind).
         running: i === all.length - 1 && run.status === null && lockHeldBy(path, run.runId),
       }));
@@ -89,14 +89,11 @@ export async function readHistory(folder: string, options: { expectEveryMs?: num
   };
 }
 
-/** One log's runs, as its lines go by. */
+/** One log's runs, as its lines go by: the ledger, with what the fast path leaves to it (a failed line's cause, the last line's time). */
 class LogHistory implements ChainGatherer<AuditRecord | OrderOutcome> {
   readonly ledger: RunLedger;
-  /** Each run's last time: its run.end's, or its last line's. */
-  readonly endedAt: number[] = [];
   /** The last order line read on the fast path: its time is read only if it turns out to be its run's last. */
   private lastFast: string | undefined;
-  private lastTime = 0;
   /** Failed order lines whose fields cannot be read in full: unreadable, as `report <log>` counts them. */
   unreadable = 0;
 
@@ -118,11 +115,7 @@ class LogHistory implements ChainGatherer<AuditRecord | OrderOutcome> {
       return;
     }
     this.settle();
-    const parsed = Date.parse(record.time);
-    const at = Number.isFinite(parsed) ? parsed : this.lastTime;
-    this.lastTime = at;
-    this.ledger.record(record, at);
-    this.endedAt[this.ledger.runs.length - 1] = at;
+    this.ledger.record(record);
   }
 
   /** The end of the log: the time of its last line, if it was an order read on the fast path. */
@@ -132,11 +125,8 @@ class LogHistory implements ChainGatherer<AuditRecord | OrderOutcome> {
 
   private settle(): void {
     if (this.lastFast === undefined) return;
-    const at = timeOf(this.lastFast) ?? this.lastTime;
+    this.ledger.touch(timeOf(this.lastFast) ?? this.ledger.lastTime ?? 0);
     this.lastFast = undefined;
-    this.lastTime = at;
-    this.ledger.touch(at);
-    if (this.ledger.runs.length > 0) this.endedAt[this.ledger.runs.length - 1] = at;
   }
 }
 

@@ -33,6 +33,8 @@ export interface LedgerRun extends ReportedRun {
   tokens: { obtained: number; shared: number };
   /** Its failed orders by cause (`HTTP 409 ORDER_LOCKED`): the first CAUSES_KEPT causes apart, any further in OTHER_CAUSES. */
   failedByCause: Record<string, number>;
+  /** The time of its last line read (ms): its run.end's, or, killed, its last line's. */
+  lastAt: number;
 }
 
 /** A server that makes every error code unique cannot make a run's entry grow without bound. */
@@ -49,17 +51,21 @@ const OUTCOME_KEYS = { deleted: 'deleted', already_absent: 'alreadyAbsent', fail
  */
 export class RunLedger {
   readonly runs: LedgerRun[] = [];
+  /** The latest time read from the log (ms); none before its first timed line. */
+  lastTime: number | undefined;
   private runStart = 0;
 
   constructor(private readonly auditLog: string) {}
 
   /**
-   * A line of the log; `at`: its time (ms), when it was read (an order line on the fast path: not yet). An
-   * order line read on the fast path (no cause) counts its outcome; a failed one's cause is counted when
-   * the line is read in full.
+   * A line of the log, timed by its own `time` — one that cannot be read (an edit) is taken at the last time
+   * read: it never makes a date invalid. An order line read on the fast path has no time (its reader says
+   * when the log's clock moved: `touch`) and no cause: it counts its outcome; a failed one's cause is counted
+   * when the line is read in full.
    */
-  record(line: AuditRecord | OrderOutcome, at?: number): void {
+  record(line: AuditRecord | OrderOutcome): void {
     const run = this.runs.at(-1);
+    const at = 'time' in line ? this.timeOf(line.time) : undefined;
     // A run.start is the next run's: a killed run lasted until its own last line, not until its resume began.
     if (line.event !== 'run.start' && at !== undefined) this.touch(at);
     if (line.event === 'order') {
@@ -70,12 +76,13 @@ export class RunLedger {
       if (run) run.counts.retries++;
     } else if (line.event === 'run.start') {
       this.runStart = at ?? 0;
+      this.lastTime = this.runStart;
       this.runs.push({
         auditLog: this.auditLog, runId: line.runId, startedAt: line.time, status: null, exitCode: null, durationMs: 0,
         dryRun: line.options.dryRun === true, resume: line.resumeOf !== undefined,
         counts: { deleted: 0, alreadyAbsent: 0, failed: 0, wouldDelete: 0, retries: 0 }, selected: line.source.count,
         input: line.source.kind === 'filter' ? `filter ${line.source.filter?.path ?? line.source.path}` : line.source.path,
-        throttledMs: 0, throttling: NO_THROTTLING, tokens: { obtained: 0, shared: 0 }, failedByCause: {},
+        throttledMs: 0, throttling: NO_THROTTLING, tokens: { obtained: 0, shared: 0 }, failedByCause: {}, lastAt: this.runStart,
       });
     } else if (line.event === 'run.end' && run) {
       Object.assign(run, {
@@ -92,11 +99,19 @@ export class RunLedger {
     }
   }
 
-  /** The log's clock reached `at`: a killed run (no run.end yet) lasted until its last line. */
+  /** The log's clock reached `at`: the latest run's last line so far; a killed run (no run.end yet) lasted until then. */
   touch(at: number): void {
+    this.lastTime = at;
     const run = this.runs.at(-1);
+    if (!run) return;
+    run.lastAt = at;
     // Never below zero: a clock stepped back between its lines does not make a run last less than nothing.
-    if (run && run.status === null) run.durationMs = Math.max(0, at - this.runStart);
+    if (run.status === null) run.durationMs = Math.max(0, at - this.runStart);
+  }
+
+  private timeOf(time: string): number {
+    const parsed = Date.parse(time);
+    return Number.isFinite(parsed) ? parsed : (this.lastTime ?? 0);
   }
 }
 

@@ -190,7 +190,6 @@ class ChainReport implements ChainGatherer<AuditRecord> {
   retries = 0;
   readonly retriesByCause: Record<string, number> = {};
   firstStart: number | undefined;
-  lastTime: number | undefined;
   head: { host: string; input: RunReport['input']; dryRun: boolean } | undefined;
   /** What a resume of this chain needs, from its latest run.start: the next step is built from it. */
   resume: ResumeNeeds | undefined;
@@ -201,7 +200,12 @@ class ChainReport implements ChainGatherer<AuditRecord> {
 
   /** The runs as the report tells them: what the history adds to a run (its input, causes, costs) stays out of the story. */
   get runs(): ReportedRun[] {
-    return this.ledger.runs.map(({ input, selected, throttledMs, throttling, tokens, failedByCause, ...run }) => run);
+    return this.ledger.runs.map(({ input, selected, throttledMs, throttling, tokens, failedByCause, lastAt, ...run }) => run);
+  }
+
+  /** The time of the chain's last line read. */
+  get lastTime(): number | undefined {
+    return this.ledger.lastTime;
   }
 
   get throttledMs(): number {
@@ -218,11 +222,7 @@ class ChainReport implements ChainGatherer<AuditRecord> {
 
   record(line: AuditRecord): void {
     this.timeline?.record(line);
-    // A line whose time cannot be read (an edit) is taken at the last time read: it never makes a date invalid.
-    const parsed = Date.parse(line.time);
-    const at = Number.isFinite(parsed) ? parsed : (this.lastTime ?? 0);
-    this.lastTime = at;
-    this.ledger.record(line, at);
+    this.ledger.record(line);
     if (line.event === 'order') {
       this.latest.set(line.orderId, laterOutcome(this.latest.get(line.orderId), line.outcome !== 'failed' ? line.outcome
         : { orderId: line.orderId, httpStatus: line.httpStatus, code: line.error?.code ?? '', message: line.error?.message ?? '' }));
@@ -231,7 +231,7 @@ class ChainReport implements ChainGatherer<AuditRecord> {
       const cause = retryLabel(line.httpStatus, line.errorCode);
       this.retriesByCause[cause] = (this.retriesByCause[cause] ?? 0) + 1;
     } else if (line.event === 'run.start') {
-      this.firstStart ??= at;
+      this.firstStart ??= this.ledger.lastTime; // its time, as the ledger read it
       if (!this.head) {
         const { source } = line;
         this.selected = source.count;
