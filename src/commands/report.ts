@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { CleanupError, usageError } from '../common/errors.js';
 import { describeFileError, prepareOutputFile } from '../common/files.js';
 import { shellQuote } from '../common/text.js';
-import { logsIn } from '../audit/latest-log.js';
+import { describeLog, logsIn, type LogEntry } from '../audit/latest-log.js';
 import { VERSION } from '../common/version.js';
 import { REPORT_OPTIONS, resolveFlags } from '../config/command-options.js';
 import { showDuration } from '../config/values.js';
@@ -28,7 +28,7 @@ export function addReportCommand(program: Command, session: Session): void {
     if (flags.expectEvery !== undefined) throw usageError('report: --expect-every is for a folder of logs (report runs/ --expect-every 24h), not for a run\'s log');
     registerSecretsOf(session.io.env);
     const files = { failedCsv: flags.failedCsv, html: flags.html, timeline: flags.timeline, intervalMs: flags.interval };
-    await checkOutputs(paths, files, session.io.env);
+    await checkOutputs(paths.map(describeLog), files, session.io.env);
     const [{ reportWithFiles }, { formatRunReport }, { storyJson }] = await Promise.all([
       import('../report/report-files.js'), import('../report/report-text.js'), import('../report/run-story.js'),
     ]);
@@ -87,22 +87,22 @@ export async function writeFolderHistory(folder: string, options: { historyHtml?
 /** The history page's path: no file the folder's logs use, and not named like a log (in the folder, every later history would try to read it). */
 async function checkHistoryPage(folder: string, path: string, what: string, env: NodeJS.ProcessEnv): Promise<void> {
   refuseLogLikePage(path, what);
-  await checkOutputs((await logsIn(folder)).map((log) => log.path), { html: path }, env, what);
+  await checkOutputs(await logsIn(folder), { html: path }, env, what); // their first lines read once, by the listing
 }
 
 /**
  * Before a log is read: every file the report writes can be written, and none is the same file as a log,
  * its lock or manifest, the input its run recorded, the token cache, or another output.
  */
-async function checkOutputs(logs: string[], files: { failedCsv?: string; html?: string; timeline?: string }, env: NodeJS.ProcessEnv, htmlOption = 'report: --html'): Promise<void> {
+async function checkOutputs(logs: LogEntry[], files: { failedCsv?: string; html?: string; timeline?: string }, env: NodeJS.ProcessEnv, htmlOption = 'report: --html'): Promise<void> {
   const outputs = [['report: --failed-csv', files.failedCsv], [htmlOption, files.html], ['report: --timeline', files.timeline]] as const;
-  const [{ refuseCollisions }, { lockPathOf }, { manifestPathOf }, { describeLog }] = await Promise.all([
-    import('../guards/file-roles.js'), import('../audit/run-lock.js'), import('../planner/input.js'), import('../audit/latest-log.js'),
+  const [{ refuseCollisions }, { lockPathOf }, { manifestPathOf }] = await Promise.all([
+    import('../guards/file-roles.js'), import('../audit/run-lock.js'), import('../planner/input.js'),
   ]);
-  const inputs: FileRole[] = logs.flatMap((log) => [
+  const inputs: FileRole[] = logs.flatMap(({ path: log, start }) => [
     { what: 'the audit log', path: log, output: false }, { what: 'the audit log\'s lock', path: lockPathOf(log), output: false },
     { what: 'the audit log\'s manifest', path: manifestPathOf(log), output: false },
-    { what: 'the input its run recorded', path: recordedInput(describeLog(log).start), output: false },
+    { what: 'the input its run recorded', path: recordedInput(start), output: false },
   ]);
   if (env.EXSITED_TOKEN_CACHE) inputs.push({ what: 'the token cache (EXSITED_TOKEN_CACHE)', path: env.EXSITED_TOKEN_CACHE, output: false });
   refuseCollisions([...inputs, ...outputs.map(([what, path]) => ({ what, path: path ?? '', output: true }))], 'nothing was written');
