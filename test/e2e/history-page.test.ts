@@ -2,8 +2,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import type { FakeExsited } from '../../src/fake-exsited/server.js';
+import { ARTIFACTS, launchBrowser, openPage } from '../helpers/browser.js';
 import { credentialsEnv, fakeApi, runCli, workDir } from '../helpers/cli.js';
 import { writeLog, type NightRun } from '../helpers/nights.js';
 
@@ -14,8 +15,6 @@ import { writeLog, type NightRun } from '../helpers/nights.js';
  * own run page) as it ends. The page is checked against the logs, read here independently of the tool.
  * Screenshots go to test-artifacts/ (light, dark, print).
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
 const JOB = fileURLToPath(new URL('../../jobs/nightly-cleanup.json', import.meta.url));
 const HOSTILE = '<script>document.title="pwned"</script><img src="http://127.0.0.1:9/x.png">stopped';
 const DAY = 86_400_000;
@@ -28,8 +27,7 @@ let dir: string;
 let runs: string;
 
 beforeAll(async () => {
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
-  mkdirSync(ARTIFACTS, { recursive: true });
+  browser = await launchBrowser();
   dir = workDir();
   runs = join(dir, 'runs');
   mkdirSync(runs);
@@ -71,18 +69,7 @@ function fromLogs() {
   return found;
 }
 
-async function open(path: string, colorScheme: 'light' | 'dark' = 'light') {
-  const context = await browser.newContext({ viewport: { width: 1200, height: 900 }, colorScheme });
-  const page = await context.newPage();
-  const problems: string[] = [];
-  const requests: string[] = [];
-  page.on('console', (message) => void (message.type() === 'error' || message.type() === 'warning' ? problems.push(message.text()) : undefined));
-  page.on('pageerror', (error) => problems.push(error.message));
-  page.on('dialog', (dialog) => void problems.push(`dialog: ${dialog.message()}`));
-  page.on('request', (request) => void requests.push(request.url()));
-  await page.goto(pathToFileURL(path).href, { waitUntil: 'load' });
-  return { page, problems, requests, close: () => context.close() };
-}
+const open = (path: string, colorScheme?: 'light' | 'dark') => openPage(browser, path, colorScheme);
 
 describe('the history page, in a real browser', () => {
   test('the nightly job wrote it: a row per run as the logs tell it, the failed and halted nights marked, the missed one a gap, tonight linked to its page', async () => {

@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { FakeExsited } from '../../src/fake-exsited/server.js';
+import { ARTIFACTS, launchBrowser, openPage } from '../helpers/browser.js';
 import { credentialsEnv, FAST, fakeApi, runInProcess, startCli, workDir, writeFile } from '../helpers/cli.js';
 
 /**
@@ -11,8 +12,6 @@ import { credentialsEnv, FAST, fakeApi, runInProcess, startCli, workDir, writeFi
  * made from real runs against the fake API: a rate limit, faults, an outage, refused orders whose message
  * is hostile markup, a kill and a resume. Screenshots go to test-artifacts/ (light, dark, print).
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
 const HOSTILE = '<script>document.title="pwned"</script><img src="http://127.0.0.1:9/leak.png" onerror="alert(1)">Order has invoices';
 
 let browser: Browser;
@@ -21,8 +20,7 @@ let dir: string;
 let log: string;
 
 beforeAll(async () => {
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
-  mkdirSync(ARTIFACTS, { recursive: true });
+  browser = await launchBrowser();
   const api = await fakeApi(120);
   const ids = api.orders.map((o) => o.id);
   await api.fake.close();
@@ -85,18 +83,7 @@ function fromLog() {
   };
 }
 
-async function open(path: string, colorScheme: 'light' | 'dark' = 'light') {
-  const context = await browser.newContext({ viewport: { width: 1200, height: 900 }, colorScheme });
-  const page = await context.newPage();
-  const problems: string[] = [];
-  const requests: string[] = [];
-  page.on('console', (message) => void (message.type() === 'error' || message.type() === 'warning' ? problems.push(message.text()) : undefined));
-  page.on('pageerror', (error) => problems.push(error.message));
-  page.on('dialog', (dialog) => void problems.push(`dialog: ${dialog.message()}`));
-  page.on('request', (request) => void requests.push(request.url()));
-  await page.goto(pathToFileURL(path).href, { waitUntil: 'load' });
-  return { page, problems, requests, close: () => context.close() };
-}
+const open = (path: string, colorScheme?: 'light' | 'dark') => openPage(browser, path, colorScheme);
 
 const total = async (page: Page, key: string) => Number((await page.locator(`[data-total="${key}"]`).innerText()).replace(/,/g, ''));
 
