@@ -111,6 +111,18 @@ function expectedPhase(starts: number[], period: number): number {
 const isDrawable = (ms: number) => ms >= 0 && ms <= LAST_DRAWABLE_MS;
 const LAST_DRAWABLE_MS = Date.UTC(9999, 11, 30);
 
+/** The nights by how they went: how many went well, failed, stopped early, were missed. */
+export function nightsByTone(nights: Night[]): Record<Night['tone'], number> {
+  const counts = { ok: 0, warn: 0, bad: 0, missed: 0 };
+  for (const night of nights) counts[night.tone]++;
+  return counts;
+}
+
+/** The nights that stand out, in words, those there are: `1 failed, 2 stopped early, 1 missed` (the listing's and the page's). */
+export function standingOut(counts: Record<Night['tone'], number>): string[] {
+  return ([['bad', 'failed'], ['warn', 'stopped early'], ['missed', 'missed']] as const).filter(([tone]) => counts[tone] > 0).map(([tone, words]) => `${counts[tone]} ${words}`);
+}
+
 const RANK: Record<Tone, number> = { ok: 0, warn: 1, bad: 2 };
 const worse = (a: Tone, b: Tone): Tone => (RANK[b] > RANK[a] ? b : a);
 

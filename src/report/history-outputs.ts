@@ -2,7 +2,7 @@ import { WAITS_FOR_A_PERSON } from '../common/domain.js';
 import { humanDuration } from '../common/durations.js';
 import type { HistoryJson } from '../common/history-json.js';
 import type { History, HistoryRun } from './history.js';
-import { toneOf } from './history-nights.js';
+import { nightsByTone, standingOut, toneOf } from './history-nights.js';
 
 /** `report <folder> --json`: the history in its documented shape (common/history-json). */
 export function historyJson(h: History): HistoryJson {
@@ -67,11 +67,9 @@ function logLine(all: HistoryRun[]): string {
 }
 
 function nightsLine(h: History): string {
-  const count = (tone: string) => h.nights.filter((night) => night.tone === tone).length;
   const first = h.nights[0]?.label;
   const last = h.nights.at(-1)?.label;
-  const marked = [['bad', 'failed'], ['warn', 'stopped early'], ['missed', 'missed']].map(([tone, words]) => [count(tone as string), words] as const)
-    .filter(([n]) => n > 0).map(([n, words]) => `${n} ${words}`);
+  const marked = standingOut(nightsByTone(h.nights));
   const expected = h.expectEveryMs ? ` (a run expected every ${humanDuration(h.expectEveryMs)})` : ' (UTC days)';
   return `Nights: ${h.nights.length}, ${first === last ? first : `${first} to ${last}`}${expected}${marked.length > 0 ? `: ${marked.join(', ')}` : ''}`;
 }

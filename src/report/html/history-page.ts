@@ -1,11 +1,12 @@
 import { relative, sep } from 'node:path';
 import { humanDuration } from '../../common/durations.js';
 import type { History, HistoryRun } from '../history.js';
-import { toneOf, type Night } from '../history-nights.js';
+import { nightsByTone, standingOut, toneOf, type Night } from '../history-nights.js';
 import { causesOf } from '../history-outputs.js';
 import { nightChart, type NightChart } from './history-charts.js';
 import { html, join, type Html } from './html.js';
 import { int, moment, num } from './markup.js';
+import { legend } from './page.js';
 import { STYLE, STYLE_SOURCE } from './style.js';
 
 export interface HistoryPageContext {
@@ -63,9 +64,9 @@ ${h.unreadableLines > 0 && html` ${int(h.unreadableLines)} unreadable line(s) we
 }
 
 function tally(h: History): { tone: 'ok' | 'warn' | 'bad'; verdict: string } {
-  const of = (tone: Night['tone']) => h.nights.filter((night) => night.tone === tone).length;
-  const [bad, warn, missed] = [of('bad'), of('warn'), of('missed')];
-  const words = [bad > 0 && `${bad} failed`, warn > 0 && `${warn} stopped early`, missed > 0 && `${missed} missed`].filter(Boolean);
+  const counts = nightsByTone(h.nights);
+  const { bad, warn, missed } = counts;
+  const words = standingOut(counts);
   if (h.runs.length === 0) return { tone: 'warn', verdict: 'no runs' };
   const latest = h.nights.at(-1);
   return { tone: bad > 0 || latest?.tone === 'missed' ? 'bad' : warn + missed > 0 ? 'warn' : 'ok', verdict: words.length > 0 ? words.join(', ') : 'every night well' };
@@ -82,13 +83,14 @@ function lede(h: History): Html {
 
 function cards(h: History): Html {
   const total = (key: keyof HistoryRun['counts']) => h.runs.reduce((sum, run) => sum + run.counts[key], 0);
+  const nights = nightsByTone(h.nights);
   const items: Array<[string, string, string, boolean]> = [
     ['deleted', 'deleted', int(total('deleted')), false],
     ['alreadyAbsent', 'already absent', int(total('alreadyAbsent')), false],
     ['failed', 'failed', int(total('failed')), total('failed') > 0],
-    ['nightsBad', 'failed nights', int(h.nights.filter((n) => n.tone === 'bad').length), h.nights.some((n) => n.tone === 'bad')],
-    ['nightsWarn', 'stopped early', int(h.nights.filter((n) => n.tone === 'warn').length), false],
-    ['nightsMissed', 'missed nights', h.expectEveryMs ? int(h.nights.filter((n) => n.tone === 'missed').length) : '—', h.nights.some((n) => n.tone === 'missed')],
+    ['nightsBad', 'failed nights', int(nights.bad), nights.bad > 0],
+    ['nightsWarn', 'stopped early', int(nights.warn), false],
+    ['nightsMissed', 'missed nights', h.expectEveryMs ? int(nights.missed) : '—', nights.missed > 0],
     ['durationMs', 'working time', humanDuration(h.runs.reduce((sum, run) => sum + run.durationMs, 0)), false],
     ['throttledMs', 'everyone waited', humanDuration(h.runs.reduce((sum, run) => sum + run.throttledMs, 0)), false],
   ];
@@ -130,10 +132,9 @@ function timeUnit(longestMs: number): { unit: string; ms: number; format: (value
 }
 
 function figure(chart: NightChart, nights: Night[]): Html {
-  const legend = html`<ul class="legend">${chart.layers.map((l) => html`<li><span class="sw ${l.cls}" aria-hidden="true"></span>${l.label}</li>`)}</ul>`;
   const rows = nights.map((night) => html`<tr class="tone-${night.tone}"><td>${night.label}</td><td>${night.tone === 'missed' ? 'missed' : night.runs}</td>${
     chart.layers.map((l) => html`<td class="n">${night.tone === 'missed' ? '—' : chart.format(l.value(night))}</td>`)}</tr>`);
-  return html`<figure><h3>${chart.title}</h3>${legend}${nightChart(chart, nights)}<figcaption>${chart.summary}</figcaption>
+  return html`<figure><h3>${chart.title}</h3>${legend(chart.layers)}${nightChart(chart, nights)}<figcaption>${chart.summary}</figcaption>
 <details><summary>The numbers (${chart.unit})</summary><table><thead><tr><th>night</th><th>runs</th>${chart.layers.map((l) => html`<th class="n">${l.label}</th>`)}</tr></thead>
 <tbody>${rows}</tbody></table></details></figure>`;
 }

@@ -124,7 +124,8 @@ function totals(r: RunReport): Html {
 
 const sum = (t: RunTimeline, key: SeriesKey) => t.series.totals[key] ?? 0;
 
-function legend(items: Array<{ cls: string; label: string; total?: string; line?: boolean }>): Html {
+/** A chart's legend: a swatch and the words of each series (and its total). */
+export function legend(items: Array<{ cls: string; label: string; total?: string; line?: boolean }>): Html {
   return html`<ul class="legend">${items.map((i) => html`<li><span class="sw ${i.line && 'line '}${i.cls}" aria-hidden="true"></span>${i.label}${i.total !== undefined && html` <b>${i.total}</b>`}</li>`)}</ul>`;
 }
 
