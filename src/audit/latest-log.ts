@@ -1,8 +1,8 @@
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WAITS_FOR_A_PERSON, type RunStatus } from '../common/domain.js';
 import { ExitCode } from '../common/errors.js';
+import { fileEnds } from '../common/files.js';
 import { readLastChain, type ChainGatherer, type OrderOutcome } from './log-reader.js';
 import { parseLine, type AuditRecord, type RunEndLine, type RunStartRecord } from './records.js';
 
@@ -113,24 +113,8 @@ export function describeLog(path: string): LogEntry {
   return { path, start, end, unfinished: !end || !WAITS_FOR_A_PERSON.has(end.status as RunStatus) };
 }
 
-/**
- * The first and the last line of a file, reading at most 64 KiB at each end. Opened without blocking: a
- * FIFO named like a log in the folder would otherwise wait for a writer, deaf to Ctrl-C and SIGTERM.
- */
+/** The first and the last line of a file, reading at most 64 KiB at each end (without blocking: common/files' fileEnds). */
 function edges(path: string): [string, string] {
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  try {
-    const stats = fstatSync(fd);
-    if (!stats.isFile()) throw new Error('not a file');
-    const { size } = stats;
-    const read = (position: number, length: number) => {
-      const buffer = Buffer.alloc(length);
-      readSync(fd, buffer, 0, length, position);
-      return buffer.toString('utf8');
-    };
-    const length = Math.min(size, TAIL_BYTES);
-    return [read(0, length).split('\n')[0] ?? '', read(size - length, length).trimEnd().split('\n').at(-1) ?? ''];
-  } finally {
-    closeSync(fd);
-  }
+  const { head, tail } = fileEnds(path, TAIL_BYTES);
+  return [head.split('\n')[0] ?? '', tail.trimEnd().split('\n').at(-1) ?? ''];
 }

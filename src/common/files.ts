@@ -49,6 +49,27 @@ export function describeFileKind(stats: Stats): string {
 }
 
 /**
+ * The first and the last `bytes` (at most) of a regular file, and its stats: opened without blocking (a FIFO
+ * named like the file sought — a log, a page in a folder — would otherwise wait for a writer, deaf to Ctrl-C
+ * and SIGTERM) and checked on the descriptor. Throws for anything else, and Node's file errors.
+ */
+export function fileEnds(path: string, bytes: number): { head: string; tail: string; stats: Stats } {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) throw new Error(`it is ${describeFileKind(stats)}, not a file`);
+    const length = Math.min(stats.size, bytes);
+    const read = (position: number) => {
+      const buffer = Buffer.alloc(length);
+      return buffer.toString('utf8', 0, readSync(fd, buffer, 0, length, position));
+    };
+    return { head: read(0), tail: read(stats.size - length), stats };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
  * A small regular file, read without ever blocking: `undefined` if nothing is there; anything else — a
  * FIFO, a socket, a device, a folder, a symbolic link — refused before it is opened (opening a FIFO waits
  * for a writer, in the kernel, where no signal reaches the process), and opened without following a link

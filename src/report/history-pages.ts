@@ -1,6 +1,6 @@
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileEnds } from '../common/files.js';
 
 /** How much of a page is read for its runs: the meta element is its head's second line (a chain of thousands of resumes fits). */
 const HEAD_BYTES = 64 * 1024;
@@ -34,19 +34,12 @@ export async function runPagesIn(folder: string): Promise<Map<string, string>> {
   return new Map([...pages].map(([runId, { path }]) => [runId, path]));
 }
 
-/** The first bytes of a regular file (opened without blocking: a FIFO named like a page never waits for a writer). */
+/** The head of a regular file (common/files' fileEnds: never a FIFO's wait), and when it changed; none for anything else. */
 function headOf(path: string): { text: string; mtimeMs: number } | undefined {
-  let fd: number | undefined;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-    const stats = fstatSync(fd);
-    if (!stats.isFile()) return undefined;
-    const buffer = Buffer.alloc(HEAD_BYTES);
-    const length = readSync(fd, buffer, 0, HEAD_BYTES, 0);
-    return { text: buffer.toString('utf8', 0, length), mtimeMs: stats.mtimeMs };
+    const { head, stats } = fileEnds(path, HEAD_BYTES);
+    return { text: head, mtimeMs: stats.mtimeMs };
   } catch {
     return undefined;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
   }
 }
