@@ -1,3 +1,4 @@
+import { IdSet } from '../src/common/id-set.js';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import type { OrderRecord } from '../src/common/records.js';
 import { Backoff, type Sleep } from '../src/engine/backoff.js';
@@ -38,7 +39,7 @@ async function setUp(count: number, options: Partial<FakeExsitedOptions> = {}, c
   events.on('order.finished', ({ record }) => records.push(record));
   const deps = { http, tokens, retry: new RetryPolicy(backoff, control.stopping), rate: new RateController(), slots: pLimit(2), budget: new RetryBudget(), control, events, tally };
   const run = (dryRun = false, haltAfter = 25) =>
-    executeDeletions({ pending: new Set(api.orders.map((o) => o.id)), dryRun, concurrency: 2, haltAfter }, deps);
+    executeDeletions({ pending: new IdSet(api.orders.map((o) => o.id)), dryRun, concurrency: 2, haltAfter }, deps);
   return { api, control, tally, records, run };
 }
 

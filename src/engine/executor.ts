@@ -1,4 +1,5 @@
 import type { AxiosInstance } from 'axios';
+import type { IdSet } from '../common/id-set.js';
 import type { OrderRecord, RetryRecord } from '../common/records.js';
 import { ExitCode } from '../common/errors.js';
 import { TokenError } from '../exsited/auth.js';
@@ -20,7 +21,7 @@ export interface DeletionDeps extends RequestDeps {
 
 export interface DeletionPlan {
   /** The orders to finish; drained as they are dispatched, so memory shrinks as the run goes on. */
-  pending: Set<string>;
+  pending: IdSet;
   dryRun: boolean;
   /** A dry run asks for each order (GET): would_delete if it is there, already_absent if not found. Otherwise all are would_delete. */
   checkExists?: boolean;
@@ -67,7 +68,7 @@ export async function executeDeletions(plan: DeletionPlan, deps: DeletionDeps): 
   try {
     await deps.tokens.get(control.aborting);
     if (plan.dryRun && !plan.checkExists) {
-      for (const orderId of draining(plan.pending)) {
+      for (const orderId of plan.pending.drain()) {
         if (control.stopping.aborted) break;
         finish({ orderId, outcome: 'would_delete', httpStatus: null, attempts: 0, durationMs: 0 });
       }
@@ -78,7 +79,7 @@ export async function executeDeletions(plan: DeletionPlan, deps: DeletionDeps): 
       max: plan.concurrency * ORDERS_PER_SLOT,
       ready: (running: number) => running - deps.retry.waiting < plan.concurrency * READY_PER_SLOT,
     };
-    await dispatch(draining(plan.pending), limits, async (orderId) => {
+    await dispatch(plan.pending.drain(), limits, async (orderId) => {
       try {
         const record = await (plan.dryRun ? checkWithRetry : deleteWithRetry)(orderId, deleterDeps);
         if (record) finish(record);
@@ -90,13 +91,5 @@ export async function executeDeletions(plan: DeletionPlan, deps: DeletionDeps): 
   } catch (error) {
     if (!(error instanceof TokenError)) throw error;
     authenticationLost(error);
-  }
-}
-
-/** The set's items, each removed as it is taken: memory shrinks as the run goes on. */
-function* draining<T>(set: Set<T>): Generator<T> {
-  for (const item of set) {
-    set.delete(item);
-    yield item;
   }
 }

@@ -5,6 +5,7 @@ import type { AxiosInstance } from 'axios';
 import { stringify } from 'csv-stringify/sync';
 import { CleanupError, ExitCode, refusal } from '../common/errors.js';
 import { describeFileError } from '../common/files.js';
+import { IdSet } from '../common/id-set.js';
 import { quoted, spreadsheetSafe } from '../common/text.js';
 import type { RunEvents } from '../engine/events.js';
 import { sendWithRetry, type RequestDeps } from '../engine/retrying-request.js';
@@ -127,7 +128,7 @@ class Picked {
   listed = 0;
   selected = 0;
   pages = 0;
-  private readonly seen = new Set<string>();
+  private readonly seen = new IdSet();
   private readonly matches: (order: ListedOrder) => boolean;
   private readonly columns: ReturnType<typeof manifestColumns>;
   private readonly oddIds: string[] = [];
@@ -146,8 +147,7 @@ class Picked {
     this.pages++;
     let fresh = 0;
     for (const order of orders) {
-      if (this.seen.has(order.id)) continue;
-      this.seen.add(order.id);
+      if (!this.seen.add(order.id)) continue;
       fresh++;
       this.listed++;
       this.stats.listed(order);

@@ -16,6 +16,7 @@ const ALWAYS_REFUSED: Array<[RegExp, string]> = [
   [/%/, 'contains % (IDs are percent-encoded by the tool; give them decoded)'],
   [/\s/u, 'contains whitespace'],
   [/[\u0000-\u001f\u007f-\u009f]/, 'contains a control character'],
+  [/\p{Cs}/u, 'contains a lone surrogate (not valid Unicode text)'],
 ];
 
 export type OrderIdValidator = (id: string) => string | undefined;

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { usageError } from '../common/errors.js';
+import { IdSet } from '../common/id-set.js';
 import { quoted } from '../common/text.js';
 import { readIdRows, type IdFileLayout, type IdFileSpec } from './id-file.js';
 import type { OrderIdValidator } from './order-id.js';
 
 export interface ScannedSource {
   /** The IDs still to process, deduplicated, in file order. Shrinks as the engine takes them. */
-  pending: Set<string>;
+  pending: IdSet;
   /** ID rows in the file, duplicates included. */
   rows: number;
   /** Distinct IDs in the file. */
@@ -46,7 +47,7 @@ export async function scanSource(spec: IdFileSpec, isInvalid: OrderIdValidator, 
   let unreviewedRows = 0;
   const hash = createHash('sha256');
   const layout: IdFileLayout = {};
-  const pending = new Set<string>();
+  const pending = new IdSet();
   let skipped = 0;
   let otherShards = 0;
   const problems: string[] = [];

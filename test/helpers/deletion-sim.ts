@@ -1,5 +1,6 @@
 import axios, { AxiosHeaders, type AxiosAdapter, type AxiosResponse } from 'axios';
 import pLimit from 'p-limit';
+import { IdSet } from '../../src/common/id-set.js';
 import type { OrderRecord } from '../../src/common/records.js';
 import { Backoff } from '../../src/engine/backoff.js';
 import { RunEvents } from '../../src/engine/events.js';
@@ -79,7 +80,7 @@ export async function simulateDeletion(api: SimApi, run: SimRun): Promise<SimRes
   const rate = new RateController({ cap: run.rps, now: clock.now, sleep: clock.sleep, onDecision: (d) => decisions.push(d) });
   const budget = new RetryBudget({ now: clock.now, sleep: clock.sleep });
   const events = new RunEvents();
-  const pending = new Set(simOrderIds(api.orders));
+  const pending = new IdSet(simOrderIds(api.orders));
   const tally = new RunTally(pending.size, 0, events);
   const records: OrderRecord[] = [];
   events.on('order.finished', ({ record }) => records.push(record));

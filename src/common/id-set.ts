@@ -1,0 +1,157 @@
+/**
+ * A set of order IDs in insertion order, kept in one byte arena and a hash table of entry numbers: about 35
+ * bytes per ID where a `Set<string>` holds a V8 string and a hash-table entry each (about 100 bytes at a
+ * million, most of a run's memory). Its bytes live outside the JavaScript heap, so a full collection has
+ * nothing of them to mark. Deleting marks an entry gone; the arena is freed with the set.
+ *
+ * An ID is kept as UTF-8, or as UTF-16 when it holds a lone surrogate (which UTF-8 would turn into U+FFFD:
+ * another ID); the two never compare equal.
+ */
+export class IdSet implements Iterable<string> {
+  private bytes = Buffer.allocUnsafe(64 * 1024);
+  private used = 0;
+  /** Per entry: where its bytes start, how many there are, and its flags (PRESENT, WIDE). */
+  private starts = new Uint32Array(1024);
+  private lengths = new Uint32Array(1024);
+  private flags = new Uint8Array(1024);
+  private entries = 0;
+  /** Open addressing, linear probing: entry number + 1, 0 for an empty slot; never more than half full. */
+  private table = new Int32Array(2048);
+  private live = 0;
+  /** What `find` last wrote past the arena's end: its byte length and whether it is UTF-16. */
+  private probeLength = 0;
+  private probeWide = 0;
+
+  constructor(ids?: Iterable<string>) {
+    if (ids) for (const id of ids) this.add(id);
+  }
+
+  get size(): number {
+    return this.live;
+  }
+
+  has(id: string): boolean {
+    const entry = this.table[this.find(id)]! - 1;
+    return entry >= 0 && (this.flags[entry]! & PRESENT) !== 0;
+  }
+
+  /** Adds the ID; false when it was already in. */
+  add(id: string): boolean {
+    const slot = this.find(id);
+    const entry = this.table[slot]! - 1;
+    if (entry >= 0 && (this.flags[entry]! & PRESENT) !== 0) return false;
+    // `find` left the ID's bytes just past the arena's end: they become the new entry's. An ID deleted and
+    // added again is a new entry (last in order, as in a Set); its slot now names that one.
+    if (this.entries === this.starts.length) this.growEntries();
+    this.starts[this.entries] = this.used;
+    this.lengths[this.entries] = this.probeLength;
+    this.flags[this.entries] = PRESENT | this.probeWide;
+    this.used += this.probeLength;
+    this.table[slot] = ++this.entries;
+    this.live++;
+    if (this.entries * 2 > this.table.length) this.rehash();
+    return true;
+  }
+
+  delete(id: string): boolean {
+    const entry = this.table[this.find(id)]! - 1;
+    if (entry < 0 || (this.flags[entry]! & PRESENT) === 0) return false;
+    this.flags[entry]! &= ~PRESENT;
+    this.live--;
+    return true;
+  }
+
+  /** The IDs in the order they were first added. */
+  *[Symbol.iterator](): Generator<string> {
+    for (let entry = 0; entry < this.entries; entry++) {
+      if ((this.flags[entry]! & PRESENT) !== 0) yield this.text(entry);
+    }
+  }
+
+  /** The IDs in order, each deleted as it is taken. */
+  *drain(): Generator<string> {
+    for (let entry = 0; entry < this.entries; entry++) {
+      if ((this.flags[entry]! & PRESENT) === 0) continue;
+      this.flags[entry]! &= ~PRESENT;
+      this.live--;
+      yield this.text(entry);
+    }
+  }
+
+  private text(entry: number): string {
+    const start = this.starts[entry]!;
+    return this.bytes.toString((this.flags[entry]! & WIDE) !== 0 ? 'utf16le' : 'utf8', start, start + this.lengths[entry]!);
+  }
+
+  /**
+   * Writes the ID's bytes past the arena's end (growing it if need be) and returns the slot that holds its
+   * entry — or the empty slot where it would go.
+   */
+  private find(id: string): number {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit; UTF-16, 2.
+    if (this.used + id.length * 3 > this.bytes.length) this.growBytes(this.used + id.length * 3);
+    let length = this.bytes.write(id, this.used, 'utf8');
+    let wide = 0;
+    if (length !== id.length && LONE_SURROGATE.test(id)) {
+      length = this.bytes.write(id, this.used, 'utf16le');
+      wide = WIDE;
+    }
+    this.probeLength = length;
+    this.probeWide = wide;
+    const mask = this.table.length - 1;
+    let slot = hash(this.bytes, this.used, length, wide) & mask;
+    for (;;) {
+      const entry = this.table[slot]! - 1;
+      if (entry < 0) return slot;
+      if (this.lengths[entry] === length && (this.flags[entry]! & WIDE) === wide && this.same(this.starts[entry]!, this.used, length)) return slot;
+      slot = (slot + 1) & mask;
+    }
+  }
+
+  private same(a: number, b: number, length: number): boolean {
+    const bytes = this.bytes;
+    for (let i = 0; i < length; i++) if (bytes[a + i] !== bytes[b + i]) return false;
+    return true;
+  }
+
+  private growBytes(needed: number): void {
+    const bigger = Buffer.allocUnsafe(Math.max(needed, this.bytes.length * 2));
+    this.bytes.copy(bigger, 0, 0, this.used);
+    this.bytes = bigger;
+  }
+
+  private growEntries(): void {
+    const capacity = this.starts.length * 2;
+    const starts = new Uint32Array(capacity);
+    starts.set(this.starts);
+    const lengths = new Uint32Array(capacity);
+    lengths.set(this.lengths);
+    const flags = new Uint8Array(capacity);
+    flags.set(this.flags);
+    Object.assign(this, { starts, lengths, flags });
+  }
+
+  private rehash(): void {
+    const table = new Int32Array(this.table.length * 2);
+    const mask = table.length - 1;
+    for (let entry = 0; entry < this.entries; entry++) {
+      const flags = this.flags[entry]!;
+      if ((flags & PRESENT) === 0) continue; // a deleted entry need not be found again
+      let slot = hash(this.bytes, this.starts[entry]!, this.lengths[entry]!, flags & WIDE) & mask;
+      while (table[slot] !== 0) slot = (slot + 1) & mask;
+      table[slot] = entry + 1;
+    }
+    this.table = table;
+  }
+}
+
+const PRESENT = 1;
+const WIDE = 2;
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** FNV-1a over the bytes (and whether they are UTF-16), 32 bits. */
+function hash(bytes: Buffer, start: number, length: number, wide: number): number {
+  let h = 0x811c9dc5 ^ wide;
+  for (let i = start; i < start + length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  return h >>> 0;
+}

@@ -1,0 +1,80 @@
+import { describe, expect, test } from '@jest/globals';
+import { IdSet } from '../src/common/id-set.js';
+import { orderIdValidator } from '../src/sources/order-id.js';
+
+/** A seeded generator, so that a failure names the same operations again. */
+function random(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (Math.imul(state, 1_103_515_245) + 12_345) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+describe('IdSet', () => {
+  test('answers as a Set<string> does over 60,000 random adds, deletes, lookups and drains', () => {
+    const next = random(7);
+    const pool = Array.from({ length: 5_000 }, (_, i) => (i % 7 === 0 ? `ORD-é-${i}-日本` : i % 11 === 0 ? `ORD-\ud800${i}` : `ORD-${i.toString(36)}`));
+    const ids = new IdSet();
+    const model = new Set<string>();
+    const disagreements: string[] = [];
+    for (let step = 0; step < 60_000; step++) {
+      const id = pool[Math.floor(next() * pool.length)]!;
+      const action = next();
+      const [got, want] = action < 0.5 ? [ids.add(id), !model.has(id) && !!model.add(id)]
+        : action < 0.7 ? [ids.delete(id), model.delete(id)] : [ids.has(id), model.has(id)];
+      if (got !== want || ids.size !== model.size) disagreements.push(`step ${step}: ${id}`);
+    }
+    expect(disagreements).toEqual([]);
+    expect([...ids]).toEqual([...model]);
+    const drained: string[] = [];
+    for (const id of ids.drain()) {
+      drained.push(id);
+      expect(ids.has(id)).toBe(false);
+    }
+    expect(drained).toEqual([...model]);
+    expect(ids.size).toBe(0);
+  });
+
+  test('keeps every ID byte for byte: long ones, multi-byte ones, ones differing in the last character', () => {
+    const long = 'A'.repeat(1023);
+    const variety = [`${long}1`, `${long}2`, '注文-0001', '🧾-pair', 'Ω', 'a', 'b'];
+    const ids = new IdSet(variety);
+    expect([...ids]).toEqual(variety);
+    for (const id of variety) expect(ids.has(id)).toBe(true);
+    expect(ids.has(long)).toBe(false);
+    expect(ids.has('🧾-pai')).toBe(false);
+  });
+
+  test('an ID added again after it was taken comes last, as in a Set, and is found through a rehash', () => {
+    const ids = new IdSet(['a', 'b', 'c']);
+    ids.delete('a');
+    for (let i = 0; i < 5_000; i++) ids.add(`x${i}`); // grows the table twice over
+    expect(ids.has('a')).toBe(false);
+    expect(ids.add('a')).toBe(true);
+    expect([...ids].slice(0, 3)).toEqual(['b', 'c', 'x0']);
+    expect([...ids].at(-1)).toBe('a');
+    expect(ids.has('a')).toBe(true);
+    expect(ids.size).toBe(5_003);
+  });
+
+  test('200,000 IDs (the table grown eight times) in insertion order, none lost', () => {
+    const ids = new IdSet();
+    for (let i = 0; i < 200_000; i++) ids.add(`ORD-${i}`);
+    expect(ids.add('ORD-199999')).toBe(false);
+    let expected = 0;
+    for (const id of ids.drain()) if (id === `ORD-${expected}`) expected++;
+    expect(expected).toBe(200_000);
+  });
+
+  test('an ID with a lone surrogate comes back as it went in, never as U+FFFD (another ID); the validator refuses it', () => {
+    const lone = 'ORD-\ud800';
+    const ids = new IdSet([lone, 'ORD-\ufffd', 'ORD-\ud83e\uddfe']);
+    expect([...ids]).toEqual([lone, 'ORD-\ufffd', 'ORD-\ud83e\uddfe']);
+    expect(ids.has('ORD-\udc00')).toBe(false);
+    expect(ids.delete(lone)).toBe(true);
+    expect([...ids]).toEqual(['ORD-\ufffd', 'ORD-\ud83e\uddfe']);
+    expect(orderIdValidator('.+')(lone)).toMatch(/lone surrogate/);
+    expect(orderIdValidator('.+')('ORD-\ud83e\uddfe')).toBeUndefined();
+  });
+});
