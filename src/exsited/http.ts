@@ -30,7 +30,7 @@ export interface HttpOptions {
 export function createHttpClient({ baseUrl, concurrency, timeoutMs }: HttpOptions): AxiosInstance {
   const agentOptions = { keepAlive: true, maxSockets: concurrency + 1, maxFreeSockets: concurrency + 1 };
   const proxy = proxyFor(baseUrl);
-  return axios.create({
+  const client = axios.create({
     baseURL: baseUrl.href.replace(/\/+$/, ''),
     timeout: timeoutMs,
     maxRedirects: 0,
@@ -41,8 +41,11 @@ export function createHttpClient({ baseUrl, concurrency, timeoutMs }: HttpOption
     // The API's certificate is always checked, whatever NODE_TLS_REJECT_UNAUTHORIZED says: with it at 0, a proxy that
     // opens the tunnel and then answers TLS itself would be taken for the API (tokens, client secret and all).
     httpsAgent: proxy ? new ProxyTunnelAgent(proxy, agentOptions) : new https.Agent({ ...agentOptions, rejectUnauthorized: true }),
-    headers: { Accept: 'application/json', 'User-Agent': `exsited-order-cleanup/${VERSION}` },
   });
+  // The run's two headers and nothing else: axios's defaults hold an object per HTTP method (twelve), which it
+  // deep-copies into every request's config — a quarter of what a DELETE allocates at full speed.
+  client.defaults.headers = { Accept: 'application/json', 'User-Agent': `exsited-order-cleanup/${VERSION}` } as unknown as typeof client.defaults.headers;
+  return client;
 }
 
 /** The proxy the environment sets for `baseUrl`, checked; undefined for loopback and for hosts in NO_PROXY. */
