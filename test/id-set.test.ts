@@ -77,4 +77,14 @@ describe('IdSet', () => {
     expect(orderIdValidator('.+')(lone)).toMatch(/lone surrogate/);
     expect(orderIdValidator('.+')('ORD-\ud83e\uddfe')).toBeUndefined();
   });
+
+  test('mark: a present ID met the first time, then again; an absent one stays absent; clear empties it', () => {
+    const ids = new IdSet(['A', 'B']);
+    expect([ids.mark('A'), ids.mark('A'), ids.mark('C')]).toEqual(['first', 'again', 'absent']);
+    ids.delete('B');
+    expect(ids.mark('B')).toBe('absent');
+    ids.clear();
+    expect([ids.size, ids.has('A'), [...ids]]).toEqual([0, false, []]);
+    expect(ids.add('A')).toBe(true);
+  });
 });

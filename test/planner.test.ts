@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, test } from '@jest/globals';
 import type { ResumeState } from '../src/audit/resume-state.js';
+import { IdSet } from '../src/common/id-set.js';
 import type { SourceRecord } from '../src/common/records.js';
 import { RunEvents } from '../src/engine/events.js';
 import { RunControl } from '../src/engine/run-control.js';
@@ -21,7 +22,7 @@ function context(dir: string, stdin = new PassThrough()): PlanContext & { notice
 }
 const options = (extra: Partial<InputOptions> = {}): InputOptions => ({ force: false, ...extra });
 const resumeOf = (source: SourceRecord): ResumeState => ({
-  resumeOf: 'r0', source, baseUrl: 'x', lastEnd: undefined, finished: new Map([['ORD-1', false]]), reviewed: undefined, unreadableLines: [], earlierChains: 0,
+  resumeOf: 'r0', source, baseUrl: 'x', lastEnd: undefined, finished: new IdSet(['ORD-1']), reviewed: undefined, unreadableLines: [], earlierChains: 0,
   start: {} as ResumeState['start'],
 });
 

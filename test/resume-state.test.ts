@@ -21,7 +21,7 @@ describe('readResumeState', () => {
       start('r2', 'r1'), order('r2', 'B', 'deleted'), order('r2', 'D', 'would_delete'), JSON.stringify({ event: 'order.retry', orderId: 'E' }), '{"torn',
     ].join('\n'));
     const state = (await readResumeState(path))!;
-    expect([...state.finished.keys()].sort()).toEqual(['A', 'B', 'C']);
+    expect([...state.finished].sort()).toEqual(['A', 'B', 'C']);
     expect(state.resumeOf).toBe('r2');
     expect(state.unreadableLines).toEqual([5, 9, 10]); // the retry line lacks its fields: not a record
     expect(state.source.sha256).toBe(SHA);
@@ -34,7 +34,7 @@ describe('readResumeState', () => {
       JSON.stringify({ event: 'order', runId: 'r1', time: 't', orderId: 'G', outcome: 'deleted', httpStatus: 204, attempts: 1, durationMs: 1 }),
     ].join('\n'));
     const state = (await readResumeState(path))!;
-    expect([...state.finished.keys()].sort()).toEqual(['A"B', 'C\\D', 'F', 'G']);
+    expect([...state.finished].sort()).toEqual(['A"B', 'C\\D', 'F', 'G']);
     expect(state.unreadableLines).toEqual([4]);
   });
 

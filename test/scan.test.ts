@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, test } from '@jest/globals';
 import { CleanupError } from '../src/common/errors.js';
+import { IdSet } from '../src/common/id-set.js';
 import { idFileFormat, readIdRows, type IdFileSpec } from '../src/sources/id-file.js';
 import { orderIdValidator } from '../src/sources/order-id.js';
 import { scanSource } from '../src/sources/scan.js';
@@ -64,7 +65,7 @@ describe('pass one: scanSource', () => {
 
   test('deduplicates in file order, counts rows, hashes the bytes, skips finished IDs', async () => {
     const body = 'ORD-1\nORD-2\nORD-1\nORD-3\nORD-2\n';
-    const scanned = await scanSource(text(body), validate, { finished: new Map([['ORD-2', false]]) });
+    const scanned = await scanSource(text(body), validate, { finished: new IdSet(['ORD-2']) });
     expect([...scanned.pending]).toEqual(['ORD-1', 'ORD-3']);
     expect(scanned).toMatchObject({ rows: 5, unique: 3, duplicates: 2, skipped: 1 });
     expect(scanned.sha256).toBe(createHash('sha256').update(body).digest('hex'));

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { GOAL_REACHED } from '../common/domain.js';
 import { usageError } from '../common/errors.js';
+import { IdSet } from '../common/id-set.js';
 import type { SourceRecord } from '../common/records.js';
 import { readLastChain, type ChainGatherer, type OrderOutcome } from './log-reader.js';
 import type { AuditRecord, RunEndLine, RunStartRecord } from './records.js';
@@ -15,16 +16,16 @@ export interface ResumeState {
   /** How the chain's latest run ended, if it did. */
   lastEnd: RunEndLine | undefined;
   /**
-   * Orders whose latest outcome in this chain is `deleted` or `already_absent`: never sent again. The value
-   * says whether the new run's input has listed the order yet (pass one sets it, to count each skip once).
+   * Orders whose latest outcome in this chain is `deleted` or `already_absent`: never sent again. Pass one
+   * marks each as the new run's input lists it, to count each skip once.
    */
-  finished: Map<string, boolean>;
+  finished: IdSet;
   /**
    * A chain that began with a dry run of a list of IDs: the orders it found there (would_delete). Only
    * these are ever deleted by its resumes — an order whose check failed, or that the dry run never reached
    * (stopped first), was not confirmed, and is left out. Undefined for other chains.
    */
-  reviewed: Set<string> | undefined;
+  reviewed: IdSet | undefined;
   /** Lines that are not records (a write torn by a kill, an edit); skipped. */
   unreadableLines: number[];
   /** Earlier, unrelated runs in the same log (written before fresh runs were refused on a used log). */
@@ -55,8 +56,8 @@ export async function readResumeState(path: string): Promise<ResumeState | undef
 
 /** A run chain as a resume needs it: its latest run.start and run.end, and every order's latest outcome. */
 class ChainState implements ChainGatherer<AuditRecord | OrderOutcome> {
-  readonly finished = new Map<string, boolean>();
-  reviewed: Set<string> | undefined;
+  readonly finished = new IdSet();
+  reviewed: IdSet | undefined;
   start: RunStartRecord | undefined;
   lastEnd: RunEndLine | undefined;
   records = 0;
@@ -64,12 +65,12 @@ class ChainState implements ChainGatherer<AuditRecord | OrderOutcome> {
   record(record: AuditRecord | OrderOutcome): void {
     this.records++;
     if (record.event === 'order') {
-      if (GOAL_REACHED.has(record.outcome)) this.finished.set(record.orderId, false);
+      if (GOAL_REACHED.has(record.outcome)) this.finished.add(record.orderId);
       else this.finished.delete(record.orderId);
       if (record.outcome === 'would_delete') this.reviewed?.add(record.orderId);
     } else if (record.event === 'run.start') {
       // The chain's first run a dry run of a list (a filter's dry run has its manifest for a selection): its finds, and only those, go on.
-      if (!this.start && record.options.dryRun === true && record.source.kind !== 'filter') this.reviewed = new Set();
+      if (!this.start && record.options.dryRun === true && record.source.kind !== 'filter') this.reviewed = new IdSet();
       this.start = record;
       this.lastEnd = undefined;
     } else if (record.event === 'run.end') {

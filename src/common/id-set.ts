@@ -10,7 +10,7 @@
 export class IdSet implements Iterable<string> {
   private bytes = Buffer.allocUnsafe(64 * 1024);
   private used = 0;
-  /** Per entry: where its bytes start, how many there are, and its flags (PRESENT, WIDE). */
+  /** Per entry: where its bytes start, how many there are, and its flags (PRESENT, WIDE, MARKED). */
   private starts = new Uint32Array(1024);
   private lengths = new Uint32Array(1024);
   private flags = new Uint8Array(1024);
@@ -59,6 +59,24 @@ export class IdSet implements Iterable<string> {
     this.flags[entry]! &= ~PRESENT;
     this.live--;
     return true;
+  }
+
+  /**
+   * Marks a present ID as met (a resume's pass over its input: each skip counted once): `first` the first
+   * time, `again` after that, `absent` for an ID not in the set.
+   */
+  mark(id: string): 'first' | 'again' | 'absent' {
+    const entry = this.table[this.find(id)]! - 1;
+    const flags = entry >= 0 ? this.flags[entry]! : 0;
+    if ((flags & PRESENT) === 0) return 'absent';
+    if ((flags & MARKED) !== 0) return 'again';
+    this.flags[entry] = flags | MARKED;
+    return 'first';
+  }
+
+  /** Empties the set and gives back its memory. */
+  clear(): void {
+    Object.assign(this, new IdSet());
   }
 
   /** The IDs in the order they were first added. */
@@ -147,6 +165,7 @@ export class IdSet implements Iterable<string> {
 
 const PRESENT = 1;
 const WIDE = 2;
+const MARKED = 4;
 const LONE_SURROGATE = /\p{Cs}/u;
 
 /** FNV-1a over the bytes (and whether they are UTF-16), 32 bits. */

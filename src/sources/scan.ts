@@ -25,9 +25,9 @@ export interface ScannedSource {
 
 export interface ScanOptions {
   /** Orders finished by the run being resumed: marked as their IDs are met, so that each skip counts once. */
-  finished?: Map<string, boolean>;
+  finished?: IdSet;
   /** When the run resumed began as a dry run: the orders it confirmed, the only ones this run may take. */
-  reviewed?: ReadonlySet<string>;
+  reviewed?: { has(id: string): boolean };
   inShard?: (id: string) => boolean;
   /** What a refusal says was spared: "nothing was sent", or "nothing was deleted" once requests went out. */
   spared?: string;
@@ -42,8 +42,8 @@ const SHOWN_ERRORS = 20;
  * IDs and hashes the bytes. Any invalid row fails the whole input (exit 2) with the first 20 reasons.
  */
 export async function scanSource(spec: IdFileSpec, isInvalid: OrderIdValidator, options: ScanOptions = {}): Promise<ScannedSource> {
-  const { finished = new Map<string, boolean>(), reviewed, inShard, spared = 'nothing was sent', signal } = options;
-  const unreviewed = new Set<string>();
+  const { finished = new IdSet(), reviewed, inShard, spared = 'nothing was sent', signal } = options;
+  const unreviewed = new IdSet();
   let unreviewedRows = 0;
   const hash = createHash('sha256');
   const layout: IdFileLayout = {};
@@ -65,18 +65,14 @@ export async function scanSource(spec: IdFileSpec, isInvalid: OrderIdValidator, 
         otherShards++;
         continue;
       }
-      const seenFinished = finished.get(id);
-      if (reviewed && seenFinished === undefined && !reviewed.has(id)) {
+      const met = finished.mark(id);
+      if (reviewed && met === 'absent' && !reviewed.has(id)) {
         unreviewed.add(id);
         unreviewedRows++; // left out, as another shard's rows are: counted apart from this run's orders
         continue;
       }
-      if (seenFinished === false) {
-        finished.set(id, true);
-        skipped++;
-      } else if (seenFinished === undefined) {
-        pending.add(id);
-      }
+      if (met === 'first') skipped++;
+      else if (met === 'absent') pending.add(id);
     }
   }
   if (invalid > 0) {
