@@ -133,7 +133,9 @@ export class IdSet implements Iterable<string> {
   }
 
   private growBytes(needed: number): void {
-    const bigger = Buffer.allocUnsafe(Math.max(needed, this.bytes.length * 2));
+    // Entries hold 32-bit offsets: past 4 GiB they would name other bytes (other IDs), so the set stops there.
+    if (needed > MAX_ARENA) throw new RangeError('more than 4 GiB of order IDs');
+    const bigger = Buffer.allocUnsafe(Math.min(MAX_ARENA, Math.max(needed, this.bytes.length * 2)));
     this.bytes.copy(bigger, 0, 0, this.used);
     this.bytes = bigger;
   }
@@ -166,6 +168,7 @@ export class IdSet implements Iterable<string> {
 const PRESENT = 1;
 const WIDE = 2;
 const MARKED = 4;
+const MAX_ARENA = 2 ** 32 - 1;
 const LONE_SURROGATE = /\p{Cs}/u;
 
 /** FNV-1a over the bytes (and whether they are UTF-16), 32 bits. */

@@ -20,7 +20,7 @@ export interface DeletionDeps extends RequestDeps {
 }
 
 export interface DeletionPlan {
-  /** The orders to finish; drained as they are dispatched, so memory shrinks as the run goes on. */
+  /** The orders to finish, in input order; each taken out as it is dispatched. */
   pending: IdSet;
   dryRun: boolean;
   /** A dry run asks for each order (GET): would_delete if it is there, already_absent if not found. Otherwise all are would_delete. */
