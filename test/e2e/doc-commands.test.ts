@@ -145,5 +145,7 @@ describe('every command in the README and docs/ runs as shown', () => {
     expect(ran.join('\n')).toMatch(/fake-api --orders 400/);
     expect(ran.join('\n')).toMatch(/GitLab|pre-release\.json/);
     expect(ran.join('\n')).toMatch(/jq -r/);
-  });
+    // Every command of the docs in turn, each a process of its own: 10 s on an idle machine, past 30 s beside
+    // two busy loops and another test run.
+  }, 90_000);
 });

@@ -191,15 +191,16 @@ describe('run: the main path over loopback HTTP', () => {
   });
 
   test('the resume of a dry run deletes only what the dry run found: orders it never confirmed (stopped first) are left out and named (red team: it deleted them all)', async () => {
-    const api = await fakeApi(20, { faults: { latencyMs: 60 } });
+    const api = await fakeApi(20, { faults: { latencyMs: 400 } });
     fake = api.fake;
     const dir = workDir();
     const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
     const log = join(dir, 'a.ndjson');
     const env = credentialsEnv(fake);
 
-    // One order at a time, 60 ms each, for at most 300 ms: a few confirmed, the rest never asked for.
-    const dry = await runInProcess(['run', '--yes', '--dry-run', '--ids', input, '--audit-log', log, '--concurrency', '1', '--max-duration', '300ms'], { env });
+    // One order at a time, 400 ms each (8 s for all), for at most 3 s: a few confirmed, the rest never asked
+    // for. (300 ms and 60 ms each ran out, beside two busy loops and another test run, before the log was opened.)
+    const dry = await runInProcess(['run', '--yes', '--dry-run', '--ids', input, '--audit-log', log, '--concurrency', '1', '--max-duration', '3s'], { env });
     expect(dry.code).toBe(4);
     const confirmed = readAudit(log).filter((l) => l.outcome === 'would_delete').map((l) => l.orderId);
     expect(confirmed.length).toBeGreaterThan(0);
