@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { IdSet } from '../src/common/id-set.js';
+import { halfSipHash, IdSet } from '../src/common/id-set.js';
 import { orderIdValidator } from '../src/sources/order-id.js';
 
 /** A seeded generator, so that a failure names the same operations again. */
@@ -86,5 +86,48 @@ describe('IdSet', () => {
     ids.clear();
     expect([ids.size, ids.has('A'), [...ids]]).toEqual([0, false, []]);
     expect(ids.add('A')).toBe(true);
+  });
+
+  test('IDs crafted to share one FNV-1a hash (as the set first hashed: 38 s to list 65,536 of them) spread over the table', () => {
+    // Joux's multicollision: a colliding pair of 6-letter blocks per step, found by the birthday search; 12 steps
+    // make 4,096 IDs of 72 letters and digits, all with one unkeyed FNV-1a hash.
+    const fnv = (h: number, text: string) => {
+      for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+      return h >>> 0;
+    };
+    let seed = 11;
+    const draw = () => (seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0) >>> 8; // 24 bits
+    const letters = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+    const three = (r: number) => letters[r % 62]! + letters[(r >>> 6) % 62]! + letters[(r >>> 12) % 62]!;
+    const block = () => three(draw()) + three(draw());
+    const pairs: Array<[string, string]> = [];
+    let state = 0x811c9dc5;
+    while (pairs.length < 12) {
+      const seen = new Map<number, string>();
+      for (;;) {
+        const candidate = block();
+        const h = fnv(state, candidate);
+        const earlier = seen.get(h);
+        if (earlier !== undefined && earlier !== candidate) {
+          pairs.push([earlier, candidate]);
+          state = h;
+          break;
+        }
+        seen.set(h, candidate);
+      }
+    }
+    const crafted = Array.from({ length: 4096 }, (_, n) => pairs.map((pair, b) => pair[(n >> b) & 1]).join(''));
+    expect(new Set(crafted.map((id) => fnv(0x811c9dc5, id))).size).toBe(1);
+    const ids = new IdSet(crafted);
+    expect(ids.size).toBe(4096);
+    expect(ids.longestProbe).toBeLessThanOrEqual(64); // all in one chain: 4,096
+  });
+
+  test('the hash is HalfSipHash: the reference vectors of HalfSipHash-2-4 (key 00…07, messages 00…n-1)', () => {
+    const vector = (n: number) => {
+      const message = Uint8Array.from({ length: n }, (_, i) => i);
+      return Buffer.from(Uint32Array.of(halfSipHash(message, 0, n, 0x03020100, 0x07060504, 2, 4)).buffer).toString('hex');
+    };
+    expect([0, 1, 2, 3, 4, 5].map(vector)).toEqual(['a9359f5b', '27475ab8', 'fa62a603', '8afee704', '2a6e4689', 'c5fab669']);
   });
 });

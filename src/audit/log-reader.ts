@@ -43,7 +43,9 @@ export interface LastChain<G> {
  * came before it belongs to other runs, which a resume or a report must never count as its own. So a
  * chain is gathered by its own gatherer, made by `begin()` when the reading begins and again at each
  * fresh run.start (its first record): the last chain's is returned, the others are dropped.
- * `outcomesOnly` reads order lines on the fast path, as {orderId, outcome}: all a resume needs.
+ * `outcomesOnly` reads order lines on the fast path, as {orderId, outcome}: all a resume needs. The ID is a
+ * slice of its line (V8 keeps substrings of 13 characters and more as views into their parent): a gatherer
+ * that keeps IDs copies them (the resume's IdSet keeps their bytes).
  */
 export async function readLastChain<G extends ChainGatherer<AuditRecord>>(path: string, begin: () => G): Promise<LastChain<G>>;
 export async function readLastChain<G extends ChainGatherer<AuditRecord | OrderOutcome>>(path: string, begin: () => G, options: ReadOptions & { outcomesOnly: true }): Promise<LastChain<G>>;
@@ -66,7 +68,7 @@ export async function readLastChain<G extends ChainGatherer<AuditRecord | OrderO
         if (text === '') continue;
         const fast = options.outcomesOnly ? fastOrderLine(text) : undefined;
         if (fast) {
-          read.last.record({ event: 'order', orderId: detach(fast.orderId), outcome: fast.outcome }, lineNumber, text);
+          read.last.record({ event: 'order', orderId: fast.orderId, outcome: fast.outcome }, lineNumber, text);
           continue;
         }
         const parsed = parseLine(text);
@@ -97,10 +99,3 @@ export async function readLastChain<G extends ChainGatherer<AuditRecord | OrderO
   return read;
 }
 
-/**
- * A copy of `id` that does not keep its whole line alive: V8 makes substrings of 13 characters and more
- * views into their parent, and a million kept IDs would otherwise keep the whole log in memory.
- */
-function detach(id: string): string {
-  return ` ${id}`.slice(1);
-}
