@@ -39,4 +39,24 @@ describe('the HTTP client', () => {
     expect(listed).toMatchObject({ kind: 'failed', httpStatus: 307 });
     expect(reached).toEqual([]);
   });
+
+  test('sends the headers it always sent, in the same order, and carries none from one request to the next', async () => {
+    const seen: string[] = [];
+    const api = await serve((req, res) => {
+      seen.push(`${req.method} ${req.rawHeaders.filter((_, i) => i % 2 === 0).join(',')}`);
+      req.resume();
+      req.on('end', () => res.writeHead(204).end());
+    });
+    const client = createHttpClient({ baseUrl: new URL(api), concurrency: 1, timeoutMs: 2000 });
+    clients.push(client);
+    await client.post('/api/v1/oauth2/token', { grant_type: 'client_credentials' }, { headers: { Authorization: 'Basic x' } });
+    await deleteOrder(client, 'ORD-1', 'bearer-token-0123456789');
+    await listOrdersPage(client, { limit: 10, offset: 0 }, 'bearer-token-0123456789');
+    // As axios's own defaults ordered them (Content-Type second), before the instance's headers were made flat.
+    expect(seen).toEqual([
+      'POST Accept,Content-Type,User-Agent,Authorization,Content-Length,Accept-Encoding,Host,Connection',
+      'DELETE Accept,User-Agent,Authorization,Accept-Encoding,Host,Connection',
+      'GET Accept,User-Agent,Authorization,Accept-Encoding,Host,Connection',
+    ]);
+  });
 });
