@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
 /**
- * A set of order IDs in insertion order, kept in one byte arena and a hash table of entry numbers: about 35
+ * A set of order IDs in insertion order, kept in one byte arena and a hash table of entry numbers: about 40
  * bytes per ID where a `Set<string>` holds a V8 string and a hash-table entry each (about 100 bytes at a
  * million, most of a run's memory). Its bytes live outside the JavaScript heap, so a full collection has
  * nothing of them to mark. Deleting marks an entry gone; the arena is freed with the set.
@@ -16,17 +16,19 @@ import { randomBytes } from 'node:crypto';
 export class IdSet implements Iterable<string> {
   private bytes = Buffer.allocUnsafe(64 * 1024);
   private used = 0;
-  /** Per entry: where its bytes start, how many there are, and its flags (PRESENT, WIDE, MARKED). */
+  /** Per entry: where its bytes start, how many there are, its hash, and its flags (PRESENT, WIDE, MARKED). */
   private starts = new Uint32Array(1024);
   private lengths = new Uint32Array(1024);
+  private hashes = new Uint32Array(1024);
   private flags = new Uint8Array(1024);
   private entries = 0;
   /** Open addressing, linear probing: entry number + 1, 0 for an empty slot; never more than half full. */
   private table = new Int32Array(2048);
   private live = 0;
-  /** What `find` last wrote past the arena's end: its byte length and whether it is UTF-16. */
+  /** What `find` last wrote past the arena's end: its byte length, whether it is UTF-16, its hash. */
   private probeLength = 0;
   private probeWide = 0;
+  private probeHash = 0;
   /** The most slots one lookup has looked at: how well the table is spread (the tests hold it to a few). */
   longestProbe = 0;
 
@@ -53,6 +55,7 @@ export class IdSet implements Iterable<string> {
     if (this.entries === this.starts.length) this.growEntries();
     this.starts[this.entries] = this.used;
     this.lengths[this.entries] = this.probeLength;
+    this.hashes[this.entries] = this.probeHash;
     this.flags[this.entries] = PRESENT | this.probeWide;
     this.used += this.probeLength;
     this.table[slot] = ++this.entries;
@@ -125,10 +128,12 @@ export class IdSet implements Iterable<string> {
     this.probeLength = length;
     this.probeWide = wide;
     const mask = this.table.length - 1;
-    let slot = halfSipHash(this.bytes, this.used, length) & mask;
+    const hash = halfSipHash(this.bytes, this.used, length);
+    this.probeHash = hash;
+    let slot = hash & mask;
     for (let probe = 1; ; probe++) {
       const entry = this.table[slot]! - 1;
-      if (entry < 0 || (this.lengths[entry] === length && (this.flags[entry]! & WIDE) === wide && this.same(this.starts[entry]!, this.used, length))) {
+      if (entry < 0 || (this.hashes[entry] === hash && this.lengths[entry] === length && (this.flags[entry]! & WIDE) === wide && this.same(this.starts[entry]!, this.used, length))) {
         if (probe > this.longestProbe) this.longestProbe = probe;
         return slot;
       }
@@ -156,9 +161,11 @@ export class IdSet implements Iterable<string> {
     starts.set(this.starts);
     const lengths = new Uint32Array(capacity);
     lengths.set(this.lengths);
+    const hashes = new Uint32Array(capacity);
+    hashes.set(this.hashes);
     const flags = new Uint8Array(capacity);
     flags.set(this.flags);
-    Object.assign(this, { starts, lengths, flags });
+    Object.assign(this, { starts, lengths, hashes, flags });
   }
 
   private rehash(): void {
@@ -167,7 +174,7 @@ export class IdSet implements Iterable<string> {
     for (let entry = 0; entry < this.entries; entry++) {
       const flags = this.flags[entry]!;
       if ((flags & PRESENT) === 0) continue; // a deleted entry need not be found again
-      let slot = halfSipHash(this.bytes, this.starts[entry]!, this.lengths[entry]!) & mask;
+      let slot = this.hashes[entry]! & mask;
       while (table[slot] !== 0) slot = (slot + 1) & mask;
       table[slot] = entry + 1;
     }
@@ -190,41 +197,42 @@ const K1 = KEY.readInt32LE(4);
  * HalfSipHash-c-d of the bytes under a 64-bit key, 32 bits (Aumasson and Bernstein's SipHash family; the
  * reference is halfsiphash.c, whose test vectors are HalfSipHash-2-4's): keyed, so that IDs crafted to share
  * a hash cannot be made without the key. The sets use 1-3 (as the Linux kernel's hsiphash does) under the
- * process's key. Its state lives in this module, not in a closure: no allocation per ID.
+ * process's key.
  */
 export function halfSipHash(bytes: Uint8Array, start: number, length: number, k0 = K0, k1 = K1, cRounds = 1, dRounds = 3): number {
-  v0 = k0;
-  v1 = k1;
-  v2 = 0x6c796765 ^ k0;
-  v3 = 0x74656462 ^ k1;
+  // The state in locals (registers), each round written out: this runs twice per ID at a resume's start.
+  let v0 = k0;
+  let v1 = k1;
+  let v2 = 0x6c796765 ^ k0;
+  let v3 = 0x74656462 ^ k1;
   const end = start + length;
   const whole = start + (length & ~3);
-  for (let i = start; i < whole; i += 4) {
-    const m = bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24);
+  for (let i = start; ; i += 4) {
+    const last = i >= whole; // the last block: the tail's bytes and the length
+    let m = 0;
+    if (!last) m = bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24);
+    else {
+      m = (length & 0xff) << 24;
+      for (let at = whole; at < end; at++) m |= bytes[at]! << (8 * (at - whole));
+    }
     v3 ^= m;
-    for (let r = 0; r < cRounds; r++) sipRound();
+    for (let r = 0; r < cRounds; r++) {
+      v0 = (v0 + v1) | 0; v1 = rotl(v1, 5) ^ v0; v0 = rotl(v0, 16);
+      v2 = (v2 + v3) | 0; v3 = rotl(v3, 8) ^ v2;
+      v0 = (v0 + v3) | 0; v3 = rotl(v3, 7) ^ v0;
+      v2 = (v2 + v1) | 0; v1 = rotl(v1, 13) ^ v2; v2 = rotl(v2, 16);
+    }
     v0 ^= m;
+    if (last) break;
   }
-  let last = (length & 0xff) << 24;
-  for (let i = whole; i < end; i++) last |= bytes[i]! << (8 * (i - whole));
-  v3 ^= last;
-  for (let r = 0; r < cRounds; r++) sipRound();
-  v0 ^= last;
   v2 ^= 0xff;
-  for (let r = 0; r < dRounds; r++) sipRound();
+  for (let r = 0; r < dRounds; r++) {
+    v0 = (v0 + v1) | 0; v1 = rotl(v1, 5) ^ v0; v0 = rotl(v0, 16);
+    v2 = (v2 + v3) | 0; v3 = rotl(v3, 8) ^ v2;
+    v0 = (v0 + v3) | 0; v3 = rotl(v3, 7) ^ v0;
+    v2 = (v2 + v1) | 0; v1 = rotl(v1, 13) ^ v2; v2 = rotl(v2, 16);
+  }
   return (v1 ^ v3) >>> 0;
-}
-
-let v0 = 0;
-let v1 = 0;
-let v2 = 0;
-let v3 = 0;
-
-function sipRound(): void {
-  v0 = (v0 + v1) | 0; v1 = rotl(v1, 5) ^ v0; v0 = rotl(v0, 16);
-  v2 = (v2 + v3) | 0; v3 = rotl(v3, 8) ^ v2;
-  v0 = (v0 + v3) | 0; v3 = rotl(v3, 7) ^ v0;
-  v2 = (v2 + v1) | 0; v1 = rotl(v1, 13) ^ v2; v2 = rotl(v2, 16);
 }
 
 const rotl = (x: number, n: number) => (x << n) | (x >>> (32 - n));
