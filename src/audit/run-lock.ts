@@ -110,14 +110,10 @@ export class RunLock {
     this.guard = undefined;
   }
 
-  /** The holder the lock file names; none if it is not a lock file (a FIFO planted there is never opened: it would block). */
+  /** The holder the lock file names; none if it is not a lock file. */
   private holder(): LockHolder | undefined {
-    try {
-      const holder = JSON.parse(readRegularFile(this.path, 4096, 'a lock file')?.text ?? 'null') as LockHolder;
-      return typeof holder?.pid === 'number' && typeof holder.host === 'string' ? holder : undefined;
-    } catch {
-      return undefined;
-    }
+    const holder = readLockFile(this.path);
+    return typeof holder?.pid === 'number' && typeof holder.host === 'string' ? (holder as LockHolder) : undefined;
   }
 
   private refuse(holder = this.holder()) {
@@ -128,24 +124,29 @@ export class RunLock {
 }
 
 /**
- * The lock file of an audit log: beside the log's real path (a log reached through a link is the same
- * log); beside the path as given while its folder does not exist yet.
- */
-/**
  * Whether run `runId` holds its log's lock now: the lock file names it and its process runs (on this host;
  * a holder on another host cannot be checked and is taken at its word). A lock a killed process left
  * behind (SIGKILL) is not held, nor one whose pid now names a zombie or a newer process.
  */
 export function lockHeldBy(auditLog: string, runId: string): boolean {
+  const holder = readLockFile(lockPathOf(auditLog));
+  if (holder?.runId !== runId || typeof holder.pid !== 'number') return false;
+  return holder.host !== hostname() || isProcessSince(holder.pid, Date.parse(holder.startedAt ?? '') || 0);
+}
+
+/** A lock file's fields as written; undefined if it cannot be read as one (a FIFO planted there is never opened: it would block). */
+function readLockFile(path: string): Partial<LockHolder> | undefined {
   try {
-    const holder = JSON.parse(readRegularFile(lockPathOf(auditLog), 4096, 'a lock file')?.text ?? 'null') as Partial<LockHolder> | null;
-    if (holder?.runId !== runId || typeof holder.pid !== 'number') return false;
-    return holder.host !== hostname() || isProcessSince(holder.pid, Date.parse(holder.startedAt ?? '') || 0);
+    return (JSON.parse(readRegularFile(path, 4096, 'a lock file')?.text ?? 'null') as Partial<LockHolder> | null) ?? undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
+/**
+ * The lock file of an audit log: beside the log's real path (a log reached through a link is the same
+ * log); beside the path as given while its folder does not exist yet.
+ */
 export function lockPathOf(auditLog: string): string {
   try {
     return `${realPathOf(auditLog)}.lock`;
