@@ -1,4 +1,4 @@
-import { MAX_TIMER_MS, parseDuration, UNIT_MS } from '../common/durations.js';
+import { MAX_TIMER_MS, parseDuration, UNIT_MS, type DurationUnit } from '../common/durations.js';
 import { credentialsOf, parseHttpUrl } from '../common/http-url.js';
 import { MIN_SECRET_LENGTH } from '../common/secrets.js';
 import { quoted } from '../common/text.js';
@@ -52,48 +52,36 @@ export function positive(): Value<number> {
   };
 }
 
-/** A duration in ms: `45m`, `1h30m`, `90s`, `500ms`; a bare number (a string, or a job's number) is seconds. */
-/** An age (`30d`, `12h`): how old a thing may get; no timer waits for it, so it is not capped at 24 days. */
-export function age(): Value<number> {
+/**
+ * A time in ms: `45m`, `1h30m`, `90s`, `500ms`; a bare number (a string, or a job's number) is in `bareUnit`.
+ * `refuse` says what is wrong with it, if anything; `ms` undefined (it did not read as a time) is always wrong.
+ */
+function time(bareUnit: DurationUnit, refuse: (ms: number | undefined, raw: unknown) => string | undefined): Value<number> {
   return {
     placeholder: '<time>',
     parse: (raw) => {
-      const ms = typeof raw === 'string' ? parseDuration(raw, 'd') : typeof raw === 'number' ? raw * 86_400_000 : undefined;
-      if (ms === undefined || !(ms >= 3_600_000)) return problem(`must be an age of an hour or more, such as 30d or 12h, got ${got(raw)}`);
-      return ok(Math.round(ms));
+      const ms = typeof raw === 'number' ? raw * UNIT_MS[bareUnit] : typeof raw === 'string' ? parseDuration(raw, bareUnit) : undefined;
+      const wrong = refuse(ms, raw);
+      return wrong === undefined ? ok(Math.round(ms as number)) : problem(wrong);
     },
     show: showDuration,
     record: showDuration,
   };
 }
 
-export function duration(): Value<number> {
-  return {
-    placeholder: '<time>',
-    parse: (raw) => {
-      const ms = typeof raw === 'number' ? raw * 1000 : typeof raw === 'string' ? parseDuration(raw, 's') : undefined;
-      if (ms === undefined || !(ms > 0)) return problem(`must be a duration such as 45m, 1h30m or 90s, got ${got(raw)}`);
-      if (ms > MAX_TIMER_MS) return problem(`must be at most 24 days (596h), got ${got(raw)}`);
-      return ok(Math.round(ms));
-    },
-    show: showDuration,
-    record: showDuration,
-  };
-}
+/** An age (`30d`, `12h`): how old a thing may get; no timer waits for it, so it is not capped at 24 days. */
+export const age = (): Value<number> => time('d', (ms, raw) =>
+  (ms === undefined || !(ms >= 3_600_000) ? `must be an age of an hour or more, such as 30d or 12h, got ${got(raw)}` : undefined));
+
+/** A duration a timer waits for (`45m`, `1h30m`, `90s`, `500ms`; a bare number is seconds): at most 24 days. */
+export const duration = (): Value<number> => time('s', (ms, raw) => {
+  if (ms === undefined || !(ms > 0)) return `must be a duration such as 45m, 1h30m or 90s, got ${got(raw)}`;
+  return ms > MAX_TIMER_MS ? `must be at most 24 days (596h), got ${got(raw)}` : undefined;
+});
 
 /** How often a job is expected to run (--expect-every): a minute or more, at most a year. */
-export function period(): Value<number> {
-  return {
-    placeholder: '<time>',
-    parse: (raw) => {
-      const ms = typeof raw === 'number' ? raw * 1000 : typeof raw === 'string' ? parseDuration(raw, 's') : undefined;
-      if (ms === undefined || !(ms >= 60_000) || ms > 366 * 86_400_000) return problem(`must be a period of a minute to a year, such as 24h or 1h, got ${got(raw)}`);
-      return ok(Math.round(ms));
-    },
-    show: showDuration,
-    record: showDuration,
-  };
-}
+export const period = (): Value<number> => time('s', (ms, raw) =>
+  (ms === undefined || !(ms >= 60_000) || ms > 366 * 86_400_000 ? `must be a period of a minute to a year, such as 24h or 1h, got ${got(raw)}` : undefined));
 
 /** 2700000 → `45m`, 5400000 → `1h30m`, 90000 → `1m30s`, 1500 → `1500ms`. */
 export function showDuration(ms: number): string {
