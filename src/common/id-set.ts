@@ -41,8 +41,7 @@ export class IdSet implements Iterable<string> {
   }
 
   has(id: string): boolean {
-    const entry = this.table[this.find(id)]! - 1;
-    return entry >= 0 && (this.flags[entry]! & PRESENT) !== 0;
+    return this.liveEntry(id) >= 0;
   }
 
   /** Adds the ID; false when it was already in. */
@@ -65,8 +64,8 @@ export class IdSet implements Iterable<string> {
   }
 
   delete(id: string): boolean {
-    const entry = this.table[this.find(id)]! - 1;
-    if (entry < 0 || (this.flags[entry]! & PRESENT) === 0) return false;
+    const entry = this.liveEntry(id);
+    if (entry < 0) return false;
     this.flags[entry]! &= ~PRESENT;
     this.live--;
     return true;
@@ -77,11 +76,10 @@ export class IdSet implements Iterable<string> {
    * time, `again` after that, `absent` for an ID not in the set.
    */
   mark(id: string): 'first' | 'again' | 'absent' {
-    const entry = this.table[this.find(id)]! - 1;
-    const flags = entry >= 0 ? this.flags[entry]! : 0;
-    if ((flags & PRESENT) === 0) return 'absent';
-    if ((flags & MARKED) !== 0) return 'again';
-    this.flags[entry] = flags | MARKED;
+    const entry = this.liveEntry(id);
+    if (entry < 0) return 'absent';
+    if ((this.flags[entry]! & MARKED) !== 0) return 'again';
+    this.flags[entry]! |= MARKED;
     return 'first';
   }
 
@@ -105,6 +103,12 @@ export class IdSet implements Iterable<string> {
       this.live--;
       yield this.text(entry);
     }
+  }
+
+  /** The ID's entry while it is in the set; -1 if it is not. */
+  private liveEntry(id: string): number {
+    const entry = this.table[this.find(id)]! - 1;
+    return entry >= 0 && (this.flags[entry]! & PRESENT) !== 0 ? entry : -1;
   }
 
   private text(entry: number): string {
