@@ -47,8 +47,7 @@ export class IdSet implements Iterable<string> {
   /** Adds the ID; false when it was already in. */
   add(id: string): boolean {
     const slot = this.find(id);
-    const entry = this.table[slot]! - 1;
-    if (entry >= 0 && (this.flags[entry]! & PRESENT) !== 0) return false;
+    if (this.liveAt(slot) >= 0) return false;
     // `find` left the ID's bytes just past the arena's end: they become the new entry's. An ID deleted and
     // added again is a new entry (last in order, as in a Set); its slot now names that one.
     if (this.entries === this.starts.length) this.growEntries();
@@ -107,7 +106,12 @@ export class IdSet implements Iterable<string> {
 
   /** The ID's entry while it is in the set; -1 if it is not. */
   private liveEntry(id: string): number {
-    const entry = this.table[this.find(id)]! - 1;
+    return this.liveAt(this.find(id));
+  }
+
+  /** The entry a slot names while it is in the set; -1 for an empty slot or a deleted entry. */
+  private liveAt(slot: number): number {
+    const entry = this.table[slot]! - 1;
     return entry >= 0 && (this.flags[entry]! & PRESENT) !== 0 ? entry : -1;
   }
 
