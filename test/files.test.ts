@@ -2,7 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, constants, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, readSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from '@jest/globals';
-import { readTextFile, writeFileAtomically, writeOutputFile } from '../src/common/files.js';
+import { fileEnds, readTextFile, writeFileAtomically, writeOutputFile } from '../src/common/files.js';
 import { protectedAs, protectFile } from '../src/common/protected-files.js';
 import { workDir, writeFile } from './helpers/cli.js';
 
@@ -131,6 +131,18 @@ describe('writeFileAtomically', () => {
 describe('readTextFile', () => {
   test('a device that never ends (/dev/zero) is refused past the bound, not read until memory runs out', async () => {
     await expect(readTextFile('/dev/zero', 64 * 1024, 'a --filter file')).rejects.toThrow('it is larger than 64 KiB: too large to be a --filter file');
+  });
+});
+
+describe('fileEnds', () => {
+  test('the first and last bytes of a file; the head alone when the tail is not wanted; a FIFO refused unopened', () => {
+    const dir = workDir();
+    const path = writeFile(dir, 'log', 'first\nmiddle\nlast\n');
+    expect(fileEnds(path, 6)).toMatchObject({ head: 'first\n', tail: '\nlast\n' });
+    expect(fileEnds(path, 6, false)).toMatchObject({ head: 'first\n', tail: '' });
+    expect(fileEnds(path, 1000)).toMatchObject({ head: 'first\nmiddle\nlast\n', tail: 'first\nmiddle\nlast\n' });
+    execFileSync('mkfifo', [join(dir, 'fifo')]);
+    expect(() => fileEnds(join(dir, 'fifo'), 6)).toThrow('it is a FIFO');
   });
 });
 

@@ -51,9 +51,10 @@ export function describeFileKind(stats: Stats): string {
 /**
  * The first and the last `bytes` (at most) of a regular file, and its stats: opened without blocking (a FIFO
  * named like the file sought — a log, a page in a folder — would otherwise wait for a writer, deaf to Ctrl-C
- * and SIGTERM) and checked on the descriptor. Throws for anything else, and Node's file errors.
+ * and SIGTERM) and checked on the descriptor. Throws for anything else, and Node's file errors. `withTail`
+ * false: the head alone (`tail` empty), one read; a file within `bytes` is read once either way.
  */
-export function fileEnds(path: string, bytes: number): { head: string; tail: string; stats: Stats } {
+export function fileEnds(path: string, bytes: number, withTail = true): { head: string; tail: string; stats: Stats } {
   const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     const stats = fstatSync(fd);
@@ -63,7 +64,8 @@ export function fileEnds(path: string, bytes: number): { head: string; tail: str
       const buffer = Buffer.alloc(length);
       return buffer.toString('utf8', 0, readSync(fd, buffer, 0, length, position));
     };
-    return { head: read(0), tail: read(stats.size - length), stats };
+    const head = read(0);
+    return { head, tail: !withTail ? '' : length === stats.size ? head : read(stats.size - length), stats };
   } finally {
     closeSync(fd);
   }

@@ -37,7 +37,7 @@ export async function runPagesIn(folder: string): Promise<Map<string, string>> {
 /** The head of a regular file (common/files' fileEnds: never a FIFO's wait), and when it changed; none for anything else. */
 function headOf(path: string): { text: string; mtimeMs: number } | undefined {
   try {
-    const { head, stats } = fileEnds(path, HEAD_BYTES);
+    const { head, stats } = fileEnds(path, HEAD_BYTES, false);
     return { text: head, mtimeMs: stats.mtimeMs };
   } catch {
     return undefined;
