@@ -25,12 +25,17 @@ export interface LogEntry {
 export async function logsIn(dir: string): Promise<LogEntry[]> {
   let names: string[];
   try {
-    names = (await readdir(dir)).filter((name) => name.endsWith('.ndjson'));
+    names = await readdir(dir);
   } catch {
     return [];
   }
+  return logsAmong(dir, names);
+}
+
+/** logsIn over the names of `dir` already listed (`names`: the whole listing; the logs are picked from it). */
+export function logsAmong(dir: string, names: string[]): LogEntry[] {
   const started = (entry: LogEntry) => Date.parse(entry.start?.time ?? '') || 0;
-  return names.map((name) => describeLog(join(dir, name)))
+  return names.filter((name) => name.endsWith('.ndjson')).map((name) => describeLog(join(dir, name)))
     .sort((a, b) => started(b) - started(a) || (a.path < b.path ? 1 : -1));
 }
 

@@ -1,4 +1,3 @@
-import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileEnds } from '../common/files.js';
 
@@ -8,20 +7,14 @@ const HEAD_BYTES = 64 * 1024;
 const RUNS_META = /<meta name="exsited-order-cleanup-runs" content="([0-9A-Za-z_ -]*)">/;
 
 /**
- * The run pages in `folder` (`run --html-report`, `report --html`), by the runs each tells: a page names
+ * The run pages among `names` (the listing of `folder`: `run --html-report`, `report --html`), by the runs each tells: a page names
  * its runs in its head, so a run is linked only to a page that tells it — never to `last-run.html` once a
  * later night has replaced it. Where two pages tell a run, the newer one. Pages made before pages named
  * their runs, and files that only look like pages, link nothing.
  */
-export async function runPagesIn(folder: string): Promise<Map<string, string>> {
+export function runPagesAmong(folder: string, names: string[]): Map<string, string> {
   const pages = new Map<string, { path: string; mtimeMs: number }>();
-  let names: string[];
-  try {
-    names = (await readdir(folder)).filter((name) => name.endsWith('.html'));
-  } catch {
-    return new Map();
-  }
-  for (const name of names) {
+  for (const name of names.filter((entry) => entry.endsWith('.html'))) {
     const path = join(folder, name);
     const head = headOf(path);
     const runs = head && RUNS_META.exec(head.text)?.[1];

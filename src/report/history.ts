@@ -1,12 +1,12 @@
 import { readdir } from 'node:fs/promises';
-import { logsIn } from '../audit/latest-log.js';
+import { logsAmong } from '../audit/latest-log.js';
 import { readLastChain, type ChainGatherer, type OrderOutcome } from '../audit/log-reader.js';
 import { parseLine, type AuditRecord } from '../audit/records.js';
 import { lockHeldBy } from '../audit/run-lock.js';
 import { CleanupError, usageError } from '../common/errors.js';
 import { describeFileError } from '../common/files.js';
 import { nightsOf, type Night } from './history-nights.js';
-import { runPagesIn } from './history-pages.js';
+import { runPagesAmong } from './history-pages.js';
 import { RunLedger, type LedgerRun } from './run-ledger.js';
 
 /** A run of the folder as the history shows it: the ledger's run, when it ended, and its own page, where one exists. */
@@ -48,12 +48,13 @@ export async function readHistory(folder: string, options: { expectEveryMs?: num
   const runs: HistoryRun[] = [];
   const skipped: History['skipped'] = [];
   let unreadableLines = 0;
+  let names: string[]; // listed once: the logs and the pages are picked from one listing
   try {
-    await readdir(folder); // a folder that cannot be read is said, never shown as one without logs
+    names = await readdir(folder); // a folder that cannot be read is said, never shown as one without logs
   } catch (error) {
     throw usageError(`${folder}: ${describeFileError(error)}`);
   }
-  const logs = (await logsIn(folder)).reverse();
+  const logs = logsAmong(folder, names).reverse();
   for (const { path } of logs) {
     signal?.throwIfAborted();
     const gatherer = new LogHistory(path);
@@ -78,7 +79,7 @@ export async function readHistory(folder: string, options: { expectEveryMs?: num
   }
   // By start; a run whose start cannot be read as a time (an edit) first, where it cannot pass for a recent one.
   runs.sort((a, b) => (Date.parse(a.startedAt) || 0) - (Date.parse(b.startedAt) || 0));
-  const pages = await runPagesIn(folder);
+  const pages = runPagesAmong(folder, names);
   for (const run of runs) {
     const page = pages.get(run.runId);
     if (page) run.page = page;
