@@ -5,12 +5,45 @@
 // Why one file: a run's process spent most of its start loading some 500 modules one by one (0.45 s of
 // CPU for a dry run of 20 orders; 0.18 s bundled). The compiled modules stay in dist/ beside it, for the
 // benchmark and the container test that import them; the CLI loads none of them.
+//
+// `--if-stale` (test:matrix, test:package's `npm pack`, test:container, the bench: each after `npm test`
+// built the same tree in CI): builds only when an input changed since the last build began, as make does
+// — a file under src/ or a folder's listing there (a file added or removed), this script, the compiler's
+// configuration, package.json, the lock file, or the installed dependencies (npm writes
+// node_modules/.package-lock.json on every install).
 import { execFileSync } from 'node:child_process';
-import { cpSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { build } from 'esbuild';
 
+const STAMP = 'dist/build-started'; // when the build in dist/ began, ms (not packed: the package holds dist's .js files and the report's assets)
+const INPUTS = ['src', 'scripts/build.mjs', 'tsconfig.json', 'tsconfig.build.json', 'package.json', 'package-lock.json', 'node_modules/.package-lock.json'];
+
+/** The newest change under `path` (a folder's own time included: it changes when an entry is added or removed), ms; 0 when it does not exist. */
+function newest(path) {
+  let stats;
+  try {
+    stats = statSync(path);
+  } catch {
+    return 0;
+  }
+  if (!stats.isDirectory()) return stats.mtimeMs;
+  return Math.max(stats.mtimeMs, ...readdirSync(path).map((name) => newest(join(path, name))));
+}
+
+function upToDate() {
+  let started;
+  try {
+    started = Number(readFileSync(STAMP, 'utf8'));
+  } catch {
+    return false;
+  }
+  return Number.isFinite(started) && INPUTS.every((path) => newest(path) < started);
+}
+
+if (process.argv.includes('--if-stale') && upToDate()) process.exit(0);
+const started = Date.now();
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 rmSync('dist', { recursive: true, force: true });
 execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
@@ -55,3 +88,4 @@ await build({
   logLevel: 'warning',
 });
 rmSync(`${ENTRY}.map`, { force: true }); // the compiler's map of the unbundled cli.js: it maps nothing in the bundle
+writeFileSync(STAMP, String(started)); // written last: a build that failed part-way leaves none, and the next one builds

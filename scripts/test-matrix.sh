@@ -3,13 +3,13 @@
 # simulated time, and the main path, signals, kills and resumes through the built CLI) on every supported
 # Node.js line besides this machine's: 22 (maintenance), 24 and 26 (LTS), each a pinned official binary from
 # the npm registry, cached in .cache/node/. `npm test` runs the whole suite once, on this machine's line. The
-# build is made once; jest, the CLI the tests spawn and everything under them run on the line being tested
+# build is made once (only if its inputs changed since the last: scripts/build.mjs --if-stale); jest, the CLI the tests spawn and everything under them run on the line being tested
 # (the tests spawn process.execPath). TEST_TIER=all runs the whole suite on each line. Says which line
 # failed, and exits 1 if any did.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 lines=${MATRIX_LINES:-"22 24 26"}
-npm run build --silent || exit 1
+node scripts/build.mjs --if-stale || exit 1 # built once: after npm test (CI), nothing is built again
 npm run lint:layers --silent || exit 1
 failed=()
 summary=()
