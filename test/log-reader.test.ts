@@ -44,6 +44,18 @@ describe('the chain since the last fresh start', () => {
     expect(read.unreadableLines).toEqual([17]);
   });
 
+  test('a resume whose run.start does not follow the run it resumes (a fresh run.start damaged between them) is refused, never read as a resume of the chain before', async () => {
+    const damaged = [start('a1', 0), order('a1', 1, 'A', 'deleted'), end('a1', 2, 'completed', 0),
+      '{"level":"info","event":"run.st', order('b1', 11, 'B', 'would_delete'), start('b2', 20, 'b1'), order('b2', 21, 'B', 'deleted')].join('\n');
+    const path = writeFile(workDir(), 'a.ndjson', damaged);
+    const message = `${path} line 6: run b2 resumes run b1, whose run.start is not the last one before it (that is run a1): the log was cut or damaged`;
+    await expect(readResumeState(path)).rejects.toThrow(message);
+    await expect(buildRunReport([path])).rejects.toThrow(message);
+    // A later fresh run.start begins a chain of its own: what came before it is not its own, damaged or not.
+    const later = writeFile(workDir(), 'c.ndjson', `${damaged}\n${start('c1', 30)}\n${order('c1', 31, 'C', 'deleted')}`);
+    expect(await readResumeState(later)).toMatchObject({ resumeOf: 'c1', earlierChains: 1 });
+  });
+
   test('a log with two chains is read the same way by the resume, the report and the timeline: the last chain only', async () => {
     const path = writeFile(workDir(), 'a.ndjson', LOG);
     const resume = await readResumeState(path);

@@ -36,8 +36,10 @@ export interface LastChain<G> {
 /**
  * The one reader of audit logs (resume, report): every line validated against the record format
  * (audit/records). A run.start that is not valid stops the reading with a usage error naming the file,
- * the line and the field — what defines a run must never be guessed. Any other line that is not valid is
- * skipped and counted (a torn line is the normal trace of a kill).
+ * the line and the field — what defines a run must never be guessed. So does a last chain with a resume
+ * whose run.start does not follow the run it resumes (`resumeOf`): the run.start before it was cut away or
+ * damaged, and with it what the chain began as. Any other line that is not valid is skipped and counted (a
+ * torn line is the normal trace of a kill).
  *
  * Only the last run chain counts: a fresh run.start (one without `resumeOf`) begins a new one, and what
  * came before it belongs to other runs, which a resume or a report must never count as its own. So a
@@ -61,6 +63,9 @@ export async function readLastChain<G extends ChainGatherer<AuditRecord | OrderO
   let chainStarted = false;
   let runs = 0;
   let lineNumber = 0;
+  /** The chain's latest run, which a resume's run.start names as its resumeOf; and why the chain read so far cannot be trusted, if it cannot. */
+  let latestRun: string | undefined;
+  let broken: string | undefined;
   try {
     for await (const batch of lineBatches(input)) {
       for (const text of batch) {
@@ -84,8 +89,17 @@ export async function readLastChain<G extends ChainGatherer<AuditRecord | OrderO
           read.earlier.runs += runs;
           runs = 0;
           read.last = begin();
+          broken = undefined;
+        } else if (record.event === 'run.start' && record.resumeOf !== latestRun) {
+          // A resume of a run whose run.start is not the one before it: that line was cut away or damaged, and
+          // with it what the chain began as (a dry run's list, the input): never guessed from what is left.
+          broken ??= `line ${lineNumber}: run ${record.runId} resumes run ${record.resumeOf}, whose run.start is not the last one before it ` +
+            `(${latestRun ? `that is run ${latestRun}` : 'there is none'}): the log was cut or damaged`;
         }
-        if (record.event === 'run.start') runs++;
+        if (record.event === 'run.start') {
+          runs++;
+          latestRun = record.runId;
+        }
         read.last.record(record, lineNumber, text);
       }
     }
@@ -96,6 +110,7 @@ export async function readLastChain<G extends ChainGatherer<AuditRecord | OrderO
   } finally {
     input.destroy();
   }
+  if (broken) throw usageError(`${path} ${broken}`);
   return read;
 }
 

@@ -177,6 +177,28 @@ describe('an edited or corrupt audit log', () => {
     expect(fake!.stats.requests).toBe(0);
   });
 
+  test('a dry run\'s run.start damaged after a resume of it was refused: resume and report refuse the log (exit 2); the orders the dry run never checked are not deleted (red team: all 10 were)', async () => {
+    const api = await fakeApi(12);
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.slice(0, 10).map((o) => o.id).join('\n'));
+    const log = join(dir, 'a.ndjson');
+    expect((await runInProcess(['run', '--yes', '--dry-run', '--ids', input, '--audit-log', log], { env: credentialsEnv(fake) })).code).toBe(0);
+    // Killed after four checks: its run.start and four order lines.
+    writeFileSync(log, `${readFileSync(log, 'utf8').split('\n').slice(0, 5).join('\n')}\n`);
+    await refusedRun(['--resume'], log); // a resume refused by --max-deletes: its own run.start (resumeOf the dry run) follows
+    const lines = readFileSync(log, 'utf8').split('\n');
+    writeFileSync(log, [lines[0]!.slice(0, 120), ...lines.slice(1)].join('\n')); // the dry run's run.start damaged
+    const resumed = await runInProcess(['run', '--yes', '--resume', '--audit-log', log, '--max-deletes', '100'], { env: credentialsEnv(fake) });
+    const report = await runInProcess(['report', log]);
+    for (const result of [resumed, report]) {
+      noCrash(result);
+      expect(result.code).toBe(2);
+      expect(result.log).toMatch(new RegExp(`${log} line 6: run \\w+ resumes run \\w+, whose run\\.start is not the last one before it \\(there is none\\): the log was cut or damaged`));
+    }
+    expect(fake.deletes).toHaveLength(0);
+  });
+
   test('a line that is not a record (null) is skipped with a warning naming it, like a torn one', async () => {
     const log = await editedLog((start) => `null\n${JSON.stringify(start)}\n`);
     const resumed = await runInProcess(['run', '--yes', '--resume', '--audit-log', log, '--max-deletes', '10'], { env: credentialsEnv(fake!) });
