@@ -1,8 +1,9 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, constants, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, readSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, readSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from '@jest/globals';
-import { fileEnds, readTextFile, writeFileAtomically, writeOutputFile } from '../src/common/files.js';
+import { fileEnds, readTextFile, writeFileAtomically } from '../src/common/files.js';
+import { writeOutputFile } from '../src/common/output-files.js';
 import { protectedAs, protectFile } from '../src/common/protected-files.js';
 import { workDir, writeFile } from './helpers/cli.js';
 
@@ -35,6 +36,50 @@ describe('writeOutputFile', () => {
     expect(lstatSync('/dev/null').isCharacterDevice()).toBe(true);
     await expect(writeOutputFile('/dev/full', 'x')).rejects.toThrow(expect.objectContaining({ code: 'ENOSPC' }));
     expect(lstatSync('/dev/full').isCharacterDevice()).toBe(true);
+  });
+
+  test('a descriptor of this process that leads to a file (/dev/stdout > out.txt) is written through it, at its place: the file is never replaced (red team: the shell\'s file was renamed over, and what was printed after it lost)', async () => {
+    const path = join(workDir(), 'out.txt');
+    const fd = openSync(path, 'w');
+    try {
+      writeSync(fd, 'printed before\n');
+      const { ino } = statSync(path);
+      await writeOutputFile(`/proc/self/fd/${fd}`, '{"summary":1}\n');
+      writeSync(fd, 'printed after\n');
+      expect(statSync(path).ino).toBe(ino);
+      expect(readFileSync(path, 'utf8')).toBe('printed before\n{"summary":1}\nprinted after\n');
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  test('a link to a descriptor whose file was deleted (/dev/stdout once out.txt was renamed over) is written through the descriptor, and stays a link (red team: /dev/stdout itself was replaced by a file)', async () => {
+    const dir = workDir();
+    const path = join(dir, 'out.txt');
+    const fd = openSync(path, 'w');
+    try {
+      rmSync(path);
+      const stdout = join(dir, 'stdout');
+      symlinkSync(`/proc/self/fd/${fd}`, stdout);
+      await writeOutputFile(stdout, 'json\n');
+      expect(lstatSync(stdout).isSymbolicLink()).toBe(true);
+      expect(readdirSync(dir)).toEqual(['stdout']);
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  test('another run\'s audit log at the path (a run started meanwhile with it as --audit-log, or a link planted) is never replaced', async () => {
+    const dir = workDir();
+    const log = writeFile(dir, 'shared.ndjson', '{"level":"info","event":"run.start","runId":"b"}\n');
+    await expect(writeOutputFile(log, '{}')).rejects.toThrow('it is now an audit log of this tool (the record of a run): an output never replaces one');
+    const link = join(dir, 's.json');
+    symlinkSync(log, link);
+    await expect(writeOutputFile(link, '{}')).rejects.toThrow('an output never replaces one');
+    const starting = writeFile(dir, 'new.ndjson', ''); // created with its lock, its run.start not written yet
+    writeFileSync(`${starting}.lock`, '{}');
+    await expect(writeOutputFile(starting, '{}', { append: true })).rejects.toThrow('an output never replaces one');
+    expect(readFileSync(log, 'utf8')).toContain('run.start');
   });
 
   test('appends (the step summary), to a file too', async () => {

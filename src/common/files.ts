@@ -1,11 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { accessSync, closeSync, constants, createReadStream, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, writeSync, type Stats } from 'node:fs';
+import { accessSync, closeSync, constants, createReadStream, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { addAbortSignal, type Readable } from 'node:stream';
-import { setTimeout as delay } from 'node:timers/promises';
-import { humanDuration } from './durations.js';
-import { refuse, refuseProtected } from './protected-files.js';
 import { usageError } from './errors.js';
 
 const REASONS: Record<string, string> = {
@@ -210,68 +207,3 @@ export function writeFileAtomically(path: string, text: string, mode: number): v
   }
 }
 
-/** A pipe's reader has this long to take an output in all; then the write gives up (the run goes on). */
-const PIPE_WRITE_BOUND_MS = 3000;
-const PIPE_RETRY_MS = 10;
-
-/**
- * Writes an output a person named (a summary, a report, the metrics) without ever blocking the process. A
- * regular file (or a new one) is replaced at once (`writeFileAtomically`), a symlink followed: the file it
- * points to is replaced, the link kept. Anything else — a device such as /dev/stdout or /dev/null, a pipe —
- * is written in place (renaming over it would replace the device itself, as root for every process on the
- * machine), opened non-blocking: a FIFO that nobody reads is ENXIO at once, where a blocking open(2) waited
- * for a reader forever, deaf to SIGTERM; a reader that does not keep up has `PIPE_WRITE_BOUND_MS` to take it
- * all, the event loop running meanwhile. `append` (the job's step summary) appends, to a file too. A
- * regular file is written before this returns; `signal` ends the wait for a pipe's reader, with its reason.
- */
-export async function writeOutputFile(path: string, text: string, options: { mode?: number; append?: boolean; signal?: AbortSignal } = {}): Promise<void> {
-  const { mode = 0o644, append = false, signal } = options;
-  refuseProtected(path);
-  if (append) return writeInPlace(path, constants.O_APPEND | constants.O_CREAT, mode, text, signal, false);
-  const target = regularFileAt(path);
-  if (target === undefined) return writeInPlace(path, constants.O_CREAT, mode, text, signal, true);
-  // The file the rename replaces, resolved once and checked again: a link swapped in at `path` between the
-  // check above and the resolution (a race a planted link won) is refused here; one swapped in at `target`
-  // after this is replaced by the rename, never followed.
-  refuseProtected(target);
-  writeFileAtomically(target, text, mode);
-}
-
-/**
- * The regular file at `path` (where a link points), or `path` when nothing is there; undefined for
- * anything else. Judged by stat, not by realpath: /dev/stdout on a pipe resolves to no path at all
- * (`/proc/…/fd/pipe:[…]`), which was taken for a missing file and renamed over — /dev/stdout itself.
- */
-function regularFileAt(path: string): string | undefined {
-  try {
-    return statSync(path).isFile() ? realpathSync.native(path) : undefined;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    return path;
-  }
-}
-
-/** Written where it is opened; checked on the descriptor (what was opened is what is written), then emptied if `truncate`. */
-async function writeInPlace(path: string, flags: number, mode: number, text: string, signal: AbortSignal | undefined, truncate: boolean): Promise<void> {
-  const fd = openSync(path, flags | constants.O_WRONLY | constants.O_NONBLOCK, mode);
-  try {
-    const opened = fstatSync(fd);
-    refuse(path, opened);
-    if (truncate && opened.isFile()) ftruncateSync(fd, 0);
-    const data = Buffer.from(text);
-    const deadline = Date.now() + PIPE_WRITE_BOUND_MS;
-    for (let written = 0; written < data.length;) {
-      try {
-        written += writeSync(fd, data, written);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
-        if (Date.now() >= deadline) {
-          throw new Error(`its reader took ${written} of ${data.length} bytes in ${humanDuration(PIPE_WRITE_BOUND_MS)}: written in part`);
-        }
-        await delay(PIPE_RETRY_MS, undefined, { signal }).catch(() => signal?.throwIfAborted());
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
-}

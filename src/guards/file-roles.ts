@@ -1,6 +1,7 @@
-import { closeSync, constants, lstatSync, openSync, readlinkSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { fstatSync, lstatSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { usageError } from '../common/errors.js';
+import { descriptorAt, holdsAuditLog } from '../common/output-files.js';
 
 /** A file a command reads or writes, named as a person named it: `--summary-json out.json`, `the audit log a.ndjson`. */
 export interface FileRole {
@@ -35,7 +36,7 @@ export function refuseCollisions(files: FileRole[], consequence: string): void {
       throw usageError(`${a.what} ${a.path} names file descriptor ${descriptor} of this process, which is not open: the tool opens its own ` +
         `files (the audit log, its lock) under such numbers as it runs; write to a file, a pipe you open, or /dev/stdout; ${consequence}`);
     }
-    if (a.output && !a.record && isAuditLog(a.path)) {
+    if (a.output && !a.record && holdsAuditLog(a.path)) {
       throw usageError(`${a.what} ${a.path} is an audit log of this tool (the record of a run): an output never replaces one; ` +
         `give it another path; ${consequence}`);
     }
@@ -86,38 +87,19 @@ function ignoresCase(folder: string, stats: Stats): boolean {
 }
 
 /**
- * The number of the file descriptor `path` names (`/dev/fd/21`, `/proc/self/fd/21`, `/proc/<pid>/fd/21`)
- * when it is not open now: the tool opens its own files (the audit log, its lock) later, and such a path
- * would then name one of them. One open now was handed down by the caller (`--summary-json >(cat)`), and is
- * checked like any file.
+ * The number of the file descriptor of this process `path` names (`/dev/fd/21`, `/proc/self/fd/21`, a link
+ * to one) when it is not open now: the tool opens its own files (the audit log, its lock) later, and such a
+ * path would then name one of them. One open now was handed down by the caller (`--summary-json >(cat)`),
+ * and is checked like any file.
  */
 function otherDescriptor(path: string): number | undefined {
-  const absolute = isAbsolute(path) ? path : `${process.cwd()}/${path}`;
-  let folder: string;
+  const descriptor = descriptorAt(path);
+  if (!descriptor?.own) return undefined;
   try {
-    folder = realpathSync.native(dirname(absolute));
-  } catch {
+    fstatSync(descriptor.fd);
     return undefined;
-  }
-  if (!/^\/proc\/(self|thread-self|\d+)\/fd$/.test(folder) && folder !== '/dev/fd') return undefined;
-  const fd = Number(basename(absolute));
-  return Number.isInteger(fd) && !lstatOrUndefined(absolute) ? fd : undefined;
-}
-
-/** Whether `path` is a regular file whose first line is a run.start of this tool. */
-function isAuditLog(path: string): boolean {
-  const stats = statOrUndefined(path);
-  if (!stats?.isFile()) return false;
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK); // a FIFO swapped in since the stat: not waited for
-    const head = Buffer.alloc(4096);
-    const length = readSync(fd, head, 0, head.length, 0);
-    return /^\{[^\n]*"event":"run\.start"/.test(head.subarray(0, length).toString('utf8'));
   } catch {
-    return false; // unreadable: the output check (prepareOutputFile) says what is wrong with it
-  } finally {
-    if (fd !== undefined) closeSync(fd);
+    return descriptor.fd;
   }
 }
 

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import { OUTCOMES, RUN_STATUSES, STOP_CAUSES, retryLabel, type StopCause } from '../common/domain.js';
-import { describeFileError, readRegularFile, writeOutputFile } from '../common/files.js';
+import { describeFileError, readRegularFile } from '../common/files.js';
+import { writeOutputFile } from '../common/output-files.js';
 import { secrets } from '../common/secrets.js';
 import type { RunEvents } from '../engine/events.js';
 import type { Console } from './console.js';

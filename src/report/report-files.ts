@@ -1,7 +1,8 @@
 import { dirname } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { CleanupError, usageError } from '../common/errors.js';
-import { describeFileError, writeOutputFile } from '../common/files.js';
+import { describeFileError } from '../common/files.js';
+import { writeOutputFile } from '../common/output-files.js';
 import { secrets } from '../common/secrets.js';
 import { shellQuote, spreadsheetSafe } from '../common/text.js';
 import { buildRunReport, type KnownEnd, type RunReport } from './run-report.js';

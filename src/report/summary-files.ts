@@ -1,4 +1,5 @@
-import { describeFileError, writeOutputFile } from '../common/files.js';
+import { describeFileError } from '../common/files.js';
+import { writeOutputFile } from '../common/output-files.js';
 import { terminalSafe } from '../common/text.js';
 import type { SummaryJson } from '../common/summary-json.js';
 import type { Console } from './console.js';

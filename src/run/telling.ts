@@ -1,5 +1,6 @@
 import { statSync, type Stats } from 'node:fs';
 import type { ExitCode } from '../common/errors.js';
+import { replacesFile } from '../common/output-files.js';
 import type { RunStartFields } from '../common/records.js';
 import { VERSION } from '../common/version.js';
 import type { RunOptions } from '../config/resolve.js';
@@ -52,8 +53,8 @@ export class RunTelling {
     const end = { status: outcome.status, exitCode: outcome.exitCode, cause: outcome.stopCause, ...(outcome.reason ? { reason: outcome.reason } : {}) };
     this.run.metrics?.end(story, end);
     const { summaryJson } = this.run.options;
-    // A pipe's reader reads one JSON: it gets the whole story, later, once.
-    if (!summaryJson || !isFileOrAbsent(summaryJson)) return;
+    // A stream's reader (a pipe, /dev/stdout) reads one JSON: it gets the whole story, later, once.
+    if (!summaryJson || !replacesFile(summaryJson)) return;
     this.early = import('../report/summary-files.js').then(({ writeSummaryFiles }) => writeSummaryFiles(this.context.console, { json: summaryJson }, story, end));
     this.context.control.summaryWritten = this.early;
   }
@@ -125,8 +126,3 @@ const statOf = (path: string): Stats | undefined => {
 };
 
 const sameFile = (a: Stats | undefined, b: Stats | undefined) => !!a && !!b && b.isFile() && a.dev === b.dev && a.ino === b.ino;
-
-function isFileOrAbsent(path: string): boolean {
-  const stats = statOf(path);
-  return !stats || stats.isFile();
-}

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -344,6 +344,41 @@ describe('an output redirected while the run goes on (issue 21, case 2: a link p
     expect(readAudit(log).at(-1)).toMatchObject({ event: 'run.end', status: 'completed' });
     expect(result.log).toMatch(/--summary-json .*summary\.json could not be written: it now leads .* to one of the run's own files/);
     expect(result.log).toMatch(/metrics file .*metrics\.prom could not be written \(it now leads/);
+  });
+});
+
+describe('an output on a stream someone redirected, or another run\'s log (red team, 2026-12-03)', () => {
+  test('--summary-json /dev/stdout > out.txt: out.txt holds the final summary, once; /dev/stdout stays a link (as root it was replaced by a file for every process)', async () => {
+    const api = await fakeApi(6);
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const out = join(dir, 'out.txt');
+    const { ino } = statSync(writeFile(dir, 'out.txt', ''));
+    const result = await runCli(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--summary-json', '/dev/stdout'],
+      { env: credentialsEnv(fake), bashArgs: `> ${out}` });
+    expect(lstatSync('/dev/stdout').isSymbolicLink()).toBe(true);
+    expect(result.code).toBe(0);
+    expect(statSync(out).ino).toBe(ino); // the shell's file, never renamed over
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toMatchObject({ status: 'completed', exitCode: 0, counts: { deleted: 6 } });
+    expect(result.log).not.toContain('could not be written');
+  });
+
+  test('--summary-json naming a path another run takes as its --audit-log meanwhile: that log is never replaced; the first run says so', async () => {
+    const api = await fakeApi(40, { faults: { latencyMs: 40 } });
+    fake = api.fake;
+    const dir = workDir();
+    const shared = join(dir, 'shared.ndjson');
+    const first = startCli(['run', '--yes', '--ids', writeFile(dir, 'a.txt', api.orders.slice(0, 30).map((o) => o.id).join('\n')), '--audit-log', join(dir, 'a.ndjson'),
+      '--summary-json', shared, '--concurrency', '1'], { env: credentialsEnv(fake) });
+    await untilDeletes(fake, 3);
+    const second = await runInProcess(['run', '--yes', '--ids', writeFile(dir, 'b.txt', api.orders.slice(30).map((o) => o.id).join('\n')), '--audit-log', shared],
+      { env: credentialsEnv(fake) });
+    expect(second.code).toBe(0);
+    const result = await first.done;
+    expect(result.code).toBe(0);
+    expect(result.log).toContain(`--summary-json ${shared} could not be written: it is now an audit log of this tool (the record of a run): an output never replaces one.`);
+    expect(readAudit(shared).map((line) => line.event)).toEqual(['run.start', ...Array(10).fill('order'), 'run.end']);
   });
 });
 

@@ -1,0 +1,172 @@
+import { closeSync, constants, existsSync, fstatSync, ftruncateSync, lstatSync, openSync, readlinkSync, readSync, realpathSync, statSync, writeSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { humanDuration } from './durations.js';
+import { writeFileAtomically } from './files.js';
+import { refuse, refuseProtected } from './protected-files.js';
+
+/**
+ * Writing the outputs a person names (a summary, a report, the metrics), and what such a path names beyond
+ * a plain file: a process's file descriptor, or another run's audit log — read by the checks before a run
+ * (guards/file-roles) and again by every write, since a path can come to name either during a run.
+ */
+
+/** A folder of file descriptors: /proc/self/fd, /proc/<pid>/fd (this process's pid or another's), /dev/fd. */
+const DESCRIPTORS = /^\/proc\/(self|thread-self|\d+)\/fd$/;
+
+/**
+ * The file descriptor `path` names, followed through links (/dev/stdout → /proc/self/fd/1, /dev/fd/2, a link
+ * to one): `own` when it is this process's. Undefined for any other path. Such a path is a stream someone
+ * opened (a shell's `> out.txt`, a pipe), written where it stands: never replaced by a rename, which would
+ * unlink the shell's file (everything printed after it lost) or, once that file is gone, replace
+ * /dev/stdout itself for every process on the machine.
+ */
+export function descriptorAt(path: string): { fd: number; own: boolean } | undefined {
+  let at = isAbsolute(path) ? path : join(process.cwd(), path);
+  for (let hops = 0; hops < 40; hops++) {
+    let folder: string;
+    try {
+      folder = realpathSync.native(dirname(at));
+    } catch {
+      return undefined;
+    }
+    const fd = Number(basename(at));
+    const match = DESCRIPTORS.exec(folder);
+    if ((match || folder === '/dev/fd') && Number.isInteger(fd) && fd >= 0) {
+      return { fd, own: folder === '/dev/fd' || match?.[1] === 'self' || match?.[1] === 'thread-self' || match?.[1] === String(process.pid) };
+    }
+    at = join(folder, basename(at));
+    let target: string;
+    try {
+      if (!lstatSync(at).isSymbolicLink()) return undefined;
+      target = readlinkSync(at);
+    } catch {
+      return undefined;
+    }
+    at = isAbsolute(target) ? target : join(dirname(at), target);
+  }
+  return undefined;
+}
+
+/**
+ * Whether `path` is a record of a run of this tool: a regular file whose first line is a run.start, or a
+ * log with its lock beside it (a run that has just created both). An output never replaces one.
+ */
+export function holdsAuditLog(path: string): boolean {
+  let stats;
+  try {
+    stats = statSync(path);
+  } catch {
+    return false;
+  }
+  if (!stats.isFile()) return false;
+  let fd: number | undefined;
+  try {
+    if (existsSync(`${realpathSync.native(path)}.lock`)) return true;
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK); // a FIFO swapped in since the stat: not waited for
+    const head = Buffer.alloc(4096);
+    const length = readSync(fd, head, 0, head.length, 0);
+    return /^\{[^\n]*"event":"run\.start"/.test(head.subarray(0, length).toString('utf8'));
+  } catch {
+    return false; // unreadable: the output check (prepareOutputFile) says what is wrong with it
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** A pipe's reader has this long to take an output in all; then the write gives up (the run goes on). */
+const PIPE_WRITE_BOUND_MS = 3000;
+const PIPE_RETRY_MS = 10;
+
+/**
+ * Writes an output a person named (a summary, a report, the metrics) without ever blocking the process. A
+ * regular file (or a new one) is replaced at once (`writeFileAtomically`), a symlink followed: the file it
+ * points to is replaced, the link kept. Anything else — a device such as /dev/stdout or /dev/null, a pipe —
+ * is written in place (renaming over it would replace the device itself, as root for every process on the
+ * machine), opened non-blocking: a FIFO that nobody reads is ENXIO at once, where a blocking open(2) waited
+ * for a reader forever, deaf to SIGTERM; a reader that does not keep up has `PIPE_WRITE_BOUND_MS` to take it
+ * all, the event loop running meanwhile. `append` (the job's step summary) appends, to a file too. A
+ * regular file is written before this returns; `signal` ends the wait for a pipe's reader, with its reason.
+ */
+export async function writeOutputFile(path: string, text: string, options: { mode?: number; append?: boolean; signal?: AbortSignal } = {}): Promise<void> {
+  const { mode = 0o644, append = false, signal } = options;
+  refuseProtected(path);
+  // Named since the checks before the run, by a run started meanwhile (its --audit-log) or a link planted: another run's record is never written over.
+  if (holdsAuditLog(path)) throw new Error('it is now an audit log of this tool (the record of a run): an output never replaces one');
+  const descriptor = descriptorAt(path);
+  if (descriptor) return writeToDescriptor(path, descriptor, text, signal);
+  if (append) return writeInPlace(path, constants.O_APPEND | constants.O_CREAT, mode, text, signal, false);
+  const target = regularFileAt(path);
+  if (target === undefined) return writeInPlace(path, constants.O_CREAT, mode, text, signal, true);
+  // The file the rename replaces, resolved once and checked again: a link swapped in at `path` between the
+  // check above and the resolution (a race a planted link won) is refused here; one swapped in at `target`
+  // after this is replaced by the rename, never followed.
+  refuseProtected(target);
+  writeFileAtomically(target, text, mode);
+}
+
+/**
+ * Whether `writeOutputFile` replaces the file at `path` (a regular file, or nothing yet) rather than writing
+ * into a stream (a pipe, a device, a file descriptor such as /dev/stdout): a stream's reader gets each write.
+ */
+export function replacesFile(path: string): boolean {
+  if (descriptorAt(path)) return false;
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * A file descriptor's stream (/dev/stdout, /dev/fd/N): this process's own, when it leads to a file (a shell's
+ * `> out.txt`), is written through the descriptor itself, at its place — after what was printed there, and
+ * before what is printed next (opened again, the file would be written from its start, or emptied). Anything
+ * else (a pipe, a terminal, another process's descriptor) is opened and written in place, never emptied.
+ */
+async function writeToDescriptor(path: string, descriptor: { fd: number; own: boolean }, text: string, signal: AbortSignal | undefined): Promise<void> {
+  const opened = descriptor.own ? fstatSync(descriptor.fd) : undefined;
+  if (!opened?.isFile()) return writeInPlace(path, 0, 0o644, text, signal, false);
+  refuse(path, opened);
+  const data = Buffer.from(text);
+  for (let written = 0; written < data.length;) written += writeSync(descriptor.fd, data, written);
+}
+
+/**
+ * The regular file at `path` (where a link points), or `path` when nothing is there; undefined for
+ * anything else. Judged by stat, not by realpath: /dev/stdout on a pipe resolves to no path at all
+ * (`/proc/…/fd/pipe:[…]`), which was taken for a missing file and renamed over — /dev/stdout itself.
+ */
+function regularFileAt(path: string): string | undefined {
+  try {
+    return statSync(path).isFile() ? realpathSync.native(path) : undefined;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    return path;
+  }
+}
+
+/** Written where it is opened; checked on the descriptor (what was opened is what is written), then emptied if `truncate`. */
+async function writeInPlace(path: string, flags: number, mode: number, text: string, signal: AbortSignal | undefined, truncate: boolean): Promise<void> {
+  const fd = openSync(path, flags | constants.O_WRONLY | constants.O_NONBLOCK, mode);
+  try {
+    const opened = fstatSync(fd);
+    refuse(path, opened);
+    if (truncate && opened.isFile()) ftruncateSync(fd, 0);
+    const data = Buffer.from(text);
+    const deadline = Date.now() + PIPE_WRITE_BOUND_MS;
+    for (let written = 0; written < data.length;) {
+      try {
+        written += writeSync(fd, data, written);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+        if (Date.now() >= deadline) {
+          throw new Error(`its reader took ${written} of ${data.length} bytes in ${humanDuration(PIPE_WRITE_BOUND_MS)}: written in part`);
+        }
+        await delay(PIPE_RETRY_MS, undefined, { signal }).catch(() => signal?.throwIfAborted());
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
