@@ -114,6 +114,12 @@ function checkGatewayCredentials(push: string | undefined, env: NodeJS.ProcessEn
   }
 }
 
+/**
+ * Every variable a proxy is read from (proxy-from-env: `<protocol>_proxy` and `all_proxy`, in lower and
+ * upper case), whichever this run uses: an http proxy's credentials were printed whole (red team).
+ */
+const PROXY_VARIABLES = ['https_proxy', 'http_proxy', 'all_proxy'].flatMap((name) => [name, name.toUpperCase()]);
+
 /** Variables that hold a secret: each is scrubbed from every output whether or not this run uses it. */
 const SECRET_VARIABLES = ['EXSITED_CLIENT_SECRET', 'EXSITED_ACCESS_TOKEN', 'EXSITED_METRICS_PUSHGATEWAY_TOKEN'] as const;
 
@@ -127,7 +133,7 @@ export function registerSecretsOf(env: NodeJS.ProcessEnv): void {
   secrets.register(env.EXSITED_CLIENT_ID, { parts: false }); // an identifier, often made of words: found whole only
   // The gateway's user:password (only the environment may hold them), as written and as sent (basic auth);
   // and any a base URL or a proxy holds by mistake (refused, but nothing may print them meanwhile).
-  for (const name of ['EXSITED_METRICS_PUSHGATEWAY', 'EXSITED_BASE_URL', 'HTTPS_PROXY', 'https_proxy', 'ALL_PROXY', 'all_proxy']) {
+  for (const name of ['EXSITED_METRICS_PUSHGATEWAY', 'EXSITED_BASE_URL', ...PROXY_VARIABLES]) {
     const parsed = env[name] ? parseHttpUrl(env[name] as string) : undefined;
     if (parsed && 'url' in parsed) secrets.registerUrl(parsed.url);
   }

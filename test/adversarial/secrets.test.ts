@@ -80,6 +80,18 @@ describe('secrets echoed back', () => {
     expect(result.stderr).not.toContain(client.clientSecret.slice(0, 10));
   });
 
+  test.each(['HTTP_PROXY', 'http_proxy', 'all_proxy'])('a password in %s is scrubbed like one in HTTPS_PROXY (red team: HTTP_PROXY\'s was printed whole)', async (variable) => {
+    const dir = workDir();
+    const password = 'Pr0xy-pass-0123456789';
+    const input = writeFile(dir, 'ids.txt', `ORD-0001 ${password}\n`);
+    const env = { EXSITED_CLIENT_ID: client.clientId, EXSITED_CLIENT_SECRET: client.clientSecret, EXSITED_REDIRECT_URI: client.redirectUri, EXSITED_BASE_URL: 'http://127.0.0.1:9',
+      [variable]: `http://proxy-user:${password}@127.0.0.1:9` };
+    const result = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson')], { env });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('[REDACTED]');
+    expect(result.stderr).not.toContain(password.slice(0, 12));
+  });
+
   test('a secret with a backslash is scrubbed in its escaped form too; so is a credential not in use', async () => {
     const dir = workDir();
     const secret = 'back\\slash-secret-0123456789';
