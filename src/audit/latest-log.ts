@@ -64,7 +64,7 @@ export async function autoResumeFinding(dir: string, jobId: string): Promise<Aut
   }
   if (!own?.unfinished) return { leftAlone };
   if (await stoppedByAPerson(own.path)) {
-    leftAlone.unshift({ entry: own, why: 'a person interrupted it (Ctrl-C): only a person continues it' });
+    leftAlone.unshift({ entry: own, why: 'a person interrupted it (Ctrl-C, or a terminal closed): only a person continues it' });
     return { leftAlone };
   }
   return { resume: own, leftAlone };
@@ -88,7 +88,10 @@ export async function resumeCandidates(dir: string): Promise<LogEntry[]> {
   });
 }
 
-/** Whether a person stopped the log's last run chain: SIGINT, in a run.stop or a run.end, anywhere in it. */
+/** The signals a person sends (Ctrl-C), or that a person's leaving sends (the terminal closed: SIGHUP). */
+const BY_A_PERSON = new Set(['SIGINT', 'SIGHUP']);
+
+/** Whether a person stopped the log's last run chain: SIGINT or SIGHUP, in a run.stop or a run.end, anywhere in it. */
 async function stoppedByAPerson(path: string): Promise<boolean> {
   const { last } = await readLastChain(path, () => new PersonStop(), { outcomesOnly: true });
   return last.seen;
@@ -98,7 +101,7 @@ class PersonStop implements ChainGatherer<AuditRecord | OrderOutcome> {
   seen = false;
 
   record(record: AuditRecord | OrderOutcome): void {
-    if ((record.event === 'run.stop' && record.signal === 'SIGINT') || (record.event === 'run.end' && record.exitCode === ExitCode.sigint)) this.seen = true;
+    if ((record.event === 'run.stop' && BY_A_PERSON.has(record.signal ?? '')) || (record.event === 'run.end' && (record.exitCode === ExitCode.sigint || record.exitCode === ExitCode.sighup))) this.seen = true;
   }
 }
 

@@ -1,7 +1,7 @@
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { humanDuration } from '../common/durations.js';
-import { CleanupError, ExitCode } from '../common/errors.js';
+import { CleanupError, ExitCode, signalExitCode, STOP_SIGNALS, type StopSignal } from '../common/errors.js';
 import { shellQuote } from '../common/text.js';
 import { readJobSpec } from '../config/job-spec.js';
 import { RUN_OPTIONS, type RunOptionKey } from '../config/options.js';
@@ -31,7 +31,7 @@ configuration error, nothing sent; 3 refused before any delete (host not allowed
 --max-deletes exceeded, not confirmed, the audit log in use); 4 stopped, resumable (--halt-after,
 --max-duration, the token lost, the token cache locked by another run, the audit log could not be
 written); 5 the API unreachable (tried for 30 s), nothing sent: run it again later; 70 a bug in this
-tool; 130/143 interrupted by Ctrl-C/SIGTERM, resumable.`;
+tool; 130/143/129 interrupted by Ctrl-C/SIGTERM/SIGHUP (the terminal closed), resumable.`;
 
 /** `run`: flags, a job spec and the environment resolved into options, then the run (after this job's own unfinished one, with --auto-resume). */
 export function addRunCommand(program: Command, session: Session): void {
@@ -67,7 +67,7 @@ export function addRunCommand(program: Command, session: Session): void {
         // A signal while the continued run made its reports: this process was told to stop; the new run is not started.
         if (control.reason?.kind === 'signal') {
           console.say(`${control.reason.signal}: the new run is not started; the next one will do its work.`, 'warn');
-          session.exitCode = code ?? (control.reason.signal === 'SIGINT' ? ExitCode.sigint : ExitCode.sigterm);
+          session.exitCode = code ?? signalExitCode(control.reason.signal);
           return;
         }
       }
@@ -88,11 +88,11 @@ export function addRunCommand(program: Command, session: Session): void {
         const stop = new AbortController();
         const onSignal = () => stop.abort(new Error('a signal'));
         if (control.reason?.kind === 'signal') onSignal();
-        signals.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+        for (const signal of STOP_SIGNALS) signals.on(signal, onSignal);
         try {
           await writeFolderHistory(options.auditDir ?? (options.auditLog ? dirname(options.auditLog) : DEFAULT_AUDIT_DIR), options, session, stop.signal);
         } finally {
-          signals.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+          for (const signal of STOP_SIGNALS) signals.off(signal, onSignal);
         }
       }
     } finally {
@@ -120,20 +120,21 @@ async function continueFirst(auditLog: string, resume: () => Promise<ExitCode>, 
 }
 
 /**
- * SIGINT and SIGTERM: the first stops the run gracefully (in flight may finish within the grace period);
+ * SIGINT, SIGTERM and SIGHUP (the terminal closed, an SSH session lost: by default it killed the run, its
+ * requests in flight unrecorded): the first stops the run gracefully (in flight may finish within the grace period);
  * the second exits at once. Once run.end is written its exit code is the process's: a signal then cuts the
  * reports short, it does not change the story. Returns what removes the handlers.
  */
 function handleSignals(control: RunControl, console: Console, source: NodeJS.EventEmitter): () => void {
   let signals = 0;
-  const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
+  const onSignal = (signal: StopSignal) => {
     const ended = control.endedWith;
     console.stopLive(); // the progress line goes first: what follows is said on a clean row
     if (++signals > 1) {
       console.say(ended !== undefined
         ? `${signal} again: exiting with the run's own exit code (${ended}) once its summary files are written (a second at most); the reports not made yet can be made from its audit log.`
         : `${signal} again: exiting at once; the audit log holds every order finished so far.`);
-      if (ended === undefined) process.exit(signal === 'SIGINT' ? ExitCode.sigint : ExitCode.sigterm);
+      if (ended === undefined) process.exit(signalExitCode(signal));
       // The summary JSON is what a pipeline reads next: written whole, or not at all (a temporary file and rename).
       void Promise.race([control.summaryWritten, new Promise((resolve) => setTimeout(resolve, 1000).unref())]).then(() => process.exit(control.endedWith ?? ended));
       return;
@@ -149,8 +150,10 @@ function handleSignals(control: RunControl, console: Console, source: NodeJS.Eve
     }
     control.stop({ kind: 'signal', signal });
   };
-  source.on('SIGINT', onSignal).on('SIGTERM', onSignal);
-  return () => void source.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+  for (const signal of STOP_SIGNALS) source.on(signal, onSignal);
+  return () => {
+    for (const signal of STOP_SIGNALS) source.off(signal, onSignal);
+  };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { ExitCode, usageError } from '../common/errors.js';
+import { ExitCode, signalExitCode, STOP_SIGNALS, type StopSignal, usageError } from '../common/errors.js';
 import { resolveFlags, SCHEDULE_OPTIONS } from '../config/command-options.js';
 import { readJobSpec } from '../config/job-spec.js';
 import type { Console } from '../report/console.js';
@@ -36,25 +36,27 @@ interface ScheduleOptions {
  * `schedule`: the job on a cron schedule, for a plain Docker host (Kubernetes and host cron start the
  * one-shot `run` themselves). Each run is a child process of its own — its own memory, lock, log and
  * exit code — and never two at once: a run still going when the next is due makes the scheduler skip
- * that turn (and say so). SIGTERM or SIGINT stops the schedule, passes the signal to a run in progress
- * (which drains and records `interrupted`, for the next turn to resume with --auto-resume), waits for
- * it, and exits: 143/130 when a run was interrupted, 0 when none was going.
+ * that turn (and say so). SIGTERM, SIGINT or SIGHUP stops the schedule, passes the signal to a run in
+ * progress (which drains and records `interrupted`, for the next turn to resume with --auto-resume), waits
+ * for it, and exits: 143/130/129 when a run was interrupted, 0 when none was going.
  */
 async function runSchedule(options: ScheduleOptions, console: Console): Promise<ExitCode> {
   const { Cron } = await import('croner');
   const say = (text: string) => console.say(text);
   let current: ChildProcess | undefined;
-  let stopping: 'SIGINT' | 'SIGTERM' | undefined;
+  let stopping: StopSignal | undefined;
   return new Promise((resolve) => {
     const turn = async () => {
       if (stopping) return;
       say(`schedule: starting exsited-order-cleanup run ${options.runArgs.join(' ')}`);
       const exit = await new Promise<number | null>((done) => {
-        current = spawn(process.execPath, [CLI, 'run', ...options.runArgs], { stdio: ['ignore', 'inherit', 'inherit'] });
+        // In a process group of its own: a signal a terminal sends to its whole group (Ctrl-C, the hang-up of a
+        // closed terminal) reaches the run once, passed on below — twice, the second would stop it at once.
+        current = spawn(process.execPath, [CLI, 'run', ...options.runArgs], { stdio: ['ignore', 'inherit', 'inherit'], detached: true });
         current.on('exit', (code) => done(code));
       });
       current = undefined;
-      if (stopping) resolve(stopping === 'SIGINT' ? ExitCode.sigint : ExitCode.sigterm);
+      if (stopping) resolve(signalExitCode(stopping));
       else say(`schedule: the run exited ${exit}. Next run: ${next()}`);
     };
     let cron: InstanceType<typeof Cron>;
@@ -68,7 +70,7 @@ async function runSchedule(options: ScheduleOptions, console: Console): Promise<
     }
     const next = () => cron.nextRun()?.toISOString() ?? 'never';
     say(`schedule: ${JSON.stringify(options.cron)}${options.timezone ? ` (${options.timezone})` : ''}; next run: ${next()}. Stop with SIGTERM.`);
-    const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
+    const onSignal = (signal: StopSignal) => {
       if (stopping) return;
       stopping = signal;
       cron.stop();
@@ -80,6 +82,6 @@ async function runSchedule(options: ScheduleOptions, console: Console): Promise<
       say(`schedule: ${signal}: passing it to the run in progress and waiting for it to drain.`);
       current.kill(signal);
     };
-    process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+    for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   });
 }

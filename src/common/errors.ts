@@ -10,10 +10,19 @@ export const ExitCode = {
   unreachable: 5,
   /** A bug in this tool (sysexits' EX_SOFTWARE): never mistaken for a resumable halt. */
   internal: 70,
+  /** The terminal hung up (closed, an SSH session lost): stopped as SIGTERM stops it, resumable. */
+  sighup: 129,
   sigint: 130,
   sigterm: 143,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** The signals that stop a run gracefully (a second one exits at once), and the exit code each gives (128 + its number). */
+export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+export type StopSignal = (typeof STOP_SIGNALS)[number];
+export const signalExitCode = (signal: StopSignal): ExitCode => ({ SIGINT: ExitCode.sigint, SIGTERM: ExitCode.sigterm, SIGHUP: ExitCode.sighup })[signal];
+/** Whether an exit code is a stop signal's. */
+export const bySignal = (exitCode: number) => STOP_SIGNALS.some((signal) => signalExitCode(signal) === exitCode);
 
 /** An error the user can act on: its message is printed as is, and the process exits with `exitCode`. */
 export class CleanupError extends Error {

@@ -175,7 +175,7 @@ const runEndFields = z.object({
  */
 const runStopFields = z.object({
   kind: z.enum(['signal', 'halt']),
-  signal: z.enum(['SIGINT', 'SIGTERM']).optional(),
+  signal: z.enum(['SIGINT', 'SIGTERM', 'SIGHUP']).optional(),
   reason: z.string(),
 });
 

@@ -1,10 +1,10 @@
 import { setMaxListeners } from 'node:events';
 import type { StopCause } from '../common/domain.js';
 import { humanDuration } from '../common/durations.js';
-import { ExitCode } from '../common/errors.js';
+import { ExitCode, type StopSignal } from '../common/errors.js';
 
 export type StopReason =
-  | { kind: 'signal'; signal: 'SIGINT' | 'SIGTERM' }
+  | { kind: 'signal'; signal: StopSignal }
   /** A refusal found mid-way (3), or a halt that a resume can continue (4). */
   | { kind: 'halt'; message: string; exitCode: typeof ExitCode.refused | typeof ExitCode.halted; cause: StopCause };
 

@@ -36,7 +36,7 @@ export async function obtainConsent(run: RecordedRun, plan: RunPlan, deps: Selec
     details: input.details, emphasis: (text) => context.console.emphasis(text), waitMs: options.confirmWait,
   }, terminal, options.ids === '-', control.stopping);
   if (!answer.confirmed) {
-    const why = control.reason?.kind === 'signal' ? 'Ctrl-C' : Date.now() - asked >= options.confirmWait ? `no answer within ${humanDuration(options.confirmWait)}, --confirm-wait` : 'no answer';
+    const why = control.reason?.kind === 'signal' ? (control.reason.signal === 'SIGINT' ? 'Ctrl-C' : control.reason.signal) : Date.now() - asked >= options.confirmWait ? `no answer within ${humanDuration(options.confirmWait)}, --confirm-wait` : 'no answer';
     throw refused(answer.typed === undefined
       ? `not confirmed (${why}). Nothing was deleted.`
       : `not confirmed: you typed ${answer.typed === '' ? 'nothing' : JSON.stringify(answer.typed)}, the count is ${count}. Nothing was deleted.`);

@@ -1,4 +1,4 @@
-import { ExitCode } from '../common/errors.js';
+import { ExitCode, signalExitCode } from '../common/errors.js';
 import type { RunControl } from '../engine/run-control.js';
 import type { RunTally } from '../engine/tally.js';
 import type { SelectionDeps } from '../planner/selection.js';
@@ -34,7 +34,7 @@ export async function execute(run: RecordedRun, plan: RunPlan, deps: SelectionDe
 /** How a run that went to its end (or was stopped) concludes: a signal, a halt, failed orders, or done. */
 function conclude(failed: number, control: RunControl): Conclusion {
   const stop = control.reason;
-  if (stop?.kind === 'signal') return { status: 'interrupted', exitCode: stop.signal === 'SIGINT' ? ExitCode.sigint : ExitCode.sigterm, cause: 'signal', reason: `received ${stop.signal}` };
+  if (stop?.kind === 'signal') return { status: 'interrupted', exitCode: signalExitCode(stop.signal), cause: 'signal', reason: `received ${stop.signal}` };
   if (stop?.kind === 'halt') return { status: stop.exitCode === ExitCode.refused ? 'failed' : 'halted', exitCode: stop.exitCode, cause: stop.cause, reason: stop.message };
   if (failed > 0) return { status: 'failed', exitCode: ExitCode.someFailed, cause: 'failed_orders' };
   return { status: 'completed', exitCode: ExitCode.ok, cause: 'none' };
@@ -47,5 +47,5 @@ export function stoppedBeforeStart(control: RunControl, say: (text: string) => v
   const why = control.reason?.kind === 'halt' ? `: ${control.reason.message}` : '';
   const reason = `Stopped${signal ? ` by ${signal}` : ''} before any order was deleted; ${requested ? 'nothing was deleted' : 'nothing was sent'}${why}.`;
   say(reason);
-  return { exitCode: signal === 'SIGINT' ? ExitCode.sigint : signal === 'SIGTERM' ? ExitCode.sigterm : ExitCode.halted, reason };
+  return { exitCode: signal ? signalExitCode(signal) : ExitCode.halted, reason };
 }

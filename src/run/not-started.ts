@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { StopCause } from '../common/domain.js';
-import { CleanupError, ExitCode } from '../common/errors.js';
+import { bySignal, CleanupError, ExitCode } from '../common/errors.js';
 import { secrets } from '../common/secrets.js';
 import type { RunOptions } from '../config/resolve.js';
 import { refuseCollisions } from '../guards/file-roles.js';
@@ -60,7 +60,7 @@ export function conclusionOf(error: unknown): { exitCode: ExitCode; reason: stri
 function causeOf(exitCode: ExitCode, context: RunContext): StopCause {
   const stop = context.control.reason;
   if (stop?.kind === 'halt') return stop.cause;
-  if (stop?.kind === 'signal' || exitCode === ExitCode.sigint || exitCode === ExitCode.sigterm) return 'signal';
+  if (stop?.kind === 'signal' || bySignal(exitCode)) return 'signal';
   const byCode: Partial<Record<ExitCode, StopCause>> = { [ExitCode.usage]: 'usage', [ExitCode.refused]: 'refused', [ExitCode.unreachable]: 'unreachable', [ExitCode.halted]: 'service' };
   return byCode[exitCode] ?? 'bug';
 }
@@ -68,7 +68,7 @@ function causeOf(exitCode: ExitCode, context: RunContext): StopCause {
 function statusOf(exitCode: ExitCode): NotStarted['status'] {
   if (exitCode === ExitCode.usage || exitCode === ExitCode.refused) return 'refused';
   if (exitCode === ExitCode.unreachable) return 'unreachable';
-  if (exitCode === ExitCode.sigint || exitCode === ExitCode.sigterm) return 'interrupted';
+  if (bySignal(exitCode)) return 'interrupted';
   return exitCode === ExitCode.halted ? 'halted' : 'crashed';
 }
 

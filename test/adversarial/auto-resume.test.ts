@@ -62,7 +62,7 @@ describe('--auto-resume continues its own job only', () => {
     expect((await interrupted.done).code).toBe(130);
     const after = await runInProcess(['run', '--job', nightly, ...FAST], { env });
     expect(after.log).not.toMatch(/Resuming/);
-    expect(after.log).toMatch(/a person interrupted it \(Ctrl-C\)/);
+    expect(after.log).toMatch(/a person interrupted it \(Ctrl-C, or a terminal closed\)/);
     const logs = readdirSync(join(dir, 'runs')).filter((name) => name.endsWith('.ndjson'));
     expect(logs).toHaveLength(4); // the killed run (resumed the next night), that night's own, the interrupted one, the last
     expect(new Set(logs.map((name) => readAudit(join(dir, 'runs', name), [])[0]?.job?.id))).toEqual(new Set([expect.stringMatching(/^[0-9a-f]{16}$/)]));
@@ -112,7 +112,7 @@ describe('--auto-resume and --resume never guess whose run it is', () => {
     const jobId = readAudit(path, [])[0]?.job?.id as string;
     const night = await autoResumeFinding(join(dir, 'runs'), jobId); // what the job's next night finds
     expect(night.resume).toBeUndefined();
-    expect(night.leftAlone[0]).toMatchObject({ entry: { path }, why: expect.stringContaining('a person interrupted it (Ctrl-C)') });
+    expect(night.leftAlone[0]).toMatchObject({ entry: { path }, why: expect.stringContaining('a person interrupted it (Ctrl-C, or a terminal closed)') });
 
     const byPerson = startCli(['run', '--resume', '--audit-log', path, '--yes', ...FAST], { env });
     await untilDeletes(fake, 8);
@@ -121,7 +121,7 @@ describe('--auto-resume and --resume never guess whose run it is', () => {
     expect(readAudit(path, []).at(-1)).toMatchObject({ event: 'run.end', exitCode: 143 }); // the last run.end says SIGTERM
     const after = await autoResumeFinding(join(dir, 'runs'), jobId);
     expect(after.resume).toBeUndefined();
-    expect(after.leftAlone[0]?.why).toContain('a person interrupted it (Ctrl-C)');
+    expect(after.leftAlone[0]?.why).toContain('a person interrupted it (Ctrl-C, or a terminal closed)');
   });
 
   test('run --resume without --audit-log, with a dry run of yours and a colleague\'s interrupted run: exit 2 listing both, nothing sent', async () => {

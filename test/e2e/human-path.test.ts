@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import type { FakeExsited } from '../../src/fake-exsited/server.js';
 import { CLI, credentialsEnv, FAST, fakeApi, readAudit, runCli, runInProcess, startCli, untilDeletes, workDir, writeFile } from '../helpers/cli.js';
@@ -117,6 +118,38 @@ If the selection is right, raise the limit and go ahead:
     expect(lines.at(-1)?.durationMs).toBeGreaterThanOrEqual(((sent - 2) / 5) * 1000 - 20);
     expect(lines.filter((l) => l.event === 'pace').at(-1)?.rps).toBe(5);
     expect(fake.stats.maxInFlight).toBeLessThanOrEqual(2);
+  });
+});
+
+/** What `read` gives once it gives something, looked for every 50 ms (a process this test did not start, and cannot wait for). */
+async function until<T>(read: () => T | undefined, withinMs = 20_000): Promise<T> {
+  for (const deadline = Date.now() + withinMs; ; await sleep(50)) {
+    const value = read();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`not within ${withinMs} ms`);
+  }
+}
+
+describe('a terminal that closes', () => {
+  test('the run at a terminal that is closed mid-run stops as on SIGTERM: in flight finished and recorded, run.end interrupted, exit 129; --auto-resume leaves it for a person (red team: SIGHUP killed it, 4 deletions had no audit line)', async () => {
+    const api = await fakeApi(150, { faults: { latencyMs: 30 } });
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const log = join(dir, 'runs', 'a.ndjson');
+    const session = atTerminal(`exec cli run --yes --ids ${input} --audit-log ${log} --concurrency 4`, { env: credentialsEnv(fake) });
+    await untilDeletes(fake, 20);
+    session.hangUp();
+    const lines = await until(() => {
+      const read = readAudit(log);
+      return read.at(-1)?.event === 'run.end' ? read : undefined;
+    });
+    expect(lines.at(-1)).toMatchObject({ event: 'run.end', status: 'interrupted', exitCode: 129 });
+    expect(lines.filter((line) => line.event === 'order')).toHaveLength(fake.deleted.length); // every deletion recorded
+    const { autoResumeFinding } = await import('../../src/audit/latest-log.js');
+    const finding = await autoResumeFinding(join(dir, 'runs'), (lines[0] as unknown as { job: { id: string } }).job.id);
+    expect(finding.resume).toBeUndefined();
+    expect(finding.leftAlone[0]?.why).toContain('a person interrupted it (Ctrl-C, or a terminal closed)');
   });
 });
 

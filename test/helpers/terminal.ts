@@ -9,6 +9,8 @@ export interface TerminalSession {
   shows(pattern: RegExp): Promise<void>;
   /** Types on the keyboard (`\x03` is Ctrl-C). */
   type(keys: string): void;
+  /** Closes the terminal (its window, an SSH session lost): the kernel hangs up on what runs there (SIGHUP). */
+  hangUp(): void;
   done: Promise<{ code: number | null; screen: string }>;
 }
 
@@ -33,6 +35,7 @@ export function atTerminal(line: string, options: { env?: NodeJS.ProcessEnv; cwd
     screen: () => screen,
     shows: (pattern) => new Promise((resolve) => (pattern.test(screen) ? resolve() : watchers.push({ pattern, resolve }))),
     type: (keys) => child.stdin.write(keys),
+    hangUp: () => child.kill('SIGKILL'),
     done: new Promise((resolve) => child.on('close', (code) => resolve({ code, screen }))),
   };
 }
