@@ -71,20 +71,22 @@ export async function autoResumeFinding(dir: string, jobId: string): Promise<Aut
 }
 
 /**
- * The logs `run --resume` without --audit-log may mean: unfinished runs, and dry runs never resumed (a dry
- * run's resume is the real run), the newest of each job first. More than one job among them and the
+ * The logs `run --resume` without --audit-log may mean: each job's newest run, when it is unfinished or a
+ * dry run never resumed (a dry run's resume is the real run). More than one job among them and the
  * choice is a person's: which run is continued must never be a guess (a colleague's interrupted run is
  * not the dry run you reviewed).
  */
 export async function resumeCandidates(dir: string): Promise<LogEntry[]> {
   const seen = new Set<string>();
   return (await logsIn(dir)).filter((entry) => {
-    const reviewed = entry.end?.status === 'completed' && (entry.end.dryRun ?? entry.start?.options.dryRun) === true;
-    if (!entry.start || !(entry.unfinished || reviewed)) return false;
+    if (!entry.start) return false;
+    // The newest run of each job stands for it, whether it finished or not: a job's older dry run is no
+    // candidate once a newer run of the job went on (it deleted another filter's orders, red team).
     const job = entry.start.job?.id ?? entry.path;
     if (seen.has(job)) return false;
     seen.add(job);
-    return true;
+    const reviewed = entry.end?.status === 'completed' && (entry.end.dryRun ?? entry.start.options.dryRun) === true;
+    return entry.unfinished || reviewed;
   });
 }
 

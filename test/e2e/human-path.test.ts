@@ -264,6 +264,27 @@ describe('a dry run, then the real thing', () => {
   });
 });
 
+describe('a dry run the job has moved on from', () => {
+  test('run --resume alone does not continue a dry run once a newer run of the same job finished (red team: it deleted the dry run\'s orders of a filter since edited)', async () => {
+    const api = await fakeApi(30);
+    fake = api.fake;
+    const dir = workDir();
+    const runs = join(dir, 'runs');
+    const env = credentialsEnv(fake);
+    const filter = writeFile(dir, 'f.json', JSON.stringify({ match: { createdBy: ['qa-bot'] } }));
+    expect((await runInProcess(['run', '--filter', filter, '--dry-run', '--audit-dir', runs], { env })).code).toBe(0);
+    writeFile(dir, 'f.json', JSON.stringify({ match: { createdBy: ['csv-loader'] } }));
+    expect((await runInProcess(['run', '--yes', '--filter', filter, '--audit-dir', runs], { env })).code).toBe(0);
+    const deleted = [...fake.deleted];
+    expect(deleted.length).toBeGreaterThan(0);
+
+    const resumed = await runInProcess(['run', '--yes', '--resume', '--audit-dir', runs], { env });
+    expect(resumed.code).toBe(2);
+    expect(resumed.log).toContain(`--resume: nothing to resume in ${runs}/`);
+    expect(fake.deleted).toEqual(deleted);
+  });
+});
+
 describe('folders and missing files', () => {
   test('a folder as --audit-log, a typo, --resume alone, and report on a folder', async () => {
     const api = await fakeApi(20, { faults: { latencyMs: 20 } });
