@@ -55,11 +55,30 @@ export async function openLog(requested: RunOptions, context: RunContext, cleanu
   if (requested.historyHtml) prepareOutputFile(requested.historyHtml, '--history-html');
   if (requested.stepSummary) prepareOutputFile(requested.stepSummary, '$GITHUB_STEP_SUMMARY');
   const lock = new RunLock(auditLog, runId);
-  await lock.acquire();
+  await lock.acquire().catch(async (error: unknown) => {
+    // A resume refused because the log is in use (exit 3) still tells its refusal in its summary files, so
+    // that an earlier run's file is not left looking current: once its recorded input, read from the log's
+    // first line, passes the checks too (red team: a stale "completed, exit 0" stayed in place).
+    if (requested.resume) await checkRecordedInput(files, auditLog, hooks);
+    throw error;
+  });
   cleanup.defer(() => lock.release());
   const events = new RunEvents();
   reportNotices(events, context.console);
   return { runId, startedAt, auditLog, realLog: lock.realLog, files, events };
+}
+
+/** A resume's files checked against the input its log records (its first line's run.start); none are marked checked if that cannot be read. */
+async function checkRecordedInput(files: FileRole[], auditLog: string, hooks: OpeningHooks): Promise<void> {
+  const { describeLog } = await import('../audit/latest-log.js');
+  const recorded = describeLog(auditLog).start?.source.path;
+  if (recorded === undefined) return;
+  try {
+    refuseCollisions([...files, { what: 'the input the run recorded', path: recorded, output: false }], 'nothing was sent');
+  } catch {
+    return;
+  }
+  hooks.checked();
 }
 
 /** What the run continues (if anything) and the options and host it runs with. */

@@ -3,7 +3,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, test } from '@jest/globals';
 import { startFakeExsited } from '../../src/fake-exsited/server.js';
-import { credentialsEnv, fakeApi, runCli, runInProcess, startCli, workDir, writeFile } from '../helpers/cli.js';
+import { credentialsEnv, fakeApi, runCli, runInProcess, startCli, untilDeletes, workDir, writeFile } from '../helpers/cli.js';
 import { startPushgateway } from '../helpers/pushgateway.js';
 import { endAfter } from '../helpers/teardown.js';
 
@@ -99,6 +99,28 @@ describe('a run that never started tells so', () => {
     const refused = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', fresh, '--summary-json', `${dir}/./c.ndjson`], { env });
     expect(refused.code).toBe(2);
     expect(existsSync(fresh)).toBe(false);
+  });
+
+  test('a resume refused because its log is in use (exit 3) says so in its summary JSON; one whose --summary-json is the input it recorded still writes none (red team: the stale "completed, exit 0" stayed)', async () => {
+    const api = await fakeApi(60, { faults: { latencyMs: 40 } });
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const log = join(dir, 'a.ndjson');
+    const env = credentialsEnv(api.fake);
+    const running = startCli(['run', '--yes', '--ids', input, '--audit-log', log, '--concurrency', '1'], { env });
+    await untilDeletes(api.fake, 2);
+    const summary = writeFile(dir, 'summary.json', '{"status":"completed","exitCode":0}\n');
+    const ids = readFileSync(input, 'utf8');
+    const [resumed, overInput] = await Promise.all([
+      runInProcess(['run', '--yes', '--resume', '--audit-log', log, '--summary-json', summary], { env }),
+      runInProcess(['run', '--yes', '--resume', '--audit-log', log, '--summary-json', input], { env }),
+    ]);
+    running.child.kill('SIGTERM');
+    await running.done;
+    await api.fake.close();
+    expect([resumed.code, overInput.code]).toEqual([3, 3]);
+    expect(json(summary)).toMatchObject({ status: 'refused', exitCode: 3, started: false });
+    expect(readFileSync(input, 'utf8')).toBe(ids);
   });
 
   test('an API that comes up late (issue 23, item 8): each wait said, then the run goes on and completes; exit 5 only after 30 s (test/reach.test.ts)', async () => {
