@@ -42,8 +42,9 @@ function logs(): string[] {
     line('r1', 2800, 'order.retry', { orderId: 'ORD-4', attempt: 1, errorCode: 'ECONNRESET', delayMs: 50 }),
     line('r1', 3000, 'run.end', { status: 'interrupted', exitCode: 143, durationMs: 3000, reason: 'the server said: stop', summary: { throttledMs: 1000 } }),
   ];
+  // A rerun in a log of its own (a resume follows its run in one log: a log that begins with one is refused as cut).
   const resume = [
-    line('r2', 10_000, 'run.start', { version: '0.1.0', baseUrl: 'https://api-stage.exsited.com', options: {}, source, resumeOf: 'r1' }),
+    line('r2', 10_000, 'run.start', { version: '0.1.0', baseUrl: 'https://api-stage.exsited.com', options: {}, source }),
     order('r2', 10_500, 'ORD-4', 'deleted'),
     order('r2', 11_000, 'ORD-5', 'failed', { httpStatus: 400, error: { code: 'BAD_ORDER', message: 'Order is not a test order' } }),
     line('r2', 12_000, 'run.end', { status: 'failed', exitCode: 1, durationMs: 2000 }),

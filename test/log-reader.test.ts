@@ -3,6 +3,7 @@ import { readLastChain } from '../src/audit/log-reader.js';
 import type { AuditRecord } from '../src/audit/records.js';
 import { readResumeState } from '../src/audit/resume-state.js';
 import { buildRunReport } from '../src/report/run-report.js';
+import { storyText } from '../src/report/run-story.js';
 import { TimelineBuilder } from '../src/report/run-timeline.js';
 import { workDir, writeFile } from './helpers/cli.js';
 import { SOURCE } from './helpers/records.js';
@@ -54,6 +55,22 @@ describe('the chain since the last fresh start', () => {
     // A later fresh run.start begins a chain of its own: what came before it is not its own, damaged or not.
     const later = writeFile(workDir(), 'c.ndjson', `${damaged}\n${start('c1', 30)}\n${order('c1', 31, 'C', 'deleted')}`);
     expect(await readResumeState(later)).toMatchObject({ resumeOf: 'c1', earlierChains: 1 });
+  });
+
+  test('a night that continued a dry run, then ran the same list anew: each order counted once, none pending, told as a resume and a new run (red team: 20 orders were told as 32, 12 "not yet done")', async () => {
+    const dir = workDir();
+    const dry = writeFile(dir, 'a.ndjson', [
+      line('d1', 0, { event: 'run.start', version: '1', baseUrl: 'http://x', source: { ...SOURCE, count: 4 }, options: { dryRun: true } }),
+      order('d1', 1, 'A', 'would_delete'), // killed after one check
+      start('d2', 10, 'd1'), order('d2', 11, 'A', 'deleted'), end('d2', 12, 'completed', 0),
+    ].join('\n'));
+    const anew = writeFile(dir, 'b.ndjson', [
+      start('n1', 20), order('n1', 21, 'A', 'already_absent'), order('n1', 21, 'B', 'deleted'), order('n1', 21, 'C', 'deleted'), order('n1', 21, 'D', 'deleted'),
+      end('n1', 22, 'completed', 0),
+    ].join('\n'));
+    const report = await buildRunReport([dry, anew]);
+    expect(report).toMatchObject({ selected: 4, deleted: 4, alreadyAbsent: 0, pending: 0 });
+    expect(storyText(report)).toBe('a dry run of 4, then 4 deleted in 1 resume and 1 new run (2 audit logs)');
   });
 
   test('a log with two chains is read the same way by the resume, the report and the timeline: the last chain only', async () => {

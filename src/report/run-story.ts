@@ -36,8 +36,13 @@ export function storyText(r: Pick<RunReport, 'runs' | 'selected' | 'deleted' | '
   ].filter(Boolean).map((part) => `, ${part}`).join('');
   const logs = r.auditLogs.length > 1 ? ` (${r.auditLogs.length} audit logs)` : '';
   if (r.runs.every((run) => run.dryRun)) return `a dry run of ${r.selected}: ${r.wouldDelete} would be deleted${rest('not found')}${logs}`;
-  const deleting = r.runs.filter((run) => !run.dryRun).length;
-  if (r.runs[0]?.dryRun) return `a dry run of ${r.selected}, then ${r.deleted} deleted in ${plural(deleting, 'resume')}${rest('already absent')}${logs}`;
+  if (r.runs[0]?.dryRun) {
+    // Its resumes, and the new runs of a night that went on after them (a fresh run.start: not a resume).
+    const resumes = r.runs.filter((run) => !run.dryRun && run.resume).length;
+    const fresh = r.runs.filter((run) => !run.dryRun && !run.resume).length;
+    const by = [resumes > 0 ? plural(resumes, 'resume') : '', fresh > 0 ? plural(fresh, 'new run') : ''].filter(Boolean).join(' and ');
+    return `a dry run of ${r.selected}, then ${r.deleted} deleted in ${by}${rest('already absent')}${logs}`;
+  }
   return `${r.deleted} of ${r.selected} deleted${rest('already absent')}${r.runs.length > 1 ? `, in ${plural(r.runs.length, 'run')}` : ''}${logs}`;
 }
 
