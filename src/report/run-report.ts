@@ -116,11 +116,9 @@ export async function buildRunReport(auditLogs: string[], timeline?: TimelineBui
     resume = log.resume ?? resume;
     const known = latest.size;
     for (const [orderId, outcome] of log.latest) latest.set(orderId, laterOutcome(latest.get(orderId), outcome));
-    // A later log's orders count as selected only where they are new; one that read the same input as an
-    // earlier log (an --auto-resume night's new run of the list its continued run had) selected no new
-    // ones, even those the earlier chain never reached (they were counted twice: 300 orders told as 512).
-    const input = log.head ? `${log.head.input.kind}:${log.head.input.sha256}` : '';
-    selected = index === 0 ? log.selected : inputs.has(input) ? selected : selected + (latest.size - known);
+    // A later log's new orders are selected too, unless it read an input an earlier log read (a night's new run of its continued run's list).
+    const input = `${log.head?.input.kind}:${log.head?.input.sha256}`;
+    if (index === 0 || !inputs.has(input)) selected = index === 0 ? log.selected : selected + (latest.size - known);
     inputs.add(input);
     for (const run of log.runs) runs.push(run); // one by one: a log of 150,000 runs overflows a spread's arguments
     retries += log.retries;
