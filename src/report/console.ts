@@ -83,11 +83,12 @@ export class Console {
 
   /**
    * Draws the live line: one row at the bottom of a terminal, cut to its width (a longer one would wrap
-   * and leave a trail when redrawn). Only on a terminal.
+   * and leave a trail when redrawn) less three columns, where the `^C` a terminal echoes still fits (at the
+   * last column it wrapped to a row of its own, and clearing that row left the live line above). Only on a terminal.
    */
   live(text: string): void {
     if (!this.isTerminal || this.liveStopped) return;
-    const fitted = [...safe(text)].slice(0, Math.max(1, this.columns - 1)).join('');
+    const fitted = [...safe(text)].slice(0, Math.max(1, this.columns - 3)).join('');
     this.liveLine = fitted;
     this.guarded(() => this.err.write(`\r${fitted}\u001b[K`));
   }

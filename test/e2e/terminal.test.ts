@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import type { FakeExsited } from '../../src/fake-exsited/server.js';
 import { CLI, credentialsEnv, fakeApi, runCli, workDir, writeFile } from '../helpers/cli.js';
-import { atTerminal, visibleRows } from '../helpers/terminal.js';
+import { atTerminal, screenRows, visibleRows } from '../helpers/terminal.js';
 
 /**
  * Issue 24, items 1, 2 and 6: the QA engineer's terminal, through a real pseudo-terminal (script(1)).
@@ -106,6 +106,9 @@ describe('the QA engineer\'s terminal', () => {
     const said = rows.findIndex((row) => row.startsWith('SIGINT: no new orders will be started'));
     expect(said).toBeGreaterThan(0);
     expect(rows.some((row) => /^\[[#.]*\] \d+\/200/.test(row))).toBe(false); // no progress line left anywhere
+    // As the terminal draws it: the progress line is as wide as the terminal allows, and the echoed `^C` must not
+    // wrap to a row of its own, where clearing that row left the progress line above it (red team, 80 columns).
+    expect(screenRows(screen).some((row) => /\] \d+\/200/.test(row))).toBe(false);
   });
 });
 

@@ -44,3 +44,45 @@ export function atTerminal(line: string, options: { env?: NodeJS.ProcessEnv; cwd
 export function visibleRows(screen: string): string[] {
   return screen.split(/\r?\n/).map((row) => (row.split('\r').at(-1) ?? '').replace(/\u001b\[[0-9;]*[A-Za-z]/g, ''));
 }
+
+/**
+ * The rows a terminal of `columns` columns shows at the end, as xterm draws the stream: a character written
+ * in the last column leaves the cursor there, and the next one wraps to a new row (so a line as wide as
+ * the terminal, followed by the `^C` the terminal echoes, takes two rows). `\r` goes to the row's start,
+ * `\n` to the next row, ESC [ K clears to the row's end, ESC [ nA moves up n rows; other escapes draw nothing.
+ */
+export function screenRows(screen: string, columns = 80): string[] {
+  const rows: string[][] = [[]];
+  let row = 0;
+  let column = 0;
+  let wrapPending = false;
+  for (let i = 0; i < screen.length; i++) {
+    const c = screen[i] as string;
+    if (c === '\u001b') {
+      const escape = /^\u001b\[(\d*)([A-Za-z])/.exec(screen.slice(i, i + 12));
+      if (escape?.[2] === 'K') rows[row]!.length = Math.min(rows[row]!.length, column);
+      if (escape?.[2] === 'A') row = Math.max(0, row - Number(escape[1] || 1));
+      i += (escape?.[0].length ?? 1) - 1;
+      wrapPending = false;
+    } else if (c === '\r') {
+      column = 0;
+      wrapPending = false;
+    } else if (c === '\n') {
+      row++;
+      rows[row] ??= [];
+      column = 0;
+      wrapPending = false;
+    } else {
+      if (wrapPending) {
+        row++;
+        rows[row] ??= [];
+        column = 0;
+        wrapPending = false;
+      }
+      rows[row]![column] = c;
+      if (column === columns - 1) wrapPending = true;
+      else column++;
+    }
+  }
+  return rows.map((cells) => Array.from(cells, (cell) => cell ?? ' ').join(''));
+}
