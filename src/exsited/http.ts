@@ -50,7 +50,7 @@ export function createHttpClient({ baseUrl, concurrency, timeoutMs }: HttpOption
 }
 
 /** The proxy the environment sets for `baseUrl`, checked; undefined for loopback and for hosts in NO_PROXY. */
-function proxyFor(baseUrl: URL): URL | undefined {
+export function proxyFor(baseUrl: URL): URL | undefined {
   if (isLoopbackHost(baseUrl.hostname)) return undefined;
   const raw = getProxyForUrl(baseUrl.href);
   if (!raw) return undefined;

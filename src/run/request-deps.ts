@@ -72,8 +72,11 @@ export class LazyApi {
 
   private async create(): Promise<SelectionDeps> {
     const { options, baseUrl, host, tokenCache, control, events, pace } = this.settings;
-    const { createHttpClient } = await import('../exsited/http.js');
+    const { createHttpClient, proxyFor } = await import('../exsited/http.js');
     const http = createHttpClient({ baseUrl, concurrency: options.concurrency, timeoutMs: options.timeoutMs });
+    // Through a proxy, a connection that fails is the proxy's (it named the API's host, which was never tried).
+    const proxy = proxyFor(baseUrl);
+    const connectingTo = proxy ? `the proxy ${proxy.host} (for ${baseUrl.host})` : baseUrl.host;
     const backoff = new Backoff({ retries: options.retries, baseMs: options.backoffBaseMs, capMs: options.backoffCapMs });
     // Token requests may finish during the grace period (orders in flight need them); other calls stop with the run.
     const tokenRetries = new RetryPolicy(backoff, control.aborting);
@@ -81,7 +84,7 @@ export class LazyApi {
     const tokens = new TokenSource(http, options.credentials, (attempt) => {
       let retry = 0;
       return tokenRetries.run(attempt, ({ httpStatus, errorCode, delayMs }) => warn(
-        `${httpStatus ? `the token endpoint on ${host} answered ${httpStatus}` : errorCode === PROXY_REFUSED ? `the proxy refused a tunnel to ${baseUrl.host}` : `cannot connect to ${baseUrl.host} (${errorCode})`}; ` +
+        `${httpStatus ? `the token endpoint on ${host} answered ${httpStatus}` : errorCode === PROXY_REFUSED ? `the proxy refused a tunnel to ${baseUrl.host}` : `cannot connect to ${connectingTo} (${errorCode})`}; ` +
         `retrying ${++retry}/${options.retries} in ${humanDuration(delayMs)}`));
     }, { cache: tokenCache, onNotice: warn });
     return { http, tokens, retry: new RetryPolicy(backoff, control.stopping), ...pace, control, events, reachWaitMs: options.reachWait };

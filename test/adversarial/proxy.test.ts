@@ -93,4 +93,14 @@ describe('the certificate inside the tunnel is always checked (issue 21, case 1\
     expect(fake.stats.requests).toBe(0);
     expect(fake.tokenRequests).toHaveLength(0);
   });
+
+  test('a proxy that cannot be reached is named as the proxy, never as the API host it was to reach (red team: "cannot connect to dev-api.exsited.com")', async () => {
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', 'ORD-1\n');
+    const env = { EXSITED_CLIENT_ID: 'client', EXSITED_CLIENT_SECRET: 'secret-0123456789', EXSITED_REDIRECT_URI: 'r', EXSITED_BASE_URL: 'https://dev-api.exsited.com', HTTPS_PROXY: 'http://127.0.0.1:9' };
+    const result = await runCli(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--retries', '1', '--reach-wait', '1s', ...FAST], { env }); // the proxy is read from the process's environment
+    expect(result.code).toBe(5);
+    expect(result.log).toContain('cannot connect to the proxy 127.0.0.1:9 (for dev-api.exsited.com) (ECONNREFUSED); retrying 1/1');
+    expect(result.log).not.toMatch(/cannot connect to dev-api/);
+  });
 });
