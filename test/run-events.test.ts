@@ -54,7 +54,7 @@ describe('the console reporter', () => {
     const events = new RunEvents();
     const tally = new RunTally(3, 0, events);
     const { console, text } = capture();
-    reportToConsole(events, console, tally, { dryRun: false, checksOrders: false, duplicates: () => 1, next: { command: 'npx exsited-order-cleanup', allowHosts: ['h.example'], yes: true } });
+    reportToConsole(events, console, tally, { dryRun: false, checksOrders: false, resumed: false, duplicates: () => 1, next: { command: 'npx exsited-order-cleanup', allowHosts: ['h.example'], yes: true } });
     events.emit({ type: 'run.started', runId: 'r1', auditLog: 'runs/a.ndjson', startedAt: 0, fields: { version: '1', source: SOURCE, baseUrl: 'x', options: {} } });
     events.emit({ type: 'order.finished', record: order('ORD-9', 'failed', { error: { code: 'HTTP_409', message: 'has invoices' } }) });
     events.emit({ type: 'run.ended', outcome: outcome(1, 'failed') });
@@ -70,7 +70,7 @@ describe('the console reporter', () => {
     const tally = new RunTally(50, 0, events);
     const { console, text } = capture();
     const refusal = { reason: '50 orders are selected, more than --max-deletes 10: nothing was deleted', raiseMaxDeletesTo: 50 };
-    reportToConsole(events, console, tally, { dryRun: false, checksOrders: false, duplicates: () => 0, next: { command: 'x', allowHosts: [], yes: false, refusal } });
+    reportToConsole(events, console, tally, { dryRun: false, checksOrders: false, resumed: false, duplicates: () => 0, next: { command: 'x', allowHosts: [], yes: false, refusal } });
     events.emit({ type: 'run.ended', outcome: { ...outcome(3, 'failed', refusal.reason), auditLog: 'a.ndjson' } });
     expect(text()).toBe(`Refused: ${refusal.reason}\nIf the selection is right, raise the limit and go ahead:\n  x run --resume --audit-log a.ndjson --max-deletes 50\n`);
   });
@@ -79,7 +79,7 @@ describe('the console reporter', () => {
     const events = new RunEvents();
     const tally = new RunTally(2, 0, events);
     const { console, text } = capture();
-    reportToConsole(events, console, tally, { dryRun: true, checksOrders: false, duplicates: () => 0, next: { command: 'x', allowHosts: [], yes: false, refusal: { reason: 'too many', raiseMaxDeletesTo: 2 } } });
+    reportToConsole(events, console, tally, { dryRun: true, checksOrders: false, resumed: false, duplicates: () => 0, next: { command: 'x', allowHosts: [], yes: false, refusal: { reason: 'too many', raiseMaxDeletesTo: 2 } } });
     events.emit({ type: 'order.finished', record: order('A', 'would_delete') });
     events.emit({ type: 'order.finished', record: order('B', 'would_delete') });
     events.emit({ type: 'run.ended', outcome: { ...outcome(0, 'completed'), auditLog: 'a.ndjson', summary: { ...outcome(0, 'completed').summary, wouldDelete: 2 } } });

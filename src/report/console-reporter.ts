@@ -8,6 +8,8 @@ export interface ConsoleReportContext {
   dryRun: boolean;
   /** A dry run that asks for each listed order (not a filter's, whose manifest is its selection): its resume takes only what it found. */
   checksOrders: boolean;
+  /** A resume: its run's requests in flight when it stopped may have deleted orders it finds absent. */
+  resumed: boolean;
   /** Duplicate rows in the input, for the summary. */
   duplicates: () => number;
   /** How the person started the tool, and what a resume needs: the next step is built from them. */
@@ -49,7 +51,7 @@ export function reportToConsole(events: RunEvents, console: Console, tally: RunT
         }), 'info', fields);
         if (outcome.reason) console.say(`${outcome.status === 'failed' ? 'Failed' : 'Stopped'}: ${outcome.reason}`, 'warn');
       }
-      if (summary.alreadyAbsent > 0) console.say(absentText(summary.alreadyAbsent, absent, context.dryRun, outcome.auditLog), 'warn');
+      if (summary.alreadyAbsent > 0) console.say(absentText(summary.alreadyAbsent, absent, context, outcome.auditLog), 'warn');
       if (context.dryRun) {
         const unconfirmed = summary.failed + summary.pending;
         console.say(`Dry run: ${summary.wouldDelete} orders would be deleted, e.g. ${sample.join(', ') || '(none)'}.` +
@@ -65,8 +67,10 @@ export function reportToConsole(events: RunEvents, console: Console, tally: RunT
 }
 
 /** The listed orders that were not there, named: a typo in a list must not pass for a deletion. */
-function absentText(count: number, named: string[], dryRun: boolean, auditLog: string): string {
+function absentText(count: number, named: string[], { dryRun, resumed }: ConsoleReportContext, auditLog: string): string {
   const which = count > named.length ? `the first ${named.length}: ` : '';
+  // A resume's: also deleted by the run it continues, its requests in flight when it stopped (their answers never recorded).
+  const before = resumed ? 'deleted before, or by the stopped run\'s requests in flight' : 'or deleted before';
   return `${dryRun ? 'Not found' : 'Already absent'}: ${count} listed order${count === 1 ? '' : 's'} ${dryRun ? 'not in Exsited' : 'not there to delete'} ` +
-    `(a typo in the list, or deleted before?): ${which}${named.join(', ')}. Every one is in ${auditLog}, outcome already_absent.`;
+    `(a typo in the list, ${before}?): ${which}${named.join(', ')}. Every one is in ${auditLog}, outcome already_absent.`;
 }

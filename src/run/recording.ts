@@ -82,7 +82,7 @@ export class RunRecording {
     reportLiveWarnings(events, context.console); // before the summary: what it still holds back is said first
     reportToConsole(events, context.console, tally, {
       // What run.start records of them too: the report of this log builds the same next step.
-      dryRun: options.dryRun, checksOrders: options.dryRun && plan.input.source.kind !== 'filter', duplicates: () => scanned.duplicates,
+      dryRun: options.dryRun, checksOrders: options.dryRun && plan.input.source.kind !== 'filter', resumed: run.resume !== undefined, duplicates: () => scanned.duplicates,
       next: { command: context.command, allowHosts: options.allowHost, yes: options.yes, ...(plan.refusal ? { refusal: plan.refusal } : {}) },
     });
     reportProgress(events, context.console, tally, {

@@ -85,6 +85,24 @@ describe('a resume keeps the set the run started with', () => {
   });
 });
 
+describe('what a resume says of orders already absent', () => {
+  test('a resume names the stopped run\'s requests in flight among the reasons an order is already absent; a fresh run does not (red team: "a typo in the list?")', async () => {
+    const api = await fakeApi(4);
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.slice(0, 3).map((o) => o.id).join('\n'));
+    const log = join(dir, 'a.ndjson');
+    await refusedRun(['--ids', input], log);
+    // One of its orders deleted meanwhile (as by its requests in flight when it was stopped).
+    expect((await runInProcess(['run', '--yes', '--ids', writeFile(dir, 'one.txt', api.orders[0]!.id), '--audit-log', join(dir, 'b.ndjson')], { env: credentialsEnv(fake) })).code).toBe(0);
+    const resumed = await runInProcess(['run', '--yes', '--resume', '--audit-log', log, '--max-deletes', '10'], { env: credentialsEnv(fake) });
+    expect(resumed.code).toBe(0);
+    expect(resumed.log).toContain('Already absent: 1 listed order not there to delete (a typo in the list, deleted before, or by the stopped run\'s requests in flight?)');
+    const fresh = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'c.ndjson')], { env: credentialsEnv(fake) });
+    expect(fresh.log).toContain('Already absent: 3 listed orders not there to delete (a typo in the list, or deleted before?)');
+  });
+});
+
 describe('one log, one run', () => {
   test('a fresh run on a log that already holds a run is refused, naming the run and what to do', async () => {
     const api = await fakeApi(10);
