@@ -162,6 +162,11 @@ export async function readTextFile(path: string, maxBytes: number, what: string,
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** `--ids -` is standard input; an output named `-` would be a file of that name (red team: one was written): refused. */
+export function refuseDash(path: string, what: string, consequence: string): void {
+  if (path === '-') throw usageError(`${what} -: an output is a file: for standard output, give /dev/stdout; ${consequence}`);
+}
+
 /**
  * Checks before the first request that an output file can be written, creating its folder if needed:
  * an existing file must be writable and not a folder; a new one needs a writable folder. Refused with
@@ -169,6 +174,7 @@ export async function readTextFile(path: string, maxBytes: number, what: string,
  */
 export function prepareOutputFile(path: string, what: string, consequence = 'nothing was sent'): void {
   const refuse = (reason: string) => usageError(`${what} ${path}: ${reason}; ${consequence}`);
+  refuseDash(path, what, consequence);
   let stats;
   try {
     stats = statSync(path);

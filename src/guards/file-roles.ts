@@ -1,6 +1,7 @@
 import { fstatSync, lstatSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { usageError } from '../common/errors.js';
+import { refuseDash } from '../common/files.js';
 import { descriptorAt, holdsAuditLog } from '../common/output-files.js';
 
 /** A file a command reads or writes, named as a person named it: `--summary-json out.json`, `the audit log a.ndjson`. */
@@ -21,6 +22,7 @@ export interface FileRole {
  * the record of what was deleted with a page; this is the one check for every command that writes files.
  */
 export function refuseCollisions(files: FileRole[], consequence: string): void {
+  for (const file of files) if (file.output) refuseDash(file.path, file.what, consequence);
   const named = files.filter((file) => file.path && file.path !== '-').map((file) => ({ ...file, key: fileKey(file.path) }));
   for (const [i, a] of named.entries()) {
     for (const b of named.slice(i + 1)) {

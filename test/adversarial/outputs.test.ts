@@ -364,6 +364,21 @@ describe('an output on a stream someone redirected, or another run\'s log (red t
     expect(result.log).not.toContain('could not be written');
   });
 
+  test('an output named - (standard input\'s name for --ids): exit 2 pointing to /dev/stdout, never a file named - (red team: one was written)', async () => {
+    const api = await fakeApi(3);
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const [summary, failedCsv] = await Promise.all([
+      runCli(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--summary-json', '-'], { env: credentialsEnv(fake), cwd: dir }),
+      runCli(['report', join(dir, 'none.ndjson'), '--failed-csv', '-'], { cwd: dir }),
+    ]);
+    expectPlainRefusal(summary, 2, '--summary-json -: an output is a file: for standard output, give /dev/stdout; nothing was sent');
+    expect(failedCsv.code).toBe(2);
+    expect(existsSync(join(dir, '-'))).toBe(false);
+    expect(fake.stats.requests).toBe(0);
+  });
+
   test('--summary-json naming a path another run takes as its --audit-log meanwhile: that log is never replaced; the first run says so', async () => {
     const api = await fakeApi(40, { faults: { latencyMs: 40 } });
     fake = api.fake;
