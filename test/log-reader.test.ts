@@ -3,6 +3,7 @@ import { readLastChain } from '../src/audit/log-reader.js';
 import type { AuditRecord } from '../src/audit/records.js';
 import { readResumeState } from '../src/audit/resume-state.js';
 import { buildRunReport } from '../src/report/run-report.js';
+import { formatRunReport } from '../src/report/report-text.js';
 import { storyText } from '../src/report/run-story.js';
 import { TimelineBuilder } from '../src/report/run-timeline.js';
 import { workDir, writeFile } from './helpers/cli.js';
@@ -71,6 +72,17 @@ describe('the chain since the last fresh start', () => {
     const report = await buildRunReport([dry, anew]);
     expect(report).toMatchObject({ selected: 4, deleted: 4, alreadyAbsent: 0, pending: 0 });
     expect(storyText(report)).toBe('a dry run of 4, then 4 deleted in 1 resume and 1 new run (2 audit logs)');
+  });
+
+  test('the orders a dry run of a list never checked are told as left out by its resume, never as "resume to continue" (red team)', async () => {
+    const dir = workDir();
+    const dryStart = line('d1', 0, { event: 'run.start', version: '1', baseUrl: 'http://x', source: { ...SOURCE, count: 4 }, options: { dryRun: true } });
+    const killed = writeFile(dir, 'a.ndjson', [dryStart, order('d1', 1, 'A', 'would_delete')].join('\n'));
+    expect(formatRunReport(await buildRunReport([killed]), 'x')).toContain('pending        3 (not checked: the dry run stopped before them)');
+    const resumed = writeFile(dir, 'b.ndjson', [dryStart, order('d1', 1, 'A', 'would_delete'), start('d2', 10, 'd1'), order('d2', 11, 'A', 'deleted'), end('d2', 12, 'completed', 0)].join('\n'));
+    const text = formatRunReport(await buildRunReport([resumed]), 'x');
+    expect(text).toContain('pending        3 (never checked by the dry run: its resumes leave them out, a new dry run checks them)');
+    expect(text).not.toContain('resume to continue');
   });
 
   test('a log with two chains is read the same way by the resume, the report and the timeline: the last chain only', async () => {

@@ -46,6 +46,9 @@ export function storyText(r: Pick<RunReport, 'runs' | 'selected' | 'deleted' | '
   return `${r.deleted} of ${r.selected} deleted${rest('already absent')}${r.runs.length > 1 ? `, in ${plural(r.runs.length, 'run')}` : ''}${logs}`;
 }
 
+/** A chain that began with a dry run of a list: its resumes delete what the dry run found, and leave out the orders it never checked. */
+export const uncheckedLeftOut = (r: Pick<RunReport, 'runs' | 'input'>): boolean => r.runs[0]?.dryRun === true && r.input.kind !== 'filter';
+
 /** The story as scripts read it: `--summary-json` and `report --json`. */
 export function storyJson(r: RunReport, told: { end?: StoryEnd; htmlReport?: string; endedAt?: number } = {}): SummaryJson {
   const last = r.runs.at(-1);

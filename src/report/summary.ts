@@ -21,6 +21,8 @@ export interface Counts {
   /** Orders an earlier run of the same log finished (a resume's); a report counts each order once and has none. */
   skipped?: number;
   pending: number;
+  /** The pending orders are a list's dry run's unchecked ones, which its resumes leave out (report/run-story's uncheckedLeftOut). */
+  unchecked?: boolean;
   retries: number;
   /** In the three figures of report/throttling-words. */
   throttling: Throttling;
@@ -62,11 +64,17 @@ export function countRows(c: Counts): Array<[string, string]> {
     ...(c.dryRun && c.failed > 0 ? [['failed', `${c.failed} (not checked)`] as [string, string]] : []),
     ...(sent ? [['deleted', String(c.deleted)], ['already absent', String(c.alreadyAbsent)], ['failed', String(c.failed)]] as Array<[string, string]> : []),
     ...(c.skipped === undefined ? [] : [['skipped', `${c.skipped}${c.skipped ? ' (finished by an earlier run)' : ''}`] as [string, string]]),
-    ['pending', `${c.pending}${c.pending ? ' (not finished; resume to continue)' : ''}`],
+    ['pending', `${c.pending}${c.pending ? ` (${pendingNote(c)})` : ''}`],
     ...(sent ? [['retries', String(c.retries)], ['throttling', throttlingText(c.throttling)]] as Array<[string, string]> : []),
     ['duration', c.spanMs === undefined ? duration : `${duration} working, ${humanDuration(c.spanMs)} from first start to last line`],
     ...(sent ? [['rate', `${c.ratePerSecond.toFixed(1)} orders/s`]] as Array<[string, string]> : []),
   ];
+}
+
+/** What the pending orders are waiting for: a dry run's were not checked, and a list's dry run's resumes never take those (red team: "resume to continue"). */
+function pendingNote(c: Counts): string {
+  if (c.dryRun) return 'not checked: the dry run stopped before them';
+  return c.unchecked ? 'never checked by the dry run: its resumes leave them out, a new dry run checks them' : 'not finished; resume to continue';
 }
 
 /** The rows as the console and the text report print them, aligned; `extra` rows after the counts. */
