@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { basename, relative } from 'node:path';
 import { shellQuote } from './common/text.js';
+import { ExitCode } from './common/errors.js';
 import { main } from './program.js';
 
 /** How the person started this tool, for the commands it prints: npx, the installed command, or node and a path. */
@@ -23,4 +24,10 @@ const code = await main(process.argv.slice(2), {
 // `report --json | jq` of megabytes was cut at 64 KiB), or after 30 s of a reader that takes nothing.
 const flushed = (stream: NodeJS.WriteStream) => new Promise<void>((resolve) => stream.write('', () => resolve()));
 await Promise.race([Promise.all([flushed(process.stdout), flushed(process.stderr)]), new Promise((resolve) => setTimeout(resolve, 30_000).unref())]);
+if (code === ExitCode.sighup) {
+  // Stopped by a hang-up, the process ends by it (its parent sees SIGHUP; a shell, 129): Node's own exit would
+  // restore the settings of a terminal that is gone, and Node 20 aborts on that with a native stack trace.
+  process.removeAllListeners('SIGHUP');
+  process.kill(process.pid, 'SIGHUP');
+}
 process.exit(code);

@@ -128,6 +128,9 @@ async function continueFirst(auditLog: string, resume: () => Promise<ExitCode>, 
 function handleSignals(control: RunControl, console: Console, source: NodeJS.EventEmitter): () => void {
   let signals = 0;
   const onSignal = (signal: StopSignal) => {
+    // A terminal closed hangs up twice (its shell passes the hang-up on to its jobs, the kernel sends its own):
+    // a SIGHUP never makes a stop abrupt (red team: the second one exited at once, in-flight deletions unrecorded).
+    if (signal === 'SIGHUP' && signals > 0) return;
     const ended = control.endedWith;
     console.stopLive(); // the progress line goes first: what follows is said on a clean row
     if (++signals > 1) {

@@ -137,7 +137,10 @@ describe('a terminal that closes', () => {
     const dir = workDir();
     const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
     const log = join(dir, 'runs', 'a.ndjson');
-    const session = atTerminal(`exec cli run --yes --ids ${input} --audit-log ${log} --concurrency 4`, { env: credentialsEnv(fake) });
+    // Run from an interactive shell, as a person does: when the terminal closes, the shell passes its hang-up on to
+    // its job and the kernel sends its own, two SIGHUPs (red team: the second exited at once, 2 deletions unrecorded).
+    const session = atTerminal('exec bash --norc -i', { env: credentialsEnv(fake) });
+    session.type(`${process.execPath} ${CLI} run --yes --ids ${input} --audit-log ${log} --concurrency 4\n`);
     await untilDeletes(fake, 20);
     session.hangUp();
     const lines = await until(() => {

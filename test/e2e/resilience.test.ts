@@ -123,6 +123,25 @@ describe('faults, tokens, kills and resumes', () => {
     expect(lines.at(-1)?.summary.skipped).toBeGreaterThanOrEqual(secondKill - 4); // the kill may beat the log to the last few
   });
 
+  test('SIGHUP twice (a closed terminal: its shell\'s and the kernel\'s) stops as one SIGTERM does: in flight drained and recorded, run.end interrupted 129, and the process ends by SIGHUP', async () => {
+    const api = await fakeApi(150, { faults: { latencyMs: 30 } });
+    fake = api.fake;
+    const dir = workDir();
+    const log = join(dir, 'audit.ndjson');
+    const run = startCli(['run', '--yes', '--ids', writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n')), '--audit-log', log, '--concurrency', '4', ...FAST],
+      { env: credentialsEnv(fake) });
+    await untilDeletes(fake, 20);
+    run.child.kill('SIGHUP');
+    await run.printed(/SIGHUP: no new orders will be started/);
+    run.child.kill('SIGHUP'); // the second, once the first was heard (two at once are one pending signal)
+    const stopped = await run.done;
+    expect(stopped.signal).toBe('SIGHUP'); // a shell says 129
+    const lines = readAudit(log);
+    expect(lines.at(-1)).toMatchObject({ event: 'run.end', status: 'interrupted', exitCode: 129 });
+    expect(lines.filter((l) => l.event === 'order')).toHaveLength(fake.deleted.length); // in flight finished and recorded
+    expect(stopped.stderr).not.toMatch(/Assertion|ResetStdio|\n\s+at /);
+  });
+
   test('SIGTERM drains in-flight requests, records interrupted, exits 143; the resume sends nothing twice', async () => {
     const api = await fakeApi(150, { faults: { latencyMs: 30 } });
     fake = api.fake;
