@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { usageError } from '../common/errors.js';
-import { describeFileError, prepareOutputFile } from '../common/files.js';
-import { writeOutputFile } from '../common/output-files.js';
+import { describeFileError } from '../common/files.js';
+import { prepareOutputFile, writeOutputFile } from '../common/output-files.js';
 import { FAKE_API_OPTIONS, resolveFlags } from '../config/command-options.js';
 import type { FakeOrder } from '../fake-exsited/order-store.js';
 import { addOptions } from './flags.js';

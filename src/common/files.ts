@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { accessSync, closeSync, constants, createReadStream, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { closeSync, constants, createReadStream, fstatSync, lstatSync, openSync, readSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { addAbortSignal, type Readable } from 'node:stream';
@@ -160,38 +160,6 @@ export async function readTextFile(path: string, maxBytes: number, what: string,
     input.destroy();
   }
   return Buffer.concat(chunks).toString('utf8');
-}
-
-/** `--ids -` is standard input; an output named `-` would be a file of that name (red team: one was written): refused. */
-export function refuseDash(path: string, what: string, consequence: string): void {
-  if (path === '-') throw usageError(`${what} -: an output is a file: for standard output, give /dev/stdout; ${consequence}`);
-}
-
-/**
- * Checks before the first request that an output file can be written, creating its folder if needed:
- * an existing file must be writable and not a folder; a new one needs a writable folder. Refused with
- * exit 2 and a sentence naming `what`, the path and the `consequence`. Nothing is written to the file itself.
- */
-export function prepareOutputFile(path: string, what: string, consequence = 'nothing was sent'): void {
-  const refuse = (reason: string) => usageError(`${what} ${path}: ${reason}; ${consequence}`);
-  refuseDash(path, what, consequence);
-  let stats;
-  try {
-    stats = statSync(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw refuse(describeFileError(error));
-  }
-  if (stats?.isDirectory()) throw refuse('it is a folder, not a file');
-  try {
-    if (stats) closeSync(openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_NONBLOCK));
-    else {
-      mkdirSync(dirname(path), { recursive: true });
-      accessSync(dirname(path), constants.W_OK);
-    }
-  } catch (error) {
-    const folder = !stats && (error as NodeJS.ErrnoException).path !== path ? ` (the folder ${(error as NodeJS.ErrnoException).path ?? dirname(path)})` : '';
-    throw refuse(`${describeFileError(error)}${folder}`);
-  }
 }
 
 /**

@@ -1,8 +1,10 @@
-import { closeSync, constants, existsSync, fstatSync, ftruncateSync, lstatSync, openSync, readlinkSync, readSync, realpathSync, statSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, readSync, realpathSync, statSync, write, writeSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
+import { promisify } from 'node:util';
 import { setTimeout as delay } from 'node:timers/promises';
 import { humanDuration } from './durations.js';
-import { writeFileAtomically } from './files.js';
+import { usageError } from './errors.js';
+import { describeFileError, writeFileAtomically } from './files.js';
 import { refuse, refuseProtected } from './protected-files.js';
 
 /**
@@ -48,6 +50,78 @@ export function descriptorAt(path: string): { fd: number; own: boolean } | undef
   return undefined;
 }
 
+/** `--ids -` is standard input; an output named `-` would be a file of that name (red team: one was written): refused. */
+export function refuseDash(path: string, what: string, consequence: string): void {
+  if (path === '-') throw usageError(`${what} -: an output is a file: for standard output, give /dev/stdout; ${consequence}`);
+}
+
+/**
+ * Checks before the first request that an output file can be written, creating its folder if needed:
+ * an existing file must be writable and not a folder; a new one needs a writable folder. Refused with
+ * exit 2 and a sentence naming `what`, the path and the `consequence`. Nothing is written to the file itself.
+ */
+export function prepareOutputFile(path: string, what: string, consequence = 'nothing was sent'): void {
+  const refuse = (reason: string) => usageError(`${what} ${path}: ${reason}; ${consequence}`);
+  refuseDash(path, what, consequence);
+  // A descriptor handed down (/dev/stdout > out.txt, as another user) is written through it: checked through it too, never opened again.
+  const descriptor = descriptorAt(path);
+  if (descriptor?.own && handedDown(descriptor.fd)) {
+    if (!writable(descriptor.fd)) throw refuse(`file descriptor ${descriptor.fd} is not open for writing`);
+    return;
+  }
+  let stats;
+  try {
+    stats = statSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw refuse(describeFileError(error));
+  }
+  if (stats?.isDirectory()) throw refuse('it is a folder, not a file');
+  try {
+    if (stats) closeSync(openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_NONBLOCK));
+    else {
+      mkdirSync(dirname(path), { recursive: true });
+      accessSync(dirname(path), constants.W_OK);
+    }
+  } catch (error) {
+    const folder = !stats && (error as NodeJS.ErrnoException).path !== path ? ` (the folder ${(error as NodeJS.ErrnoException).path ?? dirname(path)})` : '';
+    throw refuse(`${describeFileError(error)}${folder}`);
+  }
+}
+
+/** Whether descriptor `fd` was opened for writing (its access mode, the flags' low two bits in /proc/self/fdinfo; assumed where that cannot be read). */
+function writable(fd: number): boolean {
+  try {
+    const flags = /^flags:\s+([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1];
+    return flags === undefined || (Number.parseInt(flags, 8) & 0o3) !== constants.O_RDONLY;
+  } catch {
+    return true;
+  }
+}
+
+/** O_CLOEXEC in a descriptor's flags (/proc/self/fdinfo): closed across exec, so never handed down by the caller. */
+const CLOSE_ON_EXEC = 0o2000000;
+
+/**
+ * Whether this process's descriptor `fd` is open and was handed down by its caller: stdin, stdout and stderr
+ * (on which Node sets close-on-exec itself), or another that survived exec (a shell's `>(…)`), which lacks
+ * close-on-exec — Node and libuv set it on every one of their own (an epoll, an event or a signal pipe: written
+ * into as an output, the process crashed; red team). Where fdinfo cannot be read (not Linux), only 0, 1 and 2.
+ */
+export function handedDown(fd: number): boolean {
+  try {
+    fstatSync(fd);
+  } catch {
+    return false;
+  }
+  if (fd <= 2) return true;
+  try {
+    const flags = /^flags:\s+([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1];
+    return flags !== undefined && (Number.parseInt(flags, 8) & CLOSE_ON_EXEC) === 0;
+  } catch {
+    return fd <= 2;
+  }
+}
+
 /**
  * Whether `path` is a record of a run of this tool: a regular file whose first line is a run.start, or a
  * log with its lock beside it (a run that has just created both). An output never replaces one.
@@ -71,6 +145,25 @@ export function holdsAuditLog(path: string): boolean {
     return false; // unreadable: the output check (prepareOutputFile) says what is wrong with it
   } finally {
     if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** `data` written through descriptor `fd` in the thread pool, given up after PIPE_WRITE_BOUND_MS or on `signal`. */
+async function writeThrough(fd: number, data: Buffer, signal: AbortSignal | undefined): Promise<void> {
+  const writing = (async () => {
+    for (let written = 0; written < data.length;) written += (await promisify(write)(fd, data, written, data.length - written, null)).bytesWritten;
+  })();
+  const given = new AbortController();
+  const bound = delay(PIPE_WRITE_BOUND_MS, undefined, { signal: signal ? AbortSignal.any([signal, given.signal]) : given.signal, ref: false }).then(() => {
+    throw new Error(`its reader took it not whole in ${humanDuration(PIPE_WRITE_BOUND_MS)}: written in part`);
+  });
+  // Whichever settles last is settled by nobody else: never an unhandled rejection.
+  writing.catch(() => undefined);
+  bound.catch(() => undefined);
+  try {
+    await Promise.race([writing, bound]);
+  } finally {
+    given.abort();
   }
 }
 
@@ -126,7 +219,15 @@ export function replacesFile(path: string): boolean {
  */
 async function writeToDescriptor(path: string, descriptor: { fd: number; own: boolean }, text: string, signal: AbortSignal | undefined): Promise<void> {
   const opened = descriptor.own ? fstatSync(descriptor.fd) : undefined;
-  if (!opened?.isFile()) return writeInPlace(path, 0, 0o644, text, signal, false);
+  if (!opened?.isFile()) {
+    // Opened again, non-blocking (a pipe's slow reader never blocks the process); one of the caller's that
+    // cannot be opened again (a socket, as Node's child processes get: ENXIO; a pipe of another user's: EACCES)
+    // is written through the descriptor itself, off the main thread, for as long as a pipe's reader is given.
+    return writeInPlace(path, 0, 0o644, text, signal, false).catch(async (error: NodeJS.ErrnoException) => {
+      if (!descriptor.own || !['EACCES', 'EPERM', 'ENXIO'].includes(error.code ?? '')) throw error;
+      await writeThrough(descriptor.fd, Buffer.from(text), signal);
+    });
+  }
   refuse(path, opened);
   const data = Buffer.from(text);
   for (let written = 0; written < data.length;) written += writeSync(descriptor.fd, data, written);

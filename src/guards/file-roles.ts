@@ -1,8 +1,7 @@
 import { fstatSync, lstatSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { usageError } from '../common/errors.js';
-import { refuseDash } from '../common/files.js';
-import { descriptorAt, holdsAuditLog } from '../common/output-files.js';
+import { descriptorAt, handedDown, holdsAuditLog, refuseDash } from '../common/output-files.js';
 
 /** A file a command reads or writes, named as a person named it: `--summary-json out.json`, `the audit log a.ndjson`. */
 export interface FileRole {
@@ -35,8 +34,8 @@ export function refuseCollisions(files: FileRole[], consequence: string): void {
     }
     const descriptor = a.output ? otherDescriptor(a.path) : undefined;
     if (descriptor !== undefined) {
-      throw usageError(`${a.what} ${a.path} names file descriptor ${descriptor} of this process, which is not open: the tool opens its own ` +
-        `files (the audit log, its lock) under such numbers as it runs; write to a file, a pipe you open, or /dev/stdout; ${consequence}`);
+      throw usageError(`${a.what} ${a.path} names file descriptor ${descriptor.fd} of this process, which ${descriptor.open ? 'is its own (Node\'s), not one its caller handed down' : 'is not open'}: ` +
+        `the tool opens its own files (the audit log, its lock) under such numbers as it runs; write to a file, a pipe you open, or /dev/stdout; ${consequence}`);
     }
     if (a.output && !a.record && holdsAuditLog(a.path)) {
       throw usageError(`${a.what} ${a.path} is an audit log of this tool (the record of a run): an output never replaces one; ` +
@@ -89,20 +88,21 @@ function ignoresCase(folder: string, stats: Stats): boolean {
 }
 
 /**
- * The number of the file descriptor of this process `path` names (`/dev/fd/21`, `/proc/self/fd/21`, a link
- * to one) when it is not open now: the tool opens its own files (the audit log, its lock) later, and such a
- * path would then name one of them. One open now was handed down by the caller (`--summary-json >(cat)`),
- * and is checked like any file.
+ * The file descriptor of this process `path` names (`/dev/fd/21`, `/proc/self/fd/21`, a link to one) when its
+ * caller did not hand it down: not open now (the tool opens its own files — the audit log, its lock — later,
+ * under such numbers), or open as one of Node's own (an epoll, an event pipe: written into, the process
+ * crashed). One handed down by the caller (`--summary-json >(cat)`, /dev/stdout) is checked like any file.
  */
-function otherDescriptor(path: string): number | undefined {
+function otherDescriptor(path: string): { fd: number; open: boolean } | undefined {
   const descriptor = descriptorAt(path);
-  if (!descriptor?.own) return undefined;
+  if (!descriptor?.own || handedDown(descriptor.fd)) return undefined;
+  let open = true;
   try {
     fstatSync(descriptor.fd);
-    return undefined;
   } catch {
-    return descriptor.fd;
+    open = false;
   }
+  return { fd: descriptor.fd, open };
 }
 
 const statOrUndefined = (path: string) => {

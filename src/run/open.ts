@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { lockPathOf, RunLock } from '../audit/run-lock.js';
 import type { ResumeState } from '../audit/resume-state.js';
 import { usageError } from '../common/errors.js';
-import { prepareOutputFile } from '../common/files.js';
+import { prepareOutputFile } from '../common/output-files.js';
 import { sourceOf, withRecorded, type RunOptions } from '../config/resolve.js';
 import { RunEvents } from '../engine/events.js';
 import { checkBaseUrl, DEFAULT_BASE_URL, displayBaseUrl } from '../exsited/host-allowlist.js';

@@ -1,4 +1,4 @@
-import { prepareOutputFile } from '../common/files.js';
+import { prepareOutputFile } from '../common/output-files.js';
 import { protectFile } from '../common/protected-files.js';
 import { guardRefusal } from '../guards/limits.js';
 import { prepareInput, type PreparedInput } from '../planner/input.js';

@@ -364,6 +364,17 @@ describe('an output on a stream someone redirected, or another run\'s log (red t
     expect(result.log).not.toContain('could not be written');
   });
 
+  test('--summary-json /dev/stdout as another user, stdout a pipe of the caller\'s: checked through the descriptor, as it is written (red team: refused, "permission denied", twice)', async () => {
+    const api = await fakeApi(3);
+    fake = api.fake;
+    const dir = workDir();
+    chmodSync(dir, 0o777);
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const result = await runCli(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--summary-json', '/dev/stdout'], { env: credentialsEnv(fake), user: NOBODY });
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ status: 'completed', counts: { deleted: 3 } });
+  });
+
   test('an output named - (standard input\'s name for --ids): exit 2 pointing to /dev/stdout, never a file named - (red team: one was written)', async () => {
     const api = await fakeApi(3);
     fake = api.fake;
@@ -405,6 +416,22 @@ describe('an output naming a descriptor the tool opens later (issue 21, case 2\'
     const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
     const result = await runCli(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--metrics-file', '/dev/fd/21'], { env: credentialsEnv(fake) });
     expectPlainRefusal(result, 2, '--metrics-file /dev/fd/21 names file descriptor 21 of this process, which is not open');
+    expect(fake.stats.requests).toBe(0);
+  });
+});
+
+describe('an output naming one of Node\'s own descriptors (red team: /dev/fd/6 segfaulted the run, /dev/fd/4 wrote the summary into an internal pipe)', () => {
+  test('--summary-json /dev/fd/3 to /dev/fd/12: each refused (exit 2) before anything is sent, as not open or not handed down', async () => {
+    const api = await fakeApi(3);
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const fds = [3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+    const results = await Promise.all(fds.map((fd) => runCli(['run', '--yes', '--ids', input, '--audit-log', join(dir, `${fd}.ndjson`), '--summary-json', `/dev/fd/${fd}`],
+      { env: credentialsEnv(fake!) })));
+    for (const [i, result] of results.entries()) {
+      expectPlainRefusal(result, 2, `--summary-json /dev/fd/${fds[i]} names file descriptor ${fds[i]} of this process, which is`);
+    }
     expect(fake.stats.requests).toBe(0);
   });
 });
