@@ -17,7 +17,7 @@ export const ExitCode = {
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
-/** The signals that stop a run gracefully (a second one exits at once), and the exit code each gives (128 + its number). */
+/** The signals that stop a run gracefully (a second SIGINT or SIGTERM exits at once), and the exit code each gives (128 + its number). */
 export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 export type StopSignal = (typeof STOP_SIGNALS)[number];
 export const signalExitCode = (signal: StopSignal): ExitCode => ({ SIGINT: ExitCode.sigint, SIGTERM: ExitCode.sigterm, SIGHUP: ExitCode.sighup })[signal];

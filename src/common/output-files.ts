@@ -88,14 +88,20 @@ export function prepareOutputFile(path: string, what: string, consequence = 'not
   }
 }
 
-/** Whether descriptor `fd` was opened for writing (its access mode, the flags' low two bits in /proc/self/fdinfo; assumed where that cannot be read). */
-function writable(fd: number): boolean {
+/** Descriptor `fd`'s flags as /proc/self/fdinfo gives them (its access mode, close-on-exec); undefined where that cannot be read (not Linux). */
+function flagsOf(fd: number): number | undefined {
   try {
     const flags = /^flags:\s+([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1];
-    return flags === undefined || (Number.parseInt(flags, 8) & 0o3) !== constants.O_RDONLY;
+    return flags === undefined ? undefined : Number.parseInt(flags, 8);
   } catch {
-    return true;
+    return undefined;
   }
+}
+
+/** Whether descriptor `fd` was opened for writing (the access mode, the flags' low two bits; assumed where they cannot be read). */
+function writable(fd: number): boolean {
+  const flags = flagsOf(fd);
+  return flags === undefined || (flags & 0o3) !== constants.O_RDONLY;
 }
 
 /** O_CLOEXEC in a descriptor's flags (/proc/self/fdinfo): closed across exec, so never handed down by the caller. */
@@ -114,12 +120,8 @@ export function handedDown(fd: number): boolean {
     return false;
   }
   if (fd <= 2) return true;
-  try {
-    const flags = /^flags:\s+([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1];
-    return flags !== undefined && (Number.parseInt(flags, 8) & CLOSE_ON_EXEC) === 0;
-  } catch {
-    return fd <= 2;
-  }
+  const flags = flagsOf(fd);
+  return flags !== undefined && (flags & CLOSE_ON_EXEC) === 0;
 }
 
 /**
@@ -155,7 +157,7 @@ async function writeThrough(fd: number, data: Buffer, signal: AbortSignal | unde
   })();
   const given = new AbortController();
   const bound = delay(PIPE_WRITE_BOUND_MS, undefined, { signal: signal ? AbortSignal.any([signal, given.signal]) : given.signal, ref: false }).then(() => {
-    throw new Error(`its reader took it not whole in ${humanDuration(PIPE_WRITE_BOUND_MS)}: written in part`);
+    throw new Error(`its reader did not take it whole within ${humanDuration(PIPE_WRITE_BOUND_MS)}: written in part`);
   });
   // Whichever settles last is settled by nobody else: never an unhandled rejection.
   writing.catch(() => undefined);
