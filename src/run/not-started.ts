@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { StopCause } from '../common/domain.js';
 import { bySignal, CleanupError, ExitCode } from '../common/errors.js';
+import { prepareOutputFile } from '../common/output-files.js';
 import { secrets } from '../common/secrets.js';
 import type { RunOptions } from '../config/resolve.js';
 import { refuseCollisions } from '../guards/file-roles.js';
@@ -38,10 +39,12 @@ export async function tellNotStarted(run: Unstarted, exitCode: ExitCode, reason:
   // Only once every file of the run passed its checks (a refusal found earlier — nobody at the terminal, a collision, a resume
   // not read yet — writes none: an output might be the input a resume would read); checked again against the log it chose.
   const files = run.filesChecked === true && filesPass(options, run.chosenLog ?? options.auditLog);
-  const metricsFile = files ? options.metricsFile : undefined;
+  // And each one only if it can be written: one that cannot (a folder, a FIFO nobody reads) was, or would have been, the refusal itself — said once.
+  const writable = (path: string | undefined) => (files && path !== undefined && preparable(path) ? path : undefined);
+  const metricsFile = writable(options.metricsFile);
   const metrics = options.metricsPush || metricsFile ? await import('../report/metrics.js') : undefined;
   await Promise.all([
-    files && writeNotStartedFiles(context.console, { json: options.summaryJson, stepSummary: options.stepSummary }, told),
+    files && writeNotStartedFiles(context.console, { json: writable(options.summaryJson), stepSummary: writable(options.stepSummary) }, told),
     metrics?.reportNotStarted(context.console, {
       push: options.metricsPush, pushToken: options.metricsPushToken, file: metricsFile, job: options.metricsJob,
       shard: options.shard ? `${options.shard.index}_of_${options.shard.count}` : 'all', dryRun: options.dryRun,
@@ -70,6 +73,15 @@ function statusOf(exitCode: ExitCode): NotStarted['status'] {
   if (exitCode === ExitCode.unreachable) return 'unreachable';
   if (bySignal(exitCode)) return 'interrupted';
   return exitCode === ExitCode.halted ? 'halted' : 'crashed';
+}
+
+function preparable(path: string): boolean {
+  try {
+    prepareOutputFile(path, 'an output');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function filesPass(options: RunOptions, auditLog: string | undefined): boolean {

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -63,6 +64,16 @@ describe('a run that never started tells so', () => {
     expect(existsSync(join(dir, 'a.ndjson'))).toBe(false);
     expect(readFileSync(outputs.metrics, 'utf8')).toMatch(/^exsited_cleanup_last_run_exit_code 2$/m);
     expect(api.fake.deleted).toHaveLength(0);
+  });
+
+  test('refused for an output that cannot be written (a FIFO nobody reads): said once, never again as a warning that the refusal could not be written (red team)', async () => {
+    const { dir, args, env, outputs } = await setUp();
+    const fifo = join(dir, 'summary.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const result = await runInProcess([...args('a.ndjson'), '--summary-json', fifo], { env });
+    expect(result.code).toBe(2);
+    expect(result.log.split('\n').filter((line) => line.includes(fifo))).toEqual([`exsited-order-cleanup: --summary-json ${fifo}: it is a pipe or device nobody reads; nothing was sent`]);
+    expect(readFileSync(outputs.metrics, 'utf8')).toMatch(/^exsited_cleanup_last_run_exit_code 2$/m); // the others still say it
   });
 
   test('refused for naming the audit log as an output: nothing is written over it (nor over any file the checks refuse)', async () => {
