@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { basename, relative } from 'node:path';
 import { shellQuote } from './common/text.js';
-import { ExitCode } from './common/errors.js';
+import { closeSync, openSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import { main } from './program.js';
 
 /** How the person started this tool, for the commands it prints: npx, the installed command, or node and a path. */
@@ -11,6 +12,9 @@ function invocation(): string {
   if (basename(script) === 'exsited-order-cleanup') return 'exsited-order-cleanup';
   return `node ${shellQuote(relative(process.cwd(), script) || script)}`;
 }
+
+// The descriptors that are terminals as the process starts: Node restores their settings as it exits.
+const terminals = [0, 1, 2].filter((fd) => isatty(fd));
 
 // A reader that goes away (`run --help | head`, a closed terminal) ends what is written there, never the
 // process: a run goes on and records its end; no stack trace of an unhandled EPIPE reaches anyone.
@@ -24,10 +28,12 @@ const code = await main(process.argv.slice(2), {
 // `report --json | jq` of megabytes was cut at 64 KiB), or after 30 s of a reader that takes nothing.
 const flushed = (stream: NodeJS.WriteStream) => new Promise<void>((resolve) => stream.write('', () => resolve()));
 await Promise.race([Promise.all([flushed(process.stdout), flushed(process.stderr)]), new Promise((resolve) => setTimeout(resolve, 30_000).unref())]);
-if (code === ExitCode.sighup) {
-  // Stopped by a hang-up, the process ends by it (its parent sees SIGHUP; a shell, 129): Node's own exit would
-  // restore the settings of a terminal that is gone, and Node 20 aborts on that with a native stack trace.
-  process.removeAllListeners('SIGHUP');
-  process.kill(process.pid, 'SIGHUP');
+// A terminal that hung up meanwhile (closed, an SSH session lost) is no longer one: its descriptor is given
+// /dev/null in its place (closed, then opened again: the same number), which Node's exit passes over as a file
+// the program reopened. Restoring the settings of a terminal that is gone, Node 20 aborted with a native stack
+// trace and exit 134 in place of the run's own code (red team).
+for (const fd of terminals.filter((terminal) => !isatty(terminal))) {
+  closeSync(fd);
+  openSync('/dev/null', fd === 0 ? 'r' : 'w');
 }
 process.exit(code);

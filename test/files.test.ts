@@ -69,6 +69,20 @@ describe('writeOutputFile', () => {
     }
   });
 
+  test('another process\'s descriptor that leads to a file is appended to, never written from the file\'s start (red team: its first 1.5 KB were overwritten)', async () => {
+    const path = join(workDir(), 'other.log');
+    writeFileSync(path, 'OLDLINE\n'.repeat(100));
+    const fd = openSync(path, 'a');
+    const other = spawn('sleep', ['30'], { stdio: ['ignore', fd, 'ignore'] });
+    try {
+      await writeOutputFile(`/proc/${other.pid}/fd/1`, '{"summary":1}\n');
+      expect(readFileSync(path, 'utf8')).toBe(`${'OLDLINE\n'.repeat(100)}{"summary":1}\n`);
+    } finally {
+      other.kill();
+      closeSync(fd);
+    }
+  });
+
   test('another run\'s audit log at the path (a run started meanwhile with it as --audit-log, or a link planted) is never replaced', async () => {
     const dir = workDir();
     const log = writeFile(dir, 'shared.ndjson', '{"level":"info","event":"run.start","runId":"b"}\n');

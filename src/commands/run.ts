@@ -143,13 +143,13 @@ function handleSignals(control: RunControl, console: Console, source: NodeJS.Eve
       return;
     }
     if (ended !== undefined) {
-      console.say(`${signal}: the run has ended (exit ${ended}); finishing its reports (a few seconds at most; send it again to exit at once).`);
+      console.say(`${signal}: the run has ended (exit ${ended}); finishing its reports (a few seconds at most; ${again(signal)}).`);
       control.stop({ kind: 'signal', signal }); // and nothing new starts (--auto-resume's new run)
       return;
     }
     // Before deletion began (reading input, listing, at the question) there is nothing in flight to speak of.
     if (control.deleting) {
-      console.say(`${signal}: no new orders will be started; requests in flight have ${humanDuration(control.graceMs)} to finish (send it again to exit at once).`);
+      console.say(`${signal}: no new orders will be started; requests in flight have ${humanDuration(control.graceMs)} to finish (${again(signal)}).`);
     }
     control.stop({ kind: 'signal', signal });
   };
@@ -158,6 +158,9 @@ function handleSignals(control: RunControl, console: Console, source: NodeJS.Eve
     for (const signal of STOP_SIGNALS) source.off(signal, onSignal);
   };
 }
+
+/** How to make a stop abrupt: the same signal again, except a hang-up (a closed terminal sends two). */
+const again = (signal: StopSignal) => (signal === 'SIGHUP' ? 'SIGINT or SIGTERM exits at once' : 'send it again to exit at once');
 
 /**
  * --auto-resume: this job's own unfinished run in --audit-dir, if there is one to continue; every other

@@ -1,4 +1,4 @@
-import { accessSync, closeSync, constants, existsSync, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, readSync, realpathSync, statSync, write, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, realpathSync, statSync, write, writeSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { promisify } from 'node:util';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -7,11 +7,8 @@ import { usageError } from './errors.js';
 import { describeFileError, writeFileAtomically } from './files.js';
 import { refuse, refuseProtected } from './protected-files.js';
 
-/**
- * Writing the outputs a person names (a summary, a report, the metrics), and what such a path names beyond
- * a plain file: a process's file descriptor, or another run's audit log — read by the checks before a run
- * (guards/file-roles) and again by every write, since a path can come to name either during a run.
- */
+// Writing the outputs a person names (a summary, a report, the metrics), and what such a path names beyond a
+// plain file — a process's file descriptor, another run's audit log — checked before a run (guards/file-roles) and at every write.
 
 /** A folder of file descriptors: /proc/self/fd, /proc/<pid>/fd (this process's pid or another's), /dev/fd. */
 const DESCRIPTORS = /^\/proc\/(self|thread-self|\d+)\/fd$/;
@@ -104,14 +101,12 @@ function writable(fd: number): boolean {
   return flags === undefined || (flags & 0o3) !== constants.O_RDONLY;
 }
 
-/** O_CLOEXEC in a descriptor's flags (/proc/self/fdinfo): closed across exec, so never handed down by the caller. */
-const CLOSE_ON_EXEC = 0o2000000;
-
 /**
- * Whether this process's descriptor `fd` is open and was handed down by its caller: stdin, stdout and stderr
- * (on which Node sets close-on-exec itself), or another that survived exec (a shell's `>(…)`), which lacks
- * close-on-exec — Node and libuv set it on every one of their own (an epoll, an event or a signal pipe: written
- * into as an output, the process crashed; red team). Where fdinfo cannot be read (not Linux), only 0, 1 and 2.
+ * Whether this process's descriptor `fd` is open for writing and was handed down by its caller: stdout and
+ * stderr, or another it inherited (`exec 3>summary.json`, a shell's `>(…)`). Node's own are told apart by
+ * what they are, not by close-on-exec (Node sets it on inherited ones too): an epoll or an event (anon
+ * inodes), a pipe both of whose ends this process holds, a /dev/null it keeps read-only — written into as an
+ * output, the process crashed or the summary vanished (red team). Where /proc cannot say (not Linux), only 1 and 2.
  */
 export function handedDown(fd: number): boolean {
   try {
@@ -120,8 +115,22 @@ export function handedDown(fd: number): boolean {
     return false;
   }
   if (fd <= 2) return true;
-  const flags = flagsOf(fd);
-  return flags !== undefined && (flags & CLOSE_ON_EXEC) === 0;
+  let link: string;
+  try {
+    link = readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    return false;
+  }
+  if (link.startsWith('anon_inode:') || !writable(fd)) return false;
+  if (!link.startsWith('pipe:')) return true;
+  const ends = readdirSync('/proc/self/fd').filter((other) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${other}`) === link;
+    } catch {
+      return false;
+    }
+  });
+  return ends.length === 1;
 }
 
 /**
@@ -150,14 +159,29 @@ export function holdsAuditLog(path: string): boolean {
   }
 }
 
-/** `data` written through descriptor `fd` in the thread pool, given up after PIPE_WRITE_BOUND_MS or on `signal`. */
+/**
+ * `data` written through descriptor `fd` in the thread pool (a blocking pipe waits there, never on the main
+ * thread); a non-blocking one (Node makes stdout's so) full for now is tried again every PIPE_RETRY_MS. Given
+ * up after PIPE_WRITE_BOUND_MS, or on `signal`.
+ */
 async function writeThrough(fd: number, data: Buffer, signal: AbortSignal | undefined): Promise<void> {
+  const deadline = Date.now() + PIPE_WRITE_BOUND_MS;
+  const inPart = (written: number) => new Error(`its reader took ${written} of ${data.length} bytes in ${humanDuration(PIPE_WRITE_BOUND_MS)}: written in part`);
+  let written = 0;
   const writing = (async () => {
-    for (let written = 0; written < data.length;) written += (await promisify(write)(fd, data, written, data.length - written, null)).bytesWritten;
+    while (written < data.length) {
+      try {
+        written += (await promisify(write)(fd, data, written, data.length - written, null)).bytesWritten;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+        if (Date.now() >= deadline) throw inPart(written);
+        await delay(PIPE_RETRY_MS, undefined, { signal });
+      }
+    }
   })();
   const given = new AbortController();
-  const bound = delay(PIPE_WRITE_BOUND_MS, undefined, { signal: signal ? AbortSignal.any([signal, given.signal]) : given.signal, ref: false }).then(() => {
-    throw new Error(`its reader did not take it whole within ${humanDuration(PIPE_WRITE_BOUND_MS)}: written in part`);
+  const bound = delay(deadline - Date.now() + PIPE_RETRY_MS, undefined, { signal: signal ? AbortSignal.any([signal, given.signal]) : given.signal, ref: false }).then(() => {
+    throw inPart(written);
   });
   // Whichever settles last is settled by nobody else: never an unhandled rejection.
   writing.catch(() => undefined);
@@ -225,7 +249,8 @@ async function writeToDescriptor(path: string, descriptor: { fd: number; own: bo
     // Opened again, non-blocking (a pipe's slow reader never blocks the process); one of the caller's that
     // cannot be opened again (a socket, as Node's child processes get: ENXIO; a pipe of another user's: EACCES)
     // is written through the descriptor itself, off the main thread, for as long as a pipe's reader is given.
-    return writeInPlace(path, 0, 0o644, text, signal, false).catch(async (error: NodeJS.ErrnoException) => {
+    // Appended: another process's descriptor that leads to a file was written from its start (red team).
+    return writeInPlace(path, constants.O_APPEND, 0o644, text, signal, false).catch(async (error: NodeJS.ErrnoException) => {
       if (!descriptor.own || !['EACCES', 'EPERM', 'ENXIO'].includes(error.code ?? '')) throw error;
       await writeThrough(descriptor.fd, Buffer.from(text), signal);
     });

@@ -375,6 +375,18 @@ describe('an output on a stream someone redirected, or another run\'s log (red t
     expect(JSON.parse(result.stdout)).toMatchObject({ status: 'completed', counts: { deleted: 3 } });
   });
 
+  test('--summary-json /dev/fd/3 with 3> summary.json (exec 3>…, a service manager\'s descriptors): written there (red team: refused as "Node\'s own")', async () => {
+    const api = await fakeApi(3);
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const summary = join(dir, 'summary.json');
+    const result = await runCli(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--summary-json', '/dev/fd/3'],
+      { env: credentialsEnv(fake), bashArgs: `3> ${summary}` });
+    expect(result.code).toBe(0);
+    expect(JSON.parse(readFileSync(summary, 'utf8'))).toMatchObject({ status: 'completed', counts: { deleted: 3 } });
+  });
+
   test('an output named - (standard input\'s name for --ids): exit 2 pointing to /dev/stdout, never a file named - (red team: one was written)', async () => {
     const api = await fakeApi(3);
     fake = api.fake;

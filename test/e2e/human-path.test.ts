@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -153,6 +153,25 @@ describe('a terminal that closes', () => {
     const finding = await autoResumeFinding(join(dir, 'runs'), (lines[0] as unknown as { job: { id: string } }).job.id);
     expect(finding.resume).toBeUndefined();
     expect(finding.leftAlone[0]?.why).toContain('a person interrupted it (Ctrl-C, or a terminal closed)');
+  });
+});
+
+describe('a terminal that closes at the question', () => {
+  test('the run exits with its own code (3, not confirmed), never with Node\'s abort restoring a terminal that is gone (red team: exit 134 and a native stack trace)', async () => {
+    const api = await fakeApi(5);
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const [err, rc] = [join(dir, 'err.txt'), join(dir, 'rc.txt')];
+    // A shell that outlives the terminal (it ignores the hang-up) keeps what the run exits with.
+    const session = atTerminal(`exec sh -c 'trap "" HUP; cli run --ids ${input} --audit-log ${join(dir, 'a.ndjson')} 2>${err}; echo $? >${rc}'`, { env: credentialsEnv(fake) });
+    await session.shows(/Type the number of orders/);
+    session.hangUp();
+    const code = await until(() => (existsSync(rc) && readFileSync(rc, 'utf8').trim()) || undefined);
+    expect(readFileSync(err, 'utf8')).toContain('Refused: not confirmed');
+    expect(readFileSync(err, 'utf8')).not.toMatch(/Assertion|Native stack trace|ResetStdio/);
+    expect(code).toBe('3');
+    expect(fake.deletes).toHaveLength(0);
   });
 });
 
