@@ -13,8 +13,18 @@ function invocation(): string {
   return `node ${shellQuote(relative(process.cwd(), script) || script)}`;
 }
 
-// The descriptors that are terminals as the process starts: Node restores their settings as it exits.
+// The descriptors that are terminals as the process starts: Node restores their settings as it exits. One that
+// hung up meanwhile (closed, an SSH session lost) is no longer a terminal: on any way out, it is given /dev/null
+// in its place (closed, then opened again: the same number), which Node's exit passes over as a file the program
+// reopened. Restoring the settings of a terminal that is gone, Node 20 aborted with a native stack trace and
+// exit 134 in place of the run's own code (red team).
 const terminals = [0, 1, 2].filter((fd) => isatty(fd));
+process.on('exit', () => {
+  for (const fd of terminals.filter((terminal) => !isatty(terminal))) {
+    closeSync(fd);
+    openSync('/dev/null', fd === 0 ? 'r' : 'w');
+  }
+});
 
 // A reader that goes away (`run --help | head`, a closed terminal) ends what is written there, never the
 // process: a run goes on and records its end; no stack trace of an unhandled EPIPE reaches anyone.
@@ -28,12 +38,4 @@ const code = await main(process.argv.slice(2), {
 // `report --json | jq` of megabytes was cut at 64 KiB), or after 30 s of a reader that takes nothing.
 const flushed = (stream: NodeJS.WriteStream) => new Promise<void>((resolve) => stream.write('', () => resolve()));
 await Promise.race([Promise.all([flushed(process.stdout), flushed(process.stderr)]), new Promise((resolve) => setTimeout(resolve, 30_000).unref())]);
-// A terminal that hung up meanwhile (closed, an SSH session lost) is no longer one: its descriptor is given
-// /dev/null in its place (closed, then opened again: the same number), which Node's exit passes over as a file
-// the program reopened. Restoring the settings of a terminal that is gone, Node 20 aborted with a native stack
-// trace and exit 134 in place of the run's own code (red team).
-for (const fd of terminals.filter((terminal) => !isatty(terminal))) {
-  closeSync(fd);
-  openSync('/dev/null', fd === 0 ? 'r' : 'w');
-}
 process.exit(code);
