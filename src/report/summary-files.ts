@@ -52,12 +52,20 @@ const writeJson = (console: Console, files: SummaryFiles, json: SummaryJson, rec
 const appendStepSummary = (console: Console, files: SummaryFiles, markdown: string, recorded = true) =>
   writeOrSay(console, '$GITHUB_STEP_SUMMARY', files.stepSummary, (path) => writeOutputFile(path, markdown, { mode: 0o666, append: true }), recorded);
 
+/** What each console was told could not be written: the run's early summary and its full one fail alike, said once (red team: twice). */
+const said = new WeakMap<Console, Set<string>>();
+
 async function writeOrSay(console: Console, what: string, path: string | undefined, write: (path: string) => Promise<void>, recorded: boolean): Promise<void> {
   if (!path) return;
   // Whatever throws, at once (a text too long to make) or later (the disk), is said: never a crash of a run that has ended.
   await Promise.resolve().then(() => write(path)).catch((error: unknown) => {
     const why = error instanceof RangeError ? 'it would be too large' : describeFileError(error);
-    console.say(`${what} ${path} could not be written: ${why}.${recorded ? ' The run\'s outcome is in its audit log.' : ''}`, 'warn');
+    const text = `${what} ${path} could not be written: ${why}.${recorded ? ' The run\'s outcome is in its audit log.' : ''}`;
+    const told = said.get(console) ?? new Set<string>();
+    said.set(console, told);
+    if (told.has(text)) return;
+    told.add(text);
+    console.say(text, 'warn');
   });
 }
 
