@@ -91,9 +91,17 @@ describe('writeOutputFile', () => {
     symlinkSync(log, link);
     await expect(writeOutputFile(link, '{}')).rejects.toThrow('an output never replaces one');
     const starting = writeFile(dir, 'new.ndjson', ''); // created with its lock, its run.start not written yet
-    writeFileSync(`${starting}.lock`, '{}');
+    writeFileSync(`${starting}.lock`, '{"pid":1,"host":"h","startedAt":"2026-12-03T00:00:00.000Z","runId":"r1"}\n');
     await expect(writeOutputFile(starting, '{}', { append: true })).rejects.toThrow('an output never replaces one');
     expect(readFileSync(log, 'utf8')).toContain('run.start');
+  });
+
+  test('a file with another kind of lock beside it (the token cache\'s, a folder while a run holds it) is no audit log: it is written (busy-machine flake: a run sharing the cache was refused, exit 2)', async () => {
+    const dir = workDir();
+    const cache = writeFile(dir, 'token-cache.json', '{}');
+    mkdirSync(`${cache}.lock`);
+    await writeOutputFile(cache, '{"token":1}');
+    expect(readFileSync(cache, 'utf8')).toBe('{"token":1}');
   });
 
   test('appends (the step summary), to a file too', async () => {

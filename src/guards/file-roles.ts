@@ -1,7 +1,8 @@
 import { fstatSync, lstatSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { usageError } from '../common/errors.js';
-import { descriptorAt, handedDown, holdsAuditLog, refuseDash } from '../common/output-files.js';
+import { descriptorAt, handedDown } from '../common/descriptors.js';
+import { holdsAuditLog, refuseDash } from '../common/output-files.js';
 
 /** A file a command reads or writes, named as a person named it: `--summary-json out.json`, `the audit log a.ndjson`. */
 export interface FileRole {
