@@ -1,11 +1,11 @@
-import { accessSync, closeSync, constants, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, realpathSync, statSync, write, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, fstatSync, ftruncateSync, mkdirSync, openSync, realpathSync, statSync, write, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { setTimeout as delay } from 'node:timers/promises';
 import { humanDuration } from './durations.js';
 import { descriptorAt, handedDown, writable } from './descriptors.js';
 import { usageError } from './errors.js';
-import { describeFileError, writeFileAtomically } from './files.js';
+import { describeFileError, fileEnds, readRegularFile, writeFileAtomically } from './files.js';
 import { refuse, refuseProtected } from './protected-files.js';
 
 // Writing the outputs a person names (a summary, a report, the metrics), and what such a path names beyond a
@@ -52,7 +52,7 @@ export function prepareOutputFile(path: string, what: string, consequence = 'not
 /** A run's lock (audit/run-lock: a file naming its holder's runId); not the token cache's lock, a folder that comes and goes as runs share it. */
 function isRunLock(path: string): boolean {
   try {
-    return statSync(path).isFile() && readFileSync(path, 'utf8').includes('"runId"');
+    return readRegularFile(path, 4096, 'a lock file')?.text.includes('"runId"') === true;
   } catch {
     return false;
   }
@@ -63,24 +63,11 @@ function isRunLock(path: string): boolean {
  * log with its lock beside it (a run that has just created both). An output never replaces one.
  */
 export function holdsAuditLog(path: string): boolean {
-  let stats;
   try {
-    stats = statSync(path);
+    const { head } = fileEnds(path, 4096, false); // a regular file only, read without blocking (never a FIFO's wait)
+    return /^\{[^\n]*"event":"run\.start"/.test(head) || isRunLock(`${realpathSync.native(path)}.lock`);
   } catch {
-    return false;
-  }
-  if (!stats.isFile()) return false;
-  let fd: number | undefined;
-  try {
-    if (isRunLock(`${realpathSync.native(path)}.lock`)) return true;
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK); // a FIFO swapped in since the stat: not waited for
-    const head = Buffer.alloc(4096);
-    const length = readSync(fd, head, 0, head.length, 0);
-    return /^\{[^\n]*"event":"run\.start"/.test(head.subarray(0, length).toString('utf8'));
-  } catch {
-    return false; // unreadable: the output check (prepareOutputFile) says what is wrong with it
-  } finally {
-    if (fd !== undefined) closeSync(fd);
+    return false; // not there, not a file, or unreadable: the output check (prepareOutputFile) says what is wrong with it
   }
 }
 
@@ -91,7 +78,6 @@ export function holdsAuditLog(path: string): boolean {
  */
 async function writeThrough(fd: number, data: Buffer, signal: AbortSignal | undefined): Promise<void> {
   const deadline = Date.now() + PIPE_WRITE_BOUND_MS;
-  const inPart = (written: number) => new Error(`its reader took ${written} of ${data.length} bytes in ${humanDuration(PIPE_WRITE_BOUND_MS)}: written in part`);
   let written = 0;
   const writing = (async () => {
     while (written < data.length) {
@@ -99,14 +85,14 @@ async function writeThrough(fd: number, data: Buffer, signal: AbortSignal | unde
         written += (await promisify(write)(fd, data, written, data.length - written, null)).bytesWritten;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
-        if (Date.now() >= deadline) throw inPart(written);
+        if (Date.now() >= deadline) throw writtenInPart(written, data.length);
         await delay(PIPE_RETRY_MS, undefined, { signal });
       }
     }
   })();
   const given = new AbortController();
   const bound = delay(deadline - Date.now() + PIPE_RETRY_MS, undefined, { signal: signal ? AbortSignal.any([signal, given.signal]) : given.signal, ref: false }).then(() => {
-    throw inPart(written);
+    throw writtenInPart(written, data.length);
   });
   // Whichever settles last is settled by nobody else: never an unhandled rejection.
   writing.catch(() => undefined);
@@ -121,6 +107,7 @@ async function writeThrough(fd: number, data: Buffer, signal: AbortSignal | unde
 /** A pipe's reader has this long to take an output in all; then the write gives up (the run goes on). */
 const PIPE_WRITE_BOUND_MS = 3000;
 const PIPE_RETRY_MS = 10;
+const writtenInPart = (written: number, total: number) => new Error(`its reader took ${written} of ${total} bytes in ${humanDuration(PIPE_WRITE_BOUND_MS)}: written in part`);
 
 /**
  * Writes an output a person named (a summary, a report, the metrics) without ever blocking the process. A
@@ -156,9 +143,9 @@ export async function writeOutputFile(path: string, text: string, options: { mod
 export function replacesFile(path: string): boolean {
   if (descriptorAt(path)) return false;
   try {
-    return statSync(path).isFile();
+    return regularFileAt(path) !== undefined;
   } catch {
-    return true;
+    return true; // a stat that fails: the write will say why
   }
 }
 
@@ -213,9 +200,7 @@ async function writeInPlace(path: string, flags: number, mode: number, text: str
         written += writeSync(fd, data, written);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
-        if (Date.now() >= deadline) {
-          throw new Error(`its reader took ${written} of ${data.length} bytes in ${humanDuration(PIPE_WRITE_BOUND_MS)}: written in part`);
-        }
+        if (Date.now() >= deadline) throw writtenInPart(written, data.length);
         await delay(PIPE_RETRY_MS, undefined, { signal }).catch(() => signal?.throwIfAborted());
       }
     }

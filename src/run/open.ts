@@ -68,13 +68,16 @@ export async function openLog(requested: RunOptions, context: RunContext, cleanu
   return { runId, startedAt, auditLog, realLog: lock.realLog, files, events };
 }
 
+/** The run's files and the input a resumed run recorded: no output may replace it. */
+const withRecordedInput = (files: FileRole[], recorded: string): FileRole[] => [...files, { what: 'the input the run recorded', path: recorded, output: false }];
+
 /** A resume's files checked against the input its log records (its first line's run.start); none are marked checked if that cannot be read. */
 async function checkRecordedInput(files: FileRole[], auditLog: string, hooks: OpeningHooks): Promise<void> {
   const { describeLog } = await import('../audit/latest-log.js');
   const recorded = describeLog(auditLog).start?.source.path;
   if (recorded === undefined) return;
   try {
-    refuseCollisions([...files, { what: 'the input the run recorded', path: recorded, output: false }], 'nothing was sent');
+    refuseCollisions(withRecordedInput(files, recorded), 'nothing was sent');
   } catch {
     return;
   }
@@ -99,7 +102,7 @@ export interface RecordedRun {
 export async function readRecordedRun(requested: RunOptions, log: OpenedLog, context: RunContext, hooks: OpeningHooks): Promise<RecordedRun> {
   const { auditLog, events, files } = log;
   const resume = await openRecordedRun(requested, auditLog, events, context.command);
-  if (resume && !requested.ids) refuseCollisions([...files, { what: 'the input the run recorded', path: resume.source.path, output: false }], 'nothing was sent');
+  if (resume && !requested.ids) refuseCollisions(withRecordedInput(files, resume.source.path), 'nothing was sent');
   if (resume) hooks.checked();
   const options = resume ? withRecorded(requested, resume.start.options) : requested;
   context.control.configure({ graceMs: options.graceMs, deadlineMs: options.maxDuration });
