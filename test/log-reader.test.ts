@@ -48,14 +48,27 @@ describe('the chain since the last fresh start', () => {
 
   test('a resume whose run.start does not follow the run it resumes (a fresh run.start damaged between them) is refused, never read as a resume of the chain before', async () => {
     const damaged = [start('a1', 0), order('a1', 1, 'A', 'deleted'), end('a1', 2, 'completed', 0),
-      '{"level":"info","event":"run.st', order('b1', 11, 'B', 'would_delete'), start('b2', 20, 'b1'), order('b2', 21, 'B', 'deleted')].join('\n');
+      '{"level":"info","event":"run.st', start('b2', 20, 'b1'), order('b2', 21, 'B', 'deleted')].join('\n');
     const path = writeFile(workDir(), 'a.ndjson', damaged);
-    const message = `${path} line 6: run b2 resumes run b1, whose run.start is not the last one before it (that is run a1): the log was cut or damaged`;
+    const message = `${path} line 5: run b2 resumes run b1, whose run.start is not the last one before it (that is run a1): the log was cut or damaged`;
     await expect(readResumeState(path)).rejects.toThrow(message);
     await expect(buildRunReport([path])).rejects.toThrow(message);
     // A later fresh run.start begins a chain of its own: what came before it is not its own, damaged or not.
     const later = writeFile(workDir(), 'c.ndjson', `${damaged}\n${start('c1', 30)}\n${order('c1', 31, 'C', 'deleted')}`);
     expect(await readResumeState(later)).toMatchObject({ resumeOf: 'c1', earlierChains: 1 });
+  });
+
+  test('the lines of a run whose fresh run.start was damaged are never taken for the chain before\'s: a dry run\'s finds would have become its resume\'s to delete', async () => {
+    const dryStart = (runId: string, s: number) => line(runId, s, { event: 'run.start', version: '1', baseUrl: 'http://x', source: { ...SOURCE, count: 4 }, options: { dryRun: true } });
+    const damaged = [dryStart('a1', 0), order('a1', 1, 'A', 'would_delete'), end('a1', 2, 'interrupted', 130),
+      '{"level":"info","event":"run.st', order('b1', 11, 'B', 'would_delete'), order('b1', 12, 'C', 'deleted')].join('\n');
+    const path = writeFile(workDir(), 'a.ndjson', damaged);
+    const message = `${path} line 5: a record of run b1, whose run.start is not in the log before it (the last one is run a1's): the log was cut or damaged`;
+    await expect(readResumeState(path)).rejects.toThrow(message);
+    await expect(buildRunReport([path])).rejects.toThrow(message);
+    // A run's lines after its resume's run.start (a run that outlived its lock) are still the chain's own.
+    const late = writeFile(workDir(), 'b.ndjson', [start('a1', 0), order('a1', 1, 'A', 'failed'), start('a2', 10, 'a1'), order('a1', 11, 'A', 'deleted'), order('a2', 12, 'B', 'deleted')].join('\n'));
+    expect([...((await readResumeState(late))?.finished ?? [])].sort()).toEqual(['A', 'B']);
   });
 
   test('a night that continued a dry run, then ran the same list anew: each order counted once, none pending, told as a resume and a new run (red team: 20 orders were told as 32, 12 "not yet done")', async () => {

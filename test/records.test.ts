@@ -2,7 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { AuditJournal } from '../src/audit/journal.js';
-import { fastOrderLine } from '../src/audit/order-line.js';
+import { fastOrderLine, runIdField } from '../src/audit/order-line.js';
 import { parseLine } from '../src/audit/records.js';
 import { OUTCOMES } from '../src/common/domain.js';
 import type { OrderRecord, RetryRecord, ServiceChange } from '../src/common/records.js';
@@ -13,6 +13,8 @@ import { workDir } from './helpers/cli.js';
 import { runEndFields, runStartFields, SOURCE } from './helpers/records.js';
 
 /** Lines as the journal writes them: the fast path is tested against the writer, not against a copy of its format. */
+const R1 = runIdField('r1');
+
 function written(write: (journal: AuditJournal) => void): string[] {
   const path = `${workDir()}/a.ndjson`;
   const journal = new AuditJournal(path, 'r1', () => undefined);
@@ -36,7 +38,7 @@ describe('the fast path for order lines', () => {
     let fast = 0;
     for (const line of lines) {
       const parsed = parseLine(line);
-      const viaFast = fastOrderLine(line);
+      const viaFast = fastOrderLine(line, R1);
       if (parsed.kind === 'record' && parsed.record.event === 'order') {
         if (viaFast) {
           fast++;
@@ -57,21 +59,24 @@ describe('the fast path for order lines', () => {
       journal.retry({ orderId: 'ORD-1', attempt: 1, delayMs: 5 });
     });
     expect(lines.some((line) => line.includes('"event":"order","orderId":"ORD-1","outcome":"deleted"'))).toBe(true);
-    for (const line of lines) expect(fastOrderLine(line)).toBeUndefined();
+    for (const line of lines) expect(fastOrderLine(line, R1)).toBeUndefined();
   });
 
-  test('a torn line, another outcome or a line not starting as the journal writes is left to JSON.parse', () => {
+  test('a torn line, another outcome, another run\'s line or a line not starting as the journal writes is left to JSON.parse', () => {
     const [line] = written((journal) => journal.order({ orderId: 'ORD-1', outcome: 'deleted', httpStatus: 204, attempts: 1, durationMs: 1 }));
-    expect(fastOrderLine(line as string)).toEqual({ orderId: 'ORD-1', outcome: 'deleted' });
-    expect(fastOrderLine((line as string).slice(0, -5))).toBeUndefined();
-    expect(fastOrderLine((line as string).replace('"deleted"', '"vanished"'))).toBeUndefined();
-    expect(fastOrderLine(` ${line as string}`)).toBeUndefined();
+    expect(fastOrderLine(line as string, R1)).toEqual({ orderId: 'ORD-1', outcome: 'deleted' });
+    expect(fastOrderLine((line as string).slice(0, -5), R1)).toBeUndefined();
+    expect(fastOrderLine((line as string).replace('"deleted"', '"vanished"'), R1)).toBeUndefined();
+    expect(fastOrderLine(` ${line as string}`, R1)).toBeUndefined();
+    // Another run's line: the reader parses it, to tell whose it is.
+    expect(fastOrderLine(line as string, runIdField('r2'))).toBeUndefined();
+    expect(fastOrderLine(line as string, runIdField('1'))).toBeUndefined();
   });
 
   test('the journal lays an order line out as the fast path reads it, whatever the key order of the record it is given', () => {
     const record = { error: { code: 'HTTP_409', message: 'locked' }, durationMs: 2, attempts: 1, httpStatus: 409, outcome: 'failed', orderId: 'ORD-7' } as const;
     const [line] = written((journal) => journal.order(record));
-    expect(fastOrderLine(line as string)).toEqual({ orderId: 'ORD-7', outcome: 'failed' });
+    expect(fastOrderLine(line as string, R1)).toEqual({ orderId: 'ORD-7', outcome: 'failed' });
     expect(parseLine(line as string)).toMatchObject({ kind: 'record', record });
   });
 
@@ -122,7 +127,7 @@ describe('the fast path for order lines', () => {
     lines.forEach((line, i) => {
       const { event, fields } = expected[i] as (typeof expected)[number];
       const parsed = parseLine(line);
-      const fast = fastOrderLine(line);
+      const fast = fastOrderLine(line, R1);
       const why = (text: string) => wrong.push({ line, why: text });
       if (parsed.kind !== 'record' || parsed.record.event !== event) return void why(`not a valid ${event} record`);
       const record = parsed.record as unknown as Record<string, unknown>;

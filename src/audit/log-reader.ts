@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { usageError } from '../common/errors.js';
 import { describeFileError, openInputFile } from '../common/files.js';
 import { lineBatches } from '../common/lines.js';
-import { fastOrderLine } from './order-line.js';
+import { fastOrderLine, runIdField } from './order-line.js';
 import { parseLine, type AuditRecord, type OrderLine } from './records.js';
 
 /** An order line read on the fast path: its ID and outcome only. */
@@ -38,8 +38,9 @@ export interface LastChain<G> {
  * (audit/records). A run.start that is not valid stops the reading with a usage error naming the file,
  * the line and the field — what defines a run must never be guessed. So does a last chain with a resume
  * whose run.start does not follow the run it resumes (`resumeOf`): the run.start before it was cut away or
- * damaged, and with it what the chain began as. Any other line that is not valid is skipped and counted (a
- * torn line is the normal trace of a kill).
+ * damaged, and with it what the chain began as. So does a last chain with a record of a run whose run.start
+ * is not in it (a fresh run.start damaged: its run's lines must not be taken for the chain before's). Any
+ * other line that is not valid is skipped and counted (a torn line is the normal trace of a kill).
  *
  * Only the last run chain counts: a fresh run.start (one without `resumeOf`) begins a new one, and what
  * came before it belongs to other runs, which a resume or a report must never count as its own. So a
@@ -65,13 +66,16 @@ export async function readLastChain<G extends ChainGatherer<AuditRecord | OrderO
   let lineNumber = 0;
   /** The chain's latest run, which a resume's run.start names as its resumeOf; and why the chain read so far cannot be trusted, if it cannot. */
   let latestRun: string | undefined;
+  let latestRunField = '';
+  /** The chain's runs: a record of any other run means its run.start was lost. */
+  let chainRuns = new Set<string>();
   let broken: string | undefined;
   try {
     for await (const batch of lineBatches(input)) {
       for (const text of batch) {
         lineNumber++;
         if (text === '') continue;
-        const fast = options.outcomesOnly ? fastOrderLine(text) : undefined;
+        const fast = options.outcomesOnly && latestRun !== undefined ? fastOrderLine(text, latestRunField) : undefined;
         if (fast) {
           read.last.record({ event: 'order', orderId: fast.orderId, outcome: fast.outcome }, lineNumber, text);
           continue;
@@ -90,6 +94,7 @@ export async function readLastChain<G extends ChainGatherer<AuditRecord | OrderO
           runs = 0;
           read.last = begin();
           broken = undefined;
+          chainRuns = new Set();
         } else if (record.event === 'run.start' && record.resumeOf !== latestRun) {
           // A resume of a run whose run.start is not the one before it: that line was cut away or damaged, and
           // with it what the chain began as (a dry run's list, the input): never guessed from what is left.
@@ -99,6 +104,12 @@ export async function readLastChain<G extends ChainGatherer<AuditRecord | OrderO
         if (record.event === 'run.start') {
           runs++;
           latestRun = record.runId;
+          latestRunField = runIdField(latestRun);
+          chainRuns.add(latestRun);
+        } else if (latestRun !== undefined && !chainRuns.has(record.runId)) {
+          // A fresh run.start damaged: its run's lines are not this chain's (a dry run's finds, deletions), and never counted as such.
+          broken ??= `line ${lineNumber}: a record of run ${record.runId}, whose run.start is not in the log before it ` +
+            `(the last one is run ${latestRun}'s): the log was cut or damaged`;
         }
         read.last.record(record, lineNumber, text);
       }

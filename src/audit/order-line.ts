@@ -19,13 +19,14 @@ export function orderLineFields(record: OrderRecord): { event: 'order' } & Order
  * An `order` line as the journal writes it — `{"level":"…","time":"…","runId":"…","event":"order",
  * "orderId":"…","outcome":"…",…}` — read without JSON.parse. The first `"event":"` of a line is its own
  * (level, time and runId come first, and no JSON string can hold that text unescaped), so a run.start
- * whose filter holds look-alike text is never mistaken for an order. Anything else — other events,
- * escaped IDs, a torn line — returns undefined: parse it with parseLine.
+ * whose filter holds look-alike text is never mistaken for an order. Only a line of the run named by
+ * `runIdField` (made by runIdField()) is read so; anything else — another run's line, other events, escaped
+ * IDs, a torn line — returns undefined: parse it with parseLine.
  */
-export function fastOrderLine(line: string): { orderId: string; outcome: Outcome } | undefined {
+export function fastOrderLine(line: string, runIdField: string): { orderId: string; outcome: Outcome } | undefined {
   if (!line.startsWith('{"level":"') || !line.endsWith('}')) return undefined;
   const at = line.indexOf(EVENT_KEY);
-  if (at < 0 || !line.startsWith(ORDER_EVENT, at)) return undefined;
+  if (at < 0 || !line.startsWith(ORDER_EVENT, at) || !line.startsWith(runIdField, at - runIdField.length)) return undefined;
   const idStart = at + ORDER_EVENT.length;
   const idEnd = line.indexOf(OUTCOME_KEY, idStart);
   if (idEnd < 0) return undefined;
@@ -37,6 +38,11 @@ export function fastOrderLine(line: string): { orderId: string; outcome: Outcome
   const written = line.slice(outcomeStart, outcomeEnd);
   const outcome = OUTCOMES.find((known) => known === written);
   return outcome ? { orderId, outcome } : undefined;
+}
+
+/** The runId as it stands right before an order line's event, for fastOrderLine. */
+export function runIdField(runId: string): string {
+  return `"runId":${JSON.stringify(runId)},`;
 }
 
 const EVENT_KEY = '"event":"';
