@@ -4,7 +4,7 @@ import type { AuditRecord } from '../src/audit/records.js';
 import { readResumeState } from '../src/audit/resume-state.js';
 import { buildRunReport } from '../src/report/run-report.js';
 import { formatRunReport } from '../src/report/report-text.js';
-import { storyText } from '../src/report/run-story.js';
+import { storyJson, storyText } from '../src/report/run-story.js';
 import { TimelineBuilder } from '../src/report/run-timeline.js';
 import { workDir, writeFile } from './helpers/cli.js';
 import { SOURCE } from './helpers/records.js';
@@ -87,15 +87,26 @@ describe('the chain since the last fresh start', () => {
     expect(storyText(report)).toBe('a dry run of 4, then 4 deleted in 1 resume and 1 new run (2 audit logs)');
   });
 
-  test('the orders a dry run of a list never checked are told as left out by its resume, never as "resume to continue" (red team)', async () => {
+  test('the orders a dry run of a list never checked are told as not checked, left out by its resume, never as pending or "resume to continue" (red team)', async () => {
     const dir = workDir();
     const dryStart = line('d1', 0, { event: 'run.start', version: '1', baseUrl: 'http://x', source: { ...SOURCE, count: 4 }, options: { dryRun: true } });
     const killed = writeFile(dir, 'a.ndjson', [dryStart, order('d1', 1, 'A', 'would_delete')].join('\n'));
-    expect(formatRunReport(await buildRunReport([killed]), 'x')).toContain('pending        3 (not checked: the dry run stopped before them)');
+    const notChecked = '  not checked    3 (the dry run stopped before them: its resumes leave them out, a new dry run checks them)';
+    const dryOnly = await buildRunReport([killed]);
+    expect(dryOnly).toMatchObject({ selected: 4, wouldDelete: 1, pending: 0, notChecked: 3 });
+    expect(formatRunReport(dryOnly, 'x')).toContain(notChecked);
+    expect(storyJson(dryOnly).counts).toMatchObject({ pending: 0, notChecked: 3 });
     const resumed = writeFile(dir, 'b.ndjson', [dryStart, order('d1', 1, 'A', 'would_delete'), start('d2', 10, 'd1'), order('d2', 11, 'A', 'deleted'), end('d2', 12, 'completed', 0)].join('\n'));
-    const text = formatRunReport(await buildRunReport([resumed]), 'x');
-    expect(text).toContain('pending        3 (never checked by the dry run: its resumes leave them out, a new dry run checks them)');
+    const report = await buildRunReport([resumed]);
+    const text = formatRunReport(report, 'x');
+    expect(text).toContain(notChecked);
+    expect(text).toContain('  pending        0\n');
     expect(text).not.toContain('resume to continue');
+    // One truth for scripts too: the summary JSON's pending is a resume's work, and these are none of it (red team: "229 not yet done").
+    expect(storyJson(report)).toMatchObject({ story: 'a dry run of 4, then 1 deleted in 1 resume, 3 not checked', counts: { pending: 0, notChecked: 3 }, unfinished: false });
+    // A resume stopped in turn: what the dry run found and the resume did not reach is pending; the unchecked still are not.
+    const stopped = writeFile(dir, 'c.ndjson', [dryStart, order('d1', 1, 'A', 'would_delete'), order('d1', 1, 'B', 'would_delete'), start('d2', 10, 'd1'), order('d2', 11, 'A', 'deleted')].join('\n'));
+    expect(await buildRunReport([stopped])).toMatchObject({ deleted: 1, pending: 1, notChecked: 2, unfinished: true });
   });
 
   test('a log with two chains is read the same way by the resume, the report and the timeline: the last chain only', async () => {

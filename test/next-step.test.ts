@@ -72,4 +72,16 @@ describe('the next step of a run read from its log', () => {
     expect(done.text).not.toMatch(/--resume|--failed-csv/);
     expect(done.html).toContain('Nothing left to do');
   });
+
+  test('a dry run of a list stopped part way, then its resume: the page names the orders never checked, never "nothing left to do"', async () => {
+    const log = recordedRun({ options: { dryRun: true }, orders: ['would_delete'], end: { status: 'interrupted', exitCode: 130 } });
+    const resume = new AuditJournal(log, 'r2', () => undefined);
+    resume.start({ version: '1', baseUrl: 'https://api.test', options: { maxDeletes: 10_000 }, source: { kind: 'text', path: 'ids.txt', sha256: 'a'.repeat(64), count: 3 }, resumeOf: 'r1' });
+    resume.order({ orderId: 'ORD-0', outcome: 'deleted', httpStatus: 204, attempts: 1, durationMs: 3 });
+    resume.end(runEndFields({ status: 'completed', exitCode: 0, durationMs: 5 }));
+    const { text, html } = await reported(log);
+    expect(html).not.toContain('Nothing left to do');
+    expect(html).toContain('2 listed orders were never checked (the dry run stopped before them). Its resumes leave them out; a new dry run of the list checks them.');
+    expect(text).toContain('  not checked    2 (the dry run stopped before them: its resumes leave them out, a new dry run checks them)');
+  });
 });

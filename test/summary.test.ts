@@ -34,13 +34,13 @@ function run(dryRun: boolean) {
     const cause = failureCause(o);
     causes.set(cause, { count: (causes.get(cause)?.count ?? 0) + 1, example: causes.get(cause)?.example ?? o });
   }
-  const console = formatSummary(summary, { runId: 'r1', status: 'interrupted', durationMs: 2500, auditLog: log, duplicates: 0, dryRun, causes });
+  const console = formatSummary(summary, { runId: 'r1', status: 'interrupted', durationMs: 2500, auditLog: log, duplicates: 0, dryRun, checksOrders: dryRun, causes });
   return { log, console };
 }
 
 /** The counts and the failures by cause of a summary; what is one run's own (skipped, duration, rate, its log) left out. */
 const counts = (text: string) => text.split('\n')
-  .filter((l) => /^ {2}(selected|would delete|deleted|already absent|failed|pending|retries|throttled) |^Failures by cause:$|^ {3,}\d+ {2}|^ {2}… /.test(l));
+  .filter((l) => /^ {2}(selected|would delete|deleted|already absent|failed|pending|not checked|retries|throttled) |^Failures by cause:$|^ {3,}\d+ {2}|^ {2}… /.test(l));
 
 describe('one human summary: the console\'s at a run\'s end and the report\'s of its log', () => {
   test.each([[false], [true]])('say the same counts, in the same words and units, and the same failures by cause (dry run: %s)', async (dryRun) => {
@@ -54,6 +54,9 @@ describe('one human summary: the console\'s at a run\'s end and the report\'s of
       expect(console).toContain('  … and 1 more causes (report --html lists them all)');
     } else {
       expect(console).not.toMatch(/^ {2}(deleted|retries|throttled|rate) /m);
+      // The dry run of a list stopped before 9 of its 12: not checked, never a resume's work.
+      expect(shown).toContain('  pending        0');
+      expect(shown).toContain('  not checked    9 (the dry run stopped before them: its resumes leave them out, a new dry run checks them)');
     }
   });
 });

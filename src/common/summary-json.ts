@@ -56,8 +56,11 @@ export const summaryJsonSchema = z.object({
   /** Time the runs worked, added up; `spanMs` from the first start to the last line. */
   durationMs: ms,
   spanMs: ms,
-  /** Each order once, by its latest outcome; `pending`: selected, not finished (a resume's work). */
-  counts: z.object({ selected: count, ...outcomeCounts, pending: count, retries: count, ratePerSecond: z.number().nonnegative() }).strict(),
+  /**
+   * Each order once, by its latest outcome; `pending`: selected, not finished (a resume's work); `notChecked`:
+   * listed orders a dry run of a list stopped before checking, which its resumes leave out (a new dry run checks them).
+   */
+  counts: z.object({ selected: count, ...outcomeCounts, pending: count, notChecked: count, retries: count, ratePerSecond: z.number().nonnegative() }).strict(),
   /** Throttling in three figures (docs/usage.md, "Throttling, in three figures"), and the retry budget's hold apart. */
   throttling: z.object({
     requests: count, answered429: count, waitedMs: ms, acceptedRps: z.number().nonnegative().nullable(), cuts: count, heldMs: ms,

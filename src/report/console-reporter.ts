@@ -47,7 +47,7 @@ export function reportToConsole(events: RunEvents, console: Console, tally: RunT
       } else {
         console.say(formatSummary(summary, {
           runId: outcome.runId, status: outcome.status, durationMs: outcome.durationMs, auditLog: outcome.auditLog, duplicates: context.duplicates(),
-          dryRun: context.dryRun, causes: tally.causes,
+          dryRun: context.dryRun, checksOrders: context.checksOrders, causes: tally.causes,
         }), 'info', fields);
         if (outcome.reason) console.say(`${outcome.status === 'failed' ? 'Failed' : 'Stopped'}: ${outcome.reason}`, 'warn');
       }

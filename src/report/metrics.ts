@@ -115,6 +115,7 @@ function tellStory(m: Instruments, story: RunReport): void {
   m.duration.set(story.activeMs / 1000);
   m.selected.set(story.selected);
   m.pending.set(story.pending);
+  m.notChecked.set(story.notChecked);
   m.throttled.set(story.throttling.waitedMs / 1000);
   m.requests.set(story.throttling.requests);
   m.answered429.set(story.throttling.answered429);
@@ -216,6 +217,7 @@ function instruments(registry: Registry, dryRun: boolean) {
   const duration = gauge('run_duration_seconds', 'How long the run has taken (the last run, once it ended).');
   const selected = gauge('orders_selected', 'Orders the run set out to finish.');
   const pending = gauge('orders_pending', 'Orders not finished yet (left for a resume, once the run ended).');
+  const notChecked = gauge('orders_not_checked', 'Listed orders a dry run of a list stopped before checking: its resumes leave them out.');
   const rate = gauge('rate_limit_requests_per_second', 'The pace the run keeps to (+Inf: unpaced).');
   const status = gauge('last_run_status', 'The last run\'s status: 1 for the current one.', ['status']);
   const stopCause = gauge('last_run_stop_cause', 'Why the last run ended as it did (a deadline, credentials, the service failing…): 1 for its cause.', ['cause']);
@@ -236,5 +238,5 @@ function instruments(registry: Registry, dryRun: boolean) {
     ended.set(now);
     if (code === 0 && !dryRun) success.set(now);
   };
-  return { orders, retries, requests, answered429, throttled, accepted, duration, selected, pending, rate, setStatus, ended: end };
+  return { orders, retries, requests, answered429, throttled, accepted, duration, selected, pending, notChecked, rate, setStatus, ended: end };
 }

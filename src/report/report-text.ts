@@ -2,7 +2,7 @@ import type { LogEntry } from '../audit/latest-log.js';
 import { humanDuration } from '../common/durations.js';
 import { formatNextSteps, nextSteps, type NextStep } from './next-step.js';
 import { causesOf, type RunReport } from './run-report.js';
-import { storyText, uncheckedLeftOut } from './run-story.js';
+import { storyText } from './run-story.js';
 import { causeLines, formatCounts } from './summary.js';
 
 /** The report for people. `command`: how the tool was started, for the next step. */
@@ -15,7 +15,7 @@ export function formatRunReport(r: RunReport, command: string): string {
     ...r.runs.map((run) => `  ${run.startedAt}  ${run.runId}  ${run.status ?? 'no run.end (killed)'}${run.exitCode === null ? '' : `, exit ${run.exitCode}`}` +
       `, ${humanDuration(run.durationMs)}${run.dryRun ? ', dry run' : ''}${run.reason ? `\n      stopped: ${run.reason}` : ''}`),
     'Orders, each by its latest outcome:',
-    ...formatCounts({ ...r, dryRun: r.runs.every((run) => run.dryRun), unchecked: uncheckedLeftOut(r), durationMs: r.activeMs }),
+    ...formatCounts({ ...r, dryRun: r.runs.every((run) => run.dryRun), durationMs: r.activeMs }),
     ...causeLines(causesOf(r.failedOrders)),
     ...absentLines(r.absentOrders, r.runs.every((run) => run.dryRun)),
   ];

@@ -44,8 +44,13 @@ export interface RunReport {
   alreadyAbsent: number;
   failed: number;
   wouldDelete: number;
-  /** Selected orders with no outcome yet. */
+  /** Selected orders with no outcome yet, that a resume of the last log would take. */
   pending: number;
+  /**
+   * Listed orders that a dry run of a list never checked (it stopped first), where the last log's chain began
+   * with that dry run: its resumes delete only what it found and leave these out; a new dry run checks them.
+   */
+  notChecked: number;
   retries: number;
   /** Retries by cause (common/domain's retryLabel: a fixed set of words), for the metrics. */
   retriesByCause: Record<string, number>;
@@ -103,6 +108,7 @@ export async function buildRunReport(auditLogs: string[], timeline?: TimelineBui
   let firstStart: number | undefined;
   let lastTime: number | undefined;
   let head: { host: string; input: RunReport['input']; dryRun: boolean } | undefined;
+  let lastHead: typeof head;
   let resume: ResumeNeeds = { allowHosts: [], yes: false };
   const inputs = new Set<string>();
   for (const [index, auditLog] of auditLogs.entries()) {
@@ -113,6 +119,7 @@ export async function buildRunReport(auditLogs: string[], timeline?: TimelineBui
     unreadableLines += read.unreadableLines.length;
     if (log.runs.length === 0) throw usageError(`report: ${auditLog} holds no run.start line; it is not an audit log of this tool`);
     head ??= log.head;
+    lastHead = log.head;
     resume = log.resume ?? resume;
     const known = latest.size;
     for (const [orderId, outcome] of log.latest) latest.set(orderId, laterOutcome(latest.get(orderId), outcome));
@@ -131,17 +138,7 @@ export async function buildRunReport(auditLogs: string[], timeline?: TimelineBui
     lastTime = Math.max(lastTime ?? 0, log.lastTime ?? 0);
   }
 
-  const counts = { deleted: 0, already_absent: 0, failed: 0, would_delete: 0 };
-  const failedOrders: FailedOrder[] = [];
-  const absentOrders: string[] = [];
-  for (const [orderId, outcome] of latest) {
-    if (outcome === 'already_absent') absentOrders.push(orderId);
-    if (typeof outcome === 'string') counts[outcome]++;
-    else {
-      counts.failed++;
-      failedOrders.push(outcome);
-    }
-  }
+  const { counts, failedOrders, absentOrders } = countLatest(latest);
   const last = runs.at(-1);
   // A dry run's finds that a deleting resume has not reached yet are still to do (pending), not done.
   const outcomes = { deleted: counts.deleted, alreadyAbsent: counts.already_absent, failed: counts.failed, wouldDelete: last?.dryRun === false ? 0 : counts.would_delete };
@@ -156,9 +153,12 @@ export async function buildRunReport(auditLogs: string[], timeline?: TimelineBui
   // A chain is a dry run only if every run of it was: a dry run and its resume deleted, and is told by its deletions.
   const dryRun = runs.every((run) => run.dryRun);
   const activeMs = runs.reduce((sum, run) => sum + run.durationMs, 0);
+  const all = Math.max(selected, latest.size);
+  // The orders with no outcome at all, where the last chain began with a dry run of a list: none of its resumes takes them.
+  const notChecked = lastHead?.dryRun === true && lastHead.input.kind !== 'filter' ? all - latest.size : 0;
   return {
-    auditLogs, host, input, dryRun, runs, selected: Math.max(selected, latest.size), ...outcomes,
-    pending: Math.max(0, Math.max(selected, latest.size) - finishedOrders(outcomes)),
+    auditLogs, host, input, dryRun, runs, selected: all, ...outcomes,
+    pending: Math.max(0, all - finishedOrders(outcomes) - notChecked), notChecked,
     retries, retriesByCause, throttledMs, throttling, tokens, activeMs,
     // From the first start to the last line; never less than the working time (a run's own measure starts as its log is opened).
     spanMs: Math.max(activeMs, firstStart !== undefined && lastTime !== undefined ? lastTime - firstStart : 0),
@@ -168,6 +168,22 @@ export async function buildRunReport(auditLogs: string[], timeline?: TimelineBui
     topFailureCauses: causesOf(failedOrders).slice(0, 5),
     failedOrders, absentOrders, unreadableLines, earlierRuns,
   };
+}
+
+/** Each order once, by its latest outcome; the failed ones and the absent ones listed. */
+function countLatest(latest: ReadonlyMap<string, Latest>) {
+  const counts = { deleted: 0, already_absent: 0, failed: 0, would_delete: 0 };
+  const failedOrders: FailedOrder[] = [];
+  const absentOrders: string[] = [];
+  for (const [orderId, outcome] of latest) {
+    if (outcome === 'already_absent') absentOrders.push(orderId);
+    if (typeof outcome === 'string') counts[outcome]++;
+    else {
+      counts.failed++;
+      failedOrders.push(outcome);
+    }
+  }
+  return { counts, failedOrders, absentOrders };
 }
 
 /** The failed orders grouped by cause (`HTTP 409 ORDER_LOCKED`), the largest first, each with its first order as the example. */

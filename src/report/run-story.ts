@@ -30,9 +30,10 @@ const LISTED = 50_000;
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** What the runs did, in a sentence: `a dry run of 60: 55 would be deleted, 5 not found`; `a dry run of 60, then 60 deleted in 1 resume`; `58 of 60 deleted, 2 failed, in 3 runs`. */
-export function storyText(r: Pick<RunReport, 'runs' | 'selected' | 'deleted' | 'alreadyAbsent' | 'failed' | 'wouldDelete' | 'pending' | 'auditLogs'>): string {
+export function storyText(r: Pick<RunReport, 'runs' | 'selected' | 'deleted' | 'alreadyAbsent' | 'failed' | 'wouldDelete' | 'pending' | 'notChecked' | 'auditLogs'>): string {
   const rest = (absentWord: string) => [
     r.alreadyAbsent > 0 ? `${r.alreadyAbsent} ${absentWord}` : '', r.failed > 0 ? `${r.failed} failed` : '', r.pending > 0 ? `${r.pending} not yet done` : '',
+    r.notChecked > 0 ? `${r.notChecked} not checked` : '',
   ].filter(Boolean).map((part) => `, ${part}`).join('');
   const logs = r.auditLogs.length > 1 ? ` (${r.auditLogs.length} audit logs)` : '';
   if (r.runs.every((run) => run.dryRun)) return `a dry run of ${r.selected}: ${r.wouldDelete} would be deleted${rest('not found')}${logs}`;
@@ -45,9 +46,6 @@ export function storyText(r: Pick<RunReport, 'runs' | 'selected' | 'deleted' | '
   }
   return `${r.deleted} of ${r.selected} deleted${rest('already absent')}${r.runs.length > 1 ? `, in ${plural(r.runs.length, 'run')}` : ''}${logs}`;
 }
-
-/** A chain that began with a dry run of a list: its resumes delete what the dry run found, and leave out the orders it never checked. */
-export const uncheckedLeftOut = (r: Pick<RunReport, 'runs' | 'input'>): boolean => r.runs[0]?.dryRun === true && r.input.kind !== 'filter';
 
 /** The story as scripts read it: `--summary-json` and `report --json`. */
 export function storyJson(r: RunReport, told: { end?: StoryEnd; htmlReport?: string; endedAt?: number } = {}): SummaryJson {
@@ -67,7 +65,7 @@ export function storyJson(r: RunReport, told: { end?: StoryEnd; htmlReport?: str
     durationMs: r.activeMs, spanMs: r.spanMs,
     counts: {
       selected: r.selected, deleted: r.deleted, alreadyAbsent: r.alreadyAbsent, failed: r.failed, wouldDelete: r.wouldDelete, pending: r.pending,
-      retries: r.retries, ratePerSecond: r.ratePerSecond,
+      notChecked: r.notChecked, retries: r.retries, ratePerSecond: r.ratePerSecond,
     },
     throttling: r.throttling, tokens: r.tokens,
     runs: r.runs.map((run) => ({
@@ -101,7 +99,7 @@ export function notStartedJson(run: NotStarted, now = Date.now()): SummaryJson {
     story: `${run.status} before it started: nothing was deleted`, host: run.host ?? null, runId: null, auditLog: run.auditLog ?? null,
     auditLogs: run.auditLog ? [run.auditLog] : [], startedAt: new Date(run.startedAt).toISOString(), endedAt: new Date(now).toISOString(),
     durationMs: Math.max(0, now - run.startedAt), spanMs: Math.max(0, now - run.startedAt),
-    counts: { selected: 0, deleted: 0, alreadyAbsent: 0, failed: 0, wouldDelete: 0, pending: 0, retries: 0, ratePerSecond: 0 },
+    counts: { selected: 0, deleted: 0, alreadyAbsent: 0, failed: 0, wouldDelete: 0, pending: 0, notChecked: 0, retries: 0, ratePerSecond: 0 },
     throttling: NO_THROTTLING, tokens: { obtained: 0, shared: 0 }, runs: [], failureCauses: [], failedOrders: [], absentOrders: [],
     unfinished: false, unreadableLines: 0, earlierRuns: 0,
   };
@@ -127,9 +125,11 @@ export function storyOfEnd(o: RunOutcome, start: { at: number; fields: RunStartF
   const s = o.summary;
   const source = start.fields.source as { kind?: string; path?: string; sha256?: string; count?: number };
   const counts = { deleted: s.deleted, alreadyAbsent: s.alreadyAbsent, failed: s.failed, wouldDelete: s.wouldDelete };
+  // A dry run of a list checks each order: those it did not reach are not checked, and its resume leaves them out.
+  const notChecked = o.dryRun === true && source.kind !== 'filter' ? s.pending : 0;
   return {
     auditLogs: [o.auditLog], host: start.fields.baseUrl, input: { kind: source.kind ?? '?', path: source.path ?? '?', sha256: source.sha256 ?? '', count: source.count ?? s.selected },
-    dryRun: o.dryRun === true, selected: s.selected, ...counts, pending: s.pending, retries: s.retries, retriesByCause: {}, throttledMs: s.throttledMs,
+    dryRun: o.dryRun === true, selected: s.selected, ...counts, pending: s.pending - notChecked, notChecked, retries: s.retries, retriesByCause: {}, throttledMs: s.throttledMs,
     throttling: throttlingOf(s), tokens: s.tokens ?? { obtained: 0, shared: 0 }, activeMs: o.durationMs, spanMs: Date.now() - start.at, ratePerSecond: s.ratePerSecond,
     runs: [{
       auditLog: o.auditLog, runId: o.runId, startedAt: new Date(start.at).toISOString(), status: o.status, exitCode: o.exitCode, durationMs: o.durationMs,

@@ -4,7 +4,7 @@ import { terminalSafe } from '../common/text.js';
 import type { SummaryJson } from '../common/summary-json.js';
 import type { Console } from './console.js';
 import type { RunReport } from './run-report.js';
-import { notStartedJson, storyJson, storyText, uncheckedLeftOut, type NotStarted, type StoryEnd } from './run-story.js';
+import { notStartedJson, storyJson, storyText, type NotStarted, type StoryEnd } from './run-story.js';
 import { countRows } from './summary.js';
 
 export type { NotStarted } from './run-story.js';
@@ -73,7 +73,7 @@ async function writeOrSay(console: Console, what: string, path: string | undefin
 function stepSummary(story: RunReport, json: SummaryJson, htmlReport: string | undefined): string {
   const rows: Array<[string, string]> = [
     ['status', `${json.status ?? 'no run.end (killed)'} (exit ${json.exitCode ?? '?'})`], ['host', story.host], ['what it did', storyText(story)],
-    ...countRows({ ...story, unchecked: uncheckedLeftOut(story), durationMs: story.activeMs }),
+    ...countRows({ ...story, durationMs: story.activeMs }),
     [story.auditLogs.length === 1 ? 'audit log' : 'audit logs', story.auditLogs.map((log) => `\`${log}\``).join(', ')],
     ...(htmlReport ? [['HTML report', `\`${htmlReport}\` (charts of the run: open it from the job's artifacts)`] as [string, string]] : []),
   ];

@@ -21,8 +21,8 @@ export interface Counts {
   /** Orders an earlier run of the same log finished (a resume's); a report counts each order once and has none. */
   skipped?: number;
   pending: number;
-  /** The pending orders are a list's dry run's unchecked ones, which its resumes leave out (report/run-story's uncheckedLeftOut). */
-  unchecked?: boolean;
+  /** Listed orders a dry run of a list stopped before checking: its resumes leave them out (report/run-report's notChecked). */
+  notChecked?: number;
   retries: number;
   /** In the three figures of report/throttling-words. */
   throttling: Throttling;
@@ -46,6 +46,8 @@ export interface SummaryContext {
   auditLog: string;
   duplicates: number;
   dryRun: boolean;
+  /** A dry run that checks each listed order (a list's): the orders it did not reach are not checked, and its resume leaves them out. */
+  checksOrders: boolean;
   /** Failures by cause, with a count and an example each. */
   causes: ReadonlyMap<string, { count: number; example: OrderRecord }>;
 }
@@ -64,17 +66,12 @@ export function countRows(c: Counts): Array<[string, string]> {
     ...(c.dryRun && c.failed > 0 ? [['failed', `${c.failed} (not checked)`] as [string, string]] : []),
     ...(sent ? [['deleted', String(c.deleted)], ['already absent', String(c.alreadyAbsent)], ['failed', String(c.failed)]] as Array<[string, string]> : []),
     ...(c.skipped === undefined ? [] : [['skipped', `${c.skipped}${c.skipped ? ' (finished by an earlier run)' : ''}`] as [string, string]]),
-    ['pending', `${c.pending}${c.pending ? ` (${pendingNote(c)})` : ''}`],
+    ['pending', `${c.pending}${c.pending ? ` (${c.dryRun ? 'not checked: the dry run stopped before them' : 'not finished; resume to continue'})` : ''}`],
+    ...(c.notChecked ? [['not checked', `${c.notChecked} (the dry run stopped before them: its resumes leave them out, a new dry run checks them)`] as [string, string]] : []),
     ...(sent ? [['retries', String(c.retries)], ['throttling', throttlingText(c.throttling)]] as Array<[string, string]> : []),
     ['duration', c.spanMs === undefined ? duration : `${duration} working, ${humanDuration(c.spanMs)} from first start to last line`],
     ...(sent ? [['rate', `${c.ratePerSecond.toFixed(1)} orders/s`]] as Array<[string, string]> : []),
   ];
-}
-
-/** What the pending orders are waiting for: a dry run's were not checked, and a list's dry run's resumes never take those (red team: "resume to continue"). */
-function pendingNote(c: Counts): string {
-  if (c.dryRun) return 'not checked: the dry run stopped before them';
-  return c.unchecked ? 'never checked by the dry run: its resumes leave them out, a new dry run checks them' : 'not finished; resume to continue';
 }
 
 /** The rows as the console and the text report print them, aligned; `extra` rows after the counts. */
@@ -98,7 +95,10 @@ export function formatSummary(s: RunSummary, c: SummaryContext): string {
     .map(([cause, { count, example }]) => ({ cause, orders: count, example: `${example.orderId}: ${example.error?.message ?? ''}` }));
   return [
     `Run ${c.runId} ${c.status}${c.dryRun ? ' (dry run: nothing was deleted)' : ''}.`,
-    ...formatCounts({ ...s, throttling: throttlingOf(s), duplicates: c.duplicates, dryRun: c.dryRun, durationMs: c.durationMs }, [['audit log', c.auditLog]]),
+    ...formatCounts({ ...s, ...notCheckedOf(s, c), throttling: throttlingOf(s), duplicates: c.duplicates, dryRun: c.dryRun, durationMs: c.durationMs }, [['audit log', c.auditLog]]),
     ...causeLines(causes),
   ].join('\n');
 }
+
+/** A list's dry run's pending orders are not checked, and its resume never takes them: told apart from a resume's work. */
+const notCheckedOf = (s: RunSummary, c: SummaryContext) => (c.dryRun && c.checksOrders ? { pending: 0, notChecked: s.pending } : {});

@@ -85,7 +85,7 @@ function header(r: RunReport, t: RunTimeline, context: PageContext): Html {
   const outcomes = html`${int(r.deleted)} deleted${r.dryRun && `, ${int(r.wouldDelete)} would be deleted (dry run)`}, ${int(r.alreadyAbsent)} already absent, ${int(r.failed)} failed`;
   const steps = reportNextSteps(r, context.command);
   return html`<h1>Order cleanup on ${hostName(r.host)} <span class="badge ${v.tone}" id="verdict">${v.text}</span></h1>
-<p class="lede">${outcomes}${r.pending > 0 && `, ${int(r.pending)} not yet done`} of ${int(r.selected)} selected, in ${r.runs.length} run${r.runs.length === 1 ? '' : 's'} (${humanDuration(r.activeMs)} working).</p>
+<p class="lede">${outcomes}${r.pending > 0 && `, ${int(r.pending)} not yet done`}${r.notChecked > 0 && `, ${int(r.notChecked)} not checked`} of ${int(r.selected)} selected, in ${r.runs.length} run${r.runs.length === 1 ? '' : 's'} (${humanDuration(r.activeMs)} working).</p>
 <dl class="facts">
 <dt>host</dt><dd class="mono">${r.host}</dd>
 <dt>orders from</dt><dd>${input}</dd>
@@ -97,7 +97,9 @@ ${r.input.criteria && html`<dt>criteria</dt><dd class="mono" id="criteria">${r.i
 <table class="runs"><caption class="note">The run and its resumes</caption><thead><tr><th></th><th>run</th><th>started</th><th>status</th><th class="n">exit</th><th class="n">time</th><th>stopped because</th>${manyLogs && html`<th>log</th>`}</tr></thead><tbody>${runs}</tbody></table>
 ${steps.length > 0
     ? html`<div class="next" id="next"><strong>Next</strong>${steps.map((step) => html`<p>${step.what}:</p><pre><code>${step.command}</code></pre>`)}</div>`
-    : html`<div class="next done" id="next"><strong>Nothing left to do:</strong> every selected order has its outcome.</div>`}`;
+    : r.notChecked > 0
+      ? html`<div class="next" id="next"><strong>Left out:</strong> ${int(r.notChecked)} listed order${r.notChecked === 1 ? ' was' : 's were'} never checked (the dry run stopped before them). Its resumes leave them out; a new dry run of the list checks them.</div>`
+      : html`<div class="next done" id="next"><strong>Nothing left to do:</strong> every selected order has its outcome.</div>`}`;
 }
 
 function totals(r: RunReport): Html {
@@ -108,6 +110,7 @@ function totals(r: RunReport): Html {
     ['alreadyAbsent', 'already absent', int(r.alreadyAbsent)],
     ['failed', 'failed', int(r.failed)],
     ['pending', 'not yet done', int(r.pending)],
+    ...(r.notChecked > 0 ? [['notChecked', 'not checked', int(r.notChecked)] as [string, string, string]] : []),
     ['retries', 'retries', int(r.retries)],
     ['answered429', 'answered 429', `${int(r.throttling.answered429)} of ${int(r.throttling.requests)}`],
     ['throttledMs', 'everyone waited', humanDuration(r.throttling.waitedMs)],
