@@ -1,4 +1,4 @@
-import { accessSync, closeSync, constants, fstatSync, ftruncateSync, mkdirSync, openSync, realpathSync, statSync, write, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, realpathSync, statfsSync, statSync, write, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -37,6 +37,8 @@ export function prepareOutputFile(path: string, what: string, consequence = 'not
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw refuse(describeFileError(error));
   }
   if (stats?.isDirectory()) throw refuse('it is a folder, not a file');
+  const kernel = kernelFileSystem(stats ? path : dirname(path));
+  if (kernel) throw refuse(`a file of the kernel's (${kernel}), not a place for an output`);
   try {
     if (stats) closeSync(openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_NONBLOCK));
     else {
@@ -48,6 +50,21 @@ export function prepareOutputFile(path: string, what: string, consequence = 'not
     throw refuse(`${describeFileError(error)}${folder}`);
   }
 }
+
+/**
+ * The kernel's own file system that `path` (through links) is on, if it is: /proc and /sys hold settings and
+ * process state, which root may open for writing (red team: `--summary-json /proc/self/status` passed the
+ * check and failed at the run's end, "no such file"); a descriptor of this process's is checked before this.
+ */
+function kernelFileSystem(path: string): string | undefined {
+  try {
+    return existsSync(path) ? KERNEL_FILE_SYSTEMS.get(statfsSync(path).type) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const KERNEL_FILE_SYSTEMS = new Map([[0x9fa0, 'procfs, /proc'], [0x62656572, 'sysfs, /sys'], [0x64626720, 'debugfs'], [0x74726163, 'tracefs'], [0x27e0eb, 'cgroupfs'], [0x63677270, 'cgroup2fs'], [0x73636673, 'securityfs']]);
 
 /** A run's lock (audit/run-lock: a file naming its holder's runId); not the token cache's lock, a folder that comes and goes as runs share it. */
 function isRunLock(path: string): boolean {

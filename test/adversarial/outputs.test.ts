@@ -402,6 +402,21 @@ describe('an output on a stream someone redirected, or another run\'s log (red t
     expect(fake.stats.requests).toBe(0);
   });
 
+  test('an output in the kernel\'s file systems (/proc, /sys): exit 2 before anything is sent, never a write at the run\'s end (red team: root opens /proc/self/status for writing)', async () => {
+    const api = await fakeApi(3);
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const cases: Array<[string, string, string]> = [
+      ['--summary-json', '/proc/self/status', 'procfs, /proc'], ['--metrics-file', '/proc/self/comm', 'procfs, /proc'], ['--html-report', '/sys/kernel/report.html', 'sysfs, /sys'],
+    ];
+    for (const [flag, path, kind] of cases) {
+      const result = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), flag, path], { env: credentialsEnv(fake) });
+      expectPlainRefusal(result, 2, `${flag} ${path}: a file of the kernel's (${kind}), not a place for an output; nothing was sent`);
+    }
+    expect(fake.stats.requests).toBe(0);
+  });
+
   test('--summary-json naming a path another run takes as its --audit-log meanwhile: that log is never replaced; the first run says so', async () => {
     const api = await fakeApi(40, { faults: { latencyMs: 40 } });
     fake = api.fake;
