@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from '@jest/globals';
 import { AuditJournal } from '../src/audit/journal.js';
-import { terminalSafe } from '../src/common/text.js';
+import { shellQuote, terminalSafe } from '../src/common/text.js';
+import { execFileSync } from 'node:child_process';
 import { Console } from '../src/report/console.js';
 import { readAudit, workDir } from './helpers/cli.js';
 import { runEndFields } from './helpers/records.js';
@@ -69,5 +70,19 @@ describe('every unsafe character, on its way to a terminal', () => {
 
     expect(rawUnsafe(readFileSync(path, 'utf8'))).toEqual([]);
     expect(readAudit(path).find((line) => line.event === 'order')?.error.message).toBe(hostile);
+  });
+});
+
+describe('shellQuote', () => {
+  test('a value with a newline or another control character is quoted as $\'…\' on one line, and bash reads it back as it was', () => {
+    const values = ['runs/a.ndjson', "it's here", 'a b', 'x\nFORGED 03:00 INFO  done', 'tab\there', 'cr\rhere', 'esc\u001b[31mred', "both ' and \\ and \n", 'bidi\u202eevil', 'line\u2028sep'];
+    for (const value of values) {
+      const quoted = shellQuote(value);
+      expect(terminalSafe(quoted)).toBe(quoted); // nothing left for the terminal to act on
+      expect(quoted).not.toMatch(/[\n\r]/);
+      expect(execFileSync('bash', ['-c', `printf %s ${quoted}`], { encoding: 'utf8' })).toBe(value);
+    }
+    expect(shellQuote('x\nFORGED')).toBe("$'x\\nFORGED'");
+    expect(shellQuote("it's")).toBe("'it'\\''s'");
   });
 });

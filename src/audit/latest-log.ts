@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { WAITS_FOR_A_PERSON, type RunStatus } from '../common/domain.js';
 import { ExitCode } from '../common/errors.js';
 import { fileEnds } from '../common/files.js';
+import { holdsControl } from '../common/text.js';
 import { readLastChain, type ChainGatherer, type OrderOutcome } from './log-reader.js';
 import { parseLine, type AuditRecord, type RunEndLine, type RunStartRecord } from './records.js';
 
@@ -55,12 +56,14 @@ export interface AutoResumeFinding {
  */
 export async function autoResumeFinding(dir: string, jobId: string): Promise<AutoResumeFinding> {
   const logs = await logsIn(dir);
-  const own = logs.find((entry) => entry.start?.job?.id === jobId);
+  // A log whose name holds a control character was renamed by someone (this tool names its logs by time and
+  // runId): never continued unasked, and never printed as it is (a newline in it would forge a line).
+  const own = logs.find((entry) => entry.start?.job?.id === jobId && !holdsControl(entry.path));
   const leftAlone: AutoResumeFinding['leftAlone'] = [];
   for (const entry of logs) {
     if (!entry.unfinished || entry === own) continue;
     const job = entry.start?.job;
-    leftAlone.push({ entry, why: !job ? 'it records no job (an older version wrote it, or it is not a log)' : job.id === jobId ? 'this job has run since' : `another job's run (${job.startedBy === 'person' ? 'started by a person' : job.spec ? `job ${job.spec}` : 'other options'})` });
+    leftAlone.push({ entry, why: holdsControl(entry.path) ? 'its name holds a control character, which no log this tool writes has' : !job ? 'it records no job (an older version wrote it, or it is not a log)' : job.id === jobId ? 'this job has run since' : `another job's run (${job.startedBy === 'person' ? 'started by a person' : job.spec ? `job ${job.spec}` : 'other options'})` });
   }
   if (!own?.unfinished) return { leftAlone };
   if (await stoppedByAPerson(own.path)) {
@@ -79,7 +82,7 @@ export async function autoResumeFinding(dir: string, jobId: string): Promise<Aut
 export async function resumeCandidates(dir: string): Promise<LogEntry[]> {
   const seen = new Set<string>();
   return (await logsIn(dir)).filter((entry) => {
-    if (!entry.start) return false;
+    if (!entry.start || holdsControl(entry.path)) return false; // renamed by someone: see autoResumeFinding
     // The newest run of each job stands for it, whether it finished or not: a job's older dry run is no
     // candidate once a newer run of the job went on (it deleted another filter's orders, red team).
     const job = entry.start.job?.id ?? entry.path;

@@ -2,7 +2,7 @@ import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { humanDuration } from '../common/durations.js';
 import { CleanupError, ExitCode, signalExitCode, STOP_SIGNALS, type StopSignal } from '../common/errors.js';
-import { shellQuote } from '../common/text.js';
+import { oneLine, shellQuote } from '../common/text.js';
 import { readJobSpec } from '../config/job-spec.js';
 import { RUN_OPTIONS, type RunOptionKey } from '../config/options.js';
 import { resolveRunOptions, type Layers, type RunOptions } from '../config/resolve.js';
@@ -179,8 +179,8 @@ async function findOwnUnfinishedRun(options: RunOptions, session: Session): Prom
   const SHOWN = 5;
   for (const { entry, why } of finding.leftAlone.slice(0, SHOWN)) {
     session.console.say(entry.start
-      ? `${entry.path} holds an unfinished run that --auto-resume leaves alone: ${why}. To continue it: ${session.io.command} run --resume --audit-log ${shellQuote(entry.path)}`
-      : `${entry.path} is left alone by --auto-resume: it holds no run this tool can read (not a log of this tool, or a damaged one)`, 'warn');
+      ? `${oneLine(entry.path)} holds an unfinished run that --auto-resume leaves alone: ${why}. To continue it: ${session.io.command} run --resume --audit-log ${shellQuote(entry.path)}`
+      : `${oneLine(entry.path)} is left alone by --auto-resume: it holds no run this tool can read (not a log of this tool, or a damaged one)`, 'warn');
   }
   if (finding.leftAlone.length > SHOWN) session.console.say(`… and ${finding.leftAlone.length - SHOWN} more unfinished runs in ${options.auditDir}`, 'warn');
   return finding.resume?.path;

@@ -45,7 +45,19 @@ export function spreadsheetSafe(cell: string): string {
   return /^[=+\-@\t\r]/.test(safe) ? `'${safe}` : safe;
 }
 
-/** Quotes a value for a POSIX shell, so that a printed command can be pasted as is. */
+/**
+ * Quotes a value for a POSIX shell, so that a printed command can be pasted as is. A value holding a newline
+ * or another control character (a file name in a shared folder) is quoted as bash's $'…', each such
+ * character escaped: on one line, never forging a line of what is printed, and pasted it names the same file.
+ */
 export function shellQuote(value: string): string {
-  return /^[A-Za-z0-9_./:=@%+-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+  if (/^[A-Za-z0-9_./:=@%+-]+$/.test(value)) return value;
+  if (!/[\n\r\t]/.test(value) && !new RegExp(UNSAFE.source).test(value)) return `'${value.replace(/'/g, `'\\''`)}'`;
+  return `$'${value.replace(/[\\']/g, '\\$&').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t').replace(UNSAFE, escape)}'`;
 }
+
+/** Whether a name holds a control character (a newline, an escape): no path a person means, and no log name this tool gives. */
+export const holdsControl = (text: string): boolean => /[\u0000-\u001f\u007f-\u009f]/.test(text);
+
+/** A path or a line of text on one line: a file name holding a newline never forges a line of what is printed. */
+export const oneLine = (text: string): string => text.replace(/\r/g, '\\r').replace(/\n/g, '\\n');

@@ -1,7 +1,7 @@
 import { usageError } from '../common/errors.js';
 import { parseFaultSpec, type FaultPlan } from '../fake-exsited/faults.js';
 import { parseLimit, parseOutage, type LimitPlan, type OutagePlan } from '../fake-exsited/limits.js';
-import { count, duration, flag, parsedBy, period, text, type Value } from './values.js';
+import { count, duration, flag, parsedBy, path, period, text, type Value } from './values.js';
 
 /** A flag of a command other than `run` (whose options have layers: config/options): the flag, its help, its value, its default. */
 export interface FlagSpec<T> {
@@ -21,14 +21,14 @@ const spec = <T, S extends FlagSpec<T>>(s: S & FlagSpec<T>): S => s;
 export const REPORT_OPTIONS = {
   json: spec({ flag: '--json', value: flag(), default: false, help: 'print the report as JSON on stdout' }),
   failedCsv: spec({
-    flag: '--failed-csv', value: text('<path>'),
+    flag: '--failed-csv', value: path('<path>'),
     help: 'write the orders whose latest outcome is failed: order_id,http_status,error_code,message (usable as --ids)',
   }),
   html: spec({
-    flag: '--html', value: text('<path>'),
+    flag: '--html', value: path('<path>'),
     help: 'write the report as one self-contained HTML page: charts of throughput, throttling, retries and failures by cause, time per order',
   }),
-  timeline: spec({ flag: '--timeline', value: text('<path>'), help: 'write the per-interval series (outcomes, retries and failures by cause, pace, pauses) as CSV' }),
+  timeline: spec({ flag: '--timeline', value: path('<path>'), help: 'write the per-interval series (outcomes, retries and failures by cause, pace, pauses) as CSV' }),
   interval: spec({
     flag: '--interval', value: duration(), help: 'the interval of --timeline and the charts, such as 1s or 5m (default: about 240 across the runs)',
   }),
@@ -50,7 +50,7 @@ const timeZone = parsedBy('<zone>', (zone: string) => {
 
 /** `schedule`'s flags (its cron expression is an argument, checked by the scheduler). */
 export const SCHEDULE_OPTIONS = {
-  job: spec({ flag: '--job', value: text('<path>'), required: true, help: 'the job spec each run uses' }),
+  job: spec({ flag: '--job', value: path('<path>'), required: true, help: 'the job spec each run uses' }),
   timezone: spec({ flag: '--timezone', value: timeZone, help: 'read the expression in this IANA time zone (default: the machine\'s)' }),
 };
 
@@ -81,7 +81,7 @@ export const FAKE_API_OPTIONS = {
     help: 'every DELETE answered 503 for a while, e.g. 10s@2s: for 10 s, from 2 s after the first DELETE',
   }),
   tokenTtl: spec({ flag: '--token-ttl', value: count(1, 86_400 * 30), default: 3600, help: 'access token lifetime in seconds' }),
-  writeIds: spec({ flag: '--write-ids', value: text('<path>'), help: 'also write the IDs of its orders to this CSV, to try a real run with --ids' }),
+  writeIds: spec({ flag: '--write-ids', value: path('<path>'), help: 'also write the IDs of its orders to this CSV, to try a real run with --ids' }),
 };
 
 type Parsed<T extends Record<string, FlagSpec<unknown>>> = {

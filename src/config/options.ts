@@ -1,4 +1,4 @@
-import { age, choice, count, duration, flag, httpUrl, list, name, period, positive, shard, text, type Value } from './values.js';
+import { age, choice, count, duration, flag, httpUrl, list, name, path, period, positive, shard, text, type Value } from './values.js';
 
 /** The headings of `run --help`, in order. */
 export const GROUPS = {
@@ -39,11 +39,11 @@ const option = <T, S extends OptionSpec<T>>(spec: S & OptionSpec<T>): S => spec;
  */
 export const RUN_OPTIONS = {
   ids: option({
-    flag: '--ids', group: 'input', value: text('<path>'), job: true, recorded: false,
+    flag: '--ids', group: 'input', value: path('<path>'), job: true, recorded: false,
     help: 'the order IDs: a .csv file with a header row, a text file with one ID per line, or - to read them from stdin',
   }),
   filter: option({
-    flag: '--filter', group: 'input', value: text('<path>'), job: true, recorded: false,
+    flag: '--filter', group: 'input', value: path('<path>'), job: true, recorded: false,
     help: 'select the orders with a filter file instead (see docs/usage.md, "Filter files"); they are listed and written to a manifest first',
   }),
   format: option({
@@ -64,7 +64,7 @@ export const RUN_OPTIONS = {
     help: 'take only part i of n of the orders (each order is always in the same part; for several workers on one input)',
   }),
   job: option({
-    flag: '--job', group: 'input', value: text('<path>'), job: false, recorded: false,
+    flag: '--job', group: 'input', value: path('<path>'), job: false, recorded: false,
     help: 'read options from a job spec (JSON, option names in camelCase); options given here and in the environment win',
   }),
   resume: option({
@@ -141,11 +141,11 @@ export const RUN_OPTIONS = {
     help: 'when stopped (Ctrl-C, a signal, a halt), how long requests under way may still finish',
   }),
   auditLog: option({
-    flag: '--audit-log', group: 'output', value: text('<path>'), job: true, recorded: false,
+    flag: '--audit-log', group: 'output', value: path('<path>'), job: true, recorded: false,
     help: 'the audit log to write (JSON lines), or to continue with --resume; by default a new runs/<time>-<id>.ndjson',
   }),
   auditDir: option({
-    flag: '--audit-dir', group: 'output', value: text('<dir>'), job: true, recorded: false,
+    flag: '--audit-dir', group: 'output', value: path('<dir>'), job: true, recorded: false,
     help: 'give each run a new log in this folder (<dir>/<time>-<id>.ndjson)',
   }),
   keepFor: option({
@@ -153,15 +153,15 @@ export const RUN_OPTIONS = {
     help: 'with --audit-dir: after the run, delete the logs there (and their manifests) of runs that finished on their own longer ago than this (e.g. 30d); never an unfinished, locked or reviewed (dry-run) one',
   }),
   summaryJson: option({
-    flag: '--summary-json', group: 'output', value: text('<path>'), job: true, recorded: false,
+    flag: '--summary-json', group: 'output', value: path('<path>'), job: true, recorded: false,
     help: 'at the end, write the outcome (status, exit code, counts, host, times) to this JSON file',
   }),
   htmlReport: option({
-    flag: '--html-report', group: 'output', value: text('<path>'), job: true, recorded: false,
+    flag: '--html-report', group: 'output', value: path('<path>'), job: true, recorded: false,
     help: 'at the end, write the run (with its earlier resumes) as one self-contained HTML page: what `report --html` writes',
   }),
   historyHtml: option({
-    flag: '--history-html', group: 'output', value: text('<path>'), job: true, recorded: false,
+    flag: '--history-html', group: 'output', value: path('<path>'), job: true, recorded: false,
     help: 'at the end (after --keep-for), write the history of the audit folder\'s runs as one page: what `report <folder> --html` writes',
   }),
   expectEvery: option({
@@ -176,7 +176,7 @@ export const RUN_OPTIONS = {
       'and every --metrics-interval',
   }),
   metricsFile: option({
-    flag: '--metrics-file', group: 'output', value: text('<path>'), job: true, recorded: false,
+    flag: '--metrics-file', group: 'output', value: path('<path>'), job: true, recorded: false,
     help: 'write the run\'s metrics to this file in the Prometheus text format (for node_exporter\'s textfile collector)',
   }),
   metricsJob: option({
@@ -196,7 +196,7 @@ export const RUN_OPTIONS = {
     help: 'how the console speaks: human (plain sentences, warnings in colour: the default on a terminal), text (each line with its time and level; pretty is the same), json (one object per line, the default elsewhere)',
   }),
   stepSummary: option({
-    group: 'output', value: text('<path>'), env: 'GITHUB_STEP_SUMMARY', job: false, recorded: false,
+    group: 'output', value: path('<path>'), env: 'GITHUB_STEP_SUMMARY', job: false, recorded: false,
     help: 'GitHub Actions\' step summary file: a markdown table of the outcome is appended to it',
   }),
   baseUrl: option({
@@ -205,7 +205,7 @@ export const RUN_OPTIONS = {
     help: 'the Exsited API; by default https://dev-api.exsited.com (a resume uses the recorded one)',
   }),
   tokenCache: option({
-    flag: '--token-cache', group: 'connection', value: text('<path>'), env: 'EXSITED_TOKEN_CACHE', job: true, recorded: false,
+    flag: '--token-cache', group: 'connection', value: path('<path>'), env: 'EXSITED_TOKEN_CACHE', job: true, recorded: false,
     help: 'share one access token with the other runs on this machine (or shared volume) through this file, owner-only, ' +
       'instead of each obtaining its own and signing the others out (see docs/usage.md, "Credentials")',
   }),

@@ -1,7 +1,7 @@
 import { MAX_TIMER_MS, parseDuration, UNIT_MS, type DurationUnit } from '../common/durations.js';
 import { credentialsOf, parseHttpUrl } from '../common/http-url.js';
 import { MIN_SECRET_LENGTH } from '../common/secrets.js';
-import { quoted } from '../common/text.js';
+import { holdsControl, quoted } from '../common/text.js';
 import { parseShard, shardText, type Shard } from '../sources/shard.js';
 
 /** Where an option's value came from. */
@@ -103,6 +103,18 @@ export function text(placeholder: string): Value<string> {
     placeholder,
     parse: (raw) => (typeof raw === 'string' && raw.trim() !== '' ? ok(raw) : problem(`must be a non-empty text, got ${got(raw)}`)),
     show: (value) => value,
+  };
+}
+
+/**
+ * A file or folder path: non-empty, and without control characters (a newline, an escape), which no path a
+ * person means holds, and which in messages would forge a line or steer the terminal.
+ */
+export function path(placeholder: string): Value<string> {
+  const base = text(placeholder);
+  return {
+    ...base,
+    parse: (raw) => (typeof raw === 'string' && holdsControl(raw) ? problem(`must be a path without control characters (a newline, an escape), got ${got(raw)}`) : base.parse(raw)),
   };
 }
 

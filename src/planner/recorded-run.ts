@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { ResumeState } from '../audit/resume-state.js';
 import { usageError } from '../common/errors.js';
 import { describeFileKind } from '../common/files.js';
-import { shellQuote } from '../common/text.js';
+import { oneLine, shellQuote } from '../common/text.js';
 import type { RunEvents } from '../engine/events.js';
 
 /** The options that say which log a run writes or continues. */
@@ -56,7 +56,8 @@ async function chooseRunToResume(dir: string, command: string): Promise<{ path: 
   const describe = (entry: Awaited<ReturnType<typeof resumeCandidates>>[number]) => {
     const { start, end } = entry;
     const dry = end?.status === 'completed' ? 'a dry run' : end ? `${end.status}, exit ${end.exitCode}` : 'killed';
-    return `${entry.path}: ${dry}; ${start?.source.kind === 'filter' ? `filter ${start.source.filter?.path ?? ''}` : `${start?.source.kind} ${start?.source.path}`}, ` +
+    // Names from a shared folder and from the logs' own lines, each on one line: neither forges a line of the message.
+    return oneLine(`${entry.path}: ${dry}; ${start?.source.kind === 'filter' ? `filter ${start.source.filter?.path ?? ''}` : `${start?.source.kind} ${start?.source.path}`}, `) +
       `started ${start?.time ?? '?'}${start?.job?.startedBy === 'person' ? ' by a person at a terminal' : ''}`;
   };
   const [only] = candidates;

@@ -1,5 +1,6 @@
 import { WAITS_FOR_A_PERSON } from '../common/domain.js';
 import { humanDuration } from '../common/durations.js';
+import { oneLine } from '../common/text.js';
 import type { HistoryJson } from '../common/history-json.js';
 import type { History, HistoryRun } from './history.js';
 import { nightsByTone, standingOut, toneOf } from './history-nights.js';
@@ -25,8 +26,6 @@ export function historyJson(h: History): HistoryJson {
 export const causesOf = (run: HistoryRun): Array<{ cause: string; orders: number }> =>
   Object.entries(run.failedByCause).map(([cause, orders]) => ({ cause, orders })).sort((a, b) => b.orders - a.orders);
 
-/** A path or a log's text on one line: a file name holding a newline never forges a line of the listing. */
-const oneLine = (text: string) => text.replace(/\r/g, '\\r').replace(/\n/g, '\\n');
 
 /** `report <folder>`: its logs, newest first, each by its runs, then the nights added up. */
 export function formatHistory(h: History): string {

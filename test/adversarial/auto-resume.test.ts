@@ -1,4 +1,4 @@
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import type { FakeExsited } from '../../src/fake-exsited/server.js';
@@ -173,5 +173,43 @@ describe('--auto-resume and --resume never guess whose run it is', () => {
     const shard1 = await runCli(['run', '--ids', all, '--shard', '1/2', '--audit-dir', shards, '--auto-resume', '--yes'], { env });
     expect(shard1.code).toBe(0);
     expect(shard1.log).not.toMatch(/Resuming/);
+  });
+});
+
+/** A neighbour's file in a shared audit folder, named to forge a line of what the tool says (red team). */
+describe('a file name in the audit folder never forges a line of the console', () => {
+  const FORGED = 'FORGED 03:00:00 INFO  Every order deleted';
+  const forges = (log: string) => log.split('\n').some((line) => line.startsWith(FORGED));
+
+  test('a log renamed with a newline is never continued unasked, and --auto-resume names what it leaves alone on one line', async () => {
+    const api = await fakeApi(6);
+    fake = api.fake;
+    const dir = workDir();
+    const runs = join(dir, 'runs');
+    const env = credentialsEnv(fake);
+    const list = (from: number) => writeFile(dir, `ids-${from}.txt`, api.orders.slice(from, from + 3).map((o) => o.id).join('\n'));
+    expect((await runInProcess(['run', '--yes', '--dry-run', '--ids', list(0), '--audit-dir', runs, '--log-format', 'text'], { env })).code).toBe(0);
+    const [first] = readdirSync(runs).filter((name) => name.endsWith('.ndjson'));
+    renameSync(join(runs, first as string), join(runs, `x\n${FORGED}.ndjson`));
+    expect((await runInProcess(['run', '--yes', '--dry-run', '--ids', list(3), '--audit-dir', runs, '--log-format', 'text'], { env })).code).toBe(0);
+
+    // The one run --resume can mean is the dry run whose log this tool named: the renamed one's orders stay.
+    const resumed = await runInProcess(['run', '--yes', '--resume', '--audit-dir', runs, '--log-format', 'text'], { env });
+    expect(resumed.code).toBe(0);
+    expect([...fake.deleted].sort()).toEqual(api.orders.slice(3, 6).map((o) => o.id).sort());
+    expect(forges(resumed.log)).toBe(false);
+
+    writeFileSync(join(runs, `y\n${FORGED}.ndjson`), 'not a log\n');
+    const night = await runInProcess(['run', '--yes', '--ids', list(3), '--audit-dir', runs, '--auto-resume', '--log-format', 'text'], { env });
+    expect(night.log).toContain(`${runs}/y\\n${FORGED}.ndjson is left alone by --auto-resume`);
+    expect(forges(night.log)).toBe(false);
+  });
+
+  test('a path option holding a control character is refused before anything is sent: exit 2, the value escaped', async () => {
+    const dir = workDir();
+    const result = await runInProcess(['run', '--yes', '--ids', writeFile(dir, 'ids.txt', 'ORD-1'), '--audit-log', `${dir}/a\n${FORGED}.ndjson`, '--log-format', 'text'], { env: {} });
+    expect(result.code).toBe(2);
+    expect(result.log).toContain(`--audit-log must be a path without control characters (a newline, an escape), got "${dir}/a\\n${FORGED.slice(0, 60 - dir.length - 3)}…"`);
+    expect(forges(result.log)).toBe(false);
   });
 });
