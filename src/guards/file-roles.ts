@@ -1,7 +1,7 @@
 import { fstatSync, lstatSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { usageError } from '../common/errors.js';
-import { descriptorAt, handedDown } from '../common/descriptors.js';
+import { descriptorAt, handedDown, writable } from '../common/descriptors.js';
 import { holdsAuditLog, refuseDash } from '../common/output-files.js';
 
 /** A file a command reads or writes, named as a person named it: `--summary-json out.json`, `the audit log a.ndjson`. */
@@ -35,7 +35,8 @@ export function refuseCollisions(files: FileRole[], consequence: string): void {
     }
     const descriptor = a.output ? otherDescriptor(a.path) : undefined;
     if (descriptor !== undefined) {
-      throw usageError(`${a.what} ${a.path} names file descriptor ${descriptor.fd} of this process, which ${descriptor.open ? 'is its own (Node\'s), not one its caller handed down' : 'is not open'}: ` +
+      const which = { closed: 'is not open', 'read-only': 'is open for reading only (an output needs one open for writing: exec 3>file)', own: 'is its own (Node\'s), not one its caller handed down' };
+      throw usageError(`${a.what} ${a.path} names file descriptor ${descriptor.fd} of this process, which ${which[descriptor.state]}: ` +
         `the tool opens its own files (the audit log, its lock) under such numbers as it runs; write to a file, a pipe you open, or /dev/stdout; ${consequence}`);
     }
     if (a.output && !a.record && holdsAuditLog(a.path)) {
@@ -94,16 +95,16 @@ function ignoresCase(folder: string, stats: Stats): boolean {
  * under such numbers), or open as one of Node's own (an epoll, an event pipe: written into, the process
  * crashed). One handed down by the caller (`--summary-json >(cat)`, /dev/stdout) is checked like any file.
  */
-function otherDescriptor(path: string): { fd: number; open: boolean } | undefined {
+function otherDescriptor(path: string): { fd: number; state: 'closed' | 'read-only' | 'own' } | undefined {
   const descriptor = descriptorAt(path);
   if (!descriptor?.own || handedDown(descriptor.fd)) return undefined;
-  let open = true;
   try {
     fstatSync(descriptor.fd);
   } catch {
-    open = false;
+    return { fd: descriptor.fd, state: 'closed' };
   }
-  return { fd: descriptor.fd, open };
+  // Read-only: a caller's `exec 3<file` as much as a /dev/null Node keeps; either way not a place to write (red team: told as "Node's own").
+  return { fd: descriptor.fd, state: writable(descriptor.fd) ? 'own' : 'read-only' };
 }
 
 const statOrUndefined = (path: string) => {

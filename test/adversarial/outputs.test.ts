@@ -462,6 +462,17 @@ describe('an output naming one of Node\'s own descriptors (red team: /dev/fd/6 s
     }
     expect(fake.stats.requests).toBe(0);
   });
+
+  test('a descriptor the caller opened for reading (exec 3<file): refused as read-only, never as one of Node\'s own (red team)', async () => {
+    const api = await fakeApi(1);
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders[0]!.id);
+    const result = await runCli(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--summary-json', '/dev/fd/3'], { env: credentialsEnv(fake), bashArgs: `3< ${writeFile(dir, 'notes.txt', 'x')}` });
+    expectPlainRefusal(result, 2, '--summary-json /dev/fd/3 names file descriptor 3 of this process, which is open for reading only (an output needs one open for writing: exec 3>file)');
+    expect(result.log).not.toContain('Node\'s');
+    expect(fake.stats.requests).toBe(0);
+  });
 });
 
 describe('report from another folder (issue 21, case 2\'s sibling)', () => {
