@@ -3,6 +3,7 @@ import { rm } from 'node:fs/promises';
 import type { ResumeState } from '../audit/resume-state.js';
 import type { SourceRecord } from '../common/records.js';
 import { usageError } from '../common/errors.js';
+import { secrets } from '../common/secrets.js';
 import { quoted, shellQuote } from '../common/text.js';
 import type { RunEvents } from '../engine/events.js';
 import type { RunControl } from '../engine/run-control.js';
@@ -60,7 +61,7 @@ export async function prepareInput(options: InputOptions, resume: ResumeState | 
   const idPattern = options.idPattern ?? recorded?.idPattern;
   const shard = options.shard ?? (recorded?.shard ? parseShard(recorded.shard) : undefined);
   if (recorded) checkSameSet(recorded, options, ctx.auditLog);
-  const isInvalid = orderIdValidator(idPattern);
+  const isInvalid = recordable(orderIdValidator(idPattern));
   const say = (text: string) => ctx.events.emit({ type: 'notice', level: 'info', text });
   let spec: IdFileSpec;
   let extra: Partial<SourceRecord> = {};
@@ -185,4 +186,13 @@ function isPipe(path: string): boolean {
   } catch {
     return false; // reading it says what is wrong
   }
+}
+
+/**
+ * The validator, with one more reason: an ID that holds a credential this process holds (the client ID, whole,
+ * is one: `ORD-<client id>-1`) would be written to the audit log redacted, and its line could name no order
+ * (red team: a deletion recorded as `ORD-[REDACTED]-1`). Refused as any invalid ID is, before a request.
+ */
+function recordable(isInvalid: OrderIdValidator): OrderIdValidator {
+  return (id) => isInvalid(id) ?? (secrets.scrub(id) === id ? undefined : 'holds a credential of this run (the client ID or a secret), which the audit log never writes: its line could not name the order');
 }

@@ -213,3 +213,18 @@ function echoedForms(credential: string): string[] {
   for (let k = 0; k + 8 <= inner.length; k += 4) forms.push(inner.slice(k, k + 8));
   return [...new Set(forms.map((form) => form.replace(/\r\n/g, '')))];
 }
+
+describe('an order ID that holds a credential', () => {
+  test('is refused before any request, its line named: written to the audit log it would be redacted, and its line would name no order (red team: ORD-[REDACTED]-1)', async () => {
+    const api = await fakeApi(3);
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', [api.orders[0]!.id, `ORD-${DEMO_CLIENT.clientId}-1`].join('\n'));
+    const result = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson')], { env: credentialsEnv(fake) });
+    expect(result.code).toBe(2);
+    expect(result.log).toContain('line 2: holds a credential of this run (the client ID or a secret), which the audit log never writes: its line could not name the order');
+    expect(result.log).not.toContain(DEMO_CLIENT.clientId);
+    expect(fake.stats.requests).toBe(0);
+    expect(existsSync(join(dir, 'a.ndjson'))).toBe(false);
+  });
+});
