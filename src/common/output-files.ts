@@ -37,7 +37,7 @@ export function prepareOutputFile(path: string, what: string, consequence = 'not
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw refuse(describeFileError(error));
   }
   if (stats?.isDirectory()) throw refuse('it is a folder, not a file');
-  const kernel = kernelFileSystem(stats ? path : dirname(path));
+  const kernel = kernelFileSystem(path);
   if (kernel) throw refuse(`a file of the kernel's (${kernel}), not a place for an output`);
   try {
     if (stats) closeSync(openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_NONBLOCK));
@@ -52,13 +52,17 @@ export function prepareOutputFile(path: string, what: string, consequence = 'not
 }
 
 /**
- * The kernel's own file system that `path` (through links) is on, if it is: /proc and /sys hold settings and
- * process state, which root may open for writing (red team: `--summary-json /proc/self/status` passed the
- * check and failed at the run's end, "no such file"); a descriptor of this process's is checked before this.
+ * The kernel's own file system that `path` (through links), or the nearest folder above it that exists, is
+ * on, if it is: /proc and /sys hold settings and process state, which root may open for writing (red team:
+ * `--summary-json /proc/self/status` passed the check and failed at the run's end, "no such file"), and
+ * where Node 20's recursive mkdir of a missing folder spins for ever, deaf to signals (/proc/self/x/y.json:
+ * mkdir says EEXIST, then ENOENT, again and again). A descriptor of this process's is checked before this.
  */
 function kernelFileSystem(path: string): string | undefined {
+  let at = path;
+  while (!existsSync(at) && dirname(at) !== at) at = dirname(at);
   try {
-    return existsSync(path) ? KERNEL_FILE_SYSTEMS.get(statfsSync(path).type) : undefined;
+    return KERNEL_FILE_SYSTEMS.get(statfsSync(at).type);
   } catch {
     return undefined;
   }

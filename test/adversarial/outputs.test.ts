@@ -414,6 +414,9 @@ describe('an output on a stream someone redirected, or another run\'s log (red t
       const result = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), flag, path], { env: credentialsEnv(fake) });
       expectPlainRefusal(result, 2, `${flag} ${path}: a file of the kernel's (${kind}), not a place for an output; nothing was sent`);
     }
+    // A folder there that does not exist: Node 20's recursive mkdir spun for ever, deaf to signals (red team). A child process, so that a spin dies with the test.
+    const missing = await runCli(['run', '--yes', '--ids', input, '--audit-dir', '/proc/self/nonexistent/runs'], { env: credentialsEnv(fake) });
+    expectPlainRefusal(missing, 2, 'a file of the kernel\'s (procfs, /proc), not a place for an output; nothing was sent');
     expect(fake.stats.requests).toBe(0);
   });
 
