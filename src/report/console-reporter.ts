@@ -60,7 +60,7 @@ export function reportToConsole(events: RunEvents, console: Console, tally: RunT
       }
       const steps = nextSteps({
         ...context.next, auditLog: outcome.auditLog, reportedLogs: [outcome.auditLog], status: outcome.status, exitCode: outcome.exitCode,
-        dryRun: context.dryRun, wouldDelete: summary.wouldDelete, failed: summary.failed,
+        dryRun: context.dryRun, resumed: context.resumed, wouldDelete: summary.wouldDelete, failed: summary.failed,
       });
       if (steps.length > 0) console.say(formatNextSteps(steps));
     });

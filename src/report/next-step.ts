@@ -25,6 +25,8 @@ export interface NextStepFacts extends ResumeNeeds {
   status: RunStatus | null;
   exitCode: number | null;
   dryRun: boolean;
+  /** The latest run is a resume: a dry resume's finds are not what the real resume deletes (that was decided when the run began). */
+  resumed?: boolean;
   wouldDelete: number;
   failed: number;
 }
@@ -67,6 +69,10 @@ export function nextSteps(f: NextStepFacts): NextStep[] {
   ].join(' ');
   // Resuming helps past a refusal only where the person can lift the guard (--max-deletes).
   const lift = f.refusal?.raiseMaxDeletesTo === undefined ? [] : [`--max-deletes ${f.refusal.raiseMaxDeletesTo}`];
+  if (f.dryRun && f.resumed) {
+    return f.wouldDelete > 0 && (!f.refusal || lift.length > 0)
+      ? [{ what: 'To go on with the run (it deletes what the run selected when it began and has not finished, whatever this dry resume checked)', command: resume(...lift) }] : [];
+  }
   if (f.dryRun) return f.wouldDelete > 0 && (!f.refusal || lift.length > 0) ? [{ what: 'To delete exactly these', command: resume(...lift) }] : [];
   if (f.exitCode === 3) return lift.length > 0 ? [{ what: 'If the selection is right, raise the limit and go ahead', command: resume(...lift) }] : [];
   if (f.status === 'crashed') return [{ what: 'A bug in this tool stopped the run; the audit log is intact. Once it is fixed, the run resumes with', command: resume() }];

@@ -81,8 +81,9 @@ export class RunRecording {
     this.journalEnded = journal.attach(events).ended; // first: the record is written before anyone else hears
     reportLiveWarnings(events, context.console); // before the summary: what it still holds back is said first
     reportToConsole(events, context.console, tally, {
-      // What run.start records of them too: the report of this log builds the same next step.
-      dryRun: options.dryRun, checksOrders: options.dryRun && plan.input.source.kind !== 'filter', resumed: run.resume !== undefined, duplicates: () => scanned.duplicates,
+      // What run.start records of them too: the report of this log builds the same next step. Only a chain's
+      // first dry run of a list decides what its resumes delete; a dry resume does not (red team: "exactly these", then more).
+      dryRun: options.dryRun, checksOrders: options.dryRun && plan.input.source.kind !== 'filter' && run.resume === undefined, resumed: run.resume !== undefined, duplicates: () => scanned.duplicates,
       next: { command: context.command, allowHosts: options.allowHost, yes: options.yes, ...(plan.refusal ? { refusal: plan.refusal } : {}) },
     });
     reportProgress(events, context.console, tally, {

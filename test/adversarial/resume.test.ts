@@ -267,3 +267,25 @@ describe('signals before anything is sent', () => {
     expect(readdirSync(join(dir, 'runs'))).toEqual([]); // no log, no spooled stdin left behind
   });
 });
+
+describe('a dry resume never promises what the real resume does not do', () => {
+  test('after a real run, a dry resume\'s next step is to go on with the run, never "to delete exactly these" (red team: it then deleted more)', async () => {
+    const refusals: Record<string, { status: number; message: string }> = {};
+    const api = await fakeApi(3, { refusals });
+    fake = api.fake;
+    refusals[api.orders[2]!.id] = { status: 409, message: 'Order has invoices' };
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const log = join(dir, 'a.ndjson');
+    const env = credentialsEnv(fake);
+    expect((await runInProcess(['run', '--yes', '--ids', input, '--audit-log', log], { env })).code).toBe(1);
+    const dry = await runInProcess(['run', '--yes', '--resume', '--dry-run', '--audit-log', log], { env });
+    expect(dry.code).toBe(0);
+    const goOn = `To go on with the run (it deletes what the run selected when it began and has not finished, whatever this dry resume checked):\n  exsited-order-cleanup run --resume --audit-log ${log} --yes`;
+    expect(dry.log).toContain(goOn);
+    expect(dry.log).not.toMatch(/exactly these|leaves them out/);
+    const report = await runInProcess(['report', log]);
+    expect(report.stdout).toContain(goOn);
+    expect(report.stdout).not.toContain('exactly these');
+  });
+});
