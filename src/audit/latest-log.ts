@@ -66,7 +66,15 @@ export async function autoResumeFinding(dir: string, jobId: string): Promise<Aut
     leftAlone.push({ entry, why: holdsControl(entry.path) ? 'its name holds a control character, which no log this tool writes has' : !job ? 'it records no job (an older version wrote it, or it is not a log)' : job.id === jobId ? 'this job has run since' : `another job's run (${job.startedBy === 'person' ? 'started by a person' : job.spec ? `job ${job.spec}` : 'other options'})` });
   }
   if (!own?.unfinished) return { leftAlone };
-  if (await stoppedByAPerson(own.path)) {
+  let stopped: boolean;
+  try {
+    stopped = await stoppedByAPerson(own.path);
+  } catch (error) {
+    // A log the reader refuses (cut or damaged): a person looks at it; the night's own run goes on (red team: every night stopped, exit 2).
+    leftAlone.unshift({ entry: own, why: `it cannot be read as a run (${(error as Error).message}): only a person continues it` });
+    return { leftAlone };
+  }
+  if (stopped) {
     leftAlone.unshift({ entry: own, why: 'a person interrupted it (Ctrl-C, or a terminal closed): only a person continues it' });
     return { leftAlone };
   }

@@ -1,4 +1,4 @@
-import { readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import type { FakeExsited } from '../../src/fake-exsited/server.js';
@@ -173,6 +173,31 @@ describe('--auto-resume and --resume never guess whose run it is', () => {
     const shard1 = await runCli(['run', '--ids', all, '--shard', '1/2', '--audit-dir', shards, '--auto-resume', '--yes'], { env });
     expect(shard1.code).toBe(0);
     expect(shard1.log).not.toMatch(/Resuming/);
+  });
+});
+
+describe('a damaged log of the job\'s own', () => {
+  test('is left for a person, named with why, and the night\'s own run goes on (red team: every night stopped with exit 2)', async () => {
+    const api = await fakeApi(8);
+    fake = api.fake;
+    const dir = workDir();
+    const runs = join(dir, 'runs');
+    const env = credentialsEnv(fake);
+    const ids = writeFile(dir, 'ids.txt', api.orders.slice(0, 4).map((o) => o.id).join('\n'));
+    const night = ['run', '--yes', '--ids', ids, '--audit-dir', runs, '--auto-resume'];
+    expect((await runInProcess(night, { env })).code).toBe(0);
+    const [name] = readdirSync(runs).filter((n) => n.endsWith('.ndjson'));
+    const log = join(runs, name as string);
+    // Killed before its run.end, and a line of another run put in: the reader refuses the chain.
+    const lines = readFileSync(log, 'utf8').trim().split('\n').filter((line) => !line.includes('"event":"run.end"'));
+    lines.splice(2, 0, (lines[1] as string).replace(/"runId":"[^"]+"/, '"runId":"ffffffffffff"'));
+    writeFileSync(log, `${lines.join('\n')}\n`);
+
+    writeFileSync(ids, api.orders.slice(4).map((o) => o.id).join('\n'));
+    const next = await runInProcess(night, { env });
+    expect(next.code).toBe(0);
+    expect(next.log).toMatch(/holds an unfinished run that --auto-resume leaves alone: it cannot be read as a run \(.*line 3: a record of run ffffffffffff/);
+    expect(api.orders.slice(4).every((o) => fake!.deleted.includes(o.id))).toBe(true);
   });
 });
 
