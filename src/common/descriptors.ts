@@ -4,8 +4,11 @@ import { basename, dirname, isAbsolute, join } from 'node:path';
 // What a path names when it names a process's file descriptor, and whether this process's caller handed it
 // down: read by the checks before a run and by every write of an output (common/output-files).
 
-/** A folder of file descriptors: /proc/self/fd, /proc/<pid>/fd (this process's pid or another's), /dev/fd. */
-const DESCRIPTORS = /^\/proc\/(self|thread-self|\d+)\/fd$/;
+/**
+ * A folder of file descriptors: /proc/self/fd, /proc/<pid>/fd (this process's pid or another's), a thread's
+ * (/proc/thread-self/fd, /proc/<pid>/task/<tid>/fd: the process's own, shared by its threads), /dev/fd.
+ */
+const DESCRIPTORS = /^\/proc\/(self|thread-self|\d+)(?:\/task\/\d+)?\/fd$/;
 
 /**
  * The file descriptor `path` names, followed through links (/dev/stdout → /proc/self/fd/1, /dev/fd/2, a link

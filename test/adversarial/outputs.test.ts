@@ -364,6 +364,19 @@ describe('an output on a stream someone redirected, or another run\'s log (red t
     expect(result.log).not.toContain('could not be written');
   });
 
+  test('--summary-json /proc/thread-self/fd/1 > out.txt: a thread\'s name for stdout is the process\'s own, written through it (red team: the early summary went there, the final one failed, "no such file")', async () => {
+    const api = await fakeApi(4);
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const out = join(dir, 'out.txt');
+    const result = await runCli(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--summary-json', '/proc/thread-self/fd/1'],
+      { env: credentialsEnv(fake), bashArgs: `> ${out}` });
+    expect(result.code).toBe(0);
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toMatchObject({ status: 'completed', exitCode: 0, counts: { deleted: 4 } });
+    expect(result.log).not.toContain('could not be written');
+  });
+
   test('--summary-json /dev/stdout as another user, stdout a pipe of the caller\'s: checked through the descriptor, as it is written (red team: refused, "permission denied", twice)', async () => {
     const api = await fakeApi(3);
     fake = api.fake;
