@@ -74,13 +74,13 @@ describe('every unsafe character, on its way to a terminal', () => {
 });
 
 describe('shellQuote', () => {
-  test('a value with a newline or another control character is quoted as $\'…\' on one line, and bash reads it back as it was', () => {
+  test('a value with a newline or another control character is quoted as $\'…\' on one line, and bash reads it back as it was, in any locale (red team: \\u2028 only in UTF-8)', () => {
     const values = ['runs/a.ndjson', "it's here", 'a b', 'x\nFORGED 03:00 INFO  done', 'tab\there', 'cr\rhere', 'esc\u001b[31mred', "both ' and \\ and \n", 'bidi\u202eevil', 'line\u2028sep'];
     for (const value of values) {
       const quoted = shellQuote(value);
       expect(terminalSafe(quoted)).toBe(quoted); // nothing left for the terminal to act on
       expect(quoted).not.toMatch(/[\n\r]/);
-      expect(execFileSync('bash', ['-c', `printf %s ${quoted}`], { encoding: 'utf8' })).toBe(value);
+      for (const LC_ALL of ['C', 'C.UTF-8']) expect(execFileSync('bash', ['-c', `printf %s ${quoted}`], { encoding: 'utf8', env: { LC_ALL } })).toBe(value);
     }
     expect(shellQuote('x\nFORGED')).toBe("$'x\\nFORGED'");
     expect(shellQuote("it's")).toBe("'it'\\''s'");

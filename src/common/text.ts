@@ -48,13 +48,16 @@ export function spreadsheetSafe(cell: string): string {
 /**
  * Quotes a value for a POSIX shell, so that a printed command can be pasted as is. A value holding a newline
  * or another control character (a file name in a shared folder) is quoted as bash's $'…', each such
- * character escaped: on one line, never forging a line of what is printed, and pasted it names the same file.
+ * character escaped as its UTF-8 bytes in octal: on one line, never forging a line of what is printed, and
+ * pasted it names the same file in any locale (bash reads `\u2028` only in a UTF-8 one: cron's is often C).
  */
 export function shellQuote(value: string): string {
   if (/^[A-Za-z0-9_./:=@%+-]+$/.test(value)) return value;
   if (!/[\n\r\t]/.test(value) && !new RegExp(UNSAFE.source).test(value)) return `'${value.replace(/'/g, `'\\''`)}'`;
-  return `$'${value.replace(/[\\']/g, '\\$&').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t').replace(UNSAFE, escape)}'`;
+  return `$'${value.replace(/[\\']/g, '\\$&').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t').replace(UNSAFE, octalBytes)}'`;
 }
+
+const octalBytes = (c: string) => [...Buffer.from(c)].map((byte) => `\\${byte.toString(8).padStart(3, '0')}`).join('');
 
 /** Whether a name holds a control character (a newline, an escape): no path a person means, and no log name this tool gives. */
 export const holdsControl = (text: string): boolean => /[\u0000-\u001f\u007f-\u009f]/.test(text);
