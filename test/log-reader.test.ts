@@ -109,6 +109,16 @@ describe('the chain since the last fresh start', () => {
     expect(await buildRunReport([stopped])).toMatchObject({ deleted: 1, pending: 1, notChecked: 2, unfinished: true });
   });
 
+  test('several logs, the last a dry run of a list stopped part way: the first log\'s unfinished orders stay pending, never told as the dry run\'s unchecked (red team)', async () => {
+    const dir = workDir();
+    const real = writeFile(dir, 'a.ndjson', [start('a1', 0), order('a1', 1, 'A', 'deleted')].join('\n')); // killed: 3 of 4 not reached
+    const dry = writeFile(dir, 'b.ndjson', [line('b1', 10, { event: 'run.start', version: '1', baseUrl: 'http://x', source: { ...SOURCE, sha256: 'b'.repeat(64), count: 3 }, options: { dryRun: true } }),
+      order('b1', 11, 'E', 'would_delete')].join('\n'));
+    expect(await buildRunReport([dry])).toMatchObject({ selected: 3, pending: 0, notChecked: 2 });
+    const both = await buildRunReport([real, dry]);
+    expect(both).toMatchObject({ selected: 5, deleted: 1, wouldDelete: 1, pending: 3, notChecked: 0 });
+  });
+
   test('a log with two chains is read the same way by the resume, the report and the timeline: the last chain only', async () => {
     const path = writeFile(workDir(), 'a.ndjson', LOG);
     const resume = await readResumeState(path);

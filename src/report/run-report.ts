@@ -108,7 +108,6 @@ export async function buildRunReport(auditLogs: string[], timeline?: TimelineBui
   let firstStart: number | undefined;
   let lastTime: number | undefined;
   let head: { host: string; input: RunReport['input']; dryRun: boolean } | undefined;
-  let lastHead: typeof head;
   let resume: ResumeNeeds = { allowHosts: [], yes: false };
   const inputs = new Set<string>();
   for (const [index, auditLog] of auditLogs.entries()) {
@@ -119,7 +118,6 @@ export async function buildRunReport(auditLogs: string[], timeline?: TimelineBui
     unreadableLines += read.unreadableLines.length;
     if (log.runs.length === 0) throw usageError(`report: ${auditLog} holds no run.start line; it is not an audit log of this tool`);
     head ??= log.head;
-    lastHead = log.head;
     resume = log.resume ?? resume;
     const known = latest.size;
     for (const [orderId, outcome] of log.latest) latest.set(orderId, laterOutcome(latest.get(orderId), outcome));
@@ -154,8 +152,11 @@ export async function buildRunReport(auditLogs: string[], timeline?: TimelineBui
   const dryRun = runs.every((run) => run.dryRun);
   const activeMs = runs.reduce((sum, run) => sum + run.durationMs, 0);
   const all = Math.max(selected, latest.size);
-  // The orders with no outcome at all, where the last chain began with a dry run of a list: none of its resumes takes them.
-  const notChecked = lastHead?.dryRun === true && lastHead.input.kind !== 'filter' ? all - latest.size : 0;
+  // Orders with no outcome at all are the first log's (a later log adds only the orders it reached). Of one log
+  // that began with a dry run of a list, they are not checked: none of its resumes takes them. Of several logs
+  // (a rerun, a night's new run of the list) they are pending: the later run's resume takes them, or they are
+  // the first run's (red team: `report A B` told A's unfinished run as B's unchecked).
+  const notChecked = auditLogs.length === 1 && head?.dryRun === true && head.input.kind !== 'filter' ? all - latest.size : 0;
   return {
     auditLogs, host, input, dryRun, runs, selected: all, ...outcomes,
     pending: Math.max(0, all - finishedOrders(outcomes) - notChecked), notChecked,
