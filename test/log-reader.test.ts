@@ -119,6 +119,12 @@ describe('the chain since the last fresh start', () => {
     expect(both).toMatchObject({ selected: 5, deleted: 1, wouldDelete: 1, pending: 3, notChecked: 0 });
   });
 
+  test('a run, then a dry resume: the story tells what the dry resume found, not only what was deleted (red team)', async () => {
+    const dryResume = line('a2', 10, { event: 'run.start', version: '1', baseUrl: 'http://x', source: { ...SOURCE, count: 4 }, options: { dryRun: true }, resumeOf: 'a1' });
+    const path = writeFile(workDir(), 'a.ndjson', [start('a1', 0), order('a1', 1, 'A', 'deleted'), dryResume, order('a2', 11, 'B', 'would_delete'), end('a2', 12, 'completed', 0)].join('\n'));
+    expect(storyText(await buildRunReport([path]))).toBe('1 of 4 deleted, 1 would be deleted, 2 not yet done, in 2 runs');
+  });
+
   test('a log with two chains is read the same way by the resume, the report and the timeline: the last chain only', async () => {
     const path = writeFile(workDir(), 'a.ndjson', LOG);
     const resume = await readResumeState(path);

@@ -84,4 +84,17 @@ describe('the next step of a run read from its log', () => {
     expect(html).toContain('2 listed orders were never checked (the dry run stopped before them). Its resumes leave them out; a new dry run of the list checks them.');
     expect(text).toContain('  not checked    2 (the dry run stopped before them: its resumes leave them out, a new dry run checks them)');
   });
+
+  test('a dry run of a list whose checks failed, then its resume: the next step lists them for a new dry run, never a resume that would leave them out (red team)', async () => {
+    const log = recordedRun({ options: { dryRun: true }, orders: ['would_delete', 'failed', 'failed'], end: { status: 'completed', exitCode: 0 } });
+    const resume = new AuditJournal(log, 'r2', () => undefined);
+    resume.start({ version: '1', baseUrl: 'https://api.test', options: { maxDeletes: 10_000 }, source: { kind: 'text', path: 'ids.txt', sha256: 'a'.repeat(64), count: 3 }, resumeOf: 'r1' });
+    resume.order({ orderId: 'ORD-0', outcome: 'deleted', httpStatus: 204, attempts: 1, durationMs: 3 });
+    resume.end(runEndFields({ status: 'completed', exitCode: 0, durationMs: 5 }));
+    const { text, html } = await reported(log);
+    const step = `Their checks failed in the dry run, and its resumes leave them out: to list them (as a CSV that --ids takes), for a new dry run:\n  x report ${log} --failed-csv failed.csv`;
+    expect(text.endsWith(step)).toBe(true);
+    expect(text).not.toContain('--resume');
+    expect(html).not.toContain('--resume');
+  });
 });

@@ -29,6 +29,8 @@ export interface NextStepFacts extends ResumeNeeds {
   resumed?: boolean;
   wouldDelete: number;
   failed: number;
+  /** Of the failed, those whose check failed in a dry run of a list: its resumes leave them out. */
+  failedChecksLeftOut?: number;
 }
 
 /** One step: what it does, and the command that does it. */
@@ -78,9 +80,13 @@ export function nextSteps(f: NextStepFacts): NextStep[] {
   if (f.status === 'crashed') return [{ what: 'A bug in this tool stopped the run; the audit log is intact. Once it is fixed, the run resumes with', command: resume() }];
   if (f.status === null || f.status === 'interrupted' || f.status === 'halted') return [{ what: 'To resume', command: resume() }];
   if (f.failed > 0) {
+    // A failed check of a list's dry run is left out by its resumes (never confirmed): a resume would not try it again (red team).
+    const checks = f.failedChecksLeftOut ?? 0;
+    const list = { what: 'To list them (as a CSV that --ids takes)', command: failedCsvCommand(f.command, f.reportedLogs) };
+    if (checks === f.failed) return [{ ...list, what: `Their checks failed in the dry run, and its resumes leave them out: to list them (as a CSV that --ids takes), for a new dry run` }];
     return [
-      { what: 'To try the failed orders again', command: resume() },
-      { what: 'To list them (as a CSV that --ids takes)', command: failedCsvCommand(f.command, f.reportedLogs) },
+      { what: checks > 0 ? `To try the failed deletions again (the ${checks} whose check failed in the dry run are left out)` : 'To try the failed orders again', command: resume() },
+      list,
     ];
   }
   return [];

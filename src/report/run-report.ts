@@ -69,6 +69,8 @@ export interface RunReport {
   resume: ResumeNeeds;
   topFailureCauses: CauseLine[];
   failedOrders: FailedOrder[];
+  /** Of the failed, those whose check failed in a dry run of a list, which its resumes leave out (a new dry run checks them again). */
+  failedChecksLeftOut: number;
   /** Orders whose latest outcome is already_absent: listed, but not there (a dry run's "not found"), every one. */
   absentOrders: string[];
   unreadableLines: number;
@@ -84,6 +86,9 @@ export interface RunReport {
 function laterOutcome(earlier: Latest | undefined, later: Latest): Latest {
   return earlier === 'deleted' && later === 'already_absent' ? 'deleted' : later;
 }
+
+/** The failures of a dry run's checks, told apart from failed deletions by the object each line made. */
+const DRY_CHECKS = new WeakSet<FailedOrder>();
 
 /** An order's latest outcome: its outcome, and for a failed one what the failures table shows. */
 type Latest = OrderLine['outcome'] | FailedOrder;
@@ -156,7 +161,8 @@ export async function buildRunReport(auditLogs: string[], timeline?: TimelineBui
   // that began with a dry run of a list, they are not checked: none of its resumes takes them. Of several logs
   // (a rerun, a night's new run of the list) they are pending: the later run's resume takes them, or they are
   // the first run's (red team: `report A B` told A's unfinished run as B's unchecked).
-  const notChecked = auditLogs.length === 1 && head?.dryRun === true && head.input.kind !== 'filter' ? all - latest.size : 0;
+  const listDryRun = auditLogs.length === 1 && head?.dryRun === true && head.input.kind !== 'filter';
+  const notChecked = listDryRun ? all - latest.size : 0;
   return {
     auditLogs, host, input, dryRun, runs, selected: all, ...outcomes,
     pending: Math.max(0, all - finishedOrders(outcomes) - notChecked), notChecked,
@@ -167,7 +173,8 @@ export async function buildRunReport(auditLogs: string[], timeline?: TimelineBui
     unfinished: !last || last.status === null || last.status === 'interrupted' || last.status === 'halted' || last.status === 'crashed',
     resume,
     topFailureCauses: causesOf(failedOrders).slice(0, 5),
-    failedOrders, absentOrders, unreadableLines, earlierRuns,
+    failedOrders, failedChecksLeftOut: listDryRun ? failedOrders.filter((failed) => DRY_CHECKS.has(failed)).length : 0,
+    absentOrders, unreadableLines, earlierRuns,
   };
 }
 
@@ -214,6 +221,8 @@ class ChainReport implements ChainGatherer<AuditRecord> {
   head: { host: string; input: RunReport['input']; dryRun: boolean } | undefined;
   /** What a resume of this chain needs, from its latest run.start: the next step is built from it. */
   resume: ResumeNeeds | undefined;
+  /** Whether the run being read is a dry run: its failures are failed checks. */
+  private dryRunNow = false;
 
   constructor(auditLog: string, readonly timeline: ChainTimeline | undefined) {
     this.ledger = new RunLedger(auditLog);
@@ -245,13 +254,15 @@ class ChainReport implements ChainGatherer<AuditRecord> {
     this.timeline?.record(line);
     this.ledger.record(line);
     if (line.event === 'order') {
-      this.latest.set(line.orderId, laterOutcome(this.latest.get(line.orderId), line.outcome !== 'failed' ? line.outcome
-        : { orderId: line.orderId, httpStatus: line.httpStatus, code: line.error?.code ?? '', message: line.error?.message ?? '' }));
+      const failed = line.outcome === 'failed' ? { orderId: line.orderId, httpStatus: line.httpStatus, code: line.error?.code ?? '', message: line.error?.message ?? '' } : undefined;
+      if (failed && this.dryRunNow) DRY_CHECKS.add(failed);
+      this.latest.set(line.orderId, laterOutcome(this.latest.get(line.orderId), failed ?? line.outcome));
     } else if (line.event === 'order.retry') {
       this.retries++;
       const cause = retryLabel(line.httpStatus, line.errorCode);
       this.retriesByCause[cause] = (this.retriesByCause[cause] ?? 0) + 1;
     } else if (line.event === 'run.start') {
+      this.dryRunNow = line.options.dryRun === true;
       this.firstStart ??= this.ledger.lastTime; // its time, as the ledger read it
       if (!this.head) {
         const { source } = line;
