@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { WAITS_FOR_A_PERSON, type RunStatus } from '../common/domain.js';
 import { ExitCode } from '../common/errors.js';
 import { fileEnds } from '../common/files.js';
-import { holdsControl } from '../common/text.js';
+import { holdsControl, oneLine } from '../common/text.js';
 import { readLastChain, type ChainGatherer, type OrderOutcome } from './log-reader.js';
 import { parseLine, type AuditRecord, type RunEndLine, type RunStartRecord } from './records.js';
 
@@ -63,7 +63,7 @@ export async function autoResumeFinding(dir: string, jobId: string): Promise<Aut
   for (const entry of logs) {
     if (!entry.unfinished || entry === own) continue;
     const job = entry.start?.job;
-    leftAlone.push({ entry, why: holdsControl(entry.path) ? 'its name holds a control character, which no log this tool writes has' : !job ? 'it records no job (an older version wrote it, or it is not a log)' : job.id === jobId ? 'this job has run since' : `another job's run (${job.startedBy === 'person' ? 'started by a person' : job.spec ? `job ${job.spec}` : 'other options'})` });
+    leftAlone.push({ entry, why: holdsControl(entry.path) ? 'its name holds a control character, which no log this tool writes has' : !job ? 'it records no job (an older version wrote it, or it is not a log)' : job.id === jobId ? 'this job has run since' : `another job's run (${job.startedBy === 'person' ? 'started by a person' : job.spec ? `job ${oneLine(job.spec)}` : 'other options'})` });
   }
   if (!own?.unfinished) return { leftAlone };
   let stopped: boolean;

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { CleanupError, usageError } from '../common/errors.js';
 import { prepareOutputFile } from '../common/output-files.js';
 import { describeFileError } from '../common/files.js';
-import { shellQuote } from '../common/text.js';
+import { holdsControl, quoted, shellQuote } from '../common/text.js';
 import { describeLog, logsIn, type LogEntry } from '../audit/latest-log.js';
 import { VERSION } from '../common/version.js';
 import { REPORT_OPTIONS, resolveFlags } from '../config/command-options.js';
@@ -25,6 +25,9 @@ export function addReportCommand(program: Command, session: Session): void {
   addOptions(report, REPORT_OPTIONS).action(async (paths: string[], given: Record<string, unknown>) => {
     const flags = resolveFlags('report', REPORT_OPTIONS, given);
     const { console } = session;
+    // As every path option: one with a control character would forge a line of the report it heads (red team).
+    const odd = paths.find(holdsControl);
+    if (odd !== undefined) throw usageError(`report: ${quoted(odd)}: a path with a control character (a newline, an escape); rename the file`);
     if (paths.length === 1 && isFolder(paths[0] as string)) return reportFolder(paths[0] as string, flags, session);
     if (flags.expectEvery !== undefined) throw usageError('report: --expect-every is for a folder of logs (report runs/ --expect-every 24h), not for a run\'s log');
     registerSecretsOf(session.io.env);

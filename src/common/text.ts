@@ -30,7 +30,8 @@ export function quoted(value: string, max = 60): string {
 
 /** Scrubbed, then cut: a server's message as it is kept and shown. */
 export function cut(text: string, max: number): string {
-  const clean = secrets.scrub(text);
+  // On one line: a server's message with line breaks would forge lines of the console and the report (red team).
+  const clean = secrets.scrub(text).replace(/\s*[\r\n\u2028\u2029]+\s*/g, ' ');
   return clean.length > max ? `${clean.slice(0, max)}…` : clean;
 }
 

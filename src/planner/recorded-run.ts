@@ -57,8 +57,8 @@ async function chooseRunToResume(dir: string, command: string): Promise<{ path: 
     const { start, end } = entry;
     const dry = end?.status === 'completed' ? 'a dry run' : end ? `${end.status}, exit ${end.exitCode}` : 'killed';
     // Names from a shared folder and from the logs' own lines, each on one line: neither forges a line of the message.
-    return oneLine(`${entry.path}: ${dry}; ${start?.source.kind === 'filter' ? `filter ${start.source.filter?.path ?? ''}` : `${start?.source.kind} ${start?.source.path}`}, `) +
-      `started ${start?.time ?? '?'}${start?.job?.startedBy === 'person' ? ' by a person at a terminal' : ''}`;
+    return oneLine(`${entry.path}: ${dry}; ${start?.source.kind === 'filter' ? `filter ${start.source.filter?.path ?? ''}` : `${start?.source.kind} ${start?.source.path}`}, ` +
+      `started ${start?.time ?? '?'}${start?.job?.startedBy === 'person' ? ' by a person at a terminal' : ''}`);
   };
   const [only] = candidates;
   if (only && candidates.length === 1) return { path: asLogFile(only.path), continuing: describe(only) };
@@ -69,7 +69,7 @@ async function chooseRunToResume(dir: string, command: string): Promise<{ path: 
   }
   const [newest] = await logsIn(dir);
   throw usageError(newest
-    ? `--resume: nothing to resume in ${dir}/: its newest run (${newest.path}) ended ${newest.end ? `${newest.end.status}, exit ${newest.end.exitCode}` : ''}. ` +
+    ? `--resume: nothing to resume in ${dir}/: its newest run (${oneLine(newest.path)}) ended ${newest.end ? `${newest.end.status}, exit ${newest.end.exitCode}` : ''}. ` +
       `To continue a particular run: ${command} run --resume --audit-log PATH; to see them all: ${command} report ${shellQuote(dir)}`
     : `--resume: no audit logs in ${dir}/: nothing to resume (give --audit-log PATH, or --audit-dir DIR where the logs are)`);
 }

@@ -1,5 +1,6 @@
 import type { LogEntry } from '../audit/latest-log.js';
 import { humanDuration } from '../common/durations.js';
+import { oneLine } from '../common/text.js';
 import { formatNextSteps, nextSteps, type NextStep } from './next-step.js';
 import { causesOf, type RunReport } from './run-report.js';
 import { storyText } from './run-story.js';
@@ -12,8 +13,8 @@ export function formatRunReport(r: RunReport, command: string): string {
       `: ${storyText(r)}${r.unfinished ? ' — unfinished: resume it to continue' : ''}`,
     `  host   ${r.host}`,
     `  input  ${r.input.filter ? `filter ${r.input.filter}, its selection in ${r.input.path}` : `${r.input.kind} ${r.input.path}`} (sha256 ${r.input.sha256.slice(0, 12)}…)`,
-    ...r.runs.map((run) => `  ${run.startedAt}  ${run.runId}  ${run.status ?? 'no run.end (killed)'}${run.exitCode === null ? '' : `, exit ${run.exitCode}`}` +
-      `, ${humanDuration(run.durationMs)}${run.dryRun ? ', dry run' : ''}${run.reason ? `\n      stopped: ${run.reason}` : ''}`),
+    ...r.runs.flatMap((run) => [`  ${run.startedAt}  ${run.runId}  ${run.status ?? 'no run.end (killed)'}${run.exitCode === null ? '' : `, exit ${run.exitCode}`}` +
+      `, ${humanDuration(run.durationMs)}${run.dryRun ? ', dry run' : ''}`, ...(run.reason ? [`      stopped: ${run.reason}`] : [])]),
     'Orders, each by its latest outcome:',
     ...formatCounts({ ...r, dryRun: r.runs.every((run) => run.dryRun), durationMs: r.activeMs }),
     ...causeLines(causesOf(r.failedOrders)),
@@ -21,9 +22,11 @@ export function formatRunReport(r: RunReport, command: string): string {
   ];
   if (r.unreadableLines > 0) lines.push(`${r.unreadableLines} unreadable line(s) skipped (writes torn by a kill, or edits)`);
   if (r.earlierRuns > 0) lines.push(`${r.earlierRuns} earlier, unrelated run(s) in this log are not part of this report`);
+  // Each line one line: what the logs hold (a host, a reason, a server's message, an edited field) never forges another.
+  const told = lines.map(oneLine);
   const steps = reportNextSteps(r, command);
-  if (steps.length > 0) lines.push(formatNextSteps(steps));
-  return lines.join('\n');
+  if (steps.length > 0) told.push(formatNextSteps(steps));
+  return told.join('\n');
 }
 
 /** The listed orders that were not there, named (the first 20 here; report --json and the page list them all). */
@@ -59,7 +62,8 @@ export function formatLogList(dir: string, logs: LogEntry[]): string {
     const firstSentence = (text: string) => text.split(/\. /)[0];
     const state = !log.end ? 'not finished (killed?)' : log.end.exitCode === 3 && (s?.deleted ?? 0) === 0
       ? `refused: ${firstSentence(log.end.reason ?? '')}` : `${log.end.status}, exit ${log.end.exitCode}`;
-    lines.push(`  ${log.path}\n    ${log.start?.time ?? '?'}  ${state}${dry}${counts}; ${what}${log.unfinished ? '  (resumable)' : ''}`);
+    // Each of the two lines one line, whatever the folder's names and the logs' text hold.
+    lines.push(`  ${oneLine(log.path)}\n    ${oneLine(`${log.start?.time ?? '?'}  ${state}${dry}${counts}; ${what}${log.unfinished ? '  (resumable)' : ''}`)}`);
   }
   return lines.join('\n');
 }

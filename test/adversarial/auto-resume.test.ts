@@ -230,6 +230,34 @@ describe('a file name in the audit folder never forges a line of the console', (
     expect(forges(night.log)).toBe(false);
   });
 
+  test('a server\'s message, a log\'s fields and report\'s own arguments never forge a line either (red team)', async () => {
+    const refusals: Record<string, { status: number; message: string }> = {};
+    const api = await fakeApi(3, { refusals });
+    fake = api.fake;
+    refusals[api.orders[0]!.id] = { status: 409, message: `Order has invoices\n${FORGED}` };
+    const dir = workDir();
+    const log = join(dir, 'a.ndjson');
+    const run = await runInProcess(['run', '--yes', '--ids', writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n')), '--audit-log', log, '--log-format', 'text'], { env: credentialsEnv(fake) });
+    expect(run.code).toBe(1);
+    expect(run.log).toContain(`Order has invoices ${FORGED}`); // kept on one line, as the audit log keeps it
+    expect(forges(run.log)).toBe(false);
+    // A log an older version wrote, or an edited one: the report prints each of its fields on one line.
+    const older = join(dir, 'older.ndjson');
+    writeFileSync(older, readFileSync(log, 'utf8').replace('Order has invoices ', 'Order has invoices\\n').replace('"status":"failed"', `"status":"failed","reason":"x\\n${FORGED}"`));
+    const report = await runInProcess(['report', older]);
+    expect(report.code).toBe(0);
+    expect(forges(report.stdout)).toBe(false);
+    // A recorded input path holding a newline: the run.start is not one this tool writes, refused whole.
+    const edited = join(dir, 'edited.ndjson');
+    writeFileSync(edited, readFileSync(log, 'utf8').replace('"path":"', '"path":"x\\n'));
+    const resumed = await runInProcess(['run', '--yes', '--resume', '--audit-log', edited, '--log-format', 'text'], { env: credentialsEnv(fake) });
+    expect(resumed.code).toBe(2);
+    expect(resumed.log).toContain('source.path: holds a control character (a newline, an escape), which no path this tool records does');
+    const named = await runInProcess(['report', `${dir}/x\n${FORGED}.ndjson`]);
+    expect(named.code).toBe(2);
+    expect(forges(named.log)).toBe(false);
+  });
+
   test('a path option holding a control character is refused before anything is sent: exit 2, the value escaped', async () => {
     const dir = workDir();
     const result = await runInProcess(['run', '--yes', '--ids', writeFile(dir, 'ids.txt', 'ORD-1'), '--audit-log', `${dir}/a\n${FORGED}.ndjson`, '--log-format', 'text'], { env: {} });
