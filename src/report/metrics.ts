@@ -30,6 +30,8 @@ export interface MetricsOptions {
   throttling: () => { requests: number; answered429: number; waitedMs: number };
   /** An --auto-resume night: the story of the run it continued first, counted in from the start. */
   carried?: RunReport;
+  /** This run's input, by kind and sha256: the same list as the carried run's is counted once (as the story counts it). */
+  input?: { kind: string; sha256: string };
 }
 
 /** A push may take this long; the run's end waits no longer for its metrics, in all. */
@@ -74,7 +76,9 @@ export function reportMetrics(events: RunEvents, console: Console, options: Metr
     })
     .on('deletion.started', ({ total: count }) => {
       total = count;
-      m.selected.set(count + (carried?.selected ?? 0));
+      // The night's new run of the list its continued run read: the same orders, counted once (red team: 400 for 200).
+      const sameInput = carried && options.input && carried.input.kind === options.input.kind && carried.input.sha256 === options.input.sha256;
+      m.selected.set(sameInput ? Math.max(count, carried.selected) : count + (carried?.selected ?? 0));
       send();
       timer = setInterval(send, options.intervalMs).unref();
     })

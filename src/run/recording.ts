@@ -93,7 +93,7 @@ export class RunRecording {
     this.metrics = metricsModule?.reportMetrics(events, context.console, {
       push: options.metricsPush, pushToken: options.metricsPushToken, file: options.metricsFile, job: options.metricsJob,
       shard: options.shard ? `${options.shard.index}_of_${options.shard.count}` : 'all', dryRun: options.dryRun, intervalMs: options.metricsInterval,
-      rate: () => this.pace.rate.rateAt(), carried: context.night?.story,
+      rate: () => this.pace.rate.rateAt(), carried: context.night?.story, input: plan.input.source,
       throttling: () => this.throttlingNow(),
     });
     events.emit({ type: 'run.started', runId, auditLog, startedAt: log.startedAt, fields: this.startFields() });
