@@ -57,6 +57,11 @@ export class SecretScrubber {
     this.register(url.password); // as written in the URL, percent-encoding included
   }
 
+  /** Whether `text` holds a registered form (what scrub would redact but a bearer token): the check of each order ID, cheaper than scrub. */
+  holds(text: string): boolean {
+    return this.spansOf(text).length > 0;
+  }
+
   scrub(text: string): string {
     const spans = this.spansOf(text);
     const out = spans.length === 0 ? text : redact(text, spans);

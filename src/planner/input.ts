@@ -194,5 +194,5 @@ function isPipe(path: string): boolean {
  * (red team: a deletion recorded as `ORD-[REDACTED]-1`). Refused as any invalid ID is, before a request.
  */
 function recordable(isInvalid: OrderIdValidator): OrderIdValidator {
-  return (id) => isInvalid(id) ?? (secrets.scrub(id) === id ? undefined : 'holds a credential of this run (the client ID or a secret), which the audit log never writes: its line could not name the order');
+  return (id) => isInvalid(id) ?? (!secrets.holds(id) ? undefined : 'holds a credential of this run (the client ID or a secret), which the audit log never writes: its line could not name the order');
 }
