@@ -131,7 +131,9 @@ export function describeLog(path: string): LogEntry {
   const last = parseLine(tail);
   const start = first.kind === 'record' && first.record.event === 'run.start' ? first.record : undefined;
   const end = last.kind === 'record' && last.record.event === 'run.end' ? last.record : undefined;
-  return { path, start, end, unfinished: !end || !WAITS_FOR_A_PERSON.has(end.status as RunStatus) };
+  // A run that deletes, whose latest run is a dry resume, is left as that dry resume found it: unfinished (red team).
+  const dryResumeLast = end?.dryRun === true && start?.options.dryRun !== true;
+  return { path, start, end, unfinished: !end || !WAITS_FOR_A_PERSON.has(end.status as RunStatus) || dryResumeLast };
 }
 
 /** The first and the last line of a file, reading at most 64 KiB at each end (without blocking: common/files' fileEnds). */

@@ -143,8 +143,11 @@ export async function buildRunReport(auditLogs: string[], timeline?: TimelineBui
 
   const { counts, failedOrders, absentOrders } = countLatest(latest);
   const last = runs.at(-1);
-  // A dry run's finds that a deleting resume has not reached yet are still to do (pending), not done.
-  const outcomes = { deleted: counts.deleted, alreadyAbsent: counts.already_absent, failed: counts.failed, wouldDelete: last?.dryRun === false ? 0 : counts.would_delete };
+  // A chain is a dry run only if every run of it was: a dry run and its resume deleted, and is told by its deletions.
+  const dryRun = runs.every((run) => run.dryRun);
+  // A dry run's finds that a deleting run has not reached yet are still to do (pending), not done: also after a
+  // dry resume, which deletes nothing (red team: a halted run, then a dry resume, was told as every order gone).
+  const outcomes = { deleted: counts.deleted, alreadyAbsent: counts.already_absent, failed: counts.failed, wouldDelete: dryRun ? counts.would_delete : 0 };
   // The process that wrote the log knows how its run ended even when run.end could not be written.
   if (knownEnd && last?.runId === knownEnd.runId && last.status === null) {
     Object.assign(last, {
@@ -153,8 +156,6 @@ export async function buildRunReport(auditLogs: string[], timeline?: TimelineBui
     });
   }
   const { host, input } = head as NonNullable<typeof head>;
-  // A chain is a dry run only if every run of it was: a dry run and its resume deleted, and is told by its deletions.
-  const dryRun = runs.every((run) => run.dryRun);
   const activeMs = runs.reduce((sum, run) => sum + run.durationMs, 0);
   const all = Math.max(selected, latest.size);
   // Orders with no outcome at all are the first log's (a later log adds only the orders it reached). Of one log
@@ -170,7 +171,9 @@ export async function buildRunReport(auditLogs: string[], timeline?: TimelineBui
     // From the first start to the last line; never less than the working time (a run's own measure starts as its log is opened).
     spanMs: Math.max(activeMs, firstStart !== undefined && lastTime !== undefined ? lastTime - firstStart : 0),
     ratePerSecond: ratePerSecond(outcomes, activeMs),
-    unfinished: !last || last.status === null || last.status === 'interrupted' || last.status === 'halted' || last.status === 'crashed',
+    // A chain that deletes, whose latest run is a dry resume, is as unfinished as the orders it left.
+    unfinished: !last || last.status === null || last.status === 'interrupted' || last.status === 'halted' || last.status === 'crashed' ||
+      (!dryRun && last.dryRun && all - finishedOrders(outcomes) - notChecked > 0),
     resume,
     topFailureCauses: causesOf(failedOrders).slice(0, 5),
     failedOrders, failedChecksLeftOut: listDryRun ? failedOrders.filter((failed) => DRY_CHECKS.has(failed)).length : 0,

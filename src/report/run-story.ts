@@ -31,15 +31,12 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** What the runs did, in a sentence: `a dry run of 60: 55 would be deleted, 5 not found`; `a dry run of 60, then 60 deleted in 1 resume`; `58 of 60 deleted, 2 failed, in 3 runs`. */
 export function storyText(r: Pick<RunReport, 'runs' | 'selected' | 'deleted' | 'alreadyAbsent' | 'failed' | 'wouldDelete' | 'pending' | 'notChecked' | 'auditLogs'>): string {
-  const allDry = r.runs.every((run) => run.dryRun);
   const rest = (absentWord: string) => [
-    // A chain whose latest run is a dry resume: what it found and the real resume has yet to delete (red team: left out of the story).
-    !allDry && r.wouldDelete > 0 ? `${r.wouldDelete} would be deleted` : '',
     r.alreadyAbsent > 0 ? `${r.alreadyAbsent} ${absentWord}` : '', r.failed > 0 ? `${r.failed} failed` : '', r.pending > 0 ? `${r.pending} not yet done` : '',
     r.notChecked > 0 ? `${r.notChecked} not checked` : '',
   ].filter(Boolean).map((part) => `, ${part}`).join('');
   const logs = r.auditLogs.length > 1 ? ` (${r.auditLogs.length} audit logs)` : '';
-  if (allDry) return `a dry run of ${r.selected}: ${r.wouldDelete} would be deleted${rest('not found')}${logs}`;
+  if (r.runs.every((run) => run.dryRun)) return `a dry run of ${r.selected}: ${r.wouldDelete} would be deleted${rest('not found')}${logs}`;
   if (r.runs[0]?.dryRun) {
     // Its resumes, and the new runs of a night that went on after them (a fresh run.start: not a resume).
     const resumes = r.runs.filter((run) => !run.dryRun && run.resume).length;

@@ -289,3 +289,27 @@ describe('a dry resume never promises what the real resume does not do', () => {
     expect(report.stdout).not.toContain('exactly these');
   });
 });
+
+describe('a dry resume of a run that stopped deleting', () => {
+  test('leaves the run unfinished everywhere: pending, not "every order gone"; --auto-resume continues it (red team)', async () => {
+    const refusals: Record<string, { status: number; message: string }> = {};
+    const api = await fakeApi(10, { refusals });
+    fake = api.fake;
+    for (const o of api.orders.slice(0, 3)) refusals[o.id] = { status: 403, message: 'Forbidden' };
+    const dir = workDir();
+    const runs = join(dir, 'runs');
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const env = credentialsEnv(fake);
+    expect((await runInProcess(['run', '--yes', '--ids', input, '--audit-dir', runs, '--concurrency', '1', '--halt-after', '2'], { env })).code).toBe(4);
+    for (const id of Object.keys(refusals)) delete refusals[id];
+    const json = join(dir, 's.json');
+    expect((await runInProcess(['run', '--yes', '--resume', '--dry-run', '--audit-dir', runs, '--summary-json', json, '--html-report', join(dir, 'r.html')], { env })).code).toBe(0);
+    const summary = JSON.parse(readFileSync(json, 'utf8'));
+    expect(summary).toMatchObject({ unfinished: true, counts: { deleted: 0, wouldDelete: 0, pending: 10 } });
+    expect(readFileSync(join(dir, 'r.html'), 'utf8')).not.toContain('every order gone');
+    const night = await runInProcess(['run', '--yes', '--ids', input, '--audit-dir', runs, '--auto-resume'], { env });
+    expect(night.code).toBe(0);
+    expect(night.log).toMatch(/Resuming this job's unfinished run/);
+    expect(fake.deleted).toHaveLength(10);
+  });
+});
