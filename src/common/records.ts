@@ -11,16 +11,11 @@ import { OUTCOMES, RUN_STATUSES, STOP_CAUSES } from './domain.js';
  */
 const count = z.number().int().nonnegative();
 const ms = z.number().nonnegative();
-/**
- * A path as the tool records it: never with a control character (the options refuse one), so a log that holds
- * one was edited, and its text would forge a line of what is printed from it (red team).
- */
-const recordedPath = z.string().min(1).regex(/^[^\u0000-\u001f\u007f-\u009f]*$/, 'holds a control character (a newline, an escape), which no path this tool records does');
 
 const sourceFields = z.object({
   /** Where the IDs came from: a CSV or text file (or stdin, spooled), or a filter's selection (its manifest). */
   kind: z.enum(['csv', 'text', 'filter']),
-  path: recordedPath,
+  path: z.string().min(1),
   sha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected a sha256 in hex'),
   count,
   /** How the file is read; logs written before it was recorded have the kind only. */
@@ -34,7 +29,7 @@ const sourceFields = z.object({
   duplicates: count.optional(),
   otherShards: count.optional(),
   filter: z.object({
-    path: recordedPath,
+    path: z.string(),
     sha256: z.string(),
     match: z.unknown(),
     matchAll: z.boolean().optional(),
@@ -58,7 +53,7 @@ const runStartFields = z.object({
   resumeOf: z.string().min(1).optional(),
   skipped: count.optional(),
   /** Whose run it is (planner/job-identity), what --auto-resume compares: absent in logs written before it was recorded. */
-  job: z.object({ id: z.string().min(1), spec: recordedPath.optional(), startedBy: z.enum(['person', 'unattended']) }).optional(),
+  job: z.object({ id: z.string().min(1), spec: z.string().optional(), startedBy: z.enum(['person', 'unattended']) }).optional(),
   /** The working directory the run's relative paths (its input) are relative to; absent in logs written before it was recorded. */
   cwd: z.string().optional(),
 });

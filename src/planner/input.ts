@@ -4,7 +4,7 @@ import type { ResumeState } from '../audit/resume-state.js';
 import type { SourceRecord } from '../common/records.js';
 import { usageError } from '../common/errors.js';
 import { secrets } from '../common/secrets.js';
-import { quoted, shellQuote } from '../common/text.js';
+import { holdsControl, quoted, shellQuote } from '../common/text.js';
 import type { RunEvents } from '../engine/events.js';
 import type { RunControl } from '../engine/run-control.js';
 import { idFileFormat, type IdFileSpec } from '../sources/id-file.js';
@@ -61,6 +61,12 @@ export async function prepareInput(options: InputOptions, resume: ResumeState | 
   const idPattern = options.idPattern ?? recorded?.idPattern;
   const shard = options.shard ?? (recorded?.shard ? parseShard(recorded.shard) : undefined);
   if (recorded) checkSameSet(recorded, options, ctx.auditLog);
+  // A path with a control character, recorded before the options refused one: never printed or opened as it is
+  // (it would forge lines of what is said about it); the person names the file again (red team).
+  if (recorded && recorded.kind !== 'filter' && !options.ids && holdsControl(recorded.path)) {
+    throw usageError(`${ctx.auditLog}: the run recorded its input as ${quoted(recorded.path, 200)}, a path with a control character; ` +
+      'give the same file again with --ids (its sha256 is checked); nothing was sent');
+  }
   const isInvalid = recordable(orderIdValidator(idPattern));
   const say = (text: string) => ctx.events.emit({ type: 'notice', level: 'info', text });
   let spec: IdFileSpec;
