@@ -67,6 +67,7 @@ export function resolveRunOptions(given: Layers, use: { continuing?: string } = 
   const options = settings as RunSettings;
   checkCombinations(options);
   const credentials = credentialsFrom(layers.env);
+  checkPathsShowable(options);
   checkGatewayCredentials(options.metricsPush, layers.env);
   return {
     ...options,
@@ -111,6 +112,22 @@ function checkGatewayCredentials(push: string | undefined, env: NodeJS.ProcessEn
   if (parsed && 'url' in parsed && parsed.url.password !== '' && env.EXSITED_METRICS_PUSHGATEWAY_TOKEN) {
     throw usageError('EXSITED_METRICS_PUSHGATEWAY holds a user and password and EXSITED_METRICS_PUSHGATEWAY_TOKEN a token: ' +
       'the gateway takes one of them; unset the other; nothing was sent');
+  }
+}
+
+/**
+ * A path holding a credential of the run (a folder named after the client ID) would be recorded and printed
+ * redacted: the resume could not open its input, nor a person the file a message names (red team:
+ * `[REDACTED]/ids.csv: no such file`). Refused before anything is sent; the credentials are registered by now.
+ */
+function checkPathsShowable(options: RunSettings): void {
+  for (const key of runOptionKeys) {
+    const { placeholder } = specOf(key).value;
+    const value = options[key];
+    if ((placeholder === '<path>' || placeholder === '<dir>') && typeof value === 'string' && secrets.holds(value)) {
+      throw usageError(`${specOf(key).flag ?? specOf(key).env} ${secrets.scrub(value)}: the path holds a credential of this run (the client ID or a secret), ` +
+        'which this tool never records or prints: the audit log could not say where the file is; use a path without it (a link, another folder); nothing was sent');
+    }
   }
 }
 

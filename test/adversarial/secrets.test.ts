@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { DEMO_CLIENT, type FakeClient, type FakeExsited } from '../../src/fake-exsited/server.js';
@@ -226,5 +226,18 @@ describe('an order ID that holds a credential', () => {
     expect(result.log).not.toContain(DEMO_CLIENT.clientId);
     expect(fake.stats.requests).toBe(0);
     expect(existsSync(join(dir, 'a.ndjson'))).toBe(false);
+  });
+
+  test('a path holding one (a folder named after the client ID) is refused before any request: recorded redacted, the resume could not open its input (red team)', async () => {
+    const api = await fakeApi(3);
+    fake = api.fake;
+    const dir = workDir();
+    mkdirSync(join(dir, DEMO_CLIENT.clientId));
+    const input = writeFile(join(dir, DEMO_CLIENT.clientId), 'ids.txt', api.orders[0]!.id);
+    const result = await runInProcess(['run', '--yes', '--dry-run', '--ids', input, '--audit-dir', join(dir, 'runs')], { env: credentialsEnv(fake) });
+    expect(result.code).toBe(2);
+    expect(result.log).toContain('/[REDACTED]/ids.txt: the path holds a credential of this run (the client ID or a secret), which this tool never records or prints');
+    expect(fake.stats.requests).toBe(0);
+    expect(existsSync(join(dir, 'runs'))).toBe(false);
   });
 });
