@@ -1,4 +1,5 @@
 import { closest, distance } from 'fastest-levenshtein';
+import { oneLine } from '../common/text.js';
 import type { ListedOrder } from '../exsited/orders.js';
 import type { Criteria, criterionChecks } from '../sources/filter-spec.js';
 
@@ -79,7 +80,8 @@ export class SelectionStats {
     const head = selected === 0
       ? `Nothing matched: of ${listed} orders listed, each criterion excluded ${this.exclusions(listed)}.`
       : `Every one of the ${listed} orders listed matched: no criterion excluded any (${this.checks.map((c) => c.key).join(', ')}).`;
-    return { level: fixes.length > 0 ? 'warn' : 'info', lines: [head, ...fixes] };
+    // Each on one line: a filter's attribute names and the server's values never forge another (red team).
+    return { level: fixes.length > 0 ? 'warn' : 'info', lines: [head, ...fixes].map(oneLine) };
   }
 
   /** Values asked for that no listed order has, where one it has is close: `status "ACTVE": no listed order has it; did you mean "ACTIVE"?`. */
@@ -122,7 +124,8 @@ export function describeBreakdown(breakdown: Breakdown): string[] {
   const line = (label: string, counts: Record<string, number>) => {
     const entries = Object.entries(counts).sort((a, b) => b[1] - a[1]);
     const more = entries.length > SHOWN ? `, and ${entries.length - SHOWN} more` : '';
-    return `by ${label}: ${entries.slice(0, SHOWN).map(([key, n]) => `${key} ${n}`).join(', ')}${more}`;
+    // The server's statuses and account IDs, on one line: shown as a person is asked to confirm (red team: a forged line there).
+    return oneLine(`by ${label}: ${entries.slice(0, SHOWN).map(([key, n]) => `${key} ${n}`).join(', ')}${more}`);
   };
   if (Object.keys(breakdown.status).length === 0) return [];
   return [line('status', breakdown.status), line('account', breakdown.account), line('age', breakdown.age)];
