@@ -62,13 +62,21 @@ function kernelFileSystem(path: string): string | undefined {
   let at = path;
   while (!existsSync(at) && dirname(at) !== at) at = dirname(at);
   try {
-    return KERNEL_FILE_SYSTEMS.get(statfsSync(at).type);
+    // By what it is, and by where it is: /sys/fs/cgroup may be a tmpfs under /sys (a mkdir there makes a cgroup).
+    const real = realpathSync.native(at);
+    const under = ['/proc', '/sys'].find((root) => real === root || real.startsWith(`${root}/`));
+    return KERNEL_FILE_SYSTEMS.get(statfsSync(at).type) ?? (under ? `under ${under}` : undefined);
   } catch {
     return undefined;
   }
 }
 
-const KERNEL_FILE_SYSTEMS = new Map([[0x9fa0, 'procfs, /proc'], [0x62656572, 'sysfs, /sys'], [0x64626720, 'debugfs'], [0x74726163, 'tracefs'], [0x27e0eb, 'cgroupfs'], [0x63677270, 'cgroup2fs'], [0x73636673, 'securityfs']]);
+/** The kernel's own file systems, by statfs magic (linux/magic.h). */
+const KERNEL_FILE_SYSTEMS = new Map([
+  [0x9fa0, 'procfs, /proc'], [0x62656572, 'sysfs, /sys'], [0x64626720, 'debugfs'], [0x74726163, 'tracefs'], [0x27e0eb, 'cgroupfs'],
+  [0x63677270, 'cgroup2fs'], [0x73636673, 'securityfs'], [0x62656570, 'configfs'], [0x42494e4d, 'binfmt_misc'], [0xcafe4a11, 'bpf'],
+  [0xde5e81e4, 'efivarfs'], [0x6165676c, 'pstore'], [0xf97cff8c, 'selinuxfs'], [0x19800202, 'mqueue'], [0x65735543, 'fusectl'],
+]);
 
 /** A run's lock (audit/run-lock: a file naming its holder's runId); not the token cache's lock, a folder that comes and goes as runs share it. */
 function isRunLock(path: string): boolean {

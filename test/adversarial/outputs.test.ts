@@ -430,6 +430,10 @@ describe('an output on a stream someone redirected, or another run\'s log (red t
     // A folder there that does not exist: Node 20's recursive mkdir spun for ever, deaf to signals (red team). A child process, so that a spin dies with the test.
     const missing = await runCli(['run', '--yes', '--ids', input, '--audit-dir', '/proc/self/nonexistent/runs'], { env: credentialsEnv(fake) });
     expectPlainRefusal(missing, 2, 'a file of the kernel\'s (procfs, /proc), not a place for an output; nothing was sent');
+    // Under /sys whatever is mounted there (a tmpfs holds the cgroup folders on some machines: a mkdir there makes a cgroup).
+    const cgroup = await runInProcess(['run', '--yes', '--ids', input, '--audit-log', join(dir, 'a.ndjson'), '--summary-json', '/sys/fs/cgroup/eoc-test-none/s.json'], { env: credentialsEnv(fake) });
+    expectPlainRefusal(cgroup, 2, '--summary-json /sys/fs/cgroup/eoc-test-none/s.json: a file of the kernel\'s (');
+    expect(existsSync('/sys/fs/cgroup/eoc-test-none')).toBe(false);
     expect(fake.stats.requests).toBe(0);
   });
 
