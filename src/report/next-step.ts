@@ -31,6 +31,8 @@ export interface NextStepFacts extends ResumeNeeds {
   failed: number;
   /** Of the failed, those whose check failed in a dry run of a list: its resumes leave them out. */
   failedChecksLeftOut?: number;
+  /** Orders a resume would take (the report's: after a dry resume its finds are pending, not "would delete"). */
+  pending?: number;
 }
 
 /** One step: what it does, and the command that does it. */
@@ -72,7 +74,7 @@ export function nextSteps(f: NextStepFacts): NextStep[] {
   // Resuming helps past a refusal only where the person can lift the guard (--max-deletes).
   const lift = f.refusal?.raiseMaxDeletesTo === undefined ? [] : [`--max-deletes ${f.refusal.raiseMaxDeletesTo}`];
   if (f.dryRun && f.resumed) {
-    return f.wouldDelete > 0 && (!f.refusal || lift.length > 0)
+    return f.wouldDelete + (f.pending ?? 0) > 0 && (!f.refusal || lift.length > 0)
       ? [{ what: 'To go on with the run (it deletes what the run selected when it began and has not finished, whatever this dry resume checked)', command: resume(...lift) }] : [];
   }
   if (f.dryRun) return f.wouldDelete > 0 && (!f.refusal || lift.length > 0) ? [{ what: 'To delete exactly these', command: resume(...lift) }] : [];

@@ -42,7 +42,7 @@ export function reportNextSteps(r: RunReport, command: string): NextStep[] {
   const last = r.runs.at(-1);
   return nextSteps({
     ...r.resume, command, auditLog: r.auditLogs.at(-1) as string, reportedLogs: r.auditLogs, status: last?.status ?? null, exitCode: last?.exitCode ?? null,
-    dryRun: last?.dryRun ?? r.dryRun, resumed: last?.resume === true, wouldDelete: r.wouldDelete, failed: r.failed, failedChecksLeftOut: r.failedChecksLeftOut,
+    dryRun: last?.dryRun ?? r.dryRun, resumed: last?.resume === true, wouldDelete: r.wouldDelete, failed: r.failed, failedChecksLeftOut: r.failedChecksLeftOut, pending: r.pending,
   });
 }
 

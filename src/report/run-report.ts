@@ -164,16 +164,15 @@ export async function buildRunReport(auditLogs: string[], timeline?: TimelineBui
   // the first run's (red team: `report A B` told A's unfinished run as B's unchecked).
   const listDryRun = auditLogs.length === 1 && head?.dryRun === true && head.input.kind !== 'filter';
   const notChecked = listDryRun ? all - latest.size : 0;
+  const pending = Math.max(0, all - finishedOrders(outcomes) - notChecked);
   return {
-    auditLogs, host, input, dryRun, runs, selected: all, ...outcomes,
-    pending: Math.max(0, all - finishedOrders(outcomes) - notChecked), notChecked,
+    auditLogs, host, input, dryRun, runs, selected: all, ...outcomes, pending, notChecked,
     retries, retriesByCause, throttledMs, throttling, tokens, activeMs,
     // From the first start to the last line; never less than the working time (a run's own measure starts as its log is opened).
     spanMs: Math.max(activeMs, firstStart !== undefined && lastTime !== undefined ? lastTime - firstStart : 0),
     ratePerSecond: ratePerSecond(outcomes, activeMs),
     // A chain that deletes, whose latest run is a dry resume, is as unfinished as the orders it left.
-    unfinished: !last || last.status === null || last.status === 'interrupted' || last.status === 'halted' || last.status === 'crashed' ||
-      (!dryRun && last.dryRun && all - finishedOrders(outcomes) - notChecked > 0),
+    unfinished: !last || last.status === null || ['interrupted', 'halted', 'crashed'].includes(last.status) || (!dryRun && last.dryRun && pending > 0),
     resume,
     topFailureCauses: causesOf(failedOrders).slice(0, 5),
     failedOrders, failedChecksLeftOut: listDryRun ? failedOrders.filter((failed) => DRY_CHECKS.has(failed)).length : 0,
