@@ -127,6 +127,13 @@ describe('the chain since the last fresh start', () => {
     expect(storyText(report)).toBe('1 of 4 deleted, 3 not yet done, in 2 runs');
   });
 
+  test('an order a run deleted stays deleted whatever a later run heard of it (red team: a later 503 told it as failed)', async () => {
+    const dir = workDir();
+    const first = writeFile(dir, 'a.ndjson', [start('a1', 0, undefined, 2), order('a1', 1, 'A', 'deleted'), order('a1', 1, 'B', 'deleted'), end('a1', 2, 'completed', 0)].join('\n'));
+    const later = writeFile(dir, 'b.ndjson', [start('b1', 10, undefined, 2), order('b1', 11, 'A', 'failed'), order('b1', 11, 'B', 'already_absent'), end('b1', 12, 'failed', 1)].join('\n'));
+    expect(await buildRunReport([first, later])).toMatchObject({ selected: 2, deleted: 2, failed: 0, alreadyAbsent: 0 });
+  });
+
   test('a log with two chains is read the same way by the resume, the report and the timeline: the last chain only', async () => {
     const path = writeFile(workDir(), 'a.ndjson', LOG);
     const resume = await readResumeState(path);

@@ -131,9 +131,9 @@ export function describeLog(path: string): LogEntry {
   const last = parseLine(tail);
   const start = first.kind === 'record' && first.record.event === 'run.start' ? first.record : undefined;
   const end = last.kind === 'record' && last.record.event === 'run.end' ? last.record : undefined;
-  // A run that deletes, whose latest run is a dry resume, is left as that dry resume found it: unfinished (red team).
-  const dryResumeLast = end?.dryRun === true && start?.options.dryRun !== true;
-  return { path, start, end, unfinished: !end || !WAITS_FOR_A_PERSON.has(end.status as RunStatus) || dryResumeLast };
+  // A chain ended by a dry resume (a person's check) is judged by that run.end: it waits for a person, whatever
+  // the deleting run before it left (refused, failed, crashed: continued unattended, it bypassed --max-deletes).
+  return { path, start, end, unfinished: !end || !WAITS_FOR_A_PERSON.has(end.status as RunStatus) };
 }
 
 /** The first and the last line of a file, reading at most 64 KiB at each end (without blocking: common/files' fileEnds). */

@@ -74,8 +74,9 @@ export function nextSteps(f: NextStepFacts): NextStep[] {
   // Resuming helps past a refusal only where the person can lift the guard (--max-deletes).
   const lift = f.refusal?.raiseMaxDeletesTo === undefined ? [] : [`--max-deletes ${f.refusal.raiseMaxDeletesTo}`];
   if (f.dryRun && f.resumed) {
-    return f.wouldDelete + (f.pending ?? 0) > 0 && (!f.refusal || lift.length > 0)
-      ? [{ what: 'To go on with the run (it deletes what the run selected when it began and has not finished, whatever this dry resume checked)', command: resume(...lift) }] : [];
+    // Its failed checks too: the real resume sends those orders (red team: no step, and --auto-resume deleted them).
+    return f.wouldDelete + (f.pending ?? 0) + f.failed > 0 && (!f.refusal || lift.length > 0)
+      ? [{ what: 'To go on with the run (it deletes what the run set out to delete and has not finished — after a dry run of a list, what that dry run found —, whatever this dry resume checked)', command: resume(...lift) }] : [];
   }
   if (f.dryRun) return f.wouldDelete > 0 && (!f.refusal || lift.length > 0) ? [{ what: 'To delete exactly these', command: resume(...lift) }] : [];
   if (f.exitCode === 3) return lift.length > 0 ? [{ what: 'If the selection is right, raise the limit and go ahead', command: resume(...lift) }] : [];

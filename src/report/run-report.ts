@@ -79,12 +79,12 @@ export interface RunReport {
 }
 
 /**
- * An order's outcome once a later run told it again: the later one, except that an order a run deleted and a
- * later run found already absent stays deleted (it is absent because it was deleted: an --auto-resume night's
- * new run lists the same IDs again).
+ * An order's outcome once a later run told it again: the later one, except that an order a run deleted stays
+ * deleted, whatever a later run heard of it (a deletion is not undone: found already absent by an --auto-resume
+ * night's new run of the same IDs, or answered 503 by a later run, it is still gone; red team: told as failed).
  */
 function laterOutcome(earlier: Latest | undefined, later: Latest): Latest {
-  return earlier === 'deleted' && later === 'already_absent' ? 'deleted' : later;
+  return earlier === 'deleted' ? 'deleted' : later;
 }
 
 /** The failures of a dry run's checks, told apart from failed deletions by the object each line made. */
@@ -172,13 +172,18 @@ export async function buildRunReport(auditLogs: string[], timeline?: TimelineBui
     spanMs: Math.max(activeMs, firstStart !== undefined && lastTime !== undefined ? lastTime - firstStart : 0),
     ratePerSecond: ratePerSecond(outcomes, activeMs),
     // A chain that deletes, whose latest run is a dry resume, is as unfinished as the orders it left.
-    unfinished: !last || last.status === null || ['interrupted', 'halted', 'crashed'].includes(last.status) || (!dryRun && last.dryRun && pending > 0),
+    // A chain that deletes, ended by a dry resume (which deletes nothing), is where its last deleting run left it.
+    unfinished: unfinishedStatus((!dryRun && last?.dryRun ? runs.findLast((run) => !run.dryRun) : last)?.status),
     resume,
     topFailureCauses: causesOf(failedOrders).slice(0, 5),
     failedOrders, failedChecksLeftOut: listDryRun ? failedOrders.filter((failed) => DRY_CHECKS.has(failed)).length : 0,
     absentOrders, unreadableLines, earlierRuns,
   };
 }
+
+/** Whether a run that ended so (null: killed, no run.end; undefined: no run) left its chain for a resume. */
+const unfinishedStatus = (status: RunStatus | null | undefined): boolean =>
+  status === undefined || status === null || status === 'interrupted' || status === 'halted' || status === 'crashed';
 
 /** Each order once, by its latest outcome; the failed ones and the absent ones listed. */
 function countLatest(latest: ReadonlyMap<string, Latest>) {

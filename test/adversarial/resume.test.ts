@@ -281,7 +281,7 @@ describe('a dry resume never promises what the real resume does not do', () => {
     expect((await runInProcess(['run', '--yes', '--ids', input, '--audit-log', log], { env })).code).toBe(1);
     const dry = await runInProcess(['run', '--yes', '--resume', '--dry-run', '--audit-log', log], { env });
     expect(dry.code).toBe(0);
-    const goOn = `To go on with the run (it deletes what the run selected when it began and has not finished, whatever this dry resume checked):\n  exsited-order-cleanup run --resume --audit-log ${log} --yes`;
+    const goOn = `To go on with the run (it deletes what the run set out to delete and has not finished — after a dry run of a list, what that dry run found —, whatever this dry resume checked):\n  exsited-order-cleanup run --resume --audit-log ${log} --yes`;
     expect(dry.log).toContain(goOn);
     expect(dry.log).not.toMatch(/exactly these|leaves them out/);
     const report = await runInProcess(['report', log]);
@@ -291,7 +291,7 @@ describe('a dry resume never promises what the real resume does not do', () => {
 });
 
 describe('a dry resume of a run that stopped deleting', () => {
-  test('leaves the run unfinished everywhere: pending, not "every order gone"; --auto-resume continues it (red team)', async () => {
+  test('leaves the run unfinished: pending, not "every order gone"; a person\'s check, --auto-resume leaves it to a person (red team)', async () => {
     const refusals: Record<string, { status: number; message: string }> = {};
     const api = await fakeApi(10, { refusals });
     fake = api.fake;
@@ -309,7 +309,26 @@ describe('a dry resume of a run that stopped deleting', () => {
     expect(readFileSync(join(dir, 'r.html'), 'utf8')).not.toContain('every order gone');
     const night = await runInProcess(['run', '--yes', '--ids', input, '--audit-dir', runs, '--auto-resume'], { env });
     expect(night.code).toBe(0);
-    expect(night.log).toMatch(/Resuming this job's unfinished run/);
-    expect(fake.deleted).toHaveLength(10);
+    expect(night.log).not.toMatch(/Resuming/);
+    expect(fake.deleted).toHaveLength(10); // by the night's own new run of the list
+  });
+
+  test('a run refused by --max-deletes, then a person\'s dry resume with the limit raised: the nightly job never deletes past its own limit (red team: 30 deleted past --max-deletes 5)', async () => {
+    const api = await fakeApi(30);
+    fake = api.fake;
+    const dir = workDir();
+    const runs = join(dir, 'runs');
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const job = writeFile(dir, 'job.json', JSON.stringify({ ids: input, auditDir: runs, yes: true, maxDeletes: 5, autoResume: true }));
+    const env = credentialsEnv(fake);
+    expect((await runInProcess(['run', '--job', job], { env })).code).toBe(3);
+    const json = join(dir, 's.json');
+    const log = join(runs, readdirSync(runs).find((name) => name.endsWith('.ndjson')) as string);
+    expect((await runInProcess(['run', '--yes', '--resume', '--dry-run', '--audit-log', log, '--max-deletes', '100', '--summary-json', json], { env })).code).toBe(0);
+    expect(JSON.parse(readFileSync(json, 'utf8'))).toMatchObject({ unfinished: false });
+    const night = await runInProcess(['run', '--job', job], { env });
+    expect(night.code).toBe(3);
+    expect(night.log).not.toMatch(/Resuming/);
+    expect(fake.deleted).toHaveLength(0);
   });
 });
