@@ -240,4 +240,27 @@ describe('an order ID that holds a credential', () => {
     expect(fake.stats.requests).toBe(0);
     expect(existsSync(join(dir, 'runs'))).toBe(false);
   });
+
+  test('a working folder holding one is refused too: recorded redacted in run.start, a report run elsewhere missed the recorded input and overwrote it (red team)', async () => {
+    const api = await fakeApi(3);
+    fake = api.fake;
+    const dir = join(workDir(), DEMO_CLIENT.clientId);
+    mkdirSync(dir);
+    writeFile(dir, 'ids.txt', api.orders[0]!.id);
+    const result = await runCli(['run', '--yes', '--dry-run', '--ids', 'ids.txt', '--audit-dir', 'runs'], { env: credentialsEnv(fake), cwd: dir });
+    expect(result.code).toBe(2);
+    expect(result.log).toContain('the working folder ');
+    expect(result.log).toContain('/[REDACTED] holds a credential of this run (the client ID or a secret), which this tool never records or prints');
+    expect(fake.stats.requests).toBe(0);
+  });
+
+  test('schedule refuses a job spec whose path holds one at once, not at every turn (red team: stuck every night)', async () => {
+    const dir = join(workDir(), DEMO_CLIENT.clientId);
+    mkdirSync(dir);
+    const job = writeFile(dir, 'job.json', JSON.stringify({ ids: 'ids.txt', yes: true }));
+    const result = await runCli(['schedule', '0 3 * * *', '--job', job], { env: { EXSITED_CLIENT_ID: DEMO_CLIENT.clientId } });
+    expect(result.code).toBe(2);
+    expect(result.log).toContain('/[REDACTED]/job.json: the path holds a credential of the runs');
+    expect(result.log).not.toContain(DEMO_CLIENT.clientId);
+  });
 });
