@@ -145,8 +145,7 @@ export async function buildRunReport(auditLogs: string[], timeline?: TimelineBui
   const last = runs.at(-1);
   // A chain is a dry run only if every run of it was: a dry run and its resume deleted, and is told by its deletions.
   const dryRun = runs.every((run) => run.dryRun);
-  // A dry run's finds that a deleting run has not reached yet are still to do (pending), not done: also after a
-  // dry resume, which deletes nothing (red team: a halted run, then a dry resume, was told as every order gone).
+  // A dry run's finds that a deleting run has not reached yet are pending, not done: after a dry resume too (red team).
   const outcomes = { deleted: counts.deleted, alreadyAbsent: counts.already_absent, failed: counts.failed, wouldDelete: dryRun ? counts.would_delete : 0 };
   // The process that wrote the log knows how its run ended even when run.end could not be written.
   if (knownEnd && last?.runId === knownEnd.runId && last.status === null) {
