@@ -26,7 +26,6 @@ export function historyJson(h: History): HistoryJson {
 export const causesOf = (run: HistoryRun): Array<{ cause: string; orders: number }> =>
   Object.entries(run.failedByCause).map(([cause, orders]) => ({ cause, orders })).sort((a, b) => b.orders - a.orders);
 
-
 /** `report <folder>`: its logs, newest first, each by its runs, then the nights added up. */
 export function formatHistory(h: History): string {
   const byLog = new Map<string, HistoryRun[]>();

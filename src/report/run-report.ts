@@ -47,8 +47,8 @@ export interface RunReport {
   /** Selected orders with no outcome yet, that a resume of the last log would take. */
   pending: number;
   /**
-   * Listed orders that a dry run of a list never checked (it stopped first), where the last log's chain began
-   * with that dry run: its resumes delete only what it found and leave these out; a new dry run checks them.
+   * Listed orders that a dry run of a list never checked (it stopped first), in the report of a single log whose
+   * chain began with that dry run: its resumes delete only what it found and leave these out; a new dry run checks them.
    */
   notChecked: number;
   retries: number;
@@ -170,7 +170,6 @@ export async function buildRunReport(auditLogs: string[], timeline?: TimelineBui
     // From the first start to the last line; never less than the working time (a run's own measure starts as its log is opened).
     spanMs: Math.max(activeMs, firstStart !== undefined && lastTime !== undefined ? lastTime - firstStart : 0),
     ratePerSecond: ratePerSecond(outcomes, activeMs),
-    // A chain that deletes, whose latest run is a dry resume, is as unfinished as the orders it left.
     // A chain that deletes, ended by a dry resume (which deletes nothing), is where its last deleting run left it.
     unfinished: unfinishedStatus((!dryRun && last?.dryRun ? runs.findLast((run) => !run.dryRun) : last)?.status),
     resume,
