@@ -66,16 +66,22 @@ export async function autoResumeFinding(dir: string, jobId: string): Promise<Aut
     leftAlone.push({ entry, why: holdsControl(entry.path) ? 'its name holds a control character, which no log this tool writes has' : !job ? 'it records no job (an older version wrote it, or it is not a log)' : job.id === jobId ? 'this job has run since' : `another job's run (${job.startedBy === 'person' ? 'started by a person' : job.spec ? `job ${oneLine(job.spec)}` : 'other options'})` });
   }
   if (!own?.unfinished) return { leftAlone };
-  let stopped: boolean;
+  let chain: PersonStop;
   try {
-    stopped = await stoppedByAPerson(own.path);
+    chain = (await readLastChain(own.path, () => new PersonStop(), { outcomesOnly: true })).last;
   } catch (error) {
     // A log the reader refuses (cut or damaged): a person looks at it; the night's own run goes on (red team: every night stopped, exit 2).
     leftAlone.unshift({ entry: own, why: `it cannot be read as a run (${(error as Error).message}): only a person continues it` });
     return { leftAlone };
   }
-  if (stopped) {
+  if (chain.seen) {
     leftAlone.unshift({ entry: own, why: 'a person interrupted it (Ctrl-C, or a terminal closed): only a person continues it' });
+    return { leftAlone };
+  }
+  if (chain.latestDry) {
+    // Its resume is the real run, with what the dry run recorded (a person's --max-deletes 100 over the job's 5): a person's to start
+    // (red team: a dry resume killed, interrupted or halted by its deadline, then 300 deleted unattended past the job's limit).
+    leftAlone.unshift({ entry: own, why: 'its latest run was a dry run, which its resume turns into deletions: only a person continues it' });
     return { leftAlone };
   }
   return { resume: own, leftAlone };
@@ -104,16 +110,16 @@ export async function resumeCandidates(dir: string): Promise<LogEntry[]> {
 /** The signals a person sends (Ctrl-C), or that a person's leaving sends (the terminal closed: SIGHUP). */
 const BY_A_PERSON = new Set(['SIGINT', 'SIGHUP']);
 
-/** Whether a person stopped the log's last run chain: SIGINT or SIGHUP, in a run.stop or a run.end, anywhere in it. */
-async function stoppedByAPerson(path: string): Promise<boolean> {
-  const { last } = await readLastChain(path, () => new PersonStop(), { outcomesOnly: true });
-  return last.seen;
-}
-
+/**
+ * What --auto-resume needs of a log's last run chain: whether a person stopped it (SIGINT or SIGHUP, in a
+ * run.stop or a run.end, anywhere in it), and whether its latest run was a dry run.
+ */
 class PersonStop implements ChainGatherer<AuditRecord | OrderOutcome> {
   seen = false;
+  latestDry = false;
 
   record(record: AuditRecord | OrderOutcome): void {
+    if (record.event === 'run.start') this.latestDry = record.options.dryRun === true;
     if ((record.event === 'run.stop' && BY_A_PERSON.has(record.signal ?? '')) || (record.event === 'run.end' && (record.exitCode === ExitCode.sigint || record.exitCode === ExitCode.sighup))) this.seen = true;
   }
 }

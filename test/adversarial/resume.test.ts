@@ -331,4 +331,23 @@ describe('a dry resume of a run that stopped deleting', () => {
     expect(night.log).not.toMatch(/Resuming/);
     expect(fake.deleted).toHaveLength(0);
   });
+
+  test('a dry run of the job killed before its end: the nightly job leaves it to a person, never deleting what it found past the job\'s own limit (red team: 300 deleted, limit 5)', async () => {
+    const api = await fakeApi(30);
+    fake = api.fake;
+    const dir = workDir();
+    const runs = join(dir, 'runs');
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const job = writeFile(dir, 'job.json', JSON.stringify({ ids: input, auditDir: runs, yes: true, maxDeletes: 5, autoResume: true }));
+    const env = credentialsEnv(fake);
+    expect((await runInProcess(['run', '--job', job, '--dry-run', '--max-deletes', '100'], { env })).code).toBe(0);
+    const log = join(runs, readdirSync(runs).find((name) => name.endsWith('.ndjson')) as string);
+    // Killed (-9) before its run.end.
+    writeFileSync(log, `${readFileSync(log, 'utf8').trim().split('\n').filter((line) => !line.includes('"event":"run.end"')).join('\n')}\n`);
+    const night = await runInProcess(['run', '--job', job], { env });
+    expect(night.log).not.toMatch(/Resuming/);
+    expect(night.log).toContain('its latest run was a dry run, which its resume turns into deletions: only a person continues it');
+    expect(night.code).toBe(3); // the night's own run, refused by the job's --max-deletes 5
+    expect(fake.deleted).toHaveLength(0);
+  });
 });
