@@ -1,7 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { CleanupError, ExitCode } from './common/errors.js';
 import { VERSION } from './common/version.js';
+import { secrets } from './common/secrets.js';
+import { terminalSafe } from './common/text.js';
 import { specOf } from './config/options.js';
+import { registerSecretsOf } from './config/resolve.js';
 import { addDemoCommand } from './commands/demo.js';
 import { addFakeApiCommand } from './commands/fake-api.js';
 import { addReportCommand } from './commands/report.js';
@@ -18,6 +21,9 @@ export type { Io };
  * in-process; the process's own glue (its streams, its exit) is src/cli.ts.
  */
 export async function main(argv: string[], io: Io): Promise<ExitCode> {
+  // The environment's credentials are known to the scrubber before anything is said: an option's value is
+  // quoted when it is refused (red team: `--concurrency=<the client secret>` printed it whole).
+  registerSecretsOf(io.env);
   const parsedFormat = specOf('logFormat').value.parse(io.env.EXSITED_LOG_FORMAT);
   const envFormat = 'value' in parsedFormat ? (parsedFormat.value as LogFormat | 'pretty') : undefined;
   const session: Session = { io, console: consoleFor(io, envFormat), exitCode: ExitCode.ok, envFormat };
@@ -51,7 +57,7 @@ function createProgram(session: Session): Command {
     .exitOverride()
     .configureOutput({
       writeOut: (text) => void io.stdout.write(text),
-      writeErr: (text) => void io.stderr.write(text),
+      writeErr: (text) => void io.stderr.write(terminalSafe(secrets.scrub(text))), // commander's own words quote what was typed
       // One line for the problem, one for the way out: "Did you mean --dry-run? See 'exsited-order-cleanup run --help'."
       outputError: (text, write) => write(text
         .replace(/^error: /, 'exsited-order-cleanup: ')

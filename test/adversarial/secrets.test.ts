@@ -264,3 +264,17 @@ describe('an order ID that holds a credential', () => {
     expect(result.log).not.toContain(DEMO_CLIENT.clientId);
   });
 });
+
+describe('a secret typed where an option\'s value goes', () => {
+  test('is scrubbed from the refusal, the tool\'s own and commander\'s (red team: --concurrency=<the client secret> printed it whole)', async () => {
+    const env = { EXSITED_CLIENT_SECRET: DEMO_CLIENT.clientSecret };
+    const bad = await runInProcess(['run', '--ids', 'x.csv', `--concurrency=${DEMO_CLIENT.clientSecret}`], { env });
+    const unknown = await runInProcess(['run', `--client-secret=${DEMO_CLIENT.clientSecret}`], { env });
+    for (const result of [bad, unknown]) {
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('[REDACTED]');
+      expect(result.stderr).not.toContain(DEMO_CLIENT.clientSecret);
+    }
+  });
+});
+
