@@ -1,12 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { ExitCode, signalExitCode, STOP_SIGNALS, type StopSignal, usageError } from '../common/errors.js';
 import { resolveFlags, SCHEDULE_OPTIONS } from '../config/command-options.js';
-import { secrets } from '../common/secrets.js';
 import { readJobSpec } from '../config/job-spec.js';
-import { registerSecretsOf } from '../config/resolve.js';
+import { checkPathsShowable } from '../config/resolve.js';
 import type { Console } from '../report/console.js';
 import { addOptions } from './flags.js';
 import type { Session } from './session.js';
@@ -23,12 +21,9 @@ export function addScheduleCommand(program: Command, session: Session): void {
   addOptions(command, SCHEDULE_OPTIONS).action(async (cron: string, given: Record<string, unknown>) => {
     const flags = resolveFlags('schedule', SCHEDULE_OPTIONS, given);
     const job = flags.job as string; // commander refuses the command line without it
-    await readJobSpec(job); // refuse a broken job now, not at the first turn
-    // Its lines through the scrubber as a run's are; and a job path that every turn would refuse, refused now (red team: stuck every night).
-    registerSecretsOf(session.io.env);
-    if (secrets.holds(resolve(job))) {
-      throw usageError(`--job ${secrets.scrub(resolve(job))}: the path holds a credential of the runs (the client ID or a secret), which this tool never records or prints; give a path without it`);
-    }
+    const spec = await readJobSpec(job); // refuse a broken job now, not at the first turn
+    // Paths every turn would refuse (the working folder, the job's, the spec's own, holding a credential), refused now (red team: stuck every night).
+    checkPathsShowable({ ...spec.options, job });
     session.exitCode = await runSchedule({ cron, runArgs: ['--job', job], timezone: flags.timezone }, session.console);
   });
 }

@@ -121,10 +121,10 @@ function checkGatewayCredentials(push: string | undefined, env: NodeJS.ProcessEn
  * redacted: the resume could not open its input, nor a person the file a message names (red team:
  * `[REDACTED]/ids.csv: no such file`). Refused before anything is sent; the credentials are registered by now.
  */
-function checkPathsShowable(options: RunSettings): void {
+export function checkPathsShowable(options: Partial<Record<RunOptionKey, unknown>>): void {
   // The working folder too: recorded in run.start (a report run elsewhere places the run's files by it; red
   // team: its collision check missed the recorded input, which --failed-csv then overwrote), as is the job spec's full path.
-  for (const [what, path] of [['the working folder', process.cwd()], ['--job', options.job ? resolve(options.job) : undefined]] as const) {
+  for (const [what, path] of [['the working folder', process.cwd()], ['--job', typeof options.job === 'string' ? resolve(options.job) : undefined]] as const) {
     if (path !== undefined && secrets.holds(path)) {
       throw usageError(`${what} ${secrets.scrub(path)} holds a credential of this run (the client ID or a secret), which this tool never records or prints; ` +
         'run it from (or give) a path without it; nothing was sent');

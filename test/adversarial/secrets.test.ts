@@ -260,8 +260,13 @@ describe('an order ID that holds a credential', () => {
     const job = writeFile(dir, 'job.json', JSON.stringify({ ids: 'ids.txt', yes: true }));
     const result = await runCli(['schedule', '0 3 * * *', '--job', job], { env: { EXSITED_CLIENT_ID: DEMO_CLIENT.clientId } });
     expect(result.code).toBe(2);
-    expect(result.log).toContain('/[REDACTED]/job.json: the path holds a credential of the runs');
+    expect(result.log).toContain('/[REDACTED]/job.json holds a credential of this run');
     expect(result.log).not.toContain(DEMO_CLIENT.clientId);
+    // A path in the spec itself, too.
+    const inSpec = writeFile(workDir(), 'job.json', JSON.stringify({ ids: 'ids.txt', yes: true, auditDir: `${DEMO_CLIENT.clientId}-runs` }));
+    const refused = await runCli(['schedule', '0 3 * * *', '--job', inSpec], { env: { EXSITED_CLIENT_ID: DEMO_CLIENT.clientId } });
+    expect(refused.code).toBe(2);
+    expect(refused.log).toContain('--audit-dir [REDACTED]-runs: the path holds a credential of this run');
   });
 });
 
