@@ -78,6 +78,17 @@ export async function autoResumeFinding(dir: string, jobId: string): Promise<Aut
     leftAlone.unshift({ entry: own, why: 'a person interrupted it (Ctrl-C, or a terminal closed): only a person continues it' });
     return { leftAlone };
   }
+  if (chain.latestJob !== jobId) {
+    // A resume given another input (--force) is that input's job: the log began as this one's, and goes on as another's (red team).
+    leftAlone.unshift({ entry: own, why: 'its latest run is another job\'s (a resume given another input with --force): only a person continues it' });
+    return { leftAlone };
+  }
+  if (chain.latestByPerson) {
+    // Its options are what a person gave it (a raised --max-deletes), which its resume keeps over the job's: a person's to go on with
+    // (red team: a person's resume with --max-deletes 100, killed with SIGTERM, then 32 deleted unattended past the job's 5).
+    leftAlone.unshift({ entry: own, why: 'a person started its latest run, with options of their own: only a person continues it' });
+    return { leftAlone };
+  }
   if (chain.latestDry) {
     // Its resume is the real run, with what the dry run recorded (a person's --max-deletes 100 over the job's 5): a person's to start
     // (red team: a dry resume killed, interrupted or halted by its deadline, then 300 deleted unattended past the job's limit).
@@ -112,14 +123,20 @@ const BY_A_PERSON = new Set(['SIGINT', 'SIGHUP']);
 
 /**
  * What --auto-resume needs of a log's last run chain: whether a person stopped it (SIGINT or SIGHUP, in a
- * run.stop or a run.end, anywhere in it), and whether its latest run was a dry run.
+ * run.stop or a run.end, anywhere in it), and whether its latest run was a dry run, one a person started, or another job's.
  */
 class PersonStop implements ChainGatherer<AuditRecord | OrderOutcome> {
   seen = false;
   latestDry = false;
+  latestByPerson = false;
+  latestJob: string | undefined;
 
   record(record: AuditRecord | OrderOutcome): void {
-    if (record.event === 'run.start') this.latestDry = record.options.dryRun === true;
+    if (record.event === 'run.start') {
+      this.latestDry = record.options.dryRun === true;
+      this.latestJob = record.job?.id;
+      this.latestByPerson = record.job?.startedBy === 'person';
+    }
     if ((record.event === 'run.stop' && BY_A_PERSON.has(record.signal ?? '')) || (record.event === 'run.end' && (record.exitCode === ExitCode.sigint || record.exitCode === ExitCode.sighup))) this.seen = true;
   }
 }

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { ExitCode, signalExitCode, STOP_SIGNALS, type StopSignal, usageError } from '../common/errors.js';
 import { resolveFlags, SCHEDULE_OPTIONS } from '../config/command-options.js';
 import { readJobSpec } from '../config/job-spec.js';
-import { checkPathsShowable } from '../config/resolve.js';
+import { resolveRunOptions } from '../config/resolve.js';
 import type { Console } from '../report/console.js';
 import { addOptions } from './flags.js';
 import type { Session } from './session.js';
@@ -22,8 +22,9 @@ export function addScheduleCommand(program: Command, session: Session): void {
     const flags = resolveFlags('schedule', SCHEDULE_OPTIONS, given);
     const job = flags.job as string; // commander refuses the command line without it
     const spec = await readJobSpec(job); // refuse a broken job now, not at the first turn
-    // Paths every turn would refuse (the working folder, the job's, the spec's own, holding a credential), refused now (red team: stuck every night).
-    checkPathsShowable({ ...spec.options, job });
+    // What every turn would refuse, refused now, resolved as a turn resolves it (flags, spec, environment): a path
+    // holding a credential, a missing input, options that do not combine (red team: stuck every night).
+    resolveRunOptions({ flags: { job }, job: { path: spec.path, options: spec.options }, env: session.io.env });
     session.exitCode = await runSchedule({ cron, runArgs: ['--job', job], timezone: flags.timezone }, session.console);
   });
 }

@@ -69,6 +69,10 @@ export function resolveRunOptions(given: Layers, use: { continuing?: string } = 
   checkCombinations(options);
   const credentials = credentialsFrom(layers.env);
   checkPathsShowable(options);
+  // A host name only: `user:password@host` there was recorded in run.start in clear (red team), as --base-url's would be.
+  if (options.allowHost.some((host) => /[@/\s]/.test(host))) {
+    throw usageError('--allow-host takes host names (host or host:port), never a URL or credentials: an entry holds "@", "/" or a space; nothing was sent');
+  }
   checkGatewayCredentials(options.metricsPush, layers.env);
   return {
     ...options,
@@ -121,7 +125,7 @@ function checkGatewayCredentials(push: string | undefined, env: NodeJS.ProcessEn
  * redacted: the resume could not open its input, nor a person the file a message names (red team:
  * `[REDACTED]/ids.csv: no such file`). Refused before anything is sent; the credentials are registered by now.
  */
-export function checkPathsShowable(options: Partial<Record<RunOptionKey, unknown>>): void {
+function checkPathsShowable(options: Partial<Record<RunOptionKey, unknown>>): void {
   // The working folder too: recorded in run.start (a report run elsewhere places the run's files by it; red
   // team: its collision check missed the recorded input, which --failed-csv then overwrote), as is the job spec's full path.
   for (const [what, path] of [['the working folder', process.cwd()], ['--job', typeof options.job === 'string' ? resolve(options.job) : undefined]] as const) {

@@ -169,7 +169,9 @@ export class RunRecording {
     return {
       version: VERSION, source: plan.input.source, baseUrl: host, cwd: process.cwd(),
       options: { ...recordedOptions(options), dryRun: options.dryRun, force: options.force, allowHosts: options.allowHost, yes: options.yes, auth: options.credentials.kind },
-      job: { ...(resume?.start.job ?? jobIdentity(identityOf(options, resume), host, false)), startedBy: personPresent(context.terminal, options.ids === '-') ? 'person' : 'unattended' },
+      // A resume is its run's job, unless --force gave it another input: then it is that input's (red team: the nightly job,
+      // finding its own id, finished a person's forced run of another file).
+      job: { ...((sameInput(resume, plan.input.source) && resume?.start.job) || jobIdentity(identityOf(options, resume), host, false)), startedBy: personPresent(context.terminal, options.ids === '-') ? 'person' : 'unattended' },
       ...(resume ? { resumeOf: resume.resumeOf, skipped: plan.input.scanned.skipped } : {}),
     };
   }
@@ -192,3 +194,7 @@ function throttlingSummary({ rate, budget }: Pace) {
     ceilingRps: round(rate.ceilingRps), finalRps: round(rate.rateAt()), budgetHeldMs: budget.heldMs,
   };
 }
+
+/** Whether a resume reads the input its run recorded (a --force may give it another). */
+const sameInput = (resume: { start: { source: { kind: string; sha256: string } } } | undefined, source: { kind: string; sha256: string }): boolean =>
+  resume !== undefined && resume.start.source.kind === source.kind && resume.start.source.sha256 === source.sha256;

@@ -350,4 +350,54 @@ describe('a dry resume of a run that stopped deleting', () => {
     expect(night.code).toBe(3); // the night's own run, refused by the job's --max-deletes 5
     expect(fake.deleted).toHaveLength(0);
   });
+
+  /** A nightly job's folder whose own run was killed (its run.end cut away), and the job. */
+  async function killedNight(orders: number, maxDeletes: number) {
+    const api = await fakeApi(orders);
+    fake = api.fake;
+    const dir = workDir();
+    const runs = join(dir, 'runs');
+    const input = writeFile(dir, 'ids.txt', api.orders.slice(0, orders / 2).map((o) => o.id).join('\n'));
+    const job = writeFile(dir, 'job.json', JSON.stringify({ ids: input, auditDir: runs, yes: true, maxDeletes, autoResume: true, dryRun: true }));
+    const env = credentialsEnv(fake);
+    expect((await runInProcess(['run', '--job', job], { env })).code).toBe(0);
+    writeFileSync(job, JSON.stringify({ ids: input, auditDir: runs, yes: true, maxDeletes, autoResume: true }));
+    const log = join(runs, readdirSync(runs).find((name) => name.endsWith('.ndjson')) as string);
+    const cut = () => writeFileSync(log, `${readFileSync(log, 'utf8').trim().split('\n').filter((line) => !line.includes('"event":"run.end"')).join('\n')}\n`);
+    return { api, dir, job, log, env, cut };
+  }
+
+  test('a person\'s run of the job with options of their own, killed: the nightly job leaves it to a person (red team: 32 deleted past the job\'s 5)', async () => {
+    const { job, log, env, cut } = await killedNight(20, 5);
+    expect((await runInProcess(['run', '--yes', '--resume', '--audit-log', log, '--max-deletes', '100'], { env })).code).toBe(0);
+    cut();
+    writeFileSync(log, readFileSync(log, 'utf8').replace(/"startedBy":"unattended"(?![\s\S]*"startedBy")/, '"startedBy":"person"')); // the latest run.start: a person's at a terminal
+    const deleted = fake!.deleted.length;
+    const night = await runInProcess(['run', '--job', job], { env });
+    expect(night.log).toContain('a person started its latest run, with options of their own: only a person continues it');
+    expect(night.log).not.toMatch(/Resuming/);
+    expect(fake!.deleted.length).toBe(deleted);
+  });
+
+  test('a resume given another input with --force is that input\'s job: the nightly job never finishes it (red team: another file\'s orders deleted)', async () => {
+    const { api, dir, job, log, env, cut } = await killedNight(20, 50);
+    const other = writeFile(dir, 'other.txt', api.orders.slice(10).map((o) => o.id).join('\n'));
+    expect((await runInProcess(['run', '--yes', '--resume', '--audit-log', log, '--force', '--ids', other], { env })).code).toBe(0);
+    cut(); // killed (-9) before its end
+    const night = await runInProcess(['run', '--job', job], { env });
+    expect(night.log).toContain('its latest run is another job\'s (a resume given another input with --force): only a person continues it');
+    expect(night.log).not.toMatch(/Resuming/);
+  });
 });
+
+describe('--allow-host', () => {
+  test('takes host names only: a user and password there is refused, never recorded (red team: written to run.start in clear)', async () => {
+    const dir = workDir();
+    const result = await runInProcess(['run', '--yes', '--ids', writeFile(dir, 'ids.txt', 'ORD-1'), '--audit-log', join(dir, 'a.ndjson'), '--allow-host', 'bob:Hunter2Hunter2pw@example.org', '--reach-wait', '1s'],
+      { env: { EXSITED_ACCESS_TOKEN: 'x'.repeat(24), EXSITED_BASE_URL: 'http://127.0.0.1:9' } }); // never a real host, fix or no fix
+    expect(result.code).toBe(2);
+    expect(result.log).toContain('--allow-host takes host names (host or host:port), never a URL or credentials');
+    expect(result.log).not.toContain('Hunter2');
+  });
+});
+

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { DEMO_CLIENT, type FakeClient, type FakeExsited } from '../../src/fake-exsited/server.js';
-import { credentialsEnv, fakeApi, runCli, runInProcess, workDir, writeFile } from '../helpers/cli.js';
+import { credentialsEnv, fakeApi, runCli, runInProcess, startCli, workDir, writeFile } from '../helpers/cli.js';
 import { type RecordingProxy, selfSignedCertificate, startRecordingProxy } from '../helpers/proxy.js';
 
 /** Issue 9: secrets that reached a proxy in clear text or a person's screen. */
@@ -258,15 +258,26 @@ describe('an order ID that holds a credential', () => {
     const dir = join(workDir(), DEMO_CLIENT.clientId);
     mkdirSync(dir);
     const job = writeFile(dir, 'job.json', JSON.stringify({ ids: 'ids.txt', yes: true }));
-    const result = await runCli(['schedule', '0 3 * * *', '--job', job], { env: { EXSITED_CLIENT_ID: DEMO_CLIENT.clientId } });
+    const result = await runCli(['schedule', '0 3 * * *', '--job', job], { env: { EXSITED_CLIENT_ID: DEMO_CLIENT.clientId, EXSITED_ACCESS_TOKEN: 'x'.repeat(24) } });
     expect(result.code).toBe(2);
     expect(result.log).toContain('/[REDACTED]/job.json holds a credential of this run');
     expect(result.log).not.toContain(DEMO_CLIENT.clientId);
     // A path in the spec itself, too.
     const inSpec = writeFile(workDir(), 'job.json', JSON.stringify({ ids: 'ids.txt', yes: true, auditDir: `${DEMO_CLIENT.clientId}-runs` }));
-    const refused = await runCli(['schedule', '0 3 * * *', '--job', inSpec], { env: { EXSITED_CLIENT_ID: DEMO_CLIENT.clientId } });
+    const refused = await runCli(['schedule', '0 3 * * *', '--job', inSpec], { env: { EXSITED_CLIENT_ID: DEMO_CLIENT.clientId, EXSITED_ACCESS_TOKEN: 'x'.repeat(24) } });
     expect(refused.code).toBe(2);
     expect(refused.log).toContain('--audit-dir [REDACTED]-runs: the path holds a credential of this run');
+    // From the environment as a turn reads it: refused at start too; and a spec's path the environment replaces is no matter.
+    const plain = writeFile(workDir(), 'job.json', JSON.stringify({ ids: 'ids.txt', yes: true, tokenCache: `${DEMO_CLIENT.clientId}.cache` }));
+    const env = { EXSITED_ACCESS_TOKEN: 'x'.repeat(24), EXSITED_CLIENT_ID: DEMO_CLIENT.clientId };
+    const clean = writeFile(workDir(), 'job.json', JSON.stringify({ ids: 'ids.txt', yes: true }));
+    const fromEnv = await runCli(['schedule', '0 3 * * *', '--job', clean], { env: { ...env, EXSITED_TOKEN_CACHE: `/tmp/${DEMO_CLIENT.clientId}-cache` } });
+    expect(fromEnv.code).toBe(2);
+    expect(fromEnv.log).toContain('--token-cache /tmp/[REDACTED]-cache: the path holds a credential of this run');
+    const replaced = startCli(['schedule', '0 3 * * *', '--job', plain], { env: { ...env, EXSITED_TOKEN_CACHE: join(workDir(), 'tc.json') } });
+    await replaced.printed(/next run: /); // started, waiting for 03:00
+    replaced.child.kill('SIGTERM');
+    expect((await replaced.done).code).toBe(0);
   });
 });
 
