@@ -23,9 +23,9 @@ export function addScheduleCommand(program: Command, session: Session): void {
     const job = flags.job as string; // commander refuses the command line without it
     const spec = await readJobSpec(job); // refuse a broken job now, not at the first turn
     // What every turn would refuse, refused now, resolved as a turn resolves it (flags, spec, environment): a path
-    // holding a credential, a missing input, options that do not combine (red team: stuck every night).
-    resolveRunOptions({ flags: { job }, job: { path: spec.path, options: spec.options }, env: session.io.env });
-    session.exitCode = await runSchedule({ cron, runArgs: ['--job', job], timezone: flags.timezone }, session.console);
+    // holding a credential, missing credentials, options that do not combine (red team: stuck every night).
+    const check = () => void resolveRunOptions({ flags: { job }, job: { path: spec.path, options: spec.options }, env: session.io.env });
+    session.exitCode = await runSchedule({ cron, runArgs: ['--job', job], timezone: flags.timezone, check }, session.console);
   });
 }
 
@@ -34,6 +34,8 @@ interface ScheduleOptions {
   /** The arguments of each `run`, e.g. ['--job', 'jobs/nightly-cleanup.json']. */
   runArgs: string[];
   timezone?: string;
+  /** Refuses, once the expression is known good, what every turn would refuse. */
+  check: () => void;
 }
 
 /**
@@ -71,6 +73,12 @@ async function runSchedule(options: ScheduleOptions, console: Console): Promise<
       }, turn);
     } catch (error) {
       throw usageError(`schedule: ${JSON.stringify(options.cron)} is not a cron expression: ${(error as Error).message}`);
+    }
+    try {
+      options.check();
+    } catch (error) {
+      cron.stop();
+      throw error;
     }
     const next = () => cron.nextRun()?.toISOString() ?? 'never';
     say(`schedule: ${JSON.stringify(options.cron)}${options.timezone ? ` (${options.timezone})` : ''}; next run: ${next()}. Stop with SIGTERM.`);
