@@ -1,8 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { CleanupError, ExitCode } from './common/errors.js';
 import { VERSION } from './common/version.js';
-import { secrets } from './common/secrets.js';
-import { terminalSafe } from './common/text.js';
+import { scrubbedSafe } from './common/text.js';
 import { specOf } from './config/options.js';
 import { registerSecretsOf } from './config/resolve.js';
 import { addDemoCommand } from './commands/demo.js';
@@ -57,7 +56,7 @@ function createProgram(session: Session): Command {
     .exitOverride()
     .configureOutput({
       writeOut: (text) => void io.stdout.write(text),
-      writeErr: (text) => void io.stderr.write(terminalSafe(secrets.scrub(text))), // commander's own words quote what was typed
+      writeErr: (text) => void io.stderr.write(scrubbedSafe(text)), // commander's own words quote what was typed
       // One line for the problem, one for the way out: "Did you mean --dry-run? See 'exsited-order-cleanup run --help'."
       outputError: (text, write) => write(text
         .replace(/^error: /, 'exsited-order-cleanup: ')

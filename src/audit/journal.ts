@@ -1,11 +1,10 @@
 import { closeSync, constants, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
-import { secrets } from '../common/secrets.js';
 import { usageError } from '../common/errors.js';
 import { humanDuration } from '../common/durations.js';
 import { describeFileError } from '../common/files.js';
 import { protectFile } from '../common/protected-files.js';
-import { terminalSafe } from '../common/text.js';
+import { scrubbedSafe } from '../common/text.js';
 import { AUDIT_RECORD_VERSION } from '../common/domain.js';
 import type { OrderRecord, RecordEvent, RecordFields, RetryRecord, RunEndFields, RunStartFields, ServiceChange, ThrottleFields } from '../common/records.js';
 import { decisionText, rateText } from '../engine/decision-words.js';
@@ -47,7 +46,7 @@ export class AuditJournal {
         base: { runId },
         timestamp: isoTime,
         formatters: { level: (label) => ({ level: label }) },
-        hooks: { streamWrite: (line) => terminalSafe(secrets.scrub(line)) },
+        hooks: { streamWrite: scrubbedSafe },
       },
       { write: (line: string) => this.write(line) },
     );

@@ -66,15 +66,15 @@ export async function autoResumeFinding(dir: string, jobId: string): Promise<Aut
     leftAlone.push({ entry, why: holdsControl(entry.path) ? 'its name holds a control character, which no log this tool writes has' : !job ? 'it records no job (an older version wrote it, or it is not a log)' : job.id === jobId ? 'this job has run since' : `another job's run (${job.startedBy === 'person' ? 'started by a person' : job.spec ? `job ${oneLine(job.spec)}` : 'other options'})` });
   }
   if (!own?.unfinished) return { leftAlone };
-  let chain: PersonStop;
+  let chain: AutoResumeChain;
   try {
-    chain = (await readLastChain(own.path, () => new PersonStop(), { outcomesOnly: true })).last;
+    chain = (await readLastChain(own.path, () => new AutoResumeChain(), { outcomesOnly: true })).last;
   } catch (error) {
     // A log the reader refuses (cut or damaged): a person looks at it; the night's own run goes on (red team: every night stopped, exit 2).
     leftAlone.unshift({ entry: own, why: `it cannot be read as a run (${(error as Error).message}): only a person continues it` });
     return { leftAlone };
   }
-  if (chain.seen) {
+  if (chain.stoppedByPerson) {
     leftAlone.unshift({ entry: own, why: 'a person interrupted it (Ctrl-C, or a terminal closed): only a person continues it' });
     return { leftAlone };
   }
@@ -125,8 +125,8 @@ const BY_A_PERSON = new Set(['SIGINT', 'SIGHUP']);
  * What --auto-resume needs of a log's last run chain: whether a person stopped it (SIGINT or SIGHUP, in a
  * run.stop or a run.end, anywhere in it), and whether its latest run was a dry run, one a person started, or another job's.
  */
-class PersonStop implements ChainGatherer<AuditRecord | OrderOutcome> {
-  seen = false;
+class AutoResumeChain implements ChainGatherer<AuditRecord | OrderOutcome> {
+  stoppedByPerson = false;
   latestDry = false;
   latestByPerson = false;
   latestJob: string | undefined;
@@ -137,7 +137,7 @@ class PersonStop implements ChainGatherer<AuditRecord | OrderOutcome> {
       this.latestJob = record.job?.id;
       this.latestByPerson = record.job?.startedBy === 'person';
     }
-    if ((record.event === 'run.stop' && BY_A_PERSON.has(record.signal ?? '')) || (record.event === 'run.end' && (record.exitCode === ExitCode.sigint || record.exitCode === ExitCode.sighup))) this.seen = true;
+    if ((record.event === 'run.stop' && BY_A_PERSON.has(record.signal ?? '')) || (record.event === 'run.end' && (record.exitCode === ExitCode.sigint || record.exitCode === ExitCode.sighup))) this.stoppedByPerson = true;
   }
 }
 

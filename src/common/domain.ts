@@ -67,3 +67,6 @@ export function retryLabel(httpStatus: number | undefined, errorCode: string | u
   if (errorCode) return 'connection';
   return 'other';
 }
+
+/** Whether two runs read the same input: the same kind of source, the same content (its sha256), wherever the file lay. */
+export const sameInput = (a: { kind: string; sha256: string }, b: { kind: string; sha256: string }): boolean => a.kind === b.kind && a.sha256 === b.sha256;

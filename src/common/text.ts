@@ -18,6 +18,11 @@ export function terminalSafe(text: string): string {
   return text.replace(UNSAFE, escape);
 }
 
+/** What reaches a screen, a log or a page: secrets scrubbed first (an escape must not hide one), then every unsafe character escaped. */
+export function scrubbedSafe(text: string): string {
+  return terminalSafe(secrets.scrub(text));
+}
+
 /**
  * A value from outside (an input line, a server's text) quoted for a message: secrets scrubbed first,
  * then cut to `max` characters, then quoted and escaped — so that neither a cut secret nor an escape
@@ -42,7 +47,7 @@ export function cut(text: string, max: number): string {
  */
 export function spreadsheetSafe(cell: string): string {
   // Scrubbed first: once the CSV doubles its quotes, a secret holding `"` no longer looks like itself.
-  const safe = terminalSafe(secrets.scrub(cell));
+  const safe = scrubbedSafe(cell);
   return /^[=+\-@\t\r]/.test(safe) ? `'${safe}` : safe;
 }
 
@@ -54,7 +59,7 @@ export function spreadsheetSafe(cell: string): string {
  */
 export function shellQuote(value: string): string {
   if (/^[A-Za-z0-9_./:=@%+-]+$/.test(value)) return value;
-  if (!/[\n\r\t]/.test(value) && !new RegExp(UNSAFE.source).test(value)) return `'${value.replace(/'/g, `'\\''`)}'`;
+  if (!/[\n\r\t]/.test(value) && terminalSafe(value) === value) return `'${value.replace(/'/g, `'\\''`)}'`;
   return `$'${value.replace(/[\\']/g, '\\$&').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t').replace(UNSAFE, octalBytes)}'`;
 }
 

@@ -1,8 +1,7 @@
 import { closeSync, openSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import tty from 'node:tty';
-import { secrets } from '../common/secrets.js';
-import { terminalSafe } from '../common/text.js';
+import { scrubbedSafe } from '../common/text.js';
 
 /** Where a person may be: stdin to read IDs or an answer from, stderr to ask on. */
 export interface Terminal {
@@ -91,13 +90,13 @@ export async function confirmDeletion(request: ConfirmationRequest, terminal: Te
   const output = terminal.stderr.isTTY ? terminal.stderr : openTty((fd) => new tty.WriteStream(fd), 'w') ?? terminal.stderr;
   await discardTypeAhead(input);
   // Through the scrubber as everything else a person reads: the listing's values are a server's (red team: a secret in a status, shown whole).
-  output.write(terminalSafe(secrets.scrub([
+  output.write(scrubbedSafe([
     `About to DELETE ${request.count} orders on ${request.host}, permanently.`,
     `  for example: ${request.sample.join(', ')}${request.count > request.sample.length ? ', …' : ''}`,
     ...(request.manifest ? [`  every one is listed in ${request.manifest}`] : []),
     ...(request.details ?? []).map((line) => `  ${line}`),
     '',
-  ].join('\n'))));
+  ].join('\n')));
   const rl = createInterface({ input, output, terminal: false });
   const closed = new Promise<undefined>((resolve) => rl.once('close', () => resolve(undefined)));
   try {

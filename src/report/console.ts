@@ -1,6 +1,5 @@
 import pino, { type Logger } from 'pino';
-import { secrets } from '../common/secrets.js';
-import { terminalSafe } from '../common/text.js';
+import { scrubbedSafe } from '../common/text.js';
 
 /**
  * `human`: plain sentences, warnings and errors in colour (a terminal's, and a person's with stderr piped);
@@ -24,8 +23,6 @@ function colourWanted(env: NodeJS.ProcessEnv, stream: { isTTY?: boolean }): bool
 
 const SGR = { warn: '\u001b[33m', error: '\u001b[31m', bold: '\u001b[1m', reset: '\u001b[0m' } as const;
 
-/** What reaches a screen: secrets scrubbed first, then every control or bidi character escaped. */
-const safe = (text: string) => terminalSafe(secrets.scrub(text));
 
 /**
  * The console: what the tool tells people, on stderr, through the secret scrubber and the terminal
@@ -88,7 +85,7 @@ export class Console {
    */
   live(text: string): void {
     if (!this.isTerminal || this.liveStopped) return;
-    const fitted = [...safe(text)].slice(0, Math.max(1, this.columns - 3)).join('');
+    const fitted = [...scrubbedSafe(text)].slice(0, Math.max(1, this.columns - 3)).join('');
     this.liveLine = fitted;
     this.guarded(() => this.err.write(`\r${fitted}\u001b[K`));
   }
@@ -109,7 +106,7 @@ export class Console {
 
   private sayNow(text: string, level: Level, fields: Record<string, unknown>): void {
     this.guarded(() => {
-      const said = safe(text);
+      const said = scrubbedSafe(text);
       if (this.format === 'human') {
         this.err.write(level !== 'info' && this.colour ? `${SGR[level]}${said}${SGR.reset}\n` : `${said}\n`);
       } else if (this.format === 'text') {
@@ -124,12 +121,12 @@ export class Console {
   }
 
   print(text: string): void {
-    this.guarded(() => this.out.write(`${safe(text)}\n`));
+    this.guarded(() => this.out.write(`${scrubbedSafe(text)}\n`));
   }
 
   private createLogger(): Logger {
     const destination = { write: (line: string) => void this.err.write(line) };
-    return pino({ base: undefined, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label) => ({ level: label }) }, hooks: { streamWrite: safe } }, destination);
+    return pino({ base: undefined, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label) => ({ level: label }) }, hooks: { streamWrite: scrubbedSafe } }, destination);
   }
 
   private guarded(write: () => void): void {

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Registry } from 'prom-client';
-import { OUTCOMES, RUN_STATUSES, STOP_CAUSES, retryLabel, type StopCause } from '../common/domain.js';
+import { OUTCOMES, RUN_STATUSES, STOP_CAUSES, retryLabel, sameInput, type StopCause } from '../common/domain.js';
 import { describeFileError, readRegularFile } from '../common/files.js';
 import { writeOutputFile } from '../common/output-files.js';
 import { secrets } from '../common/secrets.js';
@@ -77,8 +77,7 @@ export function reportMetrics(events: RunEvents, console: Console, options: Metr
     .on('deletion.started', ({ total: count }) => {
       total = count;
       // The night's new run of the list its continued run read: the same orders, counted once (red team: 400 for 200).
-      const sameInput = carried && options.input && carried.input.kind === options.input.kind && carried.input.sha256 === options.input.sha256;
-      m.selected.set(sameInput ? Math.max(count, carried.selected) : count + (carried?.selected ?? 0));
+      m.selected.set(carried && options.input && sameInput(carried.input, options.input) ? Math.max(count, carried.selected) : count + (carried?.selected ?? 0));
       send();
       timer = setInterval(send, options.intervalMs).unref();
     })

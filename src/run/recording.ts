@@ -1,5 +1,5 @@
 import { AuditJournal } from '../audit/journal.js';
-import type { RunStatus, StopCause } from '../common/domain.js';
+import { sameInput, type RunStatus, type StopCause } from '../common/domain.js';
 import { ExitCode } from '../common/errors.js';
 import { describeFileError } from '../common/files.js';
 import { VERSION } from '../common/version.js';
@@ -171,7 +171,7 @@ export class RunRecording {
       options: { ...recordedOptions(options), dryRun: options.dryRun, force: options.force, allowHosts: options.allowHost, yes: options.yes, auth: options.credentials.kind },
       // A resume is its run's job, unless --force gave it another input: then it is that input's (red team: the nightly job,
       // finding its own id, finished a person's forced run of another file).
-      job: { ...((sameInput(resume, plan.input.source) && resume?.start.job) || jobIdentity(identityOf(options, resume), host, false)), startedBy: personPresent(context.terminal, options.ids === '-') ? 'person' : 'unattended' },
+      job: { ...((resume && sameInput(resume.start.source, plan.input.source) && resume.start.job) || jobIdentity(identityOf(options, resume), host, false)), startedBy: personPresent(context.terminal, options.ids === '-') ? 'person' : 'unattended' },
       ...(resume ? { resumeOf: resume.resumeOf, skipped: plan.input.scanned.skipped } : {}),
     };
   }
@@ -194,7 +194,3 @@ function throttlingSummary({ rate, budget }: Pace) {
     ceilingRps: round(rate.ceilingRps), finalRps: round(rate.rateAt()), budgetHeldMs: budget.heldMs,
   };
 }
-
-/** Whether a resume reads the input its run recorded (a --force may give it another). */
-const sameInput = (resume: { start: { source: { kind: string; sha256: string } } } | undefined, source: { kind: string; sha256: string }): boolean =>
-  resume !== undefined && resume.start.source.kind === source.kind && resume.start.source.sha256 === source.sha256;

@@ -1,5 +1,4 @@
-import { terminalSafe } from '../../common/text.js';
-import { secrets } from '../../common/secrets.js';
+import { scrubbedSafe } from '../../common/text.js';
 
 /**
  * Markup the page's own code wrote. Only `html` and `raw` make one, so an `Html` is never text from a
@@ -53,5 +52,5 @@ function render(value: Interpolation): string {
   if (Array.isArray(value)) return value.map(render).join('');
   // Anything else is text, whatever it claims to be: an object that only looks like Html too.
   // Control and bidi characters (a server's ESC, BEL, U+202E) are shown as their escapes, as on the console.
-  return terminalSafe(secrets.scrub(String(value))).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return scrubbedSafe(String(value)).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
