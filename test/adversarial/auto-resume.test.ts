@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import type { FakeExsited } from '../../src/fake-exsited/server.js';
-import { credentialsEnv, fakeApi, FAST, readAudit, runCli, runInProcess, startCli, untilDeletes, workDir, writeFile } from '../helpers/cli.js';
+import { credentialsEnv, cutRunEnd, fakeApi, FAST, onlyLogIn, readAudit, runCli, runInProcess, startCli, untilDeletes, workDir, writeFile } from '../helpers/cli.js';
 import { atTerminal } from '../helpers/terminal.js';
 import { autoResumeFinding } from '../../src/audit/latest-log.js';
 
@@ -186,12 +186,8 @@ describe('a damaged log of the job\'s own', () => {
     const ids = writeFile(dir, 'ids.txt', api.orders.slice(0, 4).map((o) => o.id).join('\n'));
     const night = ['run', '--yes', '--ids', ids, '--audit-dir', runs, '--auto-resume'];
     expect((await runInProcess(night, { env })).code).toBe(0);
-    const [name] = readdirSync(runs).filter((n) => n.endsWith('.ndjson'));
-    const log = join(runs, name as string);
     // Killed before its run.end, and a line of another run put in: the reader refuses the chain.
-    const lines = readFileSync(log, 'utf8').trim().split('\n').filter((line) => !line.includes('"event":"run.end"'));
-    lines.splice(2, 0, (lines[1] as string).replace(/"runId":"[^"]+"/, '"runId":"ffffffffffff"'));
-    writeFileSync(log, `${lines.join('\n')}\n`);
+    cutRunEnd(onlyLogIn(runs), (lines) => lines.splice(2, 0, (lines[1] as string).replace(/"runId":"[^"]+"/, '"runId":"ffffffffffff"')));
 
     writeFileSync(ids, api.orders.slice(4).map((o) => o.id).join('\n'));
     const next = await runInProcess(night, { env });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import type { FakeExsited } from '../../src/fake-exsited/server.js';
-import { credentialsEnv, fakeApi, readAudit, runCli, runInProcess, startCli, untilDeletes, workDir, writeFile } from '../helpers/cli.js';
+import { credentialsEnv, cutRunEnd, fakeApi, onlyLogIn, readAudit, runCli, runInProcess, startCli, untilDeletes, workDir, writeFile } from '../helpers/cli.js';
 
 /** Issue 9: resumes that deleted a different set, counted someone else's work, or crashed on a log. */
 let fake: FakeExsited | undefined;
@@ -313,65 +313,55 @@ describe('a dry resume of a run that stopped deleting', () => {
     expect(fake.deleted).toHaveLength(10); // by the night's own new run of the list
   });
 
-  test('a run refused by --max-deletes, then a person\'s dry resume with the limit raised: the nightly job never deletes past its own limit (red team: 30 deleted past --max-deletes 5)', async () => {
-    const api = await fakeApi(30);
-    fake = api.fake;
-    const dir = workDir();
-    const runs = join(dir, 'runs');
-    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
-    const job = writeFile(dir, 'job.json', JSON.stringify({ ids: input, auditDir: runs, yes: true, maxDeletes: 5, autoResume: true }));
-    const env = credentialsEnv(fake);
-    expect((await runInProcess(['run', '--job', job], { env })).code).toBe(3);
-    const json = join(dir, 's.json');
-    const log = join(runs, readdirSync(runs).find((name) => name.endsWith('.ndjson')) as string);
-    expect((await runInProcess(['run', '--yes', '--resume', '--dry-run', '--audit-log', log, '--max-deletes', '100', '--summary-json', json], { env })).code).toBe(0);
-    expect(JSON.parse(readFileSync(json, 'utf8'))).toMatchObject({ unfinished: false });
-    const night = await runInProcess(['run', '--job', job], { env });
-    expect(night.code).toBe(3);
-    expect(night.log).not.toMatch(/Resuming/);
-    expect(fake.deleted).toHaveLength(0);
-  });
-
-  test('a dry run of the job killed before its end: the nightly job leaves it to a person, never deleting what it found past the job\'s own limit (red team: 300 deleted, limit 5)', async () => {
-    const api = await fakeApi(30);
-    fake = api.fake;
-    const dir = workDir();
-    const runs = join(dir, 'runs');
-    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
-    const job = writeFile(dir, 'job.json', JSON.stringify({ ids: input, auditDir: runs, yes: true, maxDeletes: 5, autoResume: true }));
-    const env = credentialsEnv(fake);
-    expect((await runInProcess(['run', '--job', job, '--dry-run', '--max-deletes', '100'], { env })).code).toBe(0);
-    const log = join(runs, readdirSync(runs).find((name) => name.endsWith('.ndjson')) as string);
-    // Killed (-9) before its run.end.
-    writeFileSync(log, `${readFileSync(log, 'utf8').trim().split('\n').filter((line) => !line.includes('"event":"run.end"')).join('\n')}\n`);
-    const night = await runInProcess(['run', '--job', job], { env });
-    expect(night.log).not.toMatch(/Resuming/);
-    expect(night.log).toContain('its latest run was a dry run, which its resume turns into deletions: only a person continues it');
-    expect(night.code).toBe(3); // the night's own run, refused by the job's --max-deletes 5
-    expect(fake.deleted).toHaveLength(0);
-  });
-
-  /** A nightly job's folder whose own run was killed (its run.end cut away), and the job. */
-  async function killedNight(orders: number, maxDeletes: number) {
+  /** A nightly job (its spec: `maxDeletes`, --auto-resume, --yes) over the first `selected` orders of a fake's, with its audit folder. */
+  async function nightlyJob(orders: number, selected: number, maxDeletes: number) {
     const api = await fakeApi(orders);
     fake = api.fake;
     const dir = workDir();
     const runs = join(dir, 'runs');
-    const input = writeFile(dir, 'ids.txt', api.orders.slice(0, orders / 2).map((o) => o.id).join('\n'));
-    const job = writeFile(dir, 'job.json', JSON.stringify({ ids: input, auditDir: runs, yes: true, maxDeletes, autoResume: true, dryRun: true }));
-    const env = credentialsEnv(fake);
-    expect((await runInProcess(['run', '--job', job], { env })).code).toBe(0);
-    writeFileSync(job, JSON.stringify({ ids: input, auditDir: runs, yes: true, maxDeletes, autoResume: true }));
-    const log = join(runs, readdirSync(runs).find((name) => name.endsWith('.ndjson')) as string);
-    const cut = () => writeFileSync(log, `${readFileSync(log, 'utf8').trim().split('\n').filter((line) => !line.includes('"event":"run.end"')).join('\n')}\n`);
-    return { api, dir, job, log, env, cut };
+    const input = writeFile(dir, 'ids.txt', api.orders.slice(0, selected).map((o) => o.id).join('\n'));
+    const job = writeFile(dir, 'job.json', JSON.stringify({ ids: input, auditDir: runs, yes: true, maxDeletes, autoResume: true }));
+    return { api, dir, runs, job, env: credentialsEnv(fake) };
+  }
+
+  test('a run refused by --max-deletes, then a person\'s dry resume with the limit raised: the nightly job never deletes past its own limit (red team: 30 deleted past --max-deletes 5)', async () => {
+    const { dir, runs, job, env } = await nightlyJob(30, 30, 5);
+    expect((await runInProcess(['run', '--job', job], { env })).code).toBe(3);
+    const json = join(dir, 's.json');
+    expect((await runInProcess(['run', '--yes', '--resume', '--dry-run', '--audit-log', onlyLogIn(runs), '--max-deletes', '100', '--summary-json', json], { env })).code).toBe(0);
+    expect(JSON.parse(readFileSync(json, 'utf8'))).toMatchObject({ unfinished: false });
+    const night = await runInProcess(['run', '--job', job], { env });
+    expect(night.code).toBe(3);
+    expect(night.log).not.toMatch(/Resuming/);
+    expect(fake!.deleted).toHaveLength(0);
+  });
+
+  test('a dry run of the job killed before its end: the nightly job leaves it to a person, never deleting what it found past the job\'s own limit (red team: 300 deleted, limit 5)', async () => {
+    const { runs, job, env } = await nightlyJob(30, 30, 5);
+    expect((await runInProcess(['run', '--job', job, '--dry-run', '--max-deletes', '100'], { env })).code).toBe(0);
+    cutRunEnd(onlyLogIn(runs));
+    const night = await runInProcess(['run', '--job', job], { env });
+    expect(night.log).not.toMatch(/Resuming/);
+    expect(night.log).toContain('its latest run was a dry run, which its resume turns into deletions: only a person continues it');
+    expect(night.code).toBe(3); // the night's own run, refused by the job's --max-deletes 5
+    expect(fake!.deleted).toHaveLength(0);
+  });
+
+  /** The nightly job's folder after a dry run of it, and that run's log. */
+  async function reviewedNight(maxDeletes: number) {
+    const night = await nightlyJob(20, 10, maxDeletes);
+    expect((await runInProcess(['run', '--job', night.job, '--dry-run'], { env: night.env })).code).toBe(0);
+    return { ...night, log: onlyLogIn(night.runs) };
   }
 
   test('a person\'s run of the job with options of their own, killed: the nightly job leaves it to a person (red team: 32 deleted past the job\'s 5)', async () => {
-    const { job, log, env, cut } = await killedNight(20, 5);
+    const { job, log, env } = await reviewedNight(5);
     expect((await runInProcess(['run', '--yes', '--resume', '--audit-log', log, '--max-deletes', '100'], { env })).code).toBe(0);
-    cut();
-    writeFileSync(log, readFileSync(log, 'utf8').replace(/"startedBy":"unattended"(?![\s\S]*"startedBy")/, '"startedBy":"person"')); // the latest run.start: a person's at a terminal
+    // Killed before its end; its run.start (the latest) a person's at a terminal.
+    cutRunEnd(log, (lines) => {
+      const latest = lines.findLastIndex((line) => line.includes('"event":"run.start"'));
+      lines[latest] = (lines[latest] as string).replace('"startedBy":"unattended"', '"startedBy":"person"');
+    });
     const deleted = fake!.deleted.length;
     const night = await runInProcess(['run', '--job', job], { env });
     expect(night.log).toContain('a person started its latest run, with options of their own: only a person continues it');
@@ -380,10 +370,10 @@ describe('a dry resume of a run that stopped deleting', () => {
   });
 
   test('a resume given another input with --force is that input\'s job: the nightly job never finishes it (red team: another file\'s orders deleted)', async () => {
-    const { api, dir, job, log, env, cut } = await killedNight(20, 50);
+    const { api, dir, job, log, env } = await reviewedNight(50);
     const other = writeFile(dir, 'other.txt', api.orders.slice(10).map((o) => o.id).join('\n'));
     expect((await runInProcess(['run', '--yes', '--resume', '--audit-log', log, '--force', '--ids', other], { env })).code).toBe(0);
-    cut(); // killed (-9) before its end
+    cutRunEnd(log); // killed (-9) before its end
     const night = await runInProcess(['run', '--job', job], { env });
     expect(night.log).toContain('its latest run is another job\'s (a resume given another input with --force): only a person continues it');
     expect(night.log).not.toMatch(/Resuming/);

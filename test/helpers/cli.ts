@@ -1,6 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams, type SpawnOptionsWithoutStdio } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -197,6 +197,20 @@ export function readAudit(path: string, torn: string[] = []): AuditLine[] {
   if (torn.length === 0) return lines;
   if (arguments.length < 2) throw new Error(`${path} has unreadable lines: ${torn.join(' | ')}`);
   return lines;
+}
+
+/** The audit log in `dir` (an --audit-dir of one run's log). */
+export function onlyLogIn(dir: string): string {
+  const logs = readdirSync(dir).filter((name) => name.endsWith('.ndjson'));
+  if (logs.length !== 1) throw new Error(`${dir} holds ${logs.length} audit logs, not one`);
+  return join(dir, logs[0] as string);
+}
+
+/** The log as a run killed (-9) before its end leaves it: its run.end lines cut away; `edit` may change the lines left. */
+export function cutRunEnd(log: string, edit: (lines: string[]) => void = () => undefined): void {
+  const lines = readFileSync(log, 'utf8').trim().split('\n').filter((line) => !line.includes('"event":"run.end"'));
+  edit(lines);
+  writeFileSync(log, `${lines.join('\n')}\n`);
 }
 
 /** Fast retries for tests: the backoff is real, only tiny. */
