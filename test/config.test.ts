@@ -3,7 +3,7 @@ import { describe, expect, test } from '@jest/globals';
 import { CleanupError } from '../src/common/errors.js';
 import { readJobSpec } from '../src/config/job-spec.js';
 import { RUN_OPTIONS, runOptionKeys, specOf } from '../src/config/options.js';
-import { recordedOptions, resolveRunOptions, type Layers } from '../src/config/resolve.js';
+import { recordedOptions, resolveRunOptions, withRecorded, type Layers } from '../src/config/resolve.js';
 import { secrets } from '../src/common/secrets.js';
 import { duration, showDuration } from '../src/config/values.js';
 import { workDir, writeFile } from './helpers/cli.js';
@@ -12,7 +12,7 @@ const env = { EXSITED_ACCESS_TOKEN: 'token-123456789' };
 const resolve = (layers: Partial<Layers> = {}) => resolveRunOptions({ flags: { ids: 'x.txt' }, env, ...layers });
 const job = (options: Record<string, unknown>) => ({ path: 'job.json', options });
 
-describe('resolveRunOptions: defaults ← job spec ← recorded run ← environment ← flags', () => {
+describe('resolveRunOptions: defaults ← job spec ← environment ← flags; a resume\'s recorded run between the job spec and the environment (withRecorded)', () => {
   test('defaults, when nothing else gives a value', () => {
     const o = resolve();
     expect(o).toMatchObject({ concurrency: 8, retries: 5, timeoutMs: 30_000, graceMs: 10_000, haltAfter: 25, maxDeletes: 10_000, progressInterval: 10_000, dryRun: false });
@@ -27,9 +27,18 @@ describe('resolveRunOptions: defaults ← job spec ← recorded run ← environm
   });
 
   test('the recorded run beats the job spec (a resume continues the run as it was)', () => {
-    const o = resolve({ job: job({ concurrency: 4, maxDeletes: 500 }), recorded: { concurrency: 2, maxDuration: '1h30m' } });
-    expect(o).toMatchObject({ concurrency: 2, maxDeletes: 500, maxDuration: 5_400_000 });
-    expect(o.from.concurrency).toBe('recorded');
+    const o = withRecorded(resolve({ job: job({ concurrency: 4, maxDeletes: 500, retries: 2 }) }), { concurrency: 2, maxDuration: '1h30m', retries: 9 });
+    expect(o).toMatchObject({ concurrency: 2, maxDeletes: 500, maxDuration: 5_400_000, retries: 9 });
+    expect(o.from).toMatchObject({ concurrency: 'recorded', retries: 'recorded', maxDeletes: 'job' });
+  });
+
+  test('a limit the job spec sets lower than the recorded one binds the resume (none recorded, or --halt-after 0, is no limit)', () => {
+    const o = withRecorded(resolve({ job: job({ concurrency: 4, maxDeletes: 500, haltAfter: 3, rps: 10, maxDuration: '10m' }) }),
+      { concurrency: 16, maxDeletes: 9000, haltAfter: 0, maxDuration: '1h' });
+    expect(o).toMatchObject({ concurrency: 4, maxDeletes: 500, haltAfter: 3, rps: 10, maxDuration: 600_000 });
+    expect(o.from).toMatchObject({ concurrency: 'job', maxDeletes: 'job', haltAfter: 'job', rps: 'job', maxDuration: 'job' });
+    // Not given by the job: the recorded run's, however high.
+    expect(withRecorded(resolve(), { concurrency: 16, maxDeletes: 9000 })).toMatchObject({ concurrency: 16, maxDeletes: 9000 });
   });
 
   test('the environment beats a job spec baked into an image: EXSITED_BASE_URL over the job\'s baseUrl', () => {
@@ -40,9 +49,10 @@ describe('resolveRunOptions: defaults ← job spec ← recorded run ← environm
 
   test('flags beat everything', () => {
     const o = resolve({
-      flags: { ids: 'x.txt', concurrency: '3', baseUrl: 'http://localhost:1' }, job: job({ concurrency: 4 }), recorded: { concurrency: 2 },
+      flags: { ids: 'x.txt', concurrency: '3', baseUrl: 'http://localhost:1' }, job: job({ concurrency: 4 }),
       env: { ...env, EXSITED_BASE_URL: 'https://api-stage.exsited.com' },
     });
+    expect(withRecorded(o, { concurrency: 2 }).concurrency).toBe(3);
     expect(o).toMatchObject({ concurrency: 3, baseUrl: 'http://localhost:1' });
     expect(o.from).toMatchObject({ concurrency: 'flag', baseUrl: 'flag' });
   });
@@ -96,7 +106,7 @@ describe('resolveRunOptions: defaults ← job spec ← recorded run ← environm
     const recorded = recordedOptions(o);
     expect(recorded).toMatchObject({ concurrency: 3, maxDuration: '1h30m', rps: 0.5, shard: '1/4', idPattern: '[A-Z-]+', maxDeletes: 10_000 });
     expect(recorded).not.toHaveProperty('ids');
-    const again = resolve({ recorded });
+    const again = withRecorded(resolve(), recorded);
     for (const key of Object.keys(recorded)) expect(again[key as keyof typeof again]).toEqual(o[key as keyof typeof o]);
   });
 });

@@ -26,6 +26,12 @@ export interface OptionSpec<T> {
    * again: the guards, the pace, the retry and halt policy, the deadline, the accepted IDs and the shard.
    */
   recorded: boolean;
+  /**
+   * A limit (deletions, failures in a row, time, requests at once or a second): a resume takes the lower of
+   * the recorded value and the job spec's, so that a job's limit, lowered since its run stopped, binds the
+   * run's unattended resume too. `unlimited`: the value that means no limit (--halt-after 0); none set is none too.
+   */
+  ceiling?: { unlimited?: T };
 }
 
 /** A Pushgateway's job is a segment of the push's path: a `/` in it would add labels to the grouping key. */
@@ -97,23 +103,23 @@ export const RUN_OPTIONS = {
     help: 'how long the question waits for the count to be typed; then the run is refused (exit 3), as with nobody at the terminal',
   }),
   maxDeletes: option({
-    flag: '--max-deletes', group: 'safety', value: count(0, 100_000_000), default: 10_000, job: true, recorded: true,
+    flag: '--max-deletes', group: 'safety', value: count(0, 100_000_000), default: 10_000, job: true, recorded: true, ceiling: {},
     help: 'refuse, before deleting anything, when more orders than this are selected',
   }),
   haltAfter: option({
-    flag: '--halt-after', group: 'safety', value: count(0, 1_000_000), default: 25, job: true, recorded: true,
+    flag: '--halt-after', group: 'safety', value: count(0, 1_000_000), default: 25, job: true, recorded: true, ceiling: { unlimited: 0 },
     help: 'stop when this many orders in a row fail for the same reason (0: never)',
   }),
   maxDuration: option({
-    flag: '--max-duration', group: 'safety', value: duration(), job: true, recorded: true,
+    flag: '--max-duration', group: 'safety', value: duration(), job: true, recorded: true, ceiling: {},
     help: 'stop starting new orders after this long (e.g. 45m, 1h30m), finish those under way, and exit 4; resume later',
   }),
   concurrency: option({
-    flag: '--concurrency', group: 'speed', value: count(1, 1024), default: 8, job: true, recorded: true,
+    flag: '--concurrency', group: 'speed', value: count(1, 1024), default: 8, job: true, recorded: true, ceiling: {},
     help: 'DELETE requests under way at once, at most',
   }),
   rps: option({
-    flag: '--rps', group: 'speed', value: positive(), job: true, recorded: true,
+    flag: '--rps', group: 'speed', value: positive(), job: true, recorded: true, ceiling: {},
     help: 'at most this many DELETE requests a second, all workers together (e.g. 20, or 0.5); by default no cap until the server slows the run down',
   }),
   retries: option({

@@ -12,8 +12,6 @@ export interface Layers {
   flags: Partial<Record<RunOptionKey, unknown>>;
   /** A job spec's options (config/job-spec), and its file. */
   job?: { path: string; options: Partial<Record<RunOptionKey, unknown>> };
-  /** For a resume: the options its run recorded (run.start), as `show` wrote them. */
-  recorded?: Partial<Record<RunOptionKey, unknown>>;
   env: NodeJS.ProcessEnv;
 }
 
@@ -29,9 +27,9 @@ export interface RunOptions extends RunSettings {
 }
 
 /**
- * Resolves `run`'s options once, from one table (config/options): defaults ← job spec ← the recorded run
- * (a resume) ← environment ← flags, the later winning — so a deployer's EXSITED_BASE_URL beats a job
- * baked into an image, and a flag beats both. Lists (allowed hosts) add up across layers. Every value is
+ * Resolves `run`'s options once, from one table (config/options): defaults ← job spec ← environment ←
+ * flags, the later winning — so a deployer's EXSITED_BASE_URL beats a job baked into an image, and a flag
+ * beats both (a resume's recorded run comes between the job spec and the environment: withRecorded). Lists (allowed hosts) add up across layers. Every value is
  * checked where it is taken from, and every problem of every layer is told at once (exit 2).
  */
 export function resolveRunOptions(given: Layers, use: { continuing?: string } = {}): RunOptions {
@@ -44,7 +42,6 @@ export function resolveRunOptions(given: Layers, use: { continuing?: string } = 
     const given: Array<[Layer, unknown, string]> = [];
     if (spec.default !== undefined) given.push(['default', spec.default, '']);
     if (layers.job?.options[key] !== undefined) given.push(['job', layers.job.options[key], `--job ${layers.job.path}: ${key}`]);
-    if (layers.recorded?.[key] !== undefined) given.push(['recorded', layers.recorded[key], `the recorded run's ${key}`]);
     const envValue = spec.env ? layers.env[spec.env] : undefined;
     if (envValue !== undefined && envValue !== '') given.push(['env', envValue, spec.env as string]);
     if (layers.flags[key] !== undefined) given.push(['flag', layers.flags[key], spec.flag as string]);
@@ -201,7 +198,9 @@ function credentialsFrom(env: NodeJS.ProcessEnv): Credentials {
  * The options of a resume: the recorded run's own (run.start's `options`) for every option that shapes
  * it, unless the environment or a flag gives it again — the recorded run sits between the job spec and
  * the environment. A run refused by --max-deletes 10 stays refused on resume until a flag raises it.
- * Logs of earlier versions recorded a few options under other names; they are read too.
+ * A limit the job spec sets lower than the recorded one binds (options' `ceiling`): a job's --max-deletes
+ * lowered since its run stopped is the most its nightly resume may delete. Logs of earlier versions
+ * recorded a few options under other names; they are read too.
  */
 export function withRecorded(options: RunOptions, recorded: Record<string, unknown>): RunOptions {
   const raw: Record<string, unknown> = { ...recorded };
@@ -214,6 +213,7 @@ export function withRecorded(options: RunOptions, recorded: Record<string, unkno
     if (!spec.recorded || value === undefined || value === null || options.from[key] === 'env' || options.from[key] === 'flag') continue;
     const parsed = spec.value.parse(value, 'recorded');
     if ('problem' in parsed) problems.push(`the recorded run's ${key} ${parsed.problem}`);
+    else if (options.from[key] === 'job' && spec.ceiling && !atMost(parsed.value, options[key], spec.ceiling.unlimited)) continue; // the job's lower limit binds
     else {
       (resolved as Record<string, unknown>)[key] = parsed.value;
       resolved.from[key] = 'recorded';
@@ -221,6 +221,12 @@ export function withRecorded(options: RunOptions, recorded: Record<string, unkno
   }
   if (problems.length > 0) throw usageError(`the recorded run's options cannot be read back (the log was edited?):\n${problems.map((p) => `  ${p}`).join('\n')}`);
   return resolved;
+}
+
+/** Whether a recorded limit lets no more through than the job's: `unlimited` (or none given) is the most there is. */
+function atMost(recorded: unknown, job: unknown, unlimited: unknown): boolean {
+  const most = (value: unknown) => (value === undefined || value === unlimited ? Infinity : value as number);
+  return most(recorded) <= most(job);
 }
 
 /** Where an option's value came from, as a person named it: `--base-url`, `EXSITED_BASE_URL`, `--job FILE: baseUrl`. */

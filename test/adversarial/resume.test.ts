@@ -378,6 +378,24 @@ describe('a dry resume of a run that stopped deleting', () => {
     expect(night.log).toContain('its latest run is another job\'s (a resume given another input with --force): only a person continues it');
     expect(night.log).not.toMatch(/Resuming/);
   });
+
+  test('a job\'s --max-deletes lowered since its run was killed binds the night\'s resume of it: the lower of the job\'s and the recorded one', async () => {
+    const { api, dir, runs, job, env } = await nightlyJob(30, 30, 100);
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    expect((await runInProcess(['run', '--job', job, '--halt-after', '0'], { env })).code).toBe(0);
+    // Killed (-9) with 20 of its orders unrecorded; then the job's limit lowered to 10, its halt-after to 3.
+    cutRunEnd(onlyLogIn(runs), (lines) => lines.splice(lines.length - 20, 20));
+    writeFile(dir, 'job.json', JSON.stringify({ ids: input, auditDir: runs, yes: true, maxDeletes: 10, haltAfter: 3, autoResume: true }));
+    const requests = fake!.deletes.length;
+    const night = await runInProcess(['run', '--job', job], { env });
+    expect(night.log).toMatch(/Resuming this job's unfinished run/);
+    expect(night.log).toContain('20 orders are selected, more than --max-deletes 10');
+    expect(night.code).toBe(3);
+    expect(fake!.deletes.length).toBe(requests);
+    const starts = readAudit(onlyLogIn(runs)).filter((line) => line.event === 'run.start');
+    // --halt-after 0 (never) is the most there is: the job's 3 binds; the job's --max-deletes binds too.
+    expect(starts.at(-1)).toMatchObject({ options: { maxDeletes: 10, haltAfter: 3 } });
+  });
 });
 
 describe('--allow-host', () => {
