@@ -17,6 +17,8 @@ export interface LogEntry {
   end?: RunEndLine;
   /** No run.end last (killed), or it says interrupted or halted: a resume would continue it. */
   unfinished: boolean;
+  /** Its run.start's record version, when a newer version of this tool wrote it (none readable here). */
+  newer?: number;
 }
 
 /**
@@ -156,7 +158,7 @@ export function describeLog(path: string): LogEntry {
   const end = last.kind === 'record' && last.record.event === 'run.end' ? last.record : undefined;
   // A chain ended by a dry resume (a person's check) is judged by that run.end: it waits for a person, whatever
   // the deleting run before it left (refused, failed, crashed: continued unattended, it bypassed --max-deletes).
-  return { path, start, end, unfinished: !end || !WAITS_FOR_A_PERSON.has(end.status as RunStatus) };
+  return { path, start, end, unfinished: !end || !WAITS_FOR_A_PERSON.has(end.status as RunStatus), ...(first.kind === 'newer' ? { newer: first.version } : {}) };
 }
 
 /** The first and the last line of a file, reading at most 64 KiB at each end (without blocking: common/files' fileEnds). */

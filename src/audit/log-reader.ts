@@ -4,7 +4,7 @@ import { usageError } from '../common/errors.js';
 import { describeFileError, openInputFile } from '../common/files.js';
 import { lineBatches } from '../common/lines.js';
 import { fastOrderLine, runIdField } from './order-line.js';
-import { parseLine, type AuditRecord, type OrderLine } from './records.js';
+import { newerVersion, parseLine, type AuditRecord, type OrderLine } from './records.js';
 
 /** An order line read on the fast path: its ID and outcome only. */
 export type OrderOutcome = Pick<OrderLine, 'event' | 'orderId' | 'outcome'>;
@@ -81,6 +81,7 @@ export async function readLastChain<G extends ChainGatherer<AuditRecord | OrderO
           continue;
         }
         const parsed = parseLine(text);
+        if (parsed.kind === 'newer') throw usageError(`${path} line ${lineNumber}: ${newerVersion(parsed.version)}`);
         if (parsed.kind === 'invalid' && parsed.event === 'run.start') {
           throw usageError(`${path} line ${lineNumber}: the run.start record is not valid (${parsed.problem}): the log was edited or is damaged`);
         }

@@ -18,7 +18,7 @@ const { 'run.end': runEnd } = RECORD_FIELDS;
 const LINES = {
   'run.start': line('run.start', RECORD_FIELDS['run.start'].extend({
     /** The record format of this run's lines; absent in logs written before it was recorded (1). */
-    recordVersion: z.number().int().positive().max(AUDIT_RECORD_VERSION, `written by a newer version of this tool; this one reads record versions up to ${AUDIT_RECORD_VERSION}: upgrade to read it`).optional(),
+    recordVersion: z.number().int().positive().max(AUDIT_RECORD_VERSION, newerVersion()).optional(),
   })),
   order: line('order', RECORD_FIELDS.order),
   'order.retry': line('order.retry', RECORD_FIELDS['order.retry']),
@@ -45,7 +45,14 @@ export type ParsedLine =
   /** Not a JSON object with an event: a write torn by a kill, or an edit. */
   | { kind: 'unreadable' }
   /** An event this reader does not know (a newer writer's): skipped. */
-  | { kind: 'other' };
+  | { kind: 'other' }
+  /** A run.start of a record version newer than this reader's: the log is a newer version's, not damaged. */
+  | { kind: 'newer'; version: number };
+
+/** What a log of a newer version is: said the same by `report`, a resume and --auto-resume. */
+export function newerVersion(version?: number): string {
+  return `written by a newer version of this tool (${version === undefined ? 'a newer record version' : `record version ${version}`}; this one reads up to ${AUDIT_RECORD_VERSION}): upgrade it to read or continue this log`;
+}
 
 export function parseLine(text: string): ParsedLine {
   let data: unknown;
@@ -58,6 +65,8 @@ export function parseLine(text: string): ParsedLine {
   const event = (data as { event?: unknown }).event;
   if (typeof event !== 'string') return { kind: 'unreadable' };
   if (!Object.hasOwn(LINES, event)) return { kind: 'other' };
+  const version = (data as { recordVersion?: unknown }).recordVersion;
+  if (event === 'run.start' && typeof version === 'number' && version > AUDIT_RECORD_VERSION) return { kind: 'newer', version };
   const parsed = LINES[event as RecordEvent].safeParse(data);
   // The line itself, not zod's copy: the schemas check and never transform, and the copy would drop unknown keys.
   if (parsed.success) return { kind: 'record', record: data as AuditRecord };

@@ -168,7 +168,7 @@ const again = (signal: StopSignal) => (signal === 'SIGHUP' ? 'SIGINT or SIGTERM 
  * that continues it, and left for a person.
  */
 async function findOwnUnfinishedRun(options: RunOptions, session: Session): Promise<string | undefined> {
-  const [{ autoResumeFinding }, { identityOf, jobIdentity }] = await Promise.all([import('../audit/latest-log.js'), import('../planner/job-identity.js')]);
+  const [{ autoResumeFinding }, { newerVersion }, { identityOf, jobIdentity }] = await Promise.all([import('../audit/latest-log.js'), import('../audit/records.js'), import('../planner/job-identity.js')]);
   let host: string;
   try {
     host = displayBaseUrl(new URL(options.baseUrl ?? DEFAULT_BASE_URL));
@@ -180,7 +180,7 @@ async function findOwnUnfinishedRun(options: RunOptions, session: Session): Prom
   for (const { entry, why } of finding.leftAlone.slice(0, SHOWN)) {
     session.console.say(entry.start
       ? `${oneLine(entry.path)} holds an unfinished run that --auto-resume leaves alone: ${why}. To continue it: ${session.io.command} run --resume --audit-log ${shellQuote(entry.path)}`
-      : `${oneLine(entry.path)} is left alone by --auto-resume: it holds no run this tool can read (not a log of this tool, or a damaged one)`, 'warn');
+      : `${oneLine(entry.path)} is left alone by --auto-resume: ${entry.newer !== undefined ? newerVersion(entry.newer) : 'it holds no run this tool can read (not a log of this tool, or a damaged one)'}`, 'warn');
   }
   if (finding.leftAlone.length > SHOWN) session.console.say(`… and ${finding.leftAlone.length - SHOWN} more unfinished runs in ${options.auditDir}`, 'warn');
   return finding.resume?.path;

@@ -195,6 +195,28 @@ describe('a damaged log of the job\'s own', () => {
     expect(next.log).toMatch(/holds an unfinished run that --auto-resume leaves alone: it cannot be read as a run \(.*line 3: a record of run ffffffffffff/);
     expect(api.orders.slice(4).every((o) => fake!.deleted.includes(o.id))).toBe(true);
   });
+
+  test('a log a newer version wrote is named as such, never "damaged", by --auto-resume, a resume and report alike', async () => {
+    const api = await fakeApi(4);
+    fake = api.fake;
+    const dir = workDir();
+    const runs = join(dir, 'runs');
+    const env = credentialsEnv(fake);
+    const ids = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const night = ['run', '--yes', '--ids', ids, '--audit-dir', runs, '--auto-resume', '--max-deletes', '0'];
+    expect((await runInProcess(night, { env })).code).toBe(3);
+    const log = onlyLogIn(runs);
+    cutRunEnd(log, (lines) => void (lines[0] = (lines[0] as string).replace('"recordVersion":2', '"recordVersion":3')));
+    const newer = 'written by a newer version of this tool (record version 3; this one reads up to 2): upgrade it to read or continue this log';
+    const next = await runInProcess(night, { env });
+    expect(next.log).toContain(`is left alone by --auto-resume: ${newer}`);
+    for (const args of [['report', log], ['run', '--resume', '--yes', '--audit-log', log]]) {
+      const result = await runInProcess(args, { env });
+      expect(result.code).toBe(2);
+      expect(result.log).toContain(`line 1: ${newer}`);
+      expect(result.log).not.toMatch(/damaged|edited/);
+    }
+  });
 });
 
 /** A neighbour's file in a shared audit folder, named to forge a line of what the tool says (red team). */
