@@ -1,6 +1,6 @@
 import type { RunStartRecord } from '../audit/records.js';
 import type { RunStatus } from '../common/domain.js';
-import { shellQuote } from '../common/text.js';
+import { holdsControl, shellQuote } from '../common/text.js';
 import { guardRefusal, type GuardRefusal } from '../guards/limits.js';
 
 /** What a resume needs besides its log, as the run recorded it: without it, a resume is refused where the run went through. */
@@ -11,6 +11,11 @@ export interface ResumeNeeds {
   yes: boolean;
   /** A guard refused the run (or would refuse a real one, for a dry run); `raiseMaxDeletesTo` when --max-deletes can let it through. */
   refusal?: GuardRefusal;
+  /**
+   * The run recorded its input file as a path with a control character (an older version did): a resume
+   * never opens it as it is, and asks for the same file again with --ids.
+   */
+  idsAgain?: boolean;
 }
 
 /** What the next step is decided from: the console's run as it ends, or the report's latest run as its log tells it. */
@@ -56,6 +61,7 @@ export function resumeNeedsOf(start: RunStartRecord): ResumeNeeds {
     allowHosts: Array.isArray(allowHosts) ? allowHosts.filter((h): h is string => typeof h === 'string') : [],
     yes: yes === true,
     ...(refusal ? { refusal } : {}),
+    ...(start.source.kind !== 'filter' && holdsControl(start.source.path) ? { idsAgain: true } : {}),
   };
 }
 
@@ -65,11 +71,20 @@ export function resumeNeedsOf(start: RunStartRecord): ResumeNeeds {
  * (--allow-host, --yes), and --max-deletes where a guard refused it and raising the limit lets it through.
  */
 export function nextSteps(f: NextStepFacts): NextStep[] {
+  const steps = stepsOf(f);
+  return f.idsAgain
+    ? steps.map((step) => (step.command.endsWith(' --ids FILE') ? { ...step, what: `${step.what} (FILE: the run's input file, named again: the run recorded its path with a control character; its sha256 is checked)` } : step))
+    : steps;
+}
+
+function stepsOf(f: NextStepFacts): NextStep[] {
   const resume = (...extra: string[]) => [
     `${f.command} run --resume --audit-log ${shellQuote(f.auditLog)}`,
     ...f.allowHosts.map((host) => `--allow-host ${shellQuote(host)}`),
     ...(f.yes ? ['--yes'] : []),
     ...extra,
+    // FILE: the person names it (the resume checks its sha256); said beside the step.
+    ...(f.idsAgain ? ['--ids FILE'] : []),
   ].join(' ');
   // Resuming helps past a refusal only where the person can lift the guard (--max-deletes).
   const lift = f.refusal?.raiseMaxDeletesTo === undefined ? [] : [`--max-deletes ${f.refusal.raiseMaxDeletesTo}`];

@@ -272,6 +272,8 @@ describe('a file name in the audit folder never forges a line of the console', (
     const reportEdited = await runInProcess(['report', edited]);
     expect(reportEdited.code).toBe(0);
     expect(forges(reportEdited.stdout)).toBe(false);
+    // Its next step is the resume that works: with the input named again (red team: the command printed was refused).
+    expect(reportEdited.stdout).toMatch(/To try the failed orders again \(FILE: the run's input file, named again: .*\n  .* run --resume --audit-log .*edited\.ndjson --yes --ids FILE\n/);
     const resumed = await runInProcess(['run', '--yes', '--resume', '--audit-log', edited, '--log-format', 'text'], { env: credentialsEnv(fake) });
     expect(resumed.code).toBe(2);
     expect(resumed.log).toContain('a path with a control character; give the same file again with --ids (its sha256 is checked); nothing was sent');
