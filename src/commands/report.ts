@@ -3,7 +3,7 @@ import { isAbsolute, join } from 'node:path';
 import type { Command } from 'commander';
 import { CleanupError, usageError } from '../common/errors.js';
 import { prepareOutputFile } from '../common/output-files.js';
-import { describeFileError } from '../common/files.js';
+import { describeFileError, physicalPath } from '../common/files.js';
 import { holdsControl, quoted, shellQuote } from '../common/text.js';
 import { describeLog, logsIn, type LogEntry } from '../audit/latest-log.js';
 import { VERSION } from '../common/version.js';
@@ -22,7 +22,8 @@ export function addReportCommand(program: Command, session: Session): void {
       'a folder: list its logs')
     .argument('<audit-log...>', 'the audit log(s) of the run, oldest first; or a folder of logs (runs/)')
     .showHelpAfterError("See 'exsited-order-cleanup report --help'.");
-  addOptions(report, REPORT_OPTIONS).action(async (paths: string[], given: Record<string, unknown>) => {
+  addOptions(report, REPORT_OPTIONS).action(async (givenPaths: string[], given: Record<string, unknown>) => {
+    const paths = givenPaths.map(physicalPath);
     const flags = resolveFlags('report', REPORT_OPTIONS, given);
     const { console } = session;
     // As every path option: one with a control character would forge a line of the report it heads (red team).

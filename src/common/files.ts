@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, createReadStream, fstatSync, lstatSync, openSync, readSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { closeSync, constants, createReadStream, fstatSync, lstatSync, openSync, readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { Socket } from 'node:net';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { addAbortSignal, type Readable } from 'node:stream';
 import { usageError } from './errors.js';
 
@@ -171,7 +171,8 @@ export async function readTextFile(path: string, maxBytes: number, what: string,
  * hand its content to whoever reads the pipe). Outputs a person names go through `writeOutputFile`.
  */
 export function writeFileAtomically(path: string, text: string, mode: number): void {
-  const temporary = join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
+  // Beside it as the kernel finds it: join() would collapse a `link/..` by spelling (see physicalPath).
+  const temporary = `${dirname(path)}/.${randomBytes(6).toString('hex')}.tmp`;
   try {
     writeFileSync(temporary, text, { mode, flag: 'wx' });
     renameSync(temporary, path);
@@ -181,3 +182,31 @@ export function writeFileAtomically(path: string, text: string, mode: number): v
   }
 }
 
+
+/**
+ * `path` as the kernel resolves it, where a `..` follows a symbolic link: Node's join, resolve and dirname
+ * collapse `link/..` by spelling, the kernel by where the link leads (red team: `--summary-json
+ * /dev/fd/../cwd/x.json` passed the checks, which asked the kernel, and its write, through join, went to
+ * /dev/cwd: "no such file" at the run's end). As given when the two agree, or when the part up to the last
+ * `..` does not exist (what uses it says so).
+ */
+export function physicalPath(path: string): string {
+  const parts = path.split('/');
+  const last = parts.lastIndexOf('..');
+  if (last < 0) return path;
+  const real = (end: number) => {
+    try {
+      return realpathSync.native(parts.slice(0, end).join('/') || '/');
+    } catch {
+      return undefined;
+    }
+  };
+  const upTo = real(last + 1);
+  if (upTo === undefined || upTo === resolve(parts.slice(0, last + 1).join('/') || '/')) return path;
+  // The deepest folder that exists, as the kernel names it (a link through /proc/self/cwd is its folder); the name itself as given.
+  for (let end = parts.length - 1; end > last; end--) {
+    const folder = real(end);
+    if (folder !== undefined) return join(folder, ...parts.slice(end));
+  }
+  return join(upTo, ...parts.slice(last + 1));
+}

@@ -1,6 +1,7 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { closest, distance } from 'fastest-levenshtein';
 import { usageError } from '../common/errors.js';
+import { physicalPath } from '../common/files.js';
 import { readJsonFile } from '../common/json-file.js';
 import { RUN_OPTIONS, runOptionKeys, specOf, type RunOptionKey } from './options.js';
 
@@ -54,7 +55,11 @@ export async function readJobSpec(path: string): Promise<JobSpec> {
   if (problems.length > 1) throw usageError(`--job ${path}: ${problems.length} problem(s):\n${problems.map((p) => `  ${p}`).join('\n')}`);
   for (const key of SHIPPED_WITH_THE_JOB) {
     const value = options[key];
-    if (typeof value === 'string' && value !== '-' && !isAbsolute(value)) options[key] = resolve(dirname(path), value);
+    if (typeof value !== 'string' || value === '-' || isAbsolute(value)) continue;
+    // Beside the spec as the kernel finds it: a `link/..` in its path or the value is not collapsed by spelling (physicalPath).
+    const joined = `${dirname(path)}/${value}`;
+    const physical = physicalPath(joined);
+    options[key] = physical !== joined ? physical : resolve(dirname(path), value);
   }
   return { path, description, options };
 }

@@ -1,6 +1,7 @@
 import { MAX_TIMER_MS, parseDuration, UNIT_MS, type DurationUnit } from '../common/durations.js';
 import { credentialsOf, parseHttpUrl } from '../common/http-url.js';
 import { MIN_SECRET_LENGTH } from '../common/secrets.js';
+import { physicalPath } from '../common/files.js';
 import { holdsControl, quoted } from '../common/text.js';
 import { parseShard, shardText, type Shard } from '../sources/shard.js';
 
@@ -114,7 +115,12 @@ export function path(placeholder: string): Value<string> {
   const base = text(placeholder);
   return {
     ...base,
-    parse: (raw) => (typeof raw === 'string' && holdsControl(raw) ? problem(`must be a path without control characters (a newline, an escape), got ${got(raw)}`) : base.parse(raw)),
+    parse: (raw) => {
+      if (typeof raw === 'string' && holdsControl(raw)) return problem(`must be a path without control characters (a newline, an escape), got ${got(raw)}`);
+      const parsed = base.parse(raw);
+      // As the kernel resolves it: every check, write and record then means the same file (physicalPath).
+      return 'value' in parsed ? ok(physicalPath(parsed.value)) : parsed;
+    },
   };
 }
 

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import type { FakeExsited } from '../../src/fake-exsited/server.js';
@@ -131,5 +131,28 @@ describe('inputs that are not what they seem', () => {
     const result = await runInProcess(['run', '--yes', '--job', job], { env: credentialsEnv(fake) });
     expect(result.code).toBe(0);
     expect(readAudit(join(dir, 'a.ndjson')).filter((l) => l.outcome === 'would_delete').length).toBeGreaterThan(0);
+  });
+});
+
+describe('a `..` after a symbolic link means the folder the kernel finds, everywhere (red team)', () => {
+  test('a job spec reached through link/.. takes the filter beside it, never the one the spelling collapses to; an output through /dev/fd/.. is written', async () => {
+    const api = await fakeApi(30);
+    fake = api.fake;
+    const dir = workDir();
+    mkdirSync(join(dir, 'sub', 'inner'), { recursive: true });
+    symlinkSync('sub/inner', join(dir, 'l'));
+    const [mine, other] = [...new Set(api.orders.map((o) => o.account_id))] as [string, string];
+    const filter = (account: string) => JSON.stringify({ match: { accountId: [account] }, matchAll: true });
+    writeFile(join(dir, 'sub'), 'f.json', filter(mine));
+    writeFile(dir, 'f.json', filter(other)); // where `l/..` leads by its spelling
+    writeFile(join(dir, 'sub'), 'job.json', JSON.stringify({ filter: 'f.json', auditLog: 'a.ndjson', yes: true }));
+
+    const result = await runCli(['run', '--job', 'l/../job.json', '--summary-json', '/dev/fd/../cwd/s.json'], { env: credentialsEnv(fake), cwd: dir });
+
+    expect(result.code).toBe(0);
+    const accounts = new Set(fake.deletes.map((d) => api.orders.find((o) => o.id === d.orderId)?.account_id));
+    expect([...accounts]).toEqual([mine]);
+    // /dev/fd/.. is the process's own /proc entry: its cwd is the run's folder (the check passed; the write, through join, went to /dev/cwd).
+    expect(JSON.parse(readFileSync(join(dir, 's.json'), 'utf8'))).toMatchObject({ status: 'completed' });
   });
 });
