@@ -146,7 +146,7 @@ describe('durations', () => {
   test.each([['45m', 2_700_000], ['1h30m', 5_400_000], ['90s', 90_000], ['500ms', 500], ['2', 2000], ['1.5h', 5_400_000], [90, 90_000]])('%j', (raw, ms) => {
     expect(duration().parse(raw)).toEqual({ value: ms });
   });
-  test.each(['', '0s', 'm', '45x', '1h 30m', '-5m', '1000h'])('refuses %j', (raw) => {
+  test.each(['', '0s', 'm', '45x', '1h 30m', '-5m', '1000h', '0.4ms', 0.0004])('refuses %j', (raw) => {
     expect(duration().parse(raw)).toHaveProperty('problem');
   });
   test.each([[2_700_000, '45m'], [5_400_000, '1h30m'], [90_000, '1m30s'], [1500, '1500ms'], [86_400_000, '1d']])('%d ms is shown as %s', (ms, shown) => {

@@ -95,3 +95,18 @@ describe('executeDeletions', () => {
     expect(fake?.deletes).toHaveLength(0);
   });
 });
+
+describe('RunControl\'s deadline', () => {
+  test('one per process; a shorter one given later binds (a resume\'s lower recorded --max-duration), a longer one does not (red team: the lower was ignored)', () => {
+    const timers: Array<{ run: () => void; ms: number }> = [];
+    const control = new RunControl(0, (run, ms) => void timers.push({ run, ms }));
+    control.configure({ graceMs: 0, deadlineMs: 3_600_000 }); // the job's 1h, as the process started
+    control.configure({ graceMs: 0, deadlineMs: 1_000 }); // the recorded run's 1 s
+    control.configure({ graceMs: 0, deadlineMs: 7_200_000 });
+    expect(timers.map((t) => t.ms)).toEqual([3_600_000, 1_000]);
+    timers[1]!.run();
+    expect(control.reason).toMatchObject({ kind: 'halt', cause: 'deadline', message: expect.stringMatching(/deadline \(1 s\)/) });
+    timers[0]!.run(); // the longer one, later: the stop stays the first
+    expect(control.reason).toMatchObject({ message: expect.stringMatching(/deadline \(1 s\)/) });
+  });
+});

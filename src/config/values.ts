@@ -77,6 +77,8 @@ export const age = (): Value<number> => time('d', (ms, raw) =>
 /** A duration a timer waits for (`45m`, `1h30m`, `90s`, `500ms`; a bare number is seconds): at most 24 days. */
 export const duration = (): Value<number> => time('s', (ms, raw) => {
   if (ms === undefined || !(ms > 0)) return `must be a duration such as 45m, 1h30m or 90s, got ${got(raw)}`;
+  // Kept in whole milliseconds: 0.4ms was taken as 0, and stopped every run before it began (red team).
+  if (Math.round(ms) === 0) return `must be 1ms or more, got ${got(raw)}`;
   return ms > MAX_TIMER_MS ? `must be at most 24 days (596h), got ${got(raw)}` : undefined;
 });
 

@@ -20,7 +20,8 @@ const unrefTimer: Timer = (run, ms) => void setTimeout(run, ms).unref();
 export class RunControl {
   private readonly stopController = new AbortController();
   private readonly abortController = new AbortController();
-  private deadlineSet = false;
+  /** The deadline in force, ms from when it was set. */
+  private deadlineMs: number | undefined;
   reason: StopReason | undefined;
   /** Whether orders are being deleted (rather than the run still being prepared): what a signal interrupts. */
   deleting = false;
@@ -44,9 +45,9 @@ export class RunControl {
   }
 
   /**
-   * The run's own grace period and deadline, once they are known (a resume takes the recorded ones). The
-   * deadline is set once per process, so that a run that first resumes an unfinished one (--auto-resume)
-   * keeps to one deadline for both.
+   * The run's own grace period and deadline, once they are known (a resume takes the recorded ones). One
+   * deadline for the process, so that a run that first resumes an unfinished one (--auto-resume) keeps to
+   * one for both; a shorter one given later (a resume's, lower than what the process started with) binds.
    */
   configure({ graceMs, deadlineMs }: { graceMs: number; deadlineMs?: number }): void {
     this.graceMs = graceMs;
@@ -61,10 +62,13 @@ export class RunControl {
     else this.timer(() => this.abortInFlight(), this.graceMs);
   }
 
-  /** --max-duration: halt (exit 4, resumable) once `ms` have passed; a second deadline is ignored. */
+  /**
+   * --max-duration: halt (exit 4, resumable) once `ms` have passed; a later deadline no shorter than the one
+   * in force is ignored (red team: a resume's lower recorded --max-duration, which its run.start recorded, was).
+   */
   setDeadline(ms: number): void {
-    if (this.deadlineSet) return;
-    this.deadlineSet = true;
+    if (this.deadlineMs !== undefined && ms >= this.deadlineMs) return;
+    this.deadlineMs = ms;
     this.timer(() => this.stop({
       kind: 'halt', exitCode: ExitCode.halted, cause: 'deadline', message: `the --max-duration deadline (${humanDuration(ms)}) was reached; resume to continue`,
     }), ms);

@@ -1,9 +1,9 @@
 import type { SourceRecord } from '../common/records.js';
 
 /** --max-deletes: the reason to refuse, when the selection is larger than the limit. */
-export function exceedsMaxDeletes(count: number, maxDeletes: number): string | undefined {
+export function exceedsMaxDeletes(count: number, maxDeletes: number, from?: string): string | undefined {
   if (count <= maxDeletes) return undefined;
-  return `${count} orders are selected, more than --max-deletes ${maxDeletes}: nothing was deleted`;
+  return `${count} orders are selected, more than --max-deletes ${maxDeletes}${from ? ` (${from})` : ''}: nothing was deleted`;
 }
 
 /**
@@ -34,9 +34,9 @@ export interface GuardRefusal {
  * The guards' verdict on a selection of `pending` orders: what the run decides by, and what its next step
  * is built from, by the console as the run ends and by the report from the recorded run.start.
  */
-export function guardRefusal(source: SourceRecord, host: string, pending: number, maxDeletes: number): GuardRefusal | undefined {
+export function guardRefusal(source: SourceRecord, host: string, pending: number, maxDeletes: number, from?: string): GuardRefusal | undefined {
   const everything = selectsEverything(source, host);
   if (everything) return { reason: everything };
-  const tooMany = exceedsMaxDeletes(pending, maxDeletes);
+  const tooMany = exceedsMaxDeletes(pending, maxDeletes, from);
   return tooMany ? { reason: tooMany, raiseMaxDeletesTo: pending } : undefined;
 }

@@ -104,7 +104,10 @@ export async function readRecordedRun(requested: RunOptions, log: OpenedLog, con
   const resume = await openRecordedRun(requested, auditLog, events, context.command);
   if (resume && !requested.ids) refuseCollisions(withRecordedInput(files, resume.source.path), 'nothing was sent');
   if (resume) hooks.checked();
-  const options = resume ? withRecorded(requested, resume.start.options) : requested;
+  // A night's time window is its own, set as it started (the job's, the flags'): the run it continues never brings
+  // its recorded one in (red team: a continued run's 4 s then stopped the night's new run, whose log recorded none).
+  const recorded = resume && context.night ? { ...resume.start.options, maxDuration: undefined, maxDurationMs: undefined } : resume?.start.options;
+  const options = resume ? withRecorded(requested, recorded as Record<string, unknown>) : requested;
   context.control.configure({ graceMs: options.graceMs, deadlineMs: options.maxDuration });
   const baseUrl = options.baseUrl !== undefined || !resume
     ? checkBaseUrl(options.baseUrl ?? DEFAULT_BASE_URL, options.allowedHosts, sourceOf(options, 'baseUrl'))

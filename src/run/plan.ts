@@ -1,5 +1,6 @@
 import { prepareOutputFile } from '../common/output-files.js';
 import { protectFile } from '../common/protected-files.js';
+import { sourceOf } from '../config/resolve.js';
 import { guardRefusal } from '../guards/limits.js';
 import { prepareInput, type PreparedInput } from '../planner/input.js';
 import type { RunContext } from './context.js';
@@ -34,7 +35,9 @@ export async function planRun(run: RecordedRun, log: OpenedLog, api: LazyApi, co
   if (!input || control.stopping.aborted) return undefined;
   protectFile('the run\'s input', { path: input.spec.path }); // no output may replace it, whatever is put at its path meanwhile
   const count = input.scanned.pending.size;
-  const refusal = guardRefusal(input.source, new URL(host).host, count, options.maxDeletes);
+  // Where the limit came from, unless a person just gave it: a job's, or the recorded run's (a resume's limit may be neither the job's nor the flag's).
+  const from = options.from.maxDeletes === 'job' || options.from.maxDeletes === 'recorded' ? sourceOf(options, 'maxDeletes') : undefined;
+  const refusal = guardRefusal(input.source, new URL(host).host, count, options.maxDeletes, from);
   if (options.metricsFile) prepareOutputFile(options.metricsFile, '--metrics-file');
   return { input, count, ...(refusal ? { refusal } : {}) };
 }

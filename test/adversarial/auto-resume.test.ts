@@ -174,6 +174,26 @@ describe('--auto-resume and --resume never guess whose run it is', () => {
     expect(shard1.code).toBe(0);
     expect(shard1.log).not.toMatch(/Resuming/);
   });
+
+  test('the night\'s time window is its own: a continued run\'s recorded --max-duration never stops the night\'s new run (red team: halted at 1 s, its log recording no deadline)', async () => {
+    const api = await fakeApi(60, { faults: { latencyMs: 25 } });
+    fake = api.fake;
+    const dir = workDir();
+    const runs = join(dir, 'runs');
+    const job = writeFile(dir, 'nightly.json', JSON.stringify({ ids: writeFile(dir, 'n.txt', ids(api.orders)), auditDir: runs, autoResume: true, yes: true, concurrency: 1 }));
+    const env = credentialsEnv(fake);
+    expect((await runInProcess(['run', '--job', job, '--max-duration', '1s'], { env })).code).toBe(4);
+    expect(fake.deleted.length).toBeLessThan(60);
+
+    // The continued run finishes the rest; the new run then checks all 60 again (gone: 404), one at a time, past 1 s.
+    const night = await runInProcess(['run', '--job', job], { env });
+    expect(night.log).toMatch(/Resuming this job's unfinished run/);
+    expect(night.log).not.toMatch(/deadline/);
+    expect(night.code).toBe(0);
+    const starts = readdirSync(runs).filter((name) => name.endsWith('.ndjson')).flatMap((name) => readAudit(join(runs, name)).filter((line) => line.event === 'run.start'));
+    // The first run's deadline only: the continued run and the new one ran in the night's window, which has none.
+    expect(starts.map((start) => (start.options as { maxDuration?: string }).maxDuration).sort()).toEqual(['1s', undefined, undefined]);
+  });
 });
 
 describe('a damaged log of the job\'s own', () => {

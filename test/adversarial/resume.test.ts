@@ -389,7 +389,7 @@ describe('a dry resume of a run that stopped deleting', () => {
     const requests = fake!.deletes.length;
     const night = await runInProcess(['run', '--job', job], { env });
     expect(night.log).toMatch(/Resuming this job's unfinished run/);
-    expect(night.log).toContain('20 orders are selected, more than --max-deletes 10');
+    expect(night.log).toContain(`20 orders are selected, more than --max-deletes 10 (--job ${job}: maxDeletes)`);
     expect(night.code).toBe(3);
     expect(fake!.deletes.length).toBe(requests);
     const starts = readAudit(onlyLogIn(runs)).filter((line) => line.event === 'run.start');
