@@ -139,6 +139,16 @@ describe('the history of an audit folder', () => {
     expect(formatHistory(await readHistory(dir, { now: NOW }))).toContain('completed, exit 0, 3 selected, 3 deleted, 0 failed; ids.txt; 1 earlier, unrelated run(s) in it\n');
   });
 
+  test('a run that stopped deleting, then a dry resume: listed by its deletions and as resumable, as report <log> tells it, never "dry run, 2 would delete" (red team)', async () => {
+    const dir = join(workDir(), 'runs');
+    mkdirSync(dir);
+    writeLog(dir, [
+      { runId: 'f00000000001', at: night(0), deleted: 2, status: 'halted', reason: 'the --max-duration deadline (200 ms) was reached' },
+      { runId: 'f00000000002', at: night(0, 5), wouldDelete: 28, dryRun: true, resumeOf: 'f00000000001' },
+    ]);
+    expect(formatHistory(await readHistory(dir, { now: NOW }))).toContain('halted, exit 4, then a dry resume, 2 selected, 2 deleted, 0 failed (2 runs); ids.txt  (resumable)\n');
+  });
+
   test('a failed line whose fields cannot be read is unreadable, as report <log> counts it; a clock stepped back never makes a time negative', async () => {
     const dir = join(workDir(), 'runs');
     mkdirSync(dir);

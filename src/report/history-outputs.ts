@@ -53,12 +53,17 @@ function logLine(all: HistoryRun[]): string {
   const first = runs[0] as HistoryRun;
   const last = runs.at(-1) as HistoryRun;
   const total = (key: keyof HistoryRun['counts']) => runs.reduce((sum, run) => sum + run.counts[key], 0);
+  // A dry resume after deletions checked what is left and deleted nothing: the chain is told by its last deleting run,
+  // as `report <log>` tells it (red team: "halted, dry run, 2 would delete" for a run that deleted 2 and left 28).
+  const deleting = runs.findLast((run) => !run.dryRun);
+  const checked = last.dryRun && deleting !== undefined;
+  const told = checked ? deleting : last;
   // A dry run and its resume: told by the deletions, never as a dry run.
-  const mode = last.dryRun ? ', dry run' : first.dryRun ? ', a dry run, then its resume' : '';
-  const counts = last.dryRun ? `${total('wouldDelete')} would delete` : `${total('deleted')} deleted, ${total('failed')} failed`;
-  const state = last.running ? 'running (its log is locked)' : last.status === null ? 'not finished (killed?)' : last.exitCode === 3 && total('deleted') === 0
-    ? `refused: ${(last.reason ?? '').split(/\. /)[0]}` : `${last.status}, exit ${last.exitCode}`;
-  const resumable = !last.running && (last.status === null || !WAITS_FOR_A_PERSON.has(last.status));
+  const mode = checked ? ', then a dry resume' : last.dryRun ? ', dry run' : first.dryRun ? ', a dry run, then its resume' : '';
+  const counts = last.dryRun && !checked ? `${total('wouldDelete')} would delete` : `${total('deleted')} deleted, ${total('failed')} failed`;
+  const state = last.running ? 'running (its log is locked)' : told.status === null ? 'not finished (killed?)' : told.exitCode === 3 && total('deleted') === 0
+    ? `refused: ${(told.reason ?? '').split(/\. /)[0]}` : `${told.status}, exit ${told.exitCode}`;
+  const resumable = !last.running && (told.status === null || !WAITS_FOR_A_PERSON.has(told.status));
   const runsWord = runs.length > 1 ? ` (${runs.length} runs)` : '';
   const earlier = all.length > runs.length ? `; ${all.length - runs.length} earlier, unrelated run(s) in it` : '';
   return `${first.startedAt}  ${state}${mode}, ${first.selected} selected, ${counts}${runsWord}; ${first.input}${resumable ? '  (resumable)' : ''}${earlier}`;

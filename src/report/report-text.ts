@@ -1,4 +1,3 @@
-import type { LogEntry } from '../audit/latest-log.js';
 import { humanDuration } from '../common/durations.js';
 import { oneLine } from '../common/text.js';
 import { formatNextSteps, nextSteps, type NextStep } from './next-step.js';
@@ -46,24 +45,3 @@ export function reportNextSteps(r: RunReport, command: string): NextStep[] {
   });
 }
 
-/** `report <folder>`: its logs, newest first, so that a person can tell them apart. */
-export function formatLogList(dir: string, logs: LogEntry[]): string {
-  if (logs.length === 0) return `${dir}: no audit logs (*.ndjson) here`;
-  const lines = [`${logs.length} audit log${logs.length === 1 ? '' : 's'} in ${dir}, newest first:`];
-  for (const log of logs) {
-    const source = log.start?.source;
-    const what = source ? (source.kind === 'filter' ? `filter ${String((source.filter as { path?: unknown } | undefined)?.path ?? '')}` : source.path) : '?';
-    // A dry run and its resume: told by the deletions (the counts are the last run's), never as a dry run.
-    const startedDry = log.start?.options.dryRun === true;
-    const lastDry = log.end?.dryRun ?? startedDry;
-    const dry = lastDry ? ', dry run' : startedDry ? ', a dry run, then its resume' : '';
-    const s = log.end?.summary as { selected?: number; deleted?: number; failed?: number; wouldDelete?: number } | undefined;
-    const counts = s ? `, ${s.selected ?? 0} selected, ${lastDry ? `${s.wouldDelete ?? 0} would delete` : `${s.deleted ?? 0} deleted, ${s.failed ?? 0} failed`}` : '';
-    const firstSentence = (text: string) => text.split(/\. /)[0];
-    const state = !log.end ? 'not finished (killed?)' : log.end.exitCode === 3 && (s?.deleted ?? 0) === 0
-      ? `refused: ${firstSentence(log.end.reason ?? '')}` : `${log.end.status}, exit ${log.end.exitCode}`;
-    // Each of the two lines one line, whatever the folder's names and the logs' text hold.
-    lines.push(`  ${oneLine(log.path)}\n    ${oneLine(`${log.start?.time ?? '?'}  ${state}${dry}${counts}; ${what}${log.unfinished ? '  (resumable)' : ''}`)}`);
-  }
-  return lines.join('\n');
-}
