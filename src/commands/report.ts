@@ -23,7 +23,13 @@ export function addReportCommand(program: Command, session: Session): void {
     .argument('<audit-log...>', 'the audit log(s) of the run, oldest first; or a folder of logs (runs/)')
     .showHelpAfterError("See 'exsited-order-cleanup report --help'.");
   addOptions(report, REPORT_OPTIONS).action(async (givenPaths: string[], given: Record<string, unknown>) => {
-    const paths = givenPaths.map(physicalPath);
+    const paths = givenPaths.map((path) => {
+      try {
+        return physicalPath(path);
+      } catch (error) {
+        throw usageError(`report: ${quoted(path)}: ${(error as Error).message}`);
+      }
+    });
     const flags = resolveFlags('report', REPORT_OPTIONS, given);
     const { console } = session;
     // As every path option: one with a control character would forge a line of the report it heads (red team).

@@ -187,8 +187,9 @@ export function writeFileAtomically(path: string, text: string, mode: number): v
  * `path` as the kernel resolves it, where a `..` follows a symbolic link: Node's join, resolve and dirname
  * collapse `link/..` by spelling, the kernel by where the link leads (red team: `--summary-json
  * /dev/fd/../cwd/x.json` passed the checks, which asked the kernel, and its write, through join, went to
- * /dev/cwd: "no such file" at the run's end). As given when the two agree, or when the part up to the last
- * `..` does not exist (what uses it says so).
+ * /dev/cwd: "no such file" at the run's end). As given when the two agree. Throws, saying why, when the
+ * part up to the last `..` cannot be resolved (a folder there does not exist yet: a log written through it,
+ * by spelling, was then looked for by the kernel elsewhere, and never resumed; red team).
  */
 export function physicalPath(path: string): string {
   const parts = path.split('/');
@@ -201,8 +202,14 @@ export function physicalPath(path: string): string {
       return undefined;
     }
   };
-  const upTo = real(last + 1);
-  if (upTo === undefined || upTo === resolve(parts.slice(0, last + 1).join('/') || '/')) return path;
+  const spelt = parts.slice(0, last + 1).join('/') || '/';
+  let upTo: string;
+  try {
+    upTo = realpathSync.native(spelt);
+  } catch (error) {
+    throw new Error(`its part up to the last "..", ${spelt}, cannot be followed (${describeFileError(error)}): give the path without ".." there`);
+  }
+  if (upTo === resolve(spelt)) return path;
   // The deepest folder that exists, as the kernel names it (a link through /proc/self/cwd is its folder); the name itself as given.
   for (let end = parts.length - 1; end > last; end--) {
     const folder = real(end);

@@ -58,7 +58,12 @@ export async function readJobSpec(path: string): Promise<JobSpec> {
     if (typeof value !== 'string' || value === '-' || isAbsolute(value)) continue;
     // Beside the spec as the kernel finds it: a `link/..` in its path or the value is not collapsed by spelling (physicalPath).
     const joined = `${dirname(path)}/${value}`;
-    const physical = physicalPath(joined);
+    let physical: string;
+    try {
+      physical = physicalPath(joined);
+    } catch (error) {
+      throw usageError(`--job ${path}: ${key}: ${(error as Error).message}`);
+    }
     options[key] = physical !== joined ? physical : resolve(dirname(path), value);
   }
   return { path, description, options };

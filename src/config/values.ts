@@ -121,7 +121,12 @@ export function path(placeholder: string): Value<string> {
       if (typeof raw === 'string' && holdsControl(raw)) return problem(`must be a path without control characters (a newline, an escape), got ${got(raw)}`);
       const parsed = base.parse(raw);
       // As the kernel resolves it: every check, write and record then means the same file (physicalPath).
-      return 'value' in parsed ? ok(physicalPath(parsed.value)) : parsed;
+      if (!('value' in parsed)) return parsed;
+      try {
+        return ok(physicalPath(parsed.value));
+      } catch (error) {
+        return problem(`${quoted(parsed.value)}: ${(error as Error).message}`);
+      }
     },
   };
 }

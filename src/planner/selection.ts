@@ -6,6 +6,7 @@ import { stringify } from 'csv-stringify/sync';
 import { CleanupError, ExitCode, refusal } from '../common/errors.js';
 import { describeFileError } from '../common/files.js';
 import { IdSet } from '../common/id-set.js';
+import { HOLDS_CREDENTIAL } from '../common/secrets.js';
 import { quoted, spreadsheetSafe } from '../common/text.js';
 import type { RunEvents } from '../engine/events.js';
 import { sendWithRetry, type RequestDeps } from '../engine/retrying-request.js';
@@ -133,6 +134,8 @@ class Picked {
   private readonly columns: ReturnType<typeof manifestColumns>;
   private readonly oddIds: string[] = [];
   private odd = 0;
+  /** Of the odd IDs, those refused for holding a credential of the run: no --id-pattern lets them through. */
+  private holdingCredential = 0;
 
   constructor(filter: OrderFilter, private readonly isInvalid: OrderIdValidator, private readonly manifest: Manifest) {
     const checks = criterionChecks(filter);
@@ -163,7 +166,10 @@ class Picked {
     throw refusal(`the listing holds ${odd} order${odd === 1 ? '' : 's'} that the filter selects whose ID cannot be sent safely ` +
       `(it would name another order, or change the request path); nothing was deleted:\n${this.oddIds.join('\n')}` +
       `${odd > SHOWN_ODD_IDS ? `\n  … and ${odd - SHOWN_ODD_IDS} more` : ''}\n` +
-      'Exclude them in the filter (e.g. "idPattern"), or widen the accepted IDs with --id-pattern if they are right');
+      (this.holdingCredential === odd
+        // No pattern lets them through (red team: --id-pattern was suggested, and could not help).
+        ? 'Exclude them in the filter (e.g. "idPattern"): an ID that holds a credential of this run is refused whatever --id-pattern says'
+        : `Exclude them in the filter (e.g. "idPattern"), or widen the accepted IDs with --id-pattern if they are right${this.holdingCredential > 0 ? ' (those that hold a credential of this run stay refused whatever it says)' : ''}`));
   }
 
   private select(order: ListedOrder): void {
@@ -172,6 +178,7 @@ class Picked {
     // The ID exactly as listed, validated as any input is: "PROD-2 " is refused, never trimmed into "PROD-2".
     const reason = this.isInvalid(order.id);
     if (reason) {
+      if (reason === HOLDS_CREDENTIAL) this.holdingCredential++;
       if (++this.odd <= SHOWN_ODD_IDS) this.oddIds.push(`  ${quoted(order.id)}: ${reason}`);
       return;
     }

@@ -36,7 +36,9 @@ export function formatHistory(h: History): string {
   }
   const logs = [...byLog].reverse();
   if (logs.length === 0 && h.skipped.length === 0) return `${h.folder}: no audit logs (*.ndjson) here`;
-  const lines = [`${logs.length} audit log${logs.length === 1 ? '' : 's'} in ${h.folder}, newest first:`];
+  // Those not read are counted too, and listed last: their time cannot be read (red team: "1 audit log" over two).
+  const count = logs.length + h.skipped.length;
+  const lines = [`${count} audit log${count === 1 ? '' : 's'} in ${h.folder}, newest first${h.skipped.length > 0 ? ` (${h.skipped.length} not read, last)` : ''}:`];
   for (const [path, runs] of logs) lines.push(`  ${oneLine(path)}`, `    ${oneLine(logLine(runs))}`);
   for (const { path, problem } of h.skipped) lines.push(`  ${oneLine(path)}`, `    not read: ${oneLine(problem)}`);
   if (h.nights.length > 0) lines.push(nightsLine(h));

@@ -230,6 +230,7 @@ describe('a damaged log of the job\'s own', () => {
     const newer = 'written by a newer version of this tool (record version 3; this one reads up to 2): upgrade it to read or continue this log';
     const next = await runInProcess(night, { env });
     expect(next.log).toContain(`is left alone by --auto-resume: ${newer}`);
+    expect((await runInProcess(['report', runs])).stdout).toMatch(/^2 audit logs in .*, newest first \(1 not read, last\):\n/);
     for (const args of [['report', log], ['run', '--resume', '--yes', '--audit-log', log]]) {
       const result = await runInProcess(args, { env });
       expect(result.code).toBe(2);

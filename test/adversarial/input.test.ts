@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import type { FakeExsited } from '../../src/fake-exsited/server.js';
@@ -154,5 +154,10 @@ describe('a `..` after a symbolic link means the folder the kernel finds, everyw
     expect([...accounts]).toEqual([mine]);
     // /dev/fd/.. is the process's own /proc entry: its cwd is the run's folder (the check passed; the write, through join, went to /dev/cwd).
     expect(JSON.parse(readFileSync(join(dir, 's.json'), 'utf8'))).toMatchObject({ status: 'completed' });
+    // A `..` after a folder that does not exist yet: refused, never written by spelling in one folder and looked for by the kernel in another.
+    const refused = await runInProcess(['run', '--yes', '--ids', join(dir, 'sub', 'f.json'), '--audit-dir', `${dir}/l/../new/sub/..`], { env: credentialsEnv(fake) });
+    expect(refused.code).toBe(2);
+    expect(refused.log).toContain(`its part up to the last "..", ${dir}/l/../new/sub/.., cannot be followed (no such file or folder): give the path without ".." there`);
+    expect(existsSync(join(dir, 'new'))).toBe(false);
   });
 });

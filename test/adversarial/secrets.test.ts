@@ -228,6 +228,21 @@ describe('an order ID that holds a credential', () => {
     expect(existsSync(join(dir, 'a.ndjson'))).toBe(false);
   });
 
+  test('listed for a filter: the refusal never suggests --id-pattern, which cannot let it through (red team)', async () => {
+    const api = await fakeApi(3);
+    fake = api.fake;
+    const first = api.orders[0]!;
+    fake.orders.set(`ORD-${DEMO_CLIENT.clientId}-1`, { ...first, id: `ORD-${DEMO_CLIENT.clientId}-1` });
+    const dir = workDir();
+    const filter = writeFile(dir, 'f.json', JSON.stringify({ match: { accountId: [first.account_id] }, matchAll: true }));
+    const result = await runInProcess(['run', '--yes', '--filter', filter, '--audit-log', join(dir, 'a.ndjson')], { env: credentialsEnv(fake) });
+    expect(result.code).toBe(3);
+    expect(result.log).toContain('Exclude them in the filter (e.g. "idPattern"): an ID that holds a credential of this run is refused whatever --id-pattern says');
+    expect(result.log).not.toContain('widen the accepted IDs');
+    expect(result.log).not.toContain(DEMO_CLIENT.clientId);
+    expect(fake.deletes).toHaveLength(0);
+  });
+
   test('a path holding one (a folder named after the client ID) is refused before any request: recorded redacted, the resume could not open its input (red team)', async () => {
     const api = await fakeApi(3);
     fake = api.fake;
