@@ -252,6 +252,7 @@ describe('an output never replaces an input, the record or another output (issue
     const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
     const log = join(dir, 'a.ndjson');
     symlinkSync(log, join(dir, 'link-to-log'));
+    mkdirSync(join(dir, 'sub')); // `sub/..` is followed as the kernel follows it: sub must be there (a `..` after a missing folder is refused)
     const targets: Array<[string, string]> = [
       ['the audit log', log], ['the audit log', `${dir}/./sub/../a.ndjson`], ['the audit log', join(dir, 'link-to-log')],
       ["the audit log's lock", `${log}.lock`], ['--ids', input],
