@@ -182,7 +182,6 @@ export function writeFileAtomically(path: string, text: string, mode: number): v
   }
 }
 
-
 /**
  * `path` as the kernel resolves it, where a `..` follows a symbolic link: Node's join, resolve and dirname
  * collapse `link/..` by spelling, the kernel by where the link leads (red team: `--summary-json

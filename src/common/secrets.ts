@@ -17,9 +17,6 @@ import { SecretIndex } from './secret-index.js';
  * those forms but hex and base64. Each form is at least 8 characters long, so that ordinary text (an ID,
  * a hash) cannot match one by chance; a secret shorter than that is refused.
  */
-/** Why an order ID that holds a credential of the run is refused, whatever --id-pattern says (planner/input). */
-export const HOLDS_CREDENTIAL = 'holds a credential of this run (the client ID or a secret), which the audit log never writes: its line could not name the order';
-
 export const MIN_SECRET_LENGTH = 8; // shorter values could not be told from ordinary text: they are refused
 
 export class SecretScrubber {
@@ -130,3 +127,6 @@ function safeDecode(text: string): string {
 
 /** One scrubber per process: the console, the audit journal and error reporting share what it knows. */
 export const secrets = new SecretScrubber();
+
+/** Why an order ID that holds a credential of the run is refused, whatever --id-pattern says (planner/input). */
+export const HOLDS_CREDENTIAL = 'holds a credential of this run (the client ID or a secret), which the audit log never writes: its line could not name the order';

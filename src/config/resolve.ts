@@ -29,8 +29,9 @@ export interface RunOptions extends RunSettings {
 /**
  * Resolves `run`'s options once, from one table (config/options): defaults ← job spec ← environment ←
  * flags, the later winning — so a deployer's EXSITED_BASE_URL beats a job baked into an image, and a flag
- * beats both (a resume's recorded run comes between the job spec and the environment: withRecorded). Lists (allowed hosts) add up across layers. Every value is
- * checked where it is taken from, and every problem of every layer is told at once (exit 2).
+ * beats both (a resume's recorded run comes between the job spec and the environment: withRecorded).
+ * Lists (allowed hosts) add up across layers. Every value is checked where it is taken from, and every
+ * problem of every layer is told at once (exit 2).
  */
 export function resolveRunOptions(given: Layers, use: { continuing?: string } = {}): RunOptions {
   const layers = use.continuing ? continuingLayers(given, use.continuing) : given;
