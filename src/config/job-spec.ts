@@ -47,26 +47,29 @@ export async function readJobSpec(path: string): Promise<JobSpec> {
       problems.push(`${key}: unknown option${suggestion(key)}`);
       continue;
     }
-    const result = RUN_OPTIONS[key as RunOptionKey].value.parse(raw as never, 'job');
+    // What ships with the job is read beside it, and checked there (red team: `sub/../f.json` was checked from the working folder, and refused).
+    const value = SHIPPED_WITH_THE_JOB.includes(key as RunOptionKey) ? besideTheJob(path, raw) : raw;
+    const result = RUN_OPTIONS[key as RunOptionKey].value.parse(value as never, 'job');
     if ('problem' in result) problems.push(`${key}: ${result.problem}`);
-    else options[key as RunOptionKey] = raw;
+    else options[key as RunOptionKey] = value;
   }
   if (problems.length === 1) throw usageError(`--job ${path}: ${problems[0] as string}`);
   if (problems.length > 1) throw usageError(`--job ${path}: ${problems.length} problem(s):\n${problems.map((p) => `  ${p}`).join('\n')}`);
-  for (const key of SHIPPED_WITH_THE_JOB) {
-    const value = options[key];
-    if (typeof value !== 'string' || value === '-' || isAbsolute(value)) continue;
-    // Beside the spec as the kernel finds it: a `link/..` in its path or the value is not collapsed by spelling (physicalPath).
-    const joined = `${dirname(path)}/${value}`;
-    let physical: string;
-    try {
-      physical = physicalPath(joined);
-    } catch (error) {
-      throw usageError(`--job ${path}: ${key}: ${(error as Error).message}`);
-    }
-    options[key] = physical !== joined ? physical : resolve(dirname(path), value);
-  }
   return { path, description, options };
+}
+
+/**
+ * A relative path of the job spec's, in the spec's folder as the kernel finds it: a `link/..` in the spec's
+ * path or in the value is not collapsed by spelling (common/files' physicalPath, which the value's check applies).
+ */
+function besideTheJob(spec: string, value: unknown): unknown {
+  if (typeof value !== 'string' || value === '-' || isAbsolute(value)) return value;
+  const joined = `${dirname(spec)}/${value}`;
+  try {
+    return physicalPath(joined) !== joined ? joined : resolve(dirname(spec), value);
+  } catch {
+    return joined; // its check says why it cannot be followed
+  }
 }
 
 function suggestion(key: string): string {

@@ -20,12 +20,7 @@ export async function checkCredentials(deps: RequestDeps & { http: AxiosInstance
   try {
     await firstToken({ ...deps, say });
     if (!read && !deps.tokens.preIssued) return `Authenticated on ${host}.`;
-    // With a pre-issued token, this read is the first contact: an API that cannot be reached is waited for as for a token.
-    const answer = await untilReached({ ...deps, say }, async () => {
-      const sent = await sendWithRetry((token, signal) => listOrdersPage(deps.http, { limit: 1, offset: 0 }, token, signal), deps, () => undefined);
-      if (sent && !sent.ok && sent.failure.httpStatus === null) throw new TokenError(`the API unreachable (${sent.failure.code})`, 'unreachable', sent.failure.code);
-      return sent;
-    });
+    const answer = await firstRead(deps, say);
     if (!answer) return 'Stopped before the credentials were checked.';
     if (answer.ok) return `Credentials checked on ${host}: an authenticated read of the orders succeeded.`;
     const { httpStatus, code, message } = answer.failure;
@@ -44,6 +39,19 @@ export async function checkCredentials(deps: RequestDeps & { http: AxiosInstance
     throw new CleanupError(ExitCode.halted, `no token from ${host}: ${error.message} — not the credentials; nothing was deleted. ` +
       'Run it again once the API answers');
   }
+}
+
+/**
+ * An authenticated read of one order, the first contact with a pre-issued token (nothing is asked for a
+ * token): an API that cannot be reached is waited for as for a token (guards/reach), then a TokenError of
+ * kind `unreachable`. Undefined when the run was stopped.
+ */
+export function firstRead(deps: RequestDeps & { http: AxiosInstance; reachWaitMs: number }, say: (text: string) => void) {
+  return untilReached({ ...deps, say }, async () => {
+    const sent = await sendWithRetry((token, signal) => listOrdersPage(deps.http, { limit: 1, offset: 0 }, token, signal), deps, () => undefined);
+    if (sent && !sent.ok && sent.failure.httpStatus === null) throw new TokenError(`the API unreachable (${sent.failure.code})`, 'unreachable', sent.failure.code);
+    return sent;
+  });
 }
 
 /** Exit 5: the API was never reached (tried for --reach-wait); nothing was sent, nothing to resume. */

@@ -5,13 +5,14 @@ import type { AxiosInstance } from 'axios';
 import { stringify } from 'csv-stringify/sync';
 import { CleanupError, ExitCode, refusal } from '../common/errors.js';
 import { describeFileError } from '../common/files.js';
+import { failureCause } from '../common/domain.js';
 import { IdSet } from '../common/id-set.js';
 import { HOLDS_CREDENTIAL } from '../common/secrets.js';
 import { quoted, spreadsheetSafe } from '../common/text.js';
 import type { RunEvents } from '../engine/events.js';
 import { sendWithRetry, type RequestDeps } from '../engine/retrying-request.js';
 import { TokenError } from '../exsited/auth.js';
-import { unreachableError } from '../guards/credentials.js';
+import { firstRead, unreachableError } from '../guards/credentials.js';
 import { firstToken } from '../guards/reach.js';
 import { listOrdersPage, type ListedOrder } from '../exsited/orders.js';
 import { criterionChecks, manifestColumns, matcherOf, type OrderFilter } from '../sources/filter-spec.js';
@@ -57,7 +58,11 @@ const STALLED_PAGES = 3;
  */
 export async function selectOrders(filter: OrderFilter, manifestPath: string, deps: SelectionDeps, isInvalid: OrderIdValidator): Promise<Selection | undefined> {
   try {
-    await firstToken({ ...deps, say: (text) => deps.events.emit({ type: 'notice', level: 'warn', text }) });
+    const say = (text: string) => deps.events.emit({ type: 'notice', level: 'warn', text });
+    await firstToken({ ...deps, say });
+    // With a pre-issued token the listing is the first contact: an API not reached is waited for, then exit 5 said plainly
+    // (red team: exit 4, "listing orders failed at offset 0: ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:9").
+    if (deps.tokens.preIssued && !(await firstRead(deps, say))) return undefined;
   } catch (error) {
     if (!(error instanceof TokenError)) throw error;
     if (error.kind === 'unreachable') throw unreachableError(deps.http.defaults.baseURL ?? 'the API', `${error.message}; nothing was selected or deleted`);
@@ -101,8 +106,9 @@ async function listPages(filter: OrderFilter, accountId: string | undefined, dep
     if (!answer) return false;
     if (!answer.ok) {
       const { httpStatus, code, message } = answer.failure;
+      // No answer: said as a failure's cause is (`no response (ECONNRESET)`), never Node's own message (`connect ECONNREFUSED 127.0.0.1:9`).
       throw new CleanupError(ExitCode.halted, `listing orders failed at offset ${offset}${accountId ? ` of account ${accountId}` : ''}: ` +
-        `${httpStatus ? `HTTP ${httpStatus} ` : ''}${code}: ${message}; nothing was deleted`);
+        `${httpStatus ? `HTTP ${httpStatus} ${code}: ${message}` : failureCause({ httpStatus, error: { code } })}; nothing was deleted. Run it again once the API answers`);
     }
     const { orders, total } = answer.value;
     if (lastTotal === undefined && total !== undefined) maxPages = 2 * Math.ceil(total / filter.pageSize) + 10;

@@ -154,6 +154,9 @@ describe('a `..` after a symbolic link means the folder the kernel finds, everyw
     expect([...accounts]).toEqual([mine]);
     // /dev/fd/.. is the process's own /proc entry: its cwd is the run's folder (the check passed; the write, through join, went to /dev/cwd).
     expect(JSON.parse(readFileSync(join(dir, 's.json'), 'utf8'))).toMatchObject({ status: 'completed' });
+    // A job's filter spelt with a `..` of its own folder's: read beside the job, never checked from the working folder (red team: refused).
+    writeFile(join(dir, 'sub'), 'job2.json', JSON.stringify({ filter: 'inner/../f.json', auditLog: 'b.ndjson', yes: true, dryRun: true }));
+    expect((await runCli(['run', '--job', 'sub/job2.json'], { env: credentialsEnv(fake), cwd: dir })).code).toBe(0);
     // A `..` after a folder that does not exist yet: refused, never written by spelling in one folder and looked for by the kernel in another.
     const refused = await runInProcess(['run', '--yes', '--ids', join(dir, 'sub', 'f.json'), '--audit-dir', `${dir}/l/../new/sub/..`], { env: credentialsEnv(fake) });
     expect(refused.code).toBe(2);

@@ -94,6 +94,17 @@ describe('run --filter', () => {
     expect(existsSync(join(dir, 'a.ndjson'))).toBe(false);
   });
 
+  test('with a pre-issued token, an API that cannot be reached is waited for, then exit 5 said plainly, as for a list (red team: exit 4, "ECONNREFUSED: connect ECONNREFUSED")', async () => {
+    const dir = workDir();
+    const filter = writeFile(dir, 'f.json', JSON.stringify({ match: { createdBy: ['qa-bot'] } }));
+    const result = await runInProcess(['run', '--yes', '--filter', filter, '--audit-log', join(dir, 'a.ndjson'), '--reach-wait', '1s'],
+      { env: { EXSITED_ACCESS_TOKEN: 'x'.repeat(24), EXSITED_BASE_URL: 'http://127.0.0.1:9' } });
+    expect(result.code).toBe(5);
+    expect(result.log).toContain('unreachable: http://127.0.0.1:9 — the API unreachable (ECONNREFUSED), tried for');
+    expect(result.log).not.toContain('connect ECONNREFUSED');
+    expect(existsSync(join(dir, 'a.ndjson'))).toBe(false);
+  });
+
   test('a dry run lists and writes the manifest, sends no DELETE; its resume deletes exactly the manifest without listing', async () => {
     const api = await fakeApi(150);
     fake = api.fake;
