@@ -147,6 +147,20 @@ describe('the history of an audit folder', () => {
       { runId: 'f00000000002', at: night(0, 5), wouldDelete: 28, dryRun: true, resumeOf: 'f00000000001' },
     ]);
     expect(formatHistory(await readHistory(dir, { now: NOW }))).toContain('halted, exit 4, then a dry resume, 2 selected, 2 deleted, 0 failed (2 runs); ids.txt  (resumable)\n');
+    // A dry resume going on: it is the one running (red team: "running, then a dry resume").
+    const going = writeLog(dir, [
+      { runId: 'f00000000003', at: night(1), deleted: 2, status: 'halted' },
+      { runId: 'f00000000004', at: night(1, 5), wouldDelete: 3, dryRun: true, resumeOf: 'f00000000003', status: 'killed' },
+    ]);
+    writeFileSync(lockPathOf(going), JSON.stringify({ pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), runId: 'f00000000004' }));
+    // A resume refused by --max-deletes after a run that deleted: a refusal still (red team: "failed, exit 3").
+    writeLog(dir, [
+      { runId: 'f00000000005', at: night(2), deleted: 9, status: 'killed' },
+      { runId: 'f00000000006', at: night(2, 5), status: 'failed', exitCode: 3, reason: '21 orders are selected, more than --max-deletes 5: nothing was deleted', resumeOf: 'f00000000005' },
+    ]);
+    const text = formatHistory(await readHistory(dir, { now: NOW }));
+    expect(text).toContain('a dry resume of it running (its log is locked), 2 selected, 2 deleted, 0 failed (2 runs); ids.txt\n');
+    expect(text).toContain('refused: 21 orders are selected, more than --max-deletes 5: nothing was deleted, 9 selected, 9 deleted, 0 failed (2 runs); ids.txt\n');
   });
 
   test('a failed line whose fields cannot be read is unreadable, as report <log> counts it; a clock stepped back never makes a time negative', async () => {

@@ -60,10 +60,11 @@ function logLine(all: HistoryRun[]): string {
   const deleting = runs.findLast((run) => !run.dryRun);
   const checked = last.dryRun && deleting !== undefined;
   const told = checked ? deleting : last;
-  // A dry run and its resume: told by the deletions, never as a dry run.
-  const mode = checked ? ', then a dry resume' : last.dryRun ? ', dry run' : first.dryRun ? ', a dry run, then its resume' : '';
+  // A dry run and its resume: told by the deletions, never as a dry run. A dry resume going on is the one running (red team: "running, then a dry resume").
+  const mode = last.running && checked ? '' : checked ? ', then a dry resume' : last.dryRun ? ', dry run' : first.dryRun ? ', a dry run, then its resume' : '';
   const counts = last.dryRun && !checked ? `${total('wouldDelete')} would delete` : `${total('deleted')} deleted, ${total('failed')} failed`;
-  const state = last.running ? 'running (its log is locked)' : told.status === null ? 'not finished (killed?)' : told.exitCode === 3 && total('deleted') === 0
+  // A refusal is one whatever was deleted before it (red team: a resume refused by --max-deletes after 9 deletions was "failed, exit 3").
+  const state = last.running ? `${checked ? 'a dry resume of it running' : 'running'} (its log is locked)` : told.status === null ? 'not finished (killed?)' : told.exitCode === 3
     ? `refused: ${(told.reason ?? '').split(/\. /)[0]}` : `${told.status}, exit ${told.exitCode}`;
   const resumable = !last.running && (told.status === null || !WAITS_FOR_A_PERSON.has(told.status));
   const runsWord = runs.length > 1 ? ` (${runs.length} runs)` : '';
