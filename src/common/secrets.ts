@@ -127,6 +127,3 @@ function safeDecode(text: string): string {
 
 /** One scrubber per process: the console, the audit journal and error reporting share what it knows. */
 export const secrets = new SecretScrubber();
-
-/** Why an order ID that holds a credential of the run is refused, whatever --id-pattern says (planner/input). */
-export const HOLDS_CREDENTIAL = 'holds a credential of this run (the client ID or a secret), which the audit log never writes: its line could not name the order';

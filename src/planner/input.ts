@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import type { ResumeState } from '../audit/resume-state.js';
 import type { SourceRecord } from '../common/records.js';
 import { usageError } from '../common/errors.js';
-import { HOLDS_CREDENTIAL, secrets } from '../common/secrets.js';
+import { secrets } from '../common/secrets.js';
 import { holdsControl, quoted, shellQuote } from '../common/text.js';
 import type { RunEvents } from '../engine/events.js';
 import type { RunControl } from '../engine/run-control.js';
@@ -200,5 +200,5 @@ function isPipe(path: string): boolean {
  * (red team: a deletion recorded as `ORD-[REDACTED]-1`). Refused as any invalid ID is, before a request.
  */
 function recordable(isInvalid: OrderIdValidator): OrderIdValidator {
-  return (id) => isInvalid(id) ?? (!secrets.holds(id) ? undefined : HOLDS_CREDENTIAL);
+  return (id) => isInvalid(id) ?? (!secrets.holds(id) ? undefined : 'holds a credential of this run (the client ID or a secret), which the audit log never writes: its line could not name the order');
 }

@@ -7,7 +7,6 @@ import { CleanupError, ExitCode, refusal } from '../common/errors.js';
 import { describeFileError } from '../common/files.js';
 import { failureCause } from '../common/domain.js';
 import { IdSet } from '../common/id-set.js';
-import { HOLDS_CREDENTIAL } from '../common/secrets.js';
 import { quoted, spreadsheetSafe } from '../common/text.js';
 import type { RunEvents } from '../engine/events.js';
 import { sendWithRetry, type RequestDeps } from '../engine/retrying-request.js';
@@ -16,7 +15,7 @@ import { firstRead, unreachableError } from '../guards/credentials.js';
 import { firstToken } from '../guards/reach.js';
 import { listOrdersPage, type ListedOrder } from '../exsited/orders.js';
 import { criterionChecks, manifestColumns, matcherOf, type OrderFilter } from '../sources/filter-spec.js';
-import type { OrderIdValidator } from '../sources/order-id.js';
+import { widenable, type OrderIdValidator } from '../sources/order-id.js';
 import { SelectionStats, type Breakdown, type FilterHelp } from './selection-stats.js';
 
 export interface SelectionDeps extends RequestDeps {
@@ -140,8 +139,8 @@ class Picked {
   private readonly columns: ReturnType<typeof manifestColumns>;
   private readonly oddIds: string[] = [];
   private odd = 0;
-  /** Of the odd IDs, those refused for holding a credential of the run: no --id-pattern lets them through. */
-  private holdingCredential = 0;
+  /** Of the odd IDs, those no --id-pattern lets through (a credential in it, a `/`, a space: sources/order-id's `widenable`). */
+  private fixed = 0;
 
   constructor(filter: OrderFilter, private readonly isInvalid: OrderIdValidator, private readonly manifest: Manifest) {
     const checks = criterionChecks(filter);
@@ -172,10 +171,10 @@ class Picked {
     throw refusal(`the listing holds ${odd} order${odd === 1 ? '' : 's'} that the filter selects whose ID cannot be sent safely ` +
       `(it would name another order, or change the request path); nothing was deleted:\n${this.oddIds.join('\n')}` +
       `${odd > SHOWN_ODD_IDS ? `\n  … and ${odd - SHOWN_ODD_IDS} more` : ''}\n` +
-      (this.holdingCredential === odd
-        // No pattern lets them through (red team: --id-pattern was suggested, and could not help).
-        ? 'Exclude them in the filter (e.g. "idPattern"): an ID that holds a credential of this run is refused whatever --id-pattern says'
-        : `Exclude them in the filter (e.g. "idPattern"), or widen the accepted IDs with --id-pattern if they are right${this.holdingCredential > 0 ? ' (those that hold a credential of this run stay refused whatever it says)' : ''}`));
+      (this.fixed === odd
+        // No pattern lets them through (red team: --id-pattern was suggested for IDs holding a credential, a space or a "?", and could not help).
+        ? 'Exclude them in the filter (e.g. "idPattern"): IDs refused for these reasons are refused whatever --id-pattern says'
+        : `Exclude them in the filter (e.g. "idPattern"), or widen the accepted IDs with --id-pattern if they are right${this.fixed > 0 ? ' (those refused for another reason than the pattern stay refused whatever it says)' : ''}`));
   }
 
   private select(order: ListedOrder): void {
@@ -184,7 +183,7 @@ class Picked {
     // The ID exactly as listed, validated as any input is: "PROD-2 " is refused, never trimmed into "PROD-2".
     const reason = this.isInvalid(order.id);
     if (reason) {
-      if (reason === HOLDS_CREDENTIAL) this.holdingCredential++;
+      if (!widenable(reason)) this.fixed++;
       if (++this.odd <= SHOWN_ODD_IDS) this.oddIds.push(`  ${quoted(order.id)}: ${reason}`);
       return;
     }

@@ -21,6 +21,12 @@ const ALWAYS_REFUSED: Array<[RegExp, string]> = [
 
 export type OrderIdValidator = (id: string) => string | undefined;
 
+const NOT_MATCHING = 'does not match the order ID pattern';
+const DEFAULT_TOO_LONG = 'longer than 100 characters';
+
+/** Whether a wider --id-pattern could let an ID refused for `reason` through: only the pattern's own refusals can. */
+export const widenable = (reason: string): boolean => reason.startsWith(NOT_MATCHING) || reason === DEFAULT_TOO_LONG;
+
 /** Returns a validator: `undefined` for a valid ID, else the reason it is refused. */
 export function orderIdValidator(customPattern?: string): OrderIdValidator {
   let pattern: RegExp;
@@ -38,9 +44,7 @@ export function orderIdValidator(customPattern?: string): OrderIdValidator {
     for (const [refused, reason] of ALWAYS_REFUSED) if (refused.test(id)) return reason;
     if (id.length > HARD_MAX_LENGTH) return `longer than ${HARD_MAX_LENGTH} characters`;
     if (!pattern.test(id)) {
-      return customPattern || id.length <= 100
-        ? `does not match the order ID pattern ${patternText}`
-        : 'longer than 100 characters';
+      return customPattern || id.length <= 100 ? `${NOT_MATCHING} ${patternText}` : DEFAULT_TOO_LONG;
     }
     return undefined;
   };

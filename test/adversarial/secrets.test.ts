@@ -228,16 +228,17 @@ describe('an order ID that holds a credential', () => {
     expect(existsSync(join(dir, 'a.ndjson'))).toBe(false);
   });
 
-  test('listed for a filter: the refusal never suggests --id-pattern, which cannot let it through (red team)', async () => {
+  test('listed for a filter (with an ID holding a "?"): the refusal never suggests --id-pattern, which cannot let them through (red team)', async () => {
     const api = await fakeApi(3);
     fake = api.fake;
     const first = api.orders[0]!;
     fake.orders.set(`ORD-${DEMO_CLIENT.clientId}-1`, { ...first, id: `ORD-${DEMO_CLIENT.clientId}-1` });
+    fake.orders.set('ORD?x=1', { ...first, id: 'ORD?x=1' }); // a sibling: refused whatever --id-pattern says too
     const dir = workDir();
     const filter = writeFile(dir, 'f.json', JSON.stringify({ match: { accountId: [first.account_id] }, matchAll: true }));
     const result = await runInProcess(['run', '--yes', '--filter', filter, '--audit-log', join(dir, 'a.ndjson')], { env: credentialsEnv(fake) });
     expect(result.code).toBe(3);
-    expect(result.log).toContain('Exclude them in the filter (e.g. "idPattern"): an ID that holds a credential of this run is refused whatever --id-pattern says');
+    expect(result.log).toContain('Exclude them in the filter (e.g. "idPattern"): IDs refused for these reasons are refused whatever --id-pattern says');
     expect(result.log).not.toContain('widen the accepted IDs');
     expect(result.log).not.toContain(DEMO_CLIENT.clientId);
     expect(fake.deletes).toHaveLength(0);
