@@ -231,6 +231,8 @@ describe('a damaged log of the job\'s own', () => {
     const next = await runInProcess(night, { env });
     expect(next.log).toContain(`is left alone by --auto-resume: ${newer}`);
     expect((await runInProcess(['report', runs])).stdout).toMatch(/^2 audit logs in .*, newest first \(1 not read, last\):\n/);
+    expect((await runInProcess(['report', runs, '--html', join(dir, 'h.html')])).code).toBe(0);
+    expect(readFileSync(join(dir, 'h.html'), 'utf8')).toMatch(/1 run in 1 audit log \(and 1 not read: below\), 1 night/);
     for (const args of [['report', log], ['run', '--resume', '--yes', '--audit-log', log]]) {
       const result = await runInProcess(args, { env });
       expect(result.code).toBe(2);

@@ -78,7 +78,9 @@ function lede(h: History): Html {
   const last = h.nights.at(-1)?.label;
   const span = first === undefined ? '' : first === last ? `on ${first}` : `from ${first} to ${last}`;
   const expected = h.expectEveryMs ? `, a run expected every ${humanDuration(h.expectEveryMs)}` : ', by UTC day';
-  return html`${int(h.runs.length)} run${h.runs.length === 1 ? '' : 's'} in ${int(logs)} audit log${logs === 1 ? '' : 's'}, ${int(h.nights.length)} night${h.nights.length === 1 ? '' : 's'} ${span}${expected}.`;
+  // Those not read are said too, as the text listing says them (red team: "3 runs in 1 audit log" beside "4 audit logs … (3 not read)").
+  const notRead = h.skipped.length > 0 ? html` (and ${int(h.skipped.length)} not read: below)` : '';
+  return html`${int(h.runs.length)} run${h.runs.length === 1 ? '' : 's'} in ${int(logs)} audit log${logs === 1 ? '' : 's'}${notRead}, ${int(h.nights.length)} night${h.nights.length === 1 ? '' : 's'} ${span}${expected}.`;
 }
 
 function cards(h: History): Html {
