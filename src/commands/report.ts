@@ -5,7 +5,7 @@ import { CleanupError, usageError } from '../common/errors.js';
 import { prepareOutputFile } from '../common/output-files.js';
 import { describeFileError, physicalPath } from '../common/files.js';
 import { holdsControl, quoted, shellQuote } from '../common/text.js';
-import { describeLog, logsIn, type LogEntry } from '../audit/latest-log.js';
+import type { LogEntry } from '../audit/latest-log.js';
 import { VERSION } from '../common/version.js';
 import { REPORT_OPTIONS, resolveFlags } from '../config/command-options.js';
 import { showDuration } from '../config/values.js';
@@ -39,6 +39,8 @@ export function addReportCommand(program: Command, session: Session): void {
     if (flags.expectEvery !== undefined) throw usageError('report: --expect-every is for a folder of logs (report runs/ --expect-every 24h), not for a run\'s log');
     registerSecretsOf(session.io.env);
     const files = { failedCsv: flags.failedCsv, html: flags.html, timeline: flags.timeline, intervalMs: flags.interval };
+    // Loaded here, not at start: its log schemas (zod) took ~20 ms of every start of the tool, `run` included.
+    const { describeLog } = await import('../audit/latest-log.js');
     await checkOutputs(paths.map(describeLog), files, session.io.env);
     const [{ reportWithFiles }, { formatRunReport }, { storyJson }] = await Promise.all([
       import('../report/report-files.js'), import('../report/report-text.js'), import('../report/run-story.js'),
@@ -98,6 +100,7 @@ export async function writeFolderHistory(folder: string, options: { historyHtml?
 /** The history page's path: no file the folder's logs use, and not named like a log (in the folder, every later history would try to read it). */
 async function checkHistoryPage(folder: string, path: string, what: string, env: NodeJS.ProcessEnv): Promise<void> {
   refuseLogLikePage(path, what);
+  const { logsIn } = await import('../audit/latest-log.js');
   await checkOutputs(await logsIn(folder), { html: path }, env, what); // their first lines read once, by the listing
 }
 

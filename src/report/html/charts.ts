@@ -109,7 +109,7 @@ export function timeChart(chart: TimeChart, timeline: RunTimeline): Html {
       const x2 = Math.max(p.x(pause.toMs), x1 + 1);
       const why = pause.why === 'throttled' ? 'throttled by the server: everyone waited' : 'the service was failing: a probe a second';
       parts.push(html`<rect class="pause pause-${pause.why === 'throttled' ? 'throttled' : 'service'}" x="${f(x1)}" y="${M.top}" width="${f(x2 - x1)}" height="${PLOT_H}">`,
-        html`<title>${clock(pause.fromMs)}–${clock(pause.toMs)}: ${why} (${humanDuration(pause.toMs - pause.fromMs)})</title></rect>`);
+        html`<title>${clock(pause.fromMs)}\u2013${clock(pause.toMs)}: ${why} (${humanDuration(pause.toMs - pause.fromMs)})</title></rect>`);
     }
 
     // Stacked step areas: each interval's value held until the next; the last one to the run's end.
