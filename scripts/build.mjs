@@ -68,20 +68,6 @@ const moduleUrls = {
   },
 };
 
-// axios imports node:http2 when it loads, for an HTTP/2 transport this tool never asks for (`httpVersion: 2`):
-// loading it took ~7 ms of every start. Axios's two uses of it (connect, constants) load it when first called.
-const lazyHttp2 = {
-  name: 'lazy-http2',
-  setup(on) {
-    on.onResolve({ filter: /^http2$/ }, ({ importer }) => (/[\\/]node_modules[\\/]axios[\\/]/.test(importer) ? { path: 'http2', namespace: 'lazy-http2' } : undefined));
-    on.onLoad({ filter: /.*/, namespace: 'lazy-http2' }, () => ({
-      loader: 'js',
-      contents: "import { createRequire } from 'node:module'; let http2; const load = () => (http2 ??= createRequire(import.meta.url)('node:http2')); " +
-        'export default { get constants() { return load().constants; }, connect: (...args) => load().connect(...args) };',
-    }));
-  },
-};
-
 await build({
   entryPoints: [ENTRY],
   outfile: ENTRY,
@@ -95,15 +81,21 @@ await build({
   mainFields: ['module', 'main'],
   // The CommonJS dependencies inside an ES module call require(): give them Node's.
   banner: { js: "import { createRequire as __cliCreateRequire } from 'node:module'; const require = __cliCreateRequire(import.meta.url);" },
-  plugins: [moduleUrls, lazyHttp2],
+  plugins: [moduleUrls],
   // Whitespace only: a third less for Node to read and compile at each start (names kept: stack traces and
   // `name`s stay readable).
   minifyWhitespace: true,
   logLevel: 'warning',
 });
-// All ASCII (esbuild escapes the rest, bar a tagged template's text, whose raw form it must keep): one other
-// character makes the whole 1.4 MB source text two bytes a character for V8, and Node's decoding of it ~6 ms slower at every start.
-const nonAscii = /[^\x00-\x7f]/.exec(readFileSync(ENTRY, 'latin1'));
-if (nonAscii) throw new Error(`${ENTRY} holds a character outside ASCII at offset ${nonAscii.index} (in a tagged template? write it as \\uXXXX there)`);
+// All ASCII: one other character makes the whole 1.4 MB source text two bytes a character for V8, and Node's
+// decoding of it ~6 ms slower at every start. esbuild escapes the rest, bar what it must keep as written: a
+// tagged template's text (its raw form), a regular expression literal, and legal comments (`/*! … */`).
+const bundled = readFileSync(ENTRY, 'latin1');
+const nonAscii = /[^\x00-\x7f]/.exec(bundled);
+if (nonAscii) {
+  const around = bundled.slice(Math.max(0, nonAscii.index - 60), nonAscii.index + 20).replace(/[^\x20-\x7e]/g, '?');
+  throw new Error(`${ENTRY} holds a character outside ASCII at offset ${nonAscii.index}, here: ${around}\n` +
+    'In a tagged template or a regular expression, write it as \\uXXXX; in a dependency\'s legal comment, decide how the bundle keeps it.');
+}
 rmSync(`${ENTRY}.map`, { force: true }); // the compiler's map of the unbundled cli.js: it maps nothing in the bundle
 writeFileSync(STAMP, String(started)); // written last: a build that failed part-way leaves none, and the next one builds
