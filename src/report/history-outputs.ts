@@ -4,6 +4,7 @@ import { oneLine } from '../common/text.js';
 import type { HistoryJson } from '../common/history-json.js';
 import type { History, HistoryRun } from './history.js';
 import { nightsByTone, standingOut, toneOf } from './history-nights.js';
+import { toldBy } from './run-ledger.js';
 
 /** `report <folder> --json`: the history in its documented shape (common/history-json). */
 export function historyJson(h: History): HistoryJson {
@@ -57,9 +58,8 @@ function logLine(all: HistoryRun[]): string {
   const total = (key: keyof HistoryRun['counts']) => runs.reduce((sum, run) => sum + run.counts[key], 0);
   // A dry resume after deletions checked what is left and deleted nothing: the chain is told by its last deleting run,
   // as `report <log>` tells it (red team: "halted, dry run, 2 would delete" for a run that deleted 2 and left 28).
-  const deleting = runs.findLast((run) => !run.dryRun);
-  const checked = last.dryRun && deleting !== undefined;
-  const told = checked ? deleting : last;
+  const told = toldBy(runs) as HistoryRun;
+  const checked = told !== last;
   // A dry run and its resume: told by the deletions, never as a dry run. A dry resume going on is the one running (red team: "running, then a dry resume").
   const mode = last.running && checked ? '' : checked ? ', then a dry resume' : last.dryRun ? ', dry run' : first.dryRun ? ', a dry run, then its resume' : '';
   const counts = last.dryRun && !checked ? `${total('wouldDelete')} would delete` : `${total('deleted')} deleted, ${total('failed')} failed`;

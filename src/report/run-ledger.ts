@@ -22,6 +22,15 @@ export interface ReportedRun {
   stopCause?: StopCause;
 }
 
+/**
+ * The run a chain is told by: its last, except that a dry resume after deletions (a check: it deletes
+ * nothing) leaves the chain where its last deleting run left it. `report <log>` and a folder's listing alike.
+ */
+export function toldBy<R extends Pick<ReportedRun, 'dryRun'>>(runs: readonly R[]): R | undefined {
+  const last = runs.at(-1);
+  return last?.dryRun ? (runs.findLast((run) => !run.dryRun) ?? last) : last;
+}
+
 /** A run as the ledger keeps it: what the report tells of it, and what the history adds. */
 export interface LedgerRun extends ReportedRun {
   /** Its input, as the log listing names it: the file, or `filter <its path>`; and the distinct valid IDs it held. */

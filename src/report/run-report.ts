@@ -6,7 +6,7 @@ import { finishedOrders, ratePerSecond } from '../engine/tally.js';
 import { resumeNeedsOf, type ResumeNeeds } from './next-step.js';
 import type { ChainTimeline, TimelineBuilder } from './run-timeline.js';
 import type { CauseLine } from './summary.js';
-import { RunLedger, type ReportedRun } from './run-ledger.js';
+import { RunLedger, toldBy, type ReportedRun } from './run-ledger.js';
 import { addThrottling, NO_THROTTLING, type Throttling } from './throttling-words.js';
 
 export type { ReportedRun };
@@ -171,7 +171,7 @@ export async function buildRunReport(auditLogs: string[], timeline?: TimelineBui
     spanMs: Math.max(activeMs, firstStart !== undefined && lastTime !== undefined ? lastTime - firstStart : 0),
     ratePerSecond: ratePerSecond(outcomes, activeMs),
     // A chain that deletes, ended by a dry resume (which deletes nothing), is where its last deleting run left it.
-    unfinished: unfinishedStatus((!dryRun && last?.dryRun ? runs.findLast((run) => !run.dryRun) : last)?.status),
+    unfinished: unfinishedStatus(toldBy(runs)?.status),
     resume,
     topFailureCauses: causesOf(failedOrders).slice(0, 5),
     failedOrders, failedChecksLeftOut: listDryRun ? failedOrders.filter((failed) => DRY_CHECKS.has(failed)).length : 0,
