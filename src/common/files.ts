@@ -210,7 +210,7 @@ export function physicalPath(path: string): string {
   }
   if (upTo === resolve(spelt)) return path;
   // The deepest folder that exists, as the kernel names it (a link through /proc/self/cwd is its folder); the name itself as given.
-  for (let end = parts.length - 1; end > last; end--) {
+  for (let end = parts.length - 1; end > last + 1; end--) {
     const folder = real(end);
     if (folder !== undefined) return join(folder, ...parts.slice(end));
   }

@@ -66,7 +66,8 @@ function besideTheJob(spec: string, value: unknown): unknown {
   if (typeof value !== 'string' || value === '-' || isAbsolute(value)) return value;
   const joined = `${dirname(spec)}/${value}`;
   try {
-    return physicalPath(joined) !== joined ? joined : resolve(dirname(spec), value);
+    const physical = physicalPath(joined);
+    return physical !== joined ? physical : resolve(dirname(spec), value);
   } catch {
     return joined; // its check says why it cannot be followed
   }
