@@ -65,8 +65,11 @@ export function shellQuote(value: string): string {
 
 const octalBytes = (c: string) => [...Buffer.from(c)].map((byte) => `\\${byte.toString(8).padStart(3, '0')}`).join('');
 
+/** A C0 or C1 control character (a newline, an escape, DEL). */
+export const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
 /** Whether a name holds a control character (a newline, an escape): no path a person means, and no log name this tool gives. */
-export const holdsControl = (text: string): boolean => /[\u0000-\u001f\u007f-\u009f]/.test(text);
+export const holdsControl = (text: string): boolean => CONTROL.test(text);
 
 /** A path or a line of text on one line: a file name holding a newline never forges a line of what is printed. */
 export const oneLine = (text: string): string => text.replace(/\r/g, '\\r').replace(/\n/g, '\\n');

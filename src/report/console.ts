@@ -23,7 +23,6 @@ function colourWanted(env: NodeJS.ProcessEnv, stream: { isTTY?: boolean }): bool
 
 const SGR = { warn: '\u001b[33m', error: '\u001b[31m', bold: '\u001b[1m', reset: '\u001b[0m' } as const;
 
-
 /**
  * The console: what the tool tells people, on stderr, through the secret scrubber and the terminal
  * escaper — one per process, created by the CLI, passed to whoever speaks. On a terminal, and piped while

@@ -1,4 +1,5 @@
 import { usageError } from '../common/errors.js';
+import { CONTROL } from '../common/text.js';
 
 /** The default shape of an order ID: one path segment of letters, digits, `-` and `_`, at most 100 chars. */
 const DEFAULT_ID_PATTERN = '[A-Za-z0-9][A-Za-z0-9_-]{0,99}';
@@ -15,7 +16,7 @@ const ALWAYS_REFUSED: Array<[RegExp, string]> = [
   [/[?#]/, 'contains ? or #'],
   [/%/, 'contains % (IDs are percent-encoded by the tool; give them decoded)'],
   [/\s/u, 'contains whitespace'],
-  [/[\u0000-\u001f\u007f-\u009f]/, 'contains a control character'],
+  [CONTROL, 'contains a control character'],
   [/\p{Cs}/u, 'contains a lone surrogate (not valid Unicode text)'],
 ];
 
