@@ -197,14 +197,18 @@ describe('--auto-resume and --resume never guess whose run it is', () => {
 });
 
 describe('a damaged log of the job\'s own', () => {
-  test('is left for a person, named with why, and the night\'s own run goes on (red team: every night stopped with exit 2)', async () => {
-    const api = await fakeApi(8);
+  /** A nightly job's folder on a fake of `count` orders, its list the first `listed`, and its command line. */
+  async function nightOn(count: number, listed: number) {
+    const api = await fakeApi(count);
     fake = api.fake;
     const dir = workDir();
     const runs = join(dir, 'runs');
-    const env = credentialsEnv(fake);
-    const ids = writeFile(dir, 'ids.txt', api.orders.slice(0, 4).map((o) => o.id).join('\n'));
-    const night = ['run', '--yes', '--ids', ids, '--audit-dir', runs, '--auto-resume'];
+    const ids = writeFile(dir, 'ids.txt', api.orders.slice(0, listed).map((o) => o.id).join('\n'));
+    return { api, dir, runs, ids, env: credentialsEnv(fake), night: ['run', '--yes', '--ids', ids, '--audit-dir', runs, '--auto-resume'] };
+  }
+
+  test('is left for a person, named with why, and the night\'s own run goes on (red team: every night stopped with exit 2)', async () => {
+    const { api, runs, ids, env, night } = await nightOn(8, 4);
     expect((await runInProcess(night, { env })).code).toBe(0);
     // Killed before its run.end, and a line of another run put in: the reader refuses the chain.
     cutRunEnd(onlyLogIn(runs), (lines) => lines.splice(2, 0, (lines[1] as string).replace(/"runId":"[^"]+"/, '"runId":"ffffffffffff"')));
@@ -217,13 +221,8 @@ describe('a damaged log of the job\'s own', () => {
   });
 
   test('a log a newer version wrote is named as such, never "damaged", by --auto-resume, a resume and report alike', async () => {
-    const api = await fakeApi(4);
-    fake = api.fake;
-    const dir = workDir();
-    const runs = join(dir, 'runs');
-    const env = credentialsEnv(fake);
-    const ids = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
-    const night = ['run', '--yes', '--ids', ids, '--audit-dir', runs, '--auto-resume', '--max-deletes', '0'];
+    const { dir, runs, env, night: nightly } = await nightOn(4, 4);
+    const night = [...nightly, '--max-deletes', '0'];
     expect((await runInProcess(night, { env })).code).toBe(3);
     const log = onlyLogIn(runs);
     cutRunEnd(log, (lines) => void (lines[0] = (lines[0] as string).replace('"recordVersion":2', '"recordVersion":3')));
