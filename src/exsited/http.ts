@@ -1,7 +1,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
-import axios, { type AxiosInstance } from 'axios';
+import type { AxiosInstance } from 'axios';
+import axios from './axios.js';
 import { HttpsProxyAgent, type HttpsProxyAgentOptions } from 'https-proxy-agent';
 import { getProxyForUrl } from 'proxy-from-env';
 import { usageError } from '../common/errors.js';
@@ -33,6 +34,7 @@ export function createHttpClient({ baseUrl, concurrency, timeoutMs }: HttpOption
   const client = axios.create({
     baseURL: baseUrl.href.replace(/\/+$/, ''),
     timeout: timeoutMs,
+    adapter: 'http', // Node's http client; never fetch (web-globals-hidden.ts)
     maxRedirects: 0,
     proxy: false,
     validateStatus: () => true,

@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { DEMO_CLIENT, type FakeExsited } from '../../src/fake-exsited/server.js';
-import { type AuditLine, credentialsEnv, FAST, fakeApi, readAudit, runCli, runInProcess, workDir, writeFile } from '../helpers/cli.js';
+import { type AuditLine, CLI, credentialsEnv, FAST, fakeApi, readAudit, runCli, runInProcess, workDir, writeFile } from '../helpers/cli.js';
 
 let fake: FakeExsited | undefined;
 afterEach(async () => {
@@ -350,6 +351,25 @@ describe('the CLI surface', () => {
     }
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
     expect((await runCli(['--version'])).stdout.trim()).toBe(pkg.version);
+  });
+
+  test('a run loads nothing it does not use as it starts: no multipart encoder (form-data, mime-db), no HTTP/2, no undici; the web globals are left as they were', async () => {
+    const api = await fakeApi(3);
+    fake = api.fake;
+    const dir = workDir();
+    const out = join(dir, 'loaded.json');
+    const preload = fileURLToPath(new URL('../helpers/loaded-modules.cjs', import.meta.url));
+    const env = { ...credentialsEnv(fake), NODE_OPTIONS: `--require ${JSON.stringify(preload)}`, LOADED_MODULES_OUT: out };
+    const result = await runCli(['run', '--yes', '--ids', writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n')), '--audit-dir', dir], { env });
+    expect(result.code).toBe(0);
+    expect(fake.deleted).toHaveLength(3);
+    const loaded = JSON.parse(readFileSync(out, 'utf8')) as { lazy: boolean; restored: boolean; modules: string[] };
+    const bundle = readFileSync(CLI, 'utf8');
+    // Node 20's web globals load undici when first read; from Node 22 on, they are values and cost nothing here.
+    expect({
+      formData: bundle.includes('node_modules/form-data/'), mimeDb: bundle.includes('node_modules/mime-db/'), http2: loaded.modules.includes('NativeModule http2'),
+      undici: loaded.lazy && loaded.modules.includes('NativeModule internal/deps/undici/undici'), restored: !loaded.lazy || loaded.restored,
+    }).toEqual({ formData: false, mimeDb: false, http2: false, undici: false, restored: true });
   });
 
   test('the demo exits 0 with no credentials and no network', async () => {
