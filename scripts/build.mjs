@@ -86,6 +86,50 @@ const noMultipart = {
 };
 
 /**
+ * axios reads Node's web globals as it loads: its FormData check (utils.js), and its fetch adapter, which tests
+ * what the platform's fetch API offers (fetch.js). Reading any of them makes Node load its bundled undici
+ * (Node 20, and with it node:http2 from Node 22 on): ~20 ms of every start, for an adapter this tool never uses
+ * (adapter 'http', src/exsited/http.ts). In the bundle neither is read as axios loads: its FormData check then
+ * knows a form by its tag only (this tool sends none), and the fetch adapter is probed if ever asked for. The
+ * build stops when an axios upgrade changed either line, to be looked at again.
+ */
+const AXIOS_LOAD_TIME_PROBES = {
+  'lib/utils.js': ["const FormDataCtor = typeof G.FormData !== 'undefined' ? G.FormData : undefined;", 'const FormDataCtor = undefined;'],
+  'lib/adapters/fetch.js': ['const adapter = getFetch();', 'const adapter = undefined;'],
+};
+const axiosWithoutProbes = {
+  name: 'axios-without-probes',
+  setup(on) {
+    on.onLoad({ filter: /[\\/]node_modules[\\/]axios[\\/]lib[\\/](utils|adapters[\\/]fetch)\.js$/ }, ({ path }) => {
+      const file = Object.keys(AXIOS_LOAD_TIME_PROBES).find((name) => path.split('\\').join('/').endsWith(`/axios/${name}`));
+      const [line, instead] = AXIOS_LOAD_TIME_PROBES[file];
+      const contents = readFileSync(path, 'utf8');
+      if (contents.split(line).length !== 2) throw new Error(`axios's ${file} no longer holds, once, the line the build replaces (${line}): see axiosWithoutProbes in scripts/build.mjs`);
+      return { contents: contents.replace(line, instead), loader: 'js' };
+    });
+  },
+};
+
+/**
+ * From Node 22 on, node:http has exports that load undici when read (WebSocket, CloseEvent, MessageEvent), and
+ * an ES module import of a built-in module reads every export as it links: ~20 ms of every start there. In the
+ * bundle, node:http is required instead (the same module object), and re-exported by name: its plain values,
+ * as this build's Node.js has them (an import of a getter's name fails the build, to be looked at then).
+ */
+const httpByRequire = {
+  name: 'http-by-require',
+  setup(on) {
+    // An import statement's only: a require() of it reads no export, and stays Node's.
+    on.onResolve({ filter: /^(node:)?http$/ }, ({ kind }) => (kind === 'import-statement' ? { path: 'node:http', namespace: 'http-by-require' } : undefined));
+    on.onLoad({ filter: /.*/, namespace: 'http-by-require' }, () => {
+      const names = Object.entries(Object.getOwnPropertyDescriptors(createRequire(import.meta.url)('node:http')))
+        .filter(([name, descriptor]) => 'value' in descriptor && /^[A-Za-z_$][\w$]*$/.test(name)).map(([name]) => name);
+      return { loader: 'js', contents: `const http = require('node:http'); export default http; export const { ${names.join(', ')} } = http;` };
+    });
+  },
+};
+
+/**
  * axios imports node:http2 as it loads, for an HTTP/2 transport this tool never asks for (`httpVersion: 2`):
  * ~10 ms of every start. Its two uses of it (connect, constants) load it when first called.
  */
@@ -114,7 +158,7 @@ await build({
   mainFields: ['module', 'main'],
   // The CommonJS dependencies inside an ES module call require(): give them Node's.
   banner: { js: "import { createRequire as __cliCreateRequire } from 'node:module'; const require = __cliCreateRequire(import.meta.url);" },
-  plugins: [moduleUrls, noMultipart, lazyHttp2],
+  plugins: [moduleUrls, noMultipart, lazyHttp2, axiosWithoutProbes, httpByRequire],
   // Whitespace only: a third less for Node to read and compile at each start (names kept: stack traces and
   // `name`s stay readable).
   minifyWhitespace: true,

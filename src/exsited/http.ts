@@ -1,8 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
-import type { AxiosInstance } from 'axios';
-import axios from './axios.js';
+import axios, { type AxiosInstance } from 'axios';
 import { HttpsProxyAgent, type HttpsProxyAgentOptions } from 'https-proxy-agent';
 import { getProxyForUrl } from 'proxy-from-env';
 import { usageError } from '../common/errors.js';
@@ -34,7 +33,7 @@ export function createHttpClient({ baseUrl, concurrency, timeoutMs }: HttpOption
   const client = axios.create({
     baseURL: baseUrl.href.replace(/\/+$/, ''),
     timeout: timeoutMs,
-    adapter: 'http', // Node's http client; never fetch (web-globals-hidden.ts)
+    adapter: 'http', // Node's http client, never fetch (the build leaves axios's probe of the fetch API out: scripts/build.mjs)
     maxRedirects: 0,
     proxy: false,
     validateStatus: () => true,

@@ -1,12 +1,6 @@
 // Preloaded into a CLI child (NODE_OPTIONS=--require): at its exit, writes to LOADED_MODULES_OUT the built-in
-// modules the process loaded, and whether Node's lazy web globals (FormData…) were lazy getters at start and
-// are the same getters again at exit (web-globals-hidden.ts hides them while axios loads, then puts them back).
+// modules the process loaded. It reads no global before then: from Node 22 on, reading one of the web globals
+// (FormData…), even its property descriptor, loads undici and node:http2.
 const { writeFileSync } = require('node:fs');
 
-const NAMES = ['FormData', 'Headers', 'Request', 'Response'];
-const before = Object.fromEntries(NAMES.map((name) => [name, Object.getOwnPropertyDescriptor(globalThis, name)?.get]));
-process.on('exit', () => {
-  const lazy = NAMES.every((name) => typeof before[name] === 'function');
-  const restored = NAMES.every((name) => Object.getOwnPropertyDescriptor(globalThis, name)?.get === before[name]);
-  writeFileSync(process.env.LOADED_MODULES_OUT, JSON.stringify({ lazy, restored, modules: process.moduleLoadList }));
-});
+process.on('exit', () => writeFileSync(process.env.LOADED_MODULES_OUT, JSON.stringify(process.moduleLoadList)));
