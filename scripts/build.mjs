@@ -113,17 +113,18 @@ const axiosWithoutProbes = {
 /**
  * From Node 22 on, node:http has exports that load undici when read (WebSocket, CloseEvent, MessageEvent), and
  * an ES module import of a built-in module reads every export as it links: ~20 ms of every start there. In the
- * bundle, node:http is required instead (the same module object), and re-exported by name: its plain values,
- * as this build's Node.js has them (an import of a getter's name fails the build, to be looked at then).
+ * bundle, node:http is required instead (the same module object), and re-exported by name, read once as it
+ * loads as an import did: everything this build's Node.js has but those three (a named import of one of them
+ * fails the build; through `import * as http` it is undefined).
  */
+const UNDICI_BACKED = ['WebSocket', 'CloseEvent', 'MessageEvent'];
 const httpByRequire = {
   name: 'http-by-require',
   setup(on) {
     // An import statement's only: a require() of it reads no export, and stays Node's.
     on.onResolve({ filter: /^(node:)?http$/ }, ({ kind }) => (kind === 'import-statement' ? { path: 'node:http', namespace: 'http-by-require' } : undefined));
     on.onLoad({ filter: /.*/, namespace: 'http-by-require' }, () => {
-      const names = Object.entries(Object.getOwnPropertyDescriptors(createRequire(import.meta.url)('node:http')))
-        .filter(([name, descriptor]) => 'value' in descriptor && /^[A-Za-z_$][\w$]*$/.test(name)).map(([name]) => name);
+      const names = Object.keys(createRequire(import.meta.url)('node:http')).filter((name) => !UNDICI_BACKED.includes(name) && /^[A-Za-z_$][\w$]*$/.test(name));
       return { loader: 'js', contents: `const http = require('node:http'); export default http; export const { ${names.join(', ')} } = http;` };
     });
   },

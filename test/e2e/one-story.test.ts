@@ -123,19 +123,22 @@ describe('one story of a run, wherever it is told', () => {
       '--html-report', out.page, '--metrics-file', out.metrics, ...FAST], { env: credentialsEnv(fake) });
 
     expect(result.code).toBe(0);
-    const { throttling } = validJson(readFileSync(out.json, 'utf8')) as { throttling: { requests: number; answered429: number; acceptedRps: number } };
+    const { throttling } = validJson(readFileSync(out.json, 'utf8')) as { throttling: { requests: number; answered429: number; acceptedRps: number | null } };
     expect(throttling.answered429).toBe(fake.stats.limited);
     expect(throttling.answered429).toBeGreaterThan(0);
-    expect(throttling.acceptedRps).toBeGreaterThan(0);
-    const { requests, answered429 } = throttling;
-    expect(result.log).toMatch(new RegExp(`throttling\\s+${answered429} of ${requests} requests answered 429 \\(\\d+\\.\\d%\\).*; the server accepted about ${Math.round(throttling.acceptedRps)}/s`));
+    const { requests, answered429, acceptedRps } = throttling;
+    // The pace the server accepted is learnt from a cut; a client slowed by a busy machine may see only a few 429s,
+    // which it takes for noise (no cut, no pace): then no figure anywhere, as the summary JSON says.
+    const accepted = acceptedRps === null ? '' : `; the server accepted about ${Math.round(acceptedRps)}/s`;
+    expect(result.log).toMatch(new RegExp(`throttling\\s+${answered429} of ${requests} requests answered 429 \\(\\d+\\.\\d%\\)[^\\n]*${accepted}`));
+    if (acceptedRps === null) expect(result.log).not.toContain('the server accepted about');
     const page = readFileSync(out.page, 'utf8');
     expect(page).toContain(`<span class="value" data-total="answered429">${answered429} of ${requests}</span>`);
     expect(page).toMatch(new RegExp(`The server answered ${answered429} of ${requests} requests 429`));
     const metrics = readFileSync(out.metrics, 'utf8');
     expect(metric(metrics, 'requests_answered_429')).toBe(answered429);
     expect(metric(metrics, 'requests')).toBe(requests);
-    expect(metric(metrics, 'accepted_rate_requests_per_second')).toBe(throttling.acceptedRps);
+    expect(metric(metrics, 'accepted_rate_requests_per_second')).toBe(acceptedRps ?? Number.NaN);
   });
 
   test('report --json of a crashed run (a bug, exit 70: no run reaches it on purpose) has the same shape, valid against the schema', async () => {
