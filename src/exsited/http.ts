@@ -38,10 +38,10 @@ export function createHttpClient({ baseUrl, concurrency, timeoutMs }: HttpOption
     proxy: false,
     validateStatus: () => true,
     transitional: { clarifyTimeoutError: true, silentJSONParsing: true, forcedJSONParsing: true },
-    httpAgent: new http.Agent(agentOptions),
+    httpAgent: refusingUpgrades(new http.Agent(agentOptions)),
     // The API's certificate is always checked, whatever NODE_TLS_REJECT_UNAUTHORIZED says: with it at 0, a proxy that
     // opens the tunnel and then answers TLS itself would be taken for the API (tokens, client secret and all).
-    httpsAgent: proxy ? new ProxyTunnelAgent(proxy, agentOptions) : new https.Agent({ ...agentOptions, rejectUnauthorized: true }),
+    httpsAgent: refusingUpgrades(proxy ? new ProxyTunnelAgent(proxy, agentOptions) : new https.Agent({ ...agentOptions, rejectUnauthorized: true })),
   });
   // The run's two headers and nothing else: axios's defaults hold an object per HTTP method (twelve), which it
   // deep-copies into every request's config: a tenth of what a DELETE allocated. (Content-Type's empty place
@@ -100,6 +100,33 @@ class ProxyTunnelAgent extends HttpsProxyAgent<string> {
     throw Object.assign(new Error(`the proxy ${this.shown} refused to open a tunnel to ${options.host}:${options.port} ` +
       `(it answered CONNECT with ${status ?? 'no status'}${status === 407 ? ': proxy authentication required' : ''})`), { code: PROXY_REFUSED });
   }
+}
+
+/** The code of a transport error raised when a server answers a request by switching protocols (101). */
+const SWITCHED_PROTOCOLS = 'EUPGRADE';
+
+/**
+ * A server (or a gateway) that answers a request with 101 Switching Protocols takes the connection for another
+ * protocol and never answers the request. Node hands such an answer to an 'upgrade' listener; with none, it
+ * closes the socket and says nothing on the request: axios waited forever, the run's event loop emptied, and the
+ * process ended with exit 13 and no run.end. Every request through these agents fails instead, as a
+ * transport error, retried as a connection failure is: whether a DELETE so answered was carried out is
+ * unknown, and a DELETE again is safe (404: already absent).
+ */
+function refusingUpgrades<A extends http.Agent>(agent: A): A {
+  const add = (agent as unknown as { addRequest: (req: http.ClientRequest, options: unknown) => void }).addRequest.bind(agent);
+  Object.assign(agent, {
+    addRequest(req: http.ClientRequest, options: unknown) {
+      // Node gives the socket to this listener (its own error listeners removed) and closes the request: the
+      // failure is said on the request itself, where axios listens.
+      req.once('upgrade', (_response: http.IncomingMessage, socket: Socket) => {
+        socket.destroy();
+        req.emit('error', Object.assign(new Error('the server answered 101 Switching Protocols: it took the connection for another protocol and never answered'), { code: SWITCHED_PROTOCOLS }));
+      });
+      add(req, options);
+    },
+  });
+  return agent;
 }
 
 export function destroyAgents(client: AxiosInstance): void {

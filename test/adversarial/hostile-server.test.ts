@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import type { FakeExsited } from '../../src/fake-exsited/server.js';
-import { credentialsEnv, fakeApi, readAudit, runInProcess, workDir, writeFile } from '../helpers/cli.js';
+import { credentialsEnv, fakeApi, readAudit, runCli, runInProcess, workDir, writeFile } from '../helpers/cli.js';
+import { endAfter } from '../helpers/teardown.js';
 
 /** Issue 9: what a hostile or broken server answered, and how it reached people. */
 let fake: FakeExsited | undefined;
@@ -86,5 +89,36 @@ describe('a token endpoint that does not answer as a token endpoint', () => {
     expect(result.log).toMatch(advice);
     expect(result.log).not.toContain('check EXSITED_CLIENT_ID');
     expect(fake.deletes).toHaveLength(0);
+  });
+});
+
+describe('a server that switches protocols', () => {
+  /** Exsited's token and check answered properly; every DELETE answered 101 Switching Protocols, the connection then left open. */
+  async function switchingServer(): Promise<string> {
+    const server = http.createServer((req, res) => {
+      req.resume();
+      if (req.method === 'DELETE') {
+        req.socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n');
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(req.url?.includes('oauth2/token') ? JSON.stringify({ access_token: 'tok-7e1f0c9a5b3d2e4f6a8b', token_type: 'Bearer', expires_in: 3600 }) : '{"orders":[]}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    endAfter('test', () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
+  test('a DELETE answered 101 fails as a transport error, retried, recorded and told: the run ends (it ended with exit 13 and no run.end)', async () => {
+    const url = await switchingServer();
+    const dir = workDir();
+    const log = join(dir, 'a.ndjson');
+    const env = { EXSITED_BASE_URL: url, EXSITED_CLIENT_ID: 'demo-client', EXSITED_CLIENT_SECRET: 'demo-secret-7f3a9c1e5b', EXSITED_REDIRECT_URI: 'http://localhost/callback' };
+    const result = await runCli(['run', '--yes', '--ids', writeFile(dir, 'ids.txt', 'ORD-1\nORD-2\n'), '--audit-log', log, '--retries', '1', '--backoff-base-ms', '5'], { env });
+    expect(result.code).toBe(1);
+    const orders = readAudit(log).filter((l) => l.event === 'order');
+    expect(orders.map((l) => [l.orderId, l.outcome, l.attempts, l.error?.code]).sort()).toEqual([['ORD-1', 'failed', 2, 'EUPGRADE'], ['ORD-2', 'failed', 2, 'EUPGRADE']]);
+    expect(readAudit(log).some((l) => l.event === 'run.end')).toBe(true);
+    expect(result.log).toContain('101 Switching Protocols');
   });
 });
