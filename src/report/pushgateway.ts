@@ -62,6 +62,12 @@ export function pushgateway(options: PushgatewayOptions): Pushgateway {
         if (status >= 200 && status < 300) resolve();
         else reject(new Error(`the gateway answered ${status}${status >= 300 && status < 400 ? ' (a redirect, not followed)' : ''}`));
       });
+      // A 101 is no answer (Node hands it to this listener only; with none, the push never settled, and a run
+      // with nothing else to do ended with exit 13): the gateway took the connection for another protocol.
+      request.once('upgrade', (_response, socket: { destroy(): void }) => {
+        socket.destroy();
+        reject(new Error('the gateway answered 101 Switching Protocols (it took the connection for another protocol)'));
+      });
       request.on('error', (error) => reject(new Error(bounded.aborted ? `no answer within ${humanDuration(options.timeoutMs)}` : transportProblem(error))));
       request.end(body);
     }),

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import type { FakeExsited } from '../../src/fake-exsited/server.js';
-import { credentialsEnv, fakeApi, readAudit, runInProcess, startCli, workDir, writeFile } from '../helpers/cli.js';
+import { credentialsEnv, fakeApi, readAudit, runCli, runInProcess, startCli, workDir, writeFile } from '../helpers/cli.js';
 import { ECHO_MARKER, startHostileGateway, type HostileGateway } from '../helpers/hostile-gateway.js';
 
 /**
@@ -39,6 +39,18 @@ function expectRefusedUpFront(result: { code: number | null; stderr: string; log
   expect(fake!.tokenRequests).toEqual([]);
   expect(existsSync(join(dir, 'runs')) ? readdirSync(join(dir, 'runs')) : []).toEqual([]);
 }
+
+describe('a gateway that answers a push with 101 Switching Protocols', () => {
+  test('the push fails, said once; the run ends as it would have (it ended with exit 13 and no run.end)', async () => {
+    const switching = await gateway({ kind: 'switch' });
+    const { run, env } = await setUp(5);
+    const result = await runCli(run, { env: { ...env, EXSITED_METRICS_PUSHGATEWAY: switching.url } });
+    expect(result.code).toBe(0);
+    expect(fake!.deleted).toHaveLength(5);
+    expect(result.log.match(/the metrics could not be pushed/g)).toHaveLength(1);
+    expect(result.log).toContain('the gateway answered 101 Switching Protocols');
+  });
+});
 
 describe('case 9: pushes to a gateway that never answers neither pile up nor hold the exit', () => {
   test('--metrics-interval 100ms on a run of over a second: the process exits within seconds of the run\'s end, with one warning', async () => {

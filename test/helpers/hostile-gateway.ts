@@ -8,9 +8,10 @@ interface SeenByGateway {
   headers: http.IncomingHttpHeaders;
 }
 
-/** What the gateway does with a push: never answer, or answer with this status (a 3xx with a Location). */
+/** What the gateway does with a push: never answer, switch protocols, or answer with this status (a 3xx with a Location). */
 export type GatewayBehaviour =
   | { kind: 'hang' }
+  | { kind: 'switch' } // 101 Switching Protocols, the connection then kept open
   | { kind: 'answer'; status: number; location?: string; echo?: boolean };
 
 export interface HostileGateway {
@@ -45,6 +46,10 @@ export async function startHostileGateway(behaviour: GatewayBehaviour): Promise<
       waiter.resolve();
     }
     if (behaviour.kind === 'hang') return;
+    if (behaviour.kind === 'switch') {
+      req.socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n');
+      return;
+    }
     req.resume();
     const page = behaviour.echo
       ? `<html><body><h1>${ECHO_MARKER} ${behaviour.status}</h1><pre>${req.method} ${req.url}\n` +
