@@ -79,16 +79,18 @@ export class RunRecording {
         'would be lost. Free the space (or raise the limit), then resume; orders deleted since the last line written are found already absent',
     }), log.realLog);
     this.journalEnded = journal.attach(events).ended; // first: the record is written before anyone else hears
+    // Before anyone who speaks at the run's end: the progress line is cleared first (after it, every sentence
+    // said redrew a bar drawn before the end, stale, after the summary).
+    reportProgress(events, context.console, tally, {
+      intervalMs: options.progressInterval,
+      throttling: () => this.throttlingNow(), state: () => paceState(this.pace, this.api.current?.retry.waiting ?? 0),
+    });
     reportLiveWarnings(events, context.console); // before the summary: what it still holds back is said first
     reportToConsole(events, context.console, tally, {
       // What run.start records of them too: the report of this log builds the same next step. Only a chain's
       // first dry run of a list decides what its resumes delete; a dry resume does not (red team: "exactly these", then more).
       dryRun: options.dryRun, checksOrders: options.dryRun && plan.input.source.kind !== 'filter' && run.resume === undefined, resumed: run.resume !== undefined, duplicates: () => scanned.duplicates,
       next: { command: context.command, allowHosts: options.allowHost, yes: options.yes, ...(plan.refusal ? { refusal: plan.refusal } : {}) },
-    });
-    reportProgress(events, context.console, tally, {
-      intervalMs: options.progressInterval,
-      throttling: () => this.throttlingNow(), state: () => paceState(this.pace, this.api.current?.retry.waiting ?? 0),
     });
     this.metrics = metricsModule?.reportMetrics(events, context.console, {
       push: options.metricsPush, pushToken: options.metricsPushToken, file: options.metricsFile, job: options.metricsJob,

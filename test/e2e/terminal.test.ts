@@ -50,6 +50,18 @@ describe('the QA engineer\'s terminal', () => {
     expect(fake.stats.requests).toBe(0);
   });
 
+  test('the progress line is gone before the run\'s end is said: no bar redrawn after the summary (it was, when the bar had been drawn)', async () => {
+    const api = await fakeApi(6, { faults: { latencyMs: 600 } }); // a run of ~2 s: the bar is drawn every 500 ms
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', [...api.orders.slice(0, 5).map((o) => o.id), 'ORD-TYPO-1'].join('\n'));
+    const screen = (await atTerminal(`cli run --yes --ids ${input} --audit-log ${join(dir, 'a.ndjson')} --concurrency 2`, { env: credentialsEnv(fake) }).done).screen;
+    expect(screen).toMatch(/\[#+\.*\] \d\/6/); // the bar was there while the run deleted
+    const end = screen.indexOf('completed.');
+    expect(end).toBeGreaterThan(0);
+    expect(screen.slice(end)).not.toMatch(/\[#*\.*\] \d\/6/);
+  });
+
   test('plain sentences at a terminal: no time or level words; warnings in colour, the question in bold; a wrong count refused once', async () => {
     const api = await fakeApi(6);
     fake = api.fake;
