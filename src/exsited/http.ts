@@ -117,16 +117,20 @@ function refusingUpgrades<A extends http.Agent>(agent: A): A {
   const add = (agent as unknown as { addRequest: (req: http.ClientRequest, options: unknown) => void }).addRequest.bind(agent);
   Object.assign(agent, {
     addRequest(req: http.ClientRequest, options: unknown) {
-      // Node gives the socket to this listener (its own error listeners removed) and closes the request: the
-      // failure is said on the request itself, where axios listens.
-      req.once('upgrade', (_response: http.IncomingMessage, socket: Socket) => {
-        socket.destroy();
-        req.emit('error', Object.assign(new Error('the server answered 101 Switching Protocols: it took the connection for another protocol and never answered'), { code: SWITCHED_PROTOCOLS }));
-      });
+      req.on('upgrade', failUpgraded); // one function for every request: nothing allocated per DELETE
       add(req, options);
     },
   });
   return agent;
+}
+
+/**
+ * Node gives the socket to this listener (its own error listeners removed) and closes the request, so it is
+ * called once at most: the failure is said on the request itself, where axios listens.
+ */
+function failUpgraded(this: http.ClientRequest, _response: http.IncomingMessage, socket: Socket): void {
+  socket.destroy();
+  this.emit('error', Object.assign(new Error('the server answered 101 Switching Protocols: it took the connection for another protocol and never answered'), { code: SWITCHED_PROTOCOLS }));
 }
 
 export function destroyAgents(client: AxiosInstance): void {
