@@ -28,7 +28,9 @@ export interface HttpOptions {
  * an answer of the API.
  */
 export function createHttpClient({ baseUrl, concurrency, timeoutMs }: HttpOptions): AxiosInstance {
-  const agentOptions = { keepAlive: true, maxSockets: concurrency + 1, maxFreeSockets: concurrency + 1 };
+  // keepAliveMsecs as axios sets it on every request's socket (60 s): at the agent's 1 s default the two took turns,
+  // and Node told the kernel each time, eight setsockopt(2) calls an order (test/http.test.ts).
+  const agentOptions = { keepAlive: true, keepAliveMsecs: 60_000, maxSockets: concurrency + 1, maxFreeSockets: concurrency + 1 };
   const proxy = proxyFor(baseUrl);
   const client = axios.create({
     baseURL: baseUrl.href.replace(/\/+$/, ''),
