@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { createHttpClient, destroyAgents } from '../src/exsited/http.js';
 import { deleteOrder, listOrdersPage } from '../src/exsited/orders.js';
+import { RunControl } from '../src/engine/run-control.js';
 
 const servers: http.Server[] = [];
 const clients: Array<ReturnType<typeof createHttpClient>> = [];
@@ -85,4 +86,28 @@ describe('the HTTP client', () => {
     }
     expect(calls).toBe(0); // the one socket, reused five times, was set once before the count began
   });
+
+  test('the run\'s abort cancels the requests in flight, through one listener on the run\'s signal; a listener removed is not called', async () => {
+    const arrived: Array<() => void> = [];
+    const api = await serve((req, res) => {
+      if (req.url?.endsWith('/ORD-quick')) res.writeHead(204).end();
+      else arrived.shift()?.(); // never answered
+    });
+    const client = createHttpClient({ baseUrl: new URL(api), concurrency: 3, timeoutMs: 60_000 });
+    clients.push(client);
+    const control = new RunControl(0);
+    expect(await deleteOrder(client, 'ORD-quick', 'bearer-token-0123456789', control.inFlight)).toMatchObject({ kind: 'done' });
+    const reached = [0, 1].map(() => new Promise<void>((resolve) => arrived.push(resolve)));
+    const hanging = [0, 1].map((i) => deleteOrder(client, `ORD-${i}`, 'bearer-token-0123456789', control.inFlight));
+    await Promise.all(reached);
+    const heard: string[] = [];
+    const listener = () => heard.push('removed listener');
+    control.inFlight.addEventListener('abort', listener);
+    control.inFlight.removeEventListener('abort', listener);
+    control.stop({ kind: 'signal', signal: 'SIGTERM' }); // no grace: abort at once
+    expect(await Promise.all(hanging)).toEqual([{ kind: 'canceled' }, { kind: 'canceled' }]);
+    expect(control.inFlight.aborted).toBe(true);
+    expect(heard).toEqual([]);
+  });
 });
+

@@ -2,6 +2,7 @@ import type { AxiosInstance } from 'axios';
 import type { OrderRecord, RetryRecord } from '../common/records.js';
 import { checkOrder, deleteOrder, type AttemptResult } from '../exsited/orders.js';
 import { sendWithRetry, type RequestDeps } from './retrying-request.js';
+import type { RequestSignal } from './run-control.js';
 
 export interface OrderDeleterDeps extends RequestDeps {
   http: AxiosInstance;
@@ -20,7 +21,7 @@ export const checkWithRetry = (orderId: string, deps: OrderDeleterDeps) =>
   finishWithRetry(orderId, deps, (token, signal) => checkOrder(deps.http, orderId, token, signal));
 
 async function finishWithRetry(
-  orderId: string, deps: OrderDeleterDeps, send: (token: string, signal: AbortSignal) => Promise<AttemptResult<OrderRecord['outcome']>>,
+  orderId: string, deps: OrderDeleterDeps, send: (token: string, signal: RequestSignal) => Promise<AttemptResult<OrderRecord['outcome']>>,
 ): Promise<OrderRecord | undefined> {
   const startedAt = performance.now();
   const result = await sendWithRetry(send, deps, (retry) => deps.onRetry({ orderId, ...retry }));

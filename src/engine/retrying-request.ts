@@ -4,7 +4,7 @@ import type { AttemptResult, Unfinished } from '../exsited/orders.js';
 import type { RateController } from './rate-controller.js';
 import type { RetryBudget } from './retry-budget.js';
 import { tooLongToWait, type RetryInfo, type RetryPolicy } from './retry-policy.js';
-import type { RunControl } from './run-control.js';
+import type { RequestSignal, RunControl } from './run-control.js';
 
 export interface RequestDeps {
   tokens: TokenSource;
@@ -36,7 +36,7 @@ export type Sent<T> =
  * sent. Undefined when the run stopped first; throws TokenError when authentication is lost for good.
  */
 export async function sendWithRetry<T>(
-  send: (accessToken: string, signal: AbortSignal) => Promise<AttemptResult<T>>,
+  send: (accessToken: string, signal: RequestSignal) => Promise<AttemptResult<T>>,
   deps: RequestDeps,
   onRetry: (retry: RetryInfo) => void,
 ): Promise<Sent<T> | undefined> {
@@ -60,7 +60,7 @@ export async function sendWithRetry<T>(
       throw error;
     }
     attempts++;
-    const result = await send(token, control.aborting);
+    const result = await send(token, control.inFlight);
     if (result.kind === 'canceled') return result;
     const throttled = result.kind === 'retry' && result.httpStatus === 429;
     rate.answered(ticket, throttled, throttled && !tooLongToWait(result) ? result.retryAfterMs : undefined);

@@ -1,4 +1,4 @@
-import type { AxiosInstance, AxiosResponse } from 'axios';
+import type { AxiosInstance, AxiosResponse, GenericAbortSignal } from 'axios';
 import { describeTransportError, exsitedError, isCancel, isRetryableStatus, retryAfterMs } from './responses.js';
 
 /** An attempt that did not succeed. */
@@ -60,7 +60,7 @@ const accountOrdersPath = (accountId: string) => `/api/v3/accounts/${pathSegment
  * Through `request` with the whole config (as the GET of an order): axios's method shorthands merge the
  * config once more per request, a measurable share of its cost at full speed.
  */
-export function deleteOrder(http: AxiosInstance, orderId: string, accessToken: string, signal?: AbortSignal): Promise<AttemptResult<DeleteOutcome>> {
+export function deleteOrder(http: AxiosInstance, orderId: string, accessToken: string, signal?: GenericAbortSignal): Promise<AttemptResult<DeleteOutcome>> {
   return attempt(() => http.request({ method: 'delete', url: orderPath(orderId), headers: bearer(accessToken), signal }), classifyDelete);
 }
 
@@ -69,7 +69,7 @@ export function deleteOrder(http: AxiosInstance, orderId: string, accessToken: s
  * (`{"order": {…}}`) is there; 404 (or 410 Gone) with a JSON body is not found. Any other 200 or 404 (a
  * proxy's page, an empty body) is an answer not understood, never taken for the order or its absence. Never throws.
  */
-export function checkOrder(http: AxiosInstance, orderId: string, accessToken: string, signal?: AbortSignal): Promise<AttemptResult<CheckOutcome>> {
+export function checkOrder(http: AxiosInstance, orderId: string, accessToken: string, signal?: GenericAbortSignal): Promise<AttemptResult<CheckOutcome>> {
   return attempt(() => http.request({ method: 'get', url: orderPath(orderId), headers: bearer(accessToken), signal }), classifyCheck);
 }
 
@@ -83,7 +83,7 @@ export function classifyCheck(response: Pick<AxiosResponse, 'status' | 'data'>):
 
 /** One page of `GET /api/v3/orders`, or of one account's orders. Never throws. */
 export function listOrdersPage(
-  http: AxiosInstance, page: { accountId?: string; limit: number; offset: number }, accessToken: string, signal?: AbortSignal,
+  http: AxiosInstance, page: { accountId?: string; limit: number; offset: number }, accessToken: string, signal?: GenericAbortSignal,
 ): Promise<AttemptResult<OrdersPage>> {
   const path = page.accountId === undefined ? '/api/v3/orders' : accountOrdersPath(page.accountId);
   const params = { limit: page.limit, offset: page.offset, order_by: 'created_on', direction: 'asc' };
