@@ -9,7 +9,7 @@ const [baseURL, token, idsFile, concurrency] = process.argv.slice(2);
 const ids = readFileSync(idsFile, 'utf8').split('\n').filter(Boolean);
 const client = axios.create({
   baseURL, validateStatus: () => true, headers: { Authorization: `Bearer ${token}` },
-  httpAgent: new http.Agent({ keepAlive: true, maxSockets: Number(concurrency) }),
+  httpAgent: new http.Agent({ keepAlive: true, keepAliveMsecs: 60_000, maxSockets: Number(concurrency) }),
 });
 const limit = pLimit(Number(concurrency));
 const started = performance.now();
