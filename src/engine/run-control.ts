@@ -99,9 +99,14 @@ class InFlightSignal implements RequestSignal {
 
   constructor(private readonly signal: AbortSignal) {
     signal.addEventListener('abort', () => {
-      const listening = [...this.listeners];
-      this.listeners.clear();
-      for (const listener of listening) listener();
+      for (const listener of [...this.listeners]) {
+        if (!this.listeners.delete(listener)) continue; // removed meanwhile, by one called before it
+        try {
+          listener();
+        } catch (error) {
+          process.nextTick(() => { throw error; }); // as an EventTarget says it: the others are still called (red team)
+        }
+      }
     }, { once: true });
   }
 
