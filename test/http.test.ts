@@ -109,5 +109,42 @@ describe('the HTTP client', () => {
     expect(control.inFlight.aborted).toBe(true);
     expect(heard).toEqual([]);
   });
+
+  test('the run\'s abort reaches every request in flight even when one listener throws, as an AbortSignal\'s would (red team)', () => {
+    const control = new RunControl(0);
+    const heard: string[] = [];
+    const thrown = new Error('a listener that throws');
+    const second = () => heard.push('second');
+    control.inFlight.addEventListener('abort', () => {
+      control.inFlight.removeEventListener('abort', second); // removed by one called before it: not called
+      throw thrown;
+    });
+    control.inFlight.addEventListener('abort', second);
+    control.inFlight.addEventListener('abort', () => heard.push('third'));
+    const nextTick = process.nextTick;
+    const reported: Array<() => void> = []; // what would be thrown on the next tick, as an uncaught exception
+    process.nextTick = ((report: () => void) => void reported.push(report)) as typeof process.nextTick;
+    try {
+      control.stop({ kind: 'signal', signal: 'SIGTERM' });
+    } finally {
+      process.nextTick = nextTick;
+    }
+    expect(heard).toEqual(['third']);
+    expect(reported).toHaveLength(1);
+    expect(() => reported[0]!()).toThrow(thrown);
+  });
+
+  test('an answer whose body trickles in, byte by byte, ends at --timeout-ms as a timeout: it never holds its slot for good (red team)', async () => {
+    const api = await serve((req, res) => {
+      res.writeHead(500, { 'Content-Type': 'application/json', 'Content-Length': '1000000' });
+      const drip = setInterval(() => res.write(' '), 20); // the socket never idles, and the body never ends
+      res.on('close', () => clearInterval(drip));
+    });
+    const client = createHttpClient({ baseUrl: new URL(api), concurrency: 1, timeoutMs: 300 });
+    clients.push(client);
+    const control = new RunControl(0);
+    expect(await deleteOrder(client, 'ORD-1', 'bearer-token-0123456789', control.inFlight)).toMatchObject({ kind: 'retry', httpStatus: null, code: 'ETIMEDOUT' });
+    expect(await client.post('/api/v1/oauth2/token', {}).catch((error: { code?: string }) => error.code)).toBe('ETIMEDOUT'); // the token request's too
+  });
 });
 

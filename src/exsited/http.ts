@@ -40,10 +40,10 @@ export function createHttpClient({ baseUrl, concurrency, timeoutMs }: HttpOption
     proxy: false,
     validateStatus: () => true,
     transitional: { clarifyTimeoutError: true, silentJSONParsing: true, forcedJSONParsing: true },
-    httpAgent: refusingUpgrades(new http.Agent(agentOptions)),
+    httpAgent: guarded(new http.Agent(agentOptions), timeoutMs),
     // The API's certificate is always checked, whatever NODE_TLS_REJECT_UNAUTHORIZED says: with it at 0, a proxy that
     // opens the tunnel and then answers TLS itself would be taken for the API (tokens, client secret and all).
-    httpsAgent: refusingUpgrades(proxy ? new ProxyTunnelAgent(proxy, agentOptions) : new https.Agent({ ...agentOptions, rejectUnauthorized: true })),
+    httpsAgent: guarded(proxy ? new ProxyTunnelAgent(proxy, agentOptions) : new https.Agent({ ...agentOptions, rejectUnauthorized: true }), timeoutMs),
   });
   // The run's two headers and nothing else: axios's defaults hold an object per HTTP method (twelve), which it
   // deep-copies into every request's config: a tenth of what a DELETE allocated. (Content-Type's empty place
@@ -106,20 +106,31 @@ class ProxyTunnelAgent extends HttpsProxyAgent<string> {
 
 /** The code of a transport error raised when a server answers a request by switching protocols (101). */
 const SWITCHED_PROTOCOLS = 'EUPGRADE';
+/** The request's own timer, on the request. */
+const DEADLINE = Symbol('deadline');
+type Guarded = http.ClientRequest & { [DEADLINE]?: NodeJS.Timeout };
 
 /**
- * A server (or a gateway) that answers a request with 101 Switching Protocols takes the connection for another
- * protocol and never answers the request. Node hands such an answer to an 'upgrade' listener; with none, it
- * closes the socket and says nothing on the request: axios waited forever, the run's event loop emptied, and the
- * process ended with exit 13 and no run.end. Every request through these agents fails instead, as a
- * transport error, retried as a connection failure is: whether a DELETE so answered was carried out is
- * unknown, and a DELETE again is safe (404: already absent).
+ * Every request through the run's agents, whatever it asks for (a DELETE, a GET, a token):
+ * - **ends at the timeout, answer and all.** axios's own timer stops when an answer's headers arrive; after that
+ *   only the socket's idle timeout applies, and a server that sends a body a byte at a time never lets the socket
+ *   idle: one such answer held its order's slot for as long as the server liked (red team). The request fails
+ *   as a timeout (ETIMEDOUT), retried as one is.
+ * - **never takes 101 Switching Protocols for an answer.** A server (or a gateway) that answers so takes the
+ *   connection for another protocol and never answers the request. Node hands such an answer to an 'upgrade'
+ *   listener; with none, it closes the socket and says nothing on the request: axios waited forever, the run's
+ *   event loop emptied, and the process ended with exit 13 and no run.end. The request fails instead, as a
+ *   transport error retried as a connection failure is: whether a DELETE so answered was carried out is
+ *   unknown, and a DELETE again is safe (404: already absent).
+ * One timer and the same two functions for every request: nothing else is allocated per DELETE.
  */
-function refusingUpgrades<A extends http.Agent>(agent: A): A {
+function guarded<A extends http.Agent>(agent: A, timeoutMs: number): A {
   const add = (agent as unknown as { addRequest: (req: http.ClientRequest, options: unknown) => void }).addRequest.bind(agent);
   Object.assign(agent, {
-    addRequest(req: http.ClientRequest, options: unknown) {
-      req.on('upgrade', failUpgraded); // one function for every request: nothing allocated per DELETE
+    addRequest(req: Guarded, options: unknown) {
+      req.on('upgrade', failUpgraded);
+      req[DEADLINE] = setTimeout(endOverdue, timeoutMs, req, timeoutMs).unref();
+      req.on('close', clearDeadline);
       add(req, options);
     },
   });
@@ -133,6 +144,15 @@ function refusingUpgrades<A extends http.Agent>(agent: A): A {
 function failUpgraded(this: http.ClientRequest, _response: http.IncomingMessage, socket: Socket): void {
   socket.destroy();
   this.emit('error', Object.assign(new Error('the server answered 101 Switching Protocols: it took the connection for another protocol and never answered'), { code: SWITCHED_PROTOCOLS }));
+}
+
+/** Said on the request, where axios listens (a request with no answer yet has usually ended at axios's own timer, with the same words). */
+function endOverdue(req: http.ClientRequest, timeoutMs: number): void {
+  req.destroy(Object.assign(new Error(`timeout of ${timeoutMs}ms exceeded`), { code: 'ETIMEDOUT' }));
+}
+
+function clearDeadline(this: Guarded): void {
+  clearTimeout(this[DEADLINE]);
 }
 
 export function destroyAgents(client: AxiosInstance): void {
