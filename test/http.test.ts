@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { createHttpClient, destroyAgents } from '../src/exsited/http.js';
-import { deleteOrder, listOrdersPage } from '../src/exsited/orders.js';
+import { checkOrder, deleteOrder, listOrdersPage } from '../src/exsited/orders.js';
 import { RunControl } from '../src/engine/run-control.js';
 
 const servers: http.Server[] = [];
@@ -145,6 +145,20 @@ describe('the HTTP client', () => {
     const control = new RunControl(0);
     expect(await deleteOrder(client, 'ORD-1', 'bearer-token-0123456789', control.inFlight)).toMatchObject({ kind: 'retry', httpStatus: null, code: 'ETIMEDOUT' });
     expect(await client.post('/api/v1/oauth2/token', {}).catch((error: { code?: string }) => error.code)).toBe('ETIMEDOUT'); // the token request's too
+  });
+
+  test('an answer too big to be the API\'s fails its request as a bad answer and is not kept: 1 MB for a DELETE or a token, 8 MB for an order, 64 MB for a page', async () => {
+    const big = ' '.repeat(2 * 1024 * 1024); // 2 MB of JSON whitespace around a valid body
+    const api = await serve((req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(req.url?.startsWith('/api/v3/orders?') ? `{"orders":[{"id":"ORD-1"}]}${big}` : req.method === 'GET' ? `{"order":{"id":"ORD-1"}}${big}` : `{}${big}`);
+    });
+    const client = createHttpClient({ baseUrl: new URL(api), concurrency: 1, timeoutMs: 5000 });
+    clients.push(client);
+    expect(await deleteOrder(client, 'ORD-1', 'bearer-token-0123456789')).toMatchObject({ kind: 'retry', httpStatus: null, code: 'ERR_BAD_RESPONSE' });
+    expect(await client.post('/api/v1/oauth2/token', {}).catch((error: { code?: string }) => error.code)).toBe('ERR_BAD_RESPONSE');
+    expect(await checkOrder(client, 'ORD-1', 'bearer-token-0123456789')).toMatchObject({ kind: 'done', value: 'would_delete' });
+    expect(await listOrdersPage(client, { limit: 10, offset: 0 }, 'bearer-token-0123456789')).toMatchObject({ kind: 'done', value: { orders: [{ id: 'ORD-1' }] } });
   });
 });
 

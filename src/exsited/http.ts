@@ -10,6 +10,9 @@ import { VERSION } from '../common/version.js';
 import { isLoopbackHost } from './host-allowlist.js';
 import { PROXY_REFUSED } from './responses.js';
 
+/** The largest answer body kept, in bytes, unless a request says otherwise (an order, a page of a listing: orders.ts). */
+const ANSWER_BYTES = 1024 * 1024;
+
 export interface HttpOptions {
   baseUrl: URL;
   /** DELETE requests in flight at most; the agents keep that many sockets alive (plus one for auth). */
@@ -37,6 +40,9 @@ export function createHttpClient({ baseUrl, concurrency, timeoutMs }: HttpOption
     timeout: timeoutMs,
     adapter: 'http', // Node's http client, never fetch (the build leaves axios's probe of the fetch API out: scripts/build.mjs)
     maxRedirects: 0,
+    // An answer's body is kept whole in memory: a DELETE's has none, a token's or an error's is a few hundred bytes.
+    // A larger one (a hostile gateway's endless body) fails the request as a bad answer, never the process.
+    maxContentLength: ANSWER_BYTES,
     proxy: false,
     validateStatus: () => true,
     transitional: { clarifyTimeoutError: true, silentJSONParsing: true, forcedJSONParsing: true },

@@ -70,7 +70,7 @@ export function deleteOrder(http: AxiosInstance, orderId: string, accessToken: s
  * proxy's page, an empty body) is an answer not understood, never taken for the order or its absence. Never throws.
  */
 export function checkOrder(http: AxiosInstance, orderId: string, accessToken: string, signal?: GenericAbortSignal): Promise<AttemptResult<CheckOutcome>> {
-  return attempt(() => http.request({ method: 'get', url: orderPath(orderId), headers: bearer(accessToken), signal }), classifyCheck);
+  return attempt(() => http.request({ method: 'get', url: orderPath(orderId), headers: bearer(accessToken), signal, maxContentLength: ORDER_BYTES }), classifyCheck);
 }
 
 export function classifyCheck(response: Pick<AxiosResponse, 'status' | 'data'>): CheckOutcome | undefined {
@@ -81,13 +81,20 @@ export function classifyCheck(response: Pick<AxiosResponse, 'status' | 'data'>):
   return (response.status === 404 || response.status === 410) && json ? 'already_absent' : undefined;
 }
 
+/**
+ * The largest answers kept, in bytes (any other: 1 MB, src/exsited/http.ts): one order with its lines, and a page of
+ * a listing, up to 1,000 orders (a filter's largest pageSize) of up to 64 KB each.
+ */
+const ORDER_BYTES = 8 * 1024 * 1024;
+const PAGE_BYTES = 64 * 1024 * 1024;
+
 /** One page of `GET /api/v3/orders`, or of one account's orders. Never throws. */
 export function listOrdersPage(
   http: AxiosInstance, page: { accountId?: string; limit: number; offset: number }, accessToken: string, signal?: GenericAbortSignal,
 ): Promise<AttemptResult<OrdersPage>> {
   const path = page.accountId === undefined ? '/api/v3/orders' : accountOrdersPath(page.accountId);
   const params = { limit: page.limit, offset: page.offset, order_by: 'created_on', direction: 'asc' };
-  return attempt(() => http.get(path, { params, headers: bearer(accessToken), signal }), parsePage);
+  return attempt(() => http.get(path, { params, headers: bearer(accessToken), signal, maxContentLength: PAGE_BYTES }), parsePage);
 }
 
 export function classifyDelete(response: Pick<AxiosResponse, 'status'>): DeleteOutcome | undefined {
