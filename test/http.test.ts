@@ -134,9 +134,9 @@ describe('the HTTP client', () => {
     expect(() => reported[0]!()).toThrow(thrown);
   });
 
-  test('an answer whose body trickles in, byte by byte, ends at --timeout-ms as a timeout: it never holds its slot for good (red team)', async () => {
+  test('an answer whose body trickles in, byte by byte, ends at --timeout-ms as a timeout: it never holds its slot for good; a DELETE\'s 2xx so cut is deleted (red team)', async () => {
     const api = await serve((req, res) => {
-      res.writeHead(500, { 'Content-Type': 'application/json', 'Content-Length': '1000000' });
+      res.writeHead(req.url?.endsWith('/ORD-2') ? 200 : 500, { 'Content-Type': 'application/json', 'Content-Length': '1000000' });
       const drip = setInterval(() => res.write(' '), 20); // the socket never idles, and the body never ends
       res.on('close', () => clearInterval(drip));
     });
@@ -144,21 +144,30 @@ describe('the HTTP client', () => {
     clients.push(client);
     const control = new RunControl(0);
     expect(await deleteOrder(client, 'ORD-1', 'bearer-token-0123456789', control.inFlight)).toMatchObject({ kind: 'retry', httpStatus: null, code: 'ETIMEDOUT' });
+    expect(await deleteOrder(client, 'ORD-2', 'bearer-token-0123456789', control.inFlight)).toEqual({ kind: 'done', value: 'deleted', httpStatus: 200 });
     expect(await client.post('/api/v1/oauth2/token', {}).catch((error: { code?: string }) => error.code)).toBe('ETIMEDOUT'); // the token request's too
   });
 
-  test('an answer too big to be the API\'s fails its request as a bad answer and is not kept: 1 MB for a DELETE or a token, 8 MB for an order, 64 MB for a page', async () => {
+  test('an answer too big to be the API\'s fails its request as a bad answer and is not kept: 1 MB for a DELETE or a token, 8 MB for an order, 16 MB for a page; a DELETE\'s 2xx stands', async () => {
     const big = ' '.repeat(2 * 1024 * 1024); // 2 MB of JSON whitespace around a valid body
     const api = await serve((req, res) => {
-      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.writeHead(req.url?.endsWith('/ORD-500') ? 500 : 200, { 'Content-Type': 'application/json' });
       res.end(req.url?.startsWith('/api/v3/orders?') ? `{"orders":[{"id":"ORD-1"}]}${big}` : req.method === 'GET' ? `{"order":{"id":"ORD-1"}}${big}` : `{}${big}`);
     });
     const client = createHttpClient({ baseUrl: new URL(api), concurrency: 1, timeoutMs: 5000 });
     clients.push(client);
-    expect(await deleteOrder(client, 'ORD-1', 'bearer-token-0123456789')).toMatchObject({ kind: 'retry', httpStatus: null, code: 'ERR_BAD_RESPONSE' });
+    expect(await deleteOrder(client, 'ORD-500', 'bearer-token-0123456789')).toMatchObject({ kind: 'retry', httpStatus: null, code: 'ERR_BAD_RESPONSE' });
+    expect(await deleteOrder(client, 'ORD-1', 'bearer-token-0123456789')).toEqual({ kind: 'done', value: 'deleted', httpStatus: 200 }); // the status decides a DELETE
     expect(await client.post('/api/v1/oauth2/token', {}).catch((error: { code?: string }) => error.code)).toBe('ERR_BAD_RESPONSE');
     expect(await checkOrder(client, 'ORD-1', 'bearer-token-0123456789')).toMatchObject({ kind: 'done', value: 'would_delete' });
     expect(await listOrdersPage(client, { limit: 10, offset: 0 }, 'bearer-token-0123456789')).toMatchObject({ kind: 'done', value: { orders: [{ id: 'ORD-1' }] } });
   });
-});
 
+  test('a page of a listing with more orders than asked for is no answer of the API\'s (red team: a million tiny orders in one page)', async () => {
+    const api = await serve((_req, res) => res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ orders: [{ id: 'ORD-1' }, { id: 'ORD-2' }, { id: 'ORD-3' }] })));
+    const client = createHttpClient({ baseUrl: new URL(api), concurrency: 1, timeoutMs: 5000 });
+    clients.push(client);
+    expect(await listOrdersPage(client, { limit: 3, offset: 0 }, 'bearer-token-0123456789')).toMatchObject({ kind: 'done', value: { orders: [{ id: 'ORD-1' }, { id: 'ORD-2' }, { id: 'ORD-3' }] } });
+    expect(await listOrdersPage(client, { limit: 2, offset: 0 }, 'bearer-token-0123456789')).toMatchObject({ kind: 'failed', httpStatus: 200 });
+  });
+});

@@ -83,10 +83,11 @@ export function classifyCheck(response: Pick<AxiosResponse, 'status' | 'data'>):
 
 /**
  * The largest answers kept, in bytes (any other: 1 MB, src/exsited/http.ts): one order with its lines, and a page of
- * a listing, up to 1,000 orders (a filter's largest pageSize) of up to 64 KB each.
+ * a listing, up to 1,000 orders (a filter's largest pageSize) of up to 16 KB each. A page's JSON takes many times
+ * its size once parsed (16 MB of tiny orders: ~290 MB), so the bound is the process's too.
  */
 const ORDER_BYTES = 8 * 1024 * 1024;
-const PAGE_BYTES = 64 * 1024 * 1024;
+const PAGE_BYTES = 16 * 1024 * 1024;
 
 /** One page of `GET /api/v3/orders`, or of one account's orders. Never throws. */
 export function listOrdersPage(
@@ -94,7 +95,7 @@ export function listOrdersPage(
 ): Promise<AttemptResult<OrdersPage>> {
   const path = page.accountId === undefined ? '/api/v3/orders' : accountOrdersPath(page.accountId);
   const params = { limit: page.limit, offset: page.offset, order_by: 'created_on', direction: 'asc' };
-  return attempt(() => http.get(path, { params, headers: bearer(accessToken), signal, maxContentLength: PAGE_BYTES }), parsePage);
+  return attempt(() => http.get(path, { params, headers: bearer(accessToken), signal, maxContentLength: PAGE_BYTES }), (response) => parsePage(response, page.limit));
 }
 
 export function classifyDelete(response: Pick<AxiosResponse, 'status'>): DeleteOutcome | undefined {
@@ -102,12 +103,12 @@ export function classifyDelete(response: Pick<AxiosResponse, 'status'>): DeleteO
   return response.status === 404 || response.status === 410 ? 'already_absent' : undefined;
 }
 
-/** `{orders, pagination}`, or `{account: {orders, pagination}}` for one account's orders. */
-function parsePage(response: Pick<AxiosResponse, 'status' | 'data'>): OrdersPage | undefined {
+/** `{orders, pagination}`, or `{account: {orders, pagination}}` for one account's orders; never more orders than asked for. */
+function parsePage(response: Pick<AxiosResponse, 'status' | 'data'>, limit: number): OrdersPage | undefined {
   if (response.status !== 200 || !response.data || typeof response.data !== 'object') return undefined;
   const data = response.data as { orders?: unknown; pagination?: { records?: unknown }; account?: { orders?: unknown; pagination?: { records?: unknown } } };
   const body = Array.isArray(data.orders) ? data : data.account;
-  if (!body || !Array.isArray(body.orders)) return undefined;
+  if (!body || !Array.isArray(body.orders) || body.orders.length > limit) return undefined;
   const orders = body.orders.filter((order): order is ListedOrder => !!order && typeof (order as ListedOrder).id === 'string');
   const total = Number(body.pagination?.records);
   return { orders, total: Number.isFinite(total) ? total : undefined };
@@ -123,6 +124,11 @@ async function attempt<T>(request: () => Promise<AxiosResponse>, success: (respo
     return value === undefined ? classifyFailure(response) : { kind: 'done', value, httpStatus: response.status };
   } catch (error) {
     if (isCancel(error)) return { kind: 'canceled' };
+    // The status line came and the body did not (cut, too big, too slow): an outcome the status alone decides stands.
+    // A DELETE's 2xx is deleted whatever its body (red team: retried, it was recorded already_absent).
+    const status = (error as { request?: { res?: { statusCode?: unknown } } }).request?.res?.statusCode;
+    const value = typeof status === 'number' ? success({ status, statusText: '', headers: {}, data: undefined } as AxiosResponse) : undefined;
+    if (value !== undefined) return { kind: 'done', value, httpStatus: status as number };
     return { kind: 'retry', httpStatus: null, ...describeTransportError(error) };
   }
 }

@@ -121,4 +121,32 @@ describe('a server that switches protocols', () => {
     expect(readAudit(log).some((l) => l.event === 'run.end')).toBe(true);
     expect(result.log).toContain('101 Switching Protocols');
   });
+
+  test('a DELETE answered 200 and then a body too big, or too slow, is recorded deleted, as its status says: never retried into already_absent (red team)', async () => {
+    const deleted = new Set<string>();
+    const server = http.createServer((req, res) => {
+      req.resume();
+      if (req.method !== 'DELETE') {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ access_token: 'tok-7e1f0c9a5b3d2e4f6a8b', token_type: 'Bearer', expires_in: 3600 }));
+      } else if (deleted.has(req.url ?? '')) {
+        res.writeHead(404, { 'Content-Type': 'application/json' }).end('{"errors":[{"code":"NOT_FOUND"}]}');
+      } else {
+        deleted.add(req.url ?? '');
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        if (req.url?.endsWith('/ORD-1')) res.end(`{}${' '.repeat(2 * 1024 * 1024)}`); // over the 1 MB a DELETE's answer may be
+        else res.write('{'); // and the rest never comes: the request's --timeout-ms ends it
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    endAfter('test', () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
+    const dir = workDir();
+    const log = join(dir, 'a.ndjson');
+    const env = { EXSITED_BASE_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, EXSITED_CLIENT_ID: 'demo-client', EXSITED_CLIENT_SECRET: 'demo-secret-7f3a9c1e5b', EXSITED_REDIRECT_URI: 'http://localhost/callback' };
+    const result = await runCli(['run', '--yes', '--ids', writeFile(dir, 'ids.txt', 'ORD-1\nORD-2\n'), '--audit-log', log, '--timeout-ms', '1000', '--fail-on-absent'], { env });
+    const orders = readAudit(log).filter((l) => l.event === 'order');
+    expect(orders.map((l) => [l.orderId, l.outcome, l.httpStatus, l.attempts]).sort()).toEqual([['ORD-1', 'deleted', 200, 1], ['ORD-2', 'deleted', 200, 1]]);
+    expect(result.code).toBe(0);
+  });
 });
+
