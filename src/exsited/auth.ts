@@ -3,7 +3,7 @@ import type { AxiosInstance, AxiosResponse } from 'axios';
 import { humanDuration } from '../common/durations.js';
 import { MIN_SECRET_LENGTH, secrets } from '../common/secrets.js';
 import { quoted } from '../common/text.js';
-import { describeTransportError, exsitedError, isCancel, isRetryableStatus, PROXY_REFUSED, retryAfterMs } from './responses.js';
+import { describeTransportError, exsitedError, isCancel, isRetryableStatus, PROXY_REFUSED, retryAfterMs, UNUSABLE_ANSWER } from './responses.js';
 import type { AttemptResult, Unfinished } from './orders.js';
 import { RenewalPolicy } from './renewal-policy.js';
 import type { CachedToken, TokenCache } from './token-cache.js';
@@ -212,7 +212,8 @@ export class TokenSource {
     if (failure.httpStatus === null) {
       // The proxy's refusal is in words of ours (the proxy, its answer); any other connection error is named by its code, never Node's sentence.
       const why = failure.code === PROXY_REFUSED ? `: ${failure.message}` : '';
-      throw new TokenError(`token endpoint unreachable (${failure.code})${why}`, 'unreachable', failure.code);
+      const what = UNUSABLE_ANSWER.has(failure.code) ? 'gave no usable answer' : 'unreachable';
+      throw new TokenError(`token endpoint ${what} (${failure.code})${why}`, 'unreachable', failure.code);
     }
     throw new TokenError(`token endpoint answered ${failure.httpStatus}: ${failure.message}`, 'unavailable');
   }

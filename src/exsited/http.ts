@@ -8,7 +8,7 @@ import { usageError } from '../common/errors.js';
 import { secrets } from '../common/secrets.js';
 import { VERSION } from '../common/version.js';
 import { isLoopbackHost } from './host-allowlist.js';
-import { PROXY_REFUSED } from './responses.js';
+import { PROXY_REFUSED, SWITCHED_PROTOCOLS } from './responses.js';
 
 /** The largest answer body kept, in bytes, unless a request says otherwise (an order, a page of a listing: orders.ts). */
 const ANSWER_BYTES = 1024 * 1024;
@@ -110,8 +110,6 @@ class ProxyTunnelAgent extends HttpsProxyAgent<string> {
   }
 }
 
-/** The code of a transport error raised when a server answers a request by switching protocols (101). */
-const SWITCHED_PROTOCOLS = 'EUPGRADE';
 /** The request's own timer, on the request. */
 const DEADLINE = Symbol('deadline');
 type Guarded = http.ClientRequest & { [DEADLINE]?: NodeJS.Timeout };

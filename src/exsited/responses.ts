@@ -18,6 +18,15 @@ export function isRetryableStatus(status: number): boolean {
 /** The code of a transport error raised when a proxy refuses to open a tunnel (its message is ours: it names the proxy and its answer). */
 export const PROXY_REFUSED = 'EPROXYCONNECT';
 
+/** The code of a transport error raised when a server answers a request by switching protocols (101). */
+export const SWITCHED_PROTOCOLS = 'EUPGRADE';
+
+/**
+ * Transport failures after which the server did answer, in a way that cannot be used: a body too big or cut
+ * off (axios's ERR_BAD_RESPONSE), a switch to another protocol. Never said as "cannot connect" or "nothing reached it".
+ */
+export const UNUSABLE_ANSWER: ReadonlySet<string> = new Set(['ERR_BAD_RESPONSE', SWITCHED_PROTOCOLS]);
+
 export function describeTransportError(error: unknown): { code: string; message: string } {
   const e = error as { code?: unknown; message?: unknown };
   const code = typeof e.code === 'string' && e.code ? e.code : 'ENETWORK';

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { humanDuration } from '../common/durations.js';
 import { TokenError } from '../exsited/auth.js';
+import { UNUSABLE_ANSWER } from '../exsited/responses.js';
 
 const WAITS_MS = [1000, 2000, 4000, 8000];
 
@@ -53,7 +54,9 @@ export async function untilReached<T>(deps: Omit<ReachDeps, 'tokens'>, attempt: 
       const waitMs = WAITS_MS[Math.min(tries, WAITS_MS.length - 1)] as number;
       const spent = now() - started;
       // A request that timed out may have reached the API: it had no answer. Nothing was deleted either way (no DELETE is sent before this).
-      const what = NO_ANSWER.has(error.code ?? '') ? 'no answer came, nothing was deleted' : 'nothing reached it, nothing was sent';
+      const code = error.code ?? '';
+      const what = UNUSABLE_ANSWER.has(code) ? 'its answer could not be used, nothing was deleted'
+        : NO_ANSWER.has(code) ? 'no answer came, nothing was deleted' : 'nothing reached it, nothing was sent';
       if (!PASSING.has(error.code ?? '')) throw new TokenError(`${error.message}: ${what}`, 'unreachable', error.code);
       if (spent + waitMs > deps.reachWaitMs) {
         throw new TokenError(`${error.message}, tried for ${humanDuration(spent)}: ${what}`, 'unreachable', error.code);

@@ -148,5 +148,21 @@ describe('a server that switches protocols', () => {
     expect(orders.map((l) => [l.orderId, l.outcome, l.httpStatus, l.attempts]).sort()).toEqual([['ORD-1', 'deleted', 200, 1], ['ORD-2', 'deleted', 200, 1]]);
     expect(result.code).toBe(0);
   });
+
+  test('a token endpoint whose answer is too big is said as an answer that cannot be used, never as a connection that failed (red team)', async () => {
+    const server = http.createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(`{}${' '.repeat(2 * 1024 * 1024)}`);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    endAfter('test', () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
+    const dir = workDir();
+    const env = { EXSITED_BASE_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, EXSITED_CLIENT_ID: 'demo-client', EXSITED_CLIENT_SECRET: 'demo-secret-7f3a9c1e5b', EXSITED_REDIRECT_URI: 'http://localhost/callback' };
+    const result = await runCli(['run', '--yes', '--ids', writeFile(dir, 'ids.txt', 'ORD-1\n'), '--audit-dir', dir, '--retries', '1', '--backoff-base-ms', '5'], { env });
+    expect(result.code).toBe(5);
+    expect(result.log).toContain('gave no usable answer (ERR_BAD_RESPONSE)');
+    expect(result.log).toContain('its answer could not be used, nothing was deleted');
+    expect(result.log).not.toMatch(/cannot connect|nothing reached it/);
+  });
 });
 
