@@ -164,5 +164,24 @@ describe('a server that switches protocols', () => {
     expect(result.log).toContain('its answer could not be used, nothing was deleted');
     expect(result.log).not.toMatch(/cannot connect|nothing reached it/);
   });
+
+  test('a listing page that comes too slowly ends the run saying what a person can change: --timeout-ms or the pageSize (red team)', async () => {
+    const server = http.createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      if (req.url?.includes('oauth2/token')) res.end(JSON.stringify({ access_token: 'tok-7e1f0c9a5b3d2e4f6a8b', token_type: 'Bearer', expires_in: 3600 }));
+      else if (/[?&]limit=1&/.test(req.url ?? '')) res.end('{"orders":[{"id":"ORD-1","status":"ACTIVE"}],"pagination":{"records":1}}'); // the credentials' check
+      else res.write('{"orders":['); // the page itself: the rest never comes
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    endAfter('test', () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
+    const dir = workDir();
+    const env = { EXSITED_BASE_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, EXSITED_CLIENT_ID: 'demo-client', EXSITED_CLIENT_SECRET: 'demo-secret-7f3a9c1e5b', EXSITED_REDIRECT_URI: 'http://localhost/callback' };
+    const filter = writeFile(dir, 'f.json', '{"match": {"status": ["ACTIVE"]}}');
+    const result = await runCli(['run', '--yes', '--filter', filter, '--audit-dir', dir, '--timeout-ms', '300', '--retries', '0'], { env });
+    expect(result.code).toBe(4);
+    expect(result.log).toContain('listing orders failed at offset 0: no response (ETIMEDOUT); nothing was deleted');
+    expect(result.log).toContain('a page must come whole within --timeout-ms; a slow API may need a larger one, or a smaller pageSize');
+  });
 });
 
