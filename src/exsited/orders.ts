@@ -95,7 +95,7 @@ export function listOrdersPage(
 ): Promise<AttemptResult<OrdersPage>> {
   const path = page.accountId === undefined ? '/api/v3/orders' : accountOrdersPath(page.accountId);
   const params = { limit: page.limit, offset: page.offset, order_by: 'created_on', direction: 'asc' };
-  return attempt(() => http.get(path, { params, headers: bearer(accessToken), signal, maxContentLength: PAGE_BYTES }), (response) => parsePage(response, page.limit));
+  return attempt(() => http.get(path, { params, headers: bearer(accessToken), signal, maxContentLength: PAGE_BYTES }), parsePage);
 }
 
 export function classifyDelete(response: Pick<AxiosResponse, 'status'>): DeleteOutcome | undefined {
@@ -103,12 +103,12 @@ export function classifyDelete(response: Pick<AxiosResponse, 'status'>): DeleteO
   return response.status === 404 || response.status === 410 ? 'already_absent' : undefined;
 }
 
-/** `{orders, pagination}`, or `{account: {orders, pagination}}` for one account's orders; never more orders than asked for. */
-function parsePage(response: Pick<AxiosResponse, 'status' | 'data'>, limit: number): OrdersPage | undefined {
+/** `{orders, pagination}`, or `{account: {orders, pagination}}` for one account's orders. */
+function parsePage(response: Pick<AxiosResponse, 'status' | 'data'>): OrdersPage | undefined {
   if (response.status !== 200 || !response.data || typeof response.data !== 'object') return undefined;
   const data = response.data as { orders?: unknown; pagination?: { records?: unknown }; account?: { orders?: unknown; pagination?: { records?: unknown } } };
   const body = Array.isArray(data.orders) ? data : data.account;
-  if (!body || !Array.isArray(body.orders) || body.orders.length > limit) return undefined;
+  if (!body || !Array.isArray(body.orders)) return undefined;
   const orders = body.orders.filter((order): order is ListedOrder => !!order && typeof (order as ListedOrder).id === 'string');
   const total = Number(body.pagination?.records);
   return { orders, total: Number.isFinite(total) ? total : undefined };
@@ -123,12 +123,13 @@ async function attempt<T>(request: () => Promise<AxiosResponse>, success: (respo
     const value = success(response);
     return value === undefined ? classifyFailure(response) : { kind: 'done', value, httpStatus: response.status };
   } catch (error) {
-    if (isCancel(error)) return { kind: 'canceled' };
-    // The status line came and the body did not (cut, too big, too slow): an outcome the status alone decides stands.
-    // A DELETE's 2xx is deleted whatever its body (red team: retried, it was recorded already_absent).
+    // The status line came and the body did not (cut, too big, too slow, or the run aborted it): an outcome the status
+    // alone decides stands. A DELETE's 2xx is deleted whatever its body (red team: retried, or left to the resume, it was
+    // recorded already_absent).
     const status = (error as { request?: { res?: { statusCode?: unknown } } }).request?.res?.statusCode;
     const value = typeof status === 'number' ? success({ status, statusText: '', headers: {}, data: undefined } as AxiosResponse) : undefined;
     if (value !== undefined) return { kind: 'done', value, httpStatus: status as number };
+    if (isCancel(error)) return { kind: 'canceled' };
     return { kind: 'retry', httpStatus: null, ...describeTransportError(error) };
   }
 }

@@ -110,7 +110,7 @@ async function listPages(filter: OrderFilter, accountId: string | undefined, dep
         `${httpStatus ? `HTTP ${httpStatus} ${code}: ${message}` : failureCause({ httpStatus, error: { code } })}; nothing was deleted. Run it again once the API answers` +
         // A page bounded by --timeout-ms, answer and all, or by its size: what a person can change (red team).
         (code === 'ETIMEDOUT' ? ` (a page must come whole within --timeout-ms; a slow API may need a larger one, or a smaller pageSize)` : '') +
-        (code === 'ERR_BAD_RESPONSE' ? ` (a page's answer may be 16 MB at most: a smaller pageSize)` : ''));
+        (code === 'ERR_BAD_RESPONSE' ? ` (a page's answer was cut short, or over the 16 MB a page may be: if its orders are large, a smaller pageSize)` : ''));
     }
     const { orders, total } = answer.value;
     if (lastTotal === undefined && total !== undefined) maxPages = 2 * Math.ceil(total / filter.pageSize) + 10;
