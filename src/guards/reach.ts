@@ -57,7 +57,7 @@ export async function untilReached<T>(deps: Omit<ReachDeps, 'tokens'>, attempt: 
       const code = error.code ?? '';
       const what = UNUSABLE_ANSWER.has(code) ? 'its answer could not be used, nothing was deleted'
         : NO_ANSWER.has(code) ? 'no answer came, nothing was deleted' : 'nothing reached it, nothing was sent';
-      if (!PASSING.has(error.code ?? '')) throw new TokenError(`${error.message}: ${what}`, 'unreachable', error.code);
+      if (!PASSING.has(code)) throw new TokenError(`${error.message}: ${what}`, 'unreachable', error.code);
       if (spent + waitMs > deps.reachWaitMs) {
         throw new TokenError(`${error.message}, tried for ${humanDuration(spent)}: ${what}`, 'unreachable', error.code);
       }
