@@ -14,6 +14,7 @@ export function isRetryableStatus(status: number): boolean {
   return RETRYABLE_STATUSES.has(status);
 }
 
+/** A transport failure as `{code, message}`: never the request config, headers or body of an axios error. */
 /** The code of a transport error raised when a proxy refuses to open a tunnel (its message is ours: it names the proxy and its answer). */
 export const PROXY_REFUSED = 'EPROXYCONNECT';
 
@@ -25,20 +26,11 @@ export const SWITCHED_PROTOCOLS = 'EUPGRADE';
  * off (axios's ERR_BAD_RESPONSE), a switch to another protocol. Never said as "cannot connect" or "nothing reached it".
  */
 export const UNUSABLE_ANSWER: ReadonlySet<string> = new Set(['ERR_BAD_RESPONSE', SWITCHED_PROTOCOLS]);
-/** The code of an answer cut off after its status line (axios's own, for a body cut or too big). */
-const CUT_OFF = 'ERR_BAD_RESPONSE';
 
-/** A transport failure as `{code, message}`: never the request config, headers or body of an axios error. */
 export function describeTransportError(error: unknown): { code: string; message: string } {
-  const e = error as { code?: unknown; message?: unknown; request?: { res?: { statusCode?: unknown } } };
+  const e = error as { code?: unknown; message?: unknown };
   const code = typeof e.code === 'string' && e.code ? e.code : 'ENETWORK';
   const message = typeof e.message === 'string' && e.message ? e.message : code;
-  // After the answer's status line, a reset or a timeout cut an answer off: one that cannot be used, never said as a
-  // connection that failed or a server that never answered (red team).
-  const status = e.request?.res?.statusCode;
-  if (typeof status === 'number' && !UNUSABLE_ANSWER.has(code)) {
-    return { code: CUT_OFF, message: cut(`the answer (HTTP ${status}) was cut off (${code})`, 500) };
-  }
   return { code: cut(code, 100), message: cut(message, 500) };
 }
 

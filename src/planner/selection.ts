@@ -14,7 +14,6 @@ import { TokenError } from '../exsited/auth.js';
 import { firstRead, unreachableError } from '../guards/credentials.js';
 import { firstToken } from '../guards/reach.js';
 import { listOrdersPage, type ListedOrder } from '../exsited/orders.js';
-import { UNUSABLE_ANSWER } from '../exsited/responses.js';
 import { criterionChecks, manifestColumns, matcherOf, type OrderFilter } from '../sources/filter-spec.js';
 import { widenable, type OrderIdValidator } from '../sources/order-id.js';
 import { SelectionStats, type Breakdown, type FilterHelp } from './selection-stats.js';
@@ -106,14 +105,12 @@ async function listPages(filter: OrderFilter, accountId: string | undefined, dep
     if (!answer) return false;
     if (!answer.ok) {
       const { httpStatus, code, message } = answer.failure;
-      // No answer: said as a failure's cause is (`no response (ECONNRESET)`), never Node's own message (`connect ECONNREFUSED 127.0.0.1:9`);
-      // an answer that could not be used, in our words (`the answer (HTTP 200) was cut off (ETIMEDOUT)`).
+      // No answer: said as a failure's cause is (`no response (ECONNRESET)`), never Node's own message (`connect ECONNREFUSED 127.0.0.1:9`).
       throw new CleanupError(ExitCode.halted, `listing orders failed at offset ${offset}${accountId ? ` of account ${accountId}` : ''}: ` +
-        `${httpStatus ? `HTTP ${httpStatus} ${code}: ${message}` : UNUSABLE_ANSWER.has(code) ? `${message} (${code})` : failureCause({ httpStatus, error: { code } })}; ` +
-        'nothing was deleted. Run it again once the API answers' +
+        `${httpStatus ? `HTTP ${httpStatus} ${code}: ${message}` : failureCause({ httpStatus, error: { code } })}; nothing was deleted. Run it again once the API answers` +
         // A page bounded by --timeout-ms, answer and all, or by its size: what a person can change (red team).
         (code === 'ETIMEDOUT' ? ` (a page must come whole within --timeout-ms; a slow API may need a larger one, or a smaller pageSize)` : '') +
-        (code === 'ERR_BAD_RESPONSE' ? ` (a page's answer was cut off, or over the 16 MB a page may be: a slow API may need a larger --timeout-ms, large orders a smaller pageSize)` : ''));
+        (code === 'ERR_BAD_RESPONSE' ? ` (a page's answer was cut short, or over the 16 MB a page may be: if its orders are large, a smaller pageSize)` : ''));
     }
     const { orders, total } = answer.value;
     if (lastTotal === undefined && total !== undefined) maxPages = 2 * Math.ceil(total / filter.pageSize) + 10;

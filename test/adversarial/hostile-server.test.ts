@@ -149,14 +149,10 @@ describe('a server that switches protocols', () => {
     expect(result.code).toBe(0);
   });
 
-  test.each([
-    ['too big', (res: http.ServerResponse) => res.end(`{}${' '.repeat(2 * 1024 * 1024)}`)],
-    ['cut off by a reset', (res: http.ServerResponse) => { res.write('{'); setImmediate(() => (res.socket as unknown as { resetAndDestroy(): void }).resetAndDestroy()); }],
-  ])('a token endpoint whose answer is %s is said as an answer that cannot be used, never as a connection that failed (red team)', async (_how, answer) => {
+  test('a token endpoint whose answer is too big is said as an answer that cannot be used, never as a connection that failed (red team)', async () => {
     const server = http.createServer((req, res) => {
       req.resume();
-      res.writeHead(200, { 'Content-Type': 'application/json' });
-      answer(res);
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(`{}${' '.repeat(2 * 1024 * 1024)}`);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     endAfter('test', () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
@@ -184,8 +180,8 @@ describe('a server that switches protocols', () => {
     const filter = writeFile(dir, 'f.json', '{"match": {"status": ["ACTIVE"]}}');
     const result = await runCli(['run', '--yes', '--filter', filter, '--audit-dir', dir, '--timeout-ms', '300', '--retries', '0'], { env });
     expect(result.code).toBe(4);
-    expect(result.log).toContain('listing orders failed at offset 0: the answer (HTTP 200) was cut off (ETIMEDOUT) (ERR_BAD_RESPONSE); nothing was deleted');
-    expect(result.log).toContain('a slow API may need a larger --timeout-ms, large orders a smaller pageSize');
+    expect(result.log).toContain('listing orders failed at offset 0: no response (ETIMEDOUT); nothing was deleted');
+    expect(result.log).toContain('a page must come whole within --timeout-ms; a slow API may need a larger one, or a smaller pageSize');
   });
 });
 
