@@ -92,28 +92,30 @@ describe('a token endpoint that does not answer as a token endpoint', () => {
   });
 });
 
-describe('a server that switches protocols', () => {
-  /** Exsited's token and check answered properly; every DELETE answered 101 Switching Protocols, the connection then left open. */
-  async function switchingServer(): Promise<string> {
-    const server = http.createServer((req, res) => {
+/** A server of the test's own, closed after the test: the CLI's environment to reach it with the demo credentials. */
+async function hostileApi(handler: http.RequestListener): Promise<NodeJS.ProcessEnv> {
+  const server = http.createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  endAfter('test', () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
+  return credentialsEnv({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+}
+
+const TOKEN_ANSWER = JSON.stringify({ access_token: 'tok-7e1f0c9a5b3d2e4f6a8b', token_type: 'Bearer', expires_in: 3600 });
+
+describe('answers no API gives: a switch of protocols, a body too big or that never ends', () => {
+  test('a DELETE answered 101 fails as a transport error, retried, recorded and told: the run ends (it ended with exit 13 and no run.end)', async () => {
+    // Exsited's token and check answered properly; every DELETE answered 101 Switching Protocols, the connection then left open.
+    const env = await hostileApi((req, res) => {
       req.resume();
       if (req.method === 'DELETE') {
         req.socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n');
         return;
       }
       res.writeHead(200, { 'Content-Type': 'application/json' });
-      res.end(req.url?.includes('oauth2/token') ? JSON.stringify({ access_token: 'tok-7e1f0c9a5b3d2e4f6a8b', token_type: 'Bearer', expires_in: 3600 }) : '{"orders":[]}');
+      res.end(req.url?.includes('oauth2/token') ? TOKEN_ANSWER : '{"orders":[]}');
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    endAfter('test', () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
-    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  }
-
-  test('a DELETE answered 101 fails as a transport error, retried, recorded and told: the run ends (it ended with exit 13 and no run.end)', async () => {
-    const url = await switchingServer();
     const dir = workDir();
     const log = join(dir, 'a.ndjson');
-    const env = { EXSITED_BASE_URL: url, EXSITED_CLIENT_ID: 'demo-client', EXSITED_CLIENT_SECRET: 'demo-secret-7f3a9c1e5b', EXSITED_REDIRECT_URI: 'http://localhost/callback' };
     const result = await runCli(['run', '--yes', '--ids', writeFile(dir, 'ids.txt', 'ORD-1\nORD-2\n'), '--audit-log', log, '--retries', '1', '--backoff-base-ms', '5'], { env });
     expect(result.code).toBe(1);
     const orders = readAudit(log).filter((l) => l.event === 'order');
@@ -124,11 +126,10 @@ describe('a server that switches protocols', () => {
 
   test('a DELETE answered 200 and then a body too big, or too slow, is recorded deleted, as its status says: never retried into already_absent (red team)', async () => {
     const deleted = new Set<string>();
-    const server = http.createServer((req, res) => {
+    const env = await hostileApi((req, res) => {
       req.resume();
       if (req.method !== 'DELETE') {
-        res.writeHead(200, { 'Content-Type': 'application/json' });
-        res.end(JSON.stringify({ access_token: 'tok-7e1f0c9a5b3d2e4f6a8b', token_type: 'Bearer', expires_in: 3600 }));
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end(TOKEN_ANSWER);
       } else if (deleted.has(req.url ?? '')) {
         res.writeHead(404, { 'Content-Type': 'application/json' }).end('{"errors":[{"code":"NOT_FOUND"}]}');
       } else {
@@ -138,11 +139,8 @@ describe('a server that switches protocols', () => {
         else res.write('{'); // and the rest never comes: the request's --timeout-ms ends it
       }
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    endAfter('test', () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
     const dir = workDir();
     const log = join(dir, 'a.ndjson');
-    const env = { EXSITED_BASE_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, EXSITED_CLIENT_ID: 'demo-client', EXSITED_CLIENT_SECRET: 'demo-secret-7f3a9c1e5b', EXSITED_REDIRECT_URI: 'http://localhost/callback' };
     const result = await runCli(['run', '--yes', '--ids', writeFile(dir, 'ids.txt', 'ORD-1\nORD-2\n'), '--audit-log', log, '--timeout-ms', '1000', '--fail-on-absent'], { env });
     const orders = readAudit(log).filter((l) => l.event === 'order');
     expect(orders.map((l) => [l.orderId, l.outcome, l.httpStatus, l.attempts]).sort()).toEqual([['ORD-1', 'deleted', 200, 1], ['ORD-2', 'deleted', 200, 1]]);
@@ -150,14 +148,11 @@ describe('a server that switches protocols', () => {
   });
 
   test('a token endpoint whose answer is too big is said as an answer that cannot be used, never as a connection that failed (red team)', async () => {
-    const server = http.createServer((req, res) => {
+    const env = await hostileApi((req, res) => {
       req.resume();
       res.writeHead(200, { 'Content-Type': 'application/json' }).end(`{}${' '.repeat(2 * 1024 * 1024)}`);
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    endAfter('test', () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
     const dir = workDir();
-    const env = { EXSITED_BASE_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, EXSITED_CLIENT_ID: 'demo-client', EXSITED_CLIENT_SECRET: 'demo-secret-7f3a9c1e5b', EXSITED_REDIRECT_URI: 'http://localhost/callback' };
     const result = await runCli(['run', '--yes', '--ids', writeFile(dir, 'ids.txt', 'ORD-1\n'), '--audit-dir', dir, '--retries', '1', '--backoff-base-ms', '5'], { env });
     expect(result.code).toBe(5);
     expect(result.log).toContain('gave no usable answer (ERR_BAD_RESPONSE)');
@@ -166,17 +161,14 @@ describe('a server that switches protocols', () => {
   });
 
   test('a listing page that comes too slowly ends the run saying what a person can change: --timeout-ms or the pageSize (red team)', async () => {
-    const server = http.createServer((req, res) => {
+    const env = await hostileApi((req, res) => {
       req.resume();
       res.writeHead(200, { 'Content-Type': 'application/json' });
-      if (req.url?.includes('oauth2/token')) res.end(JSON.stringify({ access_token: 'tok-7e1f0c9a5b3d2e4f6a8b', token_type: 'Bearer', expires_in: 3600 }));
+      if (req.url?.includes('oauth2/token')) res.end(TOKEN_ANSWER);
       else if (/[?&]limit=1&/.test(req.url ?? '')) res.end('{"orders":[{"id":"ORD-1","status":"ACTIVE"}],"pagination":{"records":1}}'); // the credentials' check
       else res.write('{"orders":['); // the page itself: the rest never comes
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    endAfter('test', () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
     const dir = workDir();
-    const env = { EXSITED_BASE_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, EXSITED_CLIENT_ID: 'demo-client', EXSITED_CLIENT_SECRET: 'demo-secret-7f3a9c1e5b', EXSITED_REDIRECT_URI: 'http://localhost/callback' };
     const filter = writeFile(dir, 'f.json', '{"match": {"status": ["ACTIVE"]}}');
     const result = await runCli(['run', '--yes', '--filter', filter, '--audit-dir', dir, '--timeout-ms', '300', '--retries', '0'], { env });
     expect(result.code).toBe(4);
@@ -184,4 +176,3 @@ describe('a server that switches protocols', () => {
     expect(result.log).toContain('a page must come whole within --timeout-ms; a slow API may need a larger one, or a smaller pageSize');
   });
 });
-

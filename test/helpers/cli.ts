@@ -147,9 +147,10 @@ export function writeFile(dir: string, name: string, text: string): string {
   return path;
 }
 
-export function credentialsEnv(fake: FakeExsited, client: FakeClient = DEMO_CLIENT): NodeJS.ProcessEnv {
+/** The environment a CLI child needs to reach `api` (the fake, or a test's own server) with a client's credentials. */
+export function credentialsEnv(api: Pick<FakeExsited, 'url'>, client: FakeClient = DEMO_CLIENT): NodeJS.ProcessEnv {
   return {
-    EXSITED_BASE_URL: fake.url,
+    EXSITED_BASE_URL: api.url,
     EXSITED_CLIENT_ID: client.clientId,
     EXSITED_CLIENT_SECRET: client.clientSecret,
     EXSITED_REDIRECT_URI: client.redirectUri,
