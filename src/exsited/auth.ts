@@ -3,7 +3,7 @@ import type { AxiosInstance, AxiosResponse } from 'axios';
 import { humanDuration } from '../common/durations.js';
 import { MIN_SECRET_LENGTH, secrets } from '../common/secrets.js';
 import { quoted } from '../common/text.js';
-import { describeTransportError, exsitedError, isCancel, isRetryableStatus, PROXY_REFUSED, retryAfterMs, UNUSABLE_ANSWER } from './responses.js';
+import { describeTransportError, exsitedError, failingStatusOf, isCancel, isRetryableStatus, PROXY_REFUSED, retryAfterMs, UNUSABLE_ANSWER } from './responses.js';
 import type { AttemptResult, Unfinished } from './orders.js';
 import { RenewalPolicy } from './renewal-policy.js';
 import type { CachedToken, TokenCache } from './token-cache.js';
@@ -226,7 +226,9 @@ export class TokenSource {
       response = await this.http.post(TOKEN_PATH, body, { signal, headers: { 'Content-Type': 'application/json' } });
     } catch (error) {
       if (isCancel(error)) return { kind: 'canceled' };
-      return { kind: 'retry', httpStatus: null, ...describeTransportError(error) };
+      const failing = failingStatusOf(error);
+      if (!failing) return { kind: 'retry', httpStatus: null, ...describeTransportError(error) };
+      response = failing as AxiosResponse;
     }
     const { status } = response;
     if (status === 200 || status === 201) return this.parse(response.data, status);

@@ -1,5 +1,5 @@
 import type { AxiosInstance, AxiosResponse, GenericAbortSignal } from 'axios';
-import { describeTransportError, exsitedError, isCancel, isRetryableStatus, retryAfterMs } from './responses.js';
+import { describeTransportError, exsitedError, failingStatusOf, isCancel, isRetryableStatus, retryAfterMs, statusLineOf } from './responses.js';
 
 /** An attempt that did not succeed. */
 export type Unfinished =
@@ -126,10 +126,12 @@ async function attempt<T>(request: () => Promise<AxiosResponse>, success: (respo
     // The status line came and the body did not (cut, too big, too slow, or the run aborted it): an outcome the status
     // alone decides stands. A DELETE's 2xx is deleted whatever its body (red team: retried, or left to the resume, it was
     // recorded already_absent).
-    const status = (error as { request?: { res?: { statusCode?: unknown } } }).request?.res?.statusCode;
-    const value = typeof status === 'number' ? success({ status, statusText: '', headers: {}, data: undefined } as AxiosResponse) : undefined;
-    if (value !== undefined) return { kind: 'done', value, httpStatus: status as number };
+    const answer = statusLineOf(error);
+    const value = answer ? success(answer as AxiosResponse) : undefined;
+    if (answer && value !== undefined) return { kind: 'done', value, httpStatus: answer.status };
     if (isCancel(error)) return { kind: 'canceled' };
+    const failing = failingStatusOf(error);
+    if (failing) return classifyFailure(failing);
     return { kind: 'retry', httpStatus: null, ...describeTransportError(error) };
   }
 }

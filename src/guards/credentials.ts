@@ -3,6 +3,7 @@ import { CleanupError, ExitCode, refusal } from '../common/errors.js';
 import { sendWithRetry, type RequestDeps } from '../engine/retrying-request.js';
 import { TokenError } from '../exsited/auth.js';
 import { listOrdersPage } from '../exsited/orders.js';
+import { UNUSABLE_ANSWER } from '../exsited/responses.js';
 import { firstToken, untilReached } from './reach.js';
 
 /**
@@ -35,7 +36,7 @@ export async function checkCredentials(deps: RequestDeps & { http: AxiosInstance
     if (control.stopping.aborted) return 'Stopped before the credentials were checked.';
     if (error.kind === 'rejected') throw refusal(`authentication failed on ${host}: ${error.message}; nothing was deleted`, 'credentials');
     if (error.kind === 'cache') throw new CleanupError(ExitCode.halted, `${error.message}; nothing was deleted`, 'token_cache');
-    if (error.kind === 'unreachable') throw unreachableError(host, error.message);
+    if (error.kind === 'unreachable') throw unreachableError(host, error.message, error.code);
     throw new CleanupError(ExitCode.halted, `no token from ${host}: ${error.message} — not the credentials; nothing was deleted. ` +
       'Run it again once the API answers');
   }
@@ -49,12 +50,15 @@ export async function checkCredentials(deps: RequestDeps & { http: AxiosInstance
 export function firstRead(deps: RequestDeps & { http: AxiosInstance; reachWaitMs: number }, say: (text: string) => void) {
   return untilReached({ ...deps, say }, async () => {
     const sent = await sendWithRetry((token, signal) => listOrdersPage(deps.http, { limit: 1, offset: 0 }, token, signal), deps, () => undefined);
-    if (sent && !sent.ok && sent.failure.httpStatus === null) throw new TokenError(`the API unreachable (${sent.failure.code})`, 'unreachable', sent.failure.code);
+    if (sent && !sent.ok && sent.failure.httpStatus === null) {
+      const { code } = sent.failure;
+      throw new TokenError(`the API ${UNUSABLE_ANSWER.has(code) ? 'gave no usable answer' : 'unreachable'} (${code})`, 'unreachable', code);
+    }
     return sent;
   });
 }
 
 /** Exit 5: the API was never reached (tried for --reach-wait); nothing was sent, nothing to resume. */
-export const unreachableError = (host: string, what: string) => new CleanupError(ExitCode.unreachable, `unreachable: ${host} — ${what}. ` +
-  'A connection problem, not the credentials; there is nothing to resume. Check the base URL (--base-url, EXSITED_BASE_URL) and the network ' +
-  '(a proxy: HTTPS_PROXY, NO_PROXY), then run it again');
+export const unreachableError = (host: string, what: string, code = '') => new CleanupError(ExitCode.unreachable, `unreachable: ${host} — ${what}. ` +
+  `${UNUSABLE_ANSWER.has(code) ? 'An answer no API gives (a proxy or gateway in the way?)' : 'A connection problem'}, not the credentials; there is nothing to resume. ` +
+  'Check the base URL (--base-url, EXSITED_BASE_URL) and the network (a proxy: HTTPS_PROXY, NO_PROXY), then run it again');

@@ -157,7 +157,54 @@ describe('answers no API gives: a switch of protocols, a body too big or that ne
     expect(result.code).toBe(5);
     expect(result.log).toContain('gave no usable answer (ERR_BAD_RESPONSE)');
     expect(result.log).toContain('its answer could not be used, nothing was deleted');
-    expect(result.log).not.toMatch(/cannot connect|nothing reached it/);
+    expect(result.log).not.toMatch(/cannot connect|nothing reached it|A connection problem/);
+  });
+
+  test('a 500 whose body is too big is HTTP 500, as a 500 with a short body: a --halt-after streak of both halts the run (red team: it never halted, exit 1)', async () => {
+    let deletes = 0;
+    const env = await hostileApi((req, res) => {
+      req.resume();
+      if (req.method !== 'DELETE') {
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end(TOKEN_ANSWER);
+        return;
+      }
+      res.writeHead(500, { 'Content-Type': 'text/html' }); // a gateway's error page, every other one over the 1 MB a DELETE's answer may be
+      res.end(deletes++ % 2 === 0 ? '<h1>500</h1>' : `<h1>500</h1>${' '.repeat(2 * 1024 * 1024)}`);
+    });
+    const dir = workDir();
+    const log = join(dir, 'a.ndjson');
+    const ids = writeFile(dir, 'ids.txt', 'ORD-1\nORD-2\nORD-3\nORD-4\nORD-5\nORD-6\n');
+    const result = await runCli(['run', '--yes', '--ids', ids, '--audit-log', log, '--retries', '0', '--concurrency', '1', '--halt-after', '4'], { env });
+    expect(result.code).toBe(4);
+    const failed = readAudit(log).filter((l) => l.event === 'order');
+    expect(failed.map((l) => [l.outcome, l.httpStatus, l.error?.code])).toEqual(Array(4).fill(['failed', 500, 'HTTP_500']));
+    expect(result.log).toContain('4 orders in a row failed with HTTP 500');
+  });
+
+  test('a token endpoint answering 503 with a body too big is said as its 503 (exit 4, run it again later), never as an answer that could not be used (exit 5)', async () => {
+    const env = await hostileApi((req, res) => {
+      req.resume();
+      res.writeHead(503, { 'Content-Type': 'text/html' }).end(`<h1>down</h1>${' '.repeat(2 * 1024 * 1024)}`);
+    });
+    const dir = workDir();
+    const result = await runCli(['run', '--yes', '--ids', writeFile(dir, 'ids.txt', 'ORD-1\n'), '--audit-dir', dir, '--retries', '1', '--backoff-base-ms', '5'], { env });
+    expect(result.code).toBe(4);
+    expect(result.log).toContain('token endpoint answered 503');
+    expect(result.log).not.toContain('ERR_BAD_RESPONSE');
+  });
+
+  test("a dry run's check of the credentials that gets an answer too big says so, never 'the API unreachable' (red team)", async () => {
+    const env = await hostileApi((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(req.url?.includes('oauth2/token') ? TOKEN_ANSWER : `{"orders":[]}${' '.repeat(17 * 1024 * 1024)}`);
+    });
+    const dir = workDir();
+    const result = await runCli(['run', '--dry-run', '--ids', writeFile(dir, 'ids.txt', 'ORD-1\n'), '--audit-dir', dir, '--retries', '0'], { env });
+    expect(result.code).toBe(5);
+    expect(result.log).toContain('the API gave no usable answer (ERR_BAD_RESPONSE): its answer could not be used, nothing was deleted');
+    expect(result.log).toContain('An answer no API gives (a proxy or gateway in the way?), not the credentials');
+    expect(result.log).not.toMatch(/the API unreachable|A connection problem/);
   });
 
   test('a listing page that comes too slowly ends the run saying what a person can change: --timeout-ms or the pageSize (red team)', async () => {
