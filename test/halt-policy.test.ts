@@ -18,12 +18,25 @@ describe('HaltPolicy', () => {
 
   test('failures in a row with causes that change are no streak: another cause starts a new one', () => {
     const policy = new HaltPolicy(3);
-    const causes = [failed(403), failed(503), failed(null), failed(403), failed(500), failed(null, 'ETIMEDOUT'), failed(500, 'SERVER_BUSY')];
+    const causes = [failed(403), failed(404), failed(503), failed(403), failed(422, 'LOCKED'), failed(422), failed(429), failed(500, 'SERVER_BUSY'), failed(409)];
     expect(causes.map((record) => policy.observe(record))).toEqual(Array(causes.length).fill(undefined));
     expect(policy.near()).toBe(false);
-    expect(policy.observe(failed(500, 'SERVER_BUSY'))).toBeUndefined();
+    expect(policy.observe(failed(409))).toBeUndefined();
     expect(policy.near()).toBe(true);
-    expect(policy.observe(failed(500, 'SERVER_BUSY'))).toMatch(/^3 orders in a row failed with HTTP 500 SERVER_BUSY/);
+    expect(policy.observe(failed(409))).toMatch(/^3 orders in a row failed with HTTP 409 \(last/);
+  });
+
+  test('a service not serving is one cause however it shows: 5xx, 408 and no answer, in any mix, are one streak, each named (red team: a dying service was never halted)', () => {
+    const policy = new HaltPolicy(5);
+    const mix = [failed(502), failed(null, 'ECONNRESET'), failed(502), failed(408)];
+    expect(mix.map((record) => policy.observe(record))).toEqual(Array(mix.length).fill(undefined));
+    expect(policy.near()).toBe(true);
+    expect(policy.observe(failed(null, 'ETIMEDOUT'))).toMatch(
+      /^5 orders in a row failed with the service not serving: HTTP 502 \(2\), no response \(ECONNRESET\) \(1\), HTTP 408 \(1\), no response \(ETIMEDOUT\) \(1\) \(last: ORD-\d+: no\)/);
+    // a 4xx of the orders' own breaks it, and the words start again
+    const again = new HaltPolicy(2);
+    expect([failed(503), failed(403), failed(503)].map((record) => again.observe(record))).toEqual([undefined, undefined, undefined]);
+    expect(again.observe(failed(503))).toMatch(/^2 orders in a row failed with HTTP 503 \(last/);
   });
 
   test('any other outcome breaks the streak', () => {

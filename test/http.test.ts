@@ -134,9 +134,9 @@ describe('the HTTP client', () => {
     expect(() => reported[0]!()).toThrow(thrown);
   });
 
-  test('an answer whose body trickles in, byte by byte, ends at --timeout-ms as a timeout: it never holds its slot for good; a DELETE\'s 2xx so cut is deleted (red team)', async () => {
+  test('an answer whose body trickles in, byte by byte, ends at --timeout-ms as a timeout: it never holds its slot for good; a DELETE\'s 2xx so cut is deleted, a 5xx is that 5xx (red team)', async () => {
     const api = await serve((req, res) => {
-      res.writeHead(req.url?.endsWith('/ORD-2') ? 200 : 500, { 'Content-Type': 'application/json', 'Content-Length': '1000000' });
+      res.writeHead(req.url?.endsWith('/ORD-2') ? 200 : req.url?.endsWith('/ORD-500') ? 500 : 403, { 'Content-Type': 'application/json', 'Content-Length': '1000000' });
       const drip = setInterval(() => res.write(' '), 20); // the socket never idles, and the body never ends
       res.on('close', () => clearInterval(drip));
     });
@@ -145,6 +145,8 @@ describe('the HTTP client', () => {
     const control = new RunControl(0);
     expect(await deleteOrder(client, 'ORD-1', 'bearer-token-0123456789', control.inFlight)).toMatchObject({ kind: 'retry', httpStatus: null, code: 'ETIMEDOUT' });
     expect(await deleteOrder(client, 'ORD-2', 'bearer-token-0123456789', control.inFlight)).toEqual({ kind: 'done', value: 'deleted', httpStatus: 200 });
+    // a 5xx so cut is that 5xx: its status decides without its body (a 403 needs its body: the error's code)
+    expect(await deleteOrder(client, 'ORD-500', 'bearer-token-0123456789', control.inFlight)).toMatchObject({ kind: 'retry', httpStatus: 500, code: 'HTTP_500' });
     expect(await client.post('/api/v1/oauth2/token', {}).catch((error: { code?: string }) => error.code)).toBe('ETIMEDOUT'); // the token request's too
   });
 

@@ -4,11 +4,15 @@ import type { OrderRecord } from '../common/records.js';
 /**
  * --halt-after: when that many orders in a row fail with the same cause (403 on every order, 5xx after
  * all retries, a refused connection), the cause is not the orders; going on would only log it ten
- * thousand times. Any other outcome, or another cause, breaks the streak. 0 disables the policy.
+ * thousand times. Any other outcome, or another cause, breaks the streak. A service that is not serving
+ * is one cause however it shows (a 5xx or 408 after all retries, or no usable answer: a gateway's 502, a
+ * reset, a timeout, in any mix): a dying service mixed them and was never halted (red team). 0 disables the policy.
  */
 export class HaltPolicy {
-  private cause: string | undefined;
+  private key: string | undefined;
   private streak = 0;
+  /** The streak's causes in words, and how many orders each. */
+  private causes = new Map<string, number>();
 
   constructor(private readonly haltAfter: number) {}
 
@@ -21,14 +25,25 @@ export class HaltPolicy {
   observe(record: OrderRecord): string | undefined {
     if (record.outcome !== 'failed') {
       this.streak = 0;
-      this.cause = undefined;
+      this.key = undefined;
       return undefined;
     }
     const cause = failureCause(record);
-    this.streak = cause === this.cause ? this.streak + 1 : 1;
-    this.cause = cause;
+    const key = notServing(record) ? NOT_SERVING : cause;
+    if (key !== this.key) {
+      this.streak = 0;
+      this.causes.clear();
+    }
+    this.key = key;
+    this.streak++;
+    this.causes.set(cause, (this.causes.get(cause) ?? 0) + 1);
     if (this.haltAfter === 0 || this.streak < this.haltAfter) return undefined;
-    return `${this.streak} orders in a row failed with ${cause} (last: ${record.orderId}: ${record.error?.message ?? ''}); ` +
+    const named = this.causes.size === 1 ? cause
+      : `the service not serving: ${[...this.causes].sort((a, b) => b[1] - a[1]).map(([words, orders]) => `${words} (${orders})`).join(', ')}`;
+    return `${this.streak} orders in a row failed with ${named} (last: ${record.orderId}: ${record.error?.message ?? ''}); ` +
       'fix the cause and resume (--halt-after sets the limit)';
   }
 }
+
+const NOT_SERVING = 'not serving';
+const notServing = (record: OrderRecord): boolean => record.httpStatus === null || record.httpStatus === 408 || record.httpStatus >= 500;

@@ -3,7 +3,7 @@ import type { AxiosInstance, AxiosResponse } from 'axios';
 import { humanDuration } from '../common/durations.js';
 import { MIN_SECRET_LENGTH, secrets } from '../common/secrets.js';
 import { quoted } from '../common/text.js';
-import { describeTransportError, exsitedError, failingStatusOf, isCancel, isRetryableStatus, PROXY_REFUSED, retryAfterMs, UNUSABLE_ANSWER } from './responses.js';
+import { describeTransportError, exsitedError, isCancel, isRetryableStatus, PROXY_REFUSED, retryAfterMs, statusLineOf, UNUSABLE_ANSWER } from './responses.js';
 import type { AttemptResult, Unfinished } from './orders.js';
 import { RenewalPolicy } from './renewal-policy.js';
 import type { CachedToken, TokenCache } from './token-cache.js';
@@ -208,7 +208,8 @@ export class TokenSource {
     if (result.ok) return result.value;
     const { failure } = result;
     if (failure.code === REFRESH_REFUSED) return undefined;
-    if (failure.kind === 'failed') throw new TokenError(failure.message, 'rejected');
+    // A 429 or 5xx asking to wait longer than this tool waits is no refusal of the credentials (red team: exit 3, "authentication failed").
+    if (failure.kind === 'failed' && !isRetryableStatus(failure.httpStatus ?? 0)) throw new TokenError(failure.message, 'rejected');
     if (failure.httpStatus === null) {
       // The proxy's refusal is in words of ours (the proxy, its answer); any other connection error is named by its code, never Node's sentence.
       const why = failure.code === PROXY_REFUSED ? `: ${failure.message}` : '';
@@ -226,9 +227,10 @@ export class TokenSource {
       response = await this.http.post(TOKEN_PATH, body, { signal, headers: { 'Content-Type': 'application/json' } });
     } catch (error) {
       if (isCancel(error)) return { kind: 'canceled' };
-      const failing = failingStatusOf(error);
-      if (!failing) return { kind: 'retry', httpStatus: null, ...describeTransportError(error) };
-      response = failing as AxiosResponse;
+      // A 408, 429 or 5xx whose body did not come whole is that status (responses.ts, statusLineOf); any other needs its body.
+      const answer = statusLineOf(error);
+      if (!answer || !isRetryableStatus(answer.status)) return { kind: 'retry', httpStatus: null, ...describeTransportError(error) };
+      response = answer as AxiosResponse;
     }
     const { status } = response;
     if (status === 200 || status === 201) return this.parse(response.data, status);

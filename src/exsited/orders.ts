@@ -1,5 +1,5 @@
 import type { AxiosInstance, AxiosResponse, GenericAbortSignal } from 'axios';
-import { describeTransportError, exsitedError, failingStatusOf, isCancel, isRetryableStatus, retryAfterMs, statusLineOf } from './responses.js';
+import { describeTransportError, exsitedError, isCancel, isRetryableStatus, retryAfterMs, statusLineOf } from './responses.js';
 
 /** An attempt that did not succeed. */
 export type Unfinished =
@@ -123,15 +123,14 @@ async function attempt<T>(request: () => Promise<AxiosResponse>, success: (respo
     const value = success(response);
     return value === undefined ? classifyFailure(response) : { kind: 'done', value, httpStatus: response.status };
   } catch (error) {
-    // The status line came and the body did not (cut, too big, too slow, or the run aborted it): an outcome the status
-    // alone decides stands. A DELETE's 2xx is deleted whatever its body (red team: retried, or left to the resume, it was
-    // recorded already_absent).
+    // The status line came and the body did not (statusLineOf): an outcome the status alone decides stands. A DELETE's
+    // 2xx is deleted whatever its body (red team: retried, or left to the resume, it was recorded already_absent); a 5xx
+    // is that 5xx (red team: a 500 told as "no response" when its page was too big, or cut by a reset).
     const answer = statusLineOf(error);
     const value = answer ? success(answer as AxiosResponse) : undefined;
     if (answer && value !== undefined) return { kind: 'done', value, httpStatus: answer.status };
     if (isCancel(error)) return { kind: 'canceled' };
-    const failing = failingStatusOf(error);
-    if (failing) return classifyFailure(failing);
+    if (answer && (isRetryableStatus(answer.status) || answer.status === 401)) return classifyFailure(answer);
     return { kind: 'retry', httpStatus: null, ...describeTransportError(error) };
   }
 }

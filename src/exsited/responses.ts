@@ -28,24 +28,17 @@ export const SWITCHED_PROTOCOLS = 'EUPGRADE';
 export const UNUSABLE_ANSWER: ReadonlySet<string> = new Set(['ERR_BAD_RESPONSE', SWITCHED_PROTOCOLS]);
 
 /**
- * The answer's status line and headers when its body never came whole (cut off, too big, too slow, or the run aborted
- * it), read from the request axios sent; undefined when no status line came. Its body is empty here.
+ * The answer's status line and headers when its body never came whole (cut off by a reset, too big, too slow, not the
+ * gzip it said, or the run aborted it), read from the request axios sent; undefined when no status line came. Its body
+ * is empty here. A status that decides without a body is then the answer (a DELETE's 2xx or 404; 408, 429 and 5xx:
+ * another try, a 429's Retry-After heard; an order's 401: renew): a gateway's 502 is HTTP 502 however its page ended.
+ * Any other needs its body (a 404's JSON, a 4xx's error code, an order): without it the answer could not be used.
  */
 export function statusLineOf(error: unknown): Pick<AxiosResponse, 'status' | 'statusText' | 'headers' | 'data'> | undefined {
   const res = (error as { request?: { res?: { statusCode?: unknown; statusMessage?: unknown; headers?: unknown } } } | undefined)?.request?.res;
   if (typeof res?.statusCode !== 'number') return undefined;
   const statusText = typeof res.statusMessage === 'string' ? res.statusMessage : '';
   return { status: res.statusCode, statusText, headers: (res.headers ?? {}) as AxiosResponse['headers'], data: undefined };
-}
-
-/**
- * A failing status (not 2xx) whose body was too big or cut off (ERR_BAD_RESPONSE): the status is the answer, as if its
- * body had been empty. A 500 with 2 MB of a gateway's page is HTTP 500, as a 500 with a short one (a --halt-after streak
- * holds), and a 429's Retry-After is heard. A 2xx needs its body: it stays an answer that cannot be used.
- */
-export function failingStatusOf(error: unknown): Pick<AxiosResponse, 'status' | 'statusText' | 'headers' | 'data'> | undefined {
-  const answer = (error as { code?: unknown } | undefined)?.code === 'ERR_BAD_RESPONSE' ? statusLineOf(error) : undefined;
-  return answer && (answer.status < 200 || answer.status >= 300) ? answer : undefined;
 }
 
 export function describeTransportError(error: unknown): { code: string; message: string } {

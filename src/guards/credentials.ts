@@ -59,6 +59,7 @@ export function firstRead(deps: RequestDeps & { http: AxiosInstance; reachWaitMs
 }
 
 /** Exit 5: the API was never reached (tried for --reach-wait); nothing was sent, nothing to resume. */
-export const unreachableError = (host: string, what: string, code = '') => new CleanupError(ExitCode.unreachable, `unreachable: ${host} — ${what}. ` +
-  `${UNUSABLE_ANSWER.has(code) ? 'An answer no API gives (a proxy or gateway in the way?)' : 'A connection problem'}, not the credentials; there is nothing to resume. ` +
+export const unreachableError = (host: string, what: string, code = '') => new CleanupError(ExitCode.unreachable, (UNUSABLE_ANSWER.has(code)
+  ? `no usable answer: ${host} — ${what}. An answer no API gives (a proxy or gateway in the way?)`
+  : `unreachable: ${host} — ${what}. A connection problem`) + ', not the credentials; there is nothing to resume. ' +
   'Check the base URL (--base-url, EXSITED_BASE_URL) and the network (a proxy: HTTPS_PROXY, NO_PROXY), then run it again');

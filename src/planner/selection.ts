@@ -64,7 +64,8 @@ export async function selectOrders(filter: OrderFilter, manifestPath: string, de
     if (deps.tokens.preIssued && !(await firstRead(deps, say))) return undefined;
   } catch (error) {
     if (!(error instanceof TokenError)) throw error;
-    if (error.kind === 'unreachable') throw unreachableError(deps.http.defaults.baseURL ?? 'the API', `${error.message}; nothing was selected or deleted`, error.code);
+    // The reach guard's words end with what was sent (nothing), said once (red team: "nothing was deleted; nothing was selected or deleted").
+    if (error.kind === 'unreachable') throw unreachableError(deps.http.defaults.baseURL ?? 'the API', error.message, error.code);
     const what = error.kind === 'cache' ? error.message : `authentication failed: ${error.message}`;
     throw new CleanupError(error.kind === 'rejected' ? ExitCode.refused : ExitCode.halted, `${what}; nothing was selected or deleted`,
       error.kind === 'rejected' ? 'credentials' : error.kind === 'cache' ? 'token_cache' : 'service');

@@ -160,27 +160,6 @@ describe('answers no API gives: a switch of protocols, a body too big or that ne
     expect(result.log).not.toMatch(/cannot connect|nothing reached it|A connection problem/);
   });
 
-  test('a 500 whose body is too big is HTTP 500, as a 500 with a short body: a --halt-after streak of both halts the run (red team: it never halted, exit 1)', async () => {
-    let deletes = 0;
-    const env = await hostileApi((req, res) => {
-      req.resume();
-      if (req.method !== 'DELETE') {
-        res.writeHead(200, { 'Content-Type': 'application/json' }).end(TOKEN_ANSWER);
-        return;
-      }
-      res.writeHead(500, { 'Content-Type': 'text/html' }); // a gateway's error page, every other one over the 1 MB a DELETE's answer may be
-      res.end(deletes++ % 2 === 0 ? '<h1>500</h1>' : `<h1>500</h1>${' '.repeat(2 * 1024 * 1024)}`);
-    });
-    const dir = workDir();
-    const log = join(dir, 'a.ndjson');
-    const ids = writeFile(dir, 'ids.txt', 'ORD-1\nORD-2\nORD-3\nORD-4\nORD-5\nORD-6\n');
-    const result = await runCli(['run', '--yes', '--ids', ids, '--audit-log', log, '--retries', '0', '--concurrency', '1', '--halt-after', '4'], { env });
-    expect(result.code).toBe(4);
-    const failed = readAudit(log).filter((l) => l.event === 'order');
-    expect(failed.map((l) => [l.outcome, l.httpStatus, l.error?.code])).toEqual(Array(4).fill(['failed', 500, 'HTTP_500']));
-    expect(result.log).toContain('4 orders in a row failed with HTTP 500');
-  });
-
   test('a token endpoint answering 503 with a body too big is said as its 503 (exit 4, run it again later), never as an answer that could not be used (exit 5)', async () => {
     const env = await hostileApi((req, res) => {
       req.resume();
@@ -207,6 +186,20 @@ describe('answers no API gives: a switch of protocols, a body too big or that ne
     expect(result.log).not.toMatch(/the API unreachable|A connection problem/);
   });
 
+  test('a token endpoint asking to wait 10 minutes (429, Retry-After: 600) is told so, exit 4: never a refusal of the credentials (red team: exit 3, "authentication failed")', async () => {
+    const env = await hostileApi((req, res) => {
+      req.resume();
+      res.writeHead(429, { 'Retry-After': '600' }).end();
+    });
+    const dir = workDir();
+    const result = await runCli(['run', '--yes', '--ids', writeFile(dir, 'ids.txt', 'ORD-1\n'), '--audit-dir', dir, '--retries', '1', '--summary-json', join(dir, 's.json')], { env });
+    expect(result.code).toBe(4);
+    expect(result.log).toContain('token endpoint answered 429');
+    expect(result.log).toContain('asked to wait 10 min');
+    expect(result.log).not.toContain('authentication failed');
+    expect(JSON.parse(readFileSync(join(dir, 's.json'), 'utf8'))).toMatchObject({ exitCode: 4, stopCause: 'service' });
+  });
+
   test('a listing page that comes too slowly ends the run saying what a person can change: --timeout-ms or the pageSize (red team)', async () => {
     const env = await hostileApi((req, res) => {
       req.resume();
@@ -221,5 +214,92 @@ describe('answers no API gives: a switch of protocols, a body too big or that ne
     expect(result.code).toBe(4);
     expect(result.log).toContain('listing orders failed at offset 0: no response (ETIMEDOUT); nothing was deleted');
     expect(result.log).toContain('a page must come whole within --timeout-ms; a slow API may need a larger one, or a smaller pageSize');
+  });
+});
+
+/** A status line, a little of a page, then a TCP reset a moment later: a gateway cutting its answer off. */
+function cutByReset(res: http.ServerResponse, status: number, headers: http.OutgoingHttpHeaders = {}): void {
+  res.writeHead(status, { 'Content-Type': 'text/html', ...headers });
+  res.write('<h1>cut');
+  setTimeout(() => res.socket?.resetAndDestroy(), 50);
+}
+
+describe('a status line, then no whole body: a status that decides without one is the answer, any other is retried (red team)', () => {
+  test('DELETEs answered 500 too big, 500 cut by a reset, or reset before any status: HTTP 500 where a status came, and one --halt-after streak (it never halted, exit 1)', async () => {
+    let deletes = 0;
+    const env = await hostileApi((req, res) => {
+      req.resume();
+      if (req.method !== 'DELETE') {
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end(TOKEN_ANSWER);
+        return;
+      }
+      const turn = deletes++ % 3;
+      if (turn === 0) res.writeHead(500, { 'Content-Type': 'text/html' }).end(`<h1>500</h1>${' '.repeat(2 * 1024 * 1024)}`); // over a DELETE's 1 MB
+      else if (turn === 1) cutByReset(res, 500);
+      else req.socket.resetAndDestroy();
+    });
+    const dir = workDir();
+    const log = join(dir, 'a.ndjson');
+    const ids = writeFile(dir, 'ids.txt', Array.from({ length: 9 }, (_, i) => `ORD-${i + 1}\n`).join(''));
+    const result = await runCli(['run', '--yes', '--ids', ids, '--audit-log', log, '--retries', '0', '--concurrency', '1', '--halt-after', '6'], { env });
+    expect(result.code).toBe(4);
+    const orders = readAudit(log).filter((l) => l.event === 'order');
+    expect(orders.map((l) => [l.httpStatus, l.error?.code])).toEqual(Array(2).fill([[500, 'HTTP_500'], [500, 'HTTP_500'], [null, 'ECONNRESET']]).flat());
+    expect(result.log).toContain('6 orders in a row failed with the service not serving: HTTP 500 (4), no response (ECONNRESET) (2)');
+  });
+
+  test("a 429 cut off by a reset: its Retry-After is heard", async () => {
+    const seen: number[] = [];
+    const env = await hostileApi((req, res) => {
+      req.resume();
+      if (req.method !== 'DELETE') {
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end(TOKEN_ANSWER);
+        return;
+      }
+      seen.push(Date.now());
+      if (seen.length === 1) cutByReset(res, 429, { 'Retry-After': '1' });
+      else res.writeHead(204).end();
+    });
+    const dir = workDir();
+    const result = await runCli(['run', '--yes', '--ids', writeFile(dir, 'ids.txt', 'ORD-1\n'), '--audit-dir', dir, '--backoff-base-ms', '5'], { env });
+    expect(result.code).toBe(0);
+    expect(seen).toHaveLength(2);
+    expect((seen[1] as number) - (seen[0] as number)).toBeGreaterThanOrEqual(950); // a lower bound only: it holds on any machine
+  });
+
+  test.each([
+    ['cut by a reset', (res: http.ServerResponse) => cutByReset(res, 503)],
+    ['not the gzip it says', (res: http.ServerResponse) => res.writeHead(503, { 'Content-Encoding': 'gzip' }).end('not gzip')],
+  ])('a token endpoint answering 503 %s is said as its 503, exit 4 (it was "cannot connect", exit 5)', async (_how, answer) => {
+    const env = await hostileApi((req, res) => {
+      req.resume();
+      answer(res);
+    });
+    const dir = workDir();
+    const result = await runCli(['run', '--yes', '--ids', writeFile(dir, 'ids.txt', 'ORD-1\n'), '--audit-dir', dir, '--retries', '1', '--backoff-base-ms', '5'], { env });
+    expect(result.code).toBe(4);
+    expect(result.log).toContain('token endpoint answered 503');
+    expect(result.log).not.toMatch(/cannot connect|nothing reached it|A connection problem/);
+  });
+
+  test("a dry run's check of an order whose 404 is cut off is retried, never taken for a proxy's page: the retry finds it absent (red team: failed at once)", async () => {
+    const cut = new Set<string>();
+    const env = await hostileApi((req, res) => {
+      req.resume();
+      res.setHeader('Content-Type', 'application/json');
+      if (req.url?.includes('oauth2/token')) res.writeHead(200).end(TOKEN_ANSWER);
+      else if (req.url?.startsWith('/api/v3/orders?')) res.writeHead(200).end('{"orders":[],"pagination":{"records":0}}');
+      else if (cut.has(req.url ?? '')) res.writeHead(404).end('{"errors":[{"code":"NOT_FOUND","message":"no such order"}]}');
+      else {
+        cut.add(req.url ?? '');
+        res.writeHead(404, { 'Content-Length': '200' });
+        res.write('{"errors":[{"code":"NOT_FO'); // the API's own 404, cut off once
+        setTimeout(() => res.socket?.destroy(), 50);
+      }
+    });
+    const dir = workDir();
+    const log = join(dir, 'a.ndjson');
+    await runCli(['run', '--dry-run', '--ids', writeFile(dir, 'ids.txt', 'ORD-1\n'), '--audit-log', log, '--backoff-base-ms', '5'], { env });
+    expect(readAudit(log).filter((l) => l.event === 'order').map((l) => [l.outcome, l.attempts])).toEqual([['already_absent', 2]]);
   });
 });
