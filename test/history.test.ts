@@ -163,6 +163,24 @@ describe('the history of an audit folder', () => {
     expect(text).toContain('refused: 21 orders are selected, more than --max-deletes 5: nothing was deleted, 9 selected, 9 deleted, 0 failed (2 runs); ids.txt\n');
   });
 
+  test('a chain is listed by its orders, each once by its latest outcome, as report <log> counts them (red team: "40 deleted, 14 failed" for 40 deleted, "60 would delete" for 30)', async () => {
+    const dir = join(workDir(), 'runs');
+    mkdirSync(dir);
+    const retried = writeLog(dir, [
+      { runId: 'e00000000001', at: night(0), deleted: 2, failed: [[503, 'HTTP_503'], [503, 'HTTP_503'], [409, 'LOCKED']], orderIds: ['A1', 'A2', 'A3', 'A4', 'A5'] },
+      { runId: 'e00000000002', at: night(0, 5), deleted: 2, failed: [[409, 'LOCKED']], resumeOf: 'e00000000001', orderIds: ['A3', 'A4', 'A5'] },
+    ]);
+    const checked = writeLog(dir, [
+      { runId: 'e00000000003', at: night(1), wouldDelete: 3, dryRun: true, orderIds: ['B1', 'B2', 'B3'] },
+      { runId: 'e00000000004', at: night(1, 5), wouldDelete: 2, alreadyAbsent: 1, dryRun: true, resumeOf: 'e00000000003', orderIds: ['B3', 'B1', 'B2'] },
+    ]);
+    const text = formatHistory(await readHistory(dir, { now: NOW }));
+    expect(text).toContain('failed, exit 1, 5 selected, 4 deleted, 1 failed (2 runs); ids.txt');
+    expect(text).toContain('completed, exit 0, dry run, 3 selected, 2 would delete (2 runs); ids.txt');
+    expect(await buildRunReport([retried])).toMatchObject({ deleted: 4, failed: 1 });
+    expect(await buildRunReport([checked])).toMatchObject({ wouldDelete: 2, alreadyAbsent: 1 });
+  });
+
   test('a failed line whose fields cannot be read is unreadable, as report <log> counts it; a clock stepped back never makes a time negative', async () => {
     const dir = join(workDir(), 'runs');
     mkdirSync(dir);

@@ -55,7 +55,9 @@ function logLine(all: HistoryRun[]): string {
   const runs = all.slice(Math.max(0, all.findLastIndex((run) => !run.resume)));
   const first = runs[0] as HistoryRun;
   const last = runs.at(-1) as HistoryRun;
-  const total = (key: keyof HistoryRun['counts']) => runs.reduce((sum, run) => sum + run.counts[key], 0);
+  // Each order once, by its latest outcome, as `report <log>` counts them (red team: a resume's retried failures were counted
+  // again, "40 deleted, 14 failed" for 40 deleted; a dry resume's checks, "60 would delete" for 30).
+  const total = (key: keyof NonNullable<HistoryRun['chain']>) => last.chain?.[key] ?? runs.reduce((sum, run) => sum + run.counts[key], 0);
   // A dry resume after deletions checked what is left and deleted nothing: the chain is told by its last deleting run,
   // as `report <log>` tells it (red team: "halted, dry run, 2 would delete" for a run that deleted 2 and left 28).
   const told = toldBy(runs) as HistoryRun;

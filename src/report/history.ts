@@ -5,6 +5,7 @@ import { parseLine, type AuditRecord } from '../audit/records.js';
 import { lockHeldBy } from '../audit/run-lock.js';
 import { CleanupError, usageError } from '../common/errors.js';
 import { describeFileError } from '../common/files.js';
+import { ChainTally, type ChainCounts } from './chain-tally.js';
 import { nightsOf, type Night } from './history-nights.js';
 import { runPagesAmong } from './history-pages.js';
 import { RunLedger, type LedgerRun } from './run-ledger.js';
@@ -17,6 +18,8 @@ export interface HistoryRun extends LedgerRun {
   page?: string;
   /** No run.end yet and its log's lock is there: going as the history is read (not killed). */
   running: boolean;
+  /** On its log's last run: the orders of that run's chain, each once by its latest outcome (report/chain-tally). */
+  chain?: ChainCounts;
 }
 
 /** The runs of an audit folder over the nights: the one model behind `report <folder>` (text, --json, --html). */
@@ -70,6 +73,7 @@ export async function readHistory(folder: string, options: { expectEveryMs?: num
         ...run, endedAt: (Number.isFinite(Date.parse(run.startedAt)) && isoTime(run.lastAt)) || run.startedAt,
         // No run.end: going if its process holds the log's lock, killed if not (a SIGKILL leaves the lock file behind).
         running: i === all.length - 1 && run.status === null && lockHeldBy(path, run.runId),
+        ...(i === all.length - 1 ? { chain: gatherer.chain.counts } : {}),
       }));
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
@@ -93,6 +97,8 @@ export async function readHistory(folder: string, options: { expectEveryMs?: num
 /** One log's runs, as its lines go by: the ledger, with what the fast path leaves to it (a failed line's cause, the last line's time). */
 class LogHistory implements ChainGatherer<AuditRecord | OrderOutcome> {
   readonly ledger: RunLedger;
+  /** The last chain's orders by their latest outcome: what its listing tells. */
+  readonly chain = new ChainTally();
   /** The last order line read on the fast path: its time is read only if it turns out to be its run's last. */
   private lastFast: string | undefined;
   /** Failed order lines whose fields cannot be read in full: unreadable, as `report <log>` counts them. */
@@ -112,11 +118,14 @@ class LogHistory implements ChainGatherer<AuditRecord | OrderOutcome> {
         return;
       }
       this.ledger.record(record);
+      this.chain.record(record.orderId, record.outcome);
       this.lastFast = text;
       return;
     }
     this.settle();
     this.ledger.record(record);
+    if (record.event === 'order') this.chain.record(record.orderId, record.outcome);
+    else if (record.event === 'run.start') this.chain.started(record.resumeOf !== undefined);
   }
 
   /** The end of the log: the time of its last line, if it was an order read on the fast path. */

@@ -29,6 +29,8 @@ export interface NightRun {
   resumeOf?: string;
   /** Time between two order lines (ms): the lines span the run. */
   stepMs?: number;
+  /** The IDs its order lines name, in the order they are written (deleted, absent, would delete, failed); by default its own. */
+  orderIds?: string[];
 }
 
 const EXIT = { completed: 0, failed: 1, interrupted: 130, halted: 4, crashed: 70 } as const;
@@ -47,7 +49,7 @@ function runLines(run: NightRun): string[] {
   let n = 0;
   const order = (outcome: string, rest: Record<string, unknown>) => {
     clock += step;
-    lines.push(line('order', { orderId: `${run.runId}-${++n}`, outcome, ...rest }));
+    lines.push(line('order', { orderId: run.orderIds?.[n++] ?? `${run.runId}-${n}`, outcome, ...rest }));
   };
   for (let i = 0; i < (run.deleted ?? 0); i++) order('deleted', { httpStatus: 204, attempts: 1, durationMs: 5 });
   for (let i = 0; i < (run.alreadyAbsent ?? 0); i++) order('already_absent', { httpStatus: 404, attempts: 1, durationMs: 5 });
