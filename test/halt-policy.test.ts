@@ -33,6 +33,11 @@ describe('HaltPolicy', () => {
     expect(policy.near()).toBe(true);
     expect(policy.observe(failed(null, 'ETIMEDOUT'))).toMatch(
       /^5 orders in a row failed with the service not serving: HTTP 502 \(2\), no response \(ECONNRESET\) \(1\), HTTP 408 \(1\), no response \(ETIMEDOUT\) \(1\) \(last: ORD-\d+: no\)/);
+    // a server that words every 5xx its own way: five causes named, the rest counted (the reason does not grow with --halt-after)
+    const worded = new HaltPolicy(30);
+    const reasons = Array.from({ length: 30 }, (_, i) => worded.observe(failed(503, `E${'X'.repeat(90)}${i}`)));
+    expect(reasons.at(-1)).toMatch(/^30 orders in a row failed with the service not serving: (HTTP 503 EX+\d+ \(1\), ){5}25 other causes \(25\) \(last/);
+    expect((reasons.at(-1) as string).length).toBeLessThan(900);
     // a 4xx of the orders' own breaks it, and the words start again
     const again = new HaltPolicy(2);
     expect([failed(503), failed(403), failed(503)].map((record) => again.observe(record))).toEqual([undefined, undefined, undefined]);

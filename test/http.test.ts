@@ -134,20 +134,22 @@ describe('the HTTP client', () => {
     expect(() => reported[0]!()).toThrow(thrown);
   });
 
-  test('an answer whose body trickles in, byte by byte, ends at --timeout-ms as a timeout: it never holds its slot for good; a DELETE\'s 2xx so cut is deleted, a 5xx is that 5xx (red team)', async () => {
+  test('an answer whose body trickles in, byte by byte, ends at --timeout-ms: it never holds its slot for good; one that needs its body is a timeout, a status that decides alone stands (red team)', async () => {
     const api = await serve((req, res) => {
-      res.writeHead(req.url?.endsWith('/ORD-2') ? 200 : req.url?.endsWith('/ORD-500') ? 500 : 403, { 'Content-Type': 'application/json', 'Content-Length': '1000000' });
+      res.writeHead(req.url?.endsWith('/ORD-500') ? 500 : req.url?.endsWith('/ORD-403') ? 403 : 200, { 'Content-Type': 'application/json', 'Content-Length': '1000000' });
       const drip = setInterval(() => res.write(' '), 20); // the socket never idles, and the body never ends
       res.on('close', () => clearInterval(drip));
     });
     const client = createHttpClient({ baseUrl: new URL(api), concurrency: 1, timeoutMs: 300 });
     clients.push(client);
     const control = new RunControl(0);
-    expect(await deleteOrder(client, 'ORD-1', 'bearer-token-0123456789', control.inFlight)).toMatchObject({ kind: 'retry', httpStatus: null, code: 'ETIMEDOUT' });
-    expect(await deleteOrder(client, 'ORD-2', 'bearer-token-0123456789', control.inFlight)).toEqual({ kind: 'done', value: 'deleted', httpStatus: 200 });
-    // a 5xx so cut is that 5xx: its status decides without its body (a 403 needs its body: the error's code)
-    expect(await deleteOrder(client, 'ORD-500', 'bearer-token-0123456789', control.inFlight)).toMatchObject({ kind: 'retry', httpStatus: 500, code: 'HTTP_500' });
+    // an order's 200 is read from its body: without it, a timeout
+    expect(await checkOrder(client, 'ORD-1', 'bearer-token-0123456789', control.inFlight)).toMatchObject({ kind: 'retry', httpStatus: null, code: 'ETIMEDOUT' });
     expect(await client.post('/api/v1/oauth2/token', {}).catch((error: { code?: string }) => error.code)).toBe('ETIMEDOUT'); // the token request's too
+    // a DELETE's 2xx is deleted, a 5xx that 5xx, a 403 that 403, each at the deadline, whatever became of the body
+    expect(await deleteOrder(client, 'ORD-2', 'bearer-token-0123456789', control.inFlight)).toEqual({ kind: 'done', value: 'deleted', httpStatus: 200 });
+    expect(await deleteOrder(client, 'ORD-500', 'bearer-token-0123456789', control.inFlight)).toMatchObject({ kind: 'retry', httpStatus: 500, code: 'HTTP_500' });
+    expect(await deleteOrder(client, 'ORD-403', 'bearer-token-0123456789', control.inFlight)).toMatchObject({ kind: 'failed', httpStatus: 403, code: 'HTTP_403' });
   });
 
   test('an answer too big to be the API\'s fails its request as a bad answer and is not kept: 1 MB for a DELETE or a token, 8 MB for an order, 16 MB for a page; a DELETE\'s 2xx stands, a failing status is told as itself', async () => {
@@ -164,6 +166,22 @@ describe('the HTTP client', () => {
     expect(await client.post('/api/v1/oauth2/token', {}).catch((error: { code?: string }) => error.code)).toBe('ERR_BAD_RESPONSE');
     expect(await checkOrder(client, 'ORD-1', 'bearer-token-0123456789')).toMatchObject({ kind: 'done', value: 'would_delete' });
     expect(await listOrdersPage(client, { limit: 10, offset: 0 }, 'bearer-token-0123456789')).toMatchObject({ kind: 'done', value: { orders: [{ id: 'ORD-1' }] } });
+  });
+
+  test('a connection is not reused after a 5xx or 408: a gateway\'s late second answer can never be taken for the next request\'s (red team: an order never answered was recorded deleted)', async () => {
+    const ports = new Map<string, number>();
+    const api = await serve((req, res) => {
+      ports.set(req.url?.split('/').at(-1) ?? '', req.socket.remotePort ?? 0);
+      const status = req.url?.endsWith('/ORD-503') ? 503 : req.url?.endsWith('/ORD-408') ? 408 : 204;
+      res.writeHead(status).end();
+    });
+    const client = createHttpClient({ baseUrl: new URL(api), concurrency: 1, timeoutMs: 5000 });
+    clients.push(client);
+    for (const id of ['ORD-1', 'ORD-2', 'ORD-503', 'ORD-3', 'ORD-408', 'ORD-4']) await deleteOrder(client, id, 'bearer-token-0123456789');
+    expect(ports.get('ORD-2')).toBe(ports.get('ORD-1')); // kept alive after a 2xx: one connection
+    expect(ports.get('ORD-503')).toBe(ports.get('ORD-2'));
+    expect(ports.get('ORD-3')).not.toBe(ports.get('ORD-503')); // the connection a 503 came on is closed
+    expect(ports.get('ORD-4')).not.toBe(ports.get('ORD-408'));
   });
 
   test('a DELETE whose 2xx status line came before the run\'s abort is deleted, not left to a resume that would find it absent (red team)', async () => {

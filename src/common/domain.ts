@@ -25,9 +25,9 @@ export type RunStatus = (typeof RUN_STATUSES)[number];
  * Why a run ended as it did, in a fixed set of words (the metrics' `cause` label, run.end's `stopCause`,
  * the summary JSON): an alert can tell a deadline that resumes itself tomorrow from revoked credentials.
  * `none`: it went to its end; `failed_orders`, `absent_orders` (--fail-on-absent): it ended, with those;
- * halts: `deadline`, `failures` (--halt-after), `credentials` (the token lost or refused), `token_cache`,
- * `throttled` (a minute of nothing but 429s), `audit_log` (it could not be written), `service` (a listing the
- * server kept failing, before any deletion); `signal`; `refused`
+ * halts: `deadline`, `failures` (--halt-after), `credentials` (the token refused, or ended by another client), `token_cache`,
+ * `throttled` (a minute of nothing but 429s), `audit_log` (it could not be written), `service` (the server kept
+ * failing: a listing before any deletion, or the token endpoint); `signal`; `refused`
  * (a guard or a person said no), `usage` (exit 2), `unreachable` (exit 5); `bug` (exit 70).
  */
 export const STOP_CAUSES = ['none', 'failed_orders', 'absent_orders', 'deadline', 'failures', 'credentials', 'token_cache', 'throttled', 'audit_log',
@@ -46,16 +46,26 @@ export const WAITS_FOR_A_PERSON: ReadonlySet<RunStatus> = new Set<RunStatus>(['c
  * it only repeats the status), `no response (ECONNRESET)`. The halt policy, the summary and the reports
  * group failures by it.
  */
+/**
+ * Transport failures after which the server did answer, in a way that cannot be used: a body too big or cut off
+ * (axios's ERR_BAD_RESPONSE), a switch to another protocol (EUPGRADE), a body that is not the gzip or deflate it
+ * said (zlib's Z_*), an answer that is not HTTP (llhttp's HPE_*). Never said as "no response", "cannot connect"
+ * or "nothing reached it".
+ */
+export function isUnusableAnswer(code: string | undefined): boolean {
+  return code === 'ERR_BAD_RESPONSE' || code === 'EUPGRADE' || /^(Z|HPE)_[A-Z_]+$/.test(code ?? '');
+}
+
 export function failureCause(record: { httpStatus: number | null; error?: { code: string } }): string {
   const code = record.error?.code ?? '';
-  if (record.httpStatus === null) return `no response${code ? ` (${code})` : ''}`;
+  if (record.httpStatus === null) return `${isUnusableAnswer(code) ? 'no usable answer' : 'no response'}${code ? ` (${code})` : ''}`;
   return code && code !== `HTTP_${record.httpStatus}` ? `HTTP ${record.httpStatus} ${code}` : `HTTP ${record.httpStatus}`;
 }
 
 /** Why a request was retried, in the same words as failureCause: `HTTP 429`, `no response (ETIMEDOUT)`. */
 export function retryCause(record: { httpStatus?: number; errorCode?: string }): string {
   if (record.httpStatus !== undefined) return `HTTP ${record.httpStatus}`;
-  return `no response${record.errorCode ? ` (${record.errorCode})` : ''}`;
+  return `${isUnusableAnswer(record.errorCode) ? 'no usable answer' : 'no response'}${record.errorCode ? ` (${record.errorCode})` : ''}`;
 }
 
 /** A retry's cause for the metrics' label, from a fixed set: a label never takes a server's words. */

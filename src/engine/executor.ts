@@ -2,7 +2,7 @@ import type { AxiosInstance } from 'axios';
 import type { IdSet } from '../common/id-set.js';
 import type { OrderRecord, RetryRecord } from '../common/records.js';
 import { ExitCode } from '../common/errors.js';
-import { TokenError } from '../exsited/auth.js';
+import { TokenError, tokenLost } from '../exsited/auth.js';
 import { dispatch, type Wait } from './dispatch.js';
 import type { RunEvents } from './events.js';
 import { HaltPolicy } from './halt-policy.js';
@@ -59,9 +59,8 @@ export async function executeDeletions(plan: DeletionPlan, deps: DeletionDeps): 
   const authenticationLost = (error: TokenError) => {
     if (control.stopping.aborted) return;
     const refused = error.kind === 'rejected' && tally.finished === 0;
-    // A token cache another run holds is no failure of authentication: its message says what it is.
-    const message = error.kind === 'cache' ? error.message : `authentication failed: ${error.message}`;
-    control.stop({ kind: 'halt', message, exitCode: refused ? ExitCode.refused : ExitCode.halted, cause: error.kind === 'cache' ? 'token_cache' : 'credentials' });
+    const { message, cause } = tokenLost(error);
+    control.stop({ kind: 'halt', message, exitCode: refused ? ExitCode.refused : ExitCode.halted, cause });
   };
   control.deleting = true;
   events.emit({ type: 'deletion.started', total: plan.pending.size, dryRun: plan.dryRun });
@@ -93,3 +92,4 @@ export async function executeDeletions(plan: DeletionPlan, deps: DeletionDeps): 
     authenticationLost(error);
   }
 }
+

@@ -38,12 +38,20 @@ export class HaltPolicy {
     this.streak++;
     this.causes.set(cause, (this.causes.get(cause) ?? 0) + 1);
     if (this.haltAfter === 0 || this.streak < this.haltAfter) return undefined;
-    const named = this.causes.size === 1 ? cause
-      : `the service not serving: ${[...this.causes].sort((a, b) => b[1] - a[1]).map(([words, orders]) => `${words} (${orders})`).join(', ')}`;
+    const named = this.causes.size === 1 ? cause : `the service not serving: ${listed([...this.causes].sort((a, b) => b[1] - a[1]))}`;
     return `${this.streak} orders in a row failed with ${named} (last: ${record.orderId}: ${record.error?.message ?? ''}); ` +
       'fix the cause and resume (--halt-after sets the limit)';
   }
 }
 
 const NOT_SERVING = 'not serving';
+/** Causes named in a halt's words, the most frequent first, as "Failures by cause" lists them: a server that words every 5xx its own way cannot make the reason grow with --halt-after. */
+const NAMED = 5;
+
+function listed(causes: Array<[string, number]>): string {
+  const named = causes.slice(0, NAMED).map(([words, orders]) => `${words} (${orders})`);
+  const rest = causes.slice(NAMED);
+  if (rest.length > 0) named.push(`${rest.length} other causes (${rest.reduce((sum, [, orders]) => sum + orders, 0)})`);
+  return named.join(', ');
+}
 const notServing = (record: OrderRecord): boolean => record.httpStatus === null || record.httpStatus === 408 || record.httpStatus >= 500;

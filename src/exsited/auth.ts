@@ -2,11 +2,11 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { AxiosInstance, AxiosResponse } from 'axios';
 import { humanDuration } from '../common/durations.js';
 import { MIN_SECRET_LENGTH, secrets } from '../common/secrets.js';
-import { quoted } from '../common/text.js';
-import { describeTransportError, exsitedError, isCancel, isRetryableStatus, PROXY_REFUSED, retryAfterMs, statusLineOf, UNUSABLE_ANSWER } from './responses.js';
+import { describeTransportError, exsitedError, isCancel, isRetryableStatus, PROXY_REFUSED, refusedGrant, retryAfterMs, serverSide, statusLineOf } from './responses.js';
 import type { AttemptResult, Unfinished } from './orders.js';
 import { RenewalPolicy } from './renewal-policy.js';
 import type { CachedToken, TokenCache } from './token-cache.js';
+import { isUnusableAnswer, type StopCause } from '../common/domain.js';
 
 export type Credentials =
   | { kind: 'client_credentials'; clientId: string; clientSecret: string; redirectUri: string }
@@ -14,12 +14,25 @@ export type Credentials =
 
 /**
  * Why a token could not be had: `rejected`, the token endpoint said no (or a pre-issued token was refused
- * and cannot be renewed), so retrying later will not help; `unavailable`, not for now: the endpoint
- * answered with errors, another client keeps ending this run's tokens, or the run stopped first;
+ * and cannot be renewed), so retrying later will not help; `unavailable`, not for now: another client keeps
+ * ending this run's tokens, or the run stopped first;
  * `unreachable`, no answer at all (a connection or DNS failure: nothing reached the API); `cache`, the token cache (--token-cache) could not be used — another run holds
- * its lock, or the file cannot be read or written — which says nothing of the credentials or the network.
+ * its lock, or the file cannot be read or written — which says nothing of the credentials or the network; `server`, the
+ * endpoint answered only with its own errors (5xx, or a 408 or 429 asking to wait longer than this tool waits) through
+ * the retries: the service, not the credentials.
  */
-export type TokenFailure = 'rejected' | 'unavailable' | 'unreachable' | 'cache';
+export type TokenFailure = 'rejected' | 'unavailable' | 'unreachable' | 'cache' | 'server';
+
+/**
+ * Why a run lost its token, in words and a stop cause. A token cache another run holds is no failure of authentication:
+ * its message says what it is. A token endpoint that answered only errors, or could not be reached, says nothing of the
+ * credentials (red team: "authentication failed", stopCause credentials, for a 503 mid-run).
+ */
+export function tokenLost(error: TokenError): { message: string; cause: StopCause } {
+  if (error.kind === 'cache') return { message: error.message, cause: 'token_cache' };
+  if (error.kind === 'server' || error.kind === 'unreachable') return { message: `no token: ${error.message} — not the credentials`, cause: 'service' };
+  return { message: `authentication failed: ${error.message}`, cause: 'credentials' };
+}
 
 /** Authentication failed, for the reason `kind` names. */
 export class TokenError extends Error {
@@ -208,15 +221,15 @@ export class TokenSource {
     if (result.ok) return result.value;
     const { failure } = result;
     if (failure.code === REFRESH_REFUSED) return undefined;
-    // A 429 or 5xx asking to wait longer than this tool waits is no refusal of the credentials (red team: exit 3, "authentication failed").
-    if (failure.kind === 'failed' && !isRetryableStatus(failure.httpStatus ?? 0)) throw new TokenError(failure.message, 'rejected');
+    // A 5xx, or a 408 or 429 asking to wait longer than this tool waits, is no refusal of the credentials (red team: exit 3, "authentication failed").
+    if (failure.kind === 'failed' && !serverSide(failure.httpStatus)) throw new TokenError(failure.message, 'rejected');
     if (failure.httpStatus === null) {
       // The proxy's refusal is in words of ours (the proxy, its answer); any other connection error is named by its code, never Node's sentence.
       const why = failure.code === PROXY_REFUSED ? `: ${failure.message}` : '';
-      const what = UNUSABLE_ANSWER.has(failure.code) ? 'gave no usable answer' : 'unreachable';
+      const what = isUnusableAnswer(failure.code) ? 'gave no usable answer' : 'unreachable';
       throw new TokenError(`token endpoint ${what} (${failure.code})${why}`, 'unreachable', failure.code);
     }
-    throw new TokenError(`token endpoint answered ${failure.httpStatus}: ${failure.message}`, 'unavailable');
+    throw new TokenError(`token endpoint answered ${failure.httpStatus}: ${failure.message}`, 'server');
   }
 
   /** One token request, classified: a token, worth another try, or a final no (with what to check). */
@@ -227,9 +240,10 @@ export class TokenSource {
       response = await this.http.post(TOKEN_PATH, body, { signal, headers: { 'Content-Type': 'application/json' } });
     } catch (error) {
       if (isCancel(error)) return { kind: 'canceled' };
-      // A 408, 429 or 5xx whose body did not come whole is that status (responses.ts, statusLineOf); any other needs its body.
+      // A status whose body did not come whole (responses.ts, statusLineOf) is that status, the body's words left out: a 503
+      // is a 503, a 401 a refusal (red team: exit 5, "not the credentials"). A 2xx needs its body: the token is in it.
       const answer = statusLineOf(error);
-      if (!answer || !isRetryableStatus(answer.status)) return { kind: 'retry', httpStatus: null, ...describeTransportError(error) };
+      if (!answer || (answer.status >= 200 && answer.status < 300)) return { kind: 'retry', httpStatus: null, ...describeTransportError(error) };
       response = answer as AxiosResponse;
     }
     const { status } = response;
@@ -238,6 +252,7 @@ export class TokenSource {
       return { kind: 'retry', httpStatus: status, ...exsitedError(response), retryAfterMs: retryAfterMs(response.headers?.['retry-after']) };
     }
     if (isRefresh && status >= 400 && status < 500) return { kind: 'failed', httpStatus: status, code: REFRESH_REFUSED, message: 'refresh refused' };
+    if (status >= 500) return { kind: 'failed', httpStatus: status, ...exsitedError(response) }; // 501, 505…: the server's fault, said by grant
     return { kind: 'failed', httpStatus: status, code: exsitedError(response).code, message: refusedGrant(response) };
   }
 
@@ -259,31 +274,4 @@ export class TokenSource {
     if (refreshToken) token.refreshToken = refreshToken;
     return { kind: 'done', httpStatus: status, value: token };
   }
-}
-
-/**
- * Why the token endpoint said no, and what to check. Only 400 and 401 speak of the credentials: a redirect
- * (never followed: it could carry the client secret elsewhere), a 404 or a 403 from a proxy or gateway
- * point elsewhere, and saying "check the credentials" would send a person the wrong way.
- */
-function refusedGrant(response: AxiosResponse): string {
-  const { status } = response;
-  const { message } = exsitedError(response);
-  if (status >= 300 && status < 400) {
-    const location = typeof response.headers?.location === 'string' ? response.headers.location : '';
-    let where = '';
-    try {
-      where = location ? ` to ${quoted(new URL(location, 'http://x').origin, 120)}` : '';
-    } catch {
-      where = '';
-    }
-    return `token endpoint answered ${status}, a redirect${where}: redirects are never followed (they could carry the client ` +
-      'secret to another host); check --base-url (or EXSITED_BASE_URL): it must name the API itself';
-  }
-  if (status === 404) return `token endpoint answered 404 (${message}): there is no token endpoint at this base URL; check --base-url (or EXSITED_BASE_URL)`;
-  if (status === 400 || status === 401) {
-    return `token endpoint answered ${status}: ${message} (check EXSITED_CLIENT_ID, EXSITED_CLIENT_SECRET and EXSITED_REDIRECT_URI)`;
-  }
-  return `token endpoint answered ${status}: ${message}; the credentials were not checked — a proxy, firewall or gateway may be ` +
-    'refusing the request (HTTPS_PROXY, NO_PROXY), or the API client lacks a permission';
 }

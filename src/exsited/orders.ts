@@ -125,15 +125,22 @@ async function attempt<T>(request: () => Promise<AxiosResponse>, success: (respo
   } catch (error) {
     // The status line came and the body did not (statusLineOf): an outcome the status alone decides stands. A DELETE's
     // 2xx is deleted whatever its body (red team: retried, or left to the resume, it was recorded already_absent); a 5xx
-    // is that 5xx (red team: a 500 told as "no response" when its page was too big, or cut by a reset).
+    // is that 5xx, a 403 that 403 (red team: "no response" when the page was too big, or cut by a reset).
     const answer = statusLineOf(error);
     const value = answer ? success(answer as AxiosResponse) : undefined;
     if (answer && value !== undefined) return { kind: 'done', value, httpStatus: answer.status };
     if (isCancel(error)) return { kind: 'canceled' };
-    if (answer && (isRetryableStatus(answer.status) || answer.status === 401)) return classifyFailure(answer);
+    if (answer && !needsItsBody(answer.status)) return classifyFailure(answer);
     return { kind: 'retry', httpStatus: null, ...describeTransportError(error) };
   }
 }
+
+/**
+ * Statuses whose answer is read from its body, when the status alone did not decide: a 2xx (an order, a page), and a
+ * 404 or 410 to a dry run's check (the API's JSON, or a proxy's page). Any other is classified by its status; its body
+ * only gives the words (Exsited's error code, kept when it comes whole).
+ */
+const needsItsBody = (status: number): boolean => (status >= 200 && status < 300) || status === 404 || status === 410;
 
 /** 401: renew; 408/429/5xx: retry; anything else: failed, with Exsited's error. */
 export function classifyFailure(response: Pick<AxiosResponse, 'status' | 'statusText' | 'headers' | 'data'>): Unfinished {

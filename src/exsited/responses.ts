@@ -1,5 +1,5 @@
 import type { AxiosResponse } from 'axios';
-import { cut } from '../common/text.js';
+import { cut, quoted } from '../common/text.js';
 
 /*
  * Reading the API's answers: what is worth a retry, what went wrong in words a person can act on (never
@@ -18,14 +18,9 @@ export function isRetryableStatus(status: number): boolean {
 /** The code of a transport error raised when a proxy refuses to open a tunnel (its message is ours: it names the proxy and its answer). */
 export const PROXY_REFUSED = 'EPROXYCONNECT';
 
-/** The code of a transport error raised when a server answers a request by switching protocols (101). */
+/** The code of a transport error raised when a server answers a request by switching protocols (101): an answer that cannot be used (common/domain's isUnusableAnswer). */
 export const SWITCHED_PROTOCOLS = 'EUPGRADE';
 
-/**
- * Transport failures after which the server did answer, in a way that cannot be used: a body too big or cut
- * off (axios's ERR_BAD_RESPONSE), a switch to another protocol. Never said as "cannot connect" or "nothing reached it".
- */
-export const UNUSABLE_ANSWER: ReadonlySet<string> = new Set(['ERR_BAD_RESPONSE', SWITCHED_PROTOCOLS]);
 
 /**
  * The answer's status line and headers when its body never came whole (cut off by a reset, too big, too slow, not the
@@ -36,7 +31,7 @@ export const UNUSABLE_ANSWER: ReadonlySet<string> = new Set(['ERR_BAD_RESPONSE',
  */
 export function statusLineOf(error: unknown): Pick<AxiosResponse, 'status' | 'statusText' | 'headers' | 'data'> | undefined {
   const res = (error as { request?: { res?: { statusCode?: unknown; statusMessage?: unknown; headers?: unknown } } } | undefined)?.request?.res;
-  if (typeof res?.statusCode !== 'number') return undefined;
+  if (typeof res?.statusCode !== 'number' || res.statusCode < 200) return undefined; // a 1xx is no answer (101: a switch of protocols, EUPGRADE)
   const statusText = typeof res.statusMessage === 'string' ? res.statusMessage : '';
   return { status: res.statusCode, statusText, headers: (res.headers ?? {}) as AxiosResponse['headers'], data: undefined };
 }
@@ -79,4 +74,34 @@ export function retryAfterMs(header: unknown, now = Date.now()): number | undefi
   if (/^\d+$/.test(value)) return Number(value) * 1000;
   const date = /^[A-Za-z]{3}/.test(value) ? Date.parse(value) : Number.NaN; // HTTP dates start with the weekday
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** A status that says the server, not the request, is at fault, or asks for time: 5xx, 408, 429. */
+export const serverSide = (status: number | null): boolean => status !== null && (status >= 500 || isRetryableStatus(status));
+
+/**
+ * Why the token endpoint said no, and what to check. Only 400 and 401 speak of the credentials: a redirect
+ * (never followed: it could carry the client secret elsewhere), a 404 or a 403 from a proxy or gateway
+ * point elsewhere, and saying "check the credentials" would send a person the wrong way.
+ */
+export function refusedGrant(response: AxiosResponse): string {
+  const { status } = response;
+  const { message } = exsitedError(response);
+  if (status >= 300 && status < 400) {
+    const location = typeof response.headers?.location === 'string' ? response.headers.location : '';
+    let where = '';
+    try {
+      where = location ? ` to ${quoted(new URL(location, 'http://x').origin, 120)}` : '';
+    } catch {
+      where = '';
+    }
+    return `token endpoint answered ${status}, a redirect${where}: redirects are never followed (they could carry the client ` +
+      'secret to another host); check --base-url (or EXSITED_BASE_URL): it must name the API itself';
+  }
+  if (status === 404) return `token endpoint answered 404 (${message}): there is no token endpoint at this base URL; check --base-url (or EXSITED_BASE_URL)`;
+  if (status === 400 || status === 401) {
+    return `token endpoint answered ${status}: ${message} (check EXSITED_CLIENT_ID, EXSITED_CLIENT_SECRET and EXSITED_REDIRECT_URI)`;
+  }
+  return `token endpoint answered ${status}: ${message}; the credentials were not checked — a proxy, firewall or gateway may be ` +
+    'refusing the request (HTTPS_PROXY, NO_PROXY), or the API client lacks a permission';
 }

@@ -3,8 +3,8 @@ import { CleanupError, ExitCode, refusal } from '../common/errors.js';
 import { sendWithRetry, type RequestDeps } from '../engine/retrying-request.js';
 import { TokenError } from '../exsited/auth.js';
 import { listOrdersPage } from '../exsited/orders.js';
-import { UNUSABLE_ANSWER } from '../exsited/responses.js';
 import { firstToken, untilReached } from './reach.js';
+import { isUnusableAnswer } from '../common/domain.js';
 
 /**
  * Before a run starts: a token, and for a dry run (or a pre-issued token, which only using it can test)
@@ -52,14 +52,14 @@ export function firstRead(deps: RequestDeps & { http: AxiosInstance; reachWaitMs
     const sent = await sendWithRetry((token, signal) => listOrdersPage(deps.http, { limit: 1, offset: 0 }, token, signal), deps, () => undefined);
     if (sent && !sent.ok && sent.failure.httpStatus === null) {
       const { code } = sent.failure;
-      throw new TokenError(`the API ${UNUSABLE_ANSWER.has(code) ? 'gave no usable answer' : 'unreachable'} (${code})`, 'unreachable', code);
+      throw new TokenError(`the API ${isUnusableAnswer(code) ? 'gave no usable answer' : 'unreachable'} (${code})`, 'unreachable', code);
     }
     return sent;
   });
 }
 
 /** Exit 5: the API was never reached (tried for --reach-wait); nothing was sent, nothing to resume. */
-export const unreachableError = (host: string, what: string, code = '') => new CleanupError(ExitCode.unreachable, (UNUSABLE_ANSWER.has(code)
+export const unreachableError = (host: string, what: string, code = '') => new CleanupError(ExitCode.unreachable, (isUnusableAnswer(code)
   ? `no usable answer: ${host} — ${what}. An answer no API gives (a proxy or gateway in the way?)`
   : `unreachable: ${host} — ${what}. A connection problem`) + ', not the credentials; there is nothing to resume. ' +
   'Check the base URL (--base-url, EXSITED_BASE_URL) and the network (a proxy: HTTPS_PROXY, NO_PROXY), then run it again');

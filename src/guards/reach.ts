@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { humanDuration } from '../common/durations.js';
 import { TokenError } from '../exsited/auth.js';
-import { UNUSABLE_ANSWER } from '../exsited/responses.js';
+import { isUnusableAnswer } from '../common/domain.js';
 
 const WAITS_MS = [1000, 2000, 4000, 8000];
 
@@ -55,7 +55,7 @@ export async function untilReached<T>(deps: Omit<ReachDeps, 'tokens'>, attempt: 
       const spent = now() - started;
       // A request that timed out may have reached the API: it had no answer. Nothing was deleted either way (no DELETE is sent before this).
       const code = error.code ?? '';
-      const what = UNUSABLE_ANSWER.has(code) ? 'its answer could not be used, nothing was deleted'
+      const what = isUnusableAnswer(code) ? 'its answer could not be used, nothing was deleted'
         : NO_ANSWER.has(code) ? 'no answer came, nothing was deleted' : 'nothing reached it, nothing was sent';
       if (!PASSING.has(code)) throw new TokenError(`${error.message}: ${what}`, 'unreachable', error.code);
       if (spent + waitMs > deps.reachWaitMs) {

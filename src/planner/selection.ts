@@ -10,7 +10,7 @@ import { IdSet } from '../common/id-set.js';
 import { quoted, spreadsheetSafe } from '../common/text.js';
 import type { RunEvents } from '../engine/events.js';
 import { sendWithRetry, type RequestDeps } from '../engine/retrying-request.js';
-import { TokenError } from '../exsited/auth.js';
+import { TokenError, tokenLost } from '../exsited/auth.js';
 import { firstRead, unreachableError } from '../guards/credentials.js';
 import { firstToken } from '../guards/reach.js';
 import { listOrdersPage, type ListedOrder } from '../exsited/orders.js';
@@ -66,9 +66,8 @@ export async function selectOrders(filter: OrderFilter, manifestPath: string, de
     if (!(error instanceof TokenError)) throw error;
     // The reach guard's words end with what was sent (nothing), said once (red team: "nothing was deleted; nothing was selected or deleted").
     if (error.kind === 'unreachable') throw unreachableError(deps.http.defaults.baseURL ?? 'the API', error.message, error.code);
-    const what = error.kind === 'cache' ? error.message : `authentication failed: ${error.message}`;
-    throw new CleanupError(error.kind === 'rejected' ? ExitCode.refused : ExitCode.halted, `${what}; nothing was selected or deleted`,
-      error.kind === 'rejected' ? 'credentials' : error.kind === 'cache' ? 'token_cache' : 'service');
+    const { message, cause } = tokenLost(error);
+    throw new CleanupError(error.kind === 'rejected' ? ExitCode.refused : ExitCode.halted, `${message}; nothing was selected or deleted`, error.kind === 'unavailable' ? 'service' : cause);
   }
   let manifest: Manifest | undefined;
   try {

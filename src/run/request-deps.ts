@@ -9,9 +9,10 @@ import { RetryBudget } from '../engine/retry-budget.js';
 import { RetryPolicy } from '../engine/retry-policy.js';
 import type { RunControl } from '../engine/run-control.js';
 import { TokenSource } from '../exsited/auth.js';
-import { PROXY_REFUSED, UNUSABLE_ANSWER } from '../exsited/responses.js';
+import { PROXY_REFUSED } from '../exsited/responses.js';
 import type { TokenCache } from '../exsited/token-cache.js';
 import type { SelectionDeps } from '../planner/selection.js';
+import { isUnusableAnswer } from '../common/domain.js';
 
 /** The run's pace: how fast (the rate controller), how many at once (slots), and whether to wait for the service (the retry budget). */
 export interface Pace {
@@ -85,7 +86,7 @@ export class LazyApi {
       let retry = 0;
       return tokenRetries.run(attempt, ({ httpStatus, errorCode, delayMs }) => warn(
         `${httpStatus ? `the token endpoint on ${host} answered ${httpStatus}` : errorCode === PROXY_REFUSED ? `the proxy refused a tunnel to ${baseUrl.host}`
-          : UNUSABLE_ANSWER.has(errorCode ?? '') ? `the token endpoint on ${host} gave no usable answer (${errorCode})` : `cannot connect to ${connectingTo} (${errorCode})`}; ` +
+          : isUnusableAnswer(errorCode ?? '') ? `the token endpoint on ${host} gave no usable answer (${errorCode})` : `cannot connect to ${connectingTo} (${errorCode})`}; ` +
         `retrying ${++retry}/${options.retries} in ${humanDuration(delayMs)}`));
     }, { cache: tokenCache, onNotice: warn });
     return { http, tokens, retry: new RetryPolicy(backoff, control.stopping), ...pace, control, events, reachWaitMs: options.reachWait };

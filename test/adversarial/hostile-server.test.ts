@@ -302,4 +302,82 @@ describe('a status line, then no whole body: a status that decides without one i
     await runCli(['run', '--dry-run', '--ids', writeFile(dir, 'ids.txt', 'ORD-1\n'), '--audit-log', log, '--backoff-base-ms', '5'], { env });
     expect(readAudit(log).filter((l) => l.event === 'order').map((l) => [l.outcome, l.attempts])).toEqual([['already_absent', 2]]);
   });
+
+  test('DELETEs answered 403 with a page too big are HTTP 403, final, halted as such: never "no response", retried, or the service failing (red team)', async () => {
+    const env = await hostileApi((req, res) => {
+      req.resume();
+      if (req.method !== 'DELETE') res.writeHead(200, { 'Content-Type': 'application/json' }).end(TOKEN_ANSWER);
+      else res.writeHead(403, { 'Content-Type': 'text/html' }).end(`<h1>blocked</h1>${' '.repeat(2 * 1024 * 1024)}`); // a firewall's page
+    });
+    const dir = workDir();
+    const log = join(dir, 'a.ndjson');
+    const ids = writeFile(dir, 'ids.txt', 'ORD-1\nORD-2\nORD-3\nORD-4\n');
+    const result = await runCli(['run', '--yes', '--ids', ids, '--audit-log', log, '--concurrency', '1', '--halt-after', '3', '--backoff-base-ms', '5'], { env });
+    expect(result.code).toBe(4);
+    expect(readAudit(log).filter((l) => l.event === 'order').map((l) => [l.httpStatus, l.attempts, l.error?.code])).toEqual(Array(3).fill([403, 1, 'HTTP_403']));
+    expect(result.log).toContain('3 orders in a row failed with HTTP 403 (last');
+    expect(result.log).not.toMatch(/service is failing|no response|no usable answer/);
+  });
+
+  test.each([
+    ['too big', (res: http.ServerResponse) => res.writeHead(401, { 'Content-Type': 'text/html' }).end(`<h1>no</h1>${' '.repeat(2 * 1024 * 1024)}`)],
+    ['cut by a reset', (res: http.ServerResponse) => cutByReset(res, 401)],
+  ])('a token endpoint answering 401 with a body %s refuses the credentials, exit 3: never "not the credentials", exit 5 (red team)', async (_how, answer) => {
+    const env = await hostileApi((req, res) => {
+      req.resume();
+      answer(res);
+    });
+    const dir = workDir();
+    const result = await runCli(['run', '--yes', '--ids', writeFile(dir, 'ids.txt', 'ORD-1\n'), '--audit-dir', dir, '--retries', '1', '--backoff-base-ms', '5', '--reach-wait', '1s'], { env });
+    expect(result.code).toBe(3);
+    expect(result.log).toContain('token endpoint answered 401');
+    expect(result.log).toContain('check EXSITED_CLIENT_ID, EXSITED_CLIENT_SECRET and EXSITED_REDIRECT_URI');
+  });
+
+  test.each([
+    ['a 200 not the gzip it says', 'Z_DATA_ERROR', (res: http.ServerResponse) => res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' }).end('garbage')],
+    ['an answer that is not HTTP', 'HPE_INVALID_CHUNK_SIZE', (res: http.ServerResponse) => res.socket?.end('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\n{}\r\n')],
+  ])('a token endpoint giving %s gave no usable answer, exit 5: never "cannot connect" or "nothing reached it" (red team)', async (_what, code, answer) => {
+    const env = await hostileApi((req, res) => {
+      req.resume();
+      answer(res);
+    });
+    const dir = workDir();
+    const result = await runCli(['run', '--yes', '--ids', writeFile(dir, 'ids.txt', 'ORD-1\n'), '--audit-dir', dir, '--retries', '0'], { env });
+    expect(result.code).toBe(5);
+    expect(result.log).toContain(`no usable answer: http://127.0.0.1:`);
+    expect(result.log).toContain(`token endpoint gave no usable answer (${code})`);
+    expect(result.log).not.toMatch(/cannot connect|nothing reached it|A connection problem/);
+  });
+
+  test('a token endpoint that fails mid-run (503) halts the run as the service, not the credentials: "no token", stopCause service in the summary and the log (red team: "authentication failed", credentials)', async () => {
+    let tokens = 0;
+    const env = await hostileApi((req, res) => {
+      req.resume();
+      if (req.method === 'DELETE') setTimeout(() => res.writeHead(204).end(), 450);
+      else if (tokens++ === 0) res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ access_token: 'tok-7e1f0c9a5b3d2e4f6a8b', expires_in: 1 }));
+      else res.writeHead(503, { 'Content-Type': 'text/html' }).end('<h1>down</h1>');
+    });
+    const dir = workDir();
+    const log = join(dir, 'a.ndjson');
+    const ids = writeFile(dir, 'ids.txt', 'ORD-1\nORD-2\nORD-3\nORD-4\n');
+    const result = await runCli(['run', '--yes', '--ids', ids, '--audit-log', log, '--concurrency', '1', '--retries', '1', '--backoff-base-ms', '5', '--summary-json', join(dir, 's.json')], { env });
+    expect(result.code).toBe(4);
+    expect(result.log).toContain('no token: token endpoint answered 503');
+    expect(result.log).not.toContain('authentication failed');
+    expect(JSON.parse(readFileSync(join(dir, 's.json'), 'utf8'))).toMatchObject({ exitCode: 4, stopCause: 'service' });
+    expect(readAudit(log).at(-1)).toMatchObject({ event: 'run.end', status: 'halted', stopCause: 'service' });
+  });
+
+  test('a token endpoint answering 507 is the service failing, exit 4: never a refusal of the credentials, exit 3 (red team)', async () => {
+    const env = await hostileApi((req, res) => {
+      req.resume();
+      res.writeHead(507, { 'Content-Type': 'text/html' }).end('<h1>full</h1>');
+    });
+    const dir = workDir();
+    const result = await runCli(['run', '--yes', '--ids', writeFile(dir, 'ids.txt', 'ORD-1\n'), '--audit-dir', dir, '--retries', '0'], { env });
+    expect(result.code).toBe(4);
+    expect(result.log).toContain('token endpoint answered 507');
+    expect(result.log).not.toMatch(/authentication failed|Refused/);
+  });
 });

@@ -49,7 +49,8 @@ function runLines(run: NightRun): string[] {
   let n = 0;
   const order = (outcome: string, rest: Record<string, unknown>) => {
     clock += step;
-    lines.push(line('order', { orderId: run.orderIds?.[n++] ?? `${run.runId}-${n}`, outcome, ...rest }));
+    n++;
+    lines.push(line('order', { orderId: run.orderIds?.[n - 1] ?? `${run.runId}-${n}`, outcome, ...rest }));
   };
   for (let i = 0; i < (run.deleted ?? 0); i++) order('deleted', { httpStatus: 204, attempts: 1, durationMs: 5 });
   for (let i = 0; i < (run.alreadyAbsent ?? 0); i++) order('already_absent', { httpStatus: 404, attempts: 1, durationMs: 5 });
