@@ -174,7 +174,14 @@ describe('the history of an audit folder', () => {
       { runId: 'e00000000003', at: night(1), wouldDelete: 3, dryRun: true, orderIds: ['B1', 'B2', 'B3'] },
       { runId: 'e00000000004', at: night(1, 5), wouldDelete: 2, alreadyAbsent: 1, dryRun: true, resumeOf: 'e00000000003', orderIds: ['B3', 'B1', 'B2'] },
     ]);
+    // a dry resume of a run that failed: its finds are not yet done, as report <log> says (red team: "2 deleted, 0 failed")
+    const dryResumed = writeLog(dir, [
+      { runId: 'e00000000005', at: night(2), deleted: 2, failed: [[503, 'HTTP_503'], [503, 'HTTP_503']], orderIds: ['C1', 'C2', 'C3', 'C4'] },
+      { runId: 'e00000000006', at: night(2, 5), wouldDelete: 2, dryRun: true, resumeOf: 'e00000000005', orderIds: ['C3', 'C4'] },
+    ]);
     const text = formatHistory(await readHistory(dir, { now: NOW }));
+    expect(text).toContain('failed, exit 1, then a dry resume, 4 selected, 2 deleted, 0 failed, 2 not yet done (2 runs); ids.txt');
+    expect(await buildRunReport([dryResumed])).toMatchObject({ deleted: 2, failed: 0, pending: 2 });
     expect(text).toContain('failed, exit 1, 5 selected, 4 deleted, 1 failed (2 runs); ids.txt');
     expect(text).toContain('completed, exit 0, dry run, 3 selected, 2 would delete (2 runs); ids.txt');
     expect(await buildRunReport([retried])).toMatchObject({ deleted: 4, failed: 1 });

@@ -168,20 +168,23 @@ describe('the HTTP client', () => {
     expect(await listOrdersPage(client, { limit: 10, offset: 0 }, 'bearer-token-0123456789')).toMatchObject({ kind: 'done', value: { orders: [{ id: 'ORD-1' }] } });
   });
 
-  test('a connection is not reused after a 5xx or 408: a gateway\'s late second answer can never be taken for the next request\'s (red team: an order never answered was recorded deleted)', async () => {
+  test('a connection is not reused after an answer but a 2xx or the API\'s own 404: a gateway\'s late second answer can never be taken for the next request\'s (red team: an order never answered was recorded deleted)', async () => {
     const ports = new Map<string, number>();
     const api = await serve((req, res) => {
-      ports.set(req.url?.split('/').at(-1) ?? '', req.socket.remotePort ?? 0);
-      const status = req.url?.endsWith('/ORD-503') ? 503 : req.url?.endsWith('/ORD-408') ? 408 : 204;
-      res.writeHead(status).end();
+      const id = req.url?.split('/').at(-1) ?? '';
+      ports.set(id, req.socket.remotePort ?? 0);
+      const status = Number(/^ORD-(\d{3})/.exec(id)?.[1] ?? 204);
+      res.writeHead(status, { 'Content-Type': id.endsWith('-page') ? 'text/html' : 'application/json' }).end(status === 204 ? undefined : '{}');
     });
     const client = createHttpClient({ baseUrl: new URL(api), concurrency: 1, timeoutMs: 5000 });
     clients.push(client);
-    for (const id of ['ORD-1', 'ORD-2', 'ORD-503', 'ORD-3', 'ORD-408', 'ORD-4']) await deleteOrder(client, id, 'bearer-token-0123456789');
-    expect(ports.get('ORD-2')).toBe(ports.get('ORD-1')); // kept alive after a 2xx: one connection
-    expect(ports.get('ORD-503')).toBe(ports.get('ORD-2'));
-    expect(ports.get('ORD-3')).not.toBe(ports.get('ORD-503')); // the connection a 503 came on is closed
-    expect(ports.get('ORD-4')).not.toBe(ports.get('ORD-408'));
+    const ids = ['ORD-1', 'ORD-2', 'ORD-404', 'ORD-3', 'ORD-503', 'ORD-4', 'ORD-408', 'ORD-5', 'ORD-429', 'ORD-6', 'ORD-403', 'ORD-7', 'ORD-404-page', 'ORD-8'];
+    for (const id of ids) await deleteOrder(client, id, 'bearer-token-0123456789');
+    const same = (a: string, b: string) => ports.get(a) === ports.get(b);
+    // kept alive after a 2xx, and after the API's own 404 (JSON): a resume's orders already gone cost no handshake
+    expect([same('ORD-1', 'ORD-2'), same('ORD-2', 'ORD-404'), same('ORD-404', 'ORD-3'), same('ORD-3', 'ORD-503')]).toEqual([true, true, true, true]);
+    // closed after a 503, a 408, a 429, a 403 and a proxy's 404 page
+    expect([same('ORD-503', 'ORD-4'), same('ORD-408', 'ORD-5'), same('ORD-429', 'ORD-6'), same('ORD-403', 'ORD-7'), same('ORD-404-page', 'ORD-8')]).toEqual([false, false, false, false, false]);
   });
 
   test('a DELETE whose 2xx status line came before the run\'s abort is deleted, not left to a resume that would find it absent (red team)', async () => {

@@ -85,4 +85,34 @@ describe('an API that cannot be reached, before the run starts', () => {
     expect(stopped).toMatchObject({ kind: 'unavailable' });
     expect(clock.now()).toBe(500);
   });
+
+  test('a gateway\'s 502, 503 or 504 (a service restarting behind it) is waited for the same way, then given up as the server\'s: exit 4, never 5; any other answer is not waited for', async () => {
+    const { clock, said, deps } = setUp(0);
+    let tries = 0;
+    deps.tokens.get = async () => {
+      tries++;
+      if (clock.now() < 5000) throw new TokenError('token endpoint answered 503: down', 'server', 'HTTP_503');
+      return 'token';
+    };
+    await clock.run(firstToken(deps));
+    expect([clock.now(), tries]).toEqual([7000, 4]);
+    expect(said[0]).toBe('The API is not answering yet (token endpoint answered 503: down); trying again in 1 s, for up to 30 s in all.');
+
+    const never = setUp(0);
+    never.deps.tokens.get = async () => {
+      throw new TokenError('token endpoint answered 502: bad gateway', 'server', 'HTTP_502');
+    };
+    const checking = checkCredentials({ ...never.deps, http: {} as AxiosInstance } as unknown as RequestDeps & { http: AxiosInstance; reachWaitMs: number }, 'http://127.0.0.1:9', false, never.deps.say);
+    const failure = await never.clock.run(checking.catch((error: unknown) => error));
+    expect(never.clock.now()).toBe(23_000);
+    expect((failure as CleanupError).exitCode).toBe(ExitCode.halted);
+    expect((failure as CleanupError).message).toMatch(/^http:\/\/127\.0\.0\.1:9: token endpoint answered 502: bad gateway, tried for 23 s — not the credentials; nothing was deleted/);
+
+    const refused = setUp(0);
+    refused.deps.tokens.get = async () => {
+      throw new TokenError('token endpoint answered 500: broken', 'server', 'HTTP_500');
+    };
+    await expect(refused.clock.run(firstToken(refused.deps))).rejects.toMatchObject({ kind: 'server', message: 'token endpoint answered 500: broken' });
+    expect(refused.clock.now()).toBe(0);
+  });
 });

@@ -49,11 +49,11 @@ export const WAITS_FOR_A_PERSON: ReadonlySet<RunStatus> = new Set<RunStatus>(['c
 /**
  * Transport failures after which the server did answer, in a way that cannot be used: a body too big or cut off
  * (axios's ERR_BAD_RESPONSE), a switch to another protocol (EUPGRADE), a body that is not the gzip or deflate it
- * said (zlib's Z_*), an answer that is not HTTP (llhttp's HPE_*). Never said as "no response", "cannot connect"
+ * said (zlib's Z_*, Brotli's ERR__ERROR_*: axios asks for both), an answer that is not HTTP (llhttp's HPE_*). Never said as "no response", "cannot connect"
  * or "nothing reached it".
  */
 export function isUnusableAnswer(code: string | undefined): boolean {
-  return code === 'ERR_BAD_RESPONSE' || code === 'EUPGRADE' || /^(Z|HPE)_[A-Z_]+$/.test(code ?? '');
+  return code === 'ERR_BAD_RESPONSE' || code === 'EUPGRADE' || /^(Z_|HPE_|ERR__ERROR_)[A-Z0-9_]+$/.test(code ?? '');
 }
 
 export function failureCause(record: { httpStatus: number | null; error?: { code: string } }): string {

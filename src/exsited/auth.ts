@@ -30,7 +30,7 @@ export type TokenFailure = 'rejected' | 'unavailable' | 'unreachable' | 'cache' 
  */
 export function tokenLost(error: TokenError): { message: string; cause: StopCause } {
   if (error.kind === 'cache') return { message: error.message, cause: 'token_cache' };
-  if (error.kind === 'server' || error.kind === 'unreachable') return { message: `no token: ${error.message} — not the credentials`, cause: 'service' };
+  if (error.kind === 'server' || error.kind === 'unreachable') return { message: `${error.message} — not the credentials`, cause: 'service' };
   return { message: `authentication failed: ${error.message}`, cause: 'credentials' };
 }
 
@@ -39,7 +39,7 @@ export class TokenError extends Error {
   constructor(
     message: string,
     readonly kind: TokenFailure,
-    /** For `unreachable`: the connection's error code (ECONNREFUSED, a certificate's, the proxy's refusal). */
+    /** For `unreachable`: the connection's error code (ECONNREFUSED, a certificate's, the proxy's refusal); for `server`, `HTTP_503`. */
     readonly code?: string,
   ) {
     super(secrets.scrub(message));
@@ -229,7 +229,7 @@ export class TokenSource {
       const what = isUnusableAnswer(failure.code) ? 'gave no usable answer' : 'unreachable';
       throw new TokenError(`token endpoint ${what} (${failure.code})${why}`, 'unreachable', failure.code);
     }
-    throw new TokenError(`token endpoint answered ${failure.httpStatus}: ${failure.message}`, 'server');
+    throw new TokenError(`token endpoint answered ${failure.httpStatus}: ${failure.message}`, 'server', `HTTP_${failure.httpStatus}`);
   }
 
   /** One token request, classified: a token, worth another try, or a final no (with what to check). */

@@ -126,10 +126,12 @@ type Guarded = http.ClientRequest & { [DEADLINE]?: NodeJS.Timeout };
  *   event loop emptied, and the process ended with exit 13 and no run.end. The request fails instead, as a
  *   transport error retried as a connection failure is: whether a DELETE so answered was carried out is
  *   unknown, and a DELETE again is safe (404: already absent).
- * - **is the last on its connection after a 5xx or 408.** That answer is a gateway's as often as not, and a gateway
- *   that errs may send more than one answer: a 204 it sent late after a 503 was taken as the next request's on the
- *   reused socket, and an order the server never answered was recorded deleted (red team). A fresh connection
- *   costs a handshake after an error only.
+ * - **is the last on its connection after any answer but a success or the API's own "not found".** Such an answer
+ *   (a 503, a 429, a 403, a proxy's 404 page) is a gateway's as often as not, and a gateway that errs may send more
+ *   than one: a 204 it sent late after a 503, or a 429, was taken as the next request's on the reused socket, and
+ *   an order the server never answered was recorded deleted (red team). A fresh connection costs a handshake after
+ *   those answers only: a 2xx, and a 404 or 410 in JSON (a resume's orders already gone, Exsited's own words),
+ *   keep theirs.
  * One timer and the same three functions for every request: nothing else is allocated per DELETE.
  */
 function guarded<A extends http.Agent>(agent: A, timeoutMs: number): A {
@@ -137,7 +139,7 @@ function guarded<A extends http.Agent>(agent: A, timeoutMs: number): A {
   Object.assign(agent, {
     addRequest(req: Guarded, options: unknown) {
       req.on('upgrade', failUpgraded);
-      req.on('response', lastAfterServerError);
+      req.on('response', lastAfterUnusual);
       req[DEADLINE] = setTimeout(endOverdue, timeoutMs, req, timeoutMs).unref();
       req.on('close', clearDeadline);
       add(req, options);
@@ -156,8 +158,11 @@ function failUpgraded(this: http.ClientRequest, _response: http.IncomingMessage,
 }
 
 /** Node then closes the socket once the answer has come whole, rather than hand it to the next request. */
-function lastAfterServerError(this: http.ClientRequest, response: http.IncomingMessage): void {
-  if ((response.statusCode ?? 0) >= 500 || response.statusCode === 408) this.shouldKeepAlive = false;
+function lastAfterUnusual(this: http.ClientRequest, response: http.IncomingMessage): void {
+  const status = response.statusCode ?? 0;
+  if (status < 300) return;
+  if ((status === 404 || status === 410) && /\bjson\b/i.test(response.headers['content-type'] ?? '')) return;
+  this.shouldKeepAlive = false;
 }
 
 /** Said on the request, where axios listens (a request with no answer yet has usually ended at axios's own timer, with the same words). */

@@ -37,7 +37,8 @@ export async function checkCredentials(deps: RequestDeps & { http: AxiosInstance
     if (error.kind === 'rejected') throw refusal(`authentication failed on ${host}: ${error.message}; nothing was deleted`, 'credentials');
     if (error.kind === 'cache') throw new CleanupError(ExitCode.halted, `${error.message}; nothing was deleted`, 'token_cache');
     if (error.kind === 'unreachable') throw unreachableError(host, error.message, error.code);
-    throw new CleanupError(ExitCode.halted, `no token from ${host}: ${error.message} — not the credentials; nothing was deleted. ` +
+    const what = error.kind === 'server' ? `${host}: ${error.message}` : `no token from ${host}: ${error.message}`;
+    throw new CleanupError(ExitCode.halted, `${what} — not the credentials; nothing was deleted. ` +
       'Run it again once the API answers');
   }
 }
@@ -50,6 +51,10 @@ export async function checkCredentials(deps: RequestDeps & { http: AxiosInstance
 export function firstRead(deps: RequestDeps & { http: AxiosInstance; reachWaitMs: number }, say: (text: string) => void) {
   return untilReached({ ...deps, say }, async () => {
     const sent = await sendWithRetry((token, signal) => listOrdersPage(deps.http, { limit: 1, offset: 0 }, token, signal), deps, () => undefined);
+    // A gateway's 502, 503 or 504: the service restarting behind it, waited for as for a token (guards/reach).
+    if (sent && !sent.ok && sent.failure.httpStatus !== null && sent.failure.httpStatus >= 502 && sent.failure.httpStatus <= 504) {
+      throw new TokenError(`the API answered ${sent.failure.httpStatus}: ${sent.failure.message}`, 'server', `HTTP_${sent.failure.httpStatus}`);
+    }
     if (sent && !sent.ok && sent.failure.httpStatus === null) {
       const { code } = sent.failure;
       throw new TokenError(`the API ${isUnusableAnswer(code) ? 'gave no usable answer' : 'unreachable'} (${code})`, 'unreachable', code);

@@ -12,6 +12,12 @@ const WAITS_MS = [1000, 2000, 4000, 8000];
  */
 const PASSING = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ECONNABORTED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'EPIPE']);
 
+/**
+ * Answers of a service that is not there yet (a gateway in front of one restarting): waited for as a connection that
+ * fails is, since nothing has been sent. Any other answer is the server's word, not waited for.
+ */
+const RESTARTING = new Set(['HTTP_502', 'HTTP_503', 'HTTP_504']);
+
 /** Connection failures after which the request may have arrived: no answer, rather than nothing sent. */
 const NO_ANSWER = new Set(['ETIMEDOUT', 'ECONNABORTED', 'ECONNRESET', 'EPIPE']);
 
@@ -34,8 +40,10 @@ export interface ReachDeps {
  * since a network that blinks or a service restarting should not fail a nightly job; a failure that time
  * will not mend (a certificate, a proxy's refusal) is not waited for. Then it gives up with a
  * TokenError of kind `unreachable`, which the callers turn into exit 5, "unreachable, nothing was sent".
- * An endpoint that answers (refusing the credentials, or with 5xx) is not waited for here: the retry policy
- * has had its say. A stop while waiting ends the wait with the run's stop (kind `unavailable`).
+ * A gateway's 502, 503 or 504 (a service restarting behind it) is waited for the same way, and then given up
+ * as the server's (kind `server`: exit 4, run it again later). Any other answer (refusing the credentials, a 500)
+ * is not waited for here: the retry policy has had its say. A stop while waiting ends the wait with the run's
+ * stop (kind `unavailable`).
  */
 export async function firstToken(deps: ReachDeps): Promise<void> {
   await untilReached(deps, () => deps.tokens.get(deps.control.aborting));
@@ -50,9 +58,16 @@ export async function untilReached<T>(deps: Omit<ReachDeps, 'tokens'>, attempt: 
     try {
       return await attempt();
     } catch (error) {
-      if (!(error instanceof TokenError) || error.kind !== 'unreachable') throw error;
+      if (!(error instanceof TokenError) || (error.kind !== 'unreachable' && error.kind !== 'server')) throw error;
       const waitMs = WAITS_MS[Math.min(tries, WAITS_MS.length - 1)] as number;
       const spent = now() - started;
+      if (error.kind === 'server') {
+        if (!RESTARTING.has(error.code ?? '')) throw error;
+        if (spent + waitMs > deps.reachWaitMs) throw new TokenError(`${error.message}, tried for ${humanDuration(spent)}`, 'server', error.code);
+        deps.say(`The API is not answering yet (${error.message}); trying again in ${humanDuration(waitMs)}, for up to ${humanDuration(deps.reachWaitMs)} in all.`);
+        await waitOrStop(wait, waitMs, deps);
+        continue;
+      }
       // A request that timed out may have reached the API: it had no answer. Nothing was deleted either way (no DELETE is sent before this).
       const code = error.code ?? '';
       const what = isUnusableAnswer(code) ? 'its answer could not be used, nothing was deleted'
@@ -62,11 +77,16 @@ export async function untilReached<T>(deps: Omit<ReachDeps, 'tokens'>, attempt: 
         throw new TokenError(`${error.message}, tried for ${humanDuration(spent)}: ${what}`, 'unreachable', error.code);
       }
       deps.say(`The API cannot be reached (${error.message}); trying again in ${humanDuration(waitMs)}, for up to ${humanDuration(deps.reachWaitMs)} in all.`);
-      try {
-        await wait(waitMs, deps.control.stopping); // a stop (Ctrl-C, SIGTERM) ends the wait at once: there is nothing in flight
-      } catch {
-        throw new TokenError('the run stopped while waiting for the API to be reachable', 'unavailable');
-      }
+      await waitOrStop(wait, waitMs, deps);
     }
+  }
+}
+
+/** A stop (Ctrl-C, SIGTERM) ends the wait at once: there is nothing in flight. */
+async function waitOrStop(wait: (ms: number, signal: AbortSignal) => Promise<unknown>, waitMs: number, deps: Pick<ReachDeps, 'control'>): Promise<void> {
+  try {
+    await wait(waitMs, deps.control.stopping);
+  } catch {
+    throw new TokenError('the run stopped while waiting for the API to be reachable', 'unavailable');
   }
 }

@@ -66,8 +66,9 @@ export async function selectOrders(filter: OrderFilter, manifestPath: string, de
     if (!(error instanceof TokenError)) throw error;
     // The reach guard's words end with what was sent (nothing), said once (red team: "nothing was deleted; nothing was selected or deleted").
     if (error.kind === 'unreachable') throw unreachableError(deps.http.defaults.baseURL ?? 'the API', error.message, error.code);
-    const { message, cause } = tokenLost(error);
-    throw new CleanupError(error.kind === 'rejected' ? ExitCode.refused : ExitCode.halted, `${message}; nothing was selected or deleted`, error.kind === 'unavailable' ? 'service' : cause);
+    if (error.kind === 'unavailable' && deps.control.stopping.aborted) return undefined; // stopped while waiting
+    const { message, cause } = tokenLost(error); // the same words and cause as a run that loses its token while deleting
+    throw new CleanupError(error.kind === 'rejected' ? ExitCode.refused : ExitCode.halted, `${message}; nothing was selected or deleted`, cause);
   }
   let manifest: Manifest | undefined;
   try {

@@ -64,7 +64,11 @@ function logLine(all: HistoryRun[]): string {
   const checked = told !== last;
   // A dry run and its resume: told by the deletions, never as a dry run. A dry resume going on is the one running (red team: "running, then a dry resume").
   const mode = last.running && checked ? '' : checked ? ', then a dry resume' : last.dryRun ? ', dry run' : first.dryRun ? ', a dry run, then its resume' : '';
-  const counts = last.dryRun && !checked ? `${total('wouldDelete')} would delete` : `${total('deleted')} deleted, ${total('failed')} failed`;
+  // Of a chain that deletes, the orders neither deleted, found absent nor failed are not yet done, as report <log> says: a
+  // killed run's, and a dry resume's finds (red team: "22 deleted, 0 failed" after a dry resume of a run that failed 8).
+  const notDone = Math.max(0, first.selected - total('deleted') - total('alreadyAbsent') - total('failed'));
+  const counts = last.dryRun && !checked ? `${total('wouldDelete')} would delete`
+    : `${total('deleted')} deleted, ${total('failed')} failed${last.chain && notDone > 0 ? `, ${notDone} not yet done` : ''}`;
   // A refusal is one whatever was deleted before it (red team: a resume refused by --max-deletes after 9 deletions was "failed, exit 3").
   const state = last.running ? `${checked ? 'a dry resume of it running' : 'running'} (its log is locked)` : told.status === null ? 'not finished (killed?)' : told.exitCode === 3
     ? `refused: ${(told.reason ?? '').split(/\. /)[0]}` : `${told.status}, exit ${told.exitCode}`;

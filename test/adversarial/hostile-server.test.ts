@@ -166,7 +166,7 @@ describe('answers no API gives: a switch of protocols, a body too big or that ne
       res.writeHead(503, { 'Content-Type': 'text/html' }).end(`<h1>down</h1>${' '.repeat(2 * 1024 * 1024)}`);
     });
     const dir = workDir();
-    const result = await runCli(['run', '--yes', '--ids', writeFile(dir, 'ids.txt', 'ORD-1\n'), '--audit-dir', dir, '--retries', '1', '--backoff-base-ms', '5'], { env });
+    const result = await runCli(['run', '--yes', '--ids', writeFile(dir, 'ids.txt', 'ORD-1\n'), '--audit-dir', dir, '--retries', '1', '--backoff-base-ms', '5', '--reach-wait', '1ms'], { env });
     expect(result.code).toBe(4);
     expect(result.log).toContain('token endpoint answered 503');
     expect(result.log).not.toContain('ERR_BAD_RESPONSE');
@@ -276,7 +276,7 @@ describe('a status line, then no whole body: a status that decides without one i
       answer(res);
     });
     const dir = workDir();
-    const result = await runCli(['run', '--yes', '--ids', writeFile(dir, 'ids.txt', 'ORD-1\n'), '--audit-dir', dir, '--retries', '1', '--backoff-base-ms', '5'], { env });
+    const result = await runCli(['run', '--yes', '--ids', writeFile(dir, 'ids.txt', 'ORD-1\n'), '--audit-dir', dir, '--retries', '1', '--backoff-base-ms', '5', '--reach-wait', '1ms'], { env });
     expect(result.code).toBe(4);
     expect(result.log).toContain('token endpoint answered 503');
     expect(result.log).not.toMatch(/cannot connect|nothing reached it|A connection problem/);
@@ -336,6 +336,7 @@ describe('a status line, then no whole body: a status that decides without one i
 
   test.each([
     ['a 200 not the gzip it says', 'Z_DATA_ERROR', (res: http.ServerResponse) => res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' }).end('garbage')],
+    ['a 200 not the Brotli it says', 'ERR__ERROR_FORMAT_PADDING_1', (res: http.ServerResponse) => res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'br' }).end('garbage')],
     ['an answer that is not HTTP', 'HPE_INVALID_CHUNK_SIZE', (res: http.ServerResponse) => res.socket?.end('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\n{}\r\n')],
   ])('a token endpoint giving %s gave no usable answer, exit 5: never "cannot connect" or "nothing reached it" (red team)', async (_what, code, answer) => {
     const env = await hostileApi((req, res) => {
@@ -350,7 +351,7 @@ describe('a status line, then no whole body: a status that decides without one i
     expect(result.log).not.toMatch(/cannot connect|nothing reached it|A connection problem/);
   });
 
-  test('a token endpoint that fails mid-run (503) halts the run as the service, not the credentials: "no token", stopCause service in the summary and the log (red team: "authentication failed", credentials)', async () => {
+  test('a token endpoint that fails mid-run (503) halts the run as the service, not the credentials, stopCause service in the summary and the log (red team: "authentication failed", credentials)', async () => {
     let tokens = 0;
     const env = await hostileApi((req, res) => {
       req.resume();
@@ -363,7 +364,7 @@ describe('a status line, then no whole body: a status that decides without one i
     const ids = writeFile(dir, 'ids.txt', 'ORD-1\nORD-2\nORD-3\nORD-4\n');
     const result = await runCli(['run', '--yes', '--ids', ids, '--audit-log', log, '--concurrency', '1', '--retries', '1', '--backoff-base-ms', '5', '--summary-json', join(dir, 's.json')], { env });
     expect(result.code).toBe(4);
-    expect(result.log).toContain('no token: token endpoint answered 503');
+    expect(result.log).toContain('token endpoint answered 503: <h1>down</h1> — not the credentials');
     expect(result.log).not.toContain('authentication failed');
     expect(JSON.parse(readFileSync(join(dir, 's.json'), 'utf8'))).toMatchObject({ exitCode: 4, stopCause: 'service' });
     expect(readAudit(log).at(-1)).toMatchObject({ event: 'run.end', status: 'halted', stopCause: 'service' });
@@ -379,5 +380,21 @@ describe('a status line, then no whole body: a status that decides without one i
     expect(result.code).toBe(4);
     expect(result.log).toContain('token endpoint answered 507');
     expect(result.log).not.toMatch(/authentication failed|Refused/);
+  });
+
+  test('a token endpoint restarting behind its gateway (502, its page cut off) is waited for, as one that cannot be reached: the run then goes on (red team: exit 4 at once)', async () => {
+    let tokens = 0;
+    const env = await hostileApi((req, res) => {
+      req.resume();
+      if (req.method === 'DELETE') res.writeHead(204).end();
+      else if (tokens++ === 0) cutByReset(res, 502);
+      else res.writeHead(200, { 'Content-Type': 'application/json' }).end(TOKEN_ANSWER);
+    });
+    const dir = workDir();
+    const log = join(dir, 'a.ndjson');
+    const result = await runCli(['run', '--yes', '--ids', writeFile(dir, 'ids.txt', 'ORD-1\nORD-2\n'), '--audit-log', log, '--retries', '0'], { env });
+    expect(result.code).toBe(0);
+    expect(result.log).toContain('The API is not answering yet (token endpoint answered 502');
+    expect(readAudit(log).filter((l) => l.outcome === 'deleted')).toHaveLength(2);
   });
 });
