@@ -102,6 +102,16 @@ async function hostileApi(handler: http.RequestListener): Promise<NodeJS.Process
 
 const TOKEN_ANSWER = JSON.stringify({ access_token: 'tok-7e1f0c9a5b3d2e4f6a8b', token_type: 'Bearer', expires_in: 3600 });
 
+/** One order's run against an API whose every answer is `answer` (a token endpoint that never gives a token). */
+async function oneOrderAgainst(answer: (res: http.ServerResponse) => void, ...args: string[]) {
+  const env = await hostileApi((req, res) => {
+    req.resume();
+    answer(res);
+  });
+  const dir = workDir();
+  return runCli(['run', '--yes', '--ids', writeFile(dir, 'ids.txt', 'ORD-1\n'), '--audit-dir', dir, ...args], { env });
+}
+
 describe('answers no API gives: a switch of protocols, a body too big or that never ends', () => {
   test('a DELETE answered 101 fails as a transport error, retried, recorded and told: the run ends (it ended with exit 13 and no run.end)', async () => {
     // Exsited's token and check answered properly; every DELETE answered 101 Switching Protocols, the connection then left open.
@@ -148,12 +158,7 @@ describe('answers no API gives: a switch of protocols, a body too big or that ne
   });
 
   test('a token endpoint whose answer is too big is said as an answer that cannot be used, never as a connection that failed (red team)', async () => {
-    const env = await hostileApi((req, res) => {
-      req.resume();
-      res.writeHead(200, { 'Content-Type': 'application/json' }).end(`{}${' '.repeat(2 * 1024 * 1024)}`);
-    });
-    const dir = workDir();
-    const result = await runCli(['run', '--yes', '--ids', writeFile(dir, 'ids.txt', 'ORD-1\n'), '--audit-dir', dir, '--retries', '1', '--backoff-base-ms', '5'], { env });
+    const result = await oneOrderAgainst((res) => res.writeHead(200, { 'Content-Type': 'application/json' }).end(`{}${' '.repeat(2 * 1024 * 1024)}`), '--retries', '1', '--backoff-base-ms', '5');
     expect(result.code).toBe(5);
     expect(result.log).toContain('gave no usable answer (ERR_BAD_RESPONSE)');
     expect(result.log).toContain('its answer could not be used, nothing was deleted');
@@ -161,12 +166,7 @@ describe('answers no API gives: a switch of protocols, a body too big or that ne
   });
 
   test('a token endpoint answering 503 with a body too big is said as its 503 (exit 4, run it again later), never as an answer that could not be used (exit 5)', async () => {
-    const env = await hostileApi((req, res) => {
-      req.resume();
-      res.writeHead(503, { 'Content-Type': 'text/html' }).end(`<h1>down</h1>${' '.repeat(2 * 1024 * 1024)}`);
-    });
-    const dir = workDir();
-    const result = await runCli(['run', '--yes', '--ids', writeFile(dir, 'ids.txt', 'ORD-1\n'), '--audit-dir', dir, '--retries', '1', '--backoff-base-ms', '5', '--reach-wait', '1ms'], { env });
+    const result = await oneOrderAgainst((res) => res.writeHead(503, { 'Content-Type': 'text/html' }).end(`<h1>down</h1>${' '.repeat(2 * 1024 * 1024)}`), '--retries', '1', '--backoff-base-ms', '5', '--reach-wait', '1ms');
     expect(result.code).toBe(4);
     expect(result.log).toContain('token endpoint answered 503');
     expect(result.log).not.toContain('ERR_BAD_RESPONSE');
@@ -187,17 +187,13 @@ describe('answers no API gives: a switch of protocols, a body too big or that ne
   });
 
   test('a token endpoint asking to wait 10 minutes (429, Retry-After: 600) is told so, exit 4: never a refusal of the credentials (red team: exit 3, "authentication failed")', async () => {
-    const env = await hostileApi((req, res) => {
-      req.resume();
-      res.writeHead(429, { 'Retry-After': '600' }).end();
-    });
-    const dir = workDir();
-    const result = await runCli(['run', '--yes', '--ids', writeFile(dir, 'ids.txt', 'ORD-1\n'), '--audit-dir', dir, '--retries', '1', '--summary-json', join(dir, 's.json')], { env });
+    const summary = join(workDir(), 's.json');
+    const result = await oneOrderAgainst((res) => res.writeHead(429, { 'Retry-After': '600' }).end(), '--retries', '1', '--summary-json', summary);
     expect(result.code).toBe(4);
     expect(result.log).toContain('token endpoint answered 429');
     expect(result.log).toContain('asked to wait 10 min');
     expect(result.log).not.toContain('authentication failed');
-    expect(JSON.parse(readFileSync(join(dir, 's.json'), 'utf8'))).toMatchObject({ exitCode: 4, stopCause: 'service' });
+    expect(JSON.parse(readFileSync(summary, 'utf8'))).toMatchObject({ exitCode: 4, stopCause: 'service' });
   });
 
   test('a listing page that comes too slowly ends the run saying what a person can change: --timeout-ms or the pageSize (red team)', async () => {
@@ -271,12 +267,7 @@ describe('a status line, then no whole body: a status that decides without one i
     ['cut by a reset', (res: http.ServerResponse) => cutByReset(res, 503)],
     ['not the gzip it says', (res: http.ServerResponse) => res.writeHead(503, { 'Content-Encoding': 'gzip' }).end('not gzip')],
   ])('a token endpoint answering 503 %s is said as its 503, exit 4 (it was "cannot connect", exit 5)', async (_how, answer) => {
-    const env = await hostileApi((req, res) => {
-      req.resume();
-      answer(res);
-    });
-    const dir = workDir();
-    const result = await runCli(['run', '--yes', '--ids', writeFile(dir, 'ids.txt', 'ORD-1\n'), '--audit-dir', dir, '--retries', '1', '--backoff-base-ms', '5', '--reach-wait', '1ms'], { env });
+    const result = await oneOrderAgainst(answer, '--retries', '1', '--backoff-base-ms', '5', '--reach-wait', '1ms');
     expect(result.code).toBe(4);
     expect(result.log).toContain('token endpoint answered 503');
     expect(result.log).not.toMatch(/cannot connect|nothing reached it|A connection problem/);
@@ -323,12 +314,7 @@ describe('a status line, then no whole body: a status that decides without one i
     ['too big', (res: http.ServerResponse) => res.writeHead(401, { 'Content-Type': 'text/html' }).end(`<h1>no</h1>${' '.repeat(2 * 1024 * 1024)}`)],
     ['cut by a reset', (res: http.ServerResponse) => cutByReset(res, 401)],
   ])('a token endpoint answering 401 with a body %s refuses the credentials, exit 3: never "not the credentials", exit 5 (red team)', async (_how, answer) => {
-    const env = await hostileApi((req, res) => {
-      req.resume();
-      answer(res);
-    });
-    const dir = workDir();
-    const result = await runCli(['run', '--yes', '--ids', writeFile(dir, 'ids.txt', 'ORD-1\n'), '--audit-dir', dir, '--retries', '1', '--backoff-base-ms', '5', '--reach-wait', '1s'], { env });
+    const result = await oneOrderAgainst(answer, '--retries', '1', '--backoff-base-ms', '5', '--reach-wait', '1s');
     expect(result.code).toBe(3);
     expect(result.log).toContain('token endpoint answered 401');
     expect(result.log).toContain('check EXSITED_CLIENT_ID, EXSITED_CLIENT_SECRET and EXSITED_REDIRECT_URI');
@@ -339,12 +325,7 @@ describe('a status line, then no whole body: a status that decides without one i
     ['a 200 not the Brotli it says', 'ERR__ERROR_FORMAT_PADDING_1', (res: http.ServerResponse) => res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'br' }).end('garbage')],
     ['an answer that is not HTTP', 'HPE_INVALID_CHUNK_SIZE', (res: http.ServerResponse) => res.socket?.end('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\n{}\r\n')],
   ])('a token endpoint giving %s gave no usable answer, exit 5: never "cannot connect" or "nothing reached it" (red team)', async (_what, code, answer) => {
-    const env = await hostileApi((req, res) => {
-      req.resume();
-      answer(res);
-    });
-    const dir = workDir();
-    const result = await runCli(['run', '--yes', '--ids', writeFile(dir, 'ids.txt', 'ORD-1\n'), '--audit-dir', dir, '--retries', '0'], { env });
+    const result = await oneOrderAgainst(answer, '--retries', '0');
     expect(result.code).toBe(5);
     expect(result.log).toContain(`no usable answer: http://127.0.0.1:`);
     expect(result.log).toContain(`token endpoint gave no usable answer (${code})`);
@@ -371,12 +352,7 @@ describe('a status line, then no whole body: a status that decides without one i
   });
 
   test('a token endpoint answering 507 is the service failing, exit 4: never a refusal of the credentials, exit 3 (red team)', async () => {
-    const env = await hostileApi((req, res) => {
-      req.resume();
-      res.writeHead(507, { 'Content-Type': 'text/html' }).end('<h1>full</h1>');
-    });
-    const dir = workDir();
-    const result = await runCli(['run', '--yes', '--ids', writeFile(dir, 'ids.txt', 'ORD-1\n'), '--audit-dir', dir, '--retries', '0'], { env });
+    const result = await oneOrderAgainst((res) => res.writeHead(507, { 'Content-Type': 'text/html' }).end('<h1>full</h1>'), '--retries', '0');
     expect(result.code).toBe(4);
     expect(result.log).toContain('token endpoint answered 507');
     expect(result.log).not.toMatch(/authentication failed|Refused/);
