@@ -42,20 +42,20 @@ export type StopCause = (typeof STOP_CAUSES)[number];
 export const WAITS_FOR_A_PERSON: ReadonlySet<RunStatus> = new Set<RunStatus>(['completed', 'failed', 'crashed']);
 
 /**
- * What made an order fail, in a few words: `HTTP 409 ORDER_LOCKED`, `HTTP 503` (the code left out when
- * it only repeats the status), `no response (ECONNRESET)`. The halt policy, the summary and the reports
- * group failures by it.
- */
-/**
  * Transport failures after which the server did answer, in a way that cannot be used: a body too big or cut off
  * (axios's ERR_BAD_RESPONSE), a switch to another protocol (EUPGRADE), a body that is not the gzip or deflate it
- * said (zlib's Z_*, Brotli's ERR__ERROR_*: axios asks for both), an answer that is not HTTP (llhttp's HPE_*). Never said as "no response", "cannot connect"
- * or "nothing reached it".
+ * said (zlib's Z_*, Brotli's ERR__ERROR_*: axios asks for both), an answer that is not HTTP (llhttp's HPE_*).
+ * Never said as "no response", "cannot connect" or "nothing reached it".
  */
 export function isUnusableAnswer(code: string | undefined): boolean {
   return code === 'ERR_BAD_RESPONSE' || code === 'EUPGRADE' || /^(Z_|HPE_|ERR__ERROR_)[A-Z0-9_]+$/.test(code ?? '');
 }
 
+/**
+ * What made an order fail, in a few words: `HTTP 409 ORDER_LOCKED`, `HTTP 503` (the code left out when
+ * it only repeats the status), `no response (ECONNRESET)`. The halt policy, the summary and the reports
+ * group failures by it.
+ */
 export function failureCause(record: { httpStatus: number | null; error?: { code: string } }): string {
   const code = record.error?.code ?? '';
   if (record.httpStatus === null) return `${isUnusableAnswer(code) ? 'no usable answer' : 'no response'}${code ? ` (${code})` : ''}`;

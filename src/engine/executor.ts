@@ -92,4 +92,3 @@ export async function executeDeletions(plan: DeletionPlan, deps: DeletionDeps): 
     authenticationLost(error);
   }
 }
-

@@ -21,13 +21,13 @@ export const PROXY_REFUSED = 'EPROXYCONNECT';
 /** The code of a transport error raised when a server answers a request by switching protocols (101): an answer that cannot be used (common/domain's isUnusableAnswer). */
 export const SWITCHED_PROTOCOLS = 'EUPGRADE';
 
-
 /**
  * The answer's status line and headers when its body never came whole (cut off by a reset, too big, too slow, not the
  * gzip it said, or the run aborted it), read from the request axios sent; undefined when no status line came. Its body
- * is empty here. A status that decides without a body is then the answer (a DELETE's 2xx or 404; 408, 429 and 5xx:
- * another try, a 429's Retry-After heard; an order's 401: renew): a gateway's 502 is HTTP 502 however its page ended.
- * Any other needs its body (a 404's JSON, a 4xx's error code, an order): without it the answer could not be used.
+ * is empty here, and the status is the answer (a DELETE's 2xx or 404; a 5xx, another try, a 429's Retry-After heard;
+ * a 401, renew; a 403, final): a gateway's 502 is HTTP 502 however its page ended. Only a body read for its content
+ * is needed (a 2xx's order, page or token, a dry run's 404 in JSON: orders.ts needsItsBody, auth.ts): without it the
+ * answer could not be used.
  */
 export function statusLineOf(error: unknown): Pick<AxiosResponse, 'status' | 'statusText' | 'headers' | 'data'> | undefined {
   const res = (error as { request?: { res?: { statusCode?: unknown; statusMessage?: unknown; headers?: unknown } } } | undefined)?.request?.res;

@@ -68,7 +68,7 @@ function logLine(all: HistoryRun[]): string {
   // killed run's, and a dry resume's finds (red team: "22 deleted, 0 failed" after a dry resume of a run that failed 8).
   const notDone = Math.max(0, first.selected - total('deleted') - total('alreadyAbsent') - total('failed'));
   const counts = last.dryRun && !checked ? `${total('wouldDelete')} would delete`
-    : `${total('deleted')} deleted, ${total('failed')} failed${last.chain && notDone > 0 ? `, ${notDone} not yet done` : ''}`;
+    : `${total('deleted')} deleted, ${total('failed')} failed${notDone > 0 ? `, ${notDone} not yet done` : ''}`;
   // A refusal is one whatever was deleted before it (red team: a resume refused by --max-deletes after 9 deletions was "failed, exit 3").
   const state = last.running ? `${checked ? 'a dry resume of it running' : 'running'} (its log is locked)` : told.status === null ? 'not finished (killed?)' : told.exitCode === 3
     ? `refused: ${(told.reason ?? '').split(/\. /)[0]}` : `${told.status}, exit ${told.exitCode}`;
