@@ -179,7 +179,15 @@ describe('the history of an audit folder', () => {
       { runId: 'e00000000005', at: night(2), deleted: 2, failed: [[503, 'HTTP_503'], [503, 'HTTP_503']], orderIds: ['C1', 'C2', 'C3', 'C4'] },
       { runId: 'e00000000006', at: night(2, 5), wouldDelete: 2, dryRun: true, resumeOf: 'e00000000005', orderIds: ['C3', 'C4'] },
     ]);
+    // a dry run of a list that checked 5 of 10, then its resume: the 5 it never checked are no resume's (report <log>'s
+    // "not checked"), not "not yet done" (red team)
+    const checkedHalf = writeLog(dir, [
+      { runId: 'e00000000007', at: night(3), selected: 10, wouldDelete: 5, dryRun: true, status: 'halted', orderIds: ['D1', 'D2', 'D3', 'D4', 'D5'] },
+      { runId: 'e00000000008', at: night(3, 5), selected: 10, deleted: 5, resumeOf: 'e00000000007', orderIds: ['D1', 'D2', 'D3', 'D4', 'D5'] },
+    ]);
     const text = formatHistory(await readHistory(dir, { now: NOW }));
+    expect(text).toContain('completed, exit 0, a dry run, then its resume, 10 selected, 5 deleted, 0 failed (2 runs); ids.txt');
+    expect(await buildRunReport([checkedHalf])).toMatchObject({ deleted: 5, pending: 0, notChecked: 5 });
     expect(text).toContain('failed, exit 1, then a dry resume, 4 selected, 2 deleted, 0 failed, 2 not yet done (2 runs); ids.txt');
     expect(await buildRunReport([dryResumed])).toMatchObject({ deleted: 2, failed: 0, pending: 2 });
     expect(text).toContain('failed, exit 1, 5 selected, 4 deleted, 1 failed (2 runs); ids.txt');

@@ -69,13 +69,15 @@ describe('an API that cannot be reached, before the run starts', () => {
     expect(tokens.tries()).toBe(3);
   });
 
-  test('an endpoint that answers (refusing, or with 5xx) is not waited for; a stop ends the wait at once', async () => {
-    const answering = setUp(0);
-    answering.deps.tokens.get = async () => {
-      throw new TokenError('token endpoint answered 503: down', 'unavailable');
-    };
-    await expect(answering.clock.run(firstToken(answering.deps))).rejects.toMatchObject({ kind: 'unavailable', message: 'token endpoint answered 503: down' });
-    expect(answering.said).toEqual([]);
+  test('an endpoint that answers otherwise (refusing, a 500, a 503 asking to wait an hour) is not waited for; a stop ends the wait at once', async () => {
+    for (const refusal of [new TokenError('token endpoint answered 401: no', 'rejected'), new TokenError('token endpoint answered 503: wait 1 h', 'server')]) {
+      const answering = setUp(0);
+      answering.deps.tokens.get = async () => {
+        throw refusal;
+      };
+      await expect(answering.clock.run(firstToken(answering.deps))).rejects.toBe(refusal);
+      expect(answering.said).toEqual([]);
+    }
 
     const { clock, control, deps } = setUp(Number.POSITIVE_INFINITY);
     const waiting = firstToken(deps).catch((error: unknown) => error);
@@ -96,7 +98,7 @@ describe('an API that cannot be reached, before the run starts', () => {
     };
     await clock.run(firstToken(deps));
     expect([clock.now(), tries]).toEqual([7000, 4]);
-    expect(said[0]).toBe('The API is not answering yet (token endpoint answered 503: down); trying again in 1 s, for up to 30 s in all.');
+    expect(said[0]).toBe('The API is not serving yet (token endpoint answered 503: down); trying again in 1 s, for up to 30 s in all.');
 
     const never = setUp(0);
     never.deps.tokens.get = async () => {
@@ -107,6 +109,14 @@ describe('an API that cannot be reached, before the run starts', () => {
     expect(never.clock.now()).toBe(23_000);
     expect((failure as CleanupError).exitCode).toBe(ExitCode.halted);
     expect((failure as CleanupError).message).toMatch(/^http:\/\/127\.0\.0\.1:9: token endpoint answered 502: bad gateway, tried for 23 s — not the credentials; nothing was deleted/);
+
+    // answered, then nothing reached it: never "nothing was sent"
+    const died = setUp(0);
+    died.deps.tokens.get = async () => {
+      throw died.clock.now() < 1000 ? new TokenError('token endpoint answered 503: down', 'server', 'HTTP_503') : new TokenError('token endpoint unreachable (ECONNREFUSED)', 'unreachable', 'ECONNREFUSED');
+    };
+    died.deps.reachWaitMs = 2000;
+    await expect(died.clock.run(firstToken(died.deps))).rejects.toMatchObject({ kind: 'unreachable', message: 'token endpoint unreachable (ECONNREFUSED), tried for 1 s: it answered before, then nothing reached it; nothing was deleted' });
 
     const refused = setUp(0);
     refused.deps.tokens.get = async () => {

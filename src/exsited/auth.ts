@@ -229,7 +229,8 @@ export class TokenSource {
       const what = isUnusableAnswer(failure.code) ? 'gave no usable answer' : 'unreachable';
       throw new TokenError(`token endpoint ${what} (${failure.code})${why}`, 'unreachable', failure.code);
     }
-    throw new TokenError(`token endpoint answered ${failure.httpStatus}: ${failure.message}`, 'server', `HTTP_${failure.httpStatus}`);
+    // Its code only when the retries ran out: one asking to wait longer than this tool waits is not waited for at first contact either (red team).
+    throw new TokenError(`token endpoint answered ${failure.httpStatus}: ${failure.message}`, 'server', failure.kind === 'retry' ? `HTTP_${failure.httpStatus}` : undefined);
   }
 
   /** One token request, classified: a token, worth another try, or a final no (with what to check). */

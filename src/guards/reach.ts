@@ -54,6 +54,7 @@ export async function untilReached<T>(deps: Omit<ReachDeps, 'tokens'>, attempt: 
   const now = deps.now ?? Date.now;
   const wait = deps.wait ?? ((ms: number, signal: AbortSignal) => sleep(ms, undefined, { signal }));
   const started = now();
+  let answered = false; // a try answered (502, 503, 504) before one that reached nothing
   for (let tries = 0; ; tries++) {
     try {
       return await attempt();
@@ -63,15 +64,16 @@ export async function untilReached<T>(deps: Omit<ReachDeps, 'tokens'>, attempt: 
       const spent = now() - started;
       if (error.kind === 'server') {
         if (!RESTARTING.has(error.code ?? '')) throw error;
+        answered = true;
         if (spent + waitMs > deps.reachWaitMs) throw new TokenError(`${error.message}, tried for ${humanDuration(spent)}`, 'server', error.code);
-        deps.say(`The API is not answering yet (${error.message}); trying again in ${humanDuration(waitMs)}, for up to ${humanDuration(deps.reachWaitMs)} in all.`);
+        deps.say(`The API is not serving yet (${error.message}); trying again in ${humanDuration(waitMs)}, for up to ${humanDuration(deps.reachWaitMs)} in all.`);
         await waitOrStop(wait, waitMs, deps);
         continue;
       }
       // A request that timed out may have reached the API: it had no answer. Nothing was deleted either way (no DELETE is sent before this).
       const code = error.code ?? '';
       const what = isUnusableAnswer(code) ? 'its answer could not be used, nothing was deleted'
-        : NO_ANSWER.has(code) ? 'no answer came, nothing was deleted' : 'nothing reached it, nothing was sent';
+        : NO_ANSWER.has(code) ? 'no answer came, nothing was deleted' : answered ? 'it answered before, then nothing reached it; nothing was deleted' : 'nothing reached it, nothing was sent';
       if (!PASSING.has(code)) throw new TokenError(`${error.message}: ${what}`, 'unreachable', error.code);
       if (spent + waitMs > deps.reachWaitMs) {
         throw new TokenError(`${error.message}, tried for ${humanDuration(spent)}: ${what}`, 'unreachable', error.code);

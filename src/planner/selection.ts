@@ -67,8 +67,7 @@ export async function selectOrders(filter: OrderFilter, manifestPath: string, de
     // The reach guard's words end with what was sent (nothing), said once (red team: "nothing was deleted; nothing was selected or deleted").
     if (error.kind === 'unreachable') throw unreachableError(deps.http.defaults.baseURL ?? 'the API', error.message, error.code);
     if (error.kind === 'unavailable' && deps.control.stopping.aborted) return undefined; // stopped while waiting
-    const { message, cause } = tokenLost(error); // the same words and cause as a run that loses its token while deleting
-    throw new CleanupError(error.kind === 'rejected' ? ExitCode.refused : ExitCode.halted, `${message}; nothing was selected or deleted`, cause);
+    throw tokenLostWhileListing(error);
   }
   let manifest: Manifest | undefined;
   try {
@@ -82,6 +81,11 @@ export async function selectOrders(filter: OrderFilter, manifestPath: string, de
     const { selected, listed, pages, sample, stats } = picked;
     return { manifestPath, selected, listed, pages, sample, scope: filter.criteria.accountId ? 'accounts' : 'all', breakdown: stats.breakdown, help: stats.help(selected, listed) };
   } catch (error) {
+    // The token lost between two pages (renewal refused, the endpoint failing): said as before the first (red team: exit 70, "a bug").
+    if (error instanceof TokenError) {
+      if (deps.control.stopping.aborted) return undefined;
+      throw tokenLostWhileListing(error);
+    }
     const code = (error as NodeJS.ErrnoException).code;
     if (typeof code !== 'string' || !/^E[A-Z]+$/.test(code)) throw error;
     throw new CleanupError(ExitCode.halted, `the manifest ${manifestPath} could not be written (${describeFileError(error)}); nothing was deleted: ` +
@@ -89,6 +93,12 @@ export async function selectOrders(filter: OrderFilter, manifestPath: string, de
   } finally {
     manifest?.close();
   }
+}
+
+/** The same words and cause as a run that loses its token while deleting (exsited/auth's tokenLost), before anything was selected. */
+function tokenLostWhileListing(error: TokenError): CleanupError {
+  const { message, cause } = tokenLost(error);
+  return new CleanupError(error.kind === 'rejected' ? ExitCode.refused : ExitCode.halted, `${message}; nothing was selected or deleted`, cause);
 }
 
 /**

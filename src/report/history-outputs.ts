@@ -65,8 +65,10 @@ function logLine(all: HistoryRun[]): string {
   // A dry run and its resume: told by the deletions, never as a dry run. A dry resume going on is the one running (red team: "running, then a dry resume").
   const mode = last.running && checked ? '' : checked ? ', then a dry resume' : last.dryRun ? ', dry run' : first.dryRun ? ', a dry run, then its resume' : '';
   // Of a chain that deletes, the orders neither deleted, found absent nor failed are not yet done, as report <log> says: a
-  // killed run's, and a dry resume's finds (red team: "22 deleted, 0 failed" after a dry resume of a run that failed 8).
-  const notDone = Math.max(0, first.selected - total('deleted') - total('alreadyAbsent') - total('failed'));
+  // killed run's, and a dry resume's finds (red team: "22 deleted, 0 failed" after a dry resume of a run that failed 8). Of
+  // a chain begun by a dry run of a list, only its finds: the orders it never checked its resumes leave out (red team).
+  const fromListDryRun = first.dryRun && !first.filtered;
+  const notDone = fromListDryRun ? total('wouldDelete') : Math.max(0, first.selected - total('deleted') - total('alreadyAbsent') - total('failed'));
   const counts = last.dryRun && !checked ? `${total('wouldDelete')} would delete`
     : `${total('deleted')} deleted, ${total('failed')} failed${notDone > 0 ? `, ${notDone} not yet done` : ''}`;
   // A refusal is one whatever was deleted before it (red team: a resume refused by --max-deletes after 9 deletions was "failed, exit 3").

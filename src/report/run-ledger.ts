@@ -35,6 +35,8 @@ export function toldBy<R extends Pick<ReportedRun, 'dryRun'>>(runs: readonly R[]
 export interface LedgerRun extends ReportedRun {
   /** Its input, as the log listing names it: the file, or `filter <its path>`; and the distinct valid IDs it held. */
   input: string;
+  /** Whether its orders were selected by a filter (a listing), not read from a list. */
+  filtered: boolean;
   selected: number;
   /** What its run.end says of its throttling and its tokens (none for a killed run). */
   throttledMs: number;
@@ -90,7 +92,7 @@ export class RunLedger {
         auditLog: this.auditLog, runId: line.runId, startedAt: line.time, status: null, exitCode: null, durationMs: 0,
         dryRun: line.options.dryRun === true, resume: line.resumeOf !== undefined,
         counts: { deleted: 0, alreadyAbsent: 0, failed: 0, wouldDelete: 0, retries: 0 }, selected: line.source.count,
-        input: line.source.kind === 'filter' ? `filter ${line.source.filter?.path ?? line.source.path}` : line.source.path,
+        input: line.source.kind === 'filter' ? `filter ${line.source.filter?.path ?? line.source.path}` : line.source.path, filtered: line.source.kind === 'filter',
         throttledMs: 0, throttling: NO_THROTTLING, tokens: { obtained: 0, shared: 0 }, failedByCause: {}, lastAt: this.runStart,
       });
     } else if (line.event === 'run.end' && run) {

@@ -370,7 +370,36 @@ describe('a status line, then no whole body: a status that decides without one i
     const log = join(dir, 'a.ndjson');
     const result = await runCli(['run', '--yes', '--ids', writeFile(dir, 'ids.txt', 'ORD-1\nORD-2\n'), '--audit-log', log, '--retries', '0'], { env });
     expect(result.code).toBe(0);
-    expect(result.log).toContain('The API is not answering yet (token endpoint answered 502');
+    expect(result.log).toContain('The API is not serving yet (token endpoint answered 502');
     expect(readAudit(log).filter((l) => l.outcome === 'deleted')).toHaveLength(2);
+  });
+
+  test('a token lost between two pages of a listing (the endpoint failing at renewal) ends the run as before the first page: exit 4, "not the credentials", never exit 70, "a bug" (red team)', async () => {
+    let tokens = 0;
+    const env = await hostileApi((req, res) => {
+      req.resume();
+      if (req.url?.includes('oauth2/token')) {
+        if (tokens++ === 0) res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ access_token: 'tok-7e1f0c9a5b3d2e4f6a8b', expires_in: 1 }));
+        else res.writeHead(503, { 'Content-Type': 'text/html' }).end('<h1>down</h1>');
+        return;
+      }
+      const offset = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('offset'));
+      setTimeout(() => res.writeHead(200, { 'Content-Type': 'application/json' })
+        .end(JSON.stringify({ orders: [{ id: `ORD-${offset + 1}`, status: 'ACTIVE' }], pagination: { records: 20 } })), 300);
+    });
+    const dir = workDir();
+    const filter = writeFile(dir, 'f.json', '{"match": {"status": ["ACTIVE"]}, "pageSize": 1}');
+    const summary = join(dir, 's.json');
+    const result = await runCli(['run', '--yes', '--filter', filter, '--audit-dir', dir, '--retries', '0', '--summary-json', summary], { env });
+    expect(result.code).toBe(4);
+    expect(result.log).toContain('token endpoint answered 503: <h1>down</h1> — not the credentials; nothing was selected or deleted');
+    expect(JSON.parse(readFileSync(summary, 'utf8'))).toMatchObject({ exitCode: 4, stopCause: 'service' });
+  });
+
+  test('a token endpoint answering 503 with a Retry-After of an hour is not waited for at first contact: exit 4 at once, saying so (red team: "trying again in 1 s")', async () => {
+    const result = await oneOrderAgainst((res) => res.writeHead(503, { 'Retry-After': '3600' }).end(), '--retries', '1');
+    expect(result.code).toBe(4);
+    expect(result.log).toContain('the server asked to wait 1 h');
+    expect(result.log).not.toContain('not serving yet');
   });
 });
