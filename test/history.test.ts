@@ -186,7 +186,7 @@ describe('the history of an audit folder', () => {
       { runId: 'e00000000008', at: night(3, 5), selected: 10, deleted: 5, resumeOf: 'e00000000007', orderIds: ['D1', 'D2', 'D3', 'D4', 'D5'] },
     ]);
     const text = formatHistory(await readHistory(dir, { now: NOW }));
-    expect(text).toContain('completed, exit 0, a dry run, then its resume, 10 selected, 5 deleted, 0 failed (2 runs); ids.txt');
+    expect(text).toContain('completed, exit 0, a dry run, then its resume, 10 selected, 5 deleted, 0 failed, 5 not checked (2 runs); ids.txt');
     expect(await buildRunReport([checkedHalf])).toMatchObject({ deleted: 5, pending: 0, notChecked: 5 });
     expect(text).toContain('failed, exit 1, then a dry resume, 4 selected, 2 deleted, 0 failed, 2 not yet done (2 runs); ids.txt');
     expect(await buildRunReport([dryResumed])).toMatchObject({ deleted: 2, failed: 0, pending: 2 });

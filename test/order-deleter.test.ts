@@ -71,6 +71,24 @@ describe('deleteWithRetry', () => {
     expect(tokens.renewals).toBe(3); // the first grant and two renewals: never a token war
   });
 
+  test('a stop while the token is being renewed sends nothing once the token comes: the order stays for the resume (red team: DELETEs went out after Ctrl-C)', async () => {
+    const { orders, tokens } = await setUp({}, 2);
+    const control = new RunControl(60_000); // requests under way may finish for a minute: only the stop itself keeps this one back
+    const deleted = () => orders.filter((order) => !fake?.orders.has(order.id)).length;
+    const get = tokens.get.bind(tokens);
+    tokens.get = async (signal) => {
+      const token = await get(signal);
+      control.stop({ kind: 'signal', signal: 'SIGINT' }); // Ctrl-C while the token was on its way
+      return token;
+    };
+    const http = createHttpClient({ baseUrl: new URL(fake?.url as string), concurrency: 2, timeoutMs: 300 });
+    cleanup.push(() => destroyAgents(http));
+    const backoff = new Backoff({ retries: 2, baseMs: 100, capMs: 1000, random: () => 0.5, sleep: async () => undefined });
+    const deps = { http, tokens, retry: new RetryPolicy(backoff, control.stopping), rate: new RateController(), slots: pLimit(2), budget: new RetryBudget(), control, onRetry: () => undefined };
+    expect(await deleteWithRetry(orders[0]?.id as string, deps)).toBeUndefined();
+    expect(deleted()).toBe(0);
+  });
+
   test('delete-then-503: the retry finds the order gone, which is already_absent', async () => {
     const { orders, remove } = await setUp({ faults: { deleteThen503: 1 } }, 2);
     const record = await remove(orders[0]?.id as string);

@@ -55,6 +55,8 @@ export async function sendWithRetry<T>(
       await budget.admit(control.stopping);
       ticket = await rate.acquire(control.stopping);
       token = await tokens.get(control.aborting);
+      // A renewal can take seconds (a contested token waits 1 s, then 2 s): a stop meanwhile sends nothing (red team: DELETEs after Ctrl-C).
+      control.stopping.throwIfAborted();
     } catch (error) {
       if (control.stopping.aborted) return { kind: 'canceled' };
       throw error;

@@ -51,9 +51,11 @@ export async function checkCredentials(deps: RequestDeps & { http: AxiosInstance
 export function firstRead(deps: RequestDeps & { http: AxiosInstance; reachWaitMs: number }, say: (text: string) => void) {
   return untilReached({ ...deps, say }, async () => {
     const sent = await sendWithRetry((token, signal) => listOrdersPage(deps.http, { limit: 1, offset: 0 }, token, signal), deps, () => undefined);
-    // A gateway's 502, 503 or 504: the service restarting behind it, waited for as for a token (guards/reach).
-    if (sent && !sent.ok && sent.failure.httpStatus !== null && sent.failure.httpStatus >= 502 && sent.failure.httpStatus <= 504) {
-      throw new TokenError(`the API answered ${sent.failure.httpStatus}: ${sent.failure.message}`, 'server', `HTTP_${sent.failure.httpStatus}`);
+    // A gateway's 502, 503 or 504 through the retries: the service restarting behind it, waited for as for a token (guards/reach).
+    // Not one asking to wait longer than this tool waits (red team: "the server asked to wait 1 h …; trying again in 1 s").
+    const { failure } = sent && !sent.ok ? sent : { failure: undefined };
+    if (failure?.kind === 'retry' && failure.httpStatus !== null && failure.httpStatus >= 502 && failure.httpStatus <= 504) {
+      throw new TokenError(`the API answered ${failure.httpStatus}: ${failure.message}`, 'server', `HTTP_${failure.httpStatus}`);
     }
     if (sent && !sent.ok && sent.failure.httpStatus === null) {
       const { code } = sent.failure;

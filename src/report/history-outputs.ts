@@ -69,8 +69,10 @@ function logLine(all: HistoryRun[]): string {
   // a chain begun by a dry run of a list, only its finds: the orders it never checked its resumes leave out (red team).
   const fromListDryRun = first.dryRun && !first.filtered;
   const notDone = fromListDryRun ? total('wouldDelete') : Math.max(0, first.selected - total('deleted') - total('alreadyAbsent') - total('failed'));
+  // What it never checked, its resumes leave out: said, as report <log> says it (red team: those orders went unmentioned).
+  const notChecked = fromListDryRun ? Math.max(0, first.selected - total('deleted') - total('alreadyAbsent') - total('failed') - total('wouldDelete')) : 0;
   const counts = last.dryRun && !checked ? `${total('wouldDelete')} would delete`
-    : `${total('deleted')} deleted, ${total('failed')} failed${notDone > 0 ? `, ${notDone} not yet done` : ''}`;
+    : `${total('deleted')} deleted, ${total('failed')} failed${notDone > 0 ? `, ${notDone} not yet done` : ''}${notChecked > 0 ? `, ${notChecked} not checked` : ''}`;
   // A refusal is one whatever was deleted before it (red team: a resume refused by --max-deletes after 9 deletions was "failed, exit 3").
   const state = last.running ? `${checked ? 'a dry resume of it running' : 'running'} (its log is locked)` : told.status === null ? 'not finished (killed?)' : told.exitCode === 3
     ? `refused: ${(told.reason ?? '').split(/\. /)[0]}` : `${told.status}, exit ${told.exitCode}`;

@@ -396,10 +396,20 @@ describe('a status line, then no whole body: a status that decides without one i
     expect(JSON.parse(readFileSync(summary, 'utf8'))).toMatchObject({ exitCode: 4, stopCause: 'service' });
   });
 
-  test('a token endpoint answering 503 with a Retry-After of an hour is not waited for at first contact: exit 4 at once, saying so (red team: "trying again in 1 s")', async () => {
+  test('a 503 with a Retry-After of an hour is not waited for at first contact, from the token endpoint or a pre-issued token\'s first read: exit 4 at once, saying so (red team: "trying again in 1 s")', async () => {
     const result = await oneOrderAgainst((res) => res.writeHead(503, { 'Retry-After': '3600' }).end(), '--retries', '1');
     expect(result.code).toBe(4);
     expect(result.log).toContain('the server asked to wait 1 h');
     expect(result.log).not.toContain('not serving yet');
+    const { EXSITED_BASE_URL } = await hostileApi((req, res) => {
+      req.resume();
+      res.writeHead(503, { 'Retry-After': '3600' }).end();
+    });
+    const dir = workDir();
+    const preIssued = await runCli(['run', '--yes', '--ids', writeFile(dir, 'ids.txt', 'ORD-1\n'), '--audit-dir', dir, '--retries', '1'],
+      { env: { EXSITED_BASE_URL, EXSITED_ACCESS_TOKEN: 'tok-7e1f0c9a5b3d2e4f6a8b' } });
+    expect(preIssued.code).toBe(4);
+    expect(preIssued.log).toContain('the server asked to wait 1 h');
+    expect(preIssued.log).not.toContain('not serving yet');
   });
 });
