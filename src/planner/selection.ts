@@ -116,9 +116,9 @@ async function listPages(filter: OrderFilter, accountId: string | undefined, dep
     if (!answer) return false;
     if (!answer.ok) {
       const { httpStatus, code, message } = answer.failure;
-      // No answer: said as a failure's cause is (`no response (ECONNRESET)`), never Node's own message (`connect ECONNREFUSED 127.0.0.1:9`).
+      // Said as a failure's cause is (`HTTP 503`, `HTTP 409 LOCKED`, `no response (ECONNRESET)`): never `HTTP 503 HTTP_503`, nor Node's own message (`connect ECONNREFUSED 127.0.0.1:9`).
       throw new CleanupError(ExitCode.halted, `listing orders failed at offset ${offset}${accountId ? ` of account ${accountId}` : ''}: ` +
-        `${httpStatus ? `HTTP ${httpStatus} ${code}: ${message}` : failureCause({ httpStatus, error: { code } })}; nothing was deleted. Run it again once the API answers` +
+        `${failureCause({ httpStatus, error: { code } })}${httpStatus ? `: ${message}` : ''}; nothing was deleted. Run it again once the API answers` +
         // A page bounded by --timeout-ms, answer and all, or by its size: what a person can change (red team).
         (code === 'ETIMEDOUT' ? ` (a page must come whole within --timeout-ms; a slow API may need a larger one, or a smaller pageSize)` : '') +
         (code === 'ERR_BAD_RESPONSE' ? ` (a page's answer was cut short, or over the 16 MB a page may be: if its orders are large, a smaller pageSize)` : ''));

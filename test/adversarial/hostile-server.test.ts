@@ -412,4 +412,17 @@ describe('a status line, then no whole body: a status that decides without one i
     expect(preIssued.log).toContain('the server asked to wait 1 h');
     expect(preIssued.log).not.toContain('not serving yet');
   });
+
+  test('a listing page answered 503 says HTTP 503 once, with the server\'s words (red team: "HTTP 503 HTTP_503")', async () => {
+    const env = await hostileApi((req, res) => {
+      req.resume();
+      if (req.url?.includes('oauth2/token')) res.writeHead(200, { 'Content-Type': 'application/json' }).end(TOKEN_ANSWER);
+      else res.writeHead(503, { 'Content-Type': 'text/plain' }).end('maintenance');
+    });
+    const dir = workDir();
+    const filter = writeFile(dir, 'f.json', '{"match": {"status": ["ACTIVE"]}}');
+    const result = await runCli(['run', '--yes', '--filter', filter, '--audit-dir', dir, '--retries', '0'], { env });
+    expect(result.code).toBe(4);
+    expect(result.log).toContain('listing orders failed at offset 0: HTTP 503: maintenance; nothing was deleted');
+  });
 });
