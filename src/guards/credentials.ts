@@ -3,7 +3,7 @@ import { CleanupError, ExitCode, refusal } from '../common/errors.js';
 import { sendWithRetry, type RequestDeps } from '../engine/retrying-request.js';
 import { TokenError } from '../exsited/auth.js';
 import { listOrdersPage } from '../exsited/orders.js';
-import { firstToken, untilReached } from './reach.js';
+import { firstToken, RESTARTING, untilReached } from './reach.js';
 import { isUnusableAnswer } from '../common/domain.js';
 
 /**
@@ -54,7 +54,7 @@ export function firstRead(deps: RequestDeps & { http: AxiosInstance; reachWaitMs
     // A gateway's 502, 503 or 504 through the retries: the service restarting behind it, waited for as for a token (guards/reach).
     // Not one asking to wait longer than this tool waits (red team: "the server asked to wait 1 h …; trying again in 1 s").
     const { failure } = sent && !sent.ok ? sent : { failure: undefined };
-    if (failure?.kind === 'retry' && failure.httpStatus !== null && failure.httpStatus >= 502 && failure.httpStatus <= 504) {
+    if (failure?.kind === 'retry' && RESTARTING.has(`HTTP_${failure.httpStatus}`)) {
       throw new TokenError(`the API answered ${failure.httpStatus}: ${failure.message}`, 'server', `HTTP_${failure.httpStatus}`);
     }
     if (sent && !sent.ok && sent.failure.httpStatus === null) {

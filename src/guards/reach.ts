@@ -16,7 +16,7 @@ const PASSING = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ECONNABORTE
  * Answers of a service that is not there yet (a gateway in front of one restarting): waited for as a connection that
  * fails is, since nothing has been sent. Any other answer is the server's word, not waited for.
  */
-const RESTARTING = new Set(['HTTP_502', 'HTTP_503', 'HTTP_504']);
+export const RESTARTING: ReadonlySet<string> = new Set(['HTTP_502', 'HTTP_503', 'HTTP_504']);
 
 /** Connection failures after which the request may have arrived: no answer, rather than nothing sent. */
 const NO_ANSWER = new Set(['ETIMEDOUT', 'ECONNABORTED', 'ECONNRESET', 'EPIPE']);

@@ -68,9 +68,10 @@ function logLine(all: HistoryRun[]): string {
   // killed run's, and a dry resume's finds (red team: "22 deleted, 0 failed" after a dry resume of a run that failed 8). Of
   // a chain begun by a dry run of a list, only its finds: the orders it never checked its resumes leave out (red team).
   const fromListDryRun = first.dryRun && !first.filtered;
-  const notDone = fromListDryRun ? total('wouldDelete') : Math.max(0, first.selected - total('deleted') - total('alreadyAbsent') - total('failed'));
+  const unfinished = Math.max(0, first.selected - total('deleted') - total('alreadyAbsent') - total('failed'));
+  const notDone = fromListDryRun ? total('wouldDelete') : unfinished;
   // What it never checked, its resumes leave out: said, as report <log> says it (red team: those orders went unmentioned).
-  const notChecked = fromListDryRun ? Math.max(0, first.selected - total('deleted') - total('alreadyAbsent') - total('failed') - total('wouldDelete')) : 0;
+  const notChecked = fromListDryRun ? Math.max(0, unfinished - total('wouldDelete')) : 0;
   const counts = last.dryRun && !checked ? `${total('wouldDelete')} would delete`
     : `${total('deleted')} deleted, ${total('failed')} failed${notDone > 0 ? `, ${notDone} not yet done` : ''}${notChecked > 0 ? `, ${notChecked} not checked` : ''}`;
   // A refusal is one whatever was deleted before it (red team: a resume refused by --max-deletes after 9 deletions was "failed, exit 3").
