@@ -14,6 +14,26 @@ describe('classifying answers', () => {
     expect(classifyDelete(response(500))).toBeUndefined();
   });
 
+  test('a DELETE answered by a page (a proxy\'s, a gateway\'s) is not the API\'s answer: its 200 is not deleted, its 404 not absent (red team: recorded so, a resume skipped them)', () => {
+    const html = { 'content-type': 'text/html; charset=utf-8' };
+    expect(classifyDelete(response(200, '<h1>Welcome to nginx!</h1>', html))).toBeUndefined();
+    expect(classifyDelete(response(404, '<h1>404 Not Found</h1>', html))).toBeUndefined();
+    expect(classifyDelete(response(410, '<h1>Gone</h1>', html))).toBeUndefined();
+    expect(classifyDelete(response(404, '404 page not found', { 'content-type': 'text/plain' }))).toBeUndefined();
+    expect(classifyDelete({ status: 200, headers: { ...html, 'content-length': '120' }, data: undefined })).toBeUndefined(); // its body cut off: the headers say a page
+    // the API's answers, whatever a framework puts in Content-Type of an answer with no body
+    expect(classifyDelete(response(204, '', html))).toBe('deleted');
+    expect(classifyDelete(response(200, '', html))).toBe('deleted');
+    expect(classifyDelete({ status: 200, headers: { ...html, 'content-length': '0' }, data: undefined })).toBe('deleted');
+    expect(classifyDelete(response(200, {}, { 'content-type': 'application/json' }))).toBe('deleted');
+    expect(classifyDelete(response(404, { errors: [] }, { 'content-type': 'application/problem+json' }))).toBe('already_absent');
+    expect(classifyDelete(response(404, ''))).toBe('already_absent');
+    // a failure said as a page's, final (a retry gets the same page), never as the HTML itself
+    expect(classifyFailure(response(404, '<h1>404 Not Found</h1>', html))).toEqual({ kind: 'failed', httpStatus: 404, code: 'HTTP_404',
+      message: "HTTP 404 with a text/html page, not the API's answer (a proxy's or a gateway's: check --base-url and HTTPS_PROXY); not taken to mean the order is gone" });
+    expect(classifyFailure(response(200, '<h1>hi</h1>', html))).toMatchObject({ kind: 'failed', code: 'UNEXPECTED_RESPONSE', message: expect.stringContaining('not taken to mean the order is deleted') });
+  });
+
   test('a dry run\'s GET of an order (issue 23, item 2): 200 with the order is there, 404 or 410 with JSON not found; a 200 without an order, or a 404 page (a proxy\'s, an empty body), is not understood', () => {
     expect(classifyCheck(response(200, { order: { id: 'ORD-1' } }))).toBe('would_delete');
     expect(classifyCheck(response(404, { errors: [{ code: 'NOT_FOUND' }] }))).toBe('already_absent');

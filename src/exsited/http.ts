@@ -1,14 +1,14 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
-import axios, { type AxiosInstance } from 'axios';
+import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import { HttpsProxyAgent, type HttpsProxyAgentOptions } from 'https-proxy-agent';
 import { getProxyForUrl } from 'proxy-from-env';
 import { usageError } from '../common/errors.js';
 import { secrets } from '../common/secrets.js';
 import { VERSION } from '../common/version.js';
 import { isLoopbackHost } from './host-allowlist.js';
-import { PROXY_REFUSED, SWITCHED_PROTOCOLS } from './responses.js';
+import { pageType, PROXY_REFUSED, SWITCHED_PROTOCOLS } from './responses.js';
 
 /** The largest answer body kept, in bytes, unless a request says otherwise (an order, a page of a listing: orders.ts). */
 const ANSWER_BYTES = 1024 * 1024;
@@ -130,7 +130,7 @@ type Guarded = http.ClientRequest & { [DEADLINE]?: NodeJS.Timeout };
  *   (a 503, a 429, a 403, a proxy's 404 page) is a gateway's as often as not, and a gateway that errs may send more
  *   than one: a 204 it sent late after a 503, or a 429, was taken as the next request's on the reused socket, and
  *   an order the server never answered was recorded deleted (red team). A fresh connection costs a handshake after
- *   those answers only: a 2xx, and a 404 or 410 in JSON (a resume's orders already gone, Exsited's own words),
+ *   those answers only: a 2xx that is not a page, and a 404 or 410 in JSON (a resume's orders already gone, Exsited's own words),
  *   keep theirs.
  * One timer and the same three functions for every request: nothing else is allocated per DELETE.
  */
@@ -160,7 +160,8 @@ function failUpgraded(this: http.ClientRequest, _response: http.IncomingMessage,
 /** Node then closes the socket once the answer has come whole, rather than hand it to the next request. */
 function lastAfterUnusual(this: http.ClientRequest, response: http.IncomingMessage): void {
   const status = response.statusCode ?? 0;
-  if (status < 300) return;
+  const page = pageType({ status, headers: response.headers as AxiosResponse['headers'], data: undefined }) !== undefined;
+  if (status < 300 && !page) return;
   if ((status === 404 || status === 410) && /\bjson\b/i.test(response.headers['content-type'] ?? '')) return;
   this.shouldKeepAlive = false;
 }

@@ -1,5 +1,5 @@
 import type { AxiosInstance, AxiosResponse, GenericAbortSignal } from 'axios';
-import { describeTransportError, exsitedError, isCancel, isRetryableStatus, retryAfterMs, statusLineOf } from './responses.js';
+import { describeTransportError, exsitedError, isCancel, isRetryableStatus, pageType, retryAfterMs, statusLineOf } from './responses.js';
 
 /** An attempt that did not succeed. */
 export type Unfinished =
@@ -56,7 +56,8 @@ export const orderPath = (orderId: string) => `/api/v3/orders/${pathSegment(orde
 const accountOrdersPath = (accountId: string) => `/api/v3/accounts/${pathSegment(accountId)}/orders`;
 
 /**
- * One DELETE attempt: 2xx is deleted, 404 (or 410 Gone) already absent: the goal state holds. Never throws.
+ * One DELETE attempt: 2xx is deleted, 404 (or 410 Gone) already absent: the goal state holds; either as a page, not the
+ * API's answer, is a failure (classifyDelete). Never throws.
  * Through `request` with the whole config (as the GET of an order): axios's method shorthands merge the
  * config once more per request, a measurable share of its cost at full speed.
  */
@@ -98,9 +99,11 @@ export function listOrdersPage(
   return attempt(() => http.get(path, { params, headers: bearer(accessToken), signal, maxContentLength: PAGE_BYTES }), parsePage);
 }
 
-export function classifyDelete(response: Pick<AxiosResponse, 'status'>): DeleteOutcome | undefined {
-  if (response.status >= 200 && response.status < 300) return 'deleted';
-  return response.status === 404 || response.status === 410 ? 'already_absent' : undefined;
+/** A DELETE's outcome, when its answer is the API's: a page's 2xx or 404 (responses.ts pageType) is none. */
+export function classifyDelete(response: Pick<AxiosResponse, 'status' | 'headers' | 'data'>): DeleteOutcome | undefined {
+  const { status } = response;
+  const outcome = status >= 200 && status < 300 ? 'deleted' : status === 404 || status === 410 ? 'already_absent' : undefined;
+  return outcome && pageType(response) === undefined ? outcome : undefined;
 }
 
 /** `{orders, pagination}`, or `{account: {orders, pagination}}` for one account's orders. */
@@ -146,6 +149,11 @@ const needsItsBody = (status: number): boolean => (status >= 200 && status < 300
 export function classifyFailure(response: Pick<AxiosResponse, 'status' | 'statusText' | 'headers' | 'data'>): Unfinished {
   const { status } = response;
   const error = exsitedError(response as AxiosResponse);
+  const page = pageType(response);
+  if (page && ((status >= 200 && status < 300) || status === 404 || status === 410)) {
+    return { kind: 'failed', httpStatus: status, code: status < 300 ? 'UNEXPECTED_RESPONSE' : `HTTP_${status}`,
+      message: `HTTP ${status} with a ${page} page, not the API's answer (a proxy's or a gateway's: check --base-url and HTTPS_PROXY); not taken to mean the order is ${status < 300 ? 'deleted' : 'gone'}` };
+  }
   if (status === 401) return { kind: 'unauthorized', httpStatus: 401, ...error };
   if (isRetryableStatus(status)) return { kind: 'retry', httpStatus: status, ...error, retryAfterMs: retryAfterMs(response.headers?.['retry-after']) };
   if (status >= 200 && status < 300) return { kind: 'failed', httpStatus: status, code: 'UNEXPECTED_RESPONSE', message: 'the answer was not understood' };

@@ -36,6 +36,22 @@ export function statusLineOf(error: unknown): Pick<AxiosResponse, 'status' | 'st
   return { status: res.statusCode, statusText, headers: (res.headers ?? {}) as AxiosResponse['headers'], data: undefined };
 }
 
+/**
+ * The type of a page that came instead of the API's answer, or undefined: a body typed as anything but JSON (a proxy's,
+ * a gateway's or a captive portal's `text/html`, a default backend's `text/plain`). Exsited answers a DELETE 204 with
+ * no body, and says "not found" and its errors in JSON; a page's 200 or 404 says nothing of an order (red team: a
+ * proxy's 404 page recorded the order already_absent, its 200 page deleted, and a resume skipped both). A 204 or 205
+ * has no body whatever its Content-Type says (frameworks send `text/html` on them), nor has an answer whose
+ * Content-Length is 0 or whose body came empty.
+ */
+export function pageType(response: Pick<AxiosResponse, 'status' | 'headers' | 'data'>): string | undefined {
+  const headers = response.headers ?? {};
+  const type = String(headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (type === '' || /\bjson\b/.test(type) || response.status === 204 || response.status === 205) return undefined;
+  if (String(headers['content-length'] ?? '') === '0' || response.data === '') return undefined;
+  return cut(type, 60);
+}
+
 export function describeTransportError(error: unknown): { code: string; message: string } {
   const e = error as { code?: unknown; message?: unknown };
   const code = typeof e.code === 'string' && e.code ? e.code : 'ENETWORK';

@@ -157,6 +157,32 @@ describe('answers no API gives: a switch of protocols, a body too big or that ne
     expect(result.code).toBe(0);
   });
 
+  test('DELETEs answered by a proxy\'s pages, a 404 and a 200, fail, named as a page\'s; a resume sends them again (red team: recorded already_absent and deleted, exit 0, and skipped by the resume)', async () => {
+    let proxied = true;
+    const env = await hostileApi((req, res) => {
+      req.resume();
+      const id = req.url?.split('/').at(-1) ?? '';
+      if (req.method !== 'DELETE') res.writeHead(200, { 'Content-Type': 'application/json' }).end(req.url?.includes('oauth2/token') ? TOKEN_ANSWER : '{"orders":[]}');
+      else if (proxied && id === 'ORD-1') res.writeHead(404, { 'Content-Type': 'text/html' }).end('<html><h1>404 Not Found</h1><hr>nginx</html>');
+      else if (proxied && id === 'ORD-2') res.writeHead(200, { 'Content-Type': 'text/html' }).end('<html><h1>Welcome to nginx!</h1></html>');
+      else if (id === 'ORD-4') res.writeHead(404, { 'Content-Type': 'application/json' }).end('{"errors":[{"code":"NOT_FOUND"}]}');
+      else res.writeHead(204, { 'Content-Type': 'text/html; charset=UTF-8' }).end(); // as PHP sends a 204
+    });
+    const dir = workDir();
+    const log = join(dir, 'a.ndjson');
+    const ids = writeFile(dir, 'ids.txt', 'ORD-1\nORD-2\nORD-3\nORD-4\n');
+    const result = await runCli(['run', '--yes', '--ids', ids, '--audit-log', log, '--retries', '1', '--backoff-base-ms', '5'], { env });
+    const outcomes = () => readAudit(log).filter((l) => l.event === 'order').map((l) => [l.orderId, l.outcome, l.httpStatus]);
+    expect(outcomes().sort()).toEqual([['ORD-1', 'failed', 404], ['ORD-2', 'failed', 200], ['ORD-3', 'deleted', 204], ['ORD-4', 'already_absent', 404]]);
+    expect(result.code).toBe(1);
+    expect(result.log).toContain("HTTP 404 with a text/html page, not the API's answer");
+    expect(result.log).not.toContain('Welcome to nginx');
+    proxied = false;
+    const resumed = await runCli(['run', '--yes', '--resume', '--audit-log', log], { env });
+    expect(resumed.code).toBe(0);
+    expect(outcomes().slice(4).sort()).toEqual([['ORD-1', 'deleted', 204], ['ORD-2', 'deleted', 204]]);
+  });
+
   test('a token endpoint whose answer is too big is said as an answer that cannot be used, never as a connection that failed (red team)', async () => {
     const result = await oneOrderAgainst((res) => res.writeHead(200, { 'Content-Type': 'application/json' }).end(`{}${' '.repeat(2 * 1024 * 1024)}`), '--retries', '1', '--backoff-base-ms', '5');
     expect(result.code).toBe(5);
