@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from '@jest/globals';
@@ -130,6 +130,10 @@ describe('the alerting rules (jobs/prometheus)', () => {
     expect(block).toContain('honor_labels: true');
     const dir = mkdtempSync(join(tmpdir(), 'eoc-scrape-'));
     writeFileSync(join(dir, 'prometheus.yml'), block);
-    expect(() => execFileSync(promtool, ['check', 'config', join(dir, 'prometheus.yml')], { stdio: 'pipe' })).not.toThrow();
+    try {
+      expect(() => execFileSync(promtool, ['check', 'config', join(dir, 'prometheus.yml')], { stdio: 'pipe' })).not.toThrow();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

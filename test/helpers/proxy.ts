@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
@@ -72,6 +72,7 @@ export async function startRecordingProxy(tunnels: Record<string, number> = {}, 
 /** A self-signed certificate for `host` (openssl), with the path of its PEM for NODE_EXTRA_CA_CERTS. */
 export function selfSignedCertificate(host: string): { key: string; cert: string; certPath: string } {
   const dir = mkdtempSync(join(tmpdir(), 'eoc-tls-'));
+  endAfter('file', () => rmSync(dir, { recursive: true, force: true })); // a suite run left 700 behind
   const keyPath = join(dir, 'key.pem');
   const certPath = join(dir, 'cert.pem');
   // An EC key: made in milliseconds, where an RSA key took 0.1 to 1 s of a busy machine's CPU for each test that asks.
