@@ -1,4 +1,5 @@
 import { safeSleep, type Sleep } from './backoff.js';
+import { LimitSharing } from './limit-sharing.js';
 import { RefusalWatch } from './refusal-watch.js';
 import type { ThrottleDecision } from './throttle-decision.js';
 import { FLOOR_RPS, ThrottleEstimator } from './throttle-estimator.js';
@@ -16,6 +17,8 @@ export interface RateControllerOptions {
   onPace?: (rps: number) => void;
   /** The server refuses this client (refusal-watch.ts: a minute of nothing but 429s): why, in a sentence. The run halts. */
   onRefused?: (reason: string) => void;
+  /** --shard i/n: the n shards of a run, whose limit they may share (limit-sharing.ts); 1 or none: alone. */
+  sharers?: number;
 }
 
 /** The pacing bucket holds this much time's worth of requests: a small burst. */
@@ -71,7 +74,7 @@ export class RateController {
     this.cap = options.cap ?? Number.POSITIVE_INFINITY;
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? safeSleep;
-    this.estimator = new ThrottleEstimator(this.now());
+    this.estimator = new ThrottleEstimator(this.now(), (options.sharers ?? 1) > 1 ? new LimitSharing() : undefined);
   }
 
   /** The rate now allowed, requests/s (Infinity: not paced). */

@@ -1,4 +1,5 @@
 import { AcceptedRate } from './accepted-rate.js';
+import type { LimitSharing } from './limit-sharing.js';
 import { NoiseTest } from './noise-test.js';
 import type { Judgement, ThrottleDecision } from './throttle-decision.js';
 import { median, SIGNIFICANT, surprise } from './throttle-stats.js';
@@ -143,7 +144,8 @@ export class ThrottleEstimator {
   /** The windows over the limit lately: whether cutting lowers the share throttled. */
   private readonly noise = new NoiseTest();
 
-  constructor(now: number) {
+  /** `sharing`: this run is one of the shards of a run, whose limit they may share (limit-sharing.ts). */
+  constructor(now: number, private readonly sharing?: LimitSharing) {
     this.window = newWindow(now, 0);
   }
 
@@ -193,7 +195,8 @@ export class ThrottleEstimator {
     if (w.recent.length === RECENT_ANSWERS && recentThrottled >= CLEARLY_OVER * RECENT_ANSWERS && this.over(RECENT_ANSWERS, recentThrottled, SIGNIFICANT + Math.log(RECENT_ANSWERS))) {
       return this.judge(at, RECENT_ANSWERS, recentThrottled);
     }
-    if ((elapsed >= MIN_WINDOW_MS && w.answers >= MIN_ANSWERS) || (elapsed >= MAX_WINDOW_MS && w.answers >= MIN_ANSWERS_LATE)) return this.judge(at, w.answers, w.throttled);
+    const due = this.sharing ? this.sharing.windowDue(w.start, at.now, w.answers) : elapsed >= MIN_WINDOW_MS && w.answers >= MIN_ANSWERS;
+    if (due || (elapsed >= MAX_WINDOW_MS && w.answers >= MIN_ANSWERS_LATE)) return this.judge(at, w.answers, w.throttled);
     return undefined;
   }
 
@@ -233,9 +236,9 @@ export class ThrottleEstimator {
     }
     if (enough && over) {
       const firstContact = this.ceiling === undefined;
-      this.startEpoch(at.climb, capacity, accepted.count > 0);
+      this.startEpoch(at.climb, this.sharing ? this.sharing.cutTo(capacity, rateBefore, firstContact) : capacity, accepted.count > 0);
       const early = now - this.firstSentAt < MIN_WINDOW_MS;
-      this.searching = firstContact && accepted.count < (early ? RELIABLE_ACCEPTED_EARLY : RELIABLE_ACCEPTED);
+      this.searching = firstContact && (!!this.sharing || accepted.count < (early ? RELIABLE_ACCEPTED_EARLY : RELIABLE_ACCEPTED));
       this.provisional = firstContact && !this.searching;
       this.noise.cut(now);
       // Everyone waits the server's Retry-After, counted from the answers that carried it: never past the latest moment it asked for.
@@ -245,7 +248,7 @@ export class ThrottleEstimator {
     if (enough && beyond && share >= this.baseline + LOW_MARGIN && (this.provisional || (answers * 1000) / Math.max(1, now - w.start) >= APP_LIMITED * (this.ceiling as number))) {
       // (Only when it really sent beyond the ceiling: a run running out of orders sends less than it may, and
       // what the server accepted then says nothing of the limit.)
-      this.startEpoch(at.climb, capacity, true);
+      this.startEpoch(at.climb, this.sharing ? this.sharing.cutTo(capacity, rateBefore, false) : capacity, true);
       return decide('ceiling');
     }
     if (!beyond) {

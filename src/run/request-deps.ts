@@ -22,10 +22,10 @@ export interface Pace {
 }
 
 /** The pace of a run, its decisions told as run events (the journal records them). */
-export function createPace(options: Pick<RunOptions, 'rps' | 'concurrency'>, events: RunEvents, control: RunControl): Pace {
+export function createPace(options: Pick<RunOptions, 'rps' | 'concurrency' | 'shard'>, events: RunEvents, control: RunControl): Pace {
   return {
     rate: new RateController({
-      cap: options.rps, onDecision: (decision) => events.emit({ type: 'throttle', decision }), onPace: (rps) => events.emit({ type: 'pace', rps }),
+      cap: options.rps, sharers: options.shard?.count, onDecision: (decision) => events.emit({ type: 'throttle', decision }), onPace: (rps) => events.emit({ type: 'pace', rps }),
       // A server answering nothing but 429 for a minute refuses this client: halted, resumable, rather than crawling.
       onRefused: (message) => control.stop({ kind: 'halt', exitCode: ExitCode.halted, cause: 'throttled', message }),
     }),

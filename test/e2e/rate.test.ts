@@ -62,6 +62,17 @@ describe('the request rate: --rps, 429s, a real limit, an outage', () => {
     expect(result.log).toMatch(/throttling\s+\d+ of \d+ requests answered 429 \(\d+(\.\d)?%\).*; the server accepted about \d+\/s \(rate cut \d+ times?\)/);
   });
 
+  test('a shard (--shard 0/2) on a bucket of 30/s reads it as one its shards share: its first cut starts a search from 5/s, level with the others, not from the burst it took (src/engine/limit-sharing.ts)', async () => {
+    const { result, lines, throttles: decisions } = await runOnFake(150, { faults: { latencyMs: 2 }, limit: { kind: 'bucket', rate: 30 } }, [...FAST, '--shard', '0/2']);
+
+    expect(result.code).toBe(0);
+    expect(decisions[0]).toMatchObject({ kind: 'cut', rateBefore: null });
+    expect(decisions[0]?.rateAfter).toBeLessThanOrEqual(4.5); // a lone client's first cut: 0.9 of what was accepted, tens a second (above)
+    const orders = lines.filter((l) => l.event === 'order');
+    expect(orders.length).toBeGreaterThan(40);
+    expect(orders.every((l) => l.outcome === 'deleted')).toBe(true);
+  });
+
   test('an outage (every DELETE 503 for 2 s): the retry budget sends a probe a second instead of a storm, and the run recovers, losing nothing', async () => {
     // --rps 200: the run lasts well past the outage's start, however fast the machine.
     const { fake, orders, result, lines } = await runOnFake(300, { faults: { latencyMs: 2 }, outage: { afterMs: 300, durationMs: 2000 } },

@@ -27,6 +27,8 @@ export interface SimClient {
   /** When the client starts, ms. */
   startMs?: number;
   cap?: number;
+  /** --shard i/n's n: the client is one of n shards of a run, whose limit they may share (src/engine/limit-sharing.ts). */
+  sharers?: number;
 }
 
 export interface ClientResult {
@@ -75,7 +77,7 @@ export function simulate(server: SimServer, clients: SimClient[], untilMs = 600_
   const results = clients.map((client, id) => {
     const result: ClientResult = { sent: 0, throttled: 0, done: 0, startedAt: client.startMs ?? 0, finishedAt: Number.NaN, doneAt: [], decisions: [], paces: [], earlyRetries: 0, overdueMs: 0 };
     const controller = new RateController({
-      cap: client.cap, now: () => now, onDecision: (d) => result.decisions.push(d), onPace: (rps) => result.paces.push({ at: now, rps }),
+      cap: client.cap, sharers: client.sharers, now: () => now, onDecision: (d) => result.decisions.push(d), onPace: (rps) => result.paces.push({ at: now, rps }),
       onRefused: (reason) => (result.refused ??= { at: now, reason }),
     });
     const concurrency = client.concurrency ?? 16;
