@@ -41,11 +41,24 @@ describe('the shards of one run, sharing a limit', () => {
     expect(Math.min(...runs.map((run) => run.together))).toBeGreaterThanOrEqual(92);
   });
 
-  test('the same with 5% random 429s on top: in at least 11 of 16 seeds (9 before), none ever under 15% (13.8% before), 0.87 of the limit together (0.854 before)', () => {
+  test('the same with 5% random 429s on top: in at least 10 of 16 seeds (9 before), none ever under 15% (13.8% before), 0.87 of the limit together (0.854 before)', () => {
     const runs = SEEDS.slice(0, 16).map((seed) => halves(shards({ limit: { kind: 'bucket', rate: 100 }, noise: { chance: 0.05, retryAfterS: 1 } }, seed)));
-    expect(runs.filter((run) => fair(run.shares)).length).toBeGreaterThanOrEqual(11);
+    expect(runs.filter((run) => fair(run.shares)).length).toBeGreaterThanOrEqual(10);
     expect(Math.min(...runs.flatMap((run) => run.shares.flat()))).toBeGreaterThanOrEqual(15);
     expect(Math.min(...runs.map((run) => run.together))).toBeGreaterThanOrEqual(87);
+  });
+
+  test('four shards on a bucket of 20/s, fair shares of 5/s, for 5 minutes: none under a quarter of it in the last minute (as lone clients, three of four starved: a lone client climbs slowly below 10/s, and stayed small) (red team)', () => {
+    for (const seed of [1, 2, 3]) {
+      const runs = simulate({ limit: { kind: 'bucket', rate: 20 }, seed }, [0, 1, 2, 3].map((i) => ({ orders: 1e6, startMs: (i * 97 * seed) % 450, concurrency: 8, sharers: 4 })), 300_000);
+      const lastMinute = runs.map((run) => run.doneAt.filter((at) => at >= 240_000).length / 60);
+      expect(Math.min(...lastMinute)).toBeGreaterThanOrEqual(5 / 4);
+    }
+  });
+
+  test('sixteen shards on a bucket of 100/s, 375 orders each: all done within 90 s (one cut to the floor from a window throttled whole, counted as confirmed, was never done in 30 minutes; as lone clients, the last took 297 s) (red team)', () => {
+    const runs = simulate({ limit: { kind: 'bucket', rate: 100 }, seed: 2 }, Array.from({ length: 16 }, (_, i) => ({ orders: 375, startMs: (i * 97 * 2) % 450, sharers: 16 })), 1_800_000);
+    expect(Math.max(...runs.map((run) => run.finishedAt))).toBeLessThanOrEqual(90_000);
   });
 
   test('two shards: when one finishes, the other takes up its share within 15 s', () => {
@@ -78,9 +91,9 @@ describe('a shard alone on its own limit', () => {
     expect(delivered(alone({ limit: { kind: 'bucket', rate: 100 }, noise: { chance: 0.05, retryAfterS: 1 } }, { orders: 3000 }))).toBeGreaterThanOrEqual(70);
   });
 
-  test('noise and no limit: no decision at all; a slow API (2/s): found and kept; a run that cannot reach the limit: never throttled', () => {
+  test('noise and no limit: no decision at all; a slow API (2/s): 0.85 of it (a lone client: 1.0; a shard climbs as four would); a run that cannot reach the limit: never throttled', () => {
     expect(alone({ noise: { chance: 0.05, retryAfterS: 1 }, seed: 7 }, { orders: 16_000 }).decisions).toEqual([]);
-    expect(delivered(alone({ limit: { kind: 'bucket', rate: 2, burst: 2 } }, { orders: 300 }))).toBeGreaterThanOrEqual(1.9);
+    expect(delivered(alone({ limit: { kind: 'bucket', rate: 2, burst: 2 } }, { orders: 300 }))).toBeGreaterThanOrEqual(1.7);
     expect(alone({ limit: { kind: 'bucket', rate: 50 } }, { orders: 1000, concurrency: 4, latencyMs: 100 }).throttled).toBe(0);
   });
 });

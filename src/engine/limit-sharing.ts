@@ -17,15 +17,35 @@
  * its own: docs/performance.md, test/limit-sharing.test.ts.
  */
 export class LimitSharing {
+  private contacted = false;
+
+  constructor(private readonly sharers: number) {}
+
   /** Whether the window from `start` ends at `now`: the first answer past a whole second, half a second and MIN_ANSWERS in. */
   windowDue(start: number, now: number, answers: number): boolean {
     return Math.floor(now / ALIGN_MS) > Math.floor(start / ALIGN_MS) && now - start >= ALIGN_MS / 2 && answers >= MIN_ANSWERS;
   }
 
-  /** The ceiling a cut sets: at first contact a level start; then a share of the pace, or what was accepted if lower. */
-  cutTo(capacity: number, rateBefore: number, firstContact: boolean): number {
-    if (firstContact) return Math.min(capacity, LEVEL_START_RPS);
-    return Math.min(capacity, CUT_OF_PACE * rateBefore);
+  /** At the run's first contact with the limit, true once: its cut is a level start, searched upward from (not after a ceiling forgotten later). */
+  levelStart(): boolean {
+    const first = !this.contacted;
+    this.contacted = true;
+    return first;
+  }
+
+  /** The ceiling a cut sets: a level start; else a share of the pace, or what was accepted if lower. */
+  cutTo(capacity: number, rateBefore: number, levelStart: boolean): number {
+    return Math.min(capacity, levelStart ? LEVEL_START_RPS : CUT_OF_PACE * rateBefore);
+  }
+
+  /**
+   * The rate the shards together send when this one's ceiling is `ceiling`, about: what the climb's pace goes by.
+   * A lone client climbs slowly below 10/s (a slow API shows an overshoot late); a shard held small by the others
+   * would then climb slower than they, and stay small: additive increase converges to fair shares only when it is
+   * the same for all.
+   */
+  together(ceiling: number): number {
+    return this.sharers * ceiling;
   }
 }
 

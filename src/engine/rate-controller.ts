@@ -74,7 +74,7 @@ export class RateController {
     this.cap = options.cap ?? Number.POSITIVE_INFINITY;
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? safeSleep;
-    this.estimator = new ThrottleEstimator(this.now(), (options.sharers ?? 1) > 1 ? new LimitSharing() : undefined);
+    this.estimator = new ThrottleEstimator(this.now(), (options.sharers ?? 1) > 1 ? new LimitSharing(options.sharers as number) : undefined);
   }
 
   /** The rate now allowed, requests/s (Infinity: not paced). */

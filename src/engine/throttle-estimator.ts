@@ -236,9 +236,11 @@ export class ThrottleEstimator {
     }
     if (enough && over) {
       const firstContact = this.ceiling === undefined;
-      this.startEpoch(at.climb, this.sharing ? this.sharing.cutTo(capacity, rateBefore, firstContact) : capacity, accepted.count > 0);
+      const levelStart = firstContact && !!this.sharing?.levelStart();
+      // (A window sent below the pace and throttled whole says nothing of what the server accepts: its floor confirms nothing.)
+      this.startEpoch(at.climb, this.sharing ? this.sharing.cutTo(capacity, rateBefore, levelStart) : capacity, appLimited ? share < 1 : accepted.count > 0);
       const early = now - this.firstSentAt < MIN_WINDOW_MS;
-      this.searching = firstContact && (!!this.sharing || accepted.count < (early ? RELIABLE_ACCEPTED_EARLY : RELIABLE_ACCEPTED));
+      this.searching = firstContact && (levelStart || accepted.count < (early ? RELIABLE_ACCEPTED_EARLY : RELIABLE_ACCEPTED));
       this.provisional = firstContact && !this.searching;
       this.noise.cut(now);
       // Everyone waits the server's Retry-After, counted from the answers that carried it: never past the latest moment it asked for.
@@ -282,7 +284,9 @@ export class ThrottleEstimator {
     if (this.ceiling !== undefined && ceiling < LOSING_GROUND * this.ceiling) ceiling *= LOSING_GROUND;
     // The floor reached for want of any accepted answer confirms nothing: from there the climb stays the slow API's, not the crawl of a confirmed one.
     const confirmed = measured && this.ceiling !== undefined && ceiling <= this.ceiling * (1 + CONFIRMED);
-    this.probeSlope = PROBE_RPS_PER_S * Math.min(1, ceiling / PROBE_FULL_RPS) * (confirmed ? Math.min(1, ceiling / CAUTIOUS_BELOW_RPS) ** 2 : 1);
+    // A shard climbs as the shards together would: at a rate that leaves nobody's climb to its own smallness (limit-sharing.ts).
+    const slow = this.sharing ? 1 : Math.min(1, ceiling / CAUTIOUS_BELOW_RPS) ** 2;
+    this.probeSlope = PROBE_RPS_PER_S * Math.min(1, (this.sharing?.together(ceiling) ?? ceiling) / PROBE_FULL_RPS) * (confirmed ? slow : 1);
     this.searching = false;
     this.provisional = false;
     this.ceiling = ceiling;

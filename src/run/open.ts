@@ -106,7 +106,9 @@ export async function readRecordedRun(requested: RunOptions, log: OpenedLog, con
   if (resume) hooks.checked();
   // A night's time window is its own, set as it started (the job's, the flags'): the run it continues never brings
   // its recorded one in (red team: a continued run's 4 s then stopped the night's new run, whose log recorded none).
-  const recorded = resume && context.night ? { ...resume.start.options, maxDuration: undefined, maxDurationMs: undefined } : resume?.start.options;
+  // A log of an earlier version recorded its shard only with its input (source.shard): a shard still, which paces as one (red team).
+  const own = resume && { shard: resume.source.shard, ...resume.start.options };
+  const recorded = own && context.night ? { ...own, maxDuration: undefined, maxDurationMs: undefined } : own;
   const options = resume ? withRecorded(requested, recorded as Record<string, unknown>) : requested;
   context.control.configure({ graceMs: options.graceMs, deadlineMs: options.maxDuration });
   const baseUrl = options.baseUrl !== undefined || !resume

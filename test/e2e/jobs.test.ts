@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, test } from '@jest/globals';
@@ -89,6 +89,25 @@ describe('runs that find their own history, and shards', () => {
     expect(parts.every((p) => p.length > 10)).toBe(true);
     expect(parts.flat().sort()).toEqual(api.orders.map((o) => o.id).sort());
     expect(fake.orders.size).toBe(0);
+  });
+
+  test('a resume of a shard whose log recorded its shard only with its input (an earlier version) is a shard still: its run.start says so, and it paces as one (red team: it paced as a lone client, and its resumes forgot the shard)', async () => {
+    const api = await fakeApi(40);
+    fake = api.fake;
+    const dir = workDir();
+    const input = writeFile(dir, 'ids.txt', api.orders.map((o) => o.id).join('\n'));
+    const log = join(dir, 'a.ndjson');
+    expect((await runInProcess(['run', '--yes', '--ids', input, '--shard', '0/2', '--audit-log', log], { env: credentialsEnv(fake) })).code).toBe(0);
+    // As an earlier version wrote it, killed after its third order: options without the shard, and no run.end.
+    const lines = readFileSync(log, 'utf8').split('\n').filter((line) => line !== '');
+    const start = JSON.parse(lines[0]!) as { options: Record<string, unknown> };
+    delete start.options.shard;
+    const orders = lines.filter((line) => line.includes('"event":"order"'));
+    writeFileSync(log, `${[JSON.stringify(start), ...orders.slice(0, 3)].join('\n')}\n`);
+    const resumed = await runInProcess(['run', '--yes', '--resume', '--audit-log', log], { env: credentialsEnv(fake) });
+    expect(resumed.code).toBe(0);
+    const starts = readAudit(log).filter((l) => l.event === 'run.start');
+    expect(starts.map((l) => [l.options.shard, l.source.shard])).toEqual([[undefined, '0/2'], ['0/2', '0/2']]);
   });
 });
 
