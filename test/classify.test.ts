@@ -6,11 +6,11 @@ import { classifyCheck, classifyDelete, classifyFailure } from '../src/exsited/o
 const response = (status: number, data: unknown = '', headers: Record<string, string> = {}) => ({ status, statusText: '', headers, data });
 
 describe('classifying answers', () => {
-  test('a DELETE: 2xx is deleted, 404 already absent, anything else unfinished', () => {
+  test('a DELETE: 2xx is deleted, 404 already absent (said in JSON, as the API says it), anything else unfinished', () => {
     expect(classifyDelete(response(204))).toBe('deleted');
     expect(classifyDelete(response(200))).toBe('deleted');
-    expect(classifyDelete(response(404))).toBe('already_absent');
-    expect(classifyDelete(response(410))).toBe('already_absent');
+    expect(classifyDelete(response(404, { errors: [{ code: 'NOT_FOUND' }] }))).toBe('already_absent');
+    expect(classifyDelete(response(410, {}))).toBe('already_absent');
     expect(classifyDelete(response(500))).toBeUndefined();
   });
 
@@ -27,11 +27,22 @@ describe('classifying answers', () => {
     expect(classifyDelete({ status: 200, headers: { ...html, 'content-length': '0' }, data: undefined })).toBe('deleted');
     expect(classifyDelete(response(200, {}, { 'content-type': 'application/json' }))).toBe('deleted');
     expect(classifyDelete(response(404, { errors: [] }, { 'content-type': 'application/problem+json' }))).toBe('already_absent');
-    expect(classifyDelete(response(404, ''))).toBe('already_absent');
-    // a failure said as a page's, final (a retry gets the same page), never as the HTML itself
-    expect(classifyFailure(response(404, '<h1>404 Not Found</h1>', html))).toEqual({ kind: 'failed', httpStatus: 404, code: 'HTTP_404',
-      message: "HTTP 404 with a text/html page, not the API's answer (a proxy's or a gateway's: check --base-url and HTTPS_PROXY); not taken to mean the order is gone" });
-    expect(classifyFailure(response(200, '<h1>hi</h1>', html))).toMatchObject({ kind: 'failed', code: 'UNEXPECTED_RESPONSE', message: expect.stringContaining('not taken to mean the order is deleted') });
+    expect(classifyDelete(response(404, { errors: [] }, html))).toBe('already_absent'); // JSON, whatever its type said
+    // the body decides when it came (second red team): a page untyped, or typed JSON, is a page still; an empty 404 is a gateway's "no route" as often
+    for (const headers of [{}, { 'content-type': 'application/json' }] as Array<Record<string, string>>) {
+      expect(classifyDelete(response(404, '<html>404</html>', headers))).toBeUndefined();
+      expect(classifyDelete(response(200, '<html>hi</html>', headers))).toBeUndefined();
+    }
+    expect(classifyDelete(response(404, ''))).toBeUndefined();
+    expect(classifyDelete(response(200, '\n'))).toBe('deleted');
+    // a 2xx carrying Exsited's errors is a refusal
+    expect(classifyDelete(response(200, { errors: [{ code: 'LOCKED', message: 'order is locked' }] }))).toBeUndefined();
+    expect(classifyFailure(response(200, { errors: [{ code: 'LOCKED', message: 'order is locked' }] }))).toEqual({ kind: 'failed', httpStatus: 200, code: 'LOCKED', message: 'order is locked' });
+    // a failure said as what it is, final (a retry gets the same page), one cause whatever the status, never the HTML itself
+    expect(classifyFailure(response(404, '<title>Not here</title><h1>404 Not Found</h1>', html))).toEqual({ kind: 'failed', httpStatus: 404, code: 'NOT_THE_API',
+      message: "HTTP 404 with a text/html body, not the API's answer: a proxy or a gateway answered (check --base-url and HTTPS_PROXY)" });
+    expect(classifyFailure(response(200, '<h1>hi</h1>', html))).toMatchObject({ kind: 'failed', code: 'NOT_THE_API' });
+    expect(classifyFailure(response(404, ''))).toMatchObject({ kind: 'failed', code: 'NOT_THE_API', message: expect.stringMatching(/^HTTP 404 with no body, not the API's answer/) });
   });
 
   test('a dry run\'s GET of an order (issue 23, item 2): 200 with the order is there, 404 or 410 with JSON not found; a 200 without an order, or a 404 page (a proxy\'s, an empty body), is not understood', () => {
@@ -58,13 +69,18 @@ describe('classifying answers', () => {
   });
 
   test('a 2xx that could not be read is a failure, not a success', () => {
-    expect(classifyFailure(response(200, 'not json'))).toMatchObject({ kind: 'failed', code: 'UNEXPECTED_RESPONSE' });
+    expect(classifyFailure(response(200, 'not json'))).toMatchObject({ kind: 'failed', code: 'NOT_THE_API', message: expect.stringMatching(/^HTTP 200 with a body that is not JSON/) });
+    expect(classifyFailure(response(200, { orders: 'none' }))).toMatchObject({ kind: 'failed', code: 'UNEXPECTED_RESPONSE' });
   });
 
   test("records Exsited's errors[] code and messages", () => {
     const result = classifyFailure(response(409, { errors: [{ code: 'ORDER_LOCKED', message: 'has invoices' }, { message: 'and payments' }] }));
     expect(result).toEqual({ kind: 'failed', httpStatus: 409, code: 'ORDER_LOCKED', message: 'has invoices; and payments' });
-    expect(classifyFailure(response(400, '<html>bad gateway</html>'))).toMatchObject({ code: 'HTTP_400', message: '<html>bad gateway</html>' });
+    expect(classifyFailure(response(400, 'bad request, plainly'))).toMatchObject({ code: 'HTTP_400', message: 'bad request, plainly' });
+    // a page in words, never its HTML (second red team: raw HTML on the console, in the log and in a halt's reason)
+    expect(classifyFailure(response(503, '<html><head><title>502 Bad Gateway</title></head><script>x</script></html>', { 'content-type': 'text/html' })))
+      .toMatchObject({ code: 'HTTP_503', message: 'HTTP 503: a text/html body, "502 Bad Gateway"' });
+    expect(classifyFailure(response(403, '<html>blocked</html>'))).toMatchObject({ code: 'HTTP_403', message: 'HTTP 403: a body that is not JSON' });
     expect(classifyFailure(response(403, {}))).toMatchObject({ code: 'HTTP_403', message: 'HTTP 403' });
   });
 

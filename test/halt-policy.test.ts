@@ -44,6 +44,13 @@ describe('HaltPolicy', () => {
     expect(again.observe(failed(503))).toMatch(/^2 orders in a row failed with HTTP 503 \(last/);
   });
 
+  test('a proxy\'s pages where the API\'s answers were due (NOT_THE_API: a 404 page, a 200 page) are the service not served too, mixed with 5xx (second red team: never halted)', () => {
+    const policy = new HaltPolicy(4);
+    const mix = [failed(404, 'NOT_THE_API'), failed(503), failed(200, 'NOT_THE_API')];
+    expect(mix.map((record) => policy.observe(record))).toEqual([undefined, undefined, undefined]);
+    expect(policy.observe(failed(503))).toMatch(/^4 orders in a row failed with the service not serving: HTTP 503 \(2\), HTTP 404 NOT_THE_API \(1\), HTTP 200 NOT_THE_API \(1\)/);
+  });
+
   test('any other outcome breaks the streak', () => {
     const policy = new HaltPolicy(2);
     expect([failed(403), deleted(), failed(403), deleted()].map((record) => policy.observe(record))).toEqual(Array(4).fill(undefined));

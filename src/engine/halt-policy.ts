@@ -6,7 +6,8 @@ import type { OrderRecord } from '../common/records.js';
  * all retries, a refused connection), the cause is not the orders; going on would only log it ten
  * thousand times. Any other outcome, or another cause, breaks the streak. A service that is not serving
  * is one cause however it shows (a 5xx or 408 after all retries, or no usable answer: a gateway's 502, a
- * reset, a timeout, in any mix): a dying service mixed them and was never halted (red team). 0 disables the policy.
+ * reset, a timeout, a proxy's page where the API's answer was due, in any mix): a dying service mixed them and was never
+ * halted (red team). 0 disables the policy.
  */
 export class HaltPolicy {
   private key: string | undefined;
@@ -54,4 +55,5 @@ function listed(causes: Array<[string, number]>): string {
   if (rest.length > 0) named.push(`${rest.length} other causes (${rest.reduce((sum, [, orders]) => sum + orders, 0)})`);
   return named.join(', ');
 }
-const notServing = (record: OrderRecord): boolean => record.httpStatus === null || record.httpStatus === 408 || record.httpStatus >= 500;
+/** Something other than the API answering (a proxy's page: NOT_THE_API) is the service not served too: a gateway alternating 503s and 404 pages was never halted (red team). */
+const notServing = (record: OrderRecord): boolean => record.httpStatus === null || record.httpStatus === 408 || record.httpStatus >= 500 || record.error?.code === 'NOT_THE_API';

@@ -72,7 +72,9 @@ export class RateController {
 
   constructor(private readonly options: RateControllerOptions = {}) {
     this.cap = options.cap ?? Number.POSITIVE_INFINITY;
-    this.now = options.now ?? Date.now;
+    // A clock that never steps back (the wall clock's time at start, then monotonic): the wall clock set back an hour held a
+    // paced run for that hour, its pacing bucket refilled by a negative amount (red team). Shards still share its seconds.
+    this.now = options.now ?? (() => performance.timeOrigin + performance.now());
     this.sleep = options.sleep ?? safeSleep;
     this.estimator = new ThrottleEstimator(this.now(), (options.sharers ?? 1) > 1 ? new LimitSharing(options.sharers as number) : undefined);
   }

@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { AxiosInstance, AxiosResponse } from 'axios';
 import { humanDuration } from '../common/durations.js';
 import { MIN_SECRET_LENGTH, secrets } from '../common/secrets.js';
-import { describeTransportError, exsitedError, isCancel, isRetryableStatus, PROXY_REFUSED, refusedGrant, retryAfterMs, serverSide, statusLineOf } from './responses.js';
+import { describeTransportError, exsitedError, isCancel, isRetryableStatus, NOT_THE_API, notTheApis, PROXY_REFUSED, refusedGrant, retryAfterMs, serverSide, statusLineOf, tokenEndpointAnswered } from './responses.js';
 import type { AttemptResult, Unfinished } from './orders.js';
 import { RenewalPolicy } from './renewal-policy.js';
 import type { CachedToken, TokenCache } from './token-cache.js';
@@ -221,6 +221,8 @@ export class TokenSource {
     if (result.ok) return result.value;
     const { failure } = result;
     if (failure.code === REFRESH_REFUSED) return undefined;
+    // A proxy's or a gateway's page where the token was due says nothing of the credentials (red team: exit 3, "authentication failed").
+    if (failure.code === NOT_THE_API) throw new TokenError(`token endpoint gave no usable answer (${NOT_THE_API}): ${failure.message}`, 'unreachable', NOT_THE_API);
     // A 5xx, or a 408 or 429 asking to wait longer than this tool waits, is no refusal of the credentials (red team: exit 3, "authentication failed").
     if (failure.kind === 'failed' && !serverSide(failure.httpStatus)) throw new TokenError(failure.message, 'rejected');
     if (failure.httpStatus === null) {
@@ -230,7 +232,7 @@ export class TokenSource {
       throw new TokenError(`token endpoint ${what} (${failure.code})${why}`, 'unreachable', failure.code);
     }
     // Its code only when the retries ran out: one asking to wait longer than this tool waits is not waited for at first contact either (red team).
-    throw new TokenError(`token endpoint answered ${failure.httpStatus}: ${failure.message}`, 'server', failure.kind === 'retry' ? `HTTP_${failure.httpStatus}` : undefined);
+    throw new TokenError(tokenEndpointAnswered(failure.httpStatus ?? 0, failure.message), 'server', failure.kind === 'retry' ? `HTTP_${failure.httpStatus}` : undefined);
   }
 
   /** One token request, classified: a token, worth another try, or a final no (with what to check). */
@@ -248,6 +250,8 @@ export class TokenSource {
       response = answer as AxiosResponse;
     }
     const { status } = response;
+    const page = status === 200 || status === 201 ? notTheApis(response) : undefined;
+    if (page) return { kind: 'failed', httpStatus: status, code: NOT_THE_API, message: `HTTP ${status} with ${page}, not the API's answer: a proxy or a gateway answered (check --base-url and HTTPS_PROXY)` };
     if (status === 200 || status === 201) return this.parse(response.data, status);
     if (isRetryableStatus(status)) {
       return { kind: 'retry', httpStatus: status, ...exsitedError(response), retryAfterMs: retryAfterMs(response.headers?.['retry-after']) };

@@ -8,7 +8,7 @@ import { usageError } from '../common/errors.js';
 import { secrets } from '../common/secrets.js';
 import { VERSION } from '../common/version.js';
 import { isLoopbackHost } from './host-allowlist.js';
-import { pageType, PROXY_REFUSED, SWITCHED_PROTOCOLS } from './responses.js';
+import { notTheApis, PROXY_REFUSED, SWITCHED_PROTOCOLS } from './responses.js';
 
 /** The largest answer body kept, in bytes, unless a request says otherwise (an order, a page of a listing: orders.ts). */
 const ANSWER_BYTES = 1024 * 1024;
@@ -160,7 +160,7 @@ function failUpgraded(this: http.ClientRequest, _response: http.IncomingMessage,
 /** Node then closes the socket once the answer has come whole, rather than hand it to the next request. */
 function lastAfterUnusual(this: http.ClientRequest, response: http.IncomingMessage): void {
   const status = response.statusCode ?? 0;
-  const page = pageType({ status, headers: response.headers as AxiosResponse['headers'], data: undefined }) !== undefined;
+  const page = notTheApis({ status, headers: response.headers as AxiosResponse['headers'], data: undefined }) !== undefined;
   if (status < 300 && !page) return;
   if ((status === 404 || status === 410) && /\bjson\b/i.test(response.headers['content-type'] ?? '')) return;
   this.shouldKeepAlive = false;

@@ -1,5 +1,5 @@
 import type { AxiosInstance, AxiosResponse, GenericAbortSignal } from 'axios';
-import { describeTransportError, exsitedError, isCancel, isRetryableStatus, pageType, retryAfterMs, statusLineOf } from './responses.js';
+import { describeTransportError, exsitedError, isCancel, isRetryableStatus, NOT_THE_API, notTheApis, retryAfterMs, statusLineOf } from './responses.js';
 
 /** An attempt that did not succeed. */
 export type Unfinished =
@@ -56,8 +56,8 @@ export const orderPath = (orderId: string) => `/api/v3/orders/${pathSegment(orde
 const accountOrdersPath = (accountId: string) => `/api/v3/accounts/${pathSegment(accountId)}/orders`;
 
 /**
- * One DELETE attempt: 2xx is deleted, 404 (or 410 Gone) already absent: the goal state holds; either as a page, not the
- * API's answer, is a failure (classifyDelete). Never throws.
+ * One DELETE attempt: 2xx is deleted, 404 (or 410 Gone) already absent: the goal state holds; either from something
+ * other than the API (a proxy's page), or a 2xx carrying errors, is a failure (classifyDelete). Never throws.
  * Through `request` with the whole config (as the GET of an order): axios's method shorthands merge the
  * config once more per request, a measurable share of its cost at full speed.
  */
@@ -76,8 +76,8 @@ export function checkOrder(http: AxiosInstance, orderId: string, accessToken: st
 
 export function classifyCheck(response: Pick<AxiosResponse, 'status' | 'data'>): CheckOutcome | undefined {
   const body = response.data as { order?: unknown } | undefined;
-  const json = !!body && typeof body === 'object';
-  if (response.status === 200 && json && !!body.order && typeof body.order === 'object') return 'would_delete';
+  const json = isObject(body);
+  if (response.status === 200 && json && !!body?.order && typeof body.order === 'object') return 'would_delete';
   // Not found, said by the API (JSON): a proxy's or a gateway's 404 page says nothing of the order, and the dry run's resume would leave it out.
   return (response.status === 404 || response.status === 410) && json ? 'already_absent' : undefined;
 }
@@ -99,12 +99,21 @@ export function listOrdersPage(
   return attempt(() => http.get(path, { params, headers: bearer(accessToken), signal, maxContentLength: PAGE_BYTES }), parsePage);
 }
 
-/** A DELETE's outcome, when its answer is the API's: a page's 2xx or 404 (responses.ts pageType) is none. */
+/**
+ * A DELETE's outcome, when its answer is the API's: a 2xx with no body or a JSON one without `errors` is deleted; a 404
+ * or 410 is already absent when it says so in JSON, as the API says "not found" (an empty 404 is a gateway's "no
+ * route" as often: a dry run's check asks the same). Anything not the API's (responses.ts notTheApis) is none.
+ */
 export function classifyDelete(response: Pick<AxiosResponse, 'status' | 'headers' | 'data'>): DeleteOutcome | undefined {
-  const { status } = response;
-  const outcome = status >= 200 && status < 300 ? 'deleted' : status === 404 || status === 410 ? 'already_absent' : undefined;
-  return outcome && pageType(response) === undefined ? outcome : undefined;
+  const { status, data } = response;
+  if (notTheApis(response) !== undefined) return undefined;
+  if (status >= 200 && status < 300) return hasErrors(data) ? undefined : 'deleted';
+  return (status === 404 || status === 410) && isObject(data) ? 'already_absent' : undefined;
 }
+
+const isObject = (data: unknown): boolean => !!data && typeof data === 'object' && !Array.isArray(data);
+/** A body carrying Exsited's `errors[]`: a refusal, whatever the status says. */
+const hasErrors = (data: unknown): boolean => isObject(data) && Array.isArray((data as { errors?: unknown }).errors) && ((data as { errors: unknown[] }).errors.length > 0);
 
 /** `{orders, pagination}`, or `{account: {orders, pagination}}` for one account's orders. */
 function parsePage(response: Pick<AxiosResponse, 'status' | 'data'>): OrdersPage | undefined {
@@ -133,7 +142,8 @@ async function attempt<T>(request: () => Promise<AxiosResponse>, success: (respo
     const value = answer ? success(answer as AxiosResponse) : undefined;
     if (answer && value !== undefined) return { kind: 'done', value, httpStatus: answer.status };
     if (isCancel(error)) return { kind: 'canceled' };
-    if (answer && !needsItsBody(answer.status)) return classifyFailure(answer);
+    // (A page's headers are enough to know it is no outcome: red team, a 2 MB proxy page was retried as "no usable answer".)
+    if (answer && (!needsItsBody(answer.status) || notTheApis(answer) !== undefined)) return classifyFailure(answer);
     return { kind: 'retry', httpStatus: null, ...describeTransportError(error) };
   }
 }
@@ -149,13 +159,16 @@ const needsItsBody = (status: number): boolean => (status >= 200 && status < 300
 export function classifyFailure(response: Pick<AxiosResponse, 'status' | 'statusText' | 'headers' | 'data'>): Unfinished {
   const { status } = response;
   const error = exsitedError(response as AxiosResponse);
-  const page = pageType(response);
+  const empty = (status === 404 || status === 410) && response.data !== undefined && !isObject(response.data) ? 'no body' : undefined;
+  const page = notTheApis(response) ?? empty;
+  // Where the status would be an outcome (a 2xx, a 404, a 410), a page is none, nor is a 404 without the API's JSON (a
+  // gateway's "no route"): said as what it is, one cause however its status varies.
   if (page && ((status >= 200 && status < 300) || status === 404 || status === 410)) {
-    return { kind: 'failed', httpStatus: status, code: status < 300 ? 'UNEXPECTED_RESPONSE' : `HTTP_${status}`,
-      message: `HTTP ${status} with a ${page} page, not the API's answer (a proxy's or a gateway's: check --base-url and HTTPS_PROXY); not taken to mean the order is ${status < 300 ? 'deleted' : 'gone'}` };
+    return { kind: 'failed', httpStatus: status, code: NOT_THE_API,
+      message: `HTTP ${status} with ${page}, not the API's answer: a proxy or a gateway answered (check --base-url and HTTPS_PROXY)` };
   }
   if (status === 401) return { kind: 'unauthorized', httpStatus: 401, ...error };
   if (isRetryableStatus(status)) return { kind: 'retry', httpStatus: status, ...error, retryAfterMs: retryAfterMs(response.headers?.['retry-after']) };
-  if (status >= 200 && status < 300) return { kind: 'failed', httpStatus: status, code: 'UNEXPECTED_RESPONSE', message: 'the answer was not understood' };
+  if (status >= 200 && status < 300 && !hasErrors(response.data)) return { kind: 'failed', httpStatus: status, code: 'UNEXPECTED_RESPONSE', message: 'the answer was not understood' };
   return { kind: 'failed', httpStatus: status, ...error };
 }

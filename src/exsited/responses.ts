@@ -36,20 +36,42 @@ export function statusLineOf(error: unknown): Pick<AxiosResponse, 'status' | 'st
   return { status: res.statusCode, statusText, headers: (res.headers ?? {}) as AxiosResponse['headers'], data: undefined };
 }
 
+/** The code of an answer that is not the API's (notTheApis): a proxy's or a gateway's page where an order's outcome was due. */
+export const NOT_THE_API = 'NOT_THE_API';
+
 /**
- * The type of a page that came instead of the API's answer, or undefined: a body typed as anything but JSON (a proxy's,
- * a gateway's or a captive portal's `text/html`, a default backend's `text/plain`). Exsited answers a DELETE 204 with
- * no body, and says "not found" and its errors in JSON; a page's 200 or 404 says nothing of an order (red team: a
- * proxy's 404 page recorded the order already_absent, its 200 page deleted, and a resume skipped both). A 204 or 205
- * has no body whatever its Content-Type says (frameworks send `text/html` on them), nor has an answer whose
- * Content-Length is 0 or whose body came empty.
+ * What came instead of the API's answer, in a few words (`a text/html body`, `a body that is not JSON`), or undefined:
+ * Exsited answers in JSON, or with no body at all (a DELETE's 204), so a body that is anything else — a proxy's, a
+ * gateway's or a captive portal's page, a default backend's `text/plain` — says nothing of an order (red team: a proxy's
+ * 404 page recorded the order already_absent, its 200 page deleted, and a resume skipped both). Read from the body when
+ * it came, whatever the headers claim (a page typed JSON, or untyped, is a page still); from the headers when it did not
+ * (cut off, too big). A 204 or 205 has no body whatever its Content-Type says (frameworks send `text/html` on them), nor
+ * has an answer whose body came empty (or blank) or whose Content-Length is 0.
  */
-export function pageType(response: Pick<AxiosResponse, 'status' | 'headers' | 'data'>): string | undefined {
+export function notTheApis(response: Pick<AxiosResponse, 'status' | 'headers' | 'data'>): string | undefined {
+  if (response.status === 204 || response.status === 205) return undefined;
   const headers = response.headers ?? {};
-  const type = String(headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-  if (type === '' || /\bjson\b/.test(type) || response.status === 204 || response.status === 205) return undefined;
-  if (String(headers['content-length'] ?? '') === '0' || response.data === '') return undefined;
-  return cut(type, 60);
+  const type = String(headers['content-type'] ?? '').split(/[;,]/)[0]?.trim().toLowerCase() ?? '';
+  const typed = type !== '' && !/\bjson\b/.test(type);
+  const { data } = response;
+  if (data !== undefined) {
+    if (typeof data !== 'string' || data.trim() === '') return undefined; // JSON (parsed whatever the type said), or nothing
+    return typed ? `a ${cut(type, 60)} body` : 'a body that is not JSON';
+  }
+  return typed && String(headers['content-length'] ?? '') !== '0' ? `a ${cut(type, 60)} body` : undefined;
+}
+
+/** A failure's status and words, the status once: `HTTP 503: maintenance`, or a message that names its status itself (a page's) as it is. */
+export const withStatus = (status: number, message: string): string => (message.startsWith(`HTTP ${status} `) || message === `HTTP ${status}` ? message : `HTTP ${status}: ${message}`);
+
+/** `token endpoint answered 503: maintenance`, or `… answered 503 Service Unavailable: a text/html body` (the status once). */
+export const tokenEndpointAnswered = (status: number, message: string): string => `token endpoint answered ${withStatus(status, message).slice('HTTP '.length)}`;
+
+/** A page's title (or first heading), for the words of a failure: never the page itself (red team: raw HTML on the console and in the log). */
+function pageTitle(html: string): string | undefined {
+  const title = /<title[^>]*>([^<]*)<\/title>/i.exec(html)?.[1] ?? /<h1[^>]*>([^<]*)<\/h1>/i.exec(html)?.[1];
+  const words = title?.replace(/\s+/g, ' ').trim();
+  return words ? cut(words, 100) : undefined;
 }
 
 export function describeTransportError(error: unknown): { code: string; message: string } {
@@ -76,6 +98,9 @@ export function exsitedError(response: AxiosResponse): { code: string; message: 
     const first = entries[0]?.code;
     if ((typeof first === 'string' && first !== '') || typeof first === 'number') code = String(first);
     message = entries.map((entry) => entry.message).filter((text) => typeof text === 'string' && text !== '').join('; ');
+  } else if (typeof body === 'string' && /^\s*</.test(body)) {
+    const title = pageTitle(body);
+    message = `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}: ${notTheApis(response) ?? 'a page'}${title ? `, ${quoted(title, 100)}` : ''}`;
   } else if (typeof body === 'string') {
     message = body.trim();
   }
@@ -116,8 +141,8 @@ export function refusedGrant(response: AxiosResponse): string {
   }
   if (status === 404) return `token endpoint answered 404 (${message}): there is no token endpoint at this base URL; check --base-url (or EXSITED_BASE_URL)`;
   if (status === 400 || status === 401) {
-    return `token endpoint answered ${status}: ${message} (check EXSITED_CLIENT_ID, EXSITED_CLIENT_SECRET and EXSITED_REDIRECT_URI)`;
+    return `${tokenEndpointAnswered(status, message)} (check EXSITED_CLIENT_ID, EXSITED_CLIENT_SECRET and EXSITED_REDIRECT_URI)`;
   }
-  return `token endpoint answered ${status}: ${message}; the credentials were not checked — a proxy, firewall or gateway may be ` +
+  return `${tokenEndpointAnswered(status, message)}; the credentials were not checked — a proxy, firewall or gateway may be ` +
     'refusing the request (HTTPS_PROXY, NO_PROXY), or the API client lacks a permission';
 }

@@ -3,6 +3,7 @@ import { CleanupError, ExitCode, refusal } from '../common/errors.js';
 import { sendWithRetry, type RequestDeps } from '../engine/retrying-request.js';
 import { TokenError } from '../exsited/auth.js';
 import { listOrdersPage } from '../exsited/orders.js';
+import { withStatus } from '../exsited/responses.js';
 import { firstToken, RESTARTING, untilReached } from './reach.js';
 import { isUnusableAnswer } from '../common/domain.js';
 
@@ -26,10 +27,10 @@ export async function checkCredentials(deps: RequestDeps & { http: AxiosInstance
     if (answer.ok) return `Credentials checked on ${host}: an authenticated read of the orders succeeded.`;
     const { httpStatus, code, message } = answer.failure;
     if (httpStatus === 401 || httpStatus === 403) {
-      throw refusal(`the credentials were refused on ${host} (HTTP ${httpStatus}: ${message}): they cannot read orders, so they could not ` +
+      throw refusal(`the credentials were refused on ${host} (${withStatus(httpStatus, message)}): they cannot read orders, so they could not ` +
         'delete them either; nothing was deleted');
     }
-    throw new CleanupError(ExitCode.halted, `checking the credentials on ${host} failed: HTTP ${httpStatus}: ${message}; nothing was deleted. ` +
+    throw new CleanupError(ExitCode.halted, `checking the credentials on ${host} failed: ${httpStatus === null ? message : withStatus(httpStatus, message)}; nothing was deleted. ` +
       'Run it again once the API answers');
   } catch (error) {
     if (!(error instanceof TokenError)) throw error;

@@ -116,9 +116,11 @@ async function listPages(filter: OrderFilter, accountId: string | undefined, dep
     if (!answer) return false;
     if (!answer.ok) {
       const { httpStatus, code, message } = answer.failure;
-      // Said as a failure's cause is (`HTTP 503`, `HTTP 409 LOCKED`, `no response (ECONNRESET)`): never `HTTP 503 HTTP_503`, nor Node's own message (`connect ECONNREFUSED 127.0.0.1:9`).
+      // Said as a failure's cause is (`HTTP 503`, `HTTP 409 LOCKED`, `no response (ECONNRESET)`): never `HTTP 503 HTTP_503`, nor Node's own message
+      // (`connect ECONNREFUSED 127.0.0.1:9`); a message that names its status itself (a proxy's page) once.
       throw new CleanupError(ExitCode.halted, `listing orders failed at offset ${offset}${accountId ? ` of account ${accountId}` : ''}: ` +
-        `${failureCause({ httpStatus, error: { code } })}${httpStatus ? `: ${message}` : ''}; nothing was deleted. Run it again once the API answers` +
+        `${httpStatus && message.startsWith(`HTTP ${httpStatus} `) ? message : `${failureCause({ httpStatus, error: { code } })}${httpStatus ? `: ${message}` : ''}`}; ` +
+        'nothing was deleted. Run it again once the API answers' +
         // A page bounded by --timeout-ms, answer and all, or by its size: what a person can change (red team).
         (code === 'ETIMEDOUT' ? ` (a page must come whole within --timeout-ms; a slow API may need a larger one, or a smaller pageSize)` : '') +
         (code === 'ERR_BAD_RESPONSE' ? ` (a page's answer was cut short, or over the 16 MB a page may be: if its orders are large, a smaller pageSize)` : ''));

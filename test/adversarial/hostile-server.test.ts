@@ -165,22 +165,29 @@ describe('answers no API gives: a switch of protocols, a body too big or that ne
       if (req.method !== 'DELETE') res.writeHead(200, { 'Content-Type': 'application/json' }).end(req.url?.includes('oauth2/token') ? TOKEN_ANSWER : '{"orders":[]}');
       else if (proxied && id === 'ORD-1') res.writeHead(404, { 'Content-Type': 'text/html' }).end('<html><h1>404 Not Found</h1><hr>nginx</html>');
       else if (proxied && id === 'ORD-2') res.writeHead(200, { 'Content-Type': 'text/html' }).end('<html><h1>Welcome to nginx!</h1></html>');
+      // (second red team) a page untyped, a page typed JSON, a gateway's empty "no route", a 2xx carrying Exsited's errors
+      else if (proxied && id === 'ORD-5') res.writeHead(404).end('<html><h1>404 Not Found</h1></html>');
+      else if (proxied && id === 'ORD-6') res.writeHead(200, { 'Content-Type': 'application/json' }).end('<html><h1>Welcome to nginx!</h1></html>');
+      else if (proxied && id === 'ORD-7') res.writeHead(404, { 'Content-Length': '0', Server: 'envoy' }).end();
+      else if (proxied && id === 'ORD-8') res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"errors":[{"code":"LOCKED","message":"order is locked"}]}');
       else if (id === 'ORD-4') res.writeHead(404, { 'Content-Type': 'application/json' }).end('{"errors":[{"code":"NOT_FOUND"}]}');
       else res.writeHead(204, { 'Content-Type': 'text/html; charset=UTF-8' }).end(); // as PHP sends a 204
     });
     const dir = workDir();
     const log = join(dir, 'a.ndjson');
-    const ids = writeFile(dir, 'ids.txt', 'ORD-1\nORD-2\nORD-3\nORD-4\n');
+    const ids = writeFile(dir, 'ids.txt', 'ORD-1\nORD-2\nORD-3\nORD-4\nORD-5\nORD-6\nORD-7\nORD-8\n');
     const result = await runCli(['run', '--yes', '--ids', ids, '--audit-log', log, '--retries', '1', '--backoff-base-ms', '5'], { env });
     const outcomes = () => readAudit(log).filter((l) => l.event === 'order').map((l) => [l.orderId, l.outcome, l.httpStatus]);
-    expect(outcomes().sort()).toEqual([['ORD-1', 'failed', 404], ['ORD-2', 'failed', 200], ['ORD-3', 'deleted', 204], ['ORD-4', 'already_absent', 404]]);
+    expect(outcomes().sort()).toEqual([['ORD-1', 'failed', 404], ['ORD-2', 'failed', 200], ['ORD-3', 'deleted', 204], ['ORD-4', 'already_absent', 404],
+      ['ORD-5', 'failed', 404], ['ORD-6', 'failed', 200], ['ORD-7', 'failed', 404], ['ORD-8', 'failed', 200]]);
     expect(result.code).toBe(1);
-    expect(result.log).toContain("HTTP 404 with a text/html page, not the API's answer");
+    expect(result.log).toContain("HTTP 404 with a text/html body, not the API's answer");
     expect(result.log).not.toContain('Welcome to nginx');
     proxied = false;
     const resumed = await runCli(['run', '--yes', '--resume', '--audit-log', log], { env });
     expect(resumed.code).toBe(0);
-    expect(outcomes().slice(4).sort()).toEqual([['ORD-1', 'deleted', 204], ['ORD-2', 'deleted', 204]]);
+    expect(outcomes().slice(8).sort()).toEqual([['ORD-1', 'deleted', 204], ['ORD-2', 'deleted', 204], ['ORD-5', 'deleted', 204], ['ORD-6', 'deleted', 204],
+      ['ORD-7', 'deleted', 204], ['ORD-8', 'deleted', 204]]);
   });
 
   test('a token endpoint whose answer is too big is said as an answer that cannot be used, never as a connection that failed (red team)', async () => {
@@ -328,7 +335,7 @@ describe('a status line, then no whole body: a status that decides without one i
     });
     const dir = workDir();
     const log = join(dir, 'a.ndjson');
-    const ids = writeFile(dir, 'ids.txt', 'ORD-1\nORD-2\nORD-3\nORD-4\n');
+    const ids = writeFile(dir, 'ids.txt', 'ORD-1\nORD-2\nORD-3\nORD-4\nORD-5\nORD-6\nORD-7\nORD-8\n');
     const result = await runCli(['run', '--yes', '--ids', ids, '--audit-log', log, '--concurrency', '1', '--halt-after', '3', '--backoff-base-ms', '5'], { env });
     expect(result.code).toBe(4);
     expect(readAudit(log).filter((l) => l.event === 'order').map((l) => [l.httpStatus, l.attempts, l.error?.code])).toEqual(Array(3).fill([403, 1, 'HTTP_403']));
@@ -368,10 +375,10 @@ describe('a status line, then no whole body: a status that decides without one i
     });
     const dir = workDir();
     const log = join(dir, 'a.ndjson');
-    const ids = writeFile(dir, 'ids.txt', 'ORD-1\nORD-2\nORD-3\nORD-4\n');
+    const ids = writeFile(dir, 'ids.txt', 'ORD-1\nORD-2\nORD-3\nORD-4\nORD-5\nORD-6\nORD-7\nORD-8\n');
     const result = await runCli(['run', '--yes', '--ids', ids, '--audit-log', log, '--concurrency', '1', '--retries', '1', '--backoff-base-ms', '5', '--summary-json', join(dir, 's.json')], { env });
     expect(result.code).toBe(4);
-    expect(result.log).toContain('token endpoint answered 503: <h1>down</h1> — not the credentials');
+    expect(result.log).toContain('token endpoint answered 503 Service Unavailable: a text/html body, "down" — not the credentials');
     expect(result.log).not.toContain('authentication failed');
     expect(JSON.parse(readFileSync(join(dir, 's.json'), 'utf8'))).toMatchObject({ exitCode: 4, stopCause: 'service' });
     expect(readAudit(log).at(-1)).toMatchObject({ event: 'run.end', status: 'halted', stopCause: 'service' });
@@ -418,7 +425,7 @@ describe('a status line, then no whole body: a status that decides without one i
     const summary = join(dir, 's.json');
     const result = await runCli(['run', '--yes', '--filter', filter, '--audit-dir', dir, '--retries', '0', '--summary-json', summary], { env });
     expect(result.code).toBe(4);
-    expect(result.log).toContain('token endpoint answered 503: <h1>down</h1> — not the credentials; nothing was selected or deleted');
+    expect(result.log).toContain('token endpoint answered 503 Service Unavailable: a text/html body, "down" — not the credentials; nothing was selected or deleted');
     expect(JSON.parse(readFileSync(summary, 'utf8'))).toMatchObject({ exitCode: 4, stopCause: 'service' });
   });
 
