@@ -10,8 +10,11 @@ describe('classifying answers', () => {
     expect(classifyDelete(response(204))).toBe('deleted');
     expect(classifyDelete(response(200))).toBe('deleted');
     expect(classifyDelete(response(404, { errors: [{ code: 'NOT_FOUND' }] }))).toBe('already_absent');
-    expect(classifyDelete(response(410, {}))).toBe('already_absent');
+    expect(classifyDelete(response(410, { errors: [] }))).toBe('already_absent');
     expect(classifyDelete(response(500))).toBeUndefined();
+    // a gateway's JSON 404 (Kong's "no Route matched") is not the API's "not found" (second red team: recorded already_absent)
+    expect(classifyDelete(response(404, { message: 'no Route matched with those values' }))).toBeUndefined();
+    expect(classifyFailure(response(404, { message: 'no Route matched with those values' }))).toMatchObject({ code: 'NOT_THE_API', message: expect.stringMatching(/^HTTP 404 with a JSON body without the API's errors/) });
   });
 
   test('a DELETE answered by a page (a proxy\'s, a gateway\'s) is not the API\'s answer: its 200 is not deleted, its 404 not absent (red team: recorded so, a resume skipped them)', () => {
@@ -35,7 +38,15 @@ describe('classifying answers', () => {
     }
     expect(classifyDelete(response(404, ''))).toBeUndefined();
     expect(classifyDelete(response(200, '\n'))).toBe('deleted');
-    // a 2xx carrying Exsited's errors is a refusal
+    // a 2xx whose body never came whole (cut off, too big): the API's if said to be JSON, else unknown, and a DELETE again is safe
+    expect(classifyDelete({ status: 200, headers: { 'content-length': '5000' }, data: undefined })).toBeUndefined();
+    expect(classifyDelete({ status: 200, headers: { 'content-type': 'application/json', 'content-length': '5000' }, data: undefined })).toBe('deleted');
+    // what axios parses as JSON out of a page's text is no JSON of the API's
+    expect(classifyDelete(response(200, 1, html))).toBeUndefined();
+    expect(classifyDelete(response(200, true, { 'content-type': 'text/plain' }))).toBeUndefined();
+    // a 2xx carrying Exsited's errors, in whatever shape, is a refusal
+    expect(classifyDelete(response(200, { errors: { code: 'LOCKED' } }))).toBeUndefined();
+    expect(classifyDelete(response(200, { error: 'locked' }))).toBeUndefined();
     expect(classifyDelete(response(200, { errors: [{ code: 'LOCKED', message: 'order is locked' }] }))).toBeUndefined();
     expect(classifyFailure(response(200, { errors: [{ code: 'LOCKED', message: 'order is locked' }] }))).toEqual({ kind: 'failed', httpStatus: 200, code: 'LOCKED', message: 'order is locked' });
     // a failure said as what it is, final (a retry gets the same page), one cause whatever the status, never the HTML itself
@@ -48,7 +59,8 @@ describe('classifying answers', () => {
   test('a dry run\'s GET of an order (issue 23, item 2): 200 with the order is there, 404 or 410 with JSON not found; a 200 without an order, or a 404 page (a proxy\'s, an empty body), is not understood', () => {
     expect(classifyCheck(response(200, { order: { id: 'ORD-1' } }))).toBe('would_delete');
     expect(classifyCheck(response(404, { errors: [{ code: 'NOT_FOUND' }] }))).toBe('already_absent');
-    expect(classifyCheck(response(410, {}))).toBe('already_absent');
+    expect(classifyCheck(response(410, { errors: [] }))).toBe('already_absent');
+    expect(classifyCheck(response(404, { message: 'no Route matched with those values' }))).toBeUndefined();
     // A proxy's 404 page (red team: a real order counted absent, and its dry run's resume called it finished).
     for (const data of ['<html><body>404 Not Found</body></html>', '']) expect(classifyCheck(response(404, data))).toBeUndefined();
     for (const data of ['<html>ok</html>', '', {}, { order: null }, { orders: [] }]) expect(classifyCheck(response(200, data))).toBeUndefined();
@@ -76,11 +88,14 @@ describe('classifying answers', () => {
   test("records Exsited's errors[] code and messages", () => {
     const result = classifyFailure(response(409, { errors: [{ code: 'ORDER_LOCKED', message: 'has invoices' }, { message: 'and payments' }] }));
     expect(result).toEqual({ kind: 'failed', httpStatus: 409, code: 'ORDER_LOCKED', message: 'has invoices; and payments' });
-    expect(classifyFailure(response(400, 'bad request, plainly'))).toMatchObject({ code: 'HTTP_400', message: 'bad request, plainly' });
+    expect(classifyFailure(response(400, 'bad request, plainly'))).toMatchObject({ code: 'NOT_THE_API', message: 'bad request, plainly' }); // Exsited's errors come in JSON
     // a page in words, never its HTML (second red team: raw HTML on the console, in the log and in a halt's reason)
     expect(classifyFailure(response(503, '<html><head><title>502 Bad Gateway</title></head><script>x</script></html>', { 'content-type': 'text/html' })))
       .toMatchObject({ code: 'HTTP_503', message: 'HTTP 503: a text/html body, "502 Bad Gateway"' });
-    expect(classifyFailure(response(403, '<html>blocked</html>'))).toMatchObject({ code: 'HTTP_403', message: 'HTTP 403: a body that is not JSON' });
+    // a 4xx page (a firewall's 403) is final, one cause with the other pages (a proxy alternating 403 and 404 pages was never halted)
+    expect(classifyFailure(response(403, '<html>blocked</html>'))).toMatchObject({ kind: 'failed', code: 'NOT_THE_API', message: 'HTTP 403: a body that is not JSON' });
+    expect(classifyFailure(response(403, 'Error: <html><script>x</script></html>', { 'content-type': 'text/plain' }))).toMatchObject({ message: 'HTTP 403: a text/plain body' });
+    expect(classifyFailure(response(415, '', { 'content-type': 'application/xml', 'content-length': '9' }))).toMatchObject({ code: 'HTTP_415' });
     expect(classifyFailure(response(403, {}))).toMatchObject({ code: 'HTTP_403', message: 'HTTP 403' });
   });
 

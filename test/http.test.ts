@@ -174,11 +174,14 @@ describe('the HTTP client', () => {
       const id = req.url?.split('/').at(-1) ?? '';
       ports.set(id, req.socket.remotePort ?? 0);
       const status = Number(/^ORD-(\d{3})/.exec(id)?.[1] ?? 204);
-      res.writeHead(status, { 'Content-Type': id.endsWith('-page') ? 'text/html' : 'application/json' }).end(status === 204 ? undefined : '{}');
+      if (id.endsWith('-jsonpage')) res.writeHead(status, { 'Content-Type': 'application/json' }).end('<html>hi</html>'); // a page typed JSON
+      else if (id.endsWith('-untyped')) res.writeHead(status).end('ok');
+      else res.writeHead(status, { 'Content-Type': id.endsWith('-page') ? 'text/html' : 'application/json' }).end(status === 204 ? undefined : '{}');
     });
     const client = createHttpClient({ baseUrl: new URL(api), concurrency: 1, timeoutMs: 5000 });
     clients.push(client);
-    const ids = ['ORD-1', 'ORD-2', 'ORD-404', 'ORD-3', 'ORD-503', 'ORD-4', 'ORD-408', 'ORD-5', 'ORD-429', 'ORD-6', 'ORD-403', 'ORD-7', 'ORD-404-page', 'ORD-8', 'ORD-200-page', 'ORD-9'];
+    const ids = ['ORD-1', 'ORD-2', 'ORD-404', 'ORD-3', 'ORD-503', 'ORD-4', 'ORD-408', 'ORD-5', 'ORD-429', 'ORD-6', 'ORD-403', 'ORD-7', 'ORD-404-page', 'ORD-8', 'ORD-200-page', 'ORD-9',
+      'ORD-200-jsonpage', 'ORD-10', 'ORD-404-jsonpage', 'ORD-11', 'ORD-200-untyped', 'ORD-12'];
     for (const id of ids) await deleteOrder(client, id, 'bearer-token-0123456789');
     const same = (a: string, b: string) => ports.get(a) === ports.get(b);
     // kept alive after a 2xx, and after the API's own 404 (JSON): a resume's orders already gone cost no handshake
@@ -186,6 +189,8 @@ describe('the HTTP client', () => {
     // closed after a 503, a 408, a 429, a 403 and a proxy's 404 or 200 page
     expect([same('ORD-503', 'ORD-4'), same('ORD-408', 'ORD-5'), same('ORD-429', 'ORD-6'), same('ORD-403', 'ORD-7'), same('ORD-404-page', 'ORD-8'), same('ORD-200-page', 'ORD-9')])
       .toEqual([false, false, false, false, false, false]);
+    // and after a page typed JSON, or untyped, whose body says what it is too late for the headers' verdict (second red team: a stray 204 after one was the next order's)
+    expect([same('ORD-200-jsonpage', 'ORD-10'), same('ORD-404-jsonpage', 'ORD-11'), same('ORD-200-untyped', 'ORD-12')]).toEqual([false, false, false]);
   });
 
   test('a DELETE whose 2xx status line came before the run\'s abort is deleted, not left to a resume that would find it absent (red team)', async () => {

@@ -1,14 +1,14 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
-import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
+import axios, { type AxiosInstance } from 'axios';
 import { HttpsProxyAgent, type HttpsProxyAgentOptions } from 'https-proxy-agent';
 import { getProxyForUrl } from 'proxy-from-env';
 import { usageError } from '../common/errors.js';
 import { secrets } from '../common/secrets.js';
 import { VERSION } from '../common/version.js';
 import { isLoopbackHost } from './host-allowlist.js';
-import { notTheApis, PROXY_REFUSED, SWITCHED_PROTOCOLS } from './responses.js';
+import { BODY_NOT_JSON, PROXY_REFUSED, SWITCHED_PROTOCOLS } from './responses.js';
 
 /** The largest answer body kept, in bytes, unless a request says otherwise (an order, a page of a listing: orders.ts). */
 const ANSWER_BYTES = 1024 * 1024;
@@ -157,13 +157,39 @@ function failUpgraded(this: http.ClientRequest, _response: http.IncomingMessage,
   this.emit('error', Object.assign(new Error('the server answered 101 Switching Protocols: it took the connection for another protocol and never answered'), { code: SWITCHED_PROTOCOLS }));
 }
 
-/** Node then closes the socket once the answer has come whole, rather than hand it to the next request. */
-function lastAfterUnusual(this: http.ClientRequest, response: http.IncomingMessage): void {
+/**
+ * Node then closes the socket once the answer has come whole, rather than hand it to the next request. Kept: a 2xx with
+ * no body (the API's 204), and a 2xx, 404 or 410 said to be JSON whose first bytes are (a page typed JSON, or untyped, is
+ * judged a page from its body later, too late for the socket: second red team, a stray 204 after one was taken for the
+ * next order's). What the first bytes said is kept on the request for statusLineOf, when the rest never comes.
+ */
+function lastAfterUnusual(this: http.ClientRequest & { [BODY_NOT_JSON]?: boolean }, response: http.IncomingMessage): void {
   const status = response.statusCode ?? 0;
-  const page = notTheApis({ status, headers: response.headers as AxiosResponse['headers'], data: undefined }) !== undefined;
-  if (status < 300 && !page) return;
-  if ((status === 404 || status === 410) && /\bjson\b/i.test(response.headers['content-type'] ?? '')) return;
+  const { headers } = response;
+  const outcome = (status >= 200 && status < 300) || status === 404 || status === 410;
+  const bodiless = status === 204 || status === 205 || headers['content-length'] === '0';
+  if (outcome && bodiless && status < 300) return;
+  if (outcome && !bodiless && /\bjson\b/i.test(headers['content-type'] ?? '')) {
+    const encoded = (headers['content-encoding'] ?? 'identity') !== 'identity'; // gzip's bytes say nothing: the body, once whole, decides
+    if (!encoded) watchStart(this, response);
+    return;
+  }
   this.shouldKeepAlive = false;
+}
+
+/** Reads the body's first byte that is not white space, as it comes: `{` or `[`, JSON; anything else, not. */
+function watchStart(req: http.ClientRequest & { [BODY_NOT_JSON]?: boolean }, response: http.IncomingMessage): void {
+  const look = (chunk: Buffer) => {
+    for (const byte of chunk) {
+      if (byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d || byte === 0xef || byte === 0xbb || byte === 0xbf) continue; // (and a BOM)
+      response.off('data', look);
+      if (byte === 0x7b || byte === 0x5b) return;
+      req[BODY_NOT_JSON] = true;
+      req.shouldKeepAlive = false;
+      return;
+    }
+  };
+  response.on('data', look);
 }
 
 /** Said on the request, where axios listens (a request with no answer yet has usually ended at axios's own timer, with the same words). */

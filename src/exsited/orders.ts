@@ -75,11 +75,10 @@ export function checkOrder(http: AxiosInstance, orderId: string, accessToken: st
 }
 
 export function classifyCheck(response: Pick<AxiosResponse, 'status' | 'data'>): CheckOutcome | undefined {
-  const body = response.data as { order?: unknown } | undefined;
-  const json = isObject(body);
-  if (response.status === 200 && json && !!body?.order && typeof body.order === 'object') return 'would_delete';
-  // Not found, said by the API (JSON): a proxy's or a gateway's 404 page says nothing of the order, and the dry run's resume would leave it out.
-  return (response.status === 404 || response.status === 410) && json ? 'already_absent' : undefined;
+  const body = response.data;
+  if (response.status === 200 && isObject(body) && isObject(body.order)) return 'would_delete';
+  // Not found, said by the API (its JSON errors): a proxy's or a gateway's 404 says nothing of the order, and the dry run's resume would leave it out.
+  return (response.status === 404 || response.status === 410) && saysNotFound(body) ? 'already_absent' : undefined;
 }
 
 /**
@@ -107,13 +106,22 @@ export function listOrdersPage(
 export function classifyDelete(response: Pick<AxiosResponse, 'status' | 'headers' | 'data'>): DeleteOutcome | undefined {
   const { status, data } = response;
   if (notTheApis(response) !== undefined) return undefined;
-  if (status >= 200 && status < 300) return hasErrors(data) ? undefined : 'deleted';
-  return (status === 404 || status === 410) && isObject(data) ? 'already_absent' : undefined;
+  if (status >= 200 && status < 300) return hasErrors(data) || unseenBody(response) ? undefined : 'deleted';
+  return (status === 404 || status === 410) && saysNotFound(data) ? 'already_absent' : undefined;
 }
 
-const isObject = (data: unknown): boolean => !!data && typeof data === 'object' && !Array.isArray(data);
-/** A body carrying Exsited's `errors[]`: a refusal, whatever the status says. */
-const hasErrors = (data: unknown): boolean => isObject(data) && Array.isArray((data as { errors?: unknown }).errors) && ((data as { errors: unknown[] }).errors.length > 0);
+const isObject = (data: unknown): data is Record<string, unknown> => !!data && typeof data === 'object' && !Array.isArray(data);
+/** A body carrying Exsited's errors (`errors[]`, or any `errors`/`error` a server words its own way): a refusal, whatever the status says. */
+const hasErrors = (data: unknown): boolean => isObject(data) &&
+  ((Array.isArray(data.errors) ? data.errors.length > 0 : !!data.errors && typeof data.errors === 'object') || (!!data.error && data.error !== ''));
+/**
+ * "Not found" as the API says it: its JSON, with `errors` (a gateway's JSON 404, Kong's `{"message":"no Route matched"}`,
+ * is none: second red team, recorded already_absent, and a resume skipped the orders).
+ */
+const saysNotFound = (data: unknown): boolean => isObject(data) && Array.isArray(data.errors);
+/** A 2xx with a body that never came whole and was not said to be JSON: a page as likely as the API's (a DELETE again is safe). */
+const unseenBody = ({ status, headers, data }: Pick<AxiosResponse, 'status' | 'headers' | 'data'>): boolean =>
+  data === undefined && status !== 204 && status !== 205 && String(headers?.['content-length'] ?? '') !== '0' && !/\bjson\b/i.test(String(headers?.['content-type'] ?? ''));
 
 /** `{orders, pagination}`, or `{account: {orders, pagination}}` for one account's orders. */
 function parsePage(response: Pick<AxiosResponse, 'status' | 'data'>): OrdersPage | undefined {
@@ -159,7 +167,10 @@ const needsItsBody = (status: number): boolean => (status >= 200 && status < 300
 export function classifyFailure(response: Pick<AxiosResponse, 'status' | 'statusText' | 'headers' | 'data'>): Unfinished {
   const { status } = response;
   const error = exsitedError(response as AxiosResponse);
-  const empty = (status === 404 || status === 410) && response.data !== undefined && !isObject(response.data) ? 'no body' : undefined;
+  const data: unknown = response.data;
+  const blank = typeof data === 'string' && data.trim() === '';
+  const empty = (status === 404 || status === 410) && data !== undefined && !saysNotFound(data)
+    ? (blank ? 'no body' : isObject(data) ? 'a JSON body without the API\'s errors' : 'a body that is not the API\'s JSON') : undefined;
   const page = notTheApis(response) ?? empty;
   // Where the status would be an outcome (a 2xx, a 404, a 410), a page is none, nor is a 404 without the API's JSON (a
   // gateway's "no route"): said as what it is, one cause however its status varies.
@@ -168,6 +179,9 @@ export function classifyFailure(response: Pick<AxiosResponse, 'status' | 'status
       message: `HTTP ${status} with ${page}, not the API's answer: a proxy or a gateway answered (check --base-url and HTTPS_PROXY)` };
   }
   if (status === 401) return { kind: 'unauthorized', httpStatus: 401, ...error };
+  // A firewall's 403 page, a proxy's 400 page: final as their status says, and one cause with the other pages (a proxy alternating
+  // 403 and 404 pages was never halted: second red team).
+  if (page && status >= 400 && status < 500 && !isRetryableStatus(status)) return { kind: 'failed', httpStatus: status, code: NOT_THE_API, message: error.message };
   if (isRetryableStatus(status)) return { kind: 'retry', httpStatus: status, ...error, retryAfterMs: retryAfterMs(response.headers?.['retry-after']) };
   if (status >= 200 && status < 300 && !hasErrors(response.data)) return { kind: 'failed', httpStatus: status, code: 'UNEXPECTED_RESPONSE', message: 'the answer was not understood' };
   return { kind: 'failed', httpStatus: status, ...error };

@@ -30,11 +30,18 @@ export const SWITCHED_PROTOCOLS = 'EUPGRADE';
  * answer could not be used.
  */
 export function statusLineOf(error: unknown): Pick<AxiosResponse, 'status' | 'statusText' | 'headers' | 'data'> | undefined {
-  const res = (error as { request?: { res?: { statusCode?: unknown; statusMessage?: unknown; headers?: unknown } } } | undefined)?.request?.res;
+  const request = (error as { request?: { res?: { statusCode?: unknown; statusMessage?: unknown; headers?: unknown }; [BODY_NOT_JSON]?: boolean } } | undefined)?.request;
+  const res = request?.res;
   if (typeof res?.statusCode !== 'number' || res.statusCode < 200) return undefined; // a 1xx is no answer (101: a switch of protocols, EUPGRADE)
   const statusText = typeof res.statusMessage === 'string' ? res.statusMessage : '';
-  return { status: res.statusCode, statusText, headers: (res.headers ?? {}) as AxiosResponse['headers'], data: undefined };
+  // What the body's first bytes said, when they came (exsited/http.ts): a page, however it ended.
+  return { status: res.statusCode, statusText, headers: (res.headers ?? {}) as AxiosResponse['headers'], data: request?.[BODY_NOT_JSON] ? NOT_JSON : undefined };
 }
+
+/** Set on a request whose answer, said to be JSON, did not start as JSON does (exsited/http.ts). */
+export const BODY_NOT_JSON = Symbol('body not JSON');
+/** The body of such an answer, when the rest never came: all that is known of it. */
+const NOT_JSON = '(a body that did not start as JSON does)';
 
 /** The code of an answer that is not the API's (notTheApis): a proxy's or a gateway's page where an order's outcome was due. */
 export const NOT_THE_API = 'NOT_THE_API';
@@ -55,11 +62,15 @@ export function notTheApis(response: Pick<AxiosResponse, 'status' | 'headers' | 
   const typed = type !== '' && !/\bjson\b/.test(type);
   const { data } = response;
   if (data !== undefined) {
-    if (typeof data !== 'string' || data.trim() === '') return undefined; // JSON (parsed whatever the type said), or nothing
-    return typed ? `a ${cut(type, 60)} body` : 'a body that is not JSON';
+    if (typeof data === 'string' && data.trim() === '') return undefined; // nothing
+    // JSON, parsed whatever the type said: an object or a list is the API's; a bare number, true or null is a page's text (axios parses "1").
+    if (data !== null && typeof data === 'object') return undefined;
+    return typed ? `${article(type)} ${cut(type, 60)} body` : 'a body that is not JSON';
   }
-  return typed && String(headers['content-length'] ?? '') !== '0' ? `a ${cut(type, 60)} body` : undefined;
+  return typed && String(headers['content-length'] ?? '') !== '0' ? `${article(type)} ${cut(type, 60)} body` : undefined;
 }
+
+const article = (word: string): string => (/^[aeiou]/i.test(word) ? 'an' : 'a');
 
 /** A failure's status and words, the status once: `HTTP 503: maintenance`, or a message that names its status itself (a page's) as it is. */
 export const withStatus = (status: number, message: string): string => (message.startsWith(`HTTP ${status} `) || message === `HTTP ${status}` ? message : `HTTP ${status}: ${message}`);
@@ -98,7 +109,7 @@ export function exsitedError(response: AxiosResponse): { code: string; message: 
     const first = entries[0]?.code;
     if ((typeof first === 'string' && first !== '') || typeof first === 'number') code = String(first);
     message = entries.map((entry) => entry.message).filter((text) => typeof text === 'string' && text !== '').join('; ');
-  } else if (typeof body === 'string' && /^\s*</.test(body)) {
+  } else if (typeof body === 'string' && /<[a-z!/]/i.test(body)) { // a page, or text with markup in it (PHP's "Notice: …<br>")
     const title = pageTitle(body);
     message = `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}: ${notTheApis(response) ?? 'a page'}${title ? `, ${quoted(title, 100)}` : ''}`;
   } else if (typeof body === 'string') {

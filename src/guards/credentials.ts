@@ -3,7 +3,7 @@ import { CleanupError, ExitCode, refusal } from '../common/errors.js';
 import { sendWithRetry, type RequestDeps } from '../engine/retrying-request.js';
 import { TokenError } from '../exsited/auth.js';
 import { listOrdersPage } from '../exsited/orders.js';
-import { withStatus } from '../exsited/responses.js';
+import { NOT_THE_API, withStatus } from '../exsited/responses.js';
 import { firstToken, RESTARTING, untilReached } from './reach.js';
 import { isUnusableAnswer } from '../common/domain.js';
 
@@ -26,6 +26,11 @@ export async function checkCredentials(deps: RequestDeps & { http: AxiosInstance
     if (!answer) return 'Stopped before the credentials were checked.';
     if (answer.ok) return `Credentials checked on ${host}: an authenticated read of the orders succeeded.`;
     const { httpStatus, code, message } = answer.failure;
+    if (code === NOT_THE_API) {
+      const said = httpStatus === null ? message : withStatus(httpStatus, message);
+      const who = said.includes('a proxy or a gateway answered') ? '' : ': a proxy or a gateway answered, not the API (check --base-url and HTTPS_PROXY)';
+      throw new CleanupError(ExitCode.halted, `checking the credentials on ${host} failed: ${said}${who}; the credentials were not checked, nothing was deleted`);
+    }
     if (httpStatus === 401 || httpStatus === 403) {
       throw refusal(`the credentials were refused on ${host} (${withStatus(httpStatus, message)}): they cannot read orders, so they could not ` +
         'delete them either; nothing was deleted');

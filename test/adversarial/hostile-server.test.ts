@@ -190,6 +190,20 @@ describe('answers no API gives: a switch of protocols, a body too big or that ne
       ['ORD-7', 'deleted', 204], ['ORD-8', 'deleted', 204]]);
   });
 
+  test('the credentials check answered by a firewall\'s 403 page: a proxy or a gateway answered, exit 4, the credentials not blamed (second red team: exit 3, "the credentials were refused")', async () => {
+    const env = await hostileApi((req, res) => {
+      req.resume();
+      if (req.url?.includes('oauth2/token')) res.writeHead(200, { 'Content-Type': 'application/json' }).end(TOKEN_ANSWER);
+      else res.writeHead(403, { 'Content-Type': 'text/html' }).end('<html><head><title>Access denied</title></head><body>Request blocked</body></html>');
+    });
+    const dir = workDir();
+    const result = await runCli(['run', '--yes', '--dry-run', '--ids', writeFile(dir, 'ids.txt', 'ORD-1\n'), '--audit-dir', dir], { env });
+    expect(result.code).toBe(4);
+    expect(result.log).toContain('failed: HTTP 403 Forbidden: a text/html body, "Access denied": a proxy or a gateway answered, not the API');
+    expect(result.log).not.toContain('credentials were refused');
+    expect(result.log).not.toContain('Request blocked');
+  });
+
   test('a token endpoint whose answer is too big is said as an answer that cannot be used, never as a connection that failed (red team)', async () => {
     const result = await oneOrderAgainst((res) => res.writeHead(200, { 'Content-Type': 'application/json' }).end(`{}${' '.repeat(2 * 1024 * 1024)}`), '--retries', '1', '--backoff-base-ms', '5');
     expect(result.code).toBe(5);
@@ -338,8 +352,8 @@ describe('a status line, then no whole body: a status that decides without one i
     const ids = writeFile(dir, 'ids.txt', 'ORD-1\nORD-2\nORD-3\nORD-4\nORD-5\nORD-6\nORD-7\nORD-8\n');
     const result = await runCli(['run', '--yes', '--ids', ids, '--audit-log', log, '--concurrency', '1', '--halt-after', '3', '--backoff-base-ms', '5'], { env });
     expect(result.code).toBe(4);
-    expect(readAudit(log).filter((l) => l.event === 'order').map((l) => [l.httpStatus, l.attempts, l.error?.code])).toEqual(Array(3).fill([403, 1, 'HTTP_403']));
-    expect(result.log).toContain('3 orders in a row failed with HTTP 403 (last');
+    expect(readAudit(log).filter((l) => l.event === 'order').map((l) => [l.httpStatus, l.attempts, l.error?.code])).toEqual(Array(3).fill([403, 1, 'NOT_THE_API'])); // a firewall's page: one cause with the other pages
+    expect(result.log).toContain('3 orders in a row failed with HTTP 403 NOT_THE_API (last');
     expect(result.log).not.toMatch(/service is failing|no response|no usable answer/);
   });
 
