@@ -1,4 +1,4 @@
-import { describe, expect, test } from '@jest/globals';
+import { describe, expect, jest, test } from '@jest/globals';
 import { RetryBudget } from '../src/engine/retry-budget.js';
 
 function budget() {
@@ -81,5 +81,26 @@ describe('RetryBudget', () => {
     const stop = new AbortController();
     stop.abort();
     await expect(b.admit(stop.signal)).rejects.toThrow();
+  });
+});
+
+describe('the retry budget\'s own clock', () => {
+  test('the wall clock set back an hour while the service fails holds no probe for the hour (second red team): the engine\'s clock never steps back', async () => {
+    const realNow = Date.now.bind(Date);
+    let offset = 0;
+    const wallClock = jest.spyOn(Date, 'now').mockImplementation(() => realNow() + offset);
+    try {
+      const budget = new RetryBudget();
+      for (let i = 0; i < 30; i++) budget.answered(true);
+      await budget.admit(); // the first probe
+      budget.answered(true);
+      offset = -3_600_000;
+      let timer: NodeJS.Timeout | undefined;
+      const probe = await Promise.race([budget.admit().then(() => 'sent'), new Promise((resolve) => (timer = setTimeout(resolve, 4000, 'held')))]);
+      clearTimeout(timer);
+      expect(probe).toBe('sent');
+    } finally {
+      wallClock.mockRestore();
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { safeSleep, type Sleep } from './backoff.js';
+import { safeSleep, steadyNow, type Sleep } from './backoff.js';
 import { LimitSharing } from './limit-sharing.js';
 import { RefusalWatch } from './refusal-watch.js';
 import type { ThrottleDecision } from './throttle-decision.js';
@@ -72,9 +72,8 @@ export class RateController {
 
   constructor(private readonly options: RateControllerOptions = {}) {
     this.cap = options.cap ?? Number.POSITIVE_INFINITY;
-    // A clock that never steps back (the wall clock's time at start, then monotonic): the wall clock set back an hour held a
-    // paced run for that hour, its pacing bucket refilled by a negative amount (red team). Shards still share its seconds.
-    this.now = options.now ?? (() => performance.timeOrigin + performance.now());
+    // (The wall clock set back an hour held a paced run for that hour, its pacing bucket refilled by a negative amount.)
+    this.now = options.now ?? steadyNow;
     this.sleep = options.sleep ?? safeSleep;
     this.estimator = new ThrottleEstimator(this.now(), (options.sharers ?? 1) > 1 ? new LimitSharing(options.sharers as number) : undefined);
   }

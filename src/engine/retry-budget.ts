@@ -1,5 +1,5 @@
 import type { ServiceChange } from '../common/records.js';
-import { safeSleep, type Sleep } from './backoff.js';
+import { safeSleep, steadyNow, type Sleep } from './backoff.js';
 
 export interface RetryBudgetOptions {
   now?: () => number;
@@ -47,7 +47,7 @@ export class RetryBudget {
   heldMs = 0;
 
   constructor(private readonly options: RetryBudgetOptions = {}) {
-    this.now = options.now ?? Date.now;
+    this.now = options.now ?? steadyNow;
     this.sleep = options.sleep ?? safeSleep;
   }
 
