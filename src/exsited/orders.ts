@@ -157,9 +157,9 @@ async function attempt<T>(request: () => Promise<AxiosResponse>, success: (respo
 }
 
 /**
- * Statuses whose answer is read from its body, when the status alone did not decide: a 2xx (an order, a page), and a
- * 404 or 410 to a dry run's check (the API's JSON, or a proxy's page). Any other is classified by its status; its body
- * only gives the words (Exsited's error code, kept when it comes whole).
+ * Statuses whose answer is read from its body, when the status alone did not decide: a 2xx (an order, a page, or a
+ * DELETE's answer not said to be JSON), and a 404 or 410 (the API's JSON errors, or a gateway's). Any other is
+ * classified by its status; its body only gives the words (Exsited's error code, kept when it comes whole).
  */
 const needsItsBody = (status: number): boolean => (status >= 200 && status < 300) || status === 404 || status === 410;
 
