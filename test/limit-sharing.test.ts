@@ -48,17 +48,26 @@ describe('the shards of one run, sharing a limit', () => {
     expect(Math.min(...runs.map((run) => run.together))).toBeGreaterThanOrEqual(87);
   });
 
-  test('four shards on a bucket of 20/s, fair shares of 5/s, for 5 minutes: none under a quarter of it in the last minute (as lone clients, three of four starved: a lone client climbs slowly below 10/s, and stayed small) (red team)', () => {
+  test('four shards on a bucket of 20/s, fair shares of 5/s, for 5 minutes: none under an eighth of it in the last minute (as lone clients, three of four starved, at nothing: a lone client climbs slowly below 10/s, and stayed small) (red team)', () => {
     for (const seed of [1, 2, 3]) {
       const runs = simulate({ limit: { kind: 'bucket', rate: 20 }, seed }, [0, 1, 2, 3].map((i) => ({ orders: 1e6, startMs: (i * 97 * seed) % 450, concurrency: 8, sharers: 4 })), 300_000);
       const lastMinute = runs.map((run) => run.doneAt.filter((at) => at >= 240_000).length / 60);
-      expect(Math.min(...lastMinute)).toBeGreaterThanOrEqual(5 / 4);
+      expect(Math.min(...lastMinute)).toBeGreaterThanOrEqual(5 / 8);
     }
   });
 
   test('sixteen shards on a bucket of 100/s, 375 orders each: all done within 90 s (one cut to the floor from a window throttled whole, counted as confirmed, was never done in 30 minutes; as lone clients, the last took 297 s) (red team)', () => {
     const runs = simulate({ limit: { kind: 'bucket', rate: 100 }, seed: 2 }, Array.from({ length: 16 }, (_, i) => ({ orders: 375, startMs: (i * 97 * 2) % 450, sharers: 16 })), 1_800_000);
     expect(Math.max(...runs.map((run) => run.finishedAt))).toBeLessThanOrEqual(90_000);
+  });
+
+  test('four shards on 2/s, refused from 30 s on (every answer 429): each halted by the refusal watch after fewer than 1,000 requests (second red team: a noise decision left one unpaced, and it sent 19,206)', () => {
+    const runs = simulate({ limit: { kind: 'bucket', rate: 2 }, noise: { chance: 1, retryAfterS: 1, fromMs: 30_000 }, seed: 2 },
+      [0, 1, 2, 3].map((i) => ({ orders: 3000, startMs: (i * 97) % 450, sharers: 4 })), 600_000);
+    for (const run of runs) {
+      expect(run.refused).toBeDefined();
+      expect(run.sent).toBeLessThan(1000);
+    }
   });
 
   test('two shards: when one finishes, the other takes up its share within 15 s', () => {

@@ -229,8 +229,10 @@ export class ThrottleEstimator {
     // (A window sent below the pace sent what it sent at the pace, in bursts: that is its rate.)
     const noise = this.noise.judged({ rate: appLimited ? w.minPace : sendRate, answers: w.answers, throttled: w.throttled, ms: at.active - w.activeStart }, now, Math.max(HIGH_SHARE, this.baseline + HIGH_MARGIN));
     if (noise !== undefined) {
-      // Cutting did not lower the share: the 429s are not about the rate. The cuts undone (a limit beneath is found again, above the noise), the share learnt.
-      this.forget();
+      // Cutting did not lower the share: the 429s are not about the rate; the cuts undone, the share learnt. A shard keeps its pace (its
+      // share is the others' load as much as noise: unpaced, one sent 19,206 requests in a refusal's minute; a lone run, 131).
+      if (this.sharing) this.noise.reset();
+      else this.forget();
       this.baseline = Math.max(this.baseline, noise);
       return decide('noise');
     }
@@ -284,7 +286,6 @@ export class ThrottleEstimator {
     if (this.ceiling !== undefined && ceiling < LOSING_GROUND * this.ceiling) ceiling *= LOSING_GROUND;
     // The floor reached for want of any accepted answer confirms nothing: from there the climb stays the slow API's, not the crawl of a confirmed one.
     const confirmed = measured && this.ceiling !== undefined && ceiling <= this.ceiling * (1 + CONFIRMED);
-    // A shard climbs as the shards together would: at a rate that leaves nobody's climb to its own smallness (limit-sharing.ts).
     const slow = this.sharing ? 1 : Math.min(1, ceiling / CAUTIOUS_BELOW_RPS) ** 2;
     this.probeSlope = PROBE_RPS_PER_S * Math.min(1, (this.sharing?.together(ceiling) ?? ceiling) / PROBE_FULL_RPS) * (confirmed ? slow : 1);
     this.searching = false;
