@@ -130,9 +130,10 @@ type Guarded = http.ClientRequest & { [DEADLINE]?: NodeJS.Timeout };
  *   (a 503, a 429, a 403, a proxy's 404 page) is a gateway's as often as not, and a gateway that errs may send more
  *   than one: a 204 it sent late after a 503, or a 429, was taken as the next request's on the reused socket, and
  *   an order the server never answered was recorded deleted (red team). A fresh connection costs a handshake after
- *   those answers only: a 2xx that is not a page, and a 404 or 410 in JSON (a resume's orders already gone, Exsited's own words),
- *   keep theirs.
- * One timer and the same three functions for every request: nothing else is allocated per DELETE.
+ *   those answers only: a 2xx with no body, and a 2xx, 404 or 410 in JSON whose body starts as JSON does (a resume's
+ *   orders already gone, Exsited's own words), keep theirs.
+ * One timer and the same three functions for every request: nothing else is allocated for a DELETE's 204 (a JSON
+ * answer's first bytes are read by a listener of its own).
  */
 function guarded<A extends http.Agent>(agent: A, timeoutMs: number): A {
   const add = (agent as unknown as { addRequest: (req: http.ClientRequest, options: unknown) => void }).addRequest.bind(agent);
