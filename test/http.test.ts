@@ -175,13 +175,18 @@ describe('the HTTP client', () => {
       ports.set(id, req.socket.remotePort ?? 0);
       const status = Number(/^ORD-(\d{3})/.exec(id)?.[1] ?? 204);
       if (id.endsWith('-jsonpage')) res.writeHead(status, { 'Content-Type': 'application/json' }).end('<html>hi</html>'); // a page typed JSON
+      else if (id.endsWith('-jsonish')) res.writeHead(status, { 'Content-Type': 'application/json' }).end('{<html>hi</html>'); // one that starts as JSON
+      else if (id.endsWith('-xenc')) res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Encoding': 'x-none' }).end('<html>hi</html>');
+      else if (id.endsWith('-param')) res.writeHead(status, { 'Content-Type': 'text/html; x=json' }).end('{<html>hi</html>');
+      else if (id.endsWith('-saysbody')) res.writeHead(status, { 'Content-Length': '5' }).end(); // a 204 that says it has a body
       else if (id.endsWith('-untyped')) res.writeHead(status).end('ok');
-      else res.writeHead(status, { 'Content-Type': id.endsWith('-page') ? 'text/html' : 'application/json' }).end(status === 204 ? undefined : '{}');
+      else res.writeHead(status, { 'Content-Type': id.endsWith('-page') ? 'text/html' : 'application/json' }).end(status === 204 ? undefined : status === 404 ? '{"errors":[{"code":"NOT_FOUND"}]}' : '{}');
     });
     const client = createHttpClient({ baseUrl: new URL(api), concurrency: 1, timeoutMs: 5000 });
     clients.push(client);
     const ids = ['ORD-1', 'ORD-2', 'ORD-404', 'ORD-3', 'ORD-503', 'ORD-4', 'ORD-408', 'ORD-5', 'ORD-429', 'ORD-6', 'ORD-403', 'ORD-7', 'ORD-404-page', 'ORD-8', 'ORD-200-page', 'ORD-9',
-      'ORD-200-jsonpage', 'ORD-10', 'ORD-404-jsonpage', 'ORD-11', 'ORD-200-untyped', 'ORD-12'];
+      'ORD-200-jsonpage', 'ORD-10', 'ORD-404-jsonpage', 'ORD-11', 'ORD-200-untyped', 'ORD-12',
+      'ORD-200-jsonish', 'ORD-13', 'ORD-200-xenc', 'ORD-14', 'ORD-200-param', 'ORD-15', 'ORD-204-saysbody', 'ORD-16'];
     for (const id of ids) await deleteOrder(client, id, 'bearer-token-0123456789');
     const same = (a: string, b: string) => ports.get(a) === ports.get(b);
     // kept alive after a 2xx, and after the API's own 404 (JSON): a resume's orders already gone cost no handshake
@@ -191,6 +196,9 @@ describe('the HTTP client', () => {
       .toEqual([false, false, false, false, false, false]);
     // and after a page typed JSON, or untyped, whose body says what it is too late for the headers' verdict (second red team: a stray 204 after one was the next order's)
     expect([same('ORD-200-jsonpage', 'ORD-10'), same('ORD-404-jsonpage', 'ORD-11'), same('ORD-200-untyped', 'ORD-12')]).toEqual([false, false, false]);
+    // and after a page that starts as JSON does, one in an encoding the client does not read, one whose type names JSON in a parameter,
+    // and a 204 that says it has a body (third red team: each kept its connection, and a stray 204 after it was the next order's)
+    expect([same('ORD-200-jsonish', 'ORD-13'), same('ORD-200-xenc', 'ORD-14'), same('ORD-200-param', 'ORD-15'), same('ORD-204-saysbody', 'ORD-16')]).toEqual([false, false, false, false]);
   });
 
   test('a DELETE whose 2xx status line came before the run\'s abort is deleted, not left to a resume that would find it absent (red team)', async () => {

@@ -13,13 +13,13 @@ export interface BackoffOptions {
   sleep?: Sleep;
 }
 
-/** A sleep that never overflows Node's timers (the caller caps waits well below this; this is the floor under it). */
 /**
  * The engine's clock: the wall clock's time at start, then monotonic. It never steps back: the wall clock set back an
  * hour held a paced run, or the retry budget's probe, for that hour (red team). Processes started together share its seconds.
  */
 export const steadyNow = (): number => performance.timeOrigin + performance.now();
 
+/** A sleep that never overflows Node's timers (the caller caps waits well below this; this is the floor under it). */
 export const safeSleep: Sleep = (ms, signal) => delay(Math.min(Math.max(0, ms), MAX_TIMER_MS), undefined, { signal });
 
 /** Full-jitter exponential backoff (AWS Architecture Blog, "Exponential Backoff And Jitter"). */

@@ -168,15 +168,21 @@ function lastAfterUnusual(this: http.ClientRequest & { [BODY_NOT_JSON]?: boolean
   const status = response.statusCode ?? 0;
   const { headers } = response;
   const outcome = (status >= 200 && status < 300) || status === 404 || status === 410;
-  const bodiless = status === 204 || status === 205 || headers['content-length'] === '0';
+  // (A 204 that says it has a body has one on the wire, which Node would read as the next answer: third red team.)
+  const saysBody = (headers['content-length'] !== undefined && headers['content-length'] !== '0') || headers['transfer-encoding'] !== undefined;
+  const bodiless = ((status === 204 || status === 205) && !saysBody) || (status !== 204 && status !== 205 && headers['content-length'] === '0');
   if (outcome && bodiless && status < 300) return;
-  if (outcome && !bodiless && /\bjson\b/i.test(headers['content-type'] ?? '')) {
-    const encoded = (headers['content-encoding'] ?? 'identity') !== 'identity'; // gzip's bytes say nothing: the body, once whole, decides
-    if (!encoded) watchStart(this, response);
+  const encoding = String(headers['content-encoding'] ?? '').trim().toLowerCase();
+  const json = /^[^;,]*json/i.test(headers['content-type'] ?? ''); // the media type, not a parameter (`text/html; x=json`)
+  if (outcome && !bodiless && status !== 204 && status !== 205 && json && (encoding === '' || encoding === 'identity' || DECODED.has(encoding))) {
+    if (encoding === '' || encoding === 'identity') watchStart(this, response); // a decoded body is judged whole (orders.ts ends its connection)
     return;
   }
   this.shouldKeepAlive = false;
 }
+
+/** The encodings axios decodes: a body in any other (`x-none`) is read as it came, and is no JSON of the API's. */
+const DECODED = new Set(['gzip', 'x-gzip', 'deflate', 'br', 'compress', 'x-compress']);
 
 /** Reads the body's first byte that is not white space, as it comes: `{` or `[`, JSON; anything else, not. */
 function watchStart(req: http.ClientRequest & { [BODY_NOT_JSON]?: boolean }, response: http.IncomingMessage): void {

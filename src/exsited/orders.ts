@@ -141,7 +141,13 @@ async function attempt<T>(request: () => Promise<AxiosResponse>, success: (respo
   try {
     const response = await request();
     const value = success(response);
-    return value === undefined ? classifyFailure(response) : { kind: 'done', value, httpStatus: response.status };
+    if (value !== undefined) return { kind: 'done', value, httpStatus: response.status };
+    const failure = classifyFailure(response);
+    // Its connection is never used again, whatever its first bytes let the socket's keeper think (exsited/http.ts): a page
+    // that started as JSON (`{<html>`), or in an encoding the client does not read, kept it, and a gateway's stray 204
+    // after it was taken for the next order's (third red team).
+    if (failure.code === NOT_THE_API) (response.request as { socket?: { destroy?: () => void } } | undefined)?.socket?.destroy?.();
+    return failure;
   } catch (error) {
     // The status line came and the body did not (statusLineOf): an outcome the status alone decides stands. A DELETE's
     // 2xx is deleted whatever its body (red team: retried, or left to the resume, it was recorded already_absent); a 5xx
