@@ -41,15 +41,18 @@ export type StopCause = (typeof STOP_CAUSES)[number];
  */
 export const WAITS_FOR_A_PERSON: ReadonlySet<RunStatus> = new Set<RunStatus>(['completed', 'failed', 'crashed']);
 
+/** The code of an answer that is not the API's (exsited/responses' notTheApis): a proxy's or a gateway's page where the API's answer was due. */
+export const NOT_THE_API = 'NOT_THE_API';
+
 /**
  * Transport failures after which the server did answer, in a way that cannot be used: a body too big or cut off
  * (axios's ERR_BAD_RESPONSE), a switch to another protocol (EUPGRADE), a body that is not the gzip or deflate it
  * said (zlib's Z_*, Brotli's ERR__ERROR_*: axios asks for both), an answer that is not HTTP (llhttp's HPE_*), and a page
- * where the API's answer was due (exsited/responses' NOT_THE_API: the token endpoint's 200 page).
+ * where the API's answer was due (NOT_THE_API: the token endpoint's 200 page).
  * Never said as "no response", "cannot connect" or "nothing reached it".
  */
 export function isUnusableAnswer(code: string | undefined): boolean {
-  return code === 'ERR_BAD_RESPONSE' || code === 'EUPGRADE' || code === 'NOT_THE_API' || /^(Z_|HPE_|ERR__ERROR_)[A-Z0-9_]+$/.test(code ?? '');
+  return code === 'ERR_BAD_RESPONSE' || code === 'EUPGRADE' || code === NOT_THE_API || /^(Z_|HPE_|ERR__ERROR_)[A-Z0-9_]+$/.test(code ?? '');
 }
 
 /**

@@ -1,4 +1,4 @@
-import { failureCause } from '../common/domain.js';
+import { failureCause, NOT_THE_API } from '../common/domain.js';
 import type { OrderRecord } from '../common/records.js';
 
 /**
@@ -56,4 +56,4 @@ function listed(causes: Array<[string, number]>): string {
   return named.join(', ');
 }
 /** Something other than the API answering (a proxy's page: NOT_THE_API) is the service not served too: a gateway alternating 503s and 404 pages was never halted (red team). */
-const notServing = (record: OrderRecord): boolean => record.httpStatus === null || record.httpStatus === 408 || record.httpStatus >= 500 || record.error?.code === 'NOT_THE_API';
+const notServing = (record: OrderRecord): boolean => record.httpStatus === null || record.httpStatus === 408 || record.httpStatus >= 500 || record.error?.code === NOT_THE_API;

@@ -2,11 +2,11 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { AxiosInstance, AxiosResponse } from 'axios';
 import { humanDuration } from '../common/durations.js';
 import { MIN_SECRET_LENGTH, secrets } from '../common/secrets.js';
-import { describeTransportError, exsitedError, isCancel, isRetryableStatus, NOT_THE_API, notTheApis, PROXY_REFUSED, refusedGrant, retryAfterMs, serverSide, statusLineOf, tokenEndpointAnswered } from './responses.js';
+import { describeTransportError, exsitedError, isCancel, isRetryableStatus, notTheApis, PROXY_REFUSED, refusedGrant, retryAfterMs, serverSide, statusLineOf, tokenEndpointAnswered } from './responses.js';
 import type { AttemptResult, Unfinished } from './orders.js';
 import { RenewalPolicy } from './renewal-policy.js';
 import type { CachedToken, TokenCache } from './token-cache.js';
-import { isUnusableAnswer, type StopCause } from '../common/domain.js';
+import { isUnusableAnswer, NOT_THE_API, type StopCause } from '../common/domain.js';
 
 export type Credentials =
   | { kind: 'client_credentials'; clientId: string; clientSecret: string; redirectUri: string }

@@ -8,7 +8,7 @@ import { usageError } from '../common/errors.js';
 import { secrets } from '../common/secrets.js';
 import { VERSION } from '../common/version.js';
 import { isLoopbackHost } from './host-allowlist.js';
-import { BODY_NOT_JSON, PROXY_REFUSED, SWITCHED_PROTOCOLS } from './responses.js';
+import { BODY_NOT_JSON, PROXY_REFUSED, saysJson, SWITCHED_PROTOCOLS } from './responses.js';
 
 /** The largest answer body kept, in bytes, unless a request says otherwise (an order, a page of a listing: orders.ts). */
 const ANSWER_BYTES = 1024 * 1024;
@@ -173,8 +173,7 @@ function lastAfterUnusual(this: http.ClientRequest & { [BODY_NOT_JSON]?: boolean
   const bodiless = ((status === 204 || status === 205) && !saysBody) || (status !== 204 && status !== 205 && headers['content-length'] === '0');
   if (outcome && bodiless && status < 300) return;
   const encoding = String(headers['content-encoding'] ?? '').trim().toLowerCase();
-  const json = /^[^;,]*json/i.test(headers['content-type'] ?? ''); // the media type, not a parameter (`text/html; x=json`)
-  if (outcome && !bodiless && status !== 204 && status !== 205 && json && (encoding === '' || encoding === 'identity' || DECODED.has(encoding))) {
+  if (outcome && !bodiless && status !== 204 && status !== 205 && saysJson(headers['content-type']) && (encoding === '' || encoding === 'identity' || DECODED.has(encoding))) {
     if (encoding === '' || encoding === 'identity') watchStart(this, response); // a decoded body is judged whole (orders.ts ends its connection)
     return;
   }

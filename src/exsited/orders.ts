@@ -1,5 +1,6 @@
 import type { AxiosInstance, AxiosResponse, GenericAbortSignal } from 'axios';
-import { describeTransportError, exsitedError, isCancel, isRetryableStatus, NOT_THE_API, notTheApis, retryAfterMs, statusLineOf } from './responses.js';
+import { NOT_THE_API } from '../common/domain.js';
+import { describeTransportError, exsitedError, isCancel, isRetryableStatus, notTheApis, retryAfterMs, saysJson, statusLineOf } from './responses.js';
 
 /** An attempt that did not succeed. */
 export type Unfinished =
@@ -121,7 +122,7 @@ const hasErrors = (data: unknown): boolean => isObject(data) &&
 const saysNotFound = (data: unknown): boolean => isObject(data) && Array.isArray(data.errors);
 /** A 2xx with a body that never came whole and was not said to be JSON: a page as likely as the API's (a DELETE again is safe). */
 const unseenBody = ({ status, headers, data }: Pick<AxiosResponse, 'status' | 'headers' | 'data'>): boolean =>
-  data === undefined && status !== 204 && status !== 205 && String(headers?.['content-length'] ?? '') !== '0' && !/\bjson\b/i.test(String(headers?.['content-type'] ?? ''));
+  data === undefined && status !== 204 && status !== 205 && String(headers?.['content-length'] ?? '') !== '0' && !saysJson(headers?.['content-type']);
 
 /** `{orders, pagination}`, or `{account: {orders, pagination}}` for one account's orders. */
 function parsePage(response: Pick<AxiosResponse, 'status' | 'data'>): OrdersPage | undefined {

@@ -43,9 +43,6 @@ export const BODY_NOT_JSON = Symbol('body not JSON');
 /** The body of such an answer, when the rest never came: all that is known of it. */
 const NOT_JSON = '(a body that did not start as JSON does)';
 
-/** The code of an answer that is not the API's (notTheApis): a proxy's or a gateway's page where an order's outcome was due. */
-export const NOT_THE_API = 'NOT_THE_API';
-
 /**
  * What came instead of the API's answer, in a few words (`a text/html body`, `a body that is not JSON`), or undefined:
  * Exsited answers in JSON, or with no body at all (a DELETE's 204), so a body that is anything else — a proxy's, a
@@ -58,8 +55,8 @@ export const NOT_THE_API = 'NOT_THE_API';
 export function notTheApis(response: Pick<AxiosResponse, 'status' | 'headers' | 'data'>): string | undefined {
   if (response.status === 204 || response.status === 205) return undefined;
   const headers = response.headers ?? {};
-  const type = String(headers['content-type'] ?? '').split(/[;,]/)[0]?.trim().toLowerCase() ?? '';
-  const typed = type !== '' && !/\bjson\b/.test(type);
+  const type = mediaType(headers['content-type']);
+  const typed = type !== '' && !saysJson(type);
   const { data } = response;
   if (data !== undefined) {
     if (typeof data === 'string' && data.trim() === '') return undefined; // nothing
@@ -69,6 +66,12 @@ export function notTheApis(response: Pick<AxiosResponse, 'status' | 'headers' | 
   }
   return typed && String(headers['content-length'] ?? '') !== '0' ? `${article(type)} ${cut(type, 60)} body` : undefined;
 }
+
+/** A Content-Type's media type, lower case, without its parameters (`text/html; x=json` is `text/html`). */
+const mediaType = (contentType: unknown): string => String(contentType ?? '').split(/[;,]/)[0]?.trim().toLowerCase() ?? '';
+
+/** Whether a Content-Type says JSON (`application/json`, `application/problem+json`), in its media type, never a parameter. */
+export const saysJson = (contentType: unknown): boolean => /\bjson\b/.test(mediaType(contentType));
 
 const article = (word: string): string => (/^[aeiou]/i.test(word) ? 'an' : 'a');
 

@@ -3,9 +3,9 @@ import { CleanupError, ExitCode, refusal } from '../common/errors.js';
 import { sendWithRetry, type RequestDeps } from '../engine/retrying-request.js';
 import { TokenError } from '../exsited/auth.js';
 import { listOrdersPage } from '../exsited/orders.js';
-import { NOT_THE_API, withStatus } from '../exsited/responses.js';
+import { withStatus } from '../exsited/responses.js';
 import { firstToken, RESTARTING, untilReached } from './reach.js';
-import { isUnusableAnswer } from '../common/domain.js';
+import { isUnusableAnswer, NOT_THE_API } from '../common/domain.js';
 
 /**
  * Before a run starts: a token, and for a dry run (or a pre-issued token, which only using it can test)
