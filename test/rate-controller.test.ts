@@ -1,8 +1,9 @@
-import { describe, expect, jest, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { RateController } from '../src/engine/rate-controller.js';
 import type { ThrottleDecision } from '../src/engine/throttle-decision.js';
 import { FLOOR_RPS } from '../src/engine/throttle-estimator.js';
 import { rateBetween, simulate, type ClientResult } from './helpers/throttle-sim.js';
+import { sentWithin, withSteppedWallClock } from './helpers/wall-clock.js';
 
 /**
  * The rate controller in simulation (test/helpers/throttle-sim: simulated time, the real controller, a
@@ -102,21 +103,13 @@ describe('the rate controller, in simulation', () => {
 
 describe('the rate controller\'s own clock', () => {
   test('the wall clock set back an hour mid-run holds no request: the controller\'s clock never steps back (red team: a paced run sent nothing for the hour)', async () => {
-    const realNow = Date.now.bind(Date);
-    let offset = 0;
-    const wallClock = jest.spyOn(Date, 'now').mockImplementation(() => realNow() + offset);
-    try {
+    await withSteppedWallClock(async (step) => {
       const c = new RateController();
       for (let i = 0; i < 20; i++) c.answered(await c.acquire(), i % 2 === 0, 0); // half of 20 throttled: clearly over, paced
       expect(Number.isFinite(c.rateAt())).toBe(true);
-      offset = -3_600_000;
-      let timer: NodeJS.Timeout | undefined;
-      const sent = await Promise.race([Promise.all([c.acquire(), c.acquire(), c.acquire()]).then(() => 'sent'), new Promise((resolve) => (timer = setTimeout(resolve, 2000, 'held')))]);
-      clearTimeout(timer);
-      expect(sent).toBe('sent');
-    } finally {
-      wallClock.mockRestore();
-    }
+      step(-3_600_000);
+      expect(await sentWithin(Promise.all([c.acquire(), c.acquire(), c.acquire()]), 2000)).toBe('sent');
+    });
   });
 });
 
