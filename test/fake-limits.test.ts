@@ -24,7 +24,9 @@ describe("the fake's limits", () => {
     expect(parseLimit('bucket:100:200')).toEqual({ kind: 'bucket', rate: 100, burst: 200 });
     expect(parseLimit('window:50')).toEqual({ kind: 'window', rate: 50 });
     expect(parseOutage('10s@2.5s')).toEqual({ durationMs: 10_000, afterMs: 2500 });
+    expect(parseOutage('30s@10s:429')).toEqual({ durationMs: 30_000, afterMs: 10_000, status: 429 });
+    expect(parseOutage('30s@10s:503')).toEqual({ durationMs: 30_000, afterMs: 10_000 });
     for (const bad of ['bucket', 'bucket:0', 'window:x', 'leaky:5', 'bucket:5:0']) expect(() => parseLimit(bad)).toThrow(/^--limit: /);
-    for (const bad of ['10s', '10@2', 's@s']) expect(() => parseOutage(bad)).toThrow(/^--outage: /);
+    for (const bad of ['10s', '10@2', 's@s', '10s@2s:404', '10s@2s:']) expect(() => parseOutage(bad)).toThrow(/^--outage: /);
   });
 });

@@ -166,6 +166,12 @@ describe('the fake DELETE', () => {
     expect(message(del(degraded, ID, liveToken(degraded))[0] as Sent)).toBe('the service is degraded');
     expect(degraded.orders.has(ID)).toBe(true);
     expect(degraded.limit?.take()).toEqual({ allowed: true }); // the outage's answers took nothing from it
+
+    const refusing = fakeState({ outage: { afterMs: 0, durationMs: 3_600_000, status: 429 } });
+    expect(del(refusing, ID, liveToken(refusing))).toEqual([{
+      status: 429, body: { errors: [{ code: 'TOO_MANY_REQUESTS', message: 'rate limit exceeded' }] }, headers: { 'Retry-After': '1' },
+    }]);
+    expect(refusing.orders.has(ID)).toBe(true);
   });
 
   test("injected faults: 429 with the plan's Retry-After (a hostile server's as is), reset, hang, deleted then 503", () => {

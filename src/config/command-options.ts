@@ -78,7 +78,7 @@ export const FAKE_API_OPTIONS = {
   }),
   outage: spec({
     flag: '--outage', value: parsedBy<OutagePlan>('<spec>', parseOutage, () => ''),
-    help: 'every DELETE answered 503 for a while, e.g. 10s@2s: for 10 s, from 2 s after the first DELETE',
+    help: 'every DELETE answered 503 for a while, e.g. 10s@2s: for 10 s, from 2 s after the first DELETE; 30s@10s:429: answered 429 (Retry-After 1 s), a gateway refusing everyone',
   }),
   tokenTtl: spec({ flag: '--token-ttl', value: count(1, 86_400 * 30), default: 3600, help: 'access token lifetime in seconds' }),
   writeIds: spec({ flag: '--write-ids', value: path('<path>'), help: 'also write the IDs of its orders to this CSV, to try a real run with --ids' }),

@@ -23,12 +23,16 @@ export function refuseUnauthorized(state: FakeState, request: FakeRequest, reply
   return 401;
 }
 
-/** The outage: from `afterMs` after the first DELETE, for `durationMs`. */
-export function refuseInOutage(state: FakeState, reply: Reply, at: number): 503 | undefined {
+/** The outage: from `afterMs` after the first DELETE, for `durationMs`; a 503 each, or a 429 (a gateway refusing everyone). */
+export function refuseInOutage(state: FakeState, reply: Reply, at: number): 503 | 429 | undefined {
   const first = state.stats.firstDeleteAt;
   const { outage } = state;
   const inOutage = !!outage && first !== null && at >= first + outage.afterMs && at < first + outage.afterMs + outage.durationMs;
   if (!inOutage) return undefined;
+  if (outage.status === 429) {
+    reply.error(429, 'TOO_MANY_REQUESTS', 'rate limit exceeded', { 'Retry-After': '1' });
+    return 429;
+  }
   reply.error(503, 'SERVICE_UNAVAILABLE', 'the service is degraded');
   return 503;
 }

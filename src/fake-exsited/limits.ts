@@ -16,6 +16,8 @@ export interface OutagePlan {
   /** When the outage starts, in ms after the first DELETE, and how long it lasts. */
   afterMs: number;
   durationMs: number;
+  /** What every DELETE is answered meanwhile: 503 (by default), or 429 with Retry-After 1 s (a gateway refusing everyone). */
+  status?: 503 | 429;
 }
 
 export type LimitAnswer = { allowed: true } | { allowed: false; retryAfterS: number };
@@ -65,9 +67,9 @@ export function parseLimit(text: string): LimitPlan {
   return plan;
 }
 
-/** `10s@2s`: an outage of 10 s, starting 2 s after the first DELETE. */
+/** `10s@2s`: an outage of 10 s, starting 2 s after the first DELETE, every DELETE answered 503; `10s@2s:429`, answered 429. */
 export function parseOutage(text: string): OutagePlan {
-  const match = /^(\d+(?:\.\d+)?)s@(\d+(?:\.\d+)?)s$/.exec(text);
-  if (!match) throw new Error(`--outage: ${JSON.stringify(text)} is not DURATIONs@STARTs, such as 10s@2s`);
-  return { durationMs: Number(match[1]) * 1000, afterMs: Number(match[2]) * 1000 };
+  const match = /^(\d+(?:\.\d+)?)s@(\d+(?:\.\d+)?)s(?::(503|429))?$/.exec(text);
+  if (!match) throw new Error(`--outage: ${JSON.stringify(text)} is not DURATIONs@STARTs[:503|429], such as 10s@2s or 30s@10s:429`);
+  return { durationMs: Number(match[1]) * 1000, afterMs: Number(match[2]) * 1000, ...(match[3] === '429' ? { status: 429 as const } : {}) };
 }
