@@ -12,7 +12,7 @@ import { DEMO_CLIENT } from '../dist/fake-exsited/server.js';
 import { benchIds } from './ids.mjs';
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
-const CLI = here('../dist/cli.js');
+const CLI = process.env.BENCH_CLI ?? here('../dist/cli.js'); // BENCH_CLI: another build's, to compare
 const work = mkdtempSync(join(tmpdir(), 'eoc-bench-'));
 const only = process.argv[2]; // e.g. `npm run bench -- memory`
 const results = { machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version }, date: new Date().toISOString(), scenarios: {} };
@@ -344,6 +344,7 @@ const scenarios = {
 
   shards,
   outage,
+  refusal,
 
   async startup() {
     const n = 200;
@@ -432,6 +433,28 @@ async function outage() {
     ['full rate again after the outage (s)', recoveredAfter === undefined ? 'never' : round(recoveredAfter / 1000), '<= 10'],
     ['deleted + already absent + failed', `${tool.end.summary.deleted} + ${tool.end.summary.alreadyAbsent} + ${tool.end.summary.failed}`],
     ['every order once in the log', exactlyOnce(tool.log, n)],
+  ]);
+}
+
+/**
+ * A gateway refusing everyone (every DELETE 429, Retry-After 1 s) for 20 s, 10 s into a run on a bucket of 100/s; the run
+ * stopped by --max-duration 90s (exit 4). What matters is the minute after the refusal: the old build crawled from the floor.
+ */
+async function refusal() {
+  const n = 9000;
+  const ids = await writeIds('t-refusal.txt', n);
+  const fake = await startFake(n, 20, 1, { limit: 'bucket:100', outage: '20s@10s:429' });
+  const tool = await runTool(fake, ids, ['--concurrency', '16', '--max-duration', '90s'], undefined, [0, 4]);
+  await fake.stop();
+  const lines = auditLines(tool.log);
+  const end = tool.state.stats.firstDeleteAt + 30_000;
+  const deleted = lines.filter((l) => l.event === 'order' && l.outcome === 'deleted').map((l) => Date.parse(l.time));
+  const restore = lines.find((l) => l.event === 'throttle' && l.kind === 'restore');
+  report('15. throttling: refused (every DELETE 429) for 20 s from 10 s, a bucket of 100/s, concurrency 16, stopped at 90 s', [
+    ['orders/s in the 10 s before the refusal', round(deleted.filter((at) => at < end - 20_000).length / 10)],
+    ['orders/s in the minute after it', round(deleted.filter((at) => at >= end && at < end + 60_000).length / 60), '>= 90'],
+    ['the rate restored, after its end (s)', restore ? `${round((Date.parse(restore.time) - end) / 1000)} (${round(restore.rateBefore, 2)}/s to ${round(restore.rateAfter)}/s)` : 'never'],
+    ['requests answered 429', `${tool.state.stats.limited} by the limit`],
   ]);
 }
 

@@ -101,6 +101,30 @@ describe('the rate controller, in simulation', () => {
   });
 });
 
+/**
+ * A ceiling cut in a storm of 429s (most answers throttled at random for 30 s) was kept as confirmed, and below 8/s the
+ * climb from a confirmed ceiling is a slow API's caution: a run on a bucket of 100/s crawled at ~1/s for many minutes after
+ * the storm. Windows sent beyond a slow ceiling and accepted as below it, twice in a row, now raise it to what was accepted.
+ */
+describe('a slow ceiling that proves stale is raised', () => {
+  test.each([0.8, 0.9, 0.95])('%p of answers 429 from 10 s to 40 s on a bucket of 100/s: done within 350 s in each of 4 seeds (157–300 s; before: 503–1,209 s; 119 s without them)', (chance) => {
+    for (let seed = 1; seed <= 4; seed++) {
+      const [run] = simulate({ limit: { kind: 'bucket', rate: 100 }, noise: { chance, retryAfterS: 1, fromMs: 10_000, toMs: 40_000 }, seed }, [{ orders: 12_000, concurrency: 16, latencyMs: 20 }], 1_800_000);
+      expect(run!.finishedAt).toBeLessThan(350_000);
+    }
+  });
+
+  test('a slow API (2/s) is never raised above, nor a run at 100/s, nor one in steady noise', () => {
+    const kinds = [
+      simulate({ limit: { kind: 'bucket', rate: 2, burst: 2 }, seed: 1 }, [{ orders: 300, concurrency: 4, latencyMs: 50 }]),
+      simulate({ limit: { kind: 'bucket', rate: 100 }, seed: 1 }, [{ orders: 6000, concurrency: 16, latencyMs: 20 }]),
+      simulate({ limit: { kind: 'bucket', rate: 100 }, noise: { chance: 0.05, retryAfterS: 1 }, seed: 1 }, [{ orders: 6000, concurrency: 16, latencyMs: 20 }]),
+    ].flatMap(([run]) => run!.decisions.map((d) => d.kind));
+    expect(kinds).toContain('cut');
+    expect(kinds).not.toContain('raise');
+  });
+});
+
 describe('the rate controller\'s own clock', () => {
   test('the wall clock set back an hour mid-run holds no request: the controller\'s clock never steps back (red team: a paced run sent nothing for the hour)', async () => {
     await withSteppedWallClock(async (step) => {

@@ -6,10 +6,13 @@ export const DECISION_WORDS: Readonly<Record<ThrottleDecision['kind'], string>> 
   ceiling: 'rate stepped back below the ceiling',
   lift: 'limit lifted',
   noise: 'cuts undone (the 429s are not about the rate)',
+  restore: 'rate restored (the server accepts again after refusing)',
+  raise: 'ceiling raised (the server accepts beyond it)',
 };
 
-/** A paced rate for people: `36.5/s`, or `unpaced` (Infinity in the engine, null in a record). */
-export const rateText = (rps: number | null): string => (rps === null || !Number.isFinite(rps) ? 'unpaced' : `${Number(rps.toFixed(1))}/s`);
+/** A paced rate for people: `36.5/s`, `0.05/s` (two figures below 1/s: the floor is no `0.1/s`), or `unpaced` (Infinity in the engine, null in a record). */
+export const rateText = (rps: number | null): string =>
+  (rps === null || !Number.isFinite(rps) ? 'unpaced' : `${Number(rps < 1 ? rps.toPrecision(2) : rps.toFixed(1))}/s`);
 
 /** A decision in a line: `rate cut from 120/s to 90.5/s`; noise says what was found. */
 export const decisionText = (d: { kind: ThrottleDecision['kind']; rateBefore: number | null; rateAfter: number | null; baseline?: number }): string =>

@@ -1,6 +1,9 @@
 import { AcceptedRate } from './accepted-rate.js';
 import type { LimitSharing } from './limit-sharing.js';
 import { NoiseTest } from './noise-test.js';
+import { newWindow, type Window } from './estimator-window.js';
+import { RateCurve, SLOW_RPS, type KeptCurve } from './rate-curve.js';
+import { RefusalMemory } from './refusal-memory.js';
 import type { Judgement, ThrottleDecision } from './throttle-decision.js';
 import { median, SIGNIFICANT, surprise } from './throttle-stats.js';
 
@@ -44,10 +47,6 @@ const NOISE_TOLERATED = 0.05;
 const APP_LIMITED = 0.8;
 /** Beyond the known ceiling, this much above the baseline is enough to step back. */
 const LOW_MARGIN = 0.02;
-/** A decision goes down to this share of what the server accepted. */
-const BETA = 0.9;
-/** A newcomer's search: requests/s per s³ (CUBIC's constant). */
-const SEARCH_C = 4;
 /** A first cut from fewer accepted answers than this does not know the limit: it searches upward, fast. */
 const RELIABLE_ACCEPTED = 10;
 /**
@@ -55,27 +54,17 @@ const RELIABLE_ACCEPTED = 10;
  * (10 against 100/s) is spent in the first milliseconds, and what it accepted then is a tenth of its rate.
  */
 const RELIABLE_ACCEPTED_EARLY = 30;
-/**
- * After a decision the rate climbs in a straight line (additive increase), by this many requests/s each
- * second: the same amount for every client however fast it goes. That, with cuts that take the same share
- * from each, is what brings clients sharing one limit to fair shares; a concave return to the old rate
- * (CUBIC's) gives back the same share to each and keeps them as unequal as they started. Below
- * PROBE_FULL_RPS the climb is scaled down, because a slow API answers too few requests to show an
- * overshoot quickly; below CAUTIOUS_BELOW_RPS, once the ceiling is confirmed (found again, no more than
- * CONFIRMED higher), scaled down more. (A client held small by others sharing the limit looks the same
- * from inside, so this caution is kept to the slowest rates.)
- */
-const PROBE_RPS_PER_S = 4;
-const PROBE_FULL_RPS = 10;
-const CAUTIOUS_BELOW_RPS = 8;
-const CONFIRMED = 0.1;
 /** The server accepting this many times the old ceiling without throttling: the limit is gone, or was noise. */
 const LIFT_FACTOR = 4;
+/**
+ * Windows in a row sent beyond the ceiling and throttled no more than the baseline, the server accepting this many times the
+ * ceiling: the ceiling is stale, and goes up to what the server accepted.
+ */
+const RAISE_WINDOWS = 2;
+const RAISE_FACTOR = 1.25;
 /** How fast the baseline follows the throttled share of windows that decided nothing, below this share of the ceiling. */
 const BASELINE_WEIGHT = 0.2;
 const BASELINE_BELOW = 0.95;
-/** A new ceiling below this share of the old one is ground lost to others: it is lowered by as much again. */
-const LOSING_GROUND = 0.95;
 const DEFAULT_PAUSE_MS = 1000;
 /**
  * Everyone waits out the server's Retry-After at the first contact, and again when clearly over if it is
@@ -85,26 +74,10 @@ const DEFAULT_PAUSE_MS = 1000;
  */
 const PAUSE_AGAIN_MS = 2000;
 
-interface Window {
-  start: number;
-  /** The active time the window began at: its answers over its length are the rate it sent at. */
-  activeStart: number;
-  answers: number;
-  throttled: number;
-  /** The lowest pace in force while it lasted, requests/s. */
-  minPace: number;
-  retryAfters: number[];
-  /** The latest moment a throttled answer's Retry-After ends (wall clock): a date and a delta alike. */
-  latestDeadline: number;
-  /** The latest answers' throttled flags (at most RECENT_ANSWERS). */
-  recent: boolean[];
-  /** How many of `recent` are throttled. */
-  recentThrottled: number;
-}
 
 /**
- * What the limit is, read from the server's answers rather than from single events: the rate curve (a
- * ceiling, and the climb since the last decision) and the decisions that move it.
+ * What the limit is, read from the server's answers rather than from single events: the decisions that
+ * move the rate's curve (rate-curve.ts: a ceiling, and the climb since the last decision).
  *
  * Answers are judged a window at a time (at least 1 s and 20 answers), and only answers to requests sent
  * after the last decision, so that one episode is judged once. Over the limit — a share throttled well
@@ -119,20 +92,12 @@ interface Window {
  * becomes the baseline. A window sent well below the pace is cut from by the pace, not by what it had
  * the server accept. A client whose first cut came
  * from a handful of accepted answers (a newcomer to a limit others already use up, or a run whose first
- * moments spent a bucket's small burst) searches upward fast instead.
+ * moments spent a bucket's small burst) searches upward fast instead. A lone run that the server refused
+ * (accepting nothing) gets its curve from before back when it accepts again (RefusalMemory); one whose
+ * slow ceiling proves stale (windows beyond it accepted as below it) has it raised to what was accepted.
  */
 export class ThrottleEstimator {
-  private ceiling: number | undefined;
-  /** When the current epoch (since the last decision) began. */
-  private epochStart = 0;
-  private probeSlope = PROBE_RPS_PER_S;
-  private searching = false;
-  /**
-   * A ceiling from the first contact with the limit is provisional: it was measured over a second or less,
-   * where a bucket's saved-up burst passes for rate. Until the next decision, any excess over the baseline
-   * steps back, and nothing is learnt as noise.
-   */
-  private provisional = false;
+  private readonly curve: RateCurve;
   /** Tickets handed out, one per request sent; answers to tickets up to `judgedUpTo` were taken into account by a decision. */
   private issued = 0;
   private judgedUpTo = 0;
@@ -143,22 +108,30 @@ export class ThrottleEstimator {
   private readonly accepted = new AcceptedRate();
   /** The windows over the limit lately: whether cutting lowers the share throttled. */
   private readonly noise = new NoiseTest();
+  /**
+   * The rate before the server refused this client (accepting nothing), for when it accepts again. Not a shard's: its windows
+   * accepted nothing as often for the other shards' load, and shards climb back as they would together anyway.
+   */
+  private readonly refusal: RefusalMemory<KeptCurve> | undefined;
+  /** Windows in a row sent beyond the ceiling, throttled no more than the baseline. */
+  private cleanBeyond = 0;
+  /** While a restore is on trial: when it came (active time); what the server accepted is counted from then. */
+  private restoredAt: number | undefined;
 
   /** `sharing`: this run is one of the shards of a run, whose limit they may share (limit-sharing.ts). */
   constructor(now: number, private readonly sharing?: LimitSharing) {
     this.window = newWindow(now, 0);
+    this.curve = new RateCurve(sharing);
+    this.refusal = sharing ? undefined : new RefusalMemory<KeptCurve>();
   }
 
   get ceilingRps(): number | undefined {
-    return this.ceiling;
+    return this.curve.ceiling;
   }
 
   /** The rate by the curve at `climb` (the climb clock), requests/s, before the cap and the floor; undefined: unpaced. */
   rateAt(climb: number): number | undefined {
-    if (this.ceiling === undefined) return undefined;
-    const t = (climb - this.epochStart) / 1000;
-    // A newcomer searches upward fast (convex); otherwise the rate climbs in a straight line from 0.9 of the ceiling.
-    return BETA * this.ceiling + (this.searching ? SEARCH_C * t ** 3 : this.probeSlope * t);
+    return this.curve.rateAt(climb);
   }
 
   /** A request goes at `now`: its ticket. */
@@ -172,6 +145,8 @@ export class ThrottleEstimator {
 
   /** The answer to the request sent with `ticket`: a judgement when its window decided something. */
   answered(ticket: number, throttled: boolean, retryAfterMs: number | undefined, at: AnswerTime): Judgement | undefined {
+    const restored = throttled ? undefined : this.refusal?.accepted(this.curve.kept());
+    if (restored !== undefined) return this.restore(at, restored);
     if (ticket <= this.judgedUpTo) return undefined;
     const w = this.window;
     w.answers++;
@@ -206,7 +181,8 @@ export class ThrottleEstimator {
     this.window = newWindow(now, at.active);
     const share = throttled / answers;
     const sendRate = (w.answers * 1000) / Math.max(1, at.active - w.activeStart);
-    const accepted = this.accepted.lately(at.active);
+    const accepted = this.restoredAt === undefined ? this.accepted.lately(at.active) : this.accepted.since(at.active, this.restoredAt);
+    this.restoredAt = undefined;
     // Sent well below the pace (orders waiting out their own Retry-After, or running out), a window did not
     // measure what the server can take, only what was sent: its cut goes by the pace and the share
     // throttled, and it is no sample of noise.
@@ -219,13 +195,16 @@ export class ThrottleEstimator {
       this.judgedUpTo = this.issued;
       return {
         kind, windowMs: now - w.start, answers, share, baseline: this.baseline, acceptedRate: accepted.rate,
-        ceiling: this.ceiling ?? null, ...(pauseMs === undefined ? {} : { pauseMs }),
+        ceiling: this.curve.ceiling ?? null, ...(pauseMs === undefined ? {} : { pauseMs }),
       };
     };
     const enough = throttled >= MIN_THROTTLED;
     const over = this.over(answers, throttled);
+    // A restore on trial that finds the server still refusing: back to where the refusal had left the rate.
+    const back = this.refusal?.judged(enough && over, share);
     // Probing beyond the ceiling: there, a small excess over the baseline is this client's doing.
-    const beyond = this.ceiling !== undefined && !this.searching && (this.provisional || rateBefore > this.ceiling);
+    const { ceiling } = this.curve;
+    const beyond = ceiling !== undefined && !this.curve.searching && (this.curve.provisional || rateBefore > ceiling);
     // (A window sent below the pace sent what it sent at the pace, in bursts: that is its rate.)
     const noise = this.noise.judged({ rate: appLimited ? w.minPace : sendRate, answers: w.answers, throttled: w.throttled, ms: at.active - w.activeStart }, now, Math.max(HIGH_SHARE, this.baseline + HIGH_MARGIN));
     if (noise !== undefined) {
@@ -237,33 +216,62 @@ export class ThrottleEstimator {
       return decide('noise');
     }
     if (enough && over) {
-      const firstContact = this.ceiling === undefined;
+      const firstContact = ceiling === undefined;
       const levelStart = firstContact && !!this.sharing?.levelStart();
+      this.refusal?.cut(share, this.curve.kept());
       // (A window sent below the pace and throttled whole says nothing of what the server accepts: its floor confirms nothing.)
-      this.startEpoch(at.climb, this.sharing ? this.sharing.cutTo(capacity, rateBefore, levelStart) : capacity, appLimited ? share < 1 : accepted.count > 0);
+      if (back) this.curve.resume(at.climb, back);
+      else this.startEpoch(at.climb, this.sharing ? this.sharing.cutTo(capacity, rateBefore, levelStart) : capacity, appLimited ? share < 1 : accepted.count > 0);
       const early = now - this.firstSentAt < MIN_WINDOW_MS;
-      this.searching = firstContact && (levelStart || accepted.count < (early ? RELIABLE_ACCEPTED_EARLY : RELIABLE_ACCEPTED));
-      this.provisional = firstContact && !this.searching;
+      this.curve.searching = firstContact && back === undefined && (levelStart || accepted.count < (early ? RELIABLE_ACCEPTED_EARLY : RELIABLE_ACCEPTED));
+      this.curve.provisional = firstContact && !this.curve.searching;
       this.noise.cut(now);
       // Everyone waits the server's Retry-After, counted from the answers that carried it: never past the latest moment it asked for.
       const pauseMs = w.retryAfters.length === 0 ? DEFAULT_PAUSE_MS : Math.min(median(w.retryAfters) as number, Math.max(0, w.latestDeadline - now));
       return decide('cut', share >= CLEARLY_OVER && (firstContact || pauseMs <= PAUSE_AGAIN_MS) ? pauseMs : undefined);
     }
-    if (enough && beyond && share >= this.baseline + LOW_MARGIN && (this.provisional || (answers * 1000) / Math.max(1, now - w.start) >= APP_LIMITED * (this.ceiling as number))) {
+    if (enough && beyond && share >= this.baseline + LOW_MARGIN && (this.curve.provisional || (answers * 1000) / Math.max(1, now - w.start) >= APP_LIMITED * (ceiling as number))) {
       // (Only when it really sent beyond the ceiling: a run running out of orders sends less than it may, and
       // what the server accepted then says nothing of the limit.)
       this.startEpoch(at.climb, this.sharing ? this.sharing.cutTo(capacity, rateBefore, false) : capacity, true);
       return decide('ceiling');
     }
+    const clean = beyond && !this.sharing && (ceiling as number) < SLOW_RPS && !appLimited && (!enough || share < this.baseline + LOW_MARGIN);
+    this.cleanBeyond = clean ? this.cleanBeyond + 1 : 0;
     if (!beyond) {
       // Below the ceiling, throttling short of "over" is noise: the baseline follows it.
-      if (!over && (this.ceiling === undefined || rateBefore <= BASELINE_BELOW * this.ceiling)) this.baseline += BASELINE_WEIGHT * (share - this.baseline);
-    } else if (accepted.rate >= LIFT_FACTOR * (this.ceiling as number)) {
+      if (!over && (ceiling === undefined || rateBefore <= BASELINE_BELOW * ceiling)) this.baseline += BASELINE_WEIGHT * (share - this.baseline);
+    } else if (accepted.rate >= LIFT_FACTOR * (ceiling as number)) {
       // Far above the old ceiling, accepted without throttling: the limit is gone, or was never this client's.
       this.forget();
       return decide('lift');
+    } else if (this.cleanBeyond >= RAISE_WINDOWS && accepted.rate >= RAISE_FACTOR * (ceiling as number)) {
+      // Beyond a slow ceiling, accepted as below it, again and again: the ceiling is stale (a limit raised, or one measured in a
+      // storm of 429s), and the climb from it a slow API's crawl. It goes up to what the server accepted, and climbs at that pace's.
+      // (Not a shard's: shards climb as they would together, at no slow API's caution.)
+      this.startEpoch(at.climb, accepted.rate, true);
+      return decide('raise');
     }
     return undefined;
+  }
+
+  /** The server accepts again after refusing: the curve before the refusal back (RefusalMemory), provisional (an excess steps back). */
+  private restore(at: AnswerTime, kept: KeptCurve | null): Judgement {
+    const w = this.window;
+    const accepted = this.accepted.lately(at.active).rate;
+    this.judgedUpTo = this.issued;
+    this.window = newWindow(at.now, at.active);
+    this.restoredAt = at.active;
+    if (kept === null) {
+      // Unpaced before: unpaced again, the limit found as at the run's start (its first window is no trial).
+      this.forget();
+      this.refusal?.judged(false, 0);
+    } else {
+      this.curve.resume(at.climb, kept);
+      this.curve.provisional = true;
+    }
+    // (Decided from the refusal's answers since the last cut, and this one.)
+    return { kind: 'restore', windowMs: at.now - w.start, answers: w.answers + 1, share: w.throttled / (w.answers + 1), baseline: this.baseline, acceptedRate: accepted, ceiling: this.curve.ceiling ?? null };
   }
 
   /** Throttled this much, and unlikely as noise at the baseline. */
@@ -274,27 +282,13 @@ export class ThrottleEstimator {
 
   /** No ceiling: unpaced until the server throttles again. */
   private forget(): void {
-    this.ceiling = undefined;
-    this.searching = false;
-    this.provisional = false;
+    this.curve.forget();
     this.noise.reset();
   }
 
   /** A new epoch: from 0.9 of `ceiling`, climbing. `measured`: from answers the server accepted (not the floor for want of any). */
-  private startEpoch(now: number, ceiling: number, measured: boolean): void {
-    // Losing ground (others sharing the limit take more of it): let go a little more (CUBIC's fast convergence).
-    if (this.ceiling !== undefined && ceiling < LOSING_GROUND * this.ceiling) ceiling *= LOSING_GROUND;
-    // The floor reached for want of any accepted answer confirms nothing: from there the climb stays the slow API's, not the crawl of a confirmed one.
-    const confirmed = measured && this.ceiling !== undefined && ceiling <= this.ceiling * (1 + CONFIRMED);
-    const slow = this.sharing ? 1 : Math.min(1, ceiling / CAUTIOUS_BELOW_RPS) ** 2;
-    this.probeSlope = PROBE_RPS_PER_S * Math.min(1, (this.sharing?.together(ceiling) ?? ceiling) / PROBE_FULL_RPS) * (confirmed ? slow : 1);
-    this.searching = false;
-    this.provisional = false;
-    this.ceiling = ceiling;
-    this.epochStart = now;
+  private startEpoch(climb: number, ceiling: number, measured: boolean): void {
+    this.cleanBeyond = 0;
+    this.curve.startEpoch(climb, ceiling, measured);
   }
-}
-
-function newWindow(start: number, activeStart: number): Window {
-  return { start, activeStart, answers: 0, throttled: 0, minPace: Number.POSITIVE_INFINITY, retryAfters: [], latestDeadline: Number.NEGATIVE_INFINITY, recent: [], recentThrottled: 0 };
 }

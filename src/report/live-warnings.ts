@@ -13,6 +13,8 @@ const PACE_NEWS: Readonly<Record<ThrottleDecision['kind'], string>> = {
   ceiling: 'The server throttled this run near its known limit',
   lift: 'The server no longer throttles this run',
   noise: 'The server\'s 429s do not depend on this run\'s pace',
+  restore: 'The server accepts this run again after refusing it',
+  raise: 'The server accepts more of this run than its known limit',
 };
 
 /** The time, and a timer that never holds the process (returns its cancel): injected by the tests. */

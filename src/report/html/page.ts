@@ -158,7 +158,7 @@ function throughput(r: RunReport, t: RunTimeline): Html {
   return html`<figure>${legend([
     ...layers.map((l) => ({ cls: l.cls, label: l.label, total: int(l.total) })),
     ...(hasPace ? [{ cls: 's-pace', label: 'paced rate (requests/s)', line: true }] : []),
-    ...(['cut', 'ceiling', 'lift', 'noise'] as const).filter((k) => kinds.has(k)).map((k) => ({ cls: `s-${k}`, label: DECISION_WORDS[k], line: true })),
+    ...(['cut', 'ceiling', 'lift', 'noise', 'restore', 'raise'] as const).filter((k) => kinds.has(k)).map((k) => ({ cls: `s-${k}`, label: DECISION_WORDS[k], line: true })),
     ...(paused('throttled') > 0 ? [{ cls: 's-pause-throttled', label: 'everyone waits (Retry-After)' }] : []),
     ...(paused('service failing') > 0 ? [{ cls: 's-pause-service', label: 'service failing' }] : []),
   ])}${chart}<figcaption>${summary}</figcaption>${dataTable(t, layers, true)}</figure>`;
