@@ -65,7 +65,7 @@ export async function executeDeletions(plan: DeletionPlan, deps: DeletionDeps): 
   control.deleting = true;
   events.emit({ type: 'deletion.started', total: plan.pending.size, dryRun: plan.dryRun });
   try {
-    await deps.tokens.get(control.aborting);
+    await deps.tokens.get(control.stopping);
     if (plan.dryRun && !plan.checkExists) {
       for (const orderId of plan.pending.drain()) {
         if (control.stopping.aborted) break;

@@ -54,7 +54,7 @@ export async function sendWithRetry<T>(
       // The budget is asked last thing before sending: while the service is down, a probe a second, not a storm.
       await budget.admit(control.stopping);
       ticket = await rate.acquire(control.stopping);
-      token = await tokens.get(control.aborting);
+      token = await tokens.get(control.stopping);
       // A renewal can take seconds (a contested token waits 1 s, then 2 s): a stop meanwhile sends nothing (red team: DELETEs after Ctrl-C).
       control.stopping.throwIfAborted();
     } catch (error) {

@@ -46,7 +46,7 @@ export interface ReachDeps {
  * stop (kind `unavailable`).
  */
 export async function firstToken(deps: ReachDeps): Promise<void> {
-  await untilReached(deps, () => deps.tokens.get(deps.control.aborting));
+  await untilReached(deps, () => deps.tokens.get(deps.control.stopping));
 }
 
 /** `attempt` (the run's first contact with the API), tried again as firstToken says while it throws a TokenError of kind `unreachable`. */

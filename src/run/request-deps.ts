@@ -79,8 +79,9 @@ export class LazyApi {
     const proxy = proxyFor(baseUrl);
     const connectingTo = proxy ? `the proxy ${proxy.host} (for ${baseUrl.host})` : baseUrl.host;
     const backoff = new Backoff({ retries: options.retries, baseMs: options.backoffBaseMs, capMs: options.backoffCapMs });
-    // Token requests may finish during the grace period (orders in flight need them); other calls stop with the run.
-    const tokenRetries = new RetryPolicy(backoff, control.aborting);
+    // Token requests stop with the run, as every other call: nothing is sent after a stop, so no token is needed then (a Ctrl-C while
+    // the token endpoint's Retry-After was waited out took the whole --grace-ms).
+    const tokenRetries = new RetryPolicy(backoff, control.stopping);
     const warn = (text: string) => events.emit({ type: 'notice', level: 'warn', text });
     const tokens = new TokenSource(http, options.credentials, (attempt) => {
       let retry = 0;

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import type { FakeExsited } from '../../src/fake-exsited/server.js';
-import { credentialsEnv, fakeApi, readAudit, runCli, runInProcess, workDir, writeFile } from '../helpers/cli.js';
+import { credentialsEnv, fakeApi, readAudit, runCli, runInProcess, startCli, workDir, writeFile } from '../helpers/cli.js';
 import { endAfter } from '../helpers/teardown.js';
 
 /** Issue 9: what a hostile or broken server answered, and how it reached people. */
@@ -471,5 +471,40 @@ describe('a status line, then no whole body: a status that decides without one i
     const result = await runCli(['run', '--yes', '--filter', filter, '--audit-dir', dir, '--retries', '0'], { env });
     expect(result.code).toBe(4);
     expect(result.log).toContain('listing orders failed at offset 0: HTTP 503: maintenance; nothing was deleted');
+  });
+});
+
+describe('a stop while the token endpoint asks to wait', () => {
+  test.each([
+    ['the first token', 0],
+    ['a renewal mid-run (the token refused after 3 deletions)', 3],
+  ])('Ctrl-C while %s waits out a Retry-After of 60 s: exit 130 at once, not after --grace-ms (60 s), nothing sent after it', async (_name, accepted) => {
+    let tokens = 0;
+    let deletes = 0;
+    const env = await hostileApi((req, res) => {
+      req.resume();
+      if (req.url?.includes('oauth2/token')) {
+        if (++tokens > (accepted > 0 ? 1 : 0)) res.writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': '60' }).end('{"errors":[{"code":"BUSY","message":"busy"}]}');
+        else res.writeHead(200, { 'Content-Type': 'application/json' }).end(TOKEN_ANSWER);
+        return;
+      }
+      if (req.method === 'DELETE' && ++deletes <= accepted) res.writeHead(204).end();
+      else res.writeHead(401, { 'Content-Type': 'application/json' }).end('{"errors":[{"code":"UNAUTHORIZED","message":"expired"}]}');
+    });
+    const dir = workDir();
+    const log = join(dir, 'a.ndjson');
+    const ids = writeFile(dir, 'ids.txt', Array.from({ length: 20 }, (_, i) => `ORD-${i + 1}`).join('\n'));
+    const running = startCli(['run', '--yes', '--ids', ids, '--audit-log', log, '--concurrency', '1', '--grace-ms', '60000'], { env });
+    await running.printed(/the token endpoint on .* answered 503; retrying 1\/\d+ in 1 min/);
+    const sentBefore = deletes;
+    running.child.kill('SIGINT');
+    let timer: NodeJS.Timeout | undefined;
+    const graceSpent = new Promise<'grace spent'>((resolve) => (timer = setTimeout(() => resolve('grace spent'), 20_000)));
+    const result = await Promise.race([running.done, graceSpent]);
+    clearTimeout(timer);
+    expect(result).not.toBe('grace spent');
+    expect((result as Awaited<typeof running.done>).code).toBe(130);
+    expect(deletes).toBe(sentBefore); // nothing sent after the stop
+    if (accepted > 0) expect(readAudit(log).filter((l) => l.outcome === 'deleted')).toHaveLength(accepted);
   });
 });
