@@ -24,7 +24,7 @@ describe('RenewalPolicy', () => {
     now += 2000 + 200;
     const third = policy.refused(now - 200, HOUR);
     expect(third).toMatchObject({ kind: 'halt' });
-    expect(third.kind === 'halt' && third.message).toMatch(/another client is using these credentials.*its own API client.*--token-cache.*one at a time; then resume/);
+    expect(third.kind === 'halt' && third.message).toMatch(/another client is using these credentials.*its own API client.*--token-cache.*one at a time$/);
   });
 
   test('a token that lives out its life, or is refused late, ends the streak', () => {

@@ -30,6 +30,6 @@ export class RefusalWatch {
     if (this.told || this.since === undefined || this.throttled < REFUSED_ANSWERS || active - this.since < REFUSED_MS) return undefined;
     this.told = true;
     return `every answer for ${REFUSED_MS / 1000} s was 429 Too Many Requests (${this.throttled} requests, at every pace tried): ` +
-      'the server is refusing this client, not pacing it; resume later';
+      'the server is refusing this client, not pacing it';
   }
 }

@@ -72,7 +72,7 @@ export class RunControl {
     if (this.deadlineMs !== undefined && ms >= this.deadlineMs) return;
     this.deadlineMs = ms;
     this.timer(() => this.stop({
-      kind: 'halt', exitCode: ExitCode.halted, cause: 'deadline', message: `the --max-duration deadline (${humanDuration(ms)}) was reached; resume to continue`,
+      kind: 'halt', exitCode: ExitCode.halted, cause: 'deadline', message: `the --max-duration deadline (${humanDuration(ms)}) was reached`,
     }), ms);
   }
 

@@ -50,7 +50,7 @@ export class RenewalPolicy {
           `(the last after ${humanDuration(ageMs)}): another client is using these credentials, and each new token ends the ` +
           'one before, so renewing again would sign it out in turn. Give each concurrent run its own API client (its own ' +
           'EXSITED_CLIENT_ID and EXSITED_CLIENT_SECRET), or let runs on one machine share a token (--token-cache), or run one at ' +
-          'a time; then resume',
+          'a time',
       };
     }
     return { kind: 'renew', waitMs: FIRST_WAIT_MS * 2 ** (this.streak - 1), contested: true };

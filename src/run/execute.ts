@@ -43,8 +43,10 @@ function conclude(failed: number, control: RunControl): Conclusion {
 /** A run stopped (a signal, a deadline) before it started: nothing was deleted, and nothing is recorded. Said, and returned with its exit code. */
 export function stoppedBeforeStart(control: RunControl, say: (text: string) => void, requested: boolean): { exitCode: ExitCode; reason: string } {
   const signal = control.reason?.kind === 'signal' ? control.reason.signal : undefined;
-  // A halt while the orders were still being listed (a deadline, a server refusing this client) says why.
-  const why = control.reason?.kind === 'halt' ? `: ${control.reason.message}` : '';
+  // A halt while the orders were still being listed (a deadline, a server refusing this client) says why, and that only a new run goes on:
+  // nothing was recorded, so there is nothing to resume (it said "resume to continue").
+  const halt = control.reason?.kind === 'halt' ? control.reason : undefined;
+  const why = halt ? `: ${halt.message}; nothing was recorded, so run it again${halt.cause === 'deadline' ? ' (with a longer --max-duration)' : halt.cause === 'throttled' ? ' later' : ''}` : '';
   const reason = `Stopped${signal ? ` by ${signal}` : ''} before any order was deleted; ${requested ? 'nothing was deleted' : 'nothing was sent'}${why}.`;
   say(reason);
   return { exitCode: signal ? signalExitCode(signal) : ExitCode.halted, reason };

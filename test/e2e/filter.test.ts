@@ -155,6 +155,21 @@ describe('run --filter', () => {
     expect([...outcomes].every((o) => o === 'deleted' || o === 'already_absent')).toBe(true);
   });
 
+  test('--max-duration reached while listing: exit 4, nothing recorded, and no advice to resume what was never recorded (it said "resume to continue")', async () => {
+    const api = await fakeApi(100, { faults: { latencyMs: 200 } });
+    fake = api.fake;
+    const dir = workDir();
+    const filterPath = writeFile(dir, 'filter.json', JSON.stringify({ matchAll: true, match: {}, pageSize: 5 }));
+
+    const result = await runInProcess(['run', '--yes', '--filter', filterPath, '--audit-dir', dir, '--max-duration', '500ms'], { env: credentialsEnv(fake) });
+
+    expect(result.code).toBe(4);
+    expect(result.log).toContain('Stopped before any order was deleted; nothing was deleted: the --max-duration deadline (500 ms) was reached; ' +
+      'nothing was recorded, so run it again (with a longer --max-duration).');
+    expect(result.log).not.toMatch(/resume/i);
+    expect(fake.deletes).toHaveLength(0);
+  });
+
   test('a server that ignores offset is not followed forever: exit 4, nothing deleted', async () => {
     const api = await fakeApi(100, { listIgnoresOffset: true });
     fake = api.fake;
