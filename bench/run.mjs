@@ -453,7 +453,7 @@ async function refusal() {
   report('15. throttling: refused (every DELETE 429) for 20 s from 10 s, a bucket of 100/s, concurrency 16, stopped at 90 s', [
     ['orders/s in the 10 s before the refusal', round(deleted.filter((at) => at < end - 20_000).length / 10)],
     ['orders/s in the minute after it', round(deleted.filter((at) => at >= end && at < end + 60_000).length / 60), '>= 90'],
-    ['the rate restored, after its end (s)', restore ? `${round((Date.parse(restore.time) - end) / 1000)} (${round(restore.rateBefore, 2)}/s to ${round(restore.rateAfter)}/s)` : 'never'],
+    ['the climb back began, after its end (s)', restore ? `${round((Date.parse(restore.time) - end) / 1000)} (from ${round(restore.rateAfter, 2)}/s, up to ${restore.ceiling === null ? 'unpaced' : `${round(0.9 * restore.ceiling)}/s`})` : 'never'],
     ['requests answered 429', `${tool.state.stats.limited} by the limit`],
   ]);
 }

@@ -22,7 +22,7 @@ describe('the rate controller\'s decisions, in one set of words', () => {
     journal.throttle(decision('ceiling', 100, 92.44));
     journal.throttle(decision('lift', 120, Number.POSITIVE_INFINITY));
     journal.throttle({ ...decision('noise', 30, Number.POSITIVE_INFINITY), baseline: 0.5, ceiling: null });
-    journal.throttle({ ...decision('restore', 0.05, 81), share: 0.95 });
+    journal.throttle({ ...decision('restore', 0.05, 0.05), share: 0.95 });
     journal.throttle({ ...decision('raise', 2.3, 2.7), ceiling: 3, share: 0 });
     journal.order({ orderId: 'ORD-1', outcome: 'deleted', httpStatus: 204, attempts: 1, durationMs: 3 });
     journal.end(runEndFields({ durationMs: 10 }));
@@ -33,7 +33,7 @@ describe('the rate controller\'s decisions, in one set of words', () => {
       'rate stepped back below the ceiling from 100/s to 92.4/s',
       'limit lifted from 120/s to unpaced',
       'cuts undone (the 429s are not about the rate): cutting did not lower the share throttled (50%, now the baseline); unpaced from 30/s',
-      'rate restored (the server accepts again after refusing) from 0.05/s to 81/s',
+      'climbing back (the server accepts again after refusing) from 0.05/s, doubling each second up to 90/s, where it was before the refusal',
       'ceiling raised (the server accepts beyond it) from 2.3/s to 2.7/s',
     ]);
 

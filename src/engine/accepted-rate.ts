@@ -25,13 +25,6 @@ export class AcceptedRate {
     this.head = 0;
   }
 
-  /** Requests/s accepted from `from` to `active` (never over less than a second), and how many answers that is from. */
-  since(active: number, from: number): { rate: number; count: number } {
-    let count = 0;
-    for (let i = this.times.length - 1; i >= this.head && (this.times[i] as number) >= from; i--) count++;
-    return { rate: (count * 1000) / Math.max(MIN_SPAN_MS, active - from), count };
-  }
-
   /** Requests/s accepted lately as of `active`, and how many answers that is from. */
   lately(active: number): { rate: number; count: number } {
     while (this.times.length - this.head > MIN_COUNT && (this.times[this.head] as number) <= active - MIN_SPAN_MS) this.head++;

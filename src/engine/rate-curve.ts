@@ -43,6 +43,8 @@ export class RateCurve {
    * steps back, and nothing is learnt as noise.
    */
   provisional = false;
+  /** A climb back after a refusal (climbBack), until the next decision. */
+  private back: { from: number; target: KeptCurve | undefined } | undefined;
 
   /** `sharing`: this run is one of the shards of a run, whose limit they may share (limit-sharing.ts). */
   constructor(private readonly sharing?: LimitSharing) {}
@@ -51,11 +53,20 @@ export class RateCurve {
   rateAt(climb: number): number | undefined {
     if (this.ceiling === undefined) return undefined;
     const t = (climb - this.epochStart) / 1000;
+    if (this.back) {
+      // Doubling each second from where the refusal left the rate; at 0.9 of the curve kept, that curve's climb.
+      const { from, target } = this.back;
+      const doubled = from * 2 ** t;
+      if (!target) return doubled;
+      const reach = BETA * target.ceiling;
+      return doubled < reach ? doubled : reach + this.slope * (t - Math.max(0, Math.log2(reach / from)));
+    }
     return BETA * this.ceiling + (this.searching ? SEARCH_C * t ** 3 : this.slope * t);
   }
 
   /** No ceiling: unpaced until the server throttles again. */
   forget(): void {
+    this.back = undefined;
     this.ceiling = undefined;
     this.searching = false;
     this.provisional = false;
@@ -69,23 +80,30 @@ export class RateCurve {
     const confirmed = measured && this.ceiling !== undefined && ceiling <= this.ceiling * (1 + CONFIRMED);
     const slow = this.sharing ? 1 : Math.min(1, ceiling / CAUTIOUS_BELOW_RPS) ** 2;
     this.slope = PROBE_RPS_PER_S * Math.min(1, (this.sharing?.together(ceiling) ?? ceiling) / SLOW_RPS) * (confirmed ? slow : 1);
+    this.back = undefined;
     this.searching = false;
     this.provisional = false;
     this.ceiling = ceiling;
     this.epochStart = climb;
   }
 
-  /** The curve, to be resumed later (undefined: unpaced). */
-  kept(): KeptCurve | undefined {
-    return this.ceiling === undefined ? undefined : { ceiling: this.ceiling, slope: this.slope };
-  }
-
-  /** A curve kept from before, climbing again from `climb`. */
-  resume(climb: number, curve: KeptCurve): void {
-    this.ceiling = curve.ceiling;
-    this.slope = curve.slope;
+  /**
+   * After a refusal, at `climb`: doubling each second from `from` (the rate the refusal left) up to 0.9 of `target`, then
+   * its climb; with no target (unpaced before the refusal), doubling until the next decision.
+   */
+  climbBack(climb: number, from: number, target: KeptCurve | undefined): void {
+    this.back = { from, target };
+    if (target) {
+      this.ceiling = target.ceiling;
+      this.slope = target.slope;
+    }
     this.epochStart = climb;
     this.searching = false;
     this.provisional = false;
+  }
+
+  /** The curve, to be resumed later (undefined: unpaced). */
+  kept(): KeptCurve | undefined {
+    return this.ceiling === undefined ? undefined : { ceiling: this.ceiling, slope: this.slope };
   }
 }

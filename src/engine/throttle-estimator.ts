@@ -57,11 +57,12 @@ const RELIABLE_ACCEPTED_EARLY = 30;
 /** The server accepting this many times the old ceiling without throttling: the limit is gone, or was noise. */
 const LIFT_FACTOR = 4;
 /**
- * Windows in a row sent beyond the ceiling and throttled no more than the baseline, the server accepting this many times the
- * ceiling: the ceiling is stale, and goes up to what the server accepted.
+ * Windows in a row sent beyond a ceiling under SLOW_RPS and throttled no more than the baseline, the server accepting this many
+ * times the ceiling: the ceiling is stale, and goes up to what the server accepted (a quarter beyond fired at steady slow buckets
+ * with a burst of 1, whose ceilings sit a quarter or so below the limit: red team).
  */
 const RAISE_WINDOWS = 2;
-const RAISE_FACTOR = 1.25;
+const RAISE_FACTOR = 1.5;
 /** How fast the baseline follows the throttled share of windows that decided nothing, below this share of the ceiling. */
 const BASELINE_WEIGHT = 0.2;
 const BASELINE_BELOW = 0.95;
@@ -93,7 +94,7 @@ const PAUSE_AGAIN_MS = 2000;
  * the server accept. A client whose first cut came
  * from a handful of accepted answers (a newcomer to a limit others already use up, or a run whose first
  * moments spent a bucket's small burst) searches upward fast instead. A lone run that the server refused
- * (accepting nothing) gets its curve from before back when it accepts again (RefusalMemory); one whose
+ * (accepting nothing) climbs back to its curve from before when it accepts again (RefusalMemory); one whose
  * slow ceiling proves stale (windows beyond it accepted as below it) has it raised to what was accepted.
  */
 export class ThrottleEstimator {
@@ -115,8 +116,6 @@ export class ThrottleEstimator {
   private readonly refusal: RefusalMemory<KeptCurve> | undefined;
   /** Windows in a row sent beyond the ceiling, throttled no more than the baseline. */
   private cleanBeyond = 0;
-  /** While a restore is on trial: when it came (active time); what the server accepted is counted from then. */
-  private restoredAt: number | undefined;
 
   /** `sharing`: this run is one of the shards of a run, whose limit they may share (limit-sharing.ts). */
   constructor(now: number, private readonly sharing?: LimitSharing) {
@@ -145,9 +144,10 @@ export class ThrottleEstimator {
 
   /** The answer to the request sent with `ticket`: a judgement when its window decided something. */
   answered(ticket: number, throttled: boolean, retryAfterMs: number | undefined, at: AnswerTime): Judgement | undefined {
-    const restored = throttled ? undefined : this.refusal?.accepted(this.curve.kept());
-    if (restored !== undefined) return this.restore(at, restored);
     if (ticket <= this.judgedUpTo) return undefined;
+    this.refusal?.answered(throttled);
+    const back = throttled ? undefined : this.refusal?.accepted(at.now);
+    if (back) return this.restore(at, back);
     const w = this.window;
     w.answers++;
     w.minPace = Math.min(w.minPace, at.rateBefore);
@@ -181,8 +181,7 @@ export class ThrottleEstimator {
     this.window = newWindow(now, at.active);
     const share = throttled / answers;
     const sendRate = (w.answers * 1000) / Math.max(1, at.active - w.activeStart);
-    const accepted = this.restoredAt === undefined ? this.accepted.lately(at.active) : this.accepted.since(at.active, this.restoredAt);
-    this.restoredAt = undefined;
+    const accepted = this.accepted.lately(at.active);
     // Sent well below the pace (orders waiting out their own Retry-After, or running out), a window did not
     // measure what the server can take, only what was sent: its cut goes by the pace and the share
     // throttled, and it is no sample of noise.
@@ -200,8 +199,7 @@ export class ThrottleEstimator {
     };
     const enough = throttled >= MIN_THROTTLED;
     const over = this.over(answers, throttled);
-    // A restore on trial that finds the server still refusing: back to where the refusal had left the rate.
-    const back = this.refusal?.judged(enough && over, share);
+    if (!(enough && over)) this.refusal?.settled(); // accepted as a limit does, or better: no refusal (any more)
     // Probing beyond the ceiling: there, a small excess over the baseline is this client's doing.
     const { ceiling } = this.curve;
     const beyond = ceiling !== undefined && !this.curve.searching && (this.curve.provisional || rateBefore > ceiling);
@@ -218,12 +216,11 @@ export class ThrottleEstimator {
     if (enough && over) {
       const firstContact = ceiling === undefined;
       const levelStart = firstContact && !!this.sharing?.levelStart();
-      this.refusal?.cut(share, this.curve.kept());
+      this.refusal?.cut(share, this.curve.kept(), now);
       // (A window sent below the pace and throttled whole says nothing of what the server accepts: its floor confirms nothing.)
-      if (back) this.curve.resume(at.climb, back);
-      else this.startEpoch(at.climb, this.sharing ? this.sharing.cutTo(capacity, rateBefore, levelStart) : capacity, appLimited ? share < 1 : accepted.count > 0);
+      this.startEpoch(at.climb, this.sharing ? this.sharing.cutTo(capacity, rateBefore, levelStart) : capacity, appLimited ? share < 1 : accepted.count > 0);
       const early = now - this.firstSentAt < MIN_WINDOW_MS;
-      this.curve.searching = firstContact && back === undefined && (levelStart || accepted.count < (early ? RELIABLE_ACCEPTED_EARLY : RELIABLE_ACCEPTED));
+      this.curve.searching = firstContact && (levelStart || accepted.count < (early ? RELIABLE_ACCEPTED_EARLY : RELIABLE_ACCEPTED));
       this.curve.provisional = firstContact && !this.curve.searching;
       this.noise.cut(now);
       // Everyone waits the server's Retry-After, counted from the answers that carried it: never past the latest moment it asked for.
@@ -255,23 +252,20 @@ export class ThrottleEstimator {
     return undefined;
   }
 
-  /** The server accepts again after refusing: the curve before the refusal back (RefusalMemory), provisional (an excess steps back). */
-  private restore(at: AnswerTime, kept: KeptCurve | null): Judgement {
-    const w = this.window;
-    const accepted = this.accepted.lately(at.active).rate;
+  /**
+   * The server accepts again after refusing: the rate climbs back to the curve from before the refusal (RefusalMemory,
+   * RateCurve.climbBack). Recorded with the refusal's answers since its first cut.
+   */
+  private restore(at: AnswerTime, back: NonNullable<ReturnType<RefusalMemory<KeptCurve>['accepted']>>): Judgement {
     this.judgedUpTo = this.issued;
     this.window = newWindow(at.now, at.active);
-    this.restoredAt = at.active;
-    if (kept === null) {
-      // Unpaced before: unpaced again, the limit found as at the run's start (its first window is no trial).
-      this.forget();
-      this.refusal?.judged(false, 0);
-    } else {
-      this.curve.resume(at.climb, kept);
-      this.curve.provisional = true;
-    }
-    // (Decided from the refusal's answers since the last cut, and this one.)
-    return { kind: 'restore', windowMs: at.now - w.start, answers: w.answers + 1, share: w.throttled / (w.answers + 1), baseline: this.baseline, acceptedRate: accepted, ceiling: this.curve.ceiling ?? null };
+    this.curve.climbBack(at.climb, Math.max(FLOOR_RPS, Number.isFinite(at.rateBefore) ? at.rateBefore : FLOOR_RPS), back.target ?? undefined);
+    const answers = back.answers;
+    const windowMs = at.now - back.since;
+    return {
+      kind: 'restore', windowMs, answers, share: answers === 0 ? 1 : back.throttled / answers, baseline: this.baseline,
+      acceptedRate: ((answers - back.throttled) * 1000) / Math.max(1000, windowMs), ceiling: back.target?.ceiling ?? null,
+    };
   }
 
   /** Throttled this much, and unlikely as noise at the baseline. */

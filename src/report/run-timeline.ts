@@ -42,6 +42,8 @@ interface ThrottleMark {
   share: number;
   /** The throttled share taken for noise (a noise decision's, told in its words). */
   baseline: number;
+  /** The ceiling after it (a climb back's: where it climbs to; null: unpaced). */
+  ceiling: number | null;
   pauseMs: number;
 }
 
@@ -200,7 +202,7 @@ export class ChainTimeline {
         add(run, this.cause(`retry ${retryCause(line)}`), at);
         break;
       case 'throttle':
-        run.throttles.push({ atMs: at, kind: line.kind, rateBefore: line.rateBefore, rateAfter: line.rateAfter, share: line.share, baseline: line.baseline, pauseMs: line.pauseMs });
+        run.throttles.push({ atMs: at, kind: line.kind, rateBefore: line.rateBefore, rateAfter: line.rateAfter, share: line.share, baseline: line.baseline, ceiling: line.ceiling, pauseMs: line.pauseMs });
         run.paces.push({ atMs: at, rps: line.rateAfter });
         if (line.pauseMs > 0) run.pauses.push({ fromMs: at, toMs: at + line.pauseMs, why: 'throttled' });
         break;

@@ -1,4 +1,5 @@
 import { humanDuration } from '../common/durations.js';
+import { rateText } from '../engine/decision-words.js';
 import type { RunSummary } from '../common/records.js';
 
 /**
@@ -48,10 +49,13 @@ const share = (t: Throttling) => `${((t.answered429 * 100) / Math.max(1, t.reque
  * The summaries' row: `none of 891 requests answered 429`, or `24 of 891 requests answered 429 (2.7%); everyone waited
  * 1.2 s; the server accepted about 98/s (rate cut 2 times)`, and the retry budget's hold apart.
  */
+/** `98/s`; below 1/s with its figures (`0.26/s`, not `0/s`). */
+const aboutRate = (rps: number) => (rps >= 1 ? `${Math.round(rps)}/s` : rateText(rps));
+
 export function throttlingText(t: Throttling): string {
   const parts = [t.answered429 === 0 ? (t.requests === 0 ? 'no request answered 429' : `none of ${t.requests} requests answered 429`) : `${t.answered429} of ${t.requests} requests answered 429 (${share(t)})`];
   if (t.waitedMs > 0) parts.push(`everyone waited ${humanDuration(t.waitedMs)}`);
-  if (t.acceptedRps !== null) parts.push(`the server accepted about ${Math.round(t.acceptedRps)}/s (rate cut ${t.cuts} ${t.cuts === 1 ? 'time' : 'times'})`);
+  if (t.acceptedRps !== null) parts.push(`the server accepted about ${aboutRate(t.acceptedRps)} (rate cut ${t.cuts} ${t.cuts === 1 ? 'time' : 'times'})`);
   else if (t.answered429 > 0) parts.push('noise: the rate was not cut');
   if (t.heldMs > 0) parts.push(`requests held ${humanDuration(t.heldMs)} while the service failed (retry budget)`);
   return parts.join('; ');
@@ -62,7 +66,7 @@ export function throttlingSentence(t: Throttling): string {
   const throttled = t.answered429 === 0
     ? `The server answered none of ${t.requests} requests 429: it did not throttle this run.`
     : `The server answered ${t.answered429} of ${t.requests} requests 429 (${share(t)}).`;
-  const accepted = t.acceptedRps !== null ? ` The pace it accepted: about ${Math.round(t.acceptedRps)}/s (the rate cut ${t.cuts} ${t.cuts === 1 ? 'time' : 'times'}).`
+  const accepted = t.acceptedRps !== null ? ` The pace it accepted: about ${aboutRate(t.acceptedRps)} (the rate cut ${t.cuts} ${t.cuts === 1 ? 'time' : 'times'}).`
     : t.answered429 > 0 ? ' Noise: the rate was not cut.' : '';
   const waited = t.waitedMs > 0 ? ` Everyone waited out a Retry-After for ${humanDuration(t.waitedMs)} in all.` : '';
   const held = t.heldMs > 0 ? ` Apart from throttling, requests were held ${humanDuration(t.heldMs)} while the service failed (the retry budget).` : '';

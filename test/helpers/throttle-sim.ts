@@ -14,9 +14,10 @@ export interface SimServer {
   limit?: LimitPlan;
   /**
    * Random 429s, at this chance, with this Retry-After (s; none: the order waits a full-jitter backoff from
-   * 100 ms, as the engine does), from `fromMs` until `toMs` (by default the whole run).
+   * 100 ms, as the engine does), from `fromMs` until `toMs` (by default the whole run); `every`: all but every Nth
+   * request of a client throttled, whatever the chance.
    */
-  noise?: { chance: number; retryAfterS?: number; fromMs?: number; toMs?: number };
+  noise?: { chance: number; retryAfterS?: number; fromMs?: number; toMs?: number; every?: number };
   seed?: number;
 }
 
@@ -117,6 +118,7 @@ export function simulate(server: SimServer, clients: SimClient[], untilMs = 600_
     };
     const retryAfterOf = new Map<number, number>();
     const retries = new Map<number, number>();
+    let noiseCount = 0;
     const send = (order: number, sentAt: number, ticket: number) => {
       const notBefore = retryAfterOf.get(order);
       if (notBefore !== undefined && sentAt < notBefore) result.earlyRetries++;
@@ -127,7 +129,8 @@ export function simulate(server: SimServer, clients: SimClient[], untilMs = 600_
       const half = () => (latency / 2) * (0.75 + 0.5 * jitter());
       schedule(sentAt + half(), () => {
         const { noise } = server;
-        const noisy = noise && now >= (noise.fromMs ?? 0) && now < (noise.toMs ?? Number.POSITIVE_INFINITY) && random() < noise.chance;
+        // (`every`: instead of by chance, all but every Nth request of the period are throttled.)
+        const noisy = noise && now >= (noise.fromMs ?? 0) && now < (noise.toMs ?? Number.POSITIVE_INFINITY) && (noise.every ? ++noiseCount % noise.every !== 0 : random() < noise.chance);
         const limited = limit?.take();
         const throttled = noisy || (limited !== undefined && !limited.allowed);
         const retryAfterS = noisy ? noise.retryAfterS : limited && !limited.allowed ? limited.retryAfterS : 0;
