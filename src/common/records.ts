@@ -85,7 +85,8 @@ const throttleFields = z.object({
    * `cut`: over the limit, the rate cut to what the server accepted; `ceiling`: at the known ceiling and
    * throttled a little, a step back below it; `lift`: far above the old ceiling without throttling, the
    * ceiling forgotten; `noise`: cutting did not lower the share throttled, the cuts undone; `restore`: the
-   * server accepts again after cuts it forced by accepting nothing, the ceiling before them back.
+   * server accepts again after cuts it forced by accepting nothing, the rate climbing back to the ceiling
+   * before them (`ceiling`; null: unpaced); `raise`: a slow ceiling found stale, raised to what was accepted.
    */
   kind: z.enum(['cut', 'ceiling', 'lift', 'noise', 'restore', 'raise']),
   /** The window the decision was made from: its length, its answers, the share of them throttled. */

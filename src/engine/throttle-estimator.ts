@@ -75,7 +75,6 @@ const DEFAULT_PAUSE_MS = 1000;
  */
 const PAUSE_AGAIN_MS = 2000;
 
-
 /**
  * What the limit is, read from the server's answers rather than from single events: the decisions that
  * move the rate's curve (rate-curve.ts: a ceiling, and the climb since the last decision).
