@@ -126,7 +126,7 @@ describe('RefusalMemory', () => {
     expect(memory.accepted(3000)).toBeUndefined(); // climbing back: not again until another window accepted nothing of
   });
 
-  test('a climb back that meets the refusal again: the next waits 10 s, then 20 s; a window the server accepted some of ends the refusal', () => {
+  test('a climb back cut before it got back: the next waits 10 s, then 20 s, 40 s, even when the cut found a limit (a quota spent again); one that got back clears the wait', () => {
     const memory = new RefusalMemory<string>();
     memory.cut(1, 'A', 0);
     expect(memory.accepted(1000)?.target).toBe('A');
@@ -136,9 +136,27 @@ describe('RefusalMemory', () => {
     memory.cut(1, 'C', 13_000); // again: 20 s
     expect(memory.accepted(32_999)).toBeUndefined();
     expect(memory.accepted(33_000)?.target).toBe('A');
-    memory.cut(0.4, 'D', 34_000); // a limit measured: the refusal is over, and so is the wait
-    memory.cut(1, 'E', 35_000);
-    expect(memory.accepted(35_000)?.target).toBe('E');
+    memory.cut(0.4, 'D', 34_000); // cut again before it got back, by a limit this time: the refusal is over, the wait is 40 s
+    memory.cut(1, 'E', 35_000); // a new refusal, from the curve before it
+    expect(memory.accepted(73_999)).toBeUndefined();
+    expect(memory.accepted(74_000)?.target).toBe('E');
+    memory.reached(76_000); // got back
+    memory.cut(0.5, 'F', 90_000); // a limit measured: the refusal is over
+    memory.cut(1, 'G', 100_000); // refused again within a minute of getting back: that climb did not hold (a quota): 80 s
+    expect(memory.accepted(179_999)).toBeUndefined();
+    expect(memory.accepted(180_000)?.target).toBe('G');
+    memory.reached(181_000);
+    memory.cut(0.5, 'H', 200_000);
+    memory.cut(1, 'I', 241_001); // a minute and more after getting back: that one held, and the next need not wait
+    expect(memory.accepted(241_002)?.target).toBe('I');
+  });
+
+  test('a quota of 30 per 10 s (an honest Retry-After): done within 720 s at under 0.6 requests answered 429 per order (red team: the first climb back, at every window, 1.7 and orders out of attempts on a real fake; the climb from the floor, 0.3 in 708 s)', () => {
+    for (const seed of [1, 2]) {
+      const [run] = simulate({ limit: { kind: 'window', rate: 30, windowS: 10 }, seed }, [{ orders: 2000, concurrency: 8, latencyMs: 50 }], 900_000);
+      expect(run!.finishedAt).toBeLessThan(720_000);
+      expect(run!.throttled / run!.done).toBeLessThan(0.6);
+    }
   });
 
   test('unpaced before the refusal: the target is null', () => {

@@ -74,7 +74,7 @@ export const FAKE_API_OPTIONS = {
   }),
   limit: spec({
     flag: '--limit', value: parsedBy<LimitPlan>('<spec>', parseLimit, () => ''),
-    help: 'a rate limit on DELETE shared by every client: bucket:RATE[:BURST] (a token bucket) or window:N (N per calendar second)',
+    help: 'a rate limit on DELETE shared by every client: bucket:RATE[:BURST] (a token bucket) or window:N[:SECONDS] (N per calendar second, or per SECONDS: a quota)',
   }),
   outage: spec({
     flag: '--outage', value: parsedBy<OutagePlan>('<spec>', parseOutage, () => ''),

@@ -33,6 +33,8 @@ export interface KeptCurve {
  */
 export class RateCurve {
   ceiling: number | undefined;
+  /** The ceiling the last decision measured (a climb back's target is no measure of what the server accepts now). */
+  measured: number | undefined;
   /** When the current epoch (since the last decision) began, on the climb clock. */
   private epochStart = 0;
   private slope = PROBE_RPS_PER_S;
@@ -67,7 +69,7 @@ export class RateCurve {
   /** No ceiling: unpaced until the server throttles again. */
   forget(): void {
     this.back = undefined;
-    this.ceiling = undefined;
+    this.ceiling = this.measured = undefined;
     this.searching = false;
     this.provisional = false;
   }
@@ -83,7 +85,7 @@ export class RateCurve {
     this.back = undefined;
     this.searching = false;
     this.provisional = false;
-    this.ceiling = ceiling;
+    this.ceiling = this.measured = ceiling;
     this.epochStart = climb;
   }
 
@@ -100,6 +102,12 @@ export class RateCurve {
     this.epochStart = climb;
     this.searching = false;
     this.provisional = false;
+  }
+
+  /** Whether a climb back to a curve has got back to it at `climb`. */
+  reachedBack(climb: number): boolean {
+    const back = this.back;
+    return !!back?.target && back.from * 2 ** ((climb - this.epochStart) / 1000) >= BETA * back.target.ceiling;
   }
 
   /** The curve, to be resumed later (undefined: unpaced). */

@@ -123,8 +123,9 @@ export class ThrottleEstimator {
     this.refusal = sharing ? undefined : new RefusalMemory<KeptCurve>();
   }
 
+  /** What the server accepted, as the last decision measured it (not where a climb back goes); undefined: unpaced. */
   get ceilingRps(): number | undefined {
-    return this.curve.ceiling;
+    return this.curve.measured;
   }
 
   /** The rate by the curve at `climb` (the climb clock), requests/s, before the cap and the floor; undefined: unpaced. */
@@ -198,6 +199,7 @@ export class ThrottleEstimator {
     };
     const enough = throttled >= MIN_THROTTLED;
     const over = this.over(answers, throttled);
+    if (this.curve.reachedBack(at.climb)) this.refusal?.reached(now);
     if (!(enough && over)) this.refusal?.settled(); // accepted as a limit does, or better: no refusal (any more)
     // Probing beyond the ceiling: there, a small excess over the baseline is this client's doing.
     const { ceiling } = this.curve;

@@ -1,13 +1,15 @@
 /**
  * The limits a real API puts on DELETE, for the fake: a token bucket (rate R, burst B), a fixed window (N
- * per calendar second), and an outage (every DELETE answered 503 for a while). Server-wide, so several
+ * per calendar second, or per S seconds: a quota), and an outage (every DELETE answered 503 for a while). Server-wide, so several
  * clients (shards, processes) share them as they would share a real one. Time is injected.
  */
 export interface LimitPlan {
-  /** `bucket`: R tokens a second, at most `burst` (R by default) saved up; `window`: N per calendar second. */
+  /** `bucket`: R tokens a second, at most `burst` (R by default) saved up; `window`: N per calendar second (or per `windowS`). */
   kind: 'bucket' | 'window';
   rate: number;
   burst?: number;
+  /** A window's length in seconds (1 by default): N per 10 s, N per minute, as quotas go. */
+  windowS?: number;
   /** The Retry-After sent with a 429, in seconds (as the server computes it: until a token or the next window). */
   retryAfterS?: number;
 }
@@ -35,7 +37,8 @@ export class RequestLimit {
   take(): LimitAnswer {
     const now = this.now();
     if (this.plan.kind === 'window') {
-      const window = Math.floor(now / 1000);
+      const windowMs = (this.plan.windowS ?? 1) * 1000;
+      const window = Math.floor(now / windowMs);
       if (window !== this.windowStart) {
         this.windowStart = window;
         this.windowCount = 0;
@@ -44,7 +47,7 @@ export class RequestLimit {
         this.windowCount++;
         return { allowed: true };
       }
-      return { allowed: false, retryAfterS: this.plan.retryAfterS ?? 1 };
+      return { allowed: false, retryAfterS: this.plan.retryAfterS ?? Math.max(1, Math.ceil(((window + 1) * windowMs - now) / 1000)) };
     }
     const burst = this.plan.burst ?? this.plan.rate;
     this.tokens = Math.min(burst, this.tokens + (((now - (this.refilledAt ?? now)) / 1000) * this.plan.rate));
@@ -57,12 +60,12 @@ export class RequestLimit {
   }
 }
 
-/** `bucket:100`, `bucket:100:200` (rate, burst), `window:100`. */
+/** `bucket:100`, `bucket:100:200` (rate, burst), `window:100`, `window:30:10` (30 per 10 s). */
 export function parseLimit(text: string): LimitPlan {
-  const [kind, rate, burst] = text.split(':');
-  const plan = { kind: kind as LimitPlan['kind'], rate: Number(rate), ...(burst ? { burst: Number(burst) } : {}) };
-  if ((plan.kind !== 'bucket' && plan.kind !== 'window') || !(plan.rate > 0) || (burst !== undefined && !(Number(burst) >= 1))) {
-    throw new Error(`--limit: ${JSON.stringify(text)} is not bucket:RATE[:BURST] or window:N`);
+  const [kind, rate, third] = text.split(':');
+  const plan: LimitPlan = { kind: kind as LimitPlan['kind'], rate: Number(rate), ...(third ? (kind === 'window' ? { windowS: Number(third) } : { burst: Number(third) }) : {}) };
+  if ((plan.kind !== 'bucket' && plan.kind !== 'window') || !(plan.rate > 0) || (third !== undefined && !(Number(third) >= 1))) {
+    throw new Error(`--limit: ${JSON.stringify(text)} is not bucket:RATE[:BURST] or window:N[:SECONDS]`);
   }
   return plan;
 }
