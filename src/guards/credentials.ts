@@ -55,16 +55,27 @@ export async function checkCredentials(deps: RequestDeps & { http: AxiosInstance
  * kind `unreachable`. Undefined when the run was stopped.
  */
 export function firstRead(deps: RequestDeps & { http: AxiosInstance; reachWaitMs: number }, say: (text: string) => void) {
+  return readUntilReached(deps, say, (token, signal) => listOrdersPage(deps.http, { limit: 1, offset: 0 }, token, signal));
+}
+
+/**
+ * An authenticated read at the run's first contact with the orders (a pre-issued token's first read, a
+ * filter's first listing page), tried again as guards/reach waits for a first token: a gateway's 502, 503 or
+ * 504 through the retries (the service restarting behind it) as a TokenError of kind `server`; a failure
+ * with no answer that `waitFor` names (every one, by default) as kind `unreachable`. Any other answer is
+ * returned. Undefined when the run was stopped.
+ */
+export function readUntilReached<T>(deps: RequestDeps & { reachWaitMs: number }, say: (text: string) => void,
+  send: Parameters<typeof sendWithRetry<T>>[0], waitFor: (code: string) => boolean = () => true) {
   return untilReached({ ...deps, say }, async () => {
-    const sent = await sendWithRetry((token, signal) => listOrdersPage(deps.http, { limit: 1, offset: 0 }, token, signal), deps, () => undefined);
-    // A gateway's 502, 503 or 504 through the retries: the service restarting behind it, waited for as for a token (guards/reach).
+    const sent = await sendWithRetry(send, deps, () => undefined);
     // Not one asking to wait longer than this tool waits (red team: "the server asked to wait 1 h …; trying again in 1 s").
     const { failure } = sent && !sent.ok ? sent : { failure: undefined };
     if (failure?.kind === 'retry' && RESTARTING.has(`HTTP_${failure.httpStatus}`)) {
       throw new TokenError(`the API answered ${failure.httpStatus}: ${failure.message}`, 'server', `HTTP_${failure.httpStatus}`);
     }
-    if (sent && !sent.ok && sent.failure.httpStatus === null) {
-      const { code } = sent.failure;
+    if (failure && failure.httpStatus === null && waitFor(failure.code)) {
+      const { code } = failure;
       throw new TokenError(`the API ${isUnusableAnswer(code) ? 'gave no usable answer' : 'unreachable'} (${code})`, 'unreachable', code);
     }
     return sent;

@@ -21,6 +21,9 @@ export const RESTARTING: ReadonlySet<string> = new Set(['HTTP_502', 'HTTP_503', 
 /** Connection failures after which the request may have arrived: no answer, rather than nothing sent. */
 const NO_ANSWER = new Set(['ETIMEDOUT', 'ECONNABORTED', 'ECONNRESET', 'EPIPE']);
 
+/** A connection that reached nothing, and that time may mend (refused, a name not resolved, no route): the request was never sent. */
+export const nothingReached = (code: string) => PASSING.has(code) && !NO_ANSWER.has(code);
+
 export interface ReachDeps {
   /** --reach-wait: how long to keep trying (default 30 s). */
   reachWaitMs: number;

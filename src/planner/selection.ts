@@ -11,9 +11,9 @@ import { quoted, spreadsheetSafe } from '../common/text.js';
 import type { RunEvents } from '../engine/events.js';
 import { sendWithRetry, type RequestDeps } from '../engine/retrying-request.js';
 import { TokenError, tokenLost } from '../exsited/auth.js';
-import { firstRead, unreachableError } from '../guards/credentials.js';
-import { firstToken } from '../guards/reach.js';
-import { listOrdersPage, type ListedOrder } from '../exsited/orders.js';
+import { firstRead, readUntilReached, unreachableError } from '../guards/credentials.js';
+import { firstToken, nothingReached } from '../guards/reach.js';
+import { listOrdersPage, type ListedOrder, type OrdersPage } from '../exsited/orders.js';
 import { criterionChecks, manifestColumns, matcherOf, type OrderFilter } from '../sources/filter-spec.js';
 import { widenable, type OrderIdValidator } from '../sources/order-id.js';
 import { SelectionStats, type Breakdown, type FilterHelp } from './selection-stats.js';
@@ -22,7 +22,7 @@ export interface SelectionDeps extends RequestDeps {
   http: AxiosInstance;
   /** Told about every page (selection.page), for progress. */
   events: RunEvents;
-  /** --reach-wait: how long the first token waits for an API that cannot be reached (guards/reach). */
+  /** --reach-wait: how long the first token, and the first page, wait for an API that cannot be reached (guards/reach). */
   reachWaitMs: number;
 }
 
@@ -112,7 +112,8 @@ async function listPages(filter: OrderFilter, accountId: string | undefined, dep
   let maxPages = Number.POSITIVE_INFINITY;
   let stalled = 0;
   for (;;) {
-    const answer = await sendWithRetry((token, signal) => listOrdersPage(deps.http, { accountId, limit: filter.pageSize, offset }, token, signal), deps, () => undefined);
+    const send: Parameters<typeof sendWithRetry<OrdersPage>>[0] = (token, signal) => listOrdersPage(deps.http, { accountId, limit: filter.pageSize, offset }, token, signal);
+    const answer = picked.pages === 0 ? await firstPage(send, deps) : await sendWithRetry(send, deps, () => undefined);
     if (!answer) return false;
     if (!answer.ok) {
       const { httpStatus, code, message } = answer.failure;
@@ -140,6 +141,25 @@ async function listPages(filter: OrderFilter, accountId: string | undefined, dep
     lastTotal = total ?? lastTotal;
     // Without a total, only an empty page ends the listing: a server may cap `limit` below pageSize.
     if (total !== undefined && offset >= total) return true;
+  }
+}
+
+/**
+ * The selection's first page, the run's first contact with the orders (the token may come from another
+ * service): a gateway's 502, 503 or 504, or a connection that reached nothing, is waited for as the first token
+ * is (guards/reach: --reach-wait), so that a service restarting as a nightly run starts does not fail it. Then
+ * an API never reached is exit 5; one answering only errors exit 4. A page that timed out, or an answer cut
+ * short, is not waited for: what to change is said with it (listPages).
+ */
+async function firstPage(send: Parameters<typeof sendWithRetry<OrdersPage>>[0], deps: SelectionDeps) {
+  try {
+    return await readUntilReached(deps, (text) => deps.events.emit({ type: 'notice', level: 'warn', text }), send, nothingReached);
+  } catch (error) {
+    if (!(error instanceof TokenError)) throw error;
+    if (error.kind === 'unreachable') throw unreachableError(deps.http.defaults.baseURL ?? 'the API', error.message, error.code);
+    if (error.kind === 'unavailable' && deps.control.stopping.aborted) return undefined; // stopped while waiting
+    if (error.kind !== 'server') throw error;
+    throw new CleanupError(ExitCode.halted, `listing orders failed at offset 0: ${error.message}; nothing was deleted. Run it again once the API answers`, 'service');
   }
 }
 

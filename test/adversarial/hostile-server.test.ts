@@ -468,9 +468,52 @@ describe('a status line, then no whole body: a status that decides without one i
     });
     const dir = workDir();
     const filter = writeFile(dir, 'f.json', '{"match": {"status": ["ACTIVE"]}}');
-    const result = await runCli(['run', '--yes', '--filter', filter, '--audit-dir', dir, '--retries', '0'], { env });
+    const summary = join(dir, 's.json');
+    const result = await runCli(['run', '--yes', '--filter', filter, '--audit-dir', dir, '--retries', '0', '--reach-wait', '2s', '--summary-json', summary], { env });
     expect(result.code).toBe(4);
-    expect(result.log).toContain('listing orders failed at offset 0: HTTP 503: maintenance; nothing was deleted');
+    expect(result.log).toContain('The API is not serving yet (the API answered 503: maintenance); trying again in 1 s, for up to 2 s in all.');
+    expect(result.log).toMatch(/listing orders failed at offset 0: the API answered 503: maintenance, tried for \d+(\.\d)? s; nothing was deleted\. Run it again once the API answers/);
+    expect(result.log).not.toMatch(/503.*503.*tried for/);
+    expect(JSON.parse(readFileSync(summary, 'utf8'))).toMatchObject({ exitCode: 4, stopCause: 'service' });
+  });
+
+  test('a filter\'s first listing page answered 503 (the orders service restarting while the token endpoint answers) is waited for as the first token is, and the run goes on (it failed at once, exit 4)', async () => {
+    let listings = 0;
+    const deleted: string[] = [];
+    const env = await hostileApi((req, res) => {
+      req.resume();
+      if (req.url?.includes('oauth2/token')) res.writeHead(200, { 'Content-Type': 'application/json' }).end(TOKEN_ANSWER);
+      else if (req.method === 'GET' && listings++ < 2) res.writeHead(503, { 'Content-Type': 'text/plain' }).end('restarting');
+      else if (req.method === 'GET') res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"orders":[{"id":"ORD-1","status":"ACTIVE"},{"id":"ORD-2","status":"CANCELLED"}],"pagination":{"records":2}}');
+      else {
+        deleted.push(req.url ?? '');
+        res.writeHead(204).end();
+      }
+    });
+    const dir = workDir();
+    const filter = writeFile(dir, 'f.json', '{"match": {"status": ["ACTIVE"]}}');
+    const result = await runCli(['run', '--yes', '--filter', filter, '--audit-dir', dir, '--retries', '0'], { env });
+    expect(result.code).toBe(0);
+    expect(result.log).toContain('The API is not serving yet (the API answered 503: restarting); trying again in 1 s, for up to 30 s in all.');
+    expect(result.log).toContain('trying again in 2 s');
+    expect(deleted).toEqual(['/api/v3/orders/ORD-1']);
+  });
+
+  test('a filter\'s first listing page that reaches nothing is waited for, then said as unreachable, exit 5, nothing to resume (it was exit 4, "listing orders failed")', async () => {
+    // The token is given, then the service goes away: nothing listens on its port any more.
+    const server = http.createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'Content-Type': 'application/json', Connection: 'close' }).end(TOKEN_ANSWER, () => server.close());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    endAfter('test', () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
+    const env = credentialsEnv({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+    const dir = workDir();
+    const filter = writeFile(dir, 'f.json', '{"match": {"status": ["ACTIVE"]}}');
+    const result = await runCli(['run', '--yes', '--filter', filter, '--audit-dir', dir, '--retries', '0', '--reach-wait', '2s'], { env });
+    expect(result.code).toBe(5);
+    expect(result.log).toContain('The API cannot be reached (the API unreachable (ECONNREFUSED)); trying again in 1 s');
+    expect(result.log).toMatch(/unreachable: http:\/\/127\.0\.0\.1:\d+ — the API unreachable \(ECONNREFUSED\), tried for \d+(\.\d)? s: nothing reached it, nothing was sent/);
   });
 });
 
