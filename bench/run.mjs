@@ -587,7 +587,9 @@ const file = here('./results.json');
 if (only && existsSync(file)) {
   const previous = JSON.parse(readFileSync(file, 'utf8'));
   Object.assign(previous.scenarios, results.scenarios);
+  // The line it ran on with it: `"$(bash scripts/node-line.sh 26)" bench/run.mjs memory` measures the image's line, not machine.node's.
   previous.updated = { ...previous.updated, [only]: results.date };
+  previous.updatedOn = { ...previous.updatedOn, [only]: process.version };
   writeFileSync(file, `${JSON.stringify(previous, null, 2)}\n`);
 } else {
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
