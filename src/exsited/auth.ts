@@ -41,6 +41,8 @@ export class TokenError extends Error {
     readonly kind: TokenFailure,
     /** For `unreachable`: the connection's error code (ECONNREFUSED, a certificate's, the proxy's refusal); for `server`, `HTTP_503`. */
     readonly code?: string,
+    /** `read`: raised for a read of the orders at first contact (guards/reach), not by the token endpoint; `retryAfterMs`: the server's Retry-After. */
+    readonly about: { read?: boolean; retryAfterMs?: number } = {},
   ) {
     super(secrets.scrub(message));
     this.name = 'TokenError';
@@ -98,7 +100,10 @@ export class TokenSource {
   renewals = 0;
   /** Tokens taken from the cache, obtained by another run. */
   shared = 0;
-  /** Whether a token request was ever sent: until then, a stopped run has sent nothing at all. */
+  /**
+   * Whether anything may have been sent: a token request, or a token handed out for a request (a pre-issued
+   * token's first read, red team: "nothing was sent" after three GETs). Until then, a stopped run has sent nothing at all.
+   */
   requested = false;
 
   constructor(
@@ -123,7 +128,10 @@ export class TokenSource {
   /** A token fit to use now, renewing it first if it is missing, refused or close to expiry. */
   async get(signal?: AbortSignal): Promise<string> {
     const token = this.token;
-    if (token && this.now() < token.renewAt) return token.accessToken;
+    if (token && this.now() < token.renewAt) {
+      this.requested = true;
+      return token.accessToken;
+    }
     this.renewal ??= this.renew(signal).finally(() => (this.renewal = undefined));
     return (await this.renewal).accessToken;
   }
@@ -232,7 +240,8 @@ export class TokenSource {
       throw new TokenError(`token endpoint ${what} (${failure.code})${why}`, 'unreachable', failure.code);
     }
     // Its code only when the retries ran out: one asking to wait longer than this tool waits is not waited for at first contact either (red team).
-    throw new TokenError(tokenEndpointAnswered(failure.httpStatus ?? 0, failure.message), 'server', failure.kind === 'retry' ? `HTTP_${failure.httpStatus}` : undefined);
+    throw new TokenError(tokenEndpointAnswered(failure.httpStatus ?? 0, failure.message), 'server', failure.kind === 'retry' ? `HTTP_${failure.httpStatus}` : undefined,
+      { retryAfterMs: failure.kind === 'retry' ? failure.retryAfterMs : undefined });
   }
 
   /** One token request, classified: a token, worth another try, or a final no (with what to check). */

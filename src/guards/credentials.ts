@@ -4,7 +4,7 @@ import { sendWithRetry, type RequestDeps } from '../engine/retrying-request.js';
 import { TokenError } from '../exsited/auth.js';
 import { listOrdersPage } from '../exsited/orders.js';
 import { withStatus } from '../exsited/responses.js';
-import { firstToken, RESTARTING, untilReached } from './reach.js';
+import { firstToken, RESTARTING, untilReached, type ReachDeps } from './reach.js';
 import { isUnusableAnswer, NOT_THE_API } from '../common/domain.js';
 
 /**
@@ -54,7 +54,7 @@ export async function checkCredentials(deps: RequestDeps & { http: AxiosInstance
  * token): an API that cannot be reached is waited for as for a token (guards/reach), then a TokenError of
  * kind `unreachable`. Undefined when the run was stopped.
  */
-export function firstRead(deps: RequestDeps & { http: AxiosInstance; reachWaitMs: number }, say: (text: string) => void) {
+export function firstRead(deps: RequestDeps & { http: AxiosInstance; reachWaitMs: number; since?: number }, say: (text: string) => void) {
   return readUntilReached(deps, say, (token, signal) => listOrdersPage(deps.http, { limit: 1, offset: 0 }, token, signal));
 }
 
@@ -65,18 +65,20 @@ export function firstRead(deps: RequestDeps & { http: AxiosInstance; reachWaitMs
  * with no answer that `waitFor` names (every one, by default) as kind `unreachable`. Any other answer is
  * returned. Undefined when the run was stopped.
  */
-export function readUntilReached<T>(deps: RequestDeps & { reachWaitMs: number }, say: (text: string) => void,
+export function readUntilReached<T>(deps: RequestDeps & Pick<ReachDeps, 'reachWaitMs' | 'since' | 'answeredBefore'>, say: (text: string) => void,
   send: Parameters<typeof sendWithRetry<T>>[0], waitFor: (code: string) => boolean = () => true) {
   return untilReached({ ...deps, say }, async () => {
     const sent = await sendWithRetry(send, deps, () => undefined);
     // Not one asking to wait longer than this tool waits (red team: "the server asked to wait 1 h …; trying again in 1 s").
     const { failure } = sent && !sent.ok ? sent : { failure: undefined };
-    if (failure?.kind === 'retry' && RESTARTING.has(`HTTP_${failure.httpStatus}`)) {
-      throw new TokenError(`the API answered ${failure.httpStatus}: ${failure.message}`, 'server', `HTTP_${failure.httpStatus}`);
+    // The status said once (red team: "the API answered 503: HTTP 503 Service Unavailable").
+    if (failure?.kind === 'retry' && failure.httpStatus !== null && RESTARTING.has(`HTTP_${failure.httpStatus}`)) {
+      throw new TokenError(`the API answered ${withStatus(failure.httpStatus, failure.message).slice('HTTP '.length)}`, 'server', `HTTP_${failure.httpStatus}`,
+        { read: true, retryAfterMs: failure.retryAfterMs });
     }
     if (failure && failure.httpStatus === null && waitFor(failure.code)) {
       const { code } = failure;
-      throw new TokenError(`the API ${isUnusableAnswer(code) ? 'gave no usable answer' : 'unreachable'} (${code})`, 'unreachable', code);
+      throw new TokenError(`the API ${isUnusableAnswer(code) ? 'gave no usable answer' : 'unreachable'} (${code})`, 'unreachable', code, { read: true });
     }
     return sent;
   });

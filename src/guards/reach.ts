@@ -34,6 +34,10 @@ export interface ReachDeps {
   /** The clock (tests on simulated time give their own). */
   now?: () => number;
   wait?: (ms: number, signal: AbortSignal) => Promise<unknown>;
+  /** When the run's first contact began: its steps (a first token, then a filter's first page) share one --reach-wait (red team: twice it). */
+  since?: number;
+  /** The same API answered an earlier step (the token): nothing reaching it now is a service gone, not a wrong address. */
+  answeredBefore?: boolean;
 }
 
 /**
@@ -56,19 +60,23 @@ export async function firstToken(deps: ReachDeps): Promise<void> {
 export async function untilReached<T>(deps: Omit<ReachDeps, 'tokens'>, attempt: () => Promise<T>): Promise<T> {
   const now = deps.now ?? Date.now;
   const wait = deps.wait ?? ((ms: number, signal: AbortSignal) => sleep(ms, undefined, { signal }));
-  const started = now();
-  let answered = false; // a try answered (502, 503, 504) before one that reached nothing
+  const started = deps.since ?? now();
+  let answered = deps.answeredBefore ?? false; // a try answered (502, 503, 504), or an earlier step, before one that reached nothing
   for (let tries = 0; ; tries++) {
     try {
       return await attempt();
     } catch (error) {
       if (!(error instanceof TokenError) || (error.kind !== 'unreachable' && error.kind !== 'server')) throw error;
-      const waitMs = WAITS_MS[Math.min(tries, WAITS_MS.length - 1)] as number;
+      // A stop while the try was in flight: its answer is not waited for again, nor said as if it were (red team: "trying again in 1 s", then "Stopped").
+      if (deps.control.stopping.aborted) throw new TokenError('the run stopped while waiting for the API to be reachable', 'unavailable');
+      // Never sooner than the server asked (its Retry-After, when the retries let it through).
+      const waitMs = Math.max(WAITS_MS[Math.min(tries, WAITS_MS.length - 1)] as number, error.about.retryAfterMs ?? 0);
       const spent = now() - started;
+      const asked = (error.about.retryAfterMs ?? 0) > (WAITS_MS.at(-1) as number) ? ` (it asked to wait ${humanDuration(error.about.retryAfterMs as number)})` : '';
       if (error.kind === 'server') {
         if (!RESTARTING.has(error.code ?? '')) throw error;
         answered = true;
-        if (spent + waitMs > deps.reachWaitMs) throw new TokenError(`${error.message}, tried for ${humanDuration(spent)}`, 'server', error.code);
+        if (spent + waitMs > deps.reachWaitMs) throw new TokenError(`${error.message}, tried for ${humanDuration(spent)}${asked}`, 'server', error.code, error.about);
         deps.say(`The API is not serving yet (${error.message}); trying again in ${humanDuration(waitMs)}, for up to ${humanDuration(deps.reachWaitMs)} in all.`);
         await waitOrStop(wait, waitMs, deps);
         continue;
@@ -77,9 +85,9 @@ export async function untilReached<T>(deps: Omit<ReachDeps, 'tokens'>, attempt: 
       const code = error.code ?? '';
       const what = isUnusableAnswer(code) ? 'its answer could not be used, nothing was deleted'
         : NO_ANSWER.has(code) ? 'no answer came, nothing was deleted' : answered ? 'it answered before, then nothing reached it; nothing was deleted' : 'nothing reached it, nothing was sent';
-      if (!PASSING.has(code)) throw new TokenError(`${error.message}: ${what}`, 'unreachable', error.code);
+      if (!PASSING.has(code)) throw new TokenError(`${error.message}: ${what}`, 'unreachable', error.code, error.about);
       if (spent + waitMs > deps.reachWaitMs) {
-        throw new TokenError(`${error.message}, tried for ${humanDuration(spent)}: ${what}`, 'unreachable', error.code);
+        throw new TokenError(`${error.message}, tried for ${humanDuration(spent)}: ${what}`, 'unreachable', error.code, error.about);
       }
       deps.say(`The API cannot be reached (${error.message}); trying again in ${humanDuration(waitMs)}, for up to ${humanDuration(deps.reachWaitMs)} in all.`);
       await waitOrStop(wait, waitMs, deps);

@@ -56,12 +56,13 @@ const STALLED_PAGES = 3;
  * Returns undefined when the run is stopped while listing.
  */
 export async function selectOrders(filter: OrderFilter, manifestPath: string, deps: SelectionDeps, isInvalid: OrderIdValidator): Promise<Selection | undefined> {
+  const firstContact = Date.now(); // the first token and the first page share one --reach-wait
   try {
     const say = (text: string) => deps.events.emit({ type: 'notice', level: 'warn', text });
-    await firstToken({ ...deps, say });
+    await firstToken({ ...deps, say, since: firstContact });
     // With a pre-issued token the listing is the first contact: an API not reached is waited for, then exit 5 said plainly
     // (red team: exit 4, "listing orders failed at offset 0: ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:9").
-    if (deps.tokens.preIssued && !(await firstRead(deps, say))) return undefined;
+    if (deps.tokens.preIssued && !(await firstRead({ ...deps, since: firstContact }, say))) return undefined;
   } catch (error) {
     if (!(error instanceof TokenError)) throw error;
     // The reach guard's words end with what was sent (nothing), said once (red team: "nothing was deleted; nothing was selected or deleted").
@@ -74,7 +75,7 @@ export async function selectOrders(filter: OrderFilter, manifestPath: string, de
     manifest = new Manifest(manifestPath);
     const picked = new Picked(filter, isInvalid, manifest);
     for (const accountId of filter.criteria.accountId ?? [undefined]) {
-      if (!(await listPages(filter, accountId, deps, picked))) return undefined;
+      if (!(await listPages(filter, accountId, { ...deps, since: firstContact }, picked))) return undefined;
     }
     picked.refuseOddIds();
     manifest.commit();
@@ -106,14 +107,14 @@ function tokenLostWhileListing(error: TokenError): CleanupError {
  * pages, the next offset steps back by as much; a server that keeps answering nothing new, or pages past
  * twice the total it announced, is refused. False when the run was stopped.
  */
-async function listPages(filter: OrderFilter, accountId: string | undefined, deps: SelectionDeps, picked: Picked): Promise<boolean> {
+async function listPages(filter: OrderFilter, accountId: string | undefined, deps: SelectionDeps & { since: number }, picked: Picked): Promise<boolean> {
   let offset = 0;
   let lastTotal: number | undefined;
   let maxPages = Number.POSITIVE_INFINITY;
   let stalled = 0;
   for (;;) {
     const send: Parameters<typeof sendWithRetry<OrdersPage>>[0] = (token, signal) => listOrdersPage(deps.http, { accountId, limit: filter.pageSize, offset }, token, signal);
-    const answer = picked.pages === 0 ? await firstPage(send, deps) : await sendWithRetry(send, deps, () => undefined);
+    const answer = picked.pages === 0 ? await firstPage(send, deps, accountId) : await sendWithRetry(send, deps, () => undefined);
     if (!answer) return false;
     if (!answer.ok) {
       const { httpStatus, code, message } = answer.failure;
@@ -145,21 +146,23 @@ async function listPages(filter: OrderFilter, accountId: string | undefined, dep
 }
 
 /**
- * The selection's first page, the run's first contact with the orders (the token may come from another
- * service): a gateway's 502, 503 or 504, or a connection that reached nothing, is waited for as the first token
- * is (guards/reach: --reach-wait), so that a service restarting as a nightly run starts does not fail it. Then
- * an API never reached is exit 5; one answering only errors exit 4. A page that timed out, or an answer cut
- * short, is not waited for: what to change is said with it (listPages).
+ * The selection's first page, the run's first contact with the orders (they may be served apart from the
+ * token endpoint): a gateway's 502, 503 or 504, or a connection that reached nothing, is waited for as the
+ * first token is (guards/reach), within the same --reach-wait, so that a service restarting as a nightly run
+ * starts does not fail it; then exit 4, "listing orders failed" (the API answered before: a service gone,
+ * not a wrong address). A page that timed out or came cut short is not waited for: what to change is said
+ * with it (listPages). The token endpoint's own failures meanwhile are said as at any other page.
  */
-async function firstPage(send: Parameters<typeof sendWithRetry<OrdersPage>>[0], deps: SelectionDeps) {
+async function firstPage(send: Parameters<typeof sendWithRetry<OrdersPage>>[0], deps: SelectionDeps & { since: number }, accountId: string | undefined) {
   try {
-    return await readUntilReached(deps, (text) => deps.events.emit({ type: 'notice', level: 'warn', text }), send, nothingReached);
+    const say = (text: string) => deps.events.emit({ type: 'notice', level: 'warn', text });
+    return await readUntilReached({ ...deps, answeredBefore: true }, say, send, nothingReached);
   } catch (error) {
     if (!(error instanceof TokenError)) throw error;
-    if (error.kind === 'unreachable') throw unreachableError(deps.http.defaults.baseURL ?? 'the API', error.message, error.code);
     if (error.kind === 'unavailable' && deps.control.stopping.aborted) return undefined; // stopped while waiting
-    if (error.kind !== 'server') throw error;
-    throw new CleanupError(ExitCode.halted, `listing orders failed at offset 0: ${error.message}; nothing was deleted. Run it again once the API answers`, 'service');
+    if (!error.about.read || (error.kind !== 'server' && error.kind !== 'unreachable')) throw error;
+    const where = `listing orders failed at offset 0${accountId ? ` of account ${accountId}` : ''}`;
+    throw new CleanupError(ExitCode.halted, `${where}: ${error.message}${error.kind === 'server' ? '; nothing was deleted' : ''}. Run it again once the API answers`, 'service');
   }
 }
 

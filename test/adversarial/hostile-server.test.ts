@@ -499,22 +499,6 @@ describe('a status line, then no whole body: a status that decides without one i
     expect(deleted).toEqual(['/api/v3/orders/ORD-1']);
   });
 
-  test('a filter\'s first listing page that reaches nothing is waited for, then said as unreachable, exit 5, nothing to resume (it was exit 4, "listing orders failed")', async () => {
-    // The token is given, then the service goes away: nothing listens on its port any more.
-    const server = http.createServer((req, res) => {
-      req.resume();
-      res.writeHead(200, { 'Content-Type': 'application/json', Connection: 'close' }).end(TOKEN_ANSWER, () => server.close());
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    endAfter('test', () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
-    const env = credentialsEnv({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
-    const dir = workDir();
-    const filter = writeFile(dir, 'f.json', '{"match": {"status": ["ACTIVE"]}}');
-    const result = await runCli(['run', '--yes', '--filter', filter, '--audit-dir', dir, '--retries', '0', '--reach-wait', '2s'], { env });
-    expect(result.code).toBe(5);
-    expect(result.log).toContain('The API cannot be reached (the API unreachable (ECONNREFUSED)); trying again in 1 s');
-    expect(result.log).toMatch(/unreachable: http:\/\/127\.0\.0\.1:\d+ — the API unreachable \(ECONNREFUSED\), tried for \d+(\.\d)? s: nothing reached it, nothing was sent/);
-  });
 });
 
 describe('a stop while the token endpoint asks to wait', () => {
