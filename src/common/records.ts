@@ -56,6 +56,12 @@ const runStartFields = z.object({
   job: z.object({ id: z.string().min(1), spec: z.string().optional(), startedBy: z.enum(['person', 'unattended']) }).optional(),
   /** The working directory the run's relative paths (its input) are relative to; absent in logs written before it was recorded. */
   cwd: z.string().optional(),
+  /**
+   * When the run began, its log chosen and opened (ISO 8601): the run.start line is written later, once its input
+   * is read, a filter's orders listed and consent given; the run's start for every report (red team: a summary's
+   * `startedAt` 2 s after the start its `durationMs` counts from). Absent in logs written before it was recorded: the line's time.
+   */
+  openedAt: z.string().optional(),
 });
 
 /** An order's one line per run: how it ended. */

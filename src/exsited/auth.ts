@@ -120,6 +120,11 @@ export class TokenSource {
     }
   }
 
+  /** The tokens this run obtained and took from the cache, as its summary counts them; none with a pre-issued token. */
+  get counts(): { obtained: number; shared: number } | undefined {
+    return this.preIssued ? undefined : { obtained: this.renewals, shared: this.shared };
+  }
+
   /** A pre-issued token (EXSITED_ACCESS_TOKEN): only using it tells whether the server takes it. */
   get preIssued(): boolean {
     return this.credentials.kind === 'access_token';

@@ -86,10 +86,12 @@ export class RunLedger {
     } else if (line.event === 'order.retry') {
       if (run) run.counts.retries++;
     } else if (line.event === 'run.start') {
-      this.runStart = at ?? 0;
-      this.lastTime = this.runStart;
+      // From when its log was opened, as its run.end's durationMs counts (the line itself comes after the listing and the consent).
+      const opened = line.openedAt !== undefined ? this.timeOf(line.openedAt) : undefined;
+      this.runStart = opened ?? at ?? 0;
+      this.lastTime = at ?? this.runStart;
       this.runs.push({
-        auditLog: this.auditLog, runId: line.runId, startedAt: line.time, status: null, exitCode: null, durationMs: 0,
+        auditLog: this.auditLog, runId: line.runId, startedAt: line.openedAt ?? line.time, status: null, exitCode: null, durationMs: 0,
         dryRun: line.options.dryRun === true, resume: line.resumeOf !== undefined,
         counts: { deleted: 0, alreadyAbsent: 0, failed: 0, wouldDelete: 0, retries: 0 }, selected: line.source.count,
         input: line.source.kind === 'filter' ? `filter ${line.source.filter?.path ?? line.source.path}` : line.source.path, filtered: line.source.kind === 'filter',
@@ -111,6 +113,11 @@ export class RunLedger {
   }
 
   /** The log's clock reached `at`: the latest run's last line so far; a killed run (no run.end yet) lasted until then. */
+  /** When the last run read began (its log opened), ms. */
+  get lastRunStart(): number {
+    return this.runStart;
+  }
+
   touch(at: number): void {
     this.lastTime = at;
     const run = this.runs.at(-1);

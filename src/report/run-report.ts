@@ -268,7 +268,7 @@ class ChainReport implements ChainGatherer<AuditRecord> {
       this.retriesByCause[cause] = (this.retriesByCause[cause] ?? 0) + 1;
     } else if (line.event === 'run.start') {
       this.dryRunNow = line.options.dryRun === true;
-      this.firstStart ??= this.ledger.lastTime; // its time, as the ledger read it
+      this.firstStart ??= this.ledger.lastRunStart; // its start, as the ledger read it
       if (!this.head) {
         const { source } = line;
         this.selected = source.count;

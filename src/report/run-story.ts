@@ -91,6 +91,8 @@ export interface NotStarted {
   auditLog: string | undefined;
   dryRun: boolean;
   startedAt: number;
+  /** Tokens obtained from the token endpoint, and taken from the cache, before it stopped (a filter's listing needs one). */
+  tokens?: { obtained: number; shared: number };
 }
 
 export function notStartedJson(run: NotStarted, now = Date.now()): SummaryJson {
@@ -100,7 +102,7 @@ export function notStartedJson(run: NotStarted, now = Date.now()): SummaryJson {
     auditLogs: run.auditLog ? [run.auditLog] : [], startedAt: new Date(run.startedAt).toISOString(), endedAt: new Date(now).toISOString(),
     durationMs: Math.max(0, now - run.startedAt), spanMs: Math.max(0, now - run.startedAt),
     counts: { selected: 0, deleted: 0, alreadyAbsent: 0, failed: 0, wouldDelete: 0, pending: 0, notChecked: 0, retries: 0, ratePerSecond: 0 },
-    throttling: NO_THROTTLING, tokens: { obtained: 0, shared: 0 }, runs: [], failureCauses: [], failedOrders: [], absentOrders: [],
+    throttling: NO_THROTTLING, tokens: run.tokens ?? { obtained: 0, shared: 0 }, runs: [], failureCauses: [], failedOrders: [], absentOrders: [],
     unfinished: false, unreadableLines: 0, earlierRuns: 0,
   };
 }

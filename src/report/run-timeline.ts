@@ -180,8 +180,10 @@ export class ChainTimeline {
   record(line: AuditRecord): void {
     const at = Date.parse(line.time);
     if (line.event === 'run.start') {
+      // From its start as every report tells it (run-ledger): its log opened, before the listing and the consent.
+      const startMs = Date.parse(line.openedAt ?? '') || at;
       this.segments.push({
-        runId: line.runId, auditLog: this.auditLog, ...(line.resumeOf ? { resumeOf: line.resumeOf } : {}), startMs: at, endMs: at, status: null,
+        runId: line.runId, auditLog: this.auditLog, ...(line.resumeOf ? { resumeOf: line.resumeOf } : {}), startMs, endMs: at, status: null,
         dryRun: line.options.dryRun === true, throttles: [], paces: [], pauses: [], slotMs: INTERVALS_MS[0] as number, slots: new Map(),
       });
       return;

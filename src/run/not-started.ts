@@ -18,6 +18,8 @@ export interface Unstarted {
   /** Every file of the run passed the collision checks (a resume's recorded input and manifest included). */
   filesChecked?: boolean;
   host?: string;
+  /** The tokens obtained so far (the API client's, once made). */
+  tokens?: () => { obtained: number; shared: number } | undefined;
 }
 
 /**
@@ -34,7 +36,7 @@ export async function tellNotStarted(run: Unstarted, exitCode: ExitCode, reason:
   const told: NotStarted = {
     // The log is named only if it exists: one chosen and opened, but never written (nothing was recorded), is none.
     status: statusOf(exitCode), exitCode, cause: cause ?? causeOf(exitCode, context), reason: secrets.scrub(reason), host: run.host, auditLog: run.auditLog && existsSync(run.auditLog) ? run.auditLog : undefined,
-    dryRun: options.dryRun, startedAt: run.startedAt,
+    dryRun: options.dryRun, startedAt: run.startedAt, tokens: run.tokens?.(),
   };
   // Only once every file of the run passed its checks (a refusal found earlier — nobody at the terminal, a collision, a resume
   // not read yet — writes none: an output might be the input a resume would read); checked again against the log it chose.

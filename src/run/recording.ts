@@ -115,8 +115,8 @@ export class RunRecording {
     const { summary } = tally;
     summary.throttledMs = pace.rate.throttledMs;
     if (!run.options.dryRun) summary.throttling = throttlingSummary(pace);
-    const tokens = this.api.current?.tokens;
-    if (tokens && !tokens.preIssued) summary.tokens = { obtained: tokens.renewals, shared: tokens.shared };
+    const tokens = this.api.current?.tokens.counts;
+    if (tokens) summary.tokens = tokens;
     summary.ratePerSecond = run.options.dryRun ? 0 : ratePerSecond(summary, durationMs);
     const usage = process.resourceUsage();
     const resources = { maxRssMb: Math.round(usage.maxRSS / 1024), cpuMs: Math.round((usage.userCPUTime + usage.systemCPUTime) / 1000) };
@@ -169,7 +169,7 @@ export class RunRecording {
     const { run, plan, context } = this;
     const { options, resume, host } = run;
     return {
-      version: VERSION, source: plan.input.source, baseUrl: host, cwd: process.cwd(),
+      version: VERSION, source: plan.input.source, baseUrl: host, cwd: process.cwd(), openedAt: new Date(this.log.startedAt).toISOString(),
       options: { ...recordedOptions(options), dryRun: options.dryRun, force: options.force, allowHosts: options.allowHost, yes: options.yes, auth: options.credentials.kind },
       // A resume is its run's job, unless --force gave it another input: then it is that input's (red team: the nightly job,
       // finding its own id, finished a person's forced run of another file).

@@ -41,6 +41,7 @@ export async function runCleanup(requested: RunOptions, context: RunContext): Pr
     const pace = createPace(run.options, log.events, control);
     const api = new LazyApi({ ...run, control, events: log.events, pace });
     cleanup.defer(() => api.destroy());
+    unstarted.tokens = () => api.current?.tokens.counts;
     const stopped = () => notStarted(stoppedBeforeStart(control, (text) => console.say(text), !!api.current?.tokens.requested));
 
     const plan = await planRun(run, log, api, context);

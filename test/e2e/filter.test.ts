@@ -161,13 +161,41 @@ describe('run --filter', () => {
     const dir = workDir();
     const filterPath = writeFile(dir, 'filter.json', JSON.stringify({ matchAll: true, match: {}, pageSize: 5 }));
 
-    const result = await runInProcess(['run', '--yes', '--filter', filterPath, '--audit-dir', dir, '--max-duration', '500ms'], { env: credentialsEnv(fake) });
+    const summary = join(dir, 's.json');
+    const result = await runInProcess(['run', '--yes', '--filter', filterPath, '--audit-dir', dir, '--max-duration', '500ms', '--summary-json', summary], { env: credentialsEnv(fake) });
 
     expect(result.code).toBe(4);
     expect(result.log).toContain('Stopped before any order was deleted; nothing was deleted: the --max-duration deadline (500 ms) was reached; ' +
       'nothing was recorded, so run it again (with a longer --max-duration).');
     expect(result.log).not.toMatch(/resume/i);
     expect(fake.deletes).toHaveLength(0);
+    // The token it obtained to list is counted, as a started run's summary counts it (red team: 0).
+    expect(JSON.parse(readFileSync(summary, 'utf8'))).toMatchObject({ started: false, exitCode: 4, tokens: { obtained: 1, shared: 0 } });
+  });
+
+  test('a run\'s start is when it began, its log opened, not when its run.start line was written after the listing: startedAt, the span and the log\'s name agree (red team: startedAt 2 s after the start durationMs counts from)', async () => {
+    const api = await fakeApi(60, { faults: { latencyMs: 100 } });
+    fake = api.fake;
+    const dir = workDir();
+    const filterPath = writeFile(dir, 'filter.json', JSON.stringify({ matchAll: true, match: {}, pageSize: 20 }));
+    const summary = join(dir, 's.json');
+
+    const result = await runCli(['run', '--yes', '--filter', filterPath, '--audit-dir', dir, '--summary-json', summary, '--concurrency', '8'], { env: credentialsEnv(fake) });
+
+    expect(result.code).toBe(0);
+    const told = JSON.parse(readFileSync(summary, 'utf8')) as { startedAt: string; endedAt: string; durationMs: number; spanMs: number; auditLog: string; runs: Array<{ startedAt: string }> };
+    // The log is named after the moment it was opened, to the millisecond: 20261204T141304029Z-….ndjson.
+    const named = /(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z-[0-9a-f]+\.ndjson$/.exec(told.auditLog)?.slice(1) ?? [];
+    const opened = `${named[0]}-${named[1]}-${named[2]}T${named[3]}:${named[4]}:${named[5]}.${named[6]}Z`;
+    expect(told.startedAt).toBe(opened);
+    expect(told.runs[0]?.startedAt).toBe(opened);
+    expect(readAudit(told.auditLog)[0]).toMatchObject({ event: 'run.start', openedAt: opened });
+    // The listing (3 pages at 100 ms) came first: the run.start line is later than the start.
+    expect(Date.parse(readAudit(told.auditLog)[0]?.time ?? '')).toBeGreaterThan(Date.parse(opened));
+    expect(Date.parse(told.startedAt) + told.spanMs).toBeLessThanOrEqual(Date.parse(told.endedAt));
+    expect(told.spanMs).toBeGreaterThanOrEqual(told.durationMs);
+    const report = JSON.parse((await runCli(['report', told.auditLog, '--json'])).stdout) as { startedAt: string };
+    expect(report.startedAt).toBe(opened);
   });
 
   test('a server that ignores offset is not followed forever: exit 4, nothing deleted', async () => {
