@@ -65,7 +65,7 @@ export function firstRead(deps: RequestDeps & { http: AxiosInstance; reachWaitMs
  * with no answer that `waitFor` names (every one, by default) as kind `unreachable`. Any other answer is
  * returned. Undefined when the run was stopped.
  */
-export function readUntilReached<T>(deps: RequestDeps & Pick<ReachDeps, 'reachWaitMs' | 'since' | 'answeredBefore'>, say: (text: string) => void,
+export function readUntilReached<T>(deps: RequestDeps & Pick<ReachDeps, 'reachWaitMs' | 'since' | 'answeredBefore' | 'stopped'>, say: (text: string) => void,
   send: Parameters<typeof sendWithRetry<T>>[0], waitFor: (code: string) => boolean = () => true) {
   return untilReached({ ...deps, say }, async () => {
     const sent = await sendWithRetry(send, deps, () => undefined);

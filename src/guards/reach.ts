@@ -38,6 +38,8 @@ export interface ReachDeps {
   since?: number;
   /** The same API answered an earlier step (the token): nothing reaching it now is a service gone, not a wrong address. */
   answeredBefore?: boolean;
+  /** Said of a service that served this run before (a filter's later page): "stopped serving", not "not serving yet". */
+  stopped?: boolean;
 }
 
 /**
@@ -77,7 +79,7 @@ export async function untilReached<T>(deps: Omit<ReachDeps, 'tokens'>, attempt: 
         if (!RESTARTING.has(error.code ?? '')) throw error;
         answered = true;
         if (spent + waitMs > deps.reachWaitMs) throw new TokenError(`${error.message}, tried for ${humanDuration(spent)}${asked}`, 'server', error.code, error.about);
-        deps.say(`The API is not serving yet (${error.message}); trying again in ${humanDuration(waitMs)}, for up to ${humanDuration(deps.reachWaitMs)} in all.`);
+        deps.say(`The API ${deps.stopped ? 'stopped serving' : 'is not serving yet'} (${error.message}); trying again in ${humanDuration(waitMs)}, for up to ${humanDuration(deps.reachWaitMs)} in all.`);
         await waitOrStop(wait, waitMs, deps);
         continue;
       }
@@ -89,7 +91,7 @@ export async function untilReached<T>(deps: Omit<ReachDeps, 'tokens'>, attempt: 
       if (spent + waitMs > deps.reachWaitMs) {
         throw new TokenError(`${error.message}, tried for ${humanDuration(spent)}: ${what}`, 'unreachable', error.code, error.about);
       }
-      deps.say(`The API cannot be reached (${error.message}); trying again in ${humanDuration(waitMs)}, for up to ${humanDuration(deps.reachWaitMs)} in all.`);
+      deps.say(`The API cannot be reached${deps.stopped ? ' any more' : ''} (${error.message}); trying again in ${humanDuration(waitMs)}, for up to ${humanDuration(deps.reachWaitMs)} in all.`);
       await waitOrStop(wait, waitMs, deps);
     }
   }

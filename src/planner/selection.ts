@@ -114,7 +114,7 @@ async function listPages(filter: OrderFilter, accountId: string | undefined, dep
   let stalled = 0;
   for (;;) {
     const send: Parameters<typeof sendWithRetry<OrdersPage>>[0] = (token, signal) => listOrdersPage(deps.http, { accountId, limit: filter.pageSize, offset }, token, signal);
-    const answer = picked.pages === 0 ? await firstPage(send, deps, accountId) : await sendWithRetry(send, deps, () => undefined);
+    const answer = await pageRead(send, deps, { accountId, offset, first: picked.pages === 0 });
     if (!answer) return false;
     if (!answer.ok) {
       const { httpStatus, code, message } = answer.failure;
@@ -146,22 +146,27 @@ async function listPages(filter: OrderFilter, accountId: string | undefined, dep
 }
 
 /**
- * The selection's first page, the run's first contact with the orders (they may be served apart from the
- * token endpoint): a gateway's 502, 503 or 504, or a connection that reached nothing, is waited for as the
- * first token is (guards/reach), within the same --reach-wait, so that a service restarting as a nightly run
- * starts does not fail it; then exit 4, "listing orders failed" (the API answered before: a service gone,
- * not a wrong address). A page that timed out or came cut short is not waited for: what to change is said
- * with it (listPages). The token endpoint's own failures meanwhile are said as at any other page.
+ * A page of the listing, read until the API answers it. The selection's first page is the run's first contact
+ * with the orders (they may be served apart from the token endpoint): a gateway's 502, 503 or 504, or a
+ * connection that reached nothing, is waited for as the first token is (guards/reach), within the same
+ * --reach-wait, so that a service restarting as a nightly run starts does not fail it. A later page is
+ * waited for the same way, --reach-wait from its first failure: the listing is reads only, and a restart
+ * halfway through a long one should not fail the night either. Then exit 4, "listing orders failed" (the API
+ * answered before: a service gone, not a wrong address). A page that timed out or came cut short is not
+ * waited for: what to change is said with it (listPages). The token endpoint's own failures meanwhile are said
+ * as at any page.
  */
-async function firstPage(send: Parameters<typeof sendWithRetry<OrdersPage>>[0], deps: SelectionDeps & { since: number }, accountId: string | undefined) {
+async function pageRead(send: Parameters<typeof sendWithRetry<OrdersPage>>[0], deps: SelectionDeps & { since: number },
+  page: { accountId: string | undefined; offset: number; first: boolean }) {
   try {
     const say = (text: string) => deps.events.emit({ type: 'notice', level: 'warn', text });
-    return await readUntilReached({ ...deps, answeredBefore: true }, say, send, nothingReached);
+    const reach = page.first ? { answeredBefore: true } : { answeredBefore: true, stopped: true, since: undefined };
+    return await readUntilReached({ ...deps, ...reach }, say, send, nothingReached);
   } catch (error) {
     if (!(error instanceof TokenError)) throw error;
     if (error.kind === 'unavailable' && deps.control.stopping.aborted) return undefined; // stopped while waiting
     if (!error.about.read || (error.kind !== 'server' && error.kind !== 'unreachable')) throw error;
-    const where = `listing orders failed at offset 0${accountId ? ` of account ${accountId}` : ''}`;
+    const where = `listing orders failed at offset ${page.offset}${page.accountId ? ` of account ${page.accountId}` : ''}`;
     throw new CleanupError(ExitCode.halted, `${where}: ${error.message}${error.kind === 'server' ? '; nothing was deleted' : ''}. Run it again once the API answers`, 'service');
   }
 }

@@ -6,9 +6,9 @@ import { endAfter } from '../helpers/teardown.js';
 
 /**
  * A filter run's first contact with the API: the first token, a pre-issued token's first read, then the first
- * listing page, waited for within one --reach-wait (guards/reach, planner/selection's firstPage). The red
- * team's findings on the first version of the first page's wait, each through the built CLI against a server
- * written for it.
+ * listing page, waited for within one --reach-wait (guards/reach, planner/selection's pageRead); and a later
+ * page, waited for from its first failure. The red team's findings on the first version of the first page's
+ * wait, each through the built CLI against a server written for it.
  */
 
 const TOKEN = 'tok-7e1f0c9a5b3d2e4f6a8b';
@@ -106,6 +106,43 @@ describe('a filter\'s first listing page, waited for as a first contact', () => 
     expect(result.code).toBe(4);
     expect(result.log).not.toContain('trying again in 1 s');
     expect(result.log).toMatch(/listing orders failed at offset 0: the API answered 503: maintenance, tried for \d+(\.\d)? m?s \(it asked to wait 20 s\); nothing was deleted/);
+  });
+});
+
+describe('a later page of the listing', () => {
+  test('a gateway\'s 503 halfway through the listing (a restart) is waited for, --reach-wait from its first failure, and the run goes on (it failed the night, exit 4)', async () => {
+    let second = 0;
+    const deleted: string[] = [];
+    const env = await api((req, res) => {
+      if (isToken(req)) return void res.writeHead(200, { 'Content-Type': 'application/json' }).end(tokenAnswer());
+      if (req.method === 'DELETE') {
+        deleted.push(req.url ?? '');
+        return void res.writeHead(204).end();
+      }
+      const offset = Number(/[?&]offset=(\d+)/.exec(req.url ?? '')?.[1] ?? 0);
+      if (offset === 2 && second++ < 2) return void res.writeHead(503, { 'Content-Type': 'text/plain' }).end('restarting');
+      const orders = [{ id: `ORD-${offset + 1}`, status: 'ACTIVE' }, { id: `ORD-${offset + 2}`, status: 'CANCELLED' }];
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ orders: offset < 4 ? orders : [], pagination: { records: 4 } }));
+    });
+    const run = filterRun(env, [], '{"match": {"status": ["ACTIVE"]}, "pageSize": 2}');
+    const result = await runCli(run.args, { env: run.env });
+    expect(result.code).toBe(0);
+    expect(result.log).toContain('The API stopped serving (the API answered 503: restarting); trying again in 1 s, for up to 30 s in all.');
+    expect(result.log).toContain('trying again in 2 s');
+    expect(deleted.sort()).toEqual(['/api/v3/orders/ORD-1', '/api/v3/orders/ORD-3']);
+  });
+
+  test('one that never comes back ends the run after --reach-wait, naming the page, nothing deleted', async () => {
+    const env = await api((req, res) => {
+      if (isToken(req)) return void res.writeHead(200, { 'Content-Type': 'application/json' }).end(tokenAnswer());
+      if (/[?&]offset=0(&|$)/.test(req.url ?? '')) return void res.writeHead(200, { 'Content-Type': 'application/json' }).end(PAGE.replace('"records":2', '"records":4'));
+      res.writeHead(502, { 'Content-Type': 'text/plain' }).end('bad gateway');
+    });
+    const run = filterRun(env, ['--reach-wait', '2s'], '{"match": {"status": ["ACTIVE"]}, "pageSize": 2}');
+    const result = await runCli(run.args, { env: run.env });
+    expect(result.code).toBe(4);
+    expect(result.log).toContain('The API stopped serving (the API answered 502: bad gateway); trying again in 1 s, for up to 2 s in all.');
+    expect(result.log).toMatch(/listing orders failed at offset 2: the API answered 502: bad gateway, tried for \d+(\.\d)? s; nothing was deleted\. Run it again once the API answers/);
   });
 });
 

@@ -437,9 +437,11 @@ describe('a status line, then no whole body: a status that decides without one i
     const dir = workDir();
     const filter = writeFile(dir, 'f.json', '{"match": {"status": ["ACTIVE"]}, "pageSize": 1}');
     const summary = join(dir, 's.json');
-    const result = await runCli(['run', '--yes', '--filter', filter, '--audit-dir', dir, '--retries', '0', '--summary-json', summary], { env });
+    // A 503 is waited for between pages as at the first (--reach-wait), then said as before the first page.
+    const result = await runCli(['run', '--yes', '--filter', filter, '--audit-dir', dir, '--retries', '0', '--summary-json', summary, '--reach-wait', '2s'], { env });
     expect(result.code).toBe(4);
-    expect(result.log).toContain('token endpoint answered 503 Service Unavailable: a text/html body, "down" — not the credentials; nothing was selected or deleted');
+    expect(result.log).toContain('The API stopped serving (token endpoint answered 503 Service Unavailable: a text/html body, "down"); trying again in 1 s, for up to 2 s in all.');
+    expect(result.log).toMatch(/token endpoint answered 503 Service Unavailable: a text\/html body, "down", tried for \d+(\.\d)? s — not the credentials; nothing was selected or deleted/);
     expect(JSON.parse(readFileSync(summary, 'utf8'))).toMatchObject({ exitCode: 4, stopCause: 'service' });
   });
 
