@@ -62,7 +62,24 @@ const runStartFields = z.object({
    * `startedAt` 2 s after the start its `durationMs` counts from). Absent in logs written before it was recorded: the line's time.
    */
   openedAt: z.string().optional(),
+  /** The time at the consent question between openedAt and this line, ms: not working time (absent: none, or a log written before it was recorded). */
+  consentWaitMs: ms.optional(),
 });
+
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
+
+/**
+ * When a run began, as every report tells it: its run.start's openedAt, or the line's own time where that is
+ * absent (an older log), not an instant written as the journal writes one (an edit: red team, a 57-year span
+ * and exit 70), or later than the line itself (a clock stepped back during the listing: red team, an end in the future).
+ */
+export function runStartedAt(line: { time: string; openedAt?: string }): string {
+  const { openedAt, time } = line;
+  if (openedAt === undefined || !ISO_INSTANT.test(openedAt)) return time;
+  const opened = Date.parse(openedAt);
+  const written = Date.parse(time);
+  return Number.isFinite(opened) && (!Number.isFinite(written) || opened <= written) ? openedAt : time;
+}
 
 /** An order's one line per run: how it ended. */
 const orderFields = z.object({

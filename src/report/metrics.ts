@@ -130,8 +130,10 @@ function tellStory(m: Instruments, story: RunReport): void {
  * its first DELETE): its status (`refused` among them) and exit code, nothing counted, pushed and written
  * once — the gateway and the file no longer show the last run's status as the current one.
  */
-export async function reportNotStarted(console: Console, options: Omit<MetricsOptions, 'intervalMs' | 'rate' | 'throttling'>, status: string, exitCode: number, cause: StopCause): Promise<void> {
+export async function reportNotStarted(console: Console, options: Omit<MetricsOptions, 'intervalMs' | 'rate' | 'throttling'>, status: string, exitCode: number, cause: StopCause,
+  durationMs: number): Promise<void> {
   const out = metricsOutputs(console, options, () => undefined);
+  out.m.duration.set(durationMs / 1000); // the summary's durationMs (red team: 0 here, 1.3 s there)
   out.m.ended(status, exitCode, cause);
   out.send();
   await out.flush();

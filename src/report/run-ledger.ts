@@ -1,6 +1,7 @@
 import type { OrderOutcome } from '../audit/log-reader.js';
 import type { AuditRecord } from '../audit/records.js';
 import { failureCause, type RunStatus, type StopCause } from '../common/domain.js';
+import { runStartedAt } from '../common/records.js';
 import { NO_THROTTLING, throttlingOf, type Throttling } from './throttling-words.js';
 
 /** One run of a log (a resume is one) as its own lines tell it. */
@@ -65,6 +66,7 @@ export class RunLedger {
   /** The latest time read from the log (ms); none before its first timed line. */
   lastTime: number | undefined;
   private runStart = 0;
+  private consentWaitMs = 0;
 
   constructor(private readonly auditLog: string) {}
 
@@ -86,16 +88,18 @@ export class RunLedger {
     } else if (line.event === 'order.retry') {
       if (run) run.counts.retries++;
     } else if (line.event === 'run.start') {
-      // From when its log was opened, as its run.end's durationMs counts (the line itself comes after the listing and the consent).
-      const opened = line.openedAt !== undefined ? this.timeOf(line.openedAt) : undefined;
-      this.runStart = opened ?? at ?? 0;
+      // From when its log was opened, as its run.end's durationMs counts (the line itself comes after the listing and the
+      // consent, whose wait is no working time); a killed run's working time so far is the listing's.
+      const startedAt = runStartedAt(line);
+      this.runStart = this.timeOf(startedAt);
+      this.consentWaitMs = line.consentWaitMs ?? 0;
       this.lastTime = at ?? this.runStart;
       this.runs.push({
-        auditLog: this.auditLog, runId: line.runId, startedAt: line.openedAt ?? line.time, status: null, exitCode: null, durationMs: 0,
+        auditLog: this.auditLog, runId: line.runId, startedAt, status: null, exitCode: null, durationMs: this.working(this.lastTime),
         dryRun: line.options.dryRun === true, resume: line.resumeOf !== undefined,
         counts: { deleted: 0, alreadyAbsent: 0, failed: 0, wouldDelete: 0, retries: 0 }, selected: line.source.count,
         input: line.source.kind === 'filter' ? `filter ${line.source.filter?.path ?? line.source.path}` : line.source.path, filtered: line.source.kind === 'filter',
-        throttledMs: 0, throttling: NO_THROTTLING, tokens: { obtained: 0, shared: 0 }, failedByCause: {}, lastAt: this.runStart,
+        throttledMs: 0, throttling: NO_THROTTLING, tokens: { obtained: 0, shared: 0 }, failedByCause: {}, lastAt: this.lastTime,
       });
     } else if (line.event === 'run.end' && run) {
       Object.assign(run, {
@@ -112,19 +116,27 @@ export class RunLedger {
     }
   }
 
-  /** The log's clock reached `at`: the latest run's last line so far; a killed run (no run.end yet) lasted until then. */
   /** When the last run read began (its log opened), ms. */
   get lastRunStart(): number {
     return this.runStart;
   }
 
+  /** The log's clock reached `at`: the latest run's last line so far; a killed run (no run.end yet) lasted until then. */
   touch(at: number): void {
     this.lastTime = at;
     const run = this.runs.at(-1);
     if (!run) return;
     run.lastAt = at;
-    // Never below zero: a clock stepped back between its lines does not make a run last less than nothing.
-    if (run.status === null) run.durationMs = Math.max(0, at - this.runStart);
+    if (run.status === null) run.durationMs = this.working(at);
+  }
+
+  /**
+   * The latest run's working time until `at`, as its run.end would count it: the time at the consent question
+   * left out (red team: a killed run's "7.4 s working" where the whole run worked 6.2). Never below zero: a clock
+   * stepped back between its lines does not make a run last less than nothing.
+   */
+  private working(at: number): number {
+    return Math.max(0, at - this.runStart - this.consentWaitMs);
   }
 
   private timeOf(time: string): number {

@@ -91,11 +91,13 @@ export interface NotStarted {
   auditLog: string | undefined;
   dryRun: boolean;
   startedAt: number;
+  /** When it was told to have ended, ms: its duration, the same in the summary and the metrics. */
+  endedAt: number;
   /** Tokens obtained from the token endpoint, and taken from the cache, before it stopped (a filter's listing needs one). */
   tokens?: { obtained: number; shared: number };
 }
 
-export function notStartedJson(run: NotStarted, now = Date.now()): SummaryJson {
+export function notStartedJson(run: NotStarted, now = run.endedAt): SummaryJson {
   return {
     schemaVersion: 2, status: run.status, exitCode: run.exitCode, stopCause: run.cause, reason: run.reason, started: false, dryRun: run.dryRun,
     story: `${run.status} before it started: nothing was deleted`, host: run.host ?? null, runId: null, auditLog: run.auditLog ?? null,

@@ -1,5 +1,5 @@
 import type { AuditRecord } from '../audit/records.js';
-import type { ThrottleFields } from '../common/records.js';
+import { runStartedAt, type ThrottleFields } from '../common/records.js';
 import { failureCause, retryCause, type RunStatus } from '../common/domain.js';
 import { latencyOf, type Latency } from './order-latency.js';
 
@@ -62,6 +62,10 @@ export interface Segment {
   /** Its run.end, or its last line when it was killed. */
   endMs: number;
   status: RunStatus | null;
+  /** The time at the consent question, within the segment: not working time. */
+  consentWaitMs: number;
+  /** Its working time, as its run.end counts it; a killed run has none (the time from its start less the consent wait). */
+  workMs?: number;
   dryRun: boolean;
   intervals: Interval[];
   throttles: ThrottleMark[];
@@ -181,9 +185,9 @@ export class ChainTimeline {
     const at = Date.parse(line.time);
     if (line.event === 'run.start') {
       // From its start as every report tells it (run-ledger): its log opened, before the listing and the consent.
-      const startMs = Date.parse(line.openedAt ?? '') || at;
+      const startMs = Date.parse(runStartedAt(line));
       this.segments.push({
-        runId: line.runId, auditLog: this.auditLog, ...(line.resumeOf ? { resumeOf: line.resumeOf } : {}), startMs, endMs: at, status: null,
+        runId: line.runId, auditLog: this.auditLog, ...(line.resumeOf ? { resumeOf: line.resumeOf } : {}), startMs, endMs: at, status: null, consentWaitMs: line.consentWaitMs ?? 0,
         dryRun: line.options.dryRun === true, throttles: [], paces: [], pauses: [], slotMs: INTERVALS_MS[0] as number, slots: new Map(),
       });
       return;
@@ -220,6 +224,7 @@ export class ChainTimeline {
         break;
       case 'run.end':
         run.status = line.status;
+        run.workMs = line.durationMs;
         break;
     }
   }

@@ -36,7 +36,7 @@ export async function tellNotStarted(run: Unstarted, exitCode: ExitCode, reason:
   const told: NotStarted = {
     // The log is named only if it exists: one chosen and opened, but never written (nothing was recorded), is none.
     status: statusOf(exitCode), exitCode, cause: cause ?? causeOf(exitCode, context), reason: secrets.scrub(reason), host: run.host, auditLog: run.auditLog && existsSync(run.auditLog) ? run.auditLog : undefined,
-    dryRun: options.dryRun, startedAt: run.startedAt, tokens: run.tokens?.(),
+    dryRun: options.dryRun, startedAt: run.startedAt, endedAt: Date.now(), tokens: run.tokens?.(),
   };
   // Only once every file of the run passed its checks (a refusal found earlier — nobody at the terminal, a collision, a resume
   // not read yet — writes none: an output might be the input a resume would read); checked again against the log it chose.
@@ -50,7 +50,7 @@ export async function tellNotStarted(run: Unstarted, exitCode: ExitCode, reason:
     metrics?.reportNotStarted(context.console, {
       push: options.metricsPush, pushToken: options.metricsPushToken, file: metricsFile, job: options.metricsJob,
       shard: options.shard ? `${options.shard.index}_of_${options.shard.count}` : 'all', dryRun: options.dryRun,
-    }, told.status, exitCode, told.cause),
+    }, told.status, exitCode, told.cause, Math.max(0, told.endedAt - told.startedAt)),
   ]);
 }
 

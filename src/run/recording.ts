@@ -170,6 +170,7 @@ export class RunRecording {
     const { options, resume, host } = run;
     return {
       version: VERSION, source: plan.input.source, baseUrl: host, cwd: process.cwd(), openedAt: new Date(this.log.startedAt).toISOString(),
+      ...(this.waitedMs > 0 ? { consentWaitMs: Math.round(this.waitedMs) } : {}),
       options: { ...recordedOptions(options), dryRun: options.dryRun, force: options.force, allowHosts: options.allowHost, yes: options.yes, auth: options.credentials.kind },
       // A resume is its run's job, unless --force gave it another input: then it is that input's (red team: the nightly job,
       // finding its own id, finished a person's forced run of another file).

@@ -100,7 +100,7 @@ export function timeChart(chart: TimeChart, timeline: RunTimeline): Html {
     const label = p.index === 0 ? `run ${segment.runId}` : `resume ${p.index} (${segment.runId})`;
     const status = segment.status ?? 'killed';
     const text = p.width > 260 ? `${label} · ${clock(segment.startMs)} · ${status}` : p.width > 120 ? label : p.width > 40 ? (p.index === 0 ? 'run' : `r${p.index}`) : '';
-    parts.push(html`<g class="segment" data-run="${segment.runId}"><title>${label}, started ${clock(segment.startMs)} UTC, ${status}, ${humanDuration(segment.endMs - segment.startMs)}</title>`,
+    parts.push(html`<g class="segment" data-run="${segment.runId}"><title>${label}, started ${clock(segment.startMs)} UTC, ${status}, ${humanDuration(segment.workMs ?? Math.max(0, segment.endMs - segment.startMs - segment.consentWaitMs))} working</title>`,
       html`<rect class="segment-bg" x="${f(p.x0)}" y="${M.top}" width="${f(p.width)}" height="${PLOT_H}"/>`,
       html`<text class="segment-label" x="${f(p.x0 + 2)}" y="${M.top - 8}">${text}</text></g>`);
 
