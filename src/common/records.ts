@@ -67,18 +67,23 @@ const runStartFields = z.object({
 });
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
+/** A listing and a consent question take less than this: an openedAt further back than it (and the time at the question) is an edit. */
+const LONGEST_START_MS = 24 * 3600_000;
 
 /**
- * When a run began, as every report tells it: its run.start's openedAt, or the line's own time where that is
- * absent (an older log), not an instant written as the journal writes one (an edit: red team, a 57-year span
- * and exit 70), or later than the line itself (a clock stepped back during the listing: red team, an end in the future).
+ * When a run began, as every report tells it, and the time at its consent question (not working time): its
+ * run.start's openedAt and consentWaitMs. The line's own time, and no wait, where openedAt is absent (an older
+ * log), not an instant as the journal writes one, later than the line (a clock stepped back during the
+ * listing: red team, an end in the future), or more than a day before it beyond the wait (red team: a 57-year
+ * span). The wait is never more than the time between the two (red team: 0 s working for a run that deleted).
  */
-export function runStartedAt(line: { time: string; openedAt?: string }): string {
+export function runStartOf(line: { time: string; openedAt?: string; consentWaitMs?: number }): { startedAt: string; consentWaitMs: number } {
   const { openedAt, time } = line;
-  if (openedAt === undefined || !ISO_INSTANT.test(openedAt)) return time;
-  const opened = Date.parse(openedAt);
+  const opened = openedAt !== undefined && ISO_INSTANT.test(openedAt) ? Date.parse(openedAt) : Number.NaN;
   const written = Date.parse(time);
-  return Number.isFinite(opened) && (!Number.isFinite(written) || opened <= written) ? openedAt : time;
+  const wait = Math.max(0, line.consentWaitMs ?? 0);
+  if (!Number.isFinite(opened) || !Number.isFinite(written) || opened > written || written - opened > LONGEST_START_MS + wait) return { startedAt: time, consentWaitMs: 0 };
+  return { startedAt: openedAt as string, consentWaitMs: Math.min(wait, written - opened) };
 }
 
 /** An order's one line per run: how it ended. */

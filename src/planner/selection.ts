@@ -104,45 +104,61 @@ function tokenLostWhileListing(error: TokenError): CleanupError {
 
 /**
  * Pages through one listing (all orders, or one account's) into `picked`. When the total shrinks between
- * pages, the next offset steps back by as much; a server that keeps answering nothing new, or pages past
- * twice the total it announced, is refused. False when the run was stopped.
+ * pages (orders deleted by someone else), the orders that were at the head of the page just read may have
+ * moved to just before it: that stretch is read again (a gap read, red team: an order skipped, "Selected 6 of
+ * 8", exit 0), and the next offset steps back by as much, so that no remaining order is skipped by one
+ * deletion between two pages. A server that keeps answering nothing new, or pages past twice the total it
+ * announced, is refused. False when the run was stopped.
  */
 async function listPages(filter: OrderFilter, accountId: string | undefined, deps: SelectionDeps & { since: number }, picked: Picked): Promise<boolean> {
   let offset = 0;
   let lastTotal: number | undefined;
   let maxPages = Number.POSITIVE_INFINITY;
   let stalled = 0;
+  let gapPages = 0;
+  const read = (at: number, limit: number) => readPage(deps, picked, { accountId, offset: at, limit });
   for (;;) {
-    const send: Parameters<typeof sendWithRetry<OrdersPage>>[0] = (token, signal) => listOrdersPage(deps.http, { accountId, limit: filter.pageSize, offset }, token, signal);
-    const answer = await pageRead(send, deps, { accountId, offset, first: picked.pages === 0 });
-    if (!answer) return false;
-    if (!answer.ok) {
-      const { httpStatus, code, message } = answer.failure;
-      // Said as a failure's cause is (`HTTP 503`, `HTTP 409 LOCKED`, `no response (ECONNRESET)`): never `HTTP 503 HTTP_503`, nor Node's own message
-      // (`connect ECONNREFUSED 127.0.0.1:9`); a message that names its status itself (a proxy's page) once.
-      throw new CleanupError(ExitCode.halted, `listing orders failed at offset ${offset}${accountId ? ` of account ${accountId}` : ''}: ` +
-        `${httpStatus && message.startsWith(`HTTP ${httpStatus} `) ? message : `${failureCause({ httpStatus, error: { code } })}${httpStatus ? `: ${message}` : ''}`}; ` +
-        'nothing was deleted. Run it again once the API answers' +
-        // A page bounded by --timeout-ms, answer and all, or by its size: what a person can change (red team).
-        (code === 'ETIMEDOUT' ? ` (a page must come whole within --timeout-ms; a slow API may need a larger one, or a smaller pageSize)` : '') +
-        (code === 'ERR_BAD_RESPONSE' ? ` (a page's answer was cut short, or over the 16 MB a page may be: if its orders are large, a smaller pageSize)` : ''));
-    }
-    const { orders, total } = answer.value;
+    const page = await read(offset, filter.pageSize);
+    if (!page) return false;
+    const { orders, total, fresh } = page;
     if (lastTotal === undefined && total !== undefined) maxPages = 2 * Math.ceil(total / filter.pageSize) + 10;
-    const fresh = picked.page(orders);
-    deps.events.emit({ type: 'selection.page', pages: picked.pages, listed: picked.listed, selected: picked.selected });
     if (orders.length === 0) return true;
     stalled = fresh === 0 ? stalled + 1 : 0;
-    if (stalled >= STALLED_PAGES || picked.pages > maxPages) {
+    if (stalled >= STALLED_PAGES || picked.pages - gapPages > maxPages) {
       throw new CleanupError(ExitCode.halted, `listing orders: the server keeps answering pages with nothing new (offset ${offset}, ` +
         `${picked.pages} pages); it may be ignoring offset. Stopped rather than page forever; nothing was deleted`);
     }
     const shrunk = lastTotal !== undefined && total !== undefined ? Math.max(0, lastTotal - total) : 0;
+    for (let at = Math.max(0, offset - shrunk); at < offset; at += filter.pageSize, gapPages++) {
+      if (!(await read(at, Math.min(filter.pageSize, offset - at)))) return false;
+    }
     offset = Math.max(0, offset + orders.length - shrunk);
     lastTotal = total ?? lastTotal;
     // Without a total, only an empty page ends the listing: a server may cap `limit` below pageSize.
     if (total !== undefined && offset >= total) return true;
   }
+}
+
+/** One page read into `picked` (and told: selection.page): its orders, total and how many were new; undefined when the run was stopped. */
+async function readPage(deps: SelectionDeps & { since: number }, picked: Picked, page: { accountId: string | undefined; offset: number; limit: number }) {
+  const { accountId, offset, limit } = page;
+  const send: Parameters<typeof sendWithRetry<OrdersPage>>[0] = (token, signal) => listOrdersPage(deps.http, { accountId, limit, offset }, token, signal);
+  const answer = await pageRead(send, deps, { accountId, offset, first: picked.pages === 0 });
+  if (!answer) return undefined;
+  if (!answer.ok) {
+    const { httpStatus, code, message } = answer.failure;
+    // Said as a failure's cause is (`HTTP 503`, `HTTP 409 LOCKED`, `no response (ECONNRESET)`): never `HTTP 503 HTTP_503`, nor Node's own message
+    // (`connect ECONNREFUSED 127.0.0.1:9`); a message that names its status itself (a proxy's page) once.
+    throw new CleanupError(ExitCode.halted, `listing orders failed at offset ${offset}${accountId ? ` of account ${accountId}` : ''}: ` +
+      `${httpStatus && message.startsWith(`HTTP ${httpStatus} `) ? message : `${failureCause({ httpStatus, error: { code } })}${httpStatus ? `: ${message}` : ''}`}; ` +
+      'nothing was deleted. Run it again once the API answers' +
+      // A page bounded by --timeout-ms, answer and all, or by its size: what a person can change (red team).
+      (code === 'ETIMEDOUT' ? ` (a page must come whole within --timeout-ms; a slow API may need a larger one, or a smaller pageSize)` : '') +
+      (code === 'ERR_BAD_RESPONSE' ? ` (a page's answer was cut short, or over the 16 MB a page may be: if its orders are large, a smaller pageSize)` : ''));
+  }
+  const fresh = picked.page(answer.value.orders);
+  deps.events.emit({ type: 'selection.page', pages: picked.pages, listed: picked.listed, selected: picked.selected });
+  return { ...answer.value, fresh };
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { OrderOutcome } from '../audit/log-reader.js';
 import type { AuditRecord } from '../audit/records.js';
 import { failureCause, type RunStatus, type StopCause } from '../common/domain.js';
-import { runStartedAt } from '../common/records.js';
+import { runStartOf } from '../common/records.js';
 import { NO_THROTTLING, throttlingOf, type Throttling } from './throttling-words.js';
 
 /** One run of a log (a resume is one) as its own lines tell it. */
@@ -90,9 +90,9 @@ export class RunLedger {
     } else if (line.event === 'run.start') {
       // From when its log was opened, as its run.end's durationMs counts (the line itself comes after the listing and the
       // consent, whose wait is no working time); a killed run's working time so far is the listing's.
-      const startedAt = runStartedAt(line);
+      const { startedAt, consentWaitMs } = runStartOf(line);
       this.runStart = this.timeOf(startedAt);
-      this.consentWaitMs = line.consentWaitMs ?? 0;
+      this.consentWaitMs = consentWaitMs;
       this.lastTime = at ?? this.runStart;
       this.runs.push({
         auditLog: this.auditLog, runId: line.runId, startedAt, status: null, exitCode: null, durationMs: this.working(this.lastTime),

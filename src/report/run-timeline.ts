@@ -1,5 +1,5 @@
 import type { AuditRecord } from '../audit/records.js';
-import { runStartedAt, type ThrottleFields } from '../common/records.js';
+import { runStartOf, type ThrottleFields } from '../common/records.js';
 import { failureCause, retryCause, type RunStatus } from '../common/domain.js';
 import { latencyOf, type Latency } from './order-latency.js';
 
@@ -185,9 +185,10 @@ export class ChainTimeline {
     const at = Date.parse(line.time);
     if (line.event === 'run.start') {
       // From its start as every report tells it (run-ledger): its log opened, before the listing and the consent.
-      const startMs = Date.parse(runStartedAt(line));
+      const { startedAt, consentWaitMs } = runStartOf(line);
+      const startMs = Date.parse(startedAt);
       this.segments.push({
-        runId: line.runId, auditLog: this.auditLog, ...(line.resumeOf ? { resumeOf: line.resumeOf } : {}), startMs, endMs: at, status: null, consentWaitMs: line.consentWaitMs ?? 0,
+        runId: line.runId, auditLog: this.auditLog, ...(line.resumeOf ? { resumeOf: line.resumeOf } : {}), startMs, endMs: at, status: null, consentWaitMs,
         dryRun: line.options.dryRun === true, throttles: [], paces: [], pauses: [], slotMs: INTERVALS_MS[0] as number, slots: new Map(),
       });
       return;

@@ -155,6 +155,29 @@ describe('run --filter', () => {
     expect([...outcomes].every((o) => o === 'deleted' || o === 'already_absent')).toBe(true);
   });
 
+  test('orders deleted by someone else just before a page is read do not make it skip the orders that moved down past it (red team: "Selected 6 of 8", an order left, exit 0)', async () => {
+    const api = await fakeApi(10);
+    fake = api.fake;
+    const dir = workDir();
+    const filterPath = writeFile(dir, 'filter.json', JSON.stringify({ match: { idPattern: '^(ORD|CSV)-' }, matchAll: true, pageSize: 2 }));
+    const gone: string[] = [];
+    fake.events.on('list', ({ offset }: { offset: number }) => {
+      if (offset !== 2 || gone.length > 0) return;
+      // The two orders of the first page go before the second is read: the third and fourth move to its place.
+      for (const id of [...fake!.orders.keys()].slice(0, 2)) {
+        fake!.orders.delete(id);
+        gone.push(id);
+      }
+    });
+
+    const result = await runInProcess(['run', '--yes', '--filter', filterPath, '--audit-dir', dir], { env: credentialsEnv(fake) });
+
+    expect(result.code).toBe(0);
+    expect(result.log).toContain('Selected 10 of 10 orders listed');
+    expect(fake.orders.size).toBe(0); // none left: the two that moved down past the second page were read again
+    expect(fake.deletes.filter((d) => d.existed)).toHaveLength(8); // the two gone are found already absent
+  });
+
   test('--max-duration reached while listing: exit 4, nothing recorded, and no advice to resume what was never recorded (it said "resume to continue")', async () => {
     const api = await fakeApi(100, { faults: { latencyMs: 200 } });
     fake = api.fake;

@@ -50,6 +50,7 @@ describe('openedAt, as a report reads it', () => {
     ['not a date', () => 'not-a-date'],
     ['a date the journal never writes', () => 'Dec 4 2026 14:16:40'],
     ['later than its run.start line (a clock stepped back during the listing)', (time: string) => new Date(at(time) + 3_600_000).toISOString()],
+    ['more than a day before its line', () => '1970-01-01T00:00:00.000Z'],
   ])('%s is read as absent: the line\'s time, every output alike (red team: a 57-year span, exit 70 for --html, an end in the future)', async (_, openedAt) => {
     const { log, dir, lines } = await editedLog((all) => {
       const start = all[0] as { time: string; openedAt?: string };
@@ -79,6 +80,16 @@ describe('openedAt, as a report reads it', () => {
     const page = join(dir, '..', 'r.html');
     expect((await runInProcess(['report', log, '--html', page])).code).toBe(0);
     expect(readFileSync(page, 'utf8')).toMatch(new RegExp(`<title>run [0-9a-f]+, started [^<]* UTC, killed, ${humanDuration(working).replace('.', '\\.')} working</title>`));
+  });
+
+  test('the time at the question is never more than the time between openedAt and the line (red team: a killed run that deleted told as 0 s working)', async () => {
+    const { log, lines } = await editedLog((all) => {
+      const start = all[0] as { time: string; openedAt?: string; consentWaitMs?: number };
+      start.openedAt = start.time;
+      start.consentWaitMs = 8000;
+      all.splice(all.findIndex((line) => line.event === 'run.end'));
+    });
+    expect((await reportOf(log)).runs[0]?.durationMs).toBe(at(lines.at(-1)?.time) - at(lines[0]?.time));
   });
 
   test('a run killed right after its run.start worked its listing, and ended at that line in the report and the history alike (red team: 0 ms, and an end before its only line)', async () => {
