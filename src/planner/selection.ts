@@ -22,7 +22,7 @@ export interface SelectionDeps extends RequestDeps {
   http: AxiosInstance;
   /** Told about every page (selection.page), for progress. */
   events: RunEvents;
-  /** --reach-wait: how long the first token, and the first page, wait for an API that cannot be reached (guards/reach). */
+  /** --reach-wait: how long the first token, and each page of the listing, wait for an API that cannot be reached (guards/reach). */
   reachWaitMs: number;
 }
 
@@ -169,7 +169,7 @@ async function readPage(deps: SelectionDeps & { since: number }, picked: Picked,
  * waited for the same way, --reach-wait from its first failure: the listing is reads only, and a restart
  * halfway through a long one should not fail the night either. Then exit 4, "listing orders failed" (the API
  * answered before: a service gone, not a wrong address). A page that timed out or came cut short is not
- * waited for: what to change is said with it (listPages). The token endpoint's own failures meanwhile are said
+ * waited for: what to change is said with it (readPage). The token endpoint's own failures meanwhile are said
  * as at any page.
  */
 async function pageRead(send: Parameters<typeof sendWithRetry<OrdersPage>>[0], deps: SelectionDeps & { since: number },

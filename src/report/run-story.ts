@@ -97,7 +97,8 @@ export interface NotStarted {
   tokens?: { obtained: number; shared: number };
 }
 
-export function notStartedJson(run: NotStarted, now = run.endedAt): SummaryJson {
+export function notStartedJson(run: NotStarted): SummaryJson {
+  const now = run.endedAt;
   return {
     schemaVersion: 2, status: run.status, exitCode: run.exitCode, stopCause: run.cause, reason: run.reason, started: false, dryRun: run.dryRun,
     story: `${run.status} before it started: nothing was deleted`, host: run.host ?? null, runId: null, auditLog: run.auditLog ?? null,
