@@ -153,7 +153,7 @@ describe('a stop during the first contact', () => {
     const env = await api((req, res) => {
       if (isToken(req)) return void res.writeHead(200, { 'Content-Type': 'application/json' }).end(tokenAnswer());
       signalled();
-      setTimeout(() => res.writeHead(503, { 'Content-Type': 'text/plain' }).end('restarting'), 3000).unref();
+      setTimeout(() => res.writeHead(503, { 'Content-Type': 'text/plain' }).end('restarting'), 1500).unref(); // after the stop, which comes at once
     });
     const run = filterRun(env, ['--reach-wait', '60s']);
     const cli = startCli(run.args, { env: run.env });

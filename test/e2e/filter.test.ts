@@ -185,10 +185,10 @@ describe('run --filter', () => {
     const filterPath = writeFile(dir, 'filter.json', JSON.stringify({ matchAll: true, match: {}, pageSize: 5 }));
 
     const summary = join(dir, 's.json');
-    const result = await runInProcess(['run', '--yes', '--filter', filterPath, '--audit-dir', dir, '--max-duration', '500ms', '--summary-json', summary], { env: credentialsEnv(fake) });
+    const result = await runInProcess(['run', '--yes', '--filter', filterPath, '--audit-dir', dir, '--max-duration', '1500ms', '--summary-json', summary], { env: credentialsEnv(fake) });
 
     expect(result.code).toBe(4);
-    expect(result.log).toContain('Stopped before any order was deleted; nothing was deleted: the --max-duration deadline (500 ms) was reached; ' +
+    expect(result.log).toContain('Stopped before any order was deleted; nothing was deleted: the --max-duration deadline (1.5 s) was reached; ' +
       'nothing was recorded, so run it again (with a longer --max-duration).');
     expect(result.log).not.toMatch(/resume/i);
     expect(fake.deletes).toHaveLength(0);
