@@ -16,6 +16,7 @@ import { firstToken, nothingReached } from '../guards/reach.js';
 import { listOrdersPage, type ListedOrder, type OrdersPage } from '../exsited/orders.js';
 import { criterionChecks, manifestColumns, matcherOf, type OrderFilter } from '../sources/filter-spec.js';
 import { widenable, type OrderIdValidator } from '../sources/order-id.js';
+import { PageCursor } from './page-cursor.js';
 import { SelectionStats, type Breakdown, type FilterHelp } from './selection-stats.js';
 
 export interface SelectionDeps extends RequestDeps {
@@ -42,8 +43,6 @@ export interface Selection {
 
 const SHOWN_ODD_IDS = 20;
 
-/** Pages that add nothing new, in a row, before the server is taken to ignore `offset`. */
-const STALLED_PAGES = 3;
 
 /**
  * Pages through the orders (all of them, or those of each `accountId`), evaluates the filter on each,
@@ -103,39 +102,24 @@ function tokenLostWhileListing(error: TokenError): CleanupError {
 }
 
 /**
- * Pages through one listing (all orders, or one account's) into `picked`. When the total shrinks between
- * pages (orders deleted by someone else), the orders that were at the head of the page just read may have
- * moved to just before it: that stretch is read again (a gap read, red team: an order skipped, "Selected 6 of
- * 8", exit 0), and the next offset steps back by as much, so that no remaining order is skipped by one
- * deletion between two pages. A server that keeps answering nothing new, or pages past twice the total it
- * announced, is refused. False when the run was stopped.
+ * Pages through one listing (all orders, or one account's) into `picked`, where planner/page-cursor says:
+ * orders deleted by someone else meanwhile (a shrinking total) move later ones down, and the stretch they
+ * moved into is read again before the listing goes on (red team: an order skipped, "Selected 6 of 8", exit 0).
+ * A server that keeps answering nothing new, or pages past twice the total it announced, is refused. False
+ * when the run was stopped.
  */
 async function listPages(filter: OrderFilter, accountId: string | undefined, deps: SelectionDeps & { since: number }, picked: Picked): Promise<boolean> {
-  let offset = 0;
-  let lastTotal: number | undefined;
-  let maxPages = Number.POSITIVE_INFINITY;
-  let stalled = 0;
-  let gapPages = 0;
-  const read = (at: number, limit: number) => readPage(deps, picked, { accountId, offset: at, limit });
+  const cursor = new PageCursor(filter.pageSize);
   for (;;) {
-    const page = await read(offset, filter.pageSize);
+    const { offset, limit } = cursor.next();
+    const page = await readPage(deps, picked, { accountId, offset, limit });
     if (!page) return false;
-    const { orders, total, fresh } = page;
-    if (lastTotal === undefined && total !== undefined) maxPages = 2 * Math.ceil(total / filter.pageSize) + 10;
-    if (orders.length === 0) return true;
-    stalled = fresh === 0 ? stalled + 1 : 0;
-    if (stalled >= STALLED_PAGES || picked.pages - gapPages > maxPages) {
+    const step = cursor.answered(page.orders.length, page.total, page.fresh);
+    if (step === 'done') return true;
+    if (step === 'stalled') {
       throw new CleanupError(ExitCode.halted, `listing orders: the server keeps answering pages with nothing new (offset ${offset}, ` +
         `${picked.pages} pages); it may be ignoring offset. Stopped rather than page forever; nothing was deleted`);
     }
-    const shrunk = lastTotal !== undefined && total !== undefined ? Math.max(0, lastTotal - total) : 0;
-    for (let at = Math.max(0, offset - shrunk); at < offset; at += filter.pageSize, gapPages++) {
-      if (!(await read(at, Math.min(filter.pageSize, offset - at)))) return false;
-    }
-    offset = Math.max(0, offset + orders.length - shrunk);
-    lastTotal = total ?? lastTotal;
-    // Without a total, only an empty page ends the listing: a server may cap `limit` below pageSize.
-    if (total !== undefined && offset >= total) return true;
   }
 }
 

@@ -178,6 +178,25 @@ describe('run --filter', () => {
     expect(fake.deletes.filter((d) => d.existed)).toHaveLength(8); // the two gone are found already absent
   });
 
+  test.each([
+    ['three listed orders gone just before the last page, which comes back empty (it ended the listing: three skipped)', 12, 3, 4, 3],
+    ['nine listed orders gone between two pages of 3 (refused as a server ignoring offset, exit 4)', 40, 3, 4, 9],
+  ])('red team, the listing\'s re-read: %s', async (_, count, pageSize, atList, gone) => {
+    const api = await fakeApi(count);
+    fake = api.fake;
+    const dir = workDir();
+    const filterPath = writeFile(dir, 'filter.json', JSON.stringify({ match: { idPattern: '^(ORD|CSV)-' }, matchAll: true, pageSize }));
+    let lists = 0;
+    fake.events.on('list', () => {
+      if (++lists === atList) for (const id of [...fake!.orders.keys()].slice(0, gone)) fake!.orders.delete(id);
+    });
+
+    const result = await runInProcess(['run', '--yes', '--filter', filterPath, '--audit-dir', dir], { env: credentialsEnv(fake) });
+
+    expect(result.code).toBe(0);
+    expect(fake.orders.size).toBe(0); // every remaining order was listed and deleted
+  });
+
   test('--max-duration reached while listing: exit 4, nothing recorded, and no advice to resume what was never recorded (it said "resume to continue")', async () => {
     const api = await fakeApi(100, { faults: { latencyMs: 200 } });
     fake = api.fake;
