@@ -204,7 +204,9 @@ describe('run --filter', () => {
     const filterPath = writeFile(dir, 'filter.json', JSON.stringify({ matchAll: true, match: {}, pageSize: 5 }));
 
     const summary = join(dir, 's.json');
-    const result = await runInProcess(['run', '--yes', '--filter', filterPath, '--audit-dir', dir, '--max-duration', '1500ms', '--summary-json', summary], { env: credentialsEnv(fake) });
+    const metrics = join(dir, 'm.prom');
+    const result = await runInProcess(['run', '--yes', '--filter', filterPath, '--audit-dir', dir, '--max-duration', '1500ms', '--summary-json', summary, '--metrics-file', metrics],
+      { env: credentialsEnv(fake) });
 
     expect(result.code).toBe(4);
     expect(result.log).toContain('Stopped before any order was deleted; nothing was deleted: the --max-duration deadline (1.5 s) was reached; ' +
@@ -212,7 +214,12 @@ describe('run --filter', () => {
     expect(result.log).not.toMatch(/resume/i);
     expect(fake.deletes).toHaveLength(0);
     // The token it obtained to list is counted, as a started run's summary counts it (red team: 0).
-    expect(JSON.parse(readFileSync(summary, 'utf8'))).toMatchObject({ started: false, exitCode: 4, tokens: { obtained: 1, shared: 0 } });
+    const told = JSON.parse(readFileSync(summary, 'utf8')) as { durationMs: number };
+    expect(told).toMatchObject({ started: false, exitCode: 4, tokens: { obtained: 1, shared: 0 } });
+    // One duration, in its summary and its metrics (red team: 1.3 s and 0).
+    expect(told.durationMs).toBeGreaterThan(0);
+    const gauge = /^exsited_cleanup_run_duration_seconds(?:\{[^}]*\})? (\S+)$/m.exec(readFileSync(metrics, 'utf8'))?.[1];
+    expect(Number(gauge)).toBe(told.durationMs / 1000);
   });
 
   test('a run\'s start is when it began, its log opened, not when its run.start line was written after the listing: startedAt, the span and the log\'s name agree (red team: startedAt 2 s after the start durationMs counts from)', async () => {
